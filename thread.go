@@ -1,0 +1,130 @@
+package parley
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ThreadStatus is OPEN or CLOSED, as in HubSpot.
+type ThreadStatus string
+
+// Thread statuses.
+const (
+	StatusOpen   ThreadStatus = "OPEN"
+	StatusClosed ThreadStatus = "CLOSED"
+)
+
+// Thread is one conversation with one contact on one channel account (a chat
+// widget or a team mailbox). Its messages are numbered 1, 2, 3 … by Seq.
+type Thread struct {
+	ID               uint64       `json:"id"`
+	InboxID          uint64       `json:"inboxId"`
+	ChannelID        int          `json:"channelId"`        // ChannelChat or ChannelEmail
+	ChannelAccountID uint64       `json:"channelAccountId"` // the widget's id for chat
+	ContactID        uint64       `json:"contactId"`
+	Status           ThreadStatus `json:"status"`
+	AssigneeID       uint64       `json:"assigneeId,omitempty"` // user id, 0 for unassigned
+	Subject          string       `json:"subject,omitempty"`
+	Preview          string       `json:"preview,omitempty"` // start of the latest MESSAGE
+	PageURL          string       `json:"pageUrl,omitempty"` // where a chat started
+	LastSeq          uint64       `json:"lastSeq"`           // Seq of the latest message
+	Archived         bool         `json:"archived"`
+	Spam             bool         `json:"spam"`
+	CreatedAt        time.Time    `json:"createdAt"`
+	ClosedAt         time.Time    `json:"closedAt,omitzero"`
+	LatestMessageAt  time.Time    `json:"latestMessageAt,omitzero"`
+}
+
+// MessageType is what a message is, using HubSpot's names.
+type MessageType string
+
+// Message types.
+const (
+	TypeMessage      MessageType = "MESSAGE"              // visible to both sides
+	TypeComment      MessageType = "COMMENT"              // internal note, agents only
+	TypeStatusChange MessageType = "THREAD_STATUS_CHANGE" // system event: opened or closed
+	TypeAssignment   MessageType = "ASSIGNMENT"           // system event: assigned or unassigned
+)
+
+// VisibleToVisitor reports whether messages of type t are shown to the contact.
+func (t MessageType) VisibleToVisitor() bool {
+	return t == TypeMessage || t == TypeStatusChange
+}
+
+// Direction says whether a message came from the contact or went to them.
+type Direction string
+
+// Directions.
+const (
+	Incoming Direction = "INCOMING"
+	Outgoing Direction = "OUTGOING"
+)
+
+// Message is one entry in a thread. Messages are append-only.
+type Message struct {
+	ID               uint64       `json:"id"` // unique across threads
+	ThreadID         uint64       `json:"threadId"`
+	Seq              uint64       `json:"seq"` // 1-based position in the thread
+	Type             MessageType  `json:"type"`
+	Text             string       `json:"text,omitempty"`
+	RichText         string       `json:"richText,omitempty"` // sanitised HTML, optional
+	SenderID         string       `json:"senderId"`           // actor id
+	Direction        Direction    `json:"direction"`
+	ClientID         string       `json:"clientId,omitempty"` // sender's idempotency key
+	ChannelID        int          `json:"channelId"`
+	ChannelAccountID uint64       `json:"channelAccountId"`
+	NewStatus        ThreadStatus `json:"newStatus,omitempty"`   // for TypeStatusChange
+	AssigneeID       uint64       `json:"assigneeId,omitempty"` // for TypeAssignment
+	CreatedAt        time.Time    `json:"createdAt"`
+}
+
+// ValidateText checks message text: valid UTF-8, not blank, at most
+// MaxTextBytes, and no control characters but tab, newline and carriage return.
+// It returns EINVALID or ETOOLARGE.
+func ValidateText(s string) error {
+	if len(s) > MaxTextBytes {
+		return Errorf(ETOOLARGE, "text is %d bytes; the limit is %d", len(s), MaxTextBytes)
+	}
+	if !utf8.ValidString(s) {
+		return Errorf(EINVALID, "text is not valid UTF-8")
+	}
+	if strings.TrimSpace(s) == "" {
+		return Errorf(EINVALID, "text is empty")
+	}
+	for _, r := range s {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+			return Errorf(EINVALID, "text contains control character U+%04X", r)
+		}
+	}
+	return nil
+}
+
+// ValidateClientID checks a client-chosen message id: 1 to MaxClientIDBytes
+// of ASCII letters, digits, '-' and '_'. The empty string is allowed and means
+// "no idempotency key".
+func ValidateClientID(s string) error {
+	if len(s) > MaxClientIDBytes {
+		return Errorf(EINVALID, "clientId is longer than %d bytes", MaxClientIDBytes)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return Errorf(EINVALID, "clientId may hold only letters, digits, '-' and '_'")
+		}
+	}
+	return nil
+}
+
+// Preview returns the first PreviewRunes runes of text on one line.
+func Preview(text string) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= PreviewRunes {
+		return text
+	}
+	r := []rune(text)
+	return string(r[:PreviewRunes-1]) + "…"
+}
+
+func uitoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -1,0 +1,72 @@
+package parley
+
+import "time"
+
+// Role is what a user may do: admins configure, agents answer.
+type Role string
+
+// Roles.
+const (
+	RoleAdmin Role = "admin"
+	RoleAgent Role = "agent"
+)
+
+// User is an agent or admin who signs in to the console.
+type User struct {
+	ID           uint64    `json:"id"`
+	Email        string    `json:"email"` // unique, compared case-insensitively
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"passwordHash,omitempty"` // argon2id, PHC string format
+	Away         bool      `json:"away"`                   // away mode (I10)
+	RoutingSeat  bool      `json:"routingSeat"`            // may receive automatic routing (I1)
+	Deactivated  bool      `json:"deactivated"`
+	CreatedAt    time.Time `json:"createdAt"`
+}
+
+// ActorID returns the user's actor id, "A-" + id.
+func (u *User) ActorID() string { return UserActorID(u.ID) }
+
+// IsAdmin reports whether u may change settings.
+func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
+
+// Session is a signed-in console session or an API token. Only the SHA-256 of
+// the secret is stored; the secret itself is shown once.
+type Session struct {
+	Hash      string    `json:"hash"` // hex SHA-256 of the secret
+	UserID    uint64    `json:"userId"`
+	Kind      string    `json:"kind"` // SessionCookie or SessionToken
+	Name      string    `json:"name,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"` // zero: never (API tokens)
+}
+
+// Session kinds.
+const (
+	SessionCookie = "cookie"
+	SessionToken  = "token"
+)
+
+// Expired reports whether s is no longer valid at now.
+func (s *Session) Expired(now time.Time) bool {
+	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
+}
+
+// Inbox is a team's shared inbox. Only its members see and act on its threads.
+type Inbox struct {
+	ID        uint64    `json:"id"`
+	Name      string    `json:"name"`
+	MemberIDs []uint64  `json:"memberIds"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// HasMember reports whether user id is a member of the inbox.
+func (in *Inbox) HasMember(id uint64) bool {
+	for _, m := range in.MemberIDs {
+		if m == id {
+			return true
+		}
+	}
+	return false
+}
