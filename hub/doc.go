@@ -1,0 +1,43 @@
+// Package hub fans live events out to subscribers and tracks agent presence.
+// It is in-memory and single-node; it knows nothing of HTTP, WebSockets or
+// storage. Package server adapts connections to it.
+//
+// # Topics
+//
+// A topic is a plain string. Parley uses two kinds, built by [ThreadTopic]
+// ("thread:42") and [InboxTopic] ("inbox:7"). A topic exists while it has at
+// least one subscription; publishing to a topic nobody listens to costs a lock
+// and a map lookup.
+//
+// # Delivery
+//
+// [Hub.Publish] hands the same byte slice to every subscription on any of its
+// topics, once per subscription however many of the topics it is on. It never
+// blocks and never copies: each subscription owns a buffered channel
+// ([Options.BufferSize] events), and Publish only does non-blocking sends into
+// it.
+//
+// Publishes are serialized by one lock, so every subscription sees the events
+// it receives in one total order, the same for all subscriptions: if Publish(A)
+// returns before Publish(B) is called, no subscription receives B before A.
+//
+// # Slow subscribers
+//
+// A subscription whose buffer is full when an event arrives is dropped, not
+// waited for: it is removed from all its topics, its Done channel is closed and
+// its Err is [ErrSlow]. It receives nothing after the event it missed, so what it
+// did receive is a gap-free prefix; its owner should close the connection and
+// let the client resume from the store ("everything after sequence N"). Nothing
+// is lost, because Parley publishes only what it has already committed.
+//
+// The channel returned by [Subscription.C] is never closed, by a drop or by
+// anything else; consumers select on [Subscription.Done] as well. Events still
+// queued in C when Done is closed are valid and in order, and a consumer may
+// either stop at once or drain them.
+//
+// # Presence
+//
+// [Presence] counts the consoles each agent has connected and mirrors each
+// agent's away mode. [Presence.Watch] signals changes that can change a
+// widget's availability ([github.com/parley-chat/parley.DecideAvailability]).
+package hub

@@ -1,0 +1,291 @@
+package hub
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/parley-chat/parley"
+)
+
+// Errors reported by [Subscription.Err] once a subscription has ended. They are
+// *parley.Error values with code parley.EUNAVAILABLE, so a transport that maps
+// codes to close codes tells the client to reconnect and resume. Compare with
+// == or errors.Is.
+var (
+	// ErrSlow means the subscription's buffer was full when an event arrived,
+	// so it was dropped.
+	ErrSlow error = &parley.Error{Code: parley.EUNAVAILABLE, Message: "subscriber too slow"}
+	// ErrClosed means the hub was closed.
+	ErrClosed error = &parley.Error{Code: parley.EUNAVAILABLE, Message: "hub closed"}
+	// ErrUnsubscribed means the owner called [Subscription.Close].
+	ErrUnsubscribed error = &parley.Error{Code: parley.EUNAVAILABLE, Message: "unsubscribed"}
+)
+
+const defaultBufferSize = 256
+
+// Options configures a [Hub]. A nil *Options means all defaults.
+type Options struct {
+	// BufferSize is the length of each subscription's queue: an event that
+	// finds BufferSize events queued drops the subscription as slow. Each
+	// slot holds a slice header (24 bytes on 64-bit). Defaults to 256 when
+	// not positive.
+	BufferSize int
+}
+
+// ThreadTopic returns the topic of a thread's events, "thread:<id>".
+func ThreadTopic(threadID uint64) string {
+	return "thread:" + strconv.FormatUint(threadID, 10)
+}
+
+// InboxTopic returns the topic of an inbox's events, "inbox:<id>".
+func InboxTopic(inboxID uint64) string {
+	return "inbox:" + strconv.FormatUint(inboxID, 10)
+}
+
+// Stats is a snapshot of a hub's size, for metrics and tests.
+type Stats struct {
+	Subscriptions int    // live subscriptions, with or without topics
+	Topics        int    // topics with at least one live subscription
+	Dropped       uint64 // subscriptions dropped as slow since New
+}
+
+// Hub is an in-memory publish/subscribe broker. Create one with [New]; the
+// zero value is not usable. All methods are safe for concurrent use.
+//
+// One mutex guards all state. Publish holds it while it fans out, which is
+// what makes delivery order total; the fan-out is only non-blocking channel
+// sends, some 25 to 40 ns per subscriber (BenchmarkPublish), so even a topic
+// with a thousand subscribers holds the lock for tens of microseconds.
+type Hub struct {
+	bufSize int
+
+	mu      sync.Mutex
+	topics  map[string]map[*Subscription]struct{}
+	subs    map[*Subscription]struct{} // every live subscription
+	mark    uint64                     // per-Publish stamp that deduplicates delivery
+	dropped uint64
+	closed  bool
+}
+
+// New returns an empty, open hub. opts may be nil.
+func New(opts *Options) *Hub {
+	n := defaultBufferSize
+	if opts != nil && opts.BufferSize > 0 {
+		n = opts.BufferSize
+	}
+	return &Hub{
+		bufSize: n,
+		topics:  make(map[string]map[*Subscription]struct{}),
+		subs:    make(map[*Subscription]struct{}),
+	}
+}
+
+// Subscribe returns a new subscription on topics (none is allowed; see
+// [Subscription.Add]). Events published after Subscribe returns are delivered
+// to it. If the hub is closed, the subscription is returned already ended,
+// with Err == ErrClosed.
+func (h *Hub) Subscribe(topics ...string) *Subscription {
+	s := &Subscription{
+		hub:    h,
+		ch:     make(chan []byte, h.bufSize),
+		done:   make(chan struct{}),
+		topics: make(map[string]struct{}, len(topics)),
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		h.endLocked(s, ErrClosed)
+		return s
+	}
+	h.subs[s] = struct{}{}
+	h.addLocked(s, topics)
+	return s
+}
+
+// Publish delivers data to every live subscription on any of topics, once per
+// subscription. It never blocks: a subscription whose buffer is full is
+// dropped with ErrSlow instead (see the package documentation). The same
+// slice goes to every subscriber, so the caller must not modify data after
+// the call. Publishing to no topics, to topics without subscribers, or on a
+// closed hub does nothing.
+//
+// Publishes are delivered in one total order, the same for every
+// subscription: if Publish(A) returns before Publish(B) is called, no
+// subscription receives B before A.
+func (h *Hub) Publish(data []byte, topics ...string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(topics) == 1 {
+		// One topic cannot deliver twice: skip the bookkeeping.
+		for s := range h.topics[topics[0]] {
+			h.sendLocked(s, data)
+		}
+		return
+	}
+	h.mark++
+	for _, t := range topics {
+		// Ranging over a map while sendLocked deletes from it is allowed;
+		// a dropped subscription is not visited again.
+		for s := range h.topics[t] {
+			if s.mark == h.mark {
+				continue
+			}
+			s.mark = h.mark
+			h.sendLocked(s, data)
+		}
+	}
+}
+
+func (h *Hub) sendLocked(s *Subscription, data []byte) {
+	select {
+	case s.ch <- data:
+	default:
+		h.dropped++
+		h.endLocked(s, ErrSlow)
+	}
+}
+
+// Close ends every subscription with ErrClosed and makes later Subscribe calls
+// return ended subscriptions. It is idempotent.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for s := range h.subs {
+		h.endLocked(s, ErrClosed)
+	}
+}
+
+// Stats returns the hub's current counts.
+func (h *Hub) Stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Stats{
+		Subscriptions: len(h.subs),
+		Topics:        len(h.topics),
+		Dropped:       h.dropped,
+	}
+}
+
+func (h *Hub) addLocked(s *Subscription, topics []string) {
+	for _, t := range topics {
+		if _, ok := s.topics[t]; ok {
+			continue
+		}
+		s.topics[t] = struct{}{}
+		set := h.topics[t]
+		if set == nil {
+			set = make(map[*Subscription]struct{})
+			h.topics[t] = set
+		}
+		set[s] = struct{}{}
+	}
+}
+
+func (h *Hub) removeLocked(s *Subscription, topics []string) {
+	for _, t := range topics {
+		if _, ok := s.topics[t]; !ok {
+			continue
+		}
+		delete(s.topics, t)
+		set := h.topics[t]
+		delete(set, s)
+		if len(set) == 0 {
+			delete(h.topics, t) // topics of finished threads must not pile up
+		}
+	}
+}
+
+// endLocked removes s from the hub and ends it with err. s must not have
+// ended already.
+func (h *Hub) endLocked(s *Subscription, err error) {
+	for t := range s.topics {
+		set := h.topics[t]
+		delete(set, s)
+		if len(set) == 0 {
+			delete(h.topics, t)
+		}
+	}
+	s.topics = nil
+	delete(h.subs, s)
+	s.err = err
+	close(s.done) // publishes s.err to readers of Done
+}
+
+// Subscription is one consumer's queue of events from a [Hub]. Create one
+// with [Hub.Subscribe]. All methods are safe for concurrent use; typically one
+// goroutine reads C while others may call Add, Remove or Close.
+//
+// A subscription is live until it is dropped as slow, its hub is closed, or
+// its owner calls Close; it then receives no further events.
+type Subscription struct {
+	hub  *Hub
+	ch   chan []byte
+	done chan struct{}
+
+	// Guarded by hub.mu. err is nil while live; it is written once, before
+	// done is closed, and read without the lock only after done is closed.
+	topics map[string]struct{}
+	mark   uint64
+	err    error
+}
+
+// C returns the channel of events, in the hub's publish order (see
+// [Hub.Publish]). It is never closed: select on Done too. Events may remain queued after Done is
+// closed; they are valid and in order, and need not be drained.
+func (s *Subscription) C() <-chan []byte { return s.ch }
+
+// Done returns a channel that is closed when the subscription ends: dropped as
+// slow, hub closed, or Close called. Err then says which.
+func (s *Subscription) Done() <-chan struct{} { return s.done }
+
+// Err returns nil while the subscription is live, and afterwards why it ended:
+// ErrSlow, ErrClosed or ErrUnsubscribed. The first reason sticks: a
+// subscription dropped as slow and then closed by its owner reports ErrSlow.
+func (s *Subscription) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Add subscribes s to topics as well; topics it is already on are ignored.
+// Events published after Add returns are delivered. On an ended subscription
+// it does nothing.
+func (s *Subscription) Add(topics ...string) {
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.err != nil {
+		return
+	}
+	h.addLocked(s, topics)
+}
+
+// Remove unsubscribes s from topics; topics it is not on are ignored. No event
+// published only to those topics after Remove returns is delivered, but events
+// already queued stay in C. The subscription stays live even with no topics
+// left.
+func (s *Subscription) Remove(topics ...string) {
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.err != nil {
+		return
+	}
+	h.removeLocked(s, topics)
+}
+
+// Close ends the subscription with ErrUnsubscribed, unless it has already
+// ended. It is idempotent.
+func (s *Subscription) Close() {
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.err != nil {
+		return
+	}
+	h.endLocked(s, ErrUnsubscribed)
+}
