@@ -85,9 +85,21 @@ func New(opts *Options) *Hub {
 // to it. If the hub is closed, the subscription is returned already ended,
 // with Err == ErrClosed.
 func (h *Hub) Subscribe(topics ...string) *Subscription {
+	return h.SubscribeBuffer(0, topics...)
+}
+
+// SubscribeBuffer is Subscribe with a queue of size events instead of
+// Options.BufferSize (size <= 0 means the default). A subscriber that gets
+// bursts, such as an agent watching a busy inbox where one group commit
+// announces hundreds of messages at once, wants a longer queue than a
+// visitor watching one thread.
+func (h *Hub) SubscribeBuffer(size int, topics ...string) *Subscription {
+	if size <= 0 {
+		size = h.bufSize
+	}
 	s := &Subscription{
 		hub:    h,
-		ch:     make(chan []byte, h.bufSize),
+		ch:     make(chan []byte, size),
 		done:   make(chan struct{}),
 		topics: make(map[string]struct{}, len(topics)),
 	}

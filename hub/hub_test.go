@@ -545,3 +545,22 @@ func TestSubscribeAfterClose(t *testing.T) {
 		t.Errorf("stats=%+v, want %+v", got, want)
 	}
 }
+
+func TestSubscribeBuffer(t *testing.T) {
+	h := New(&Options{BufferSize: 2})
+	defer h.Close()
+	big := h.SubscribeBuffer(10, "t")
+	small := h.SubscribeBuffer(0, "t") // default: 2
+	for range 5 {
+		h.Publish([]byte("x"), "t")
+	}
+	if got := big.Err(); got != nil {
+		t.Errorf("big.Err()=%v, want nil with 5 of 10 queued", got)
+	}
+	if got, want := len(big.C()), 5; got != want {
+		t.Errorf("len(big.C())=%d, want %d", got, want)
+	}
+	if got := small.Err(); got != ErrSlow {
+		t.Errorf("small.Err()=%v, want ErrSlow", got)
+	}
+}
