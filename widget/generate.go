@@ -1,0 +1,3 @@
+package widget
+
+//go:generate go run ./internal/gen

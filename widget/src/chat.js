@@ -1,0 +1,554 @@
+// Parley's chat panel, an ES module the loader imports on first open. It draws
+// the panel inside the loader's shadow root and speaks the visitor WebSocket
+// protocol of docs/websocket.md.
+//
+// Delivery: every message the visitor sends gets a random clientId and waits
+// in the outbox ("Sending…") until its message.ack. After a reconnect the
+// panel says hello with the last seq it has and resends the whole outbox with
+// the same clientIds; the server answers a repeated clientId with the first
+// copy, so nothing is lost and nothing is doubled. Messages are deduplicated
+// by id and kept in seq order.
+//
+// Storage: the visitor token (localStorage "parley.visitor.<widgetId>") is
+// written only once the visitor has sent a message; "parley.seen.<widgetId>"
+// remembers the last seq shown, for the unread badge, and is written only
+// while a token is stored.
+
+const TEXT = {
+  en: {
+    msg: "Message",
+    ph: "Write a message…",
+    send: "Send",
+    min: "Minimize chat",
+    log: "Conversation",
+    sending: "Sending…",
+    retry: "Retry",
+    typing: (n) => (n ? n + " is typing…" : "typing…"),
+    online: "We're online",
+    away: "We're away right now",
+    closed: "This conversation was closed.",
+    reopened: "This conversation was reopened.",
+    offline: "Connection lost. Reconnecting…",
+    gone: "Chat is not available right now.",
+    err: {
+      rate_limited: "Not sent: you're sending messages too fast. Please try again in a moment.",
+      too_large: "Not sent: this message is too long.",
+      unavailable: "Not sent: the chat is busy. Please try again.",
+      x: "Not sent.",
+    },
+  },
+  de: {
+    msg: "Nachricht",
+    ph: "Nachricht schreiben…",
+    send: "Senden",
+    min: "Chat minimieren",
+    log: "Unterhaltung",
+    sending: "Wird gesendet…",
+    retry: "Nochmal versuchen",
+    typing: (n) => (n ? n + " schreibt…" : "schreibt…"),
+    online: "Wir sind online",
+    away: "Wir sind gerade nicht da",
+    closed: "Diese Unterhaltung wurde beendet.",
+    reopened: "Diese Unterhaltung wurde wieder geöffnet.",
+    offline: "Verbindung verloren. Neuer Versuch…",
+    gone: "Der Chat ist gerade nicht verfügbar.",
+    err: {
+      rate_limited: "Nicht gesendet: zu viele Nachrichten. Bitte gleich noch einmal versuchen.",
+      too_large: "Nicht gesendet: die Nachricht ist zu lang.",
+      unavailable: "Nicht gesendet: der Chat ist ausgelastet. Bitte noch einmal versuchen.",
+      x: "Nicht gesendet.",
+    },
+  },
+};
+
+// Close codes after which reconnecting cannot help (docs/websocket.md).
+const STOP = [1000, 1008, 1009, 4400, 4401, 4403, 4404];
+const MAX_TEXT = 16384;
+// Control characters the server refuses (all but tab, LF, CR).
+const CTRL = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+
+const SEND_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/></svg>';
+const MIN_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 9l6 6 6-6"/></svg>';
+
+/**
+ * mount draws the chat panel (hidden) and connects to the visitor endpoint.
+ * @param {ShadowRoot} root the loader's shadow root
+ * @param {object} boot the boot answer (widget, assets, ws)
+ * @param {{emit(type:string, payload?:object):void}} events the SDK's emitter
+ * @param {"en"|"de"} lang
+ * @param {{close():void, status(s:object):void}} ctl the loader's controls
+ * @returns {{open(focus:boolean):void, close():void, status(s:object):void, destroy():void}}
+ */
+export function mount(root, boot, events, lang, ctl) {
+  const T = TEXT[lang] || TEXT.en;
+  const wg = boot.widget;
+  const KEY = "parley.visitor." + wg.id;
+  const SEEN = "parley.seen." + wg.id;
+
+  let token = load(KEY);
+  let seen = +load(SEEN) || 0;
+  let ws = null;
+  let ready = false; // hello answered on the current socket
+  let stopped = false;
+  let destroyed = false;
+  let attempt = 0;
+  let timer = 0;
+  let noticeTimer = 0;
+  let typingTimer = 0;
+  let lastTyping = 0;
+  let thread = null; // {id, status}
+  let lastSeq = 0;
+  let isOpen = false;
+  let unread = 0;
+  let sent = false;
+  const byId = new Map(); // message id -> element
+  const outbox = new Map(); // clientId -> {cid, text, el, failed}
+
+  // The panel. Static markup only; message data goes in with textContent.
+  const panel = el("section", "p");
+  panel.hidden = true;
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", wg.name || "Chat");
+  panel.innerHTML =
+    '<header class="h"><div class="av" aria-hidden="true"></div><div class="ht"><h2></h2><p class="st"></p></div>' +
+    '<button class="mn" type="button">' +
+    MIN_ICON +
+    "</button></header>" +
+    '<div class="lg" role="log" aria-live="polite" tabindex="0"></div>' +
+    '<div class="ty" hidden></div><p class="nt" role="status"></p>' +
+    '<form class="f"><label class="sr" for="pm"></label><textarea id="pm" rows="1" autocomplete="off"></textarea>' +
+    '<button class="sd" type="submit">' +
+    SEND_ICON +
+    "</button></form>";
+  const $ = (s) => panel.querySelector(s);
+  const log = $(".lg");
+  const typingEl = $(".ty");
+  const noticeEl = $(".nt");
+  const form = $("form");
+  const ta = $("textarea");
+  const statusEl = $(".st");
+  $(".av").textContent = (wg.name || "C").trim().charAt(0).toUpperCase();
+  $("h2").textContent = wg.name || "Chat";
+  $(".mn").setAttribute("aria-label", T.min);
+  $(".mn").onclick = ctl.close;
+  $("label").textContent = T.msg;
+  ta.placeholder = T.ph;
+  $(".sd").setAttribute("aria-label", T.send);
+  log.setAttribute("aria-label", T.log);
+  (root.querySelector(".pw") || root).appendChild(panel);
+
+  if (wg.welcome) {
+    const w = bubble("ag", wg.welcome, wg.name);
+    w.dataset.seq = 0;
+    log.appendChild(w);
+  }
+  setStatus(wg.status || {});
+
+  panel.addEventListener("keydown", (e) => {
+    if (e.key == "Escape") {
+      e.preventDefault();
+      ctl.close();
+    }
+  });
+  panel.addEventListener("pointerdown", interacted);
+  // Enter sends, Shift+Enter is a newline. Some input paths deliver the
+  // newline in a separate event that the keydown's preventDefault does not
+  // cancel, so swallow a line break until the Enter key comes up.
+  let swallow = false;
+  ta.addEventListener("keydown", (e) => {
+    swallow = false;
+    if (e.key == "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      swallow = true;
+      submit();
+    }
+  });
+  ta.addEventListener("beforeinput", (e) => {
+    if (swallow && /^insert(LineBreak|Paragraph)$/.test(e.inputType)) e.preventDefault();
+  });
+  ta.addEventListener("keyup", () => (swallow = false));
+  ta.addEventListener("input", () => {
+    interacted();
+    grow();
+    const now = Date.now();
+    if (ready && thread && ta.value.trim() && now - lastTyping >= 2000) {
+      lastTyping = now;
+      send({ type: "typing" });
+    }
+  });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submit();
+    ta.focus();
+  });
+  addEventListener("online", reconnectNow);
+  document.addEventListener("visibilitychange", reconnectNow);
+
+  connect();
+
+  return {
+    open(focus) {
+      isOpen = true;
+      panel.hidden = false;
+      markRead();
+      log.scrollTop = log.scrollHeight;
+      if (focus) ta.focus({ preventScroll: true });
+    },
+    close() {
+      isOpen = false;
+      panel.hidden = true;
+    },
+    status: setStatus,
+    destroy() {
+      destroyed = true;
+      clearTimeout(timer);
+      clearTimeout(noticeTimer);
+      clearTimeout(typingTimer);
+      removeEventListener("online", reconnectNow);
+      document.removeEventListener("visibilitychange", reconnectNow);
+      drop(1000);
+      panel.remove();
+    },
+  };
+
+  // --- connection ---
+
+  function connect() {
+    clearTimeout(timer);
+    timer = 0;
+    if (destroyed || stopped) return;
+    ready = false;
+    let s;
+    try {
+      s = ws = new WebSocket(boot.ws);
+    } catch (e) {
+      return retry(0);
+    }
+    s.onopen = () =>
+      s.send(
+        JSON.stringify({
+          type: "hello",
+          visitorToken: token || undefined,
+          lastSeq,
+          pageUrl: location.href,
+          lang,
+        }),
+      );
+    s.onmessage = (e) => {
+      if (s != ws) return;
+      let d;
+      try {
+        d = JSON.parse(e.data);
+      } catch (err) {
+        return;
+      }
+      (Array.isArray(d) ? d : [d]).forEach((ev) => ev && s == ws && handle(ev));
+    };
+    s.onclose = (e) => {
+      if (s != ws) return;
+      ws = null;
+      ready = false;
+      retry(e.code);
+    };
+  }
+
+  function retry(code) {
+    if (destroyed) return;
+    if (STOP.includes(code)) {
+      stopped = true;
+      notice(T.gone);
+      return;
+    }
+    let delay = Math.min(10000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+    if ((code == 4408 || code == 1001) && !attempt) delay = 0;
+    if (code == 4429) delay = 10000 + Math.random() * 5000;
+    attempt++;
+    timer = setTimeout(connect, delay);
+    // Say so only if the outage lasts: a quick resume should not flicker.
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => ws && ready ? 0 : notice(T.offline), 1500);
+  }
+
+  function reconnectNow() {
+    if (timer && document.visibilityState != "hidden") connect();
+  }
+
+  // drop closes the current socket without triggering a reconnect.
+  function drop(code) {
+    const s = ws;
+    ws = null;
+    ready = false;
+    if (!s) return;
+    // Closing a socket that is still connecting makes browsers log a warning
+    // on the host page; let it open first.
+    if (s.readyState == 0) s.onopen = () => s.close(code);
+    else s.close(code);
+  }
+
+  function send(ev) {
+    if (ws && ready) ws.send(JSON.stringify(ev));
+  }
+
+  // --- events from the server ---
+
+  function handle(ev) {
+    switch (ev.type) {
+      case "ready": {
+        const tid = ev.thread ? ev.thread.id : null;
+        if (thread && thread.id != tid) {
+          // Not the thread we were showing (the server forgot us, or the
+          // token was cleared): start over from an empty log.
+          [...byId.values()].forEach((n) => n.remove());
+          byId.clear();
+          lastSeq = 0;
+          thread = null;
+          if (tid) {
+            drop(4000);
+            return connect();
+          }
+        }
+        thread = ev.thread;
+        ready = true;
+        attempt = 0;
+        clearTimeout(noticeTimer);
+        notice("");
+        if (ev.status) setStatus(ev.status);
+        outbox.forEach((p) => p.failed || transmit(p));
+        break;
+      }
+      case "identity":
+        token = ev.visitorToken;
+        if (sent) save(KEY, token);
+        break;
+      case "message.ack":
+        add(ev.message, ev.clientId);
+        break;
+      case "message.created":
+        add(ev.message);
+        break;
+      case "thread.updated":
+        if (ev.thread && thread && ev.thread.id == thread.id) {
+          const was = thread.status;
+          thread = ev.thread;
+          if (was != "CLOSED" && thread.status == "CLOSED") {
+            events.emit("conversationClosed", { conversation: { conversationId: +thread.id } });
+          }
+        }
+        break;
+      case "typing":
+        stick(() => {
+          typingEl.textContent = T.typing(ev.name);
+          typingEl.hidden = false;
+        });
+        clearTimeout(typingTimer);
+        typingTimer = setTimeout(hideTyping, 3000);
+        break;
+      case "status":
+        setStatus(ev.status || {});
+        break;
+      case "error":
+        failed(ev);
+        break;
+    }
+  }
+
+  // add shows a message once, in seq order. ackFor is the clientId of an ack.
+  function add(m, ackFor) {
+    if (!m || !m.id) return;
+    const cid = ackFor || (m.direction == "INCOMING" && m.clientId);
+    const p = cid && outbox.get(cid);
+    if (p) outbox.delete(cid);
+    if (p || ackFor) {
+      // Our own message is durable.
+      if (!thread || thread.id != m.threadId) {
+        const started = !thread;
+        thread = { id: m.threadId, status: "OPEN" };
+        lastSeq = 0;
+        if (started) events.emit("conversationStarted", { conversation: { conversationId: +m.threadId } });
+      }
+    } else if (!thread && m.threadId) {
+      thread = { id: m.threadId, status: "OPEN" };
+    }
+    if (thread && m.threadId == thread.id && m.seq > lastSeq) lastSeq = m.seq;
+    if (byId.has(m.id)) {
+      if (p) p.el.remove();
+      return;
+    }
+    let n;
+    if (m.type == "THREAD_STATUS_CHANGE") {
+      n = el("p", "sy", m.newStatus == "CLOSED" ? T.closed : T.reopened);
+    } else if (m.type == "MESSAGE") {
+      const mine = m.direction == "INCOMING";
+      n = p ? p.el : bubble(mine ? "me" : "ag", m.text, mine ? "" : m.senderName);
+      n.classList.remove("pe", "er");
+      meta(n, time(m.createdAt));
+      if (!mine) {
+        hideTyping();
+        if (!isOpen && m.seq > seen) {
+          setUnread(1);
+        }
+      }
+    } else {
+      return; // notes and assignments are not for visitors
+    }
+    byId.set(m.id, n);
+    place(n, m.seq, !!p);
+    if (isOpen) markRead();
+  }
+
+  function failed(ev) {
+    const p = ev.clientId && outbox.get(ev.clientId);
+    if (!p) return notice(ev.message || T.err.x);
+    p.failed = true;
+    p.el.classList.remove("pe");
+    p.el.classList.add("er");
+    const b = el("button", "", T.retry);
+    b.type = "button";
+    b.onclick = () => {
+      p.failed = false;
+      p.el.classList.replace("er", "pe");
+      meta(p.el, T.sending);
+      transmit(p);
+    };
+    stick(() => meta(p.el, T.err[ev.code] || T.err.x + " " + (ev.message || ""), b));
+  }
+
+  // --- sending ---
+
+  function submit() {
+    const text = ta.value.replace(CTRL, "").trim();
+    if (!text) return;
+    if (new TextEncoder().encode(text).length > MAX_TEXT) return notice(T.err.too_large);
+    interacted();
+    ta.value = "";
+    grow();
+    notice("");
+    sent = true;
+    const p = { cid: newId(), text, el: bubble("me pe", text, "") };
+    meta(p.el, T.sending);
+    outbox.set(p.cid, p);
+    log.appendChild(p.el);
+    log.scrollTop = log.scrollHeight;
+    transmit(p);
+  }
+
+  function transmit(p) {
+    send({ type: "message.send", clientId: p.cid, text: p.text });
+  }
+
+  // --- view ---
+
+  function setStatus(s) {
+    panel.classList.toggle("on", !!s.available);
+    statusEl.textContent = s.available
+      ? s.typicalResponseTime || T.online
+      : s.awayMessage || T.away;
+    ctl.status(s);
+  }
+
+  function markRead() {
+    if (lastSeq > seen) {
+      seen = lastSeq;
+      if (load(KEY)) save(SEEN, seen);
+    }
+    setUnread(0);
+  }
+
+  function setUnread(n) {
+    if (n != unread) {
+      unread = n;
+      events.emit("unreadConversationCountChanged", { unreadCount: n });
+    }
+  }
+
+  function interacted() {
+    events.emit("userInteractedWithWidget");
+  }
+
+  function hideTyping() {
+    typingEl.hidden = true;
+  }
+
+  function notice(text) {
+    noticeEl.textContent = text;
+  }
+
+  function grow() {
+    ta.style.height = "";
+    // scrollHeight leaves out the border that box-sizing:border-box counts.
+    ta.style.height = Math.min(ta.scrollHeight + ta.offsetHeight - ta.clientHeight, 120) + "px";
+  }
+
+  // place puts a confirmed message after every message with a lower seq and
+  // before those still being sent.
+  function place(n, seq, own) {
+    stick(() => {
+      n.dataset.seq = seq;
+      let ref = null;
+      for (let c = log.lastElementChild; c; c = c.previousElementSibling) {
+        if (c.dataset.seq != null && +c.dataset.seq < seq) break;
+        ref = c;
+      }
+      if (n.nextSibling != ref || n.parentNode != log) log.insertBefore(n, ref);
+    }, own);
+  }
+
+  // stick runs a change to the view and keeps the log scrolled to its end if
+  // it was there (or if force is set), so new content is never hidden.
+  function stick(change, force) {
+    const end = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    change();
+    if (end || force) log.scrollTop = log.scrollHeight;
+  }
+}
+
+function bubble(cls, text, who) {
+  const n = el("div", "m " + cls);
+  if (who) n.appendChild(el("span", "who", who));
+  const b = el("div", "b", text);
+  b.dir = "auto";
+  n.appendChild(b);
+  n.appendChild(el("span", "mt"));
+  return n;
+}
+
+function meta(n, text, extra) {
+  const m = n.lastChild;
+  m.textContent = text;
+  if (extra) m.appendChild(extra);
+}
+
+function el(tag, cls, text) {
+  const n = document.createElement(tag);
+  if (cls) n.className = cls;
+  if (text != null) n.textContent = text;
+  return n;
+}
+
+function time(iso) {
+  const d = new Date(iso);
+  return isNaN(d) ? "" : d.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+}
+
+function newId() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return "c-" + Array.from(b, (x) => (x + 256).toString(16).slice(1)).join("");
+}
+
+function load(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch (e) {
+    return null;
+  }
+}
+
+function save(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch (e) {
+    // storage disabled: the visitor stays anonymous after a reload
+  }
+}

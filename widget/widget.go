@@ -1,0 +1,177 @@
+package widget
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/parley-chat/parley"
+)
+
+//go:embed dist/embed.js dist/chat.js dist/chat.css
+var dist embed.FS
+
+// Asset is one browser file, ready to serve.
+type Asset struct {
+	Name        string // file name: "embed.js", "chat.js" or "chat.css"
+	ContentType string // with charset
+	Body        []byte // the file
+	Gzip        []byte // Body, gzip-compressed at best compression
+	Hash        string // first 16 hex digits of Body's SHA-256, for cache busting and ETags
+}
+
+// Assets are the three files of the widget. The loader (Loader, served at
+// {base}/embed.js) must be served under a stable URL with a short cache
+// lifetime; ChatJS and ChatCSS can be served under URLs containing their Hash
+// and cached for good. The boot response gives the loader their absolute URLs.
+type Assets struct {
+	Loader, ChatJS, ChatCSS Asset
+}
+
+// Load reads the embedded files, compresses and hashes each once. It fails only
+// if the binary was built without dist/ (never in a normal build). The result
+// is read-only and safe for concurrent use; call Load once at start-up.
+func Load() (*Assets, error) {
+	var a Assets
+	for _, f := range []struct {
+		dst         *Asset
+		name, ctype string
+	}{
+		{&a.Loader, "embed.js", "text/javascript; charset=utf-8"},
+		{&a.ChatJS, "chat.js", "text/javascript; charset=utf-8"},
+		{&a.ChatCSS, "chat.css", "text/css; charset=utf-8"},
+	} {
+		body, err := dist.ReadFile("dist/" + f.name)
+		if err != nil {
+			return nil, fmt.Errorf("widget: load %s: %w", f.name, err)
+		}
+		gz, err := gzipBytes(body)
+		if err != nil {
+			return nil, fmt.Errorf("widget: gzip %s: %w", f.name, err)
+		}
+		sum := sha256.Sum256(body)
+		*f.dst = Asset{
+			Name:        f.name,
+			ContentType: f.ctype,
+			Body:        body,
+			Gzip:        gz,
+			Hash:        hex.EncodeToString(sum[:])[:16],
+		}
+	}
+	return &a, nil
+}
+
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Select returns the widget that the page at pageURL gets: among the enabled
+// widgets whose targeting matches (parley.MatchTargeting), the one whose
+// matching rule is the most specific, then the oldest (lowest id). It returns
+// nil when no widget matches. widgets may hold nils; they are skipped.
+//
+// Specificity is the length of the longest matching positive rule's value (for
+// a query rule, of "name=value"). Catch-all matches score 0: no rules, "all",
+// and the negated operators (isNot, notContains, notStartsWith), which say
+// where a widget must not appear rather than where it belongs. So a widget for
+// "https://a.example/pricing" beats one for "https://a.example/*", which beats
+// one for all pages.
+func Select(widgets []*parley.Widget, pageURL string) *parley.Widget {
+	var best *parley.Widget
+	bestScore := -1
+	for _, w := range widgets {
+		if w == nil || !w.Enabled {
+			continue
+		}
+		score, ok := specificity(w.Targeting, pageURL)
+		if !ok {
+			continue
+		}
+		if score > bestScore || score == bestScore && w.ID < best.ID {
+			best, bestScore = w, score
+		}
+	}
+	return best
+}
+
+// specificity reports whether t matches pageURL and how specifically.
+func specificity(t parley.Targeting, pageURL string) (int, bool) {
+	if len(t.Rules) == 0 {
+		return 0, true
+	}
+	score, ok := 0, false
+	for _, r := range t.Rules {
+		if !parley.MatchTargetRule(r, pageURL) {
+			continue
+		}
+		ok = true
+		s := 0
+		switch {
+		case r.Kind == parley.TargetKindQuery:
+			s = len(r.Name) + 1 + len(r.Value)
+		case r.Op == parley.TargetIs || r.Op == parley.TargetContains || r.Op == parley.TargetStartsWith:
+			s = len(r.Value)
+		}
+		score = max(score, s)
+	}
+	return score, ok
+}
+
+// Boot is the answer of GET {base}/widget/v1/boot?url=…, which the loader
+// reads to decide what to draw. A page without a widget gets a Boot with only
+// Widget nil, encoded as {"widget":null}.
+type Boot struct {
+	Widget *BootWidget `json:"widget"`
+	Assets *BootAssets `json:"assets,omitempty"`
+	WS     string      `json:"ws,omitempty"` // absolute ws:// or wss:// URL of the visitor endpoint, with ?widgetId=
+}
+
+// BootWidget is what the visitor's browser learns about a widget.
+type BootWidget struct {
+	ID         string              `json:"id"`
+	Name       string              `json:"name"`
+	Welcome    string              `json:"welcome"`
+	Appearance parley.Appearance   `json:"appearance"`
+	Status     parley.WidgetStatus `json:"status"`
+}
+
+// BootAssets are the absolute URLs of the chat UI files.
+type BootAssets struct {
+	JS  string `json:"js"`
+	CSS string `json:"css"`
+}
+
+// NewBoot returns the boot answer for widget w (nil: no widget for the page)
+// with its current status and the absolute URLs the server serves the chat
+// files and the visitor WebSocket at.
+func NewBoot(w *parley.Widget, st parley.WidgetStatus, jsURL, cssURL, wsURL string) Boot {
+	if w == nil {
+		return Boot{}
+	}
+	return Boot{
+		Widget: &BootWidget{
+			ID:         strconv.FormatUint(w.ID, 10),
+			Name:       w.Name,
+			Welcome:    w.Message.Welcome,
+			Appearance: w.Appearance,
+			Status:     st,
+		},
+		Assets: &BootAssets{JS: jsURL, CSS: cssURL},
+		WS:     wsURL,
+	}
+}
