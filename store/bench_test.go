@@ -1,0 +1,58 @@
+package store
+
+import (
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/parley-chat/parley"
+)
+
+// BenchmarkAppend appends chat messages from many goroutines at once, with
+// real fsync: through the group-commit writer, and naively, each append its
+// own transaction. It reports appends per second and appends per commit.
+func BenchmarkAppend(b *testing.B) {
+	for _, bb := range []struct {
+		name string
+		opts Options
+	}{
+		{"group", Options{}},
+		{"naive", Options{NoGroupCommit: true}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			ctx := b.Context()
+			db := MustOpen(b, &bb.opts)
+			const threads = 64
+			var ids [threads]uint64
+			for i := range ids {
+				th := &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 1, ContactID: uint64(i + 1)}
+				if err := db.CreateThread(ctx, th); err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = th.ID
+			}
+			commits, written := db.commits.Load(), db.written.Load()
+			var n atomic.Uint64
+
+			b.SetParallelism(64) // × GOMAXPROCS writers
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					m := &parley.Message{
+						ThreadID: ids[i%threads], Type: parley.TypeMessage, Direction: parley.Incoming,
+						Text:     "Hello! Do you ship to Switzerland, and how long does it usually take?",
+						SenderID: parley.ContactActorID(i%threads + 1), ClientID: strconv.FormatUint(i, 10),
+					}
+					if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			b.ReportMetric(float64(db.written.Load()-written)/float64(db.commits.Load()-commits), "msgs/commit")
+		})
+	}
+}

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Buckets of schema version 1. Keys are big-endian uint64 unless noted;
+// values are JSON unless noted. The package documentation describes them.
+const (
+	bucketMeta = "meta" // schemaVersion
+
+	bucketKV = "kv" // Meta/SetMeta: key string → bytes
+
+	bucketUsers      = "users"       // id → User
+	bucketUserEmails = "user_emails" // lowercase email → id
+	bucketSessions   = "sessions"    // hash → Session
+	bucketInboxes    = "inboxes"     // id → Inbox
+	bucketWidgets    = "widgets"     // id → Widget
+
+	bucketContacts      = "contacts"       // id → Contact
+	bucketContactEmails = "contact_emails" // lowercase email → id
+	bucketVisitors      = "visitors"       // hash → Visitor
+
+	bucketThreads      = "threads"       // id → Thread
+	bucketThreadRows   = "thread_rows"   // id → row (binary, see type row)
+	bucketThreadLatest = "thread_latest" // (latestMessageAt, id) → row
+	bucketChatThreads  = "thread_chats"  // (contact, widget, thread) → empty
+
+	bucketMessages       = "messages"        // thread id → bucket: seq → Message
+	bucketMessageIDs     = "message_ids"     // message id → (thread, seq); its sequence numbers messages
+	bucketMessageClients = "message_clients" // (thread, sender, clientId) → message id
+)
+
+// keySchemaVersion holds the schema version in bucket meta, a big-endian
+// uint64. A file without it has version 0.
+const keySchemaVersion = "schemaVersion"
+
+// A migration brings a file from its index in the list of migrations to the
+// next version: migrations()[0] turns version 0 into 1, and so on.
+type migration struct {
+	name string
+	up   func(tx *bolt.Tx) error
+}
+
+// migrations returns every migration in order; the newest schema version is
+// its length. Append new steps; never change or reorder released ones.
+func migrations() []migration {
+	return []migration{
+		{"create the buckets of version 1", createBuckets1},
+	}
+}
+
+func createBuckets1(tx *bolt.Tx) error {
+	for _, name := range []string{
+		bucketKV,
+		bucketUsers, bucketUserEmails, bucketSessions, bucketInboxes, bucketWidgets,
+		bucketContacts, bucketContactEmails, bucketVisitors,
+		bucketThreads, bucketThreadRows, bucketThreadLatest, bucketChatThreads,
+		bucketMessages, bucketMessageIDs, bucketMessageClients,
+	} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// migrate brings the file up to len(steps) in one transaction, so a failing
+// step leaves the file as it was, and returns the resulting version. It
+// refuses a file whose version is newer than len(steps).
+func migrate(bdb *bolt.DB, steps []migration) (int, error) {
+	want := len(steps)
+	var have int
+	err := bdb.View(func(tx *bolt.Tx) (err error) {
+		have, err = readSchemaVersion(tx)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if have > want {
+		return 0, fmt.Errorf("the data file has schema version %d, but this Parley knows only versions up to %d: run a newer Parley", have, want)
+	}
+	if have == want {
+		return have, nil
+	}
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		have, err := readSchemaVersion(tx) // the file is locked: still the same
+		if err != nil {
+			return err
+		}
+		for v := have; v < want; v++ {
+			if err := steps[v].up(tx); err != nil {
+				return fmt.Errorf("migrate schema from version %d to %d (%s): %w", v, v+1, steps[v].name, err)
+			}
+		}
+		meta, err := tx.CreateBucketIfNotExists([]byte(bucketMeta))
+		if err != nil {
+			return fmt.Errorf("create bucket meta: %w", err)
+		}
+		return meta.Put([]byte(keySchemaVersion), itob(uint64(want)))
+	})
+	if err != nil {
+		return 0, err
+	}
+	return want, nil
+}
+
+func readSchemaVersion(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		return 0, nil
+	}
+	v := meta.Get([]byte(keySchemaVersion))
+	switch {
+	case v == nil:
+		return 0, nil
+	case len(v) != 8:
+		return 0, fmt.Errorf("schema version: want 8 bytes, found %d", len(v))
+	}
+	n := binary.BigEndian.Uint64(v)
+	if n > 1<<31 {
+		return 0, fmt.Errorf("schema version %d is out of range", n)
+	}
+	return int(n), nil
+}

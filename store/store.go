@@ -1,0 +1,349 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+const (
+	fileName        = "parley.db" // inside the data directory
+	defaultTimeout  = 3 * time.Second
+	defaultMaxBatch = 1000
+)
+
+// Options configures Open. A nil *Options means all defaults.
+type Options struct {
+	// Timeout is how long Open waits for the file lock held by another
+	// process before it gives up with an error saying that the data directory
+	// is in use. Defaults to 3s.
+	Timeout time.Duration
+
+	// Now is the clock for CreatedAt and UpdatedAt defaults and for session
+	// expiry. It must be safe for concurrent use. Defaults to time.Now.
+	Now func() time.Time
+
+	// NoGroupCommit makes every write its own bbolt transaction (db.Update,
+	// one fsync each) instead of going through the group-commit writer. It is
+	// the naive baseline for benchmarks, not meant for production.
+	NoGroupCommit bool
+
+	// MaxBatch is the largest number of writes one group commit holds. It is
+	// also the length of the write queue. Defaults to 1000.
+	MaxBatch int
+
+	// NoSync skips fsync on commit. For tests only: a crash can then lose
+	// acknowledged writes or corrupt the file.
+	NoSync bool
+
+	// tuneBolt, when set, adjusts the bbolt options just before the file is
+	// opened. Tests use it to make commits fail (MaxSize).
+	tuneBolt func(*bolt.Options)
+}
+
+// DB is Parley's store: one bbolt file in a data directory. All methods are
+// safe for concurrent use. Reads run in their own read-only transactions, side
+// by side; writes are funneled through one writer goroutine that commits them in
+// groups (see the package documentation).
+type DB struct {
+	bolt          *bolt.DB
+	path          string
+	version       int
+	now           func() time.Time
+	noGroupCommit bool
+	maxBatch      int
+
+	// mu guards closed. A write holds it shared while it hands itself to the
+	// writer (or, without group commit, while it runs), so that Close, which
+	// takes it exclusively, knows that no write is left half-submitted.
+	mu     sync.RWMutex
+	closed bool
+
+	queue      chan *call    // pending writes; closed by Close
+	writerDone chan struct{} // closed when the writer has answered every write
+
+	closeOnce sync.Once
+	closeErr  error
+
+	// Counters for tests and benchmarks.
+	commits atomic.Uint64 // successful commits
+	written atomic.Uint64 // writes acknowledged by those commits
+}
+
+// call is one write waiting for the writer.
+type call struct {
+	ctx  context.Context
+	fn   func(*bolt.Tx) error
+	done chan error // buffered: the writer never blocks on an answer
+}
+
+// Open opens (creating it if needed) the store in directory dir, which it
+// creates with mode 0700 if missing; the data lives in dir/parley.db. Open
+// brings the file's schema up to date (see SchemaVersion) and refuses a file
+// written by a newer Parley. If another process holds the file, Open waits
+// up to opts.Timeout and then fails with an error saying that the data
+// directory is in use by another Parley process.
+func Open(dir string, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = defaultTimeout
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = defaultMaxBatch
+	}
+
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	path := filepath.Join(dir, fileName)
+	bo := &bolt.Options{
+		Timeout:      o.Timeout,
+		NoSync:       o.NoSync,
+		FreelistType: bolt.FreelistMapType,
+	}
+	if o.tuneBolt != nil {
+		o.tuneBolt(bo)
+	}
+	bdb, err := bolt.Open(path, 0o600, bo)
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open store: data directory %s is in use by another Parley process (waited %s for the lock on %s): %w",
+			dir, o.Timeout, fileName, err)
+	} else if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	version, err := migrate(bdb, migrations())
+	if err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+
+	db := &DB{
+		bolt:          bdb,
+		path:          path,
+		version:       version,
+		now:           o.Now,
+		noGroupCommit: o.NoGroupCommit,
+		maxBatch:      o.MaxBatch,
+	}
+	if !o.NoGroupCommit {
+		db.queue = make(chan *call, o.MaxBatch)
+		db.writerDone = make(chan struct{})
+		go db.writer()
+	}
+	return db, nil
+}
+
+// Path returns the path of the bbolt file.
+func (db *DB) Path() string { return db.path }
+
+// SchemaVersion returns the schema version of the open file, which Open has
+// brought up to the newest version this binary knows.
+func (db *DB) SchemaVersion() int { return db.version }
+
+// Close stops accepting writes (later ones fail with EUNAVAILABLE), waits for
+// the writes already queued to commit and answers them, then closes the file.
+// It waits for running reads to finish. Calling it again returns the first
+// call's result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		db.mu.Lock()
+		db.closed = true
+		db.mu.Unlock()
+		// No write holds mu now, so none can be sending on the queue.
+		if db.queue != nil {
+			close(db.queue)
+			<-db.writerDone
+		}
+		if err := db.bolt.Close(); err != nil {
+			db.closeErr = fmt.Errorf("close store: %w", err)
+		}
+	})
+	return db.closeErr
+}
+
+func errClosed() error { return parley.Errorf(parley.EUNAVAILABLE, "store is closed") }
+
+// view runs fn in a read-only transaction.
+func (db *DB) view(fn func(tx *bolt.Tx) error) error {
+	err := db.bolt.View(fn)
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return errClosed()
+	}
+	return err
+}
+
+// update runs fn in a write transaction and returns once that transaction
+// has committed (nil) or fn's or the commit's error. fn may run more than
+// once (when another write of its group fails, the group is rerun without
+// it), so it must set its results afresh each time and have no other side
+// effects. It must not call db.
+//
+// If ctx ends first, update returns ctx.Err(): before fn ran, the write is
+// dropped; once it ran, it may still commit.
+func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return errClosed()
+	}
+	if db.noGroupCommit {
+		defer db.mu.RUnlock()
+		return db.updateAlone(ctx, fn)
+	}
+
+	c := &call{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.queue <- c:
+		db.mu.RUnlock()
+	case <-ctx.Done():
+		db.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-c.done:
+		var p *writePanic
+		if errors.As(err, &p) {
+			panic(p.value)
+		}
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// updateAlone runs fn in its own bbolt transaction: the NoGroupCommit path.
+func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
+	fnFailed := false
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		err := ctx.Err()
+		if err == nil {
+			err = fn(tx)
+		}
+		fnFailed = err != nil
+		return err
+	})
+	if err != nil && !fnFailed {
+		return fmt.Errorf("commit: %w", err)
+	} else if err == nil {
+		db.commits.Add(1)
+		db.written.Add(1)
+	}
+	return err
+}
+
+// writer is the one goroutine that runs writes in group-commit mode. It takes
+// the first pending write, drains whatever else is already queued without
+// waiting, and commits them together. It ends when Close has closed the queue
+// and every write in it has been answered.
+func (db *DB) writer() {
+	defer close(db.writerDone)
+	batch := make([]*call, 0, db.maxBatch)
+	for c := range db.queue {
+		batch = append(batch[:0], c)
+	drain:
+		for len(batch) < db.maxBatch {
+			select {
+			case c, ok := <-db.queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, c)
+			default:
+				break drain
+			}
+		}
+		db.commit(batch)
+		clear(batch) // let the answered calls be collected
+	}
+}
+
+// commit runs calls in one transaction and answers each after the commit. A
+// call whose fn fails is answered with its error and the transaction rolled
+// back, so that nothing of it stays; the others run again, in the same order,
+// in a fresh transaction. A call whose context has ended before it runs is
+// answered with ctx.Err() and skipped. A failed commit is every call's error.
+func (db *DB) commit(calls []*call) {
+	for len(calls) > 0 {
+		tx, err := db.bolt.Begin(true)
+		if err != nil {
+			err = fmt.Errorf("begin write: %w", err)
+			for _, c := range calls {
+				c.done <- err
+			}
+			return
+		}
+		failed := false
+		for i, c := range calls {
+			if err := c.ctx.Err(); err != nil {
+				c.done <- err // it wrote nothing: no rollback needed
+				calls[i] = nil
+				continue
+			}
+			if err := safeCall(c.fn, tx); err != nil {
+				_ = tx.Rollback()
+				c.done <- err
+				calls[i] = nil
+				failed = true
+				break
+			}
+		}
+		calls = slices.DeleteFunc(calls, func(c *call) bool { return c == nil })
+		if failed {
+			continue
+		}
+		if len(calls) == 0 {
+			_ = tx.Rollback()
+			return
+		}
+		if err = tx.Commit(); err != nil {
+			err = fmt.Errorf("commit: %w", err)
+		} else {
+			db.commits.Add(1)
+			db.written.Add(uint64(len(calls)))
+		}
+		for _, c := range calls {
+			c.done <- err
+		}
+		return
+	}
+}
+
+// writePanic carries a panic of a write function from the writer goroutine to
+// the caller, where update panics again with the same value.
+type writePanic struct {
+	value any
+	stack []byte
+}
+
+func (p *writePanic) Error() string {
+	return fmt.Sprintf("panic in store write: %v\n%s", p.value, p.stack)
+}
+
+func safeCall(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &writePanic{value: v, stack: debug.Stack()}
+		}
+	}()
+	return fn(tx)
+}

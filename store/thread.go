@@ -1,0 +1,336 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Sort orders of ThreadFilter.Sort.
+const (
+	SortByID     = "id"     // ascending id
+	SortByLatest = "latest" // LatestMessageAt descending, then id descending
+)
+
+// Page sizes of Threads and Messages.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 500
+)
+
+func threadTable() table[parley.Thread] {
+	return table[parley.Thread]{
+		name:   "thread",
+		bucket: bucketThreads,
+		id:     func(t *parley.Thread) *uint64 { return &t.ID },
+		prepare: func(t, old *parley.Thread, now time.Time) {
+			if old != nil {
+				t.LastSeq = old.LastSeq // AppendMessage's alone
+				return
+			}
+			t.LastSeq = 0
+			if t.Status == "" {
+				t.Status = parley.StatusOpen
+			}
+			if t.CreatedAt.IsZero() {
+				t.CreatedAt = now
+			}
+		},
+		index: indexThread,
+	}
+}
+
+// indexThread creates a new thread's message bucket and keeps the thread
+// indexes right: the chat index and the rows that Threads scans.
+func indexThread(tx *bolt.Tx, t, old *parley.Thread) error {
+	if old == nil {
+		if _, err := bucket(tx, bucketMessages).CreateBucket(itob(t.ID)); err != nil {
+			return fmt.Errorf("create message bucket of thread %d: %w", t.ID, err)
+		}
+	}
+	if old == nil || old.ChannelID != t.ChannelID || old.ContactID != t.ContactID || old.ChannelAccountID != t.ChannelAccountID {
+		chats := bucket(tx, bucketChatThreads)
+		if old != nil && old.ChannelID == parley.ChannelChat {
+			if err := chats.Delete(key3(old.ContactID, old.ChannelAccountID, old.ID)); err != nil {
+				return err
+			}
+		}
+		if t.ChannelID == parley.ChannelChat {
+			if err := chats.Put(key3(t.ContactID, t.ChannelAccountID, t.ID), []byte{}); err != nil {
+				return err
+			}
+		}
+	}
+
+	r := newRow(t)
+	if old != nil && bytes.Equal(r, newRow(old)) {
+		return nil
+	}
+	if err := appendBucket(bucket(tx, bucketThreadRows)).Put(itob(t.ID), r); err != nil {
+		return err
+	}
+	latest := appendBucket(bucket(tx, bucketThreadLatest))
+	if old != nil && !old.LatestMessageAt.Equal(t.LatestMessageAt) {
+		if err := latest.Delete(key2(timeKey(old.LatestMessageAt), t.ID)); err != nil {
+			return err
+		}
+	}
+	return latest.Put(key2(timeKey(t.LatestMessageAt), t.ID), r)
+}
+
+// A row is what Threads needs to filter a thread without decoding it: 26
+// bytes of inbox, contact, timeKey(LatestMessageAt), status and archived.
+type row []byte
+
+const rowLen = 26
+
+// Status bytes of a row.
+const (
+	rowOpen   = 1
+	rowClosed = 2
+)
+
+func newRow(t *parley.Thread) row {
+	r := make(row, rowLen)
+	binary.BigEndian.PutUint64(r, t.InboxID)
+	binary.BigEndian.PutUint64(r[8:], t.ContactID)
+	binary.BigEndian.PutUint64(r[16:], timeKey(t.LatestMessageAt))
+	r[24] = rowStatus(t.Status)
+	if t.Archived {
+		r[25] = 1
+	}
+	return r
+}
+
+func rowStatus(s parley.ThreadStatus) byte {
+	switch s {
+	case parley.StatusOpen:
+		return rowOpen
+	case parley.StatusClosed:
+		return rowClosed
+	}
+	return 0
+}
+
+func (r row) inbox() uint64   { return binary.BigEndian.Uint64(r) }
+func (r row) contact() uint64 { return binary.BigEndian.Uint64(r[8:]) }
+func (r row) latest() uint64  { return binary.BigEndian.Uint64(r[16:]) }
+func (r row) status() byte    { return r[24] }
+func (r row) archived() bool  { return r[25] != 0 }
+
+// timeKey maps times to uint64s in the same order: 0 for the zero time (no
+// message yet, sorted last in SortByLatest), UnixNano with the sign bit
+// flipped otherwise.
+func timeKey(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.UnixNano()) ^ 1<<63
+}
+
+// CreateThread stores a new thread and sets t.ID, t.CreatedAt if zero, and
+// t.Status to OPEN if empty. LastSeq starts at 0 whatever t says.
+func (db *DB) CreateThread(ctx context.Context, t *parley.Thread) error {
+	return createRecord(ctx, db, threadTable(), t)
+}
+
+// Thread returns thread id, or ENOTFOUND.
+func (db *DB) Thread(ctx context.Context, id uint64) (*parley.Thread, error) {
+	return readRecord(db, threadTable(), id)
+}
+
+// UpdateThread changes thread id with fn in one transaction and returns the
+// thread as written. An error from fn aborts with nothing written and is
+// returned as it is; ENOTFOUND if the thread does not exist. fn may not change
+// ID or LastSeq (changes are undone); LatestMessageAt and Preview are
+// AppendMessage's to set but fn may correct them. fn runs on the store's writer
+// goroutine, maybe more than once and maybe after UpdateThread has returned
+// ctx.Err(); it must not call db.
+func (db *DB) UpdateThread(ctx context.Context, id uint64, fn func(*parley.Thread) error) (*parley.Thread, error) {
+	return updateRecord(ctx, db, threadTable(), id, fn)
+}
+
+// ChatThread returns the newest chat thread (ChannelChat) of the contact on
+// the widget (its channel account), whatever its status, or ENOTFOUND.
+func (db *DB) ChatThread(ctx context.Context, contactID, widgetID uint64) (t *parley.Thread, err error) {
+	err = db.view(func(tx *bolt.Tx) error {
+		id := chatThreadID(tx, contactID, widgetID)
+		if id == 0 {
+			return parley.Errorf(parley.ENOTFOUND, "no chat thread of contact %d on widget %d", contactID, widgetID)
+		}
+		t, err = threadTable().get(tx, id)
+		return err
+	})
+	return t, err
+}
+
+// chatThreadID returns the id of the newest chat thread of the contact on the
+// widget, or 0: the last key with prefix (contact, widget).
+func chatThreadID(tx *bolt.Tx, contactID, widgetID uint64) uint64 {
+	c := bucket(tx, bucketChatThreads).Cursor()
+	k, _ := c.Seek(key3(contactID, widgetID, math.MaxUint64))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k == nil || !bytes.HasPrefix(k, key2(contactID, widgetID)) {
+		return 0
+	}
+	return btoi(k[16:])
+}
+
+// ThreadFilter selects and orders the threads that Threads returns. The zero
+// value means: threads of all inboxes that are not archived, by id, 100 at a
+// time.
+type ThreadFilter struct {
+	// InboxIDs keeps threads of these inboxes. nil means all inboxes; an
+	// empty non-nil slice means none (the caller is a member of no inbox).
+	InboxIDs []uint64
+
+	// Status keeps threads with this status; "" means any.
+	Status parley.ThreadStatus
+
+	// ContactID keeps threads of this contact; 0 means any.
+	ContactID uint64
+
+	// Archived nil or false keeps threads that are not archived (HubSpot's
+	// default); true keeps only archived ones.
+	Archived *bool
+
+	// AfterID is the paging cursor: the id of the last thread of the previous
+	// page. The next page continues after that thread in the order of Sort,
+	// as the thread stands now (with SortByLatest, a thread that got a message
+	// since then has moved up, and the page continues from its new place).
+	AfterID uint64
+
+	// Limit is the page size. Defaults to 100, at most 500 (larger values
+	// mean 500).
+	Limit int
+
+	// Sort is SortByID (the default for "") or SortByLatest.
+	Sort string
+
+	// LatestAfter keeps only threads whose LatestMessageAt is after it
+	// (threads without messages drop out); zero means no such bound.
+	LatestAfter time.Time
+}
+
+// Threads returns a page of the threads that f selects, and whether more
+// follow. Bad filter values (an unknown Sort or Status, an AfterID naming no
+// thread with SortByLatest) are EINVALID. Threads filters compact rows, not
+// the threads themselves, and decodes only the threads it returns.
+func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Thread, more bool, err error) {
+	limit := pageLimit(f.Limit)
+	var status byte
+	if f.Status != "" {
+		if status = rowStatus(f.Status); status == 0 {
+			return nil, false, parley.Errorf(parley.EINVALID, "unknown thread status %q", f.Status)
+		}
+	}
+	if f.Sort != "" && f.Sort != SortByID && f.Sort != SortByLatest {
+		return nil, false, parley.Errorf(parley.EINVALID, "unknown sort %q", f.Sort)
+	}
+	threads = []*parley.Thread{}
+	if f.InboxIDs != nil && len(f.InboxIDs) == 0 {
+		return threads, false, nil
+	}
+	archived := f.Archived != nil && *f.Archived
+	after := timeKey(f.LatestAfter)
+	match := func(r row) bool {
+		if status != 0 && r.status() != status ||
+			f.ContactID != 0 && r.contact() != f.ContactID ||
+			r.archived() != archived ||
+			after != 0 && r.latest() <= after {
+			return false
+		}
+		if f.InboxIDs == nil {
+			return true
+		}
+		for _, id := range f.InboxIDs {
+			if r.inbox() == id {
+				return true
+			}
+		}
+		return false
+	}
+
+	ids := make([]uint64, 0, min(limit+1, 64))
+	err = db.view(func(tx *bolt.Tx) error {
+		if f.Sort == SortByLatest {
+			if err := scanLatest(tx, f.AfterID, after, limit+1, match, &ids); err != nil {
+				return err
+			}
+		} else if f.AfterID < math.MaxUint64 {
+			c := bucket(tx, bucketThreadRows).Cursor()
+			for k, v := c.Seek(itob(f.AfterID + 1)); k != nil && len(ids) <= limit; k, v = c.Next() {
+				if match(v) {
+					ids = append(ids, btoi(k))
+				}
+			}
+		}
+		if len(ids) > limit {
+			ids, more = ids[:limit], true
+		}
+		for _, id := range ids {
+			t, err := threadTable().get(tx, id)
+			if err != nil {
+				return err
+			}
+			threads = append(threads, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return threads, more, nil
+}
+
+// scanLatest appends to ids, newest first, up to n threads that match, from
+// the thread after afterID on (from the newest if 0), stopping at threads
+// whose latest message is not after the time key after.
+func scanLatest(tx *bolt.Tx, afterID, after uint64, n int, match func(row) bool, ids *[]uint64) error {
+	c := bucket(tx, bucketThreadLatest).Cursor()
+	var k, v []byte
+	if afterID == 0 {
+		k, v = c.Last()
+	} else {
+		r := row(bucket(tx, bucketThreadRows).Get(itob(afterID)))
+		if r == nil {
+			return parley.Errorf(parley.EINVALID, "paging cursor: thread %d not found", afterID)
+		}
+		// The cursor's own key, or what follows it, is the first key not
+		// before the cursor; one step back is the next in descending order.
+		if k, _ = c.Seek(key2(r.latest(), afterID)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	}
+	for ; k != nil && len(*ids) < n; k, v = c.Prev() {
+		if after != 0 && btoi(k) <= after {
+			break
+		}
+		if match(v) {
+			*ids = append(*ids, btoi(k[8:]))
+		}
+	}
+	return nil
+}
+
+func pageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Meta returns the value stored under key by SetMeta, or ENOTFOUND.
+func (db *DB) Meta(ctx context.Context, key string) ([]byte, error) {
+	var val []byte
+	err := db.view(func(tx *bolt.Tx) error {
+		var v []byte
+		if key != "" {
+			v = bucket(tx, bucketKV).Get([]byte(key))
+		}
+		if v == nil {
+			return parley.Errorf(parley.ENOTFOUND, "meta %q not found", key)
+		}
+		val = bytes.Clone(v)
+		return nil
+	})
+	return val, err
+}
+
+// SetMeta stores val under key; a nil val deletes key (no error if missing).
+// An empty key is EINVALID. These keys live apart from the schema's own
+// metadata, so no key can disturb it.
+func (db *DB) SetMeta(ctx context.Context, key string, val []byte) error {
+	if key == "" {
+		return parley.Errorf(parley.EINVALID, "meta key is empty")
+	}
+	val = bytes.Clone(val) // nil stays nil
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		b := bucket(tx, bucketKV)
+		if val == nil {
+			return b.Delete([]byte(key))
+		}
+		return b.Put([]byte(key), val)
+	})
+}
+
+func userTable() table[parley.User] {
+	return table[parley.User]{
+		name:   "user",
+		bucket: bucketUsers,
+		id:     func(u *parley.User) *uint64 { return &u.ID },
+		prepare: func(u, old *parley.User, now time.Time) {
+			if old == nil && u.CreatedAt.IsZero() {
+				u.CreatedAt = now
+			}
+		},
+		index: func(tx *bolt.Tx, u, old *parley.User) error {
+			if u.Email == "" {
+				return parley.Errorf(parley.EINVALID, "user email is empty")
+			}
+			var oldEmail string
+			if old != nil {
+				oldEmail = old.Email
+			}
+			return reindexEmail(bucket(tx, bucketUserEmails), "user", u.ID, u.Email, oldEmail)
+		},
+	}
+}
+
+// CreateUser stores a new user and sets u.ID, and u.CreatedAt if zero. Emails
+// are unique regardless of case: another user's email is ECONFLICT; an empty
+// email is EINVALID.
+func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
+	return createRecord(ctx, db, userTable(), u)
+}
+
+// User returns user id, or ENOTFOUND.
+func (db *DB) User(ctx context.Context, id uint64) (*parley.User, error) {
+	return readRecord(db, userTable(), id)
+}
+
+// UserByEmail returns the user with this email in any case, or ENOTFOUND.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*parley.User, error) {
+	return byEmail(db, userTable(), bucketUserEmails, email)
+}
+
+// Users returns every user (deactivated ones too) by id.
+func (db *DB) Users(ctx context.Context) ([]*parley.User, error) {
+	return listRecords(db, userTable())
+}
+
+// CountUsers returns the number of users, deactivated ones included.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.view(func(tx *bolt.Tx) error {
+		c := bucket(tx, bucketUsers).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// UpdateUser changes user id with fn in one transaction and returns the user
+// as written. An error from fn aborts with nothing written and is returned
+// as it is; ENOTFOUND if the user does not exist; ECONFLICT if fn gives it
+// another user's email. fn may not change the ID (a change is undone). fn runs
+// on the store's writer goroutine, maybe more than once and maybe after
+// UpdateUser has returned ctx.Err(); it must not call db.
+func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*parley.User) error) (*parley.User, error) {
+	return updateRecord(ctx, db, userTable(), id, fn)
+}
+
+// CreateSession stores a session under s.Hash and sets s.CreatedAt if zero.
+// An empty hash is EINVALID; a hash already stored is ECONFLICT.
+func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
+	w := *s
+	if w.CreatedAt.IsZero() {
+		w.CreatedAt = db.utcNow()
+	}
+	if err := insertKeyed(ctx, db, bucketSessions, "session", w.Hash, &w); err != nil {
+		return err
+	}
+	*s = w
+	return nil
+}
+
+// Session returns the session with this hash, or ENOTFOUND if there is none
+// or it has expired (by Options.Now). Expired sessions stay stored until
+// DeleteSession.
+func (db *DB) Session(ctx context.Context, hash string) (*parley.Session, error) {
+	s := new(parley.Session)
+	if err := readKeyed(db, bucketSessions, "session", hash, s); err != nil {
+		return nil, err
+	}
+	if s.Expired(db.now()) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "session not found")
+	}
+	return s, nil
+}
+
+// DeleteSession deletes the session with this hash. A missing session is not
+// an error.
+func (db *DB) DeleteSession(ctx context.Context, hash string) error {
+	if hash == "" {
+		return nil
+	}
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		return bucket(tx, bucketSessions).Delete([]byte(hash))
+	})
+}
