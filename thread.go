@@ -75,7 +75,7 @@ type Message struct {
 	ClientID         string       `json:"clientId,omitempty"` // sender's idempotency key
 	ChannelID        int          `json:"channelId"`
 	ChannelAccountID uint64       `json:"channelAccountId"`
-	NewStatus        ThreadStatus `json:"newStatus,omitempty"`   // for TypeStatusChange
+	NewStatus        ThreadStatus `json:"newStatus,omitempty"`  // for TypeStatusChange
 	AssigneeID       uint64       `json:"assigneeId,omitempty"` // for TypeAssignment
 	CreatedAt        time.Time    `json:"createdAt"`
 }

@@ -1,0 +1,236 @@
+// Command parley runs Parley, a self-hosted live chat and shared team inbox:
+// one binary with an embedded store.
+//
+//	parley [serve] [flags]
+//
+// Every flag has an environment twin (PARLEY_ADDR for --addr, …); a flag
+// given on the command line wins over the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/server"
+	"github.com/parley-chat/parley/store"
+	"github.com/parley-chat/parley/widget"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "parley:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// config is everything the flags and environment set.
+type config struct {
+	Addr          string
+	Data          string
+	BaseURL       string
+	LogLevel      string
+	LogFormat     string
+	MessageRate   float64
+	AdminEmail    string
+	AdminPassword string
+}
+
+// parseConfig reads flags, falling back to their PARLEY_* environment twins.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if args[0] != "serve" {
+			return nil, fmt.Errorf("unknown command %q (the only command is serve)", args[0])
+		}
+		args = args[1:]
+	}
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{}
+	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"), "listen address (env PARLEY_ADDR)")
+	fs.StringVar(&c.Data, "data", env("PARLEY_DATA", "parley-data"), "data directory (env PARLEY_DATA)")
+	fs.StringVar(&c.BaseURL, "base-url", env("PARLEY_BASE_URL", ""), "public URL used in snippets, links and emails; defaults to http:// + addr (env PARLEY_BASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"), "debug, info, warn or error (env PARLEY_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("PARLEY_LOG_FORMAT", "auto"), "json, console, or auto: console on a terminal (env PARLEY_LOG_FORMAT)")
+	rate, err := strconv.ParseFloat(env("PARLEY_MESSAGE_RATE", "10"), 64)
+	if err != nil || rate <= 0 {
+		return nil, fmt.Errorf("PARLEY_MESSAGE_RATE must be a positive number")
+	}
+	fs.Float64Var(&c.MessageRate, "message-rate", rate, "messages per second one chat connection may send, bursts up to 3x (env PARLEY_MESSAGE_RATE)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.MessageRate <= 0 {
+		return nil, fmt.Errorf("--message-rate must be positive")
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	c.AdminEmail, c.AdminPassword = getenv("PARLEY_ADMIN_EMAIL"), getenv("PARLEY_ADMIN_PASSWORD")
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c, nil
+}
+
+func newLogger(c *config, w io.Writer) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(c.LogLevel)
+	if err != nil || c.LogLevel == "" {
+		return zerolog.Logger{}, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	case "auto":
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+			}
+		}
+	default:
+		return zerolog.Logger{}, fmt.Errorf("log format %q: want json, console or auto", c.LogFormat)
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+// run is the whole program; main only adds the process's signals, args and
+// environment, so tests can run it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + ln.Addr().String()
+	}
+
+	dataDir, _ := filepath.Abs(c.Data)
+	db, err := store.Open(dataDir, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if err := bootstrap(ctx, db, c, log); err != nil {
+		return fmt.Errorf("first start: %w", err)
+	}
+	assets, err := widget.Load()
+	if err != nil {
+		return err
+	}
+	h := hub.New(nil)
+	defer h.Close()
+	srv := server.New(server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate}, db, h, hub.NewPresence(), assets)
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          nil,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	log.Info().Str("addr", ln.Addr().String()).Str("baseURL", c.BaseURL).Str("data", dataDir).Msg("listening")
+
+	select {
+	case err := <-serveErr:
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- httpSrv.Shutdown(shutCtx) }()
+	srv.Close() // WebSockets end with "going away"; hijacked, so Shutdown doesn't wait for them
+	if err := <-done; err != nil {
+		log.Warn().Err(err).Msg("shutdown")
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+// bootstrap gives a fresh data directory what a first start needs: a default
+// inbox, a default chat widget, and the first admin (from the environment, or
+// a one-time setup link in the log).
+func bootstrap(ctx context.Context, db *store.DB, c *config, log zerolog.Logger) error {
+	now := time.Now().UTC()
+	inboxes, err := db.Inboxes(ctx)
+	if err != nil {
+		return err
+	}
+	if len(inboxes) == 0 {
+		in := &parley.Inbox{Name: "Support", MemberIDs: []uint64{}, CreatedAt: now, UpdatedAt: now}
+		if err := db.CreateInbox(ctx, in); err != nil {
+			return err
+		}
+		inboxes = append(inboxes, in)
+		log.Info().Uint64("inboxId", in.ID).Msg("created the default inbox")
+	}
+	widgets, err := db.Widgets(ctx)
+	if err != nil {
+		return err
+	}
+	if len(widgets) == 0 {
+		w := parley.DefaultWidget(inboxes[0].ID)
+		w.CreatedAt, w.UpdatedAt = now, now
+		if err := db.CreateWidget(ctx, w); err != nil {
+			return err
+		}
+		log.Info().Uint64("widgetId", w.ID).Msg("created the default chat widget")
+	}
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	if c.AdminEmail != "" && c.AdminPassword != "" {
+		u, err := server.CreateAdmin(ctx, db, c.AdminEmail, "", c.AdminPassword, now)
+		if err != nil {
+			return fmt.Errorf("PARLEY_ADMIN_EMAIL/PARLEY_ADMIN_PASSWORD: %w", err)
+		}
+		log.Info().Str("email", u.Email).Msg("created the first admin")
+		return nil
+	}
+	token, err := server.NewSetupToken(ctx, db)
+	if err != nil {
+		return err
+	}
+	log.Warn().Str("url", c.BaseURL+"/setup?token="+token).Msg("no users yet: open this one-time link to create the first admin")
+	return nil
+}

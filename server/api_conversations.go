@@ -1,0 +1,681 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/store"
+)
+
+// The conversations API in HubSpot's v3 shape (CONTRACT §4, docs/api.md).
+
+type threadJSON struct {
+	ID                       string     `json:"id"`
+	CreatedAt                time.Time  `json:"createdAt"`
+	ClosedAt                 *time.Time `json:"closedAt,omitempty"`
+	Status                   string     `json:"status"`
+	OriginalChannelID        string     `json:"originalChannelId"`
+	OriginalChannelAccountID string     `json:"originalChannelAccountId"`
+	LatestMessageTimestamp   *time.Time `json:"latestMessageTimestamp,omitempty"`
+	AssignedTo               string     `json:"assignedTo,omitempty"`
+	Spam                     bool       `json:"spam"`
+	InboxID                  string     `json:"inboxId"`
+	AssociatedContactID      string     `json:"associatedContactId"`
+	Archived                 bool       `json:"archived"`
+	// Parley's additions for list views.
+	ContactName string `json:"contactName"`
+	Preview     string `json:"preview"`
+	LastSeq     uint64 `json:"lastSeq"`
+}
+
+func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON {
+	j := threadJSON{
+		ID: idString(t.ID), CreatedAt: t.CreatedAt.UTC(), Status: string(t.Status),
+		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
+		Spam: t.Spam, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
+		Archived: t.Archived, Preview: t.Preview, LastSeq: t.LastSeq,
+		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)),
+	}
+	if !t.ClosedAt.IsZero() {
+		c := t.ClosedAt.UTC()
+		j.ClosedAt = &c
+	}
+	if !t.LatestMessageAt.IsZero() {
+		l := t.LatestMessageAt.UTC()
+		j.LatestMessageTimestamp = &l
+	}
+	if t.AssigneeID != 0 {
+		j.AssignedTo = parley.UserActorID(t.AssigneeID)
+	}
+	return j
+}
+
+type actorRef struct {
+	ActorID string `json:"actorId"`
+	Name    string `json:"name,omitempty"`
+}
+
+type messageJSON struct {
+	ID                    string            `json:"id"`
+	Type                  string            `json:"type"`
+	ConversationsThreadID string            `json:"conversationsThreadId"`
+	CreatedAt             time.Time         `json:"createdAt"`
+	CreatedBy             string            `json:"createdBy"`
+	Senders               []actorRef        `json:"senders"`
+	Recipients            []actorRef        `json:"recipients"`
+	Text                  string            `json:"text,omitempty"`
+	RichText              string            `json:"richText,omitempty"`
+	Direction             string            `json:"direction"`
+	ChannelID             string            `json:"channelId"`
+	ChannelAccountID      string            `json:"channelAccountId"`
+	Subject               string            `json:"subject,omitempty"`
+	Status                map[string]string `json:"status"`
+	NewStatus             string            `json:"newStatus,omitempty"`
+	AssignedTo            string            `json:"assignedTo,omitempty"`
+	ClientID              string            `json:"clientId,omitempty"`
+	Seq                   uint64            `json:"seq"`
+}
+
+func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.Message, names map[string]string) messageJSON {
+	name := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := s.actorName(ctx, id)
+		names[id] = n
+		return n
+	}
+	contact := parley.ContactActorID(t.ContactID)
+	j := messageJSON{
+		ID: idString(m.ID), Type: string(m.Type), ConversationsThreadID: idString(m.ThreadID),
+		CreatedAt: m.CreatedAt.UTC(), CreatedBy: m.SenderID,
+		Senders:    []actorRef{{ActorID: m.SenderID, Name: name(m.SenderID)}},
+		Recipients: []actorRef{},
+		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
+		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
+		Subject: t.Subject, Status: map[string]string{"statusType": "SENT"},
+		NewStatus: string(m.NewStatus), ClientID: m.ClientID, Seq: m.Seq,
+	}
+	if m.Type == parley.TypeMessage && m.SenderID != contact {
+		j.Recipients = append(j.Recipients, actorRef{ActorID: contact, Name: name(contact)})
+	}
+	if m.AssigneeID != 0 {
+		j.AssignedTo = parley.UserActorID(m.AssigneeID)
+	}
+	return j
+}
+
+type page struct {
+	Results any        `json:"results"`
+	Paging  *pagingOut `json:"paging,omitempty"`
+}
+
+type pagingOut struct {
+	Next struct {
+		After string `json:"after"`
+	} `json:"next"`
+}
+
+func nextPage(after string) *pagingOut {
+	p := &pagingOut{}
+	p.Next.After = after
+	return p
+}
+
+// queryLimit parses ?limit= (default def, at most max).
+func queryLimit(r *http.Request, def, max int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, parley.Errorf(parley.EINVALID, "limit must be a number from 1 to %d", max)
+	}
+	return n, nil
+}
+
+func (s *Server) handleThreadsList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		u := userFrom(ctx)
+		q := r.URL.Query()
+		limit, err := queryLimit(r, 100, 500)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		f := store.ThreadFilter{Limit: limit}
+		member, err := s.userInboxIDs(ctx, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		f.InboxIDs = member
+		if v := q.Get("inboxId"); v != "" {
+			id, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "inboxId must be a number"))
+				return
+			}
+			f.InboxIDs = []uint64{}
+			for _, m := range member {
+				if m == id {
+					f.InboxIDs = []uint64{id}
+				}
+			}
+		}
+		switch v := strings.ToUpper(q.Get("threadStatus")); v {
+		case "":
+		case "OPEN", "CLOSED":
+			f.Status = parley.ThreadStatus(v)
+		default:
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "threadStatus must be OPEN or CLOSED"))
+			return
+		}
+		if v := q.Get("associatedContactId"); v != "" {
+			id, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "associatedContactId must be a number"))
+				return
+			}
+			f.ContactID = id
+		}
+		if v := q.Get("archived"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "archived must be true or false"))
+				return
+			}
+			f.Archived = &b
+		}
+		switch q.Get("sort") {
+		case "", "id":
+			f.Sort = "id"
+		case "latestMessageTimestamp":
+			v := q.Get("latestMessageTimestampAfter")
+			if v == "" {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "sort=latestMessageTimestamp needs latestMessageTimestampAfter"))
+				return
+			}
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "latestMessageTimestampAfter must be an ISO-8601 time"))
+				return
+			}
+			f.Sort, f.LatestAfter = "id", t
+		case "-latestMessageTimestamp":
+			f.Sort = "latest"
+		default:
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "sort must be id, latestMessageTimestamp or -latestMessageTimestamp"))
+			return
+		}
+		if v := q.Get("after"); v != "" {
+			id, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
+				return
+			}
+			f.AfterID = id
+		}
+		threads, more, err := s.db.Threads(ctx, f)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]threadJSON, len(threads))
+		for i, t := range threads {
+			out[i] = s.toThreadJSON(ctx, t)
+		}
+		p := page{Results: out}
+		if more && len(threads) > 0 {
+			p.Paging = nextPage(idString(threads[len(threads)-1].ID))
+		}
+		s.writeJSON(w, http.StatusOK, p)
+	})
+}
+
+// threadParam resolves {threadId} for the caller, or answers 404.
+func (s *Server) threadParam(w http.ResponseWriter, r *http.Request) (*parley.Thread, bool) {
+	id, err := parseID(r.PathValue("threadId"))
+	if err == nil {
+		var t *parley.Thread
+		if t, err = s.threadForUser(r.Context(), userFrom(r.Context()), id); err == nil {
+			return t, true
+		}
+	}
+	s.writeError(w, r, err)
+	return nil, false
+}
+
+func (s *Server) handleThreadGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, ok := s.threadParam(w, r); ok {
+			s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+		}
+	})
+}
+
+func (s *Server) handleThreadPatch() http.Handler {
+	type request struct {
+		Status   *string `json:"status"`
+		Archived *bool   `json:"archived"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Status == nil && req.Archived == nil {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send status or archived"))
+			return
+		}
+		if req.Status != nil && *req.Status != "OPEN" && *req.Status != "CLOSED" {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "status must be OPEN or CLOSED"))
+			return
+		}
+		u, err := userFrom(r.Context()), error(nil)
+		if req.Archived != nil {
+			if t, err = s.setArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if req.Status != nil {
+			if t, err = s.setThreadStatus(r.Context(), u, t.ID, parley.ThreadStatus(*req.Status)); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+	})
+}
+
+func (s *Server) handleThreadArchive() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		if _, err := s.setArchived(r.Context(), userFrom(r.Context()), t.ID, true); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *Server) handleAssigneePut() http.Handler {
+	type request struct {
+		ActorID string `json:"actorId"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		prefix, id, err := parley.ParseActorID(req.ActorID)
+		if err == nil && prefix != parley.ActorUser {
+			err = parley.Errorf(parley.EINVALID, "actorId must be a user actor (A-…)")
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if t, err = s.assignThread(r.Context(), userFrom(r.Context()), t.ID, id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+	})
+}
+
+func (s *Server) handleAssigneeDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		if _, err := s.assignThread(r.Context(), userFrom(r.Context()), t.ID, 0); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *Server) handleMessagesList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		limit, err := queryLimit(r, 100, 500)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var after uint64
+		if v := r.URL.Query().Get("after"); v != "" {
+			if after, err = strconv.ParseUint(v, 10, 64); err != nil {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
+				return
+			}
+		}
+		msgs, more, err := s.db.Messages(r.Context(), t.ID, after, limit)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		names := map[string]string{}
+		out := make([]messageJSON, len(msgs))
+		for i, m := range msgs {
+			out[i] = s.toMessageJSON(r.Context(), t, m, names)
+		}
+		p := page{Results: out}
+		if more && len(msgs) > 0 {
+			p.Paging = nextPage(strconv.FormatUint(msgs[len(msgs)-1].Seq, 10))
+		}
+		s.writeJSON(w, http.StatusOK, p)
+	})
+}
+
+func (s *Server) handleMessageGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		id, err := parseID(r.PathValue("messageId"))
+		var m *parley.Message
+		if err == nil {
+			m, err = s.db.Message(r.Context(), id)
+		}
+		if err == nil && m.ThreadID != t.ID {
+			err = parley.Errorf(parley.ENOTFOUND, "message not found")
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+	})
+}
+
+func (s *Server) handleMessagePost() http.Handler {
+	type request struct {
+		Type             string `json:"type"`
+		Text             string `json:"text"`
+		RichText         string `json:"richText"`
+		SenderActorID    string `json:"senderActorId"`
+		ChannelID        string `json:"channelId"`
+		ChannelAccountID string `json:"channelAccountId"`
+		ClientID         string `json:"clientId"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u := userFrom(r.Context())
+		if req.Type == "" {
+			req.Type = string(parley.TypeMessage)
+		}
+		if req.SenderActorID != "" && req.SenderActorID != u.ActorID() {
+			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "senderActorId must be your own actor id %s", u.ActorID()))
+			return
+		}
+		if req.ChannelID != "" && req.ChannelID != strconv.Itoa(t.ChannelID) {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "channelId must be the thread's channel %d", t.ChannelID))
+			return
+		}
+		if req.ChannelAccountID != "" && req.ChannelAccountID != idString(t.ChannelAccountID) {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "channelAccountId must be the thread's channel account %d", t.ChannelAccountID))
+			return
+		}
+		text := req.Text
+		if text == "" && req.RichText != "" {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)"))
+			return
+		}
+		m, t, err := s.postAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusCreated, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+	})
+}
+
+type inboxJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Archived  bool      `json:"archived"`
+}
+
+func toInboxJSON(in *parley.Inbox) inboxJSON {
+	return inboxJSON{ID: idString(in.ID), Name: in.Name, CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC()}
+}
+
+func (s *Server) handleInboxes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r.Context())
+		inboxes, err := s.db.Inboxes(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := []inboxJSON{}
+		for _, in := range inboxes {
+			if in.HasMember(u.ID) {
+				out = append(out, toInboxJSON(in))
+			}
+		}
+		s.writeJSON(w, http.StatusOK, page{Results: out})
+	})
+}
+
+func (s *Server) handleInboxGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := parseID(r.PathValue("inboxId"))
+		var in *parley.Inbox
+		if err == nil {
+			in, err = s.db.Inbox(r.Context(), id)
+		}
+		if err == nil && !in.HasMember(userFrom(r.Context()).ID) {
+			err = parley.Errorf(parley.ENOTFOUND, "inbox not found")
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, toInboxJSON(in))
+	})
+}
+
+func (s *Server) handleChannels() http.Handler {
+	type channel struct {
+		ID        string    `json:"id"`
+		Name      string    `json:"name"`
+		CreatedAt time.Time `json:"createdAt"`
+	}
+	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeJSON(w, http.StatusOK, page{Results: []channel{
+			{ID: strconv.Itoa(parley.ChannelChat), Name: "Chat", CreatedAt: epoch},
+			{ID: strconv.Itoa(parley.ChannelEmail), Name: "Email", CreatedAt: epoch},
+		}})
+	})
+}
+
+type channelAccountJSON struct {
+	ID        string    `json:"id"`
+	ChannelID string    `json:"channelId"`
+	InboxID   string    `json:"inboxId"`
+	Name      string    `json:"name"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"createdAt"`
+	Archived  bool      `json:"archived"`
+}
+
+func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelAccountJSON, error) {
+	widgets, err := s.db.Widgets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	member, err := s.userInboxIDs(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	out := []channelAccountJSON{}
+	for _, wd := range widgets {
+		for _, id := range member {
+			if id == wd.InboxID {
+				out = append(out, channelAccountJSON{ID: idString(wd.ID), ChannelID: strconv.Itoa(parley.ChannelChat),
+					InboxID: idString(wd.InboxID), Name: wd.Name, Active: wd.Enabled, CreatedAt: wd.CreatedAt.UTC()})
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) handleChannelAccounts() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.visibleWidgets(r.Context(), userFrom(r.Context()))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, page{Results: out})
+	})
+}
+
+func (s *Server) handleChannelAccountGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.visibleWidgets(r.Context(), userFrom(r.Context()))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, ca := range out {
+			if ca.ID == r.PathValue("id") {
+				s.writeJSON(w, http.StatusOK, ca)
+				return
+			}
+		}
+		s.writeError(w, r, parley.Errorf(parley.ENOTFOUND, "channel account not found"))
+	})
+}
+
+type actorJSON struct {
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+}
+
+// actor resolves an actor id the caller may see: any user, a contact only
+// if it has a thread in one of the caller's inboxes.
+func (s *Server) actor(ctx context.Context, u *parley.User, actorID string) (actorJSON, error) {
+	prefix, id, err := parley.ParseActorID(actorID)
+	if err != nil {
+		return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")
+	}
+	switch prefix {
+	case parley.ActorUser:
+		a, err := s.db.User(ctx, id)
+		if err != nil {
+			return actorJSON{}, err
+		}
+		return actorJSON{ID: actorID, Type: "AGENT", Name: a.Name, Email: a.Email}, nil
+	case parley.ActorVisitor:
+		c, err := s.db.Contact(ctx, id)
+		if err != nil {
+			return actorJSON{}, err
+		}
+		inboxes, err := s.userInboxIDs(ctx, u)
+		if err != nil {
+			return actorJSON{}, err
+		}
+		ts, _, err := s.db.Threads(ctx, store.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(false)})
+		if err != nil {
+			return actorJSON{}, err
+		}
+		if len(ts) == 0 {
+			archived, _, err := s.db.Threads(ctx, store.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(true)})
+			if err != nil {
+				return actorJSON{}, err
+			}
+			if len(archived) == 0 {
+				return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")
+			}
+		}
+		return actorJSON{ID: actorID, Type: "VISITOR", Name: c.DisplayName(), Email: c.Email}, nil
+	case parley.ActorSystem:
+		return actorJSON{ID: actorID, Type: "SYSTEM", Name: "Parley"}, nil
+	}
+	return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (s *Server) handleActorGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.actor(r.Context(), userFrom(r.Context()), r.PathValue("actorId"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, a)
+	})
+}
+
+func (s *Server) handleActorsBatch() http.Handler {
+	type request struct {
+		Inputs []string `json:"inputs"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(req.Inputs) > 100 {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "inputs holds at most 100 actor ids"))
+			return
+		}
+		out := []actorJSON{}
+		for _, id := range req.Inputs {
+			a, err := s.actor(r.Context(), userFrom(r.Context()), id)
+			if parley.ErrorCode(err) == parley.ENOTFOUND {
+				continue
+			} else if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			out = append(out, a)
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"status": "COMPLETE", "results": out})
+	})
+}

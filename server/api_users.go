@@ -1,0 +1,197 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// userJSON is a user as the settings API shows it.
+type userJSON struct {
+	ID      string `json:"id"`
+	ActorID string `json:"actorId"`
+	Email   string `json:"email"`
+	Name    string `json:"name"`
+	Role    string `json:"role"`
+	Away    bool   `json:"away"`
+	State   string `json:"state,omitempty"` // online, away, offline
+}
+
+func (s *Server) toUserJSON(u *parley.User, withState bool) userJSON {
+	j := userJSON{ID: idString(u.ID), ActorID: u.ActorID(), Email: u.Email, Name: u.Name, Role: string(u.Role), Away: u.Away}
+	if withState {
+		j.State = s.userState(u)
+	}
+	return j
+}
+
+// userState is "online" while a console is connected and away mode is off,
+// "away" while connected in away mode, and "offline" otherwise.
+func (s *Server) userState(u *parley.User) string {
+	st := s.presence.State(u.ID)
+	switch {
+	case !st.Online:
+		return "offline"
+	case u.Away:
+		return "away"
+	}
+	return "online"
+}
+
+// handleSessionCreate signs in with email and password.
+func (s *Server) handleSessionCreate() http.Handler {
+	type request struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.sameOrigin(r) {
+			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u, err := s.db.UserByEmail(r.Context(), strings.TrimSpace(req.Email))
+		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+			s.writeError(w, r, err)
+			return
+		}
+		if u == nil || u.Deactivated || u.PasswordHash == "" {
+			checkPassword(dummyHash, req.Password)
+			s.writeError(w, r, parley.Errorf(parley.EUNAUTHORIZED, "wrong email or password"))
+			return
+		}
+		if !checkPassword(u.PasswordHash, req.Password) {
+			s.writeError(w, r, parley.Errorf(parley.EUNAUTHORIZED, "wrong email or password"))
+			return
+		}
+		secret, err := s.startSession(r, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
+		s.writeJSON(w, http.StatusOK, map[string]any{"user": s.toUserJSON(u, false)})
+	})
+}
+
+func (s *Server) startSession(r *http.Request, u *parley.User) (string, error) {
+	secret, hash := newSecret("ps_")
+	now := s.now()
+	err := s.db.CreateSession(r.Context(), &parley.Session{
+		Hash: hash, UserID: u.ID, Kind: parley.SessionCookie, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL),
+	})
+	return secret, err
+}
+
+// handleSessionDelete signs out: the session is deleted and the cookie cleared.
+func (s *Server) handleSessionDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := authFrom(r.Context())
+		if err := s.db.DeleteSession(r.Context(), a.hash); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if a.cookie {
+			s.setSessionCookie(w, r, "", -1)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleTokenCreate makes an API token with the caller's rights.
+func (s *Server) handleTokenCreate() http.Handler {
+	type request struct {
+		Name string `json:"name"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		req.Name = strings.TrimSpace(req.Name)
+		if req.Name == "" || len(req.Name) > parley.MaxNameBytes {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "name is required, at most %d bytes", parley.MaxNameBytes))
+			return
+		}
+		u := userFrom(r.Context())
+		secret, hash := newSecret("pat_")
+		if err := s.db.CreateSession(r.Context(), &parley.Session{
+			Hash: hash, UserID: u.ID, Kind: parley.SessionToken, Name: req.Name, CreatedAt: s.now(),
+		}); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusCreated, map[string]string{"token": secret, "name": req.Name})
+	})
+}
+
+func (s *Server) handleMe() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeJSON(w, http.StatusOK, s.toUserJSON(userFrom(r.Context()), true))
+	})
+}
+
+// handleMeUpdate changes the caller's own settings: away mode and name.
+func (s *Server) handleMeUpdate() http.Handler {
+	type request struct {
+		Away *bool   `json:"away"`
+		Name *string `json:"name"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Name != nil {
+			n := strings.TrimSpace(*req.Name)
+			if n == "" || len(n) > parley.MaxNameBytes {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "name is required, at most %d bytes", parley.MaxNameBytes))
+				return
+			}
+			req.Name = &n
+		}
+		u, err := s.db.UpdateUser(r.Context(), userFrom(r.Context()).ID, func(u *parley.User) error {
+			if req.Away != nil {
+				u.Away = *req.Away
+			}
+			if req.Name != nil {
+				u.Name = *req.Name
+			}
+			return nil
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Away != nil {
+			s.presence.SetAway(u.ID, u.Away)
+		}
+		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
+	})
+}
+
+// handleUsers lists every active user with presence, for assignee pickers.
+func (s *Server) handleUsers() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		users, err := s.db.Users(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]userJSON, 0, len(users))
+		for _, u := range users {
+			if !u.Deactivated {
+				out = append(out, s.toUserJSON(u, true))
+			}
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	})
+}

@@ -1,0 +1,249 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/store"
+)
+
+// The operations below are shared by the REST API and the WebSockets, so an
+// action is the same whether a console or a script does it. Each one commits
+// first and publishes after.
+
+// errUnchanged aborts an update that would change nothing.
+var errUnchanged = errors.New("unchanged")
+
+// threadForUser returns thread id if u is a member of its inbox, and
+// ENOTFOUND otherwise: a thread in someone else's inbox does not exist for u.
+func (s *Server) threadForUser(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
+	t, err := s.db.Thread(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ok, err := s.isMember(ctx, u, t.InboxID); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, parley.Errorf(parley.ENOTFOUND, "thread %d not found", id)
+	}
+	return t, nil
+}
+
+func (s *Server) isMember(ctx context.Context, u *parley.User, inboxID uint64) (bool, error) {
+	in, err := s.db.Inbox(ctx, inboxID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return in.HasMember(u.ID), nil
+}
+
+// userInboxIDs lists the inboxes u is a member of.
+func (s *Server) userInboxIDs(ctx context.Context, u *parley.User) ([]uint64, error) {
+	inboxes, err := s.db.Inboxes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := []uint64{}
+	for _, in := range inboxes {
+		if in.HasMember(u.ID) {
+			ids = append(ids, in.ID)
+		}
+	}
+	return ids, nil
+}
+
+// postAgentMessage stores a reply or internal note of user u on thread id.
+func (s *Server) postAgentMessage(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string) (*parley.Message, *parley.Thread, error) {
+	if typ == "" {
+		typ = parley.TypeMessage
+	}
+	if typ != parley.TypeMessage && typ != parley.TypeComment {
+		return nil, nil, parley.Errorf(parley.EINVALID, "message type must be MESSAGE or COMMENT")
+	}
+	if err := parley.ValidateText(text); err != nil {
+		return nil, nil, err
+	}
+	if err := parley.ValidateClientID(clientID); err != nil {
+		return nil, nil, err
+	}
+	t, err := s.threadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := s.db.AppendMessage(ctx, &parley.Message{
+		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
+		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+	}, store.AppendOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if !res.Duplicate {
+		s.publishMessage(ctx, res.Thread, res.Message)
+	}
+	return res.Message, res.Thread, nil
+}
+
+// setThreadStatus opens or closes a thread and records the change on it.
+func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID uint64, status parley.ThreadStatus) (*parley.Thread, error) {
+	if status != parley.StatusOpen && status != parley.StatusClosed {
+		return nil, parley.Errorf(parley.EINVALID, "status must be OPEN or CLOSED")
+	}
+	t, err := s.threadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	res, err := s.db.AppendMessage(ctx, &parley.Message{
+		ThreadID: t.ID, Type: parley.TypeStatusChange, NewStatus: status, SenderID: u.ActorID(),
+		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID, CreatedAt: now,
+	}, store.AppendOptions{Update: func(t *parley.Thread) error {
+		if t.Status == status {
+			return errUnchanged
+		}
+		t.Status = status
+		if status == parley.StatusClosed {
+			t.ClosedAt = now
+		} else {
+			t.ClosedAt = parley.Thread{}.ClosedAt
+		}
+		return nil
+	}})
+	if errors.Is(err, errUnchanged) {
+		return s.db.Thread(ctx, threadID)
+	} else if err != nil {
+		return nil, err
+	}
+	s.publishMessage(ctx, res.Thread, res.Message)
+	s.publishThread(ctx, "thread.updated", res.Thread, true)
+	return res.Thread, nil
+}
+
+// assignThread sets (assigneeID > 0) or clears (0) a thread's assignee, who
+// must be an active member of the thread's inbox.
+func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, assigneeID uint64) (*parley.Thread, error) {
+	t, err := s.threadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
+	if assigneeID != 0 {
+		a, err := s.db.User(ctx, assigneeID)
+		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && a.Deactivated {
+			return nil, parley.Errorf(parley.EINVALID, "actor %s is not an active user", parley.UserActorID(assigneeID))
+		} else if err != nil {
+			return nil, err
+		}
+		if ok, err := s.isMember(ctx, a, t.InboxID); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, parley.Errorf(parley.EINVALID, "%s is not a member of this thread's inbox", a.Name)
+		}
+	}
+	res, err := s.db.AppendMessage(ctx, &parley.Message{
+		ThreadID: t.ID, Type: parley.TypeAssignment, AssigneeID: assigneeID, SenderID: u.ActorID(),
+		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+	}, store.AppendOptions{Update: func(t *parley.Thread) error {
+		if t.AssigneeID == assigneeID {
+			return errUnchanged
+		}
+		t.AssigneeID = assigneeID
+		return nil
+	}})
+	if errors.Is(err, errUnchanged) {
+		return s.db.Thread(ctx, threadID)
+	} else if err != nil {
+		return nil, err
+	}
+	s.publishMessage(ctx, res.Thread, res.Message)
+	s.publishThread(ctx, "thread.updated", res.Thread, false)
+	return res.Thread, nil
+}
+
+// setArchived moves a thread to or from the trash (HubSpot's "archived").
+func (s *Server) setArchived(ctx context.Context, u *parley.User, threadID uint64, archived bool) (*parley.Thread, error) {
+	if _, err := s.threadForUser(ctx, u, threadID); err != nil {
+		return nil, err
+	}
+	t, err := s.db.UpdateThread(ctx, threadID, func(t *parley.Thread) error {
+		if t.Archived == archived {
+			return errUnchanged
+		}
+		t.Archived = archived
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return s.db.Thread(ctx, threadID)
+	} else if err != nil {
+		return nil, err
+	}
+	s.publishThread(ctx, "thread.updated", t, false)
+	return t, nil
+}
+
+// newVisitor creates a contact and the browser credential that stands for it.
+func (s *Server) newVisitor(ctx context.Context) (token string, c *parley.Contact, err error) {
+	c = &parley.Contact{CreatedAt: s.now()}
+	if err := s.db.CreateContact(ctx, c); err != nil {
+		return "", nil, err
+	}
+	token, hash := newSecret("pv_")
+	if err := s.db.CreateVisitor(ctx, &parley.Visitor{Hash: hash, ContactID: c.ID, CreatedAt: s.now()}); err != nil {
+		return "", nil, err
+	}
+	return token, c, nil
+}
+
+// postVisitorMessage stores a visitor's chat message in its thread on widget
+// w, starting the thread or reopening it as needed.
+func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, pageURL, clientID, text string) (store.AppendResult, error) {
+	if err := parley.ValidateText(text); err != nil {
+		return store.AppendResult{}, err
+	}
+	if clientID == "" {
+		return store.AppendResult{}, parley.Errorf(parley.EINVALID, "clientId is required")
+	}
+	if err := parley.ValidateClientID(clientID); err != nil {
+		return store.AppendResult{}, err
+	}
+	reopened := false
+	res, err := s.db.AppendMessage(ctx, &parley.Message{
+		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
+		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
+	}, store.AppendOptions{
+		NewThread: &parley.Thread{
+			InboxID: w.InboxID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, ContactID: contactID,
+			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000),
+		},
+		Update: func(t *parley.Thread) error {
+			reopened = false
+			if t.Status == parley.StatusClosed {
+				t.Status, t.ClosedAt, reopened = parley.StatusOpen, parley.Thread{}.ClosedAt, true
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return res, err
+	}
+	if res.Duplicate {
+		return res, nil
+	}
+	switch {
+	case res.ThreadCreated:
+		s.publishThread(ctx, "thread.created", res.Thread, false)
+	case reopened:
+		s.publishThread(ctx, "thread.updated", res.Thread, true)
+	}
+	s.publishMessage(ctx, res.Thread, res.Message)
+	return res, nil
+}
+
+func limitString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,88 @@
+// The REST calls the console makes. Every call is same-origin with the session
+// cookie and JSON bodies; a failure throws ApiError.
+
+/** BASE is the console's base URL ("https://host/" or "https://host/prefix/"). */
+export const BASE = new URL('../', import.meta.url);
+
+const CONV = 'conversations/v3/conversations';
+
+/** ApiError is a failed call: status 0 means the network failed. */
+export class ApiError extends Error {
+  constructor(status, body, fallback) {
+    super((body && body.message) || fallback || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.category = body?.category ?? '';
+    this.correlationId = body?.correlationId ?? '';
+  }
+}
+
+/**
+ * request calls path (relative to BASE) and returns the decoded JSON body, or
+ * null for an empty one. It throws ApiError for a non-2xx answer or a network
+ * failure.
+ */
+export async function request(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  const init = { method, credentials: 'same-origin', headers };
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(new URL(path, BASE), init);
+  } catch (err) {
+    throw new ApiError(0, null, err?.message || 'network error');
+  }
+  const text = await res.text().catch(() => '');
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+const q = (params) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') s.set(k, v);
+  return s.toString();
+};
+
+const enc = encodeURIComponent;
+
+export const signIn = (email, password) => request('POST', 'api/v1/session', { email, password });
+export const signOut = () => request('DELETE', 'api/v1/session');
+export const me = () => request('GET', 'api/v1/users/me');
+export const setAway = (away) => request('PATCH', 'api/v1/users/me', { away });
+export const users = () => request('GET', 'api/v1/users');
+export const inboxes = () => request('GET', `${CONV}/inboxes`);
+
+/** threads lists one page of an inbox's threads, latest activity first. */
+export const threads = ({ inboxId, status, after, limit = 50 }) =>
+  request('GET', `${CONV}/threads?` + q({ inboxId, threadStatus: status, sort: '-latestMessageTimestamp', limit, after }));
+
+export const thread = (id) => request('GET', `${CONV}/threads/${enc(id)}`);
+export const setStatus = (id, status) => request('PATCH', `${CONV}/threads/${enc(id)}`, { status });
+export const assign = (id, actorId) =>
+  actorId
+    ? request('PUT', `${CONV}/threads/${enc(id)}/assignee`, { actorId })
+    : request('DELETE', `${CONV}/threads/${enc(id)}/assignee`);
+
+/** messages returns every message of a thread, oldest first, following pages. */
+export async function messages(id) {
+  const out = [];
+  let after;
+  for (let page = 0; page < 100; page++) {
+    const res = await request('GET', `${CONV}/threads/${enc(id)}/messages?` + q({ limit: 500, after }));
+    out.push(...(res?.results ?? []));
+    after = res?.paging?.next?.after;
+    if (!after) break;
+  }
+  return out;
+}

@@ -1,0 +1,220 @@
+// The console's data rules, free of DOM: normalising wire objects, list order
+// and views, what counts as unread, and the outbox of unacknowledged replies.
+
+import { BASE } from './api.js';
+
+export const CHANNEL_EMAIL = '1002';
+
+/** VIEWS are the sidebar's views, in order. */
+export const VIEWS = ['all', 'mine', 'unassigned', 'chat', 'email'];
+
+const str = (v) => (v === undefined || v === null ? '' : String(v));
+
+/**
+ * normThread makes ids strings and fills defaults. A thread object is always
+ * whole (an absent assignedTo means unassigned); from prev, the copy already
+ * held, it keeps only what a newer event cannot have made stale: the contact
+ * name and preview when missing, and the larger lastSeq.
+ */
+export function normThread(raw, prev) {
+  const t = { ...raw };
+  t.id = str(t.id);
+  t.inboxId = str(t.inboxId);
+  t.status = t.status === 'CLOSED' ? 'CLOSED' : 'OPEN';
+  t.assignedTo = str(t.assignedTo);
+  t.lastSeq = Math.max(Number(raw.lastSeq) || 0, Number(prev?.lastSeq) || 0);
+  if (prev) {
+    t.contactName ||= prev.contactName;
+    t.preview ??= prev.preview;
+    if (activity(prev) > activity(t)) t.latestMessageTimestamp = prev.latestMessageTimestamp;
+  }
+  return t;
+}
+
+/**
+ * normMessage maps both message shapes (REST: senders/createdBy/
+ * conversationsThreadId; WebSocket: senderActorId/senderName/threadId) to one.
+ */
+export function normMessage(m) {
+  const sender = (Array.isArray(m.senders) && m.senders[0]) || {};
+  return {
+    id: str(m.id),
+    threadId: str(m.threadId ?? m.conversationsThreadId),
+    seq: Number(m.seq) || 0,
+    type: m.type || 'MESSAGE',
+    text: str(m.text),
+    direction: m.direction === 'OUTGOING' ? 'OUTGOING' : 'INCOMING',
+    actorId: str(m.senderActorId || sender.actorId || m.createdBy),
+    name: str(m.senderName || sender.name),
+    clientId: str(m.clientId),
+    createdAt: m.createdAt,
+    newStatus: m.newStatus,
+    assignedTo: m.assignedTo || '',
+  };
+}
+
+/** normUser makes ids strings and derives actorId when it is missing. */
+export function normUser(u) {
+  const id = str(u.id);
+  return { ...u, id, actorId: str(u.actorId) || (id ? `A-${id}` : ''), name: str(u.name) || str(u.email) };
+}
+
+export const activity = (t) => Date.parse(t.latestMessageTimestamp || t.createdAt) || 0;
+
+/** byActivity sorts threads newest activity first, then newest id first. */
+export const byActivity = (a, b) => activity(b) - activity(a) || Number(b.id) - Number(a.id);
+
+export const channelOf = (t) => (str(t.originalChannelId) === CHANNEL_EMAIL ? 'email' : 'chat');
+
+/** inView reports whether thread t belongs in view for the user with actorId me. */
+export function inView(t, view, me) {
+  switch (view) {
+    case 'mine':
+      return t.assignedTo === me;
+    case 'unassigned':
+      return !t.assignedTo;
+    case 'chat':
+    case 'email':
+      return channelOf(t) === view;
+    default:
+      return true;
+  }
+}
+
+/** threadPath is the console URL of a thread; parseRoute is its inverse (null: the list). */
+export const threadPath = (id) => `${BASE.pathname}threads/${encodeURIComponent(id)}`;
+
+export function parseRoute(pathname = location.pathname) {
+  if (!pathname.startsWith(BASE.pathname)) return null;
+  const m = /^threads\/([^/]+)\/?$/.exec(pathname.slice(BASE.pathname.length));
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+/** pref reads a saved preference (null when absent or storage is off). */
+export function pref(key) {
+  try {
+    return window.localStorage.getItem(`parley.${key}`);
+  } catch {
+    return null;
+  }
+}
+
+/** setPref saves a preference; without storage it is simply not kept. */
+export function setPref(key, value) {
+  try {
+    window.localStorage.setItem(`parley.${key}`, value);
+  } catch {
+    /* storage off or full */
+  }
+}
+
+function storage(kind) {
+  try {
+    return kind === 'session' ? window.sessionStorage : window.localStorage;
+  } catch {
+    return null; // storage disabled: remember nothing across reloads
+  }
+}
+
+/**
+ * SeenStore remembers, per user and browser, the last seq the agent has seen
+ * in each thread. A thread is unread while its lastSeq is beyond that, which
+ * only visitor messages cause: the console moves the mark along for anything
+ * else (replies, notes, system events) unless the thread was unread already.
+ */
+export class SeenStore {
+  constructor(userId) {
+    this.key = `parley.seen.${userId}`;
+    this.store = storage('local');
+    try {
+      this.marks = JSON.parse(this.store?.getItem(this.key) || '{}') || {};
+    } catch {
+      this.marks = {};
+    }
+  }
+
+  isUnread(t) {
+    return !!t && (Number(t.lastSeq) || 0) > (this.marks[t.id] ?? 0);
+  }
+
+  mark(id, seq) {
+    if (!(seq > (this.marks[id] ?? 0))) return;
+    this.marks[id] = seq;
+    const ids = Object.keys(this.marks);
+    if (ids.length > 2000) for (const k of ids.slice(0, ids.length - 2000)) delete this.marks[k];
+    try {
+      this.store?.setItem(this.key, JSON.stringify(this.marks));
+    } catch {
+      /* full or disabled */
+    }
+  }
+}
+
+/**
+ * Outbox holds the agent's messages that the server has not acknowledged
+ * yet, kept in sessionStorage so a reload of the tab resends them with the
+ * same clientId (the server never stores a clientId twice).
+ */
+export class Outbox {
+  constructor(userId) {
+    this.key = `parley.outbox.${userId}`;
+    this.store = storage('session');
+    this.items = new Map();
+    try {
+      for (const it of JSON.parse(this.store?.getItem(this.key) || '[]')) this.items.set(it.clientId, it);
+    } catch {
+      /* start empty */
+    }
+  }
+
+  save() {
+    try {
+      if (this.items.size) this.store?.setItem(this.key, JSON.stringify([...this.items.values()]));
+      else this.store?.removeItem(this.key);
+    } catch {
+      /* full or disabled */
+    }
+  }
+
+  add(item) {
+    this.items.set(item.clientId, item);
+    this.save();
+  }
+
+  get(clientId) {
+    return this.items.get(clientId);
+  }
+
+  delete(clientId) {
+    if (this.items.delete(clientId)) this.save();
+  }
+
+  fail(clientId, reason) {
+    const it = this.items.get(clientId);
+    if (!it) return false;
+    it.error = reason || 'error';
+    this.save();
+    return true;
+  }
+
+  retry(clientId) {
+    const it = this.items.get(clientId);
+    if (it) {
+      delete it.error;
+      this.save();
+    }
+    return it;
+  }
+
+  /** sendable lists the items to (re)send, oldest first. */
+  sendable() {
+    return [...this.items.values()].filter((it) => !it.error).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  forThread(threadId) {
+    return [...this.items.values()].filter((it) => it.threadId === threadId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+}
+
+/** sendFrame is the message.send event for an outbox item. */
+export const sendFrame = (it) => ({ type: 'message.send', threadId: it.threadId, clientId: it.clientId, text: it.text, messageType: it.messageType });

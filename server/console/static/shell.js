@@ -1,0 +1,194 @@
+// The frame around the list and the conversation: the header (who is signed
+// in, presence, away mode, sign out), the sidebar (inbox, views, team), the
+// "Reconnecting…" banner and error toasts.
+
+import { h, uid } from './dom.js';
+import { t } from './i18n.js';
+import { VIEWS } from './model.js';
+
+const STATE_KEY = { online: 'presence.online', away: 'presence.away', offline: 'presence.offline', connecting: 'presence.connecting' };
+
+/** Shell builds and updates the console's layout for one Console (app). */
+export class Shell {
+  constructor(app) {
+    this.app = app;
+    this.navOpen = false;
+  }
+
+  mount(root) {
+    const app = this.app;
+    const navId = uid('nav');
+    this.menuBtn = h(
+      'button',
+      { type: 'button', class: 'btn btn-icon menu-btn', 'aria-expanded': 'false', 'aria-controls': navId, onClick: () => this.toggleNav(!this.navOpen) },
+      h('span', { class: 'icon icon-menu', 'aria-hidden': 'true' }),
+      h('span', { class: 'sr-only', text: t('header.menu') }),
+    );
+    this.banner = h('div', { class: 'conn-banner', role: 'status' });
+    this.meDot = h('span', { class: 'dot', 'aria-hidden': 'true' });
+    this.meName = h('span', { class: 'me-name' });
+    this.meState = h('span', { class: 'me-state' });
+    this.awayBox = h('input', { type: 'checkbox', role: 'switch', onChange: (e) => app.setAway(e.target.checked) });
+    this.header = h(
+      'header',
+      { class: 'topbar' },
+      this.menuBtn,
+      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { class: 'brand-name', text: 'Parley' })),
+      h('div', { class: 'spacer' }),
+      this.banner,
+      h('div', { class: 'me' }, this.meDot, h('span', { class: 'me-text' }, this.meName, this.meState)),
+      h('label', { class: 'switch' }, this.awayBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('header.away') })),
+      h('button', { type: 'button', class: 'btn btn-ghost', text: t('header.signOut'), onClick: () => app.signOut() }),
+    );
+
+    this.inboxBox = h('div', { class: 'nav-inbox' });
+    this.viewList = h('ul', { class: 'nav-list' });
+    this.teamList = h('ul', { class: 'team-list' });
+    const viewsHead = uid('views');
+    const teamHead = uid('team');
+    this.nav = h(
+      'nav',
+      { id: navId, class: 'nav', 'aria-label': t('nav.label') },
+      this.inboxBox,
+      h('h2', { id: viewsHead, class: 'nav-head', text: t('nav.views') }),
+      h('div', { role: 'group', 'aria-labelledby': viewsHead }, this.viewList),
+      h('h2', { id: teamHead, class: 'nav-head', text: t('nav.team') }),
+      h('div', { role: 'group', 'aria-labelledby': teamHead }, this.teamList),
+    );
+    this.scrim = h('div', { class: 'scrim', 'aria-hidden': 'true', onClick: () => this.toggleNav(false) });
+    this.toasts = h('div', { class: 'toasts' });
+    this.el = h(
+      'div',
+      { class: 'shell' },
+      this.header,
+      h('div', { class: 'workspace' }, this.nav, this.scrim, app.list.el, app.conv.el),
+      this.toasts,
+    );
+    root.replaceChildren(this.el);
+    this.render();
+    this.renderConn();
+  }
+
+  render() {
+    if (!this.el) return;
+    this.renderInbox();
+    this.renderViews();
+    this.renderTeam();
+    this.renderMe();
+  }
+
+  renderInbox() {
+    const { inboxes, inboxId } = this.app;
+    if (!inboxes || inboxes.length === 0) {
+      this.inboxBox.replaceChildren();
+      return;
+    }
+    if (inboxes.length === 1) {
+      this.inboxBox.replaceChildren(h('div', { class: 'nav-head', text: t('nav.inbox') }), h('div', { class: 'inbox-name', text: inboxes[0].name || inboxes[0].id }));
+      return;
+    }
+    const id = uid('inbox');
+    const sel = h(
+      'select',
+      { id, class: 'select', onChange: (e) => this.app.setInbox(e.target.value) },
+      inboxes.map((i) => h('option', { value: i.id, selected: i.id === inboxId, text: i.name || i.id })),
+    );
+    this.inboxBox.replaceChildren(h('label', { for: id, class: 'nav-head', text: t('nav.inbox') }), sel);
+  }
+
+  renderViews() {
+    if (!this.el) return;
+    const app = this.app;
+    const focused = this.viewList.contains(document.activeElement) ? document.activeElement.dataset.view : null;
+    this.viewList.replaceChildren(
+      ...VIEWS.map((v) => {
+        const unread = app.listed(v).filter((th) => app.isUnread(th)).length;
+        return h(
+          'li',
+          null,
+          h(
+            'button',
+            { type: 'button', class: 'nav-item', dataset: { view: v }, 'aria-current': v === app.view ? 'true' : null, onClick: () => app.setView(v) },
+            h('span', { class: 'nav-item-label', text: t(`view.${v}`) }),
+            unread ? h('span', { class: 'count', text: String(unread), title: t('list.unread') }) : null,
+          ),
+        );
+      }),
+    );
+    if (focused) this.viewList.querySelector(`[data-view="${focused}"]`)?.focus();
+  }
+
+  renderTeam() {
+    if (!this.el) return;
+    const app = this.app;
+    const mates = [...app.users.values()].filter((u) => u.actorId !== app.me.actorId && !u.deactivated).sort((a, b) => a.name.localeCompare(b.name));
+    if (!mates.length) {
+      this.teamList.replaceChildren(h('li', { class: 'muted small', text: t('nav.teamEmpty') }));
+      return;
+    }
+    this.teamList.replaceChildren(
+      ...mates.map((u) => {
+        const state = app.presence.get(u.actorId) || 'offline';
+        return h(
+          'li',
+          { class: `team-member state-${state}` },
+          h('span', { class: 'dot', 'aria-hidden': 'true' }),
+          h('span', { class: 'team-name', text: u.name }),
+          h('span', { class: 'sr-only', text: `, ${t(STATE_KEY[state] || 'presence.offline')}` }),
+        );
+      }),
+    );
+  }
+
+  renderMe() {
+    if (!this.el) return;
+    const app = this.app;
+    const state = app.myState();
+    this.header.querySelector('.me').className = `me state-${state}`;
+    this.meName.textContent = app.me.name;
+    this.meState.textContent = t(STATE_KEY[state]);
+    this.awayBox.checked = !!app.me.away;
+  }
+
+  /** renderConn shows the banner once the connection has been down a moment (no flash on a quick reconnect). */
+  renderConn() {
+    const s = this.app.conn;
+    const text = s === 'reconnecting' ? t('banner.reconnecting') : s === 'stopped' ? t('banner.stopped') : '';
+    clearTimeout(this.bannerTimer);
+    if (!text) {
+      this.banner.classList.remove('show');
+      this.banner.textContent = '';
+      return;
+    }
+    const show = () => {
+      this.banner.textContent = text;
+      this.banner.classList.add('show');
+    };
+    if (this.banner.classList.contains('show') || s === 'stopped') show();
+    else this.bannerTimer = setTimeout(show, 800);
+  }
+
+  setThreadOpen(open) {
+    if (this.el) this.el.classList.toggle('thread-open', open);
+  }
+
+  toggleNav(open, returnFocus = false) {
+    this.navOpen = open;
+    this.el.classList.toggle('nav-open', open);
+    this.menuBtn.setAttribute('aria-expanded', String(open));
+    if (open) this.nav.querySelector('button, select')?.focus();
+    else if (returnFocus) this.menuBtn.focus();
+  }
+
+  /** toast shows an error for a few seconds (role="alert"). */
+  toast(text) {
+    const el = h(
+      'div',
+      { class: 'toast', role: 'alert' },
+      h('span', { text }),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('err.dismiss'), onClick: () => el.remove() }),
+    );
+    this.toasts.append(el);
+    setTimeout(() => el.remove(), 8000);
+  }
+}

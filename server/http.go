@@ -1,0 +1,187 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// maxBodyBytes bounds every JSON request body.
+const maxBodyBytes = 1 << 20
+
+// errorStatus maps error codes to HTTP statuses and HubSpot's error categories.
+var errorStatus = map[string]struct {
+	status   int
+	category string
+}{
+	parley.ECONFLICT:     {http.StatusConflict, "CONFLICT"},
+	parley.EFORBIDDEN:    {http.StatusForbidden, "FORBIDDEN"},
+	parley.EINTERNAL:     {http.StatusInternalServerError, "INTERNAL_ERROR"},
+	parley.EINVALID:      {http.StatusBadRequest, "VALIDATION_ERROR"},
+	parley.ENOTFOUND:     {http.StatusNotFound, "OBJECT_NOT_FOUND"},
+	parley.ERATELIMIT:    {http.StatusTooManyRequests, "RATE_LIMITS"},
+	parley.ETOOLARGE:     {http.StatusRequestEntityTooLarge, "VALIDATION_ERROR"},
+	parley.EUNAUTHORIZED: {http.StatusUnauthorized, "INVALID_AUTHENTICATION"},
+	parley.EUNAVAILABLE:  {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE"},
+}
+
+type errorBody struct {
+	Category      string `json:"category"`
+	Message       string `json:"message"`
+	CorrelationID string `json:"correlationId"`
+	Code          string `json:"code"`
+}
+
+// writeError answers with Parley's error shape. Internal errors are logged
+// once here, with the correlation id the caller sees.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := parley.ErrorCode(err)
+	st, ok := errorStatus[code]
+	if !ok {
+		st = errorStatus[parley.EINTERNAL]
+	}
+	cid := correlationID(r)
+	if code == parley.EINTERNAL {
+		s.log.Error().Err(err).Str("correlationId", cid).Str("method", r.Method).Str("path", r.URL.Path).Msg("internal error")
+	}
+	s.writeJSON(w, st.status, errorBody{
+		Category: st.category, Message: parley.ErrorMessage(err), CorrelationID: cid, Code: code,
+	})
+}
+
+// writeJSON writes v as JSON with the given status.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if v == nil {
+		return
+	}
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		s.log.Debug().Err(err).Msg("write json")
+	}
+}
+
+// decodeJSON reads a JSON object from r's body into v. It answers EINVALID for
+// a wrong content type, malformed JSON, trailing data or wrong field types, and
+// ETOOLARGE for a body over maxBodyBytes.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return parley.Errorf(parley.EINVALID, "content type must be application/json")
+		}
+	}
+	body := http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		var maxErr *http.MaxBytesError
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &maxErr):
+			return parley.Errorf(parley.ETOOLARGE, "request body is larger than %d bytes", maxBodyBytes)
+		case errors.Is(err, io.EOF):
+			return parley.Errorf(parley.EINVALID, "request body is empty; a JSON object is required")
+		case errors.As(err, &syn):
+			return parley.Errorf(parley.EINVALID, "malformed JSON at byte %d", syn.Offset)
+		case errors.As(err, &typ):
+			return parley.Errorf(parley.EINVALID, "field %q must be %s", typ.Field, typ.Type.Kind())
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return parley.Errorf(parley.EINVALID, "malformed JSON: unexpected end of body")
+		default:
+			return parley.Errorf(parley.EINVALID, "malformed JSON")
+		}
+	}
+	if dec.More() {
+		return parley.Errorf(parley.EINVALID, "request body has data after the JSON object")
+	}
+	return nil
+}
+
+type ctxKey int
+
+const (
+	keyCorrelation ctxKey = iota
+	keyAuth
+)
+
+func correlationID(r *http.Request) string {
+	if v, ok := r.Context().Value(keyCorrelation).(string); ok {
+		return v
+	}
+	return ""
+}
+
+func newID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusWriter records the status for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController and the WebSocket upgrade reach the
+// underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests gives each request a correlation id, recovers panics as
+// internal errors, and logs one line per request at debug level.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		cid := newID()
+		r = r.WithContext(contextWith(r.Context(), keyCorrelation, cid))
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error().Interface("panic", v).Str("correlationId", cid).Str("path", r.URL.Path).Msg("handler panic")
+				if sw.status == 0 {
+					s.writeError(sw, r, errors.New("panic"))
+				}
+			}
+			s.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.status).
+				Dur("dur", time.Since(start)).Str("correlationId", cid).Msg("http")
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func parseID(s string) (uint64, error) {
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || id == 0 {
+		return 0, parley.Errorf(parley.ENOTFOUND, "not found")
+	}
+	return id, nil
+}
+
+func idString(id uint64) string { return strconv.FormatUint(id, 10) }

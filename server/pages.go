@@ -1,0 +1,275 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/server/console"
+	"github.com/parley-chat/parley/widget"
+)
+
+// MetaSetupToken is the store key of the hashed one-time setup token.
+const MetaSetupToken = "setupTokenHash"
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.ctx.Err() != nil {
+			s.writeError(w, r, parley.Errorf(parley.EUNAVAILABLE, "shutting down"))
+			return
+		}
+		s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+func (s *Server) handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+}
+
+type assetRef = *widget.Asset
+
+func (s *Server) assetLoader() assetRef  { return &s.assets.Loader }
+func (s *Server) assetChatJS() assetRef  { return &s.assets.ChatJS }
+func (s *Server) assetChatCSS() assetRef { return &s.assets.ChatCSS }
+
+// handleAsset serves a widget file to any origin, gzipped when the browser
+// takes it. Versioned URLs (?v=hash) are cached for a year.
+func (s *Server) handleAsset(get func() assetRef) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := get()
+		h := w.Header()
+		h.Set("Content-Type", a.ContentType)
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		h.Set("ETag", `"`+a.Hash+`"`)
+		h.Set("Vary", "Accept-Encoding")
+		if v := r.URL.Query().Get("v"); v != "" && v == a.Hash {
+			h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			h.Set("Cache-Control", "public, max-age=300")
+		}
+		if match := r.Header.Get("If-None-Match"); match == `"`+a.Hash+`"` {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		body := a.Body
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			h.Set("Content-Encoding", "gzip")
+			body = a.Gzip
+		}
+		_, _ = w.Write(body)
+	})
+}
+
+// handleBoot tells the loader which widget, if any, a page gets.
+func (s *Server) handleBoot() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		pageURL := r.URL.Query().Get("url")
+		if len(pageURL) > 4096 {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "url is longer than 4096 bytes"))
+			return
+		}
+		widgets, err := s.db.Widgets(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		wd := widget.Select(widgets, pageURL)
+		if wd == nil {
+			s.writeJSON(w, http.StatusOK, widget.NewBoot(nil, parley.WidgetStatus{}, "", "", ""))
+			return
+		}
+		base := s.baseURL(r)
+		s.writeJSON(w, http.StatusOK, widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
+			base+"/widget/v1/chat.js?v="+s.assets.ChatJS.Hash,
+			base+"/widget/v1/chat.css?v="+s.assets.ChatCSS.Hash,
+			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID)))
+	})
+}
+
+// baseURL is the configured public URL, or this request's own origin.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.BaseURL != "" {
+		return strings.TrimRight(s.cfg.BaseURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+const consoleCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+func (s *Server) handleConsolePage() http.Handler {
+	files := console.Files()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := fs.ReadFile(files, "index.html")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", consoleCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cache-Control", "no-cache")
+		_, _ = w.Write(b)
+	})
+}
+
+func (s *Server) handleConsoleFiles() http.Handler {
+	fsrv := http.StripPrefix("/console/", http.FileServerFS(console.Files()))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		fsrv.ServeHTTP(w, r)
+	})
+}
+
+var setupPage = template.Must(template.New("setup").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Set up Parley</title><link rel="stylesheet" href="/console/app.css"></head>
+<body class="setup"><main class="setup-card">
+<h1>Set up Parley</h1>
+<p>Create the first admin account.</p>
+<form id="setup" data-token="{{.Token}}">
+<label>Name <input name="name" autocomplete="name" required maxlength="256"></label>
+<label>Email <input name="email" type="email" autocomplete="email" required maxlength="256"></label>
+<label>Password <input name="password" type="password" autocomplete="new-password" required minlength="10"></label>
+<button type="submit">Create admin</button>
+<p role="alert" id="setup-error"></p>
+</form></main>
+<script src="/console/setup.js"></script></body></html>`))
+
+func (s *Server) handleSetupPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", consoleCSP)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		var buf bytes.Buffer
+		_ = setupPage.Execute(&buf, map[string]string{"Token": r.URL.Query().Get("token")})
+		_, _ = w.Write(buf.Bytes())
+	})
+}
+
+// handleSetup creates the first admin with the one-time setup token that the
+// first start printed, signs them in, and makes them a member of every inbox.
+func (s *Server) handleSetup() http.Handler {
+	type request struct {
+		Token    string `json:"token"`
+		Name     string `json:"name"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		want, err := s.db.Meta(r.Context(), MetaSetupToken)
+		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && string(want) != hashSecret(req.Token) {
+			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "this setup link is not valid or was already used"))
+			return
+		} else if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u, err := CreateAdmin(r.Context(), s.db, req.Email, req.Name, req.Password, s.now())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.db.SetMeta(r.Context(), MetaSetupToken, nil); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		secret, err := s.startSession(r, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
+		s.writeJSON(w, http.StatusCreated, map[string]any{"user": s.toUserJSON(u, false)})
+	})
+}
+
+// AdminStore is what CreateAdmin needs.
+type AdminStore interface {
+	CreateUser(ctx context.Context, u *parley.User) error
+	Inboxes(ctx context.Context) ([]*parley.Inbox, error)
+	UpdateInbox(ctx context.Context, id uint64, fn func(*parley.Inbox) error) (*parley.Inbox, error)
+}
+
+// CreateAdmin validates and creates an admin with a routing seat and makes
+// them a member of every inbox. It returns EINVALID for a bad email, name or
+// password and ECONFLICT if the email is taken.
+func CreateAdmin(ctx context.Context, db AdminStore, email, name, password string, now time.Time) (*parley.User, error) {
+	email = strings.TrimSpace(email)
+	if len(email) > parley.MaxNameBytes || !strings.Contains(email, "@") || strings.ContainsAny(email, " <>\"") {
+		return nil, parley.Errorf(parley.EINVALID, "email %q is not a valid address", truncateForError(email))
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	if len(name) > parley.MaxNameBytes {
+		return nil, parley.Errorf(parley.EINVALID, "name is longer than %d bytes", parley.MaxNameBytes)
+	}
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	u := &parley.User{Email: email, Name: name, Role: parley.RoleAdmin, PasswordHash: hash, RoutingSeat: true, CreatedAt: now}
+	if err := db.CreateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	inboxes, err := db.Inboxes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range inboxes {
+		if _, err := db.UpdateInbox(ctx, in.ID, func(in *parley.Inbox) error {
+			if !in.HasMember(u.ID) {
+				in.MemberIDs = append(in.MemberIDs, u.ID)
+				in.UpdatedAt = now
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// MetaStore is what NewSetupToken needs.
+type MetaStore interface {
+	SetMeta(ctx context.Context, key string, val []byte) error
+}
+
+// NewSetupToken makes a new one-time setup token, replacing any earlier one,
+// and returns it. Only its hash is stored.
+func NewSetupToken(ctx context.Context, db MetaStore) (string, error) {
+	token, hash := newSecret("setup_")
+	return token, db.SetMeta(ctx, MetaSetupToken, []byte(hash))
+}

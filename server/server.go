@@ -1,0 +1,160 @@
+// Package server is Parley's HTTP surface: the agent console, the REST API in
+// HubSpot's v3 shape, the settings API, the widget's public endpoints and the
+// WebSocket endpoints for visitors and agents. It adapts transports to the
+// store and the hub and owns no business rule of its own beyond checking who
+// may do what.
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/widget"
+)
+
+// Config is the server's configuration. Zero values take the documented
+// defaults.
+type Config struct {
+	// BaseURL is the public URL of this Parley, e.g. "https://chat.example.com".
+	// It is used in snippets and links and defines the console's origin.
+	BaseURL string
+	// Logger receives structured logs. Defaults to a disabled logger.
+	Logger zerolog.Logger
+	// Now is the clock. Defaults to time.Now.
+	Now func() time.Time
+	// SessionTTL is how long a console session lasts. Defaults to 30 days.
+	SessionTTL time.Duration
+	// PingInterval is how often WebSocket connections are pinged; a pong later
+	// than PingTimeout closes the connection. Defaults to 20s and 10s.
+	PingInterval, PingTimeout time.Duration
+	// WriteTimeout bounds every WebSocket write. Defaults to 10s.
+	WriteTimeout time.Duration
+	// HelloTimeout is how long a WebSocket client has to send hello. Defaults to 10s.
+	HelloTimeout time.Duration
+	// MessageRate and MessageBurst bound messages per second a WebSocket
+	// connection may send. Default to 10 and 30.
+	MessageRate, MessageBurst float64
+	// VisitorQueue and AgentQueue are how many events may wait for one
+	// visitor or console connection before it is dropped as too slow (close
+	// code 4408; the client resumes). Consoles get bursts: one group commit
+	// can announce hundreds of messages at once. Default to 64 and 8192.
+	VisitorQueue, AgentQueue int
+}
+
+func (c *Config) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 30 * 24 * time.Hour
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = 20 * time.Second
+	}
+	if c.PingTimeout == 0 {
+		c.PingTimeout = 10 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.HelloTimeout == 0 {
+		c.HelloTimeout = 10 * time.Second
+	}
+	if c.MessageRate == 0 {
+		c.MessageRate = 10
+	}
+	if c.MessageBurst == 0 {
+		c.MessageBurst = 30
+	}
+	if c.VisitorQueue == 0 {
+		c.VisitorQueue = 64
+	}
+	if c.AgentQueue == 0 {
+		c.AgentQueue = 8192
+	}
+}
+
+// Server serves Parley over HTTP. Create it with New; it is safe for
+// concurrent use.
+type Server struct {
+	cfg      Config
+	log      zerolog.Logger
+	db       Store
+	hub      Broker
+	presence *hub.Presence
+	assets   *widget.Assets
+	origin   string // scheme://host of BaseURL
+	handler  http.Handler
+
+	// ctx is cancelled by Close: WebSocket connections end with 1001.
+	ctx    context.Context
+	cancel context.CancelFunc
+	conns  sync.WaitGroup
+
+	// visitorLocks serialises the first message of a new visitor so that two
+	// tabs cannot start two threads.
+	mu       sync.Mutex
+	lastType map[string]time.Time // typing throttle: "actor/thread" -> last forward
+}
+
+// New returns a server over the given store, broker and presence tracker.
+func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets) *Server {
+	cfg.setDefaults()
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		db:       db,
+		hub:      b,
+		presence: p,
+		assets:   assets,
+		lastType: make(map[string]time.Time),
+	}
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
+		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.handler = s.routes()
+	go s.watchPresence()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Close ends every WebSocket connection with "going away" and waits for their
+// handlers to return. HTTP requests are the caller's http.Server's to drain.
+func (s *Server) Close() {
+	s.cancel()
+	s.conns.Wait()
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
+
+// actorName returns a display name for an actor id, for event payloads.
+func (s *Server) actorName(ctx context.Context, actorID string) string {
+	prefix, id, err := parley.ParseActorID(actorID)
+	if err != nil {
+		return ""
+	}
+	switch prefix {
+	case parley.ActorUser:
+		if u, err := s.db.User(ctx, id); err == nil {
+			return u.Name
+		}
+	case parley.ActorVisitor:
+		if c, err := s.db.Contact(ctx, id); err == nil {
+			return c.DisplayName()
+		}
+	case parley.ActorSystem:
+		return "Parley"
+	}
+	return ""
+}

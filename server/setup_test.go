@@ -1,0 +1,53 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/parley-chat/parley/server"
+)
+
+func TestSetupLink(t *testing.T) {
+	e := newEnv(t, nil)
+	token, err := server.NewSetupToken(context.Background(), e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{e: e, hc: e.ts.Client()}
+	page := c.do("GET", "/setup?token="+token, nil, nil)
+	if page.status != 200 || !strings.Contains(string(page.body), `data-token="`+token+`"`) {
+		t.Fatalf("setup page: %d", page.status)
+	}
+	// HTML in the token is escaped, not rendered.
+	if evil := c.do("GET", `/setup?token="><script>x</script>`, nil, nil); strings.Contains(string(evil.body), "<script>x") {
+		t.Fatal("setup page reflects markup")
+	}
+	for _, tc := range []struct {
+		name, body string
+		status     int
+	}{
+		{"wrong token", `{"token":"setup_wrong","email":"new@example.com","password":"long enough pw"}`, 403},
+		{"short password", `{"token":"` + token + `","email":"new@example.com","password":"short"}`, 400},
+		{"bad email", `{"token":"` + token + `","email":"not an email","password":"long enough pw"}`, 400},
+		{"ok", `{"token":"` + token + `","name":"Nia","email":"new@example.com","password":"` + testPassword + `"}`, 201},
+		{"used twice", `{"token":"` + token + `","email":"other@example.com","password":"long enough pw"}`, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if res := c.do("POST", "/api/v1/setup", tc.body, nil); res.status != tc.status {
+				t.Fatalf("status=%d body=%s, want %d", res.status, res.body, tc.status)
+			}
+		})
+	}
+	a := e.login("new@example.com")
+	var me struct{ Role string }
+	a.do("GET", "/api/v1/users/me", nil, nil).decode(t, &me)
+	if me.Role != "admin" {
+		t.Fatalf("role=%q, want admin", me.Role)
+	}
+	var inboxes struct{ Results []any }
+	a.do("GET", "/conversations/v3/conversations/inboxes", nil, nil).decode(t, &inboxes)
+	if len(inboxes.Results) != 1 {
+		t.Fatalf("the new admin is a member of %d inboxes, want 1", len(inboxes.Results))
+	}
+}

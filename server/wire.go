@@ -1,0 +1,113 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
+
+// Topics beyond the hub's thread and inbox topics.
+const presenceTopic = "presence"
+
+func widgetTopic(id uint64) string { return "widget:" + idString(id) }
+
+// wireMessage is a message on the WebSocket (docs/websocket.md).
+type wireMessage struct {
+	ID            string    `json:"id"`
+	ThreadID      string    `json:"threadId"`
+	Seq           uint64    `json:"seq"`
+	Type          string    `json:"type"`
+	Text          string    `json:"text,omitempty"`
+	Direction     string    `json:"direction"`
+	SenderActorID string    `json:"senderActorId"`
+	SenderName    string    `json:"senderName,omitempty"`
+	ClientID      string    `json:"clientId,omitempty"`
+	NewStatus     string    `json:"newStatus,omitempty"`
+	AssignedTo    string    `json:"assignedTo,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+}
+
+func toWireMessage(m *parley.Message, senderName string) wireMessage {
+	w := wireMessage{
+		ID: idString(m.ID), ThreadID: idString(m.ThreadID), Seq: m.Seq, Type: string(m.Type), Text: m.Text,
+		Direction: string(m.Direction), SenderActorID: m.SenderID, SenderName: senderName, ClientID: m.ClientID,
+		NewStatus: string(m.NewStatus), CreatedAt: m.CreatedAt.UTC(),
+	}
+	if m.AssigneeID != 0 {
+		w.AssignedTo = parley.UserActorID(m.AssigneeID)
+	}
+	return w
+}
+
+// visitorThread is all a visitor learns about its thread.
+type visitorThread struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// Events, server to client. One struct per type keeps field order stable.
+type (
+	evMessage struct {
+		Type    string      `json:"type"` // message.created or message.ack
+		Message wireMessage `json:"message"`
+		// ClientID echoes the sender's key on message.ack.
+		ClientID string `json:"clientId,omitempty"`
+	}
+	evThread struct {
+		Type   string `json:"type"` // thread.created or thread.updated
+		Thread any    `json:"thread"`
+	}
+	evTyping struct {
+		Type     string `json:"type"`
+		ThreadID string `json:"threadId"`
+		ActorID  string `json:"actorId"`
+		Name     string `json:"name,omitempty"`
+	}
+	evStatus struct {
+		Type   string              `json:"type"`
+		Status parley.WidgetStatus `json:"status"`
+	}
+	evPresence struct {
+		Type  string     `json:"type"`
+		Users []userJSON `json:"users"`
+	}
+	evError struct {
+		Type     string `json:"type"`
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+		ClientID string `json:"clientId,omitempty"`
+	}
+)
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only fixed, marshalable types are passed
+	}
+	return b
+}
+
+// publishMessage announces a committed message: to agents of the thread's
+// inbox always, to the visitor's connections when the type is visible to
+// them. Call only after the commit.
+func (s *Server) publishMessage(ctx context.Context, t *parley.Thread, m *parley.Message) {
+	ev := mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, s.actorName(ctx, m.SenderID))})
+	if m.Type.VisibleToVisitor() {
+		s.hub.Publish(ev, hub.InboxTopic(t.InboxID), hub.ThreadTopic(t.ID))
+	} else {
+		s.hub.Publish(ev, hub.InboxTopic(t.InboxID))
+	}
+}
+
+// publishThread announces a committed thread change to agents (whole thread)
+// and, for status changes, to the visitor (id and status only).
+func (s *Server) publishThread(ctx context.Context, typ string, t *parley.Thread, toVisitor bool) {
+	s.hub.Publish(mustJSON(evThread{Type: typ, Thread: s.toThreadJSON(ctx, t)}), hub.InboxTopic(t.InboxID))
+	if toVisitor {
+		s.hub.Publish(mustJSON(evThread{Type: typ, Thread: visitorThread{ID: idString(t.ID), Status: string(t.Status)}}),
+			hub.ThreadTopic(t.ID))
+	}
+}

@@ -1,0 +1,409 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
+
+// Limits of the WebSocket endpoints (docs/websocket.md).
+const (
+	maxFrameBytes = 64 << 10 // a larger client frame closes with 1009
+	maxBatch      = 64       // most events sent together as one array frame
+	outQueue      = 64       // replies waiting for one connection
+)
+
+// Close codes beyond RFC 6455's, 4000 + the HTTP status they resemble.
+const (
+	closeProtocol     websocket.StatusCode = 4400
+	closeUnauthorized websocket.StatusCode = 4401
+	closeForbidden    websocket.StatusCode = 4403
+	closeNotFound     websocket.StatusCode = 4404
+	closeSlow         websocket.StatusCode = 4408
+	closeRateLimit    websocket.StatusCode = 4429
+	closeInternal     websocket.StatusCode = 4500
+)
+
+// frame is every field a client event may carry. Decoding into one flat
+// struct keeps the decoder small; each type uses the fields it documents.
+type frame struct {
+	Type         string        `json:"type"`
+	ClientID     string        `json:"clientId"`
+	ThreadID     string        `json:"threadId"`
+	Text         string        `json:"text"`
+	MessageType  string        `json:"messageType"`
+	VisitorToken string        `json:"visitorToken"`
+	LastSeq      uint64        `json:"lastSeq"`
+	PageURL      string        `json:"pageUrl"`
+	Lang         string        `json:"lang"`
+	Resume       []resumeEntry `json:"resume"`
+}
+
+type resumeEntry struct {
+	ThreadID string `json:"threadId"`
+	LastSeq  uint64 `json:"lastSeq"`
+}
+
+// decodeFrame parses one client frame. It returns EINVALID with a precise
+// message for anything but a JSON object with a known type; allowed lists the
+// types this endpoint accepts.
+func decodeFrame(data []byte, allowed ...string) (*frame, error) {
+	if !utf8.Valid(data) {
+		return nil, parley.Errorf(parley.EINVALID, "frame is not valid UTF-8")
+	}
+	var f frame
+	if err := json.Unmarshal(data, &f); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field != "" {
+			return nil, parley.Errorf(parley.EINVALID, "field %q must be %s", typ.Field, typ.Type.Kind())
+		}
+		return nil, parley.Errorf(parley.EINVALID, "frame is not a JSON object")
+	}
+	if f.Type == "" {
+		return nil, parley.Errorf(parley.EINVALID, "frame has no type")
+	}
+	for _, a := range allowed {
+		if f.Type == a {
+			if len(f.Resume) > 100 {
+				return nil, parley.Errorf(parley.EINVALID, "resume lists at most 100 threads")
+			}
+			return &f, nil
+		}
+	}
+	return nil, parley.Errorf(parley.EINVALID, "unknown event type %q", truncateForError(f.Type))
+}
+
+func truncateForError(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
+}
+
+// wsConn is one WebSocket connection after its handshake. The handler
+// goroutine reads; one writer goroutine owns every write.
+//
+// Ending a connection: whoever decides first calls fail, which starts the
+// close handshake with a code and stops the writer and pinger. The reader
+// sees the handshake finish and returns. The read side never uses a
+// cancellable context, because cancelling a read drops the connection
+// without a close frame, and clients need the code to know whether to resume.
+type wsConn struct {
+	s   *Server
+	c   *websocket.Conn
+	sub *hub.Subscription
+	out chan []byte // replies to this connection: acks, errors
+
+	// ctx ends when the connection starts closing; writes and store calls
+	// made for the connection use it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	closeOnce sync.Once
+	closing   chan struct{} // closed once the close handshake has finished
+
+	// replayed holds, per resumed thread, the last seq sent by the replay, so
+	// that live events the replay already covered are not sent twice. Only
+	// the writer goroutine touches it after the replay.
+	replayed map[uint64]uint64
+
+	tokens   float64 // rate limiter
+	lastFill time.Time
+}
+
+func (s *Server) newConn(c *websocket.Conn) *wsConn {
+	c.SetReadLimit(maxFrameBytes)
+	cn := &wsConn{s: s, c: c, out: make(chan []byte, outQueue), replayed: map[uint64]uint64{},
+		closing: make(chan struct{}), tokens: s.cfg.MessageBurst, lastFill: time.Now()}
+	cn.ctx, cn.cancel = context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-s.ctx.Done():
+			cn.fail(websocket.StatusGoingAway, "server shutting down")
+		case <-cn.ctx.Done():
+		}
+	}()
+	return cn
+}
+
+// fail ends the connection with code (the first caller wins): it stops the
+// writer and pinger and runs the close handshake in the background.
+func (cn *wsConn) fail(code websocket.StatusCode, msg string) {
+	cn.closeOnce.Do(func() {
+		cn.cancel()
+		go func() {
+			_ = cn.c.Close(code, msg)
+			close(cn.closing)
+		}()
+	})
+}
+
+// readHello waits for the first frame, which must be a hello.
+func (cn *wsConn) readHello() (*frame, bool) {
+	timer := time.AfterFunc(cn.s.cfg.HelloTimeout, func() { cn.fail(closeProtocol, "no hello within time") })
+	defer timer.Stop()
+	typ, data, err := cn.c.Read(context.Background())
+	if err != nil {
+		cn.fail(websocket.StatusNormalClosure, "")
+		return nil, false
+	}
+	if typ != websocket.MessageText {
+		cn.fail(closeProtocol, "frames must be text")
+		return nil, false
+	}
+	f, err := decodeFrame(data, "hello")
+	if err != nil {
+		cn.fail(closeProtocol, "the first frame must be hello")
+		return nil, false
+	}
+	return f, true
+}
+
+// writeNow writes one frame synchronously; used for ready and replays before
+// the writer goroutine starts.
+func (cn *wsConn) writeNow(data []byte) error {
+	ctx, cancel := context.WithTimeout(cn.ctx, cn.s.cfg.WriteTimeout)
+	defer cancel()
+	return cn.c.Write(ctx, websocket.MessageText, data)
+}
+
+// reply queues an event for this connection only. It waits while the queue is
+// full: a client that does not read its own acks slows only itself.
+func (cn *wsConn) reply(v any) {
+	select {
+	case cn.out <- mustJSON(v):
+	case <-cn.ctx.Done():
+	}
+}
+
+func (cn *wsConn) replyError(err error, clientID string) {
+	code := parley.ErrorCode(err)
+	if code == parley.EINTERNAL {
+		cn.s.log.Error().Err(err).Msg("websocket event")
+	}
+	cn.reply(evError{Type: "error", Code: code, Message: parley.ErrorMessage(err), ClientID: clientID})
+}
+
+// allow takes one token from the connection's rate limiter.
+func (cn *wsConn) allow() bool {
+	now := time.Now()
+	cn.tokens += now.Sub(cn.lastFill).Seconds() * cn.s.cfg.MessageRate
+	cn.lastFill = now
+	if cn.tokens > cn.s.cfg.MessageBurst {
+		cn.tokens = cn.s.cfg.MessageBurst
+	}
+	if cn.tokens < 1 {
+		return false
+	}
+	cn.tokens--
+	return true
+}
+
+// run starts the writer and pinger and then reads frames until the
+// connection ends, passing each decoded frame to handle.
+func (cn *wsConn) run(allowed []string, handle func(f *frame) error) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); cn.writeLoop() }()
+	go func() { defer wg.Done(); cn.pingLoop() }()
+	for {
+		typ, data, err := cn.c.Read(context.Background())
+		if err != nil {
+			if strings.Contains(err.Error(), "read limited") {
+				cn.fail(websocket.StatusMessageTooBig, "frame too large")
+			} else {
+				cn.fail(websocket.StatusNormalClosure, "")
+			}
+			break
+		}
+		if cn.ctx.Err() != nil {
+			continue // closing: drain until the handshake ends
+		}
+		if typ != websocket.MessageText {
+			cn.replyError(parley.Errorf(parley.EINVALID, "frames must be text"), "")
+			continue
+		}
+		f, err := decodeFrame(data, allowed...)
+		if err != nil {
+			cn.replyError(err, "")
+			continue
+		}
+		if f.Type == "message.send" && !cn.allow() {
+			cn.replyError(parley.Errorf(parley.ERATELIMIT, "too many messages; slow down"), f.ClientID)
+			continue
+		}
+		if err := handle(f); err != nil {
+			cn.replyError(err, f.ClientID)
+		}
+	}
+	wg.Wait()
+	cn.finish()
+}
+
+// finish releases the connection once it has ended. Early exits that never
+// reach run call it directly after fail.
+func (cn *wsConn) finish() {
+	cn.fail(websocket.StatusNormalClosure, "")
+	<-cn.closing
+	if cn.sub != nil {
+		cn.sub.Close()
+	}
+}
+
+func (cn *wsConn) pingLoop() {
+	t := time.NewTicker(cn.s.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-cn.ctx.Done():
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(cn.ctx, cn.s.cfg.PingTimeout)
+			err := cn.c.Ping(ctx)
+			cancel()
+			if err != nil && cn.ctx.Err() == nil {
+				cn.fail(websocket.StatusGoingAway, "ping timeout")
+				return
+			}
+		}
+	}
+}
+
+// writeLoop sends replies and subscribed events. Events that wait together
+// go out as one JSON array frame.
+func (cn *wsConn) writeLoop() {
+	batch := make([][]byte, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-cn.ctx.Done():
+			return
+		case <-cn.sub.Done():
+			if errors.Is(cn.sub.Err(), hub.ErrSlow) {
+				cn.fail(closeSlow, "connection fell behind; resume")
+			} else {
+				cn.fail(websocket.StatusGoingAway, "")
+			}
+			return
+		case b := <-cn.out:
+			batch = append(batch, b)
+		case b := <-cn.sub.C():
+			if cn.keep(b) {
+				batch = append(batch, b)
+			}
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case b := <-cn.out:
+				batch = append(batch, b)
+			case b := <-cn.sub.C():
+				if cn.keep(b) {
+					batch = append(batch, b)
+				}
+			default:
+				break drain
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		if err := cn.writeNow(joinFrames(batch)); err != nil {
+			cn.fail(websocket.StatusGoingAway, "")
+			return
+		}
+	}
+}
+
+func joinFrames(batch [][]byte) []byte {
+	if len(batch) == 1 {
+		return batch[0]
+	}
+	n := 1 + len(batch)
+	for _, b := range batch {
+		n += len(b)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for i, b := range batch {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b...)
+	}
+	return append(out, ']')
+}
+
+// keep drops live message events that a replay already delivered.
+func (cn *wsConn) keep(b []byte) bool {
+	if len(cn.replayed) == 0 {
+		return true
+	}
+	var ev struct {
+		Type    string `json:"type"`
+		Message struct {
+			ThreadID string `json:"threadId"`
+			Seq      uint64 `json:"seq"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(b, &ev) != nil || ev.Type != "message.created" {
+		return true
+	}
+	id, err := parseID(ev.Message.ThreadID)
+	if err != nil {
+		return true
+	}
+	last, ok := cn.replayed[id]
+	if !ok {
+		return true
+	}
+	if ev.Message.Seq <= last {
+		return false
+	}
+	delete(cn.replayed, id)
+	return true
+}
+
+// replay sends the messages of thread after seq, visible ones only when
+// forVisitor, and remembers how far it went.
+func (cn *wsConn) replay(t *parley.Thread, after uint64, forVisitor bool) error {
+	for {
+		msgs, more, err := cn.s.db.Messages(cn.ctx, t.ID, after, 500)
+		if err != nil {
+			return err
+		}
+		batch := make([][]byte, 0, len(msgs))
+		names := map[string]string{}
+		for _, m := range msgs {
+			after = m.Seq
+			if forVisitor && !m.Type.VisibleToVisitor() {
+				continue
+			}
+			name, ok := names[m.SenderID]
+			if !ok {
+				name = cn.s.actorName(cn.ctx, m.SenderID)
+				names[m.SenderID] = name
+			}
+			batch = append(batch, mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, name)}))
+		}
+		for i := 0; i < len(batch); i += maxBatch {
+			end := min(i+maxBatch, len(batch))
+			if err := cn.writeNow(joinFrames(batch[i:end])); err != nil {
+				return err
+			}
+		}
+		cn.replayed[t.ID] = after
+		if !more {
+			return nil
+		}
+	}
+}

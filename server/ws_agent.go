@@ -1,0 +1,112 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
+
+type evAgentReady struct {
+	Type     string     `json:"type"`
+	User     userJSON   `json:"user"`
+	InboxIDs []string   `json:"inboxIds"`
+	Presence []userJSON `json:"presence"`
+}
+
+// handleAgentWS serves the agent endpoint (docs/websocket.md). Only
+// Parley's own origin may open it from a browser.
+func (s *Server) handleAgentWS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.authenticate(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		opts := &websocket.AcceptOptions{}
+		if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Host != "" {
+			opts.OriginPatterns = []string{strings.ToLower(u.Host)}
+		}
+		c, err := websocket.Accept(w, r, opts)
+		if err != nil {
+			return
+		}
+		s.conns.Add(1)
+		defer s.conns.Done()
+		s.serveAgent(s.newConn(c), a.user)
+	})
+}
+
+func (s *Server) serveAgent(cn *wsConn, u *parley.User) {
+	ctx := cn.ctx
+	inboxIDs, err := s.userInboxIDs(ctx, u)
+	if err != nil {
+		cn.sub = s.hub.Subscribe()
+		cn.fail(closeInternal, "internal error")
+		cn.finish()
+		return
+	}
+	topics := []string{presenceTopic}
+	ids := make([]string, 0, len(inboxIDs))
+	for _, id := range inboxIDs {
+		topics = append(topics, hub.InboxTopic(id))
+		ids = append(ids, idString(id))
+	}
+	cn.sub = s.hub.SubscribeBuffer(s.cfg.AgentQueue, topics...)
+	hello, ok := cn.readHello()
+	if !ok {
+		cn.finish()
+		return
+	}
+	release := s.presence.Connect(u.ID)
+	defer release()
+	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: ids, Presence: s.presenceList(ctx)}
+	if err := cn.writeNow(mustJSON(ready)); err != nil {
+		cn.fail(websocket.StatusGoingAway, "")
+		cn.finish()
+		return
+	}
+	for _, r := range hello.Resume {
+		id, err := parseID(r.ThreadID)
+		if err != nil {
+			continue
+		}
+		t, err := s.threadForUser(ctx, u, id)
+		if err != nil {
+			cn.replyError(err, "")
+			continue
+		}
+		if err := cn.replay(t, r.LastSeq, false); err != nil {
+			cn.fail(websocket.StatusGoingAway, "")
+			break
+		}
+	}
+	cn.run([]string{"message.send", "typing"}, func(f *frame) error {
+		id, err := parseID(f.ThreadID)
+		if err != nil {
+			return parley.Errorf(parley.ENOTFOUND, "thread not found")
+		}
+		switch f.Type {
+		case "message.send":
+			m, _, err := s.postAgentMessage(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text)
+			if err != nil {
+				return err
+			}
+			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID, Message: toWireMessage(m, u.Name)})
+		case "typing":
+			t, err := s.threadForUser(ctx, u, id)
+			if err != nil {
+				return err
+			}
+			if s.typingAllowed(u.ActorID(), t.ID) {
+				s.hub.Publish(mustJSON(evTyping{Type: "typing", ThreadID: idString(t.ID), ActorID: u.ActorID(), Name: u.Name}),
+					hub.InboxTopic(t.InboxID), hub.ThreadTopic(t.ID))
+			}
+		}
+		return nil
+	})
+}
