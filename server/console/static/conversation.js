@@ -39,7 +39,6 @@ export class ConversationView {
     const scroller = h('div', { class: 'scroller', onScroll: () => (this.stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80) }, this.msgs, this.statusEl);
     this.scroller = scroller;
     this.stick = true;
-    this.resizer?.disconnect();
     this.resizer = new ResizeObserver(() => {
       if (this.stick) scroller.scrollTop = scroller.scrollHeight;
     });
