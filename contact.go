@@ -8,10 +8,13 @@ import (
 // Contact is a person Parley talks to: a chat visitor or an email sender. A
 // visitor who never left an email is a contact without one.
 type Contact struct {
-	ID        uint64    `json:"id"`
-	Email     string    `json:"email,omitempty"`
-	FirstName string    `json:"firstName,omitempty"`
-	LastName  string    `json:"lastName,omitempty"`
+	ID        uint64 `json:"id"`
+	Email     string `json:"email,omitempty"`
+	FirstName string `json:"firstName,omitempty"`
+	LastName  string `json:"lastName,omitempty"`
+	// Blocked senders' new conversations go to the Filtered view and never
+	// notify (I9).
+	Blocked   bool      `json:"blocked,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }

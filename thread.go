@@ -31,11 +31,16 @@ type Thread struct {
 	PageURL          string       `json:"pageUrl,omitempty"` // where a chat started
 	LastSeq          uint64       `json:"lastSeq"`           // Seq of the latest message
 	Archived         bool         `json:"archived"`
-	Spam             bool         `json:"spam"`
+	Spam             bool         `json:"spam"`    // marked as spam: Filtered view
+	Blocked          bool         `json:"blocked"` // from a sender blocked when it started or since: Filtered view
 	CreatedAt        time.Time    `json:"createdAt"`
 	ClosedAt         time.Time    `json:"closedAt,omitzero"`
 	LatestMessageAt  time.Time    `json:"latestMessageAt,omitzero"`
 }
+
+// IsFiltered reports whether t belongs in the Filtered view instead of the
+// main views (I4, I9).
+func (t *Thread) IsFiltered() bool { return t.Spam || t.Blocked }
 
 // MessageType is what a message is, using HubSpot's names.
 type MessageType string
@@ -46,6 +51,20 @@ const (
 	TypeComment      MessageType = "COMMENT"              // internal note, agents only
 	TypeStatusChange MessageType = "THREAD_STATUS_CHANGE" // system event: opened or closed
 	TypeAssignment   MessageType = "ASSIGNMENT"           // system event: assigned or unassigned
+	TypeSystem       MessageType = "SYSTEM"               // other recorded action, named by Message.Event
+)
+
+// System events recorded on a thread as TypeSystem messages.
+const (
+	EventArchived        = "archived"         // moved to the trash
+	EventRestored        = "restored"         // restored from the trash
+	EventBlocked         = "blocked"          // sender blocked
+	EventUnblocked       = "unblocked"        // sender unblocked
+	EventSpam            = "spam"             // marked as spam
+	EventNotSpam         = "not_spam"         // unmarked
+	EventContactRemoved  = "contact_removed"  // contact disassociated
+	EventRecordCreated   = "record_created"   // ticket or deal created; Message.Text names it
+	EventEngagementAdded = "engagement_added" // call, email or note logged
 )
 
 // VisibleToVisitor reports whether messages of type t are shown to the contact.
@@ -77,6 +96,7 @@ type Message struct {
 	ChannelAccountID uint64       `json:"channelAccountId"`
 	NewStatus        ThreadStatus `json:"newStatus,omitempty"`  // for TypeStatusChange
 	AssigneeID       uint64       `json:"assigneeId,omitempty"` // for TypeAssignment
+	Event            string       `json:"event,omitempty"`      // for TypeSystem
 	CreatedAt        time.Time    `json:"createdAt"`
 }
 

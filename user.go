@@ -21,7 +21,14 @@ type User struct {
 	Away         bool      `json:"away"`                   // away mode (I10)
 	RoutingSeat  bool      `json:"routingSeat"`            // may receive automatic routing (I1)
 	Deactivated  bool      `json:"deactivated"`
+	Notify       Notify    `json:"notify"`
 	CreatedAt    time.Time `json:"createdAt"`
+}
+
+// Notify is a user's notification settings (R6).
+type Notify struct {
+	Muted   bool `json:"muted"`   // no sound
+	Desktop bool `json:"desktop"` // browser notifications while the tab is hidden
 }
 
 // ActorID returns the user's actor id, "A-" + id.
