@@ -23,6 +23,7 @@ type threadJSON struct {
 	LatestMessageTimestamp   *time.Time `json:"latestMessageTimestamp,omitempty"`
 	AssignedTo               string     `json:"assignedTo,omitempty"`
 	Spam                     bool       `json:"spam"`
+	Blocked                  bool       `json:"blocked"`
 	InboxID                  string     `json:"inboxId"`
 	AssociatedContactID      string     `json:"associatedContactId"`
 	Archived                 bool       `json:"archived"`
@@ -36,7 +37,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	j := threadJSON{
 		ID: idString(t.ID), CreatedAt: t.CreatedAt.UTC(), Status: string(t.Status),
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
-		Spam: t.Spam, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
+		Spam: t.Spam, Blocked: t.Blocked, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)),
 	}
@@ -76,6 +77,7 @@ type messageJSON struct {
 	Status                map[string]string `json:"status"`
 	NewStatus             string            `json:"newStatus,omitempty"`
 	AssignedTo            string            `json:"assignedTo,omitempty"`
+	Event                 string            `json:"event,omitempty"`
 	ClientID              string            `json:"clientId,omitempty"`
 	Seq                   uint64            `json:"seq"`
 }
@@ -98,7 +100,7 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: map[string]string{"statusType": "SENT"},
-		NewStatus: string(m.NewStatus), ClientID: m.ClientID, Seq: m.Seq,
+		NewStatus: string(m.NewStatus), Event: m.Event, ClientID: m.ClientID, Seq: m.Seq,
 	}
 	if m.Type == parley.TypeMessage && m.SenderID != contact {
 		j.Recipients = append(j.Recipients, actorRef{ActorID: contact, Name: name(contact)})

@@ -9,7 +9,13 @@ import (
 )
 
 // Store is what the server needs from persistence. *store.DB implements it.
+// Each area of the API declares what it adds in its own routes_*.go file.
 type Store interface {
+	peopleStore
+	listStore
+	actionsStore
+	contactsStore
+
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMeta(ctx context.Context, key string, val []byte) error
 

@@ -53,6 +53,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+v3+"/actors/{actorId}", user(s.handleActorGet()))
 	mux.Handle("POST "+v3+"/actors/batch/read", user(s.handleActorsBatch()))
 
+	// Areas that grow on their own: people and inboxes, the conversation
+	// list and search, conversation actions, contacts and their records.
+	s.routesPeople(mux)
+	s.routesList(mux)
+	s.routesActions(mux)
+	s.routesContacts(mux)
+
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())
 	mux.Handle("/conversations/", s.handleNotFound())

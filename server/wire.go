@@ -27,6 +27,7 @@ type wireMessage struct {
 	ClientID      string    `json:"clientId,omitempty"`
 	NewStatus     string    `json:"newStatus,omitempty"`
 	AssignedTo    string    `json:"assignedTo,omitempty"`
+	Event         string    `json:"event,omitempty"`
 	CreatedAt     time.Time `json:"createdAt"`
 }
 
@@ -34,7 +35,7 @@ func toWireMessage(m *parley.Message, senderName string) wireMessage {
 	w := wireMessage{
 		ID: idString(m.ID), ThreadID: idString(m.ThreadID), Seq: m.Seq, Type: string(m.Type), Text: m.Text,
 		Direction: string(m.Direction), SenderActorID: m.SenderID, SenderName: senderName, ClientID: m.ClientID,
-		NewStatus: string(m.NewStatus), CreatedAt: m.CreatedAt.UTC(),
+		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(),
 	}
 	if m.AssigneeID != 0 {
 		w.AssignedTo = parley.UserActorID(m.AssigneeID)
