@@ -29,6 +29,7 @@ type threadJSON struct {
 	Archived                 bool       `json:"archived"`
 	// Parley's additions for list views.
 	ContactName string `json:"contactName"`
+	Subject     string `json:"subject,omitempty"` // email threads: the list shows it
 	Preview     string `json:"preview"`
 	LastSeq     uint64 `json:"lastSeq"`
 }
@@ -38,7 +39,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 		ID: idString(t.ID), CreatedAt: t.CreatedAt.UTC(), Status: string(t.Status),
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
 		Spam: t.Spam, Blocked: t.Blocked, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
-		Archived: t.Archived, Preview: t.Preview, LastSeq: t.LastSeq,
+		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)),
 	}
 	if !t.ClosedAt.IsZero() {
@@ -224,6 +225,16 @@ func (s *Server) handleThreadsList() http.Handler {
 			}
 			f.AfterID = id
 		}
+		// Parley's views and filters (routes_list.go).
+		lp, err := parseListParams(r, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		} else if lp.empty {
+			s.writeJSON(w, http.StatusOK, page{Results: []threadJSON{}})
+			return
+		}
+		lp.apply(&f)
 		threads, more, err := s.db.Threads(ctx, f)
 		if err != nil {
 			s.writeError(w, r, err)

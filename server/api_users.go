@@ -17,10 +17,15 @@ type userJSON struct {
 	Role    string `json:"role"`
 	Away    bool   `json:"away"`
 	State   string `json:"state,omitempty"` // online, away, offline
+	// RoutingSeat: may receive automatic routing (I1). Deactivated users
+	// keep their history but cannot sign in.
+	RoutingSeat bool `json:"routingSeat"`
+	Deactivated bool `json:"deactivated"`
 }
 
 func (s *Server) toUserJSON(u *parley.User, withState bool) userJSON {
-	j := userJSON{ID: idString(u.ID), ActorID: u.ActorID(), Email: u.Email, Name: u.Name, Role: string(u.Role), Away: u.Away}
+	j := userJSON{ID: idString(u.ID), ActorID: u.ActorID(), Email: u.Email, Name: u.Name, Role: string(u.Role), Away: u.Away,
+		RoutingSeat: u.RoutingSeat, Deactivated: u.Deactivated}
 	if withState {
 		j.State = s.userState(u)
 	}
@@ -132,17 +137,33 @@ func (s *Server) handleTokenCreate() http.Handler {
 	})
 }
 
+// meJSON is the caller's own user: userJSON and their notification settings
+// (R6), which nobody else sees.
+type meJSON struct {
+	userJSON
+	Notify parley.Notify `json:"notify"`
+}
+
+func (s *Server) toMeJSON(u *parley.User) meJSON {
+	return meJSON{userJSON: s.toUserJSON(u, true), Notify: u.Notify}
+}
+
 func (s *Server) handleMe() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeJSON(w, http.StatusOK, s.toUserJSON(userFrom(r.Context()), true))
+		s.writeJSON(w, http.StatusOK, s.toMeJSON(userFrom(r.Context())))
 	})
 }
 
-// handleMeUpdate changes the caller's own settings: away mode and name.
+// handleMeUpdate changes the caller's own settings: away mode, name and
+// notification settings (each of muted and desktop optional).
 func (s *Server) handleMeUpdate() http.Handler {
 	type request struct {
-		Away *bool   `json:"away"`
-		Name *string `json:"name"`
+		Away   *bool   `json:"away"`
+		Name   *string `json:"name"`
+		Notify *struct {
+			Muted   *bool `json:"muted"`
+			Desktop *bool `json:"desktop"`
+		} `json:"notify"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
@@ -165,6 +186,14 @@ func (s *Server) handleMeUpdate() http.Handler {
 			if req.Name != nil {
 				u.Name = *req.Name
 			}
+			if n := req.Notify; n != nil {
+				if n.Muted != nil {
+					u.Notify.Muted = *n.Muted
+				}
+				if n.Desktop != nil {
+					u.Notify.Desktop = *n.Desktop
+				}
+			}
 			return nil
 		})
 		if err != nil {
@@ -174,11 +203,12 @@ func (s *Server) handleMeUpdate() http.Handler {
 		if req.Away != nil {
 			s.presence.SetAway(u.ID, u.Away)
 		}
-		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
+		s.writeJSON(w, http.StatusOK, s.toMeJSON(u))
 	})
 }
 
-// handleUsers lists every active user with presence, for assignee pickers.
+// handleUsers lists every user with presence: active ones for assignee
+// pickers, deactivated ones (marked so) for the names in history.
 func (s *Server) handleUsers() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		users, err := s.db.Users(r.Context())
@@ -188,9 +218,7 @@ func (s *Server) handleUsers() http.Handler {
 		}
 		out := make([]userJSON, 0, len(users))
 		for _, u := range users {
-			if !u.Deactivated {
-				out = append(out, s.toUserJSON(u, true))
-			}
+			out = append(out, s.toUserJSON(u, true))
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
 	})

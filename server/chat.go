@@ -162,25 +162,20 @@ func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, ass
 	return res.Thread, nil
 }
 
-// setArchived moves a thread to or from the trash (HubSpot's "archived").
+// setArchived moves a thread to or from the trash (HubSpot's "archived") and
+// records that on it (EventArchived, EventRestored).
 func (s *Server) setArchived(ctx context.Context, u *parley.User, threadID uint64, archived bool) (*parley.Thread, error) {
-	if _, err := s.threadForUser(ctx, u, threadID); err != nil {
-		return nil, err
+	event := parley.EventRestored
+	if archived {
+		event = parley.EventArchived
 	}
-	t, err := s.db.UpdateThread(ctx, threadID, func(t *parley.Thread) error {
+	return s.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
 		if t.Archived == archived {
-			return errUnchanged
+			return false
 		}
 		t.Archived = archived
-		return nil
+		return true
 	})
-	if errors.Is(err, errUnchanged) {
-		return s.db.Thread(ctx, threadID)
-	} else if err != nil {
-		return nil, err
-	}
-	s.publishThread(ctx, "thread.updated", t, false)
-	return t, nil
 }
 
 // newVisitor creates a contact and the browser credential that stands for it.
@@ -208,19 +203,32 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 	if err := parley.ValidateClientID(clientID); err != nil {
 		return store.AppendResult{}, err
 	}
-	reopened := false
+	// The widget (and its inbox) may have been deleted since the visitor
+	// connected: then the chat is gone.
+	if _, err := s.db.Widget(ctx, w.ID); err != nil {
+		return store.AppendResult{}, err
+	}
+	// A blocked sender's messages are kept, but only in Filtered (I9).
+	blocked, err := s.contactBlocked(ctx, contactID)
+	if err != nil {
+		return store.AppendResult{}, err
+	}
+	reopened, filtered := false, false
 	res, err := s.db.AppendMessage(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
 		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
 	}, store.AppendOptions{
 		NewThread: &parley.Thread{
 			InboxID: w.InboxID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, ContactID: contactID,
-			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000),
+			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked,
 		},
 		Update: func(t *parley.Thread) error {
-			reopened = false
+			reopened, filtered = false, false
 			if t.Status == parley.StatusClosed {
 				t.Status, t.ClosedAt, reopened = parley.StatusOpen, parley.Thread{}.ClosedAt, true
+			}
+			if blocked && !t.Blocked {
+				t.Blocked, filtered = true, true
 			}
 			return nil
 		},
@@ -236,6 +244,8 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		s.publishThread(ctx, "thread.created", res.Thread, false)
 	case reopened:
 		s.publishThread(ctx, "thread.updated", res.Thread, true)
+	case filtered:
+		s.publishThread(ctx, "thread.updated", res.Thread, false)
 	}
 	s.publishMessage(ctx, res.Thread, res.Message)
 	return res, nil

@@ -60,6 +60,7 @@ func (s *Server) watchPresence() {
 		case <-ctx.Done():
 			return
 		case <-ch:
+		case <-s.peopleChanged:
 		}
 		s.hub.Publish(mustJSON(evPresence{Type: "presence", Users: s.presenceList(ctx)}), presenceTopic)
 		widgets, err := s.db.Widgets(ctx)

@@ -1,11 +1,308 @@
 package server
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/store"
+)
 
 // routesActions registers the endpoints for conversation actions: block, spam, trash, snippets, viewers, notifications (I6, I9, R1, R6).
+//
+// Trash is the v3 API's archive (DELETE and PATCH on a thread, in
+// api_conversations.go); viewers travel over the agent WebSocket
+// (actions_viewers.go); notification settings are part of users/me.
 func (s *Server) routesActions(mux *http.ServeMux) {
-	_ = mux
+	user := s.requireUser
+
+	mux.Handle("POST /api/v1/threads/{threadId}/block", user(s.handleThreadAction(s.setBlocked, true)))
+	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.setBlocked, false)))
+	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.setSpam, true)))
+	mux.Handle("POST /api/v1/threads/{threadId}/not-spam", user(s.handleThreadAction(s.setSpam, false)))
+
+	mux.Handle("GET /api/v1/snippets", user(s.handleSnippets()))
+	mux.Handle("POST /api/v1/snippets", user(s.handleSnippetCreate()))
+	mux.Handle("GET /api/v1/snippets/{id}", user(s.handleSnippetGet()))
+	mux.Handle("PATCH /api/v1/snippets/{id}", user(s.handleSnippetUpdate()))
+	mux.Handle("DELETE /api/v1/snippets/{id}", user(s.handleSnippetDelete()))
 }
 
 // actionsStore is what this area needs from the store beyond Store's core.
-type actionsStore interface{}
+type actionsStore interface {
+	AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (store.AppendResult, *parley.Contact, error)
+
+	CreateSnippet(ctx context.Context, s *parley.Snippet) error
+	Snippet(ctx context.Context, id uint64) (*parley.Snippet, error)
+	Snippets(ctx context.Context) ([]*parley.Snippet, error)
+	UpdateSnippet(ctx context.Context, id uint64, fn func(*parley.Snippet) error) (*parley.Snippet, error)
+	DeleteSnippet(ctx context.Context, id uint64) error
+}
+
+// ----- Block, spam, trash (I6, I9) -----
+
+// handleThreadAction answers POST /api/v1/threads/{threadId}/<action> with
+// the thread after op(…, on). The request needs no body.
+func (s *Server) handleThreadAction(op func(context.Context, *parley.User, uint64, bool) (*parley.Thread, error), on bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := parseID(r.PathValue("threadId"))
+		var t *parley.Thread
+		if err == nil {
+			t, err = op(r.Context(), userFrom(r.Context()), id, on)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+	})
+}
+
+// systemEvent is the system message that records event, done by u, on t.
+func systemEvent(u *parley.User, t *parley.Thread, event string) *parley.Message {
+	return &parley.Message{
+		ThreadID: t.ID, Type: parley.TypeSystem, Event: event, SenderID: u.ActorID(), Direction: parley.Outgoing,
+		ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+	}
+}
+
+// threadEvent changes thread id for user u with change and records event on
+// it, in one commit; then it announces both to the inbox's agents. change
+// reports whether it changed anything: if not, nothing is written or
+// announced and the thread is returned as it is.
+func (s *Server) threadEvent(ctx context.Context, u *parley.User, threadID uint64, event string, change func(*parley.Thread) bool) (*parley.Thread, error) {
+	t, err := s.threadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.db.AppendMessage(ctx, systemEvent(u, t, event), store.AppendOptions{Update: func(t *parley.Thread) error {
+		if !change(t) {
+			return errUnchanged
+		}
+		return nil
+	}})
+	if errors.Is(err, errUnchanged) {
+		return s.db.Thread(ctx, threadID)
+	} else if err != nil {
+		return nil, err
+	}
+	s.publishMessage(ctx, res.Thread, res.Message)
+	s.publishThread(ctx, "thread.updated", res.Thread, false)
+	return res.Thread, nil
+}
+
+// setSpam marks one thread as spam or not (I9: it touches only that thread).
+func (s *Server) setSpam(ctx context.Context, u *parley.User, threadID uint64, spam bool) (*parley.Thread, error) {
+	event := parley.EventNotSpam
+	if spam {
+		event = parley.EventSpam
+	}
+	return s.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
+		if t.Spam == spam {
+			return false
+		}
+		t.Spam = spam
+		return true
+	})
+}
+
+// setBlocked blocks or unblocks the sender of a thread (I9). Blocking marks
+// the contact, whose new conversations then start in Filtered, and moves this
+// thread to Filtered. Unblocking clears both: this thread returns to the
+// inbox, and so do the contact's future conversations. Both are recorded on
+// the thread in the same commit.
+func (s *Server) setBlocked(ctx context.Context, u *parley.User, threadID uint64, blocked bool) (*parley.Thread, error) {
+	t, err := s.threadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
+	event := parley.EventUnblocked
+	if blocked {
+		event = parley.EventBlocked
+	}
+	res, _, err := s.db.AppendWithContact(ctx, systemEvent(u, t, event), func(t *parley.Thread, c *parley.Contact) error {
+		if t.Blocked == blocked && c.Blocked == blocked {
+			return errUnchanged
+		}
+		t.Blocked, c.Blocked = blocked, blocked
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return s.db.Thread(ctx, threadID)
+	} else if err != nil {
+		return nil, err
+	}
+	s.publishMessage(ctx, res.Thread, res.Message)
+	s.publishThread(ctx, "thread.updated", res.Thread, false)
+	return res.Thread, nil
+}
+
+// ----- Snippets (R1) -----
+
+type snippetJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Shortcut  string    `json:"shortcut"`
+	Body      string    `json:"body"`
+	CreatedBy string    `json:"createdBy,omitempty"` // actor id
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toSnippetJSON(sn *parley.Snippet) snippetJSON {
+	j := snippetJSON{ID: idString(sn.ID), Name: sn.Name, Shortcut: sn.Shortcut, Body: sn.Body,
+		CreatedAt: sn.CreatedAt.UTC(), UpdatedAt: sn.UpdatedAt.UTC()}
+	if sn.CreatedBy != 0 {
+		j.CreatedBy = parley.UserActorID(sn.CreatedBy)
+	}
+	return j
+}
+
+// snippetRequest is the body of POST and PATCH: PATCH changes the fields
+// given.
+type snippetRequest struct {
+	Name     *string `json:"name"`
+	Shortcut *string `json:"shortcut"`
+	Body     *string `json:"body"`
+}
+
+// apply sets the given fields on sn (the name trimmed) and validates the
+// result.
+func (req snippetRequest) apply(sn *parley.Snippet) error {
+	if req.Name != nil {
+		sn.Name = strings.TrimSpace(*req.Name)
+	}
+	if req.Shortcut != nil {
+		sn.Shortcut = *req.Shortcut
+	}
+	if req.Body != nil {
+		sn.Body = *req.Body
+	}
+	return sn.Validate()
+}
+
+// mayEditSnippet: its author and admins may change or delete a snippet;
+// everyone may use it.
+func mayEditSnippet(u *parley.User, sn *parley.Snippet) error {
+	if u.IsAdmin() || sn.CreatedBy == u.ID {
+		return nil
+	}
+	return parley.Errorf(parley.EFORBIDDEN, "only its author or an admin may change this snippet")
+}
+
+func (s *Server) handleSnippets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		all, err := s.db.Snippets(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]snippetJSON, len(all))
+		for i, sn := range all {
+			out[i] = toSnippetJSON(sn)
+		}
+		s.writeJSON(w, http.StatusOK, page{Results: out})
+	})
+}
+
+func (s *Server) handleSnippetCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req snippetRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		sn := &parley.Snippet{CreatedBy: userFrom(r.Context()).ID, CreatedAt: s.now()}
+		err := req.apply(sn)
+		if err == nil {
+			err = s.db.CreateSnippet(r.Context(), sn)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusCreated, toSnippetJSON(sn))
+	})
+}
+
+func (s *Server) handleSnippetGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := parseID(r.PathValue("id"))
+		var sn *parley.Snippet
+		if err == nil {
+			sn, err = s.db.Snippet(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
+	})
+}
+
+func (s *Server) handleSnippetUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := parseID(r.PathValue("id"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var req snippetRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Name == nil && req.Shortcut == nil && req.Body == nil {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send name, shortcut or body"))
+			return
+		}
+		u := userFrom(r.Context())
+		sn, err := s.db.UpdateSnippet(r.Context(), id, func(sn *parley.Snippet) error {
+			if err := mayEditSnippet(u, sn); err != nil {
+				return err
+			}
+			return req.apply(sn)
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
+	})
+}
+
+func (s *Server) handleSnippetDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := parseID(r.PathValue("id"))
+		var sn *parley.Snippet
+		if err == nil {
+			sn, err = s.db.Snippet(r.Context(), id)
+		}
+		if err == nil {
+			err = mayEditSnippet(userFrom(r.Context()), sn)
+		}
+		if err == nil {
+			err = s.db.DeleteSnippet(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// contactBlocked reports whether contact id is a blocked sender; a missing
+// contact is not.
+func (s *Server) contactBlocked(ctx context.Context, id uint64) (bool, error) {
+	c, err := s.db.Contact(ctx, id)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return c.Blocked, nil
+}

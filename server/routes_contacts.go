@@ -1,11 +1,814 @@
 package server
 
-import "net/http"
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/store"
+)
 
 // routesContacts registers the endpoints for contacts, their tickets, deals and engagements (I8, R5).
+//
+// A contact exists for a user only if it has a thread in one of the user's
+// inboxes; otherwise it, its records and its engagements are ENOTFOUND, as
+// if they did not exist.
 func (s *Server) routesContacts(mux *http.ServeMux) {
-	_ = mux
+	user := s.requireUser
+
+	mux.Handle("GET /contacts/{contactId}", s.handleConsolePage()) // deep link to the contact page
+
+	mux.Handle("GET /api/v1/contacts/{contactId}", user(s.handleContactGet()))
+	mux.Handle("PATCH /api/v1/contacts/{contactId}", user(s.handleContactPatch()))
+	mux.Handle("POST /api/v1/contacts/{contactId}/records", user(s.handleRecordCreate()))
+	mux.Handle("GET /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementsList()))
+	mux.Handle("POST /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementCreate()))
+	mux.Handle("GET /api/v1/records/{recordId}", user(s.handleRecordGet()))
+	mux.Handle("PATCH /api/v1/records/{recordId}", user(s.handleRecordPatch()))
+	mux.Handle("GET /api/v1/threads/{threadId}/records", user(s.handleThreadRecords()))
+	mux.Handle("POST /api/v1/threads/{threadId}/disassociate", user(s.handleDisassociate()))
 }
 
 // contactsStore is what this area needs from the store beyond Store's core.
-type contactsStore interface{}
+type contactsStore interface {
+	CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (store.AppendResult, error)
+	Record(ctx context.Context, id uint64) (*parley.Record, error)
+	UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Record) error) (*parley.Record, error)
+	ContactRecords(ctx context.Context, contactID uint64) ([]*parley.Record, error)
+	ThreadRecords(ctx context.Context, threadID uint64) ([]*parley.Record, error)
+	CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (store.AppendResult, error)
+	ContactEngagements(ctx context.Context, contactID, beforeID uint64, limit int) ([]*parley.Engagement, bool, error)
+	DisassociateContact(ctx context.Context, threadID, contactID uint64, event *parley.Message) (*store.Disassociation, error)
+}
+
+// Sizes of the lists in a contact's details.
+const (
+	contactThreadsShown     = 100 // of each: open or closed, trashed
+	contactEngagementsShown = 50
+)
+
+// ----- JSON -----
+
+type contactJSON struct {
+	ID        string    `json:"id"`
+	ActorID   string    `json:"actorId"`
+	FirstName string    `json:"firstName"`
+	LastName  string    `json:"lastName"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"` // what the console shows: full name, email or "Visitor #id"
+	Blocked   bool      `json:"blocked"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toContactJSON(c *parley.Contact) contactJSON {
+	return contactJSON{
+		ID: idString(c.ID), ActorID: c.ActorID(), FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
+		Name: c.DisplayName(), Blocked: c.Blocked, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+	}
+}
+
+// contactDetailsJSON is GET /api/v1/contacts/{id}: the contact and what
+// belongs to it, as far as the caller may see.
+type contactDetailsJSON struct {
+	contactJSON
+	Threads           []threadJSON     `json:"threads"`
+	Records           []recordJSON     `json:"records"`
+	Engagements       []engagementJSON `json:"engagements"`
+	EngagementsPaging *pagingOut       `json:"engagementsPaging,omitempty"`
+}
+
+type recordJSON struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	Stage     string    `json:"stage"`
+	Amount    string    `json:"amount,omitempty"`
+	OwnerID   string    `json:"ownerId,omitempty"`
+	ContactID string    `json:"contactId"`
+	ThreadIDs []string  `json:"threadIds"` // those the caller may see
+	CreatedBy string    `json:"createdBy,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+type engagementJSON struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Body      string    `json:"body"`
+	ContactID string    `json:"contactId"`
+	ThreadID  string    `json:"threadId,omitempty"` // absent too when the caller may not see it
+	CreatedBy string    `json:"createdBy,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// viewer is what one request may see: the caller's inboxes, and which
+// threads are in them (looked up once each).
+type viewer struct {
+	s       *Server
+	u       *parley.User
+	inboxes []uint64
+	seen    map[uint64]bool
+}
+
+func (s *Server) viewerOf(ctx context.Context, u *parley.User) (*viewer, error) {
+	ids, err := s.userInboxIDs(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	return &viewer{s: s, u: u, inboxes: ids, seen: map[uint64]bool{}}, nil
+}
+
+// sees reports whether thread id is in one of the viewer's inboxes.
+func (v *viewer) sees(ctx context.Context, id uint64) bool {
+	if ok, done := v.seen[id]; done {
+		return ok
+	}
+	t, err := v.s.db.Thread(ctx, id)
+	ok := err == nil && slices.Contains(v.inboxes, t.InboxID)
+	v.seen[id] = ok
+	return ok
+}
+
+func (v *viewer) record(ctx context.Context, r *parley.Record) recordJSON {
+	j := recordJSON{
+		ID: idString(r.ID), Kind: r.Kind, Name: r.Name, Stage: r.Stage, Amount: r.Amount,
+		ContactID: idString(r.ContactID), ThreadIDs: []string{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.OwnerID != 0 {
+		j.OwnerID = idString(r.OwnerID)
+	}
+	if r.CreatedBy != 0 {
+		j.CreatedBy = parley.UserActorID(r.CreatedBy)
+	}
+	for _, t := range r.ThreadIDs {
+		if v.sees(ctx, t) {
+			j.ThreadIDs = append(j.ThreadIDs, idString(t))
+		}
+	}
+	return j
+}
+
+func (v *viewer) records(ctx context.Context, rs []*parley.Record) []recordJSON {
+	out := make([]recordJSON, len(rs))
+	for i, r := range rs {
+		out[i] = v.record(ctx, r)
+	}
+	return out
+}
+
+func (v *viewer) engagement(ctx context.Context, e *parley.Engagement) engagementJSON {
+	j := engagementJSON{ID: idString(e.ID), Kind: e.Kind, Body: e.Body, ContactID: idString(e.ContactID), CreatedAt: e.CreatedAt.UTC()}
+	if e.ThreadID != 0 && v.sees(ctx, e.ThreadID) {
+		j.ThreadID = idString(e.ThreadID)
+	}
+	if e.CreatedBy != 0 {
+		j.CreatedBy = parley.UserActorID(e.CreatedBy)
+	}
+	return j
+}
+
+// ----- access -----
+
+// contact returns contact id if the viewer may see it: if it has a thread in
+// one of the viewer's inboxes. Otherwise it is ENOTFOUND.
+func (v *viewer) contact(ctx context.Context, id uint64) (*parley.Contact, error) {
+	notFound := parley.Errorf(parley.ENOTFOUND, "contact %d not found", id)
+	ts, err := v.threads(ctx, id, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, notFound
+	}
+	c, err := v.s.db.Contact(ctx, id)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, notFound
+	}
+	return c, err
+}
+
+// threads returns up to limit threads of the contact in the viewer's
+// inboxes, both in and out of the trash, most recent activity first.
+func (v *viewer) threads(ctx context.Context, contactID uint64, limit int) ([]*parley.Thread, error) {
+	out, err := contactThreads(ctx, v.s.db, v.inboxes, contactID, limit)
+	for _, t := range out {
+		v.seen[t.ID] = true
+	}
+	return out, err
+}
+
+// contactThreads returns up to limit threads (each of not trashed and
+// trashed) of the contact in the given inboxes (nil: all), most recent
+// activity first.
+func contactThreads(ctx context.Context, db Store, inboxIDs []uint64, contactID uint64, limit int) ([]*parley.Thread, error) {
+	if contactID == 0 || inboxIDs != nil && len(inboxIDs) == 0 {
+		return []*parley.Thread{}, nil
+	}
+	var out []*parley.Thread
+	for _, archived := range []bool{false, true} {
+		ts, _, err := db.Threads(ctx, store.ThreadFilter{
+			InboxIDs: inboxIDs, ContactID: contactID, Archived: ptr(archived), Limit: limit, Sort: store.SortByLatest,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(ts) > 0 && limit == 1 {
+			return ts, nil
+		}
+		out = append(out, ts...)
+	}
+	slices.SortStableFunc(out, func(a, b *parley.Thread) int {
+		if c := b.LatestMessageAt.Compare(a.LatestMessageAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	return out, nil
+}
+
+// contactParam resolves {contactId} for the caller, or answers 404.
+func (s *Server) contactParam(w http.ResponseWriter, r *http.Request) (*viewer, *parley.Contact, bool) {
+	ctx := r.Context()
+	id, err := parseID(r.PathValue("contactId"))
+	var v *viewer
+	var c *parley.Contact
+	if err == nil {
+		if v, err = s.viewerOf(ctx, userFrom(ctx)); err == nil {
+			c, err = v.contact(ctx, id)
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false
+	}
+	return v, c, true
+}
+
+// recordParam resolves {recordId} for the caller: a record is visible with
+// its contact.
+func (s *Server) recordParam(w http.ResponseWriter, r *http.Request) (*viewer, *parley.Record, bool) {
+	ctx := r.Context()
+	id, err := parseID(r.PathValue("recordId"))
+	var v *viewer
+	var rec *parley.Record
+	if err == nil {
+		rec, err = s.db.Record(ctx, id)
+	}
+	if err == nil {
+		if v, err = s.viewerOf(ctx, userFrom(ctx)); err == nil {
+			if _, err = v.contact(ctx, rec.ContactID); parley.ErrorCode(err) == parley.ENOTFOUND {
+				err = parley.Errorf(parley.ENOTFOUND, "record %d not found", id)
+			}
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false
+	}
+	return v, rec, true
+}
+
+// contactThreadParam resolves the threadId of a request body: a thread of
+// contact c that the viewer may see. Anything else is EINVALID (a thread the
+// caller may not see is treated as one that does not exist).
+func (v *viewer) contactThread(ctx context.Context, c *parley.Contact, threadID *string) (*parley.Thread, error) {
+	if threadID == nil || *threadID == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseUint(*threadID, 10, 64)
+	if err != nil || id == 0 {
+		return nil, parley.Errorf(parley.EINVALID, "threadId must be a thread id")
+	}
+	t, err := v.s.threadForUser(ctx, v.u, id)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && t.ContactID != c.ID {
+		return nil, parley.Errorf(parley.EINVALID, "threadId: thread %d is not a conversation of contact %d", id, c.ID)
+	}
+	return t, err
+}
+
+// ----- live events -----
+
+type (
+	evContact struct {
+		Type      string `json:"type"` // contact.updated
+		ContactID string `json:"contactId"`
+		Name      string `json:"name"`
+	}
+	evRecords struct {
+		Type      string `json:"type"` // records.updated
+		ThreadID  string `json:"threadId"`
+		ContactID string `json:"contactId"`
+	}
+)
+
+// publishContact tells the agents of every inbox where contact c has a
+// thread, and of the inboxes extra, that c or what belongs to it changed.
+// Call only after the commit.
+func (s *Server) publishContact(ctx context.Context, c *parley.Contact, extra ...uint64) {
+	topics := []string{}
+	add := func(inbox uint64) {
+		if t := hub.InboxTopic(inbox); !slices.Contains(topics, t) {
+			topics = append(topics, t)
+		}
+	}
+	for _, in := range extra {
+		add(in)
+	}
+	ts, err := contactThreads(ctx, s.db, nil, c.ID, store.MaxLimit)
+	if err != nil {
+		s.log.Warn().Err(err).Uint64("contact", c.ID).Msg("contact.updated: list threads")
+	}
+	for _, t := range ts {
+		add(t.InboxID)
+	}
+	if len(topics) > 0 {
+		s.hub.Publish(mustJSON(evContact{Type: "contact.updated", ContactID: idString(c.ID), Name: c.DisplayName()}), topics...)
+	}
+}
+
+// publishRecords tells the agents of thread t's inbox that the records
+// shown on it changed. Call only after the commit.
+func (s *Server) publishRecords(t *parley.Thread, contactID uint64) {
+	s.hub.Publish(mustJSON(evRecords{Type: "records.updated", ThreadID: idString(t.ID), ContactID: idString(contactID)}),
+		hub.InboxTopic(t.InboxID))
+}
+
+// publishRecordChange announces a created or changed record: on each of its
+// threads and on its contact.
+func (s *Server) publishRecordChange(ctx context.Context, r *parley.Record) {
+	for _, id := range r.ThreadIDs {
+		if t, err := s.db.Thread(ctx, id); err == nil {
+			s.publishRecords(t, r.ContactID)
+		}
+	}
+	if c, err := s.db.Contact(ctx, r.ContactID); err == nil {
+		s.publishContact(ctx, c)
+	}
+}
+
+// ----- contacts -----
+
+func (s *Server) handleContactGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v, c, ok := s.contactParam(w, r)
+		if !ok {
+			return
+		}
+		out := contactDetailsJSON{contactJSON: toContactJSON(c), Threads: []threadJSON{}, Engagements: []engagementJSON{}}
+		ts, err := v.threads(ctx, c.ID, contactThreadsShown)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, t := range ts {
+			out.Threads = append(out.Threads, s.toThreadJSON(ctx, t))
+		}
+		rs, err := s.db.ContactRecords(ctx, c.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out.Records = v.records(ctx, rs)
+		es, more, err := s.db.ContactEngagements(ctx, c.ID, 0, contactEngagementsShown)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, e := range es {
+			out.Engagements = append(out.Engagements, v.engagement(ctx, e))
+		}
+		if more && len(es) > 0 {
+			out.EngagementsPaging = nextPage(idString(es[len(es)-1].ID))
+		}
+		s.writeJSON(w, http.StatusOK, out)
+	})
+}
+
+func (s *Server) handleContactPatch() http.Handler {
+	type request struct {
+		FirstName *string `json:"firstName"`
+		LastName  *string `json:"lastName"`
+		Email     *string `json:"email"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		_, c, ok := s.contactParam(w, r)
+		if !ok {
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.FirstName == nil && req.LastName == nil && req.Email == nil {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send firstName, lastName or email"))
+			return
+		}
+		apply := func(c *parley.Contact) {
+			for _, f := range []struct {
+				in  *string
+				out *string
+			}{{req.FirstName, &c.FirstName}, {req.LastName, &c.LastName}, {req.Email, &c.Email}} {
+				if f.in != nil {
+					*f.out = strings.TrimSpace(*f.in)
+				}
+			}
+		}
+		check := *c
+		apply(&check)
+		if err := check.Validate(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		c, err := s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
+			apply(c)
+			return c.Validate()
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.publishContact(ctx, c)
+		s.writeJSON(w, http.StatusOK, toContactJSON(c))
+	})
+}
+
+// ----- records -----
+
+// recordRequest is the body of POST …/records and PATCH /records/{id}.
+type recordRequest struct {
+	Kind     string  `json:"kind"`
+	Name     *string `json:"name"`
+	Stage    *string `json:"stage"`
+	Amount   *string `json:"amount"`
+	OwnerID  *string `json:"ownerId"`
+	ThreadID *string `json:"threadId"`
+}
+
+// owner resolves an ownerId ("3" or "A-3"; "" for none) to an active user.
+func (s *Server) owner(ctx context.Context, id string) (uint64, error) {
+	id = strings.TrimPrefix(strings.TrimSpace(id), parley.ActorUser)
+	if id == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil || n == 0 {
+		return 0, parley.Errorf(parley.EINVALID, "ownerId must be a user id")
+	}
+	u, err := s.db.User(ctx, n)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
+		return 0, parley.Errorf(parley.EINVALID, "ownerId: user %d is not an active user", n)
+	}
+	return n, err
+}
+
+// apply sets the fields the request gives on rec (trimmed), resolving the
+// owner, and validates the result.
+func (req recordRequest) apply(ctx context.Context, s *Server, rec *parley.Record) error {
+	if req.Name != nil {
+		rec.Name = strings.TrimSpace(*req.Name)
+	}
+	if req.Stage != nil {
+		rec.Stage = strings.TrimSpace(*req.Stage)
+	}
+	if req.Amount != nil {
+		rec.Amount = strings.TrimSpace(*req.Amount)
+	}
+	if req.OwnerID != nil {
+		id, err := s.owner(ctx, *req.OwnerID)
+		if err != nil {
+			return err
+		}
+		rec.OwnerID = id
+	}
+	return rec.Validate()
+}
+
+func (s *Server) handleRecordCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v, c, ok := s.contactParam(w, r)
+		if !ok {
+			return
+		}
+		var req recordRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		rec := &parley.Record{Kind: req.Kind, ContactID: c.ID, CreatedBy: v.u.ID}
+		if stages := parley.RecordStages(req.Kind); len(stages) > 0 && (req.Stage == nil || strings.TrimSpace(*req.Stage) == "") {
+			rec.Stage = stages[0]
+			req.Stage = nil
+		}
+		if err := req.apply(ctx, s, rec); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		t, err := v.contactThread(ctx, c, req.ThreadID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var event *parley.Message
+		if t != nil {
+			event = s.contactEvent(v.u, t, parley.EventRecordCreated, rec.Kind+": "+rec.Name)
+		}
+		res, err := s.db.CreateRecord(ctx, rec, event)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if event != nil {
+			s.publishMessage(ctx, res.Thread, res.Message)
+		}
+		s.publishRecordChange(ctx, rec)
+		s.writeJSON(w, http.StatusCreated, v.record(ctx, rec))
+	})
+}
+
+func (s *Server) handleRecordGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v, rec, ok := s.recordParam(w, r); ok {
+			s.writeJSON(w, http.StatusOK, v.record(r.Context(), rec))
+		}
+	})
+}
+
+func (s *Server) handleRecordPatch() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v, rec, ok := s.recordParam(w, r)
+		if !ok {
+			return
+		}
+		var req recordRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		switch {
+		case req.Kind != "":
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "a record's kind cannot change"))
+			return
+		case req.ThreadID != nil:
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "a record's threads cannot change"))
+			return
+		case req.Name == nil && req.Stage == nil && req.Amount == nil && req.OwnerID == nil:
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send name, stage, amount or ownerId"))
+			return
+		}
+		want := *rec
+		if err := req.apply(ctx, s, &want); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		rec, err := s.db.UpdateRecord(ctx, rec.ID, func(r *parley.Record) error {
+			r.Name, r.Stage, r.Amount, r.OwnerID = want.Name, want.Stage, want.Amount, want.OwnerID
+			return r.Validate()
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.publishRecordChange(ctx, rec)
+		s.writeJSON(w, http.StatusOK, v.record(ctx, rec))
+	})
+}
+
+func (s *Server) handleThreadRecords() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		rs, err := s.db.ThreadRecords(ctx, t.ID)
+		var v *viewer
+		if err == nil {
+			v, err = s.viewerOf(ctx, userFrom(ctx))
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, page{Results: v.records(ctx, rs)})
+	})
+}
+
+// ----- engagements -----
+
+func (s *Server) handleEngagementCreate() http.Handler {
+	type request struct {
+		Kind     string  `json:"kind"`
+		Body     string  `json:"body"`
+		ThreadID *string `json:"threadId"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v, c, ok := s.contactParam(w, r)
+		if !ok {
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		e := &parley.Engagement{Kind: req.Kind, Body: req.Body, ContactID: c.ID, CreatedBy: v.u.ID}
+		if err := e.Validate(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		t, err := v.contactThread(ctx, c, req.ThreadID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var event *parley.Message
+		if t != nil {
+			e.ThreadID = t.ID
+			event = s.contactEvent(v.u, t, parley.EventEngagementAdded, e.Kind+": "+parley.Preview(e.Body))
+		}
+		res, err := s.db.CreateEngagement(ctx, e, event)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if event != nil {
+			s.publishMessage(ctx, res.Thread, res.Message)
+		}
+		s.publishContact(ctx, c)
+		s.writeJSON(w, http.StatusCreated, v.engagement(ctx, e))
+	})
+}
+
+func (s *Server) handleEngagementsList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		v, c, ok := s.contactParam(w, r)
+		if !ok {
+			return
+		}
+		limit, err := queryLimit(r, 100, 500)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var before uint64
+		if a := r.URL.Query().Get("after"); a != "" {
+			if before, err = strconv.ParseUint(a, 10, 64); err != nil || before == 0 {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
+				return
+			}
+		}
+		es, more, err := s.db.ContactEngagements(ctx, c.ID, before, limit)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]engagementJSON, len(es))
+		for i, e := range es {
+			out[i] = v.engagement(ctx, e)
+		}
+		p := page{Results: out}
+		if more && len(es) > 0 {
+			p.Paging = nextPage(idString(es[len(es)-1].ID))
+		}
+		s.writeJSON(w, http.StatusOK, p)
+	})
+}
+
+// contactEvent is the system message that records event, done by u, on t.
+func (s *Server) contactEvent(u *parley.User, t *parley.Thread, event, text string) *parley.Message {
+	return &parley.Message{
+		ThreadID: t.ID, Type: parley.TypeSystem, Event: event, Text: text, SenderID: u.ActorID(),
+		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID, CreatedAt: s.now(),
+	}
+}
+
+// ----- disassociating a contact from a chat -----
+
+func (s *Server) handleDisassociate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.threadParam(w, r)
+		if !ok {
+			return
+		}
+		t, err := s.disassociate(r.Context(), userFrom(r.Context()), t)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+	})
+}
+
+// disassociate detaches chat thread t, which u may see, from its contact:
+// the thread gets a fresh anonymous contact, and the visitor chatting in it
+// keeps chatting in it (store.DB.DisassociateContact moves the visitor's
+// credential along). A visitor connected at that moment holds the old
+// contact id in memory; s.moves makes it read its credential again before
+// its next message, and makes sure no message of the old contact is being
+// appended while the credential moves: a message either lands before the
+// move (in the thread, from the old contact) or after it (in the thread,
+// from the new one), never in another thread.
+func (s *Server) disassociate(ctx context.Context, u *parley.User, t *parley.Thread) (*parley.Thread, error) {
+	if t.ChannelID != parley.ChannelChat {
+		return nil, parley.Errorf(parley.EINVALID, "only a chat can be detached from its contact; thread %d is not a chat", t.ID)
+	}
+	old, err := s.db.Contact(ctx, t.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	event := s.contactEvent(u, t, parley.EventContactRemoved, old.DisplayName())
+	d, err := s.moves.move(old.ID, func() (*store.Disassociation, error) {
+		return s.db.DisassociateContact(ctx, t.ID, old.ID, event)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publishMessage(ctx, d.Thread, d.Message)
+	s.publishThread(ctx, "thread.updated", d.Thread, false)
+	s.publishContact(ctx, old, d.Thread.InboxID)
+	s.publishRecords(d.Thread, d.Contact.ID)
+	return d.Thread, nil
+}
+
+// credentialMoves orders disassociations, which move visitor credentials
+// from one contact to another, against the messages of visitors connected
+// at that moment. The zero value is ready to use.
+//
+// A visitor connection reads its credential once, at hello, and keeps the
+// contact id. Each disassociation holds its old contact's lock exclusively
+// while it commits and then bumps gen; a visitor message holds its
+// contact's lock shared while it is appended, and reads the credential
+// again first whenever gen has moved since it last did (one atomic load in
+// the common case).
+type credentialMoves struct {
+	gen   atomic.Uint64
+	locks [64]sync.RWMutex // striped by contact id
+}
+
+func (m *credentialMoves) lock(contactID uint64) *sync.RWMutex {
+	return &m.locks[contactID%uint64(len(m.locks))]
+}
+
+// move runs fn, a disassociation of contact from, exclusively of that
+// contact's visitor messages.
+func (m *credentialMoves) move(from uint64, fn func() (*store.Disassociation, error)) (*store.Disassociation, error) {
+	mu := m.lock(from)
+	mu.Lock()
+	defer mu.Unlock()
+	d, err := fn()
+	if err == nil && d.Visitors > 0 {
+		m.gen.Add(1)
+	}
+	return d, err
+}
+
+// visitorCred is what a visitor connection knows of its credential besides
+// the contact id it stands for.
+type visitorCred struct {
+	hash string // SHA-256 of the visitor token; "" while the visitor has none
+	gen  uint64 // s.moves.gen when the contact id was last read
+}
+
+// asVisitor runs fn, which acts as the visitor *contactID (sends its
+// message), after making sure *contactID is still the contact the
+// credential stands for, and so that no disassociation moves that
+// credential while fn runs. An error reading the credential is returned
+// without running fn.
+func (s *Server) asVisitor(ctx context.Context, cred *visitorCred, contactID *uint64, fn func() error) error {
+	for {
+		mu := s.moves.lock(*contactID)
+		mu.RLock()
+		if g := s.moves.gen.Load(); g != cred.gen && cred.hash != "" {
+			v, err := s.db.Visitor(ctx, cred.hash)
+			if err != nil {
+				mu.RUnlock()
+				return err
+			}
+			cred.gen = g
+			if v.ContactID != *contactID {
+				mu.RUnlock()
+				*contactID = v.ContactID
+				continue // hold the lock of the contact it stands for now
+			}
+		}
+		err := fn()
+		mu.RUnlock()
+		return err
+	}
+}

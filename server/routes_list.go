@@ -1,11 +1,236 @@
 package server
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/store"
+)
 
 // routesList registers the endpoints for views, filters, counts and search over conversations (I2–I5).
 func (s *Server) routesList(mux *http.ServeMux) {
-	_ = mux
+	user := s.requireUser
+	mux.Handle("GET /api/v1/search", user(s.handleSearch()))
+	mux.Handle("GET /api/v1/views/counts", user(s.handleViewCounts()))
 }
 
 // listStore is what this area needs from the store beyond Store's core.
-type listStore interface{}
+type listStore interface {
+	Search(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, bool, error)
+	CountThreads(ctx context.Context, inboxIDs []uint64, userID uint64) (store.ViewCounts, error)
+}
+
+// handleViewCounts answers GET /api/v1/views/counts?inboxId=: the number of
+// open conversations in each view of the caller's inboxes (or of one).
+func (s *Server) handleViewCounts() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r.Context())
+		inboxes, err := s.queryInboxes(r, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		counts, err := s.db.CountThreads(r.Context(), inboxes, u.ID)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, counts)
+	})
+}
+
+// queryInboxes returns the inboxes a list or search covers for u: those u
+// is a member of, or only ?inboxId= if u is a member of it. An inbox u is not
+// a member of covers nothing, exactly like one that does not exist.
+func (s *Server) queryInboxes(r *http.Request, u *parley.User) ([]uint64, error) {
+	member, err := s.userInboxIDs(r.Context(), u)
+	if err != nil {
+		return nil, err
+	}
+	v := r.URL.Query().Get("inboxId")
+	if v == "" {
+		return member, nil
+	}
+	id, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "inboxId must be a number")
+	}
+	if slices.Contains(member, id) {
+		return []uint64{id}, nil
+	}
+	return []uint64{}, nil
+}
+
+type searchHitJSON struct {
+	Thread     threadJSON `json:"thread"`
+	Field      string     `json:"field"`
+	MessageID  string     `json:"messageId,omitempty"`
+	Snippet    string     `json:"snippet"`
+	Highlights [][2]int   `json:"highlights"`
+}
+
+// handleSearch answers GET /api/v1/search?q=&inboxId=&limit=&after=.
+func (s *Server) handleSearch() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		q := r.URL.Query()
+		limit, err := queryLimit(r, store.DefaultSearchLimit, store.MaxSearchLimit)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		inboxes, err := s.queryInboxes(r, userFrom(ctx))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		sq := store.SearchQuery{Text: q.Get("q"), InboxIDs: inboxes, Limit: limit}
+		if v := q.Get("after"); v != "" {
+			if sq.After, err = strconv.ParseUint(v, 10, 64); err != nil || sq.After == 0 {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
+				return
+			}
+			// A cursor must be a thread the caller may see: another inbox's
+			// thread is no cursor at all, as if it did not exist.
+			if _, err := s.threadForUser(ctx, userFrom(ctx), sq.After); err != nil {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
+				return
+			}
+		}
+		hits, more, err := s.db.Search(ctx, sq)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]searchHitJSON, len(hits))
+		for i, h := range hits {
+			out[i] = searchHitJSON{
+				Thread: s.toThreadJSON(ctx, h.Thread), Field: h.Field,
+				Snippet: h.Snippet, Highlights: h.Highlights,
+			}
+			if h.MessageID != 0 {
+				out[i].MessageID = idString(h.MessageID)
+			}
+			if out[i].Highlights == nil {
+				out[i].Highlights = [][2]int{}
+			}
+		}
+		p := page{Results: out}
+		if more && len(hits) > 0 {
+			p.Paging = nextPage(idString(hits[len(hits)-1].Thread.ID))
+		}
+		s.writeJSON(w, http.StatusOK, p)
+	})
+}
+
+// Views of GET …/threads?view= (FEATURES I4).
+var listViews = []string{"all", "mine", "unassigned", "email", "chat", "bots", "filtered"}
+
+// listParams are Parley's additions to GET …/threads: a view and filters
+// (docs/api.md, "Threads").
+type listParams struct {
+	empty      bool // the view (bots) or contradicting parameters list nothing
+	assignee   uint64
+	unassigned bool
+	channel    int
+	filtered   *bool
+	after      time.Time // latestMessageTimestampAfter, when sort does not use it
+	before     time.Time
+}
+
+// parseListParams reads view, assignee, channelId and the date range for
+// user u. Unknown values are EINVALID.
+func parseListParams(r *http.Request, u *parley.User) (listParams, error) {
+	q := r.URL.Query()
+	var p listParams
+	yes, no := true, false
+	setAssignee := func(id uint64, none bool) {
+		switch {
+		case none && p.assignee != 0, !none && p.unassigned, id != 0 && p.assignee != 0 && p.assignee != id:
+			p.empty = true
+		case none:
+			p.unassigned = true
+		default:
+			p.assignee = id
+		}
+	}
+	setChannel := func(c int) {
+		if p.channel != 0 && p.channel != c {
+			p.empty = true
+		}
+		p.channel = c
+	}
+	switch v := q.Get("view"); v {
+	case "":
+	case "all":
+		p.filtered = &no
+	case "mine":
+		p.filtered = &no
+		setAssignee(u.ID, false)
+	case "unassigned":
+		p.filtered = &no
+		setAssignee(0, true)
+	case "email":
+		p.filtered = &no
+		setChannel(parley.ChannelEmail)
+	case "chat":
+		p.filtered = &no
+		setChannel(parley.ChannelChat)
+	case "bots":
+		p.empty = true // no bots yet: no bot conversations
+	case "filtered":
+		p.filtered = &yes
+	default:
+		return p, parley.Errorf(parley.EINVALID, "view must be one of %s", strings.Join(listViews, ", "))
+	}
+	switch v := q.Get("assignee"); v {
+	case "":
+	case "none":
+		setAssignee(0, true)
+	default:
+		prefix, id, err := parley.ParseActorID(v)
+		if err != nil || prefix != parley.ActorUser || id == 0 {
+			return p, parley.Errorf(parley.EINVALID, "assignee must be a user's actor id (A-…) or none")
+		}
+		setAssignee(id, false)
+	}
+	switch v := q.Get("channelId"); v {
+	case "":
+	case strconv.Itoa(parley.ChannelChat):
+		setChannel(parley.ChannelChat)
+	case strconv.Itoa(parley.ChannelEmail):
+		setChannel(parley.ChannelEmail)
+	default:
+		return p, parley.Errorf(parley.EINVALID, "channelId must be %d (chat) or %d (email)", parley.ChannelChat, parley.ChannelEmail)
+	}
+	for _, b := range []struct {
+		name string
+		t    *time.Time
+	}{{"latestMessageTimestampAfter", &p.after}, {"latestMessageTimestampBefore", &p.before}} {
+		if v := q.Get(b.name); v != "" {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return p, parley.Errorf(parley.EINVALID, "%s must be an ISO-8601 time", b.name)
+			}
+			*b.t = t
+		}
+	}
+	if !p.after.IsZero() && !p.before.IsZero() && !p.after.Before(p.before) {
+		p.empty = true
+	}
+	return p, nil
+}
+
+// apply sets p's filters on f.
+func (p listParams) apply(f *store.ThreadFilter) {
+	f.AssigneeID, f.Unassigned, f.ChannelID, f.Filtered = p.assignee, p.unassigned, p.channel, p.filtered
+	if !p.after.IsZero() {
+		f.LatestAfter = p.after
+	}
+	f.LatestBefore = p.before
+}

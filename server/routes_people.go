@@ -1,11 +1,855 @@
 package server
 
-import "net/http"
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
 
 // routesPeople registers the endpoints for users, invitations, teams and inboxes (FEATURES I1, M1–M4).
 func (s *Server) routesPeople(mux *http.ServeMux) {
-	_ = mux
+	user, admin := s.requireUser, s.requireAdmin
+
+	// The console's settings screens are deep links into the console page.
+	mux.Handle("GET /settings", s.handleConsolePage())
+	mux.Handle("GET /settings/{section}", s.handleConsolePage())
+
+	mux.Handle("GET /api/v1/users/{id}", user(s.handleUserGet()))
+	mux.Handle("PATCH /api/v1/users/{id}", admin(s.handleUserPatch()))
+
+	mux.Handle("GET /api/v1/invites", admin(s.handleInvites()))
+	mux.Handle("POST /api/v1/invites", admin(s.handleInviteCreate()))
+	mux.Handle("DELETE /api/v1/invites/{id}", admin(s.handleInviteDelete()))
+	mux.Handle("POST /api/v1/invites/accept", s.handleInviteAccept())
+	mux.Handle("GET /invite", s.handleInvitePage())
+
+	mux.Handle("GET /api/v1/teams", admin(s.handleTeams()))
+	mux.Handle("POST /api/v1/teams", admin(s.handleTeamCreate()))
+	mux.Handle("PATCH /api/v1/teams/{id}", admin(s.handleTeamPatch()))
+	mux.Handle("DELETE /api/v1/teams/{id}", admin(s.handleTeamDelete()))
+
+	mux.Handle("GET /api/v1/inboxes", user(s.handleSettingsInboxes()))
+	mux.Handle("GET /api/v1/inboxes/{id}", user(s.handleSettingsInboxGet()))
+	mux.Handle("POST /api/v1/inboxes", admin(s.handleInboxCreate()))
+	mux.Handle("PATCH /api/v1/inboxes/{id}", admin(s.handleInboxPatch()))
+	mux.Handle("DELETE /api/v1/inboxes/{id}", admin(s.handleInboxDelete()))
 }
 
 // peopleStore is what this area needs from the store beyond Store's core.
-type peopleStore interface{}
+type peopleStore interface {
+	UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.User) error) (*parley.User, error)
+
+	CreateInvite(ctx context.Context, inv *parley.Invite) error
+	Invite(ctx context.Context, hash string) (*parley.Invite, error)
+	Invites(ctx context.Context) ([]*parley.Invite, error)
+	DeleteInvite(ctx context.Context, hash string) error
+	AcceptInvite(ctx context.Context, hash string, u *parley.User) (*parley.Invite, error)
+
+	CreateTeam(ctx context.Context, t *parley.Team) error
+	Team(ctx context.Context, id uint64) (*parley.Team, error)
+	Teams(ctx context.Context) ([]*parley.Team, error)
+	UpdateTeam(ctx context.Context, id uint64, fn func(*parley.Team) error) (*parley.Team, error)
+	DeleteTeam(ctx context.Context, id uint64) error
+
+	DeleteInbox(ctx context.Context, id uint64) error
+}
+
+// InviteTTL is how long an invitation link works.
+const InviteTTL = 7 * 24 * time.Hour
+
+// ----- wire shapes and events -----
+
+// idList is a list of ids in JSON: strings of digits, as Parley writes
+// them, or plain numbers. Anything else is a type error, which decodeJSON
+// reports with the field's name.
+type idList []uint64
+
+func (l *idList) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[[1]string]()} // "must be array"
+	}
+	out := make(idList, 0, len(raw))
+	for _, r := range raw {
+		var s string
+		if json.Unmarshal(r, &s) != nil {
+			s = string(r)
+		}
+		id, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || id == 0 {
+			return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[string]()} // "must be string"
+		}
+		out = append(out, id)
+	}
+	*l = out
+	return nil
+}
+
+func idStrings(ids []uint64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = idString(id)
+	}
+	return out
+}
+
+// settingsInboxJSON is an inbox in the settings API: the conversations
+// API's inbox and its members.
+type settingsInboxJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	MemberIDs []string  `json:"memberIds"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toSettingsInboxJSON(in *parley.Inbox) settingsInboxJSON {
+	return settingsInboxJSON{ID: idString(in.ID), Name: in.Name, MemberIDs: idStrings(in.MemberIDs),
+		CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC()}
+}
+
+type teamJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	MemberIDs []string  `json:"memberIds"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toTeamJSON(t *parley.Team) teamJSON {
+	return teamJSON{ID: idString(t.ID), Name: t.Name, MemberIDs: idStrings(t.MemberIDs),
+		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
+}
+
+type inviteJSON struct {
+	ID          string    `json:"id"` // the hash of the link's secret
+	URL         string    `json:"url,omitempty"`
+	Email       string    `json:"email"`
+	Role        string    `json:"role"`
+	RoutingSeat bool      `json:"routingSeat"`
+	InboxIDs    []string  `json:"inboxIds"`
+	InvitedBy   string    `json:"invitedBy"`
+	CreatedAt   time.Time `json:"createdAt"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+}
+
+func toInviteJSON(inv *parley.Invite) inviteJSON {
+	return inviteJSON{ID: inv.Hash, Email: inv.Email, Role: string(inv.Role), RoutingSeat: inv.RoutingSeat,
+		InboxIDs: idStrings(inv.InboxIDs), InvitedBy: idString(inv.InvitedBy), CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()}
+}
+
+// Agent events of this area (docs/websocket.md).
+type (
+	evInbox struct {
+		Type  string            `json:"type"` // inbox.created or inbox.updated
+		Inbox settingsInboxJSON `json:"inbox"`
+	}
+	evInboxGone struct {
+		Type    string `json:"type"` // inbox.deleted
+		InboxID string `json:"inboxId"`
+		Reason  string `json:"reason"` // "deleted", or "removed" from its members
+	}
+	evUser struct {
+		Type string   `json:"type"` // user.updated
+		User userJSON `json:"user"`
+	}
+)
+
+// publishInbox announces a committed inbox to its members' consoles. Call
+// after syncAgents, so that members just added get it.
+func (s *Server) publishInbox(typ string, in *parley.Inbox) {
+	s.hub.Publish(mustJSON(evInbox{Type: typ, Inbox: toSettingsInboxJSON(in)}), hub.InboxTopic(in.ID))
+}
+
+// publishUser announces a committed change of a user to every console.
+func (s *Server) publishUser(u *parley.User) {
+	s.hub.Publish(mustJSON(evUser{Type: "user.updated", User: s.toUserJSON(u, true)}), presenceTopic)
+}
+
+// ----- validation -----
+
+// cleanName trims a name and checks it: 1 to MaxNameBytes of text without
+// control characters.
+func cleanName(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > parley.MaxNameBytes {
+		return "", parley.Errorf(parley.EINVALID, "%s is required, at most %d bytes", field, parley.MaxNameBytes)
+	}
+	if !utf8.ValidString(s) {
+		return "", parley.Errorf(parley.EINVALID, "%s is not valid UTF-8", field)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return "", parley.Errorf(parley.EINVALID, "%s contains control character U+%04X", field, r)
+		}
+	}
+	return s, nil
+}
+
+// cleanEmail trims an email address and checks it the way CreateAdmin does.
+func cleanEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	local, domain, ok := strings.Cut(email, "@")
+	if len(email) > parley.MaxNameBytes || !ok || local == "" || domain == "" || strings.ContainsAny(email, " <>\"\t\r\n") {
+		return "", parley.Errorf(parley.EINVALID, "email %q is not a valid address", truncateForError(email))
+	}
+	return email, nil
+}
+
+func parseRole(s string) (parley.Role, error) {
+	switch r := parley.Role(s); r {
+	case parley.RoleAdmin, parley.RoleAgent:
+		return r, nil
+	}
+	return "", parley.Errorf(parley.EINVALID, "role must be admin or agent")
+}
+
+// checkUsers returns ids without repeats, in order, or EINVALID if one names
+// no user.
+func (s *Server) checkUsers(ctx context.Context, field string, ids []uint64) ([]uint64, error) {
+	out := []uint64{}
+	for _, id := range ids {
+		if slices.Contains(out, id) {
+			continue
+		}
+		if _, err := s.db.User(ctx, id); parley.ErrorCode(err) == parley.ENOTFOUND {
+			return nil, parley.Errorf(parley.EINVALID, "%s: user %d does not exist", field, id)
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+// pathID parses {id}; anything else is ENOTFOUND.
+func pathID(r *http.Request) (uint64, error) { return parseID(r.PathValue("id")) }
+
+// ----- users -----
+
+func (s *Server) handleUserGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		var u *parley.User
+		if err == nil {
+			u, err = s.db.User(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
+	})
+}
+
+// handleUserPatch changes a user's name, role, routing seat or whether they
+// are deactivated. Deactivation ends their sessions, tokens and open
+// consoles at once; their history stays.
+func (s *Server) handleUserPatch() http.Handler {
+	type request struct {
+		Name        *string `json:"name"`
+		Role        *string `json:"role"`
+		RoutingSeat *bool   `json:"routingSeat"`
+		Deactivated *bool   `json:"deactivated"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, err := pathID(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var name string
+		var role parley.Role
+		if req.Name != nil {
+			if name, err = cleanName("name", *req.Name); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if req.Role != nil {
+			if role, err = parseRole(*req.Role); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		var before parley.User
+		u, err := s.db.UpdateUserAccess(ctx, id, func(u *parley.User) error {
+			before = *u
+			if req.Name != nil {
+				u.Name = name
+			}
+			if req.Role != nil {
+				u.Role = role
+			}
+			if req.RoutingSeat != nil {
+				u.RoutingSeat = *req.RoutingSeat
+			}
+			if req.Deactivated != nil {
+				u.Deactivated = *req.Deactivated
+			}
+			return nil
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if u.Deactivated && !before.Deactivated {
+			s.closeAgents(u.ID, closeUnauthorized, "account deactivated")
+		}
+		s.publishUser(u)
+		if u.Deactivated != before.Deactivated || u.RoutingSeat != before.RoutingSeat {
+			s.notifyPeopleChanged()
+		}
+		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
+	})
+}
+
+// ----- invitations -----
+
+func (s *Server) handleInvites() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := s.db.Invites(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]inviteJSON, len(list))
+		for i, inv := range list {
+			out[i] = toInviteJSON(inv)
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	})
+}
+
+// handleInviteCreate makes an invitation link for one email address. The
+// link is shown once (only its hash is stored); a new link for the same
+// address replaces the older one.
+func (s *Server) handleInviteCreate() http.Handler {
+	type request struct {
+		Email       string `json:"email"`
+		Role        string `json:"role"`
+		RoutingSeat bool   `json:"routingSeat"`
+		InboxIDs    idList `json:"inboxIds"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		email, err := cleanEmail(req.Email)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Role == "" {
+			req.Role = string(parley.RoleAgent)
+		}
+		role, err := parseRole(req.Role)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		inboxIDs := []uint64{}
+		for _, id := range req.InboxIDs {
+			if slices.Contains(inboxIDs, id) {
+				continue
+			}
+			if _, err := s.db.Inbox(ctx, id); parley.ErrorCode(err) == parley.ENOTFOUND {
+				s.writeError(w, r, parley.Errorf(parley.EINVALID, "inboxIds: inbox %d does not exist", id))
+				return
+			} else if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			inboxIDs = append(inboxIDs, id)
+		}
+		if _, err := s.db.UserByEmail(ctx, email); err == nil {
+			s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "a user with email %s already exists", email))
+			return
+		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+			s.writeError(w, r, err)
+			return
+		}
+		token, hash := newSecret("pi_")
+		now := s.now()
+		inv := &parley.Invite{Hash: hash, Email: email, Role: role, RoutingSeat: req.RoutingSeat, InboxIDs: inboxIDs,
+			InvitedBy: userFrom(ctx).ID, CreatedAt: now, ExpiresAt: now.Add(InviteTTL)}
+		if err := s.db.CreateInvite(ctx, inv); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := toInviteJSON(inv)
+		out.URL = s.baseURL(r) + "/invite?token=" + token
+		s.writeJSON(w, http.StatusCreated, out)
+	})
+}
+
+func (s *Server) handleInviteDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.db.DeleteInvite(r.Context(), r.PathValue("id")); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleInviteAccept creates the invited user with a name and password,
+// makes them a member of the invitation's inboxes, consumes the invitation
+// and signs them in.
+func (s *Server) handleInviteAccept() http.Handler {
+	type request struct {
+		Token    string `json:"token"`
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !s.sameOrigin(r) {
+			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		hash := hashSecret(req.Token)
+		inv, err := s.db.Invite(ctx, hash)
+		if parley.ErrorCode(err) == parley.ENOTFOUND || req.Token == "" {
+			s.writeError(w, r, errInviteGone())
+			return
+		} else if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		name := strings.TrimSpace(req.Name)
+		if name == "" {
+			name, _, _ = strings.Cut(inv.Email, "@")
+		}
+		if name, err = cleanName("name", name); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := ValidatePassword(req.Password); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		pw, err := HashPassword(req.Password)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		u := &parley.User{Name: name, PasswordHash: pw, CreatedAt: s.now()}
+		inv, err = s.db.AcceptInvite(ctx, hash, u)
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			s.writeError(w, r, errInviteGone())
+			return
+		} else if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		secret, err := s.startSession(r, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
+		s.publishUser(u)
+		for _, id := range inv.InboxIDs {
+			if in, err := s.db.Inbox(ctx, id); err == nil {
+				s.publishInbox("inbox.updated", in)
+			}
+		}
+		s.notifyPeopleChanged()
+		s.writeJSON(w, http.StatusCreated, map[string]any{"user": s.toUserJSON(u, false)})
+	})
+}
+
+func errInviteGone() error {
+	return parley.Errorf(parley.ENOTFOUND, "this invitation is not valid: it has expired or was already used")
+}
+
+// ----- teams -----
+
+func (s *Server) handleTeams() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		teams, err := s.db.Teams(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]teamJSON, len(teams))
+		for i, t := range teams {
+			out[i] = toTeamJSON(t)
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	})
+}
+
+// groupRequest is the body that creates or changes a team or an inbox.
+type groupRequest struct {
+	Name      *string `json:"name"`
+	MemberIDs *idList `json:"memberIds"`
+}
+
+// check validates the name and members of a new (required) or changed
+// group and returns them; what is absent stays nil.
+func (s *Server) checkGroup(ctx context.Context, req groupRequest, create bool) (name *string, members []uint64, err error) {
+	if req.Name != nil || create {
+		var n string
+		if req.Name != nil {
+			n = *req.Name
+		}
+		if n, err = cleanName("name", n); err != nil {
+			return nil, nil, err
+		}
+		name = &n
+	}
+	if req.MemberIDs != nil {
+		if members, err = s.checkUsers(ctx, "memberIds", *req.MemberIDs); err != nil {
+			return nil, nil, err
+		}
+	} else if create {
+		members = []uint64{}
+	}
+	return name, members, nil
+}
+
+// nameTaken reports whether another group than id (0: none) has name in any
+// case.
+func nameTaken(name string, id uint64, groups func(yield func(id uint64, name string) bool)) bool {
+	for gid, n := range groups {
+		if gid != id && strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func teamNames(teams []*parley.Team) func(yield func(uint64, string) bool) {
+	return func(yield func(uint64, string) bool) {
+		for _, t := range teams {
+			if !yield(t.ID, t.Name) {
+				return
+			}
+		}
+	}
+}
+
+func inboxNames(inboxes []*parley.Inbox) func(yield func(uint64, string) bool) {
+	return func(yield func(uint64, string) bool) {
+		for _, in := range inboxes {
+			if !yield(in.ID, in.Name) {
+				return
+			}
+		}
+	}
+}
+
+func (s *Server) handleTeamCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		var req groupRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		name, members, err := s.checkGroup(ctx, req, true)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		teams, err := s.db.Teams(ctx)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if nameTaken(*name, 0, teamNames(teams)) {
+			s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "a team named %q already exists", *name))
+			return
+		}
+		t := &parley.Team{Name: *name, MemberIDs: members, CreatedAt: s.now()}
+		if err := s.db.CreateTeam(ctx, t); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusCreated, toTeamJSON(t))
+	})
+}
+
+func (s *Server) handleTeamPatch() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, err := pathID(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var req groupRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		name, members, err := s.checkGroup(ctx, req, false)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if name != nil {
+			teams, err := s.db.Teams(ctx)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if nameTaken(*name, id, teamNames(teams)) {
+				s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "a team named %q already exists", *name))
+				return
+			}
+		}
+		t, err := s.db.UpdateTeam(ctx, id, func(t *parley.Team) error {
+			if name != nil {
+				t.Name = *name
+			}
+			if members != nil {
+				t.MemberIDs = slices.Clone(members)
+			}
+			return nil
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, toTeamJSON(t))
+	})
+}
+
+func (s *Server) handleTeamDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err == nil {
+			err = s.db.DeleteTeam(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// ----- inboxes -----
+
+// handleSettingsInboxes lists every inbox for admins, and a member's own
+// inboxes for anyone else, with their members.
+func (s *Server) handleSettingsInboxes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r.Context())
+		inboxes, err := s.db.Inboxes(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := []settingsInboxJSON{}
+		for _, in := range inboxes {
+			if u.IsAdmin() || in.HasMember(u.ID) {
+				out = append(out, toSettingsInboxJSON(in))
+			}
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	})
+}
+
+func (s *Server) handleSettingsInboxGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := userFrom(r.Context())
+		id, err := pathID(r)
+		var in *parley.Inbox
+		if err == nil {
+			in, err = s.db.Inbox(r.Context(), id)
+		}
+		if err == nil && !u.IsAdmin() && !in.HasMember(u.ID) {
+			err = parley.Errorf(parley.ENOTFOUND, "inbox %d not found", id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
+	})
+}
+
+func (s *Server) handleInboxCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		var req groupRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		name, members, err := s.checkGroup(ctx, req, true)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		inboxes, err := s.db.Inboxes(ctx)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if nameTaken(*name, 0, inboxNames(inboxes)) {
+			s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "an inbox named %q already exists", *name))
+			return
+		}
+		now := s.now()
+		in := &parley.Inbox{Name: *name, MemberIDs: members, CreatedAt: now, UpdatedAt: now}
+		if err := s.db.CreateInbox(ctx, in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.syncAgents(ctx, in.MemberIDs...)
+		s.publishInbox("inbox.created", in)
+		s.writeJSON(w, http.StatusCreated, toSettingsInboxJSON(in))
+	})
+}
+
+// handleInboxPatch renames an inbox or sets its members. Members added get
+// its events on their open consoles at once; members removed stop getting
+// them at once, are told (inbox.deleted with reason "removed") and find its
+// threads "not found" from then on.
+func (s *Server) handleInboxPatch() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, err := pathID(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var req groupRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		name, members, err := s.checkGroup(ctx, req, false)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if name != nil {
+			inboxes, err := s.db.Inboxes(ctx)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if nameTaken(*name, id, inboxNames(inboxes)) {
+				s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "an inbox named %q already exists", *name))
+				return
+			}
+		}
+		var before []uint64
+		in, err := s.db.UpdateInbox(ctx, id, func(in *parley.Inbox) error {
+			before = slices.Clone(in.MemberIDs)
+			if name != nil {
+				in.Name = *name
+			}
+			if members != nil {
+				in.MemberIDs = slices.Clone(members)
+			}
+			return nil
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var removed, changed []uint64
+		for _, m := range before {
+			if !in.HasMember(m) {
+				removed = append(removed, m)
+			}
+		}
+		changed = append(changed, removed...)
+		for _, m := range in.MemberIDs {
+			if !slices.Contains(before, m) {
+				changed = append(changed, m)
+			}
+		}
+		s.syncAgents(ctx, changed...)
+		s.publishInbox("inbox.updated", in)
+		for _, m := range removed {
+			s.hub.Publish(mustJSON(evInboxGone{Type: "inbox.deleted", InboxID: idString(in.ID), Reason: "removed"}), userTopic(m))
+		}
+		if len(changed) > 0 {
+			s.notifyPeopleChanged()
+		}
+		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
+	})
+}
+
+// handleInboxDelete deletes an inbox for good with its widgets, threads and
+// messages, once the caller has typed its exact name. At least one inbox
+// remains.
+func (s *Server) handleInboxDelete() http.Handler {
+	type request struct {
+		ConfirmName string `json:"confirmName"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, err := pathID(r)
+		var in *parley.Inbox
+		if err == nil {
+			in, err = s.db.Inbox(ctx, id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.ConfirmName != in.Name {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "confirmName must be the inbox's exact name, %q", in.Name))
+			return
+		}
+		widgets, err := s.db.Widgets(ctx)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.db.DeleteInbox(ctx, id); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		// Consoles first, while they still listen to the inbox; then their
+		// subscriptions go.
+		s.hub.Publish(mustJSON(evInboxGone{Type: "inbox.deleted", InboxID: idString(id), Reason: "deleted"}), hub.InboxTopic(id))
+		s.syncAgents(ctx, in.MemberIDs...)
+		// Widgets of the inbox are gone: their visitors' launchers hide.
+		gone := mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}})
+		for _, wd := range widgets {
+			if wd.InboxID == id {
+				s.hub.Publish(gone, widgetTopic(wd.ID))
+			}
+		}
+		s.notifyPeopleChanged()
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

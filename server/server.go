@@ -103,6 +103,18 @@ type Server struct {
 	// tabs cannot start two threads.
 	mu       sync.Mutex
 	lastType map[string]time.Time // typing throttle: "actor/thread" -> last forward
+
+	viewers *viewerSet // who views which thread ("also viewing")
+
+	// agents are the live agent connections per user (people_conns.go);
+	// peopleChanged asks watchPresence to announce users and availability
+	// again after users or inbox members changed.
+	agents        agentConns
+	peopleChanged chan struct{}
+
+	// moves orders disassociations against live visitors' messages
+	// (routes_contacts.go).
+	moves credentialMoves
 }
 
 // New returns a server over the given store, broker and presence tracker.
@@ -116,6 +128,9 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 		presence: p,
 		assets:   assets,
 		lastType: make(map[string]time.Time),
+		viewers:  newViewerSet(),
+
+		peopleChanged: make(chan struct{}, 1),
 	}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)

@@ -43,20 +43,24 @@ func (s *Server) handleAgentWS() http.Handler {
 
 func (s *Server) serveAgent(cn *wsConn, u *parley.User) {
 	ctx := cn.ctx
-	inboxIDs, err := s.userInboxIDs(ctx, u)
+	// The inbox topics follow the user's memberships for as long as the
+	// connection lives: registerAgent subscribes them (people_conns.go).
+	cn.sub = s.hub.SubscribeBuffer(s.cfg.AgentQueue, presenceTopic, userTopic(u.ID))
+	inboxIDs, unregister, err := s.registerAgent(ctx, cn, u.ID)
 	if err != nil {
-		cn.sub = s.hub.Subscribe()
-		cn.fail(closeInternal, "internal error")
+		if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
+			cn.fail(closeUnauthorized, parley.ErrorMessage(err))
+		} else {
+			cn.fail(closeInternal, "internal error")
+		}
 		cn.finish()
 		return
 	}
-	topics := []string{presenceTopic}
+	defer unregister()
 	ids := make([]string, 0, len(inboxIDs))
 	for _, id := range inboxIDs {
-		topics = append(topics, hub.InboxTopic(id))
 		ids = append(ids, idString(id))
 	}
-	cn.sub = s.hub.SubscribeBuffer(s.cfg.AgentQueue, topics...)
 	hello, ok := cn.readHello()
 	if !ok {
 		cn.finish()
@@ -64,6 +68,7 @@ func (s *Server) serveAgent(cn *wsConn, u *parley.User) {
 	}
 	release := s.presence.Connect(u.ID)
 	defer release()
+	defer s.trackViewing(cn)()
 	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: ids, Presence: s.presenceList(ctx)}
 	if err := cn.writeNow(mustJSON(ready)); err != nil {
 		cn.fail(websocket.StatusGoingAway, "")
@@ -85,7 +90,10 @@ func (s *Server) serveAgent(cn *wsConn, u *parley.User) {
 			break
 		}
 	}
-	cn.run([]string{"message.send", "typing"}, func(f *frame) error {
+	cn.run([]string{"message.send", "typing", "viewing"}, func(f *frame) error {
+		if f.Type == "viewing" {
+			return s.setViewing(ctx, cn, u, f.ThreadID)
+		}
 		id, err := parseID(f.ThreadID)
 		if err != nil {
 			return parley.Errorf(parley.ENOTFOUND, "thread not found")

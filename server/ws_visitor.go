@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/store"
 )
 
 type evReady struct {
@@ -91,10 +92,13 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 	ctx := cn.ctx
 	var contactID uint64
 	var thread *parley.Thread
+	// cred lets a disassociation move this visitor to another contact while
+	// it is connected (asVisitor); gen is read before the credential.
+	cred := visitorCred{gen: s.moves.gen.Load()}
 	if hello.VisitorToken != "" {
 		v, err := s.db.Visitor(ctx, hashSecret(hello.VisitorToken))
 		if err == nil {
-			contactID = v.ContactID
+			contactID, cred.hash = v.ContactID, hashSecret(hello.VisitorToken)
 		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
 			cn.fail(closeInternal, "internal error")
 			cn.finish()
@@ -140,10 +144,14 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 				if err != nil {
 					return err
 				}
-				contactID = c.ID
+				contactID, cred.hash = c.ID, hashSecret(token)
 				cn.reply(evIdentity{Type: "identity", VisitorToken: token, VisitorID: c.ActorID()})
 			}
-			res, err := s.postVisitorMessage(ctx, wd, contactID, pageURL, f.ClientID, f.Text)
+			var res store.AppendResult
+			err := s.asVisitor(ctx, &cred, &contactID, func() (err error) {
+				res, err = s.postVisitorMessage(ctx, wd, contactID, pageURL, f.ClientID, f.Text)
+				return err
+			})
 			if err != nil {
 				return err
 			}
@@ -154,6 +162,9 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
 				Message: toWireMessage(res.Message, s.actorName(ctx, res.Message.SenderID))})
 		case "typing":
+			if err := s.asVisitor(ctx, &cred, &contactID, func() error { return nil }); err != nil {
+				return err
+			}
 			if typingThread != 0 && s.typingAllowed(parley.ContactActorID(contactID), typingThread) {
 				t, err := s.db.Thread(ctx, typingThread)
 				if err != nil {

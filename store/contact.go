@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -20,6 +22,9 @@ func contactTable() table[parley.Contact] {
 			var oldEmail string
 			if old != nil {
 				oldEmail = old.Email
+			}
+			if err := searchContactChanged(tx, c, old); err != nil {
+				return err
 			}
 			return reindexEmail(bucket(tx, bucketContactEmails), "contact", c.ID, c.Email, oldEmail)
 		},
@@ -55,13 +60,32 @@ func (db *DB) UpdateContact(ctx context.Context, id uint64, fn func(*parley.Cont
 }
 
 // CreateVisitor stores a visitor under v.Hash and sets v.CreatedAt if zero.
-// An empty hash is EINVALID; a hash already stored is ECONFLICT.
+// An empty hash is EINVALID; a hash already stored is ECONFLICT. The
+// credential is indexed by its contact (contact_visitors), so that
+// DisassociateContact can move it.
 func (db *DB) CreateVisitor(ctx context.Context, v *parley.Visitor) error {
 	w := *v
 	if w.CreatedAt.IsZero() {
 		w.CreatedAt = db.utcNow()
 	}
-	if err := insertKeyed(ctx, db, bucketVisitors, "visitor", w.Hash, &w); err != nil {
+	if w.Hash == "" {
+		return parley.Errorf(parley.EINVALID, "visitor hash is empty")
+	}
+	data, err := json.Marshal(&w)
+	if err != nil {
+		return fmt.Errorf("create visitor: %w", err)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		b := bucket(tx, bucketVisitors)
+		if b.Get([]byte(w.Hash)) != nil {
+			return parley.Errorf(parley.ECONFLICT, "visitor already exists")
+		}
+		if err := b.Put([]byte(w.Hash), data); err != nil {
+			return err
+		}
+		return indexVisitor(tx, &w)
+	})
+	if err != nil {
 		return err
 	}
 	*v = w

@@ -48,19 +48,52 @@
 //	sessions          hash → Session       visitors        hash → Visitor
 //	inboxes           id → Inbox           widgets         id → Widget
 //	contacts          id → Contact         contact_emails  lowercase email → id
-//	threads           id → Thread
-//	thread_rows       id → row: inbox, contact, latest message time, status, archived (26 bytes)
+//	threads           id → row ‖ Thread: the row is 37 bytes of inbox, contact, latest message time, status,
+//	                  archived, assignee, channel, spam and blocked
 //	thread_latest     (latest message time, id) → row, for SortByLatest
 //	thread_chats      (contact, widget, thread) → empty; ChatThread is the last key of a prefix
-//	messages          thread id → bucket of seq → Message, append-only
+//	messages          (thread, seq) → Message, and the dedup index:
+//	                  (thread, 0xFF, uvarint(len(sender)), sender, clientId) → seq
 //	message_ids       message id → (thread, seq), append-only; its sequence numbers messages
-//	message_clients   (thread, sender, clientId) → message id, for deduplication
+//	thread_counts     (inbox, channel, filtered, assignee) → number of open threads, for CountThreads
+//	search_meta       version, cursor (the last message id indexed)
+//	search_terms      term ‖ 0x00 ‖ thread → empty: the inverted index
+//	search_docs       (thread, term) → where the thread has it (text, fields), first message id
+//	search_threads    thread → (contact, hash of subject and contact fields) as indexed
+//	search_contacts   (contact, thread) → empty    search_dirty   contact → empty: changed since indexed
 //
-// Buckets whose keys only grow (the messages of a thread, message_ids) and
-// those whose values keep their size (thread_rows) are filled completely
-// before a page splits (FillPercent 1.0).
+// Threads filters rows, not JSON, and decodes only the threads it returns:
+// its views and filters (status, inbox, contact, assignee, channel, filtered,
+// a date range) are all in the row. The view counts are counters that every
+// write of a row moves (countRow), so that counting reads a few keys.
 //
-// Threads filters rows, not JSON, and decodes only the threads it returns.
+// A group commit costs about one random write per page it dirties, so the
+// layout keeps what one append touches close together. Each thread's keys in
+// messages are contiguous, its messages in seq order followed by its dedup
+// entries (no seq reaches 0xFF<<56), so that a message and its dedup entry
+// usually land on the same page. The row that Threads filters travels with
+// the thread's JSON, which an append rewrites anyway. Only the moves in
+// thread_latest and the end of message_ids come on top. Buckets whose keys
+// grow at the end (message_ids, thread_latest) are filled completely before
+// a page splits (FillPercent 1.0); messages, where every thread appends in
+// the middle, and threads keep bbolt's default.
+//
+// # Search
+//
+// Search (I2) reads an inverted index of terms (runs of letters and digits,
+// lower-cased) to threads. Appends do not write it: that would add a page
+// per term to every group commit. A background indexer goroutine, started
+// by Open and stopped by Close, tails message_ids from its cursor: it reads
+// the new messages in a read transaction and hands the writer one write that
+// adds their threads' new terms and moves the cursor, up to 500 messages at a
+// time, and only when the writer is not busy with appends (or at least every
+// two seconds). A crash loses at most the batch in flight; the next Open
+// resumes from the committed cursor. A contact whose name or email changes
+// is queued in search_dirty by the change's own transaction and re-indexed
+// the same way. An index of another version, or none, is replaced by an
+// empty one at Open and refilled from the messages. Search checks each
+// thread it finds as it is now (inbox, archived, order), so an index a
+// moment behind costs only freshness; WaitIndexed waits for it.
 //
 // # Schema versions
 //

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -100,31 +99,39 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 	if err != nil {
 		return res, err
 	}
+
+	// A new thread gets its id now but is written once, below, with the
+	// changes of its first message.
 	if t == nil {
 		t = &newThread
-		if err := threads.insert(tx, t, now); err != nil {
+		if err := threads.assign(tx, t, now); err != nil {
 			return res, err
 		}
 		res.ThreadCreated = true
 	}
-
-	clientKey := messageClientKey(t.ID, m.SenderID, m.ClientID)
-	if clientKey != nil && !res.ThreadCreated {
-		if id := bucket(tx, bucketMessageClients).Get(clientKey); id != nil {
-			first, err := getMessage(tx, btoi(id))
-			if err != nil {
-				return res, err
+	msgs := messageBucket(tx)
+	dedup := dedupKey(t.ID, m.SenderID, m.ClientID)
+	var old *parley.Thread // the thread as stored, nil if new
+	if !res.ThreadCreated {
+		if dedup != nil {
+			if seq := msgs.Get(dedup); seq != nil {
+				first, err := threadMessage(msgs, t.ID, seq)
+				if err != nil {
+					return res, err
+				}
+				return AppendResult{Message: first, Thread: t, Duplicate: true}, nil
 			}
-			return AppendResult{Message: first, Thread: t, Duplicate: true}, nil
 		}
+		stored := *t
+		old = &stored
 	}
 
-	old := *t
 	if update != nil {
+		before := *t
 		if err := update(t); err != nil {
 			return res, err
 		}
-		threads.fix(t, &old, now)
+		threads.fix(t, &before, now)
 	}
 
 	ids := appendBucket(bucket(tx, bucketMessageIDs))
@@ -132,7 +139,9 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 		return res, err
 	}
 	m.ThreadID = t.ID
-	m.Seq = t.LastSeq + 1
+	if m.Seq = t.LastSeq + 1; m.Seq >= maxSeq {
+		return res, fmt.Errorf("thread %d is full (seq %d)", t.ID, m.Seq)
+	}
 	if m.CreatedAt.IsZero() {
 		m.CreatedAt = now
 	}
@@ -142,21 +151,6 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 	if m.ChannelAccountID == 0 {
 		m.ChannelAccountID = t.ChannelAccountID
 	}
-	msgs := bucket(tx, bucketMessages).Bucket(itob(t.ID))
-	if msgs == nil {
-		return res, fmt.Errorf("thread %d has no message bucket", t.ID)
-	}
-	if err := putJSON(appendBucket(msgs), itob(m.Seq), &m); err != nil {
-		return res, err
-	}
-	if err := ids.Put(itob(m.ID), key2(t.ID, m.Seq)); err != nil {
-		return res, err
-	}
-	if clientKey != nil {
-		if err := bucket(tx, bucketMessageClients).Put(clientKey, itob(m.ID)); err != nil {
-			return res, err
-		}
-	}
 
 	t.LastSeq = m.Seq
 	if m.CreatedAt.After(t.LatestMessageAt) {
@@ -165,25 +159,85 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 	if m.Type == parley.TypeMessage {
 		t.Preview = parley.Preview(m.Text)
 	}
-	if err := threads.put(tx, bucket(tx, bucketThreads), t, &old); err != nil {
+	if err := threads.put(tx, bucket(tx, bucketThreads), t, old); err != nil {
+		return res, err
+	}
+	key := key2(t.ID, m.Seq)
+	if err := putJSON(msgs, key, &m); err != nil {
+		return res, err
+	}
+	if dedup != nil {
+		if err := msgs.Put(dedup, key[8:]); err != nil {
+			return res, err
+		}
+	}
+	if err := ids.Put(itob(m.ID), key); err != nil {
 		return res, err
 	}
 	res.Message, res.Thread = &m, t
 	return res, nil
 }
 
-// messageClientKey is the key of the dedup index, (thread, sender, clientId),
-// or nil when the message has no client id. The sender's length goes first so
-// that no two (sender, clientId) pairs share a key.
-func messageClientKey(threadID uint64, sender, clientID string) []byte {
+// Bucket messages holds the messages of every thread and their dedup index,
+// each thread's keys together, with its thread id (8 bytes, big-endian) in
+// front:
+//
+//   - thread ‖ seq (8 bytes, big-endian) → Message;
+//   - thread ‖ dedupPrefix ‖ uvarint(len(sender)) ‖ sender ‖ clientId → seq
+//     (8 bytes), for messages with a ClientID.
+//
+// An append thus writes next to the thread's last message: the new message,
+// and its dedup entry right after the thread's messages, most often on the
+// same page. Seqs stay below maxSeq, so no seq starts with dedupPrefix and a
+// thread's dedup entries sort after all its messages: walks over a thread's
+// messages stop at the first key that is not thread ‖ seq.
+const dedupPrefix = 0xFF
+
+// maxSeq is the first seq that would start with dedupPrefix.
+const maxSeq = dedupPrefix << 56
+
+// messageBucket returns bucket messages for writing. It keeps bbolt's
+// default FillPercent (0.5): a thread's messages are appended in the middle
+// of the bucket, where full pages would split again at the next append.
+func messageBucket(tx *bolt.Tx) *bolt.Bucket { return bucket(tx, bucketMessages) }
+
+// messageSeq returns the seq of k, a key of bucket messages, if k is the
+// key of a message of thread threadID.
+func messageSeq(k []byte, threadID uint64) (uint64, bool) {
+	if len(k) != 16 || btoi(k) != threadID || k[8] == dedupPrefix {
+		return 0, false
+	}
+	return btoi(k[8:]), true
+}
+
+// dedupKey is the key of the dedup entry of a message of thread threadID
+// from sender with clientID, or nil when there is no clientID. The sender's
+// length goes first so that no two (sender, clientId) pairs share a key.
+func dedupKey(threadID uint64, sender, clientID string) []byte {
 	if clientID == "" {
 		return nil
 	}
-	k := make([]byte, 8, 8+binary.MaxVarintLen64+len(sender)+len(clientID))
+	k := make([]byte, 9, 9+binary.MaxVarintLen64+len(sender)+len(clientID))
 	binary.BigEndian.PutUint64(k, threadID)
+	k[8] = dedupPrefix
 	k = binary.AppendUvarint(k, uint64(len(sender)))
 	k = append(k, sender...)
 	return append(k, clientID...)
+}
+
+// threadMessage returns message seq (8 bytes) of thread threadID from msgs,
+// bucket messages.
+func threadMessage(msgs *bolt.Bucket, threadID uint64, seq []byte) (*parley.Message, error) {
+	if len(seq) != 8 {
+		return nil, fmt.Errorf("thread %d: bad seq %x", threadID, seq)
+	}
+	m := new(parley.Message)
+	if ok, err := getJSON(msgs, key2(threadID, btoi(seq)), m); err != nil {
+		return nil, fmt.Errorf("decode message %d of thread %d: %w", btoi(seq), threadID, err)
+	} else if !ok {
+		return nil, fmt.Errorf("thread %d: message %d is missing", threadID, btoi(seq))
+	}
+	return m, nil
 }
 
 // getMessage returns message id through the id index, or ENOTFOUND.
@@ -192,15 +246,14 @@ func getMessage(tx *bolt.Tx, id uint64) (*parley.Message, error) {
 	if loc == nil {
 		return nil, parley.Errorf(parley.ENOTFOUND, "message %d not found", id)
 	}
-	threadID, seq := btoi(loc), btoi(loc[8:])
-	msgs := bucket(tx, bucketMessages).Bucket(loc[:8])
+	if len(loc) != 16 {
+		return nil, fmt.Errorf("message %d: bad location %x", id, loc)
+	}
 	m := new(parley.Message)
-	if msgs == nil {
-		return nil, fmt.Errorf("message %d: thread %d has no message bucket", id, threadID)
-	} else if ok, err := getJSON(msgs, loc[8:], m); err != nil {
+	if ok, err := getJSON(bucket(tx, bucketMessages), loc, m); err != nil {
 		return nil, fmt.Errorf("decode message %d: %w", id, err)
 	} else if !ok {
-		return nil, fmt.Errorf("message %d: index names seq %d of thread %d, which is missing", id, seq, threadID)
+		return nil, fmt.Errorf("message %d: index names seq %d of thread %d, which is missing", id, btoi(loc[8:]), btoi(loc))
 	}
 	return m, nil
 }
@@ -222,22 +275,25 @@ func (db *DB) Messages(ctx context.Context, threadID, afterSeq uint64, limit int
 	msgs := []*parley.Message{}
 	more := false
 	err := db.view(func(tx *bolt.Tx) error {
-		b := bucket(tx, bucketMessages).Bucket(itob(threadID))
-		if b == nil {
+		if bucket(tx, bucketThreads).Get(itob(threadID)) == nil {
 			return threadTable().notFound(threadID)
 		}
-		if afterSeq == math.MaxUint64 {
-			return nil
+		if afterSeq >= maxSeq-1 {
+			return nil // no seq follows
 		}
-		c := b.Cursor()
-		for k, v := c.Seek(itob(afterSeq + 1)); k != nil; k, v = c.Next() {
+		c := bucket(tx, bucketMessages).Cursor()
+		for k, v := c.Seek(key2(threadID, afterSeq+1)); k != nil; k, v = c.Next() {
+			seq, ok := messageSeq(k, threadID)
+			if !ok {
+				break // the thread's dedup index, or the next thread
+			}
 			if len(msgs) == limit {
 				more = true
 				break
 			}
 			m := new(parley.Message)
 			if err := json.Unmarshal(v, m); err != nil {
-				return fmt.Errorf("decode message %d of thread %d: %w", btoi(k), threadID, err)
+				return fmt.Errorf("decode message %d of thread %d: %w", seq, threadID, err)
 			}
 			msgs = append(msgs, m)
 		}

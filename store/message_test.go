@@ -311,8 +311,16 @@ func TestMessages(t *testing.T) {
 	db := MustOpen(t, nil)
 	th := mustCreateThread(t, db, 1, 1, 1)
 	empty := mustCreateThread(t, db, 1, 2, 1)
+	next := mustCreateThread(t, db, 1, 3, 1) // its keys follow empty's
+	if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: next.ID, Type: parley.TypeMessage, Text: "1"}, AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 7 {
-		if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: fmt.Sprint(i + 1)}, AppendOptions{}); err != nil {
+		// Client ids put dedup entries after the messages in the thread's
+		// bucket, 8-byte keys like a seq's ("\xff", 3, "V-1", "c01"): they
+		// are not messages, nor a sign that more follow.
+		m := &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: fmt.Sprint(i + 1), SenderID: "V-1", ClientID: fmt.Sprintf("c%02d", i)}
+		if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -333,7 +341,9 @@ func TestMessages(t *testing.T) {
 		{"exact page", th.ID, 4, 3, []uint64{5, 6, 7}, false, ""},
 		{"after the end", th.ID, 7, 3, []uint64{}, false, ""},
 		{"after max", th.ID, 1<<64 - 1, 3, []uint64{}, false, ""},
+		{"after the dedup prefix", th.ID, dedupPrefix << 56, 3, []uint64{}, false, ""},
 		{"empty thread", empty.ID, 0, 0, []uint64{}, false, ""},
+		{"next thread", next.ID, 0, 0, []uint64{1}, false, ""},
 		{"missing thread", 99, 0, 0, nil, false, parley.ENOTFOUND},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,6 +84,35 @@ type table[T any] struct {
 	// old (nil on create): secondary indexes, child buckets. Its errors (such
 	// as ECONFLICT) abort the write.
 	index func(tx *bolt.Tx, v, old *T) error
+
+	// head, if set, returns headLen bytes that the stored value carries in
+	// front of the JSON: a fixed-size summary that scans read without
+	// decoding the record (a thread's row).
+	head    func(v *T) []byte
+	headLen int
+}
+
+// encode returns the stored form of v: its head, if any, then its JSON.
+func (tb table[T]) encode(v *T) ([]byte, error) {
+	if tb.head == nil {
+		return json.Marshal(v)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(tb.head(v), data...), nil
+}
+
+// decode fills v from data, the stored form of record id.
+func (tb table[T]) decode(id uint64, data []byte, v *T) error {
+	if len(data) < tb.headLen {
+		return fmt.Errorf("decode %s %d: value of %d bytes is shorter than its %d-byte head", tb.name, id, len(data), tb.headLen)
+	}
+	if err := json.Unmarshal(data[tb.headLen:], v); err != nil {
+		return fmt.Errorf("decode %s %d: %w", tb.name, id, err)
+	}
+	return nil
 }
 
 func (tb table[T]) notFound(id uint64) error {
@@ -92,14 +121,23 @@ func (tb table[T]) notFound(id uint64) error {
 
 // insert gives v the next id and writes it.
 func (tb table[T]) insert(tx *bolt.Tx, v *T, now time.Time) error {
-	b := bucket(tx, tb.bucket)
-	id, err := b.NextSequence()
+	if err := tb.assign(tx, v, now); err != nil {
+		return err
+	}
+	return tb.put(tx, bucket(tx, tb.bucket), v, nil)
+}
+
+// assign gives v, a new record, the next id and its defaults without writing
+// it: a caller that changes v further in the same transaction then writes it
+// once, with put(…, v, nil).
+func (tb table[T]) assign(tx *bolt.Tx, v *T, now time.Time) error {
+	id, err := bucket(tx, tb.bucket).NextSequence()
 	if err != nil {
 		return err
 	}
 	*tb.id(v) = id
 	tb.prepare(v, nil, now)
-	return tb.put(tx, b, v, nil)
+	return nil
 }
 
 // replace writes v, a changed copy of old, over old.
@@ -121,16 +159,22 @@ func (tb table[T]) put(tx *bolt.Tx, b *bolt.Bucket, v, old *T) error {
 			return err
 		}
 	}
-	return putJSON(b, itob(*tb.id(v)), v)
+	data, err := tb.encode(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(itob(*tb.id(v)), data)
 }
 
 // get returns record id, or ENOTFOUND.
 func (tb table[T]) get(tx *bolt.Tx, id uint64) (*T, error) {
-	v := new(T)
-	if ok, err := getJSON(bucket(tx, tb.bucket), itob(id), v); err != nil {
-		return nil, fmt.Errorf("decode %s %d: %w", tb.name, id, err)
-	} else if !ok {
+	data := bucket(tx, tb.bucket).Get(itob(id))
+	if data == nil {
 		return nil, tb.notFound(id)
+	}
+	v := new(T)
+	if err := tb.decode(id, data, v); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -208,8 +252,8 @@ func listRecords[T any](db *DB, tb table[T]) ([]*T, error) {
 	err := db.view(func(tx *bolt.Tx) error {
 		return bucket(tx, tb.bucket).ForEach(func(k, data []byte) error {
 			v := new(T)
-			if err := json.Unmarshal(data, v); err != nil {
-				return fmt.Errorf("decode %s %d: %w", tb.name, btoi(k), err)
+			if err := tb.decode(btoi(k), data, v); err != nil {
+				return err
 			}
 			out = append(out, v)
 			return nil

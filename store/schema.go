@@ -24,14 +24,12 @@ const (
 	bucketContactEmails = "contact_emails" // lowercase email → id
 	bucketVisitors      = "visitors"       // hash → Visitor
 
-	bucketThreads      = "threads"       // id → Thread
-	bucketThreadRows   = "thread_rows"   // id → row (binary, see type row)
+	bucketThreads      = "threads"       // id → row (binary, see type row) ‖ Thread
 	bucketThreadLatest = "thread_latest" // (latestMessageAt, id) → row
 	bucketChatThreads  = "thread_chats"  // (contact, widget, thread) → empty
 
-	bucketMessages       = "messages"        // thread id → bucket: seq → Message
-	bucketMessageIDs     = "message_ids"     // message id → (thread, seq); its sequence numbers messages
-	bucketMessageClients = "message_clients" // (thread, sender, clientId) → message id
+	bucketMessages   = "messages"    // (thread, seq) → Message; (thread, 0xFF, sender, clientId) → seq (see dedupKey)
+	bucketMessageIDs = "message_ids" // message id → (thread, seq); its sequence numbers messages
 )
 
 // keySchemaVersion holds the schema version in bucket meta, a big-endian
@@ -50,6 +48,8 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{"create the buckets of version 1", createBuckets1},
+		{"create the buckets of version 2", createBuckets2},
+		{"widen thread rows for the list's views and count open threads", migrateListRows},
 	}
 }
 
@@ -58,8 +58,8 @@ func createBuckets1(tx *bolt.Tx) error {
 		bucketKV,
 		bucketUsers, bucketUserEmails, bucketSessions, bucketInboxes, bucketWidgets,
 		bucketContacts, bucketContactEmails, bucketVisitors,
-		bucketThreads, bucketThreadRows, bucketThreadLatest, bucketChatThreads,
-		bucketMessages, bucketMessageIDs, bucketMessageClients,
+		bucketThreads, bucketThreadLatest, bucketChatThreads,
+		bucketMessages, bucketMessageIDs,
 	} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)

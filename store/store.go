@@ -47,6 +47,11 @@ type Options struct {
 	// acknowledged writes or corrupt the file.
 	NoSync bool
 
+	// IndexInterval is how often the background search indexer looks for
+	// messages and contact changes to index when WaitIndexed does not wake
+	// it. Defaults to 100ms.
+	IndexInterval time.Duration
+
 	// tuneBolt, when set, adjusts the bbolt options just before the file is
 	// opened. Tests use it to make commits fail (MaxSize).
 	tuneBolt func(*bolt.Options)
@@ -55,7 +60,8 @@ type Options struct {
 // DB is Parley's store: one bbolt file in a data directory. All methods are
 // safe for concurrent use. Reads run in their own read-only transactions, side
 // by side; writes are funneled through one writer goroutine that commits them in
-// groups (see the package documentation).
+// groups, and a background indexer keeps the search index (see the package
+// documentation).
 type DB struct {
 	bolt          *bolt.DB
 	path          string
@@ -63,6 +69,7 @@ type DB struct {
 	now           func() time.Time
 	noGroupCommit bool
 	maxBatch      int
+	indexer       *indexer // keeps the search index; see search_index.go
 
 	// mu guards closed. A write holds it shared while it hands itself to the
 	// writer (or, without group commit, while it runs), so that Close, which
@@ -129,6 +136,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	version, err := migrate(bdb, migrations())
+	if err == nil {
+		err = prepareSearch(bdb)
+	}
 	if err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -147,6 +157,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		db.writerDone = make(chan struct{})
 		go db.writer()
 	}
+	db.startIndexer(o.IndexInterval)
 	return db, nil
 }
 
@@ -157,12 +168,13 @@ func (db *DB) Path() string { return db.path }
 // brought up to the newest version this binary knows.
 func (db *DB) SchemaVersion() int { return db.version }
 
-// Close stops accepting writes (later ones fail with EUNAVAILABLE), waits for
-// the writes already queued to commit and answers them, then closes the file.
-// It waits for running reads to finish. Calling it again returns the first
-// call's result.
+// Close stops the search indexer, stops accepting writes (later ones fail
+// with EUNAVAILABLE), waits for the writes already queued to commit and
+// answers them, then closes the file. It waits for running reads to finish.
+// Calling it again returns the first call's result.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.indexer.stop()
 		db.mu.Lock()
 		db.closed = true
 		db.mu.Unlock()

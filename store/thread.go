@@ -42,18 +42,16 @@ func threadTable() table[parley.Thread] {
 				t.CreatedAt = now
 			}
 		},
-		index: indexThread,
+		index:   indexThread,
+		head:    func(t *parley.Thread) []byte { return newRow(t) },
+		headLen: rowLen,
 	}
 }
 
-// indexThread creates a new thread's message bucket and keeps the thread
-// indexes right: the chat index and the rows that Threads scans.
+// indexThread keeps the thread indexes right: the chat index and
+// thread_latest. (The thread's row, which Threads scans by id, is the head of
+// its value in threads: table.put writes it.)
 func indexThread(tx *bolt.Tx, t, old *parley.Thread) error {
-	if old == nil {
-		if _, err := bucket(tx, bucketMessages).CreateBucket(itob(t.ID)); err != nil {
-			return fmt.Errorf("create message bucket of thread %d: %w", t.ID, err)
-		}
-	}
 	if old == nil || old.ChannelID != t.ChannelID || old.ContactID != t.ContactID || old.ChannelAccountID != t.ChannelAccountID {
 		chats := bucket(tx, bucketChatThreads)
 		if old != nil && old.ChannelID == parley.ChannelChat {
@@ -69,14 +67,17 @@ func indexThread(tx *bolt.Tx, t, old *parley.Thread) error {
 	}
 
 	r := newRow(t)
-	if old != nil && bytes.Equal(r, newRow(old)) {
-		return nil
+	var oldRow row
+	if old != nil {
+		if oldRow = newRow(old); bytes.Equal(r, oldRow) {
+			return nil
+		}
 	}
-	if err := appendBucket(bucket(tx, bucketThreadRows)).Put(itob(t.ID), r); err != nil {
+	if err := countRow(tx, r, oldRow); err != nil { // the view counts (list.go)
 		return err
 	}
 	latest := appendBucket(bucket(tx, bucketThreadLatest))
-	if old != nil && !old.LatestMessageAt.Equal(t.LatestMessageAt) {
+	if old != nil && timeKey(old.LatestMessageAt) != timeKey(t.LatestMessageAt) {
 		if err := latest.Delete(key2(timeKey(old.LatestMessageAt), t.ID)); err != nil {
 			return err
 		}
@@ -84,11 +85,22 @@ func indexThread(tx *bolt.Tx, t, old *parley.Thread) error {
 	return latest.Put(key2(timeKey(t.LatestMessageAt), t.ID), r)
 }
 
-// A row is what Threads needs to filter a thread without decoding it: 26
-// bytes of inbox, contact, timeKey(LatestMessageAt), status and archived.
+// A row is what Threads needs to filter a thread without decoding it: 37
+// bytes of inbox, contact, timeKey(LatestMessageAt), status and archived,
+// then assignee, channel and the flags spam and blocked (list.go). It is the
+// head of the thread's value in threads (row ‖ JSON) and the value of its
+// key in thread_latest.
 type row []byte
 
-const rowLen = 26
+// threadRow returns the row at the head of v, thread id's value in threads.
+func threadRow(id uint64, v []byte) (row, error) {
+	if len(v) < rowLen {
+		return nil, fmt.Errorf("thread %d: value of %d bytes has no row", id, len(v))
+	}
+	return row(v[:rowLen]), nil
+}
+
+const rowLen = 37
 
 // Status bytes of a row.
 const (
@@ -105,6 +117,7 @@ func newRow(t *parley.Thread) row {
 	if t.Archived {
 		r[25] = 1
 	}
+	putListRow(r, t)
 	return r
 }
 
@@ -220,6 +233,27 @@ type ThreadFilter struct {
 	// LatestAfter keeps only threads whose LatestMessageAt is after it
 	// (threads without messages drop out); zero means no such bound.
 	LatestAfter time.Time
+
+	// LatestBefore keeps only threads whose LatestMessageAt is before it
+	// (threads without messages drop out); zero means no such bound. With
+	// LatestAfter it makes a date range.
+	LatestBefore time.Time
+
+	// AssigneeID keeps threads assigned to this user; 0 means any.
+	AssigneeID uint64
+
+	// Unassigned keeps only threads assigned to no one (with AssigneeID
+	// set, nothing matches).
+	Unassigned bool
+
+	// ChannelID keeps threads of this channel (parley.ChannelChat,
+	// parley.ChannelEmail); 0 means any.
+	ChannelID int
+
+	// Filtered nil keeps threads whether or not they are filtered (spam or
+	// from a blocked sender, parley.Thread.IsFiltered); true keeps only
+	// those (the Filtered view), false only the others (the main views).
+	Filtered *bool
 }
 
 // Threads returns a page of the threads that f selects, and whether more
@@ -228,11 +262,9 @@ type ThreadFilter struct {
 // the threads themselves, and decodes only the threads it returns.
 func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Thread, more bool, err error) {
 	limit := pageLimit(f.Limit)
-	var status byte
-	if f.Status != "" {
-		if status = rowStatus(f.Status); status == 0 {
-			return nil, false, parley.Errorf(parley.EINVALID, "unknown thread status %q", f.Status)
-		}
+	match, err := rowMatcher(&f)
+	if err != nil {
+		return nil, false, err
 	}
 	if f.Sort != "" && f.Sort != SortByID && f.Sort != SortByLatest {
 		return nil, false, parley.Errorf(parley.EINVALID, "unknown sort %q", f.Sort)
@@ -241,36 +273,22 @@ func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Th
 	if f.InboxIDs != nil && len(f.InboxIDs) == 0 {
 		return threads, false, nil
 	}
-	archived := f.Archived != nil && *f.Archived
-	after := timeKey(f.LatestAfter)
-	match := func(r row) bool {
-		if status != 0 && r.status() != status ||
-			f.ContactID != 0 && r.contact() != f.ContactID ||
-			r.archived() != archived ||
-			after != 0 && r.latest() <= after {
-			return false
-		}
-		if f.InboxIDs == nil {
-			return true
-		}
-		for _, id := range f.InboxIDs {
-			if r.inbox() == id {
-				return true
-			}
-		}
-		return false
-	}
+	after, before := timeKey(f.LatestAfter), timeKey(f.LatestBefore)
 
 	ids := make([]uint64, 0, min(limit+1, 64))
 	err = db.view(func(tx *bolt.Tx) error {
 		if f.Sort == SortByLatest {
-			if err := scanLatest(tx, f.AfterID, after, limit+1, match, &ids); err != nil {
+			if err := scanLatest(tx, f.AfterID, after, before, limit+1, match, &ids); err != nil {
 				return err
 			}
 		} else if f.AfterID < math.MaxUint64 {
-			c := bucket(tx, bucketThreadRows).Cursor()
+			c := bucket(tx, bucketThreads).Cursor()
 			for k, v := c.Seek(itob(f.AfterID + 1)); k != nil && len(ids) <= limit; k, v = c.Next() {
-				if match(v) {
+				r, err := threadRow(btoi(k), v)
+				if err != nil {
+					return err
+				}
+				if match(r) {
 					ids = append(ids, btoi(k))
 				}
 			}
@@ -294,17 +312,29 @@ func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Th
 }
 
 // scanLatest appends to ids, newest first, up to n threads that match, from
-// the thread after afterID on (from the newest if 0), stopping at threads
-// whose latest message is not after the time key after.
-func scanLatest(tx *bolt.Tx, afterID, after uint64, n int, match func(row) bool, ids *[]uint64) error {
+// the thread after afterID on (from the newest if 0, or from the newest
+// before the time key before), stopping at threads whose latest message is
+// not after the time key after.
+func scanLatest(tx *bolt.Tx, afterID, after, before uint64, n int, match func(row) bool, ids *[]uint64) error {
 	c := bucket(tx, bucketThreadLatest).Cursor()
 	var k, v []byte
-	if afterID == 0 {
+	if afterID == 0 && before != 0 {
+		// Keys before (before, 0) are the threads active before it.
+		if k, _ = c.Seek(key2(before, 0)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+	} else if afterID == 0 {
 		k, v = c.Last()
 	} else {
-		r := row(bucket(tx, bucketThreadRows).Get(itob(afterID)))
-		if r == nil {
+		tv := bucket(tx, bucketThreads).Get(itob(afterID))
+		if tv == nil {
 			return parley.Errorf(parley.EINVALID, "paging cursor: thread %d not found", afterID)
+		}
+		r, err := threadRow(afterID, tv)
+		if err != nil {
+			return err
 		}
 		// The cursor's own key, or what follows it, is the first key not
 		// before the cursor; one step back is the next in descending order.

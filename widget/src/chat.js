@@ -507,11 +507,46 @@ export function mount(root, boot, events, lang, ctl) {
 function bubble(cls, text, who) {
   const n = el("div", "m " + cls);
   if (who) n.appendChild(el("span", "who", who));
-  const b = el("div", "b", text);
+  const b = el("div", "b");
+  linkify(b, text);
   b.dir = "auto";
   n.appendChild(b);
   n.appendChild(el("span", "mt"));
   return n;
+}
+
+// linkify appends text to node with its http, https and mailto addresses as
+// links that open in a new tab, without referrer or opener. The text never
+// goes through the HTML parser; trailing punctuation and unopened closing
+// brackets stay outside the link.
+function linkify(node, text) {
+  const re = /\b(?:https?:\/\/(?=[^\s<>"/])|mailto:)[^\s<>"]+/gi;
+  const pairs = { ")": "(", "]": "[", "}": "{" };
+  const n = (s, c) => s.split(c).length - 1;
+  let last = 0;
+  let m;
+  while ((m = re.exec(text))) {
+    let raw = m[0];
+    for (let c = raw.slice(-1); /[.,;:!?'*_]/.test(c) || (pairs[c] && n(raw, c) > n(raw, pairs[c])); c = raw.slice(-1)) {
+      raw = raw.slice(0, -1);
+    }
+    let href = "";
+    try {
+      const u = new URL(raw);
+      if (/^(https?|mailto):$/.test(u.protocol) && (u.protocol == "mailto:" ? u.pathname.includes("@") : u.hostname)) href = u.href;
+    } catch (e) {
+      // not an address: stays text
+    }
+    if (!href) continue;
+    node.append(text.slice(last, m.index));
+    const a = el("a", "", raw);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer nofollow";
+    node.appendChild(a);
+    re.lastIndex = last = m.index + raw.length;
+  }
+  node.append(text.slice(last));
 }
 
 function meta(n, text, extra) {

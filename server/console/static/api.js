@@ -63,9 +63,13 @@ export const setAway = (away) => request('PATCH', 'api/v1/users/me', { away });
 export const users = () => request('GET', 'api/v1/users');
 export const inboxes = () => request('GET', `${CONV}/inboxes`);
 
-/** threads lists one page of an inbox's threads, latest activity first. */
-export const threads = ({ inboxId, status, after, limit = 50 }) =>
-  request('GET', `${CONV}/threads?` + q({ inboxId, threadStatus: status, sort: '-latestMessageTimestamp', limit, after }));
+/**
+ * threads lists one page of an inbox's threads, latest activity first. More
+ * query parameters (view, channelId, assignee, date range: views.js) pass
+ * through.
+ */
+export const threads = ({ inboxId, status, after, limit = 50, ...more }) =>
+  request('GET', `${CONV}/threads?` + q({ inboxId, threadStatus: status, sort: '-latestMessageTimestamp', limit, after, ...more }));
 
 export const thread = (id) => request('GET', `${CONV}/threads/${enc(id)}`);
 export const setStatus = (id, status) => request('PATCH', `${CONV}/threads/${enc(id)}`, { status });

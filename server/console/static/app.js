@@ -1,15 +1,24 @@
 // Parley agent console: entry point. Signs in, then runs one Console (state,
 // live connection, routing and actions) until the session ends.
 
+import { ThreadActions, mountTools } from './actions.js';
 import * as api from './api.js';
+import { ContactPage } from './contactpage.js';
 import { ConversationView } from './conversation.js';
 import { isTextTarget, newClientId } from './dom.js';
 import { lang, t } from './i18n.js';
 import { ThreadList } from './list.js';
-import { Outbox, SeenStore, VIEWS, activity, byActivity, inView, normMessage, normThread, normUser, parseRoute, pref, sendFrame, setPref, threadPath } from './model.js';
+import { Notifier } from './notify.js';
+import { Outbox, SeenStore, activity, normMessage, normThread, normUser, parseRoute, pref, sendFrame, setPref, threadPath } from './model.js';
+import { onPeopleEvent } from './people.js';
+import { Settings } from './settings.js';
 import { Shell } from './shell.js';
+import { ContactSidebar } from './sidebar.js';
+import { SearchBox } from './search.js';
 import { renderSignIn } from './signin.js';
+import { Snippets } from './snippets.js';
 import { AgentSocket } from './socket.js';
+import { LIST_VIEWS, ViewCounts, byLatest, inList, listParams, loadFilters, setListView } from './views.js';
 
 const MAX_TEXT_BYTES = 16 * 1024;
 const TYPING_EVERY = 2000; // ms between our typing events
@@ -31,7 +40,8 @@ class Console {
     this.inboxes = null; // null until loaded
     this.inboxId = pref('inbox') || '';
     this.status = 'OPEN';
-    this.view = VIEWS.includes(pref('view')) ? pref('view') : 'all';
+    this.view = LIST_VIEWS.includes(pref('view')) ? pref('view') : 'all';
+    this.filters = loadFilters(); // channel, assignee, date range (views.js)
     this.threads = new Map(); // id → thread: the list's threads and the open one
     this.touched = new Set(); // threads changed live while the list was loading
     this.nextAfter = null;
@@ -56,11 +66,23 @@ class Console {
       onUnauthorized: () => this.sessionEnded(),
       checkAuth: () => api.me().then(() => true, (err) => err.status !== 401),
     });
+    this.actions = new ThreadActions(this);
+    this.snippets = new Snippets(this);
+    this.notifier = new Notifier(this);
+    this.counts = new ViewCounts(this); // the sidebar's live counts
+    this.search = new SearchBox(this);
     this.shell = new Shell(this);
     this.list = new ThreadList(this);
     this.conv = new ConversationView(this);
+    this.sidebar = new ContactSidebar(this); // the contact beside the conversation
+    this.contactPage = new ContactPage(this); // /contacts/{id}
+    this.settings = new Settings(this); // /settings/{section}, admins only
 
-    this.onPopState = () => this.showThread(parseRoute());
+    this.onPopState = () => {
+      this.showThread(parseRoute());
+      this.contactPage.route();
+      this.settings.route();
+    };
     this.onKeyDown = (e) => this.keydown(e);
     this.onVisible = () => {
       if (document.visibilityState === 'visible' && this.open) this.markSeen(this.open.id);
@@ -71,18 +93,24 @@ class Console {
 
   start() {
     this.shell.mount(this.root);
+    mountTools(this, this.shell.nav);
+    this.notifier.mount(this.shell.el);
     window.addEventListener('popstate', this.onPopState);
     document.addEventListener('keydown', this.onKeyDown);
     document.addEventListener('visibilitychange', this.onVisible);
     this.every(30000, () => this.list.render()); // relative times
     this.socket.start();
     this.showThread(parseRoute());
+    this.contactPage.route();
+    this.settings.route();
     this.loadUsers();
     this.loadList(); // loads the inboxes first
   }
 
   destroy() {
     this.ended = true;
+    this.notifier.destroy();
+    this.actions.destroy();
     this.socket.stop();
     for (const id of this.timers) clearTimeout(id); // clears intervals too: one id pool
     this.timers.clear();
@@ -127,6 +155,7 @@ class Console {
       const res = await api.inboxes();
       this.inboxes = (res?.results ?? []).map((i) => ({ ...i, id: String(i.id) }));
       if (!this.inboxes.some((i) => i.id === this.inboxId)) this.inboxId = this.inboxes[0]?.id ?? '';
+      this.counts.load();
     } catch (err) {
       if (this.failed(err)) return;
       this.inboxes = null;
@@ -167,7 +196,7 @@ class Console {
     }
     const current = () => key === this.listKey() && gen > this.appliedGen;
     try {
-      const res = await api.threads({ inboxId: this.inboxId, status: this.status });
+      const res = await api.threads({ inboxId: this.inboxId, status: this.status, ...listParams(this) });
       if (!current()) return;
       this.appliedGen = gen;
       const old = this.threads;
@@ -186,14 +215,14 @@ class Console {
   }
 
   listKey() {
-    return `${this.inboxId}|${this.status}`;
+    return `${this.inboxId}|${this.status}|${this.view}|${JSON.stringify(this.filters)}`;
   }
 
   async loadMore() {
     const after = this.nextAfter;
     if (!after) return;
     try {
-      const res = await api.threads({ inboxId: this.inboxId, status: this.status, after });
+      const res = await api.threads({ inboxId: this.inboxId, status: this.status, after, ...listParams(this) });
       if (after !== this.nextAfter) return; // the list was loaded again meanwhile
       for (const raw of res?.results ?? []) if (!this.threads.has(String(raw.id))) this.putThread(raw);
       this.nextAfter = res?.paging?.next?.after ?? null;
@@ -227,14 +256,11 @@ class Console {
   }
 
   /** listed returns the threads the list shows, in order. */
-  listed(view = this.view) {
+  /** listed returns the threads the list shows, in order: those the server listed for the view and filters, and live changes that match them (views.js). */
+  listed() {
     const out = [];
-    for (const th of this.threads.values()) {
-      if (this.inboxId && th.inboxId && th.inboxId !== this.inboxId) continue;
-      if (th.status !== this.status || th.archived || th.spam) continue;
-      if (inView(th, view, this.me.actorId)) out.push(th);
-    }
-    return out.sort(byActivity);
+    for (const th of this.threads.values()) if (inList(this, th)) out.push(th);
+    return out.sort(byLatest);
   }
 
   isUnread(th) {
@@ -249,9 +275,11 @@ class Console {
 
   render() {
     this.list.render();
+    this.sidebar.render();
+    this.contactPage.route();
     this.shell.renderViews();
     this.conv.renderHeader();
-    const n = this.listed('all').filter((th) => this.isUnread(th)).length;
+    const n = this.listed().filter((th) => this.isUnread(th)).length;
     document.title = n ? t('title.unread', { n }) : t('app.title');
   }
 
@@ -261,6 +289,7 @@ class Console {
     const path = id ? threadPath(id) : api.BASE.pathname;
     if (location.pathname !== path) history.pushState(null, '', path);
     this.showThread(id);
+    this.settings.route();
   }
 
   /** keepFocus moves focus to a visible place when the pane holding it went away. */
@@ -279,6 +308,7 @@ class Console {
     this.shell.setThreadOpen(!!o);
     this.list.cursorTo(id);
     this.conv.show();
+    this.actions.sendViewing();
     this.render();
     this.keepFocus();
     if (o) await this.loadThread(o);
@@ -343,6 +373,10 @@ class Console {
   }
 
   onEvent(ev) {
+    this.counts.onEvent(ev); // refetches the view counts, debounced
+    this.notifier.onEvent(ev);
+    this.sidebar.onEvent(ev); // contact.updated, records.updated
+    this.contactPage.onEvent(ev);
     switch (ev.type) {
       case 'ready':
         return this.onReady(ev);
@@ -358,6 +392,13 @@ class Console {
         return ev.thread && this.onThread(ev.thread);
       case 'typing':
         return this.onTyping(ev);
+      case 'viewers':
+        return this.actions.onViewers(ev);
+      case 'inbox.created':
+      case 'inbox.updated':
+      case 'inbox.deleted':
+      case 'user.updated':
+        return onPeopleEvent(this, ev);
       case 'presence':
         return this.setPresence(ev.users);
       case 'error':
@@ -387,6 +428,7 @@ class Console {
       );
     }
     for (const it of this.outbox.sendable()) this.socket.send(sendFrame(it));
+    this.actions.onReady();
     this.shell.renderMe();
   }
 
@@ -571,6 +613,8 @@ class Console {
     this.nextAfter = null;
     this.shell.render();
     this.loadList();
+    this.counts.load();
+    this.search.refresh();
   }
 
   setListStatus(status) {
@@ -582,16 +626,14 @@ class Console {
   }
 
   setView(view) {
-    this.view = view;
-    setPref('view', view);
-    this.shell.toggleNav(false);
-    this.render();
+    setListView(this, view); // lists the view again from the server
   }
 
   // ----- keyboard -----
 
   keydown(e) {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (this.settings.visible) return; // the list's shortcuts are not on screen
     const target = e.target;
     if (e.key === 'Escape') {
       if (this.shell.navOpen) {
@@ -617,9 +659,16 @@ class Console {
         if (interactive) return; // the link or button handles it
         this.list.openCursor();
         break;
+      case 'e':
+      case 'a':
+        if (!this.open || !this.actions.shortcut(e.key)) return;
+        break;
       case 'r':
         if (!this.open) return;
         this.conv.focusReply();
+        break;
+      case '/':
+        this.search.focus(true);
         break;
       default:
         return;

@@ -4,6 +4,7 @@
 
 import { h, uid } from './dom.js';
 import { clock, fullDate, t } from './i18n.js';
+import { linkify } from './links.js';
 import { channelOf } from './model.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
@@ -52,11 +53,12 @@ export class ConversationView {
     const app = this.app;
     this.nameEl = h('h2', { class: 'conv-name', dir: 'auto', tabindex: '-1' });
     this.subEl = h('div', { class: 'conv-sub' });
-    this.assignMeBtn = h('button', { type: 'button', class: 'btn', text: t('conv.assignMe'), onClick: () => app.assign(app.me.actorId) });
+    this.assignMeBtn = h('button', { type: 'button', class: 'btn', text: t('conv.assignMe'), 'aria-keyshortcuts': 'A', onClick: () => app.assign(app.me.actorId) });
     const selId = uid('assignee');
     this.assignSel = h('select', { id: selId, class: 'select', onChange: (e) => app.assign(e.target.value || null) });
     this.optSig = '';
-    this.statusBtn = h('button', { type: 'button', class: 'btn btn-primary status-btn', onClick: () => this.toggleStatus() });
+    this.statusBtn = h('button', { type: 'button', class: 'btn btn-primary status-btn', 'aria-keyshortcuts': 'E', onClick: () => this.toggleStatus() });
+    const extra = app.actions.buildHead(); // "also viewing", delete, block, spam
     this.head = h(
       'div',
       { class: 'conv-head' },
@@ -66,7 +68,7 @@ export class ConversationView {
         h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
         h('span', { class: 'sr-only', text: t('conv.back') }),
       ),
-      h('div', { class: 'conv-title' }, this.nameEl, this.subEl),
+      h('div', { class: 'conv-title' }, this.nameEl, this.subEl, extra.also),
       h(
         'div',
         { class: 'conv-actions' },
@@ -75,6 +77,7 @@ export class ConversationView {
         this.assignSel,
         this.statusBtn,
       ),
+      extra.tools,
     );
   }
 
@@ -113,10 +116,12 @@ export class ConversationView {
         'div',
         { class: 'composer-bar' },
         h('label', { class: 'switch switch-note' }, this.noteBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('reply.note') })),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('snip.insert'), onClick: () => this.picker.openWithHash() }),
         h('span', { class: 'spacer' }),
         h('button', { type: 'submit', class: 'btn btn-primary', text: t('reply.send') }),
       ),
     );
+    this.picker = app.snippets.attach(this.reply, this.form); // "#" inserts a snippet
     this.setNoteMode();
     return this.form;
   }
@@ -165,6 +170,7 @@ export class ConversationView {
     this.nameEl.textContent = th?.contactName || (o?.state === 'loading' ? '' : t('contact.unknown'));
     const actions = this.head.querySelector('.conv-actions');
     actions.hidden = !th;
+    app.actions.renderHead(th);
     if (!th) {
       this.subEl.replaceChildren();
       return;
@@ -173,6 +179,7 @@ export class ConversationView {
     this.subEl.replaceChildren(
       h('span', { class: `chip chip-${channel}`, text: t(`channel.${channel}`) }),
       h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
+      ...app.actions.chips(th),
       th.createdAt ? h('span', { class: 'muted', title: fullDate(th.createdAt), text: t('conv.started', { time: clock(th.createdAt) }) }) : null,
     );
     this.statusBtn.textContent = th.status === 'CLOSED' ? t('conv.reopen') : t('conv.close');
@@ -251,7 +258,7 @@ export class ConversationView {
   }
 
   messageEl(m) {
-    if (m.type === 'THREAD_STATUS_CHANGE' || m.type === 'ASSIGNMENT') return this.systemEl(m);
+    if (m.type === 'THREAD_STATUS_CHANGE' || m.type === 'ASSIGNMENT' || m.type === 'SYSTEM') return this.systemEl(m);
     const out = m.direction === 'OUTGOING' || m.type === 'COMMENT';
     return this.bubble({
       out,
@@ -289,7 +296,7 @@ export class ConversationView {
         note ? h('span', { class: 'note-label', text: t('msg.note') }) : null,
         h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: clock(time) }),
       ),
-      h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto', text })),
+      h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto' }, linkify(text))),
       extra,
     );
   }
@@ -298,7 +305,9 @@ export class ConversationView {
     const app = this.app;
     const who = m.actorId && !m.actorId.startsWith('S-') ? this.senderName(m) : '';
     let text;
-    if (m.type === 'THREAD_STATUS_CHANGE') {
+    if (m.type === 'SYSTEM') {
+      text = app.actions.systemText(m, who);
+    } else if (m.type === 'THREAD_STATUS_CHANGE') {
       const closed = m.newStatus === 'CLOSED';
       text = who ? t(closed ? 'sys.closedBy' : 'sys.reopenedBy', { name: who }) : t(closed ? 'sys.closed' : 'sys.reopened');
     } else if (m.assignedTo) {

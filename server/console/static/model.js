@@ -6,7 +6,7 @@ import { BASE } from './api.js';
 export const CHANNEL_EMAIL = '1002';
 
 /** VIEWS are the sidebar's views, in order. */
-export const VIEWS = ['all', 'mine', 'unassigned', 'chat', 'email'];
+export const VIEWS = ['all', 'mine', 'unassigned', 'chat', 'email', 'filtered'];
 
 const str = (v) => (v === undefined || v === null ? '' : String(v));
 
@@ -50,6 +50,7 @@ export function normMessage(m) {
     createdAt: m.createdAt,
     newStatus: m.newStatus,
     assignedTo: m.assignedTo || '',
+    event: str(m.event), // for SYSTEM messages
   };
 }
 
@@ -68,6 +69,9 @@ export const channelOf = (t) => (str(t.originalChannelId) === CHANNEL_EMAIL ? 'e
 
 /** inView reports whether thread t belongs in view for the user with actorId me. */
 export function inView(t, view, me) {
+  // Filtered (blocked sender, spam) never reaches the main views (I4, I9).
+  const filtered = !!(t.blocked || t.spam);
+  if (view === 'filtered' || filtered) return view === 'filtered' && filtered;
   switch (view) {
     case 'mine':
       return t.assignedTo === me;

@@ -4,7 +4,7 @@
 
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
-import { VIEWS } from './model.js';
+import { viewItems } from './views.js';
 
 const STATE_KEY = { online: 'presence.online', away: 'presence.away', offline: 'presence.offline', connecting: 'presence.connecting' };
 
@@ -38,6 +38,7 @@ export class Shell {
       this.banner,
       h('div', { class: 'me' }, this.meDot, h('span', { class: 'me-text' }, this.meName, this.meState)),
       h('label', { class: 'switch' }, this.awayBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('header.away') })),
+      app.settings?.link,
       h('button', { type: 'button', class: 'btn btn-ghost', text: t('header.signOut'), onClick: () => app.signOut() }),
     );
 
@@ -61,7 +62,8 @@ export class Shell {
       'div',
       { class: 'shell' },
       this.header,
-      h('div', { class: 'workspace' }, this.nav, this.scrim, app.list.el, app.conv.el),
+      h('div', { class: 'workspace' }, this.nav, this.scrim, app.list.el, app.conv.el, app.sidebar?.el, app.contactPage?.el),
+      app.settings?.el,
       this.toasts,
     );
     root.replaceChildren(this.el);
@@ -100,21 +102,7 @@ export class Shell {
     if (!this.el) return;
     const app = this.app;
     const focused = this.viewList.contains(document.activeElement) ? document.activeElement.dataset.view : null;
-    this.viewList.replaceChildren(
-      ...VIEWS.map((v) => {
-        const unread = app.listed(v).filter((th) => app.isUnread(th)).length;
-        return h(
-          'li',
-          null,
-          h(
-            'button',
-            { type: 'button', class: 'nav-item', dataset: { view: v }, 'aria-current': v === app.view ? 'true' : null, onClick: () => app.setView(v) },
-            h('span', { class: 'nav-item-label', text: t(`view.${v}`) }),
-            unread ? h('span', { class: 'count', text: String(unread), title: t('list.unread') }) : null,
-          ),
-        );
-      }),
-    );
+    this.viewList.replaceChildren(...viewItems(app)); // with live counts (views.js)
     if (focused) this.viewList.querySelector(`[data-view="${focused}"]`)?.focus();
   }
 
@@ -148,6 +136,7 @@ export class Shell {
     this.meName.textContent = app.me.name;
     this.meState.textContent = t(STATE_KEY[state]);
     this.awayBox.checked = !!app.me.away;
+    app.settings?.renderLink();
   }
 
   /** renderConn shows the banner once the connection has been down a moment (no flash on a quick reconnect). */

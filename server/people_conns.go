@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/coder/websocket"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+)
+
+// userTopic is the topic of events meant for one user's consoles only, such
+// as "you were removed from this inbox".
+func userTopic(id uint64) string { return "user:" + idString(id) }
+
+// agentConns is the registry of live agent connections, per user, with the
+// inboxes each one is subscribed to. It lets a change of access reach open
+// consoles at once: an inbox a user joins or leaves is added to or removed
+// from the subscriptions of their connections, and deactivation closes them.
+// The zero value is ready to use.
+//
+// One mutex serialises registration and every sync, and each of them reads
+// the memberships from the store while holding it, after the change was
+// committed. So whichever runs last has read the newest state: a console
+// that connects while an admin removes it from an inbox either reads the
+// membership without the inbox or is registered in time for the sync to
+// remove it.
+type agentConns struct {
+	mu    sync.Mutex
+	users map[uint64]map[*wsConn]map[uint64]bool // user → connection → inboxes subscribed
+}
+
+// registerAgent subscribes cn, whose subscription already exists, to the
+// inbox topics of user id and keeps it in the registry until unregister is
+// called. It returns the inboxes. A user deactivated meanwhile is
+// EUNAUTHORIZED.
+func (s *Server) registerAgent(ctx context.Context, cn *wsConn, id uint64) (inboxIDs []uint64, unregister func(), err error) {
+	a := &s.agents
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u, err := s.db.User(ctx, id)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
+		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "the account was deactivated")
+	} else if err != nil {
+		return nil, nil, err
+	}
+	inboxIDs, err = s.userInboxIDs(ctx, u)
+	if err != nil {
+		return nil, nil, err
+	}
+	subscribed := make(map[uint64]bool, len(inboxIDs))
+	topics := make([]string, 0, len(inboxIDs))
+	for _, in := range inboxIDs {
+		subscribed[in] = true
+		topics = append(topics, hub.InboxTopic(in))
+	}
+	cn.sub.Add(topics...)
+	if a.users == nil {
+		a.users = map[uint64]map[*wsConn]map[uint64]bool{}
+	}
+	if a.users[id] == nil {
+		a.users[id] = map[*wsConn]map[uint64]bool{}
+	}
+	a.users[id][cn] = subscribed
+	return inboxIDs, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		delete(a.users[id], cn)
+		if len(a.users[id]) == 0 {
+			delete(a.users, id)
+		}
+	}, nil
+}
+
+// syncAgents brings the inbox subscriptions of every live connection of the
+// given users in line with the memberships in the store. Call it after a
+// commit changed them. When it returns, a connection that lost an inbox gets
+// none of the inbox's later events (and stops being shown as viewing a
+// thread), and one that gained an inbox gets them. If the memberships cannot
+// be read, the connections are closed so that their consoles reconnect.
+func (s *Server) syncAgents(ctx context.Context, userIDs ...uint64) {
+	a := &s.agents
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.users) == 0 {
+		return
+	}
+	inboxes, err := s.db.Inboxes(context.WithoutCancel(ctx))
+	if err != nil {
+		s.log.Error().Err(err).Msg("read inboxes to update live subscriptions")
+	}
+	for _, id := range slices.Compact(slices.Sorted(slices.Values(userIDs))) {
+		for cn, subscribed := range a.users[id] {
+			if err != nil {
+				cn.fail(closeInternal, "internal error")
+				continue
+			}
+			want := map[uint64]bool{}
+			for _, in := range inboxes {
+				if in.HasMember(id) {
+					want[in.ID] = true
+				}
+			}
+			var add, remove []string
+			for in := range want {
+				if !subscribed[in] {
+					add = append(add, hub.InboxTopic(in))
+				}
+			}
+			for in := range subscribed {
+				if !want[in] {
+					remove = append(remove, hub.InboxTopic(in))
+				}
+			}
+			if len(remove) > 0 {
+				cn.sub.Remove(remove...)
+				s.leaveViewing(cn)
+			}
+			if len(add) > 0 {
+				cn.sub.Add(add...)
+			}
+			a.users[id][cn] = want
+		}
+	}
+}
+
+// closeAgents closes every live connection of user id with code and reason.
+func (s *Server) closeAgents(id uint64, code websocket.StatusCode, reason string) {
+	a := &s.agents
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for cn := range a.users[id] {
+		cn.fail(code, reason)
+	}
+}
+
+// notifyPeopleChanged asks watchPresence to announce the users and every
+// widget's availability again: who may take chats changed (members, routing
+// seats, deactivation). It never blocks.
+func (s *Server) notifyPeopleChanged() {
+	select {
+	case s.peopleChanged <- struct{}{}:
+	default: // one is pending already
+	}
+}

@@ -1,0 +1,512 @@
+package store
+
+import (
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+)
+
+func TestTeams(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock()
+	db := MustOpen(t, &Options{NoSync: true, Now: clk.Now})
+
+	sales := &parley.Team{Name: "Sales", MemberIDs: []uint64{1, 2}}
+	if err := db.CreateTeam(ctx, sales); err != nil {
+		t.Fatal(err)
+	}
+	if sales.ID != 1 || !sales.CreatedAt.Equal(clk.Now()) || !sales.UpdatedAt.Equal(clk.Now()) {
+		t.Fatalf("created=%+v, want id 1 stamped %v", sales, clk.Now())
+	}
+	if err := db.CreateTeam(ctx, &parley.Team{Name: "Care"}); err != nil {
+		t.Fatal(err)
+	}
+	later := clk.Add(time.Minute)
+	for _, tt := range []struct {
+		name    string
+		run     func() error
+		code    string
+		wantIDs []uint64 // the teams afterwards
+	}{
+		{"read", func() error {
+			got, err := db.Team(ctx, 1)
+			if err == nil && !reflect.DeepEqual(got, sales) {
+				return fmt.Errorf("Team(1)=%+v, want %+v", got, sales)
+			}
+			return err
+		}, "", []uint64{1, 2}},
+		{"read missing", func() error { _, err := db.Team(ctx, 9); return err }, parley.ENOTFOUND, []uint64{1, 2}},
+		{"rename and add", func() error {
+			got, err := db.UpdateTeam(ctx, 1, func(t *parley.Team) error {
+				t.Name = "Sales EU"
+				t.MemberIDs = append(t.MemberIDs, 3)
+				t.ID = 77
+				return nil
+			})
+			if err == nil && (got.ID != 1 || got.Name != "Sales EU" || !slices.Equal(got.MemberIDs, []uint64{1, 2, 3}) || !got.UpdatedAt.Equal(later)) {
+				return fmt.Errorf("updated=%+v", got)
+			}
+			return err
+		}, "", []uint64{1, 2}},
+		{"update fails", func() error {
+			_, err := db.UpdateTeam(ctx, 1, func(t *parley.Team) error { t.Name = "x"; return parley.Errorf(parley.EINVALID, "no") })
+			return err
+		}, parley.EINVALID, []uint64{1, 2}},
+		{"update missing", func() error {
+			_, err := db.UpdateTeam(ctx, 5, func(*parley.Team) error { return nil })
+			return err
+		}, parley.ENOTFOUND, []uint64{1, 2}},
+		{"delete", func() error { return db.DeleteTeam(ctx, 2) }, "", []uint64{1}},
+		{"delete again", func() error { return db.DeleteTeam(ctx, 2) }, parley.ENOTFOUND, []uint64{1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantCode(t, tt.run(), tt.code)
+			teams, err := db.Teams(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []uint64
+			for _, tm := range teams {
+				ids = append(ids, tm.ID)
+			}
+			if !slices.Equal(ids, tt.wantIDs) {
+				t.Errorf("teams=%v, want %v", ids, tt.wantIDs)
+			}
+		})
+	}
+	if got, _ := db.Team(ctx, 1); got.Name != "Sales EU" {
+		t.Errorf("name=%q after a failed update, want \"Sales EU\"", got.Name)
+	}
+}
+
+func TestInvites(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock()
+	db := MustOpen(t, &Options{NoSync: true, Now: clk.Now})
+	week := 7 * 24 * time.Hour
+	inv := func(hash, email string, ttl time.Duration) *parley.Invite {
+		return &parley.Invite{Hash: hash, Email: email, Role: parley.RoleAgent, RoutingSeat: true,
+			InboxIDs: []uint64{1}, InvitedBy: 1, ExpiresAt: clk.Now().Add(ttl)}
+	}
+	hashes := func() []string {
+		list, err := db.Invites(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, i := range list {
+			out = append(out, i.Hash)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name string
+		run  func() error
+		code string
+		want []string // pending hashes afterwards, oldest first
+	}{
+		{"create", func() error { return db.CreateInvite(ctx, inv("h1", "bob@example.com", week)) }, "", []string{"h1"}},
+		{"create another", func() error { clk.Add(time.Second); return db.CreateInvite(ctx, inv("h2", "cy@example.com", week)) }, "", []string{"h1", "h2"}},
+		{"same hash", func() error { return db.CreateInvite(ctx, inv("h1", "dee@example.com", week)) }, parley.ECONFLICT, []string{"h1", "h2"}},
+		{"no hash", func() error { return db.CreateInvite(ctx, inv("", "dee@example.com", week)) }, parley.EINVALID, []string{"h1", "h2"}},
+		{"no email", func() error { return db.CreateInvite(ctx, inv("h9", "", week)) }, parley.EINVALID, []string{"h1", "h2"}},
+		{"read", func() error {
+			got, err := db.Invite(ctx, "h1")
+			if err == nil && (got.Email != "bob@example.com" || !slices.Equal(got.InboxIDs, []uint64{1}) || got.CreatedAt.IsZero()) {
+				return fmt.Errorf("Invite(h1)=%+v", got)
+			}
+			return err
+		}, "", []string{"h1", "h2"}},
+		{"read missing", func() error { _, err := db.Invite(ctx, "nope"); return err }, parley.ENOTFOUND, []string{"h1", "h2"}},
+		{"read empty", func() error { _, err := db.Invite(ctx, ""); return err }, parley.ENOTFOUND, []string{"h1", "h2"}},
+		{"new link for the same email replaces the old", func() error {
+			clk.Add(time.Second)
+			return db.CreateInvite(ctx, inv("h3", "BOB@example.com", week))
+		}, "", []string{"h2", "h3"}},
+		{"old link is gone", func() error { _, err := db.Invite(ctx, "h1"); return err }, parley.ENOTFOUND, []string{"h2", "h3"}},
+		{"short-lived", func() error {
+			clk.Add(time.Second)
+			return db.CreateInvite(ctx, inv("h4", "eve@example.com", time.Hour))
+		}, "", []string{"h2", "h3", "h4"}},
+		{"expired is not found", func() error { clk.Add(time.Hour); _, err := db.Invite(ctx, "h4"); return err }, parley.ENOTFOUND, []string{"h2", "h3"}},
+		{"delete", func() error { return db.DeleteInvite(ctx, "h2") }, "", []string{"h3"}},
+		{"delete missing", func() error { return db.DeleteInvite(ctx, "h2") }, parley.ENOTFOUND, []string{"h3"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantCode(t, tt.run(), tt.code)
+			if got := hashes(); !slices.Equal(got, tt.want) {
+				t.Errorf("pending=%v, want %v", got, tt.want)
+			}
+		})
+	}
+	// Creating an invite drops expired ones from the file.
+	if err := db.CreateInvite(ctx, inv("h5", "fay@example.com", week)); err != nil {
+		t.Fatal(err)
+	}
+	_ = db.view(func(tx *bolt.Tx) error {
+		if bucket(tx, bucketInvites).Get([]byte("h4")) != nil {
+			t.Error("expired invite h4 is still stored")
+		}
+		return nil
+	})
+}
+
+func TestAcceptInvite(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock()
+	db := MustOpen(t, &Options{NoSync: true, Now: clk.Now})
+	sales := &parley.Inbox{Name: "Sales", MemberIDs: []uint64{}}
+	care := &parley.Inbox{Name: "Care", MemberIDs: []uint64{}}
+	for _, in := range []*parley.Inbox{sales, care} {
+		if err := db.CreateInbox(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	taken := &parley.User{Email: "taken@example.com", Name: "Taken"}
+	if err := db.CreateUser(ctx, taken); err != nil {
+		t.Fatal(err)
+	}
+	week := 7 * 24 * time.Hour
+	for _, i := range []*parley.Invite{
+		{Hash: "good", Email: "Bob@Example.com", Role: parley.RoleAdmin, RoutingSeat: true, InboxIDs: []uint64{sales.ID, 99, care.ID}, ExpiresAt: clk.Now().Add(week)},
+		{Hash: "taken", Email: "TAKEN@example.com", Role: parley.RoleAgent, ExpiresAt: clk.Now().Add(week)},
+		{Hash: "short", Email: "cy@example.com", Role: parley.RoleAgent, ExpiresAt: clk.Now().Add(time.Minute)},
+	} {
+		if err := db.CreateInvite(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Add(2 * time.Minute)
+
+	for _, tt := range []struct {
+		name, hash string
+		code       string
+		stays      bool // the invite is still there afterwards
+	}{
+		{"missing", "nope", parley.ENOTFOUND, false},
+		{"expired", "short", parley.ENOTFOUND, false},
+		{"email taken meanwhile", "taken", parley.ECONFLICT, true},
+		{"good", "good", "", false},
+		{"used twice", "good", parley.ENOTFOUND, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := &parley.User{Name: "New person", Email: "ignored@example.com", Role: parley.RoleAgent, PasswordHash: "x"}
+			inv, err := db.AcceptInvite(ctx, tt.hash, u)
+			wantCode(t, err, tt.code)
+			if _, err := db.Invite(ctx, tt.hash); (err == nil) != tt.stays {
+				t.Errorf("invite stays=%v, want %v", err == nil, tt.stays)
+			}
+			if err != nil {
+				return
+			}
+			if inv.Hash != tt.hash || u.ID == 0 || u.Email != "Bob@Example.com" || u.Role != parley.RoleAdmin || !u.RoutingSeat || u.Name != "New person" || !u.CreatedAt.Equal(clk.Now()) {
+				t.Errorf("user=%+v invite=%+v", u, inv)
+			}
+			stored, err := db.UserByEmail(ctx, "bob@example.com")
+			if err != nil || !reflect.DeepEqual(stored, u) {
+				t.Errorf("stored=%+v (%v), want %+v", stored, err, u)
+			}
+			for _, id := range []uint64{sales.ID, care.ID} {
+				in, _ := db.Inbox(ctx, id)
+				if !in.HasMember(u.ID) || !in.UpdatedAt.Equal(clk.Now()) {
+					t.Errorf("inbox %d=%+v, want member %d", id, in, u.ID)
+				}
+			}
+		})
+	}
+	if n, _ := db.CountUsers(ctx); n != 2 {
+		t.Errorf("users=%d, want 2", n)
+	}
+}
+
+func TestUpdateUserAccess(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t, nil)
+	ann := &parley.User{Email: "ann@example.com", Name: "Ann", Role: parley.RoleAdmin}
+	bob := &parley.User{Email: "bob@example.com", Name: "Bob", Role: parley.RoleAgent}
+	cy := &parley.User{Email: "cy@example.com", Name: "Cy", Role: parley.RoleAdmin, Deactivated: true}
+	for _, u := range []*parley.User{ann, bob, cy} {
+		if err := db.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sessions := map[string]uint64{"a1": ann.ID, "b1": bob.ID, "b2": bob.ID, "c1": cy.ID}
+	for hash, uid := range sessions {
+		if err := db.CreateSession(ctx, &parley.Session{Hash: hash, UserID: uid, Kind: parley.SessionToken}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := func(f func(u *parley.User)) func(u *parley.User) error {
+		return func(u *parley.User) error { f(u); return nil }
+	}
+	for _, tt := range []struct {
+		name     string
+		id       uint64
+		fn       func(*parley.User) error
+		code     string
+		sessions []string // left afterwards
+	}{
+		{"demote the last admin", ann.ID, set(func(u *parley.User) { u.Role = parley.RoleAgent }), parley.ECONFLICT, []string{"a1", "b1", "b2", "c1"}},
+		{"deactivate the last admin", ann.ID, set(func(u *parley.User) { u.Deactivated = true }), parley.ECONFLICT, []string{"a1", "b1", "b2", "c1"}},
+		{"rename the last admin", ann.ID, set(func(u *parley.User) { u.Name = "Ann A." }), "", []string{"a1", "b1", "b2", "c1"}},
+		{"seat", bob.ID, set(func(u *parley.User) { u.RoutingSeat = true }), "", []string{"a1", "b1", "b2", "c1"}},
+		{"deactivate an agent ends their sessions", bob.ID, set(func(u *parley.User) { u.Deactivated = true }), "", []string{"a1", "c1"}},
+		{"promote a deactivated user: still not an active admin", cy.ID, set(func(u *parley.User) { u.Role = parley.RoleAdmin }), "", []string{"a1", "c1"}},
+		{"reactivate an admin", cy.ID, set(func(u *parley.User) { u.Deactivated = false }), "", []string{"a1", "c1"}},
+		{"now the first admin may step down", ann.ID, set(func(u *parley.User) { u.Role = parley.RoleAgent }), "", []string{"a1", "c1"}},
+		{"fn error", ann.ID, func(u *parley.User) error { u.Deactivated = true; return parley.Errorf(parley.EINVALID, "no") }, parley.EINVALID, []string{"a1", "c1"}},
+		{"missing", 99, set(func(*parley.User) {}), parley.ENOTFOUND, []string{"a1", "c1"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := db.UpdateUserAccess(ctx, tt.id, tt.fn)
+			wantCode(t, err, tt.code)
+			var left []string
+			for hash := range sessions {
+				if _, err := db.Session(ctx, hash); err == nil {
+					left = append(left, hash)
+				}
+			}
+			slices.Sort(left)
+			if !slices.Equal(left, tt.sessions) {
+				t.Errorf("sessions=%v, want %v", left, tt.sessions)
+			}
+		})
+	}
+	for _, want := range []parley.User{
+		{ID: ann.ID, Name: "Ann A.", Role: parley.RoleAgent},
+		{ID: bob.ID, Name: "Bob", Role: parley.RoleAgent, RoutingSeat: true, Deactivated: true},
+		{ID: cy.ID, Name: "Cy", Role: parley.RoleAdmin},
+	} {
+		got, _ := db.User(ctx, want.ID)
+		if got.Name != want.Name || got.Role != want.Role || got.RoutingSeat != want.RoutingSeat || got.Deactivated != want.Deactivated {
+			t.Errorf("user %d=%+v, want %+v", want.ID, got, want)
+		}
+	}
+}
+
+// dumpBuckets returns every key of every bucket, nested ones included, as
+// "path/key" → value (hex), and each bucket as "path/" → "bucket".
+func dumpBuckets(t *testing.T, db *DB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	var walk func(path string, b *bolt.Bucket) error
+	walk = func(path string, b *bolt.Bucket) error {
+		out[path+"/"] = "bucket"
+		return b.ForEach(func(k, v []byte) error {
+			p := path + "/" + hex.EncodeToString(k)
+			if v == nil {
+				return walk(p, b.Bucket(k))
+			}
+			out[p] = hex.EncodeToString(v)
+			return nil
+		})
+	}
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(string(name), b) })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestDeleteInbox(t *testing.T) {
+	ctx := t.Context()
+	clk := newClock()
+	db := MustOpen(t, &Options{NoSync: true, Now: clk.Now})
+
+	only := &parley.Inbox{Name: "Only", MemberIDs: []uint64{}}
+	if err := db.CreateInbox(ctx, only); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.DeleteInbox(ctx, only.ID), parley.ECONFLICT)
+	wantCode(t, db.DeleteInbox(ctx, 42), parley.ENOTFOUND)
+
+	// Inbox A and what lives beside inbox B: contacts are shared.
+	contacts := make([]*parley.Contact, 3)
+	for i := range contacts {
+		contacts[i] = &parley.Contact{Email: fmt.Sprintf("c%d@example.com", i)}
+		if err := db.CreateContact(ctx, contacts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keepWidget := parley.DefaultWidget(only.ID)
+	if err := db.CreateWidget(ctx, keepWidget); err != nil {
+		t.Fatal(err)
+	}
+	fill := func(inboxID, widgetID uint64) {
+		t.Helper()
+		for i, c := range contacts {
+			// A chat with messages that have client ids (dedup entries) and a
+			// system event, then an email thread, then a thread with none.
+			var threadID uint64
+			for j := range 3 {
+				m := &parley.Message{ThreadID: threadID, Type: parley.TypeMessage, Text: fmt.Sprintf("hello %d", j),
+					SenderID: c.ActorID(), Direction: parley.Incoming, ClientID: fmt.Sprintf("c%d", j)}
+				res, err := db.AppendMessage(ctx, m, AppendOptions{NewThread: &parley.Thread{InboxID: inboxID,
+					ChannelID: parley.ChannelChat, ChannelAccountID: widgetID, ContactID: c.ID}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				threadID = res.Thread.ID
+				clk.Add(time.Second)
+			}
+			if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: threadID, Type: parley.TypeSystem, Event: parley.EventSpam,
+				SenderID: parley.SystemActorID}, AppendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				if _, err := db.UpdateThread(ctx, threadID, func(t *parley.Thread) error {
+					t.Status, t.Archived = parley.StatusClosed, true
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "mail", SenderID: c.ActorID(),
+				Direction: parley.Incoming}, AppendOptions{NewThread: &parley.Thread{InboxID: inboxID, ChannelID: parley.ChannelEmail,
+				ContactID: c.ID, Subject: "Invoice"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.CreateThread(ctx, &parley.Thread{InboxID: inboxID, ChannelID: parley.ChannelChat, ChannelAccountID: widgetID, ContactID: c.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Background work of the store (the search indexer) is done before each
+	// look at the file.
+	settle := func() {
+		t.Helper()
+		if err := db.WaitIndexed(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill(only.ID, keepWidget.ID)
+	settle()
+	before := dumpBuckets(t, db)
+	keptThreads, _, err := db.Threads(ctx, ThreadFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	doomed := &parley.Inbox{Name: "Doomed", MemberIDs: []uint64{1}}
+	if err := db.CreateInbox(ctx, doomed); err != nil {
+		t.Fatal(err)
+	}
+	var doomedWidgets []uint64
+	for range 2 {
+		w := parley.DefaultWidget(doomed.ID)
+		if err := db.CreateWidget(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		doomedWidgets = append(doomedWidgets, w.ID)
+	}
+	fill(doomed.ID, doomedWidgets[0])
+	fill(doomed.ID, doomedWidgets[1])
+	// Archived threads of the inbox go too.
+	doomedThreads, _, err := db.Threads(ctx, ThreadFilter{InboxIDs: []uint64{doomed.ID}, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	archived, _, err := db.Threads(ctx, ThreadFilter{InboxIDs: []uint64{doomed.ID}, Limit: 500, Archived: &yes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doomedThreads) != 16 || len(archived) != 2 {
+		t.Fatalf("inbox B has %d threads and %d archived, want 16 and 2", len(doomedThreads), len(archived))
+	}
+	var doomedMessages []uint64
+	for _, th := range append(doomedThreads, archived...) {
+		msgs, _, err := db.Messages(ctx, th.ID, 0, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			doomedMessages = append(doomedMessages, m.ID)
+		}
+	}
+	if len(doomedMessages) != 2*3*5 {
+		t.Fatalf("inbox B has %d messages, want 30", len(doomedMessages))
+	}
+
+	settle() // so that inbox B is in the search index too
+	if err := db.DeleteInbox(ctx, doomed.ID); err != nil {
+		t.Fatal(err)
+	}
+	settle()
+
+	// Every key and value is as it was before inbox B existed. Only
+	// bookkeeping of the store's own (buckets named *meta, such as an
+	// indexer's cursor) may have moved on.
+	after := dumpBuckets(t, db)
+	for _, k := range slices.Sorted(maps.Keys(after)) {
+		old, ok := before[k]
+		bucketName, _, _ := strings.Cut(k, "/")
+		switch {
+		case !ok:
+			t.Errorf("left behind: %s = %s", k, after[k])
+		case old != after[k] && !strings.HasSuffix(bucketName, "meta"):
+			t.Errorf("changed: %s = %s, was %s", k, after[k], old)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(before)) {
+		if _, ok := after[k]; !ok {
+			t.Errorf("removed too: %s", k)
+		}
+	}
+	// And through the API.
+	_, err = db.Inbox(ctx, doomed.ID)
+	wantCode(t, err, parley.ENOTFOUND)
+	for _, id := range doomedWidgets {
+		_, err := db.Widget(ctx, id)
+		wantCode(t, err, parley.ENOTFOUND)
+	}
+	for _, th := range append(doomedThreads, archived...) {
+		_, err := db.Thread(ctx, th.ID)
+		wantCode(t, err, parley.ENOTFOUND)
+		_, _, err = db.Messages(ctx, th.ID, 0, 10)
+		wantCode(t, err, parley.ENOTFOUND)
+	}
+	for _, id := range doomedMessages {
+		_, err := db.Message(ctx, id)
+		wantCode(t, err, parley.ENOTFOUND)
+	}
+	for _, c := range contacts {
+		th, err := db.ChatThread(ctx, c.ID, doomedWidgets[0])
+		if err == nil {
+			t.Errorf("ChatThread(%d, widget B)=%d, want none", c.ID, th.ID)
+		}
+	}
+	all, _, err := db.Threads(ctx, ThreadFilter{Limit: 500, Sort: SortByLatest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(keptThreads) {
+		t.Errorf("threads=%d after delete, want %d", len(all), len(keptThreads))
+	}
+	// A thread of a new inbox, written after the delete, still works: the
+	// sequences and indexes are sound.
+	next := &parley.Inbox{Name: "Next"}
+	if err := db.CreateInbox(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "again", SenderID: contacts[0].ActorID(), ClientID: "c0"},
+		AppendOptions{NewThread: &parley.Thread{InboxID: next.ID, ChannelID: parley.ChannelChat, ChannelAccountID: doomedWidgets[0], ContactID: contacts[0].ID}})
+	if err != nil || res.Duplicate || !res.ThreadCreated {
+		t.Fatalf("append after delete: %+v, %v", res, err)
+	}
+	for _, id := range doomedMessages {
+		if res.Message.ID == id {
+			t.Errorf("message id %d reused", id)
+		}
+	}
+}

@@ -1,0 +1,442 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Page sizes of Search.
+const (
+	DefaultSearchLimit = 20
+	MaxSearchLimit     = 100
+)
+
+// Fields a search hit can quote (SearchHit.Field).
+const (
+	SearchFieldMessage = "message" // the text of a message or internal note
+	SearchFieldSubject = "subject" // the thread's subject
+	SearchFieldContact = "contact" // the contact's name or email
+)
+
+// SearchQuery is one search over the conversations (I2).
+type SearchQuery struct {
+	// Text is what the agent typed: at most 256 bytes of UTF-8 holding at
+	// least one word. Its words are matched case-insensitively and must all
+	// match (AND), the last one as a prefix ("ord" finds "order") unless
+	// the text ends with a space or punctuation after it. Words beyond the
+	// eighth are ignored.
+	Text string
+
+	// InboxIDs keeps threads of these inboxes. nil means all inboxes; an
+	// empty non-nil slice means none.
+	InboxIDs []uint64
+
+	// Limit is the page size. Defaults to 20, at most 100 (larger values
+	// mean 100).
+	Limit int
+
+	// After is the paging cursor: the thread of the last hit of the previous
+	// page. The next page continues after it in the order of the results, as
+	// that thread stands now.
+	After uint64
+}
+
+// SearchHit is one thread that a search found.
+type SearchHit struct {
+	Thread *parley.Thread
+
+	// Field says what Snippet quotes: SearchFieldMessage (MessageID names
+	// the message), SearchFieldSubject or SearchFieldContact.
+	Field     string
+	MessageID uint64
+
+	// Snippet is a one-line excerpt (at most about 180 runes, "…" where it
+	// is cut) around the first match.
+	Snippet string
+
+	// Highlights are the matched words in Snippet as [start, end) offsets
+	// counted in runes (Unicode code points), in order and not overlapping.
+	Highlights [][2]int
+}
+
+// searchCap is how many threads of one word Search collects before it
+// treats the word as common: it then checks the word in each thread it
+// walks instead (see findThreads).
+var searchCap = 5000
+
+// searchFilterMax is how many candidates findThreads checks for the common
+// words before it ranks them, rather than walking.
+const searchFilterMax = 2000
+
+// Search finds the threads whose messages and internal notes, subject, or
+// contact name and email hold every word of q.Text, open and closed, not
+// archived, in the inboxes q allows. A word may match in any of those (a
+// contact name and a message, say). Hits are ranked by recency, as the list
+// sorts: latest message time descending, then thread id descending. It
+// returns a page of hits and whether more follow.
+//
+// The index behind it is kept by a background indexer (see WaitIndexed), a
+// moment behind the messages; a thread's access, archived state and order
+// are always read as they are now. Text without any word is EINVALID, text
+// over 256 bytes ETOOLARGE, an After that names no thread EINVALID.
+func (db *DB) Search(ctx context.Context, q SearchQuery) (hits []SearchHit, more bool, err error) {
+	if len(q.Text) > maxQueryBytes {
+		return nil, false, parley.Errorf(parley.ETOOLARGE, "search text is %d bytes; the limit is %d", len(q.Text), maxQueryBytes)
+	}
+	if !utf8.ValidString(q.Text) {
+		return nil, false, parley.Errorf(parley.EINVALID, "search text is not valid UTF-8")
+	}
+	qt := parseQuery(q.Text)
+	if len(qt) == 0 {
+		return nil, false, parley.Errorf(parley.EINVALID, "search text has no words")
+	}
+	limit := q.Limit
+	switch {
+	case limit <= 0:
+		limit = DefaultSearchLimit
+	case limit > MaxSearchLimit:
+		limit = MaxSearchLimit
+	}
+	hits = []SearchHit{}
+	if q.InboxIDs != nil && len(q.InboxIDs) == 0 {
+		return hits, false, nil
+	}
+	err = db.view(func(tx *bolt.Tx) error {
+		if !searchBucketsExist(tx) {
+			return nil // not built yet
+		}
+		ids, err := findThreads(tx, qt, q.InboxIDs, q.After, limit+1)
+		if err != nil {
+			return err
+		}
+		if len(ids) > limit {
+			ids, more = ids[:limit], true
+		}
+		for _, id := range ids {
+			t, err := threadTable().get(tx, id)
+			if err != nil {
+				return err
+			}
+			hit, err := makeHit(tx, t, qt)
+			if err != nil {
+				return err
+			}
+			hits = append(hits, hit)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return hits, more, nil
+}
+
+// postings are the threads of one query word: sorted, and complete unless
+// there were more than searchCap.
+type postings struct {
+	q        qterm
+	ids      []uint64
+	complete bool
+}
+
+// collectPostings reads up to searchCap threads of a query word from the
+// inverted index. A prefix word gathers the threads of every term that
+// starts with it (a thread may have several: "weber" and "weber42"), up to
+// four times searchCap postings.
+func collectPostings(tx *bolt.Tx, q qterm) postings {
+	p := postings{q: q, complete: true}
+	prefix := []byte(q.text)
+	most := searchCap
+	if q.prefix {
+		most *= 4
+	} else {
+		prefix = append(prefix, 0)
+	}
+	c := bucket(tx, bucketSearchTerms).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(p.ids) == most {
+			p.complete = false
+			break
+		}
+		if len(k) < 9 {
+			continue
+		}
+		p.ids = append(p.ids, btoi(k[len(k)-8:]))
+	}
+	if q.prefix {
+		slices.Sort(p.ids)
+		p.ids = slices.Compact(p.ids)
+	}
+	return p
+}
+
+// hasTerm reports whether thread id has word q, by its own terms.
+func hasTerm(docs *bolt.Bucket, id uint64, q qterm) bool {
+	k := docKey(id, q.text)
+	if !q.prefix {
+		return docs.Get(k) != nil
+	}
+	got, _ := docs.Cursor().Seek(k)
+	return got != nil && bytes.HasPrefix(got, k)
+}
+
+// findThreads returns up to n ids of threads that have every word of qt, are
+// not archived and are in one of inboxes (nil: any), in the order of
+// Search, after the thread after.
+//
+// The plan: read each word's threads up to searchCap and intersect the
+// complete lists into candidates. Few candidates are ranked by reading their
+// rows. Otherwise (many candidates, or only common words) the threads are
+// walked newest first in thread_latest, whose rows answer access and order
+// at once, and each is checked: against the candidates, then against the
+// common words in its own terms, until the page is full. Common words thus
+// fill a page after a short walk, and rare ones never walk.
+func findThreads(tx *bolt.Tx, qt []qterm, inboxes []uint64, after uint64, n int) ([]uint64, error) {
+	allowed := func(r row) bool {
+		if r.archived() {
+			return false
+		}
+		if inboxes == nil {
+			return true
+		}
+		return slices.Contains(inboxes, r.inbox())
+	}
+	threads := bucket(tx, bucketThreads)
+	var afterKey []byte // (latest, id) of the cursor: results sort below it
+	if after != 0 {
+		v := threads.Get(itob(after))
+		if v == nil {
+			return nil, parley.Errorf(parley.EINVALID, "paging cursor: thread %d not found", after)
+		}
+		r, err := threadRow(after, v)
+		if err != nil {
+			return nil, err
+		}
+		afterKey = key2(r.latest(), after)
+	}
+
+	var cand []uint64 // sorted; nil: no word has a complete list
+	var common []qterm
+	for _, q := range qt {
+		p := collectPostings(tx, q)
+		switch {
+		case !p.complete:
+			common = append(common, q)
+			continue
+		case cand == nil:
+			cand = p.ids
+		default:
+			cand = intersect(cand, p.ids)
+		}
+		if len(cand) == 0 {
+			return []uint64{}, nil // a word no thread has
+		}
+	}
+	docs := bucket(tx, bucketSearchDocs)
+	hasAll := func(id uint64) bool {
+		for _, q := range common {
+			if !hasTerm(docs, id, q) {
+				return false
+			}
+		}
+		return true
+	}
+	if cand != nil && len(common) > 0 && len(cand) <= searchFilterMax {
+		// Check the common words on the candidates first: a bounded cost,
+		// where walking for rare combinations might take long.
+		kept := make([]uint64, 0, len(cand))
+		for _, id := range cand {
+			if hasAll(id) {
+				kept = append(kept, id)
+			}
+		}
+		if len(kept) == 0 {
+			return []uint64{}, nil
+		}
+		cand, common = kept, nil
+	}
+	ids := []uint64{}
+
+	// Reading a candidate's row costs a lookup, about ten steps of the walk;
+	// the walk takes about n·threads/candidates steps to fill a page.
+	if cand != nil && len(cand)*len(cand)*10 <= n*int(threads.Sequence()+1) {
+		type ranked struct {
+			key []byte // (latest, id)
+			id  uint64
+		}
+		var found []ranked
+		for _, id := range cand {
+			v := threads.Get(itob(id))
+			if v == nil {
+				continue // deleted
+			}
+			r, err := threadRow(id, v)
+			if err != nil {
+				return nil, err
+			}
+			if !allowed(r) {
+				continue
+			}
+			key := key2(r.latest(), id)
+			if afterKey != nil && bytes.Compare(key, afterKey) >= 0 || !hasAll(id) {
+				continue
+			}
+			found = append(found, ranked{key, id})
+		}
+		slices.SortFunc(found, func(a, b ranked) int { return bytes.Compare(b.key, a.key) })
+		for _, f := range found[:min(n, len(found))] {
+			ids = append(ids, f.id)
+		}
+		return ids, nil
+	}
+
+	c := bucket(tx, bucketThreadLatest).Cursor()
+	var k, v []byte
+	if afterKey == nil {
+		k, v = c.Last()
+	} else if k, _ = c.Seek(afterKey); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil && len(ids) < n; k, v = c.Prev() {
+		if len(k) != 16 || len(v) < rowLen || !allowed(row(v)) {
+			continue
+		}
+		id := btoi(k[8:])
+		if cand != nil {
+			if _, ok := slices.BinarySearch(cand, id); !ok {
+				continue
+			}
+		}
+		if hasAll(id) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
+// intersect returns the ids in both sorted lists, in a new slice.
+func intersect(a, b []uint64) []uint64 {
+	out := make([]uint64, 0, min(len(a), len(b)))
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// snippetScan is how many of a thread's newest messages makeHit reads
+// looking for the best one to quote.
+const snippetScan = 8
+
+// makeHit quotes what matched in thread t: the message or note holding most
+// words of qt (the newest of those among its last snippetScan messages and
+// the words' first mentions), or else the subject or the contact.
+func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (SearchHit, error) {
+	hit := SearchHit{Thread: t}
+	best := 0
+	seen := map[uint64]bool{}
+	consider := func(m *parley.Message) {
+		if seen[m.ID] || m.Type != parley.TypeMessage && m.Type != parley.TypeComment {
+			return
+		}
+		seen[m.ID] = true
+		if n := countMatches(m.Text, qt); n > best || n == best && n > 0 && m.ID > hit.MessageID {
+			best, hit.MessageID = n, m.ID
+		}
+	}
+	msgs := bucket(tx, bucketMessages)
+	for seq := t.LastSeq; seq > 0 && seq+snippetScan > t.LastSeq && best < len(qt); seq-- {
+		m, err := threadMessage(msgs, t.ID, itob(seq))
+		if err != nil {
+			continue // not there (never for a thread as stored): quote another
+		}
+		consider(m)
+	}
+	if best < len(qt) {
+		// The first mentions of the words, from the index.
+		docs := bucket(tx, bucketSearchDocs)
+		for _, q := range qt {
+			prefix := docKey(t.ID, q.text)
+			c := docs.Cursor()
+			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				if !q.prefix && len(k) != len(prefix) {
+					break
+				}
+				if flags, id := parseDocValue(v); flags&inText != 0 && !seen[id] {
+					m, err := getMessage(tx, id)
+					if parley.ErrorCode(err) == parley.ENOTFOUND {
+						continue
+					} else if err != nil {
+						return hit, err
+					}
+					consider(m)
+				}
+				if !q.prefix {
+					break
+				}
+			}
+		}
+	}
+	if hit.MessageID != 0 {
+		m, err := getMessage(tx, hit.MessageID)
+		if err != nil {
+			return hit, err
+		}
+		hit.Field = SearchFieldMessage
+		hit.Snippet, hit.Highlights = snippet(m.Text, qt)
+		return hit, nil
+	}
+	if s, hl := snippet(t.Subject, qt); len(hl) > 0 {
+		hit.Field, hit.Snippet, hit.Highlights = SearchFieldSubject, s, hl
+		return hit, nil
+	}
+	if t.ContactID != 0 {
+		c, err := contactTable().get(tx, t.ContactID)
+		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+			return hit, err
+		}
+		if c != nil {
+			text := c.DisplayName()
+			if c.Email != "" && c.Email != text {
+				text += " · " + c.Email
+			}
+			hit.Field = SearchFieldContact
+			hit.Snippet, hit.Highlights = snippet(text, qt)
+			return hit, nil
+		}
+	}
+	// The index is a moment behind a change: quote the subject.
+	hit.Field = SearchFieldSubject
+	hit.Snippet, hit.Highlights = snippet(t.Subject, qt)
+	return hit, nil
+}
+
+// countMatches returns how many words of qt some word of text matches.
+func countMatches(text string, qt []qterm) int {
+	matched := make([]bool, len(qt))
+	n := 0
+	eachWord(text, func(t string, _, _ int) {
+		for i, q := range qt {
+			if !matched[i] && q.matches(t) {
+				matched[i] = true
+				n++
+			}
+		}
+	})
+	return n
+}
