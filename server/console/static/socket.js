@@ -33,6 +33,17 @@ export class AgentSocket {
     this.lastAtOnce = 0;
     this.scheduled = false; // a reconnect timer is pending
     this.onOnline = () => this.reconnectNow();
+    // Leaving the page ends the connection at once, so the agent stops
+    // counting as online; a page restored from the back-forward cache
+    // connects again.
+    this.resumeOnShow = false;
+    window.addEventListener('pagehide', () => {
+      this.resumeOnShow = !this.stopped;
+      this.stop();
+    });
+    window.addEventListener('pageshow', (e) => {
+      if (e.persisted && this.resumeOnShow) this.start();
+    });
   }
 
   start() {
