@@ -97,12 +97,13 @@ func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID u
 		return nil, err
 	}
 	now := s.now()
-	res, err := s.db.AppendMessage(ctx, &parley.Message{
+	m := &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeStatusChange, NewStatus: status, SenderID: u.ActorID(),
 		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID, CreatedAt: now,
-	}, store.AppendOptions{Update: func(t *parley.Thread) error {
+	}
+	return s.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
 		if t.Status == status {
-			return errUnchanged
+			return false
 		}
 		t.Status = status
 		if status == parley.StatusClosed {
@@ -110,16 +111,8 @@ func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID u
 		} else {
 			t.ClosedAt = parley.Thread{}.ClosedAt
 		}
-		return nil
-	}})
-	if errors.Is(err, errUnchanged) {
-		return s.db.Thread(ctx, threadID)
-	} else if err != nil {
-		return nil, err
-	}
-	s.publishMessage(ctx, res.Thread, res.Message)
-	s.publishThread(ctx, "thread.updated", res.Thread, true)
-	return res.Thread, nil
+		return true
+	})
 }
 
 // assignThread sets (assigneeID > 0) or clears (0) a thread's assignee, who
@@ -142,23 +135,38 @@ func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, ass
 			return nil, parley.Errorf(parley.EINVALID, "%s is not a member of this thread's inbox", a.Name)
 		}
 	}
-	res, err := s.db.AppendMessage(ctx, &parley.Message{
+	m := &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeAssignment, AssigneeID: assigneeID, SenderID: u.ActorID(),
 		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
-	}, store.AppendOptions{Update: func(t *parley.Thread) error {
+	}
+	return s.recordChange(ctx, t, m, false, func(t *parley.Thread) bool {
 		if t.AssigneeID == assigneeID {
-			return errUnchanged
+			return false
 		}
 		t.AssigneeID = assigneeID
+		return true
+	})
+}
+
+// recordChange applies change to thread t and appends m, the message that
+// records it, in one commit; then it announces both to the inbox's agents,
+// and to the visitor when toVisitor. change reports whether it changed
+// anything: if not, nothing is written or announced and the thread is
+// returned as it is.
+func (s *Server) recordChange(ctx context.Context, t *parley.Thread, m *parley.Message, toVisitor bool, change func(*parley.Thread) bool) (*parley.Thread, error) {
+	res, err := s.db.AppendMessage(ctx, m, store.AppendOptions{Update: func(t *parley.Thread) error {
+		if !change(t) {
+			return errUnchanged
+		}
 		return nil
 	}})
 	if errors.Is(err, errUnchanged) {
-		return s.db.Thread(ctx, threadID)
+		return s.db.Thread(ctx, t.ID)
 	} else if err != nil {
 		return nil, err
 	}
 	s.publishMessage(ctx, res.Thread, res.Message)
-	s.publishThread(ctx, "thread.updated", res.Thread, false)
+	s.publishThread(ctx, "thread.updated", res.Thread, toVisitor)
 	return res.Thread, nil
 }
 

@@ -78,20 +78,7 @@ func (s *Server) threadEvent(ctx context.Context, u *parley.User, threadID uint6
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.db.AppendMessage(ctx, systemEvent(u, t, event), store.AppendOptions{Update: func(t *parley.Thread) error {
-		if !change(t) {
-			return errUnchanged
-		}
-		return nil
-	}})
-	if errors.Is(err, errUnchanged) {
-		return s.db.Thread(ctx, threadID)
-	} else if err != nil {
-		return nil, err
-	}
-	s.publishMessage(ctx, res.Thread, res.Message)
-	s.publishThread(ctx, "thread.updated", res.Thread, false)
-	return res.Thread, nil
+	return s.recordChange(ctx, t, systemEvent(u, t, event), false, change)
 }
 
 // setSpam marks one thread as spam or not (I9: it touches only that thread).
