@@ -129,6 +129,20 @@ func nextPage(after string) *pagingOut {
 	return p
 }
 
+// listPage converts items with conv into a page of results; when more
+// follow, paging.next.after is the cursor of the last item.
+func listPage[T, J any](items []T, more bool, conv func(T) J, cursor func(T) string) page {
+	out := make([]J, len(items))
+	for i, it := range items {
+		out[i] = conv(it)
+	}
+	p := page{Results: out}
+	if more && len(items) > 0 {
+		p.Paging = nextPage(cursor(items[len(items)-1]))
+	}
+	return p
+}
+
 // queryLimit parses ?limit= (default def, at most max).
 func queryLimit(r *http.Request, def, max int) (int, error) {
 	v := r.URL.Query().Get("limit")
@@ -240,15 +254,9 @@ func (s *Server) handleThreadsList() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		out := make([]threadJSON, len(threads))
-		for i, t := range threads {
-			out[i] = s.toThreadJSON(ctx, t)
-		}
-		p := page{Results: out}
-		if more && len(threads) > 0 {
-			p.Paging = nextPage(idString(threads[len(threads)-1].ID))
-		}
-		s.writeJSON(w, http.StatusOK, p)
+		s.writeJSON(w, http.StatusOK, listPage(threads, more,
+			func(t *parley.Thread) threadJSON { return s.toThreadJSON(ctx, t) },
+			func(t *parley.Thread) string { return idString(t.ID) }))
 	})
 }
 
@@ -395,15 +403,9 @@ func (s *Server) handleMessagesList() http.Handler {
 			return
 		}
 		names := map[string]string{}
-		out := make([]messageJSON, len(msgs))
-		for i, m := range msgs {
-			out[i] = s.toMessageJSON(r.Context(), t, m, names)
-		}
-		p := page{Results: out}
-		if more && len(msgs) > 0 {
-			p.Paging = nextPage(strconv.FormatUint(msgs[len(msgs)-1].Seq, 10))
-		}
-		s.writeJSON(w, http.StatusOK, p)
+		s.writeJSON(w, http.StatusOK, listPage(msgs, more,
+			func(m *parley.Message) messageJSON { return s.toMessageJSON(r.Context(), t, m, names) },
+			func(m *parley.Message) string { return strconv.FormatUint(m.Seq, 10) }))
 	})
 }
 

@@ -678,15 +678,9 @@ func (s *Server) handleEngagementsList() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		out := make([]engagementJSON, len(es))
-		for i, e := range es {
-			out[i] = v.engagement(ctx, e)
-		}
-		p := page{Results: out}
-		if more && len(es) > 0 {
-			p.Paging = nextPage(idString(es[len(es)-1].ID))
-		}
-		s.writeJSON(w, http.StatusOK, p)
+		s.writeJSON(w, http.StatusOK, listPage(es, more,
+			func(e *parley.Engagement) engagementJSON { return v.engagement(ctx, e) },
+			func(e *parley.Engagement) string { return idString(e.ID) }))
 	})
 }
 

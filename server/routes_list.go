@@ -107,24 +107,19 @@ func (s *Server) handleSearch() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		out := make([]searchHitJSON, len(hits))
-		for i, h := range hits {
-			out[i] = searchHitJSON{
+		s.writeJSON(w, http.StatusOK, listPage(hits, more, func(h store.SearchHit) searchHitJSON {
+			j := searchHitJSON{
 				Thread: s.toThreadJSON(ctx, h.Thread), Field: h.Field,
 				Snippet: h.Snippet, Highlights: h.Highlights,
 			}
 			if h.MessageID != 0 {
-				out[i].MessageID = idString(h.MessageID)
+				j.MessageID = idString(h.MessageID)
 			}
-			if out[i].Highlights == nil {
-				out[i].Highlights = [][2]int{}
+			if j.Highlights == nil {
+				j.Highlights = [][2]int{}
 			}
-		}
-		p := page{Results: out}
-		if more && len(hits) > 0 {
-			p.Paging = nextPage(idString(hits[len(hits)-1].Thread.ID))
-		}
-		s.writeJSON(w, http.StatusOK, p)
+			return j
+		}, func(h store.SearchHit) string { return idString(h.Thread.ID) }))
 	})
 }
 
