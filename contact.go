@@ -14,9 +14,15 @@ type Contact struct {
 	LastName  string `json:"lastName,omitempty"`
 	// Blocked senders' new conversations go to the Filtered view and never
 	// notify (I9).
-	Blocked   bool      `json:"blocked,omitempty"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Blocked bool `json:"blocked,omitempty"`
+	// OwnerID is the user who owns the contact, 0 for none (W4, W6).
+	OwnerID uint64 `json:"ownerId,omitempty"`
+	// Properties are custom properties, such as answers a bot saved.
+	Properties map[string]string `json:"properties,omitempty"`
+	// Consents are the consents the contact gave, oldest first (G1, G2).
+	Consents  []ConsentRecord `json:"consents,omitempty"`
+	CreatedAt time.Time       `json:"createdAt"`
+	UpdatedAt time.Time       `json:"updatedAt"`
 }
 
 // ActorID returns the contact's actor id, "V-" + id.
@@ -32,6 +38,17 @@ func (c *Contact) DisplayName() string {
 		return c.Email
 	}
 	return "Visitor #" + uitoa(c.ID)
+}
+
+// ConsentRecord is one consent a contact gave in a widget (G1, G2).
+type ConsentRecord struct {
+	Kind     string    `json:"kind"`           // "process" or "communicate"
+	Mode     string    `json:"mode,omitempty"` // ConsentExplicit or ConsentLegitimate, for "process"
+	Text     string    `json:"text"`           // the text shown, as shown
+	Version  string    `json:"version"`        // hash of Text, to tell text versions apart
+	WidgetID uint64    `json:"widgetId"`
+	PageURL  string    `json:"pageUrl,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // Visitor binds a browser to a contact. The browser holds a random secret;

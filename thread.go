@@ -26,6 +26,7 @@ type Thread struct {
 	ContactID        uint64       `json:"contactId"`
 	Status           ThreadStatus `json:"status"`
 	AssigneeID       uint64       `json:"assigneeId,omitempty"` // user id, 0 for unassigned
+	Owner            ThreadOwner  `json:"owner,omitempty"`      // who answers now; "" is OwnerAgent
 	Subject          string       `json:"subject,omitempty"`
 	Preview          string       `json:"preview,omitempty"` // start of the latest MESSAGE
 	PageURL          string       `json:"pageUrl,omitempty"` // where a chat started
@@ -37,6 +38,18 @@ type Thread struct {
 	ClosedAt         time.Time    `json:"closedAt,omitzero"`
 	LatestMessageAt  time.Time    `json:"latestMessageAt,omitzero"`
 }
+
+// ThreadOwner is who answers a conversation now: exactly one of a bot, an
+// agent, or nobody yet (waiting for routing). Its changes are recorded on the
+// thread so that bot and agent never both answer (B1).
+type ThreadOwner string
+
+// Thread owners.
+const (
+	OwnerAgent   ThreadOwner = ""        // agents answer (assigned or not)
+	OwnerBot     ThreadOwner = "bot"     // the widget's bot answers; the Bots view
+	OwnerWaiting ThreadOwner = "waiting" // handed off, waiting for an available agent
+)
 
 // IsFiltered reports whether t belongs in the Filtered view instead of the
 // main views (I4, I9).

@@ -14,6 +14,11 @@ type Widget struct {
 	Availability Availability  `json:"availability"`
 	Message      WidgetMessage `json:"message"`
 	Appearance   Appearance    `json:"appearance"`
+	Audience     Audience      `json:"audience"`
+	Routing      Routing       `json:"routing"`
+	Options      WidgetOptions `json:"options"`
+	Consent      Consent       `json:"consent"`
+	Bot          *BotFlow      `json:"bot,omitempty"` // nil: no bot (C4)
 	CreatedAt    time.Time     `json:"createdAt"`
 	UpdatedAt    time.Time     `json:"updatedAt"`
 }
@@ -58,15 +63,121 @@ type HoursRange struct {
 	To   string   `json:"to"`
 }
 
-// WidgetMessage is what the widget says.
+// WidgetMessage is what the widget says (W4).
 type WidgetMessage struct {
-	Welcome string `json:"welcome,omitempty"`
+	Welcome       string        `json:"welcome,omitempty"`
+	OpenByDefault bool          `json:"openByDefault,omitempty"` // open the welcome message on load
+	Heading       Heading       `json:"heading"`
+	EmailCapture  EmailCapture  `json:"emailCapture"`
+	Mobile        MobileOptions `json:"mobile"`
+}
+
+// Heading modes: whom the chat heading shows (W4).
+const (
+	HeadingUser   = "user"   // one user
+	HeadingUsers  = "users"  // several users, one picked at random per page load
+	HeadingTeam   = "team"   // a team's name
+	HeadingOwner  = "owner"  // the contact's owner, else FallbackUserID
+	HeadingCustom = "custom" // Name and AvatarURL
+)
+
+// Heading is who the chat heading shows. The zero value shows the widget's
+// name.
+type Heading struct {
+	Mode           string   `json:"mode,omitempty"`
+	UserIDs        []uint64 `json:"userIds,omitempty"`
+	TeamID         uint64   `json:"teamId,omitempty"`
+	FallbackUserID uint64   `json:"fallbackUserId,omitempty"`
+	Name           string   `json:"name,omitempty"`
+	AvatarURL      string   `json:"avatarUrl,omitempty"`
+}
+
+// Email capture moments (W4).
+const (
+	EmailCaptureNever  = "never"  // never ask
+	EmailCaptureBefore = "before" // before the first message can be sent
+	EmailCaptureAfter  = "after"  // after the visitor's first message (default)
+)
+
+// EmailCapture is when the widget asks an unknown visitor for an email.
+type EmailCapture struct {
+	When    string `json:"when,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// MobileOptions are the widget's settings for small screens (W4).
+type MobileOptions struct {
+	WelcomeAsPrompt bool `json:"welcomeAsPrompt,omitempty"`
+	HideLauncher    bool `json:"hideLauncher,omitempty"`
 }
 
 // Appearance is how the widget looks (C2).
 type Appearance struct {
-	AccentColor string `json:"accentColor,omitempty"` // #rrggbb
-	Position    string `json:"position,omitempty"`    // "right" (default) or "left"
+	AccentColor   string `json:"accentColor,omitempty"`   // #rrggbb
+	Position      string `json:"position,omitempty"`      // "right" (default) or "left"
+	LauncherLabel string `json:"launcherLabel,omitempty"` // text beside the launcher icon; empty: icon only
+	AvatarURL     string `json:"avatarUrl,omitempty"`     // http(s) image shown in the heading
+	FontSize      string `json:"fontSize,omitempty"`      // "small", "medium" (default) or "large"
+}
+
+// Audience modes: who sees a widget (W1).
+const (
+	AudienceEveryone  = "everyone"
+	AudienceAnonymous = "anonymous" // visitors not linked to a contact with an email
+	AudienceKnown     = "known"     // visitors linked to a contact with an email
+	AudienceList      = "list"      // members of ListID
+	AudienceNotList   = "notList"   // everyone but members of ListID
+)
+
+// Audience is who a widget is shown to. The zero value is everyone.
+type Audience struct {
+	Mode   string `json:"mode,omitempty"`
+	ListID uint64 `json:"listId,omitempty"`
+}
+
+// Routing modes: who gets a widget's new conversations (W6).
+const (
+	RoutingUsers = "users" // UserIDs
+	RoutingTeams = "teams" // members of TeamIDs
+	RoutingOwner = "owner" // the contact's owner, else FallbackUserID
+	RoutingNone  = "none"  // nobody: the conversation waits unassigned
+	RoutingInbox = "inbox" // every member of the widget's inbox (default)
+)
+
+// Routing is how a widget's new conversations are assigned. Only routing-seat
+// holders who are available receive. The zero value routes to the inbox's
+// members.
+type Routing struct {
+	Mode           string   `json:"mode,omitempty"`
+	UserIDs        []uint64 `json:"userIds,omitempty"`
+	TeamIDs        []uint64 `json:"teamIds,omitempty"`
+	FallbackUserID uint64   `json:"fallbackUserId,omitempty"`
+	// MaxOpenPerAgent caps an agent's open assigned conversations; 0 is no cap.
+	MaxOpenPerAgent int `json:"maxOpenPerAgent,omitempty"`
+}
+
+// WidgetOptions are a widget's other switches (C5).
+type WidgetOptions struct {
+	// Transcripts emails the chat transcript to the visitor on close (R2).
+	Transcripts bool `json:"transcripts"`
+}
+
+// Consent modes for processing data (G1).
+const (
+	ConsentNone       = ""           // no consent text
+	ConsentExplicit   = "explicit"   // "I agree" before the first message
+	ConsentLegitimate = "legitimate" // the text is shown; chatting implies consent
+)
+
+// Consent is what a widget asks of a visitor before chatting (G1, G2).
+type Consent struct {
+	Process     string `json:"process,omitempty"`
+	ProcessText string `json:"processText,omitempty"`
+	// Communicate, when set, subscribes the visitor to SubscriptionType on
+	// starting a chat, with CommunicateText shown (G2).
+	Communicate      bool   `json:"communicate,omitempty"`
+	SubscriptionType string `json:"subscriptionType,omitempty"`
+	CommunicateText  string `json:"communicateText,omitempty"`
 }
 
 // DefaultWidget returns the settings of the widget a first start creates:
@@ -81,7 +192,11 @@ func DefaultWidget(inboxID uint64) *Widget {
 			Mode:        AvailabilityTeam,
 			AwayMessage: "We're away right now. Leave a message and we'll get back to you.",
 		},
-		Message:    WidgetMessage{Welcome: "Hi! How can we help?"},
+		Message: WidgetMessage{
+			Welcome:      "Hi! How can we help?",
+			EmailCapture: EmailCapture{When: EmailCaptureAfter, Message: "Leave your email so we can reach you if you go."},
+		},
+		Routing:    Routing{Mode: RoutingInbox},
 		Appearance: Appearance{AccentColor: "#2563eb", Position: "right"},
 	}
 }

@@ -91,16 +91,27 @@ func TestNoExternalURLs(t *testing.T) {
 // TestTranslations checks that English and German have the same keys and
 // that every literal key the scripts ask for exists.
 func TestTranslations(t *testing.T) {
-	src := readFile(t, "i18n.js")
+	// i18n.js and the area files i18n_*.js it merges; a key defined twice
+	// would silently shadow another.
+	files, err := fs.Glob(Files(), "i18n*.js")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no i18n files: %v", err)
+	}
 	keysOf := func(lang string) []string {
-		start := strings.Index(src, "const "+lang+" = {")
-		if start < 0 {
-			t.Fatalf("i18n.js has no %s dictionary", lang)
-		}
-		end := strings.Index(src[start:], "\n};")
 		var keys []string
-		for _, m := range regexp.MustCompile(`(?m)^\s+'([\w.]+)':`).FindAllStringSubmatch(src[start:start+end], -1) {
-			keys = append(keys, m[1])
+		for _, name := range files {
+			src := readFile(t, name)
+			start := strings.Index(src, "const "+lang+" = {")
+			if start < 0 {
+				t.Fatalf("%s has no %s dictionary", name, lang)
+			}
+			end := strings.Index(src[start:], "\n};")
+			for _, m := range regexp.MustCompile(`(?m)^\s+'([\w.]+)':`).FindAllStringSubmatch(src[start:start+end], -1) {
+				if slices.Contains(keys, m[1]) {
+					t.Errorf("%s: key %q is defined twice for %s", name, m[1], lang)
+				}
+				keys = append(keys, m[1])
+			}
 		}
 		slices.Sort(keys)
 		return keys

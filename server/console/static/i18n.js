@@ -1,6 +1,13 @@
 // All user-visible strings of the console, in English and German, and the
 // locale-aware formatting of times. The language follows the browser:
 // navigator.language starting with "de" picks German, anything else English.
+// Areas that grow on their own keep their strings in i18n_<area>.js.
+
+import * as botsText from './i18n_bots.js';
+import * as mailText from './i18n_mail.js';
+import * as miscText from './i18n_misc.js';
+import * as presenceText from './i18n_presence.js';
+import * as widgetsText from './i18n_widgets.js';
 
 const en = {
   'app.title': 'Parley',
@@ -786,7 +793,13 @@ const de = {
   'ct.removeFailed': 'Der Kontakt konnte nicht entfernt werden.',
 };
 
+for (const area of [botsText, mailText, miscText, presenceText, widgetsText]) {
+  Object.assign(en, area.en);
+  Object.assign(de, area.de);
+}
+
 /** The dictionaries, exported for tests that compare their keys. */
+
 export const dictionaries = { en, de };
 
 /** The console's language: "de" or "en". */
