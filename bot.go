@@ -15,3 +15,19 @@ type BotStep struct {
 	Kind string `json:"kind"`
 	Text string `json:"text,omitempty"`
 }
+
+// Validate checks a bot flow: every step has a unique, non-empty id. It
+// returns EINVALID naming the first bad step.
+func (f *BotFlow) Validate() error {
+	seen := make(map[string]bool, len(f.Steps))
+	for i, st := range f.Steps {
+		if st.ID == "" {
+			return Errorf(EINVALID, "bot.steps[%d].id is empty", i)
+		}
+		if seen[st.ID] {
+			return Errorf(EINVALID, "bot.steps[%d].id %q is used twice", i, st.ID)
+		}
+		seen[st.ID] = true
+	}
+	return nil
+}
