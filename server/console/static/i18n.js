@@ -6,6 +6,7 @@
 import * as botsText from './i18n_bots.js';
 import * as mailText from './i18n_mail.js';
 import * as miscText from './i18n_misc.js';
+import * as visitorText from './i18n_visitor.js';
 import * as presenceText from './i18n_presence.js';
 import * as widgetsText from './i18n_widgets.js';
 
@@ -793,7 +794,7 @@ const de = {
   'ct.removeFailed': 'Der Kontakt konnte nicht entfernt werden.',
 };
 
-for (const area of [botsText, mailText, miscText, presenceText, widgetsText]) {
+for (const area of [botsText, mailText, miscText, presenceText, visitorText, widgetsText]) {
   Object.assign(en, area.en);
   Object.assign(de, area.de);
 }
