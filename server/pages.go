@@ -53,28 +53,36 @@ func (s *Server) assetChatCSS() assetRef { return &s.assets.ChatCSS }
 func (s *Server) handleAsset(get func() assetRef) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := get()
-		h := w.Header()
-		h.Set("Content-Type", a.ContentType)
-		h.Set("Access-Control-Allow-Origin", "*")
-		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-		h.Set("ETag", `"`+a.Hash+`"`)
-		h.Set("Vary", "Accept-Encoding")
-		if v := r.URL.Query().Get("v"); v != "" && v == a.Hash {
-			h.Set("Cache-Control", "public, max-age=31536000, immutable")
-		} else {
-			h.Set("Cache-Control", "public, max-age=300")
-		}
-		if match := r.Header.Get("If-None-Match"); match == `"`+a.Hash+`"` {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		body := a.Body
-		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-			h.Set("Content-Encoding", "gzip")
-			body = a.Gzip
-		}
-		_, _ = w.Write(body)
+		v := r.URL.Query().Get("v")
+		s.serveAsset(w, r, a, v != "" && v == a.Hash)
 	})
+}
+
+// serveAsset writes a widget file for any origin, gzipped when the browser
+// takes it; immutable (the URL names the content) means cached for a year,
+// otherwise for five minutes.
+func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a assetRef, immutable bool) {
+	h := w.Header()
+	h.Set("Content-Type", a.ContentType)
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("ETag", `"`+a.Hash+`"`)
+	h.Set("Vary", "Accept-Encoding")
+	if immutable {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=300")
+	}
+	if match := r.Header.Get("If-None-Match"); match == `"`+a.Hash+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := a.Body
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		body = a.Gzip
+	}
+	_, _ = w.Write(body)
 }
 
 // handleBoot tells the loader which widget, if any, a page gets.
@@ -97,10 +105,12 @@ func (s *Server) handleBoot() http.Handler {
 			return
 		}
 		base := s.baseURL(r)
-		s.writeJSON(w, http.StatusOK, widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
+		boot := widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
 			base+"/widget/v1/chat.js?v="+s.assets.ChatJS.Hash,
 			base+"/widget/v1/chat.css?v="+s.assets.ChatCSS.Hash,
-			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID)))
+			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID))
+		boot.Assets.Theme = s.themeURL(r, wd)
+		s.writeJSON(w, http.StatusOK, boot)
 	})
 }
 

@@ -47,6 +47,10 @@ type Config struct {
 	// code 4408; the client resumes). Consoles get bursts: one group commit
 	// can announce hundreds of messages at once. Default to 64 and 8192.
 	VisitorQueue, AgentQueue int
+	// Themes compiles and serves the widgets' theme stylesheets. Defaults to
+	// a widget.Themes without Dart Sass: the precompiled default theme and
+	// its fallbacks.
+	Themes ThemeCompiler
 }
 
 func (c *Config) setDefaults() {
@@ -79,6 +83,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentQueue == 0 {
 		c.AgentQueue = 8192
+	}
+	if c.Themes == nil {
+		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
 	}
 }
 

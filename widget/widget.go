@@ -150,10 +150,12 @@ type BootWidget struct {
 	Status     parley.WidgetStatus `json:"status"`
 }
 
-// BootAssets are the absolute URLs of the chat UI files.
+// BootAssets are the absolute URLs of the chat UI files and of the widget's
+// theme stylesheet (Themes), which the loader links in the shadow root.
 type BootAssets struct {
-	JS  string `json:"js"`
-	CSS string `json:"css"`
+	JS    string `json:"js"`
+	CSS   string `json:"css"`
+	Theme string `json:"theme,omitempty"`
 }
 
 // NewBoot returns the boot answer for widget w (nil: no widget for the page)
