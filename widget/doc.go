@@ -11,6 +11,19 @@ dist/, which is committed and embedded; no Node is needed to build or run. A
 test fails when dist/ is stale, and another holds the download budget: the
 loader at most 4 KB gzip, all three files at most 30 KB gzip.
 
+# Themes
+
+src/theme.scss is the per-widget theme layer: from a widget's accent colour,
+position and font size it sets the custom properties chat.css and the
+launcher read (--a, --f, --a-hover, --a-active, --a-soft, --a-ring, --fs)
+and the side of the launcher and panel. Themes compiles it with Dart Sass
+(godartsass; the npm package sass-embedded-linux-x64 ships the binary, see
+FindSass) once per appearance and caches the result; the values reach Sass
+only as Sass values built from validated input. "go generate" also compiles
+the default appearance to dist/theme.css, embedded, so Parley runs without
+Dart Sass; then other appearances get Fallback, that theme followed by their
+colours computed in Go.
+
 # What the server serves
 
   - GET {base}/embed.js: Assets.Loader, with a short cache lifetime (its URL
@@ -23,6 +36,9 @@ loader at most 4 KB gzip, all three files at most 30 KB gzip.
     Access-Control-Allow-Origin. The server picks the widget with Select
     (targeting, enabled) and fills in its current parley.WidgetStatus. A page
     without a widget gets {"widget":null} and the loader draws nothing.
+  - The theme stylesheet under Boot.Assets.Theme, {base}/widget/v1/theme/{hash}.css,
+    cached for good; the loader links it in the shadow root when it draws the
+    launcher.
   - The visitor WebSocket named in Boot.WS (docs/websocket.md).
 
 # In the browser

@@ -53,6 +53,7 @@ type config struct {
 	MessageRate   float64
 	AdminEmail    string
 	AdminPassword string
+	Sass          string
 }
 
 // parseConfig reads flags, falling back to their PARLEY_* environment twins.
@@ -82,6 +83,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, fmt.Errorf("PARLEY_MESSAGE_RATE must be a positive number")
 	}
 	fs.Float64Var(&c.MessageRate, "message-rate", rate, "messages per second one chat connection may send, bursts up to 3x (env PARLEY_MESSAGE_RATE)")
+	fs.StringVar(&c.Sass, "sass", env("PARLEY_SASS", ""), "Dart Sass launcher that compiles widget themes; defaults to "+widget.SassPackagePath+" under the working or the binary's directory, then sass on PATH (env PARLEY_SASS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -151,9 +153,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	themes, err := newThemes(c, log)
+	if err != nil {
+		return err
+	}
+	defer themes.Close()
 	h := hub.New(nil)
 	defer h.Close()
-	srv := server.New(server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate}, db, h, hub.NewPresence(), assets)
+	srv := server.New(server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate, Themes: themes}, db, h, hub.NewPresence(), assets)
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -184,6 +191,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info().Msg("stopped")
 	return nil
+}
+
+// newThemes sets up the widget themes' compiler. A Dart Sass named with
+// --sass must work; without --sass, one is looked for, and if none is found
+// Parley runs with the precompiled default theme and its fallbacks, saying
+// once what to install.
+func newThemes(c *config, log zerolog.Logger) (*widget.Themes, error) {
+	path := c.Sass
+	if path != "" {
+		if _, err := widget.SassVersion(path); err != nil {
+			return nil, fmt.Errorf("--sass: %w", err)
+		}
+	} else {
+		var dirs []string
+		if wd, err := os.Getwd(); err == nil {
+			dirs = append(dirs, wd)
+		}
+		if exe, err := os.Executable(); err == nil {
+			dirs = append(dirs, filepath.Dir(exe))
+		}
+		var err error
+		if path, err = widget.FindSass(dirs...); err != nil {
+			log.Warn().Err(err).Msg("Dart Sass is missing: widgets with their own appearance get an approximate theme until it is installed")
+			return widget.NewThemes(&widget.ThemeOptions{NoSass: true}), nil
+		}
+	}
+	v, _ := widget.SassVersion(path)
+	log.Info().Str("sass", path).Str("version", v).Msg("widget themes compile with Dart Sass")
+	return widget.NewThemes(&widget.ThemeOptions{Sass: path}), nil
 }
 
 // bootstrap gives a fresh data directory what a first start needs: a default

@@ -10,7 +10,7 @@
 //   {"widget":null}                      no widget for this page
 //   {"widget":{"id","name","welcome","appearance":{"accentColor","position"},
 //              "status":{"available","showLauncher","awayMessage","typicalResponseTime"}},
-//    "assets":{"js":"<absolute URL>","css":"<absolute URL>"},
+//    "assets":{"js":"<absolute URL>","css":"<absolute URL>","theme":"<absolute URL>"},
 //    "ws":"<absolute ws(s) URL of the visitor endpoint>"}
 //
 // Not yet: hsConversationsSettings.inlineEmbedSelector, identificationEmail
@@ -34,7 +34,7 @@ function init() {
 
   const handlers = {};
   let boot = null; // the last boot answer that had a widget
-  let host, root, wrap, btn, badge;
+  let host, root, wrap, btn, badge, themeLink;
   let started = false; // load() was called (or loadImmediately)
   let loaded = false;
   let isOpen = false;
@@ -157,8 +157,20 @@ function init() {
       };
       (D.body || D.documentElement).appendChild(host);
     }
+    // The inline colours paint the launcher at once; the widget's theme
+    // stylesheet (shades, focus ring, contrast-checked text colour, font
+    // size, side) overrides them when it has loaded.
     wrap.style.setProperty("--a", accent);
     wrap.style.setProperty("--f", contrast(accent));
+    const th = boot.assets && boot.assets.theme;
+    if (th && (!themeLink || themeLink.href != th)) {
+      if (!themeLink) {
+        themeLink = D.createElement("link");
+        themeLink.rel = "stylesheet";
+        root.insertBefore(themeLink, wrap);
+      }
+      themeLink.href = th;
+    }
     wrap.classList.toggle("left", ap.position == "left");
     render();
   }
@@ -228,7 +240,7 @@ function init() {
     gen++;
     if (chat) chat.destroy();
     if (host) host.remove();
-    chat = chatLoading = boot = host = root = wrap = btn = badge = null;
+    chat = chatLoading = boot = host = root = wrap = btn = badge = themeLink = null;
     loaded = isOpen = false;
     status = {};
   }
