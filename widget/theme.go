@@ -30,6 +30,11 @@ var themeSource string
 //go:embed dist/theme.css
 var themeDefaultCSS []byte
 
+// themeRetryAfter is how long CSS answers with Fallback for an appearance
+// whose compile failed before it tries again, so that a broken Dart Sass is
+// not restarted on every page view.
+const themeRetryAfter = 30 * time.Second
+
 // themeURL is the one module the theme's compile may load: the embedded
 // theme.scss. Nothing is read from disk.
 const themeURL = "parley:theme"
@@ -96,6 +101,7 @@ type Themes struct {
 	byKey    map[themeKey]*list.Element
 	byHash   map[string]*list.Element
 	inflight map[themeKey]*themeFlight
+	failed   map[themeKey]time.Time // when a compile of the key last failed
 	stats    ThemeStats
 	wg       sync.WaitGroup // compiles running
 }
@@ -140,6 +146,7 @@ func NewThemes(opts *ThemeOptions) *Themes {
 		byKey:    make(map[themeKey]*list.Element),
 		byHash:   make(map[string]*list.Element),
 		inflight: make(map[themeKey]*themeFlight),
+		failed:   make(map[themeKey]time.Time),
 	}
 	t.defKey, _ = normalise(parley.DefaultWidget(0).Appearance)
 	t.def = makeAsset("theme.css", themeDefaultCSS)
@@ -208,7 +215,9 @@ func (t *Themes) Stats() ThemeStats {
 // Fallback(a). It returns EINVALID when a does not pass
 // parley.ValidateAppearance, ctx's error when ctx ends first, and an error
 // when the compile fails or takes longer than the Timeout; a compile that a
-// caller stopped waiting for still finishes and is cached.
+// caller stopped waiting for still finishes and is cached. For 30 seconds
+// after a failed compile, CSS answers with Fallback for that appearance
+// rather than try again.
 func (t *Themes) CSS(ctx context.Context, a parley.Appearance) (Asset, error) {
 	k, err := normalise(a)
 	if err != nil {
@@ -226,6 +235,10 @@ func (t *Themes) CSS(ctx context.Context, a parley.Appearance) (Asset, error) {
 		t.stats.Hits++
 		t.mu.Unlock()
 		return e.Value.(*themeEntry).asset, nil
+	}
+	if when, ok := t.failed[k]; ok && time.Since(when) < themeRetryAfter {
+		t.mu.Unlock()
+		return t.Fallback(a)
 	}
 	f, ok := t.inflight[k]
 	if !ok {
@@ -250,8 +263,10 @@ func (t *Themes) run(k themeKey, f *themeFlight) {
 	t.mu.Lock()
 	delete(t.inflight, k)
 	if err == nil {
+		delete(t.failed, k)
 		f.asset = t.add(k, body)
 	} else {
+		t.failed[k] = time.Now()
 		f.err = err
 	}
 	t.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,9 @@ func FindSass(dirs ...string) (string, error) {
 	var tried []string
 	for _, d := range dirs {
 		p := filepath.Join(d, filepath.FromSlash(SassPackagePath))
+		if slices.Contains(tried, p) {
+			continue
+		}
 		if _, err := SassVersion(p); err == nil {
 			return p, nil
 		}

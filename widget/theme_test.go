@@ -414,6 +414,33 @@ func TestThemeRestartsDeadSass(t *testing.T) {
 	}
 }
 
+// A Dart Sass that dies at once: the compile fails with a clear error after
+// one retry, and for a while that appearance gets the fallback without
+// another try.
+func TestThemeBrokenSass(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "sass")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\necho broken >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	th := widget.NewThemes(&widget.ThemeOptions{Sass: bin, Timeout: 5 * time.Second})
+	defer th.Close()
+	ctx := context.Background()
+	red := parley.Appearance{AccentColor: "#b91c1c"}
+	if _, err := th.CSS(ctx, red); err == nil || !strings.Contains(err.Error(), "dart sass") {
+		t.Fatalf("err=%v, want a dart sass error", err)
+	}
+	if st := th.Stats(); st.Starts != 2 || st.Compiles != 2 {
+		t.Errorf("stats=%+v, want 2 starts and 2 compiles (one retry)", st)
+	}
+	a, err := th.CSS(ctx, red)
+	if err != nil || !bytes.Contains(a.Body, []byte("--a: #b91c1c !important")) {
+		t.Fatalf("after a failed compile: %v, want the fallback", err)
+	}
+	if st := th.Stats(); st.Starts != 2 {
+		t.Errorf("starts=%d, want no new try within the retry delay", st.Starts)
+	}
+}
+
 func TestThemeConcurrent(t *testing.T) {
 	th := newThemes(t, widget.ThemeOptions{})
 	accents := []string{"#b91c1c", "#0f766e", "#7c3aed", "#be185d", "#2563eb"}

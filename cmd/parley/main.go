@@ -130,6 +130,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	themes, err := newThemes(c, log)
+	if err != nil {
+		return err
+	}
+	defer themes.Close()
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -153,11 +158,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	themes, err := newThemes(c, log)
-	if err != nil {
-		return err
-	}
-	defer themes.Close()
 	h := hub.New(nil)
 	defer h.Close()
 	srv := server.New(server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate, Themes: themes}, db, h, hub.NewPresence(), assets)
