@@ -327,6 +327,9 @@ func (s *Server) runOutbox() {
 	defer s.conns.Done()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	// A start tries everything queued at once, whatever its retry time:
+	// restarts often follow a fix of the mail configuration.
+	all := true
 	for {
 		select {
 		case <-s.ctx.Done():
@@ -334,7 +337,8 @@ func (s *Server) runOutbox() {
 		case <-timer.C:
 		case <-s.mail.wake:
 		}
-		next := s.sendDue()
+		next := s.sendDue(all)
+		all = false
 		wait := time.Minute
 		if !next.IsZero() {
 			wait = min(max(next.Sub(s.now()), 10*time.Millisecond), time.Minute)
@@ -349,23 +353,38 @@ func (s *Server) runOutbox() {
 	}
 }
 
-// sendDue sends the items that are due and returns when the next one is.
-func (s *Server) sendDue() time.Time {
+// sendDue sends the items that are due (all: every item, once) and
+// returns when the next one is.
+func (s *Server) sendDue(all bool) time.Time {
+	horizon := s.now()
+	if all {
+		horizon = horizon.Add(100 * 365 * 24 * time.Hour)
+	}
+	sent := map[uint64]bool{}
 	for s.ctx.Err() == nil {
-		due, next, err := s.db.DueMail(s.ctx, s.now(), 20)
+		due, next, err := s.db.DueMail(s.ctx, horizon, 20)
 		if err != nil {
 			s.log.Error().Err(err).Msg("read outbox")
 			return s.now().Add(s.cfg.MailRetry)
 		}
+		due = slices.DeleteFunc(due, func(it *parley.OutboxItem) bool { return sent[it.ID] })
 		if len(due) == 0 {
+			if all {
+				_, next, err = s.db.DueMail(s.ctx, s.now(), 0)
+				if err != nil {
+					return s.now().Add(s.cfg.MailRetry)
+				}
+			}
 			return next
 		}
 		for _, it := range due {
 			if s.ctx.Err() != nil {
 				return time.Time{}
 			}
+			sent[it.ID] = true
 			s.sendItem(it)
 		}
+		horizon = s.now()
 	}
 	return time.Time{}
 }
