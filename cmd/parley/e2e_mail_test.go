@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/parley-chat/parley/mail/mailpit"
 )
 
@@ -186,4 +188,50 @@ func TestMailConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBrowserInboxEmail: an admin gives the inbox an email address and
+// picks who gets outside notifications in the inbox's settings card, with
+// real controls; the API then shows both.
+func TestBrowserInboxEmail(t *testing.T) {
+	browser := newBrowser(t)
+	base := startInProcess(t)
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	listSignIn(t, tab, base)
+	must("signed in", waitJS(tab, byName("document", "a", "Settings")+" !== null", 10*time.Second))
+	must("settings", chromedp.Do(tab, chromedp.Navigate(base+"/settings/inboxes")))
+	card := `[...document.querySelectorAll('details.group-card')].find(d => d.querySelector('.group-name').textContent === 'Support')`
+	must("inbox card", waitJS(tab, "!!"+card, 10*time.Second))
+	must("open card", click(tab, card+".querySelector('summary')"))
+	form := card + ".querySelector('form.inbox-mail')"
+	must("email form", waitJS(tab, "!!"+form+" && "+form+".checkVisibility()", 5*time.Second))
+	must("address", typeInto(tab, byName(form, "textarea", "Email addresses"), "Help@Parley.test"))
+	check := func(legend string) string {
+		return `[...` + form + `.querySelectorAll('fieldset')].find(f => f.querySelector('legend').textContent === ` + jsString(legend) + `).querySelector('input[type=checkbox]')`
+	}
+	must("notify new", click(tab, check("Email these members about every new conversation")))
+	must("save", click(tab, byName(form, "button", "Save email settings")))
+	must("saved", waitJS(tab, `document.body.textContent.includes('Email settings of Support saved.')`, 5*time.Second))
+
+	api := newMailAPI(t, base)
+	var inboxes struct{ Results []map[string]any }
+	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
+	in := inboxes.Results[0]
+	addrs, _ := in["emailAddresses"].([]any)
+	notify, _ := in["notify"].(map[string]any)
+	if len(addrs) != 1 || addrs[0] != "Help@parley.test" {
+		t.Errorf("emailAddresses=%v", in["emailAddresses"])
+	}
+	if ids, _ := notify["newConversation"].([]any); len(ids) != 1 {
+		t.Errorf("notify=%v, want the admin for new conversations", notify)
+	}
+	// After the save the card shows what is stored.
+	must("reloaded", waitJS(tab, byName(form, "textarea", "Email addresses")+".value === 'Help@parley.test'", 5*time.Second))
 }
