@@ -2,10 +2,20 @@ package mail_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"net"
 	"net/smtp"
 	"net/textproto"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -329,5 +339,87 @@ func TestReceive(t *testing.T) {
 func TestReceiveMissingCallbacks(t *testing.T) {
 	if _, err := mail.NewReceiver(mail.ReceiverOptions{}); err == nil {
 		t.Error("NewReceiver without callbacks succeeded")
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key to dir and
+// returns their paths and a TLS config that trusts it.
+func selfSigned(t *testing.T) (certFile, keyFile string, trust *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, &tls.Config{RootCAs: pool}
+}
+
+// TestSendTLS sends through Mailpit requiring STARTTLS, then implicit TLS,
+// each with a password, and checks that an untrusted certificate stops the
+// mail.
+func TestSendTLS(t *testing.T) {
+	certFile, keyFile, trust := selfSigned(t)
+	tests := []struct {
+		name    string
+		flag    string
+		tls     string
+		trusted bool
+	}{
+		{"starttls", "--smtp-require-starttls", "starttls", true},
+		{"implicit tls", "--smtp-require-tls", "tls", true},
+		{"starttls, untrusted certificate", "--smtp-require-starttls", "starttls", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mp := mailpit.Start(t, "--smtp-tls-cert", certFile, "--smtp-tls-key", keyFile, tt.flag, "--smtp-auth-accept-any")
+			opts := &mail.SenderOptions{Timeout: 5 * time.Second}
+			if tt.trusted {
+				opts.TLSConfig = trust
+			}
+			s, err := mail.NewSender("smtp://agent:secret@"+mp.SMTPAddr+"?tls="+tt.tls, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := testEmail("ann@customer.example")
+			e.MessageID = "tls-" + tt.tls + "@parley.test"
+			err = s.Send(context.Background(), e)
+			if !tt.trusted {
+				if err == nil || !strings.Contains(err.Error(), "certificate") {
+					t.Fatalf("err=%v, want a certificate error", err)
+				}
+				if list, _ := mp.Messages(); len(list) != 0 {
+					t.Error("mail arrived over an unverified connection")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			mp.Wait(t, 5*time.Second, "over TLS", func(m *mailpit.Message) bool { return m.MessageID == e.MessageID })
+		})
 	}
 }

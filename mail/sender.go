@@ -2,6 +2,7 @@ package mail
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -25,6 +26,10 @@ type SenderOptions struct {
 	// HELO is the name Parley gives itself in HELO/EHLO. Defaults to the
 	// machine's host name.
 	HELO string
+	// TLSConfig, if set, is used for STARTTLS and implicit TLS, for a server
+	// whose certificate a private CA signed. Defaults to the system's roots,
+	// verifying the URL's host; certificates are always verified.
+	TLSConfig *tls.Config
 }
 
 // TLS policies of the SMTP URL's tls option.
@@ -124,6 +129,13 @@ func NewSender(rawURL string, opts *SenderOptions) (*Sender, error) {
 	}
 	if o.HELO != "" {
 		copts = append(copts, gomail.WithHELO(o.HELO))
+	}
+	if o.TLSConfig != nil {
+		tc := o.TLSConfig.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName = host
+		}
+		copts = append(copts, gomail.WithTLSConfig(tc))
 	}
 	if user := u.User.Username(); user != "" {
 		pass, _ := u.User.Password()

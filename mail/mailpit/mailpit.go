@@ -51,8 +51,9 @@ func Binary() string {
 	return ""
 }
 
-// Start runs a Mailpit for the test tb and stops it at its end.
-func Start(tb testing.TB) *Server {
+// Start runs a Mailpit for the test tb and stops it at its end; args are
+// more flags (TLS, auth).
+func Start(tb testing.TB, args ...string) *Server {
 	tb.Helper()
 	bin := Binary()
 	if bin == "" {
@@ -62,10 +63,10 @@ func Start(tb testing.TB) *Server {
 		tb.Skip("mailpit is not installed; .ci/run installs it")
 	}
 	smtpAddr, httpAddr := freeAddr(tb), freeAddr(tb)
-	cmd := exec.Command(bin,
+	cmd := exec.Command(bin, append([]string{
 		"--listen", httpAddr, "--smtp", smtpAddr,
 		"--disable-version-check", "--smtp-disable-rdns",
-		"--database", filepath.Join(tb.TempDir(), "mailpit.db"), "-q")
+		"--database", filepath.Join(tb.TempDir(), "mailpit.db"), "-q"}, args...)...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
