@@ -37,6 +37,9 @@ type Thread struct {
 	CreatedAt        time.Time    `json:"createdAt"`
 	ClosedAt         time.Time    `json:"closedAt,omitzero"`
 	LatestMessageAt  time.Time    `json:"latestMessageAt,omitzero"`
+	// RoleSender marks email from a role address (IsRoleAddress): the
+	// Filtered view.
+	RoleSender bool `json:"roleSender,omitempty"`
 }
 
 // ThreadOwner is who answers a conversation now: exactly one of a bot, an
@@ -53,7 +56,7 @@ const (
 
 // IsFiltered reports whether t belongs in the Filtered view instead of the
 // main views (I4, I9).
-func (t *Thread) IsFiltered() bool { return t.Spam || t.Blocked }
+func (t *Thread) IsFiltered() bool { return t.Spam || t.Blocked || t.RoleSender }
 
 // MessageType is what a message is, using HubSpot's names.
 type MessageType string

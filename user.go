@@ -66,6 +66,11 @@ type Inbox struct {
 	MemberIDs []uint64  `json:"memberIds"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Mailboxes are the inbox's team email addresses (E1), each its own
+	// channel account; an address belongs to one inbox at most.
+	Mailboxes []Mailbox `json:"mailboxes,omitempty"`
+	// Notify are the inbox's outside notifications (M3).
+	Notify InboxNotify `json:"notify,omitzero"`
 }
 
 // HasMember reports whether user id is a member of the inbox.

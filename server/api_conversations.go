@@ -24,6 +24,7 @@ type threadJSON struct {
 	AssignedTo               string     `json:"assignedTo,omitempty"`
 	Spam                     bool       `json:"spam"`
 	Blocked                  bool       `json:"blocked"`
+	RoleSender               bool       `json:"roleSender"` // email from a role address: Filtered
 	InboxID                  string     `json:"inboxId"`
 	AssociatedContactID      string     `json:"associatedContactId"`
 	Archived                 bool       `json:"archived"`
@@ -38,7 +39,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	j := threadJSON{
 		ID: idString(t.ID), CreatedAt: t.CreatedAt.UTC(), Status: string(t.Status),
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
-		Spam: t.Spam, Blocked: t.Blocked, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
+		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)),
 	}
@@ -100,7 +101,7 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		Recipients: []actorRef{},
 		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
-		Subject: t.Subject, Status: map[string]string{"statusType": "SENT"},
+		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
 		NewStatus: string(m.NewStatus), Event: m.Event, ClientID: m.ClientID, Seq: m.Seq,
 	}
 	if m.Type == parley.TypeMessage && m.SenderID != contact {
@@ -572,7 +573,8 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 			}
 		}
 	}
-	return out, nil
+	mailboxes, err := s.visibleMailboxes(ctx, member) // team mailboxes (routes_mail.go)
+	return append(out, mailboxes...), err
 }
 
 func (s *Server) handleChannelAccounts() http.Handler {

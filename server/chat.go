@@ -74,6 +74,9 @@ func (s *Server) postAgentMessage(ctx context.Context, u *parley.User, threadID 
 	if err != nil {
 		return nil, nil, err
 	}
+	if t.ChannelID == parley.ChannelEmail && typ == parley.TypeMessage {
+		return s.postEmailReply(ctx, u, t, clientID, text) // stored and queued to be sent (mail.go)
+	}
 	res, err := s.db.AppendMessage(ctx, &parley.Message{
 		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
@@ -101,7 +104,8 @@ func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID u
 		ThreadID: t.ID, Type: parley.TypeStatusChange, NewStatus: status, SenderID: u.ActorID(),
 		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID, CreatedAt: now,
 	}
-	return s.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
+	closed := false
+	t, err = s.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
 		if t.Status == status {
 			return false
 		}
@@ -111,8 +115,13 @@ func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID u
 		} else {
 			t.ClosedAt = parley.Thread{}.ClosedAt
 		}
+		closed = status == parley.StatusClosed
 		return true
 	})
+	if err == nil && closed {
+		s.afterThreadClosed(ctx, t) // the transcript (mail_transcript.go)
+	}
+	return t, err
 }
 
 // assignThread sets (assigneeID > 0) or clears (0) a thread's assignee, who
@@ -256,6 +265,7 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		s.publishThread(ctx, "thread.updated", res.Thread, false)
 	}
 	s.publishMessage(ctx, res.Thread, res.Message)
+	s.notifyOutside(ctx, res.Thread, res.Message, res.ThreadCreated) // outside notifications (mail.go)
 	return res, nil
 }
 

@@ -60,6 +60,7 @@ func (s *Server) routes() http.Handler {
 	s.routesActions(mux)
 	s.routesContacts(mux)
 	s.routesTheme(mux)
+	s.routesMail(mux)
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())

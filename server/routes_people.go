@@ -110,11 +110,14 @@ type settingsInboxJSON struct {
 	MemberIDs []string  `json:"memberIds"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// Its addresses and outside notifications (routes_mail.go).
+	inboxMailJSON
 }
 
 func toSettingsInboxJSON(in *parley.Inbox) settingsInboxJSON {
 	return settingsInboxJSON{ID: idString(in.ID), Name: in.Name, MemberIDs: idStrings(in.MemberIDs),
-		CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC()}
+		CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC(), inboxMailJSON: toInboxMailJSON(in)}
 }
 
 type teamJSON struct {
@@ -699,12 +702,17 @@ func (s *Server) handleSettingsInboxGet() http.Handler {
 func (s *Server) handleInboxCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		var req groupRequest
+		var req inboxRequest
 		if err := decodeJSON(w, r, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		name, members, err := s.checkGroup(ctx, req, true)
+		name, members, err := s.checkGroup(ctx, req.groupRequest, true)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		setMail, err := s.checkInboxMail(ctx, req.inboxMailRequest)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -720,6 +728,10 @@ func (s *Server) handleInboxCreate() http.Handler {
 		}
 		now := s.now()
 		in := &parley.Inbox{Name: *name, MemberIDs: members, CreatedAt: now, UpdatedAt: now}
+		if err := setMail(in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := s.db.CreateInbox(ctx, in); err != nil {
 			s.writeError(w, r, err)
 			return
@@ -742,12 +754,17 @@ func (s *Server) handleInboxPatch() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		var req groupRequest
+		var req inboxRequest
 		if err := decodeJSON(w, r, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		name, members, err := s.checkGroup(ctx, req, false)
+		name, members, err := s.checkGroup(ctx, req.groupRequest, false)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		setMail, err := s.checkInboxMail(ctx, req.inboxMailRequest)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -772,7 +789,7 @@ func (s *Server) handleInboxPatch() http.Handler {
 			if members != nil {
 				in.MemberIDs = slices.Clone(members)
 			}
-			return nil
+			return setMail(in)
 		})
 		if err != nil {
 			s.writeError(w, r, err)

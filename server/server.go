@@ -51,6 +51,19 @@ type Config struct {
 	// a widget.Themes without Dart Sass: the precompiled default theme and
 	// its fallbacks.
 	Themes ThemeCompiler
+
+	// Email (mail.go). Mailer sends outgoing mail; nil means none: email
+	// threads cannot be replied to and nothing is emailed. MailFrom is the
+	// sender of notifications and transcripts (PARLEY_MAIL_FROM); without
+	// it they are not sent. MailListen is the inbound SMTP address, for
+	// GET /api/v1/mail. MailRetry is the outbox's first retry delay,
+	// doubling up to an hour (default 30s); MailAttempts how often it tries
+	// in all (default 10).
+	Mailer       Mailer
+	MailFrom     string
+	MailListen   string
+	MailRetry    time.Duration
+	MailAttempts int
 }
 
 func (c *Config) setDefaults() {
@@ -122,6 +135,8 @@ type Server struct {
 	// moves orders disassociations against live visitors' messages
 	// (routes_contacts.go).
 	moves credentialMoves
+
+	mail mailState // the outbox and notification throttle (mail.go)
 }
 
 // New returns a server over the given store, broker and presence tracker.
@@ -143,6 +158,7 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.startMail()
 	s.handler = s.routes()
 	go s.watchPresence()
 	return s

@@ -16,6 +16,7 @@ func inboxTable() table[parley.Inbox] {
 		prepare: func(in, old *parley.Inbox, now time.Time) {
 			stampTimes(&in.CreatedAt, &in.UpdatedAt, old == nil, now)
 		},
+		index: indexInboxMail, // its email addresses (mail.go)
 	}
 }
 

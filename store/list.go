@@ -28,18 +28,19 @@ func listBuckets() []string { return append(searchBuckets(), bucketThreadCounts)
 const (
 	rowAssignee = 26 // 8 bytes: user id, 0 for unassigned
 	rowChannel  = 34 // 2 bytes: ChannelChat, ChannelEmail
-	rowFlags    = 36 // 1 byte: rowSpam | rowBlocked
+	rowFlags    = 36 // 1 byte: rowSpam | rowBlocked | rowRoleSender
 )
 
 // Flags of a row.
 const (
-	rowSpam    = 1
-	rowBlocked = 2
+	rowSpam       = 1
+	rowBlocked    = 2
+	rowRoleSender = 8 // email from a role address (parley.IsRoleAddress)
 )
 
 func (r row) assignee() uint64 { return binary.BigEndian.Uint64(r[rowAssignee:]) }
 func (r row) channel() int     { return int(binary.BigEndian.Uint16(r[rowChannel:])) }
-func (r row) filtered() bool   { return r[rowFlags]&(rowSpam|rowBlocked) != 0 }
+func (r row) filtered() bool   { return r[rowFlags]&(rowSpam|rowBlocked|rowRoleSender) != 0 }
 
 // putListRow writes the list's fields of t into r, a row of rowLen bytes.
 func putListRow(r row, t *parley.Thread) {
@@ -51,6 +52,9 @@ func putListRow(r row, t *parley.Thread) {
 	}
 	if t.Blocked {
 		flags |= rowBlocked
+	}
+	if t.RoleSender {
+		flags |= rowRoleSender
 	}
 	r[rowFlags] = flags
 }

@@ -1,4 +1,484 @@
 package store
 
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Team email (E1–E4): the inboxes' addresses, the Message-IDs that thread
+// mail, the durable outbox and the delivery status of sent messages.
+//
+//	mail_addresses    lowercase address → inbox ‖ mailbox: who receives mail for it
+//	mail_ids          inbox ‖ Message-ID → thread ‖ message: mail that Parley received or sent
+//	mail_thread_ids   thread ‖ message → Message-ID: a thread's mail, oldest first
+//	mail_outbox       id → OutboxItem: mail waiting to be sent; its sequence numbers the items
+//	mail_delivery     thread ‖ message → Delivery: the sending status of a reply
+const (
+	bucketMailAddresses = "mail_addresses"
+	bucketMailIDs       = "mail_ids"
+	bucketMailThreadIDs = "mail_thread_ids"
+	bucketMailOutbox    = "mail_outbox"
+	bucketMailDelivery  = "mail_delivery"
+)
+
 // mailBuckets lists the buckets of this area, created by migrate4.
-func mailBuckets() []string { return nil }
+func mailBuckets() []string {
+	return []string{bucketMailAddresses, bucketMailIDs, bucketMailThreadIDs, bucketMailOutbox, bucketMailDelivery}
+}
+
+// ----- inbox addresses -----
+
+// indexInboxMail keeps mail_addresses right when inbox in replaces old (nil
+// on create). A mailbox without an id gets the id its address had in old, or
+// a new one from the widgets' sequence, so that widget and mailbox ids never
+// collide as channel account ids. An address of another inbox is ECONFLICT;
+// the same address twice in one inbox is EINVALID.
+func indexInboxMail(tx *bolt.Tx, in, old *parley.Inbox) error {
+	addrs := bucket(tx, bucketMailAddresses)
+	oldIDs := map[string]uint64{}
+	if old != nil {
+		for _, mb := range old.Mailboxes {
+			oldIDs[emailKey(mb.Address)] = mb.ID
+		}
+	}
+	// The caller's slice stays as it was: this write may run again.
+	in.Mailboxes = slices.Clone(in.Mailboxes)
+	seen := map[string]bool{}
+	for i := range in.Mailboxes {
+		mb := &in.Mailboxes[i]
+		key := emailKey(mb.Address)
+		if key == "" {
+			return parley.Errorf(parley.EINVALID, "an email address of the inbox is empty")
+		}
+		if seen[key] {
+			return parley.Errorf(parley.EINVALID, "email address %s is listed twice", mb.Address)
+		}
+		seen[key] = true
+		if v := addrs.Get([]byte(key)); len(v) == 16 && btoi(v) != in.ID {
+			name := fmt.Sprintf("%d", btoi(v))
+			if other, err := inboxTable().get(tx, btoi(v)); err == nil {
+				name = other.Name
+			}
+			return parley.Errorf(parley.ECONFLICT, "email address %s already belongs to inbox %q", mb.Address, name)
+		}
+		if id, ok := oldIDs[key]; ok && (mb.ID == 0 || mb.ID == id) {
+			mb.ID = id
+		} else {
+			id, err := bucket(tx, bucketWidgets).NextSequence()
+			if err != nil {
+				return err
+			}
+			mb.ID = id
+		}
+	}
+	for key := range oldIDs {
+		if !seen[key] {
+			if err := addrs.Delete([]byte(key)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, mb := range in.Mailboxes {
+		if err := addrs.Put([]byte(emailKey(mb.Address)), key2(in.ID, mb.ID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteInboxMail removes the addresses of inbox id, in the transaction
+// that deletes it (DeleteInbox). Its threads' mail goes with each thread.
+func deleteInboxMail(tx *bolt.Tx, id uint64) error {
+	addrs := bucket(tx, bucketMailAddresses)
+	var keys [][]byte
+	err := addrs.ForEach(func(k, v []byte) error {
+		if len(v) == 16 && btoi(v) == id {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := addrs.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Mailbox returns the inbox and mailbox that receive mail for address, in
+// any case, or ENOTFOUND.
+func (db *DB) Mailbox(ctx context.Context, address string) (inboxID, mailboxID uint64, err error) {
+	err = db.view(func(tx *bolt.Tx) error {
+		v := bucket(tx, bucketMailAddresses).Get([]byte(emailKey(address)))
+		if len(v) != 16 {
+			return parley.Errorf(parley.ENOTFOUND, "no inbox has the address %s", address)
+		}
+		inboxID, mailboxID = btoi(v), btoi(v[8:])
+		return nil
+	})
+	return inboxID, mailboxID, err
+}
+
+// ----- Message-IDs -----
+
+// mailIDKey is the key of a Message-ID in an inbox in mail_ids.
+func mailIDKey(inboxID uint64, messageID string) []byte {
+	return append(itob(inboxID), messageID...)
+}
+
+// putMailID records that message m of thread t (in its inbox) is the email
+// messageID.
+func putMailID(tx *bolt.Tx, t *parley.Thread, m *parley.Message, messageID string) error {
+	if messageID == "" {
+		return nil
+	}
+	if err := bucket(tx, bucketMailIDs).Put(mailIDKey(t.InboxID, messageID), key2(t.ID, m.ID)); err != nil {
+		return err
+	}
+	return appendBucket(bucket(tx, bucketMailThreadIDs)).Put(key2(t.ID, m.ID), []byte(messageID))
+}
+
+// ThreadMailIDs returns the Message-IDs of the mail that thread id received
+// and sent, oldest first: the References of a reply.
+func (db *DB) ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error) {
+	var ids []string
+	err := db.view(func(tx *bolt.Tx) error {
+		prefix := itob(threadID)
+		c := bucket(tx, bucketMailThreadIDs).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			ids = append(ids, string(v))
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// deleteThreadMail removes thread t's Message-IDs, its queued mail and its
+// delivery statuses, in the transaction that deletes it (deleteThread).
+func deleteThreadMail(tx *bolt.Tx, t *parley.Thread) error {
+	prefix := itob(t.ID)
+	ids, threadIDs := bucket(tx, bucketMailIDs), bucket(tx, bucketMailThreadIDs)
+	var keys [][]byte
+	c := threadIDs.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+		if mk := mailIDKey(t.InboxID, string(v)); bytes.HasPrefix(ids.Get(mk), prefix) {
+			if err := ids.Delete(mk); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range keys {
+		if err := threadIDs.Delete(k); err != nil {
+			return err
+		}
+	}
+	keys = keys[:0]
+	delivery := bucket(tx, bucketMailDelivery)
+	c = delivery.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if err := delivery.Delete(k); err != nil {
+			return err
+		}
+	}
+	keys = keys[:0]
+	outbox := bucket(tx, bucketMailOutbox)
+	err := outbox.ForEach(func(k, v []byte) error {
+		var it struct {
+			ThreadID uint64 `json:"threadId"`
+		}
+		if err := json.Unmarshal(v, &it); err != nil {
+			return fmt.Errorf("decode outbox item %d: %w", btoi(k), err)
+		}
+		if it.ThreadID == t.ID {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := outbox.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ----- receiving -----
+
+// MailAppend are the choices of AppendMail.
+type MailAppend struct {
+	// InboxID is the inbox the mail arrived for.
+	InboxID uint64
+	// MessageID is the email's Message-ID: an inbox stores each Message-ID
+	// once.
+	MessageID string
+	// References are the Message-IDs the email answers (In-Reply-To first,
+	// then References from the newest). The first that names a thread of
+	// InboxID, received or sent, is the thread the message joins.
+	References []string
+	// NewThread is the thread to create when no reference is known. Its
+	// InboxID must be InboxID.
+	NewThread *parley.Thread
+	// Update, if set, is called in the transaction on the thread before the
+	// message is appended, as AppendOptions.Update.
+	Update func(t *parley.Thread) error
+}
+
+// AppendMail stores an incoming email in one transaction: it finds the
+// thread its references name in the inbox (or creates opts.NewThread),
+// appends m there and records its Message-ID. If the inbox has stored this
+// Message-ID before, nothing is written and the result holds the first
+// copy with Duplicate set. It returns EINVALID without a Message-ID or a
+// NewThread of another inbox.
+func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts MailAppend) (AppendResult, error) {
+	if opts.MessageID == "" || opts.NewThread == nil || opts.NewThread.InboxID != opts.InboxID {
+		return AppendResult{}, parley.Errorf(parley.EINVALID, "mail needs a Message-ID and a new thread of its inbox")
+	}
+	in := *m
+	in.ThreadID = 0
+	newThread := *opts.NewThread
+	refs := slices.Clone(opts.References)
+	now := db.utcNow()
+	var res AppendResult
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		res = AppendResult{}
+		ids := bucket(tx, bucketMailIDs)
+		if v := ids.Get(mailIDKey(opts.InboxID, opts.MessageID)); len(v) == 16 {
+			t, err := threadTable().get(tx, btoi(v))
+			if err != nil {
+				return err
+			}
+			first, err := getMessage(tx, btoi(v[8:]))
+			if err != nil {
+				return err
+			}
+			res = AppendResult{Message: first, Thread: t, Duplicate: true}
+			return nil
+		}
+		msg := in
+		for _, ref := range refs {
+			if v := ids.Get(mailIDKey(opts.InboxID, ref)); len(v) == 16 && bucket(tx, bucketThreads).Get(v[:8]) != nil {
+				msg.ThreadID = btoi(v)
+				break
+			}
+		}
+		r, err := appendMessage(tx, msg, newThread, opts.Update, now)
+		if err != nil {
+			return err
+		}
+		if err := putMailID(tx, r.Thread, r.Message, opts.MessageID); err != nil {
+			return err
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		return AppendResult{}, err
+	}
+	if !res.Duplicate {
+		*m = *res.Message
+		res.Message = m
+	}
+	return res, nil
+}
+
+// ----- sending -----
+
+// AppendMailReply stores an agent's reply on an email thread and queues its
+// email in one transaction, so that an acknowledged reply is always sent.
+// It appends m as AppendMessage does (a duplicate ClientID queues nothing
+// and returns the first copy), then calls build, in the transaction, with
+// the message and thread as stored: build returns the email to queue (it
+// must not call the DB and may run more than once). The item's message and
+// thread are set to m's, its Message-ID is recorded for the thread, and
+// m's delivery status starts as PENDING.
+func (db *DB) AppendMailReply(ctx context.Context, m *parley.Message, build func(m *parley.Message, t *parley.Thread) (*parley.OutboxItem, error)) (AppendResult, *parley.OutboxItem, error) {
+	if m.ThreadID == 0 {
+		return AppendResult{}, nil, parley.Errorf(parley.EINVALID, "message has no thread")
+	}
+	in := *m
+	now := db.utcNow()
+	var res AppendResult
+	var item *parley.OutboxItem
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		res, item = AppendResult{}, nil
+		r, err := appendMessage(tx, in, parley.Thread{}, nil, now)
+		if err != nil {
+			return err
+		}
+		res = r
+		if r.Duplicate {
+			return nil
+		}
+		it, err := build(r.Message, r.Thread)
+		if err != nil {
+			return err
+		}
+		it.MessageID, it.ThreadID = r.Message.ID, r.Thread.ID
+		if err := putOutbox(tx, it, now); err != nil {
+			return err
+		}
+		if err := putMailID(tx, r.Thread, r.Message, it.Email.MessageID); err != nil {
+			return err
+		}
+		if err := putJSON(bucket(tx, bucketMailDelivery), key2(it.ThreadID, it.MessageID),
+			&parley.Delivery{Status: parley.DeliveryPending, At: now}); err != nil {
+			return err
+		}
+		item = it
+		return nil
+	})
+	if err != nil {
+		return AppendResult{}, nil, err
+	}
+	if !res.Duplicate {
+		*m = *res.Message
+		res.Message = m
+	}
+	return res, item, nil
+}
+
+// putOutbox gives a new outbox item its id and defaults and writes it.
+func putOutbox(tx *bolt.Tx, it *parley.OutboxItem, now time.Time) error {
+	b := appendBucket(bucket(tx, bucketMailOutbox))
+	id, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	it.ID, it.Attempts = id, 0
+	if it.CreatedAt.IsZero() {
+		it.CreatedAt = now
+	}
+	if it.NextAt.IsZero() {
+		it.NextAt = it.CreatedAt
+	}
+	return putJSON(b, itob(id), it)
+}
+
+// QueueMail puts an email (a notification or transcript) in the outbox and
+// sets item.ID, CreatedAt and NextAt if zero.
+func (db *DB) QueueMail(ctx context.Context, item *parley.OutboxItem) error {
+	if item.Email.MessageID == "" || len(item.Email.To) == 0 {
+		return parley.Errorf(parley.EINVALID, "an email needs a Message-ID and a recipient")
+	}
+	now := db.utcNow()
+	data, err := json.Marshal(item)
+	if err != nil {
+		return err
+	}
+	var out parley.OutboxItem
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		out = parley.OutboxItem{}
+		if err := json.Unmarshal(data, &out); err != nil {
+			return err
+		}
+		return putOutbox(tx, &out, now)
+	})
+	if err != nil {
+		return err
+	}
+	*item = out
+	return nil
+}
+
+// DueMail returns up to limit outbox items whose NextAt is not after now,
+// oldest first, and the earliest NextAt of the items left (zero if none).
+func (db *DB) DueMail(ctx context.Context, now time.Time, limit int) (due []*parley.OutboxItem, next time.Time, err error) {
+	err = db.view(func(tx *bolt.Tx) error {
+		return bucket(tx, bucketMailOutbox).ForEach(func(k, v []byte) error {
+			it := new(parley.OutboxItem)
+			if err := json.Unmarshal(v, it); err != nil {
+				return fmt.Errorf("decode outbox item %d: %w", btoi(k), err)
+			}
+			if !it.NextAt.After(now) && len(due) < limit {
+				due = append(due, it)
+			} else if next.IsZero() || it.NextAt.Before(next) {
+				next = it.NextAt
+			}
+			return nil
+		})
+	})
+	return due, next, err
+}
+
+// MailDone records the outcome of sending outbox item id: sent (errText
+// empty), failed for good (final), or failed for now, to be tried again at
+// retryAt. Sent and failed-for-good items leave the outbox; a reply's
+// delivery status follows. An item no longer queued (its thread deleted) is
+// ENOTFOUND.
+func (db *DB) MailDone(ctx context.Context, id uint64, errText string, final bool, retryAt time.Time) (*parley.OutboxItem, *parley.Delivery, error) {
+	now := db.utcNow()
+	var item *parley.OutboxItem
+	var d *parley.Delivery
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := bucket(tx, bucketMailOutbox)
+		it := new(parley.OutboxItem)
+		if ok, err := getJSON(b, itob(id), it); err != nil {
+			return fmt.Errorf("decode outbox item %d: %w", id, err)
+		} else if !ok {
+			return parley.Errorf(parley.ENOTFOUND, "outbox item %d not found", id)
+		}
+		it.Attempts++
+		it.LastError = errText
+		d = &parley.Delivery{Status: parley.DeliverySent, Attempts: it.Attempts, At: now}
+		switch {
+		case errText == "":
+			if err := b.Delete(itob(id)); err != nil {
+				return err
+			}
+		case final:
+			d.Status, d.Error = parley.DeliveryFailed, errText
+			if err := b.Delete(itob(id)); err != nil {
+				return err
+			}
+		default:
+			d.Status, d.Error = parley.DeliveryPending, errText
+			it.NextAt = retryAt
+			if err := putJSON(b, itob(id), it); err != nil {
+				return err
+			}
+		}
+		if it.MessageID != 0 {
+			if err := putJSON(bucket(tx, bucketMailDelivery), key2(it.ThreadID, it.MessageID), d); err != nil {
+				return err
+			}
+		}
+		item = it
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return item, d, nil
+}
+
+// Delivery returns the sending status of message messageID of thread
+// threadID, or nil if it was never emailed.
+func (db *DB) Delivery(ctx context.Context, threadID, messageID uint64) (*parley.Delivery, error) {
+	var d *parley.Delivery
+	err := db.view(func(tx *bolt.Tx) error {
+		v := new(parley.Delivery)
+		ok, err := getJSON(bucket(tx, bucketMailDelivery), key2(threadID, messageID), v)
+		if ok {
+			d = v
+		}
+		return err
+	})
+	return d, err
+}

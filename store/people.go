@@ -377,6 +377,9 @@ func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
 				return err
 			}
 		}
+		if err := deleteInboxMail(tx, id); err != nil { // its email addresses
+			return err
+		}
 		return inboxes.Delete(itob(id))
 	})
 }
@@ -422,6 +425,9 @@ func deleteThread(tx *bolt.Tx, t *parley.Thread) error {
 		return err
 	}
 	if err := unlinkThreadRecords(tx, t.ID); err != nil {
+		return err
+	}
+	if err := deleteThreadMail(tx, t); err != nil { // Message-IDs, outbox, delivery
 		return err
 	}
 	return bucket(tx, bucketThreads).Delete(prefix)

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/mail"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
 	"github.com/parley-chat/parley/widget"
@@ -54,6 +56,9 @@ type config struct {
 	AdminEmail    string
 	AdminPassword string
 	Sass          string
+	SMTPURL       string // outbound mail; "" for none
+	MailFrom      string // sender of notifications and transcripts
+	SMTPListen    string // inbound SMTP receiver address; "" for none
 }
 
 // parseConfig reads flags, falling back to their PARLEY_* environment twins.
@@ -84,6 +89,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	fs.Float64Var(&c.MessageRate, "message-rate", rate, "messages per second one chat connection may send, bursts up to 3x (env PARLEY_MESSAGE_RATE)")
 	fs.StringVar(&c.Sass, "sass", env("PARLEY_SASS", ""), "Dart Sass launcher that compiles widget themes; defaults to "+widget.SassPackagePath+" under the working or the binary's directory, then sass on PATH (env PARLEY_SASS)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("PARLEY_SMTP_URL", ""), "outbound mail server, smtp://user:pass@host:587?tls=starttls (tls=tls, opportunistic, or none for loopback); empty: no outbound mail (env PARLEY_SMTP_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("PARLEY_MAIL_FROM", ""), "sender address of notifications and transcripts (env PARLEY_MAIL_FROM)")
+	fs.StringVar(&c.SMTPListen, "smtp-listen", env("PARLEY_SMTP_LISTEN", ""), "address of the inbound SMTP receiver for the inboxes' email addresses, e.g. 127.0.0.1:2525; empty: none (env PARLEY_SMTP_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -158,9 +166,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	scfg := server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate, Themes: themes}
+	smtpLn, err := mailConfig(c, &scfg, log)
+	if err != nil {
+		return err
+	}
+	if smtpLn != nil {
+		defer smtpLn.Close()
+	}
 	h := hub.New(nil)
 	defer h.Close()
-	srv := server.New(server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate, Themes: themes}, db, h, hub.NewPresence(), assets)
+	srv := server.New(scfg, db, h, hub.NewPresence(), assets)
+	var receiver *mail.Receiver
+	receiverDone := make(chan error, 1)
+	if smtpLn != nil {
+		receiver, err = mail.NewReceiver(mail.ReceiverOptions{
+			Domain:    domainOf(c.MailFrom, c.BaseURL),
+			Recipient: srv.MailRecipient,
+			Deliver:   srv.DeliverMail,
+			ErrorLog:  func(msg string, err error) { log.Warn().Err(err).Msg(msg) },
+		})
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		go func() { receiverDone <- receiver.Serve(smtpLn) }()
+		log.Info().Str("addr", smtpLn.Addr().String()).Msg("receiving mail")
+	}
 	httpSrv := &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -182,6 +214,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- httpSrv.Shutdown(shutCtx) }()
+	if receiver != nil {
+		if err := receiver.Shutdown(shutCtx); err != nil {
+			log.Warn().Err(err).Msg("stop mail receiver")
+		}
+		if err := <-receiverDone; err != nil {
+			log.Warn().Err(err).Msg("mail receiver")
+		}
+	}
 	srv.Close() // WebSockets end with "going away"; hijacked, so Shutdown doesn't wait for them
 	if err := <-done; err != nil {
 		log.Warn().Err(err).Msg("shutdown")
@@ -269,4 +309,50 @@ func bootstrap(ctx context.Context, db *store.DB, c *config, log zerolog.Logger)
 	}
 	log.Warn().Str("url", c.BaseURL+"/setup?token="+token).Msg("no users yet: open this one-time link to create the first admin")
 	return nil
+}
+
+// mailConfig sets up email from the configuration: the outbound Sender and
+// sender address in cfg, and the inbound receiver's listener (nil when
+// PARLEY_SMTP_LISTEN is empty). Without PARLEY_SMTP_URL Parley runs without
+// outbound mail.
+func mailConfig(c *config, cfg *server.Config, log zerolog.Logger) (net.Listener, error) {
+	if c.MailFrom != "" {
+		from, err := parley.NormalizeEmail(c.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("PARLEY_MAIL_FROM: %s", parley.ErrorMessage(err))
+		}
+		cfg.MailFrom = from
+	}
+	if c.SMTPURL != "" {
+		sender, err := mail.NewSender(c.SMTPURL, nil)
+		if err != nil {
+			return nil, fmt.Errorf("PARLEY_SMTP_URL: %w", err)
+		}
+		cfg.Mailer = sender
+		if cfg.MailFrom == "" {
+			log.Warn().Msg("PARLEY_MAIL_FROM is not set: replies to email threads are sent, but no notifications or transcripts")
+		}
+		log.Info().Str("server", sender.String()).Msg("sending mail")
+	}
+	if c.SMTPListen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", c.SMTPListen)
+	if err != nil {
+		return nil, fmt.Errorf("smtp listen: %w", err)
+	}
+	cfg.MailListen = ln.Addr().String()
+	return ln, nil
+}
+
+// domainOf is the name the SMTP receiver greets with: the domain of the
+// mail sender, or the host of the base URL.
+func domainOf(mailFrom, baseURL string) string {
+	if i := strings.LastIndexByte(mailFrom, '@'); i >= 0 {
+		return mailFrom[i+1:]
+	}
+	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
+		return u.Hostname()
+	}
+	return "localhost"
 }

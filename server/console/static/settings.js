@@ -7,6 +7,7 @@ import { dialog } from './actions.js';
 import { BASE, request } from './api.js';
 import { h, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
+import { inboxMailForm } from './mailsettings.js';
 
 /** SECTIONS are the settings screen's sections, in order. */
 export const SECTIONS = ['users', 'teams', 'inboxes'];
@@ -558,6 +559,7 @@ export class Settings {
       },
       h('summary', null, h('span', { class: 'group-name', dir: 'auto', text: g.name }), h('span', { class: 'muted small', text: n === 1 ? t('settings.oneMember') : t('settings.memberCount', { n }) })),
       this.groupForm(kind, g),
+      kind === 'inbox' ? inboxMailForm(this, g) : null,
     );
   }
 

@@ -1,0 +1,203 @@
+package parley
+
+import (
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Team email (E1–E4): the types and rules that the mail package, the store
+// and the server share.
+
+// roleLocalParts are the local parts (before the "@") that name a role or a
+// machine rather than a person. Mail from them is not a business
+// conversation and goes to the Filtered view (I4). The list follows the
+// role addresses that hosted inboxes filter:
+//
+//   - machines that never read a reply: noreply, no-reply, no_reply,
+//     donotreply, do-not-reply, do_not_reply, mailer-daemon, postmaster,
+//     bounce, bounces, daemon, auto-reply, autoreply, notifications,
+//     notification, alerts, notify;
+//   - bulk senders: marketing, newsletter, newsletters, news, promotions,
+//     offers, mailings, campaigns;
+//   - team roles that write to many at once: sales, webmaster, hostmaster,
+//     abuse, root, list, listserv, majordomo, unsubscribe, devnull.
+//
+// Deliberately not in it: info@, support@, admin@, billing@ and the like.
+// Small businesses write from those as people, and their mail is a
+// business conversation.
+//
+// A local part matches in any case, also with a "+tag" (noreply+42@) or a
+// suffix after "-" or "." that starts with a digit (bounce-7@,
+// mailer-daemon.2@).
+var roleLocalParts = map[string]bool{
+	"noreply": true, "no-reply": true, "no_reply": true, "donotreply": true, "do-not-reply": true, "do_not_reply": true,
+	"mailer-daemon": true, "postmaster": true, "bounce": true, "bounces": true, "daemon": true,
+	"auto-reply": true, "autoreply": true, "notifications": true, "notification": true, "alerts": true, "notify": true,
+	"marketing": true, "newsletter": true, "newsletters": true, "news": true, "promotions": true, "offers": true,
+	"mailings": true, "campaigns": true,
+	"sales": true, "webmaster": true, "hostmaster": true, "abuse": true, "root": true,
+	"list": true, "listserv": true, "majordomo": true, "unsubscribe": true, "devnull": true,
+}
+
+// IsRoleAddress reports whether email is a role-based address such as
+// noreply@, marketing@ or sales@ (see roleLocalParts for the whole list):
+// mail from it goes to the Filtered view (I4). Anything that is not an
+// address is not a role address.
+func IsRoleAddress(email string) bool {
+	at := strings.LastIndexByte(email, '@')
+	if at <= 0 || at == len(email)-1 {
+		return false
+	}
+	local := strings.ToLower(email[:at])
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	if roleLocalParts[local] {
+		return true
+	}
+	// bounce-1234, mailer-daemon.2: a role with a numbered suffix.
+	if i := strings.LastIndexAny(local, "-."); i > 0 && i < len(local)-1 && local[i+1] >= '0' && local[i+1] <= '9' {
+		return roleLocalParts[local[:i]]
+	}
+	return false
+}
+
+// NormalizeEmail returns the bare address of s ("Ann <ann@x.org>" and
+// " ann@x.org " give "ann@x.org") with its domain in lower case, or
+// EINVALID when s is not one address of at most MaxNameBytes.
+func NormalizeEmail(s string) (string, error) {
+	a, err := mail.ParseAddress(strings.TrimSpace(s))
+	if err != nil || len(a.Address) > MaxNameBytes || strings.ContainsAny(a.Address, " \t\r\n<>\"") {
+		return "", Errorf(EINVALID, "%q is not a valid email address", truncate(s, 80))
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	if at <= 0 || at == len(a.Address)-1 {
+		return "", Errorf(EINVALID, "%q is not a valid email address", truncate(s, 80))
+	}
+	return a.Address[:at] + "@" + strings.ToLower(a.Address[at+1:]), nil
+}
+
+// Mailbox is one team email address of an inbox (E1, a "hosted address":
+// mail forwarded to it lands in the inbox). Its ID is the channel account id
+// of the email threads it receives; mailboxes and chat widgets share one id
+// sequence, so a channel account id names one of them.
+type Mailbox struct {
+	ID      uint64 `json:"id"`
+	Address string `json:"address"` // as entered; matched case-insensitively
+}
+
+// InboxNotify are an inbox's outside notifications (M3): which members get
+// an email about what. Members not listed get none; Filtered threads never
+// notify.
+type InboxNotify struct {
+	// NewConversation lists the members emailed when a conversation starts.
+	NewConversation []uint64 `json:"newConversation,omitempty"`
+	// AssignedMessage lists the members emailed when a contact writes in a
+	// conversation assigned to them.
+	AssignedMessage []uint64 `json:"assignedMessage,omitempty"`
+}
+
+// MailboxByID returns the inbox's mailbox id, or nil.
+func (in *Inbox) MailboxByID(id uint64) *Mailbox {
+	for i := range in.Mailboxes {
+		if in.Mailboxes[i].ID == id {
+			return &in.Mailboxes[i]
+		}
+	}
+	return nil
+}
+
+// Address is a mail address with an optional display name.
+type Address struct {
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email"`
+}
+
+// String returns the address in RFC 5322 form, "Name <email>".
+func (a Address) String() string {
+	return (&mail.Address{Name: a.Name, Address: a.Email}).String()
+}
+
+// Email is one message that Parley sends: a reply, a notification or a
+// transcript. Text is required; HTML, if set, is its alternative. MessageID
+// is without angle brackets; InReplyTo and References name the messages
+// it answers, oldest reference first.
+type Email struct {
+	From       Address   `json:"from"`
+	To         []Address `json:"to"`
+	Subject    string    `json:"subject"`
+	Text       string    `json:"text"`
+	HTML       string    `json:"html,omitempty"`
+	MessageID  string    `json:"messageId"`
+	InReplyTo  string    `json:"inReplyTo,omitempty"`
+	References []string  `json:"references,omitempty"`
+	Date       time.Time `json:"date"`
+	// AutoSubmitted marks notifications and transcripts (RFC 3834), so that
+	// auto-responders do not answer them.
+	AutoSubmitted bool `json:"autoSubmitted,omitempty"`
+}
+
+// InboundEmail is a parsed email that arrived for one of the inboxes'
+// addresses. MessageID, InReplyTo and References are without angle
+// brackets; Text is the message's plain text (or its HTML as text).
+type InboundEmail struct {
+	From       Address   `json:"from"`
+	Recipients []string  `json:"recipients"` // the envelope's RCPT TO, as given
+	Subject    string    `json:"subject"`
+	Text       string    `json:"text"`
+	MessageID  string    `json:"messageId"`
+	InReplyTo  string    `json:"inReplyTo,omitempty"`
+	References []string  `json:"references,omitempty"`
+	Date       time.Time `json:"date,omitzero"`
+}
+
+// Outbox kinds: why a queued email is sent.
+const (
+	OutboxReply        = "reply"        // an agent's reply on an email thread (E4)
+	OutboxNotification = "notification" // an outside notification (M3)
+	OutboxTranscript   = "transcript"   // a chat transcript on close (R2)
+)
+
+// Delivery statuses of an outgoing email, shown as a message's status.
+const (
+	DeliveryPending = "PENDING" // queued, not yet accepted by the SMTP server
+	DeliverySent    = "SENT"    // accepted by the SMTP server
+	DeliveryFailed  = "FAILED"  // refused for good, or retries exhausted
+)
+
+// OutboxItem is an email waiting in the durable outbox. The outbox sends it,
+// retrying with backoff until the SMTP server accepts it or refuses it for
+// good.
+type OutboxItem struct {
+	ID        uint64    `json:"id"`
+	Kind      string    `json:"kind"`                // OutboxReply, …
+	MessageID uint64    `json:"messageId,omitempty"` // the reply's message, whose status this is
+	ThreadID  uint64    `json:"threadId,omitempty"`
+	Email     Email     `json:"email"`
+	Attempts  int       `json:"attempts"`
+	NextAt    time.Time `json:"nextAt"` // not before
+	LastError string    `json:"lastError,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Delivery is the sending status of an outgoing email message.
+type Delivery struct {
+	Status   string    `json:"status"` // DeliveryPending, DeliverySent or DeliveryFailed
+	Attempts int       `json:"attempts,omitempty"`
+	Error    string    `json:"error,omitempty"` // the last failure, for FAILED and retries
+	At       time.Time `json:"at"`
+}
+
+// ReplySubject returns the subject of a reply to subject: "Re: " in front,
+// once.
+func ReplySubject(subject string) string {
+	s := strings.TrimSpace(subject)
+	if s == "" {
+		return "Re: (no subject)"
+	}
+	if len(s) >= 3 && strings.EqualFold(s[:3], "re:") {
+		return s
+	}
+	return "Re: " + s
+}

@@ -1,0 +1,36 @@
+// Package mail is Parley's email channel: a Sender that delivers outgoing
+// mail (replies, outside notifications, transcripts) to an SMTP server, and
+// a Receiver, an SMTP server of its own, that takes mail forwarded to the
+// inboxes' addresses, parses it and hands it on. It is the one home of
+// go-mail and go-smtp; it imports the root package and no other of
+// Parley's.
+//
+// # Sending
+//
+// NewSender reads an SMTP URL: smtp://user:pass@host:port?tls=starttls.
+// The tls option is the TLS policy: starttls (the default: STARTTLS is
+// required), tls (implicit TLS, as on port 465; the scheme smtps means the
+// same), opportunistic (STARTTLS when the server offers it) or none (plain
+// text, allowed only for a loopback host). Every connection has a timeout.
+// Send reports a refusal for good (an SMTP 5xx answer) as a parley error
+// with code EINVALID, and anything worth retrying (no connection, 4xx) as
+// any other error.
+//
+// # Receiving
+//
+// A Receiver accepts mail for the recipients its Recipient function knows
+// (others get 550), bounded in size, recipients and time. Each message is
+// parsed (Parse) into a parley.InboundEmail and given to its Deliver
+// function, whose error decides the SMTP answer: a parley error with code
+// EINVALID is a permanent refusal (554), any other error a temporary one
+// (451), so that the sending server retries. Mail that cannot be parsed is
+// refused with 554 and nothing is delivered.
+//
+// # Parsing
+//
+// Parse reads an RFC 5322 message with net/mail and mime/multipart. It
+// decodes quoted-printable and base64 bodies, RFC 2047 encoded words, and
+// the charsets UTF-8, US-ASCII, ISO-8859-1 and Windows-1252. It takes the
+// first text/plain part; a message with only HTML gets its HTML as text.
+// Attachments are skipped.
+package mail

@@ -1,0 +1,390 @@
+package mail
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parley-chat/parley"
+)
+
+// Limits of Parse.
+const (
+	// maxDepth bounds how deeply multiparts may nest.
+	maxDepth = 8
+	// maxParts bounds how many parts Parse looks at in all.
+	maxParts = 100
+	// maxSubjectBytes bounds a thread's subject.
+	maxSubjectBytes = parley.MaxNameBytes
+	// truncatedNote ends a text that was cut to parley.MaxTextBytes.
+	truncatedNote = "\n\n[…]"
+)
+
+// Parse reads one RFC 5322 message and returns what Parley keeps of it: the
+// sender, subject, Message-ID and threading headers, date, and the text
+// (see the package documentation). A message without a Message-ID gets one
+// made from a hash of its bytes, so that a retried delivery is still
+// recognised. Text is at most parley.MaxTextBytes of valid UTF-8, control
+// characters removed, and may be empty. Malformed mail (no parsable header,
+// no single From address, a broken MIME structure) is a parley error with
+// code EINVALID.
+func Parse(r io.Reader) (*parley.InboundEmail, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "malformed message header: %v", err)
+	}
+	h := msg.Header
+
+	ap := mail.AddressParser{WordDecoder: wordDecoder}
+	fromHeader := h.Get("From")
+	if fromHeader == "" {
+		return nil, parley.Errorf(parley.EINVALID, "message has no From header")
+	}
+	from, err := ap.ParseList(fromHeader)
+	if err != nil && !utf8.ValidString(fromHeader) {
+		// Raw 8-bit names are most often Latin-1 or Windows-1252.
+		from, err = ap.ParseList(latin1([]byte(fromHeader), true))
+	}
+	if err != nil || len(from) != 1 {
+		return nil, parley.Errorf(parley.EINVALID, "From header must hold one address")
+	}
+	addr, err := parley.NormalizeEmail(from[0].Address)
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "From header: %s", parley.ErrorMessage(err))
+	}
+	e := &parley.InboundEmail{
+		From:    parley.Address{Name: cleanLine(from[0].Name, parley.MaxNameBytes), Email: addr},
+		Subject: cleanLine(decodeHeader(h.Get("Subject")), maxSubjectBytes),
+	}
+	if ids := msgIDs(h.Get("Message-Id")); len(ids) > 0 {
+		e.MessageID = ids[0]
+	} else {
+		sum := sha256.Sum256(raw)
+		e.MessageID = hex.EncodeToString(sum[:16]) + "@parley.invalid"
+	}
+	if ids := msgIDs(h.Get("In-Reply-To")); len(ids) > 0 {
+		e.InReplyTo = ids[0]
+	}
+	e.References = msgIDs(h.Get("References"))
+	if len(e.References) > 50 {
+		e.References = e.References[len(e.References)-50:] // the newest
+	}
+	if d, err := mail.ParseDate(h.Get("Date")); err == nil {
+		e.Date = d.UTC()
+	}
+
+	p := &bodyParser{}
+	if err := p.part(h, msg.Body, 0); err != nil {
+		return nil, err
+	}
+	text := p.plain
+	if !p.hasPlain {
+		text = htmlToText(p.html)
+	}
+	e.Text = cleanText(text)
+	return e, nil
+}
+
+type bodyParser struct {
+	parts    int
+	plain    string
+	hasPlain bool
+	html     string
+	hasHTML  bool
+}
+
+// part reads one MIME entity with header h and body r, recursing into
+// multiparts, and keeps the first plain text and first HTML that are not
+// attachments.
+func (p *bodyParser) part(h map[string][]string, r io.Reader, depth int) error {
+	get := func(k string) string {
+		if v := h[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	if p.parts++; p.parts > maxParts {
+		return parley.Errorf(parley.EINVALID, "message has more than %d MIME parts", maxParts)
+	}
+	ct := get("Content-Type")
+	mediaType, params := "text/plain", map[string]string{}
+	if ct != "" {
+		var err error
+		if mediaType, params, err = mime.ParseMediaType(ct); err != nil {
+			if strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "multipart/") {
+				return parley.Errorf(parley.EINVALID, "malformed Content-Type %q", truncate(ct, 60))
+			}
+			mediaType, params = "application/octet-stream", map[string]string{}
+		}
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		if depth >= maxDepth {
+			return parley.Errorf(parley.EINVALID, "MIME parts nest deeper than %d", maxDepth)
+		}
+		boundary := params["boundary"]
+		if boundary == "" {
+			return parley.Errorf(parley.EINVALID, "multipart without a boundary")
+		}
+		mr := multipart.NewReader(r, boundary)
+		for n := 0; ; n++ {
+			part, err := mr.NextRawPart()
+			if errors.Is(err, io.EOF) {
+				if n == 0 {
+					return parley.Errorf(parley.EINVALID, "multipart has no parts")
+				}
+				return nil
+			} else if err != nil {
+				return parley.Errorf(parley.EINVALID, "malformed multipart: %v", err)
+			}
+			if err := p.part(part.Header, part, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	if disp, _, _ := mime.ParseMediaType(get("Content-Disposition")); disp == "attachment" {
+		return nil
+	}
+	if mediaType != "text/plain" && mediaType != "text/html" || mediaType == "text/plain" && p.hasPlain || mediaType == "text/html" && p.hasHTML {
+		return nil
+	}
+	body, err := decodeBody(r, get("Content-Transfer-Encoding"))
+	if err != nil {
+		return err
+	}
+	text := decodeCharset(body, params["charset"])
+	if mediaType == "text/plain" {
+		p.plain, p.hasPlain = text, true
+	} else {
+		p.html, p.hasHTML = text, true
+	}
+	return nil
+}
+
+// decodeBody undoes a Content-Transfer-Encoding.
+func decodeBody(r io.Reader, cte string) ([]byte, error) {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "quoted-printable":
+		b, err := io.ReadAll(quotedprintable.NewReader(r))
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "malformed quoted-printable body: %v", err)
+		}
+		return b, nil
+	case "base64":
+		b, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, &spaceless{r: r}))
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "malformed base64 body: %v", err)
+		}
+		return b, nil
+	case "", "7bit", "8bit", "binary":
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "malformed body: %v", err)
+		}
+		return b, nil
+	}
+	return nil, parley.Errorf(parley.EINVALID, "unknown Content-Transfer-Encoding %q", truncate(cte, 40))
+}
+
+// spaceless drops the spaces and tabs that some senders leave in base64
+// (the decoder itself skips line breaks).
+type spaceless struct{ r io.Reader }
+
+func (s *spaceless) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	j := 0
+	for _, c := range p[:n] {
+		if c != ' ' && c != '\t' {
+			p[j] = c
+			j++
+		}
+	}
+	return j, err
+}
+
+// decodeCharset turns b, in charset, into valid UTF-8. Charsets other than
+// UTF-8, US-ASCII, ISO-8859-1 and Windows-1252 are read as UTF-8, with what
+// is not valid replaced.
+func decodeCharset(b []byte, charset string) string {
+	switch normCharset(charset) {
+	case "iso-8859-1":
+		return latin1(b, false)
+	case "windows-1252":
+		return latin1(b, true)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+func normCharset(cs string) string {
+	switch strings.ToLower(strings.Trim(cs, ` "`)) {
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso_8859-1":
+		return "iso-8859-1"
+	case "windows-1252", "cp1252", "cp-1252":
+		return "windows-1252"
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		return "utf-8"
+	}
+	return "other"
+}
+
+// cp1252 maps the bytes 0x80–0x9F of Windows-1252 that differ from
+// ISO-8859-1; 0 marks the five bytes that Windows-1252 leaves undefined.
+var cp1252 = [32]rune{
+	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
+	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
+}
+
+func latin1(b []byte, windows bool) string {
+	var sb strings.Builder
+	sb.Grow(len(b))
+	for _, c := range b {
+		r := rune(c)
+		if windows && c >= 0x80 && c <= 0x9F {
+			if r = cp1252[c-0x80]; r == 0 {
+				r = '\uFFFD'
+			}
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
+
+var wordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, input io.Reader) (io.Reader, error) {
+	b, err := io.ReadAll(input)
+	if err != nil {
+		return nil, err
+	}
+	return strings.NewReader(decodeCharset(b, charset)), nil
+}}
+
+// decodeHeader decodes RFC 2047 encoded words; a header that does not
+// decode is kept as it is.
+func decodeHeader(s string) string {
+	d, err := wordDecoder.DecodeHeader(s)
+	if err != nil {
+		return s
+	}
+	return d
+}
+
+var msgIDPattern = regexp.MustCompile(`<([^<>\s]{1,250})>`)
+
+// msgIDs returns the message ids in a Message-ID, In-Reply-To or
+// References header, without angle brackets, in order.
+func msgIDs(h string) []string {
+	var out []string
+	for _, m := range msgIDPattern.FindAllStringSubmatch(h, -1) {
+		if utf8.ValidString(m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+// cleanLine makes s one line of valid UTF-8 without control characters, at
+// most n bytes.
+func cleanLine(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	return cut(s, n)
+}
+
+// cut returns at most n bytes of s, not splitting a rune.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// cleanText normalises line ends, removes control characters but tab and
+// newline, trims, squeezes runs of blank lines and cuts to
+// parley.MaxTextBytes.
+func cleanText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' && r != '\n' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := 0
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if l == "" {
+			if blank++; blank > 1 {
+				continue
+			}
+		} else {
+			blank = 0
+		}
+		out = append(out, l)
+	}
+	s = strings.TrimSpace(strings.Join(out, "\n"))
+	if len(s) > parley.MaxTextBytes {
+		s = cut(s, parley.MaxTextBytes-len(truncatedNote)) + truncatedNote
+	}
+	return s
+}
+
+var (
+	htmlDrop  = regexp.MustCompile(`(?is)<(script|style|head|title)\b.*?</(script|style|head|title)\s*>|<!--.*?-->`)
+	htmlBreak = regexp.MustCompile(`(?i)<\s*(br|/div|/tr|/table|hr)\b[^>]*>`)
+	htmlPara  = regexp.MustCompile(`(?i)<\s*(/p|/h[1-6]|/ul|/ol|/blockquote)\b[^>]*>`)
+	htmlItem  = regexp.MustCompile(`(?i)<\s*li\b[^>]*>`)
+	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
+	spaces    = regexp.MustCompile(`[ \t\f\v\x{00A0}]+`)
+)
+
+// htmlToText turns an HTML body into plain text: no scripts, styles or
+// comments; line breaks for <br> and block ends; "- " for list items; no
+// tags; entities decoded.
+func htmlToText(s string) string {
+	s = htmlDrop.ReplaceAllString(s, "")
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+	s = htmlBreak.ReplaceAllString(s, "\n")
+	s = htmlPara.ReplaceAllString(s, "\n\n")
+	s = htmlItem.ReplaceAllString(s, "\n- ")
+	s = htmlTag.ReplaceAllString(s, "")
+	s = html.UnescapeString(s)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(spaces.ReplaceAllString(l, " "))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return cut(s, n) + "…"
+}

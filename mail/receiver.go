@@ -1,0 +1,202 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/parley-chat/parley"
+)
+
+// ReceiverOptions configures NewReceiver. Recipient and Deliver are
+// required; the other fields take the documented defaults when zero.
+type ReceiverOptions struct {
+	// Domain is the name the receiver greets with. Defaults to "localhost".
+	Domain string
+	// MaxMessageBytes is the largest message accepted; larger ones are
+	// refused with 552. Defaults to 25 MiB.
+	MaxMessageBytes int64
+	// MaxRecipients is how many RCPT TO one message may have. Defaults to 50.
+	MaxRecipients int
+	// ReadTimeout and WriteTimeout bound each read from and write to a
+	// client. Default to 60s each.
+	ReadTimeout, WriteTimeout time.Duration
+	// DeliverTimeout bounds each call of Recipient and Deliver. Defaults
+	// to 30s.
+	DeliverTimeout time.Duration
+
+	// Recipient decides whether mail for the address addr is taken: nil
+	// takes it, a parley error with code ENOTFOUND refuses it with 550, any
+	// other error with 451 (try again later).
+	Recipient func(ctx context.Context, addr string) error
+	// Deliver stores one parsed message; e.Recipients are the envelope's
+	// accepted recipients. nil answers 250. A parley error with code
+	// EINVALID refuses the message for good (554); any other error asks
+	// the sender to retry (451). Deliver may be called again for the same
+	// message (a retry) and should then store it once.
+	Deliver func(ctx context.Context, e *parley.InboundEmail) error
+	// ErrorLog receives the receiver's errors (failed connections, Deliver
+	// errors). Defaults to none.
+	ErrorLog func(msg string, err error)
+}
+
+// Receiver is an SMTP server that takes mail for Parley's inboxes. Create
+// it with NewReceiver, run it with Serve and stop it with Shutdown. It is
+// safe for concurrent use.
+type Receiver struct {
+	o   ReceiverOptions
+	srv *smtp.Server
+}
+
+// NewReceiver returns a receiver with the options o.
+func NewReceiver(o ReceiverOptions) (*Receiver, error) {
+	if o.Recipient == nil || o.Deliver == nil {
+		return nil, errors.New("mail receiver: Recipient and Deliver are required")
+	}
+	if o.Domain == "" {
+		o.Domain = "localhost"
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = 25 << 20
+	}
+	if o.MaxRecipients <= 0 {
+		o.MaxRecipients = 50
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 60 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 60 * time.Second
+	}
+	if o.DeliverTimeout <= 0 {
+		o.DeliverTimeout = 30 * time.Second
+	}
+	if o.ErrorLog == nil {
+		o.ErrorLog = func(string, error) {}
+	}
+	rc := &Receiver{o: o}
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &session{rc: rc}, nil
+	}))
+	srv.Domain = o.Domain
+	srv.MaxMessageBytes = o.MaxMessageBytes
+	srv.MaxRecipients = o.MaxRecipients
+	srv.ReadTimeout = o.ReadTimeout
+	srv.WriteTimeout = o.WriteTimeout
+	srv.EnableSMTPUTF8 = true
+	srv.ErrorLog = logAdapter{o.ErrorLog}
+	rc.srv = srv
+	return rc, nil
+}
+
+// Serve accepts SMTP connections on ln until Shutdown; it then returns nil.
+func (rc *Receiver) Serve(ln net.Listener) error {
+	err := rc.srv.Serve(ln)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections and waits, until ctx ends, for the
+// open ones to finish; then it closes them.
+func (rc *Receiver) Shutdown(ctx context.Context) error {
+	err := rc.srv.Shutdown(ctx)
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	if err != nil {
+		_ = rc.srv.Close()
+	}
+	return err
+}
+
+type logAdapter struct{ log func(string, error) }
+
+func (l logAdapter) Printf(format string, v ...any) {
+	l.log("smtp receiver", fmt.Errorf(format, v...))
+}
+func (l logAdapter) Println(v ...any) {
+	l.log("smtp receiver", errors.New(strings.TrimSpace(fmt.Sprintln(v...))))
+}
+
+// session is one SMTP conversation; go-smtp calls it from one goroutine.
+type session struct {
+	rc    *Receiver
+	from  string
+	rcpts []string
+}
+
+func (s *session) Reset()        { s.from, s.rcpts = "", nil }
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(from string, opts *smtp.MailOptions) error {
+	s.Reset()
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	addr, err := parley.NormalizeEmail(to)
+	if err != nil {
+		return &smtp.SMTPError{Code: 501, EnhancedCode: smtp.EnhancedCode{5, 1, 3}, Message: "Bad recipient address syntax"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.rc.o.DeliverTimeout)
+	defer cancel()
+	if err := s.rc.o.Recipient(ctx, addr); parley.ErrorCode(err) == parley.ENOTFOUND {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such mailbox here: " + addr}
+	} else if err != nil {
+		s.rc.o.ErrorLog("check recipient", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
+	}
+	for _, r := range s.rcpts {
+		if r == addr {
+			return nil
+		}
+	}
+	s.rcpts = append(s.rcpts, addr)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	if len(s.rcpts) == 0 {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "No valid recipients"}
+	}
+	e, err := Parse(r)
+	var tooLarge *smtp.SMTPError
+	if errors.As(err, &tooLarge) {
+		return err // go-smtp's own answer: 552 message too large
+	} else if parley.ErrorCode(err) == parley.EINVALID {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message: " + smtpLine(parley.ErrorMessage(err))}
+	} else if err != nil {
+		return err
+	}
+	e.Recipients = append([]string(nil), s.rcpts...)
+	ctx, cancel := context.WithTimeout(context.Background(), s.rc.o.DeliverTimeout)
+	defer cancel()
+	if err := s.rc.o.Deliver(ctx, e); parley.ErrorCode(err) == parley.EINVALID || parley.ErrorCode(err) == parley.ETOOLARGE {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Message refused: " + smtpLine(parley.ErrorMessage(err))}
+	} else if err != nil {
+		s.rc.o.ErrorLog("deliver mail", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
+	}
+	return nil
+}
+
+// smtpLine makes msg safe for one SMTP reply line: ASCII, no control
+// characters, at most 200 bytes.
+func smtpLine(msg string) string {
+	msg = strings.Map(func(r rune) rune {
+		if r > 0x7e {
+			return '?'
+		}
+		return r
+	}, msg)
+	return cleanLine(msg, 200)
+}

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// Chat transcripts (R2, C5): closing a chat emails its transcript to the
+// contact when the widget says so.
+
+// maxTranscriptMessages bounds a transcript; a longer chat is cut, with a
+// note, at its end.
+const maxTranscriptMessages = 2000
+
+// transcriptLine is one message of a transcript.
+type transcriptLine struct {
+	At   string
+	Name string
+	Text string
+}
+
+var transcriptHTML = template.Must(template.New("transcript").Parse(`<!doctype html>
+<html><body style="font-family:sans-serif;line-height:1.4">
+<h1 style="font-size:18px">{{.Title}}</h1>
+{{if .PageURL}}<p>Started on <a href="{{.PageURL}}">{{.PageURL}}</a></p>{{end}}
+<table style="border-collapse:collapse">
+{{range .Lines}}<tr><td style="color:#555;padding:4px 8px 4px 0;vertical-align:top;white-space:nowrap">{{.At}}</td><td style="padding:4px 8px 4px 0;vertical-align:top;font-weight:bold">{{.Name}}</td><td style="padding:4px 0;white-space:pre-wrap">{{.Text}}</td></tr>
+{{end}}</table>
+{{if .Cut}}<p>(The transcript was shortened.)</p>{{end}}
+</body></html>
+`))
+
+// afterThreadClosed sends the transcript of chat thread t, just closed, to
+// its contact if its widget has Options.Transcripts on, the contact has an
+// email, and the chat was not a bot's that never reached an agent. Filtered
+// chats get none. Failures are logged: the close has happened.
+func (s *Server) afterThreadClosed(ctx context.Context, t *parley.Thread) {
+	if t.ChannelID != parley.ChannelChat || t.Owner == parley.OwnerBot || t.IsFiltered() || !s.canSendSystemMail() {
+		return
+	}
+	w, err := s.db.Widget(ctx, t.ChannelAccountID)
+	if err != nil || !w.Options.Transcripts {
+		return
+	}
+	c, err := s.db.Contact(ctx, t.ContactID)
+	if err != nil || c.Email == "" {
+		return
+	}
+	item, err := s.transcript(ctx, t, w, c)
+	if err == nil && item == nil {
+		return // nothing was said
+	}
+	if err == nil {
+		err = s.db.QueueMail(ctx, item)
+	}
+	if err != nil {
+		s.log.Error().Err(err).Uint64("threadId", t.ID).Msg("queue chat transcript")
+		return
+	}
+	s.wakeOutbox()
+}
+
+// transcript builds the transcript email of chat t on widget w for contact
+// c: every MESSAGE (no internal notes, no system events) with its time,
+// in the widget's time zone, and its sender's name, and the page the chat
+// started on. It returns nil when the chat has no messages.
+func (s *Server) transcript(ctx context.Context, t *parley.Thread, w *parley.Widget, c *parley.Contact) (*parley.OutboxItem, error) {
+	loc := time.UTC
+	if tz := w.Availability.Timezone; tz != "" {
+		if l, err := time.LoadLocation(tz); err == nil {
+			loc = l
+		}
+	}
+	names := map[string]string{}
+	var lines []transcriptLine
+	cut := false
+	for after := uint64(0); ; {
+		msgs, more, err := s.db.Messages(ctx, t.ID, after, 500)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			after = m.Seq
+			if m.Type != parley.TypeMessage {
+				continue
+			}
+			if len(lines) == maxTranscriptMessages {
+				cut = true
+				break
+			}
+			name, ok := names[m.SenderID]
+			if !ok {
+				if name = s.actorName(ctx, m.SenderID); name == "" {
+					name = "Parley"
+				}
+				if m.SenderID == c.ActorID() {
+					name = c.DisplayName()
+				}
+				names[m.SenderID] = name
+			}
+			lines = append(lines, transcriptLine{At: m.CreatedAt.In(loc).Format("2006-01-02 15:04 MST"), Name: name, Text: m.Text})
+		}
+		if !more || cut {
+			break
+		}
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	in, err := s.db.Inbox(ctx, t.InboxID)
+	if err != nil {
+		return nil, err
+	}
+	title := fmt.Sprintf("Transcript of your chat with %s", in.Name)
+	var text strings.Builder
+	fmt.Fprintf(&text, "%s\n\n", title)
+	if t.PageURL != "" {
+		fmt.Fprintf(&text, "Started on: %s\n\n", t.PageURL)
+	}
+	for _, l := range lines {
+		fmt.Fprintf(&text, "[%s] %s:\n%s\n\n", l.At, l.Name, l.Text)
+	}
+	if cut {
+		text.WriteString("(The transcript was shortened.)\n")
+	}
+	var html strings.Builder
+	// Only http(s) page URLs become links; html/template refuses others.
+	if err := transcriptHTML.Execute(&html, map[string]any{"Title": title, "PageURL": t.PageURL, "Lines": lines, "Cut": cut}); err != nil {
+		return nil, err
+	}
+	return &parley.OutboxItem{Kind: parley.OutboxTranscript, ThreadID: t.ID, Email: parley.Email{
+		From:          parley.Address{Name: in.Name, Email: s.cfg.MailFrom},
+		To:            []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}},
+		Subject:       limitString(title, 250),
+		Text:          text.String(),
+		HTML:          html.String(),
+		MessageID:     fmt.Sprintf("parley-t%d.%s@%s", t.ID, randomToken(), domainOf(s.cfg.MailFrom)),
+		Date:          s.now(),
+		AutoSubmitted: true,
+	}}, nil
+}
