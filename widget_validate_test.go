@@ -146,14 +146,20 @@ func TestWidgetValidateRefs(t *testing.T) {
 		{"heading user missing", func(w *parley.Widget, r *parley.WidgetRefs) { w.Message.Heading.UserIDs = []uint64{10, 99} }, "message.heading.userIds[1]: user 99 is not an active user"},
 		{"heading user deactivated", func(w *parley.Widget, r *parley.WidgetRefs) { w.Message.Heading.UserIDs = []uint64{13} }, "message.heading.userIds[0]: user 13 is not an active user"},
 		{"heading user need not be a member", func(w *parley.Widget, r *parley.WidgetRefs) { w.Message.Heading.UserIDs = []uint64{12} }, ""},
-		{"heading team missing", func(w *parley.Widget, r *parley.WidgetRefs) { w.Message.Heading = parley.Heading{Mode: "team", TeamID: 4} }, "message.heading.teamId: team 4 does not exist"},
-		{"heading team", func(w *parley.Widget, r *parley.WidgetRefs) { w.Message.Heading = parley.Heading{Mode: "team", TeamID: 3} }, ""},
+		{"heading team missing", func(w *parley.Widget, r *parley.WidgetRefs) {
+			w.Message.Heading = parley.Heading{Mode: "team", TeamID: 4}
+		}, "message.heading.teamId: team 4 does not exist"},
+		{"heading team", func(w *parley.Widget, r *parley.WidgetRefs) {
+			w.Message.Heading = parley.Heading{Mode: "team", TeamID: 3}
+		}, ""},
 		{"heading fallback missing", func(w *parley.Widget, r *parley.WidgetRefs) {
 			w.Message.Heading = parley.Heading{Mode: "owner", FallbackUserID: 77}
 		}, "message.heading.fallbackUserId: user 77 is not an active user"},
 		{"routing user not a member", func(w *parley.Widget, r *parley.WidgetRefs) { w.Routing.UserIDs = []uint64{12} }, `routing.userIds[0]: user 12 is not a member of inbox "Support"`},
 		{"routing user missing", func(w *parley.Widget, r *parley.WidgetRefs) { w.Routing.UserIDs = []uint64{10, 50} }, "routing.userIds[1]: user 50 is not an active user"},
-		{"routing team missing", func(w *parley.Widget, r *parley.WidgetRefs) { w.Routing = parley.Routing{Mode: "teams", TeamIDs: []uint64{3, 8}} }, "routing.teamIds[1]: team 8 does not exist"},
+		{"routing team missing", func(w *parley.Widget, r *parley.WidgetRefs) {
+			w.Routing = parley.Routing{Mode: "teams", TeamIDs: []uint64{3, 8}}
+		}, "routing.teamIds[1]: team 8 does not exist"},
 		{"routing owner fallback not a member", func(w *parley.Widget, r *parley.WidgetRefs) {
 			w.Routing = parley.Routing{Mode: "owner", FallbackUserID: 12}
 		}, "routing.fallbackUserId: user 12 is not a member"},
