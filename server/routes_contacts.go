@@ -65,12 +65,13 @@ type contactJSON struct {
 	Email     string    `json:"email"`
 	Name      string    `json:"name"` // what the console shows: full name, email or "Visitor #id"
 	Blocked   bool      `json:"blocked"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+
 	// OwnerID is the owning user's id, "" for none; Properties the custom
 	// properties (W1 lists test both).
 	OwnerID    string            `json:"ownerId"`
 	Properties map[string]string `json:"properties"`
-	CreatedAt  time.Time         `json:"createdAt"`
-	UpdatedAt  time.Time         `json:"updatedAt"`
 }
 
 func toContactJSON(c *parley.Contact) contactJSON {

@@ -34,10 +34,10 @@ type apiWidget struct {
 		UserIDs         []string
 		MaxOpenPerAgent int
 	}
-	Options  parley.WidgetOptions
-	Consent  parley.Consent
-	Snippet  string
-	Warnings []string
+	Options   parley.WidgetOptions
+	Consent   parley.Consent
+	Snippet   string
+	Warnings  []string
 	UpdatedAt string
 }
 
