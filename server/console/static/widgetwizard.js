@@ -269,7 +269,7 @@ export class WidgetWizard {
     );
     if (this.error) this.error.shown = false;
     this.showFieldError(fs);
-    this.form.replaceChildren(fs, this.formError(), nav);
+    this.form.replaceChildren(...[fs, this.formError(), nav].filter(Boolean));
     if (key) this.form.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();
   }
 
@@ -781,7 +781,7 @@ export class WidgetWizard {
     const rows = [
       ['wz.step.audience', aud],
       ['wz.step.targeting', targetingSummary({ targeting: d.targeting })],
-      ['wz.rv.heading', this.preview.headingName()],
+      ['wz.rv.heading', d.message.heading.mode ? this.preview.headingName() : t('wz.msg.heading.name')],
       ['wz.rv.inbox', inbox],
       ['wz.step.routing', t(`wz.rt.mode.${d.routing.mode || 'inbox'}`)],
       ['wz.step.availability', t(`wz.av.mode.${d.availability.mode}`) + (d.availability.mode === 'hours' ? ` (${d.availability.timezone})` : '')],
