@@ -99,7 +99,9 @@ func TestBrowserWidgetWizard(t *testing.T) {
 			ID, Name   string
 			Enabled    bool
 			Appearance struct{ AccentColor string }
-			Targeting  struct{ Rules []struct{ Kind, Op, Value string } }
+			Targeting  struct {
+				Rules []struct{ Kind, Op, Value string }
+			}
 		}
 	}
 	widgetsJSON := func() {
