@@ -185,3 +185,85 @@ func TestBrowserWidgetWizard(t *testing.T) {
 		t.Errorf("the test took %s; keep it under 30 s", d)
 	}
 }
+
+// TestBrowserContactLists: an admin saves a contact list in Settings →
+// Lists, makes it the default widget's audience in the editor, and cannot
+// delete it while it is in use: the refusal names the widget.
+func TestBrowserContactLists(t *testing.T) {
+	browser := newBrowser(t)
+	base := startInProcess(t)
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			actScreenshot(tab, "lists-failed.png")
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	wait := func(what, expr string) {
+		t.Helper()
+		must(what, waitJS(tab, expr, 10*time.Second))
+	}
+	eval := func(what, expr string) {
+		t.Helper()
+		_, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](expr))
+		must(what, err)
+	}
+	doc := "document"
+	pick := func(sel, value string) string {
+		return `(() => { const s = ` + sel + `; s.value = ` + jsString(value) + `; s.dispatchEvent(new Event('change')); })()`
+	}
+
+	actSignIn(t, tab, base, "admin@example.com")
+	must("lists", chromedp.Do(tab, chromedp.Navigate(base+"/settings/lists")))
+	wait("new list form", byName(doc, "input", "List name")+` !== null`)
+	must("name", typeInto(tab, byName(doc, "input", "List name"), "VIP customers"))
+	eval("property", pick(byName(doc, "select", "Criterion 1: property"), "emailDomain"))
+	must("value", typeInto(tab, byName(doc, "input", "Criterion 1: value"), "vip.example"))
+	must("add", click(tab, byName(doc, "button", "Add criterion")))
+	wait("second row", byName(doc, "select", "Criterion 2: property")+` !== null`)
+	eval("custom property", pick(byName(doc, "select", "Criterion 2: property"), "custom"))
+	wait("custom name box", byName(doc, "input", "Criterion 2: custom property name")+` !== null`)
+	must("custom name", typeInto(tab, byName(doc, "input", "Criterion 2: custom property name"), "plan"))
+	eval("known", pick(byName(doc, "select", "Criterion 2: operator"), "isKnown"))
+	eval("any", byName(doc, "input", "Any criterion")+`.click()`)
+	must("create", click(tab, byName(doc, "button", "Create list")))
+	card := `[...document.querySelectorAll('details.group-card')].find(d => d.textContent.includes('VIP customers'))`
+	wait("list saved", `!!`+card+` && `+card+`.querySelector('summary').textContent.includes('any of 2 criteria')`)
+	status, body := actFetch(t, tab, "GET", "/api/v1/lists", "")
+	var lists struct {
+		Results []struct {
+			ID, Match string
+			Criteria  []struct{ Property, Op, Value string }
+		}
+	}
+	if status != 200 || json.Unmarshal([]byte(body), &lists) != nil || len(lists.Results) != 1 || lists.Results[0].Match != "any" ||
+		len(lists.Results[0].Criteria) != 2 || lists.Results[0].Criteria[1] != (struct{ Property, Op, Value string }{"plan", "isKnown", ""}) {
+		t.Fatalf("lists: %d %s", status, body)
+	}
+
+	// The default widget's audience becomes that list, in the editor.
+	must("chat", click(tab, byName(doc, "a", "Chat")))
+	wait("widget list", `document.querySelectorAll('.wg-table tbody tr').length === 1`)
+	must("edit", click(tab, byName(doc, "button", "Edit widget Website chat")))
+	wait("editor", `document.querySelector('.wz-legend')?.textContent === 'Audience'`)
+	eval("members of a list", byName(doc, "input", "Members of a list")+`.click()`)
+	wait("list picker", byName(doc, "select", "Members of a list")+` !== null`)
+	eval("pick list", pick(byName(doc, "select", "Members of a list"), lists.Results[0].ID))
+	must("review", click(tab, byName(doc, "button", "8Review and publish")))
+	wait("review step", `document.querySelector('.wz-legend')?.textContent === 'Review and publish'`)
+	wait("summary", `document.querySelector('.wz-summary').textContent.includes('Members of a list: VIP customers')`)
+	must("save", click(tab, byName(doc, "button", "Save and publish")))
+	wait("saved", `location.pathname === '/settings/chat' && document.querySelector('.wg-table tbody tr').textContent.includes('Members of VIP customers')`)
+
+	// In use: deleting it is refused, naming the widget.
+	must("lists again", click(tab, byName(doc, "a", "Lists")))
+	wait("card", `!!`+card+` && `+card+`.querySelector('summary').textContent.includes('audience of Website chat')`)
+	must("open card", click(tab, card+`.querySelector('summary')`))
+	must("delete", click(tab, byName(doc, "button", "Delete list VIP customers")))
+	wait("confirm dialog", `!!document.querySelector('dialog[open]')`)
+	must("confirm", click(tab, `document.querySelector('dialog[open] .btn-danger')`))
+	wait("refused", `(document.querySelector('dialog[open] [role=alert]')?.textContent ?? '').includes('widget "Website chat"')`)
+	actScreenshot(tab, "lists.png")
+}
