@@ -167,12 +167,13 @@ export class WidgetWizard {
             class: 'wz-nav',
             'aria-label': t('wz.stepsLabel'),
             onKeydown: (e) => {
-              if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+              const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
+              if (!step) return;
               const btns = [...this.stepNav.querySelectorAll('button')];
               const i = btns.indexOf(document.activeElement);
               if (i < 0) return;
               e.preventDefault();
-              btns[(i + (e.key === 'ArrowDown' ? 1 : btns.length - 1)) % btns.length].focus();
+              btns[(i + step + btns.length) % btns.length].focus();
             },
           },
           this.stepNav,
