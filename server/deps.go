@@ -16,6 +16,7 @@ type Store interface {
 	actionsStore
 	contactsStore
 	mailStore
+	widgetsStore
 
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMeta(ctx context.Context, key string, val []byte) error

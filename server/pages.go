@@ -85,7 +85,9 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a assetRef, 
 	_, _ = w.Write(body)
 }
 
-// handleBoot tells the loader which widget, if any, a page gets.
+// handleBoot tells the loader which widget, if any, a page gets: per
+// targeting and audience (bootWidget), for the visitor the optional vt
+// parameter names (bootContact).
 func (s *Server) handleBoot() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -94,12 +96,17 @@ func (s *Server) handleBoot() http.Handler {
 			s.writeError(w, r, parley.Errorf(parley.EINVALID, "url is longer than 4096 bytes"))
 			return
 		}
-		widgets, err := s.db.Widgets(r.Context())
+		c, err := s.bootContact(r)
+		if err != nil {
+			// Audiences then see an anonymous visitor; the page still loads.
+			s.log.Error().Err(err).Str("correlationId", correlationID(r)).Msg("boot: look up visitor")
+			c = nil
+		}
+		wd, err := s.bootWidget(r.Context(), pageURL, c)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		wd := widget.Select(widgets, pageURL)
 		if wd == nil {
 			s.writeJSON(w, http.StatusOK, widget.NewBoot(nil, parley.WidgetStatus{}, "", "", ""))
 			return

@@ -8,8 +8,11 @@ import (
 )
 
 // widgetStatus decides what widget w shows now, from its inbox members'
-// presence.
+// presence. A disabled widget shows nothing: its launcher hides.
 func (s *Server) widgetStatus(ctx context.Context, w *parley.Widget) parley.WidgetStatus {
+	if !w.Enabled {
+		return parley.WidgetStatus{}
+	}
 	var members []parley.AgentState
 	if in, err := s.db.Inbox(ctx, w.InboxID); err == nil {
 		for _, id := range in.MemberIDs {

@@ -61,6 +61,7 @@ func (s *Server) routes() http.Handler {
 	s.routesContacts(mux)
 	s.routesTheme(mux)
 	s.routesMail(mux)
+	s.routesWidgets(mux)
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())

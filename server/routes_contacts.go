@@ -67,12 +67,26 @@ type contactJSON struct {
 	Blocked   bool      `json:"blocked"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+
+	// OwnerID is the owning user's id, "" for none; Properties the custom
+	// properties (W1 lists test both).
+	OwnerID    string            `json:"ownerId"`
+	Properties map[string]string `json:"properties"`
 }
 
 func toContactJSON(c *parley.Contact) contactJSON {
+	props := c.Properties
+	if props == nil {
+		props = map[string]string{}
+	}
+	owner := ""
+	if c.OwnerID != 0 {
+		owner = idString(c.OwnerID)
+	}
 	return contactJSON{
 		ID: idString(c.ID), ActorID: c.ActorID(), FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
-		Name: c.DisplayName(), Blocked: c.Blocked, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		Name: c.DisplayName(), Blocked: c.Blocked, OwnerID: owner, Properties: props,
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
 }
 
@@ -399,6 +413,10 @@ func (s *Server) handleContactPatch() http.Handler {
 		FirstName *string `json:"firstName"`
 		LastName  *string `json:"lastName"`
 		Email     *string `json:"email"`
+		OwnerID   *string `json:"ownerId"`
+		// Properties are merged: a name with a string sets it, with null
+		// removes it.
+		Properties map[string]*string `json:"properties"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -411,9 +429,17 @@ func (s *Server) handleContactPatch() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if req.FirstName == nil && req.LastName == nil && req.Email == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send firstName, lastName or email"))
+		if req.FirstName == nil && req.LastName == nil && req.Email == nil && req.OwnerID == nil && req.Properties == nil {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send firstName, lastName, email, ownerId or properties"))
 			return
+		}
+		var owner uint64
+		if req.OwnerID != nil {
+			var err error
+			if owner, err = s.owner(ctx, *req.OwnerID); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 		}
 		apply := func(c *parley.Contact) {
 			for _, f := range []struct {
@@ -424,16 +450,42 @@ func (s *Server) handleContactPatch() http.Handler {
 					*f.out = strings.TrimSpace(*f.in)
 				}
 			}
+			if req.OwnerID != nil {
+				c.OwnerID = owner
+			}
+			if req.Properties != nil {
+				props := make(map[string]string, len(c.Properties)+len(req.Properties))
+				for k, v := range c.Properties {
+					props[k] = v
+				}
+				for k, v := range req.Properties {
+					if v == nil {
+						delete(props, k)
+					} else {
+						props[k] = *v
+					}
+				}
+				if len(props) == 0 {
+					props = nil
+				}
+				c.Properties = props
+			}
+		}
+		validate := func(c *parley.Contact) error {
+			if err := c.Validate(); err != nil {
+				return err
+			}
+			return parley.ValidateProperties(c.Properties)
 		}
 		check := *c
 		apply(&check)
-		if err := check.Validate(); err != nil {
+		if err := validate(&check); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		c, err := s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
 			apply(c)
-			return c.Validate()
+			return validate(c)
 		})
 		if err != nil {
 			s.writeError(w, r, err)

@@ -53,11 +53,14 @@ func widgetTable() table[parley.Widget] {
 		prepare: func(w, old *parley.Widget, now time.Time) {
 			stampTimes(&w.CreatedAt, &w.UpdatedAt, old == nil, now)
 		},
+		index: checkWidgetList,
 	}
 }
 
 // CreateWidget stores a new widget and sets w.ID, w.CreatedAt if zero, and
-// w.UpdatedAt. Its id is the channel account id of the chats it starts.
+// w.UpdatedAt. Its id is the channel account id of the chats it starts. A
+// list audience must name an existing list (EINVALID); nothing else is
+// validated here.
 func (db *DB) CreateWidget(ctx context.Context, w *parley.Widget) error {
 	return createRecord(ctx, db, widgetTable(), w)
 }

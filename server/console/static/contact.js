@@ -78,6 +78,14 @@ function errorText(err, key) {
  * page. It loads over REST and again whenever contact.updated or
  * records.updated concerns what it shows.
  */
+/** propertyLines writes custom properties as "name=value" lines, by name. */
+function propertyLines(props) {
+  return Object.entries(props ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n');
+}
+
 export class ContactView {
   constructor(app, mode) {
     this.app = app;
@@ -235,6 +243,10 @@ export class ContactView {
       h('dd', { dir: 'auto', text: d.email || t('ct.noEmail'), class: d.email ? '' : 'muted' }),
       h('dt', { text: t('ct.since') }),
       h('dd', { title: fullDate(d.createdAt), text: ago(d.createdAt) }),
+      h('dt', { text: t('ct.owner') }),
+      h('dd', { dir: 'auto', class: d.ownerId ? '' : 'muted', text: d.ownerId ? this.app.users.get(`A-${d.ownerId}`)?.name ?? `A-${d.ownerId}` : t('ct.noOwner') }),
+      h('dt', { text: t('ctw.properties') }),
+      h('dd', { dir: 'auto', class: Object.keys(d.properties ?? {}).length ? 'cv-props' : 'muted', text: propertyLines(d.properties) || t('ctw.noProperties') }),
     );
     const editing = this.form?.key === 'edit';
     return h(
@@ -508,9 +520,35 @@ export class ContactView {
     const first = h('input', { type: 'text', class: 'cv-input', maxlength: '256', autocomplete: 'off', value: d.firstName || '' });
     const last = h('input', { type: 'text', class: 'cv-input', maxlength: '256', autocomplete: 'off', value: d.lastName || '' });
     const email = h('input', { type: 'email', class: 'cv-input', maxlength: '256', autocomplete: 'off', value: d.email || '' });
-    const fields = [this.field('ct.firstName', first), this.field('ct.lastName', last), this.field('ct.email', email)];
-    return this.formShell('ct.edit', 'ct.save', fields, async () => {
-      const c = await patchContact(this.contactId, { firstName: first.value, lastName: last.value, email: email.value });
+    const users = [...this.app.users.values()].filter((u) => !u.deactivated || String(u.id) === String(d.ownerId)).sort((a, b) => a.name.localeCompare(b.name));
+    const owner = h('select', { class: 'select' }, h('option', { value: '', text: t('ct.noOwner') }), users.map((u) => h('option', { value: u.id, selected: String(u.id) === String(d.ownerId ?? ''), text: u.name })));
+    const props = h('textarea', { class: 'cv-input', rows: '3', dir: 'auto', spellcheck: 'false' });
+    props.value = propertyLines(d.properties);
+    const fields = [
+      this.field('ct.firstName', first),
+      this.field('ct.lastName', last),
+      this.field('ct.email', email),
+      this.field('ct.owner', owner),
+      this.field('ctw.properties', props, t('ctw.propertiesHint')),
+    ];
+    return this.formShell('ct.edit', 'ct.save', fields, async (form, error) => {
+      // Lines "name=value" replace the custom properties: names left out are removed.
+      const next = {};
+      const lines = props.value.split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        if (!line) continue;
+        const eq = line.indexOf('=');
+        if (eq < 1) {
+          error.textContent = t('ctw.propertyLine', { n: i + 1 });
+          props.focus();
+          return;
+        }
+        next[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+      }
+      const properties = { ...next };
+      for (const k of Object.keys(d.properties ?? {})) if (!(k in next)) properties[k] = null;
+      const c = await patchContact(this.contactId, { firstName: first.value, lastName: last.value, email: email.value, ownerId: owner.value, properties });
       if (this.data) Object.assign(this.data, c);
       renameInList(this.app, this.contactId, c.name);
       this.closeForm(t('ct.saved'));

@@ -8,14 +8,16 @@ import { BASE, request } from './api.js';
 import { h, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
 import { inboxMailForm } from './mailsettings.js';
+import { ListsSection } from './lists.js';
+import { WidgetsSection } from './widgets.js';
 
 /** SECTIONS are the settings screen's sections, in order. */
-export const SECTIONS = ['users', 'teams', 'inboxes'];
+export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists'];
 
 /** settingsSection returns the section a console path shows, or null when it is not a settings path. */
 export function settingsSection(pathname = location.pathname) {
   if (!pathname.startsWith(BASE.pathname)) return null;
-  const m = /^settings(?:\/([^/]+))?\/?$/.exec(pathname.slice(BASE.pathname.length));
+  const m = /^settings(?:\/([^/]+)(?:\/[^/]+)?)?\/?$/.exec(pathname.slice(BASE.pathname.length));
   if (!m) return null;
   return SECTIONS.includes(m[1]) ? m[1] : 'users';
 }
@@ -60,6 +62,8 @@ export class Settings {
     this.lastInvite = null; // the link made last: { url, email, expiresAt }
     this.reloadTimer = 0;
     this.openCards = new Set(); // teams and inboxes whose card is unfolded
+    this.chat = new WidgetsSection(this); // chat widgets (widgets.js)
+    this.lists = new ListsSection(this); // contact lists (lists.js)
 
     this.link = h('a', {
       href: settingsPath('users'),
@@ -248,6 +252,8 @@ export class Settings {
     else if (!this.data) body = [h('p', { class: 'form-alert', role: 'alert', text: t('settings.failed') }), h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: () => this.load() })];
     else if (this.section === 'teams') body = this.renderTeams();
     else if (this.section === 'inboxes') body = this.renderInboxes();
+    else if (this.section === 'chat') body = this.chat.render();
+    else if (this.section === 'lists') body = this.lists.render();
     else body = this.renderUsers();
     this.main.replaceChildren(...body);
     if (key) this.main.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();

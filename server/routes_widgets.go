@@ -1,0 +1,332 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/widget"
+)
+
+// routesWidgets registers the admins' endpoints for chat widgets and the
+// contact lists of their audiences (FEATURES C1, C6, W1–W7), and the
+// console's deep links into their settings screens. GET /widgets and
+// GET /widgets/{id} are listed in routes.go.
+func (s *Server) routesWidgets(mux *http.ServeMux) {
+	admin := s.requireAdmin
+
+	mux.Handle("GET /settings/chat/{id}", s.handleConsolePage())
+
+	mux.Handle("POST /api/v1/widgets", admin(s.handleWidgetCreate()))
+	mux.Handle("PATCH /api/v1/widgets/{id}", admin(s.handleWidgetPatch()))
+	mux.Handle("DELETE /api/v1/widgets/{id}", admin(s.handleWidgetDelete()))
+
+	mux.Handle("GET /api/v1/lists", admin(s.handleLists()))
+	mux.Handle("POST /api/v1/lists", admin(s.handleListCreate()))
+	mux.Handle("GET /api/v1/lists/{id}", admin(s.handleListGet()))
+	mux.Handle("PATCH /api/v1/lists/{id}", admin(s.handleListPatch()))
+	mux.Handle("DELETE /api/v1/lists/{id}", admin(s.handleListDelete()))
+}
+
+// widgetsStore is what this area needs from the store beyond Store's core.
+type widgetsStore interface {
+	CreateWidget(ctx context.Context, w *parley.Widget) error
+	UpdateWidget(ctx context.Context, id uint64, fn func(*parley.Widget) error) (*parley.Widget, error)
+	DeleteWidget(ctx context.Context, id uint64) error
+
+	CreateContactList(ctx context.Context, l *parley.ContactList) error
+	ContactList(ctx context.Context, id uint64) (*parley.ContactList, error)
+	ContactLists(ctx context.Context) ([]*parley.ContactList, error)
+	UpdateContactList(ctx context.Context, id uint64, fn func(*parley.ContactList) error) (*parley.ContactList, error)
+	DeleteContactList(ctx context.Context, id uint64) error
+}
+
+// widgetRefs loads what a widget's settings may refer to.
+func (s *Server) widgetRefs(ctx context.Context) (parley.WidgetRefs, error) {
+	var refs parley.WidgetRefs
+	var err error
+	if refs.Inboxes, err = s.db.Inboxes(ctx); err != nil {
+		return refs, err
+	}
+	if refs.Users, err = s.db.Users(ctx); err != nil {
+		return refs, err
+	}
+	if refs.Teams, err = s.db.Teams(ctx); err != nil {
+		return refs, err
+	}
+	refs.Lists, err = s.db.ContactLists(ctx)
+	return refs, err
+}
+
+// checkWidget validates w completely: its own settings, then what it refers
+// to. It also compiles w's theme, so that an admin's change of appearance is
+// compiled once, here, and not on a visitor's page view (a failed compile is
+// logged; visitors then get the fallback theme).
+func (s *Server) checkWidget(ctx context.Context, w *parley.Widget) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	refs, err := s.widgetRefs(ctx)
+	if err != nil {
+		return err
+	}
+	if err := w.ValidateRefs(refs); err != nil {
+		return err
+	}
+	return s.prepareTheme(ctx, w.Appearance)
+}
+
+// newWidgetBase is what POST /widgets merges its body into: the default
+// widget's settings without a name or an inbox.
+func newWidgetBase() *parley.Widget {
+	w := parley.DefaultWidget(0)
+	w.Name = ""
+	return w
+}
+
+func (s *Server) handleWidgets() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		widgets, err := s.db.Widgets(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]widgetJSON, len(widgets))
+		for i, wd := range widgets {
+			out[i] = s.toWidgetJSON(r, wd)
+		}
+		s.writeJSON(w, http.StatusOK, page{Results: out})
+	})
+}
+
+func (s *Server) handleWidgetGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		var wd *parley.Widget
+		if err == nil {
+			wd, err = s.db.Widget(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, s.toWidgetJSON(r, wd))
+	})
+}
+
+func (s *Server) handleWidgetCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		patch, err := readWidgetPatch(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		wd := newWidgetBase()
+		if err := patch.applyTo(wd); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.checkWidget(ctx, wd); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.db.CreateWidget(ctx, wd); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusCreated, s.toWidgetJSON(r, wd))
+	})
+}
+
+// handleWidgetPatch merges the body into the widget (RFC 7386), validates
+// the result and stores it, then tells the widget's connected visitors.
+func (s *Server) handleWidgetPatch() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id, err := pathID(r)
+		var cur *parley.Widget
+		if err == nil {
+			cur, err = s.db.Widget(ctx, id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		patch, err := readWidgetPatch(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		// A dry run on what was read checks the references too; the write
+		// merges into the widget as stored then, in its transaction.
+		if err := patch.applyTo(cur); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.checkWidget(ctx, cur); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		wd, err := s.db.UpdateWidget(ctx, id, func(wd *parley.Widget) error {
+			if err := patch.applyTo(wd); err != nil {
+				return err
+			}
+			return wd.Validate()
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.publishWidget(ctx, wd)
+		s.writeJSON(w, http.StatusOK, s.toWidgetJSON(r, wd))
+	})
+}
+
+// handleWidgetDelete deletes a widget; its threads stay in the inbox, and
+// its connected visitors' launchers hide.
+func (s *Server) handleWidgetDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err == nil {
+			err = s.db.DeleteWidget(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.hub.Publish(mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}}), widgetTopic(id))
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// evWidget tells a widget's visitors its new public settings.
+type evWidget struct {
+	Type   string             `json:"type"` // widget.updated
+	Widget *widget.BootWidget `json:"widget"`
+}
+
+// publishWidget tells the visitors connected to a committed widget what
+// they should show now: its status (a disabled widget's hides the launcher)
+// and its public settings.
+func (s *Server) publishWidget(ctx context.Context, wd *parley.Widget) {
+	st := s.widgetStatus(ctx, wd)
+	if !wd.Enabled {
+		st = parley.WidgetStatus{}
+	}
+	boot := widget.NewBoot(wd, st, "", "", "")
+	s.hub.Publish(mustJSON(evStatus{Type: "status", Status: st}), widgetTopic(wd.ID))
+	s.hub.Publish(mustJSON(evWidget{Type: "widget.updated", Widget: boot.Widget}), widgetTopic(wd.ID))
+}
+
+// ----- contact lists -----
+
+func (s *Server) handleLists() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		lists, err := s.db.ContactLists(ctx)
+		var widgets []*parley.Widget
+		if err == nil {
+			widgets, err = s.db.Widgets(ctx)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := make([]listJSON, len(lists))
+		for i, l := range lists {
+			out[i] = toListJSON(l, widgets)
+		}
+		s.writeJSON(w, http.StatusOK, page{Results: out})
+	})
+}
+
+// writeList answers with list l and the widgets that use it.
+func (s *Server) writeList(w http.ResponseWriter, r *http.Request, status int, l *parley.ContactList) {
+	widgets, err := s.db.Widgets(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeJSON(w, status, toListJSON(l, widgets))
+}
+
+func (s *Server) handleListGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		var l *parley.ContactList
+		if err == nil {
+			l, err = s.db.ContactList(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeList(w, r, http.StatusOK, l)
+	})
+}
+
+func (s *Server) handleListCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req listRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		l := &parley.ContactList{Match: parley.MatchAll}
+		req.apply(l)
+		if err := l.Validate(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.db.CreateContactList(r.Context(), l); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeList(w, r, http.StatusCreated, l)
+	})
+}
+
+func (s *Server) handleListPatch() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var req listRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Name == nil && req.Match == nil && req.Criteria == nil {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send name, match or criteria"))
+			return
+		}
+		l, err := s.db.UpdateContactList(r.Context(), id, func(l *parley.ContactList) error {
+			req.apply(l)
+			return l.Validate()
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeList(w, r, http.StatusOK, l)
+	})
+}
+
+// handleListDelete deletes a list that no widget's audience uses (else 409
+// naming the widget).
+func (s *Server) handleListDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err == nil {
+			err = s.db.DeleteContactList(r.Context(), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
