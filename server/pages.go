@@ -96,11 +96,18 @@ func (s *Server) handleBoot() http.Handler {
 			s.writeJSON(w, http.StatusOK, widget.NewBoot(nil, parley.WidgetStatus{}, "", "", ""))
 			return
 		}
+		contact, err := s.bootVisitor(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		base := s.baseURL(r)
-		s.writeJSON(w, http.StatusOK, widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
+		b := widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
 			base+"/widget/v1/chat.js?v="+s.assets.ChatJS.Hash,
 			base+"/widget/v1/chat.css?v="+s.assets.ChatCSS.Hash,
-			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID)))
+			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID))
+		s.dressBoot(r.Context(), wd, contact, &b)
+		s.writeJSON(w, http.StatusOK, b)
 	})
 }
 

@@ -115,6 +115,9 @@ type Server struct {
 	// moves orders disassociations against live visitors' messages
 	// (routes_contacts.go).
 	moves credentialMoves
+
+	// ident is the visitor identification tokens' key (identify.go).
+	ident identKey
 }
 
 // New returns a server over the given store, broker and presence tracker.
