@@ -332,6 +332,17 @@ func TestBrowserWidgetConsentAndEmail(t *testing.T) {
 		c.Consents[1].Kind != "communicate" || c.Consents[1].SubscriptionType != "Support updates" {
 		t.Fatalf("consents=%+v", c.Consents)
 	}
+
+	// The agent sees them in the contact sidebar.
+	agent, cancelA := chromedp.NewContext(browser)
+	defer cancelA()
+	actSignIn(t, agent, e.base, "admin@example.com")
+	if err := click(agent, actRow("Hello, I agreed")); err != nil {
+		t.Fatal(err)
+	}
+	card := `[...document.querySelectorAll('.cv-card')].find(c => c.querySelector('h3') && c.querySelector('h3').textContent === 'Consents')`
+	step(t, agent, "consents in the sidebar", ``, `!!`+card+` && `+card+`.textContent.includes('Data processing: agreed') && `+
+		card+`.textContent.includes('Subscribed: Support updates') && `+card+`.textContent.includes(`+jsString(host.URL+"/contact")+`)`)
 }
 
 // TestBrowserWidgetIdentification: a page that identifies its signed-in
