@@ -194,6 +194,29 @@ const (
 	heading = widgetRoot + `.querySelector('h2').textContent`
 )
 
+// widgetShot keeps a PNG of tab as a test artefact in testdata/artifacts
+// (not committed; CI lists the directory) and logs where it is.
+func widgetShot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	// After the panel's opening animation.
+	if err := waitJS(tab, `!`+widgetRoot+` || [...`+widgetRoot+`.querySelectorAll('*')].every(el => el.getAnimations().every(a => a.playState !== 'running'))`, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("..", "..", "testdata", "artifacts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := filepath.Abs(filepath.Join(dir, name))
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the open widget: %s", path)
+}
+
 // TestBrowserWidgetSDK drives the whole SDK as a single-page app written for
 // HubSpot does: load, open, close, events with their payloads, refresh after
 // pushState onto pages targeted at another widget and at none, remove, and
@@ -302,6 +325,7 @@ func TestBrowserWidgetConsentAndEmail(t *testing.T) {
 	step(t, tab, "consent first", ``, wopen+` && `+agree+` !== null && `+message+`.disabled && `+byName(widgetRoot, "button", "Send")+`.disabled && `+
 		widgetRoot+`.querySelector('.cs').textContent.includes(`+jsString(privacy)+`) && `+widgetRoot+`.querySelector('.cs').textContent.includes('We may email you')`)
 	step(t, tab, "nothing stored yet", ``, storageEmpty)
+	widgetShot(t, tab, "widget-visitor-consent.png")
 	if err := click(tab, agree); err != nil {
 		t.Fatal(err)
 	}
@@ -456,16 +480,18 @@ func TestBrowserWidgetKeyboardGerman(t *testing.T) {
 	step(t, tab, "Escape closes and returns focus", ``, `!`+wopen+` && `+widgetRoot+`.activeElement === `+launcher)
 }
 
-// TestBrowserWidgetLayouts: a right-to-left page mirrors the widget and
-// shows Arabic text right to left; inlineEmbedSelector puts the panel in the
+// TestBrowserWidgetLayouts: a widget that opens by default opens; a
+// right-to-left page mirrors the widget and shows Arabic text right to left; inlineEmbedSelector puts the panel in the
 // page's element without a launcher; on a small screen the welcome message
-// is a prompt and the launcher can be hidden. A screenshot of the open
+// is a prompt instead (open by default or not) and the launcher can be
+// hidden. A screenshot of the open
 // widget is kept.
 func TestBrowserWidgetLayouts(t *testing.T) {
 	browser := newBrowser(t)
 	e := startWidgetEnv(t)
 	e.edit(e.widget.ID, func(w *parley.Widget) {
 		w.Message.Welcome = "Hi! How can we help?"
+		w.Message.OpenByDefault = true
 		w.Message.Mobile = parley.MobileOptions{WelcomeAsPrompt: true, HideLauncher: true}
 		w.Appearance.FontSize = parley.FontLarge
 	})
@@ -477,9 +503,10 @@ func TestBrowserWidgetLayouts(t *testing.T) {
 
 	tab, cancel := chromedp.NewContext(browser)
 	defer cancel()
-	if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/ar#hs-chat-open")); err != nil {
+	if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/ar")); err != nil {
 		t.Fatal(err)
 	}
+	step(t, tab, "open by default", ``, wopen+` && `+wlog+`.textContent.includes('How can we help?')`)
 	const arabic = "مرحبا، هل يمكنكم مساعدتي؟"
 	step(t, tab, "mirrored", ``, wopen+` && `+widgetRoot+`.querySelector('.pw').dir === 'rtl' && `+
 		wpanel+`.getBoundingClientRect().left < 100 && `+widgetRoot+`.querySelector('.l').getBoundingClientRect().left < 100`)
@@ -487,19 +514,7 @@ func TestBrowserWidgetLayouts(t *testing.T) {
 	step(t, tab, "Arabic shown right to left", ``, `(function(){ const b = [...`+wlog+`.querySelectorAll('.me .b')].find(b => b.textContent === `+jsString(arabic)+`);
   return !!b && b.dir === 'auto' && getComputedStyle(b).direction === 'rtl'; })()`)
 	step(t, tab, "font size large", ``, `getComputedStyle(`+wpanel+`).fontSize === '17px'`)
-	shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join("..", "..", "testdata", "artifacts")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path, _ := filepath.Abs(filepath.Join(dir, "widget-visitor-rtl.png"))
-	if err := os.WriteFile(path, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the open widget: %s", path)
+	widgetShot(t, tab, "widget-visitor-rtl.png")
 
 	if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/inline")); err != nil {
 		t.Fatal(err)
