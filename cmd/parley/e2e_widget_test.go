@@ -274,6 +274,17 @@ func TestBrowserWidgetSDK(t *testing.T) {
 	}
 	step(t, tab, "unreadConversationCountChanged", ``, hasEvent("unreadConversationCountChanged", `p.unreadCount === 1`)+` && `+widgetRoot+`.querySelector('.bd').textContent === '1'`)
 	step(t, tab, "reading resets it", sdk+`.widget.open()`, hasEvent("unreadConversationCountChanged", `p.unreadCount === 0`)+` && `+wlog+`.textContent.includes('We are here!')`)
+	step(t, tab, "the reply comes after the email form", ``, `(function(){ const kids = [...`+wlog+`.children];
+  const f = kids.indexOf(`+wlog+`.querySelector('form')); const r = kids.findIndex(n => n.textContent.includes('We are here!'));
+  return f >= 0 && r > f; })()`)
+	if err := typeInto(tab, byName(widgetRoot, "input", "Email"), "ada@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(tab, byName(widgetRoot, "button", "Continue")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "email taken in the conversation", ``, hasEvent("contactAssociated", `typeof p.message === 'string'`)+` && `+
+		wlog+`.textContent.includes("Thanks! We'll reply to ada@example.org.") && !`+wlog+`.querySelector('form')`)
 	if st, body := e.call("PATCH", "/conversations/v3/conversations/threads/"+tid, map[string]string{"status": "CLOSED"}); st != 200 {
 		t.Fatalf("close thread: %d %s", st, body)
 	}

@@ -519,7 +519,11 @@ export function mount(root, boot, events, lang, ctl, inline) {
         wantEmail = null;
         known = true;
         gate();
-        if (inLog) stick(() => log.appendChild(el("p", "sy", T.thanks(ev.email))));
+        if (inLog) {
+          const n = el("p", "sy", T.thanks(ev.email));
+          place(n, +emailForm.dataset.seq, true); // where the form was
+          emailForm.remove();
+        }
         associate(ev.visitorId);
         if (isOpen && !inLog) ta.focus({ preventScroll: true });
         break;
@@ -559,6 +563,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   // add shows a message once, in seq order. ackFor is the clientId of an ack.
   function add(m, ackFor) {
     if (!m || !m.id) return;
+    let ask = false;
     const cid = ackFor || (m.direction == "INCOMING" && m.clientId);
     const p = cid && outbox.get(cid);
     if (p) outbox.delete(cid);
@@ -570,7 +575,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
         lastSeq = 0;
         if (started) events.emit("conversationStarted", { conversation: { conversationId: +m.threadId } });
       }
-      if (capture == "after" && !known && emailForm.hidden) askEmailAfter();
+      ask = capture == "after" && !known && emailForm.hidden;
     } else if (!thread && m.threadId) {
       thread = { id: m.threadId, status: "OPEN" };
     }
@@ -598,6 +603,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     }
     byId.set(m.id, n);
     place(n, m.seq, !!p);
+    if (ask) askEmailAfter(m.seq);
     if (isOpen) markRead();
   }
 
@@ -678,11 +684,12 @@ export function mount(root, boot, events, lang, ctl, inline) {
     ta.disabled = sendBtn.disabled = needConsent || before;
   }
 
-  function askEmailAfter() {
+  // askEmailAfter shows the email form in the conversation, after the
+  // visitor's first message (seq); later messages come after it.
+  function askEmailAfter(seq) {
     emailForm.querySelector(".eq").textContent = (wg.emailCapture && wg.emailCapture.message) || T.emailAfter;
-    emailForm.classList.add("ag");
     emailForm.hidden = false;
-    stick(() => log.appendChild(emailForm), true);
+    place(emailForm, seq + 0.5, true);
   }
 
   // firstControl is where focus goes when the panel opens.
