@@ -49,6 +49,9 @@ type ConsentRecord struct {
 	WidgetID uint64    `json:"widgetId"`
 	PageURL  string    `json:"pageUrl,omitempty"`
 	At       time.Time `json:"at"`
+
+	// SubscriptionType is what a "communicate" consent subscribes to (G2).
+	SubscriptionType string `json:"subscriptionType,omitempty"`
 }
 
 // Visitor binds a browser to a contact. The browser holds a random secret;

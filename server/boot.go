@@ -12,7 +12,8 @@ import (
 const maxVisitorTokenBytes = 256
 
 // bootContact resolves the visitor a boot request comes from, for widget
-// audiences (W1): the query parameter vt is the visitor token the widget
+// audiences (W1) and the heading: first the page's identification (query
+// parameters ie and it, CONTRACT §4), then vt, the visitor token the widget
 // keeps (docs/websocket.md, "identity"), looked up by its hash as the
 // visitor WebSocket does. A missing, malformed or unknown token is an
 // anonymous visitor: nil contact, nil error. An error is returned only when
@@ -20,7 +21,11 @@ const maxVisitorTokenBytes = 256
 // token is never logged.
 func (s *Server) bootContact(r *http.Request) (*parley.Contact, error) {
 	ctx := r.Context()
-	vt := r.URL.Query().Get("vt")
+	q := r.URL.Query()
+	if c, err := s.identifiedContact(ctx, q.Get("ie"), q.Get("it")); err != nil || c != nil {
+		return c, err
+	}
+	vt := q.Get("vt")
 	if vt == "" || len(vt) > maxVisitorTokenBytes {
 		return nil, nil
 	}

@@ -23,6 +23,7 @@ var errorStatus = map[string]struct {
 	category string
 }{
 	parley.ECONFLICT:     {http.StatusConflict, "CONFLICT"},
+	parley.ECONSENT:      {http.StatusForbidden, "FORBIDDEN"},
 	parley.EFORBIDDEN:    {http.StatusForbidden, "FORBIDDEN"},
 	parley.EINTERNAL:     {http.StatusInternalServerError, "INTERNAL_ERROR"},
 	parley.EINVALID:      {http.StatusBadRequest, "VALIDATION_ERROR"},

@@ -86,8 +86,8 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a assetRef, 
 }
 
 // handleBoot tells the loader which widget, if any, a page gets: per
-// targeting and audience (bootWidget), for the visitor the optional vt
-// parameter names (bootContact).
+// targeting and audience (bootWidget), for the visitor that the optional
+// ie/it or vt parameters name (bootContact).
 func (s *Server) handleBoot() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -112,12 +112,13 @@ func (s *Server) handleBoot() http.Handler {
 			return
 		}
 		base := s.baseURL(r)
-		boot := widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
+		b := widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
 			base+"/widget/v1/chat.js?v="+s.assets.ChatJS.Hash,
 			base+"/widget/v1/chat.css?v="+s.assets.ChatCSS.Hash,
 			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID))
-		boot.Assets.Theme = s.themeURL(r, wd)
-		s.writeJSON(w, http.StatusOK, boot)
+		b.Assets.Theme = s.themeURL(r, wd)
+		s.dressBoot(r.Context(), wd, c, &b)
+		s.writeJSON(w, http.StatusOK, b)
 	})
 }
 

@@ -62,6 +62,7 @@ func (s *Server) routes() http.Handler {
 	s.routesTheme(mux)
 	s.routesMail(mux)
 	s.routesWidgets(mux)
+	s.routesVisitor(mux)
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())

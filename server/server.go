@@ -137,6 +137,8 @@ type Server struct {
 	moves credentialMoves
 
 	mail mailState // the outbox and notification throttle (mail.go)
+	// ident is the visitor identification tokens' key (identify.go).
+	ident identKey
 }
 
 // New returns a server over the given store, broker and presence tracker.

@@ -46,6 +46,12 @@ type frame struct {
 	PageURL      string        `json:"pageUrl"`
 	Lang         string        `json:"lang"`
 	Resume       []resumeEntry `json:"resume"`
+
+	// Visitor identification, email capture and consent (ws_visitor.go).
+	IdentificationEmail string `json:"identificationEmail"`
+	IdentificationToken string `json:"identificationToken"`
+	Email               string `json:"email"`
+	Version             string `json:"version"`
 }
 
 type resumeEntry struct {

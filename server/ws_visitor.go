@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +18,25 @@ type evReady struct {
 	VisitorID string              `json:"visitorId"`
 	Thread    *visitorThread      `json:"thread"`
 	Status    parley.WidgetStatus `json:"status"`
+	// Identified: the hello's identification was valid; this is that contact.
+	Identified bool `json:"identified"`
+	// Known: the contact has an email, so the widget does not ask for one.
+	Known bool `json:"known"`
+	// ConsentRequired: the widget must get "I agree" (consent.give) before
+	// anything is sent.
+	ConsentRequired bool `json:"consentRequired"`
+}
+
+type evConsent struct {
+	Type    string `json:"type"` // consent.recorded
+	Kind    string `json:"kind"`
+	Version string `json:"version"`
+}
+
+type evContactEmail struct {
+	Type      string `json:"type"` // contact.email
+	Email     string `json:"email"`
+	VisitorID string `json:"visitorId"`
 }
 
 type evIdentity struct {
@@ -90,29 +110,55 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 		return
 	}
 	ctx := cn.ctx
+	internal := func() {
+		cn.fail(closeInternal, "internal error")
+		cn.finish()
+	}
 	var contactID uint64
 	var thread *parley.Thread
 	// cred lets a disassociation move this visitor to another contact while
-	// it is connected (asVisitor); gen is read before the credential.
+	// it is connected (asVisitor); gen is read before the credential. An
+	// identified visitor has no credential of its own: the site vouches for
+	// it at every hello.
 	cred := visitorCred{gen: s.moves.gen.Load()}
-	if hello.VisitorToken != "" {
+	identified := false
+	if hello.IdentificationEmail != "" || hello.IdentificationToken != "" {
+		c, err := s.identifiedContact(ctx, hello.IdentificationEmail, hello.IdentificationToken)
+		if err != nil {
+			s.log.Error().Err(err).Msg("visitor identification")
+			internal()
+			return
+		}
+		if c != nil {
+			contactID, identified = c.ID, true
+		}
+	}
+	if contactID == 0 && hello.VisitorToken != "" {
 		v, err := s.db.Visitor(ctx, hashSecret(hello.VisitorToken))
 		if err == nil {
 			contactID, cred.hash = v.ContactID, hashSecret(hello.VisitorToken)
 		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
-			cn.fail(closeInternal, "internal error")
-			cn.finish()
+			internal()
 			return
 		}
 	}
+	var contact *parley.Contact
 	if contactID != 0 {
+		c, err := s.db.Contact(ctx, contactID)
+		if err == nil {
+			contact = c
+		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+			internal()
+			return
+		}
 		t, err := s.db.ChatThread(ctx, contactID, wd.ID)
 		if err == nil {
 			thread = t
 			cn.sub.Add(hub.ThreadTopic(t.ID))
 		}
 	}
-	ready := evReady{Type: "ready", Status: s.widgetStatus(ctx, wd)}
+	ready := evReady{Type: "ready", Status: s.widgetStatus(ctx, wd), Identified: identified,
+		Known: contactKnown(contact), ConsentRequired: wd.NeedsProcessConsent(contact)}
 	if contactID != 0 {
 		ready.VisitorID = parley.ContactActorID(contactID)
 	}
@@ -136,20 +182,60 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 	if thread != nil {
 		typingThread = thread.ID
 	}
-	cn.run([]string{"message.send", "typing"}, func(f *frame) error {
+	// ensureContact gives a new visitor its contact and credential, the
+	// first time it does something that needs one.
+	ensureContact := func() error {
+		if contactID != 0 {
+			return nil
+		}
+		token, c, err := s.newVisitor(ctx)
+		if err != nil {
+			return err
+		}
+		contactID, cred.hash = c.ID, hashSecret(token)
+		cn.reply(evIdentity{Type: "identity", VisitorToken: token, VisitorID: c.ActorID()})
+		return nil
+	}
+	cn.run([]string{"message.send", "typing", "consent.give", "contact.email"}, func(f *frame) error {
 		switch f.Type {
 		case "message.send":
-			if contactID == 0 {
-				token, c, err := s.newVisitor(ctx)
+			// Check what can be checked before anything is stored.
+			if err := parley.ValidateText(f.Text); err != nil {
+				return err
+			}
+			if f.ClientID == "" {
+				return parley.Errorf(parley.EINVALID, "clientId is required")
+			}
+			if err := parley.ValidateClientID(f.ClientID); err != nil {
+				return err
+			}
+			cur, err := s.db.Widget(ctx, wd.ID)
+			if err != nil {
+				return err
+			}
+			if contactID == 0 && cur.NeedsProcessConsent(nil) {
+				return errConsentRequired()
+			}
+			if err := ensureContact(); err != nil {
+				return err
+			}
+			var res store.AppendResult
+			err = s.asVisitor(ctx, &cred, &contactID, func() (err error) {
+				c, err := s.db.Contact(ctx, contactID)
 				if err != nil {
 					return err
 				}
-				contactID, cred.hash = c.ID, hashSecret(token)
-				cn.reply(evIdentity{Type: "identity", VisitorToken: token, VisitorID: c.ActorID()})
-			}
-			var res store.AppendResult
-			err := s.asVisitor(ctx, &cred, &contactID, func() (err error) {
-				res, err = s.postVisitorMessage(ctx, wd, contactID, pageURL, f.ClientID, f.Text)
+				if cur.NeedsProcessConsent(c) {
+					return errConsentRequired()
+				}
+				implied, err := s.recordImpliedConsents(ctx, cur, contactID, pageURL)
+				if err != nil {
+					return err
+				}
+				res, err = s.postVisitorMessage(ctx, cur, contactID, pageURL, f.ClientID, f.Text)
+				if err == nil && implied {
+					s.publishContact(ctx, c)
+				}
 				return err
 			})
 			if err != nil {
@@ -161,6 +247,68 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			}
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
 				Message: toWireMessage(res.Message, s.actorName(ctx, res.Message.SenderID))})
+		case "consent.give":
+			if !cn.allow() {
+				return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")
+			}
+			cur, err := s.db.Widget(ctx, wd.ID)
+			if err != nil {
+				return err
+			}
+			if cur.Consent.Process == parley.ConsentNone {
+				return parley.Errorf(parley.EINVALID, "this widget asks for no consent")
+			}
+			if want := parley.ConsentVersion(cur.Consent.ProcessText); f.Version != want {
+				return parley.Errorf(parley.ECONFLICT, "the consent text has changed since it was shown (version %q, now %q); show the new text", truncateForError(f.Version), want)
+			}
+			if err := ensureContact(); err != nil {
+				return err
+			}
+			err = s.asVisitor(ctx, &cred, &contactID, func() error {
+				wrote, err := s.recordConsent(ctx, contactID, cur, parley.ConsentKindProcess, pageURL)
+				if err == nil && wrote {
+					if c, err := s.db.Contact(ctx, contactID); err == nil {
+						s.publishContact(ctx, c)
+					}
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			cn.reply(evConsent{Type: "consent.recorded", Kind: parley.ConsentKindProcess, Version: f.Version})
+		case "contact.email":
+			if !cn.allow() {
+				return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")
+			}
+			email, err := parley.ValidateVisitorEmail(f.Email)
+			if err != nil {
+				return err
+			}
+			cur, err := s.db.Widget(ctx, wd.ID)
+			if err != nil {
+				return err
+			}
+			if contactID == 0 && cur.NeedsProcessConsent(nil) {
+				return errConsentRequired()
+			}
+			if err := ensureContact(); err != nil {
+				return err
+			}
+			err = s.asVisitor(ctx, &cred, &contactID, func() error {
+				c, err := s.db.Contact(ctx, contactID)
+				if err != nil {
+					return err
+				}
+				if cur.NeedsProcessConsent(c) {
+					return errConsentRequired()
+				}
+				return s.captureEmail(ctx, c, email)
+			})
+			if err != nil {
+				return err
+			}
+			cn.reply(evContactEmail{Type: "contact.email", Email: email, VisitorID: parley.ContactActorID(contactID)})
 		case "typing":
 			if err := s.asVisitor(ctx, &cred, &contactID, func() error { return nil }); err != nil {
 				return err
@@ -177,4 +325,83 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 		}
 		return nil
 	})
+}
+
+func errConsentRequired() error {
+	return parley.Errorf(parley.ECONSENT, "agree to the privacy text (\"I agree\") before sending anything")
+}
+
+// contactKnown reports whether the widget should not ask c for an email:
+// it has one, or typed one that another contact holds.
+func contactKnown(c *parley.Contact) bool {
+	return c != nil && (c.Email != "" || c.Properties[parley.PropertyCapturedEmail] != "")
+}
+
+// recordImpliedConsents records what chatting in widget wd implies, before
+// the visitor's message is stored: consent to process data under legitimate
+// interest (G1) and the subscription of consent to communicate (G2). It
+// reports whether it recorded anything.
+func (s *Server) recordImpliedConsents(ctx context.Context, wd *parley.Widget, contactID uint64, pageURL string) (bool, error) {
+	wrote := false
+	if wd.Consent.Process == parley.ConsentLegitimate {
+		w, err := s.recordConsent(ctx, contactID, wd, parley.ConsentKindProcess, pageURL)
+		if err != nil {
+			return wrote, err
+		}
+		wrote = wrote || w
+	}
+	if wd.Consent.Communicate {
+		w, err := s.recordConsent(ctx, contactID, wd, parley.ConsentKindCommunicate, pageURL)
+		if err != nil {
+			return wrote, err
+		}
+		wrote = wrote || w
+	}
+	return wrote, nil
+}
+
+// captureEmail stores the email visitor c typed into the widget (W4).
+//
+// Typing an address proves nothing about owning it, so it never joins the
+// visitor to another contact: if no other contact has the email, it becomes
+// c's email; if another contact has it, c keeps its own conversations and
+// gets the address as the property capturedEmail, for an agent to judge.
+// Only identification (a token from the site) makes a visitor that contact.
+// A visitor whose contact already has another email gets ECONFLICT.
+func (s *Server) captureEmail(ctx context.Context, c *parley.Contact, email string) error {
+	if c.Email != "" {
+		if strings.EqualFold(c.Email, email) {
+			return nil
+		}
+		return parley.Errorf(parley.ECONFLICT, "this visitor already has an email")
+	}
+	asProperty := false
+	other, err := s.db.ContactByEmail(ctx, email)
+	switch {
+	case err == nil && other.ID != c.ID:
+		asProperty = true
+	case err != nil && parley.ErrorCode(err) != parley.ENOTFOUND:
+		return err
+	}
+	set := func(c *parley.Contact) error {
+		if asProperty {
+			if c.Properties == nil {
+				c.Properties = map[string]string{}
+			}
+			c.Properties[parley.PropertyCapturedEmail] = email
+		} else {
+			c.Email = email
+		}
+		return nil
+	}
+	updated, err := s.db.UpdateContact(ctx, c.ID, set)
+	if parley.ErrorCode(err) == parley.ECONFLICT && !asProperty {
+		asProperty = true // another contact took the email just now
+		updated, err = s.db.UpdateContact(ctx, c.ID, set)
+	}
+	if err != nil {
+		return err
+	}
+	s.publishContact(ctx, updated)
+	return nil
 }

@@ -44,24 +44,40 @@ colours computed in Go.
 # In the browser
 
 The loader defines window.HubSpotConversations (alias
-window.ParleyConversations), HubSpot's visitor SDK: widget.load, open, close,
-remove, refresh, status; clear; on and off for widgetLoaded, widgetClosed,
-conversationStarted, conversationClosed, unreadConversationCountChanged and
-userInteractedWithWidget, with HubSpot's payloads. It honours
-hsConversationsSettings.loadImmediately and runs hsConversationsOnReady, and it
-opens the panel for a URL with #hs-chat-open (any case) on load and on
-hashchange. The launcher and panel live in an open shadow root on a fixed host
-element, so the page's CSS neither leaks in nor shifts.
+window.ParleyConversations), HubSpot's visitor SDK: widget.load({widgetOpen}),
+open, close, remove, refresh (boots again for the current URL, so a
+single-page app gets the widget its new page targets, another one, or none),
+status; clear({resetWidget}); on and off for widgetLoaded, widgetClosed,
+conversationStarted, conversationClosed, unreadConversationCountChanged,
+userInteractedWithWidget, contactAssociated and quickReplyButtonClick, with
+HubSpot's payloads. It honours hsConversationsSettings.loadImmediately,
+inlineEmbedSelector (the panel fills that element, no launcher),
+disableAttachment (there is no attachment UI), identificationEmail and
+identificationToken, runs hsConversationsOnReady, and opens the panel for a
+URL with #hs-chat-open (any case) on load and on hashchange. The launcher and
+panel live in an open shadow root on a fixed host element, so the page's CSS
+neither leaks in nor shifts; the chat UI is imported only when it is shown
+(opened, open by default, the small-screen welcome prompt, inline) or, for a
+returning visitor, at idle time.
 
-The chat UI keeps the visitor token in localStorage under
-"parley.visitor.<widgetId>", written only once the visitor has sent a message,
-and the last seq shown under "parley.seen.<widgetId>" (for the unread badge).
-Messages are sent exactly once across reconnects: each has a clientId and stays
-in an outbox until acknowledged, and is resent with the same clientId after a
-reconnect.
+The chat UI shows the heading, the welcome message, the consent box (explicit
+consent disables the composer until "I agree") or the consent texts, and
+email capture before or after the first message unless the visitor is known.
+It is keyboard-operable: focus moves into the panel when the visitor opens
+it and stays there (Tab cycles) until Escape or the minimize button closes it
+and gives focus back to the launcher; new messages are announced politely
+(role log, aria-live). Its language follows the page's <html lang> (German
+for "de…", else English); message text has dir="auto", and a right-to-left
+page gets a mirrored widget.
 
-Not yet: hsConversationsSettings.inlineEmbedSelector, identificationEmail and
-identificationToken, disableAttachment; the events contactAssociated and
-quickReplyButtonClick; email capture and consent (G1).
+Storage: nothing is written before the visitor acts in the widget. The
+visitor token, one per site, is kept in localStorage under "parley.visitor"
+once the server gives one (in answer to the visitor's message, "I agree" or
+email); "parley.seen.<widgetId>" holds the last seq shown (for the unread
+badge) while a token is stored, and "parley.closed.<widgetId>" that the
+visitor closed a widget that opens by default. Identified visitors keep no
+token. Messages are sent exactly once across reconnects: each has a clientId
+and stays in an outbox until acknowledged, and is resent with the same
+clientId after a reconnect.
 */
 package widget

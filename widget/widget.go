@@ -141,13 +141,46 @@ type Boot struct {
 	WS     string      `json:"ws,omitempty"` // absolute ws:// or wss:// URL of the visitor endpoint, with ?widgetId=
 }
 
-// BootWidget is what the visitor's browser learns about a widget.
+// BootWidget is what the visitor's browser learns about a widget: what it
+// says and how it looks, never a user's email.
 type BootWidget struct {
 	ID         string              `json:"id"`
 	Name       string              `json:"name"`
 	Welcome    string              `json:"welcome"`
 	Appearance parley.Appearance   `json:"appearance"`
 	Status     parley.WidgetStatus `json:"status"`
+	// OpenByDefault opens the panel with the welcome message on load (W4).
+	OpenByDefault bool `json:"openByDefault,omitempty"`
+	// Heading is who the panel's heading shows, resolved by the server.
+	Heading BootHeading `json:"heading"`
+	// EmailCapture says when to ask for the visitor's email; When is never
+	// empty ("after" by default).
+	EmailCapture parley.EmailCapture `json:"emailCapture"`
+	// Mobile are the small-screen options (max-width 480px).
+	Mobile parley.MobileOptions `json:"mobile"`
+	// Consent is what the visitor is asked to agree to; nil for nothing.
+	Consent *BootConsent `json:"consent,omitempty"`
+	// Known is set when the visitor is a contact with an email already, so
+	// the widget does not ask for one.
+	Known bool `json:"known,omitempty"`
+}
+
+// BootHeading is the name and avatar at the top of the chat panel (W4).
+type BootHeading struct {
+	Name      string `json:"name"`
+	AvatarURL string `json:"avatarUrl,omitempty"`
+}
+
+// BootConsent is a widget's consent texts with their versions
+// (parley.ConsentVersion), which the visitor WebSocket records (G1, G2).
+type BootConsent struct {
+	Process            string `json:"process,omitempty"` // parley.ConsentExplicit or parley.ConsentLegitimate
+	ProcessText        string `json:"processText,omitempty"`
+	ProcessVersion     string `json:"processVersion,omitempty"`
+	Communicate        bool   `json:"communicate,omitempty"`
+	SubscriptionType   string `json:"subscriptionType,omitempty"`
+	CommunicateText    string `json:"communicateText,omitempty"`
+	CommunicateVersion string `json:"communicateVersion,omitempty"`
 }
 
 // BootAssets are the absolute URLs of the chat UI files and of the widget's
@@ -160,20 +193,52 @@ type BootAssets struct {
 
 // NewBoot returns the boot answer for widget w (nil: no widget for the page)
 // with its current status and the absolute URLs the server serves the chat
-// files and the visitor WebSocket at.
+// files and the visitor WebSocket at. The heading is the widget's name (or
+// its custom heading); the server resolves user, team and owner headings
+// and sets Known for the visitor it recognises.
 func NewBoot(w *parley.Widget, st parley.WidgetStatus, jsURL, cssURL, wsURL string) Boot {
 	if w == nil {
 		return Boot{}
 	}
-	return Boot{
+	msg := w.Message
+	capture := msg.EmailCapture
+	if capture.When == "" {
+		capture.When = parley.EmailCaptureAfter
+	}
+	b := Boot{
 		Widget: &BootWidget{
-			ID:         strconv.FormatUint(w.ID, 10),
-			Name:       w.Name,
-			Welcome:    w.Message.Welcome,
-			Appearance: w.Appearance,
-			Status:     st,
+			ID:            strconv.FormatUint(w.ID, 10),
+			Name:          w.Name,
+			Welcome:       msg.Welcome,
+			Appearance:    w.Appearance,
+			Status:        st,
+			OpenByDefault: msg.OpenByDefault,
+			Heading:       BootHeading{Name: w.Name, AvatarURL: w.Appearance.AvatarURL},
+			EmailCapture:  capture,
+			Mobile:        msg.Mobile,
 		},
 		Assets: &BootAssets{JS: jsURL, CSS: cssURL},
 		WS:     wsURL,
 	}
+	if msg.Heading.Mode == parley.HeadingCustom {
+		if msg.Heading.Name != "" {
+			b.Widget.Heading.Name = msg.Heading.Name
+		}
+		if msg.Heading.AvatarURL != "" {
+			b.Widget.Heading.AvatarURL = msg.Heading.AvatarURL
+		}
+	}
+	c := w.Consent
+	if c.Process != parley.ConsentNone || c.Communicate {
+		bc := &BootConsent{}
+		if c.Process != parley.ConsentNone {
+			bc.Process, bc.ProcessText, bc.ProcessVersion = c.Process, c.ProcessText, parley.ConsentVersion(c.ProcessText)
+		}
+		if c.Communicate {
+			bc.Communicate, bc.SubscriptionType = true, c.SubscriptionType
+			bc.CommunicateText, bc.CommunicateVersion = c.CommunicateText, parley.ConsentVersion(c.CommunicateText)
+		}
+		b.Widget.Consent = bc
+	}
+	return b
 }

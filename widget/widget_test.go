@@ -164,9 +164,80 @@ func TestNewBootJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"widget":{"id":"12","name":"Help","welcome":"Hi","appearance":{"accentColor":"#2563eb","position":"left"},` +
-		`"status":{"available":true,"showLauncher":true}},"assets":{"js":"https://p.example/c.js","css":"https://p.example/c.css"},` +
+		`"status":{"available":true,"showLauncher":true},"heading":{"name":"Help"},"emailCapture":{"when":"after"},"mobile":{}},"assets":{"js":"https://p.example/c.js","css":"https://p.example/c.css"},` +
 		`"ws":"wss://p.example/widget/v1/ws?widgetId=12"}`
 	if got := string(b); got != want {
 		t.Errorf("boot=%s\nwant %s", got, want)
+	}
+}
+
+func TestNewBootVisitorParts(t *testing.T) {
+	const text = "We process your data to answer you."
+	base := func() *parley.Widget {
+		return &parley.Widget{ID: 3, Name: "Help", Appearance: parley.Appearance{AvatarURL: "https://a.example/logo.png"}}
+	}
+	tests := []struct {
+		name  string
+		edit  func(w *parley.Widget)
+		check func(t *testing.T, b *widget.BootWidget)
+	}{
+		{"defaults", func(w *parley.Widget) {}, func(t *testing.T, b *widget.BootWidget) {
+			if b.EmailCapture.When != parley.EmailCaptureAfter || b.Consent != nil || b.OpenByDefault || b.Known {
+				t.Errorf("boot=%+v, want capture after, no consent, closed, unknown", b)
+			}
+			if b.Heading != (widget.BootHeading{Name: "Help", AvatarURL: "https://a.example/logo.png"}) {
+				t.Errorf("heading=%+v, want the widget's name and avatar", b.Heading)
+			}
+		}},
+		{"message options", func(w *parley.Widget) {
+			w.Message = parley.WidgetMessage{Welcome: "Hi", OpenByDefault: true,
+				EmailCapture: parley.EmailCapture{When: parley.EmailCaptureBefore, Message: "Your email?"},
+				Mobile:       parley.MobileOptions{WelcomeAsPrompt: true, HideLauncher: true}}
+		}, func(t *testing.T, b *widget.BootWidget) {
+			if !b.OpenByDefault || b.Welcome != "Hi" || b.EmailCapture.When != "before" || b.EmailCapture.Message != "Your email?" ||
+				!b.Mobile.WelcomeAsPrompt || !b.Mobile.HideLauncher {
+				t.Errorf("boot=%+v", b)
+			}
+		}},
+		{"custom heading", func(w *parley.Widget) {
+			w.Message.Heading = parley.Heading{Mode: parley.HeadingCustom, Name: "Ada from Acme", AvatarURL: "https://a.example/ada.png"}
+		}, func(t *testing.T, b *widget.BootWidget) {
+			if b.Heading != (widget.BootHeading{Name: "Ada from Acme", AvatarURL: "https://a.example/ada.png"}) {
+				t.Errorf("heading=%+v", b.Heading)
+			}
+		}},
+		{"user heading stays the widget's until the server resolves it", func(w *parley.Widget) {
+			w.Message.Heading = parley.Heading{Mode: parley.HeadingUser, UserIDs: []uint64{1}}
+		}, func(t *testing.T, b *widget.BootWidget) {
+			if b.Heading.Name != "Help" {
+				t.Errorf("heading=%+v", b.Heading)
+			}
+		}},
+		{"explicit consent with subscription", func(w *parley.Widget) {
+			w.Consent = parley.Consent{Process: parley.ConsentExplicit, ProcessText: text,
+				Communicate: true, SubscriptionType: "newsletter", CommunicateText: "Send me news."}
+		}, func(t *testing.T, b *widget.BootWidget) {
+			want := widget.BootConsent{Process: "explicit", ProcessText: text, ProcessVersion: parley.ConsentVersion(text),
+				Communicate: true, SubscriptionType: "newsletter", CommunicateText: "Send me news.",
+				CommunicateVersion: parley.ConsentVersion("Send me news.")}
+			if b.Consent == nil || *b.Consent != want {
+				t.Errorf("consent=%+v, want %+v", b.Consent, want)
+			}
+		}},
+		{"legitimate interest", func(w *parley.Widget) {
+			w.Consent = parley.Consent{Process: parley.ConsentLegitimate, ProcessText: text}
+		}, func(t *testing.T, b *widget.BootWidget) {
+			if b.Consent == nil || b.Consent.Process != "legitimate" || b.Consent.Communicate || b.Consent.ProcessVersion == "" {
+				t.Errorf("consent=%+v", b.Consent)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := base()
+			tt.edit(w)
+			b := widget.NewBoot(w, parley.WidgetStatus{}, "j", "c", "ws")
+			tt.check(t, b.Widget)
+		})
 	}
 }

@@ -1,6 +1,6 @@
-// Parley's chat panel, an ES module the loader imports on first open. It draws
-// the panel inside the loader's shadow root and speaks the visitor WebSocket
-// protocol of docs/websocket.md.
+// Parley's chat panel, an ES module the loader imports when it is needed. It
+// draws the panel inside the loader's shadow root and speaks the visitor
+// WebSocket protocol of docs/websocket.md.
 //
 // Delivery: every message the visitor sends gets a random clientId and waits
 // in the outbox ("Sending…") until its message.ack. After a reconnect the
@@ -9,10 +9,30 @@
 // copy, so nothing is lost and nothing is doubled. Messages are deduplicated
 // by id and kept in seq order.
 //
-// Storage: the visitor token (localStorage "parley.visitor.<widgetId>") is
-// written only once the visitor has sent a message; "parley.seen.<widgetId>"
-// remembers the last seq shown, for the unread badge, and is written only
-// while a token is stored.
+// Before the first message: explicit consent (G1) disables the composer and
+// shows the admin's text with an "I agree" button (consent.give); legitimate
+// interest and consent to communicate (G2) show their texts as a note, and
+// the server records them with the first message. Email capture (W4) asks
+// "before" the first message (the composer waits for a valid email) or
+// "after" it (a form in the conversation), never for a known or identified
+// visitor (contact.email). contactAssociated fires once the chat is tied to
+// a contact: a valid identification, or an email given.
+//
+// Storage: nothing is written until the visitor acts in the widget. The
+// visitor token (localStorage "parley.visitor", one per site) is written when
+// the server first gives one, which it does only in answer to the visitor's
+// message, "I agree" or email; "parley.seen.<widgetId>" remembers the last
+// seq shown, for the unread badge, and is written only while a token is
+// stored. Identified visitors get no token: the page's identification is
+// their credential.
+//
+// Hook for bot quick replies: the object mount returns has
+// renderQuickReplies(options, onPick). It draws options (strings) as buttons
+// after the last message; a click fires the SDK event quickReplyButtonClick
+// ({value, name}), sends the option's text as the visitor's message, removes
+// the buttons and calls onPick(value). It returns a function that removes the
+// buttons. Inside this module, call it as ui.renderQuickReplies from handle()
+// for a message that carries options.
 
 const TEXT = {
   en: {
@@ -30,10 +50,21 @@ const TEXT = {
     reopened: "This conversation was reopened.",
     offline: "Connection lost. Reconnecting…",
     gone: "Chat is not available right now.",
+    privacy: "Privacy",
+    agree: "I agree",
+    email: "Email",
+    emailGo: "Continue",
+    emailBefore: "Please enter your email to start the chat.",
+    emailAfter: "Leave your email so we can reach you if you go.",
+    badEmail: "Please enter a valid email address.",
+    thanks: (e) => "Thanks! We'll reply to " + e + ".",
+    dismiss: "Dismiss",
     err: {
       rate_limited: "Not sent: you're sending messages too fast. Please try again in a moment.",
       too_large: "Not sent: this message is too long.",
       unavailable: "Not sent: the chat is busy. Please try again.",
+      consent_required: "Not sent: please agree to the privacy notice first.",
+      conflict: "The privacy notice has changed. Please reload the page.",
       x: "Not sent.",
     },
   },
@@ -52,10 +83,21 @@ const TEXT = {
     reopened: "Diese Unterhaltung wurde wieder geöffnet.",
     offline: "Verbindung verloren. Neuer Versuch…",
     gone: "Der Chat ist gerade nicht verfügbar.",
+    privacy: "Datenschutz",
+    agree: "Ich stimme zu",
+    email: "E-Mail",
+    emailGo: "Weiter",
+    emailBefore: "Bitte geben Sie Ihre E-Mail-Adresse ein, um den Chat zu beginnen.",
+    emailAfter: "Hinterlassen Sie Ihre E-Mail-Adresse, damit wir Sie auch später erreichen.",
+    badEmail: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
+    thanks: (e) => "Danke! Wir antworten an " + e + ".",
+    dismiss: "Ausblenden",
     err: {
       rate_limited: "Nicht gesendet: zu viele Nachrichten. Bitte gleich noch einmal versuchen.",
       too_large: "Nicht gesendet: die Nachricht ist zu lang.",
       unavailable: "Nicht gesendet: der Chat ist ausgelastet. Bitte noch einmal versuchen.",
+      consent_required: "Nicht gesendet: Bitte stimmen Sie zuerst dem Datenschutzhinweis zu.",
+      conflict: "Der Datenschutzhinweis wurde geändert. Bitte laden Sie die Seite neu.",
       x: "Nicht gesendet.",
     },
   },
@@ -66,6 +108,10 @@ const STOP = [1000, 1008, 1009, 4400, 4401, 4403, 4404];
 const MAX_TEXT = 16384;
 // Control characters the server refuses (all but tab, LF, CR).
 const CTRL = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+// One plain address with a dotted domain; the server checks it again.
+const EMAIL = /^[^\s@<>"(),;:]+@[^\s@<>"(),;:.]+(\.[^\s@<>"(),;:.]+)+$/;
+const VT = "parley.visitor";
+const FOCUSABLE = "button,textarea,input,a[href],[tabindex='0']";
 
 const SEND_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/></svg>';
@@ -75,19 +121,23 @@ const MIN_ICON =
 /**
  * mount draws the chat panel (hidden) and connects to the visitor endpoint.
  * @param {ShadowRoot} root the loader's shadow root
- * @param {object} boot the boot answer (widget, assets, ws)
+ * @param {object} boot the boot answer (widget, assets, ws, identification)
  * @param {{emit(type:string, payload?:object):void}} events the SDK's emitter
  * @param {"en"|"de"} lang
- * @param {{close():void, status(s:object):void}} ctl the loader's controls
- * @returns {{open(focus:boolean):void, close():void, status(s:object):void, destroy():void}}
+ * @param {{open():void, close():void, status(s:object):void}} ctl the loader's controls
+ * @param {boolean} inline the panel fills the page element the site chose
+ * @returns {{open(focus:boolean):void, close():void, prompt():void, status(s:object):void,
+ *   renderQuickReplies(options:string[], onPick?:(value:string)=>void):()=>void, destroy():void}}
  */
-export function mount(root, boot, events, lang, ctl) {
+export function mount(root, boot, events, lang, ctl, inline) {
   const T = TEXT[lang] || TEXT.en;
   const wg = boot.widget;
-  const KEY = "parley.visitor." + wg.id;
+  const ident = boot.identification || null;
   const SEEN = "parley.seen." + wg.id;
+  const consent = wg.consent || {};
+  const capture = (wg.emailCapture && wg.emailCapture.when) || "after";
 
-  let token = load(KEY);
+  let token = ident ? null : load(VT);
   let seen = +load(SEEN) || 0;
   let ws = null;
   let ready = false; // hello answered on the current socket
@@ -102,15 +152,20 @@ export function mount(root, boot, events, lang, ctl) {
   let lastSeq = 0;
   let isOpen = false;
   let unread = 0;
-  let sent = false;
+  let known = !!wg.known;
+  let associated = false;
+  let needConsent = consent.process == "explicit";
+  let wantConsent = false; // "I agree" clicked, not yet recorded
+  let wantEmail = null; // {cid, email} waiting for contact.email
+  let promptEl = null;
   const byId = new Map(); // message id -> element
   const outbox = new Map(); // clientId -> {cid, text, el, failed}
 
-  // The panel. Static markup only; message data goes in with textContent.
-  const panel = el("section", "p");
+  // The panel. Static markup only; data goes in with textContent.
+  const panel = el("section", "p" + (inline ? " in" : ""));
   panel.hidden = true;
-  panel.setAttribute("role", "dialog");
-  panel.setAttribute("aria-label", wg.name || "Chat");
+  panel.setAttribute("role", inline ? "region" : "dialog");
+  panel.setAttribute("aria-label", wg.heading.name || wg.name || "Chat");
   panel.innerHTML =
     '<header class="h"><div class="av" aria-hidden="true"></div><div class="ht"><h2></h2><p class="st"></p></div>' +
     '<button class="mn" type="button">' +
@@ -118,38 +173,83 @@ export function mount(root, boot, events, lang, ctl) {
     "</button></header>" +
     '<div class="lg" role="log" aria-live="polite" tabindex="0"></div>' +
     '<div class="ty" hidden></div><p class="nt" role="status"></p>' +
+    '<div class="cs" role="group" hidden><p class="cx" dir="auto"></p><p class="cx" dir="auto"></p><button class="ok" type="button"></button></div>' +
+    '<form class="ef" hidden novalidate><p class="eq" dir="auto"></p><div class="eg"><label for="pe"></label>' +
+    '<input id="pe" type="email" autocomplete="email" maxlength="254" spellcheck="false"><button class="ok" type="submit"></button></div>' +
+    '<p class="ee" role="alert"></p></form>' +
     '<form class="f"><label class="sr" for="pm"></label><textarea id="pm" rows="1" autocomplete="off"></textarea>' +
     '<button class="sd" type="submit">' +
     SEND_ICON +
     "</button></form>";
   const $ = (s) => panel.querySelector(s);
+  const $$ = (s) => panel.querySelectorAll(s);
   const log = $(".lg");
   const typingEl = $(".ty");
   const noticeEl = $(".nt");
-  const form = $("form");
+  const form = $(".f");
   const ta = $("textarea");
+  const sendBtn = $(".sd");
   const statusEl = $(".st");
-  $(".av").textContent = (wg.name || "C").trim().charAt(0).toUpperCase();
-  $("h2").textContent = wg.name || "Chat";
+  const consentEl = $(".cs");
+  const agreeBtn = consentEl.lastChild;
+  const emailForm = $(".ef");
+  const emailIn = $("input");
+  const emailErr = $(".ee");
+
+  const av = $(".av");
+  if (/^https?:\/\//.test(wg.heading.avatarUrl)) {
+    const img = el("img");
+    img.alt = "";
+    img.src = wg.heading.avatarUrl;
+    img.onerror = () => img.remove();
+    av.appendChild(img);
+  }
+  av.append((wg.heading.name || wg.name || "C").trim().charAt(0).toUpperCase());
+  $("h2").textContent = wg.heading.name || wg.name || "Chat";
   $(".mn").setAttribute("aria-label", T.min);
   $(".mn").onclick = ctl.close;
-  $("label").textContent = T.msg;
+  $("label.sr").textContent = T.msg;
   ta.placeholder = T.ph;
-  $(".sd").setAttribute("aria-label", T.send);
+  sendBtn.setAttribute("aria-label", T.send);
   log.setAttribute("aria-label", T.log);
+  consentEl.setAttribute("aria-label", T.privacy);
+  const [processText, communicateText] = $$(".cx");
+  processText.textContent = consent.processText || "";
+  communicateText.textContent = consent.communicate ? consent.communicateText || "" : "";
+  agreeBtn.textContent = T.agree;
+  $(".ef label").textContent = T.email;
+  $(".ef .ok").textContent = T.emailGo;
   (root.querySelector(".pw") || root).appendChild(panel);
 
   if (wg.welcome) {
-    const w = bubble("ag", wg.welcome, wg.name);
+    const w = bubble("ag", wg.welcome, wg.heading.name || wg.name);
     w.dataset.seq = 0;
     log.appendChild(w);
   }
+  if (consent.process == "legitimate" || (consent.communicate && consent.process != "explicit")) {
+    // Shown, not asked: chatting implies it (G1 legitimate interest, G2).
+    const n = el("p", "sy lgt");
+    [consent.process == "legitimate" && consent.processText, consent.communicate && consent.communicateText]
+      .filter(Boolean)
+      .forEach((t) => n.appendChild(el("span", "", t)).setAttribute("dir", "auto"));
+    n.dataset.seq = 0;
+    log.appendChild(n);
+  }
   setStatus(wg.status || {});
+  gate();
 
   panel.addEventListener("keydown", (e) => {
-    if (e.key == "Escape") {
+    if (e.key == "Escape" && !inline) {
       e.preventDefault();
       ctl.close();
+    } else if (e.key == "Tab" && !inline) {
+      // Keep focus inside the open dialog: Tab cycles.
+      const f = [...$$(FOCUSABLE)].filter((n) => !n.disabled && n.getClientRects().length);
+      const i = f.indexOf(root.activeElement);
+      if (e.shiftKey ? i <= 0 : i == f.length - 1) {
+        e.preventDefault();
+        f[e.shiftKey ? f.length - 1 : 0].focus();
+      }
     }
   });
   panel.addEventListener("pointerdown", interacted);
@@ -183,24 +283,89 @@ export function mount(root, boot, events, lang, ctl) {
     submit();
     ta.focus();
   });
+  agreeBtn.onclick = () => {
+    interacted();
+    agreeBtn.disabled = true;
+    wantConsent = true;
+    sendConsent();
+  };
+  emailIn.addEventListener("input", interacted);
+  emailForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    interacted();
+    const email = emailIn.value.trim();
+    if (!EMAIL.test(email) || email.length > 254) {
+      emailIn.setAttribute("aria-invalid", "true");
+      emailErr.textContent = T.badEmail;
+      emailIn.focus();
+      return;
+    }
+    emailIn.removeAttribute("aria-invalid");
+    emailErr.textContent = "";
+    wantEmail = { cid: newId(), email };
+    sendEmail();
+  });
   addEventListener("online", reconnectNow);
   document.addEventListener("visibilitychange", reconnectNow);
 
   connect();
 
-  return {
+  const ui = {
     open(focus) {
       isOpen = true;
       panel.hidden = false;
+      unprompt();
       markRead();
       log.scrollTop = log.scrollHeight;
-      if (focus) ta.focus({ preventScroll: true });
+      if (focus) firstControl().focus({ preventScroll: true });
     },
     close() {
       isOpen = false;
       panel.hidden = true;
     },
+    // prompt shows the welcome message beside the launcher (small screens).
+    prompt() {
+      if (promptEl || isOpen || !wg.welcome) return;
+      promptEl = el("div", "pr");
+      const b = el("button", "po", wg.welcome);
+      b.type = "button";
+      b.dir = "auto";
+      b.onclick = () => {
+        interacted();
+        ctl.open();
+      };
+      const x = el("button", "px", "×");
+      x.type = "button";
+      x.setAttribute("aria-label", T.dismiss);
+      x.onclick = () => {
+        interacted();
+        save("parley.closed." + wg.id, 1);
+        unprompt();
+      };
+      promptEl.append(b, x);
+      panel.before(promptEl);
+    },
     status: setStatus,
+    renderQuickReplies(options, onPick) {
+      const g = el("div", "qr");
+      g.setAttribute("role", "group");
+      const done = () => g.remove();
+      (options || []).forEach((value) => {
+        const b = el("button", "", value);
+        b.type = "button";
+        b.dir = "auto";
+        b.onclick = () => {
+          interacted();
+          done();
+          events.emit("quickReplyButtonClick", { value, name: value });
+          sendText(value);
+          if (onPick) onPick(value);
+        };
+        g.appendChild(b);
+      });
+      stick(() => log.appendChild(g), true);
+      return done;
+    },
     destroy() {
       destroyed = true;
       clearTimeout(timer);
@@ -209,9 +374,11 @@ export function mount(root, boot, events, lang, ctl) {
       removeEventListener("online", reconnectNow);
       document.removeEventListener("visibilitychange", reconnectNow);
       drop(1000);
+      unprompt();
       panel.remove();
     },
   };
+  return ui;
 
   // --- connection ---
 
@@ -231,6 +398,8 @@ export function mount(root, boot, events, lang, ctl) {
         JSON.stringify({
           type: "hello",
           visitorToken: token || undefined,
+          identificationEmail: ident ? ident.email : undefined,
+          identificationToken: ident ? ident.token : undefined,
           lastSeq,
           pageUrl: location.href,
           lang,
@@ -268,7 +437,7 @@ export function mount(root, boot, events, lang, ctl) {
     timer = setTimeout(connect, delay);
     // Say so only if the outage lasts: a quick resume should not flicker.
     clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => ws && ready ? 0 : notice(T.offline), 1500);
+    noticeTimer = setTimeout(() => (ws && ready ? 0 : notice(T.offline)), 1500);
   }
 
   function reconnectNow() {
@@ -289,6 +458,17 @@ export function mount(root, boot, events, lang, ctl) {
 
   function send(ev) {
     if (ws && ready) ws.send(JSON.stringify(ev));
+  }
+
+  function sendConsent() {
+    if (wantConsent) send({ type: "consent.give", clientId: "k", version: consent.processVersion || "" });
+  }
+
+  function sendEmail() {
+    if (wantEmail) {
+      emailForm.querySelector(".ok").disabled = true;
+      send({ type: "contact.email", clientId: wantEmail.cid, email: wantEmail.email });
+    }
   }
 
   // --- events from the server ---
@@ -315,13 +495,39 @@ export function mount(root, boot, events, lang, ctl) {
         clearTimeout(noticeTimer);
         notice("");
         if (ev.status) setStatus(ev.status);
+        if (ev.known) known = true;
+        needConsent = !!ev.consentRequired;
+        if (ev.identified) associate(ev.visitorId);
+        gate();
+        sendConsent();
+        sendEmail();
         outbox.forEach((p) => p.failed || transmit(p));
         break;
       }
       case "identity":
         token = ev.visitorToken;
-        if (sent) save(KEY, token);
+        save(VT, token);
         break;
+      case "consent.recorded":
+        wantConsent = false;
+        needConsent = false;
+        gate();
+        if (isOpen) firstControl().focus({ preventScroll: true });
+        break;
+      case "contact.email": {
+        const inLog = emailForm.parentNode == log;
+        wantEmail = null;
+        known = true;
+        gate();
+        if (inLog) {
+          const n = el("p", "sy", T.thanks(ev.email));
+          place(n, +emailForm.dataset.seq, true); // where the form was
+          emailForm.remove();
+        }
+        associate(ev.visitorId);
+        if (isOpen && !inLog) ta.focus({ preventScroll: true });
+        break;
+      }
       case "message.ack":
         add(ev.message, ev.clientId);
         break;
@@ -357,6 +563,7 @@ export function mount(root, boot, events, lang, ctl) {
   // add shows a message once, in seq order. ackFor is the clientId of an ack.
   function add(m, ackFor) {
     if (!m || !m.id) return;
+    let ask = false;
     const cid = ackFor || (m.direction == "INCOMING" && m.clientId);
     const p = cid && outbox.get(cid);
     if (p) outbox.delete(cid);
@@ -368,6 +575,7 @@ export function mount(root, boot, events, lang, ctl) {
         lastSeq = 0;
         if (started) events.emit("conversationStarted", { conversation: { conversationId: +m.threadId } });
       }
+      ask = capture == "after" && !known && emailForm.hidden;
     } else if (!thread && m.threadId) {
       thread = { id: m.threadId, status: "OPEN" };
     }
@@ -395,10 +603,27 @@ export function mount(root, boot, events, lang, ctl) {
     }
     byId.set(m.id, n);
     place(n, m.seq, !!p);
+    if (ask) askEmailAfter(m.seq);
     if (isOpen) markRead();
   }
 
   function failed(ev) {
+    if (wantEmail && ev.clientId == wantEmail.cid) {
+      wantEmail = null;
+      emailForm.querySelector(".ok").disabled = false;
+      emailIn.setAttribute("aria-invalid", "true");
+      emailErr.textContent = ev.code == "invalid" ? T.badEmail : ev.message || T.err.x;
+      return;
+    }
+    if (ev.code == "consent_required") {
+      needConsent = true;
+      gate();
+    }
+    if (ev.clientId == "k") {
+      wantConsent = false;
+      agreeBtn.disabled = false;
+      return notice(T.err[ev.code] || ev.message || T.err.x);
+    }
     const p = ev.clientId && outbox.get(ev.clientId);
     if (!p) return notice(ev.message || T.err.x);
     p.failed = true;
@@ -418,14 +643,18 @@ export function mount(root, boot, events, lang, ctl) {
   // --- sending ---
 
   function submit() {
+    if (ta.disabled) return;
     const text = ta.value.replace(CTRL, "").trim();
     if (!text) return;
     if (new TextEncoder().encode(text).length > MAX_TEXT) return notice(T.err.too_large);
-    interacted();
     ta.value = "";
     grow();
+    sendText(text);
+  }
+
+  function sendText(text) {
+    interacted();
     notice("");
-    sent = true;
     const p = { cid: newId(), text, el: bubble("me pe", text, "") };
     meta(p.el, T.sending);
     outbox.set(p.cid, p);
@@ -440,6 +669,50 @@ export function mount(root, boot, events, lang, ctl) {
 
   // --- view ---
 
+  // gate shows what must come before chatting (consent, then an email for
+  // capture "before") and disables the composer until it is done.
+  function gate() {
+    const before = capture == "before" && !known;
+    consentEl.hidden = !needConsent;
+    agreeBtn.disabled = wantConsent;
+    if (before) {
+      emailForm.querySelector(".eq").textContent = (wg.emailCapture && wg.emailCapture.message) || T.emailBefore;
+      emailForm.hidden = needConsent;
+    } else if (known || emailForm.parentNode != log) {
+      emailForm.hidden = true;
+    }
+    ta.disabled = sendBtn.disabled = needConsent || before;
+  }
+
+  // askEmailAfter shows the email form in the conversation, after the
+  // visitor's first message (seq); later messages come after it.
+  function askEmailAfter(seq) {
+    emailForm.querySelector(".eq").textContent = (wg.emailCapture && wg.emailCapture.message) || T.emailAfter;
+    emailForm.hidden = false;
+    place(emailForm, seq + 0.5, true);
+  }
+
+  // firstControl is where focus goes when the panel opens.
+  function firstControl() {
+    if (needConsent) return agreeBtn;
+    if (!emailForm.hidden && emailForm.parentNode != log) return emailIn;
+    return ta;
+  }
+
+  function associate(visitorId) {
+    if (associated) return;
+    associated = true;
+    events.emit("contactAssociated", {
+      message: "Conversation associated with a contact",
+      visitor: { id: visitorId || "" },
+    });
+  }
+
+  function unprompt() {
+    if (promptEl) promptEl.remove();
+    promptEl = null;
+  }
+
   function setStatus(s) {
     panel.classList.toggle("on", !!s.available);
     statusEl.textContent = s.available
@@ -451,7 +724,7 @@ export function mount(root, boot, events, lang, ctl) {
   function markRead() {
     if (lastSeq > seen) {
       seen = lastSeq;
-      if (load(KEY)) save(SEEN, seen);
+      if (load(VT)) save(SEEN, seen);
     }
     setUnread(0);
   }

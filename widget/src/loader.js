@@ -2,19 +2,32 @@
 //   <script async src="{base}/embed.js"></script>
 // and gets window.HubSpotConversations (alias window.ParleyConversations),
 // HubSpot's visitor SDK. The loader asks the server which widget this page
-// gets, draws the launcher in an open shadow root and, on first open (or at
-// once for a returning visitor, to show unread replies), imports the chat UI
-// (chat.js) and its CSS. No framework; budget 4 KB gzip.
+// gets, draws the launcher in an open shadow root and imports the chat UI
+// (chat.js) and its CSS only when needed: on open, for open-by-default, for
+// the small-screen welcome prompt, inline embedding, or at idle time for a
+// returning visitor (to show unread replies). No framework; budget 4 KB gzip.
 //
-// Boot: GET {base}/widget/v1/boot?url=<page URL> answers
+// Boot: GET {base}/widget/v1/boot?url=<page URL>[&vt=<visitor token>]
+// [&ie=<identificationEmail>&it=<identificationToken>] answers
 //   {"widget":null}                      no widget for this page
-//   {"widget":{"id","name","welcome","appearance":{"accentColor","position"},
-//              "status":{"available","showLauncher","awayMessage","typicalResponseTime"}},
-//    "assets":{"js":"<absolute URL>","css":"<absolute URL>","theme":"<absolute URL>"},
-//    "ws":"<absolute ws(s) URL of the visitor endpoint>"}
+//   {"widget":{"id","name","welcome","openByDefault","heading":{"name","avatarUrl"},
+//              "emailCapture":{"when","message"},"mobile":{"welcomeAsPrompt","hideLauncher"},
+//              "consent":{…},"known","appearance":{…},"status":{…}},
+//    "assets":{"js","css","theme"},"ws":"<absolute ws(s) URL of the visitor endpoint>"}
 //
-// Not yet: hsConversationsSettings.inlineEmbedSelector, identificationEmail
-// and identificationToken, disableAttachment.
+// Settings read from window.hsConversationsSettings when the widget loads:
+// loadImmediately (default true), inlineEmbedSelector (the panel fills that
+// element; no launcher), disableAttachment (accepted: there is no attachment
+// UI), identificationEmail and identificationToken (CONTRACT §4).
+//
+// Storage: the loader only reads. The chat UI writes its keys (the visitor
+// token "parley.visitor", "parley.seen.<widgetId>") once the visitor has
+// acted in the widget; "parley.closed.<widgetId>" remembers that the visitor closed a
+// widget that opens by default. clear() removes them all.
+//
+// Right-to-left: on a page whose <html dir> (or computed direction) is rtl
+// the launcher and panel mirror: they sit on the other side and the panel's
+// layout runs right to left.
 
 const W = window;
 const D = document;
@@ -25,21 +38,25 @@ function init() {
   const script =
     D.currentScript || [].find.call(D.scripts, (s) => /\/embed\.js([?#]|$)/.test(s.src));
   const base = script ? script.src.replace(/\/embed\.js([?#].*)?$/, "") : "";
-  const lang = /^de/i.test(D.documentElement.lang) ? "de" : "en";
+  const html = D.documentElement;
+  const lang = /^de/i.test(html.lang) ? "de" : "en";
   const T =
     lang == "de"
       ? { open: "Chat öffnen", close: "Chat schließen" }
       : { open: "Open chat", close: "Close chat" };
   const hashOpen = () => /#hs-chat-open/i.test(location.hash);
+  const small = () => W.matchMedia && matchMedia("(max-width:480px)").matches;
+  const settings = () => W.hsConversationsSettings || {};
 
   const handlers = {};
   let boot = null; // the last boot answer that had a widget
-  let host, root, wrap, btn, badge, themeLink;
+  let host, root, wrap, btn, badge, label, themeLink;
   let started = false; // load() was called (or loadImmediately)
   let loaded = false;
   let isOpen = false;
   let wantOpen = hashOpen();
   let interacted = false;
+  let inline = null; // the element the panel is embedded in
   let status = {};
   let chat = null; // the mounted chat UI
   let chatLoading = null;
@@ -78,9 +95,10 @@ function init() {
   // ctl is what the chat UI may ask of the loader.
   const ctl = {
     close() {
-      close();
+      close(1);
       if (btn) btn.focus();
     },
+    open: () => open(true),
     status(s) {
       status = s || {};
       render();
@@ -99,14 +117,26 @@ function init() {
 
   function runBoot() {
     const n = (bootSeq = Math.abs(bootSeq) + 1);
-    fetch(base + "/widget/v1/boot?url=" + encodeURIComponent(location.href), {
-      credentials: "omit",
-    })
+    const s = settings();
+    const id = s.identificationEmail && s.identificationToken ? s : 0;
+    const q = (k, v) => (v ? "&" + k + "=" + encodeURIComponent(v) : "");
+    fetch(
+      base +
+        "/widget/v1/boot?url=" +
+        encodeURIComponent(location.href) +
+        q("vt", stored(VT)) +
+        (id ? q("ie", id.identificationEmail) + q("it", id.identificationToken) : ""),
+      { credentials: "omit" },
+    )
       .then((r) => {
         if (!r.ok) throw Error("boot: HTTP " + r.status);
         return r.json();
       })
-      .then((b) => n == bootSeq && apply(b))
+      .then((b) => {
+        if (n != bootSeq) return;
+        if (b.widget) b.identification = id && { email: id.identificationEmail, token: id.identificationToken };
+        apply(b);
+      })
       .catch((e) => console.warn("Parley chat:", e.message))
       .then(() => {
         // A negative bootSeq means "no boot in flight".
@@ -126,8 +156,13 @@ function init() {
       loaded = true;
       events.emit("widgetLoaded", { message: "Widget has loaded" });
     }
+    const key = "parley.closed." + wg.id;
+    if (inline) open();
+    else if (wg.openByDefault && !small() && !stored(key)) wantOpen = true;
     if (wantOpen) open();
-    else if (!chat && stored("parley.visitor." + wg.id)) {
+    else if (!chat && wg.welcome && small() && wg.mobile.welcomeAsPrompt && !stored(key)) {
+      mountChat().then((c) => c && !isOpen && c.prompt());
+    } else if (!chat && stored(VT)) {
       (W.requestIdleCallback || setTimeout)(() => boot && mountChat());
     }
   }
@@ -135,33 +170,48 @@ function init() {
   function draw(wg) {
     const ap = wg.appearance || {};
     const accent = /^#[0-9a-f]{6}$/i.test(ap.accentColor) ? ap.accentColor : "#2563eb";
+    const rtl = (html.dir || getComputedStyle(html).direction) == "rtl";
     if (!host) {
+      const sel = settings().inlineEmbedSelector;
+      inline = (sel && D.querySelector(sel)) || null;
       host = D.createElement("div");
       host.id = "parley-chat";
       // Out of the page's flow and styles: no layout shift, no inherited CSS.
-      host.style.cssText =
-        "all:initial!important;position:fixed!important;bottom:0!important;right:0!important;width:0!important;height:0!important;z-index:2147483000!important";
+      // Inline, it fills the element the site gave it instead.
+      host.style.cssText = inline
+        ? "all:initial!important;display:block!important;position:relative!important;width:100%!important;height:100%!important"
+        : "all:initial!important;position:fixed!important;bottom:0!important;right:0!important;width:0!important;height:0!important;z-index:2147483000!important";
       root = host.attachShadow({ mode: "open" });
       root.innerHTML =
         "<style>" +
         LAUNCHER_CSS +
         '</style><div class="pw"><button class="l" type="button" aria-expanded="false">' +
         ICONS +
-        '<span class="bd" aria-hidden="true" hidden></span></button></div>';
-      wrap = root.firstChild.nextSibling;
+        '<span class="lb"></span><span class="bd" aria-hidden="true" hidden></span></button></div>';
+      wrap = root.lastChild;
       btn = wrap.firstChild;
       badge = btn.lastChild;
+      label = badge.previousSibling;
       btn.onclick = () => {
         events.emit("userInteractedWithWidget");
-        isOpen ? close() : open(true);
+        isOpen ? close(1) : open(true);
       };
-      (D.body || D.documentElement).appendChild(host);
+      (inline || D.body || html).appendChild(host);
     }
     // The inline colours paint the launcher at once; the widget's theme
     // stylesheet (shades, focus ring, contrast-checked text colour, font
     // size, side) overrides them when it has loaded.
-    wrap.style.setProperty("--a", accent);
-    wrap.style.setProperty("--f", contrast(accent));
+    const cls = wrap.classList;
+    const st = wrap.style;
+    st.setProperty("--a", accent);
+    st.setProperty("--f", contrast(accent));
+    st.setProperty("--fs", { small: "13px", large: "17px" }[ap.fontSize] || "15px");
+    wrap.dir = rtl ? "rtl" : "ltr";
+    cls.toggle("left", (ap.position == "left") != rtl);
+    cls.toggle("in", !!inline);
+    cls.toggle("mh", !!(wg.mobile && wg.mobile.hideLauncher));
+    label.textContent = ap.launcherLabel || "";
+    cls.toggle("wl", !!ap.launcherLabel);
     const th = boot.assets && boot.assets.theme;
     if (th && (!themeLink || themeLink.href != th)) {
       if (!themeLink) {
@@ -171,7 +221,6 @@ function init() {
       }
       themeLink.href = th;
     }
-    wrap.classList.toggle("left", ap.position == "left");
     render();
   }
 
@@ -197,7 +246,7 @@ function init() {
       Promise.all([import(b.assets.js), css(b.assets.css)]).then(
         ([m]) => {
           if (g != gen) return null;
-          return (chat = chat || m.mount(root, b, events, lang, ctl));
+          return (chat = chat || m.mount(root, b, events, lang, ctl, !!inline));
         },
         (e) => {
           chatLoading = null;
@@ -227,12 +276,20 @@ function init() {
     mountChat().then((c) => c && isOpen && c.open(focus === true));
   }
 
-  function close() {
+  // close hides the panel; byVisitor remembers it for open-by-default.
+  function close(byVisitor) {
     wantOpen = false;
-    if (!isOpen) return;
+    if (!isOpen || inline) return;
     isOpen = false;
     render();
     if (chat) chat.close();
+    if (byVisitor === 1 && boot.widget.openByDefault) {
+      try {
+        localStorage.setItem("parley.closed." + boot.widget.id, 1);
+      } catch (e) {
+        // storage disabled: it opens again on the next page
+      }
+    }
     events.emit("widgetClosed", { message: "Widget has been closed" });
   }
 
@@ -240,20 +297,26 @@ function init() {
     gen++;
     if (chat) chat.destroy();
     if (host) host.remove();
-    chat = chatLoading = boot = host = root = wrap = btn = badge = themeLink = null;
+    chat = chatLoading = boot = host = root = wrap = btn = badge = inline = themeLink = null;
     loaded = isOpen = false;
     status = {};
   }
 
   function clear(opts) {
-    try {
-      for (let i = localStorage.length; i--; ) {
-        const k = localStorage.key(i);
-        if (/^parley\./.test(k)) localStorage.removeItem(k);
+    [W.localStorage, W.sessionStorage].forEach((s) => {
+      try {
+        for (let i = s.length; i--; ) {
+          const k = s.key(i);
+          if (/^parley\./.test(k)) s.removeItem(k);
+        }
+      } catch (e) {
+        // storage disabled: nothing to forget
       }
-    } catch (e) {
-      // storage disabled: nothing to forget
-    }
+    });
+    D.cookie.split(";").forEach((c) => {
+      const k = c.split("=")[0].trim();
+      if (/^parley/.test(k)) D.cookie = k + "=;max-age=0;path=/";
+    });
     if (opts && opts.resetWidget && started) {
       teardown();
       runBoot();
@@ -283,7 +346,6 @@ function init() {
 
   addEventListener("hashchange", () => hashOpen() && open());
 
-  const settings = W.hsConversationsSettings || {};
   const queue = W.hsConversationsOnReady;
   const ready = [];
   ready.push = (...fns) => {
@@ -302,8 +364,11 @@ function init() {
     W.hsConversationsOnReady = ready;
   }
   if (Array.isArray(queue)) ready.push(...queue);
-  if (settings.loadImmediately !== false && !started) load();
+  if (settings().loadImmediately !== false && !started) load();
 }
+
+// VT is the localStorage key of the visitor token, one per site (chat.js).
+const VT = "parley.visitor";
 
 function stored(key) {
   try {
@@ -322,14 +387,15 @@ function contrast(hex) {
 }
 
 const LAUNCHER_CSS =
-  ".l{position:fixed;bottom:20px;right:20px;width:60px;height:60px;margin:0;padding:0;border:0;border-radius:50%;background:var(--a);color:var(--f);cursor:pointer;display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(17,24,39,.22),0 2px 6px rgba(17,24,39,.12);transition:transform .18s ease;z-index:2}" +
+  ".l{position:fixed;bottom:20px;right:20px;min-width:60px;height:60px;margin:0;padding:0 15px;box-sizing:border-box;border:0;border-radius:30px;background:var(--a);color:var(--f);cursor:pointer;display:flex;gap:8px;align-items:center;justify-content:center;font:600 var(--fs) system-ui,sans-serif;box-shadow:0 6px 20px rgba(17,24,39,.22),0 2px 6px rgba(17,24,39,.12);transition:transform .18s ease;z-index:2}" +
   ".l:hover{transform:scale(1.06)}.l:active{transform:scale(.96)}" +
   ".l:focus{outline:0}.l:focus-visible{box-shadow:0 0 0 3px #fff,0 0 0 6px var(--a)}" +
-  ".left .l{right:auto;left:20px}.hide .l{display:none}" +
-  ".l svg{width:30px;height:30px;fill:currentColor}.l .x{display:none;width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2.5;stroke-linecap:round;stroke-linejoin:round}" +
-  ".open .l .c{display:none}.open .l .x{display:block}" +
+  ".left .l{right:auto;left:20px}.hide .l,.in .l{display:none}" +
+  ".l svg{flex:none;width:30px;height:30px;fill:currentColor}.l .x{display:none;width:26px;height:26px;fill:none;stroke:currentColor;stroke-width:2.5;stroke-linecap:round;stroke-linejoin:round}" +
+  ".open .l .c,.open .lb,.lb:empty{display:none}.open .l .x{display:block}" +
   ".bd{position:absolute;top:-3px;right:-3px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;border:2px solid #fff;border-radius:11px;background:#e11d48;color:#fff;font:700 12px/18px system-ui,sans-serif;text-align:center}" +
   ".bd[hidden]{display:none}" +
+  "@media (max-width:480px){.mh .l{display:none}}" +
   "@media (prefers-reduced-motion:reduce){.l{transition:none}}";
 
 const ICONS =

@@ -22,6 +22,7 @@ export const createEngagement = (contactId, body) => request('POST', `api/v1/con
 export const engagements = (contactId, after) =>
   request('GET', `api/v1/contacts/${enc(contactId)}/engagements?limit=50${after ? `&after=${enc(after)}` : ''}`);
 export const disassociate = (threadId) => request('POST', `api/v1/threads/${enc(threadId)}/disassociate`, {});
+export const contactConsents = (id) => request('GET', `api/v1/contacts/${enc(id)}/consents`);
 
 /** STAGES are the stages of each record kind, in order; the first is a new record's default. */
 export const STAGES = {
@@ -139,9 +140,14 @@ export class ContactView {
     const gen = ++this.gen;
     const { contactId, threadId } = this;
     try {
-      const [data, recs] = await Promise.all([getContact(contactId), threadId ? threadRecords(threadId) : null]);
+      const [data, recs, cons] = await Promise.all([
+        getContact(contactId),
+        threadId ? threadRecords(threadId) : null,
+        contactConsents(contactId).catch(() => null), // the list shows without them
+      ]);
       if (gen !== this.gen) return;
       this.data = data;
+      this.consents = cons?.results ?? [];
       this.onThread = recs?.results ?? [];
       this.moreEngagements = this.olderEngagements.length ? this.moreEngagements : (data?.engagementsPaging?.next?.after ?? null);
       this.state = 'ready';
@@ -205,6 +211,7 @@ export class ContactView {
       ]),
       this.card('ct.past', [this.threadList(past, 'ct.noPast')]),
       this.card('ct.activity', [this.activityButton(), this.engagementList(d.engagements.slice(0, 5))]),
+      this.consentCard(),
       this.actionsCard(d, th),
     ];
   }
@@ -220,7 +227,36 @@ export class ContactView {
         this.engagementList(eng),
         this.moreEngagements ? h('button', { type: 'button', class: 'btn btn-ghost btn-sm', dataset: { key: 'more' }, text: t('ct.moreActivity'), onClick: () => this.loadOlder() }) : null,
       ]),
+      this.consentCard(),
     ];
+  }
+
+  /** consentCard lists the consents the contact gave in chat widgets (G1, G2), newest first. */
+  consentCard() {
+    const list = this.consents ?? [];
+    return this.card('vis.consents', [
+      list.length
+        ? h(
+            'ul',
+            { class: 'cv-list' },
+            list.map((c) =>
+              h(
+                'li',
+                { class: 'cv-consent' },
+                h(
+                  'div',
+                  { class: 'cv-record-top' },
+                  h('span', { class: 'chip', text: c.kind === 'communicate' ? t('vis.kind.communicate', { type: c.subscriptionType || '—' }) : t(`vis.kind.process.${c.mode === 'explicit' ? 'explicit' : 'legitimate'}`) }),
+                  h('time', { class: 'cv-when', datetime: c.at, title: fullDate(c.at), text: ago(c.at) }),
+                ),
+                h('p', { class: 'muted small', text: t('vis.where', { widget: c.widgetName || c.widgetId, version: c.version }) }),
+                c.pageUrl ? h('p', { class: 'small cv-consent-page', dir: 'auto', text: c.pageUrl, title: c.pageUrl }) : null,
+                h('details', null, h('summary', { class: 'small', text: t('vis.text') }), h('p', { class: 'small', dir: 'auto', text: c.text })),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted small', text: t('vis.noConsents') }),
+    ]);
   }
 
   card(titleKey, children) {

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// routesVisitor registers the endpoints around the visitor: identification
+// tokens for sites whose users are signed in (CONTRACT §4) and the consents a
+// contact gave in the widget (G1, G2).
+func (s *Server) routesVisitor(mux *http.ServeMux) {
+	user := s.requireUser
+
+	mux.Handle("POST /visitor-identification/v3/tokens/create", user(s.handleIdentificationToken()))
+	mux.Handle("/visitor-identification/", s.handleNotFound())
+	mux.Handle("GET /api/v1/contacts/{contactId}/consents", user(s.handleContactConsents()))
+}
+
+type consentJSON struct {
+	Kind             string    `json:"kind"`
+	Mode             string    `json:"mode,omitempty"`
+	SubscriptionType string    `json:"subscriptionType,omitempty"`
+	Text             string    `json:"text"`
+	Version          string    `json:"version"`
+	WidgetID         string    `json:"widgetId"`
+	WidgetName       string    `json:"widgetName,omitempty"`
+	PageURL          string    `json:"pageUrl,omitempty"`
+	At               time.Time `json:"at"`
+}
+
+// handleContactConsents is GET /api/v1/contacts/{contactId}/consents: the
+// consents the contact gave, newest first, for a user who may see the
+// contact.
+func (s *Server) handleContactConsents() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, c, ok := s.contactParam(w, r)
+		if !ok {
+			return
+		}
+		names := map[uint64]string{}
+		out := make([]consentJSON, 0, len(c.Consents))
+		for i := len(c.Consents) - 1; i >= 0; i-- {
+			rec := c.Consents[i]
+			name, seen := names[rec.WidgetID]
+			if !seen {
+				if wd, err := s.db.Widget(r.Context(), rec.WidgetID); err == nil {
+					name = wd.Name
+				}
+				names[rec.WidgetID] = name
+			}
+			out = append(out, consentJSON{
+				Kind: rec.Kind, Mode: rec.Mode, SubscriptionType: rec.SubscriptionType, Text: rec.Text, Version: rec.Version,
+				WidgetID: idString(rec.WidgetID), WidgetName: name, PageURL: rec.PageURL, At: rec.At.UTC(),
+			})
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+	})
+}
+
+// recordConsent adds a consent of kind given in widget wd to contact id,
+// unless the contact already gave it for the same text. It reports whether
+// it wrote anything.
+func (s *Server) recordConsent(ctx context.Context, contactID uint64, wd *parley.Widget, kind, pageURL string) (bool, error) {
+	rec := parley.ConsentRecord{Kind: kind, WidgetID: wd.ID, PageURL: limitString(pageURL, 2000), At: s.now()}
+	switch kind {
+	case parley.ConsentKindProcess:
+		rec.Mode, rec.Text = wd.Consent.Process, wd.Consent.ProcessText
+	case parley.ConsentKindCommunicate:
+		rec.SubscriptionType, rec.Text = wd.Consent.SubscriptionType, wd.Consent.CommunicateText
+	}
+	rec.Version = parley.ConsentVersion(rec.Text)
+	wrote := false
+	_, err := s.db.UpdateContact(ctx, contactID, func(c *parley.Contact) error {
+		wrote = false
+		if c.HasConsent(kind, wd.ID, rec.Version) {
+			return errUnchanged
+		}
+		c.Consents = append(c.Consents, rec)
+		wrote = true
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return false, nil
+	}
+	return wrote, err
+}
