@@ -35,7 +35,7 @@ func FuzzThemeSource(f *testing.F) {
 		if src := k.source(); !sourceForm.MatchString(src) {
 			t.Fatalf("source=%q", src)
 		}
-		if css := k.fallbackCSS(nil); !regexp.MustCompile(`^[\n.a-z0-9{}:;#!()@\- %]*$`).Match(css) {
+		if css := k.fallbackCSS(nil); !regexp.MustCompile(`^[\n.a-z0-9{}:;#!()@\- %\[\]=,]*$`).Match(css) {
 			t.Fatalf("fallback css=%q", css)
 		}
 	})

@@ -107,7 +107,8 @@ func (k themeKey) fallbackCSS(base []byte) []byte {
 		other = parley.PositionRight
 	}
 	fmt.Fprintf(&b, ".pw .p{%[1]s:20px;%[2]s:auto;transform-origin:bottom %[1]s}.pw .l{%[1]s:20px;%[2]s:auto}"+
-		"@media(max-width: 480px){.pw .p{left:0;right:0}}", side, other)
+		".pw[dir=rtl] .p{%[2]s:20px;%[1]s:auto;transform-origin:bottom %[2]s}.pw[dir=rtl] .l{%[2]s:20px;%[1]s:auto}"+
+		"@media(max-width: 480px){.pw .p,.pw[dir=rtl] .p{left:0;right:0}}", side, other)
 	return []byte(b.String())
 }
 
