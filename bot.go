@@ -76,8 +76,8 @@ type BotStep struct {
 	// Handoff: HandoffRouting, HandoffTeam with TeamID or HandoffUser with
 	// UserID.
 	To     string `json:"to,omitempty"`
-	TeamID uint64 `json:"teamId,omitempty"`
-	UserID uint64 `json:"userId,omitempty"`
+	TeamID uint64 `json:"teamId,omitempty,string"`
+	UserID uint64 `json:"userId,omitempty,string"`
 }
 
 // BotCase is one case of a branch: an answer equal to Value (regardless of
@@ -378,8 +378,8 @@ type BotAction struct {
 	Property string   `json:"property,omitempty"`
 	Value    string   `json:"value,omitempty"`
 	To       string   `json:"to,omitempty"`
-	TeamID   uint64   `json:"teamId,omitempty"`
-	UserID   uint64   `json:"userId,omitempty"`
+	TeamID   uint64   `json:"teamId,omitempty,string"`
+	UserID   uint64   `json:"userId,omitempty,string"`
 }
 
 // Built-in texts, by language: what a bot says to an answer that does not

@@ -147,20 +147,26 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 				contactID, cred.hash = c.ID, hashSecret(token)
 				cn.reply(evIdentity{Type: "identity", VisitorToken: token, VisitorID: c.ActorID()})
 			}
-			var res store.AppendResult
+			var res store.TurnResult
 			err := s.asVisitor(ctx, &cred, &contactID, func() (err error) {
-				res, err = s.postVisitorMessage(ctx, wd, contactID, pageURL, f.ClientID, f.Text)
+				res, err = s.postVisitorMessage(ctx, wd, contactID, pageURL, hello.Lang, f.ClientID, f.Text)
 				return err
 			})
 			if err != nil {
 				return err
 			}
-			if typingThread != res.Thread.ID {
+			joined := typingThread != res.Thread.ID
+			if joined {
 				typingThread = res.Thread.ID
 				cn.sub.Add(hub.ThreadTopic(res.Thread.ID))
 			}
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
 				Message: toWireMessage(res.Message, s.actorName(ctx, res.Message.SenderID))})
+			if joined {
+				// The bot's answer was published before this connection
+				// followed the thread (bot.go): send it here.
+				cn.replyTurn(ctx, res)
+			}
 		case "typing":
 			if err := s.asVisitor(ctx, &cred, &contactID, func() error { return nil }); err != nil {
 				return err
