@@ -516,4 +516,3 @@ func (e *env) restart(t *testing.T) {
 	})
 	e.db, e.srv, e.ts, e.base = db, srv, ts, base
 }
-
