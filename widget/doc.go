@@ -30,8 +30,9 @@ loader at most 4 KB gzip, all three files at most 30 KB gzip.
 The loader defines window.HubSpotConversations (alias
 window.ParleyConversations), HubSpot's visitor SDK: widget.load, open, close,
 remove, refresh, status; clear; on and off for widgetLoaded, widgetClosed,
-conversationStarted, conversationClosed, unreadConversationCountChanged and
-userInteractedWithWidget, with HubSpot's payloads. It honours
+conversationStarted, conversationClosed, unreadConversationCountChanged,
+userInteractedWithWidget and quickReplyButtonClick (a bot's quick reply was
+clicked: {value}), with HubSpot's payloads. It honours
 hsConversationsSettings.loadImmediately and runs hsConversationsOnReady, and it
 opens the panel for a URL with #hs-chat-open (any case) on load and on
 hashchange. The launcher and panel live in an open shadow root on a fixed host
@@ -45,7 +46,7 @@ in an outbox until acknowledged, and is resent with the same clientId after a
 reconnect.
 
 Not yet: hsConversationsSettings.inlineEmbedSelector, identificationEmail and
-identificationToken, disableAttachment; the events contactAssociated and
-quickReplyButtonClick; email capture and consent (G1).
+identificationToken, disableAttachment; the event contactAssociated; email
+capture and consent (G1).
 */
 package widget

@@ -24,6 +24,7 @@ const TEXT = {
     sending: "Sending…",
     retry: "Retry",
     typing: (n) => (n ? n + " is typing…" : "typing…"),
+    qr: "Quick replies",
     online: "We're online",
     away: "We're away right now",
     closed: "This conversation was closed.",
@@ -46,6 +47,7 @@ const TEXT = {
     sending: "Wird gesendet…",
     retry: "Nochmal versuchen",
     typing: (n) => (n ? n + " schreibt…" : "schreibt…"),
+    qr: "Schnellantworten",
     online: "Wir sind online",
     away: "Wir sind gerade nicht da",
     closed: "Diese Unterhaltung wurde beendet.",
@@ -104,6 +106,7 @@ export function mount(root, boot, events, lang, ctl) {
   let unread = 0;
   let sent = false;
   const byId = new Map(); // message id -> element
+  let quick = null; // the quick replies on screen: {seq, el}
   const outbox = new Map(); // clientId -> {cid, text, el, failed}
 
   // The panel. Static markup only; message data goes in with textContent.
@@ -395,7 +398,45 @@ export function mount(root, boot, events, lang, ctl) {
     }
     byId.set(m.id, n);
     place(n, m.seq, !!p);
+    quickReplies(m, n);
     if (isOpen) markRead();
+  }
+
+  // --- quick replies (a bot's question) ---
+
+  // quickReplies shows the buttons of message m (element n) when it offers
+  // any, and takes down older ones once a later message arrives: only the
+  // latest question can be answered. A click sends the option as the
+  // visitor's message and fires the SDK's quickReplyButtonClick {value}.
+  function quickReplies(m, n) {
+    if (quick && m.seq > quick.seq) {
+      quick.el.remove();
+      quick = null;
+    }
+    const options = m.direction == "OUTGOING" && Array.isArray(m.quickReplies) ? m.quickReplies : [];
+    if (!options.length || m.seq < lastSeq || (quick && quick.seq >= m.seq)) return;
+    const g = el("div", "qr");
+    g.setAttribute("role", "group");
+    g.setAttribute("aria-label", T.qr);
+    g.dataset.seq = m.seq;
+    options.forEach((value) => {
+      const b = el("button", "", String(value));
+      b.type = "button";
+      b.onclick = () => {
+        if (quick && quick.el == g) quick = null;
+        g.remove();
+        events.emit("quickReplyButtonClick", { value: String(value) });
+        const draft = ta.value;
+        ta.value = String(value);
+        submit();
+        ta.value = draft;
+        grow();
+        ta.focus();
+      };
+      g.appendChild(b);
+    });
+    quick = { seq: m.seq, el: g };
+    stick(() => n.after(g));
   }
 
   function failed(ev) {
