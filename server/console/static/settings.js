@@ -5,11 +5,12 @@
 
 import { dialog } from './actions.js';
 import { BASE, request } from './api.js';
+import { BotEditor } from './bots.js';
 import { h, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
 
 /** SECTIONS are the settings screen's sections, in order. */
-export const SECTIONS = ['users', 'teams', 'inboxes'];
+export const SECTIONS = ['users', 'teams', 'inboxes', 'bots'];
 
 /** settingsSection returns the section a console path shows, or null when it is not a settings path. */
 export function settingsSection(pathname = location.pathname) {
@@ -247,6 +248,7 @@ export class Settings {
     else if (!this.data) body = [h('p', { class: 'form-alert', role: 'alert', text: t('settings.failed') }), h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: () => this.load() })];
     else if (this.section === 'teams') body = this.renderTeams();
     else if (this.section === 'inboxes') body = this.renderInboxes();
+    else if (this.section === 'bots') body = (this.bots ??= new BotEditor(this)).render();
     else body = this.renderUsers();
     this.main.replaceChildren(...body);
     if (key) this.main.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();
