@@ -38,8 +38,9 @@ type Thread struct {
 	ClosedAt         time.Time    `json:"closedAt,omitzero"`
 	LatestMessageAt  time.Time    `json:"latestMessageAt,omitzero"`
 
-	// Bot is where the widget's bot is in its flow while Owner is OwnerBot
-	// (bot.go); nil before the bot starts and once an agent took over.
+	// Bot is where the widget's bot is in its flow (bot.go): nil before the
+	// bot starts; once the flow has ended it stays, Done, as a record of
+	// the answers.
 	Bot *BotState `json:"bot,omitempty"`
 	// HandoffRouting, when set, is where the bot's hand-off sends the
 	// conversation instead of the widget's routing: a team or a user

@@ -214,31 +214,39 @@ func (s *Server) closeIdleBots(ctx context.Context) error {
 		if err != nil || len(ids) == 0 {
 			return err
 		}
+		closed := 0
 		for _, id := range ids {
-			if err := s.closeIdleBot(ctx, id, cutoff, now); err != nil {
+			ok, err := s.closeIdleBot(ctx, id, cutoff, now)
+			if err != nil {
 				return err
 			}
+			if ok {
+				closed++
+			}
 		}
-		if len(ids) < 100 {
+		if len(ids) < 100 || closed == 0 {
 			return nil
 		}
 	}
 }
 
 // closeIdleBot closes thread id if, as it is in the commit, the bot still
-// owns it, it is open and its visitor has been silent since cutoff.
-func (s *Server) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.Time) error {
+// owns it, it is open and its visitor has been silent since cutoff, and
+// reports whether it did.
+func (s *Server) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.Time) (bool, error) {
 	t, err := s.db.Thread(ctx, id)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return nil
+		return false, nil
 	} else if err != nil {
-		return err
+		return false, err
 	}
 	m := &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeStatusChange, NewStatus: parley.StatusClosed,
 		SenderID: parley.BotActorID(t.ChannelAccountID), Direction: parley.Outgoing, CreatedAt: now,
 	}
+	closed := false
 	_, err = s.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
+		closed = false
 		last := t.CreatedAt
 		if t.Bot != nil && !t.Bot.LastVisitorAt.IsZero() {
 			last = t.Bot.LastVisitorAt
@@ -246,10 +254,10 @@ func (s *Server) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.T
 		if !t.BotOnly() || t.Status != parley.StatusOpen || last.After(cutoff) {
 			return false
 		}
-		t.Status, t.ClosedAt = parley.StatusClosed, now
+		t.Status, t.ClosedAt, closed = parley.StatusClosed, now, true
 		return true
 	})
-	return err
+	return closed, err
 }
 
 // replyTurn sends a visitor's own connection what a bot turn said and did,
