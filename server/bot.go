@@ -34,9 +34,7 @@ func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[str
 			out = append(out, m)
 		}
 		var state parley.BotState
-		if t.Bot == nil {
-			say(&parley.Message{Type: parley.TypeSystem, Event: parley.EventBotStarted})
-		} else {
+		if t.Bot != nil {
 			state = *t.Bot
 		}
 		in := &parley.BotInput{Text: text, Lang: lang}
@@ -45,6 +43,9 @@ func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[str
 		}
 		var acts []parley.BotAction
 		if w.Bot.Running() {
+			if t.Bot == nil {
+				say(&parley.Message{Type: parley.TypeSystem, Event: parley.EventBotStarted})
+			}
 			state, acts = w.Bot.Next(state, in)
 		} else {
 			// The bot was switched off while it owned the conversation:

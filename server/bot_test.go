@@ -516,3 +516,43 @@ func (e *env) restart(t *testing.T) {
 	})
 	e.db, e.srv, e.ts, e.base = db, srv, ts, base
 }
+
+// TestBotSwitchedOff: a bot switched off while it owns a conversation hands
+// it to the team at the visitor's next message, and new chats are the
+// agents' from the start.
+func TestBotSwitchedOff(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.login("admin@example.com")
+	putBot(t, e, admin, testBot())
+	v, _, threadID := startBotChat(t, e, "Hi")
+	off := testBot()
+	off["enabled"] = false
+	putBot(t, e, admin, off)
+
+	v.send(map[string]any{"type": "message.send", "clientId": "c2", "text": "Sales"})
+	v.next("message.ack")
+	deadline := time.Now().Add(5 * time.Second)
+	for threadGet(t, admin, threadID)["owner"] != "waiting" && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	msgs := e.messages(t, threadID)
+	events := []string{}
+	for _, m := range msgs {
+		if m.Type == parley.TypeSystem {
+			events = append(events, m.Event)
+		}
+	}
+	if got := strings.Join(events, ","); got != "bot_started,handed_off" {
+		t.Errorf("events=%s, want bot_started,handed_off", got)
+	}
+	if last := msgs[len(msgs)-1]; last.Event != parley.EventHandedOff {
+		t.Errorf("last message=%+v, want the hand-off and nothing said", last)
+	}
+
+	v2, _ := e.visitor("", 0)
+	v2.send(map[string]any{"type": "message.send", "clientId": "n1", "text": "New chat"})
+	id := msgOf(v2.next("message.ack"))["threadId"].(string)
+	if th := threadGet(t, admin, id); th["owner"] != "agent" {
+		t.Errorf("new chat with the bot off: owner=%v, want agent", th["owner"])
+	}
+}
