@@ -324,4 +324,7 @@ func TestThreadBotOnly(t *testing.T) {
 			t.Errorf("owner %q: BotOnly=%v, want %v", tt.owner, got, tt.want)
 		}
 	}
+	if (&Thread{}).BotStarted() || !(&Thread{Owner: OwnerWaiting, Bot: &BotState{Done: true}}).BotStarted() {
+		t.Error("BotStarted should follow the bot state")
+	}
 }

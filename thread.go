@@ -66,6 +66,10 @@ const (
 // the bot hands off or an agent takes over, it is false for good.
 func (t *Thread) BotOnly() bool { return t.Owner == OwnerBot }
 
+// BotStarted reports whether a bot answered t first (its state is kept once
+// the flow ends): a chat started by a bot, whoever answers it now (R3).
+func (t *Thread) BotStarted() bool { return t.Bot != nil }
+
 // IsFiltered reports whether t belongs in the Filtered view instead of the
 // main views (I4, I9).
 func (t *Thread) IsFiltered() bool { return t.Spam || t.Blocked }

@@ -20,20 +20,27 @@ func botJSON(f *parley.BotFlow) parley.BotFlow {
 	return out
 }
 
+// widgetParam resolves {id} to a widget, or answers 404.
+func (s *Server) widgetParam(w http.ResponseWriter, r *http.Request) (*parley.Widget, bool) {
+	id, err := parseID(r.PathValue("id"))
+	var wd *parley.Widget
+	if err == nil {
+		wd, err = s.db.Widget(r.Context(), id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	return wd, true
+}
+
 // handleBotGet answers GET /api/v1/widgets/{id}/bot: the widget's bot, or a
 // disabled one without steps.
 func (s *Server) handleBotGet() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("id"))
-		var wd *parley.Widget
-		if err == nil {
-			wd, err = s.db.Widget(r.Context(), id)
+		if wd, ok := s.widgetParam(w, r); ok {
+			s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
 		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
 	})
 }
 
@@ -43,13 +50,8 @@ func (s *Server) handleBotGet() http.Handler {
 // new flow from their current step (a step that is gone hands off).
 func (s *Server) handleBotPut() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		id, err := parseID(r.PathValue("id"))
-		if err == nil {
-			_, err = s.db.Widget(ctx, id)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
+		wd, ok := s.widgetParam(w, r)
+		if !ok {
 			return
 		}
 		var flow parley.BotFlow
@@ -61,7 +63,7 @@ func (s *Server) handleBotPut() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		wd, err := s.db.UpdateWidget(ctx, id, func(wd *parley.Widget) error {
+		wd, err := s.db.UpdateWidget(r.Context(), wd.ID, func(wd *parley.Widget) error {
 			wd.Bot = &flow
 			return nil
 		})
