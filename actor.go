@@ -23,6 +23,9 @@ func UserActorID(id uint64) string { return ActorUser + strconv.FormatUint(id, 1
 // ContactActorID returns the actor id of contact id.
 func ContactActorID(id uint64) string { return ActorVisitor + strconv.FormatUint(id, 10) }
 
+// BotActorID returns the actor id of the bot of widget id: "B-" + id.
+func BotActorID(widgetID uint64) string { return ActorBot + strconv.FormatUint(widgetID, 10) }
+
 // ParseActorID splits an actor id into its prefix ("A-", "V-", …) and numeric
 // id. It returns EINVALID for anything else; "E-" and "S-" actors have no
 // numeric id and are returned with id 0.

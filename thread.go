@@ -40,6 +40,15 @@ type Thread struct {
 	// RoleSender marks email from a role address (IsRoleAddress): the
 	// Filtered view.
 	RoleSender bool `json:"roleSender,omitempty"`
+
+	// Bot is where the widget's bot is in its flow (bot.go): nil before the
+	// bot starts; once the flow has ended it stays, Done, as a record of
+	// the answers.
+	Bot *BotState `json:"bot,omitempty"`
+	// HandoffRouting, when set, is where the bot's hand-off sends the
+	// conversation instead of the widget's routing: a team or a user
+	// (BotStep.To). Routing reads it while Owner is OwnerWaiting.
+	HandoffRouting *Routing `json:"handoffRouting,omitempty"`
 }
 
 // ThreadOwner is who answers a conversation now: exactly one of a bot, an
@@ -53,6 +62,16 @@ const (
 	OwnerBot     ThreadOwner = "bot"     // the widget's bot answers; the Bots view
 	OwnerWaiting ThreadOwner = "waiting" // handed off, waiting for an available agent
 )
+
+// BotOnly reports whether t is a bot conversation that never reached a
+// hand-off to an agent (I7): it is the bot's to answer and close, it cannot
+// be closed by hand, and it is never emailed as a transcript (R2, R3). Once
+// the bot hands off or an agent takes over, it is false for good.
+func (t *Thread) BotOnly() bool { return t.Owner == OwnerBot }
+
+// BotStarted reports whether a bot answered t first (its state is kept once
+// the flow ends): a chat started by a bot, whoever answers it now (R3).
+func (t *Thread) BotStarted() bool { return t.Bot != nil }
 
 // IsFiltered reports whether t belongs in the Filtered view instead of the
 // main views (I4, I9).
@@ -81,6 +100,13 @@ const (
 	EventContactRemoved  = "contact_removed"  // contact disassociated
 	EventRecordCreated   = "record_created"   // ticket or deal created; Message.Text names it
 	EventEngagementAdded = "engagement_added" // call, email or note logged
+
+	// Ownership changes (B1), each recorded in the commit that makes it.
+	// Waiting → agent is recorded by the TypeAssignment message of the
+	// assignment that makes it.
+	EventBotStarted = "bot_started" // → OwnerBot: the bot answers; by the bot
+	EventHandedOff  = "handed_off"  // OwnerBot → OwnerWaiting: by the bot; Text names the target
+	EventTakenOver  = "taken_over"  // OwnerBot → agent: by the agent, who is the assignee (AssigneeID)
 )
 
 // VisibleToVisitor reports whether messages of type t are shown to the contact.
@@ -114,6 +140,10 @@ type Message struct {
 	AssigneeID       uint64       `json:"assigneeId,omitempty"` // for TypeAssignment
 	Event            string       `json:"event,omitempty"`      // for TypeSystem
 	CreatedAt        time.Time    `json:"createdAt"`
+
+	// QuickReplies are the answers a bot's question offers as buttons; the
+	// visitor's choice comes back as an ordinary message with its text.
+	QuickReplies []string `json:"quickReplies,omitempty"`
 }
 
 // ValidateText checks message text: valid UTF-8, not blank, at most

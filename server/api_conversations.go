@@ -33,6 +33,9 @@ type threadJSON struct {
 	Subject     string `json:"subject,omitempty"` // email threads: the list shows it
 	Preview     string `json:"preview"`
 	LastSeq     uint64 `json:"lastSeq"`
+	// Owner is who answers (B1): "bot", "waiting" (handed off by the bot,
+	// for an agent) or "agent".
+	Owner string `json:"owner"`
 }
 
 func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON {
@@ -41,7 +44,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
 		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
-		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)),
+		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
 	}
 	if !t.ClosedAt.IsZero() {
 		c := t.ClosedAt.UTC()
@@ -82,6 +85,8 @@ type messageJSON struct {
 	Event                 string            `json:"event,omitempty"`
 	ClientID              string            `json:"clientId,omitempty"`
 	Seq                   uint64            `json:"seq"`
+	// Attachments hold a bot question's quick replies, in HubSpot's shape.
+	Attachments []attachmentJSON `json:"attachments,omitempty"`
 }
 
 func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.Message, names map[string]string) messageJSON {
@@ -109,6 +114,9 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 	}
 	if m.AssigneeID != 0 {
 		j.AssignedTo = parley.UserActorID(m.AssigneeID)
+	}
+	if len(m.QuickReplies) > 0 {
+		j.Attachments = []attachmentJSON{quickRepliesJSON(m.QuickReplies)}
 	}
 	return j
 }
@@ -651,6 +659,8 @@ func (s *Server) actor(ctx context.Context, u *parley.User, actorID string) (act
 		return actorJSON{ID: actorID, Type: "VISITOR", Name: c.DisplayName(), Email: c.Email}, nil
 	case parley.ActorSystem:
 		return actorJSON{ID: actorID, Type: "SYSTEM", Name: "Parley"}, nil
+	case parley.ActorBot:
+		return s.botActor(ctx, u, actorID, id)
 	}
 	return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")
 }

@@ -80,7 +80,12 @@ func (s *Server) postAgentMessage(ctx context.Context, u *parley.User, threadID 
 	res, err := s.db.AppendMessage(ctx, &parley.Message{
 		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
-	}, store.AppendOptions{})
+	}, store.AppendOptions{Update: func(t *parley.Thread) error {
+		if typ == parley.TypeMessage && t.Owner == parley.OwnerBot {
+			return errNotBot() // bot and agent never both answer (B1); notes are fine
+		}
+		return nil
+	}})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,6 +103,9 @@ func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID u
 	t, err := s.threadForUser(ctx, u, threadID)
 	if err != nil {
 		return nil, err
+	}
+	if t.BotOnly() {
+		return nil, errNotBot() // it closes itself (I7)
 	}
 	now := s.now()
 	m := &parley.Message{
@@ -130,6 +138,9 @@ func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, ass
 	t, err := s.threadForUser(ctx, u, threadID)
 	if err != nil {
 		return nil, err
+	}
+	if t.BotOnly() {
+		return nil, errNotBot()
 	}
 	if assigneeID != 0 {
 		a, err := s.db.User(ctx, assigneeID)
@@ -209,47 +220,62 @@ func (s *Server) newVisitor(ctx context.Context) (token string, c *parley.Contac
 }
 
 // postVisitorMessage stores a visitor's chat message in its thread on widget
-// w, starting the thread or reopening it as needed.
-func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, pageURL, clientID, text string) (store.AppendResult, error) {
+// w, starting the thread or reopening it as needed. On a conversation that
+// the widget's bot owns, the bot answers in the same commit (bot.go); lang
+// is the visitor's language for the bot's built-in texts.
+func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, pageURL, lang, clientID, text string) (store.TurnResult, error) {
 	if err := parley.ValidateText(text); err != nil {
-		return store.AppendResult{}, err
+		return store.TurnResult{}, err
 	}
 	if clientID == "" {
-		return store.AppendResult{}, parley.Errorf(parley.EINVALID, "clientId is required")
+		return store.TurnResult{}, parley.Errorf(parley.EINVALID, "clientId is required")
 	}
 	if err := parley.ValidateClientID(clientID); err != nil {
-		return store.AppendResult{}, err
+		return store.TurnResult{}, err
 	}
 	// The widget (and its inbox) may have been deleted since the visitor
-	// connected: then the chat is gone.
-	if _, err := s.db.Widget(ctx, w.ID); err != nil {
-		return store.AppendResult{}, err
+	// connected: then the chat is gone. Its bot may have changed.
+	w, err := s.db.Widget(ctx, w.ID)
+	if err != nil {
+		return store.TurnResult{}, err
 	}
 	// A blocked sender's messages are kept, but only in Filtered (I9).
 	blocked, err := s.contactBlocked(ctx, contactID)
 	if err != nil {
-		return store.AppendResult{}, err
+		return store.TurnResult{}, err
+	}
+	// A new conversation on a widget whose bot runs is the bot's (B1).
+	owner := parley.OwnerAgent
+	var turn store.TurnFunc
+	if w.Bot.Running() {
+		owner = parley.OwnerBot
+	}
+	if w.Bot != nil {
+		turn = botTurn(w, lang, text, s.now(), s.handoffTargets(ctx, w.Bot))
 	}
 	reopened, filtered := false, false
-	res, err := s.db.AppendMessage(ctx, &parley.Message{
+	res, err := s.db.AppendTurn(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
 		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
 	}, store.AppendOptions{
 		NewThread: &parley.Thread{
 			InboxID: w.InboxID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, ContactID: contactID,
-			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked,
+			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked, Owner: owner,
 		},
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
 			if t.Status == parley.StatusClosed {
 				t.Status, t.ClosedAt, reopened = parley.StatusOpen, parley.Thread{}.ClosedAt, true
+				if t.BotOnly() {
+					t.Bot = nil // a closed bot conversation starts its flow again
+				}
 			}
 			if blocked && !t.Blocked {
 				t.Blocked, filtered = true, true
 			}
 			return nil
 		},
-	})
+	}, turn)
 	if err != nil {
 		return res, err
 	}
@@ -265,7 +291,11 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		s.publishThread(ctx, "thread.updated", res.Thread, false)
 	}
 	s.publishMessage(ctx, res.Thread, res.Message)
-	s.notifyOutside(ctx, res.Thread, res.Message, res.ThreadCreated) // outside notifications (mail.go)
+	res.Thread = s.publishTurn(ctx, res)
+	if res.Thread.Owner != parley.OwnerBot {
+		// A bot's conversation tells no one outside until it is handed off.
+		s.notifyOutside(ctx, res.Thread, res.Message, res.ThreadCreated) // outside notifications (mail.go)
+	}
 	return res, nil
 }
 

@@ -17,6 +17,7 @@ type Store interface {
 	contactsStore
 	mailStore
 	widgetsStore
+	botStore
 
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMeta(ctx context.Context, key string, val []byte) error

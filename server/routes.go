@@ -54,7 +54,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+v3+"/actors/batch/read", user(s.handleActorsBatch()))
 
 	// Areas that grow on their own: people and inboxes, the conversation
-	// list and search, conversation actions, contacts and their records.
+	// list and search, conversation actions, contacts and their records,
+	// bots.
 	s.routesPeople(mux)
 	s.routesList(mux)
 	s.routesActions(mux)
@@ -63,6 +64,7 @@ func (s *Server) routes() http.Handler {
 	s.routesMail(mux)
 	s.routesWidgets(mux)
 	s.routesVisitor(mux)
+	s.routesBots(mux)
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())

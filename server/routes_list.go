@@ -129,11 +129,12 @@ var listViews = []string{"all", "mine", "unassigned", "email", "chat", "bots", "
 // listParams are Parley's additions to GET …/threads: a view and filters
 // (docs/api.md, "Threads").
 type listParams struct {
-	empty      bool // the view (bots) or contradicting parameters list nothing
+	empty      bool // contradicting parameters list nothing
 	assignee   uint64
 	unassigned bool
 	channel    int
 	filtered   *bool
+	bot        *bool     // the Bots view, or the main views without it
 	after      time.Time // latestMessageTimestampAfter, when sort does not use it
 	before     time.Time
 }
@@ -163,21 +164,21 @@ func parseListParams(r *http.Request, u *parley.User) (listParams, error) {
 	switch v := q.Get("view"); v {
 	case "":
 	case "all":
-		p.filtered = &no
+		p.filtered, p.bot = &no, &no
 	case "mine":
-		p.filtered = &no
+		p.filtered, p.bot = &no, &no
 		setAssignee(u.ID, false)
 	case "unassigned":
-		p.filtered = &no
+		p.filtered, p.bot = &no, &no
 		setAssignee(0, true)
 	case "email":
-		p.filtered = &no
+		p.filtered, p.bot = &no, &no
 		setChannel(parley.ChannelEmail)
 	case "chat":
-		p.filtered = &no
+		p.filtered, p.bot = &no, &no
 		setChannel(parley.ChannelChat)
 	case "bots":
-		p.empty = true // no bots yet: no bot conversations
+		p.filtered, p.bot = &no, &yes // the bot's until hand-off (B1)
 	case "filtered":
 		p.filtered = &yes
 	default:
@@ -223,7 +224,7 @@ func parseListParams(r *http.Request, u *parley.User) (listParams, error) {
 
 // apply sets p's filters on f.
 func (p listParams) apply(f *store.ThreadFilter) {
-	f.AssigneeID, f.Unassigned, f.ChannelID, f.Filtered = p.assignee, p.unassigned, p.channel, p.filtered
+	f.AssigneeID, f.Unassigned, f.ChannelID, f.Filtered, f.Bot = p.assignee, p.unassigned, p.channel, p.filtered, p.bot
 	if !p.after.IsZero() {
 		f.LatestAfter = p.after
 	}

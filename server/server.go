@@ -64,6 +64,12 @@ type Config struct {
 	MailListen   string
 	MailRetry    time.Duration
 	MailAttempts int
+
+	// BotIdleTimeout is how long a bot conversation waits for its visitor
+	// before it closes itself (I7); BotSweepInterval is how often the
+	// server looks for such conversations, by the clock Now. Default to 30
+	// minutes and 15 seconds.
+	BotIdleTimeout, BotSweepInterval time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -99,6 +105,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.Themes == nil {
 		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
+	}
+	if c.BotIdleTimeout == 0 {
+		c.BotIdleTimeout = 30 * time.Minute
+	}
+	if c.BotSweepInterval == 0 {
+		c.BotSweepInterval = 15 * time.Second
 	}
 }
 
@@ -163,14 +175,17 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 	s.startMail()
 	s.handler = s.routes()
 	go s.watchPresence()
+	s.conns.Add(1)
+	go s.sweepBots()
 	return s
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close ends every WebSocket connection with "going away" and waits for their
-// handlers to return. HTTP requests are the caller's http.Server's to drain.
+// Close ends every WebSocket connection with "going away", stops the bots'
+// sweeper and waits for them to return. HTTP requests are the caller's
+// http.Server's to drain.
 func (s *Server) Close() {
 	s.cancel()
 	s.conns.Wait()
@@ -195,6 +210,10 @@ func (s *Server) actorName(ctx context.Context, actorID string) string {
 		}
 	case parley.ActorSystem:
 		return "Parley"
+	case parley.ActorBot:
+		if w, err := s.db.Widget(ctx, id); err == nil {
+			return w.Bot.DisplayName()
+		}
 	}
 	return ""
 }

@@ -219,7 +219,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			if err := ensureContact(); err != nil {
 				return err
 			}
-			var res store.AppendResult
+			var res store.TurnResult
 			err = s.asVisitor(ctx, &cred, &contactID, func() (err error) {
 				c, err := s.db.Contact(ctx, contactID)
 				if err != nil {
@@ -232,7 +232,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 				if err != nil {
 					return err
 				}
-				res, err = s.postVisitorMessage(ctx, cur, contactID, pageURL, f.ClientID, f.Text)
+				res, err = s.postVisitorMessage(ctx, cur, contactID, pageURL, hello.Lang, f.ClientID, f.Text)
 				if err == nil && implied {
 					s.publishContact(ctx, c)
 				}
@@ -241,7 +241,8 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			if err != nil {
 				return err
 			}
-			if typingThread != res.Thread.ID {
+			joined := typingThread != res.Thread.ID
+			if joined {
 				typingThread = res.Thread.ID
 				cn.sub.Add(hub.ThreadTopic(res.Thread.ID))
 			}

@@ -15,9 +15,17 @@ import (
 // the view counts are kept as counters, and search lives in search*.go.
 
 // bucketThreadCounts holds the view counts: for each (inbox, channel,
-// filtered, assignee) the number of open, not archived threads. CountThreads
-// sums an inbox's few keys instead of scanning its threads.
-const bucketThreadCounts = "thread_counts" // inbox ‖ channel (2) ‖ filtered (1) ‖ assignee → count (8)
+// kind, assignee) the number of open, not archived threads, where kind is
+// countFiltered, countBot or 0 (the main views). CountThreads sums an
+// inbox's few keys instead of scanning its threads.
+const bucketThreadCounts = "thread_counts" // inbox ‖ channel (2) ‖ kind (1) ‖ assignee → count (8)
+
+// Kinds of a thread_counts key. Keys written before bots have 0 or
+// countFiltered, which mean the same still.
+const (
+	countFiltered = 1 // spam or from a blocked sender: Filtered
+	countBot      = 2 // owned by a bot, not filtered: Bots
+)
 
 // listBuckets lists the buckets of the conversation list: views, counts and search.
 func listBuckets() []string { return append(searchBuckets(), bucketThreadCounts) }
@@ -28,19 +36,22 @@ func listBuckets() []string { return append(searchBuckets(), bucketThreadCounts)
 const (
 	rowAssignee = 26 // 8 bytes: user id, 0 for unassigned
 	rowChannel  = 34 // 2 bytes: ChannelChat, ChannelEmail
-	rowFlags    = 36 // 1 byte: rowSpam | rowBlocked | rowRoleSender
+	rowFlags    = 36 // 1 byte: rowSpam | rowBlocked | rowBot | rowRoleSender
 )
 
-// Flags of a row.
+// Flags of a row. Rows written before bots have rowBot clear, which is
+// right: their threads are the agents' (parley.OwnerAgent).
 const (
 	rowSpam       = 1
 	rowBlocked    = 2
+	rowBot        = 4 // Owner is parley.OwnerBot: the Bots view
 	rowRoleSender = 8 // email from a role address (parley.IsRoleAddress)
 )
 
 func (r row) assignee() uint64 { return binary.BigEndian.Uint64(r[rowAssignee:]) }
 func (r row) channel() int     { return int(binary.BigEndian.Uint16(r[rowChannel:])) }
 func (r row) filtered() bool   { return r[rowFlags]&(rowSpam|rowBlocked|rowRoleSender) != 0 }
+func (r row) bot() bool        { return r[rowFlags]&rowBot != 0 }
 
 // putListRow writes the list's fields of t into r, a row of rowLen bytes.
 func putListRow(r row, t *parley.Thread) {
@@ -56,6 +67,9 @@ func putListRow(r row, t *parley.Thread) {
 	if t.RoleSender {
 		flags |= rowRoleSender
 	}
+	if t.Owner == parley.OwnerBot {
+		flags |= rowBot
+	}
 	r[rowFlags] = flags
 }
 
@@ -63,15 +77,16 @@ func putListRow(r row, t *parley.Thread) {
 
 // ViewCounts are the numbers of open, not archived threads in each view of
 // the console's sidebar (I4). All, Mine, Unassigned, Email and Chat count
-// threads that are not filtered; Filtered counts those that are (spam or
-// from a blocked sender). Bots is always 0: Parley has no bots yet.
+// threads that are neither filtered nor a bot's; Bots counts the bot's
+// conversations that are not filtered; Filtered counts those that are (spam
+// or from a blocked sender), bot or not.
 type ViewCounts struct {
 	All        int `json:"all"`        // every thread that is not filtered
 	Mine       int `json:"mine"`       // assigned to the user asked for
 	Unassigned int `json:"unassigned"` // assigned to no one
 	Email      int `json:"email"`      // ChannelEmail
 	Chat       int `json:"chat"`       // ChannelChat
-	Bots       int `json:"bots"`       // bot conversations not handed to an agent: always 0 until Parley has bots
+	Bots       int `json:"bots"`       // bot conversations not handed to an agent (Owner bot)
 	Filtered   int `json:"filtered"`   // spam or from a blocked sender
 }
 
@@ -84,8 +99,11 @@ func countKey(r row) []byte {
 	k := make([]byte, 19)
 	binary.BigEndian.PutUint64(k, r.inbox())
 	binary.BigEndian.PutUint16(k[8:], uint16(r.channel()))
-	if r.filtered() {
-		k[10] = 1
+	switch {
+	case r.filtered():
+		k[10] = countFiltered
+	case r.bot():
+		k[10] = countBot
 	}
 	binary.BigEndian.PutUint64(k[11:], r.assignee())
 	return k
@@ -160,8 +178,12 @@ func (db *DB) CountThreads(ctx context.Context, inboxIDs []uint64, userID uint64
 				return fmt.Errorf("thread counts: bad entry %x → %x", k, v)
 			}
 			n := int(btoi(v))
-			if k[10] != 0 {
+			switch k[10] {
+			case countFiltered:
 				vc.Filtered += n
+				return nil
+			case countBot:
+				vc.Bots += n
 				return nil
 			}
 			vc.All += n
@@ -220,7 +242,8 @@ func rowMatcher(f *ThreadFilter) (func(row) bool, error) {
 			f.AssigneeID != 0 && r.assignee() != f.AssigneeID ||
 			f.Unassigned && r.assignee() != 0 ||
 			f.ChannelID != 0 && r.channel() != f.ChannelID ||
-			f.Filtered != nil && r.filtered() != *f.Filtered {
+			f.Filtered != nil && r.filtered() != *f.Filtered ||
+			f.Bot != nil && r.bot() != *f.Bot {
 			return false
 		}
 		if f.InboxIDs == nil {
@@ -235,10 +258,14 @@ func rowMatcher(f *ThreadFilter) (func(row) bool, error) {
 	}, nil
 }
 
-// deleteThreadList removes thread t (as stored) from the view counts and
-// the search index, in the transaction that deletes it (deleteThread).
+// deleteThreadList removes thread t (as stored) from the view counts, the
+// bots' idle index and the search index, in the transaction that deletes it
+// (deleteThread).
 func deleteThreadList(tx *bolt.Tx, t *parley.Thread) error {
 	if err := countRow(tx, nil, newRow(t)); err != nil {
+		return err
+	}
+	if err := indexBotIdle(tx, nil, t); err != nil {
 		return err
 	}
 	return deleteThreadSearch(tx, t.ID)

@@ -60,7 +60,8 @@ func (db *DB) AppendMessage(ctx context.Context, m *parley.Message, opts AppendO
 	if m.ThreadID == 0 && opts.NewThread == nil {
 		return AppendResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
-	// Copies the writer owns: neither type holds slices or pointers.
+	// Copies the writer owns. Of what they point to (a thread's bot state,
+	// a message's quick replies) the writer only reads.
 	in := *m
 	var newThread parley.Thread
 	if opts.NewThread != nil {

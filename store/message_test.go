@@ -95,7 +95,7 @@ func TestAppendMessage(t *testing.T) {
 			m := tt.msg
 			_, err := db.AppendMessage(ctx, &m, tt.opts)
 			wantCode(t, err, tt.code)
-			if m != tt.msg {
+			if !reflect.DeepEqual(m, tt.msg) {
 				t.Errorf("failed AppendMessage changed m to %+v", m)
 			}
 		})
@@ -260,7 +260,7 @@ func TestAppendMessage_Dedup(t *testing.T) {
 				t.Errorf("duplicate=%t, id=%d, seq=%d, text=%q, want %t, %d, %d, %q",
 					res.Duplicate, got.ID, got.Seq, got.Text, tt.wantDup, tt.wantID, tt.wantSeq, tt.wantText)
 			}
-			if tt.wantDup && *m != orig {
+			if tt.wantDup && !reflect.DeepEqual(*m, orig) {
 				t.Errorf("a duplicate changed m to %+v", *m)
 			}
 			if res.Thread.LastSeq != tt.wantLength {

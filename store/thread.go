@@ -30,6 +30,9 @@ func threadTable() table[parley.Thread] {
 		bucket: bucketThreads,
 		id:     func(t *parley.Thread) *uint64 { return &t.ID },
 		prepare: func(t, old *parley.Thread, now time.Time) {
+			if t.Owner == parley.OwnerWaiting && t.AssigneeID != 0 {
+				t.Owner = parley.OwnerAgent // an assignment ends the wait (B1)
+			}
 			if old != nil {
 				t.LastSeq = old.LastSeq // AppendMessage's alone
 				return
@@ -66,6 +69,9 @@ func indexThread(tx *bolt.Tx, t, old *parley.Thread) error {
 		}
 	}
 
+	if err := indexBotIdle(tx, t, old); err != nil { // the bots' auto-close (bot.go)
+		return err
+	}
 	r := newRow(t)
 	var oldRow row
 	if old != nil {
@@ -254,6 +260,10 @@ type ThreadFilter struct {
 	// from a blocked sender, parley.Thread.IsFiltered); true keeps only
 	// those (the Filtered view), false only the others (the main views).
 	Filtered *bool
+
+	// Bot nil keeps threads whoever owns them; true keeps only those a bot
+	// owns (parley.OwnerBot: the Bots view), false only the others.
+	Bot *bool
 }
 
 // Threads returns a page of the threads that f selects, and whether more

@@ -58,7 +58,8 @@ URL with #hs-chat-open (any case) on load and on hashchange. The launcher and
 panel live in an open shadow root on a fixed host element, so the page's CSS
 neither leaks in nor shifts; the chat UI is imported only when it is shown
 (opened, open by default, the small-screen welcome prompt, inline) or, for a
-returning visitor, at idle time.
+returning visitor, at idle time. A bot's quick
+replies fire quickReplyButtonClick ({value}).
 
 The chat UI shows the heading, the welcome message, the consent box (explicit
 consent disables the composer until "I agree") or the consent texts, and

@@ -26,13 +26,10 @@
 // stored. Identified visitors get no token: the page's identification is
 // their credential.
 //
-// Hook for bot quick replies: the object mount returns has
-// renderQuickReplies(options, onPick). It draws options (strings) as buttons
-// after the last message; a click fires the SDK event quickReplyButtonClick
-// ({value, name}), sends the option's text as the visitor's message, removes
-// the buttons and calls onPick(value). It returns a function that removes the
-// buttons. Inside this module, call it as ui.renderQuickReplies from handle()
-// for a message that carries options.
+// Quick replies: a bot's question (a message with quickReplies) shows its
+// options as buttons under it (quickReplies); a click fires the SDK event
+// quickReplyButtonClick ({value}) and sends the option as the visitor's
+// message.
 
 const TEXT = {
   en: {
@@ -44,6 +41,7 @@ const TEXT = {
     sending: "Sending…",
     retry: "Retry",
     typing: (n) => (n ? n + " is typing…" : "typing…"),
+    qr: "Quick replies",
     online: "We're online",
     away: "We're away right now",
     closed: "This conversation was closed.",
@@ -77,6 +75,7 @@ const TEXT = {
     sending: "Wird gesendet…",
     retry: "Nochmal versuchen",
     typing: (n) => (n ? n + " schreibt…" : "schreibt…"),
+    qr: "Schnellantworten",
     online: "Wir sind online",
     away: "Wir sind gerade nicht da",
     closed: "Diese Unterhaltung wurde beendet.",
@@ -127,7 +126,7 @@ const MIN_ICON =
  * @param {{open():void, close():void, status(s:object):void}} ctl the loader's controls
  * @param {boolean} inline the panel fills the page element the site chose
  * @returns {{open(focus:boolean):void, close():void, prompt():void, status(s:object):void,
- *   renderQuickReplies(options:string[], onPick?:(value:string)=>void):()=>void, destroy():void}}
+ *   destroy():void}}
  */
 export function mount(root, boot, events, lang, ctl, inline) {
   const T = TEXT[lang] || TEXT.en;
@@ -159,6 +158,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   let wantEmail = null; // {cid, email} waiting for contact.email
   let promptEl = null;
   const byId = new Map(); // message id -> element
+  let quick = null; // the quick replies on screen: {seq, el}
   const outbox = new Map(); // clientId -> {cid, text, el, failed}
 
   // The panel. Static markup only; data goes in with textContent.
@@ -346,26 +346,6 @@ export function mount(root, boot, events, lang, ctl, inline) {
       panel.before(promptEl);
     },
     status: setStatus,
-    renderQuickReplies(options, onPick) {
-      const g = el("div", "qr");
-      g.setAttribute("role", "group");
-      const done = () => g.remove();
-      (options || []).forEach((value) => {
-        const b = el("button", "", value);
-        b.type = "button";
-        b.dir = "auto";
-        b.onclick = () => {
-          interacted();
-          done();
-          events.emit("quickReplyButtonClick", { value, name: value });
-          sendText(value);
-          if (onPick) onPick(value);
-        };
-        g.appendChild(b);
-      });
-      stick(() => log.appendChild(g), true);
-      return done;
-    },
     destroy() {
       destroyed = true;
       clearTimeout(timer);
@@ -604,7 +584,45 @@ export function mount(root, boot, events, lang, ctl, inline) {
     byId.set(m.id, n);
     place(n, m.seq, !!p);
     if (ask) askEmailAfter(m.seq);
+    quickReplies(m, n);
     if (isOpen) markRead();
+  }
+
+  // --- quick replies (a bot's question) ---
+
+  // quickReplies shows the buttons of message m (element n) when it offers
+  // any, and takes down older ones once a later message arrives: only the
+  // latest question can be answered. A click sends the option as the
+  // visitor's message and fires the SDK's quickReplyButtonClick {value}.
+  function quickReplies(m, n) {
+    if (quick && m.seq > quick.seq) {
+      quick.el.remove();
+      quick = null;
+    }
+    const options = m.direction == "OUTGOING" && Array.isArray(m.quickReplies) ? m.quickReplies : [];
+    if (!options.length || m.seq < lastSeq || (quick && quick.seq >= m.seq)) return;
+    const g = el("div", "qr");
+    g.setAttribute("role", "group");
+    g.setAttribute("aria-label", T.qr);
+    g.dataset.seq = m.seq;
+    options.forEach((value) => {
+      const b = el("button", "", String(value));
+      b.type = "button";
+      b.onclick = () => {
+        if (quick && quick.el == g) quick = null;
+        g.remove();
+        events.emit("quickReplyButtonClick", { value: String(value) });
+        const draft = ta.value;
+        ta.value = String(value);
+        submit();
+        ta.value = draft;
+        grow();
+        ta.focus();
+      };
+      g.appendChild(b);
+    });
+    quick = { seq: m.seq, el: g };
+    stick(() => n.after(g));
   }
 
   function failed(ev) {

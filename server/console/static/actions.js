@@ -32,6 +32,9 @@ const SYSTEM_EVENTS = {
   contact_removed: 'sys.contactRemoved',
   record_created: 'sys.recordCreated',
   engagement_added: 'sys.engagementAdded',
+  bot_started: 'sys.botStarted',
+  handed_off: (m) => (m.text ? 'sys.handedOffTo' : 'sys.handedOff'),
+  taken_over: 'sys.takenOver',
 };
 
 /** isFiltered reports whether a thread belongs in Filtered, not the main views (I4, I9). */
@@ -137,7 +140,7 @@ export class ThreadActions {
     const th = app.threads.get(app.open?.id);
     if (!th) return false;
     if (key === 'e') {
-      app.conv.toggleStatus();
+      if (!app.conv.bot.blocksStatus(th)) app.conv.toggleStatus();
       return true;
     }
     if (key === 'a') {
@@ -175,7 +178,8 @@ export class ThreadActions {
 
   /** systemText is the line shown for a SYSTEM message m done by who. */
   systemText(m, who) {
-    const key = SYSTEM_EVENTS[m.event];
+    const e = SYSTEM_EVENTS[m.event];
+    const key = typeof e === 'function' ? e(m) : e;
     const name = who || t('sys.someone');
     if (!key) return t('sys.other', { name, event: m.event || '?' });
     return t(key, { name, what: m.text || '' }).trim();

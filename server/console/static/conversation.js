@@ -2,6 +2,7 @@
 // messages (visitor left, team right, notes yellow, system events centred),
 // who is typing, and the reply box.
 
+import { BotControls, isBotMessage } from './bots.js';
 import { h, uid } from './dom.js';
 import { clock, fullDate, t } from './i18n.js';
 import { linkify } from './links.js';
@@ -16,6 +17,7 @@ export class ConversationView {
     this.threadId = null;
     this.items = new Map(); // key → { el, sig }
     this.el = h('main', { class: 'conv-pane', 'aria-label': t('conv.label') });
+    this.bot = new BotControls(app); // Bot badge, Take over (B1, I7)
     this.show();
   }
 
@@ -68,10 +70,11 @@ export class ConversationView {
         h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
         h('span', { class: 'sr-only', text: t('conv.back') }),
       ),
-      h('div', { class: 'conv-title' }, this.nameEl, this.subEl, extra.also),
+      h('div', { class: 'conv-title' }, this.nameEl, this.subEl, extra.also, this.bot.hint),
       h(
         'div',
         { class: 'conv-actions' },
+        this.bot.takeBtn,
         this.assignMeBtn,
         h('label', { for: selId, class: 'sr-only', text: t('conv.assignee') }),
         this.assignSel,
@@ -136,6 +139,7 @@ export class ConversationView {
   submit() {
     const text = this.reply.value;
     if (!text.trim()) return;
+    if (this.bot.blocksReply(this.app.threads.get(this.threadId), this.noteBox.checked)) return;
     if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE')) this.reply.value = '';
   }
 
@@ -148,7 +152,7 @@ export class ConversationView {
 
   toggleStatus() {
     const th = this.app.threads.get(this.threadId);
-    if (!th) return;
+    if (!th || this.bot.blocksStatus(th)) return;
     this.statusBtn.disabled = true;
     this.app.setThreadStatus(th.status === 'CLOSED' ? 'OPEN' : 'CLOSED').finally(() => {
       this.statusBtn.disabled = false;
@@ -179,12 +183,14 @@ export class ConversationView {
     this.subEl.replaceChildren(
       h('span', { class: `chip chip-${channel}`, text: t(`channel.${channel}`) }),
       h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
+      ...this.bot.chips(th),
       ...app.actions.chips(th),
       th.createdAt ? h('span', { class: 'muted', title: fullDate(th.createdAt), text: t('conv.started', { time: clock(th.createdAt) }) }) : null,
     );
     this.statusBtn.textContent = th.status === 'CLOSED' ? t('conv.reopen') : t('conv.close');
     this.statusBtn.classList.toggle('btn-primary', th.status !== 'CLOSED');
     this.assignMeBtn.hidden = th.assignedTo === app.me.actorId;
+    this.bot.render(th, this); // the bot's owning disables close, assign and replies
 
     // Rebuild the options only when they change, so an open picker stays open.
     const users = [...app.users.values()].filter((u) => !u.deactivated).sort((a, b) => a.name.localeCompare(b.name));
@@ -260,13 +266,16 @@ export class ConversationView {
   messageEl(m) {
     if (m.type === 'THREAD_STATUS_CHANGE' || m.type === 'ASSIGNMENT' || m.type === 'SYSTEM') return this.systemEl(m);
     const out = m.direction === 'OUTGOING' || m.type === 'COMMENT';
-    return this.bubble({
+    const el = this.bubble({
       out,
       note: m.type === 'COMMENT',
       name: m.actorId === this.app.me.actorId ? this.app.me.name : this.senderName(m),
       time: m.createdAt,
       text: m.text,
+      extra: m.quickReplies?.length ? h('ul', { class: 'msg-quick', 'aria-label': t('bots.pvReplies') }, m.quickReplies.map((q) => h('li', { dir: 'auto', text: q }))) : null,
     });
+    if (isBotMessage(m)) el.classList.add('msg-bot');
+    return el;
   }
 
   pendingEl(p) {

@@ -51,6 +51,7 @@ export function normMessage(m) {
     newStatus: m.newStatus,
     assignedTo: m.assignedTo || '',
     event: str(m.event), // for SYSTEM messages
+    quickReplies: Array.isArray(m.quickReplies) ? m.quickReplies.map(String) : (m.attachments ?? []).flatMap((x) => (x?.type === 'QUICK_REPLIES' ? (x.quickReplies ?? []).map((q) => String(q.label ?? q.value)) : [])), // a bot's question
   };
 }
 

@@ -5,6 +5,7 @@
 
 import { dialog } from './actions.js';
 import { BASE, request } from './api.js';
+import { BotEditor } from './bots.js';
 import { h, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
 import { inboxMailForm } from './mailsettings.js';
@@ -12,7 +13,7 @@ import { ListsSection } from './lists.js';
 import { WidgetsSection } from './widgets.js';
 
 /** SECTIONS are the settings screen's sections, in order. */
-export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists'];
+export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists', 'bots'];
 
 /** settingsSection returns the section a console path shows, or null when it is not a settings path. */
 export function settingsSection(pathname = location.pathname) {
@@ -254,6 +255,7 @@ export class Settings {
     else if (this.section === 'inboxes') body = this.renderInboxes();
     else if (this.section === 'chat') body = this.chat.render();
     else if (this.section === 'lists') body = this.lists.render();
+    else if (this.section === 'bots') body = (this.bots ??= new BotEditor(this)).render();
     else body = this.renderUsers();
     this.main.replaceChildren(...body);
     if (key) this.main.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();

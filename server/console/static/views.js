@@ -64,7 +64,9 @@ export function listParams(app) {
 export function inList(app, th) {
   if (app.inboxId && th.inboxId && th.inboxId !== app.inboxId) return false;
   if (th.status !== app.status || th.archived) return false;
-  if (app.view === 'bots' || !inView(th, app.view, app.me.actorId)) return false; // no bots yet
+  // The bot's conversations are in Bots until hand-off, and only there (B1).
+  const bot = th.owner === 'bot' && !(th.blocked || th.spam);
+  if (app.view === 'bots' ? !bot : bot || !inView(th, app.view, app.me.actorId)) return false;
   const f = app.filters;
   if (f.channel && channelOf(th) !== f.channel) return false;
   if (f.assignee === 'none' ? th.assignedTo : f.assignee && th.assignedTo !== f.assignee) return false;

@@ -1,0 +1,224 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/parley-chat/parley"
+)
+
+// botJSON is a widget's bot in the settings API: parley.BotFlow with steps
+// always a list.
+func botJSON(f *parley.BotFlow) parley.BotFlow {
+	out := parley.BotFlow{Steps: []parley.BotStep{}}
+	if f != nil {
+		out = *f
+		if out.Steps == nil {
+			out.Steps = []parley.BotStep{}
+		}
+	}
+	return out
+}
+
+// widgetParam resolves {id} to a widget, or answers 404.
+func (s *Server) widgetParam(w http.ResponseWriter, r *http.Request) (*parley.Widget, bool) {
+	id, err := parseID(r.PathValue("id"))
+	var wd *parley.Widget
+	if err == nil {
+		wd, err = s.db.Widget(r.Context(), id)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	return wd, true
+}
+
+// handleBotGet answers GET /api/v1/widgets/{id}/bot: the widget's bot, or a
+// disabled one without steps.
+func (s *Server) handleBotGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wd, ok := s.widgetParam(w, r); ok {
+			s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
+		}
+	})
+}
+
+// handleBotPut answers PUT /api/v1/widgets/{id}/bot with a whole BotFlow:
+// it replaces the widget's bot once the flow is valid and every team and
+// user its hand-offs name exists. Conversations the bot owns go on with the
+// new flow from their current step (a step that is gone hands off).
+func (s *Server) handleBotPut() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		wd, ok := s.widgetParam(w, r)
+		if !ok {
+			return
+		}
+		var flow parley.BotFlow
+		if err := decodeJSON(w, r, &flow); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := s.validateBot(r, &flow); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		wd, err := s.db.UpdateWidget(r.Context(), wd.ID, func(wd *parley.Widget) error {
+			wd.Bot = &flow
+			return nil
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
+	})
+}
+
+// validateBot checks flow (parley.BotFlow.Validate) and that the teams and
+// active users its hand-offs name exist.
+func (s *Server) validateBot(r *http.Request, flow *parley.BotFlow) error {
+	if err := flow.Validate(); err != nil {
+		return err
+	}
+	for i, st := range flow.Steps {
+		if st.Kind != parley.BotHandoff {
+			continue
+		}
+		switch st.To {
+		case parley.HandoffTeam:
+			if _, err := s.db.Team(r.Context(), st.TeamID); parley.ErrorCode(err) == parley.ENOTFOUND {
+				return parley.Errorf(parley.EINVALID, "bot.steps[%d].teamId %d names no team", i, st.TeamID)
+			} else if err != nil {
+				return err
+			}
+		case parley.HandoffUser:
+			u, err := s.db.User(r.Context(), st.UserID)
+			if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
+				return parley.Errorf(parley.EINVALID, "bot.steps[%d].userId %d names no active user", i, st.UserID)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// handleBotPreview answers POST /api/v1/bots/preview
+// {"bot":BotFlow,"state":BotState|null,"input":{"text","lang","email"}} with
+// {"state","actions"}: one turn of the engine that runs conversations, on a
+// flow that need not be saved, so that the console's preview follows
+// exactly the rules visitors meet. Nothing is stored.
+func (s *Server) handleBotPreview() http.Handler {
+	type input struct {
+		Text  string `json:"text"`
+		Lang  string `json:"lang"`
+		Email string `json:"email"`
+	}
+	type request struct {
+		Bot   *parley.BotFlow  `json:"bot"`
+		State *parley.BotState `json:"state"`
+		Input *input           `json:"input"`
+	}
+	type response struct {
+		State   parley.BotState    `json:"state"`
+		Actions []parley.BotAction `json:"actions"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req request
+		if err := decodeJSON(w, r, &req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if req.Bot == nil {
+			s.writeError(w, r, parley.Errorf(parley.EINVALID, "bot is required"))
+			return
+		}
+		req.Bot.Enabled = true // a preview runs the flow whether or not it is switched on
+		if err := req.Bot.Validate(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var st parley.BotState
+		if req.State != nil {
+			st = *req.State
+		}
+		in := &parley.BotInput{}
+		if req.Input != nil {
+			if st.Step != "" {
+				if err := parley.ValidateText(req.Input.Text); err != nil {
+					s.writeError(w, r, err)
+					return
+				}
+			}
+			in = &parley.BotInput{Text: req.Input.Text, Lang: req.Input.Lang, Email: req.Input.Email}
+		}
+		next, acts := req.Bot.Next(st, in)
+		if acts == nil {
+			acts = []parley.BotAction{}
+		}
+		s.writeJSON(w, http.StatusOK, response{State: next, Actions: acts})
+	})
+}
+
+// handleTakeOver answers POST /api/v1/threads/{threadId}/takeover: the
+// caller takes the conversation over from the bot (B1) and is its assignee.
+func (s *Server) handleTakeOver() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := parseID(r.PathValue("threadId"))
+		var t *parley.Thread
+		if err == nil {
+			t, err = s.takeOver(r.Context(), userFrom(r.Context()), id)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+	})
+}
+
+// ownerJSON is a thread's owner in the API: "agent", "bot" or "waiting".
+func ownerJSON(o parley.ThreadOwner) string {
+	if o == parley.OwnerAgent {
+		return "agent"
+	}
+	return string(o)
+}
+
+// attachmentJSON is a message attachment in HubSpot's shape; Parley has
+// only quick replies.
+type attachmentJSON struct {
+	Type             string           `json:"type"` // QUICK_REPLIES
+	QuickReplies     []quickReplyJSON `json:"quickReplies"`
+	AllowMultiSelect bool             `json:"allowMultiSelect"`
+}
+
+type quickReplyJSON struct {
+	Label     string `json:"label"`
+	Value     string `json:"value"`
+	ValueType string `json:"valueType"` // TEXT
+}
+
+func quickRepliesJSON(options []string) attachmentJSON {
+	a := attachmentJSON{Type: "QUICK_REPLIES", QuickReplies: make([]quickReplyJSON, len(options))}
+	for i, o := range options {
+		a.QuickReplies[i] = quickReplyJSON{Label: o, Value: o, ValueType: "TEXT"}
+	}
+	return a
+}
+
+// botActor is the actor of widget id's bot, for a user who is a member of
+// the widget's inbox.
+func (s *Server) botActor(ctx context.Context, u *parley.User, actorID string, widgetID uint64) (actorJSON, error) {
+	wd, err := s.db.Widget(ctx, widgetID)
+	if err != nil {
+		return actorJSON{}, err
+	}
+	if ok, err := s.isMember(ctx, u, wd.InboxID); err != nil {
+		return actorJSON{}, err
+	} else if !ok {
+		return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")
+	}
+	return actorJSON{ID: actorID, Type: "BOT", Name: wd.Bot.DisplayName()}, nil
+}
