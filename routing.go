@@ -141,3 +141,9 @@ func ValidateRouting(r Routing) error {
 	}
 	return nil
 }
+
+// EventReassignedAway is the system event recorded on a thread when a
+// visitor's reply was reassigned because its assignee is away and has
+// ReassignWhileAway on (I10). Message.Text says who to whom; the
+// ASSIGNMENT that follows it in the same commit records the change.
+const EventReassignedAway = "reassigned_away"

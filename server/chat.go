@@ -167,6 +167,7 @@ func (s *Server) recordChange(ctx context.Context, t *parley.Thread, m *parley.M
 	}
 	s.publishMessage(ctx, res.Thread, res.Message)
 	s.publishThread(ctx, "thread.updated", res.Thread, toVisitor)
+	s.kickRouting() // a close or an unassignment may make room for a waiting conversation
 	return res.Thread, nil
 }
 
@@ -213,7 +214,8 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 	}
 	// The widget (and its inbox) may have been deleted since the visitor
 	// connected: then the chat is gone.
-	if _, err := s.db.Widget(ctx, w.ID); err != nil {
+	w, err := s.db.Widget(ctx, w.ID)
+	if err != nil {
 		return store.AppendResult{}, err
 	}
 	// A blocked sender's messages are kept, but only in Filtered (I9).
@@ -222,7 +224,9 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		return store.AppendResult{}, err
 	}
 	reopened, filtered := false, false
-	res, err := s.db.AppendMessage(ctx, &parley.Message{
+	// A new conversation enters the routing queue in the commit that
+	// creates it, so that it is routed even if the server stops right after.
+	routed, err := s.db.AppendRouted(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
 		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
 	}, store.AppendOptions{
@@ -240,7 +244,8 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 			}
 			return nil
 		},
-	})
+	}, store.RouteOptions{QueueNew: queuesNew(w, blocked)})
+	res := routed.AppendResult
 	if err != nil {
 		return res, err
 	}
@@ -256,6 +261,15 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		s.publishThread(ctx, "thread.updated", res.Thread, false)
 	}
 	s.publishMessage(ctx, res.Thread, res.Message)
+	// Routing (W6, I10): a new conversation goes to an agent; a reply on a
+	// conversation whose assignee is away may go to a teammate.
+	if res.ThreadCreated {
+		if routed.Queued {
+			s.routeNew(ctx, res.Thread)
+		}
+	} else {
+		s.reassignIfAway(ctx, res.Thread)
+	}
 	return res, nil
 }
 

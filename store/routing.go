@@ -208,6 +208,10 @@ func isQueued(tx *bolt.Tx, threadID uint64) bool {
 // widget's), at the end, or leaves it where it is if it is queued already.
 // It returns ENOTFOUND if the thread does not exist.
 func (db *DB) Enqueue(ctx context.Context, threadID uint64, routing *parley.Routing) error {
+	var queued bool
+	if err := db.view(func(tx *bolt.Tx) error { queued = isQueued(tx, threadID); return nil }); err != nil || queued {
+		return err // nothing to write: no commit
+	}
 	now := db.utcNow()
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		if bucket(tx, bucketThreads).Get(itob(threadID)) == nil {
@@ -220,6 +224,10 @@ func (db *DB) Enqueue(ctx context.Context, threadID uint64, routing *parley.Rout
 // Dequeue takes thread threadID out of the routing queue; a thread not in
 // it is no error.
 func (db *DB) Dequeue(ctx context.Context, threadID uint64) error {
+	var queued bool
+	if err := db.view(func(tx *bolt.Tx) error { queued = isQueued(tx, threadID); return nil }); err != nil || !queued {
+		return err // nothing to write: no commit
+	}
 	return db.update(ctx, func(tx *bolt.Tx) error { return unqueue(tx, threadID) })
 }
 
