@@ -32,6 +32,7 @@ const SYSTEM_EVENTS = {
   contact_removed: 'sys.contactRemoved',
   record_created: 'sys.recordCreated',
   engagement_added: 'sys.engagementAdded',
+  reassigned_away: 'presence.reassigned', // i18n_presence.js
 };
 
 /** isFiltered reports whether a thread belongs in Filtered, not the main views (I4, I9). */
