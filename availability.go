@@ -32,7 +32,7 @@ func (a AgentState) Available() bool { return a.Online && !a.Away }
 // (Availability.OutsideHours).
 const (
 	WhenAwayMessage  = "awayMessage"  // show the away message (the default)
-	WhenHideLauncher = "hideLauncher" // hide the launcher
+	WhenHideLauncher = "hideLauncher" // hide the launcher (an open chat still shows the away message)
 	WhenAvailable    = "available"    // inside hours only: show available anyway
 	WhenResponseTime = "responseTime" // outside hours only: show the typical response time
 )
@@ -92,7 +92,8 @@ func DecideAvailability(w *Widget, members []AgentState, now time.Time) WidgetSt
 		st := WidgetStatus{ShowLauncher: true, Reason: ReasonNoAgents}
 		switch behaviour {
 		case WhenHideLauncher:
-			st.ShowLauncher = false
+			// The away message is for a visitor whose chat is open.
+			st.ShowLauncher, st.AwayMessage = false, a.AwayMessage
 		case WhenResponseTime:
 			st.TypicalResponseTime = a.TypicalResponseTime
 		default:

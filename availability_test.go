@@ -49,7 +49,7 @@ func TestDecideAvailability(t *testing.T) {
 	sunday := parley.HoursRange{Days: days("sun"), From: "09:00", To: "17:00"}
 	availableNow := parley.WidgetStatus{Available: true, ShowLauncher: true, TypicalResponseTime: "A few minutes", Reason: parley.ReasonAgents}
 	awayMsg := parley.WidgetStatus{ShowLauncher: true, AwayMessage: "Away", Reason: parley.ReasonNoAgents}
-	hidden := parley.WidgetStatus{Reason: parley.ReasonNoAgents}
+	hidden := parley.WidgetStatus{AwayMessage: "Away", Reason: parley.ReasonNoAgents}
 	closed := func(next string) parley.WidgetStatus {
 		return parley.WidgetStatus{ShowLauncher: true, AwayMessage: "Away", NextOpenAt: next, Reason: parley.ReasonOutsideHours}
 	}
@@ -121,7 +121,7 @@ func TestDecideAvailability(t *testing.T) {
 			w.Availability.OutsideHours = parley.WhenHideLauncher
 			return w
 		}(), []parley.AgentState{online}, utc("2026-06-13T10:00:00Z"),
-			parley.WidgetStatus{NextOpenAt: "2026-06-15T07:00:00Z", Reason: parley.ReasonOutsideHours}},
+			parley.WidgetStatus{AwayMessage: "Away", NextOpenAt: "2026-06-15T07:00:00Z", Reason: parley.ReasonOutsideHours}},
 		{"hours, no ranges: never open", hoursWidget("Europe/Berlin"), []parley.AgentState{online}, noon, closed("")},
 
 		// DST days. Berlin springs forward on 2026-03-29 (CET+1 → CEST+2)

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/server"
+	"github.com/parley-chat/parley/store"
+	"github.com/parley-chat/parley/widget"
+)
+
+// widgetStatus is a JS expression for the chat panel's status line.
+const widgetStatus = `((` + widgetRoot + ` && ` + widgetRoot + `.querySelector('.st')) || {}).textContent`
+
+// signInConsole signs the admin in to the console in tab and waits for the
+// console to be connected.
+func signInConsole(t *testing.T, tab context.Context, base string) {
+	t.Helper()
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, byName("document", "input", "Email")+" !== null || document.querySelector('.me.state-online') !== null", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := chromedp.Run(tab, chromedp.Evaluate[bool](byName("document", "input", "Email")+" !== null")); ok {
+		if err := typeInto(tab, byName("document", "input", "Email"), "admin@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		if err := typeInto(tab, byName("document", "input", "Password"), "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+		if err := click(tab, byName("document", "button", "Sign in")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := waitJS(tab, `document.querySelector('.me.state-online') !== null`, 10*time.Second); err != nil {
+		t.Fatalf("the console did not connect: %v", err)
+	}
+}
+
+// TestBrowserAvailability: the visitor's open chat follows the only agent's
+// console live: it says away while nobody is there, "online" once the
+// console connects, the away message within a second of the console's tab
+// closing, and online again when the agent comes back.
+func TestBrowserAvailability(t *testing.T) {
+	browser := newBrowser(t)
+	base := startInProcess(t)
+	host := hostSite(t, base, "host.html")
+
+	visitor, cancelV := chromedp.NewContext(browser)
+	defer cancelV()
+	if err := chromedp.Do(visitor, chromedp.Navigate(host.URL+"/pricing#hs-chat-open")); err != nil {
+		t.Fatal(err)
+	}
+	away := parley.DefaultWidget(0).Availability.AwayMessage
+	if err := waitJS(visitor, widgetStatus+" === "+jsString(away), 10*time.Second); err != nil {
+		t.Fatalf("nobody online: %v", err)
+	}
+
+	agent, cancelA := chromedp.NewContext(browser)
+	signInConsole(t, agent, base)
+	if err := waitJS(visitor, widgetStatus+" === \"We're online\"", 2*time.Second); err != nil {
+		t.Fatalf("console connected: %v", err)
+	}
+
+	cancelA() // closes the console's tab
+	closed := time.Now()
+	// The server pushes within milliseconds of the socket closing
+	// (server/presence_test.go); the browser's tearing down the tab comes on
+	// top, hence a little more than a second.
+	if err := waitJS(visitor, widgetStatus+" === "+jsString(away), 2*time.Second); err != nil {
+		t.Fatalf("console closed: %v", err)
+	}
+	t.Logf("the widget showed the away message %v after the console's tab closed", time.Since(closed).Round(time.Millisecond))
+
+	again, cancelAgain := chromedp.NewContext(browser)
+	defer cancelAgain()
+	signInConsole(t, again, base) // the session cookie signs it in
+	back := time.Now()
+	if err := waitJS(visitor, widgetStatus+" === \"We're online\"", time.Second); err != nil {
+		t.Fatalf("agent back: %v", err)
+	}
+	t.Logf("online again %v after the console connected", time.Since(back).Round(time.Millisecond))
+}
+
+// e2eClock is a clock the test moves, for server.Config.Now and Timer.
+type e2eClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers map[chan time.Time]time.Time
+}
+
+func (c *e2eClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *e2eClock) Timer(at time.Time) (<-chan time.Time, func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	c.timers[ch] = at
+	return ch, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := c.timers[ch]
+		delete(c.timers, ch)
+		return ok
+	}
+}
+
+func (c *e2eClock) Set(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = now
+	for ch, at := range c.timers {
+		if !at.After(now) {
+			ch <- now
+			delete(c.timers, ch)
+		}
+	}
+}
+
+// TestBrowserBusinessHours: under a controlled clock, a widget with
+// business hours in Berlin (available inside them even with nobody there)
+// closes at 17:00 on a Friday without a reload, says when it is back in the
+// visitor's own time zone (New York), hides its launcher once the visitor
+// closes the panel, and opens again on Monday at 09:00.
+func TestBrowserBusinessHours(t *testing.T) {
+	browser := newBrowser(t)
+	clk := &e2eClock{now: time.Date(2027, 10, 29, 14, 59, 30, 0, time.UTC), timers: map[chan time.Time]time.Time{}} // Fri 16:59:30 CEST
+	base := startWithClock(t, clk, func(w *parley.Widget) {
+		w.Availability = parley.Availability{
+			Mode: parley.AvailabilityHours, Timezone: "Europe/Berlin", AwayMessage: "We're closed.",
+			Hours:               []parley.HoursRange{{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "09:00", To: "17:00"}},
+			InsideHoursWhenAway: parley.WhenAvailable, OutsideHours: parley.WhenHideLauncher,
+		}
+	})
+	host := hostSite(t, base, "host.html")
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(tab, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/pricing#hs-chat-open")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, widgetStatus+" === \"We're online\"", 10*time.Second); err != nil {
+		t.Fatalf("inside hours: %v", err)
+	}
+
+	clk.Set(time.Date(2027, 10, 29, 15, 0, 0, 0, time.UTC)) // 17:00 in Berlin
+	// Monday 09:00 in Berlin (CET, after the clocks went back) is 04:00 in
+	// New York, still on EDT until 7 November. How the day is named depends
+	// on the browser's real date ("tomorrow", "on Monday", a date).
+	back := `/^We're closed\. Back (at|tomorrow at|on [A-Za-z]+(, [A-Za-z]+ \d+)? at) 04:00$/.test(` + widgetStatus + `)`
+	if err := waitJS(tab, back, time.Second); err != nil {
+		got, _ := chromedp.Run(tab, chromedp.Evaluate[string](widgetStatus))
+		t.Fatalf("at closing the status is %q: %v", got, err)
+	}
+	launcherHidden := `(function(){ const w = ` + widgetRoot + `.querySelector('.pw'); return !!w && getComputedStyle(w).display === 'none' || (w && w.classList.contains('hide')); })()`
+	if err := click(tab, byName(widgetRoot, "button", "Close chat")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, launcherHidden, time.Second); err != nil {
+		t.Fatalf("outside hours the launcher stays: %v", err)
+	}
+
+	clk.Set(time.Date(2027, 11, 1, 8, 0, 0, 0, time.UTC)) // Monday 09:00 in Berlin
+	if err := waitJS(tab, "!"+launcherHidden+" && "+byName(widgetRoot, "button", "Open chat")+" !== null", time.Second); err != nil {
+		t.Fatalf("at opening the launcher is still hidden: %v", err)
+	}
+	if err := click(tab, byName(widgetRoot, "button", "Open chat")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, widgetStatus+" === \"We're online\"", time.Second); err != nil {
+		t.Fatalf("at opening: %v", err)
+	}
+}
+
+// startWithClock serves Parley with clock clk on a free port, with a fresh
+// store holding one inbox, the admin and the default widget changed by
+// configure. It returns the base URL.
+func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget)) string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(t.TempDir(), &store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &parley.Inbox{Name: "Support", MemberIDs: []uint64{}}
+	if err := db.CreateInbox(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	w := parley.DefaultWidget(in.ID)
+	configure(w)
+	if err := db.CreateWidget(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.CreateAdmin(ctx, db, "admin@example.com", "Ada", "correct horse battery", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	assets, err := widget.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hub.New(nil)
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	srv := server.New(server.Config{BaseURL: base, Now: clk.Now, Timer: clk.Timer}, db, h, hub.NewPresence(), assets)
+	ts.Config.Handler = srv
+	ts.Start()
+	t.Cleanup(func() {
+		ts.CloseClientConnections()
+		srv.Close()
+		ts.Close()
+		h.Close()
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return base
+}
