@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"io"
 	"fmt"
 	"net"
 	"net/http"
@@ -366,5 +369,69 @@ func TestAdminSetsAway(t *testing.T) {
 	}
 	if res := bo.do("GET", "/api/v1/users/me", nil, nil); !strings.Contains(string(res.body), `"reassignWhileAway":true`) {
 		t.Errorf("me=%s", res.body)
+	}
+}
+
+// TestStatusStream: the status stream a loader with a hidden launcher holds
+// says the current status at once and every change after; unknown widgets
+// are 404 in the API's error shape.
+func TestStatusStream(t *testing.T) {
+	e := newEnv(t, nil)
+	if _, err := e.db.UpdateWidget(context.Background(), e.widget.ID, func(w *parley.Widget) error {
+		w.Availability.HideLauncherWhenAway = true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprint(e.base, "/widget/v1/status?widgetId=", e.widget.ID), nil)
+	req.Header.Set("Origin", "http://customer.example")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" || res.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("status %d, headers %v", res.StatusCode, res.Header)
+	}
+	events := make(chan parley.WidgetStatus, 10)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var ev struct{ Status map[string]any }
+				if json.Unmarshal([]byte(data), &ev) == nil {
+					events <- statusOf(ev.Status)
+				}
+			}
+		}
+		close(events)
+	}()
+	next := func() parley.WidgetStatus {
+		select {
+		case st := <-events:
+			return st
+		case <-time.After(2 * time.Second):
+			t.Fatal("no status event")
+			return parley.WidgetStatus{}
+		}
+	}
+	if st := next(); st.ShowLauncher || st.Available {
+		t.Fatalf("first event %+v, want the hidden launcher", st)
+	}
+	e.login("admin@example.com").agentWS()
+	if st := next(); !st.ShowLauncher || !st.Available {
+		t.Fatalf("after the agent came %+v, want available", st)
+	}
+
+	res2, err := http.Get(e.base + "/widget/v1/status?widgetId=999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res2.Body)
+	res2.Body.Close()
+	if res2.StatusCode != 404 || !strings.Contains(string(body), `"category"`) {
+		t.Errorf("unknown widget: %d %s", res2.StatusCode, body)
 	}
 }

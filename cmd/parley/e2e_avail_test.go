@@ -190,7 +190,7 @@ func TestBrowserBusinessHours(t *testing.T) {
 	}
 }
 
-// startWithClock serves Parley with clock clk on a free port, with a fresh
+// startWithClock serves Parley with clock clk (nil: the real one) on a free port, with a fresh
 // store holding one inbox, the admin and the default widget changed by
 // configure. It returns the base URL.
 func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget)) string {
@@ -219,7 +219,11 @@ func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget))
 	h := hub.New(nil)
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	srv := server.New(server.Config{BaseURL: base, Now: clk.Now, Timer: clk.Timer}, db, h, hub.NewPresence(), assets)
+	cfg := server.Config{BaseURL: base}
+	if clk != nil {
+		cfg.Now, cfg.Timer = clk.Now, clk.Timer
+	}
+	srv := server.New(cfg, db, h, hub.NewPresence(), assets)
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(func() {
@@ -232,4 +236,31 @@ func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget))
 		}
 	})
 	return base
+}
+
+// TestBrowserLauncherComesBack: a widget that hides its launcher while
+// nobody is there shows none to a visitor who arrives then, and shows it,
+// without a reload, as soon as the agent's console connects.
+func TestBrowserLauncherComesBack(t *testing.T) {
+	browser := newBrowser(t)
+	base := startWithClock(t, nil, func(w *parley.Widget) { w.Availability.HideLauncherWhenAway = true })
+	host := hostSite(t, base, "host.html")
+	visitor, cancelV := chromedp.NewContext(browser)
+	defer cancelV()
+	if err := chromedp.Do(visitor, chromedp.Navigate(host.URL+"/pricing")); err != nil {
+		t.Fatal(err)
+	}
+	wrap := widgetRoot + ` && ` + widgetRoot + `.querySelector('.pw')`
+	hidden := `!!(` + wrap + `) && (` + wrap + `).classList.contains('hide')`
+	if err := waitJS(visitor, `window.parleyEvents.some(e => e.name === 'widgetLoaded') && `+hidden, 10*time.Second); err != nil {
+		t.Fatalf("nobody online: the launcher shows: %v", err)
+	}
+	agent, cancelA := chromedp.NewContext(browser)
+	defer cancelA()
+	signInConsole(t, agent, base)
+	shown := time.Now()
+	if err := waitJS(visitor, `!!(`+wrap+`) && !(`+wrap+`).classList.contains('hide') && `+byName(widgetRoot, "button", "Open chat")+` !== null`, time.Second); err != nil {
+		t.Fatalf("the launcher did not come back: %v", err)
+	}
+	t.Logf("the launcher came back %v after the console connected", time.Since(shown).Round(time.Millisecond))
 }
