@@ -138,7 +138,9 @@ func (s *Server) watchPresence() {
 	var timer <-chan time.Time
 	stop := func() bool { return false }
 	defer func() { stop() }()
-	people := true // announce presence on this pass
+	// people: announce presence on this pass; clock: only the clock moved,
+	// which changes nothing for routing (it ignores business hours, C4).
+	people, clock := true, false
 	for {
 		s.pushStatuses(ctx, last, people)
 		stop()
@@ -146,20 +148,20 @@ func (s *Server) watchPresence() {
 		if next := s.nextBoundary(ctx); !next.IsZero() {
 			timer, stop = s.newTimer(next)
 		}
-		if people {
+		if !clock {
 			s.kickRouting()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ch:
-			people = true
+			people, clock = true, false
 		case <-s.peopleChanged:
-			people = true
+			people, clock = true, false
 		case <-s.live.widgetsChanged:
-			people = false
+			people, clock = false, false
 		case <-timer:
-			people = false
+			people, clock = false, true
 		}
 	}
 }
