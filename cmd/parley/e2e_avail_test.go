@@ -2,13 +2,20 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
@@ -193,7 +200,7 @@ func TestBrowserBusinessHours(t *testing.T) {
 // startWithClock serves Parley with clock clk (nil: the real one) on a free port, with a fresh
 // store holding one inbox, the admin and the default widget changed by
 // configure. It returns the base URL.
-func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget)) string {
+func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget), more ...func(*store.DB)) string {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(t.TempDir(), &store.Options{NoSync: true})
@@ -211,6 +218,9 @@ func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget))
 	}
 	if _, err := server.CreateAdmin(ctx, db, "admin@example.com", "Ada", "correct horse battery", time.Now()); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range more {
+		f(db)
 	}
 	assets, err := widget.Load()
 	if err != nil {
@@ -263,4 +273,91 @@ func TestBrowserLauncherComesBack(t *testing.T) {
 		t.Fatalf("the launcher did not come back: %v", err)
 	}
 	t.Logf("the launcher came back %v after the console connected", time.Since(shown).Round(time.Millisecond))
+}
+
+// TestBrowserTeamPanel: the admin's console lists a teammate's state live
+// (offline, online once their console connects) and sets them away and
+// available again from the Team panel, with real buttons.
+func TestBrowserTeamPanel(t *testing.T) {
+	browser := newBrowser(t)
+	var db *store.DB
+	base := startWithClock(t, nil, func(*parley.Widget) {}, func(d *store.DB) { db = d })
+	ctx := context.Background()
+	hash, err := server.HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bo := &parley.User{Email: "bo@example.com", Name: "Bo", Role: parley.RoleAgent, PasswordHash: hash, RoutingSeat: true}
+	if err := db.CreateUser(ctx, bo); err != nil {
+		t.Fatal(err)
+	}
+
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	signInConsole(t, tab, base)
+	row := `[...document.querySelectorAll('.team-member')].find(li => li.textContent.includes('Bo'))`
+	state := func(s string) string { return `(` + row + `)?.dataset.state === '` + s + `'` }
+	if err := waitJS(tab, state("offline")+` && (`+row+`).textContent.includes('Offline')`, 5*time.Second); err != nil {
+		t.Fatalf("Bo offline: %v", err)
+	}
+
+	// Bo's console: a plain WebSocket client with Bo's session.
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	body := strings.NewReader(`{"email":"bo@example.com","password":"correct horse battery"}`)
+	req, _ := http.NewRequest("POST", base+"/api/v1/session", body)
+	req.Header.Set("Origin", base)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("Bo signs in: %v %v", res, err)
+	}
+	res.Body.Close()
+	u, _ := url.Parse(base)
+	h := http.Header{"Origin": {base}}
+	for _, c := range jar.Cookies(u) {
+		h.Add("Cookie", c.Name+"="+c.Value)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer wcancel()
+	conn, _, err := websocket.Dial(wctx, "ws"+strings.TrimPrefix(base, "http")+"/api/v1/ws", &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	go func() { // reading answers pings; the events are not needed
+		for {
+			if _, _, err := conn.Read(ctx); err != nil {
+				return
+			}
+		}
+	}()
+	if err := conn.Write(wctx, websocket.MessageText, []byte(`{"type":"hello","resume":[]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, state("online"), 2*time.Second); err != nil {
+		t.Fatalf("Bo online: %v", err)
+	}
+
+	if err := click(tab, byName("document", "button", "Set Bo away")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, state("away")+` && `+byName("document", "button", "Set Bo available")+` !== null`, 2*time.Second); err != nil {
+		t.Fatalf("Bo away: %v", err)
+	}
+	if got, _ := db.User(ctx, bo.ID); !got.Away {
+		t.Error("Bo's away mode was not stored")
+	}
+	if shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100)); err == nil {
+		dir := filepath.Join("..", "..", "testdata", "artifacts")
+		if os.MkdirAll(dir, 0o755) == nil {
+			_ = os.WriteFile(filepath.Join(dir, "console-team.png"), shot, 0o644)
+		}
+	}
+	if err := click(tab, byName("document", "button", "Set Bo available")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, state("online"), 2*time.Second); err != nil {
+		t.Fatalf("Bo available again: %v", err)
+	}
 }
