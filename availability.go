@@ -58,7 +58,7 @@ type WidgetStatus struct {
 	// "Back at 09:00"); empty otherwise or when the hours never open.
 	NextOpenAt string `json:"nextOpenAt,omitempty"`
 	// Reason is one of the Reason constants.
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // DecideAvailability is the one rule for what widget w shows at now (C3,
