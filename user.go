@@ -13,16 +13,19 @@ const (
 
 // User is an agent or admin who signs in to the console.
 type User struct {
-	ID           uint64    `json:"id"`
-	Email        string    `json:"email"` // unique, compared case-insensitively
-	Name         string    `json:"name"`
-	Role         Role      `json:"role"`
-	PasswordHash string    `json:"passwordHash,omitempty"` // argon2id, PHC string format
-	Away         bool      `json:"away"`                   // away mode (I10)
-	RoutingSeat  bool      `json:"routingSeat"`            // may receive automatic routing (I1)
-	Deactivated  bool      `json:"deactivated"`
-	Notify       Notify    `json:"notify"`
-	CreatedAt    time.Time `json:"createdAt"`
+	ID           uint64 `json:"id"`
+	Email        string `json:"email"` // unique, compared case-insensitively
+	Name         string `json:"name"`
+	Role         Role   `json:"role"`
+	PasswordHash string `json:"passwordHash,omitempty"` // argon2id, PHC string format
+	Away         bool   `json:"away"`                   // away mode (I10)
+	// ReassignWhileAway: while away, a visitor's reply on a conversation
+	// assigned to the user goes to an available teammate (I10).
+	ReassignWhileAway bool      `json:"reassignWhileAway,omitempty"`
+	RoutingSeat       bool      `json:"routingSeat"` // may receive automatic routing (I1)
+	Deactivated       bool      `json:"deactivated"`
+	Notify            Notify    `json:"notify"`
+	CreatedAt         time.Time `json:"createdAt"`
 }
 
 // Notify is a user's notification settings (R6).

@@ -54,6 +54,14 @@ type Availability struct {
 	AwayMessage          string       `json:"awayMessage,omitempty"`
 	HideLauncherWhenAway bool         `json:"hideLauncherWhenAway"`
 	TypicalResponseTime  string       `json:"typicalResponseTime,omitempty"`
+	// InsideHoursWhenAway is what mode "hours" shows inside the hours while
+	// nobody who can receive the chat is available: WhenAwayMessage,
+	// WhenHideLauncher or WhenAvailable. Empty follows HideLauncherWhenAway.
+	InsideHoursWhenAway string `json:"insideHoursWhenAway,omitempty"`
+	// OutsideHours is what mode "hours" shows outside the hours:
+	// WhenAwayMessage, WhenResponseTime or WhenHideLauncher. Empty follows
+	// HideLauncherWhenAway.
+	OutsideHours string `json:"outsideHours,omitempty"`
 }
 
 // HoursRange is one business-hours range on the given days, "HH:MM" local time.

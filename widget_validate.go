@@ -2,9 +2,7 @@ package parley
 
 import (
 	"fmt"
-	"slices"
 	"strings"
-	"time"
 	_ "time/tzdata" // time zones load the same on every machine, with or without a zoneinfo database
 	"unicode/utf8"
 )
@@ -14,8 +12,6 @@ const (
 	// MaxWidgetTextRunes bounds the texts a visitor reads: welcome, away,
 	// email-capture and consent texts.
 	MaxWidgetTextRunes = 1000
-	// MaxHoursRanges bounds a widget's business-hours ranges.
-	MaxHoursRanges = 70
 	// MaxWidgetPicks bounds the users or teams a heading or routing names.
 	MaxWidgetPicks = 100
 	// MaxOpenPerAgentLimit is the highest cap on an agent's open conversations.
@@ -44,7 +40,10 @@ func (w *Widget) Validate() error {
 	if err := ValidateTargeting(w.Targeting); err != nil {
 		return err
 	}
-	if err := validateAvailability(w.Availability); err != nil {
+	if err := ValidateAvailability(w.Availability); err != nil {
+		return err
+	}
+	if err := widgetText("availability.awayMessage", w.Availability.AwayMessage, false); err != nil {
 		return err
 	}
 	if err := validateWidgetMessage(w.Message); err != nil {
@@ -251,99 +250,6 @@ func (w *Widget) ValidateRefs(refs WidgetRefs) error {
 	return nil
 }
 
-func validateAvailability(a Availability) error {
-	switch a.Mode {
-	case AvailabilityAlways, AvailabilityTeam, AvailabilityHours:
-	default:
-		return Errorf(EINVALID, "availability.mode must be always, team or hours")
-	}
-	if a.Timezone != "" || a.Mode == AvailabilityHours {
-		if err := validateTimezone(a.Timezone); err != nil {
-			return err
-		}
-	}
-	if a.Mode == AvailabilityHours && len(a.Hours) == 0 {
-		return Errorf(EINVALID, "availability.hours: business hours need at least one time range")
-	}
-	if len(a.Hours) > MaxHoursRanges {
-		return Errorf(EINVALID, "availability.hours has %d ranges; at most %d are allowed", len(a.Hours), MaxHoursRanges)
-	}
-	type span struct{ from, to, i int }
-	byDay := map[string][]span{}
-	for i, hr := range a.Hours {
-		field := fmt.Sprintf("availability.hours[%d]", i)
-		if len(hr.Days) == 0 {
-			return Errorf(EINVALID, "%s.days: pick at least one day", field)
-		}
-		from, ok := clockMinutes(hr.From, false)
-		if !ok {
-			return Errorf(EINVALID, "%s.from must be a time HH:MM from 00:00 to 23:59", field)
-		}
-		to, ok := clockMinutes(hr.To, true)
-		if !ok {
-			return Errorf(EINVALID, "%s.to must be a time HH:MM from 00:01 to 24:00", field)
-		}
-		if to <= from {
-			return Errorf(EINVALID, "%s: to (%s) must be later than from (%s)", field, hr.To, hr.From)
-		}
-		seen := map[string]bool{}
-		for j, d := range hr.Days {
-			if !slices.Contains(Days, d) {
-				return Errorf(EINVALID, "%s.days[%d] must be one of mon, tue, wed, thu, fri, sat, sun", field, j)
-			}
-			if seen[d] {
-				return Errorf(EINVALID, "%s.days names %s twice", field, d)
-			}
-			seen[d] = true
-			for _, o := range byDay[d] {
-				if from < o.to && o.from < to {
-					return Errorf(EINVALID, "%s overlaps availability.hours[%d] on %s", field, o.i, d)
-				}
-			}
-			byDay[d] = append(byDay[d], span{from, to, i})
-		}
-	}
-	if err := widgetText("availability.awayMessage", a.AwayMessage, false); err != nil {
-		return err
-	}
-	return widgetLine("availability.typicalResponseTime", a.TypicalResponseTime, false)
-}
-
-// validateTimezone accepts IANA zone names that time.LoadLocation loads,
-// "UTC" included, but not "Local": a widget's hours must not depend on the
-// server's own zone.
-func validateTimezone(tz string) error {
-	if tz == "" {
-		return Errorf(EINVALID, "availability.timezone is required for business hours (an IANA name such as Europe/Berlin)")
-	}
-	if tz == "Local" || len(tz) > 64 || strings.ContainsAny(tz, " \\") {
-		return Errorf(EINVALID, "availability.timezone %q is not an IANA time zone", truncate(tz, 64))
-	}
-	if _, err := time.LoadLocation(tz); err != nil {
-		return Errorf(EINVALID, "availability.timezone %q is not an IANA time zone", truncate(tz, 64))
-	}
-	return nil
-}
-
-// clockMinutes parses "HH:MM" into minutes after midnight. "24:00" is
-// accepted only as an end of a range.
-func clockMinutes(s string, end bool) (int, bool) {
-	if len(s) != 5 || s[2] != ':' {
-		return 0, false
-	}
-	for _, i := range []int{0, 1, 3, 4} {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-	}
-	h := int(s[0]-'0')*10 + int(s[1]-'0')
-	m := int(s[3]-'0')*10 + int(s[4]-'0')
-	if m > 59 || h > 24 || h == 24 && (m != 0 || !end) {
-		return 0, false
-	}
-	return h*60 + m, true
-}
-
 func validateWidgetMessage(m WidgetMessage) error {
 	if err := widgetText("message.welcome", m.Welcome, false); err != nil {
 		return err
@@ -404,19 +310,11 @@ func validateAudience(a Audience) error {
 	return nil
 }
 
+// validateRouting adds to ValidateRouting what a widget's routing must also
+// meet: no id named twice, and a bounded cap.
 func validateRouting(r Routing) error {
-	switch r.Mode {
-	case "", RoutingInbox, RoutingNone, RoutingOwner:
-	case RoutingUsers:
-		if len(r.UserIDs) == 0 {
-			return Errorf(EINVALID, "routing.userIds must name at least one user for routing mode users")
-		}
-	case RoutingTeams:
-		if len(r.TeamIDs) == 0 {
-			return Errorf(EINVALID, "routing.teamIds must name at least one team for routing mode teams")
-		}
-	default:
-		return Errorf(EINVALID, "routing.mode must be users, teams, owner, none or inbox")
+	if err := ValidateRouting(r); err != nil {
+		return err
 	}
 	if len(r.UserIDs) > MaxWidgetPicks || len(r.TeamIDs) > MaxWidgetPicks {
 		return Errorf(EINVALID, "routing names more than %d users or teams", MaxWidgetPicks)

@@ -14,6 +14,7 @@ import (
 func (e *env) addWidget(inboxID uint64) *parley.Widget {
 	e.t.Helper()
 	w := parley.DefaultWidget(inboxID)
+	w.Routing.Mode = parley.RoutingNone // like the env's widget (helpers_test.go)
 	if err := e.db.CreateWidget(context.Background(), w); err != nil {
 		e.t.Fatal(err)
 	}

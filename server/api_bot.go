@@ -39,6 +39,7 @@ func (s *Server) widgetParam(w http.ResponseWriter, r *http.Request) (*parley.Wi
 func (s *Server) handleBotGet() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if wd, ok := s.widgetParam(w, r); ok {
+			s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
 			s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
 		}
 	})
@@ -71,6 +72,7 @@ func (s *Server) handleBotPut() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
 		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
 	})
 }

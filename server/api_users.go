@@ -142,10 +142,13 @@ func (s *Server) handleTokenCreate() http.Handler {
 type meJSON struct {
 	userJSON
 	Notify parley.Notify `json:"notify"`
+	// ReassignWhileAway: replies on the user's conversations go to a
+	// teammate while they are away (I10).
+	ReassignWhileAway bool `json:"reassignWhileAway"`
 }
 
 func (s *Server) toMeJSON(u *parley.User) meJSON {
-	return meJSON{userJSON: s.toUserJSON(u, true), Notify: u.Notify}
+	return meJSON{userJSON: s.toUserJSON(u, true), Notify: u.Notify, ReassignWhileAway: u.ReassignWhileAway}
 }
 
 func (s *Server) handleMe() http.Handler {
@@ -154,13 +157,15 @@ func (s *Server) handleMe() http.Handler {
 	})
 }
 
-// handleMeUpdate changes the caller's own settings: away mode, name and
-// notification settings (each of muted and desktop optional).
+// handleMeUpdate changes the caller's own settings: away mode, reassigning
+// replies while away, name and notification settings (each of muted and
+// desktop optional).
 func (s *Server) handleMeUpdate() http.Handler {
 	type request struct {
-		Away   *bool   `json:"away"`
-		Name   *string `json:"name"`
-		Notify *struct {
+		Away              *bool   `json:"away"`
+		ReassignWhileAway *bool   `json:"reassignWhileAway"`
+		Name              *string `json:"name"`
+		Notify            *struct {
 			Muted   *bool `json:"muted"`
 			Desktop *bool `json:"desktop"`
 		} `json:"notify"`
@@ -182,6 +187,9 @@ func (s *Server) handleMeUpdate() http.Handler {
 		u, err := s.db.UpdateUser(r.Context(), userFrom(r.Context()).ID, func(u *parley.User) error {
 			if req.Away != nil {
 				u.Away = *req.Away
+			}
+			if req.ReassignWhileAway != nil {
+				u.ReassignWhileAway = *req.ReassignWhileAway
 			}
 			if req.Name != nil {
 				u.Name = *req.Name

@@ -142,7 +142,8 @@ func (s *Server) publishTurn(ctx context.Context, res store.TurnResult) *parley.
 		s.publishContact(ctx, res.Contact)
 	}
 	if handedOff && t.Owner == parley.OwnerWaiting {
-		routed, err := s.routeThread(ctx, t)
+		// To the step's team or user, if it names one, else per the widget.
+		routed, err := s.routeThreadWith(ctx, t, t.HandoffRouting)
 		if err != nil {
 			s.log.Error().Err(err).Uint64("thread", t.ID).Msg("route a conversation the bot handed off")
 		} else if routed != nil {

@@ -187,6 +187,7 @@ func (s *Server) recordChange(ctx context.Context, t *parley.Thread, m *parley.M
 	}
 	s.publishMessage(ctx, res.Thread, res.Message)
 	s.publishThread(ctx, "thread.updated", res.Thread, toVisitor)
+	s.kickRouting() // a close or an unassignment may make room for a waiting conversation
 	return res.Thread, nil
 }
 
@@ -254,6 +255,8 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		turn = botTurn(w, lang, text, s.now(), s.handoffTargets(ctx, w.Bot))
 	}
 	reopened, filtered := false, false
+	// A new conversation enters the routing queue in the commit that
+	// creates it, so that it is routed even if the server stops right after.
 	res, err := s.db.AppendTurn(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
 		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
@@ -275,7 +278,7 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 			}
 			return nil
 		},
-	}, turn)
+	}, turn, store.RouteOptions{QueueNew: queuesNew(w, blocked)})
 	if err != nil {
 		return res, err
 	}
@@ -295,6 +298,15 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 	if res.Thread.Owner != parley.OwnerBot {
 		// A bot's conversation tells no one outside until it is handed off.
 		s.notifyOutside(ctx, res.Thread, res.Message, res.ThreadCreated) // outside notifications (mail.go)
+	}
+	// Routing (W6, I10): a new conversation goes to an agent; a reply on a
+	// conversation whose assignee is away may go to a teammate.
+	if res.ThreadCreated {
+		if res.Queued {
+			s.routeNew(ctx, res.Thread)
+		}
+	} else {
+		s.reassignIfAway(ctx, res.Thread)
 	}
 	return res, nil
 }

@@ -18,6 +18,7 @@ type Store interface {
 	mailStore
 	widgetsStore
 	botStore
+	routingStore
 
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMeta(ctx context.Context, key string, val []byte) error

@@ -434,7 +434,10 @@ func TestMailTranscript(t *testing.T) {
 	if _, err := e.db.UpdateThread(ctx, bot.ID, func(t *parley.Thread) error { t.Owner = parley.OwnerBot; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	closeThread(bot)
+	// It cannot be closed by hand (I7); it closes itself, which sends none.
+	if res := admin.do("PATCH", fmt.Sprintf("/conversations/v3/conversations/threads/%d", bot.ID), map[string]any{"status": "CLOSED"}, nil); res.status != 409 {
+		t.Fatalf("closing a bot's chat by hand: %d %s, want 409", res.status, res.body)
+	}
 	// A visitor without an email gets none.
 	closeThread(chat("", "anonymous"))
 

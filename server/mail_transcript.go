@@ -40,7 +40,7 @@ var transcriptHTML = template.Must(template.New("transcript").Parse(`<!doctype h
 // email, and the chat was not a bot's that never reached an agent. Filtered
 // chats get none. Failures are logged: the close has happened.
 func (s *Server) afterThreadClosed(ctx context.Context, t *parley.Thread) {
-	if t.ChannelID != parley.ChannelChat || t.Owner == parley.OwnerBot || t.IsFiltered() || !s.canSendSystemMail() {
+	if t.ChannelID != parley.ChannelChat || t.BotOnly() || t.IsFiltered() || !s.canSendSystemMail() {
 		return
 	}
 	w, err := s.db.Widget(ctx, t.ChannelAccountID)

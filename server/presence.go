@@ -7,24 +7,93 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// widgetStatus decides what widget w shows now, from its inbox members'
-// presence. A disabled widget shows nothing: its launcher hides.
+// Availability and presence, live (C3, C4, I10).
+//
+// One goroutine, watchPresence, owns the pushes: whenever an input of
+// parley.DecideAvailability changes — an agent's console connects or goes
+// (presence), away mode, users, teams or inbox members (notifyPeopleChanged),
+// a widget's settings (notifyWidgetsChanged), or the clock passes a
+// business-hours boundary — it decides every widget's status again and
+// publishes those that changed to the widget's visitors, and the users'
+// states to the consoles. For the clock it keeps one timer, set to the
+// earliest next boundary over all widgets and set again after every pass:
+// nothing polls.
+//
+// A console that vanishes without closing (a killed tab, a dropped network)
+// stops answering pings and is counted gone after at most PingInterval +
+// PingTimeout (30s by default).
+
+// livePush is the state of watchPresence that others signal.
+type livePush struct {
+	widgetsChanged chan struct{} // buffer of one
+}
+
+func newLivePush() *livePush { return &livePush{widgetsChanged: make(chan struct{}, 1)} }
+
+// startLive starts the goroutines that push availability and presence and
+// route waiting conversations. Close waits for them.
+func (s *Server) startLive() {
+	s.conns.Add(2)
+	go s.watchPresence()
+	go s.routeWaiting()
+}
+
+// notifyWidgetsChanged asks watchPresence to decide every widget's status
+// again: call it after a widget was created, changed or deleted. It never
+// blocks.
+func (s *Server) notifyWidgetsChanged() {
+	select {
+	case s.live.widgetsChanged <- struct{}{}:
+	default:
+	}
+}
+
+// memberStates returns the state of every active member of inbox id, for
+// DecideAvailability and routing. A missing inbox has none.
+func (s *Server) memberStates(ctx context.Context, inboxID uint64) ([]parley.AgentState, error) {
+	in, err := s.db.Inbox(ctx, inboxID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	teams, err := s.db.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.statesOf(ctx, in, teams), nil
+}
+
+// statesOf returns the states of in's active members, with their teams.
+func (s *Server) statesOf(ctx context.Context, in *parley.Inbox, teams []*parley.Team) []parley.AgentState {
+	out := make([]parley.AgentState, 0, len(in.MemberIDs))
+	for _, id := range in.MemberIDs {
+		u, err := s.db.User(ctx, id)
+		if err != nil || u.Deactivated {
+			continue
+		}
+		st := s.presence.State(id)
+		var teamIDs []uint64
+		for _, t := range teams {
+			if t.HasMember(id) {
+				teamIDs = append(teamIDs, t.ID)
+			}
+		}
+		out = append(out, parley.AgentState{UserID: id, Online: st.Online, Away: u.Away, RoutingSeat: u.RoutingSeat, TeamIDs: teamIDs})
+	}
+	return out
+}
+
+// widgetStatus decides what widget w shows now.
 func (s *Server) widgetStatus(ctx context.Context, w *parley.Widget) parley.WidgetStatus {
 	if !w.Enabled {
-		return parley.WidgetStatus{}
+		return parley.WidgetStatus{} // switched off: the launcher hides
 	}
-	var members []parley.AgentState
-	if in, err := s.db.Inbox(ctx, w.InboxID); err == nil {
-		for _, id := range in.MemberIDs {
-			u, err := s.db.User(ctx, id)
-			if err != nil || u.Deactivated {
-				continue
-			}
-			st := s.presence.State(id)
-			members = append(members, parley.AgentState{UserID: id, Online: st.Online, Away: u.Away, RoutingSeat: u.RoutingSeat})
-		}
+	members, err := s.memberStates(ctx, w.InboxID)
+	if err != nil {
+		s.log.Error().Err(err).Uint64("widget", w.ID).Msg("read inbox members for availability")
 	}
-	return parley.DecideAvailability(w, members)
+	return parley.DecideAvailability(w, members, s.now())
 }
 
 // presenceList is every active user's state, for the agents' presence event.
@@ -43,10 +112,21 @@ func (s *Server) presenceList(ctx context.Context) []userJSON {
 	return out
 }
 
+// newTimer returns a channel that receives once the clock reaches at, and
+// a function that stops it: Config.Timer, or a time.Timer.
+func (s *Server) newTimer(at time.Time) (<-chan time.Time, func() bool) {
+	if s.cfg.Timer != nil {
+		return s.cfg.Timer(at)
+	}
+	t := time.NewTimer(max(at.Sub(s.now()), 0))
+	return t.C, t.Stop
+}
+
 // watchPresence pushes availability to connected widgets and presence to
-// agents whenever an agent connects, disconnects or changes away mode. It
-// runs until Close.
+// agents whenever an input changes (see the top of this file), and kicks
+// routing when someone may have become available. It runs until Close.
 func (s *Server) watchPresence() {
+	defer s.conns.Done()
 	ctx := s.ctx
 	if users, err := s.db.Users(ctx); err == nil {
 		for _, u := range users {
@@ -58,28 +138,102 @@ func (s *Server) watchPresence() {
 	ch, cancel := s.presence.Watch()
 	defer cancel()
 	last := map[uint64]parley.WidgetStatus{}
+	var timer <-chan time.Time
+	stop := func() bool { return false }
+	defer func() { stop() }()
+	// people: announce presence on this pass; clock: only the clock moved,
+	// which changes nothing for routing (it ignores business hours, C4).
+	people, clock := true, false
 	for {
+		s.pushStatuses(ctx, last, people)
+		stop()
+		timer, stop = nil, func() bool { return false }
+		if next := s.nextBoundary(ctx); !next.IsZero() {
+			timer, stop = s.newTimer(next)
+		}
+		if !clock {
+			s.kickRouting()
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ch:
+			people, clock = true, false
 		case <-s.peopleChanged:
-		}
-		s.hub.Publish(mustJSON(evPresence{Type: "presence", Users: s.presenceList(ctx)}), presenceTopic)
-		widgets, err := s.db.Widgets(ctx)
-		if err != nil {
-			s.log.Error().Err(err).Msg("list widgets for availability")
-			continue
-		}
-		for _, w := range widgets {
-			st := s.widgetStatus(ctx, w)
-			if prev, ok := last[w.ID]; ok && prev == st {
-				continue
-			}
-			last[w.ID] = st
-			s.hub.Publish(mustJSON(evStatus{Type: "status", Status: st}), widgetTopic(w.ID))
+			people, clock = true, false
+		case <-s.live.widgetsChanged:
+			people, clock = false, false
+		case <-timer:
+			people, clock = false, true
 		}
 	}
+}
+
+// pushStatuses decides every widget's status and publishes those that
+// differ from last (which it updates); with people, it also announces the
+// users' states.
+func (s *Server) pushStatuses(ctx context.Context, last map[uint64]parley.WidgetStatus, people bool) {
+	if people {
+		s.hub.Publish(mustJSON(evPresence{Type: "presence", Users: s.presenceList(ctx)}), presenceTopic)
+	}
+	widgets, err := s.db.Widgets(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("list widgets for availability")
+		}
+		return
+	}
+	teams, err := s.db.Teams(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("list teams for availability")
+		}
+		return
+	}
+	now := s.now()
+	members := map[uint64][]parley.AgentState{} // per inbox, read once a pass
+	seen := make(map[uint64]bool, len(widgets))
+	for _, w := range widgets {
+		seen[w.ID] = true
+		m, ok := members[w.InboxID]
+		if !ok {
+			if in, err := s.db.Inbox(ctx, w.InboxID); err == nil {
+				m = s.statesOf(ctx, in, teams)
+			}
+			members[w.InboxID] = m
+		}
+		st := parley.DecideAvailability(w, m, now)
+		if prev, ok := last[w.ID]; ok && prev == st {
+			continue
+		}
+		last[w.ID] = st
+		s.hub.Publish(mustJSON(evStatus{Type: "status", Status: st}), widgetTopic(w.ID))
+	}
+	for id := range last {
+		if !seen[id] {
+			delete(last, id)
+		}
+	}
+}
+
+// nextBoundary is the earliest instant after now at which some widget's
+// status changes by the clock alone, or zero.
+func (s *Server) nextBoundary(ctx context.Context) time.Time {
+	widgets, err := s.db.Widgets(ctx)
+	if err != nil {
+		return time.Time{}
+	}
+	now := s.now()
+	var next time.Time
+	for _, w := range widgets {
+		if !w.Enabled {
+			continue
+		}
+		if b := w.NextChange(now); !b.IsZero() && (next.IsZero() || b.Before(next)) {
+			next = b
+		}
+	}
+	return next
 }
 
 // typingAllowed throttles typing events to one per actor and thread every 2s.

@@ -65,6 +65,7 @@ func (s *Server) routes() http.Handler {
 	s.routesWidgets(mux)
 	s.routesVisitor(mux)
 	s.routesBots(mux)
+	s.routesPresence(mux)
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())

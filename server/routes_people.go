@@ -254,15 +254,17 @@ func (s *Server) handleUserGet() http.Handler {
 	})
 }
 
-// handleUserPatch changes a user's name, role, routing seat or whether they
-// are deactivated. Deactivation ends their sessions, tokens and open
-// consoles at once; their history stays.
+// handleUserPatch changes a user's name, role, routing seat, away mode
+// (I10: an admin may set a teammate away) or whether they are deactivated.
+// Deactivation ends their sessions, tokens and open consoles at once; their
+// history stays.
 func (s *Server) handleUserPatch() http.Handler {
 	type request struct {
 		Name        *string `json:"name"`
 		Role        *string `json:"role"`
 		RoutingSeat *bool   `json:"routingSeat"`
 		Deactivated *bool   `json:"deactivated"`
+		Away        *bool   `json:"away"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -305,6 +307,9 @@ func (s *Server) handleUserPatch() http.Handler {
 			if req.Deactivated != nil {
 				u.Deactivated = *req.Deactivated
 			}
+			if req.Away != nil {
+				u.Away = *req.Away
+			}
 			return nil
 		})
 		if err != nil {
@@ -313,6 +318,9 @@ func (s *Server) handleUserPatch() http.Handler {
 		}
 		if u.Deactivated && !before.Deactivated {
 			s.closeAgents(u.ID, closeUnauthorized, "account deactivated")
+		}
+		if req.Away != nil {
+			s.presence.SetAway(u.ID, u.Away) // availability and presence follow
 		}
 		s.publishUser(u)
 		if u.Deactivated != before.Deactivated || u.RoutingSeat != before.RoutingSeat {
@@ -640,6 +648,9 @@ func (s *Server) handleTeamPatch() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if members != nil {
+			s.notifyPeopleChanged() // routing to teams and availability follow members
+		}
 		s.writeJSON(w, http.StatusOK, toTeamJSON(t))
 	})
 }
@@ -654,6 +665,7 @@ func (s *Server) handleTeamDelete() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		s.notifyPeopleChanged()
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

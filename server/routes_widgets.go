@@ -135,6 +135,7 @@ func (s *Server) handleWidgetCreate() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		s.notifyWidgetsChanged()
 		s.writeJSON(w, http.StatusCreated, s.toWidgetJSON(r, wd))
 	})
 }
@@ -196,6 +197,7 @@ func (s *Server) handleWidgetDelete() http.Handler {
 			return
 		}
 		s.hub.Publish(mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}}), widgetTopic(id))
+		s.notifyWidgetsChanged()
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -217,6 +219,9 @@ func (s *Server) publishWidget(ctx context.Context, wd *parley.Widget) {
 	boot := widget.NewBoot(wd, st, "", "", "")
 	s.hub.Publish(mustJSON(evStatus{Type: "status", Status: st}), widgetTopic(wd.ID))
 	s.hub.Publish(mustJSON(evWidget{Type: "widget.updated", Widget: boot.Widget}), widgetTopic(wd.ID))
+	// Availability and routing depend on the settings too: business-hours
+	// timers, routing targets, a bot's override.
+	s.notifyWidgetsChanged()
 }
 
 // ----- contact lists -----

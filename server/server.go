@@ -33,8 +33,15 @@ type Config struct {
 	// SessionTTL is how long a console session lasts. Defaults to 30 days.
 	SessionTTL time.Duration
 	// PingInterval is how often WebSocket connections are pinged; a pong later
-	// than PingTimeout closes the connection. Defaults to 20s and 10s.
+	// than PingTimeout closes the connection. Defaults to 20s and 10s. They
+	// bound presence: a console that vanishes without closing counts as gone
+	// after at most PingInterval + PingTimeout.
 	PingInterval, PingTimeout time.Duration
+	// Timer, if set, makes the timer for the next business-hours boundary:
+	// it returns a channel that receives once the clock (Now) reaches at,
+	// and a function that stops it. Tests that control Now pair it with a
+	// clock they advance. Defaults to a time.Timer for the time until at.
+	Timer func(at time.Time) (c <-chan time.Time, stop func() bool)
 	// WriteTimeout bounds every WebSocket write. Defaults to 10s.
 	WriteTimeout time.Duration
 	// HelloTimeout is how long a WebSocket client has to send hello. Defaults to 10s.
@@ -151,6 +158,10 @@ type Server struct {
 	mail mailState // the outbox and notification throttle (mail.go)
 	// ident is the visitor identification tokens' key (identify.go).
 	ident identKey
+	// live and routing push availability and route conversations
+	// (presence.go, routing.go).
+	live    *livePush
+	routing *router
 }
 
 // New returns a server over the given store, broker and presence tracker.
@@ -167,6 +178,8 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 		viewers:  newViewerSet(),
 
 		peopleChanged: make(chan struct{}, 1),
+		live:          newLivePush(),
+		routing:       newRouter(),
 	}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)
@@ -174,7 +187,7 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.startMail()
 	s.handler = s.routes()
-	go s.watchPresence()
+	s.startLive()
 	s.conns.Add(1)
 	go s.sweepBots()
 	return s

@@ -251,11 +251,11 @@ func TestEmailCapture(t *testing.T) {
 	}
 }
 
-// testClock is a clock tests can move.
-type testClock struct{ off atomic.Int64 }
+// offsetClock is a clock tests can move.
+type offsetClock struct{ off atomic.Int64 }
 
-func (c *testClock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
-func (c *testClock) advance(d time.Duration) { c.off.Add(int64(d)) }
+func (c *offsetClock) now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *offsetClock) advance(d time.Duration) { c.off.Add(int64(d)) }
 
 func createIdentToken(t *testing.T, c *client, body any) (int, string) {
 	t.Helper()
@@ -272,7 +272,7 @@ func createIdentToken(t *testing.T, c *client, body any) (int, string) {
 }
 
 func TestIdentification(t *testing.T) {
-	clock := &testClock{}
+	clock := &offsetClock{}
 	e := newEnv(t, &envOptions{cfg: server.Config{Now: clock.now}})
 	agent := e.login("admin@example.com")
 

@@ -66,8 +66,12 @@ func (s *Server) serveAgent(cn *wsConn, u *parley.User) {
 		cn.finish()
 		return
 	}
+	// The user stops counting as online the moment the connection starts
+	// closing (a ping timed out, the tab went away), not only once the close
+	// handshake has run its course.
 	release := s.presence.Connect(u.ID)
 	defer release()
+	go func() { <-cn.ctx.Done(); release() }()
 	defer s.trackViewing(cn)()
 	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: ids, Presence: s.presenceList(ctx)}
 	if err := cn.writeNow(mustJSON(ready)); err != nil {

@@ -248,6 +248,11 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			}
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
 				Message: toWireMessage(res.Message, s.actorName(ctx, res.Message.SenderID))})
+			if joined {
+				// The bot's answer was published before this connection
+				// followed the thread (bot.go): send it here.
+				cn.replyTurn(ctx, res)
+			}
 		case "consent.give":
 			if !cn.allow() {
 				return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")

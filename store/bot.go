@@ -111,6 +111,9 @@ type TurnResult struct {
 	// Contact is the thread's contact as written, nil if the turn did not
 	// change it.
 	Contact *parley.Contact
+	// Queued reports that the thread is in the routing queue after the
+	// commit (RouteOptions.QueueNew).
+	Queued bool
 }
 
 // AppendTurn appends m as AppendMessage(ctx, m, opts) does and then, in the
@@ -122,7 +125,14 @@ type TurnResult struct {
 // A contact email the turn sets that another contact already holds is not
 // taken over (that would hand one person's history to another): it is kept
 // in the contact's Properties["email"] instead.
-func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOptions, turn TurnFunc) (TurnResult, error) {
+//
+// ro.QueueNew puts a thread the append created in the routing queue in the
+// same commit, unless the turn left it a bot's (AppendRouted describes the
+// queue); the other RouteOptions are not for turns and are refused.
+func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOptions, turn TurnFunc, ro RouteOptions) (TurnResult, error) {
+	if ro.Note != nil || ro.Queue || ro.Unqueue || ro.Routing != nil {
+		return TurnResult{}, parley.Errorf(parley.EINVALID, "a turn takes only RouteOptions.QueueNew")
+	}
 	if m.ThreadID == 0 && opts.NewThread == nil {
 		return TurnResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
@@ -138,12 +148,22 @@ func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOpti
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		res = TurnResult{}
 		first, err := appendMessage(tx, in, newThread, opts.Update, now)
-		if err != nil || first.Duplicate || turn == nil {
-			res.AppendResult = first
+		res.AppendResult = first
+		if err != nil || first.Duplicate {
 			return err
 		}
-		res.AppendResult = first
-		return appendReplies(tx, &res, turn, now)
+		if turn != nil {
+			if err := appendReplies(tx, &res, turn, now); err != nil {
+				return err
+			}
+		}
+		if ro.QueueNew && res.ThreadCreated && res.Thread.Owner != parley.OwnerBot {
+			if err := enqueue(tx, QueuedThread{ThreadID: res.Thread.ID, QueuedAt: now}); err != nil {
+				return err
+			}
+		}
+		res.Queued = isQueued(tx, res.Thread.ID)
+		return nil
 	})
 	if err != nil {
 		return TurnResult{}, err

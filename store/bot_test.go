@@ -53,7 +53,7 @@ func TestAppendTurn(t *testing.T) {
 		}, nil
 	}
 
-	res, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn)
+	res, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn, RouteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestAppendTurn(t *testing.T) {
 
 	t.Run("a duplicate runs no turn", func(t *testing.T) {
 		calls = 0
-		dup, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn)
+		dup, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn, RouteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestAppendTurn(t *testing.T) {
 		res, err := db.AppendTurn(ctx, visitorMsg("c2", "ada@example.com"), newThread, func(th *parley.Thread, c *parley.Contact) ([]*parley.Message, error) {
 			c.Email = "ada@example.com"
 			return nil, nil
-		})
+		}, RouteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestAppendTurn(t *testing.T) {
 		res, err := db.AppendTurn(ctx, visitorMsg("c3", "again"), newThread, func(th *parley.Thread, c *parley.Contact) ([]*parley.Message, error) {
 			th.Bot.Step = "other"
 			return nil, nil
-		})
+		}, RouteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestAppendTurn(t *testing.T) {
 		before, _ := db.Thread(ctx, th.ID)
 		_, err := db.AppendTurn(ctx, visitorMsg("c4", "boom"), newThread, func(*parley.Thread, *parley.Contact) ([]*parley.Message, error) {
 			return nil, errTest
-		})
+		}, RouteOptions{})
 		if err != errTest {
 			t.Fatalf("err=%v, want the turn's", err)
 		}

@@ -56,6 +56,10 @@
 //	                  (thread, 0xFF, uvarint(len(sender)), sender, clientId) → seq
 //	message_ids       message id → (thread, seq), append-only; its sequence numbers messages
 //	thread_counts     (inbox, channel, filtered, assignee) → number of open threads, for CountThreads
+//	                  and OpenAssigned
+//	routing_queue     (queued at, thread) → QueuedThread: conversations waiting for an agent, oldest first
+//	routing_queued    thread → its key in routing_queue
+//	routing_last      user → when routing last assigned them a conversation (unix ns)
 //	search_meta       version, cursor (the last message id indexed)
 //	search_terms      term ‖ 0x00 ‖ thread → empty: the inverted index
 //	search_docs       (thread, term) → where the thread has it (text, fields), first message id

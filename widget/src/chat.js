@@ -735,7 +735,9 @@ export function mount(root, boot, events, lang, ctl, inline) {
     panel.classList.toggle("on", !!s.available);
     statusEl.textContent = s.available
       ? s.typicalResponseTime || T.online
-      : s.awayMessage || T.away;
+      : [s.awayMessage || s.typicalResponseTime || T.away, backAt(s.nextOpenAt, lang)]
+          .filter(Boolean)
+          .join(" ");
     ctl.status(s);
   }
 
@@ -877,4 +879,27 @@ function save(key, value) {
   } catch (e) {
     // storage disabled: the visitor stays anonymous after a reload
   }
+}
+
+// --- availability (C3): when business hours open again ---
+
+/**
+ * backAt says when the chat is back, from status.nextOpenAt (an RFC 3339
+ * instant), in the visitor's own time zone: "Back at 09:00", "Back tomorrow
+ * at 09:00", "Back on Monday at 09:00" (German likewise); "" without one.
+ * @param {string|undefined} iso
+ * @param {"en"|"de"} lang
+ */
+function backAt(iso, lang) {
+  const at = new Date(iso || "");
+  if (!iso || isNaN(at)) return "";
+  const de = lang == "de";
+  const fmt = (o) => new Intl.DateTimeFormat(de ? "de" : "en", o).format(at);
+  const time = fmt({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
+  const days = Math.round((day(at) - day(new Date())) / 864e5);
+  if (days <= 0) return (de ? "Zurück um " : "Back at ") + time;
+  if (days == 1) return (de ? "Zurück morgen um " : "Back tomorrow at ") + time;
+  const when = fmt(days < 7 ? { weekday: "long" } : { weekday: "long", day: "numeric", month: "long" });
+  return (de ? "Zurück am " : "Back on ") + when + (de ? " um " : " at ") + time;
 }

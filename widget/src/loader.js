@@ -58,6 +58,7 @@ function init() {
   let interacted = false;
   let inline = null; // the element the panel is embedded in
   let status = {};
+  let stream = null; // the status stream while the launcher is hidden (watch)
   let chat = null; // the mounted chat UI
   let chatLoading = null;
   let gen = 0; // bumped by teardown so late async results are dropped
@@ -230,6 +231,28 @@ function init() {
     btn.setAttribute("aria-expanded", isOpen);
     wrap.classList.toggle("open", isOpen);
     wrap.classList.toggle("hide", status.showLauncher === false && !isOpen);
+    watch();
+  }
+
+  // While the status hides the launcher and no chat is mounted (the chat
+  // gets status on its WebSocket), a stream of status events brings the
+  // launcher back as soon as someone is available (docs/api.md).
+  function watch() {
+    const on = status.showLauncher === false && !chat && boot && boot.ws && W.EventSource;
+    if (on && !stream) {
+      stream = new EventSource(
+        boot.ws.replace(/^ws/, "http").replace("/widget/v1/ws?", "/widget/v1/status?"),
+      );
+      stream.onmessage = (e) => {
+        try {
+          status = JSON.parse(e.data).status || status;
+        } catch (_) {}
+        render();
+      };
+    } else if (!on && stream) {
+      stream.close();
+      stream = null;
+    }
   }
 
   function setBadge(n) {
@@ -295,6 +318,8 @@ function init() {
 
   function teardown() {
     gen++;
+    if (stream) stream.close();
+    stream = null;
     if (chat) chat.destroy();
     if (host) host.remove();
     chat = chatLoading = boot = host = root = wrap = btn = badge = inline = themeLink = null;

@@ -35,6 +35,7 @@ const SYSTEM_EVENTS = {
   bot_started: 'sys.botStarted',
   handed_off: (m) => (m.text ? 'sys.handedOffTo' : 'sys.handedOff'),
   taken_over: 'sys.takenOver',
+  reassigned_away: 'presence.reassigned', // i18n_presence.js
 };
 
 /** isFiltered reports whether a thread belongs in Filtered, not the main views (I4, I9). */

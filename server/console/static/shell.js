@@ -4,6 +4,7 @@
 
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
+import { reassignSwitch, renderTeam } from './presence.js';
 import { viewItems } from './views.js';
 
 const STATE_KEY = { online: 'presence.online', away: 'presence.away', offline: 'presence.offline', connecting: 'presence.connecting' };
@@ -55,6 +56,7 @@ export class Shell {
       h('div', { role: 'group', 'aria-labelledby': viewsHead }, this.viewList),
       h('h2', { id: teamHead, class: 'nav-head', text: t('nav.team') }),
       h('div', { role: 'group', 'aria-labelledby': teamHead }, this.teamList),
+      (this.reassign = reassignSwitch(app)).el,
     );
     this.scrim = h('div', { class: 'scrim', 'aria-hidden': 'true', onClick: () => this.toggleNav(false) });
     this.toasts = h('div', { class: 'toasts' });
@@ -108,24 +110,7 @@ export class Shell {
 
   renderTeam() {
     if (!this.el) return;
-    const app = this.app;
-    const mates = [...app.users.values()].filter((u) => u.actorId !== app.me.actorId && !u.deactivated).sort((a, b) => a.name.localeCompare(b.name));
-    if (!mates.length) {
-      this.teamList.replaceChildren(h('li', { class: 'muted small', text: t('nav.teamEmpty') }));
-      return;
-    }
-    this.teamList.replaceChildren(
-      ...mates.map((u) => {
-        const state = app.presence.get(u.actorId) || 'offline';
-        return h(
-          'li',
-          { class: `team-member state-${state}` },
-          h('span', { class: 'dot', 'aria-hidden': 'true' }),
-          h('span', { class: 'team-name', text: u.name }),
-          h('span', { class: 'sr-only', text: `, ${t(STATE_KEY[state] || 'presence.offline')}` }),
-        );
-      }),
-    );
+    renderTeam(this.app, this.teamList); // presence.js
   }
 
   renderMe() {
@@ -136,6 +121,7 @@ export class Shell {
     this.meName.textContent = app.me.name;
     this.meState.textContent = t(STATE_KEY[state]);
     this.awayBox.checked = !!app.me.away;
+    this.reassign.update();
     app.settings?.renderLink();
   }
 

@@ -1,0 +1,100 @@
+// The Team panel (I10): every teammate's state — online, away or offline —
+// live from the agent socket's presence events, and for admins a button to
+// turn a teammate's away mode on or off. Also the user's own "reassign
+// replies while away" switch.
+
+import { request } from './api.js';
+import { h, uid } from './dom.js';
+import { t } from './i18n.js';
+
+const STATE_KEY = { online: 'presence.online', away: 'presence.away', offline: 'presence.offline' };
+
+const setUserAway = (id, away) => request('PATCH', `api/v1/users/${encodeURIComponent(id)}`, { away });
+const setReassign = (on) => request('PATCH', 'api/v1/users/me', { reassignWhileAway: on });
+
+/**
+ * renderTeam fills list (the sidebar's Team list) with app's teammates, each
+ * with a visible state and, for admins, an away toggle. Focus stays on a
+ * toggle that is drawn again.
+ */
+export function renderTeam(app, list) {
+  const mates = [...app.users.values()].filter((u) => u.actorId !== app.me.actorId && !u.deactivated).sort((a, b) => a.name.localeCompare(b.name));
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.user : null;
+  if (!mates.length) {
+    list.replaceChildren(h('li', { class: 'muted small', text: t('nav.teamEmpty') }));
+    return;
+  }
+  const admin = app.me.role === 'admin';
+  list.replaceChildren(
+    ...mates.map((u) => {
+      const state = STATE_KEY[app.presence.get(u.actorId)] ? app.presence.get(u.actorId) : 'offline';
+      const away = state === 'away' || (state === 'offline' && !!u.away);
+      return h(
+        'li',
+        { class: `team-member state-${state}`, dataset: { state } },
+        h('span', { class: 'dot', 'aria-hidden': 'true' }),
+        h('span', { class: 'team-name', text: u.name }),
+        h('span', { class: 'team-state', text: t(STATE_KEY[state]) }),
+        admin &&
+          h('button', {
+            type: 'button',
+            class: 'btn btn-ghost btn-sm team-away',
+            dataset: { user: u.id },
+            'aria-pressed': String(away),
+            'aria-label': t(away ? 'presence.setAvailableFor' : 'presence.setAwayFor', { name: u.name }),
+            text: t(away ? 'presence.setAvailable' : 'presence.setAway'),
+            onClick: (e) => toggleAway(app, u, !away, e.currentTarget),
+          }),
+      );
+    }),
+  );
+  if (focused) list.querySelector(`button[data-user="${CSS.escape(focused)}"]`)?.focus();
+}
+
+async function toggleAway(app, u, away, btn) {
+  btn.disabled = true;
+  try {
+    const raw = await setUserAway(u.id, away);
+    app.users.set(u.actorId, { ...app.users.get(u.actorId), away: !!raw?.away });
+    if (raw?.state) app.presence.set(u.actorId, raw.state);
+  } catch (err) {
+    app.failed(err, 'presence.setAwayFailed');
+  }
+  btn.disabled = false;
+  app.shell.renderTeam();
+}
+
+/**
+ * reassignSwitch returns the "reassign replies while away" switch for the
+ * signed-in user; call its update() when app.me changes.
+ */
+export function reassignSwitch(app) {
+  const id = uid('reassign');
+  const box = h('input', {
+    id,
+    type: 'checkbox',
+    role: 'switch',
+    onChange: async (e) => {
+      const on = e.target.checked;
+      try {
+        const raw = await setReassign(on);
+        app.me = { ...app.me, reassignWhileAway: !!raw?.reassignWhileAway };
+      } catch (err) {
+        e.target.checked = !on;
+        app.failed(err, 'presence.reassignFailed');
+      }
+    },
+  });
+  const el = h(
+    'div',
+    { class: 'reassign' },
+    h('label', { class: 'switch', for: id }, box, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('presence.reassign') })),
+    h('p', { class: 'muted small', text: t('presence.reassignHint') }),
+  );
+  return {
+    el,
+    update() {
+      box.checked = !!app.me.reassignWhileAway;
+    },
+  };
+}
