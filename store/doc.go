@@ -52,6 +52,7 @@
 //	                  archived, assignee, channel, spam and blocked
 //	thread_latest     (latest message time, id) → row, for SortByLatest
 //	thread_chats      (contact, widget, thread) → empty; ChatThread is the last key of a prefix
+//	thread_contacts   (contact, thread) → empty: Threads with a ContactID (threadcontact.go)
 //	messages          (thread, seq) → Message, and the dedup index:
 //	                  (thread, 0xFF, uvarint(len(sender)), sender, clientId) → seq
 //	message_ids       message id → (thread, seq), append-only; its sequence numbers messages

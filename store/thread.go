@@ -262,7 +262,8 @@ type ThreadFilter struct {
 // Threads returns a page of the threads that f selects, and whether more
 // follow. Bad filter values (an unknown Sort or Status, an AfterID naming no
 // thread with SortByLatest) are EINVALID. Threads filters compact rows, not
-// the threads themselves, and decodes only the threads it returns.
+// the threads themselves, and decodes only the threads it returns. With a
+// ContactID it reads only that contact's threads (thread_contacts).
 func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Thread, more bool, err error) {
 	limit := pageLimit(f.Limit)
 	match, err := rowMatcher(&f)
