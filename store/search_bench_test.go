@@ -280,7 +280,7 @@ func naiveSearch(db *DB, text string, inboxes []uint64, limit int) ([]uint64, er
 				}
 				sb.WriteString(" " + m.Text)
 			}
-			all := strings.ToLower(sb.String())
+			all := foldText(sb.String())
 			ok := true
 			for _, w := range words {
 				if !strings.Contains(all, w) {
