@@ -79,6 +79,7 @@ type messageJSON struct {
 	NewStatus             string            `json:"newStatus,omitempty"`
 	AssignedTo            string            `json:"assignedTo,omitempty"`
 	Event                 string            `json:"event,omitempty"`
+	Changes               *[]parley.Change  `json:"changes,omitempty"`
 	ClientID              string            `json:"clientId,omitempty"`
 	Seq                   uint64            `json:"seq"`
 }
@@ -101,7 +102,7 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: map[string]string{"statusType": "SENT"},
-		NewStatus: string(m.NewStatus), Event: m.Event, ClientID: m.ClientID, Seq: m.Seq,
+		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
 	}
 	if m.Type == parley.TypeMessage && m.SenderID != contact {
 		j.Recipients = append(j.Recipients, actorRef{ActorID: contact, Name: name(contact)})

@@ -42,6 +42,7 @@ type contactsStore interface {
 	CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (store.AppendResult, error)
 	Record(ctx context.Context, id uint64) (*parley.Record, error)
 	UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Record) error) (*parley.Record, error)
+	UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []store.AppendResult, error)
 	ContactRecords(ctx context.Context, contactID uint64) ([]*parley.Record, error)
 	ThreadRecords(ctx context.Context, threadID uint64) ([]*parley.Record, error)
 	CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (store.AppendResult, error)
@@ -574,15 +575,29 @@ func (s *Server) handleRecordPatch() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		rec, err := s.db.UpdateRecord(ctx, rec.ID, func(r *parley.Record) error {
+		changed := false
+		rec, results, err := s.db.UpdateRecordWithEvents(ctx, rec.ID, func(r *parley.Record) error {
 			r.Name, r.Stage, r.Amount, r.OwnerID = want.Name, want.Stage, want.Amount, want.OwnerID
 			return r.Validate()
+		}, func(old, r *parley.Record) *parley.Message {
+			changed = false
+			changes := parley.RecordChanges(old, r)
+			if len(changes) == 0 {
+				return nil // nothing is written
+			}
+			changed = true
+			return s.recordEvent(v.u, r, changes)
 		})
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.publishRecordChange(ctx, rec)
+		for _, res := range results {
+			s.publishMessage(ctx, res.Thread, res.Message)
+		}
+		if changed {
+			s.publishRecordChange(ctx, rec)
+		}
 		s.writeJSON(w, http.StatusOK, v.record(ctx, rec))
 	})
 }
@@ -682,6 +697,16 @@ func (s *Server) handleEngagementsList() http.Handler {
 			func(e *parley.Engagement) engagementJSON { return v.engagement(ctx, e) },
 			func(e *parley.Engagement) string { return idString(e.ID) }))
 	})
+}
+
+// recordEvent is the system message that records, on each thread of record
+// r, that u changed it: EventRecordUpdated naming the record as
+// contactEvent does ("deal: Pro plan"), with the changes.
+func (s *Server) recordEvent(u *parley.User, r *parley.Record, changes []parley.Change) *parley.Message {
+	return &parley.Message{
+		Type: parley.TypeSystem, Event: parley.EventRecordUpdated, Text: r.Kind + ": " + r.Name, Changes: &changes,
+		SenderID: u.ActorID(), Direction: parley.Outgoing, CreatedAt: s.now(),
+	}
 }
 
 // contactEvent is the system message that records event, done by u, on t.

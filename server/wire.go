@@ -29,13 +29,16 @@ type wireMessage struct {
 	AssignedTo    string    `json:"assignedTo,omitempty"`
 	Event         string    `json:"event,omitempty"`
 	CreatedAt     time.Time `json:"createdAt"`
+
+	// Changes are the fields an EventRecordUpdated changed.
+	Changes *[]parley.Change `json:"changes,omitempty"`
 }
 
 func toWireMessage(m *parley.Message, senderName string) wireMessage {
 	w := wireMessage{
 		ID: idString(m.ID), ThreadID: idString(m.ThreadID), Seq: m.Seq, Type: string(m.Type), Text: m.Text,
 		Direction: string(m.Direction), SenderActorID: m.SenderID, SenderName: senderName, ClientID: m.ClientID,
-		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(),
+		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(), Changes: m.Changes,
 	}
 	if m.AssigneeID != 0 {
 		w.AssignedTo = parley.UserActorID(m.AssigneeID)

@@ -51,6 +51,7 @@ export function normMessage(m) {
     newStatus: m.newStatus,
     assignedTo: m.assignedTo || '',
     event: str(m.event), // for SYSTEM messages
+    changes: Array.isArray(m.changes) ? m.changes : [], // for record_updated: [{ field, from, to }]
   };
 }
 
