@@ -15,6 +15,7 @@ type Store interface {
 	listStore
 	actionsStore
 	contactsStore
+	linksStore
 
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMeta(ctx context.Context, key string, val []byte) error

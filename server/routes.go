@@ -59,6 +59,7 @@ func (s *Server) routes() http.Handler {
 	s.routesList(mux)
 	s.routesActions(mux)
 	s.routesContacts(mux)
+	s.routesLinks(mux)
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())
