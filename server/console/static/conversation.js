@@ -4,6 +4,7 @@
 
 import { h, uid } from './dom.js';
 import { clock, fullDate, t } from './i18n.js';
+import { linksOf } from './insert.js';
 import { linkify } from './links.js';
 import { channelOf } from './model.js';
 
@@ -103,6 +104,8 @@ export class ConversationView {
         if (!this.noteBox.checked && this.reply.value.trim()) app.sendTyping();
       },
     });
+    // Insert: a snippet (the "#" picker), a knowledge link, the meeting link.
+    const insert = linksOf(app).menu(this.reply, () => this.picker.openWithHash());
     this.form = h(
       'form',
       {
@@ -118,7 +121,7 @@ export class ConversationView {
         'div',
         { class: 'composer-bar' },
         h('label', { class: 'switch switch-note' }, this.noteBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('reply.note') })),
-        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('snip.insert'), onClick: () => this.picker.openWithHash() }),
+        insert.el,
         h('span', { class: 'spacer' }),
         h('button', { type: 'submit', class: 'btn btn-primary', text: t('reply.send') }),
       ),
