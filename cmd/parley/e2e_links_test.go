@@ -20,13 +20,40 @@ func TestBrowserInsertLinks(t *testing.T) {
 	agent, cancel := chromedp.NewContext(browser)
 	defer cancel()
 	actSignIn(t, agent, base, "admin@example.com")
-	for _, l := range []string{
-		`{"title":"Shipping times","url":"https://help.example.test/shipping"}`,
-		`{"title":"Reset your password","url":"https://help.example.test/reset?from=chat"}`,
+	if status, body := actFetch(t, agent, "POST", "/api/v1/knowledge-links", `{"title":"Shipping times","url":"https://help.example.test/shipping"}`); status != 201 {
+		t.Fatalf("create a knowledge link: %d %s", status, body)
+	}
+	// Another, made in the Links dialog.
+	dlg := `document.querySelector('dialog[open]')`
+	if err := click(agent, byName("document", "button.nav-item", "Links")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(agent, dlg+` && `+dlg+`.textContent.includes('Shipping times')`, 5*time.Second); err != nil {
+		t.Fatalf("the Links dialog does not list the library: %v", err)
+	}
+	if err := click(agent, byName(dlg, "button", "New knowledge link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct{ label, text string }{
+		{"Title", "Reset your password"},
+		{"Address (URL)", "https://help.example.test/reset?from=chat"},
 	} {
-		if status, body := actFetch(t, agent, "POST", "/api/v1/knowledge-links", l); status != 201 {
-			t.Fatalf("create a knowledge link: %d %s", status, body)
+		if err := typeInto(agent, byName(dlg, "input", f.label), f.text); err != nil {
+			t.Fatalf("%s: %v", f.label, err)
 		}
+	}
+	if err := click(agent, byName(dlg, "button", "Save knowledge link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(agent, byName(dlg, "button", "Edit knowledge link Reset your password")+` !== null`, 5*time.Second); err != nil {
+		t.Fatalf("the new link is not listed: %v", err)
+	}
+	actScreenshot(agent, "console-links-dialog.png")
+	if err := chromedp.Do(agent, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(agent, `!document.querySelector('dialog[open]')`, 5*time.Second); err != nil {
+		t.Fatal(err)
 	}
 
 	visitor := actVisitor(t, browser, host.URL, "How do I reset my password?")
@@ -63,7 +90,6 @@ func TestBrowserInsertLinks(t *testing.T) {
 	if err := pressEnter(agent); err != nil {
 		t.Fatal(err)
 	}
-	dlg := `document.querySelector('dialog[open]')`
 	if err := waitJS(agent, dlg+` && `+focused+` === 'Search by title' && `+dlg+`.textContent.includes('Shipping times')`, 5*time.Second); err != nil {
 		t.Fatalf("the knowledge link picker did not open: %v", err)
 	}
