@@ -76,16 +76,14 @@ func (req knowledgeLinkRequest) apply(l *parley.KnowledgeLink) error {
 // handleKnowledgeLinks lists the library, by title; with q, only the links
 // whose title holds q (case-insensitively).
 func (s *Server) handleKnowledgeLinks() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
 		if len(q) > parley.MaxNameBytes {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "q is longer than %d bytes", parley.MaxNameBytes))
-			return
+			return parley.Errorf(parley.EINVALID, "q is longer than %d bytes", parley.MaxNameBytes)
 		}
 		all, err := s.db.KnowledgeLinks(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := []knowledgeLinkJSON{}
 		for _, l := range all {
@@ -94,15 +92,15 @@ func (s *Server) handleKnowledgeLinks() http.Handler {
 			}
 		}
 		s.writeJSON(w, http.StatusOK, page{Results: out})
+		return nil
 	})
 }
 
 func (s *Server) handleKnowledgeLinkCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req knowledgeLinkRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		l := &parley.KnowledgeLink{CreatedBy: userFrom(r.Context()).ID, CreatedAt: s.now()}
 		err := req.apply(l)
@@ -110,64 +108,61 @@ func (s *Server) handleKnowledgeLinkCreate() http.Handler {
 			err = s.db.CreateKnowledgeLink(r.Context(), l)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusCreated, toKnowledgeLinkJSON(l))
+		return nil
 	})
 }
 
 func (s *Server) handleKnowledgeLinkGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := parseID(r.PathValue("id"))
 		var l *parley.KnowledgeLink
 		if err == nil {
 			l, err = s.db.KnowledgeLink(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, toKnowledgeLinkJSON(l))
+		return nil
 	})
 }
 
 func (s *Server) handleKnowledgeLinkUpdate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := parseID(r.PathValue("id"))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req knowledgeLinkRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Title == nil && req.URL == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send title or url"))
-			return
+			return parley.Errorf(parley.EINVALID, "nothing to change: send title or url")
 		}
 		l, err := s.db.UpdateKnowledgeLink(r.Context(), id, req.apply)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, toKnowledgeLinkJSON(l))
+		return nil
 	})
 }
 
 func (s *Server) handleKnowledgeLinkDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := parseID(r.PathValue("id"))
 		if err == nil {
 			err = s.db.DeleteKnowledgeLink(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -178,13 +173,13 @@ type meetingLinkJSON struct {
 }
 
 func (s *Server) handleMeetingLinkGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		url, err := s.db.MeetingLink(r.Context(), userFrom(r.Context()).ID)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, meetingLinkJSON{URL: url})
+		return nil
 	})
 }
 
@@ -193,15 +188,13 @@ func (s *Server) handleMeetingLinkPut() http.Handler {
 	type request struct {
 		URL *string `json:"url"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.URL == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, `url is required ("" removes the link)`))
-			return
+			return parley.Errorf(parley.EINVALID, `url is required ("" removes the link)`)
 		}
 		url := strings.TrimSpace(*req.URL)
 		var err error
@@ -212,9 +205,9 @@ func (s *Server) handleMeetingLinkPut() http.Handler {
 			err = s.db.SetMeetingLink(r.Context(), userFrom(r.Context()).ID, url)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, meetingLinkJSON{URL: url})
+		return nil
 	})
 }
