@@ -57,6 +57,37 @@ type Record struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// Fields of a record named by a Change (EventRecordUpdated).
+const (
+	FieldName   = "name"
+	FieldStage  = "stage"  // a stage of RecordStages, such as "closed"
+	FieldAmount = "amount" // a decimal string
+	FieldOwner  = "owner"  // the owner's actor id ("A-3"), "" for none
+)
+
+// RecordChanges returns the changes from old to r in the fields a user may
+// edit (name, stage, amount, owner), in that order; none if they are equal.
+func RecordChanges(old, r *Record) []Change {
+	owner := func(id uint64) string {
+		if id == 0 {
+			return ""
+		}
+		return UserActorID(id)
+	}
+	var out []Change
+	for _, f := range []Change{
+		{FieldName, old.Name, r.Name},
+		{FieldStage, old.Stage, r.Stage},
+		{FieldAmount, old.Amount, r.Amount},
+		{FieldOwner, owner(old.OwnerID), owner(r.OwnerID)},
+	} {
+		if f.From != f.To {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Engagement kinds (I8).
 const (
 	EngagementCall  = "call"

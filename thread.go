@@ -99,6 +99,7 @@ const (
 	EventNotSpam         = "not_spam"         // unmarked
 	EventContactRemoved  = "contact_removed"  // contact disassociated
 	EventRecordCreated   = "record_created"   // ticket or deal created; Message.Text names it
+	EventRecordUpdated   = "record_updated"   // ticket or deal changed; Message.Text names it, Message.Changes says how
 	EventEngagementAdded = "engagement_added" // call, email or note logged
 
 	// Ownership changes (B1), each recorded in the commit that makes it.
@@ -139,11 +140,20 @@ type Message struct {
 	NewStatus        ThreadStatus `json:"newStatus,omitempty"`  // for TypeStatusChange
 	AssigneeID       uint64       `json:"assigneeId,omitempty"` // for TypeAssignment
 	Event            string       `json:"event,omitempty"`      // for TypeSystem
+	Changes          *[]Change    `json:"changes,omitempty"`    // for EventRecordUpdated: the fields changed (a pointer keeps Message comparable)
 	CreatedAt        time.Time    `json:"createdAt"`
 
 	// QuickReplies are the answers a bot's question offers as buttons; the
 	// visitor's choice comes back as an ordinary message with its text.
 	QuickReplies []string `json:"quickReplies,omitempty"`
+}
+
+// Change is one field changed by a recorded action: its name and its value
+// before and after, as text ("" for none).
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
 }
 
 // ValidateText checks message text: valid UTF-8, not blank, at most

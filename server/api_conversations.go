@@ -83,6 +83,7 @@ type messageJSON struct {
 	NewStatus             string            `json:"newStatus,omitempty"`
 	AssignedTo            string            `json:"assignedTo,omitempty"`
 	Event                 string            `json:"event,omitempty"`
+	Changes               *[]parley.Change  `json:"changes,omitempty"`
 	ClientID              string            `json:"clientId,omitempty"`
 	Seq                   uint64            `json:"seq"`
 	// Attachments hold a bot question's quick replies, in HubSpot's shape.
@@ -107,7 +108,7 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
-		NewStatus: string(m.NewStatus), Event: m.Event, ClientID: m.ClientID, Seq: m.Seq,
+		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
 	}
 	if m.Type == parley.TypeMessage && m.SenderID != contact {
 		j.Recipients = append(j.Recipients, actorRef{ActorID: contact, Name: name(contact)})
@@ -166,27 +167,24 @@ func queryLimit(r *http.Request, def, max int) (int, error) {
 }
 
 func (s *Server) handleThreadsList() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		u := userFrom(ctx)
 		q := r.URL.Query()
 		limit, err := queryLimit(r, 100, 500)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		f := store.ThreadFilter{Limit: limit}
 		member, err := s.userInboxIDs(ctx, u)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		f.InboxIDs = member
 		if v := q.Get("inboxId"); v != "" {
 			id, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "inboxId must be a number"))
-				return
+				return parley.Errorf(parley.EINVALID, "inboxId must be a number")
 			}
 			f.InboxIDs = []uint64{}
 			for _, m := range member {
@@ -200,22 +198,19 @@ func (s *Server) handleThreadsList() http.Handler {
 		case "OPEN", "CLOSED":
 			f.Status = parley.ThreadStatus(v)
 		default:
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "threadStatus must be OPEN or CLOSED"))
-			return
+			return parley.Errorf(parley.EINVALID, "threadStatus must be OPEN or CLOSED")
 		}
 		if v := q.Get("associatedContactId"); v != "" {
 			id, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "associatedContactId must be a number"))
-				return
+				return parley.Errorf(parley.EINVALID, "associatedContactId must be a number")
 			}
 			f.ContactID = id
 		}
 		if v := q.Get("archived"); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "archived must be true or false"))
-				return
+				return parley.Errorf(parley.EINVALID, "archived must be true or false")
 			}
 			f.Archived = &b
 		}
@@ -225,47 +220,42 @@ func (s *Server) handleThreadsList() http.Handler {
 		case "latestMessageTimestamp":
 			v := q.Get("latestMessageTimestampAfter")
 			if v == "" {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "sort=latestMessageTimestamp needs latestMessageTimestampAfter"))
-				return
+				return parley.Errorf(parley.EINVALID, "sort=latestMessageTimestamp needs latestMessageTimestampAfter")
 			}
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "latestMessageTimestampAfter must be an ISO-8601 time"))
-				return
+				return parley.Errorf(parley.EINVALID, "latestMessageTimestampAfter must be an ISO-8601 time")
 			}
 			f.Sort, f.LatestAfter = "id", t
 		case "-latestMessageTimestamp":
 			f.Sort = "latest"
 		default:
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "sort must be id, latestMessageTimestamp or -latestMessageTimestamp"))
-			return
+			return parley.Errorf(parley.EINVALID, "sort must be id, latestMessageTimestamp or -latestMessageTimestamp")
 		}
 		if v := q.Get("after"); v != "" {
 			id, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
-				return
+				return parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after")
 			}
 			f.AfterID = id
 		}
 		// Parley's views and filters (routes_list.go).
 		lp, err := parseListParams(r, u)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		} else if lp.empty {
 			s.writeJSON(w, http.StatusOK, page{Results: []threadJSON{}})
-			return
+			return nil
 		}
 		lp.apply(&f)
 		threads, more, err := s.db.Threads(ctx, f)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, listPage(threads, more,
 			func(t *parley.Thread) threadJSON { return s.toThreadJSON(ctx, t) },
 			func(t *parley.Thread) string { return idString(t.ID) }))
+		return nil
 	})
 }
 
@@ -295,52 +285,48 @@ func (s *Server) handleThreadPatch() http.Handler {
 		Status   *string `json:"status"`
 		Archived *bool   `json:"archived"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Status == nil && req.Archived == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send status or archived"))
-			return
+			return parley.Errorf(parley.EINVALID, "nothing to change: send status or archived")
 		}
 		if req.Status != nil && *req.Status != "OPEN" && *req.Status != "CLOSED" {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "status must be OPEN or CLOSED"))
-			return
+			return parley.Errorf(parley.EINVALID, "status must be OPEN or CLOSED")
 		}
 		u, err := userFrom(r.Context()), error(nil)
 		if req.Archived != nil {
 			if t, err = s.setArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		if req.Status != nil {
 			if t, err = s.setThreadStatus(r.Context(), u, t.ID, parley.ThreadStatus(*req.Status)); err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+		return nil
 	})
 }
 
 func (s *Server) handleThreadArchive() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		if _, err := s.setArchived(r.Context(), userFrom(r.Context()), t.ID, true); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -348,81 +334,77 @@ func (s *Server) handleAssigneePut() http.Handler {
 	type request struct {
 		ActorID string `json:"actorId"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		prefix, id, err := parley.ParseActorID(req.ActorID)
 		if err == nil && prefix != parley.ActorUser {
 			err = parley.Errorf(parley.EINVALID, "actorId must be a user actor (A-…)")
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if t, err = s.assignThread(r.Context(), userFrom(r.Context()), t.ID, id); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+		return nil
 	})
 }
 
 func (s *Server) handleAssigneeDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		if _, err := s.assignThread(r.Context(), userFrom(r.Context()), t.ID, 0); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
 func (s *Server) handleMessagesList() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		limit, err := queryLimit(r, 100, 500)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var after uint64
 		if v := r.URL.Query().Get("after"); v != "" {
 			if after, err = strconv.ParseUint(v, 10, 64); err != nil {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
-				return
+				return parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after")
 			}
 		}
 		msgs, more, err := s.db.Messages(r.Context(), t.ID, after, limit)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		names := map[string]string{}
 		s.writeJSON(w, http.StatusOK, listPage(msgs, more,
 			func(m *parley.Message) messageJSON { return s.toMessageJSON(r.Context(), t, m, names) },
 			func(m *parley.Message) string { return strconv.FormatUint(m.Seq, 10) }))
+		return nil
 	})
 }
 
 func (s *Server) handleMessageGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		id, err := parseID(r.PathValue("messageId"))
 		var m *parley.Message
@@ -433,10 +415,10 @@ func (s *Server) handleMessageGet() http.Handler {
 			err = parley.Errorf(parley.ENOTFOUND, "message not found")
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+		return nil
 	})
 }
 
@@ -450,43 +432,38 @@ func (s *Server) handleMessagePost() http.Handler {
 		ChannelAccountID string `json:"channelAccountId"`
 		ClientID         string `json:"clientId"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		u := userFrom(r.Context())
 		if req.Type == "" {
 			req.Type = string(parley.TypeMessage)
 		}
 		if req.SenderActorID != "" && req.SenderActorID != u.ActorID() {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "senderActorId must be your own actor id %s", u.ActorID()))
-			return
+			return parley.Errorf(parley.EFORBIDDEN, "senderActorId must be your own actor id %s", u.ActorID())
 		}
 		if req.ChannelID != "" && req.ChannelID != strconv.Itoa(t.ChannelID) {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "channelId must be the thread's channel %d", t.ChannelID))
-			return
+			return parley.Errorf(parley.EINVALID, "channelId must be the thread's channel %d", t.ChannelID)
 		}
 		if req.ChannelAccountID != "" && req.ChannelAccountID != idString(t.ChannelAccountID) {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "channelAccountId must be the thread's channel account %d", t.ChannelAccountID))
-			return
+			return parley.Errorf(parley.EINVALID, "channelAccountId must be the thread's channel account %d", t.ChannelAccountID)
 		}
 		text := req.Text
 		if text == "" && req.RichText != "" {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)"))
-			return
+			return parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)")
 		}
 		m, t, err := s.postAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusCreated, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+		return nil
 	})
 }
 
@@ -503,12 +480,11 @@ func toInboxJSON(in *parley.Inbox) inboxJSON {
 }
 
 func (s *Server) handleInboxes() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
 		inboxes, err := s.db.Inboxes(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := []inboxJSON{}
 		for _, in := range inboxes {
@@ -517,11 +493,12 @@ func (s *Server) handleInboxes() http.Handler {
 			}
 		}
 		s.writeJSON(w, http.StatusOK, page{Results: out})
+		return nil
 	})
 }
 
 func (s *Server) handleInboxGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := parseID(r.PathValue("inboxId"))
 		var in *parley.Inbox
 		if err == nil {
@@ -531,10 +508,10 @@ func (s *Server) handleInboxGet() http.Handler {
 			err = parley.Errorf(parley.ENOTFOUND, "inbox not found")
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, toInboxJSON(in))
+		return nil
 	})
 }
 
@@ -586,30 +563,29 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 }
 
 func (s *Server) handleChannelAccounts() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		out, err := s.visibleWidgets(r.Context(), userFrom(r.Context()))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, page{Results: out})
+		return nil
 	})
 }
 
 func (s *Server) handleChannelAccountGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		out, err := s.visibleWidgets(r.Context(), userFrom(r.Context()))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		for _, ca := range out {
 			if ca.ID == r.PathValue("id") {
 				s.writeJSON(w, http.StatusOK, ca)
-				return
+				return nil
 			}
 		}
-		s.writeError(w, r, parley.Errorf(parley.ENOTFOUND, "channel account not found"))
+		return parley.Errorf(parley.ENOTFOUND, "channel account not found")
 	})
 }
 
@@ -668,13 +644,13 @@ func (s *Server) actor(ctx context.Context, u *parley.User, actorID string) (act
 func ptr[T any](v T) *T { return &v }
 
 func (s *Server) handleActorGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		a, err := s.actor(r.Context(), userFrom(r.Context()), r.PathValue("actorId"))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, a)
+		return nil
 	})
 }
 
@@ -682,15 +658,13 @@ func (s *Server) handleActorsBatch() http.Handler {
 	type request struct {
 		Inputs []string `json:"inputs"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if len(req.Inputs) > 100 {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "inputs holds at most 100 actor ids"))
-			return
+			return parley.Errorf(parley.EINVALID, "inputs holds at most 100 actor ids")
 		}
 		out := []actorJSON{}
 		for _, id := range req.Inputs {
@@ -698,11 +672,11 @@ func (s *Server) handleActorsBatch() http.Handler {
 			if parley.ErrorCode(err) == parley.ENOTFOUND {
 				continue
 			} else if err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 			out = append(out, a)
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"status": "COMPLETE", "results": out})
+		return nil
 	})
 }

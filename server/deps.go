@@ -19,6 +19,7 @@ type Store interface {
 	widgetsStore
 	botStore
 	routingStore
+	linksStore
 
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMeta(ctx context.Context, key string, val []byte) error

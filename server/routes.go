@@ -66,6 +66,7 @@ func (s *Server) routes() http.Handler {
 	s.routesVisitor(mux)
 	s.routesBots(mux)
 	s.routesPresence(mux)
+	s.routesLinks(mux)
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())

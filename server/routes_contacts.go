@@ -42,6 +42,7 @@ type contactsStore interface {
 	CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (store.AppendResult, error)
 	Record(ctx context.Context, id uint64) (*parley.Record, error)
 	UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Record) error) (*parley.Record, error)
+	UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []store.AppendResult, error)
 	ContactRecords(ctx context.Context, contactID uint64) ([]*parley.Record, error)
 	ThreadRecords(ctx context.Context, threadID uint64) ([]*parley.Record, error)
 	CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (store.AppendResult, error)
@@ -372,31 +373,28 @@ func (s *Server) publishRecordChange(ctx context.Context, r *parley.Record) {
 // ----- contacts -----
 
 func (s *Server) handleContactGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		v, c, ok := s.contactParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		out := contactDetailsJSON{contactJSON: toContactJSON(c), Threads: []threadJSON{}, Engagements: []engagementJSON{}}
 		ts, err := v.threads(ctx, c.ID, contactThreadsShown)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		for _, t := range ts {
 			out.Threads = append(out.Threads, s.toThreadJSON(ctx, t))
 		}
 		rs, err := s.db.ContactRecords(ctx, c.ID)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out.Records = v.records(ctx, rs)
 		es, more, err := s.db.ContactEngagements(ctx, c.ID, 0, contactEngagementsShown)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		for _, e := range es {
 			out.Engagements = append(out.Engagements, v.engagement(ctx, e))
@@ -405,6 +403,7 @@ func (s *Server) handleContactGet() http.Handler {
 			out.EngagementsPaging = nextPage(idString(es[len(es)-1].ID))
 		}
 		s.writeJSON(w, http.StatusOK, out)
+		return nil
 	})
 }
 
@@ -418,27 +417,24 @@ func (s *Server) handleContactPatch() http.Handler {
 		// removes it.
 		Properties map[string]*string `json:"properties"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		_, c, ok := s.contactParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.FirstName == nil && req.LastName == nil && req.Email == nil && req.OwnerID == nil && req.Properties == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send firstName, lastName, email, ownerId or properties"))
-			return
+			return parley.Errorf(parley.EINVALID, "nothing to change: send firstName, lastName, email, ownerId or properties")
 		}
 		var owner uint64
 		if req.OwnerID != nil {
 			var err error
 			if owner, err = s.owner(ctx, *req.OwnerID); err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		apply := func(c *parley.Contact) {
@@ -480,19 +476,18 @@ func (s *Server) handleContactPatch() http.Handler {
 		check := *c
 		apply(&check)
 		if err := validate(&check); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		c, err := s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
 			apply(c)
 			return validate(c)
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.publishContact(ctx, c)
 		s.writeJSON(w, http.StatusOK, toContactJSON(c))
+		return nil
 	})
 }
 
@@ -548,16 +543,15 @@ func (req recordRequest) apply(ctx context.Context, s *Server, rec *parley.Recor
 }
 
 func (s *Server) handleRecordCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		v, c, ok := s.contactParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		var req recordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		rec := &parley.Record{Kind: req.Kind, ContactID: c.ID, CreatedBy: v.u.ID}
 		if stages := parley.RecordStages(req.Kind); len(stages) > 0 && (req.Stage == nil || strings.TrimSpace(*req.Stage) == "") {
@@ -565,13 +559,11 @@ func (s *Server) handleRecordCreate() http.Handler {
 			req.Stage = nil
 		}
 		if err := req.apply(ctx, s, rec); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		t, err := v.contactThread(ctx, c, req.ThreadID)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var event *parley.Message
 		if t != nil {
@@ -579,14 +571,14 @@ func (s *Server) handleRecordCreate() http.Handler {
 		}
 		res, err := s.db.CreateRecord(ctx, rec, event)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if event != nil {
 			s.publishMessage(ctx, res.Thread, res.Message)
 		}
 		s.publishRecordChange(ctx, rec)
 		s.writeJSON(w, http.StatusCreated, v.record(ctx, rec))
+		return nil
 	})
 }
 
@@ -599,52 +591,61 @@ func (s *Server) handleRecordGet() http.Handler {
 }
 
 func (s *Server) handleRecordPatch() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		v, rec, ok := s.recordParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		var req recordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		switch {
 		case req.Kind != "":
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "a record's kind cannot change"))
-			return
+			return parley.Errorf(parley.EINVALID, "a record's kind cannot change")
 		case req.ThreadID != nil:
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "a record's threads cannot change"))
-			return
+			return parley.Errorf(parley.EINVALID, "a record's threads cannot change")
 		case req.Name == nil && req.Stage == nil && req.Amount == nil && req.OwnerID == nil:
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send name, stage, amount or ownerId"))
-			return
+			return parley.Errorf(parley.EINVALID, "nothing to change: send name, stage, amount or ownerId")
 		}
 		want := *rec
 		if err := req.apply(ctx, s, &want); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		rec, err := s.db.UpdateRecord(ctx, rec.ID, func(r *parley.Record) error {
+		changed := false
+		rec, results, err := s.db.UpdateRecordWithEvents(ctx, rec.ID, func(r *parley.Record) error {
 			r.Name, r.Stage, r.Amount, r.OwnerID = want.Name, want.Stage, want.Amount, want.OwnerID
 			return r.Validate()
+		}, func(old, r *parley.Record) *parley.Message {
+			changed = false
+			changes := parley.RecordChanges(old, r)
+			if len(changes) == 0 {
+				return nil // nothing is written
+			}
+			changed = true
+			return s.recordEvent(v.u, r, changes)
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		s.publishRecordChange(ctx, rec)
+		for _, res := range results {
+			s.publishMessage(ctx, res.Thread, res.Message)
+		}
+		if changed {
+			s.publishRecordChange(ctx, rec)
+		}
 		s.writeJSON(w, http.StatusOK, v.record(ctx, rec))
+		return nil
 	})
 }
 
 func (s *Server) handleThreadRecords() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		rs, err := s.db.ThreadRecords(ctx, t.ID)
 		var v *viewer
@@ -652,10 +653,10 @@ func (s *Server) handleThreadRecords() http.Handler {
 			v, err = s.viewerOf(ctx, userFrom(ctx))
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, page{Results: v.records(ctx, rs)})
+		return nil
 	})
 }
 
@@ -667,26 +668,23 @@ func (s *Server) handleEngagementCreate() http.Handler {
 		Body     string  `json:"body"`
 		ThreadID *string `json:"threadId"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		v, c, ok := s.contactParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		e := &parley.Engagement{Kind: req.Kind, Body: req.Body, ContactID: c.ID, CreatedBy: v.u.ID}
 		if err := e.Validate(); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		t, err := v.contactThread(ctx, c, req.ThreadID)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var event *parley.Message
 		if t != nil {
@@ -695,45 +693,53 @@ func (s *Server) handleEngagementCreate() http.Handler {
 		}
 		res, err := s.db.CreateEngagement(ctx, e, event)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if event != nil {
 			s.publishMessage(ctx, res.Thread, res.Message)
 		}
 		s.publishContact(ctx, c)
 		s.writeJSON(w, http.StatusCreated, v.engagement(ctx, e))
+		return nil
 	})
 }
 
 func (s *Server) handleEngagementsList() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		v, c, ok := s.contactParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		limit, err := queryLimit(r, 100, 500)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var before uint64
 		if a := r.URL.Query().Get("after"); a != "" {
 			if before, err = strconv.ParseUint(a, 10, 64); err != nil || before == 0 {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
-				return
+				return parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after")
 			}
 		}
 		es, more, err := s.db.ContactEngagements(ctx, c.ID, before, limit)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, listPage(es, more,
 			func(e *parley.Engagement) engagementJSON { return v.engagement(ctx, e) },
 			func(e *parley.Engagement) string { return idString(e.ID) }))
+		return nil
 	})
+}
+
+// recordEvent is the system message that records, on each thread of record
+// r, that u changed it: EventRecordUpdated naming the record as
+// contactEvent does ("deal: Pro plan"), with the changes.
+func (s *Server) recordEvent(u *parley.User, r *parley.Record, changes []parley.Change) *parley.Message {
+	return &parley.Message{
+		Type: parley.TypeSystem, Event: parley.EventRecordUpdated, Text: r.Kind + ": " + r.Name, Changes: &changes,
+		SenderID: u.ActorID(), Direction: parley.Outgoing, CreatedAt: s.now(),
+	}
 }
 
 // contactEvent is the system message that records event, done by u, on t.
@@ -747,17 +753,17 @@ func (s *Server) contactEvent(u *parley.User, t *parley.Thread, event, text stri
 // ----- disassociating a contact from a chat -----
 
 func (s *Server) handleDisassociate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		t, ok := s.threadParam(w, r)
 		if !ok {
-			return
+			return nil
 		}
 		t, err := s.disassociate(r.Context(), userFrom(r.Context()), t)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+		return nil
 	})
 }
 

@@ -240,17 +240,17 @@ func pathID(r *http.Request) (uint64, error) { return parseID(r.PathValue("id"))
 // ----- users -----
 
 func (s *Server) handleUserGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		var u *parley.User
 		if err == nil {
 			u, err = s.db.User(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
+		return nil
 	})
 }
 
@@ -266,30 +266,26 @@ func (s *Server) handleUserPatch() http.Handler {
 		Deactivated *bool   `json:"deactivated"`
 		Away        *bool   `json:"away"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		id, err := pathID(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var name string
 		var role parley.Role
 		if req.Name != nil {
 			if name, err = cleanName("name", *req.Name); err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		if req.Role != nil {
 			if role, err = parseRole(*req.Role); err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		var before parley.User
@@ -313,8 +309,7 @@ func (s *Server) handleUserPatch() http.Handler {
 			return nil
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if u.Deactivated && !before.Deactivated {
 			s.closeAgents(u.ID, closeUnauthorized, "account deactivated")
@@ -327,23 +322,24 @@ func (s *Server) handleUserPatch() http.Handler {
 			s.notifyPeopleChanged()
 		}
 		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
+		return nil
 	})
 }
 
 // ----- invitations -----
 
 func (s *Server) handleInvites() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		list, err := s.db.Invites(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := make([]inviteJSON, len(list))
 		for i, inv := range list {
 			out[i] = toInviteJSON(inv)
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+		return nil
 	})
 }
 
@@ -357,25 +353,22 @@ func (s *Server) handleInviteCreate() http.Handler {
 		RoutingSeat bool   `json:"routingSeat"`
 		InboxIDs    idList `json:"inboxIds"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		email, err := cleanEmail(req.Email)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Role == "" {
 			req.Role = string(parley.RoleAgent)
 		}
 		role, err := parseRole(req.Role)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		inboxIDs := []uint64{}
 		for _, id := range req.InboxIDs {
@@ -383,42 +376,38 @@ func (s *Server) handleInviteCreate() http.Handler {
 				continue
 			}
 			if _, err := s.db.Inbox(ctx, id); parley.ErrorCode(err) == parley.ENOTFOUND {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "inboxIds: inbox %d does not exist", id))
-				return
+				return parley.Errorf(parley.EINVALID, "inboxIds: inbox %d does not exist", id)
 			} else if err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 			inboxIDs = append(inboxIDs, id)
 		}
 		if _, err := s.db.UserByEmail(ctx, email); err == nil {
-			s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "a user with email %s already exists", email))
-			return
+			return parley.Errorf(parley.ECONFLICT, "a user with email %s already exists", email)
 		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		token, hash := newSecret("pi_")
 		now := s.now()
 		inv := &parley.Invite{Hash: hash, Email: email, Role: role, RoutingSeat: req.RoutingSeat, InboxIDs: inboxIDs,
 			InvitedBy: userFrom(ctx).ID, CreatedAt: now, ExpiresAt: now.Add(InviteTTL)}
 		if err := s.db.CreateInvite(ctx, inv); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := toInviteJSON(inv)
 		out.URL = s.baseURL(r) + "/invite?token=" + token
 		s.writeJSON(w, http.StatusCreated, out)
+		return nil
 	})
 }
 
 func (s *Server) handleInviteDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.db.DeleteInvite(r.Context(), r.PathValue("id")); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -431,56 +420,46 @@ func (s *Server) handleInviteAccept() http.Handler {
 		Name     string `json:"name"`
 		Password string `json:"password"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		if !s.sameOrigin(r) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
-			return
+			return parley.Errorf(parley.EFORBIDDEN, "cross-site request refused")
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		hash := hashSecret(req.Token)
 		inv, err := s.db.Invite(ctx, hash)
 		if parley.ErrorCode(err) == parley.ENOTFOUND || req.Token == "" {
-			s.writeError(w, r, errInviteGone())
-			return
+			return errInviteGone()
 		} else if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		name := strings.TrimSpace(req.Name)
 		if name == "" {
 			name, _, _ = strings.Cut(inv.Email, "@")
 		}
 		if name, err = cleanName("name", name); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := ValidatePassword(req.Password); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		pw, err := HashPassword(req.Password)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		u := &parley.User{Name: name, PasswordHash: pw, CreatedAt: s.now()}
 		inv, err = s.db.AcceptInvite(ctx, hash, u)
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
-			s.writeError(w, r, errInviteGone())
-			return
+			return errInviteGone()
 		} else if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		secret, err := s.startSession(r, u)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
 		s.publishUser(u)
@@ -491,6 +470,7 @@ func (s *Server) handleInviteAccept() http.Handler {
 		}
 		s.notifyPeopleChanged()
 		s.writeJSON(w, http.StatusCreated, map[string]any{"user": s.toUserJSON(u, false)})
+		return nil
 	})
 }
 
@@ -501,17 +481,17 @@ func errInviteGone() error {
 // ----- teams -----
 
 func (s *Server) handleTeams() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		teams, err := s.db.Teams(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := make([]teamJSON, len(teams))
 		for i, t := range teams {
 			out[i] = toTeamJSON(t)
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+		return nil
 	})
 }
 
@@ -575,64 +555,67 @@ func inboxNames(inboxes []*parley.Inbox) func(yield func(uint64, string) bool) {
 	}
 }
 
+// teamNameFree returns ECONFLICT if a team other than id (0 for a new one)
+// is called name, in any case.
+func (s *Server) teamNameFree(ctx context.Context, name string, id uint64) error {
+	teams, err := s.db.Teams(ctx)
+	if err == nil && nameTaken(name, id, teamNames(teams)) {
+		err = parley.Errorf(parley.ECONFLICT, "a team named %q already exists", name)
+	}
+	return err
+}
+
+// inboxNameFree returns ECONFLICT if an inbox other than id (0 for a new
+// one) is called name, in any case.
+func (s *Server) inboxNameFree(ctx context.Context, name string, id uint64) error {
+	inboxes, err := s.db.Inboxes(ctx)
+	if err == nil && nameTaken(name, id, inboxNames(inboxes)) {
+		err = parley.Errorf(parley.ECONFLICT, "an inbox named %q already exists", name)
+	}
+	return err
+}
+
 func (s *Server) handleTeamCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		var req groupRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		name, members, err := s.checkGroup(ctx, req, true)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		teams, err := s.db.Teams(ctx)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if nameTaken(*name, 0, teamNames(teams)) {
-			s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "a team named %q already exists", *name))
-			return
+		if err := s.teamNameFree(ctx, *name, 0); err != nil {
+			return err
 		}
 		t := &parley.Team{Name: *name, MemberIDs: members, CreatedAt: s.now()}
 		if err := s.db.CreateTeam(ctx, t); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusCreated, toTeamJSON(t))
+		return nil
 	})
 }
 
 func (s *Server) handleTeamPatch() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		id, err := pathID(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req groupRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		name, members, err := s.checkGroup(ctx, req, false)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if name != nil {
-			teams, err := s.db.Teams(ctx)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			if nameTaken(*name, id, teamNames(teams)) {
-				s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "a team named %q already exists", *name))
-				return
+			if err := s.teamNameFree(ctx, *name, id); err != nil {
+				return err
 			}
 		}
 		t, err := s.db.UpdateTeam(ctx, id, func(t *parley.Team) error {
@@ -645,28 +628,28 @@ func (s *Server) handleTeamPatch() http.Handler {
 			return nil
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if members != nil {
 			s.notifyPeopleChanged() // routing to teams and availability follow members
 		}
 		s.writeJSON(w, http.StatusOK, toTeamJSON(t))
+		return nil
 	})
 }
 
 func (s *Server) handleTeamDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r)
 		if err == nil {
 			err = s.db.DeleteTeam(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.notifyPeopleChanged()
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -675,12 +658,11 @@ func (s *Server) handleTeamDelete() http.Handler {
 // handleSettingsInboxes lists every inbox for admins, and a member's own
 // inboxes for anyone else, with their members.
 func (s *Server) handleSettingsInboxes() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
 		inboxes, err := s.db.Inboxes(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := []settingsInboxJSON{}
 		for _, in := range inboxes {
@@ -689,11 +671,12 @@ func (s *Server) handleSettingsInboxes() http.Handler {
 			}
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+		return nil
 	})
 }
 
 func (s *Server) handleSettingsInboxGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
 		id, err := pathID(r)
 		var in *parley.Inbox
@@ -704,53 +687,43 @@ func (s *Server) handleSettingsInboxGet() http.Handler {
 			err = parley.Errorf(parley.ENOTFOUND, "inbox %d not found", id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
+		return nil
 	})
 }
 
 func (s *Server) handleInboxCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		var req inboxRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		name, members, err := s.checkGroup(ctx, req.groupRequest, true)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		setMail, err := s.checkInboxMail(ctx, req.inboxMailRequest)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		inboxes, err := s.db.Inboxes(ctx)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if nameTaken(*name, 0, inboxNames(inboxes)) {
-			s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "an inbox named %q already exists", *name))
-			return
+		if err := s.inboxNameFree(ctx, *name, 0); err != nil {
+			return err
 		}
 		now := s.now()
 		in := &parley.Inbox{Name: *name, MemberIDs: members, CreatedAt: now, UpdatedAt: now}
 		if err := setMail(in); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := s.db.CreateInbox(ctx, in); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.syncAgents(ctx, in.MemberIDs...)
 		s.publishInbox("inbox.created", in)
 		s.writeJSON(w, http.StatusCreated, toSettingsInboxJSON(in))
+		return nil
 	})
 }
 
@@ -759,37 +732,27 @@ func (s *Server) handleInboxCreate() http.Handler {
 // them at once, are told (inbox.deleted with reason "removed") and find its
 // threads "not found" from then on.
 func (s *Server) handleInboxPatch() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		id, err := pathID(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req inboxRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		name, members, err := s.checkGroup(ctx, req.groupRequest, false)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		setMail, err := s.checkInboxMail(ctx, req.inboxMailRequest)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if name != nil {
-			inboxes, err := s.db.Inboxes(ctx)
-			if err != nil {
-				s.writeError(w, r, err)
-				return
-			}
-			if nameTaken(*name, id, inboxNames(inboxes)) {
-				s.writeError(w, r, parley.Errorf(parley.ECONFLICT, "an inbox named %q already exists", *name))
-				return
+			if err := s.inboxNameFree(ctx, *name, id); err != nil {
+				return err
 			}
 		}
 		var before []uint64
@@ -804,8 +767,7 @@ func (s *Server) handleInboxPatch() http.Handler {
 			return setMail(in)
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var removed, changed []uint64
 		for _, m := range before {
@@ -828,6 +790,7 @@ func (s *Server) handleInboxPatch() http.Handler {
 			s.notifyPeopleChanged()
 		}
 		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
+		return nil
 	})
 }
 
@@ -838,7 +801,7 @@ func (s *Server) handleInboxDelete() http.Handler {
 	type request struct {
 		ConfirmName string `json:"confirmName"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		id, err := pathID(r)
 		var in *parley.Inbox
@@ -846,26 +809,21 @@ func (s *Server) handleInboxDelete() http.Handler {
 			in, err = s.db.Inbox(ctx, id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.ConfirmName != in.Name {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "confirmName must be the inbox's exact name, %q", in.Name))
-			return
+			return parley.Errorf(parley.EINVALID, "confirmName must be the inbox's exact name, %q", in.Name)
 		}
 		widgets, err := s.db.Widgets(ctx)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := s.db.DeleteInbox(ctx, id); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		// Consoles first, while they still listen to the inbox; then their
 		// subscriptions go.
@@ -880,5 +838,6 @@ func (s *Server) handleInboxDelete() http.Handler {
 		}
 		s.notifyPeopleChanged()
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

@@ -31,13 +31,16 @@ type wireMessage struct {
 	CreatedAt     time.Time `json:"createdAt"`
 	// QuickReplies are a bot question's answers, shown as buttons.
 	QuickReplies []string `json:"quickReplies,omitempty"`
+
+	// Changes are the fields an EventRecordUpdated changed.
+	Changes *[]parley.Change `json:"changes,omitempty"`
 }
 
 func toWireMessage(m *parley.Message, senderName string) wireMessage {
 	w := wireMessage{
 		ID: idString(m.ID), ThreadID: idString(m.ThreadID), Seq: m.Seq, Type: string(m.Type), Text: m.Text,
 		Direction: string(m.Direction), SenderActorID: m.SenderID, SenderName: senderName, ClientID: m.ClientID,
-		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(), QuickReplies: m.QuickReplies,
+		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(), QuickReplies: m.QuickReplies, Changes: m.Changes,
 	}
 	if m.AssigneeID != 0 {
 		w.AssignedTo = parley.UserActorID(m.AssigneeID)

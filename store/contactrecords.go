@@ -184,6 +184,67 @@ func (db *DB) UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Recor
 	return updateRecord(ctx, db, recordTable(), id, fn)
 }
 
+// UpdateRecordWithEvents is UpdateRecord that also records the change on
+// each thread the record is associated with, in the same transaction (R5).
+// After fn, note is called with the record as stored and as it would be
+// written; it returns the system message that records the change (a
+// TypeSystem message such as EventRecordUpdated), or nil if there is
+// nothing to record, in which case nothing is written and the record is
+// returned as stored. Otherwise a copy of the message is appended to each of
+// the record's threads, as AppendMessage does it (its ThreadID set to the
+// thread's, its ClientID dropped), and the results describe those appends
+// in the order of the record's ThreadIDs. fn and note run on the store's
+// writer goroutine, maybe more than once; they must not call db.
+func (db *DB) UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []AppendResult, error) {
+	now := db.utcNow()
+	var out *parley.Record
+	var results []AppendResult
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		out, results = nil, nil
+		tb := recordTable()
+		old, err := tb.get(tx, id)
+		if err != nil {
+			return err
+		}
+		r := *old // shallow: prepare keeps old's ThreadIDs
+		if err := fn(&r); err != nil {
+			return err
+		}
+		tb.fix(&r, old, now)
+		ev := note(old, &r)
+		if ev == nil {
+			out = old
+			return nil
+		}
+		if err := tb.put(tx, bucket(tx, bucketRecords), &r, old); err != nil {
+			return err
+		}
+		threads := bucket(tx, bucketThreads)
+		for _, threadID := range r.ThreadIDs {
+			if threads.Get(itob(threadID)) == nil {
+				return fmt.Errorf("record %d lists thread %d, which does not exist", r.ID, threadID)
+			}
+			m := *ev
+			m.ThreadID, m.ClientID = threadID, ""
+			if ev.Changes != nil {
+				changes := slices.Clone(*ev.Changes)
+				m.Changes = &changes
+			}
+			res, err := appendMessage(tx, m, parley.Thread{}, nil, now)
+			if err != nil {
+				return err
+			}
+			results = append(results, res)
+		}
+		out = &r
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, results, nil
+}
+
 // ContactRecords returns the records of the contact, newest first (none for
 // an unknown contact).
 func (db *DB) ContactRecords(ctx context.Context, contactID uint64) ([]*parley.Record, error) {

@@ -52,6 +52,7 @@
 //	                  archived, assignee, channel, spam and blocked
 //	thread_latest     (latest message time, id) → row, for SortByLatest
 //	thread_chats      (contact, widget, thread) → empty; ChatThread is the last key of a prefix
+//	thread_contacts   (contact, thread) → empty: Threads with a ContactID (threadcontact.go)
 //	messages          (thread, seq) → Message, and the dedup index:
 //	                  (thread, 0xFF, uvarint(len(sender)), sender, clientId) → seq
 //	message_ids       message id → (thread, seq), append-only; its sequence numbers messages
@@ -85,13 +86,14 @@
 // # Search
 //
 // Search (I2) reads an inverted index of terms (runs of letters and digits,
-// lower-cased) to threads. Appends do not write it: that would add a page
-// per term to every group commit. A background indexer goroutine, started
-// by Open and stopped by Close, tails message_ids from its cursor: it reads
-// the new messages in a read transaction and hands the writer one write that
-// adds their threads' new terms and moves the cursor, up to 500 messages at a
-// time, and only when the writer is not busy with appends (or at least every
-// two seconds). A crash loses at most the batch in flight; the next Open
+// lower-cased, Latin letters without their diacritics) to threads. Appends
+// do not write it: that would add a page per term to every group commit. A
+// background indexer goroutine, started by Open and stopped by Close, tails
+// message_ids from its cursor: it reads the new messages in a read
+// transaction and hands the writer one write that adds their threads' new
+// terms and moves the cursor, up to 500 messages at a time, and only when
+// the writer is not busy with appends (or at least every two seconds). A
+// crash loses at most the batch in flight; the next Open
 // resumes from the committed cursor. A contact whose name or email changes
 // is queued in search_dirty by the change's own transaction and re-indexed
 // the same way. An index of another version, or none, is replaced by an

@@ -421,6 +421,9 @@ func deleteThread(tx *bolt.Tx, t *parley.Thread) error {
 	if err := bucket(tx, bucketThreadLatest).Delete(key2(timeKey(t.LatestMessageAt), t.ID)); err != nil {
 		return err
 	}
+	if err := unindexThreadContact(tx, t); err != nil {
+		return err
+	}
 	if err := deleteThreadList(tx, t); err != nil { // view counts, search index
 		return err
 	}

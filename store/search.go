@@ -430,9 +430,9 @@ func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (SearchHit, error) {
 func countMatches(text string, qt []qterm) int {
 	matched := make([]bool, len(qt))
 	n := 0
-	eachWord(text, func(t string, _, _ int) {
+	eachWord(text, func(t, alt string, _, _ int) {
 		for i, q := range qt {
-			if !matched[i] && q.matches(t) {
+			if !matched[i] && q.matchesWord(t, alt) {
 				matched[i] = true
 				n++
 			}

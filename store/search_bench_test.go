@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -17,17 +18,22 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The search benchmark's data: a million messages in 100,000 conversations
-// of four inboxes, written in a few large transactions and indexed, then
-// kept in os.TempDir() for the next run. Delete the directory (its name
-// carries a version) to build it again; a fixture that no longer opens or
-// answers is rebuilt by itself.
+// The search benchmark's data: a million messages (or -search.messages) in
+// a tenth as many conversations of four inboxes, written in a few large
+// transactions and indexed, then kept in os.TempDir() for the next run.
+// Delete the directory (its name carries a version and the size) to build
+// it again; a fixture that no longer opens or answers is rebuilt by itself.
 const (
-	benchMessages = 1_000_000
-	benchThreads  = 100_000
-	benchInboxes  = 4
-	benchFixture  = 2 // bump when the data or its generator changes
+	benchInboxes = 4
+	benchFixture = 2 // bump when the data or its generator changes
 )
+
+// benchSize is the number of messages in the search benchmark's fixture. A
+// smaller one makes a quick run: -search.messages 20000.
+var benchSize = flag.Int("search.messages", 1_000_000, "messages in BenchmarkSearch's fixture, in a tenth as many conversations")
+
+func benchMessages() int { return max(*benchSize, 100) }
+func benchThreads() int  { return benchMessages() / 10 }
 
 // benchQueries are what agents type: names, emails, order numbers, words
 // rare and common, two and three words, unfinished words.
@@ -86,7 +92,7 @@ func benchVocabulary(r *rand.Rand, n int) []string {
 // benchDB opens the cached fixture, building it first if needed.
 func benchDB(b *testing.B) *DB {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("parley-bench-search-v%d-s%d-r%d", benchFixture, searchVersion, rowLen))
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("parley-bench-search-v%d-s%d-r%d-m%d", benchFixture, searchVersion, rowLen, benchMessages()))
 	if db, err := Open(dir, &Options{NoSync: true, IndexInterval: time.Hour}); err == nil {
 		ok := false
 		var n uint64
@@ -94,7 +100,7 @@ func benchDB(b *testing.B) *DB {
 			n = bucket(tx, bucketMessageIDs).Sequence()
 			return nil
 		})
-		if n == benchMessages {
+		if n == uint64(benchMessages()) {
 			hits, _, err := db.Search(b.Context(), SearchQuery{Text: "refund"})
 			ok = err == nil && len(hits) > 0
 		}
@@ -145,13 +151,13 @@ func buildSearchFixture(dir string) error {
 		thread int32
 		at     int64 // seconds after t0
 	}
-	msgs := make([]msg, 0, benchMessages)
-	counts := make([]int, benchThreads)
-	for i := range benchThreads {
+	msgs := make([]msg, 0, benchMessages())
+	counts := make([]int, benchThreads())
+	for i := range benchThreads() {
 		counts[i] = 1
 	}
-	for left := benchMessages - benchThreads; left > 0; left-- {
-		counts[r.IntN(benchThreads)]++
+	for left := benchMessages() - benchThreads(); left > 0; left-- {
+		counts[r.IntN(benchThreads())]++
 	}
 	span := int64(365 * 24 * 3600)
 	for th, n := range counts {
@@ -179,8 +185,8 @@ func buildSearchFixture(dir string) error {
 		return sb.String()
 	}
 
-	threadIDs := make([]uint64, benchThreads)
-	contacts := make([]uint64, benchThreads)
+	threadIDs := make([]uint64, benchThreads())
+	contacts := make([]uint64, benchThreads())
 	const perTx = 50000
 	for i := 0; i < len(msgs); {
 		err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -237,7 +243,7 @@ func buildSearchFixture(dir string) error {
 		if err != nil {
 			return err
 		}
-		if !w.reset && w.to >= benchMessages {
+		if !w.reset && w.to >= uint64(benchMessages()) {
 			break
 		}
 	}
@@ -280,7 +286,7 @@ func naiveSearch(db *DB, text string, inboxes []uint64, limit int) ([]uint64, er
 				}
 				sb.WriteString(" " + m.Text)
 			}
-			all := strings.ToLower(sb.String())
+			all := foldText(sb.String())
 			ok := true
 			for _, w := range words {
 				if !strings.Contains(all, w) {
@@ -305,7 +311,9 @@ func naiveSearch(db *DB, text string, inboxes []uint64, limit int) ([]uint64, er
 //	go test -run '^$' -bench 'BenchmarkSearch$' -benchtime 20x -timeout 30m ./store/
 //
 // The first run builds the fixture (a few minutes) and keeps it in
-// os.TempDir() for the next.
+// os.TempDir() for the next. A quick run on a small fixture:
+//
+//	go test -run '^$' -bench 'BenchmarkSearch$' -benchtime 5x ./store/ -search.messages 20000
 func BenchmarkSearch(b *testing.B) {
 	db := benchDB(b)
 	ctx := b.Context()

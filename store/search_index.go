@@ -40,7 +40,9 @@ func searchBuckets() []string {
 
 // searchVersion is the format of the index. A file whose index has another
 // version (or none) has its index dropped and rebuilt from the messages.
-const searchVersion = 1
+// Version 2 folds diacritics (search_fold.go): an index of version 1 holds
+// "müller" where queries now look for "muller", so it is rebuilt.
+const searchVersion = 2
 
 // Keys of bucket search_meta.
 var (
@@ -117,9 +119,12 @@ func readIndexWork(tx *bolt.Tx, size indexSize) (*indexWork, error) {
 			w.text[m.ThreadID] = doc
 			w.threads = append(w.threads, m.ThreadID)
 		}
-		eachWord(m.Text, func(t string, _, _ int) {
+		eachWord(m.Text, func(t, alt string, _, _ int) {
 			if _, ok := doc[t]; !ok {
 				doc[t] = id
+			}
+			if _, ok := doc[alt]; !ok && alt != "" {
+				doc[alt] = id
 			}
 		})
 	}
@@ -382,7 +387,7 @@ func (iw *indexWriter) indexFields(t *parley.Thread) error {
 	}
 
 	want := map[string]bool{}
-	for _, term := range terms(text) {
+	for _, term := range indexTerms(text) {
 		want[term] = true
 	}
 	var drop []string

@@ -8,9 +8,11 @@ import (
 
 // The words of search: what the index stores and what a query looks for.
 //
-// A term is a run of Unicode letters, digits and combining marks, lower-cased
-// and cut to maxTermBytes (at a rune boundary). Everything else separates
-// terms: "alice@example.com" is alice, example and com; "#1042" is 1042.
+// A term is a run of Unicode letters, digits and combining marks, lower-cased,
+// folded (Latin letters lose their diacritics: see search_fold.go) and cut to
+// maxTermBytes (at a rune boundary). Everything else separates terms:
+// "alice@example.com" is alice, example and com; "#1042" is 1042; "Müller"
+// is muller, and is indexed as mueller too.
 // Scripts written without spaces (Chinese, Japanese) make one long term per
 // run, so a search finds them only by the run's beginning (see prefix terms).
 
@@ -22,9 +24,10 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r)
 }
 
-// eachWord calls fn for each run of word runes in s with its term and its
-// byte offsets [start, end) in s.
-func eachWord(s string, fn func(term string, start, end int)) {
+// eachWord calls fn for each run of word runes in s with its term, its
+// second term ("" if none: see foldWord) and its byte offsets [start, end)
+// in s.
+func eachWord(s string, fn func(term, alt string, start, end int)) {
 	start := -1
 	for i, r := range s {
 		if isWordRune(r) {
@@ -34,18 +37,19 @@ func eachWord(s string, fn func(term string, start, end int)) {
 			continue
 		}
 		if start >= 0 {
-			fn(normTerm(s[start:i]), start, i)
+			term, alt := foldWord(s[start:i])
+			fn(term, alt, start, i)
 			start = -1
 		}
 	}
 	if start >= 0 {
-		fn(normTerm(s[start:]), start, len(s))
+		term, alt := foldWord(s[start:])
+		fn(term, alt, start, len(s))
 	}
 }
 
-// normTerm lower-cases a word and cuts it to maxTermBytes.
-func normTerm(w string) string {
-	w = strings.ToLower(w)
+// cutTerm cuts a term to maxTermBytes, at a rune boundary.
+func cutTerm(w string) string {
 	if len(w) <= maxTermBytes {
 		return w
 	}
@@ -56,14 +60,31 @@ func normTerm(w string) string {
 	return w[:cut]
 }
 
-// terms returns the distinct terms of s in order of first appearance.
+// terms returns the distinct terms of s in order of first appearance: what
+// a query looks for.
 func terms(s string) []string {
+	return distinctTerms(s, false)
+}
+
+// indexTerms returns the distinct terms of s and their second terms, in
+// order of first appearance: what the index stores.
+func indexTerms(s string) []string {
+	return distinctTerms(s, true)
+}
+
+func distinctTerms(s string, withAlt bool) []string {
 	var out []string
 	seen := map[string]bool{}
-	eachWord(s, func(t string, _, _ int) {
-		if !seen[t] {
+	add := func(t string) {
+		if t != "" && !seen[t] {
 			seen[t] = true
 			out = append(out, t)
+		}
+	}
+	eachWord(s, func(t, alt string, _, _ int) {
+		add(t)
+		if withAlt {
+			add(alt)
 		}
 	})
 	return out
@@ -81,6 +102,12 @@ func (q qterm) matches(term string) bool {
 		return strings.HasPrefix(term, q.text)
 	}
 	return term == q.text
+}
+
+// matchesWord reports whether q matches a word of the text, by its term or
+// its second term (alt, "" if none).
+func (q qterm) matchesWord(term, alt string) bool {
+	return q.matches(term) || alt != "" && q.matches(alt)
 }
 
 // Query limits.
@@ -122,9 +149,9 @@ func snippet(text string, q []qterm) (string, [][2]int) {
 	text = strings.Join(strings.Fields(text), " ")
 	type span struct{ start, end int } // byte offsets in text
 	var hits []span
-	eachWord(text, func(t string, start, end int) {
+	eachWord(text, func(t, alt string, start, end int) {
 		for _, qt := range q {
-			if qt.matches(t) {
+			if qt.matchesWord(t, alt) {
 				hits = append(hits, span{start, end})
 				return
 			}

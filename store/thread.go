@@ -51,10 +51,13 @@ func threadTable() table[parley.Thread] {
 	}
 }
 
-// indexThread keeps the thread indexes right: the chat index and
-// thread_latest. (The thread's row, which Threads scans by id, is the head of
-// its value in threads: table.put writes it.)
+// indexThread keeps the thread indexes right: the chat index, threads by
+// contact and thread_latest. (The thread's row, which Threads scans by id, is
+// the head of its value in threads: table.put writes it.)
 func indexThread(tx *bolt.Tx, t, old *parley.Thread) error {
+	if err := indexThreadContact(tx, t, old); err != nil { // threadcontact.go
+		return err
+	}
 	if old == nil || old.ChannelID != t.ChannelID || old.ContactID != t.ContactID || old.ChannelAccountID != t.ChannelAccountID {
 		chats := bucket(tx, bucketChatThreads)
 		if old != nil && old.ChannelID == parley.ChannelChat {
@@ -269,7 +272,8 @@ type ThreadFilter struct {
 // Threads returns a page of the threads that f selects, and whether more
 // follow. Bad filter values (an unknown Sort or Status, an AfterID naming no
 // thread with SortByLatest) are EINVALID. Threads filters compact rows, not
-// the threads themselves, and decodes only the threads it returns.
+// the threads themselves, and decodes only the threads it returns. With a
+// ContactID it reads only that contact's threads (thread_contacts).
 func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Thread, more bool, err error) {
 	limit := pageLimit(f.Limit)
 	match, err := rowMatcher(&f)
@@ -287,7 +291,11 @@ func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Th
 
 	ids := make([]uint64, 0, min(limit+1, 64))
 	err = db.view(func(tx *bolt.Tx) error {
-		if f.Sort == SortByLatest {
+		if f.ContactID != 0 {
+			if err := scanContact(tx, &f, limit+1, match, &ids); err != nil {
+				return err
+			}
+		} else if f.Sort == SortByLatest {
 			if err := scanLatest(tx, f.AfterID, after, before, limit+1, match, &ids); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@
 import { request } from './api.js';
 import { h, uid } from './dom.js';
 import { ago, fullDate, t } from './i18n.js';
+import { linksOf } from './insert.js';
 import { byActivity } from './model.js';
 
 const CONV = 'conversations/v3/conversations';
@@ -271,7 +272,7 @@ export function dialog(headId, title, body, opener) {
   return dlg;
 }
 
-/** mountTools adds the sidebar's tools to nav: Trash, Snippets and Notifications, each a dialog. */
+/** mountTools adds the sidebar's tools to nav: Trash, Snippets, Links and Notifications, each a dialog. */
 export function mountTools(app, nav) {
   const headId = uid('tools');
   const item = (key, open) => {
@@ -297,6 +298,7 @@ export function mountTools(app, nav) {
         { class: 'nav-list' },
         item('tools.trash', (o) => app.actions.openTrash(o)),
         item('tools.snippets', (o) => app.snippets.open(o)),
+        item('tools.links', (o) => linksOf(app).open(o)),
         item('tools.notify', (o) => app.notifier.openSettings(o)),
       ),
     ),

@@ -5,10 +5,13 @@
 import { BotControls, isBotMessage } from './bots.js';
 import { h, uid } from './dom.js';
 import { clock, fullDate, t } from './i18n.js';
+import { linksOf } from './insert.js';
 import { linkify } from './links.js';
 import { channelOf } from './model.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
+// The labels of a record's fields in a record_updated event.
+const RECORD_FIELD = { name: 'ct.name', stage: 'ct.stage', amount: 'ct.amount', owner: 'ct.owner' };
 
 /** ConversationView shows app.open and sends what the agent writes. */
 export class ConversationView {
@@ -104,6 +107,8 @@ export class ConversationView {
         if (!this.noteBox.checked && this.reply.value.trim()) app.sendTyping();
       },
     });
+    // Insert: a snippet (the "#" picker), a knowledge link, the meeting link.
+    const insert = linksOf(app).menu(this.reply, () => this.picker.openWithHash());
     this.form = h(
       'form',
       {
@@ -119,7 +124,7 @@ export class ConversationView {
         'div',
         { class: 'composer-bar' },
         h('label', { class: 'switch switch-note' }, this.noteBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('reply.note') })),
-        h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('snip.insert'), onClick: () => this.picker.openWithHash() }),
+        insert.el,
         h('span', { class: 'spacer' }),
         h('button', { type: 'submit', class: 'btn btn-primary', text: t('reply.send') }),
       ),
@@ -314,7 +319,9 @@ export class ConversationView {
     const app = this.app;
     const who = m.actorId && !m.actorId.startsWith('S-') ? this.senderName(m) : '';
     let text;
-    if (m.type === 'SYSTEM') {
+    if (m.type === 'SYSTEM' && m.event === 'record_updated') {
+      text = this.recordUpdateText(m, who);
+    } else if (m.type === 'SYSTEM') {
       text = app.actions.systemText(m, who);
     } else if (m.type === 'THREAD_STATUS_CHANGE') {
       const closed = m.newStatus === 'CLOSED';
@@ -326,6 +333,26 @@ export class ConversationView {
       text = who ? t('sys.unassignedBy', { name: who }) : t('sys.unassigned');
     }
     return h('li', { class: 'msg-system' }, h('span', { text }), ' · ', h('time', { datetime: m.createdAt, title: fullDate(m.createdAt), text: clock(m.createdAt) }));
+  }
+
+  /** recordUpdateText is the line for a ticket or deal changed (R5): its text is "kind: name", its changes say how. */
+  recordUpdateText(m, who) {
+    const [, kind, record] = /^(ticket|deal): ([\s\S]*)$/.exec(m.text) ?? [null, '', m.text];
+    const value = (field, v) => {
+      if (!v) return t('rec.empty');
+      if (field === 'stage') return t(`ct.stage.${v}`);
+      if (field === 'owner') return this.app.users.get(v)?.name || v;
+      return v;
+    };
+    const changes = m.changes
+      .map((c) => t('rec.change', { field: t(RECORD_FIELD[c.field] ?? c.field), from: value(c.field, c.from), to: value(c.field, c.to) }))
+      .join('; ');
+    return t(changes ? 'rec.updated' : 'rec.updatedPlain', {
+      name: who || t('sys.someone'),
+      kind: kind ? t(`ct.kind.${kind}`) : t('rec.record'),
+      record,
+      changes,
+    });
   }
 
   renderTyping() {

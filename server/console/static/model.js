@@ -52,6 +52,7 @@ export function normMessage(m) {
     assignedTo: m.assignedTo || '',
     event: str(m.event), // for SYSTEM messages
     quickReplies: Array.isArray(m.quickReplies) ? m.quickReplies.map(String) : (m.attachments ?? []).flatMap((x) => (x?.type === 'QUICK_REPLIES' ? (x.quickReplies ?? []).map((q) => String(q.label ?? q.value)) : [])), // a bot's question
+    changes: Array.isArray(m.changes) ? m.changes : [], // for record_updated: [{ field, from, to }]
   };
 }
 
