@@ -235,10 +235,14 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		return store.TurnResult{}, err
 	}
 	// The widget (and its inbox) may have been deleted since the visitor
-	// connected: then the chat is gone. Its bot may have changed.
+	// connected, or switched off (C1): then the chat is gone. Its bot may
+	// have changed.
 	w, err := s.db.Widget(ctx, w.ID)
 	if err != nil {
 		return store.TurnResult{}, err
+	}
+	if !w.Enabled {
+		return store.TurnResult{}, parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
 	}
 	// A blocked sender's messages are kept, but only in Filtered (I9).
 	blocked, err := s.contactBlocked(ctx, contactID)

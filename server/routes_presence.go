@@ -19,9 +19,9 @@ const statusKeepAlive = 25 * time.Second
 
 // handleStatusStream serves a widget's status as server-sent events (public,
 // any origin): the current status at once, then every change. The loader
-// holds one only while the status hides its launcher and no chat is open, so
-// that the launcher comes back without a reload as soon as someone is
-// available; an open chat gets status on its WebSocket instead.
+// holds one while no chat is mounted, so that its launcher hides and comes
+// back without a reload as availability changes; a mounted chat gets status
+// on its WebSocket instead.
 func (s *Server) handleStatusStream() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")

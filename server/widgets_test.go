@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/store"
 )
 
 // Tests of the widget settings API, contact lists and the choice of widget
@@ -136,9 +138,9 @@ func TestWidgetsAPI(t *testing.T) {
 		{"targeting kind", `{"targeting":{"rules":[{"kind":"cookie"}]}}`, "targeting rule 1: unknown kind"},
 		{"availability mode", `{"availability":{"mode":"sometimes"}}`, "availability.mode must be always, team or hours"},
 		{"timezone", `{"availability":{"timezone":"Mars/Base"}}`, `availability.timezone "Mars/Base" is not an IANA time zone`},
-		{"hours day", `{"availability":{"hours":[{"days":["monday"],"from":"09:00","to":"17:00"}]}}`, "availability.hours[0].days[0] must be one of"},
-		{"hours time", `{"availability":{"hours":[{"days":["mon"],"from":"9","to":"17:00"}]}}`, "availability.hours[0].from must be a time HH:MM"},
-		{"hours backwards", `{"availability":{"hours":[{"days":["mon"],"from":"17:00","to":"09:00"}]}}`, "availability.hours[0]: to (09:00) must be later than from (17:00)"},
+		{"hours day", `{"availability":{"hours":[{"days":["monday"],"from":"09:00","to":"17:00"}]}}`, `availability.hours[0].days: "monday" is not one of`},
+		{"hours time", `{"availability":{"hours":[{"days":["mon"],"from":"9","to":"17:00"}]}}`, "availability.hours[0].from must be HH:MM"},
+		{"hours day twice", `{"availability":{"hours":[{"days":["mon","mon"],"from":"09:00","to":"17:00"}]}}`, "availability.hours[0].days names mon twice"},
 		{"away too long", `{"availability":{"awayMessage":"` + strings.Repeat("a", 1001) + `"}}`, "availability.awayMessage is longer than 1000 characters"},
 		{"welcome too long", `{"message":{"welcome":"` + strings.Repeat("w", 1001) + `"}}`, "message.welcome is longer than 1000 characters"},
 		{"heading mode", `{"message":{"heading":{"mode":"robot"}}}`, "message.heading.mode must be"},
@@ -422,6 +424,15 @@ func TestWidgetLive(t *testing.T) {
 	admin.want(200, "PATCH", path, map[string]any{"enabled": false})
 	if st := status(); st["showLauncher"] != false || st["available"] != false {
 		t.Fatalf("disabled: status=%v, want the launcher hidden", st)
+	}
+	// A visitor still connected cannot write to a switched-off widget, and
+	// nothing is stored.
+	v.send(map[string]any{"type": "message.send", "clientId": "off1", "text": "anyone there?"})
+	if ev := v.next("error"); ev["code"] != "not_found" {
+		t.Fatalf("message to a switched-off widget: %v, want not_found", ev)
+	}
+	if ts, _, err := e.db.Threads(context.Background(), store.ThreadFilter{InboxIDs: []uint64{e.inbox.ID}, Limit: 10}); err != nil || len(ts) != 0 {
+		t.Fatalf("threads after the refused message: %d, %v", len(ts), err)
 	}
 	admin.want(200, "PATCH", path, map[string]any{"enabled": true, "availability": map[string]any{"mode": "always"}})
 	if st := status(); st["showLauncher"] != true || st["available"] != true {

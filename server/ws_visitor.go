@@ -213,6 +213,9 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			if err != nil {
 				return err
 			}
+			if !cur.Enabled {
+				return parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
+			}
 			if contactID == 0 && cur.NeedsProcessConsent(nil) {
 				return errConsentRequired()
 			}

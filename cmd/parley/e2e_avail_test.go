@@ -273,6 +273,15 @@ func TestBrowserLauncherComesBack(t *testing.T) {
 		t.Fatalf("the launcher did not come back: %v", err)
 	}
 	t.Logf("the launcher came back %v after the console connected", time.Since(shown).Round(time.Millisecond))
+
+	// The visitor never opened the chat; when the agent goes, the launcher
+	// hides again, live.
+	cancelA()
+	gone := time.Now()
+	if err := waitJS(visitor, hidden, 2*time.Second); err != nil {
+		t.Fatalf("the launcher did not hide when the agent left: %v", err)
+	}
+	t.Logf("the launcher hid %v after the console tab closed", time.Since(gone).Round(time.Millisecond))
 }
 
 // TestBrowserTeamPanel: the admin's console lists a teammate's state live

@@ -58,7 +58,7 @@ function init() {
   let interacted = false;
   let inline = null; // the element the panel is embedded in
   let status = {};
-  let stream = null; // the status stream while the launcher is hidden (watch)
+  let stream = null; // the status stream while no chat is mounted (watch)
   let chat = null; // the mounted chat UI
   let chatLoading = null;
   let gen = 0; // bumped by teardown so late async results are dropped
@@ -234,11 +234,11 @@ function init() {
     watch();
   }
 
-  // While the status hides the launcher and no chat is mounted (the chat
-  // gets status on its WebSocket), a stream of status events brings the
-  // launcher back as soon as someone is available (docs/api.md).
+  // While no chat is mounted (the chat gets status on its WebSocket), a
+  // stream of status events keeps the launcher live: it hides when nobody
+  // is available and comes back as soon as someone is (docs/api.md).
   function watch() {
-    const on = status.showLauncher === false && !chat && boot && boot.ws && W.EventSource;
+    const on = !chat && boot && boot.ws && W.EventSource;
     if (on && !stream) {
       stream = new EventSource(
         boot.ws.replace(/^ws/, "http").replace("/widget/v1/ws?", "/widget/v1/status?"),
