@@ -251,6 +251,29 @@ func TestEmailCapture(t *testing.T) {
 	}
 }
 
+// TestEmailRequiredBefore: with email capture "before", the server refuses
+// a message from a visitor who has left no email, and stores nothing; once
+// the email is given, the message goes through.
+func TestEmailRequiredBefore(t *testing.T) {
+	e := newEnv(t, nil)
+	e.editWidget(func(w *parley.Widget) { w.Message.EmailCapture.When = parley.EmailCaptureBefore })
+	v, _ := e.helloVisitor(nil)
+	v.send(map[string]any{"type": "message.send", "clientId": "c1", "text": "Hi"})
+	if ev := expectError(t, v, parley.EINVALID, "c1"); !strings.Contains(ev["message"].(string), "email") {
+		t.Fatalf("error=%v, want one about the email", ev)
+	}
+	if n := e.countThreads(); n != 0 {
+		t.Fatalf("threads=%d after the refused message", n)
+	}
+	v.send(map[string]any{"type": "contact.email", "clientId": "e1", "email": "ada@example.com"})
+	v.next("identity")
+	v.next("contact.email")
+	v.send(map[string]any{"type": "message.send", "clientId": "c2", "text": "Hi"})
+	if ack := v.next("message.ack"); msgOf(ack)["text"] != "Hi" {
+		t.Fatalf("ack=%v", ack)
+	}
+}
+
 // offsetClock is a clock tests can move.
 type offsetClock struct{ off atomic.Int64 }
 

@@ -219,6 +219,9 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			if contactID == 0 && cur.NeedsProcessConsent(nil) {
 				return errConsentRequired()
 			}
+			if err := s.requireEmailFirst(ctx, cur, contactID); err != nil {
+				return err
+			}
 			if err := ensureContact(); err != nil {
 				return err
 			}
@@ -413,4 +416,25 @@ func (s *Server) captureEmail(ctx context.Context, c *parley.Contact, email stri
 	}
 	s.publishContact(ctx, updated)
 	return nil
+}
+
+// requireEmailFirst refuses a visitor's message on widget w whose email
+// capture asks before the first message (W4) while the visitor has left no
+// email: the widget shows the form, and the server holds the rule too. A
+// running bot asks for the email in its own flow, so it is exempt; an
+// identified visitor's contact has its email.
+func (s *Server) requireEmailFirst(ctx context.Context, w *parley.Widget, contactID uint64) error {
+	if w.Message.EmailCapture.When != parley.EmailCaptureBefore || w.Bot.Running() {
+		return nil
+	}
+	if contactID != 0 {
+		c, err := s.db.Contact(ctx, contactID)
+		if err != nil {
+			return err
+		}
+		if c.Email != "" || c.Properties[parley.PropertyCapturedEmail] != "" {
+			return nil
+		}
+	}
+	return parley.Errorf(parley.EINVALID, "leave an email first: this chat asks for one before the first message")
 }
