@@ -2,6 +2,7 @@
 // into its dictionaries. Keys are unique across all i18n files.
 
 export const en = {
+  'notify.handedOff': '{name} would like to talk to someone',
   // The conversation view (conversation.js, actions.js).
   'bots.badge': 'Bot',
   'bots.badgeWaiting': 'Waiting for an agent',
@@ -99,6 +100,7 @@ export const en = {
 };
 
 export const de = {
+  'notify.handedOff': '{name} möchte mit jemandem sprechen',
   'bots.badge': 'Bot',
   'bots.badgeWaiting': 'Wartet auf ein Teammitglied',
   'bots.takeOver': 'Übernehmen',

@@ -66,7 +66,8 @@ export class Notifier {
     const me = app.me.actorId;
     if (ev.type === 'thread.created' && ev.thread) {
       const th = ev.thread;
-      if (isFiltered(th)) return;
+      // A bot's conversation is no one's to answer until it hands off.
+      if (isFiltered(th) || th.owner === 'bot') return;
       const id = String(th.id);
       const now = Date.now();
       for (const [k, at] of this.newChats) if (now - at > NEW_CHAT_GRACE_MS) this.newChats.delete(k);
@@ -78,7 +79,11 @@ export class Notifier {
     const m = normMessage(ev.message);
     const th = app.threads.get(m.threadId);
     if (!th || isFiltered(th)) return;
-    if (m.type === 'MESSAGE' && m.direction === 'INCOMING' && th.assignedTo === me) {
+    if (m.type === 'SYSTEM' && m.event === 'handed_off') {
+      // The bot hands the visitor to the team: now it is a new chat for them.
+      this.newChats.set(m.threadId, Date.now());
+      this.notify({ title: t('notify.handedOff', { name: th.contactName || t('contact.unknown') }), body: clip(th.preview), threadId: m.threadId });
+    } else if (m.type === 'MESSAGE' && m.direction === 'INCOMING' && th.assignedTo === me) {
       const started = this.newChats.get(m.threadId);
       if (started && Date.now() - started < NEW_CHAT_GRACE_MS) return;
       if (this.watching(m.threadId)) return;
