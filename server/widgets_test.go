@@ -177,6 +177,8 @@ func TestWidgetsAPI(t *testing.T) {
 	if len(list.Results) != 2 {
 		t.Fatalf("widgets=%d, want 2", len(list.Results))
 	}
+	// (A chat needs no email first on it any more.)
+	admin.want(200, "PATCH", path, map[string]any{"message": map[string]any{"emailCapture": map[string]any{"when": "after"}}})
 	wd, err := e.db.Widget(t.Context(), mustUint(t, w.ID))
 	if err != nil {
 		t.Fatal(err)
