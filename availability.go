@@ -21,6 +21,9 @@ type AgentState struct {
 	Away        bool     // away mode on
 	RoutingSeat bool     // may receive automatic routing (I1)
 	TeamIDs     []uint64 // the teams the user is a member of
+	// MaxOpenChats is the user's own cap of open conversations for routing
+	// (User.MaxOpenChats); 0 is no cap.
+	MaxOpenChats int
 }
 
 // Available reports whether the agent can take a new conversation now:

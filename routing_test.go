@@ -40,6 +40,12 @@ func TestChooseAgent(t *testing.T) {
 		{"limit of the widget leaves room", parley.Routing{MaxOpenPerAgent: 2}, []parley.Candidate{c(1, 2, time.Time{}), c(2, 1, t0)}, 0, 2},
 		{"limit of the agent", inbox, []parley.Candidate{limited(c(1, 1, time.Time{}), 1), c(2, 4, t0)}, 0, 2},
 		{"the lower limit applies", parley.Routing{MaxOpenPerAgent: 5}, []parley.Candidate{limited(c(1, 2, time.Time{}), 2)}, 0, 0},
+		{"the widget's lower limit applies", parley.Routing{MaxOpenPerAgent: 2}, []parley.Candidate{limited(c(1, 2, time.Time{}), 5), c(2, 3, t0)}, 0, 0},
+		{"below both limits", parley.Routing{MaxOpenPerAgent: 5}, []parley.Candidate{limited(c(1, 2, time.Time{}), 3), c(2, 3, t0)}, 0, 1},
+		{"agent at their limit: a teammate with more open", inbox, []parley.Candidate{limited(c(1, 1, time.Time{}), 1), limited(c(2, 2, t0), 3)}, 0, 2},
+		{"every agent at their limit: nobody", inbox, []parley.Candidate{limited(c(1, 1, t0), 1), limited(c(2, 2, t0), 2)}, 0, 0},
+		{"users: the named at their limit", parley.Routing{Mode: parley.RoutingUsers, UserIDs: []uint64{1}}, []parley.Candidate{limited(c(1, 4, t0), 4), c(2, 0, t0)}, 0, 0},
+		{"owner at their own limit: fallback", parley.Routing{Mode: parley.RoutingOwner, FallbackUserID: 2}, []parley.Candidate{limited(c(1, 3, t0), 3), c(2, 5, time.Time{})}, 1, 2},
 		{"users: only the named", parley.Routing{Mode: parley.RoutingUsers, UserIDs: []uint64{2, 3}}, []parley.Candidate{c(1, 0, time.Time{}), c(2, 4, t0), c(3, 3, t0)}, 0, 3},
 		{"users: named but away", parley.Routing{Mode: parley.RoutingUsers, UserIDs: []uint64{2}}, []parley.Candidate{c(1, 0, time.Time{}), awayC(2)}, 0, 0},
 		{"teams: only members", parley.Routing{Mode: parley.RoutingTeams, TeamIDs: []uint64{7}},
@@ -168,6 +174,31 @@ func TestValidateRouting(t *testing.T) {
 			}
 			if parley.ErrorCode(err) != parley.EINVALID || !strings.Contains(parley.ErrorMessage(err), tt.want) {
 				t.Errorf("err=%v, want EINVALID about %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateMaxOpenChats(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+		ok   bool
+	}{
+		{"no limit", 0, true},
+		{"one", 1, true},
+		{"the highest", parley.MaxOpenChatsLimit, true},
+		{"negative", -1, false},
+		{"above the highest", parley.MaxOpenChatsLimit + 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := parley.ValidateMaxOpenChats(tt.n)
+			if got := err == nil; got != tt.ok {
+				t.Fatalf("ValidateMaxOpenChats(%d)=%v, want ok=%v", tt.n, err, tt.ok)
+			}
+			if err != nil && (parley.ErrorCode(err) != parley.EINVALID || !strings.Contains(err.Error(), "maxOpenChats")) {
+				t.Errorf("err=%v, want EINVALID naming maxOpenChats", err)
 			}
 		})
 	}

@@ -21,11 +21,27 @@ type User struct {
 	Away         bool   `json:"away"`                   // away mode (I10)
 	// ReassignWhileAway: while away, a visitor's reply on a conversation
 	// assigned to the user goes to an available teammate (I10).
-	ReassignWhileAway bool      `json:"reassignWhileAway,omitempty"`
-	RoutingSeat       bool      `json:"routingSeat"` // may receive automatic routing (I1)
-	Deactivated       bool      `json:"deactivated"`
-	Notify            Notify    `json:"notify"`
-	CreatedAt         time.Time `json:"createdAt"`
+	ReassignWhileAway bool `json:"reassignWhileAway,omitempty"`
+	RoutingSeat       bool `json:"routingSeat"` // may receive automatic routing (I1)
+	// MaxOpenChats caps the open conversations routing gives the user; 0 is
+	// no cap. The tighter of it and the widget's Routing.MaxOpenPerAgent
+	// applies. Assigning by hand ignores it.
+	MaxOpenChats int       `json:"maxOpenChats,omitempty"`
+	Deactivated  bool      `json:"deactivated"`
+	Notify       Notify    `json:"notify"`
+	CreatedAt    time.Time `json:"createdAt"`
+}
+
+// MaxOpenChatsLimit is the highest per-user cap of open chats.
+const MaxOpenChatsLimit = 1000
+
+// ValidateMaxOpenChats checks a user's cap of open chats (User.MaxOpenChats):
+// 0 (no cap) to MaxOpenChatsLimit. It returns EINVALID naming the field.
+func ValidateMaxOpenChats(n int) error {
+	if n < 0 || n > MaxOpenChatsLimit {
+		return Errorf(EINVALID, "maxOpenChats must be 0 (no limit) to %d, got %d", MaxOpenChatsLimit, n)
+	}
+	return nil
 }
 
 // Notify is a user's notification settings (R6).

@@ -49,11 +49,11 @@ const (
 // Availability is when a widget shows agents as available (C3).
 type Availability struct {
 	Mode                 string       `json:"mode"`
-	Timezone             string       `json:"timezone,omitempty"` // IANA name, for Mode "hours"
-	Hours                []HoursRange `json:"hours,omitempty"`
-	AwayMessage          string       `json:"awayMessage,omitempty"`
+	Timezone             string       `json:"timezone"` // IANA name, for Mode "hours"
+	Hours                []HoursRange `json:"hours"`
+	AwayMessage          string       `json:"awayMessage"`
 	HideLauncherWhenAway bool         `json:"hideLauncherWhenAway"`
-	TypicalResponseTime  string       `json:"typicalResponseTime,omitempty"`
+	TypicalResponseTime  string       `json:"typicalResponseTime"`
 	// InsideHoursWhenAway is what mode "hours" shows inside the hours while
 	// nobody who can receive the chat is available: WhenAwayMessage,
 	// WhenHideLauncher or WhenAvailable. Empty follows HideLauncherWhenAway.

@@ -73,12 +73,12 @@ type messageJSON struct {
 	CreatedBy             string            `json:"createdBy"`
 	Senders               []actorRef        `json:"senders"`
 	Recipients            []actorRef        `json:"recipients"`
-	Text                  string            `json:"text,omitempty"`
-	RichText              string            `json:"richText,omitempty"`
+	Text                  string            `json:"text"`
+	RichText              string            `json:"richText"`
 	Direction             string            `json:"direction"`
 	ChannelID             string            `json:"channelId"`
 	ChannelAccountID      string            `json:"channelAccountId"`
-	Subject               string            `json:"subject,omitempty"`
+	Subject               string            `json:"subject"`
 	Status                map[string]string `json:"status"`
 	NewStatus             string            `json:"newStatus,omitempty"`
 	AssignedTo            string            `json:"assignedTo,omitempty"`
@@ -226,7 +226,7 @@ func (s *Server) handleThreadsList() http.Handler {
 			if err != nil {
 				return parley.Errorf(parley.EINVALID, "latestMessageTimestampAfter must be an ISO-8601 time")
 			}
-			f.Sort, f.LatestAfter = "id", t
+			f.Sort, f.LatestAfter = store.SortByLatestAsc, t
 		case "-latestMessageTimestamp":
 			f.Sort = "latest"
 		default:

@@ -21,11 +21,13 @@ type userJSON struct {
 	// keep their history but cannot sign in.
 	RoutingSeat bool `json:"routingSeat"`
 	Deactivated bool `json:"deactivated"`
+	// MaxOpenChats caps the open chats routing gives the user; 0 is no cap.
+	MaxOpenChats int `json:"maxOpenChats"`
 }
 
 func (s *Server) toUserJSON(u *parley.User, withState bool) userJSON {
 	j := userJSON{ID: idString(u.ID), ActorID: u.ActorID(), Email: u.Email, Name: u.Name, Role: string(u.Role), Away: u.Away,
-		RoutingSeat: u.RoutingSeat, Deactivated: u.Deactivated}
+		RoutingSeat: u.RoutingSeat, Deactivated: u.Deactivated, MaxOpenChats: u.MaxOpenChats}
 	if withState {
 		j.State = s.userState(u)
 	}
@@ -158,12 +160,13 @@ func (s *Server) handleMe() http.Handler {
 }
 
 // handleMeUpdate changes the caller's own settings: away mode, reassigning
-// replies while away, name and notification settings (each of muted and
-// desktop optional).
+// replies while away, the cap of open chats routing gives them, name and
+// notification settings (each of muted and desktop optional).
 func (s *Server) handleMeUpdate() http.Handler {
 	type request struct {
 		Away              *bool   `json:"away"`
 		ReassignWhileAway *bool   `json:"reassignWhileAway"`
+		MaxOpenChats      *int    `json:"maxOpenChats"`
 		Name              *string `json:"name"`
 		Notify            *struct {
 			Muted   *bool `json:"muted"`
@@ -184,12 +187,22 @@ func (s *Server) handleMeUpdate() http.Handler {
 			}
 			req.Name = &n
 		}
+		if req.MaxOpenChats != nil {
+			if err := parley.ValidateMaxOpenChats(*req.MaxOpenChats); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		before := userFrom(r.Context()).MaxOpenChats
 		u, err := s.db.UpdateUser(r.Context(), userFrom(r.Context()).ID, func(u *parley.User) error {
 			if req.Away != nil {
 				u.Away = *req.Away
 			}
 			if req.ReassignWhileAway != nil {
 				u.ReassignWhileAway = *req.ReassignWhileAway
+			}
+			if req.MaxOpenChats != nil {
+				u.MaxOpenChats = *req.MaxOpenChats
 			}
 			if req.Name != nil {
 				u.Name = *req.Name
@@ -210,6 +223,10 @@ func (s *Server) handleMeUpdate() http.Handler {
 		}
 		if req.Away != nil {
 			s.presence.SetAway(u.ID, u.Away)
+		}
+		if u.MaxOpenChats != before {
+			s.publishUser(u)
+			s.kickRouting() // a higher cap may make room for a waiting conversation
 		}
 		s.writeJSON(w, http.StatusOK, s.toMeJSON(u))
 	})

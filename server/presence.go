@@ -79,7 +79,8 @@ func (s *Server) statesOf(ctx context.Context, in *parley.Inbox, teams []*parley
 				teamIDs = append(teamIDs, t.ID)
 			}
 		}
-		out = append(out, parley.AgentState{UserID: id, Online: st.Online, Away: u.Away, RoutingSeat: u.RoutingSeat, TeamIDs: teamIDs})
+		out = append(out, parley.AgentState{UserID: id, Online: st.Online, Away: u.Away, RoutingSeat: u.RoutingSeat, TeamIDs: teamIDs,
+			MaxOpenChats: u.MaxOpenChats})
 	}
 	return out
 }

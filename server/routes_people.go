@@ -254,8 +254,9 @@ func (s *Server) handleUserGet() http.Handler {
 	})
 }
 
-// handleUserPatch changes a user's name, role, routing seat, away mode
-// (I10: an admin may set a teammate away) or whether they are deactivated.
+// handleUserPatch changes a user's name, role, routing seat, cap of open
+// chats, away mode (I10: an admin may set a teammate away) or whether they
+// are deactivated.
 // Deactivation ends their sessions, tokens and open consoles at once; their
 // history stays.
 func (s *Server) handleUserPatch() http.Handler {
@@ -265,6 +266,8 @@ func (s *Server) handleUserPatch() http.Handler {
 		RoutingSeat *bool   `json:"routingSeat"`
 		Deactivated *bool   `json:"deactivated"`
 		Away        *bool   `json:"away"`
+		// MaxOpenChats: 0 (no cap) to parley.MaxOpenChatsLimit.
+		MaxOpenChats *int `json:"maxOpenChats"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
@@ -288,6 +291,11 @@ func (s *Server) handleUserPatch() http.Handler {
 				return err
 			}
 		}
+		if req.MaxOpenChats != nil {
+			if err := parley.ValidateMaxOpenChats(*req.MaxOpenChats); err != nil {
+				return err
+			}
+		}
 		var before parley.User
 		u, err := s.db.UpdateUserAccess(ctx, id, func(u *parley.User) error {
 			before = *u
@@ -306,6 +314,9 @@ func (s *Server) handleUserPatch() http.Handler {
 			if req.Away != nil {
 				u.Away = *req.Away
 			}
+			if req.MaxOpenChats != nil {
+				u.MaxOpenChats = *req.MaxOpenChats
+			}
 			return nil
 		})
 		if err != nil {
@@ -320,6 +331,9 @@ func (s *Server) handleUserPatch() http.Handler {
 		s.publishUser(u)
 		if u.Deactivated != before.Deactivated || u.RoutingSeat != before.RoutingSeat {
 			s.notifyPeopleChanged()
+		}
+		if u.MaxOpenChats != before.MaxOpenChats {
+			s.kickRouting() // a higher cap may make room for a waiting conversation
 		}
 		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
 		return nil

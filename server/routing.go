@@ -138,7 +138,7 @@ func (s *Server) routingCandidates(ctx context.Context, t *parley.Thread) ([]par
 	out := make([]parley.Candidate, 0, len(members))
 	for _, m := range members {
 		out = append(out, parley.Candidate{UserID: m.UserID, RoutingSeat: m.RoutingSeat, Available: m.Available(),
-			TeamIDs: m.TeamIDs, Open: open[m.UserID], LastAssignedAt: last[m.UserID]})
+			TeamIDs: m.TeamIDs, Open: open[m.UserID], LastAssignedAt: last[m.UserID], Limit: m.MaxOpenChats})
 	}
 	return out, nil
 }

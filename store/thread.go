@@ -16,6 +16,10 @@ import (
 const (
 	SortByID     = "id"     // ascending id
 	SortByLatest = "latest" // LatestMessageAt descending, then id descending
+	// SortByLatestAsc is LatestMessageAt ascending, then id ascending
+	// (HubSpot's sort=latestMessageTimestamp): what changed since a time,
+	// oldest change first.
+	SortByLatestAsc = "latestAsc"
 )
 
 // Page sizes of Threads and Messages.
@@ -236,7 +240,7 @@ type ThreadFilter struct {
 	// mean 500).
 	Limit int
 
-	// Sort is SortByID (the default for "") or SortByLatest.
+	// Sort is SortByID (the default for ""), SortByLatest or SortByLatestAsc.
 	Sort string
 
 	// LatestAfter keeps only threads whose LatestMessageAt is after it
@@ -280,7 +284,7 @@ func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Th
 	if err != nil {
 		return nil, false, err
 	}
-	if f.Sort != "" && f.Sort != SortByID && f.Sort != SortByLatest {
+	if f.Sort != "" && f.Sort != SortByID && f.Sort != SortByLatest && f.Sort != SortByLatestAsc {
 		return nil, false, parley.Errorf(parley.EINVALID, "unknown sort %q", f.Sort)
 	}
 	threads = []*parley.Thread{}
@@ -297,6 +301,10 @@ func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Th
 			}
 		} else if f.Sort == SortByLatest {
 			if err := scanLatest(tx, f.AfterID, after, before, limit+1, match, &ids); err != nil {
+				return err
+			}
+		} else if f.Sort == SortByLatestAsc {
+			if err := scanLatestAsc(tx, f.AfterID, after, before, limit+1, match, &ids); err != nil {
 				return err
 			}
 		} else if f.AfterID < math.MaxUint64 {
@@ -364,6 +372,46 @@ func scanLatest(tx *bolt.Tx, afterID, after, before uint64, n int, match func(ro
 	}
 	for ; k != nil && len(*ids) < n; k, v = c.Prev() {
 		if after != 0 && btoi(k) <= after {
+			break
+		}
+		if match(v) {
+			*ids = append(*ids, btoi(k[8:]))
+		}
+	}
+	return nil
+}
+
+// scanLatestAsc appends to ids, oldest activity first, up to n threads that
+// match, from the thread after afterID on (from the first whose latest
+// message is after the time key after, if 0), stopping at threads whose
+// latest message is not before the time key before.
+func scanLatestAsc(tx *bolt.Tx, afterID, after, before uint64, n int, match func(row) bool, ids *[]uint64) error {
+	c := bucket(tx, bucketThreadLatest).Cursor()
+	var k, v []byte
+	switch {
+	case afterID != 0:
+		tv := bucket(tx, bucketThreads).Get(itob(afterID))
+		if tv == nil {
+			return parley.Errorf(parley.EINVALID, "paging cursor: thread %d not found", afterID)
+		}
+		r, err := threadRow(afterID, tv)
+		if err != nil {
+			return err
+		}
+		from := key2(r.latest(), afterID)
+		if k, v = c.Seek(from); k != nil && bytes.Equal(k, from) {
+			k, v = c.Next()
+		}
+	case after != 0:
+		k, v = c.Seek(key2(after+1, 0))
+	default:
+		k, v = c.First()
+	}
+	for ; k != nil && len(*ids) < n; k, v = c.Next() {
+		if after != 0 && btoi(k) <= after {
+			continue // a cursor from before the bound
+		}
+		if before != 0 && btoi(k) >= before {
 			break
 		}
 		if match(v) {

@@ -91,11 +91,11 @@ func contactThreadIDs(tx *bolt.Tx, contact, afterID uint64) []uint64 {
 // scanContact appends to ids up to n threads of f.ContactID that match, in
 // the order of f.Sort after f.AfterID, reading only that contact's threads
 // (Threads with a ContactID). A contact has few threads, so SortByLatest
-// reads all their rows and sorts them; an AfterID that names no thread is
-// EINVALID there, as in scanLatest.
+// and SortByLatestAsc read all their rows and sort them; an AfterID that
+// names no thread is EINVALID there, as in scanLatest.
 func scanContact(tx *bolt.Tx, f *ThreadFilter, n int, match func(row) bool, ids *[]uint64) error {
 	threads := bucket(tx, bucketThreads)
-	if f.Sort != SortByLatest {
+	if f.Sort != SortByLatest && f.Sort != SortByLatestAsc {
 		for _, id := range contactThreadIDs(tx, f.ContactID, f.AfterID) {
 			if len(*ids) >= n {
 				break
@@ -112,9 +112,15 @@ func scanContact(tx *bolt.Tx, f *ThreadFilter, n int, match func(row) bool, ids 
 	}
 
 	type ranked struct{ latest, id uint64 }
-	// desc orders as SortByLatest does: latest, then id, both descending.
-	desc := func(a, b ranked) int {
+	// order is f.Sort's: latest, then id, both descending (SortByLatest)
+	// or both ascending (SortByLatestAsc).
+	order := func(a, b ranked) int {
 		return cmp.Or(cmp.Compare(b.latest, a.latest), cmp.Compare(b.id, a.id))
+	}
+	if f.Sort == SortByLatestAsc {
+		order = func(a, b ranked) int {
+			return cmp.Or(cmp.Compare(a.latest, b.latest), cmp.Compare(a.id, b.id))
+		}
 	}
 	var cursor *ranked
 	if f.AfterID != 0 {
@@ -135,12 +141,12 @@ func scanContact(tx *bolt.Tx, f *ThreadFilter, n int, match func(row) bool, ids 
 			return err
 		}
 		rk := ranked{r.latest(), id}
-		if cursor != nil && desc(rk, *cursor) <= 0 || !match(r) {
+		if cursor != nil && order(rk, *cursor) <= 0 || !match(r) {
 			continue // the cursor itself or before it
 		}
 		found = append(found, rk)
 	}
-	slices.SortFunc(found, desc)
+	slices.SortFunc(found, order)
 	for _, rk := range found[:min(n, len(found))] {
 		*ids = append(*ids, rk.id)
 	}

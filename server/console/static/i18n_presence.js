@@ -11,6 +11,10 @@ export const en = {
   'presence.reassignHint': 'While you are away, visitor replies on your conversations go to an available teammate.',
   'presence.reassignFailed': 'Could not change the reassign setting.',
   'presence.reassigned': '{what}',
+  'presence.maxOpen': 'Max. open chats',
+  'presence.maxOpenHint': 'Routing gives you no new chats while you have this many open. 0: no limit.',
+  'presence.maxOpenInvalid': 'Enter a whole number from 0 to {max}.',
+  'presence.maxOpenFailed': 'Could not change your limit of open chats.',
 };
 
 export const de = {
@@ -23,4 +27,8 @@ export const de = {
   'presence.reassignHint': 'Während du abwesend bist, gehen Antworten von Besuchern in deinen Unterhaltungen an ein verfügbares Teammitglied.',
   'presence.reassignFailed': 'Die Einstellung zum Neuzuweisen konnte nicht geändert werden.',
   'presence.reassigned': 'Neu zugewiesen, weil die zuständige Person abwesend ist.',
+  'presence.maxOpen': 'Max. offene Chats',
+  'presence.maxOpenHint': 'Solange du so viele offene Chats hast, weist dir das Routing keine neuen zu. 0: keine Grenze.',
+  'presence.maxOpenInvalid': 'Gib eine ganze Zahl von 0 bis {max} ein.',
+  'presence.maxOpenFailed': 'Deine Grenze für offene Chats konnte nicht geändert werden.',
 };

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestParseConfigContract: the bare command and `parley serve` are the
+// same; defaults are 127.0.0.1:8080 and ./parley-data; every flag has its
+// environment twin, and a flag wins over it.
+func TestParseConfigContract(t *testing.T) {
+	tests := []struct {
+		name             string
+		args             []string
+		env              map[string]string
+		addr, data, base string
+		wantErr          string
+	}{
+		{"bare command", nil, nil, "127.0.0.1:8080", "parley-data", "", ""},
+		{"serve", []string{"serve"}, nil, "127.0.0.1:8080", "parley-data", "", ""},
+		{"serve with flags", []string{"serve", "--addr", "127.0.0.1:9000", "--data", "/tmp/p", "--base-url", "https://chat.example/"},
+			nil, "127.0.0.1:9000", "/tmp/p", "https://chat.example", ""},
+		{"flags without serve", []string{"--addr", "127.0.0.1:9000"}, nil, "127.0.0.1:9000", "parley-data", "", ""},
+		{"environment twins", []string{"serve"}, map[string]string{"PARLEY_ADDR": "127.0.0.1:7000", "PARLEY_DATA": "/var/lib/parley", "PARLEY_BASE_URL": "https://help.example"},
+			"127.0.0.1:7000", "/var/lib/parley", "https://help.example", ""},
+		{"a flag wins over its twin", []string{"--addr", "127.0.0.1:9000"}, map[string]string{"PARLEY_ADDR": "127.0.0.1:7000"}, "127.0.0.1:9000", "parley-data", "", ""},
+		{"unknown command", []string{"start"}, nil, "", "", "", `unknown command "start"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseConfig(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err=%v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Addr != tt.addr || c.Data != tt.data || c.BaseURL != tt.base {
+				t.Errorf("addr=%q data=%q base=%q, want %q %q %q", c.Addr, c.Data, c.BaseURL, tt.addr, tt.data, tt.base)
+			}
+		})
+	}
+}
+
+// TestServeFirstStart: `parley serve` on a fresh data directory answers
+// /healthz, takes the admin from the environment, uses http:// + addr as the
+// base URL, and creates the default inbox (the admin a member with a
+// routing seat) and the default widget (enabled, all pages, availability by
+// team status with the launcher shown while away, routing to the inbox).
+// serveLogs runs `parley serve` in-process with env on a free port until
+// the test ends and returns its log lines as they come.
+func serveLogs(t *testing.T, env map[string]string) <-chan map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, func(k string) string { return env[k] }, io.Discard, pw)
+		pw.Close()
+	}()
+	lines := make(chan map[string]any, 100)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil {
+				select {
+				case lines <- line:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return lines
+}
+
+// waitLog returns the first log line with this message.
+func waitLog(t *testing.T, lines <-chan map[string]any, message string) map[string]any {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case line := <-lines:
+			if line["message"] == message {
+				return line
+			}
+		case <-deadline:
+			t.Fatalf("no log line %q within 15s", message)
+		}
+	}
+}
+
+func TestServeFirstStart(t *testing.T) {
+	lines := serveLogs(t, map[string]string{
+		"PARLEY_DATA":           t.TempDir(),
+		"PARLEY_ADMIN_EMAIL":    "admin@example.com",
+		"PARLEY_ADMIN_PASSWORD": "correct horse battery",
+	})
+	line := waitLog(t, lines, "listening")
+	base := "http://" + line["addr"].(string)
+	if line["baseURL"] != base {
+		t.Errorf("base URL %v, want %s", line["baseURL"], base)
+	}
+
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	call := func(method, path, body string, v any) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Origin", base)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if v != nil {
+			if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+		}
+		return res.StatusCode
+	}
+	if st := call("GET", "/healthz", "", nil); st != 200 {
+		t.Fatalf("healthz: %d", st)
+	}
+	if st := call("POST", "/api/v1/session", `{"email":"admin@example.com","password":"correct horse battery"}`, nil); st != 200 {
+		t.Fatalf("sign in: %d", st)
+	}
+	var me struct {
+		ID          string
+		RoutingSeat bool
+	}
+	call("GET", "/api/v1/users/me", "", &me)
+	var inboxes struct {
+		Results []struct {
+			ID        string
+			MemberIDs []json.Number
+		}
+	}
+	call("GET", "/api/v1/inboxes", "", &inboxes)
+	if len(inboxes.Results) != 1 || len(inboxes.Results[0].MemberIDs) != 1 || inboxes.Results[0].MemberIDs[0].String() != me.ID || !me.RoutingSeat {
+		t.Fatalf("inboxes=%+v me=%+v: want one inbox with the admin, who holds a routing seat", inboxes, me)
+	}
+	var widgets struct {
+		Results []struct {
+			InboxID      string
+			Enabled      bool
+			Targeting    struct{ Rules []any }
+			Availability struct {
+				Mode                 string
+				HideLauncherWhenAway bool
+			}
+			Routing struct{ Mode string }
+		}
+	}
+	call("GET", "/api/v1/widgets", "", &widgets)
+	if len(widgets.Results) != 1 {
+		t.Fatalf("widgets=%+v", widgets)
+	}
+	w := widgets.Results[0]
+	if w.InboxID != inboxes.Results[0].ID || !w.Enabled || len(w.Targeting.Rules) != 0 || w.Availability.Mode != "team" ||
+		w.Availability.HideLauncherWhenAway || w.Routing.Mode != "inbox" {
+		t.Errorf("default widget=%+v", w)
+	}
+}
+
+// TestServeSetupLink: a first start without PARLEY_ADMIN_EMAIL and
+// PARLEY_ADMIN_PASSWORD logs a one-time setup link under the base URL.
+func TestServeSetupLink(t *testing.T) {
+	lines := serveLogs(t, map[string]string{"PARLEY_DATA": t.TempDir(), "PARLEY_BASE_URL": "https://chat.example"})
+	line := waitLog(t, lines, "no users yet: open this one-time link to create the first admin")
+	if u, _ := line["url"].(string); !strings.HasPrefix(u, "https://chat.example/setup?token=") || len(u) <= len("https://chat.example/setup?token=") {
+		t.Errorf("setup link %q", u)
+	}
+}
