@@ -33,7 +33,7 @@ export function renderTeam(app, list) {
         'li',
         { class: `team-member state-${state}`, dataset: { state } },
         h('span', { class: 'dot', 'aria-hidden': 'true' }),
-        h('span', { class: 'team-name', text: u.name }),
+        h('span', { class: 'team-name', title: u.name, text: u.name }),
         h('span', { class: 'team-state', text: t(STATE_KEY[state]) }),
         admin &&
           h('button', {
