@@ -52,6 +52,9 @@ export function renderTeam(app, list) {
 }
 
 async function toggleAway(app, u, away, btn) {
+  // Disabled while it works, the button drops focus: give it back to the
+  // teammate's new button once the list is drawn again.
+  const refocus = document.activeElement === btn;
   btn.disabled = true;
   try {
     const raw = await setUserAway(u.id, away);
@@ -62,6 +65,8 @@ async function toggleAway(app, u, away, btn) {
   }
   btn.disabled = false;
   app.shell.renderTeam();
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (refocus && lost) app.shell.teamList.querySelector(`button[data-user="${CSS.escape(u.id)}"]`)?.focus();
 }
 
 /**
