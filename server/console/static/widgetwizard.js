@@ -155,7 +155,12 @@ export class WidgetWizard {
       h(
         'div',
         { class: 'wz-head' },
-        h('a', { href: chatPath(), class: 'btn btn-ghost btn-sm', text: t('wz.backToList'), onClick: (e) => plain(e) && (e.preventDefault(), this.section.open(null)) }),
+        h(
+          'a',
+          { href: chatPath(), class: 'btn btn-ghost btn-sm settings-back', onClick: (e) => plain(e) && (e.preventDefault(), this.section.open(null)) },
+          h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
+          h('span', { text: t('wz.backToList') }),
+        ),
         this.title,
       ),
       h(
