@@ -533,7 +533,7 @@ export class BotEditor {
     this.pvReplies = h('div', { class: 'bots-pv-replies', role: 'group', 'aria-label': t('bots.pvReplies') });
     this.pvStatus = h('p', { class: 'muted small', role: 'status' });
     const inputId = uid('bot-pv');
-    this.pvInput = h('input', { id: inputId, class: 'input', autocomplete: 'off', dataset: { fk: 'bots-pv-input' } });
+    this.pvInput = h('input', { id: inputId, class: 'input', autocomplete: 'off', placeholder: t('bots.pvPlaceholder'), dataset: { fk: 'bots-pv-input' } });
     const form = h(
       'form',
       {

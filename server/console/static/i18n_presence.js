@@ -24,7 +24,7 @@ export const de = {
   'presence.setAvailableFor': '{name} verfügbar setzen',
   'presence.setAwayFailed': 'Der Abwesenheitsmodus dieses Teammitglieds konnte nicht geändert werden.',
   'presence.reassign': 'Antworten bei Abwesenheit neu zuweisen',
-  'presence.reassignHint': 'Während du abwesend bist, gehen Antworten von Besuchern in deinen Unterhaltungen an ein verfügbares Teammitglied.',
+  'presence.reassignHint': 'Während Sie abwesend sind, gehen Antworten von Besuchern in Ihren Konversationen an ein verfügbares Teammitglied.',
   'presence.reassignFailed': 'Die Einstellung zum Neuzuweisen konnte nicht geändert werden.',
   'presence.reassigned': 'Neu zugewiesen, weil die zuständige Person abwesend ist.',
   'presence.maxOpen': 'Max. offene Chats',

@@ -37,7 +37,7 @@ export function renderTeam(app, list) {
         'li',
         { class: `team-member state-${state}`, dataset: { state } },
         h('span', { class: 'dot', 'aria-hidden': 'true' }),
-        h('span', { class: 'team-name', text: u.name }),
+        h('span', { class: 'team-name', title: u.name, text: u.name }),
         h('span', { class: 'team-state', text: t(STATE_KEY[state]) }),
         admin &&
           h('button', {
@@ -56,6 +56,9 @@ export function renderTeam(app, list) {
 }
 
 async function toggleAway(app, u, away, btn) {
+  // Disabled while it works, the button drops focus: give it back to the
+  // teammate's new button once the list is drawn again.
+  const refocus = document.activeElement === btn;
   btn.disabled = true;
   try {
     const raw = await setUserAway(u.id, away);
@@ -66,6 +69,8 @@ async function toggleAway(app, u, away, btn) {
   }
   btn.disabled = false;
   app.shell.renderTeam();
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (refocus && lost) app.shell.teamList.querySelector(`button[data-user="${CSS.escape(u.id)}"]`)?.focus();
 }
 
 /**

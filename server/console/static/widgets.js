@@ -251,7 +251,7 @@ export class WidgetsSection {
         h('td', { class: 'wg-rank', 'data-label': t('wg.order') }, h('span', { class: 'wg-rank-n', title: t('wg.orderTitle', { n: i + 1 }), 'aria-describedby': orderHelp, text: String(i + 1) })),
         h(
           'td',
-          null,
+          { 'data-label': t('wg.name') },
           h('a', { href: chatPath(w.id), class: 'wg-name', dir: 'auto', dataset: { fk: `wg-edit-${w.id}` }, text: name, onClick: (e) => plain(e) && (e.preventDefault(), this.open(w.id)) }),
           w.warnings?.length ? h('span', { class: 'wg-warn small', text: t('wg.hasWarning') }) : null,
         ),

@@ -155,7 +155,12 @@ export class WidgetWizard {
       h(
         'div',
         { class: 'wz-head' },
-        h('a', { href: chatPath(), class: 'btn btn-ghost btn-sm', text: t('wz.backToList'), onClick: (e) => plain(e) && (e.preventDefault(), this.section.open(null)) }),
+        h(
+          'a',
+          { href: chatPath(), class: 'btn btn-ghost btn-sm settings-back', onClick: (e) => plain(e) && (e.preventDefault(), this.section.open(null)) },
+          h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
+          h('span', { text: t('wz.backToList') }),
+        ),
         this.title,
       ),
       h(
@@ -317,14 +322,16 @@ export class WidgetWizard {
   // ----- controls -----
 
   field(labelKey, control, opts = {}) {
-    control.id ||= uid('wz-f');
-    if (opts.field) control.dataset.field = opts.field;
+    // A wrapped control (an input with its datalist) is labelled itself, not its wrapper.
+    const target = control.matches('input, select, textarea') ? control : (control.querySelector('input, select, textarea') ?? control);
+    target.id ||= uid('wz-f');
+    if (opts.field) target.dataset.field = opts.field;
     const hintId = opts.hint ? uid('wz-h') : null;
-    if (hintId) control.setAttribute('aria-describedby', hintId);
+    if (hintId) target.setAttribute('aria-describedby', hintId);
     return h(
       'div',
       { class: `wz-field${opts.inline ? ' wz-inline' : ''}` },
-      h('label', { for: control.id, text: t(labelKey) }),
+      h('label', { for: target.id, text: t(labelKey) }),
       control,
       opts.hint ? h('p', { id: hintId, class: 'muted small', text: opts.hint }) : null,
     );
