@@ -146,10 +146,13 @@ func (s *Server) watchPresence() {
 	// which changes nothing for routing (it ignores business hours, C4).
 	people, clock := true, false
 	for {
-		s.pushStatuses(ctx, last, people)
+		// One instant for the statuses and the next boundary: with two, a
+		// boundary passing between them would be neither decided nor timed.
+		now := s.now()
+		s.pushStatuses(ctx, last, people, now)
 		stop()
 		timer, stop = nil, func() bool { return false }
-		if next := s.nextBoundary(ctx); !next.IsZero() {
+		if next := s.nextBoundary(ctx, now); !next.IsZero() {
 			timer, stop = s.newTimer(next)
 		}
 		if !clock {
@@ -170,10 +173,10 @@ func (s *Server) watchPresence() {
 	}
 }
 
-// pushStatuses decides every widget's status and publishes those that
-// differ from last (which it updates); with people, it also announces the
-// users' states.
-func (s *Server) pushStatuses(ctx context.Context, last map[uint64]parley.WidgetStatus, people bool) {
+// pushStatuses decides every widget's status at now and publishes those
+// that differ from last (which it updates); with people, it also announces
+// the users' states.
+func (s *Server) pushStatuses(ctx context.Context, last map[uint64]parley.WidgetStatus, people bool, now time.Time) {
 	if people {
 		s.hub.Publish(mustJSON(evPresence{Type: "presence", Users: s.presenceList(ctx)}), presenceTopic)
 	}
@@ -191,7 +194,6 @@ func (s *Server) pushStatuses(ctx context.Context, last map[uint64]parley.Widget
 		}
 		return
 	}
-	now := s.now()
 	members := map[uint64][]parley.AgentState{} // per inbox, read once a pass
 	seen := make(map[uint64]bool, len(widgets))
 	for _, w := range widgets {
@@ -219,12 +221,11 @@ func (s *Server) pushStatuses(ctx context.Context, last map[uint64]parley.Widget
 
 // nextBoundary is the earliest instant after now at which some widget's
 // status changes by the clock alone, or zero.
-func (s *Server) nextBoundary(ctx context.Context) time.Time {
+func (s *Server) nextBoundary(ctx context.Context, now time.Time) time.Time {
 	widgets, err := s.db.Widgets(ctx)
 	if err != nil {
 		return time.Time{}
 	}
-	now := s.now()
 	var next time.Time
 	for _, w := range widgets {
 		if !w.Enabled {

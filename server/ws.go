@@ -100,17 +100,19 @@ func truncateForError(s string) string {
 //
 // Ending a connection: whoever decides first calls fail, which starts the
 // close handshake with a code and stops the writer and pinger. The reader
-// sees the handshake finish and returns. The read side never uses a
-// cancellable context, because cancelling a read drops the connection
-// without a close frame, and clients need the code to know whether to resume.
+// sees the handshake finish and returns. Neither reads nor writes use the
+// connection's cancellable context: cancelling a read or write in progress
+// drops the connection without a close frame, and clients need the code to
+// know whether to resume. A write in progress when fail is called finishes
+// (bounded by WriteTimeout), then the close frame follows it.
 type wsConn struct {
 	s   *Server
 	c   *websocket.Conn
 	sub *hub.Subscription
 	out chan []byte // replies to this connection: acks, errors
 
-	// ctx ends when the connection starts closing; writes and store calls
-	// made for the connection use it.
+	// ctx ends when the connection starts closing; store calls made for
+	// the connection use it, and the writer and pinger stop on it.
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -175,9 +177,10 @@ func (cn *wsConn) readHello() (*frame, bool) {
 }
 
 // writeNow writes one frame synchronously; used for ready and replays before
-// the writer goroutine starts.
+// the writer goroutine starts. Its context is not the connection's: fail
+// must not cut a frame off halfway, or the close frame could not follow.
 func (cn *wsConn) writeNow(data []byte) error {
-	ctx, cancel := context.WithTimeout(cn.ctx, cn.s.cfg.WriteTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), cn.s.cfg.WriteTimeout)
 	defer cancel()
 	return cn.c.Write(ctx, websocket.MessageText, data)
 }
@@ -273,7 +276,9 @@ func (cn *wsConn) pingLoop() {
 		case <-cn.ctx.Done():
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(cn.ctx, cn.s.cfg.PingTimeout)
+			// Not cn.ctx, for the reason of writeNow; a ping waiting for
+			// its pong ends when the close handshake closes the connection.
+			ctx, cancel := context.WithTimeout(context.Background(), cn.s.cfg.PingTimeout)
 			err := cn.c.Ping(ctx)
 			cancel()
 			if err != nil && cn.ctx.Err() == nil {
@@ -322,6 +327,9 @@ func (cn *wsConn) writeLoop() {
 		}
 		if len(batch) == 0 {
 			continue
+		}
+		if cn.ctx.Err() != nil {
+			return // closing: the close frame comes next
 		}
 		if err := cn.writeNow(joinFrames(batch)); err != nil {
 			cn.fail(websocket.StatusGoingAway, "")

@@ -72,7 +72,9 @@ func TestOpen_InUse(t *testing.T) {
 		t.Errorf("error=%v, want it to wrap bbolt's ErrTimeout", err)
 	}
 	// bbolt polls the lock every 50ms and stops one poll short of Timeout.
-	if elapsed < 100*time.Millisecond || elapsed > time.Second {
+	// The upper bound only tells giving up from hanging: a loaded machine
+	// may be slow to wake the poller.
+	if elapsed < 100*time.Millisecond || elapsed > 5*time.Second {
 		t.Errorf("Open gave up after %s, want about 200ms", elapsed)
 	}
 }

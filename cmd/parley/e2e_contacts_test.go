@@ -229,13 +229,13 @@ func TestBrowserContactSidebar(t *testing.T) {
 	if err := waitJS(agent, sideText+`.includes('Pro plan upgrade') && `+sideText+`.includes('1,200')`, 5*time.Second); err != nil {
 		t.Fatalf("the deal did not appear live: %v", err)
 	}
-	if err := waitJS(agent, draft+` === document.activeElement && `+draft+`.value === 'Half typed'`, 2*time.Second); err != nil {
+	if err := waitJS(agent, draft+` === document.activeElement && `+draft+`.value === 'Half typed'`, liveWait); err != nil {
 		t.Fatalf("the live update lost the form being typed in: %v", err)
 	}
 	if err := chromedp.Do(agent, chromedp.KeyEvent("\u001b")); err != nil { // Escape closes the form
 		t.Fatal(err)
 	}
-	if err := waitJS(agent, `!`+side+`.querySelector('form.cv-form') && document.activeElement === `+byName(side, "button", "Log activity"), 2*time.Second); err != nil {
+	if err := waitJS(agent, `!`+side+`.querySelector('form.cv-form') && document.activeElement === `+byName(side, "button", "Log activity"), liveWait); err != nil {
 		t.Fatalf("Escape: %v", err)
 	}
 	// Log a call from the other console's sidebar; the first sees it.

@@ -88,7 +88,7 @@ func TestBrowserSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	box := byName("document", "input", "Search conversations")
-	if err := waitJS(agent, "document.activeElement === "+box, 2*time.Second); err != nil {
+	if err := waitJS(agent, "document.activeElement === "+box, liveWait); err != nil {
 		t.Fatalf("/ did not focus the search box: %v", err)
 	}
 	if err := chromedp.Do(agent, chromedp.KeyEvent("refund 55")); err != nil {

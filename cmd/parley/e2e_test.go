@@ -148,6 +148,12 @@ func byName(root, selector, name string) string {
 
 const widgetRoot = `(document.querySelector('#parley-chat') && document.querySelector('#parley-chat').shadowRoot)`
 
+// liveWait bounds the wait for a change the page shows live (pushed over
+// its socket, no reload). It arrives in milliseconds on an idle machine; the
+// bound only ends a test that would otherwise hang, and leaves room for a
+// loaded one running -race.
+const liveWait = 10 * time.Second
+
 // waitJS polls a JS boolean expression until it is true.
 func waitJS(ctx context.Context, expr string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -100,7 +100,7 @@ func TestBrowserTheme(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.MouseEvent("mouseMoved", xy[0], xy[1])); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitJS(tab, `getComputedStyle(`+launcher+`).backgroundColor === 'rgb(163, 25, 25)'`, 2*time.Second); err != nil {
+	if err := waitJS(tab, `getComputedStyle(`+launcher+`).backgroundColor === 'rgb(163, 25, 25)'`, liveWait); err != nil {
 		t.Errorf("hovered launcher: %v (background %s)", err, style(launcher, "background-color"))
 	}
 

@@ -199,7 +199,7 @@ const (
 func widgetShot(t *testing.T, tab context.Context, name string) {
 	t.Helper()
 	// After the panel's opening animation.
-	if err := waitJS(tab, `!`+widgetRoot+` || [...`+widgetRoot+`.querySelectorAll('*')].every(el => el.getAnimations().every(a => a.playState !== 'running'))`, 3*time.Second); err != nil {
+	if err := waitJS(tab, `!`+widgetRoot+` || [...`+widgetRoot+`.querySelectorAll('*')].every(el => el.getAnimations().every(a => a.playState !== 'running'))`, liveWait); err != nil {
 		t.Fatal(err)
 	}
 	shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
