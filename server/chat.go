@@ -223,8 +223,12 @@ func (s *Server) newVisitor(ctx context.Context) (token string, c *parley.Contac
 // postVisitorMessage stores a visitor's chat message in its thread on widget
 // w, starting the thread or reopening it as needed. On a conversation that
 // the widget's bot owns, the bot answers in the same commit (bot.go); lang
-// is the visitor's language for the bot's built-in texts.
-func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, pageURL, lang, clientID, text string) (store.TurnResult, error) {
+// is the visitor's language for the bot's built-in texts. The caller reads w
+// and the contact for this message (the widget may have been switched off or
+// its bot changed since the visitor connected) and says whether the contact
+// is blocked: every message of every chat comes through here, so nothing is
+// read twice.
+func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string) (store.TurnResult, error) {
 	if err := parley.ValidateText(text); err != nil {
 		return store.TurnResult{}, err
 	}
@@ -234,21 +238,11 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 	if err := parley.ValidateClientID(clientID); err != nil {
 		return store.TurnResult{}, err
 	}
-	// The widget (and its inbox) may have been deleted since the visitor
-	// connected, or switched off (C1): then the chat is gone. Its bot may
-	// have changed.
-	w, err := s.db.Widget(ctx, w.ID)
-	if err != nil {
-		return store.TurnResult{}, err
-	}
+	// A switched-off widget (C1) takes no messages.
 	if !w.Enabled {
 		return store.TurnResult{}, parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
 	}
 	// A blocked sender's messages are kept, but only in Filtered (I9).
-	blocked, err := s.contactBlocked(ctx, contactID)
-	if err != nil {
-		return store.TurnResult{}, err
-	}
 	// A new conversation on a widget whose bot runs is the bot's (B1).
 	owner := parley.OwnerAgent
 	var turn store.TurnFunc

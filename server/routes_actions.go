@@ -282,14 +282,3 @@ func (s *Server) handleSnippetDelete() http.Handler {
 	})
 }
 
-// contactBlocked reports whether contact id is a blocked sender; a missing
-// contact is not.
-func (s *Server) contactBlocked(ctx context.Context, id uint64) (bool, error) {
-	c, err := s.db.Contact(ctx, id)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return false, nil
-	} else if err != nil {
-		return false, err
-	}
-	return c.Blocked, nil
-}

@@ -238,7 +238,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 				if err != nil {
 					return err
 				}
-				res, err = s.postVisitorMessage(ctx, cur, contactID, pageURL, hello.Lang, f.ClientID, f.Text)
+				res, err = s.postVisitorMessage(ctx, cur, contactID, c.Blocked, pageURL, hello.Lang, f.ClientID, f.Text)
 				if err == nil && implied {
 					s.publishContact(ctx, c)
 				}
