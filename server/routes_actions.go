@@ -281,4 +281,3 @@ func (s *Server) handleSnippetDelete() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
-
