@@ -9,6 +9,7 @@
 import { ApiError, request } from './api.js';
 import { dialog } from './actions.js';
 import { h, uid } from './dom.js';
+import { editForm } from './snippets.js';
 import { t } from './i18n.js';
 
 const STALE_MS = 60000;
@@ -345,48 +346,36 @@ class Links {
       const ids = { title: uid('klt'), url: uid('klu') };
       const title = h('input', { id: ids.title, class: 'input', required: true, maxlength: '256', dir: 'auto', value: l?.title ?? '' });
       const url = h('input', { id: ids.url, class: 'input', type: 'url', inputmode: 'url', required: true, maxlength: '2048', spellcheck: 'false', autocapitalize: 'none', placeholder: 'https://', value: l?.url ?? '' });
-      const alert = h('p', { class: 'form-alert', role: 'alert', hidden: true });
-      const save = h('button', { type: 'submit', class: 'btn btn-primary btn-sm', text: t('kl.save') });
-      const cancel = h('button', { type: 'button', class: 'btn btn-sm', text: t('kl.cancel'), onClick: () => done() });
-      const done = () => {
-        formBox.replaceChildren();
-        add.focus();
-      };
-      const fail = (msg, field) => {
-        alert.textContent = msg;
-        alert.hidden = false;
-        field?.focus();
-      };
-      const form = h(
-        'form',
-        {
-          class: 'snip-form',
-          novalidate: true,
-          'aria-label': l ? t('kl.editNamed', { name: l.title }) : t('kl.new'),
-          onSubmit: async (e) => {
-            e.preventDefault();
-            const v = { title: title.value.trim(), url: url.value.trim() };
-            if (!v.title) return fail(t('kl.needTitle'), title);
-            if (!validURL(v.url)) return fail(t('kl.badURL'), url);
-            save.disabled = true;
-            try {
-              if (l) await request('PATCH', `api/v1/knowledge-links/${enc(l.id)}`, v);
-              else await request('POST', 'api/v1/knowledge-links', v);
-            } catch (err) {
-              save.disabled = false;
-              if (this.app.failed(err)) return;
-              return fail(err?.status === 0 ? t('err.network') : err?.message || t('kl.failed'));
-            }
-            await this.load(true);
-            render();
-            done();
-          },
+      const form = editForm({
+        label: l ? t('kl.editNamed', { name: l.title }) : t('kl.new'),
+        saveText: t('kl.save'),
+        cancelText: t('kl.cancel'),
+        fields: [
+          h('div', { class: 'field' }, h('label', { for: ids.title, text: t('kl.titleField') }), title),
+          h('div', { class: 'field' }, h('label', { for: ids.url, text: t('kl.url') }), url),
+        ],
+        check: () => {
+          const v = { title: title.value.trim(), url: url.value.trim() };
+          if (!v.title) return [t('kl.needTitle'), title];
+          if (!validURL(v.url)) return [t('kl.badURL'), url];
+          return v;
         },
-        h('div', { class: 'field' }, h('label', { for: ids.title, text: t('kl.titleField') }), title),
-        h('div', { class: 'field' }, h('label', { for: ids.url, text: t('kl.url') }), url),
-        alert,
-        h('div', { class: 'dialog-actions' }, cancel, save),
-      );
+        save: async (v) => {
+          try {
+            if (l) await request('PATCH', `api/v1/knowledge-links/${enc(l.id)}`, v);
+            else await request('POST', 'api/v1/knowledge-links', v);
+          } catch (err) {
+            if (this.app.failed(err)) return null;
+            return [err?.status === 0 ? t('err.network') : err?.message || t('kl.failed')];
+          }
+          await this.load(true);
+          render();
+        },
+        done: () => {
+          formBox.replaceChildren();
+          add.focus();
+        },
+      });
       formBox.replaceChildren(form);
       title.focus();
     };

@@ -118,51 +118,42 @@ export class Snippets {
       const name = h('input', { id: ids.name, class: 'input', required: true, maxlength: '256', value: s?.name ?? '' });
       const shortcut = h('input', { id: ids.shortcut, class: 'input', required: true, maxlength: '64', pattern: '[A-Za-z0-9_\\-]+', spellcheck: 'false', autocapitalize: 'none', 'aria-describedby': ids.hint, value: s?.shortcut ?? '' });
       const body = h('textarea', { id: ids.body, class: 'input', required: true, rows: '5', dir: 'auto', value: s?.body ?? '' });
-      const alert = h('p', { class: 'form-alert', role: 'alert', hidden: true });
-      const save = h('button', { type: 'submit', class: 'btn btn-primary btn-sm', text: t('snip.save') });
-      const cancel = h('button', { type: 'button', class: 'btn btn-sm', text: t('snip.cancel'), onClick: () => done() });
-      const done = () => {
-        formBox.replaceChildren();
-        add.focus();
-      };
-      const fail = (msg, field) => {
-        alert.textContent = msg;
-        alert.hidden = false;
-        field?.focus();
-      };
-      const form = h(
-        'form',
-        {
-          class: 'snip-form',
-          novalidate: true,
-          'aria-label': s ? t('snip.editNamed', { name: s.name }) : t('snip.new'),
-          onSubmit: async (e) => {
-            e.preventDefault();
-            const v = { name: name.value.trim(), shortcut: shortcut.value.trim().replace(/^#/, ''), body: body.value };
-            if (!v.name) return fail(t('snip.needName'), name);
-            if (!SHORTCUT.test(v.shortcut)) return fail(t('snip.badShortcut'), shortcut);
-            if (!v.body.trim()) return fail(t('snip.needBody'), body);
-            if (new TextEncoder().encode(v.body).length > 16 * 1024) return fail(t('snip.tooLong'), body);
-            save.disabled = true;
-            try {
-              if (s) await request('PATCH', `api/v1/snippets/${encodeURIComponent(s.id)}`, v);
-              else await request('POST', 'api/v1/snippets', v);
-            } catch (err) {
-              save.disabled = false;
-              if (err?.status === 401) return this.app.failed(err);
-              return fail(err?.status === 409 ? t('snip.taken', { shortcut: v.shortcut }) : err?.status === 0 ? t('err.network') : err?.message || t('snip.failed'), err?.status === 409 ? shortcut : null);
-            }
-            await this.load(true);
-            render();
-            done();
-          },
+      const form = editForm({
+        label: s ? t('snip.editNamed', { name: s.name }) : t('snip.new'),
+        saveText: t('snip.save'),
+        cancelText: t('snip.cancel'),
+        fields: [
+          h('div', { class: 'field' }, h('label', { for: ids.name, text: t('snip.name') }), name),
+          h('div', { class: 'field' }, h('label', { for: ids.shortcut, text: t('snip.shortcut') }), shortcut, h('span', { id: ids.hint, class: 'muted small', text: t('snip.shortcutHint') })),
+          h('div', { class: 'field' }, h('label', { for: ids.body, text: t('snip.body') }), body),
+        ],
+        check: () => {
+          const v = { name: name.value.trim(), shortcut: shortcut.value.trim().replace(/^#/, ''), body: body.value };
+          if (!v.name) return [t('snip.needName'), name];
+          if (!SHORTCUT.test(v.shortcut)) return [t('snip.badShortcut'), shortcut];
+          if (!v.body.trim()) return [t('snip.needBody'), body];
+          if (new TextEncoder().encode(v.body).length > 16 * 1024) return [t('snip.tooLong'), body];
+          return v;
         },
-        h('div', { class: 'field' }, h('label', { for: ids.name, text: t('snip.name') }), name),
-        h('div', { class: 'field' }, h('label', { for: ids.shortcut, text: t('snip.shortcut') }), shortcut, h('span', { id: ids.hint, class: 'muted small', text: t('snip.shortcutHint') })),
-        h('div', { class: 'field' }, h('label', { for: ids.body, text: t('snip.body') }), body),
-        alert,
-        h('div', { class: 'dialog-actions' }, cancel, save),
-      );
+        save: async (v) => {
+          try {
+            if (s) await request('PATCH', `api/v1/snippets/${encodeURIComponent(s.id)}`, v);
+            else await request('POST', 'api/v1/snippets', v);
+          } catch (err) {
+            if (err?.status === 401) {
+              this.app.failed(err);
+              return null;
+            }
+            return [err?.status === 409 ? t('snip.taken', { shortcut: v.shortcut }) : err?.status === 0 ? t('err.network') : err?.message || t('snip.failed'), err?.status === 409 ? shortcut : null];
+          }
+          await this.load(true);
+          render();
+        },
+        done: () => {
+          formBox.replaceChildren();
+          add.focus();
+        },
+      });
       formBox.replaceChildren(form);
       name.focus();
     };
@@ -170,6 +161,47 @@ export class Snippets {
     render();
     this.load(true).then(() => dlg.open && render());
   }
+}
+
+/**
+ * editForm is the inline add/edit form of a small library in a dialog
+ * (snippets, knowledge links): the fields, an alert line, Cancel and Save.
+ * On submit, check reads and checks the fields and returns either the values
+ * or [message, field] to show (focusing field); save stores the values with
+ * Save disabled, and returns nothing on success, [message, field] to show,
+ * or null when it handled the failure itself (signed out). done runs after
+ * Cancel and after a successful save.
+ */
+export function editForm({ label, saveText, cancelText, fields, check, save, done }) {
+  const alert = h('p', { class: 'form-alert', role: 'alert', hidden: true });
+  const saveButton = h('button', { type: 'submit', class: 'btn btn-primary btn-sm', text: saveText });
+  const cancel = h('button', { type: 'button', class: 'btn btn-sm', text: cancelText, onClick: () => done() });
+  const fail = ([msg, field]) => {
+    alert.textContent = msg;
+    alert.hidden = false;
+    field?.focus();
+  };
+  return h(
+    'form',
+    {
+      class: 'snip-form',
+      novalidate: true,
+      'aria-label': label,
+      onSubmit: async (e) => {
+        e.preventDefault();
+        const v = check();
+        if (Array.isArray(v)) return fail(v);
+        saveButton.disabled = true;
+        const problem = await save(v);
+        if (problem === undefined) return done();
+        saveButton.disabled = false;
+        if (problem) fail(problem);
+      },
+    },
+    ...fields,
+    alert,
+    h('div', { class: 'dialog-actions' }, cancel, saveButton),
+  );
 }
 
 /** Picker is the "#" menu of one reply box. */
