@@ -212,10 +212,7 @@ type evWidget struct {
 // they should show now: its status (a disabled widget's hides the launcher)
 // and its public settings.
 func (s *Server) publishWidget(ctx context.Context, wd *parley.Widget) {
-	st := s.widgetStatus(ctx, wd)
-	if !wd.Enabled {
-		st = parley.WidgetStatus{}
-	}
+	st := s.widgetStatus(ctx, wd) // hidden for a switched-off widget
 	boot := widget.NewBoot(wd, st, "", "", "")
 	s.hub.Publish(mustJSON(evStatus{Type: "status", Status: st}), widgetTopic(wd.ID))
 	s.hub.Publish(mustJSON(evWidget{Type: "widget.updated", Widget: boot.Widget}), widgetTopic(wd.ID))
