@@ -50,6 +50,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		st = errorStatus[parley.EINTERNAL]
 	}
 	cid := correlationID(r)
+	if secs, ok := retryAfter(err); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
 	if code == parley.EINTERNAL {
 		s.log.Error().Err(err).Str("correlationId", cid).Str("method", r.Method).Str("path", r.URL.Path).Msg("internal error")
 	}

@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -71,6 +72,11 @@ type Config struct {
 	MailListen   string
 	MailRetry    time.Duration
 	MailAttempts int
+
+	// TrustedProxies are the peers whose X-Forwarded-For header names the
+	// client's address (clientaddr.go). Defaults to none: the peer is the
+	// client.
+	TrustedProxies []netip.Prefix
 
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the

@@ -47,18 +47,19 @@ func main() {
 
 // config is everything the flags and environment set.
 type config struct {
-	Addr          string
-	Data          string
-	BaseURL       string
-	LogLevel      string
-	LogFormat     string
-	MessageRate   float64
-	AdminEmail    string
-	AdminPassword string
-	Sass          string
-	SMTPURL       string // outbound mail; "" for none
-	MailFrom      string // sender of notifications and transcripts
-	SMTPListen    string // inbound SMTP receiver address; "" for none
+	Addr           string
+	Data           string
+	BaseURL        string
+	LogLevel       string
+	LogFormat      string
+	MessageRate    float64
+	AdminEmail     string
+	AdminPassword  string
+	Sass           string
+	SMTPURL        string // outbound mail; "" for none
+	MailFrom       string // sender of notifications and transcripts
+	SMTPListen     string // inbound SMTP receiver address; "" for none
+	TrustedProxies string // CIDRs whose X-Forwarded-For is believed
 }
 
 // parseConfig reads flags, falling back to their PARLEY_* environment twins.
@@ -92,8 +93,12 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("PARLEY_SMTP_URL", ""), "outbound mail server, smtp://user:pass@host:587?tls=starttls (tls=tls, opportunistic, or none for loopback); empty: no outbound mail (env PARLEY_SMTP_URL)")
 	fs.StringVar(&c.MailFrom, "mail-from", env("PARLEY_MAIL_FROM", ""), "sender address of notifications and transcripts (env PARLEY_MAIL_FROM)")
 	fs.StringVar(&c.SMTPListen, "smtp-listen", env("PARLEY_SMTP_LISTEN", ""), "address of the inbound SMTP receiver for the inboxes' email addresses, e.g. 127.0.0.1:2525; empty: none (env PARLEY_SMTP_LISTEN)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client's address, e.g. 127.0.0.1/32; empty: the peer is the client (env PARLEY_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if _, err := server.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	if c.MessageRate <= 0 {
 		return nil, fmt.Errorf("--message-rate must be positive")
@@ -166,7 +171,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	scfg := server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate, Themes: themes}
+	proxies, _ := server.ParseTrustedProxies(c.TrustedProxies) // checked by parseConfig
+	scfg := server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate, Themes: themes,
+		TrustedProxies: proxies}
 	smtpLn, err := mailConfig(c, &scfg, log)
 	if err != nil {
 		return err

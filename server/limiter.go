@@ -1,0 +1,186 @@
+package server
+
+import (
+	"errors"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/parley-chat/parley"
+)
+
+// keyedLimiter is a token bucket (golang.org/x/time/rate) per key, such as
+// a client address or an account, for limits on how often something may
+// happen. Its memory is bounded: when it holds max keys, those idle long
+// enough to have refilled are forgotten, and if that is not enough the one
+// idle longest is. Forgetting a key only ever gives that key a full bucket
+// again. It is safe for concurrent use.
+type keyedLimiter struct {
+	limit rate.Limit
+	burst int
+	max   int
+	now   func() time.Time
+
+	mu sync.Mutex
+	m  map[string]*keyedBucket
+}
+
+type keyedBucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// defaultLimiterKeys is how many keys a keyedLimiter holds by default.
+const defaultLimiterKeys = 100_000
+
+// newKeyedLimiter returns a limiter that lets each key do burst things at
+// once and then perMinute a minute. now is the clock (nil: time.Now).
+func newKeyedLimiter(perMinute float64, burst int, now func() time.Time) *keyedLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	return &keyedLimiter{limit: rate.Limit(perMinute / 60), burst: burst, max: defaultLimiterKeys, now: now,
+		m: map[string]*keyedBucket{}}
+}
+
+// bucket returns key's bucket, making it if needed. l.mu must be held.
+func (l *keyedLimiter) bucket(key string, now time.Time) *keyedBucket {
+	b := l.m[key]
+	if b == nil {
+		if len(l.m) >= l.max {
+			l.evict(now)
+		}
+		b = &keyedBucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.m[key] = b
+	}
+	b.seen = now
+	return b
+}
+
+// evict forgets the keys whose buckets are full again, or else the one
+// seen longest ago. l.mu must be held.
+func (l *keyedLimiter) evict(now time.Time) {
+	for k, b := range l.m {
+		if b.lim.TokensAt(now) >= float64(l.burst) {
+			delete(l.m, k)
+		}
+	}
+	if len(l.m) < l.max {
+		return
+	}
+	var oldest string
+	var at time.Time
+	for k, b := range l.m {
+		if oldest == "" || b.seen.Before(at) {
+			oldest, at = k, b.seen
+		}
+	}
+	delete(l.m, oldest)
+}
+
+// allow takes one token for key. When there is none it takes nothing and
+// returns false and how long until there will be one.
+func (l *keyedLimiter) allow(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	r := l.bucket(key, now).lim.ReserveN(now, 1)
+	if !r.OK() {
+		return false, time.Minute
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// check reports whether key has a token, without taking it, and if not how
+// long until it will. It is for limits that count failures only: check
+// first, take (allow) when the attempt failed.
+func (l *keyedLimiter) check(key string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b, ok := l.m[key]
+	if !ok {
+		return true, 0
+	}
+	tokens := b.lim.TokensAt(now)
+	if tokens >= 1 {
+		return true, 0
+	}
+	if l.limit <= 0 {
+		return false, time.Minute
+	}
+	return false, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+}
+
+// connCounter counts what each key holds open at once, such as a client
+// address's sockets. Keys holding nothing take no memory. It is safe for
+// concurrent use.
+type connCounter struct {
+	max int // at most this many per key; 0 or less: no limit
+
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// acquire counts one more for key. It returns false, and counts nothing,
+// when key already holds max; otherwise release undoes the count and must
+// be called exactly once.
+func (c *connCounter) acquire(key string) (release func(), ok bool) {
+	if c.max <= 0 {
+		return func() {}, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	if c.n[key] >= c.max {
+		return nil, false
+	}
+	c.n[key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.n[key]--; c.n[key] <= 0 {
+				delete(c.n, key)
+			}
+		})
+	}, true
+}
+
+// errRateLimited is a parley ERATELIMIT error that also says when to try
+// again; writeError turns that into a Retry-After header.
+type errRateLimited struct {
+	err   *parley.Error
+	after time.Duration
+}
+
+func (e *errRateLimited) Error() string { return e.err.Error() }
+func (e *errRateLimited) Unwrap() error { return e.err }
+
+// rateLimited returns an ERATELIMIT error with the message given that tells
+// the caller to retry after the given time (at least a second).
+func rateLimited(after time.Duration, format string, args ...any) error {
+	return &errRateLimited{err: parley.Errorf(parley.ERATELIMIT, format, args...), after: after}
+}
+
+// retryAfter returns the whole seconds to put in Retry-After for err, and
+// false when err says nothing about it.
+func retryAfter(err error) (int, bool) {
+	var rl *errRateLimited
+	if !errors.As(err, &rl) {
+		return 0, false
+	}
+	return max(1, int(math.Ceil(rl.after.Seconds()))), true
+}

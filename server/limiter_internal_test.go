@@ -1,0 +1,106 @@
+package server
+
+import (
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestKeyedLimiter(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newKeyedLimiter(6, 2, func() time.Time { return now }) // one every 10s, burst 2
+	for i := range 2 {
+		if ok, _ := l.allow("a"); !ok {
+			t.Fatalf("take %d refused within the burst", i)
+		}
+	}
+	ok, after := l.allow("a")
+	if ok || after != 10*time.Second {
+		t.Fatalf("third take: ok=%v after=%v, want false 10s", ok, after)
+	}
+	if ok, _ := l.check("a"); ok {
+		t.Fatal("check: a key without tokens reported ok")
+	}
+	if ok, _ := l.allow("b"); !ok {
+		t.Fatal("another key is limited by the first")
+	}
+	now = now.Add(10 * time.Second)
+	if ok, _ := l.check("a"); !ok {
+		t.Fatal("check after the refill: not ok")
+	}
+	if ok, _ := l.allow("a"); !ok {
+		t.Fatal("take after the refill refused")
+	}
+}
+
+func TestKeyedLimiterBoundedMemory(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newKeyedLimiter(1, 1, func() time.Time { return now })
+	l.max = 100
+	for i := range 1000 {
+		now = now.Add(time.Millisecond)
+		l.allow(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String())
+	}
+	if n := len(l.m); n > l.max {
+		t.Fatalf("holds %d keys, want at most %d", n, l.max)
+	}
+	// The newest key is still limited: eviction took the oldest.
+	if ok, _ := l.allow(netip.AddrFrom4([4]byte{10, 0, 3, 231}).String()); ok {
+		t.Fatal("the newest key was forgotten")
+	}
+}
+
+func TestConnCounter(t *testing.T) {
+	c := connCounter{max: 2}
+	r1, ok1 := c.acquire("x")
+	_, ok2 := c.acquire("x")
+	_, ok3 := c.acquire("x")
+	if !ok1 || !ok2 || ok3 {
+		t.Fatalf("acquire: %v %v %v, want true true false", ok1, ok2, ok3)
+	}
+	r1()
+	r1() // a second release is a no-op
+	if _, ok := c.acquire("x"); !ok {
+		t.Fatal("acquire after a release refused")
+	}
+	if _, ok := c.acquire("x"); ok {
+		t.Fatal("a double release freed two slots")
+	}
+}
+
+func TestClientAddr(t *testing.T) {
+	proxies, err := ParseTrustedProxies("10.0.0.0/8, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{cfg: Config{TrustedProxies: proxies}}
+	for _, tc := range []struct {
+		name, peer, xff, want string
+	}{
+		{"direct", "203.0.113.7:5000", "", "203.0.113.7"},
+		{"untrusted peer's header ignored", "203.0.113.7:5000", "198.51.100.1", "203.0.113.7"},
+		{"trusted proxy", "10.1.2.3:443", "198.51.100.1", "198.51.100.1"},
+		{"client-chosen prefix skipped", "10.1.2.3:443", "1.2.3.4, 198.51.100.1", "198.51.100.1"},
+		{"chain of trusted proxies", "[::1]:443", "198.51.100.1, 10.9.9.9", "198.51.100.1"},
+		{"garbled hop", "10.1.2.3:443", "nonsense", "10.1.2.3"},
+		{"only proxies", "10.1.2.3:443", "10.0.0.1", "10.1.2.3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tc.peer
+			if tc.xff != "" {
+				r.Header.Set("X-Forwarded-For", tc.xff)
+			}
+			if got := s.clientAddr(r).String(); got != tc.want {
+				t.Errorf("clientAddr=%s, want %s", got, tc.want)
+			}
+		})
+	}
+	if got := clientKey(netip.MustParseAddr("2001:db8::1")); got != "2001:db8::/64" {
+		t.Errorf("clientKey(v6)=%s, want its /64", got)
+	}
+	if _, err := ParseTrustedProxies("10.0.0.0/8,bogus"); err == nil {
+		t.Error("ParseTrustedProxies accepted bogus")
+	}
+}
