@@ -2,6 +2,8 @@ module github.com/parley-chat/parley
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/bep/godartsass/v2 v2.5.0
 	github.com/chromedp/cdproto v0.159.0
