@@ -4,12 +4,13 @@ package parley
 // contact the visitor's browser is linked to, nil for an anonymous visitor;
 // list is the audience's list for modes "list" and "notList" (nil if missing).
 //
-// A visitor is "known" when linked to a contact with an email, "anonymous"
-// otherwise. Mode "list" admits members of list only; "notList" admits
+// A visitor is "known" when linked to a contact with an email (one it typed
+// counts: it only changes which widget greets it), "anonymous" otherwise.
+// Lists match on verified emails only (ListCriterion). Mode "list" admits members of list only; "notList" admits
 // everyone but its members, anonymous visitors included. The zero mode is
 // everyone; an unknown mode admits nobody.
 func InAudience(a Audience, c *Contact, list *ContactList) bool {
-	known := c != nil && c.Email != ""
+	known := c != nil && c.HasEmail()
 	switch a.Mode {
 	case "", AudienceEveryone:
 		return true

@@ -10,7 +10,14 @@ import (
 type Contact struct {
 	ID        uint64 `json:"id"`
 	Email     string `json:"email,omitempty"`
-	FirstName string `json:"firstName,omitempty"`
+	// UnverifiedEmail is an address the visitor typed into the widget or a
+	// bot's question: a claim, never an identity. It is what transcripts
+	// are sent to and what agents see, marked as unverified, but it is not
+	// unique, is never looked up to find a contact, and never joins a
+	// visitor to anyone else's conversations. Only Email, which comes from
+	// the site's identification, the sender of an email, or an agent, is.
+	UnverifiedEmail string `json:"unverifiedEmail,omitempty"`
+	FirstName       string `json:"firstName,omitempty"`
 	LastName  string `json:"lastName,omitempty"`
 	// Blocked senders' new conversations go to the Filtered view and never
 	// notify (I9).
@@ -23,6 +30,19 @@ type Contact struct {
 	Consents  []ConsentRecord `json:"consents,omitempty"`
 	CreatedAt time.Time       `json:"createdAt"`
 	UpdatedAt time.Time       `json:"updatedAt"`
+}
+
+// HasEmail reports whether c has an email, verified or not: whether the
+// widget may stop asking for one.
+func (c *Contact) HasEmail() bool { return c.Email != "" || c.UnverifiedEmail != "" }
+
+// ReplyEmail returns the address mail to c goes to: its email, or else the
+// unverified one it typed. It returns "" when c has neither.
+func (c *Contact) ReplyEmail() string {
+	if c.Email != "" {
+		return c.Email
+	}
+	return c.UnverifiedEmail
 }
 
 // ActorID returns the contact's actor id, "V-" + id.

@@ -126,15 +126,24 @@ func (c *Contact) Validate() error {
 	if err := crmLine("lastName", c.LastName, false); err != nil {
 		return err
 	}
-	if c.Email == "" {
+	if err := validateContactEmail("email", c.Email); err != nil {
+		return err
+	}
+	return validateContactEmail("unverifiedEmail", c.UnverifiedEmail)
+}
+
+// validateContactEmail checks an optional plain address ("ada@example.com",
+// no display name, a dotted domain) of at most MaxNameBytes.
+func validateContactEmail(field, email string) error {
+	if email == "" {
 		return nil
 	}
-	if len(c.Email) > MaxNameBytes {
-		return Errorf(EINVALID, "email is longer than %d bytes", MaxNameBytes)
+	if len(email) > MaxNameBytes {
+		return Errorf(EINVALID, "%s is longer than %d bytes", field, MaxNameBytes)
 	}
-	a, err := mail.ParseAddress(c.Email)
-	if err != nil || a.Name != "" || a.Address != c.Email || !strings.Contains(a.Address[strings.LastIndexByte(a.Address, '@')+1:], ".") {
-		return Errorf(EINVALID, "email %q is not an email address", truncate(c.Email, 60))
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email || !strings.Contains(a.Address[strings.LastIndexByte(a.Address, '@')+1:], ".") {
+		return Errorf(EINVALID, "%s %q is not an email address", field, truncate(email, 60))
 	}
 	return nil
 }

@@ -62,8 +62,7 @@ func ValidateVisitorEmail(email string) (string, error) {
 	return email, nil
 }
 
-// PropertyCapturedEmail is the contact property that holds an email a
-// visitor typed into the widget when another contact already has that email.
-// The visitor stays a contact of its own: typing an address must never give a
-// browser another contact's conversations.
+// PropertyCapturedEmail is the contact property where Parley before schema
+// version 5 kept an email a visitor typed when another contact had it. The
+// migration to version 5 moves it to Contact.UnverifiedEmail.
 const PropertyCapturedEmail = "capturedEmail"

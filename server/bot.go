@@ -39,7 +39,7 @@ func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[str
 		}
 		in := &parley.BotInput{Text: text, Lang: lang}
 		if c != nil {
-			in.Email = c.Email
+			in.Email = c.ReplyEmail()
 		}
 		var acts []parley.BotAction
 		if w.Bot.Running() {
@@ -67,7 +67,8 @@ func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[str
 				}
 			case parley.ActSaveEmail:
 				if c != nil && c.Email == "" {
-					c.Email = a.Value
+					// Typed, so a claim only (Contact.UnverifiedEmail).
+					c.UnverifiedEmail = a.Value
 				}
 			case parley.ActHandoff:
 				t.Owner = parley.OwnerWaiting

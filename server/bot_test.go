@@ -472,8 +472,8 @@ func TestBotRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := e.db.Contact(context.Background(), th.ContactID)
-	if err != nil || c.Email != "ada@example.com" || c.Properties["need"] != "Sales" {
-		t.Errorf("contact=%+v, %v, want the email and need=Sales", c, err)
+	if err != nil || c.Email != "" || c.UnverifiedEmail != "ada@example.com" || c.Properties["need"] != "Sales" {
+		t.Errorf("contact=%+v, %v, want the typed email (unverified) and need=Sales", c, err)
 	}
 	if !th.BotOnly() || th.Status != parley.StatusClosed {
 		t.Errorf("thread=%+v, want closed by the bot, never handed off", th)

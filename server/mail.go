@@ -231,7 +231,7 @@ func (s *Server) postEmailReply(ctx context.Context, u *parley.User, t *parley.T
 		return nil, nil, parley.Errorf(parley.EINVALID, "this thread's email address (channel account %d) is no longer connected to inbox %q", t.ChannelAccountID, in.Name)
 	}
 	c, err := s.db.Contact(ctx, t.ContactID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && c.Email == "" {
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && c.ReplyEmail() == "" {
 		return nil, nil, parley.Errorf(parley.EINVALID, "this thread has no contact with an email address to reply to")
 	} else if err != nil {
 		return nil, nil, err

@@ -48,7 +48,7 @@ func (s *Server) afterThreadClosed(ctx context.Context, t *parley.Thread) {
 		return
 	}
 	c, err := s.db.Contact(ctx, t.ContactID)
-	if err != nil || c.Email == "" {
+	if err != nil || c.ReplyEmail() == "" {
 		return
 	}
 	item, err := s.transcript(ctx, t, w, c)
@@ -135,7 +135,7 @@ func (s *Server) transcript(ctx context.Context, t *parley.Thread, w *parley.Wid
 	}
 	return &parley.OutboxItem{Kind: parley.OutboxTranscript, ThreadID: t.ID, Email: parley.Email{
 		From:          parley.Address{Name: in.Name, Email: s.cfg.MailFrom},
-		To:            []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}},
+		To:            []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.ReplyEmail()}},
 		Subject:       limitString(title, 250),
 		Text:          text.String(),
 		HTML:          html.String(),

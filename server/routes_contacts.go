@@ -59,15 +59,18 @@ const (
 // ----- JSON -----
 
 type contactJSON struct {
-	ID        string    `json:"id"`
-	ActorID   string    `json:"actorId"`
-	FirstName string    `json:"firstName"`
-	LastName  string    `json:"lastName"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"` // what the console shows: full name, email or "Visitor #id"
-	Blocked   bool      `json:"blocked"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID        string `json:"id"`
+	ActorID   string `json:"actorId"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+	// UnverifiedEmail is what the visitor typed: shown marked as such,
+	// never an identity (parley.Contact.UnverifiedEmail).
+	UnverifiedEmail string    `json:"unverifiedEmail,omitempty"`
+	Name            string    `json:"name"` // what the console shows: full name, email or "Visitor #id"
+	Blocked         bool      `json:"blocked"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
 
 	// OwnerID is the owning user's id, "" for none; Properties the custom
 	// properties (W1 lists test both).
@@ -86,7 +89,7 @@ func toContactJSON(c *parley.Contact) contactJSON {
 	}
 	return contactJSON{
 		ID: idString(c.ID), ActorID: c.ActorID(), FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
-		Name: c.DisplayName(), Blocked: c.Blocked, OwnerID: owner, Properties: props,
+		UnverifiedEmail: c.UnverifiedEmail, Name: c.DisplayName(), Blocked: c.Blocked, OwnerID: owner, Properties: props,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
 }

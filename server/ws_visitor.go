@@ -344,9 +344,9 @@ func errConsentRequired() error {
 }
 
 // contactKnown reports whether the widget should not ask c for an email:
-// it has one, or typed one that another contact holds.
+// it has one, verified or typed.
 func contactKnown(c *parley.Contact) bool {
-	return c != nil && (c.Email != "" || c.Properties[parley.PropertyCapturedEmail] != "")
+	return c != nil && c.HasEmail()
 }
 
 // recordImpliedConsents records what chatting in widget wd implies, before
@@ -374,12 +374,13 @@ func (s *Server) recordImpliedConsents(ctx context.Context, wd *parley.Widget, c
 
 // captureEmail stores the email visitor c typed into the widget (W4).
 //
-// Typing an address proves nothing about owning it, so it never joins the
-// visitor to another contact: if no other contact has the email, it becomes
-// c's email; if another contact has it, c keeps its own conversations and
-// gets the address as the property capturedEmail, for an agent to judge.
-// Only identification (a token from the site) makes a visitor that contact.
-// A visitor whose contact already has another email gets ECONFLICT.
+// Typing an address proves nothing about owning it, so it is kept as c's
+// unverified email (Contact.UnverifiedEmail): transcripts go to it and
+// agents see it marked as unverified, but it is never looked up and never
+// joins the visitor to another contact, now or when the address's owner is
+// identified later. Only identification (a token from the site) makes a
+// visitor a contact with an email. A visitor may correct what it typed; an
+// identified contact (with a verified email) typing another gets ECONFLICT.
 func (s *Server) captureEmail(ctx context.Context, c *parley.Contact, email string) error {
 	if c.Email != "" {
 		if strings.EqualFold(c.Email, email) {
@@ -387,30 +388,13 @@ func (s *Server) captureEmail(ctx context.Context, c *parley.Contact, email stri
 		}
 		return parley.Errorf(parley.ECONFLICT, "this visitor already has an email")
 	}
-	asProperty := false
-	other, err := s.db.ContactByEmail(ctx, email)
-	switch {
-	case err == nil && other.ID != c.ID:
-		asProperty = true
-	case err != nil && parley.ErrorCode(err) != parley.ENOTFOUND:
-		return err
-	}
-	set := func(c *parley.Contact) error {
-		if asProperty {
-			if c.Properties == nil {
-				c.Properties = map[string]string{}
-			}
-			c.Properties[parley.PropertyCapturedEmail] = email
-		} else {
-			c.Email = email
-		}
+	if c.UnverifiedEmail == email {
 		return nil
 	}
-	updated, err := s.db.UpdateContact(ctx, c.ID, set)
-	if parley.ErrorCode(err) == parley.ECONFLICT && !asProperty {
-		asProperty = true // another contact took the email just now
-		updated, err = s.db.UpdateContact(ctx, c.ID, set)
-	}
+	updated, err := s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
+		c.UnverifiedEmail = email
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -432,7 +416,7 @@ func (s *Server) requireEmailFirst(ctx context.Context, w *parley.Widget, contac
 		if err != nil {
 			return err
 		}
-		if c.Email != "" || c.Properties[parley.PropertyCapturedEmail] != "" {
+		if c.HasEmail() {
 			return nil
 		}
 	}

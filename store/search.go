@@ -415,6 +415,9 @@ func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (SearchHit, error) {
 			if c.Email != "" && c.Email != text {
 				text += " · " + c.Email
 			}
+			if c.UnverifiedEmail != "" {
+				text += " · " + c.UnverifiedEmail
+			}
 			hit.Field = SearchFieldContact
 			hit.Snippet, hit.Highlights = snippet(text, qt)
 			return hit, nil

@@ -354,8 +354,8 @@ func (iw *indexWriter) dropField(thread uint64, term string) error {
 func fieldText(t *parley.Thread, c *parley.Contact) string {
 	parts := []string{t.Subject}
 	if c != nil {
-		parts = append(parts, c.FirstName, c.LastName, c.Email)
-		if c.FirstName == "" && c.LastName == "" && c.Email == "" {
+		parts = append(parts, c.FirstName, c.LastName, c.Email, c.UnverifiedEmail)
+		if c.FirstName == "" && c.LastName == "" && c.Email == "" && c.UnverifiedEmail == "" {
 			parts = append(parts, c.DisplayName())
 		}
 	}
@@ -474,7 +474,7 @@ func (iw *indexWriter) indexContacts(contacts [][]byte) error {
 // email changed (old is the contact as stored before, nil for a new one). It
 // is called by the contact table's index, in the transaction of the change.
 func searchContactChanged(tx *bolt.Tx, c, old *parley.Contact) error {
-	if old == nil || c.FirstName == old.FirstName && c.LastName == old.LastName && c.Email == old.Email {
+	if old == nil || c.FirstName == old.FirstName && c.LastName == old.LastName && c.Email == old.Email && c.UnverifiedEmail == old.UnverifiedEmail {
 		return nil
 	}
 	dirty := tx.Bucket([]byte(bucketSearchDirty))

@@ -277,6 +277,12 @@ export class ContactView {
       { class: 'cv-facts' },
       h('dt', { text: t('ct.email') }),
       h('dd', { dir: 'auto', text: d.email || t('ct.noEmail'), class: d.email ? '' : 'muted' }),
+      ...(d.unverifiedEmail
+        ? [
+            h('dt', { text: t('ct.unverifiedEmail') }),
+            h('dd', { dir: 'auto', title: t('ct.unverifiedHint') }, d.unverifiedEmail, ' ', h('span', { class: 'cv-unverified', text: t('ct.unverified') })),
+          ]
+        : []),
       h('dt', { text: t('ct.since') }),
       h('dd', { title: fullDate(d.createdAt), text: ago(d.createdAt) }),
       h('dt', { text: t('ct.owner') }),
