@@ -358,9 +358,15 @@ func TestBrowserWidgetConsentAndEmail(t *testing.T) {
 	step(t, tab, "composer open", ``, `!`+message+`.disabled && `+widgetRoot+`.querySelector('.ef').hidden && `+hasEvent("contactAssociated", `typeof p.message === 'string'`))
 	actVisitorSay(t, tab, "Hello, I agreed")
 
-	c, err := e.db.ContactByEmail(context.Background(), "ada@lovelace.example.org")
-	if err != nil {
-		t.Fatalf("the email is not on a contact: %v", err)
+	// A typed email is the visitor's unverified one, on the contact of its
+	// thread.
+	ts, _, err := e.db.Threads(context.Background(), store.ThreadFilter{Limit: 10})
+	if err != nil || len(ts) != 1 {
+		t.Fatalf("threads: %d (%v), want 1", len(ts), err)
+	}
+	c, err := e.db.Contact(context.Background(), ts[0].ContactID)
+	if err != nil || c.Email != "" || c.UnverifiedEmail != "ada@lovelace.example.org" {
+		t.Fatalf("contact %+v (%v): want the typed email as its unverified one", c, err)
 	}
 	if len(c.Consents) != 2 || c.Consents[0].Kind != "process" || c.Consents[0].Mode != "explicit" ||
 		c.Consents[0].Version != parley.ConsentVersion(privacy) || !strings.HasPrefix(c.Consents[0].PageURL, host.URL+"/contact") ||
@@ -378,6 +384,7 @@ func TestBrowserWidgetConsentAndEmail(t *testing.T) {
 	card := `[...document.querySelectorAll('.cv-card')].find(c => c.querySelector('h3') && c.querySelector('h3').textContent === 'Consents')`
 	step(t, agent, "consents in the sidebar", ``, `!!`+card+` && `+card+`.textContent.includes('Data processing: agreed') && `+
 		card+`.textContent.includes('Subscribed: Support updates') && `+card+`.textContent.includes(`+jsString(host.URL+"/contact")+`)`)
+	step(t, agent, "the typed email, marked unverified", ``, `[...document.querySelectorAll('.cv-facts dd')].some(d => d.textContent === 'ada@lovelace.example.org (unverified)')`)
 }
 
 // TestBrowserWidgetIdentification: a page that identifies its signed-in
