@@ -109,7 +109,7 @@ func (f *BotFlow) Validate() error {
 		return Errorf(EINVALID, "bot is enabled but has no steps")
 	}
 	if f.Name != "" {
-		if err := crmLine("bot.name", f.Name, true); err != nil {
+		if err := ValidateLine("bot.name", f.Name, true); err != nil {
 			return err
 		}
 	}
@@ -171,7 +171,7 @@ func (f *BotFlow) validateStep(i int, index map[string]int) error {
 		seen := map[string]bool{}
 		for j, o := range st.Options {
 			name := field("options[" + itoa(j) + "]")
-			if err := crmLine(name, o, true); err != nil {
+			if err := ValidateLine(name, o, true); err != nil {
 				return err
 			}
 			if len(o) > MaxBotOptionBytes {
@@ -205,7 +205,7 @@ func (f *BotFlow) validateStep(i int, index map[string]int) error {
 		}
 		for j, c := range st.Cases {
 			name := "cases[" + itoa(j) + "]"
-			if err := crmLine(field(name+".value"), c.Value, true); err != nil {
+			if err := ValidateLine(field(name+".value"), c.Value, true); err != nil {
 				return err
 			}
 			if c.Goto == "" {

@@ -8,8 +8,8 @@ import (
 // Contact is a person Parley talks to: a chat visitor or an email sender. A
 // visitor who never left an email is a contact without one.
 type Contact struct {
-	ID        uint64 `json:"id"`
-	Email     string `json:"email,omitempty"`
+	ID    uint64 `json:"id"`
+	Email string `json:"email,omitempty"`
 	// UnverifiedEmail is an address the visitor typed into the widget or a
 	// bot's question: a claim, never an identity. It is what transcripts
 	// are sent to and what agents see, marked as unverified, but it is not
@@ -18,7 +18,7 @@ type Contact struct {
 	// the site's identification, the sender of an email, or an agent, is.
 	UnverifiedEmail string `json:"unverifiedEmail,omitempty"`
 	FirstName       string `json:"firstName,omitempty"`
-	LastName  string `json:"lastName,omitempty"`
+	LastName        string `json:"lastName,omitempty"`
 	// Blocked senders' new conversations go to the Filtered view and never
 	// notify (I9).
 	Blocked bool `json:"blocked,omitempty"`

@@ -3,7 +3,6 @@ package parley
 import (
 	"net/mail"
 	"strings"
-	"unicode/utf8"
 )
 
 // The rules of the contact sidebar's small CRM (I8, R5): which stages a
@@ -57,7 +56,7 @@ func (r *Record) Validate() error {
 	if stages == nil {
 		return Errorf(EINVALID, "kind must be %q or %q", RecordTicket, RecordDeal)
 	}
-	if err := crmLine("name", r.Name, true); err != nil {
+	if err := ValidateLine("name", r.Name, true); err != nil {
 		return err
 	}
 	ok := false
@@ -120,10 +119,10 @@ func (e *Engagement) Validate() error {
 // ("ada@example.com", no display name) of at most MaxNameBytes. It returns
 // EINVALID naming the field. Uniqueness of the email is the store's to check.
 func (c *Contact) Validate() error {
-	if err := crmLine("firstName", c.FirstName, false); err != nil {
+	if err := ValidateLine("firstName", c.FirstName, false); err != nil {
 		return err
 	}
-	if err := crmLine("lastName", c.LastName, false); err != nil {
+	if err := ValidateLine("lastName", c.LastName, false); err != nil {
 		return err
 	}
 	if err := validateContactEmail("email", c.Email); err != nil {
@@ -144,28 +143,6 @@ func validateContactEmail(field, email string) error {
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Name != "" || a.Address != email || !strings.Contains(a.Address[strings.LastIndexByte(a.Address, '@')+1:], ".") {
 		return Errorf(EINVALID, "%s %q is not an email address", field, truncate(email, 60))
-	}
-	return nil
-}
-
-// crmLine checks a one-line text field: valid UTF-8, at most MaxNameBytes, no
-// control characters, no leading or trailing space; empty only if not
-// required.
-func crmLine(field, s string, required bool) error {
-	switch {
-	case s == "" && required:
-		return Errorf(EINVALID, "%s is required", field)
-	case len(s) > MaxNameBytes:
-		return Errorf(EINVALID, "%s is longer than %d bytes", field, MaxNameBytes)
-	case !utf8.ValidString(s):
-		return Errorf(EINVALID, "%s is not valid UTF-8", field)
-	case strings.TrimSpace(s) != s:
-		return Errorf(EINVALID, "%s has leading or trailing space", field)
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
-			return Errorf(EINVALID, "%s contains control character U+%04X", field, r)
-		}
 	}
 	return nil
 }

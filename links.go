@@ -37,7 +37,7 @@ type KnowledgeLink struct {
 // http or https address (see ValidateLinkURL). It returns EINVALID naming
 // the field.
 func (l *KnowledgeLink) Validate() error {
-	if err := crmLine("title", l.Title, true); err != nil {
+	if err := ValidateLine("title", l.Title, true); err != nil {
 		return err
 	}
 	return ValidateLinkURL("url", l.URL)

@@ -1,9 +1,6 @@
 package parley
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import ()
 
 // Limits of snippets (R1).
 const (
@@ -21,20 +18,8 @@ const (
 // returns EINVALID or ETOOLARGE naming the field. Uniqueness of the shortcut
 // is the store's to check.
 func (s *Snippet) Validate() error {
-	switch {
-	case s.Name == "":
-		return Errorf(EINVALID, "name is required")
-	case len(s.Name) > MaxNameBytes:
-		return Errorf(EINVALID, "name is longer than %d bytes", MaxNameBytes)
-	case !utf8.ValidString(s.Name):
-		return Errorf(EINVALID, "name is not valid UTF-8")
-	case strings.TrimSpace(s.Name) != s.Name:
-		return Errorf(EINVALID, "name has leading or trailing space")
-	}
-	for _, r := range s.Name {
-		if r < 0x20 || r == 0x7f {
-			return Errorf(EINVALID, "name contains control character U+%04X", r)
-		}
+	if err := ValidateLine("name", s.Name, true); err != nil {
+		return err
 	}
 	if err := ValidateShortcut(s.Shortcut); err != nil {
 		return err

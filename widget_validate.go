@@ -403,10 +403,8 @@ func widgetLine(field, s string, required bool) error {
 	case len(s) > MaxNameBytes:
 		return Errorf(EINVALID, "%s is longer than %d bytes", field, MaxNameBytes)
 	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return Errorf(EINVALID, "%s must be one line without control characters", field)
-		}
+	if _, bad := lineBreaker(s); bad {
+		return Errorf(EINVALID, "%s must be one line without control characters", field)
 	}
 	return nil
 }

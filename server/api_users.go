@@ -122,9 +122,9 @@ func (s *Server) handleTokenCreate() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		req.Name = strings.TrimSpace(req.Name)
-		if req.Name == "" || len(req.Name) > parley.MaxNameBytes {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "name is required, at most %d bytes", parley.MaxNameBytes))
+		var err error
+		if req.Name, err = parley.CleanLine("name", req.Name, true); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		u := userFrom(r.Context())
@@ -180,9 +180,9 @@ func (s *Server) handleMeUpdate() http.Handler {
 			return
 		}
 		if req.Name != nil {
-			n := strings.TrimSpace(*req.Name)
-			if n == "" || len(n) > parley.MaxNameBytes {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "name is required, at most %d bytes", parley.MaxNameBytes))
+			n, err := parley.CleanLine("name", *req.Name, true)
+			if err != nil {
+				s.writeError(w, r, err)
 				return
 			}
 			req.Name = &n

@@ -248,8 +248,8 @@ func CreateAdmin(ctx context.Context, db AdminStore, email, name, password strin
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
 	}
-	if len(name) > parley.MaxNameBytes {
-		return nil, parley.Errorf(parley.EINVALID, "name is longer than %d bytes", parley.MaxNameBytes)
+	if err := parley.ValidateLine("name", name, true); err != nil {
+		return nil, err
 	}
 	if err := ValidatePassword(password); err != nil {
 		return nil, err

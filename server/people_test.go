@@ -173,7 +173,7 @@ func TestUserPatch(t *testing.T) {
 		{"bad role", admin, annPath, map[string]any{"role": "owner"}, 400, "role must be admin or agent"},
 		{"blank name", admin, annPath, map[string]any{"name": "  "}, 400, "name is required"},
 		{"control character", admin, annPath, map[string]any{"name": "Ann\nX"}, 400, "control character"},
-		{"long name", admin, annPath, map[string]any{"name": strings.Repeat("a", 257)}, 400, "at most 256 bytes"},
+		{"long name", admin, annPath, map[string]any{"name": strings.Repeat("a", 257)}, 400, "longer than 256 bytes"},
 		{"wrong type", admin, annPath, `{"routingSeat":"yes"}`, 400, `\"routingSeat\" must be bool`},
 		{"malformed", admin, annPath, `{"name":`, 400, "malformed JSON"},
 		{"last admin may not step down", admin, self, map[string]any{"role": "agent"}, 409, "last active admin"},

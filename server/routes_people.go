@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
@@ -180,22 +179,10 @@ func (s *Server) publishUser(u *parley.User) {
 
 // ----- validation -----
 
-// cleanName trims a name and checks it: 1 to MaxNameBytes of text without
-// control characters.
+// cleanName trims a name and checks it (parley.ValidateLine): 1 to
+// MaxNameBytes of one line.
 func cleanName(field, s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || len(s) > parley.MaxNameBytes {
-		return "", parley.Errorf(parley.EINVALID, "%s is required, at most %d bytes", field, parley.MaxNameBytes)
-	}
-	if !utf8.ValidString(s) {
-		return "", parley.Errorf(parley.EINVALID, "%s is not valid UTF-8", field)
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return "", parley.Errorf(parley.EINVALID, "%s contains control character U+%04X", field, r)
-		}
-	}
-	return s, nil
+	return parley.CleanLine(field, s, true)
 }
 
 // cleanEmail trims an email address and checks it the way CreateAdmin does.
