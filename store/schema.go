@@ -51,6 +51,7 @@ func migrations() []migration {
 		{"create the buckets of version 2", createBuckets2},
 		{"widen thread rows for the list's views and count open threads", migrateListRows},
 		{"create the buckets of version 4 and index threads by contact", migrate4},
+		{"give API tokens ids and scopes", migrate5},
 	}
 }
 
