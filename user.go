@@ -71,7 +71,14 @@ type Session struct {
 	// Scopes limit an API token; its user's role limits it too (see
 	// Session.Rights). Console sessions have none and carry the role's.
 	Scopes Scopes `json:"scopes,omitempty"`
+	// LastUsedAt is when an API token was last used, to the hour or so
+	// (TokenUseInterval); zero if never.
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
 }
+
+// TokenUseInterval is how stale an API token's LastUsedAt may grow before a
+// request records it again: recording every request would cost a write each.
+const TokenUseInterval = time.Hour
 
 // Session kinds.
 const (

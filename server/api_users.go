@@ -122,6 +122,9 @@ type tokenJSON struct {
 	Scopes    parley.Scopes `json:"scopes"`
 	UserID    string        `json:"userId"`
 	CreatedAt time.Time     `json:"createdAt"`
+	// LastUsedAt is when the token was last used, to the hour; absent if
+	// never.
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
 	// Token is the secret, in the answer that made the token only.
 	Token string `json:"token,omitempty"`
 }
@@ -134,7 +137,8 @@ func toTokenJSON(t *parley.Session, owner *parley.User) tokenJSON {
 	if scopes == nil {
 		scopes = parley.Scopes{}
 	}
-	return tokenJSON{ID: idString(t.ID), Name: t.Name, Scopes: scopes, UserID: idString(t.UserID), CreatedAt: t.CreatedAt}
+	return tokenJSON{ID: idString(t.ID), Name: t.Name, Scopes: scopes, UserID: idString(t.UserID), CreatedAt: t.CreatedAt,
+		LastUsedAt: t.LastUsedAt}
 }
 
 // handleTokenCreate makes an API token. Its scopes are those asked for, each

@@ -144,6 +144,13 @@ func (s *Server) authenticate(r *http.Request) (*auth, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if now := s.now(); sess.Kind == parley.SessionToken && now.Sub(sess.LastUsedAt) >= parley.TokenUseInterval {
+		// Worth a write once an interval, not more; a failure costs only
+		// the date, never the request.
+		if err := s.db.TouchToken(context.WithoutCancel(r.Context()), hash, now); err != nil {
+			s.log.Warn().Err(err).Msg("record when an API token was used")
+		}
+	}
 	return &auth{user: u, sess: sess, hash: hash, cookie: cookie, rights: sess.Rights(u)}, nil
 }
 

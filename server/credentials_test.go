@@ -23,8 +23,8 @@ import (
 
 // tokenInfo is a token as POST and GET /api/v1/tokens show it.
 type tokenInfo struct {
-	ID, Name, Token, UserID string
-	Scopes                  []string
+	ID, Name, Token, UserID, LastUsedAt string
+	Scopes                              []string
 }
 
 // newToken makes an API token of c's user with scopes (nil: none given) and
@@ -400,6 +400,12 @@ func TestTokenListAndRevoke(t *testing.T) {
 	// Ann's read token lists too (a read); cookie or token, the same list.
 	if got := names(list(annTok)); got != "ann's" {
 		t.Errorf("list by ann's token=%s", got)
+	}
+	// Using a token records when; an unused one shows no date.
+	for _, tk := range list(admin) {
+		if used := tk.LastUsedAt != ""; used != (tk.Name == "ann's") {
+			t.Errorf("%s: lastUsedAt=%q", tk.Name, tk.LastUsedAt)
+		}
 	}
 
 	annC.want(404, "DELETE", "/api/v1/tokens/"+bobInfo.ID, nil)

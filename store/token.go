@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/parley-chat/parley"
 	bolt "go.etcd.io/bbolt"
@@ -191,4 +192,20 @@ func dropAdminScope(tx *bolt.Tx, id uint64) error {
 		}
 	}
 	return nil
+}
+
+// TouchToken sets the LastUsedAt of the API token with this hash to at,
+// unless it is gone (revoked meanwhile: it stays gone) or already as late.
+func (db *DB) TouchToken(ctx context.Context, hash string, at time.Time) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		sessions := bucket(tx, bucketSessions)
+		s := new(parley.Session)
+		if ok, err := getJSON(sessions, []byte(hash), s); err != nil {
+			return fmt.Errorf("decode session: %w", err)
+		} else if !ok || s.Kind != parley.SessionToken || !s.LastUsedAt.Before(at) {
+			return nil
+		}
+		s.LastUsedAt = at.UTC().Round(0)
+		return putJSON(sessions, []byte(hash), s)
+	})
 }

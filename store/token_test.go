@@ -62,8 +62,23 @@ func TestTokens(t *testing.T) {
 	if got, want := list(admin.ID), "[1:1:t1:[read write admin] 3:1:t3:[read]]"; got != want {
 		t.Errorf("admin's tokens=%s, want %s", got, want)
 	}
-	if s, err := db.Token(ctx, 2); err != nil || s.Hash != "t2" {
+	if s, err := db.Token(ctx, 2); err != nil || s.Hash != "t2" || !s.LastUsedAt.IsZero() {
 		t.Errorf("Token(2)=%+v, %v", s, err)
+	}
+	used := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{used, used.Add(-time.Minute)} { // never backwards
+		if err := db.TouchToken(ctx, "t2", at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s, err := db.Token(ctx, 2); err != nil || !s.LastUsedAt.Equal(used) {
+		t.Errorf("LastUsedAt=%v, %v; want %v", s.LastUsedAt, err, used)
+	}
+	if err := db.TouchToken(ctx, "c1", used); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := db.Session(ctx, "c1"); !s.LastUsedAt.IsZero() {
+		t.Errorf("a console session got LastUsedAt %v", s.LastUsedAt)
 	}
 	_, err := db.Token(ctx, 99)
 	wantCode(t, err, parley.ENOTFOUND)
@@ -77,6 +92,11 @@ func TestTokens(t *testing.T) {
 	wantCode(t, err, parley.ENOTFOUND)
 	_, err = db.DeleteToken(ctx, 2)
 	wantCode(t, err, parley.ENOTFOUND)
+	if err := db.TouchToken(ctx, "t2", used.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Session(ctx, "t2")
+	wantCode(t, err, parley.ENOTFOUND) // touching does not bring it back
 	// Signed out by hash: its id goes too.
 	if err := db.DeleteSession(ctx, "t3"); err != nil {
 		t.Fatal(err)
