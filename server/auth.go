@@ -93,10 +93,9 @@ func hashSecret(secret string) string {
 // auth is who made a request.
 type auth struct {
 	user   *parley.User
-	sess   *parley.Session
 	hash   string        // session or token hash
 	cookie bool          // authenticated by cookie (so CSRF rules apply)
-	rights parley.Scopes // what the credential may do: sess.Rights(user)
+	rights parley.Scopes // what the credential may do: Session.Rights of the user
 }
 
 // can reports whether the request's credential carries scope sc.
@@ -151,7 +150,7 @@ func (s *Server) authenticate(r *http.Request) (*auth, error) {
 			s.log.Warn().Err(err).Msg("record when an API token was used")
 		}
 	}
-	return &auth{user: u, sess: sess, hash: hash, cookie: cookie, rights: sess.Rights(u)}, nil
+	return &auth{user: u, hash: hash, cookie: cookie, rights: sess.Rights(u)}, nil
 }
 
 // access is what a route asks of a request's credential.
