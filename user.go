@@ -59,13 +59,26 @@ func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
 // Session is a signed-in console session or an API token. Only the SHA-256 of
 // the secret is stored; the secret itself is shown once.
 type Session struct {
-	Hash      string    `json:"hash"` // hex SHA-256 of the secret
+	Hash string `json:"hash"` // hex SHA-256 of the secret
+	// ID names an API token in lists and revocations: assigned by the store,
+	// stable, and unrelated to the secret. Console sessions have none.
+	ID        uint64    `json:"id,omitempty"`
 	UserID    uint64    `json:"userId"`
 	Kind      string    `json:"kind"` // SessionCookie or SessionToken
 	Name      string    `json:"name,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt,omitzero"` // zero: never (API tokens)
+	// Scopes limit an API token; its user's role limits it too (see
+	// Session.Rights). Console sessions have none and carry the role's.
+	Scopes Scopes `json:"scopes,omitempty"`
+	// LastUsedAt is when an API token was last used, to the hour or so
+	// (TokenUseInterval); zero if never.
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
 }
+
+// TokenUseInterval is how stale an API token's LastUsedAt may grow before a
+// request records it again: recording every request would cost a write each.
+const TokenUseInterval = time.Hour
 
 // Session kinds.
 const (
@@ -76,6 +89,87 @@ const (
 // Expired reports whether s is no longer valid at now.
 func (s *Session) Expired(now time.Time) bool {
 	return !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt)
+}
+
+// Rights returns what s may do for user u: the scopes of u's role, narrowed
+// to the session's own scopes when it is an API token that has any.
+func (s *Session) Rights(u *User) Scopes {
+	role := RoleScopes(u.Role)
+	if s.Kind != SessionToken || s.Scopes == nil {
+		return role
+	}
+	var out Scopes
+	for _, sc := range s.Scopes {
+		if role.Has(sc) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// Scope is one right an API token may carry.
+type Scope string
+
+// Scopes of API tokens. A read (GET, HEAD) needs ScopeRead, any other
+// request ScopeWrite, and an admin-only request ScopeAdmin besides; asking
+// for admin includes the other two (ParseScopes).
+const (
+	ScopeRead  Scope = "read"  // GET and HEAD requests; receiving events
+	ScopeWrite Scope = "write" // every other request; sending messages
+	ScopeAdmin Scope = "admin" // admin-only requests, with an admin user
+)
+
+// Scopes is a set of scopes, in the order read, write, admin.
+type Scopes []Scope
+
+// Has reports whether sc is in the set.
+func (ss Scopes) Has(sc Scope) bool {
+	for _, s := range ss {
+		if s == sc {
+			return true
+		}
+	}
+	return false
+}
+
+// RoleScopes returns every scope role r grants: read and write for agents,
+// and admin as well for admins. An unknown role grants none.
+func RoleScopes(r Role) Scopes {
+	switch r {
+	case RoleAdmin:
+		return Scopes{ScopeRead, ScopeWrite, ScopeAdmin}
+	case RoleAgent:
+		return Scopes{ScopeRead, ScopeWrite}
+	}
+	return nil
+}
+
+// ParseScopes checks the scope names asked for a token and returns them as a
+// set in canonical order. Asking for admin includes read and write, so that
+// an admin token can do what its name says. An unknown name is EINVALID
+// naming it; an empty list is EINVALID.
+func ParseScopes(names []string) (Scopes, error) {
+	if len(names) == 0 {
+		return nil, Errorf(EINVALID, "scopes must list at least one of read, write, admin (or be left out)")
+	}
+	want := map[Scope]bool{}
+	for _, n := range names {
+		switch sc := Scope(n); sc {
+		case ScopeRead, ScopeWrite:
+			want[sc] = true
+		case ScopeAdmin:
+			want[ScopeRead], want[ScopeWrite], want[ScopeAdmin] = true, true, true
+		default:
+			return nil, Errorf(EINVALID, "scopes: unknown scope %q; known are read, write, admin", truncate(n, 40))
+		}
+	}
+	var out Scopes
+	for _, sc := range []Scope{ScopeRead, ScopeWrite, ScopeAdmin} {
+		if want[sc] {
+			out = append(out, sc)
+		}
+	}
+	return out, nil
 }
 
 // Inbox is a team's shared inbox. Only its members see and act on its threads.

@@ -96,7 +96,9 @@ func (s *Server) startSession(r *http.Request, u *parley.User) (string, error) {
 	return secret, err
 }
 
-// handleSessionDelete signs out: the session is deleted and the cookie cleared.
+// handleSessionDelete signs out: the session (or the API token the request
+// came with) is deleted, the sockets it opened are closed before the answer,
+// and the cookie is cleared.
 func (s *Server) handleSessionDelete() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := authFrom(r.Context())
@@ -104,6 +106,7 @@ func (s *Server) handleSessionDelete() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		s.closeCredential(a.hash, "signed out")
 		if a.cookie {
 			s.setSessionCookie(w, r, "", -1)
 		}
@@ -111,10 +114,41 @@ func (s *Server) handleSessionDelete() http.Handler {
 	})
 }
 
-// handleTokenCreate makes an API token with the caller's rights.
+// tokenJSON is an API token as the settings API lists it: never its secret
+// nor its hash.
+type tokenJSON struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Scopes    parley.Scopes `json:"scopes"`
+	UserID    string        `json:"userId"`
+	CreatedAt time.Time     `json:"createdAt"`
+	// LastUsedAt is when the token was last used, to the hour; absent if
+	// never.
+	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
+	// Token is the secret, in the answer that made the token only.
+	Token string `json:"token,omitempty"`
+}
+
+func toTokenJSON(t *parley.Session, owner *parley.User) tokenJSON {
+	scopes := t.Scopes
+	if owner != nil {
+		scopes = t.Rights(owner)
+	}
+	if scopes == nil {
+		scopes = parley.Scopes{}
+	}
+	return tokenJSON{ID: idString(t.ID), Name: t.Name, Scopes: scopes, UserID: idString(t.UserID), CreatedAt: t.CreatedAt,
+		LastUsedAt: t.LastUsedAt}
+}
+
+// handleTokenCreate makes an API token. Its scopes are those asked for, each
+// of which the caller's own credential must carry (else 403); without
+// "scopes" it gets every right of the caller's credential, which for a
+// console session is every right of the user's role.
 func (s *Server) handleTokenCreate() http.Handler {
 	type request struct {
-		Name string `json:"name"`
+		Name   string    `json:"name"`
+		Scopes *[]string `json:"scopes"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req request
@@ -127,15 +161,87 @@ func (s *Server) handleTokenCreate() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		u := userFrom(r.Context())
+		a := authFrom(r.Context())
+		scopes := a.rights
+		if req.Scopes != nil {
+			asked, err := parley.ParseScopes(*req.Scopes)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			for _, sc := range asked {
+				if !a.can(sc) {
+					s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "scopes: you may not grant %q: a token gets only rights its maker has", sc))
+					return
+				}
+			}
+			scopes = asked
+		}
 		secret, hash := newSecret("pat_")
-		if err := s.db.CreateSession(r.Context(), &parley.Session{
-			Hash: hash, UserID: u.ID, Kind: parley.SessionToken, Name: req.Name, CreatedAt: s.now(),
-		}); err != nil {
+		t := &parley.Session{Hash: hash, UserID: a.user.ID, Kind: parley.SessionToken, Name: req.Name, CreatedAt: s.now(), Scopes: scopes}
+		if err := s.db.CreateSession(r.Context(), t); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.writeJSON(w, http.StatusCreated, map[string]string{"token": secret, "name": req.Name})
+		out := toTokenJSON(t, nil)
+		out.Token = secret
+		s.writeJSON(w, http.StatusCreated, out)
+	})
+}
+
+// handleTokens lists API tokens, oldest first: the caller's own, or, for an
+// admin with the admin scope, everyone's.
+func (s *Server) handleTokens() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		a := authFrom(r.Context())
+		owner := a.user.ID
+		if a.user.IsAdmin() && a.can(parley.ScopeAdmin) {
+			owner = 0
+		}
+		list, err := s.db.Tokens(r.Context(), owner)
+		if err != nil {
+			return err
+		}
+		users := map[uint64]*parley.User{a.user.ID: a.user}
+		out := make([]tokenJSON, 0, len(list))
+		for _, t := range list {
+			u, ok := users[t.UserID]
+			if !ok {
+				if u, err = s.db.User(r.Context(), t.UserID); err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+					return err
+				}
+				users[t.UserID] = u
+			}
+			out = append(out, toTokenJSON(t, u))
+		}
+		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+		return nil
+	})
+}
+
+// handleTokenDelete revokes an API token at once, the sockets it opened
+// included, for its owner or an admin with the admin scope; to anyone else
+// it does not exist (404).
+func (s *Server) handleTokenDelete() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		a := authFrom(r.Context())
+		id, err := pathID(r)
+		if err != nil {
+			return err
+		}
+		t, err := s.db.Token(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if t.UserID != a.user.ID && !(a.user.IsAdmin() && a.can(parley.ScopeAdmin)) {
+			return parley.Errorf(parley.ENOTFOUND, "token not found")
+		}
+		if t, err = s.db.DeleteToken(r.Context(), id); err != nil {
+			return err
+		}
+		s.closeCredential(t.Hash, "token revoked")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -94,9 +93,13 @@ func hashSecret(secret string) string {
 // auth is who made a request.
 type auth struct {
 	user   *parley.User
-	hash   string // session or token hash
-	cookie bool   // authenticated by cookie (so CSRF rules apply)
+	hash   string        // session or token hash
+	cookie bool          // authenticated by cookie (so CSRF rules apply)
+	rights parley.Scopes // what the credential may do: Session.Rights of the user
 }
+
+// can reports whether the request's credential carries scope sc.
+func (a *auth) can(sc parley.Scope) bool { return a.rights.Has(sc) }
 
 func authFrom(ctx context.Context) *auth {
 	a, _ := ctx.Value(keyAuth).(*auth)
@@ -140,61 +143,123 @@ func (s *Server) authenticate(r *http.Request) (*auth, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	return &auth{user: u, hash: hash, cookie: cookie}, nil
+	if now := s.now(); sess.Kind == parley.SessionToken && now.Sub(sess.LastUsedAt) >= parley.TokenUseInterval {
+		// Worth a write once an interval, not more; a failure costs only
+		// the date, never the request.
+		if err := s.db.TouchToken(context.WithoutCancel(r.Context()), hash, now); err != nil {
+			s.log.Warn().Err(err).Msg("record when an API token was used")
+		}
+	}
+	return &auth{user: u, hash: hash, cookie: cookie, rights: sess.Rights(u)}, nil
 }
 
-// requireUser answers 401 unless the request is authenticated, and 403 for
-// cookie-authenticated writes from another origin (CSRF).
-func (s *Server) requireUser(next http.Handler) http.Handler {
+// access is what a route asks of a request's credential.
+type access struct {
+	// scope is the scope needed besides admin; zero: ScopeRead for GET and
+	// HEAD, ScopeWrite for any other method.
+	scope parley.Scope
+	// any accepts every valid credential whatever its scopes (signing out).
+	any bool
+	// admin needs an admin user and the admin scope.
+	admin bool
+	// bearer refuses console sessions: only an API token will do.
+	bearer bool
+}
+
+// guard answers 401 unless the request is authenticated, 403 for a
+// cookie-authenticated write from another origin (CSRF), and 403 naming
+// what is missing when the credential lacks what acc asks.
+func (s *Server) guard(acc access, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.authenticate(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		if a.cookie && !safeMethod(r.Method) && !s.sameOrigin(r) {
+		if a.cookie && !s.sameOrigin(r) {
 			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
+			return
+		}
+		if err := acc.check(a, r.Method); err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(contextWith(r.Context(), keyAuth, a)))
 	})
 }
 
-// requireAdmin is requireUser for admins only.
+func (acc access) check(a *auth, method string) error {
+	if acc.any {
+		return nil
+	}
+	if acc.bearer && (a.cookie || !a.user.IsAdmin() || !a.can(parley.ScopeAdmin)) {
+		return parley.Errorf(parley.EFORBIDDEN,
+			"this needs an admin's API token with the admin scope (Authorization: Bearer); console sessions and other tokens may not")
+	}
+	if acc.admin && !a.user.IsAdmin() {
+		return parley.Errorf(parley.EFORBIDDEN, "only admins may do this")
+	}
+	need := acc.scope
+	if need == "" {
+		need = parley.ScopeWrite
+		if method == http.MethodGet || method == http.MethodHead {
+			need = parley.ScopeRead
+		}
+	}
+	if !a.can(need) {
+		return parley.Errorf(parley.EFORBIDDEN, "this API token lacks the %s scope", need)
+	}
+	if acc.admin && !a.can(parley.ScopeAdmin) {
+		return parley.Errorf(parley.EFORBIDDEN, "this API token lacks the admin scope")
+	}
+	return nil
+}
+
+// requireUser lets through any signed-in user whose credential may read (GET,
+// HEAD) or write (other methods); see guard.
+func (s *Server) requireUser(next http.Handler) http.Handler { return s.guard(access{}, next) }
+
+// requireAdmin is requireUser for admins only, with the admin scope.
 func (s *Server) requireAdmin(next http.Handler) http.Handler {
-	return s.requireUser(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !userFrom(r.Context()).IsAdmin() {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "only admins may do this"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	}))
+	return s.guard(access{admin: true}, next)
 }
 
-func safeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+// requireReader is requireUser for a POST that only reads (a batch read): the
+// read scope suffices.
+func (s *Server) requireReader(next http.Handler) http.Handler {
+	return s.guard(access{scope: parley.ScopeRead}, next)
 }
 
-// sameOrigin reports whether a browser request comes from Parley's own
-// origin: the Origin header names the base URL's origin or this request's
-// host; without Origin, Sec-Fetch-Site must not say cross-site. Requests with
-// neither header come from non-browser clients, which CSRF cannot drive.
+// requireSignedIn lets through any valid credential, whatever its scopes:
+// ending one's own credential needs no right.
+func (s *Server) requireSignedIn(next http.Handler) http.Handler {
+	return s.guard(access{any: true}, next)
+}
+
+// requireAdminToken is requireAdmin for API tokens only: what a site's back
+// end does with a server-to-server credential, never a console session.
+func (s *Server) requireAdminToken(next http.Handler) http.Handler {
+	return s.guard(access{admin: true, bearer: true}, next)
+}
+
+// newCrossOrigin returns the cross-site request check of browser writes:
+// the standard library's, trusting the base URL's origin as well as the
+// request's own host (Parley may sit behind a proxy that changes Host).
+func newCrossOrigin(origin string) *http.CrossOriginProtection {
+	c := http.NewCrossOriginProtection()
+	if origin != "" {
+		_ = c.AddTrustedOrigin(origin) // scheme://host from url.Parse: well-formed
+	}
+	return c
+}
+
+// sameOrigin reports whether a request may change things with a session
+// cookie or sign in: safe methods always; otherwise Sec-Fetch-Site must say
+// same-origin (or none), or, from browsers without it, Origin must name this
+// request's host or the base URL's origin. Requests with neither header come
+// from non-browser clients, which CSRF cannot drive.
 func (s *Server) sameOrigin(r *http.Request) bool {
-	if o := r.Header.Get("Origin"); o != "" {
-		if o == "null" {
-			return false
-		}
-		if s.origin != "" && strings.EqualFold(o, s.origin) {
-			return true
-		}
-		u, err := url.Parse(o)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
-	}
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "", "same-origin", "none":
-		return true
-	}
-	return false
+	return s.crossOrigin.Check(r) == nil
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string, maxAge int) {

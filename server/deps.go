@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
@@ -33,6 +34,10 @@ type Store interface {
 	CreateSession(ctx context.Context, s *parley.Session) error
 	Session(ctx context.Context, hash string) (*parley.Session, error)
 	DeleteSession(ctx context.Context, hash string) error
+	Tokens(ctx context.Context, userID uint64) ([]*parley.Session, error)
+	Token(ctx context.Context, id uint64) (*parley.Session, error)
+	DeleteToken(ctx context.Context, id uint64) (*parley.Session, error)
+	TouchToken(ctx context.Context, hash string, at time.Time) error
 
 	CreateInbox(ctx context.Context, in *parley.Inbox) error
 	Inbox(ctx context.Context, id uint64) (*parley.Inbox, error)

@@ -139,7 +139,9 @@ func (s *Server) identifiedContact(ctx context.Context, email, token string) (*p
 
 // handleIdentificationToken is POST /visitor-identification/v3/tokens/create
 // with {"email","firstName","lastName"}: it finds the contact with that email
-// (any case) or creates it, sets the names given, and answers {"token"}.
+// (any case) or creates it, sets the names given, and answers {"token"}. Its
+// route lets only an admin's API token with the admin scope through: a token
+// opens the contact's conversations to whoever holds it.
 func (s *Server) handleIdentificationToken() http.Handler {
 	type request struct {
 		Email     string `json:"email"`

@@ -197,6 +197,10 @@ func (s *Server) handleSetup() http.Handler {
 		Password string `json:"password"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.sameOrigin(r) {
+			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
+			return
+		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
 			s.writeError(w, r, err)

@@ -11,6 +11,11 @@ import (
 	"github.com/parley-chat/parley/hub"
 )
 
+// closeRightsChanged closes an agent connection whose user's role changed,
+// beside the close codes of ws.go: the console reconnects at once and gets
+// the new rights (4000 + 205 Reset Content).
+const closeRightsChanged websocket.StatusCode = 4205
+
 // userTopic is the topic of events meant for one user's consoles only, such
 // as "you were removed from this inbox".
 func userTopic(id uint64) string { return "user:" + idString(id) }
@@ -27,28 +32,44 @@ func userTopic(id uint64) string { return "user:" + idString(id) }
 // that connects while an admin removes it from an inbox either reads the
 // membership without the inbox or is registered in time for the sync to
 // remove it.
+//
+// The credentials work the same way: each connection is kept under the hash
+// of the session or token that opened it, registration reads the credential
+// and the user under the mutex, and whatever ends a credential commits first
+// and then closes its connections under the mutex (closeCredential,
+// closeAgents). So a connection is either refused or closed.
 type agentConns struct {
 	mu    sync.Mutex
 	users map[uint64]map[*wsConn]map[uint64]bool // user → connection → inboxes subscribed
+	creds map[string]map[*wsConn]bool            // credential hash → connections
 }
 
 // registerAgent subscribes cn, whose subscription already exists, to the
-// inbox topics of user id and keeps it in the registry until unregister is
-// called. It returns the inboxes. A user deactivated meanwhile is
+// inbox topics of the user whose credential hash opened it and keeps it in
+// the registry until unregister is called. It returns the user and their
+// rights as they are now, which may differ from what the handshake saw, and
+// the inboxes. A credential ended or a user deactivated meanwhile is
 // EUNAUTHORIZED.
-func (s *Server) registerAgent(ctx context.Context, cn *wsConn, id uint64) (inboxIDs []uint64, unregister func(), err error) {
+func (s *Server) registerAgent(ctx context.Context, cn *wsConn, hash string) (u *parley.User, rights parley.Scopes, inboxIDs []uint64, unregister func(), err error) {
 	a := &s.agents
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	u, err := s.db.User(ctx, id)
-	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
-		return nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "the account was deactivated")
+	sess, err := s.db.Session(ctx, hash)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && sess.Expired(s.now()) {
+		return nil, nil, nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "the session or token has ended")
 	} else if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
+	}
+	id := sess.UserID
+	u, err = s.db.User(ctx, id)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
+		return nil, nil, nil, nil, parley.Errorf(parley.EUNAUTHORIZED, "the account was deactivated")
+	} else if err != nil {
+		return nil, nil, nil, nil, err
 	}
 	inboxIDs, err = s.userInboxIDs(ctx, u)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	subscribed := make(map[uint64]bool, len(inboxIDs))
 	topics := make([]string, 0, len(inboxIDs))
@@ -64,12 +85,23 @@ func (s *Server) registerAgent(ctx context.Context, cn *wsConn, id uint64) (inbo
 		a.users[id] = map[*wsConn]map[uint64]bool{}
 	}
 	a.users[id][cn] = subscribed
-	return inboxIDs, func() {
+	if a.creds == nil {
+		a.creds = map[string]map[*wsConn]bool{}
+	}
+	if a.creds[hash] == nil {
+		a.creds[hash] = map[*wsConn]bool{}
+	}
+	a.creds[hash][cn] = true
+	return u, sess.Rights(u), inboxIDs, func() {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		delete(a.users[id], cn)
 		if len(a.users[id]) == 0 {
 			delete(a.users, id)
+		}
+		delete(a.creds[hash], cn)
+		if len(a.creds[hash]) == 0 {
+			delete(a.creds, hash)
 		}
 	}, nil
 }
@@ -123,6 +155,18 @@ func (s *Server) syncAgents(ctx context.Context, userIDs ...uint64) {
 			}
 			a.users[id][cn] = want
 		}
+	}
+}
+
+// closeCredential closes every live connection opened with the session or
+// token hash with 4401 and reason. Call it after the credential's deletion
+// was committed: when it returns, none of them gets another event.
+func (s *Server) closeCredential(hash, reason string) {
+	a := &s.agents
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for cn := range a.creds[hash] {
+		cn.fail(closeUnauthorized, reason)
 	}
 }
 

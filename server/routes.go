@@ -25,8 +25,10 @@ func (s *Server) routes() http.Handler {
 
 	// Settings API.
 	mux.Handle("POST /api/v1/session", s.handleSessionCreate())
-	mux.Handle("DELETE /api/v1/session", user(s.handleSessionDelete()))
+	mux.Handle("DELETE /api/v1/session", s.requireSignedIn(s.handleSessionDelete()))
 	mux.Handle("POST /api/v1/tokens", user(s.handleTokenCreate()))
+	mux.Handle("GET /api/v1/tokens", user(s.handleTokens()))
+	mux.Handle("DELETE /api/v1/tokens/{id}", user(s.handleTokenDelete()))
 	mux.Handle("GET /api/v1/users/me", user(s.handleMe()))
 	mux.Handle("PATCH /api/v1/users/me", user(s.handleMeUpdate()))
 	mux.Handle("GET /api/v1/users", user(s.handleUsers()))
@@ -51,7 +53,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages", user(s.handleMessagePost()))
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}", user(s.handleMessageGet()))
 	mux.Handle("GET "+v3+"/actors/{actorId}", user(s.handleActorGet()))
-	mux.Handle("POST "+v3+"/actors/batch/read", user(s.handleActorsBatch()))
+	mux.Handle("POST "+v3+"/actors/batch/read", s.requireReader(s.handleActorsBatch()))
 
 	// Areas that grow on their own: people and inboxes, the conversation
 	// list and search, conversation actions, contacts and their records,

@@ -245,7 +245,8 @@ func (s *Server) handleUserGet() http.Handler {
 // chats, away mode (I10: an admin may set a teammate away) or whether they
 // are deactivated.
 // Deactivation ends their sessions, tokens and open consoles at once; their
-// history stays.
+// history stays. A role change closes their open consoles, which reconnect
+// with the new rights.
 func (s *Server) handleUserPatch() http.Handler {
 	type request struct {
 		Name        *string `json:"name"`
@@ -311,6 +312,11 @@ func (s *Server) handleUserPatch() http.Handler {
 		}
 		if u.Deactivated && !before.Deactivated {
 			s.closeAgents(u.ID, closeUnauthorized, "account deactivated")
+		} else if u.Role != before.Role {
+			// The connections hold the user as they were: they reconnect
+			// with the new rights (a demoted admin's tokens have lost the
+			// admin scope in the same commit).
+			s.closeAgents(u.ID, closeRightsChanged, "role changed")
 		}
 		if req.Away != nil {
 			s.presence.SetAway(u.ID, u.Away) // availability and presence follow

@@ -15,7 +15,9 @@ import (
 func (s *Server) routesVisitor(mux *http.ServeMux) {
 	user := s.requireUser
 
-	mux.Handle("POST /visitor-identification/v3/tokens/create", user(s.handleIdentificationToken()))
+	// Identification tokens let their holder chat as any contact: only a
+	// site's back end makes them, with an admin-scoped API token.
+	mux.Handle("POST /visitor-identification/v3/tokens/create", s.requireAdminToken(s.handleIdentificationToken()))
 	mux.Handle("/visitor-identification/", s.handleNotFound())
 	mux.Handle("GET /api/v1/contacts/{contactId}/consents", user(s.handleContactConsents()))
 }

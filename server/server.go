@@ -137,7 +137,9 @@ type Server struct {
 	presence *hub.Presence
 	assets   *widget.Assets
 	origin   string // scheme://host of BaseURL
-	handler  http.Handler
+	// crossOrigin refuses cross-site browser writes (auth.go).
+	crossOrigin *http.CrossOriginProtection
+	handler     http.Handler
 
 	// ctx is cancelled by Close: WebSocket connections end with 1001.
 	ctx    context.Context
@@ -190,6 +192,7 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
+	s.crossOrigin = newCrossOrigin(s.origin)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.startMail()
 	s.handler = s.routes()

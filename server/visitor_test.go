@@ -299,7 +299,9 @@ func createIdentToken(t *testing.T, c *client, body any) (int, string) {
 func TestIdentification(t *testing.T) {
 	clock := &offsetClock{}
 	e := newEnv(t, &envOptions{cfg: server.Config{Now: clock.now}})
-	agent := e.login("admin@example.com")
+	// The site's back end: an admin's API token (a console session may not
+	// make identification tokens: credentials_test.go).
+	agent := e.login("admin@example.com").bearer()
 
 	// The endpoint needs a user.
 	anon := &client{e: e, hc: &http.Client{Timeout: 5 * time.Second}}
@@ -329,7 +331,7 @@ func TestIdentification(t *testing.T) {
 	if err != nil || c.FirstName != "Ada" || c.LastName != "Lovelace" {
 		t.Fatalf("contact=%+v err=%v", c, err)
 	}
-	// A bearer token works too, and the same email gets the same contact.
+	// Another admin token works too, and the same email gets the same contact.
 	pat := agent.do("POST", "/api/v1/tokens", map[string]string{"name": "site"}, nil)
 	var patOut struct{ Token string }
 	pat.decode(t, &patOut)
@@ -408,7 +410,7 @@ func TestBootVisitor(t *testing.T) {
 	if err := e.db.CreateContact(ctx, owned); err != nil {
 		t.Fatal(err)
 	}
-	agent := e.login("admin@example.com")
+	agent := e.login("admin@example.com").bearer()
 	_, ownedToken := createIdentToken(t, agent, map[string]string{"email": "owned@example.com"})
 
 	boot := func(query string) map[string]any {

@@ -27,6 +27,10 @@ func (s *Server) handleAgentWS() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if !a.can(parley.ScopeRead) {
+			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "this API token lacks the read scope"))
+			return
+		}
 		opts := &websocket.AcceptOptions{}
 		if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Host != "" {
 			opts.OriginPatterns = []string{strings.ToLower(u.Host)}
@@ -37,16 +41,21 @@ func (s *Server) handleAgentWS() http.Handler {
 		}
 		s.conns.Add(1)
 		defer s.conns.Done()
-		s.serveAgent(s.newConn(c), a.user)
+		s.serveAgent(s.newConn(c), a)
 	})
 }
 
-func (s *Server) serveAgent(cn *wsConn, u *parley.User) {
+// serveAgent serves the connection that credential a opened. The
+// connection lives only as long as the credential and the user's rights:
+// signing out, revoking the token, deactivating the user or changing their
+// role closes it (people_conns.go). A credential without the write scope
+// receives events but may not send messages or typing.
+func (s *Server) serveAgent(cn *wsConn, a *auth) {
 	ctx := cn.ctx
 	// The inbox topics follow the user's memberships for as long as the
 	// connection lives: registerAgent subscribes them (people_conns.go).
-	cn.sub = s.hub.SubscribeBuffer(s.cfg.AgentQueue, presenceTopic, userTopic(u.ID))
-	inboxIDs, unregister, err := s.registerAgent(ctx, cn, u.ID)
+	cn.sub = s.hub.SubscribeBuffer(s.cfg.AgentQueue, presenceTopic, userTopic(a.user.ID))
+	u, rights, inboxIDs, unregister, err := s.registerAgent(ctx, cn, a.hash)
 	if err != nil {
 		if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
 			cn.fail(closeUnauthorized, parley.ErrorMessage(err))
@@ -97,6 +106,9 @@ func (s *Server) serveAgent(cn *wsConn, u *parley.User) {
 	cn.run([]string{"message.send", "typing", "viewing"}, func(f *frame) error {
 		if f.Type == "viewing" {
 			return s.setViewing(ctx, cn, u, f.ThreadID)
+		}
+		if !rights.Has(parley.ScopeWrite) {
+			return parley.Errorf(parley.EFORBIDDEN, "this API token lacks the write scope")
 		}
 		id, err := parseID(f.ThreadID)
 		if err != nil {

@@ -46,6 +46,7 @@
 //	kv                Meta and SetMeta, apart from meta so no key disturbs it
 //	users             id → User            user_emails     lowercase email → id
 //	sessions          hash → Session       visitors        hash → Visitor
+//	token_ids         id → session hash of an API token (token.go)
 //	inboxes           id → Inbox           widgets         id → Widget
 //	contacts          id → Contact         contact_emails  lowercase email → id
 //	threads           id → row ‖ Thread: the row is 37 bytes of inbox, contact, latest message time, status,

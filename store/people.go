@@ -233,7 +233,8 @@ func (db *DB) AcceptInvite(ctx context.Context, hash string, u *parley.User) (*p
 // rules in the same transaction: at least one active admin remains (else
 // ECONFLICT and nothing is written), and a user whom fn deactivates loses
 // every console session and API token at once, so that reactivating them
-// later does not bring old credentials back. fn runs on the store's writer
+// later does not bring old credentials back; likewise an admin whom fn
+// demotes keeps their tokens without the admin scope. fn runs on the store's writer
 // goroutine, maybe more than once; it must not call db.
 func (db *DB) UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.User) error) (*parley.User, error) {
 	now := db.utcNow()
@@ -262,6 +263,10 @@ func (db *DB) UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.U
 		}
 		if v.Deactivated && !old.Deactivated {
 			if err := deleteUserSessions(tx, id); err != nil {
+				return err
+			}
+		} else if old.IsAdmin() && !v.IsAdmin() {
+			if err := dropAdminScope(tx, id); err != nil {
 				return err
 			}
 		}
@@ -309,7 +314,7 @@ func deleteUserSessions(tx *bolt.Tx, id uint64) error {
 		return err
 	}
 	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+		if err := deleteSession(tx, k); err != nil {
 			return err
 		}
 	}

@@ -52,6 +52,7 @@ func migrations() []migration {
 		{"widen thread rows for the list's views and count open threads", migrateListRows},
 		{"create the buckets of version 4 and index threads by contact", migrate4},
 		{"make the emails visitors typed unverified", migrate5},
+		{"give API tokens ids and scopes", migrate6},
 	}
 }
 

@@ -111,14 +111,38 @@ func (db *DB) UpdateUser(ctx context.Context, id uint64, fn func(*parley.User) e
 	return updateRecord(ctx, db, userTable(), id, fn)
 }
 
-// CreateSession stores a session under s.Hash and sets s.CreatedAt if zero.
-// An empty hash is EINVALID; a hash already stored is ECONFLICT.
+// CreateSession stores a session under s.Hash and sets s.CreatedAt if zero;
+// an API token (Kind SessionToken) also gets its ID. An empty hash is
+// EINVALID; a hash already stored is ECONFLICT.
 func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 	w := *s
 	if w.CreatedAt.IsZero() {
 		w.CreatedAt = db.utcNow()
 	}
-	if err := insertKeyed(ctx, db, bucketSessions, "session", w.Hash, &w); err != nil {
+	if w.Kind != parley.SessionToken {
+		if err := insertKeyed(ctx, db, bucketSessions, "session", w.Hash, &w); err != nil {
+			return err
+		}
+		*s = w
+		return nil
+	}
+	if w.Hash == "" {
+		return parley.Errorf(parley.EINVALID, "session hash is empty")
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		t := w
+		sessions := bucket(tx, bucketSessions)
+		if sessions.Get([]byte(t.Hash)) != nil {
+			return parley.Errorf(parley.ECONFLICT, "session already exists")
+		}
+		t.ID = 0
+		if err := putToken(bucket(tx, bucketTokenIDs), sessions, &t); err != nil {
+			return err
+		}
+		w = t
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	*s = w
@@ -139,13 +163,13 @@ func (db *DB) Session(ctx context.Context, hash string) (*parley.Session, error)
 	return s, nil
 }
 
-// DeleteSession deletes the session with this hash. A missing session is not
-// an error.
+// DeleteSession deletes the session or API token with this hash. A missing
+// session is not an error.
 func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 	if hash == "" {
 		return nil
 	}
 	return db.update(ctx, func(tx *bolt.Tx) error {
-		return bucket(tx, bucketSessions).Delete([]byte(hash))
+		return deleteSession(tx, []byte(hash))
 	})
 }

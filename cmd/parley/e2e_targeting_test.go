@@ -126,7 +126,7 @@ func TestBrowserTargeting(t *testing.T) {
 func TestBrowserAudience(t *testing.T) {
 	browser := newBrowser(t)
 	e := startWidgetEnv(t)
-	st, b := e.call("POST", "/visitor-identification/v3/tokens/create", map[string]string{"email": "grace@acme.example", "firstName": "Grace"})
+	st, b := e.identify(map[string]string{"email": "grace@acme.example", "firstName": "Grace"})
 	if st != 200 {
 		t.Fatalf("identification token: %d %s", st, b)
 	}

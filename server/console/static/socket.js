@@ -5,7 +5,7 @@
 import { BASE } from './api.js';
 
 const STOP_CODES = new Set([1000, 1008, 4403, 4404]);
-const AT_ONCE_CODES = new Set([1001, 4408]);
+const AT_ONCE_CODES = new Set([1001, 4205, 4408]); // 4205: the user's role changed
 const BACKOFF_MIN = 500; // ms, first retry
 const BACKOFF_MAX = 30000;
 const PAUSE_4429 = 10000;
