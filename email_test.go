@@ -103,6 +103,13 @@ func TestIsFilteredRoleSender(t *testing.T) {
 	}
 }
 
+func TestIsFilteredAutomatic(t *testing.T) {
+	th := parley.Thread{Automatic: true}
+	if !th.IsFiltered() {
+		t.Error("a thread of automatic mail is not filtered")
+	}
+}
+
 func TestIsMailSystemAddress(t *testing.T) {
 	tests := []struct {
 		email string
