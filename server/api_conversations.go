@@ -25,6 +25,7 @@ type threadJSON struct {
 	Spam                     bool       `json:"spam"`
 	Blocked                  bool       `json:"blocked"`
 	RoleSender               bool       `json:"roleSender"` // email from a role address: Filtered
+	Automatic                bool       `json:"automatic"`  // started by automatic mail: Filtered
 	InboxID                  string     `json:"inboxId"`
 	AssociatedContactID      string     `json:"associatedContactId"`
 	Archived                 bool       `json:"archived"`
@@ -42,7 +43,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	j := threadJSON{
 		ID: idString(t.ID), CreatedAt: t.CreatedAt.UTC(), Status: string(t.Status),
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
-		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
+		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
 	}
