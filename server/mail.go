@@ -214,7 +214,15 @@ func (s *Server) mailContact(ctx context.Context, from parley.Address) (*parley.
 // contact or a role address lands in Filtered (I4, I9) and never
 // notifies; so does automatic mail (auto; see DeliverMail).
 //
-// A mail that is not automatic reopens the thread it joins if closed (R4).
+// Mail only ever changes a thread of its own sender's contact: reopens it
+// if closed (R4) and marks it Blocked when the sender is blocked. Someone
+// else who answers in a thread (a colleague in CC, as HubSpot shows them)
+// joins it as themselves, their own contact the message's sender, and
+// changes nothing of the thread: not its contact, not its status, not its
+// Filtered flags. A blocked sender never joins another contact's thread:
+// their mail starts a Filtered thread of their own, so that citing a
+// Message-ID in References cannot push someone else's conversation into
+// Filtered.
 //
 // A new thread counts against the sender's limit (Config.
 // MailNewThreadsPerHour); beyond it the mail is ERATELIMIT and nothing is
@@ -252,6 +260,7 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,
 			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role, Automatic: auto,
 		},
+		Join: func(t *parley.Thread) bool { return t.ContactID == c.ID || !blocked },
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
 			if t.LastSeq == 0 { // the new thread
@@ -262,6 +271,9 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 					return parley.Errorf(parley.ERATELIMIT, "too many new conversations from %s", e.From.Email)
 				}
 				return nil
+			}
+			if t.ContactID != c.ID {
+				return nil // someone else's thread: joined, not changed
 			}
 			if t.Status == parley.StatusClosed && !auto {
 				t.Status, t.ClosedAt, reopened = parley.StatusOpen, parley.Thread{}.ClosedAt, true
@@ -582,7 +594,7 @@ func (s *Server) notifyOutside(ctx context.Context, t *parley.Thread, m *parley.
 	if !created && t.AssigneeID != 0 && slices.Contains(in.Notify.AssignedMessage, t.AssigneeID) && s.mayNotifyAssigned(t) {
 		to = []uint64{t.AssigneeID}
 	}
-	contact := s.actorName(ctx, parley.ContactActorID(t.ContactID))
+	contact := s.actorName(ctx, m.SenderID) // the thread's contact, or a colleague in CC
 	link := strings.TrimRight(s.cfg.BaseURL, "/") + "/threads/" + idString(t.ID)
 	channel := "chat"
 	if t.ChannelID == parley.ChannelEmail {

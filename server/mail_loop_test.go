@@ -329,3 +329,80 @@ func TestMailOutgoingAutoSubmitted(t *testing.T) {
 		t.Errorf("an agent's reply has Auto-Submitted %q", h["Auto-Submitted"])
 	}
 }
+
+// TestMailStrangerCannotHijack: mail only changes the thread of its own
+// sender's contact. A blocked sender citing another customer's thread in
+// References gets a Filtered thread of their own; another person replying
+// into the thread joins it under their own address and changes nothing
+// else of it.
+func TestMailStrangerCannotHijack(t *testing.T) {
+	e, admin := mailEnv(t, "")
+	ctx := context.Background()
+	in := inboundSMTP(t, e)
+	send := func(from, envFrom, subject, id, inReplyTo string) {
+		t.Helper()
+		if err := smtpSend(in, envFrom, supportAddr, []byte(rawMail(from, subject, id, inReplyTo, "text of "+id))); err != nil {
+			t.Fatalf("send %s: %v", id, err)
+		}
+	}
+	send("Ann Lee <ann@customer.example>", "ann@customer.example", "Order 42", "a1@customer.example", "")
+	ta := threadOf(t, e, "ann@customer.example")
+	if res := admin.do("PATCH", fmt.Sprintf("/conversations/v3/conversations/threads/%d", ta.ID), map[string]any{"status": "CLOSED"}, nil); res.status != 200 {
+		t.Fatalf("close: %d %s", res.status, res.body)
+	}
+	send("Bob <bob@spam.example>", "bob@spam.example", "Buy", "b1@spam.example", "")
+	tb := threadOf(t, e, "bob@spam.example")
+	if res := admin.do("POST", fmt.Sprintf("/api/v1/threads/%d/block", tb.ID), nil, nil); res.status != 200 {
+		t.Fatalf("block: %d %s", res.status, res.body)
+	}
+	before, err := e.db.Thread(ctx, ta.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Blocked Bob cites Ann's thread.
+	send("Bob <bob@spam.example>", "bob@spam.example", "Re: Order 42", "b2@spam.example", "a1@customer.example")
+	after, _ := e.db.Thread(ctx, ta.ID)
+	if after.Blocked || after.IsFiltered() || after.Status != parley.StatusClosed || after.ContactID != before.ContactID || after.LastSeq != before.LastSeq {
+		t.Errorf("Ann's thread changed by blocked Bob: before %+v, after %+v", before, after)
+	}
+	bob, _ := e.db.ContactByEmail(ctx, "bob@spam.example")
+	bts, _, _ := e.db.Threads(ctx, store.ThreadFilter{ContactID: bob.ID})
+	if len(bts) != 2 || !bts[1].Blocked || !bts[1].IsFiltered() || bts[1].ContactID != bob.ID {
+		t.Fatalf("Bob's threads %+v, want a second, blocked one of his own", bts)
+	}
+	msgs, _, _ := e.db.Messages(ctx, bts[1].ID, 0, 0)
+	if len(msgs) != 1 || msgs[0].SenderID != bob.ActorID() || msgs[0].Text != "text of b2@spam.example" {
+		t.Errorf("Bob's new thread holds %+v", msgs)
+	}
+
+	// Carl, not blocked, answers in Ann's thread: he joins it as himself.
+	send("Carl <carl@other.example>", "carl@other.example", "Re: Order 42", "c1@other.example", "a1@customer.example")
+	after, _ = e.db.Thread(ctx, ta.ID)
+	if after.ContactID != before.ContactID || after.Status != parley.StatusClosed || after.IsFiltered() || after.LastSeq != before.LastSeq+1 {
+		t.Errorf("Ann's thread after Carl's reply: %+v (before %+v)", after, before)
+	}
+	carl, _ := e.db.ContactByEmail(ctx, "carl@other.example")
+	var page struct{ Results []map[string]any }
+	admin.do("GET", fmt.Sprintf("/conversations/v3/conversations/threads/%d/messages", ta.ID), nil, nil).decode(t, &page)
+	lastMsg := page.Results[len(page.Results)-1]
+	senders := lastMsg["senders"].([]any)
+	s0 := senders[0].(map[string]any)
+	if s0["actorId"] != carl.ActorID() {
+		t.Errorf("Carl's message has senders %v, want %s", senders, carl.ActorID())
+	}
+	if di, _ := s0["deliveryIdentifier"].(map[string]any); di["value"] != "carl@other.example" || di["type"] != "HS_EMAIL_ADDRESS" {
+		t.Errorf("Carl's message sender %v lacks his address", s0)
+	}
+	for _, r := range lastMsg["recipients"].([]any) {
+		if r.(map[string]any)["actorId"] == parley.ContactActorID(before.ContactID) {
+			t.Errorf("Carl's incoming message names Ann as its recipient: %v", lastMsg["recipients"])
+		}
+	}
+
+	// Ann herself still reopens her thread.
+	send("Ann Lee <ann@customer.example>", "ann@customer.example", "Re: Order 42", "a2@customer.example", "c1@other.example")
+	if after, _ = e.db.Thread(ctx, ta.ID); after.Status != parley.StatusOpen {
+		t.Errorf("Ann's own answer: status %s, want OPEN", after.Status)
+	}
+}
