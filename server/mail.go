@@ -148,9 +148,9 @@ func (s *Server) DeliverMail(ctx context.Context, e *parley.InboundEmail) error 
 // automaticMail returns why e was sent by a machine rather than a person,
 // or "": its headers say so (e.Auto: Auto-Submitted, Precedence, a
 // delivery report…), it is a bounce (empty envelope sender, or from
-// mailer-daemon@ or postmaster@), or it is Parley's own mail come back
+// mailer-daemon@ or postmaster@), it is Parley's own mail come back
 // (from PARLEY_MAIL_FROM or an inbox's address, or with a Message-ID that
-// this Parley made).
+// this Parley made), or it answers one of Parley's notifications.
 func (s *Server) automaticMail(ctx context.Context, e *parley.InboundEmail) string {
 	if e.Auto != "" {
 		return e.Auto
@@ -170,8 +170,15 @@ func (s *Server) automaticMail(ctx context.Context, e *parley.InboundEmail) stri
 			return "sent by Parley (" + addr + ")"
 		}
 	}
-	if s.isOwnMessageID(ctx, e.MessageID) {
+	if _, own := s.ownMessageKind(ctx, e.MessageID); own {
 		return "Parley's own Message-ID"
+	}
+	// An answer to a notification is an auto-responder's (or a member's):
+	// not a conversation, and answering it might never end.
+	for _, id := range append([]string{e.InReplyTo}, e.References...) {
+		if kind, own := s.ownMessageKind(ctx, id); own && kind == "n" {
+			return "answers a Parley notification"
+		}
 	}
 	return ""
 }
@@ -415,23 +422,24 @@ func messageIDMAC(key []byte, local string) string {
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
-// isOwnMessageID reports whether id (without angle brackets) is a
-// Message-ID that this Parley made.
-func (s *Server) isOwnMessageID(ctx context.Context, id string) bool {
+// ownMessageKind reports whether id (without angle brackets) is a
+// Message-ID that this Parley made, and of which kind (see ownMessageID).
+func (s *Server) ownMessageKind(ctx context.Context, id string) (kind string, ok bool) {
 	at := strings.LastIndexByte(id, '@')
 	if at < 0 || !strings.HasPrefix(id, "parley-") {
-		return false
+		return "", false
 	}
 	local := id[:at]
 	dot := strings.LastIndexByte(local, '.')
 	if dot < 0 {
-		return false
+		return "", false
 	}
 	key, err := s.identificationKey(ctx)
-	if err != nil {
-		return false
+	if err != nil || !hmac.Equal([]byte(local[dot+1:]), []byte(messageIDMAC(key, local[:dot]))) {
+		return "", false
 	}
-	return hmac.Equal([]byte(local[dot+1:]), []byte(messageIDMAC(key, local[:dot])))
+	kind = strings.TrimPrefix(local[:dot], "parley-")
+	return kind[:strings.IndexAny(kind+".", "0123456789.")], true
 }
 
 func randomToken() string {

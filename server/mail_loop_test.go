@@ -199,6 +199,8 @@ func TestMailAutomaticNeverNotifies(t *testing.T) {
 		{"mailer-daemon", "", "Mail Delivery Subsystem <MAILER-DAEMON@mx.customer.example>", "", ""},
 		{"postmaster", "postmaster@mx.customer.example", "postmaster@mx.customer.example", "", ""},
 		{"multipart/report", "dsn@mx.customer.example", "Mail Delivery System <dsn@mx.customer.example>", "", report},
+		// Before the next row, which stores the notification's Message-ID.
+		{"an answer to a notification", "member@customer.example", "member@customer.example", "In-Reply-To: <" + note.MessageID + ">\n", ""},
 		{"Parley's own Message-ID", "own-id@customer.example", "own-id@customer.example", "", ""},
 		{"Parley's own sender", "parley@parley.test", "Parley <Parley@parley.test>", "", ""},
 		{"an inbox address as sender", "support@parley.test", "support@parley.test", "", ""},
@@ -237,6 +239,31 @@ func TestMailAutomaticNeverNotifies(t *testing.T) {
 		})
 	}
 
+	// An auto-reply in a closed thread of its own sender is kept there,
+	// and neither reopens nor notifies.
+	nora := threadOf(t, e, "nora@customer.example")
+	if _, err := e.db.UpdateThread(context.Background(), nora.ID, func(t *parley.Thread) error { t.Status = parley.StatusClosed; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ooo := rawMail("Nora <nora@customer.example>", "Automatic out of office", "auto-ooo@customer.example", "auto-no@customer.example", "I am away.")
+	ooo = strings.Replace(ooo, "Subject:", "Auto-Submitted: auto-replied\nSubject:", 1)
+	if err := smtpSend(in, "nora@customer.example", supportAddr, []byte(ooo)); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := e.db.Thread(context.Background(), nora.ID); after.Status != parley.StatusClosed || after.LastSeq != nora.LastSeq+1 {
+		t.Errorf("Nora's auto-reply: thread %+v, want it kept in her closed thread", after)
+	}
+
+	// An agent's reply from another Parley looks like Parley's own mail
+	// but lacks this Parley's keyed hash: it is a person's mail.
+	other := rawMail("Otto <otto@other.example>", "From another Parley", "parley-5.abcdef012345.0123456789abcdef@other.example", "", "Hello from us")
+	if err := smtpSend(in, "otto@other.example", supportAddr, []byte(other)); err != nil {
+		t.Fatal(err)
+	}
+	if th := threadOf(t, e, "otto@other.example"); th.IsFiltered() {
+		t.Errorf("another Parley's mail is filtered: %+v", th)
+	}
+
 	// A last ordinary mail: its notification comes after any that the
 	// rows above caused (the outbox sends oldest first).
 	last := rawMail("Zoe <zoe@customer.example>", "Last", "auto-last@customer.example", "", "Bye")
@@ -253,8 +280,8 @@ func TestMailAutomaticNeverNotifies(t *testing.T) {
 			t.Errorf("Parley wrote to %v: %q", m.To, m.Subject)
 		}
 	}
-	if n := len(notifications(t, mp)); n != 2 {
-		t.Errorf("%d notifications, want 2 (Nora's and Zoe's)", n)
+	if n := len(notifications(t, mp)); n != 3 {
+		t.Errorf("%d notifications, want 3 (Nora's, Otto's and Zoe's)", n)
 	}
 }
 
