@@ -149,7 +149,7 @@ func (s *Server) DeliverMail(ctx context.Context, e *parley.InboundEmail) error 
 // or "": its headers say so (e.Auto: Auto-Submitted, Precedence, a
 // delivery report…), it is a bounce (empty envelope sender, or from
 // mailer-daemon@ or postmaster@), it is Parley's own mail come back
-// (from PARLEY_MAIL_FROM or an inbox's address, or with a Message-ID that
+// (From PARLEY_MAIL_FROM or an inbox's address, or with a Message-ID that
 // this Parley made), or it answers one of Parley's notifications.
 func (s *Server) automaticMail(ctx context.Context, e *parley.InboundEmail) string {
 	if e.Auto != "" {
@@ -160,15 +160,14 @@ func (s *Server) automaticMail(ctx context.Context, e *parley.InboundEmail) stri
 	}
 	env, _ := parley.NormalizeEmail(e.EnvelopeFrom)
 	for _, addr := range []string{e.From.Email, env} {
-		if addr == "" {
-			continue
-		}
-		if parley.IsMailSystemAddress(addr) {
+		if addr != "" && parley.IsMailSystemAddress(addr) {
 			return "sent by a mail system (" + addr + ")"
 		}
-		if s.isOwnAddress(ctx, addr) {
-			return "sent by Parley (" + addr + ")"
-		}
+	}
+	// The From header only: a forwarder may well put the inbox's own
+	// address in the envelope of every customer's mail it passes on.
+	if s.isOwnAddress(ctx, e.From.Email) {
+		return "sent by Parley (" + e.From.Email + ")"
 	}
 	if _, own := s.ownMessageKind(ctx, e.MessageID); own {
 		return "Parley's own Message-ID"
