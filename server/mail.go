@@ -607,6 +607,14 @@ func (s *Server) notifyOutside(ctx context.Context, t *parley.Thread, m *parley.
 	if t.ChannelID == parley.ChannelEmail {
 		channel = "email"
 	}
+	if len(to) == 0 {
+		return
+	}
+	key, err := s.identificationKey(ctx) // for the Message-IDs
+	if err != nil {
+		s.log.Error().Err(err).Uint64("threadId", t.ID).Msg("queue notification")
+		return
+	}
 	for _, id := range to {
 		u, err := s.db.User(ctx, id)
 		if err != nil || u.Deactivated || !in.HasMember(u.ID) || u.Email == "" {
@@ -625,11 +633,6 @@ func (s *Server) notifyOutside(ctx context.Context, t *parley.Thread, m *parley.
 		}
 		text := fmt.Sprintf("Hello %s,\n\n%s\n\n%s\n\nOpen the conversation: %s\n\n-- \nParley outside notifications. An admin can change who gets them in the inbox settings.\n",
 			u.Name, intro, quote(m.Text), link)
-		key, err := s.identificationKey(ctx)
-		if err != nil {
-			s.log.Error().Err(err).Uint64("threadId", t.ID).Msg("queue notification")
-			return
-		}
 		item := &parley.OutboxItem{Kind: parley.OutboxNotification, ThreadID: t.ID, Email: parley.Email{
 			From:    parley.Address{Name: "Parley", Email: s.cfg.MailFrom},
 			To:      []parley.Address{{Name: u.Name, Email: u.Email}},
