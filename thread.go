@@ -40,6 +40,11 @@ type Thread struct {
 	// RoleSender marks email from a role address (IsRoleAddress): the
 	// Filtered view.
 	RoleSender bool `json:"roleSender,omitempty"`
+	// Automatic marks a thread that automatic mail started: a bounce, an
+	// auto-reply, bulk mail or Parley's own mail come back (see
+	// server.DeliverMail). Such a thread is in the Filtered view and never
+	// notifies anyone, so that Parley never answers a machine.
+	Automatic bool `json:"automatic,omitempty"`
 
 	// Bot is where the widget's bot is in its flow (bot.go): nil before the
 	// bot starts; once the flow has ended it stays, Done, as a record of
@@ -75,7 +80,7 @@ func (t *Thread) BotStarted() bool { return t.Bot != nil }
 
 // IsFiltered reports whether t belongs in the Filtered view instead of the
 // main views (I4, I9).
-func (t *Thread) IsFiltered() bool { return t.Spam || t.Blocked || t.RoleSender }
+func (t *Thread) IsFiltered() bool { return t.Spam || t.Blocked || t.RoleSender || t.Automatic }
 
 // MessageType is what a message is, using HubSpot's names.
 type MessageType string

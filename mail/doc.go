@@ -23,8 +23,10 @@
 // parsed (Parse) into a parley.InboundEmail and given to its Deliver
 // function, whose error decides the SMTP answer: a parley error with code
 // EINVALID is a permanent refusal (554), any other error a temporary one
-// (451), so that the sending server retries. Mail that cannot be parsed is
-// refused with 554 and nothing is delivered.
+// (451), so that the sending server retries; ERATELIMIT is a 451 that is
+// not logged. Mail that cannot be parsed is refused with 554 and nothing
+// is delivered. The envelope's sender is passed on; an empty one
+// (MAIL FROM:<>, a bounce) makes the mail automatic.
 //
 // # Parsing
 //
@@ -33,4 +35,11 @@
 // the charsets UTF-8, US-ASCII, ISO-8859-1 and Windows-1252. It takes the
 // first text/plain part; a message with only HTML gets its HTML as text.
 // Attachments are skipped.
+//
+// Parse also tells mail that a machine sent (InboundEmail.Auto), so that
+// Parley never answers it and two automatic systems cannot answer each
+// other forever: an Auto-Submitted header with any value but "no" (RFC
+// 3834), Precedence bulk, junk, list or auto_reply, X-Autoreply or
+// X-Autorespond (as auto-responders set them), and a delivery report
+// (Content-Type multipart/report).
 package mail

@@ -88,6 +88,7 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 	if d, err := mail.ParseDate(h.Get("Date")); err == nil {
 		e.Date = d.UTC()
 	}
+	e.Auto = automatic(h)
 
 	p := &bodyParser{}
 	if err := p.part(h, msg.Body, 0); err != nil {
@@ -280,6 +281,46 @@ func decodeHeader(s string) string {
 		return s
 	}
 	return d
+}
+
+// automatic returns why header h marks its mail as sent by a machine (see
+// the package documentation), or "" for mail a person wrote. Each header
+// may be there more than once; any of them counts.
+func automatic(h mail.Header) string {
+	for _, v := range h["Auto-Submitted"] {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" {
+			continue
+		}
+		// RFC 3834: a keyword, maybe with parameters and comments; any
+		// keyword but "no" (unknown ones too) means automatic.
+		kw := v
+		if i := strings.IndexAny(v, "; \t("); i >= 0 {
+			kw = v[:i]
+		}
+		if kw != "no" {
+			return "Auto-Submitted: " + cleanLine(kw, 40)
+		}
+	}
+	for _, v := range h["Precedence"] {
+		switch p := strings.ToLower(strings.TrimSpace(v)); p {
+		case "bulk", "junk", "list", "auto_reply":
+			return "Precedence: " + p
+		}
+	}
+	for _, k := range []string{"X-Autoreply", "X-Autorespond"} {
+		for _, v := range h[k] {
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "", "no", "false", "0":
+			default:
+				return k
+			}
+		}
+	}
+	if ct := strings.ToLower(strings.TrimSpace(h.Get("Content-Type"))); strings.HasPrefix(ct, "multipart/report") {
+		return "Content-Type: multipart/report"
+	}
+	return ""
 }
 
 var msgIDPattern = regexp.MustCompile(`<([^<>\s]{1,250})>`)

@@ -130,6 +130,51 @@ func TestParseLongText(t *testing.T) {
 	}
 }
 
+// TestParseAutomatic: the headers with which machines mark their mail.
+func TestParseAutomatic(t *testing.T) {
+	report := "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nfailed\r\n--b--\r\n"
+	tests := []struct {
+		name   string
+		header string // header lines before the body
+		want   string // Auto; "" for a person's mail
+	}{
+		{"none", "", ""},
+		{"Auto-Submitted no", "Auto-Submitted: no\r\n", ""},
+		{"Auto-Submitted No with a comment", "Auto-Submitted: No (a person)\r\n", ""},
+		{"Auto-Submitted empty", "Auto-Submitted: \r\n", ""},
+		{"auto-replied", "Auto-Submitted: auto-replied\r\n", "Auto-Submitted: auto-replied"},
+		{"auto-generated", "Auto-Submitted: auto-generated\r\n", "Auto-Submitted: auto-generated"},
+		{"parameters and case", "Auto-Submitted: Auto-Notified; owner-email=\"a@x.example\"\r\n", "Auto-Submitted: auto-notified"},
+		{"unknown keyword", "Auto-Submitted: something-new\r\n", "Auto-Submitted: something-new"},
+		{"second header counts", "Auto-Submitted: no\r\nAuto-Submitted: auto-replied\r\n", "Auto-Submitted: auto-replied"},
+		{"Precedence bulk", "Precedence: Bulk\r\n", "Precedence: bulk"},
+		{"Precedence junk", "Precedence: junk\r\n", "Precedence: junk"},
+		{"Precedence list", "Precedence: list\r\n", "Precedence: list"},
+		{"Precedence auto_reply", "Precedence: auto_reply\r\n", "Precedence: auto_reply"},
+		{"Precedence urgent", "Precedence: urgent\r\n", ""},
+		{"X-Autoreply", "X-Autoreply: yes\r\n", "X-Autoreply"},
+		{"X-Autorespond", "X-Autorespond: vacation\r\n", "X-Autorespond"},
+		{"X-Autoreply no", "X-Autoreply: no\r\n", ""},
+		{"delivery report", report, "Content-Type: multipart/report"},
+		{"control characters", "Auto-Submitted: auto\x01\x7freplied\r\n", "Auto-Submitted: auto replied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw := "From: a@customer.example\r\nMessage-ID: <a@x>\r\n" + tt.header
+			if !strings.Contains(tt.header, "Content-Type") {
+				raw += "\r\nhello\r\n"
+			}
+			e, err := mail.Parse(strings.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Auto != tt.want {
+				t.Errorf("Auto=%q, want %q", e.Auto, tt.want)
+			}
+		})
+	}
+}
+
 // FuzzParse checks that Parse never panics and that what it returns keeps
 // its promises: one sender, a Message-ID, a short one-line subject, and text
 // of valid UTF-8 within the limit.
@@ -141,6 +186,11 @@ func FuzzParse(f *testing.F) {
 	for _, name := range files {
 		f.Add(readFixture(f, filepath.Base(name)))
 	}
+	// Hostile headers: thousands of references, control characters and
+	// odd values in the headers that thread mail and mark it automatic.
+	f.Add([]byte("From: a@x.example\r\nMessage-ID: <m@x>\r\nReferences:" + strings.Repeat(" <r@x>", 20000) + "\r\nIn-Reply-To: <\x00@x>\r\n\r\nhi\r\n"))
+	f.Add([]byte("From: a@x.example\r\nMessage-ID: <m\x01@x>\r\nAuto-Submitted: ;\x00(\r\nPrecedence: \x7fbulk\r\nX-Autoreply: \r\n\r\nhi\r\n"))
+	f.Add([]byte("From: a@x.example\r\nAuto-Submitted: (\r\nContent-Type: multipart/report; boundary=\"\"\r\n\r\n--\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		e, err := mail.Parse(strings.NewReader(string(raw)))
 		if err != nil {
@@ -154,6 +204,12 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(e.Subject) > parley.MaxNameBytes || strings.ContainsAny(e.Subject, "\r\n\x00") || !utf8.ValidString(e.Subject) {
 			t.Fatalf("bad subject %q", e.Subject)
+		}
+		if len(e.Auto) > 100 || strings.ContainsAny(e.Auto, "\r\n\x00") || !utf8.ValidString(e.Auto) {
+			t.Fatalf("bad Auto %q", e.Auto)
+		}
+		if len(e.References) > 50 {
+			t.Fatalf("%d references, want at most 50", len(e.References))
 		}
 		if len(e.Text) > parley.MaxTextBytes || !utf8.ValidString(e.Text) {
 			t.Fatalf("bad text of %d bytes", len(e.Text))

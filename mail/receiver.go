@@ -36,7 +36,9 @@ type ReceiverOptions struct {
 	// other error with 451 (try again later).
 	Recipient func(ctx context.Context, addr string) error
 	// Deliver stores one parsed message; e.Recipients are the envelope's
-	// accepted recipients. nil answers 250. A parley error with code
+	// accepted recipients, e.EnvelopeFrom its sender (parley.NullSender for
+	// MAIL FROM:<>, which also sets e.Auto: a bounce is automatic mail).
+	// nil answers 250. A parley error with code
 	// EINVALID refuses the message for good (554); any other error asks
 	// the sender to retry (451). Deliver may be called again for the same
 	// message (a retry) and should then store it once.
@@ -178,10 +180,20 @@ func (s *session) Data(r io.Reader) error {
 		return err
 	}
 	e.Recipients = append([]string(nil), s.rcpts...)
+	e.EnvelopeFrom = s.from
+	if s.from == "" {
+		e.EnvelopeFrom = parley.NullSender // MAIL FROM:<>, a bounce
+		if e.Auto == "" {
+			e.Auto = "empty envelope sender"
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.rc.o.DeliverTimeout)
 	defer cancel()
 	if err := s.rc.o.Deliver(ctx, e); parley.ErrorCode(err) == parley.EINVALID || parley.ErrorCode(err) == parley.ETOOLARGE {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Message refused: " + smtpLine(parley.ErrorMessage(err))}
+	} else if parley.ErrorCode(err) == parley.ERATELIMIT {
+		// Expected under a flood: answered, not logged.
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Try again later: " + smtpLine(parley.ErrorMessage(err))}
 	} else if err != nil {
 		s.rc.o.ErrorLog("deliver mail", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}

@@ -193,7 +193,9 @@ func (s *Sender) Send(ctx context.Context, e *parley.Email) error {
 }
 
 // Build returns e as a go-mail message: From, To, Subject, Date,
-// Message-ID, In-Reply-To and References, then a text/plain body, and a
+// Message-ID, In-Reply-To and References, Auto-Submitted and
+// X-Auto-Response-Suppress for mail with AutoSubmitted, then a text/plain
+// body, and a
 // multipart/alternative with HTML when e has HTML. An email without a
 // sender, recipient, Message-ID or text is EINVALID.
 func Build(e *parley.Email) (*gomail.Msg, error) {
@@ -226,8 +228,11 @@ func Build(e *parley.Email) (*gomail.Msg, error) {
 		}
 		m.SetGenHeaderPreformatted(gomail.HeaderReferences, strings.Join(refs, "\r\n "))
 	}
-	if e.AutoSubmitted {
-		m.SetGenHeader("Auto-Submitted", "auto-generated")
+	if e.AutoSubmitted != "" {
+		// RFC 3834; the second header is how Microsoft Exchange and Outlook
+		// are asked not to answer with out-of-office replies.
+		m.SetGenHeader("Auto-Submitted", string(e.AutoSubmitted))
+		m.SetGenHeader("X-Auto-Response-Suppress", "All")
 	}
 	m.SetUserAgent("Parley")
 	m.SetBodyString(gomail.TypeTextPlain, e.Text)

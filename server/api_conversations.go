@@ -25,6 +25,7 @@ type threadJSON struct {
 	Spam                     bool       `json:"spam"`
 	Blocked                  bool       `json:"blocked"`
 	RoleSender               bool       `json:"roleSender"` // email from a role address: Filtered
+	Automatic                bool       `json:"automatic"`  // started by automatic mail: Filtered
 	InboxID                  string     `json:"inboxId"`
 	AssociatedContactID      string     `json:"associatedContactId"`
 	Archived                 bool       `json:"archived"`
@@ -42,7 +43,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	j := threadJSON{
 		ID: idString(t.ID), CreatedAt: t.CreatedAt.UTC(), Status: string(t.Status),
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
-		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
+		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
 	}
@@ -63,6 +64,14 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 type actorRef struct {
 	ActorID string `json:"actorId"`
 	Name    string `json:"name,omitempty"`
+	// DeliveryIdentifier is the address an email message came from or
+	// went to, as in HubSpot.
+	DeliveryIdentifier *deliveryIdentifier `json:"deliveryIdentifier,omitempty"`
+}
+
+type deliveryIdentifier struct {
+	Type  string `json:"type"` // HS_EMAIL_ADDRESS
+	Value string `json:"value"`
 }
 
 type messageJSON struct {
@@ -99,19 +108,40 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		names[id] = n
 		return n
 	}
+	// An email message's actors carry their addresses: a contact's own
+	// (who may not be the thread's contact: a colleague in CC), an
+	// agent's the mailbox's.
+	ref := func(id string) actorRef {
+		r := actorRef{ActorID: id, Name: name(id)}
+		if m.ChannelID != parley.ChannelEmail || m.Type != parley.TypeMessage {
+			return r
+		}
+		key := "address " + id
+		addr, ok := names[key]
+		if !ok {
+			addr = s.actorAddress(ctx, id, t, m)
+			names[key] = addr
+		}
+		if addr != "" {
+			r.DeliveryIdentifier = &deliveryIdentifier{Type: "HS_EMAIL_ADDRESS", Value: addr}
+		}
+		return r
+	}
 	contact := parley.ContactActorID(t.ContactID)
 	j := messageJSON{
 		ID: idString(m.ID), Type: string(m.Type), ConversationsThreadID: idString(m.ThreadID),
 		CreatedAt: m.CreatedAt.UTC(), CreatedBy: m.SenderID,
-		Senders:    []actorRef{{ActorID: m.SenderID, Name: name(m.SenderID)}},
+		Senders:    []actorRef{ref(m.SenderID)},
 		Recipients: []actorRef{},
 		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
 		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
 	}
-	if m.Type == parley.TypeMessage && m.SenderID != contact {
-		j.Recipients = append(j.Recipients, actorRef{ActorID: contact, Name: name(contact)})
+	// What the team sends goes to the thread's contact; what comes in
+	// (from the contact or someone else) comes to the team.
+	if m.Type == parley.TypeMessage && m.SenderID != contact && m.Direction != parley.Incoming {
+		j.Recipients = append(j.Recipients, ref(contact))
 	}
 	if m.AssigneeID != 0 {
 		j.AssignedTo = parley.UserActorID(m.AssigneeID)
@@ -120,6 +150,29 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		j.Attachments = []attachmentJSON{quickRepliesJSON(m.QuickReplies)}
 	}
 	return j
+}
+
+// actorAddress is the email address of actor id on email message m of
+// thread t: a contact's email, or for an agent the mailbox the thread
+// uses; "" if none.
+func (s *Server) actorAddress(ctx context.Context, id string, t *parley.Thread, m *parley.Message) string {
+	prefix, n, err := parley.ParseActorID(id)
+	if err != nil {
+		return ""
+	}
+	switch prefix {
+	case parley.ActorVisitor:
+		if c, err := s.db.Contact(ctx, n); err == nil {
+			return c.Email
+		}
+	case parley.ActorUser:
+		if in, err := s.db.Inbox(ctx, t.InboxID); err == nil {
+			if mb := in.MailboxByID(m.ChannelAccountID); mb != nil {
+				return mb.Address
+			}
+		}
+	}
+	return ""
 }
 
 type page struct {

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -55,6 +57,8 @@ type mailState struct {
 
 	mu       sync.Mutex
 	notified map[[2]uint64]time.Time // (user, thread) → last notification about a chat message
+
+	senders *senderLimits // new threads per sender (Config.MailNewThreadsPerHour)
 }
 
 // startMail starts the outbox when outbound mail is configured. The
@@ -68,6 +72,13 @@ func (s *Server) startMail() {
 	if s.cfg.MailAttempts <= 0 {
 		s.cfg.MailAttempts = defaultMailAttempts
 	}
+	if s.cfg.MailNewThreadsPerHour == 0 {
+		s.cfg.MailNewThreadsPerHour = defaultMailNewThreadsPerHour
+	}
+	if s.cfg.MailNewThreadBurst <= 0 {
+		s.cfg.MailNewThreadBurst = defaultMailNewThreadBurst
+	}
+	s.mail.senders = newSenderLimits(s.cfg.MailNewThreadsPerHour, s.cfg.MailNewThreadBurst, maxMailSenders)
 	if s.cfg.Mailer == nil {
 		return
 	}
@@ -101,8 +112,17 @@ func (s *Server) MailRecipient(ctx context.Context, addr string) error {
 // DeliverMail stores an email that arrived for the inboxes' addresses in
 // e.Recipients: one email thread message per inbox (E2). A retried
 // delivery of the same Message-ID stores nothing new. Its error decides
-// the SMTP answer (see mail.ReceiverOptions.Deliver).
+// the SMTP answer (see mail.ReceiverOptions.Deliver); mail that would
+// start a thread beyond the sender's limit (Config.MailNewThreadsPerHour)
+// is ERATELIMIT, a temporary refusal.
+//
+// Automatic mail (see automaticMail) is stored but never answered: it
+// notifies nobody, never reopens a thread, and a thread it starts is
+// Automatic, in the Filtered view, where nothing Parley sends by itself
+// ever goes out for it. So Parley's own notification, come back through a
+// forwarding alias, stops there instead of starting a mail loop.
 func (s *Server) DeliverMail(ctx context.Context, e *parley.InboundEmail) error {
+	auto := s.automaticMail(ctx, e)
 	done := map[uint64]bool{}
 	for _, rcpt := range e.Recipients {
 		inboxID, mailboxID, err := s.db.Mailbox(ctx, rcpt)
@@ -115,11 +135,61 @@ func (s *Server) DeliverMail(ctx context.Context, e *parley.InboundEmail) error 
 			continue
 		}
 		done[inboxID] = true
-		if err := s.receiveMail(ctx, inboxID, mailboxID, e); err != nil {
+		if err := s.receiveMail(ctx, inboxID, mailboxID, e, auto != ""); err != nil {
 			return err
 		}
 	}
+	if auto != "" {
+		s.log.Info().Str("from", e.From.Email).Str("messageId", e.MessageID).Str("reason", auto).Msg("automatic mail: stored, not answered")
+	}
 	return nil
+}
+
+// automaticMail returns why e was sent by a machine rather than a person,
+// or "": its headers say so (e.Auto: Auto-Submitted, Precedence, a
+// delivery report…), it is a bounce (empty envelope sender, or from
+// mailer-daemon@ or postmaster@), it is Parley's own mail come back
+// (From PARLEY_MAIL_FROM or an inbox's address, or with a Message-ID that
+// this Parley made), or it answers one of Parley's notifications.
+func (s *Server) automaticMail(ctx context.Context, e *parley.InboundEmail) string {
+	if e.Auto != "" {
+		return e.Auto
+	}
+	if e.EnvelopeFrom == parley.NullSender {
+		return "empty envelope sender"
+	}
+	env, _ := parley.NormalizeEmail(e.EnvelopeFrom)
+	for _, addr := range []string{e.From.Email, env} {
+		if addr != "" && parley.IsMailSystemAddress(addr) {
+			return "sent by a mail system (" + addr + ")"
+		}
+	}
+	// The From header only: a forwarder may well put the inbox's own
+	// address in the envelope of every customer's mail it passes on.
+	if s.isOwnAddress(ctx, e.From.Email) {
+		return "sent by Parley (" + e.From.Email + ")"
+	}
+	if _, own := s.ownMessageKind(ctx, e.MessageID); own {
+		return "Parley's own Message-ID"
+	}
+	// An answer to a notification is an auto-responder's (or a member's):
+	// not a conversation, and answering it might never end.
+	for _, id := range append([]string{e.InReplyTo}, e.References...) {
+		if kind, own := s.ownMessageKind(ctx, id); own && kind == "n" {
+			return "answers a Parley notification"
+		}
+	}
+	return ""
+}
+
+// isOwnAddress reports whether addr is one Parley sends from: the sender
+// of notifications and transcripts, or an inbox's address.
+func (s *Server) isOwnAddress(ctx context.Context, addr string) bool {
+	if s.cfg.MailFrom != "" && strings.EqualFold(addr, s.cfg.MailFrom) {
+		return true
+	}
+	_, _, err := s.db.Mailbox(ctx, addr)
+	return err == nil
 }
 
 // mailContact returns the contact with the sender's email, creating it if
@@ -145,11 +215,25 @@ func (s *Server) mailContact(ctx context.Context, from parley.Address) (*parley.
 	return nil, fmt.Errorf("contact for %s: created and missing", from.Email)
 }
 
-// receiveMail stores e in inbox inboxID (received by mailbox mailboxID): in
-// the thread its references name, reopened if closed (R4), or in a new one.
-// Mail from a blocked contact or a role address lands in Filtered (I4, I9)
-// and never notifies.
-func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *parley.InboundEmail) error {
+// receiveMail stores e in inbox inboxID (received by mailbox mailboxID):
+// in the thread its references name, or in a new one. Mail from a blocked
+// contact or a role address lands in Filtered (I4, I9) and never
+// notifies; so does automatic mail (auto; see DeliverMail).
+//
+// Mail only ever changes a thread of its own sender's contact: reopens it
+// if closed (R4) and marks it Blocked when the sender is blocked. Someone
+// else who answers in a thread (a colleague in CC, as HubSpot shows them)
+// joins it as themselves, their own contact the message's sender, and
+// changes nothing of the thread: not its contact, not its status, not its
+// Filtered flags. A blocked sender never joins another contact's thread:
+// their mail starts a Filtered thread of their own, so that citing a
+// Message-ID in References cannot push someone else's conversation into
+// Filtered.
+//
+// A new thread counts against the sender's limit (Config.
+// MailNewThreadsPerHour); beyond it the mail is ERATELIMIT and nothing is
+// stored.
+func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *parley.InboundEmail, auto bool) error {
 	c, err := s.mailContact(ctx, e.From)
 	if err != nil {
 		return err
@@ -170,6 +254,9 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 	}
 	blocked, role := c.Blocked, parley.IsRoleAddress(e.From.Email)
 	reopened, filtered := false, false
+	// The store may run Update more than once: the first answer of the
+	// limiter holds for all runs.
+	decided, allowed := false, false
 	res, err := s.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: s.now(),
@@ -177,11 +264,24 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 		InboxID: inboxID, MessageID: e.MessageID, References: refs,
 		NewThread: &parley.Thread{
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,
-			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role,
+			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role, Automatic: auto,
 		},
+		Join: func(t *parley.Thread) bool { return t.ContactID == c.ID || !blocked },
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
-			if t.Status == parley.StatusClosed {
+			if t.LastSeq == 0 { // the new thread
+				if !decided {
+					decided, allowed = true, s.mail.senders.allow(e.From.Email, s.now())
+				}
+				if !allowed {
+					return parley.Errorf(parley.ERATELIMIT, "too many new conversations from %s", e.From.Email)
+				}
+				return nil
+			}
+			if t.ContactID != c.ID {
+				return nil // someone else's thread: joined, not changed
+			}
+			if t.Status == parley.StatusClosed && !auto {
 				t.Status, t.ClosedAt, reopened = parley.StatusOpen, parley.Thread{}.ClosedAt, true
 			}
 			if blocked && !t.Blocked {
@@ -208,7 +308,9 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 			t = routed
 		}
 	}
-	s.notifyOutside(ctx, t, res.Message, res.ThreadCreated)
+	if !auto {
+		s.notifyOutside(ctx, t, res.Message, res.ThreadCreated)
+	}
 	return nil
 }
 
@@ -243,7 +345,10 @@ func (s *Server) postEmailReply(ctx context.Context, u *parley.User, t *parley.T
 	if len(refs) > 20 {
 		refs = append(refs[:1], refs[len(refs)-19:]...) // the first and the newest, as RFC 5322 suggests
 	}
-	token := randomToken()
+	key, err := s.identificationKey(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	domain := domainOf(mb.Address)
 	res, _, err := s.db.AppendMailReply(ctx, &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
@@ -254,7 +359,7 @@ func (s *Server) postEmailReply(ctx context.Context, u *parley.User, t *parley.T
 			To:        []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}},
 			Subject:   parley.ReplySubject(th.Subject),
 			Text:      m.Text,
-			MessageID: fmt.Sprintf("parley-%d.%s@%s", m.ID, token, domain),
+			MessageID: ownMessageID(key, "", m.ID, domain),
 			Date:      m.CreatedAt,
 		}
 		if len(refs) > 0 {
@@ -292,6 +397,48 @@ func (s *Server) messageStatus(ctx context.Context, t *parley.Thread, m *parley.
 		}
 	}
 	return st
+}
+
+// Parley's own Message-IDs: every email Parley sends has the Message-ID
+// "parley-<kind><id>.<random>.<mac>@<domain>", where mac is a keyed hash
+// (HMAC-SHA256 under the identification key, with a purpose string of its
+// own) of what comes before it. Parley thus knows its own mail when it
+// comes back (through a forwarding alias, say) without remembering every
+// ID it sent, and never takes another's mail, not even another Parley's,
+// for its own.
+
+// ownMessageID returns a new Message-ID for the email about id of kind
+// ("" for a reply, "n" for a notification, "t" for a transcript).
+func ownMessageID(key []byte, kind string, id uint64, domain string) string {
+	local := fmt.Sprintf("parley-%s%d.%s", kind, id, randomToken())
+	return local + "." + messageIDMAC(key, local) + "@" + domain
+}
+
+func messageIDMAC(key []byte, local string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("parley message-id v1\x00"))
+	m.Write([]byte(local))
+	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// ownMessageKind reports whether id (without angle brackets) is a
+// Message-ID that this Parley made, and of which kind (see ownMessageID).
+func (s *Server) ownMessageKind(ctx context.Context, id string) (kind string, ok bool) {
+	at := strings.LastIndexByte(id, '@')
+	if at < 0 || !strings.HasPrefix(id, "parley-") {
+		return "", false
+	}
+	local := id[:at]
+	dot := strings.LastIndexByte(local, '.')
+	if dot < 0 {
+		return "", false
+	}
+	key, err := s.identificationKey(ctx)
+	if err != nil || !hmac.Equal([]byte(local[dot+1:]), []byte(messageIDMAC(key, local[:dot]))) {
+		return "", false
+	}
+	kind = strings.TrimPrefix(local[:dot], "parley-")
+	return kind[:strings.IndexAny(kind+".", "0123456789.")], true
 }
 
 func randomToken() string {
@@ -435,9 +582,10 @@ func (s *Server) canSendSystemMail() bool { return s.cfg.Mailer != nil && s.cfg.
 
 // notifyOutside emails the members that the inbox's outside notifications
 // name: about a new conversation (created) or about a contact's message in
-// a conversation assigned to them. Filtered threads never notify. Chat
-// messages notify an assignee at most every assignedMailGap per
-// conversation. Failures are logged: the message is stored already.
+// a conversation assigned to them. Filtered threads never notify, nor does
+// automatic mail (its callers do not call it). Chat messages notify an
+// assignee at most every assignedMailGap per conversation. Failures are
+// logged: the message is stored already.
 func (s *Server) notifyOutside(ctx context.Context, t *parley.Thread, m *parley.Message, created bool) {
 	if !s.canSendSystemMail() || t.IsFiltered() || m.Direction != parley.Incoming || m.Type != parley.TypeMessage {
 		return
@@ -453,11 +601,19 @@ func (s *Server) notifyOutside(ctx context.Context, t *parley.Thread, m *parley.
 	if !created && t.AssigneeID != 0 && slices.Contains(in.Notify.AssignedMessage, t.AssigneeID) && s.mayNotifyAssigned(t) {
 		to = []uint64{t.AssigneeID}
 	}
-	contact := s.actorName(ctx, parley.ContactActorID(t.ContactID))
+	contact := s.actorName(ctx, m.SenderID) // the thread's contact, or a colleague in CC
 	link := strings.TrimRight(s.cfg.BaseURL, "/") + "/threads/" + idString(t.ID)
 	channel := "chat"
 	if t.ChannelID == parley.ChannelEmail {
 		channel = "email"
+	}
+	if len(to) == 0 {
+		return
+	}
+	key, err := s.identificationKey(ctx) // for the Message-IDs
+	if err != nil {
+		s.log.Error().Err(err).Uint64("threadId", t.ID).Msg("queue notification")
+		return
 	}
 	for _, id := range to {
 		u, err := s.db.User(ctx, id)
@@ -481,9 +637,9 @@ func (s *Server) notifyOutside(ctx context.Context, t *parley.Thread, m *parley.
 			From:    parley.Address{Name: "Parley", Email: s.cfg.MailFrom},
 			To:      []parley.Address{{Name: u.Name, Email: u.Email}},
 			Subject: limitString(subject, 250), Text: text,
-			MessageID:     fmt.Sprintf("parley-n%d.%s@%s", t.ID, randomToken(), domainOf(s.cfg.MailFrom)),
+			MessageID:     ownMessageID(key, "n", t.ID, domainOf(s.cfg.MailFrom)),
 			Date:          s.now(),
-			AutoSubmitted: true,
+			AutoSubmitted: parley.AutoGenerated,
 		}}
 		if err := s.db.QueueMail(ctx, item); err != nil {
 			s.log.Error().Err(err).Uint64("threadId", t.ID).Msg("queue notification")

@@ -72,6 +72,17 @@ type Config struct {
 	MailListen   string
 	MailRetry    time.Duration
 	MailAttempts int
+	// MailNewThreadsPerHour and MailNewThreadBurst bound the new email
+	// threads that one sender address (the From header) may start: that
+	// many per hour on average, and MailNewThreadBurst at once. Mail that
+	// would start another is refused for now (SMTP 451), so that a real
+	// sending server tries again later while a flood or a mail loop stays
+	// small; mail that joins an existing thread is not limited. At most
+	// 10,000 senders are remembered, those idle longest forgotten first.
+	// Default to 20 and 10; a negative MailNewThreadsPerHour turns the
+	// limit off.
+	MailNewThreadsPerHour float64
+	MailNewThreadBurst    int
 
 	// TrustedProxies are the peers whose X-Forwarded-For header names the
 	// client's address (clientaddr.go). Defaults to none: the peer is the

@@ -36,7 +36,7 @@ func listBuckets() []string { return append(searchBuckets(), bucketThreadCounts)
 const (
 	rowAssignee = 26 // 8 bytes: user id, 0 for unassigned
 	rowChannel  = 34 // 2 bytes: ChannelChat, ChannelEmail
-	rowFlags    = 36 // 1 byte: rowSpam | rowBlocked | rowBot | rowRoleSender
+	rowFlags    = 36 // 1 byte: rowSpam | rowBlocked | rowBot | rowRoleSender | rowAutomatic
 )
 
 // Flags of a row. Rows written before bots have rowBot clear, which is
@@ -44,13 +44,16 @@ const (
 const (
 	rowSpam       = 1
 	rowBlocked    = 2
-	rowBot        = 4 // Owner is parley.OwnerBot: the Bots view
-	rowRoleSender = 8 // email from a role address (parley.IsRoleAddress)
+	rowBot        = 4  // Owner is parley.OwnerBot: the Bots view
+	rowRoleSender = 8  // email from a role address (parley.IsRoleAddress)
+	rowAutomatic  = 16 // started by automatic mail (parley.Thread.Automatic)
+
+	rowFiltered = rowSpam | rowBlocked | rowRoleSender | rowAutomatic // parley.Thread.IsFiltered
 )
 
 func (r row) assignee() uint64 { return binary.BigEndian.Uint64(r[rowAssignee:]) }
 func (r row) channel() int     { return int(binary.BigEndian.Uint16(r[rowChannel:])) }
-func (r row) filtered() bool   { return r[rowFlags]&(rowSpam|rowBlocked|rowRoleSender) != 0 }
+func (r row) filtered() bool   { return r[rowFlags]&rowFiltered != 0 }
 func (r row) bot() bool        { return r[rowFlags]&rowBot != 0 }
 
 // putListRow writes the list's fields of t into r, a row of rowLen bytes.
@@ -66,6 +69,9 @@ func putListRow(r row, t *parley.Thread) {
 	}
 	if t.RoleSender {
 		flags |= rowRoleSender
+	}
+	if t.Automatic {
+		flags |= rowAutomatic
 	}
 	if t.Owner == parley.OwnerBot {
 		flags |= rowBot

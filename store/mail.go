@@ -235,13 +235,20 @@ type MailAppend struct {
 	// NewThread is the thread to create when no reference is known. Its
 	// InboxID must be InboxID.
 	NewThread *parley.Thread
+	// Join, if set, is asked in the transaction about the thread that the
+	// first known reference names: false makes the mail start NewThread
+	// instead. It must not change t or call the DB, and may run more than
+	// once.
+	Join func(t *parley.Thread) bool
 	// Update, if set, is called in the transaction on the thread before the
-	// message is appended, as AppendOptions.Update.
+	// message is appended, as AppendOptions.Update. A new thread has
+	// LastSeq 0 there.
 	Update func(t *parley.Thread) error
 }
 
 // AppendMail stores an incoming email in one transaction: it finds the
-// thread its references name in the inbox (or creates opts.NewThread),
+// thread its references name in the inbox (or creates opts.NewThread, also
+// when opts.Join refuses the thread found),
 // appends m there and records its Message-ID. If the inbox has stored this
 // Message-ID before, nothing is written and the result holds the first
 // copy with Duplicate set. It returns EINVALID without a Message-ID or a
@@ -276,6 +283,15 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts MailAppend
 			if v := ids.Get(mailIDKey(opts.InboxID, ref)); len(v) == 16 && bucket(tx, bucketThreads).Get(v[:8]) != nil {
 				msg.ThreadID = btoi(v)
 				break
+			}
+		}
+		if msg.ThreadID != 0 && opts.Join != nil {
+			t, err := threadTable().get(tx, msg.ThreadID)
+			if err != nil {
+				return err
+			}
+			if !opts.Join(t) {
+				msg.ThreadID = 0
 			}
 		}
 		r, err := appendMessage(tx, msg, newThread, opts.Update, now)

@@ -265,3 +265,50 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 		t.Fatalf("after restart: %+v, %v", due, err)
 	}
 }
+
+// TestAppendMailJoin: Join decides whether mail joins the thread its
+// references name or starts its own; an Automatic thread is Filtered.
+func TestAppendMailJoin(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, nil)
+	in := &parley.Inbox{Name: "Support"}
+	if err := db.CreateInbox(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	nt := func(contact uint64) *parley.Thread {
+		return &parley.Thread{InboxID: in.ID, ChannelID: parley.ChannelEmail, ContactID: contact, Status: parley.StatusOpen}
+	}
+	first, err := db.AppendMail(ctx, inboundMsg("a"), MailAppend{InboxID: in.ID, MessageID: "a1@c", NewThread: nt(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asked *parley.Thread
+	refuse := func(t *parley.Thread) bool { asked = t; return false }
+	res, err := db.AppendMail(ctx, inboundMsg("b"), MailAppend{InboxID: in.ID, MessageID: "b1@c", References: []string{"a1@c"}, NewThread: nt(2), Join: refuse})
+	if err != nil || !res.ThreadCreated || res.Thread.ID == first.Thread.ID || res.Thread.ContactID != 2 {
+		t.Fatalf("refused join: %+v, %v; want a new thread of contact 2", res, err)
+	}
+	if asked == nil || asked.ID != first.Thread.ID || asked.ContactID != 1 {
+		t.Errorf("Join was asked about %+v, want thread %d", asked, first.Thread.ID)
+	}
+	res, err = db.AppendMail(ctx, inboundMsg("c"), MailAppend{InboxID: in.ID, MessageID: "c1@c", References: []string{"a1@c"}, NewThread: nt(3),
+		Join: func(*parley.Thread) bool { return true }})
+	if err != nil || res.ThreadCreated || res.Thread.ID != first.Thread.ID || res.Thread.ContactID != 1 {
+		t.Fatalf("allowed join: %+v, %v; want thread %d of contact 1", res, err, first.Thread.ID)
+	}
+
+	auto := nt(4)
+	auto.Automatic = true
+	if _, err := db.AppendMail(ctx, inboundMsg("d"), MailAppend{InboxID: in.ID, MessageID: "d1@c", NewThread: auto}); err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	ts, _, err := db.Threads(ctx, ThreadFilter{Filtered: &yes})
+	if err != nil || len(ts) != 1 || !ts[0].Automatic {
+		t.Fatalf("filtered threads %+v, %v; want the automatic one", ts, err)
+	}
+	counts, err := db.CountThreads(ctx, []uint64{in.ID}, 0)
+	if err != nil || counts.Filtered != 1 {
+		t.Errorf("counts %+v, %v; want 1 filtered", counts, err)
+	}
+}

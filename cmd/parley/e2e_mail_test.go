@@ -235,3 +235,55 @@ func TestBrowserInboxEmail(t *testing.T) {
 	// After the save the card shows what is stored.
 	must("reloaded", waitJS(tab, byName(form, "textarea", "Email addresses")+".value === 'Help@parley.test'", 5*time.Second))
 }
+
+// TestMailLoopEndToEnd runs the binary with its SMTP receiver and Mailpit
+// and plays a forwarding alias: the admin's notification about a new
+// conversation is sent back, byte for byte, to the inbox's address, round
+// after round. Parley stores it once, Filtered and marked automatic, and
+// never notifies again; the notification says Auto-Submitted.
+func TestMailLoopEndToEnd(t *testing.T) {
+	mp := mailpit.Start(t)
+	smtpIn := freePort(t)
+	p := startProc(t, t.TempDir(), "PARLEY_MAIL_FROM=parley@parley.test", "PARLEY_SMTP_LISTEN="+smtpIn,
+		"PARLEY_SMTP_URL=smtp://"+mp.SMTPAddr+"?tls=none")
+	api := newMailAPI(t, p.base())
+	var me map[string]any
+	api.do("GET", "/api/v1/users/me", nil, &me)
+	var inboxes struct{ Results []map[string]any }
+	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
+	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxes.Results[0]["id"].(string), map[string]any{
+		"emailAddresses": []string{"support@parley.test"},
+		"notify":         map[string]any{"newConversation": []any{me["id"]}},
+	}, nil); st != 200 {
+		t.Fatalf("set address and notifications: %d %s", st, body)
+	}
+
+	first := "From: Ann Lee <ann@customer.example>\nTo: support@parley.test\nSubject: Order 42\nMessage-ID: <e2e-loop-1@customer.example>\n\nWhere is my order?\n"
+	if err := sendSMTP(smtpIn, "ann@customer.example", "support@parley.test", first); err != nil {
+		t.Fatal(err)
+	}
+	note := mp.Wait(t, 10*time.Second, "the notification", func(m *mailpit.Message) bool { return m.To[0].Address == "admin@example.com" })
+	if h, err := mp.Headers(note.ID); err != nil || strings.Join(h["Auto-Submitted"], "") != "auto-generated" {
+		t.Errorf("notification headers %v, %v: want Auto-Submitted: auto-generated", h, err)
+	}
+	for round := range 4 {
+		list, _ := mp.Messages()
+		raw, err := mp.Raw(list[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// sendSMTP makes \n line ends \r\n again.
+		if err := sendSMTP(smtpIn, "admin@example.com", "support@parley.test", strings.ReplaceAll(string(raw), "\r\n", "\n")); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if list, _ := mp.Messages(); len(list) != 1 {
+		t.Errorf("%d mails went out, want the one notification", len(list))
+	}
+	var filtered struct{ Results []map[string]any }
+	api.do("GET", "/conversations/v3/conversations/threads?view=filtered", nil, &filtered)
+	if threads := api.emailThreads(); len(threads) != 1 || len(filtered.Results) != 1 || filtered.Results[0]["automatic"] != true {
+		t.Errorf("email threads %d, filtered %v; want Ann's and one automatic", len(threads), filtered.Results)
+	}
+}

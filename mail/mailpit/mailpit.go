@@ -10,6 +10,7 @@ package mailpit
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -199,4 +200,19 @@ func (s *Server) Wait(tb testing.TB, timeout time.Duration, what string, match f
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Raw returns message id as Mailpit received it, every byte: what a
+// forwarding alias would pass on.
+func (s *Server) Raw(id string) ([]byte, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	res, err := c.Get(s.APIURL + "/api/v1/message/" + id + "/raw")
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("mailpit raw %s: %s", id, res.Status)
+	}
+	return io.ReadAll(res.Body)
 }

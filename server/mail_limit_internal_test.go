@@ -1,0 +1,57 @@
+package server
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestSenderLimits: each sender has its own bucket; a flood of distinct
+// senders never keeps more than the cap, and the newest senders stay
+// limited while the flood goes on.
+func TestSenderLimits(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newSenderLimits(20, 3, 100)
+	for i := range 5 {
+		if got, want := l.allow("Flood@attacker.example", now), i < 3; got != want {
+			t.Errorf("mail %d: allowed=%v, want %v", i, got, want)
+		}
+	}
+	if !l.allow("other@customer.example", now) {
+		t.Error("another sender is limited")
+	}
+	// 20 per hour: one more every 3 minutes, case aside.
+	if !l.allow("flood@attacker.example", now.Add(3*time.Minute)) || l.allow("flood@attacker.example", now.Add(3*time.Minute)) {
+		t.Error("the bucket does not refill at 20 per hour")
+	}
+
+	for i := range 1000 {
+		l.allow(fmt.Sprintf("s%d@attacker.example", i), now)
+		if n := l.len(); n > 100 {
+			t.Fatalf("%d senders kept, want at most 100", n)
+		}
+	}
+	// The latest sender is still remembered, and limited.
+	for range 2 {
+		l.allow("s999@attacker.example", now)
+	}
+	if l.allow("s999@attacker.example", now) {
+		t.Error("a recent sender's bucket was forgotten during the flood")
+	}
+	// Buckets that have refilled are dropped first: two idle hours later
+	// every bucket is full again, and a new sender drops them all.
+	l.allow("late@customer.example", now.Add(2*time.Hour))
+	if n := l.len(); n != 1 {
+		t.Errorf("%d senders kept after an idle hour, want 1", n)
+	}
+
+	off := newSenderLimits(-1, 1, 10)
+	for i := range 3 {
+		if !off.allow("a@b", now) {
+			t.Errorf("mail %d refused with the limit off", i)
+		}
+	}
+	if off.len() != 0 {
+		t.Errorf("%d senders kept with the limit off, want none", off.len())
+	}
+}
