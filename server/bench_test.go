@@ -70,7 +70,9 @@ func runDelivery(b *testing.B, naive bool) deliveryResult {
 	b.Helper()
 	e := newEnv(b, &envOptions{
 		storeOpts: &store.Options{NoGroupCommit: naive},
-		cfg:       server.Config{MessageRate: 1e6, MessageBurst: 1e6},
+		// A thousand visitors from 127.0.0.1: no per-address limits.
+		cfg: server.Config{MessageRate: 1e6, MessageBurst: 1e6,
+			VisitorConnsPerIP: -1, NewVisitorsPerIP: -1, NewConversationsPerIP: -1},
 	})
 	agent := e.login("admin@example.com")
 

@@ -100,6 +100,28 @@ func (l *keyedLimiter) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
+// reserve takes one token for key as allow does, and returns a function
+// that gives it back, for when what the token was taken for did not happen
+// after all (another limit refused it). The function may be called once.
+func (l *keyedLimiter) reserve(key string) (undo func(), ok bool, after time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	r := l.bucket(key, now).lim.ReserveN(now, 1)
+	if !r.OK() {
+		return nil, false, time.Minute
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return nil, false, d
+	}
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		r.CancelAt(l.now())
+	}, true, 0
+}
+
 // check reports whether key has a token, without taking it, and if not how
 // long until it will. It is for limits that count failures only: check
 // first, take (allow) when the attempt failed.

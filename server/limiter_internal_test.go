@@ -34,6 +34,55 @@ func TestKeyedLimiter(t *testing.T) {
 	}
 }
 
+// TestKeyedLimiterReserve: a reserved token counts like an allowed one
+// until it is given back.
+func TestKeyedLimiterReserve(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newKeyedLimiter(6, 1, func() time.Time { return now })
+	undo, ok, _ := l.reserve("a")
+	if !ok {
+		t.Fatal("reserve refused a full bucket")
+	}
+	if _, ok, after := l.reserve("a"); ok || after != 10*time.Second {
+		t.Fatalf("second reserve: ok=%v after=%v, want false 10s", ok, after)
+	}
+	undo()
+	if ok, _ := l.allow("a"); !ok {
+		t.Fatal("the token given back is not there")
+	}
+}
+
+// TestVisitorLimitsTakeNew: a new visitor's first message costs a visitor
+// and a conversation, both or neither; a switched-off limit costs nothing.
+func TestVisitorLimitsTakeNew(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newVisitorLimits(&Config{NewVisitorsPerIP: 2, NewConversationsPerIP: 1, Now: func() time.Time { return now }})
+	if err := l.takeNew("a", true, true); err != nil {
+		t.Fatal(err)
+	}
+	// The conversation is used up: the visitor it would cost is given back.
+	if err := l.takeNew("a", true, true); err == nil {
+		t.Fatal("second conversation allowed")
+	} else if secs, _ := retryAfter(err); secs != 60 {
+		t.Errorf("Retry-After=%d, want 60", secs)
+	}
+	if err := l.takeNew("a", true, false); err != nil {
+		t.Fatalf("the second visitor: %v", err)
+	}
+	if err := l.takeNew("a", true, false); err == nil {
+		t.Fatal("third visitor allowed")
+	}
+	off := newVisitorLimits(&Config{NewVisitorsPerIP: -1, NewConversationsPerIP: -1, VisitorConnsPerIP: -1})
+	for range 1000 {
+		if err := off.takeNew("a", true, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := off.conns.acquire("a"); !ok {
+			t.Fatal("connections limited with the limit off")
+		}
+	}
+}
+
 func TestKeyedLimiterBoundedMemory(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := newKeyedLimiter(1, 1, func() time.Time { return now })

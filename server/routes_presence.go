@@ -37,6 +37,14 @@ func (s *Server) handleStatusStream() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		// Status streams count with the visitor sockets: a browser that
+		// gets 429 here does not try again by itself.
+		release, ok := s.limits.conns.acquire(clientKey(s.clientAddr(r)))
+		if !ok {
+			s.writeError(w, r, rateLimited(connsRetryAfter, tooManyConns))
+			return
+		}
+		defer release()
 		rc := http.NewResponseController(w)
 		s.conns.Add(1)
 		defer s.conns.Done()

@@ -89,6 +89,20 @@ type Config struct {
 	// client.
 	TrustedProxies []netip.Prefix
 
+	// Per client address (the IPv4 address or IPv6 /64 that clientAddr
+	// finds), for what anyone may do through the widget's public
+	// endpoints. VisitorConnsPerIP bounds the visitor WebSockets and
+	// widget status streams it holds open at once: more are refused with
+	// close code 4429 or HTTP 429. NewVisitorsPerIP and
+	// NewConversationsPerIP bound the new visitors (contacts the widget
+	// makes) and new chat conversations it may start a minute, the whole
+	// minute's worth at once at most; more get error rate_limited and
+	// store nothing. Default to 100, 60 and 30; a negative value switches
+	// the limit off (load tests from one address).
+	VisitorConnsPerIP     int
+	NewVisitorsPerIP      int
+	NewConversationsPerIP int
+
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the
 	// server looks for such conversations, by the clock Now. Default to 30
@@ -126,6 +140,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.AgentQueue == 0 {
 		c.AgentQueue = 8192
+	}
+	if c.VisitorConnsPerIP == 0 {
+		c.VisitorConnsPerIP = defaultVisitorConnsPerIP
+	}
+	if c.NewVisitorsPerIP == 0 {
+		c.NewVisitorsPerIP = defaultNewVisitorsPerIP
+	}
+	if c.NewConversationsPerIP == 0 {
+		c.NewConversationsPerIP = defaultNewConversationsPerIP
 	}
 	if c.Themes == nil {
 		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
@@ -181,6 +204,9 @@ type Server struct {
 	// (presence.go, routing.go).
 	live    *livePush
 	routing *router
+	// limits are the per-address limits of the widget's public endpoints
+	// (visitor_limits.go).
+	limits *visitorLimits
 }
 
 // New returns a server over the given store, broker and presence tracker.
@@ -199,6 +225,7 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 		peopleChanged: make(chan struct{}, 1),
 		live:          newLivePush(),
 		routing:       newRouter(),
+		limits:        newVisitorLimits(&cfg),
 	}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)

@@ -85,6 +85,9 @@ type (
 		Code     string `json:"code"`
 		Message  string `json:"message"`
 		ClientID string `json:"clientId,omitempty"`
+		// RetryAfter is, for rate_limited, the seconds until trying
+		// again can succeed.
+		RetryAfter int `json:"retryAfter,omitempty"`
 	}
 )
 

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
@@ -124,14 +125,15 @@ type wsConn struct {
 	// the writer goroutine touches it after the replay.
 	replayed map[uint64]uint64
 
-	tokens   float64 // rate limiter
-	lastFill time.Time
+	// limiter bounds the events a client may send (Config.MessageRate,
+	// MessageBurst); only the reader goroutine takes from it.
+	limiter *rate.Limiter
 }
 
 func (s *Server) newConn(c *websocket.Conn) *wsConn {
 	c.SetReadLimit(maxFrameBytes)
 	cn := &wsConn{s: s, c: c, out: make(chan []byte, outQueue), replayed: map[uint64]uint64{},
-		closing: make(chan struct{}), tokens: s.cfg.MessageBurst, lastFill: time.Now()}
+		closing: make(chan struct{}), limiter: rate.NewLimiter(rate.Limit(s.cfg.MessageRate), max(1, int(s.cfg.MessageBurst)))}
 	cn.ctx, cn.cancel = context.WithCancel(context.Background())
 	go func() {
 		select {
@@ -161,7 +163,7 @@ func (cn *wsConn) readHello() (*frame, bool) {
 	defer timer.Stop()
 	typ, data, err := cn.c.Read(context.Background())
 	if err != nil {
-		cn.fail(websocket.StatusNormalClosure, "")
+		cn.readFailed(err)
 		return nil, false
 	}
 	if typ != websocket.MessageText {
@@ -174,6 +176,22 @@ func (cn *wsConn) readHello() (*frame, bool) {
 		return nil, false
 	}
 	return f, true
+}
+
+// readFailed ends the connection after a read returned err. The library
+// has already sent 1009 for a frame over the read limit. Anything else ends
+// the reading too: the peer's close (websocket.CloseStatus(err) is its
+// code), the end of a close handshake started here, or a dropped
+// connection; only the last is worth a line in the debug log.
+func (cn *wsConn) readFailed(err error) {
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		cn.fail(websocket.StatusMessageTooBig, "frame too large")
+		return
+	}
+	if websocket.CloseStatus(err) == -1 && cn.ctx.Err() == nil {
+		cn.s.log.Debug().Err(err).Msg("websocket dropped")
+	}
+	cn.fail(websocket.StatusNormalClosure, "")
 }
 
 // writeNow writes one frame synchronously; used for ready and replays before
@@ -199,22 +217,14 @@ func (cn *wsConn) replyError(err error, clientID string) {
 	if code == parley.EINTERNAL {
 		cn.s.log.Error().Err(err).Msg("websocket event")
 	}
-	cn.reply(evError{Type: "error", Code: code, Message: parley.ErrorMessage(err), ClientID: clientID})
+	ev := evError{Type: "error", Code: code, Message: parley.ErrorMessage(err), ClientID: clientID}
+	ev.RetryAfter, _ = retryAfter(err)
+	cn.reply(ev)
 }
 
 // allow takes one token from the connection's rate limiter.
 func (cn *wsConn) allow() bool {
-	now := time.Now()
-	cn.tokens += now.Sub(cn.lastFill).Seconds() * cn.s.cfg.MessageRate
-	cn.lastFill = now
-	if cn.tokens > cn.s.cfg.MessageBurst {
-		cn.tokens = cn.s.cfg.MessageBurst
-	}
-	if cn.tokens < 1 {
-		return false
-	}
-	cn.tokens--
-	return true
+	return cn.limiter.Allow()
 }
 
 // run starts the writer and pinger and then reads frames until the
@@ -227,11 +237,7 @@ func (cn *wsConn) run(allowed []string, handle func(f *frame) error) {
 	for {
 		typ, data, err := cn.c.Read(context.Background())
 		if err != nil {
-			if strings.Contains(err.Error(), "read limited") {
-				cn.fail(websocket.StatusMessageTooBig, "frame too large")
-			} else {
-				cn.fail(websocket.StatusNormalClosure, "")
-			}
+			cn.readFailed(err)
 			break
 		}
 		if cn.ctx.Err() != nil {

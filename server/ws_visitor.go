@@ -88,21 +88,39 @@ func (s *Server) handleVisitorWS() http.Handler {
 		} else {
 			opts.InsecureSkipVerify = true // only to say "not found" in-band
 		}
+		// A socket over the address's limit is refused after the upgrade,
+		// so that the widget reads 4429 and waits before it tries again
+		// (a refused upgrade looks like a network failure to a browser).
+		key := clientKey(s.clientAddr(r))
+		release, allowed := func() {}, true
+		if err == nil {
+			release, allowed = s.limits.conns.acquire(key)
+		}
 		c, aerr := websocket.Accept(w, r, opts)
 		if aerr != nil {
+			if allowed {
+				release()
+			}
 			return // Accept has answered
 		}
 		if err != nil {
 			_ = c.Close(closeNotFound, "widget not found")
 			return
 		}
+		if !allowed {
+			_ = c.Close(closeRateLimit, tooManyConns)
+			return
+		}
+		defer release()
 		s.conns.Add(1)
 		defer s.conns.Done()
-		s.serveVisitor(s.newConn(c), wd)
+		s.serveVisitor(s.newConn(c), wd, key)
 	})
 }
 
-func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
+// serveVisitor serves a visitor's connection to widget wd from client
+// address key (clientKey).
+func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 	cn.sub = s.hub.SubscribeBuffer(s.cfg.VisitorQueue, widgetTopic(wd.ID))
 	hello, ok := cn.readHello()
 	if !ok {
@@ -222,6 +240,11 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			if err := s.requireEmailFirst(ctx, cur, contactID); err != nil {
 				return err
 			}
+			// A visitor without a thread on this widget starts a
+			// conversation (a closed one is reopened, which is not new).
+			if err := s.limits.takeNew(key, contactID == 0, contactID == 0 || typingThread == 0); err != nil {
+				return err
+			}
 			if err := ensureContact(); err != nil {
 				return err
 			}
@@ -273,6 +296,9 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			if want := parley.ConsentVersion(cur.Consent.ProcessText); f.Version != want {
 				return parley.Errorf(parley.ECONFLICT, "the consent text has changed since it was shown (version %q, now %q); show the new text", truncateForError(f.Version), want)
 			}
+			if err := s.limits.takeNew(key, contactID == 0, false); err != nil {
+				return err
+			}
 			if err := ensureContact(); err != nil {
 				return err
 			}
@@ -303,6 +329,9 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget) {
 			}
 			if contactID == 0 && cur.NeedsProcessConsent(nil) {
 				return errConsentRequired()
+			}
+			if err := s.limits.takeNew(key, contactID == 0, false); err != nil {
+				return err
 			}
 			if err := ensureContact(); err != nil {
 				return err

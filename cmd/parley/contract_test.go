@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // TestParseConfigContract: the bare command and `parley serve` are the
@@ -191,4 +193,121 @@ func TestServeSetupLink(t *testing.T) {
 	if u, _ := line["url"].(string); !strings.HasPrefix(u, "https://chat.example/setup?token=") || len(u) <= len("https://chat.example/setup?token=") {
 		t.Errorf("setup link %q", u)
 	}
+}
+
+// TestPerIPLimitFlags: the per-address abuse limits (CONTRACT §1) default
+// to 100 connections, 60 new visitors and 30 new conversations; each flag
+// has its environment twin and wins over it; 0 turns a limit off (negative
+// in server.Config, whose 0 is the default); anything but a whole number
+// from 0 up is refused with a message naming the flag or variable.
+func TestPerIPLimitFlags(t *testing.T) {
+	tests := []struct {
+		name                 string
+		args                 []string
+		env                  map[string]string
+		conns, visitors, new int
+		wantErr              string
+	}{
+		{"defaults", nil, nil, 100, 60, 30, ""},
+		{"flags", []string{"--visitor-conns-per-ip", "5", "--new-visitors-per-ip", "6", "--new-conversations-per-ip", "7"}, nil, 5, 6, 7, ""},
+		{"environment twins", nil, map[string]string{"PARLEY_VISITOR_CONNS_PER_IP": "8", "PARLEY_NEW_VISITORS_PER_IP": "9", "PARLEY_NEW_CONVERSATIONS_PER_IP": "10"}, 8, 9, 10, ""},
+		{"a flag wins over its twin", []string{"--new-conversations-per-ip", "3"}, map[string]string{"PARLEY_NEW_CONVERSATIONS_PER_IP": "10"}, 100, 60, 3, ""},
+		{"0 turns them off", []string{"--visitor-conns-per-ip=0", "--new-visitors-per-ip=0"}, map[string]string{"PARLEY_NEW_CONVERSATIONS_PER_IP": "0"}, 0, 0, 0, ""},
+		{"negative flag", []string{"--visitor-conns-per-ip", "-1"}, nil, 0, 0, 0, "--visitor-conns-per-ip must be a whole number, 0 for no limit"},
+		{"not a number", []string{"--new-conversations-per-ip", "many"}, nil, 0, 0, 0, `invalid value "many" for flag -new-conversations-per-ip`},
+		{"fraction", []string{"--new-visitors-per-ip", "1.5"}, nil, 0, 0, 0, `invalid value "1.5" for flag -new-visitors-per-ip`},
+		{"bad twin", nil, map[string]string{"PARLEY_VISITOR_CONNS_PER_IP": "lots"}, 0, 0, 0, "PARLEY_VISITOR_CONNS_PER_IP must be a whole number, 0 for no limit"},
+		{"negative twin", nil, map[string]string{"PARLEY_NEW_CONVERSATIONS_PER_IP": "-5"}, 0, 0, 0, "PARLEY_NEW_CONVERSATIONS_PER_IP must be a whole number, 0 for no limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseConfig(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err=%v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.VisitorConnsPerIP != tt.conns || c.NewVisitorsPerIP != tt.visitors || c.NewConversationsPerIP != tt.new {
+				t.Errorf("limits=%d %d %d, want %d %d %d", c.VisitorConnsPerIP, c.NewVisitorsPerIP, c.NewConversationsPerIP, tt.conns, tt.visitors, tt.new)
+			}
+		})
+	}
+	for in, want := range map[int]int{0: -1, 1: 1, 100: 100} {
+		if got := perIPLimit(in); got != want {
+			t.Errorf("perIPLimit(%d)=%d, want %d", in, got, want)
+		}
+	}
+}
+
+// TestPerIPLimitsServe: the limits reach the running server. With
+// PARLEY_VISITOR_CONNS_PER_IP=2 a third visitor socket from the same
+// address is closed with 4429; with every limit 0, 120 sockets and 40 new
+// conversations from one address are all served.
+func TestPerIPLimitsServe(t *testing.T) {
+	t.Run("two connections", func(t *testing.T) {
+		p := startProc(t, t.TempDir(), "PARLEY_VISITOR_CONNS_PER_IP=2")
+		for i := range 3 {
+			v, _ := dialVisitor(t, p.base(), "")
+			defer v.c.CloseNow()
+			ev := firstEvent(t, v)
+			if i < 2 && ev["type"] != "ready" {
+				t.Fatalf("socket %d: %v, want ready", i, ev)
+			}
+			if i == 2 && ev["close"] != float64(4429) {
+				t.Fatalf("third socket: %v, want close 4429", ev)
+			}
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		p := startProc(t, t.TempDir(), "PARLEY_VISITOR_CONNS_PER_IP=0", "PARLEY_NEW_VISITORS_PER_IP=0", "PARLEY_NEW_CONVERSATIONS_PER_IP=0")
+		for i := range 120 {
+			v, _ := dialVisitor(t, p.base(), "")
+			defer v.c.CloseNow()
+			if ev := firstEvent(t, v); ev["type"] != "ready" {
+				t.Fatalf("socket %d: %v, want ready", i, ev)
+			}
+			if i >= 40 {
+				continue
+			}
+			v.write(t, map[string]any{"type": "message.send", "clientId": "m1", "text": "hi"})
+		wait:
+			for {
+				for _, ev := range nextEvents(t, v) {
+					if ev["type"] == "message.ack" {
+						break wait
+					}
+					if ev["type"] == "error" || ev["close"] != nil {
+						t.Fatalf("conversation %d: %v", i, ev)
+					}
+				}
+			}
+		}
+	})
+}
+
+// nextEvents returns the events of the visitor's next frame, or
+// [{"close": code}] when the server closed the socket.
+func nextEvents(t *testing.T, v *visitorSession) []map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	evs, err := v.read(ctx)
+	if err != nil {
+		if code := websocket.CloseStatus(err); code != -1 {
+			return []map[string]any{{"close": float64(code)}}
+		}
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// firstEvent returns the first event of the visitor's next frame (the
+// answer to hello is a frame of its own).
+func firstEvent(t *testing.T, v *visitorSession) map[string]any {
+	t.Helper()
+	return nextEvents(t, v)[0]
 }

@@ -43,6 +43,14 @@ type widgetEnv struct {
 
 func startWidgetEnv(t *testing.T) *widgetEnv {
 	t.Helper()
+	return startWidgetEnvWith(t, server.Config{}, nil)
+}
+
+// startWidgetEnvWith is startWidgetEnv with a server configuration (its
+// BaseURL is set here) and, unless nil, a wrapper around the server's
+// handler.
+func startWidgetEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) *widgetEnv {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(t.TempDir(), &store.Options{NoSync: true})
 	if err != nil {
@@ -69,8 +77,13 @@ func startWidgetEnv(t *testing.T) *widgetEnv {
 	}
 	base := "http://" + ln.Addr().String()
 	h := hub.New(nil)
-	srv := server.New(server.Config{BaseURL: base}, db, h, hub.NewPresence(), assets)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	cfg.BaseURL = base
+	srv := server.New(cfg, db, h, hub.NewPresence(), assets)
+	var handler http.Handler = srv
+	if wrap != nil {
+		handler = wrap(srv)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() {
 		srv.Close()

@@ -60,6 +60,11 @@ type config struct {
 	MailFrom       string // sender of notifications and transcripts
 	SMTPListen     string // inbound SMTP receiver address; "" for none
 	TrustedProxies string // CIDRs whose X-Forwarded-For is believed
+
+	// Per client address limits; 0 turns one off.
+	VisitorConnsPerIP     int // visitor sockets and status streams at once
+	NewVisitorsPerIP      int // new visitors a minute
+	NewConversationsPerIP int // new conversations a minute
 }
 
 // parseConfig reads flags, falling back to their PARLEY_* environment twins.
@@ -93,6 +98,27 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("PARLEY_SMTP_URL", ""), "outbound mail server, smtp://user:pass@host:587?tls=starttls (tls=tls, opportunistic, or none for loopback); empty: no outbound mail (env PARLEY_SMTP_URL)")
 	fs.StringVar(&c.MailFrom, "mail-from", env("PARLEY_MAIL_FROM", ""), "sender address of notifications and transcripts (env PARLEY_MAIL_FROM)")
 	fs.StringVar(&c.SMTPListen, "smtp-listen", env("PARLEY_SMTP_LISTEN", ""), "address of the inbound SMTP receiver for the inboxes' email addresses, e.g. 127.0.0.1:2525; empty: none (env PARLEY_SMTP_LISTEN)")
+	limits := []struct {
+		p         *int
+		flag, env string
+		def       int
+		usage     string
+	}{
+		{&c.VisitorConnsPerIP, "visitor-conns-per-ip", "PARLEY_VISITOR_CONNS_PER_IP", 100, "visitor WebSockets and widget status streams one client address may hold open at once"},
+		{&c.NewVisitorsPerIP, "new-visitors-per-ip", "PARLEY_NEW_VISITORS_PER_IP", 60, "new visitors (contacts made by the widget) one client address may start a minute"},
+		{&c.NewConversationsPerIP, "new-conversations-per-ip", "PARLEY_NEW_CONVERSATIONS_PER_IP", 30, "new chat conversations one client address may start a minute"},
+	}
+	for _, l := range limits {
+		def := l.def
+		if v := getenv(l.env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("%s must be a whole number, 0 for no limit", l.env)
+			}
+			def = n
+		}
+		fs.IntVar(l.p, l.flag, def, l.usage+"; 0: no limit (env "+l.env+")")
+	}
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client's address, e.g. 127.0.0.1/32; empty: the peer is the client (env PARLEY_TRUSTED_PROXIES)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -103,12 +129,26 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	if c.MessageRate <= 0 {
 		return nil, fmt.Errorf("--message-rate must be positive")
 	}
+	for _, l := range limits {
+		if *l.p < 0 {
+			return nil, fmt.Errorf("--%s must be a whole number, 0 for no limit", l.flag)
+		}
+	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	c.AdminEmail, c.AdminPassword = getenv("PARLEY_ADMIN_EMAIL"), getenv("PARLEY_ADMIN_PASSWORD")
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	return c, nil
+}
+
+// perIPLimit maps a per-address limit flag to server.Config, where 0
+// means the default: the flag's 0 (no limit) is negative there.
+func perIPLimit(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
 
 func newLogger(c *config, w io.Writer) (zerolog.Logger, error) {
@@ -173,7 +213,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	proxies, _ := server.ParseTrustedProxies(c.TrustedProxies) // checked by parseConfig
 	scfg := server.Config{BaseURL: c.BaseURL, Logger: log, MessageRate: c.MessageRate, MessageBurst: 3 * c.MessageRate, Themes: themes,
-		TrustedProxies: proxies}
+		TrustedProxies:        proxies,
+		VisitorConnsPerIP:     perIPLimit(c.VisitorConnsPerIP),
+		NewVisitorsPerIP:      perIPLimit(c.NewVisitorsPerIP),
+		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP)}
 	smtpLn, err := mailConfig(c, &scfg, log)
 	if err != nil {
 		return err

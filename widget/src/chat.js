@@ -412,7 +412,11 @@ export function mount(root, boot, events, lang, ctl, inline) {
     }
     let delay = Math.min(10000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
     if ((code == 4408 || code == 1001) && !attempt) delay = 0;
-    if (code == 4429) delay = 10000 + Math.random() * 5000;
+    // Too many messages or connections: wait longer each time it happens
+    // again (10-15 s, then up to 60-90 s), so that many tabs behind one
+    // address do not keep knocking.
+    if (code == 4429)
+      delay = Math.min(60000, 10000 * 2 ** Math.min(attempt, 3)) * (1 + Math.random() / 2);
     attempt++;
     timer = setTimeout(connect, delay);
     // Say so only if the outage lasts: a quick resume should not flicker.

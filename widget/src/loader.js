@@ -59,6 +59,7 @@ function init() {
   let inline = null; // the element the panel is embedded in
   let status = {};
   let stream = null; // the status stream while no chat is mounted (watch)
+  let streamWait = 0; // timer before opening a refused status stream again
   let chat = null; // the mounted chat UI
   let chatLoading = null;
   let gen = 0; // bumped by teardown so late async results are dropped
@@ -239,19 +240,31 @@ function init() {
   // is available and comes back as soon as someone is (docs/api.md).
   function watch() {
     const on = !chat && boot && boot.ws && W.EventSource;
-    if (on && !stream) {
-      stream = new EventSource(
+    if (on && !stream && !streamWait) {
+      const s = (stream = new EventSource(
         boot.ws.replace(/^ws/, "http").replace("/widget/v1/ws?", "/widget/v1/status?"),
-      );
+      ));
       stream.onmessage = (e) => {
         try {
           status = JSON.parse(e.data).status || status;
         } catch (_) {}
         render();
       };
-    } else if (!on && stream) {
-      stream.close();
+      // A refused stream (429: too many connections from this address) is
+      // not retried by the browser: try again later, never in a loop.
+      stream.onerror = () => {
+        if (s != stream || s.readyState != 2) return;
+        stream = null;
+        streamWait = setTimeout(() => {
+          streamWait = 0;
+          watch();
+        }, 30000 + Math.random() * 30000);
+      };
+    } else if (!on) {
+      if (stream) stream.close();
       stream = null;
+      clearTimeout(streamWait);
+      streamWait = 0;
     }
   }
 
@@ -320,6 +333,8 @@ function init() {
     gen++;
     if (stream) stream.close();
     stream = null;
+    clearTimeout(streamWait);
+    streamWait = 0;
     if (chat) chat.destroy();
     if (host) host.remove();
     chat = chatLoading = boot = host = root = wrap = btn = badge = inline = themeLink = null;
