@@ -450,9 +450,12 @@ func TestWidgetLive(t *testing.T) {
 		t.Fatalf("widget.updated=%v", wd)
 	}
 	admin.want(204, "DELETE", path, nil)
-	if st := status(); st["showLauncher"] != false {
-		t.Fatalf("deleted: status=%v", st)
-	}
+	// A status from the change before may still be on its way: wait for
+	// the one that hides the launcher (until fails the test on timeout).
+	v.until(func(ev map[string]any) bool {
+		st, _ := ev["status"].(map[string]any)
+		return ev["type"] == "status" && st["showLauncher"] == false
+	})
 }
 
 func TestContactOwnerAndProperties(t *testing.T) {
