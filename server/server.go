@@ -78,6 +78,40 @@ type Config struct {
 	// client.
 	TrustedProxies []netip.Prefix
 
+	// Limits on guessing secrets: passwords, the setup link, invitation
+	// links (login.go). Each is a token bucket, Burst at once and then
+	// PerMinute a minute; zero takes the default, a negative value turns
+	// the limit off (for load tests). A refused attempt gets 429 with
+	// Retry-After and costs no password hashing.
+	//
+	// LoginAddrBurst and LoginAddrPerMinute count the failed sign-ins,
+	// setups and invitation acceptances of one client address (IPv4, or
+	// IPv6 /64). Default to 10 and 10: someone who mistypes a few times is
+	// never refused; a guesser is refused from the 11th failure in a row
+	// on, and then gets one try every 6s.
+	//
+	// LoginAccountBurst and LoginAccountPerMinute count failed sign-ins per
+	// email address tried, from any client and whether or not it has an
+	// account, so that a guesser with many addresses is slowed too. Default
+	// to 20 and 1. The trade-off: whoever keeps failing for an email keeps
+	// it refused, the owner too. That lockout is bounded: a client that
+	// signed in to the account within SessionTTL (and since the last
+	// restart) is exempt, so it never reaches the places where the owner
+	// usually signs in, and elsewhere it ends a minute after the guessing
+	// stops.
+	//
+	// TokenBurst and TokenPerMinute count the API tokens a user creates.
+	// Default to 10 and 1.
+	LoginAddrBurst, LoginAccountBurst, TokenBurst             int
+	LoginAddrPerMinute, LoginAccountPerMinute, TokenPerMinute float64
+	// HashConcurrency bounds the argon2id password hashes (19 MiB each)
+	// computed at once, for sign-ins, setup and invitations; a request
+	// waits up to HashWait for its turn, then gets 503 with Retry-After.
+	// Default to GOMAXPROCS but at most 4, and 3s. A negative
+	// HashConcurrency sets no bound.
+	HashConcurrency int
+	HashWait        time.Duration
+
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the
 	// server looks for such conversations, by the clock Now. Default to 30
@@ -118,6 +152,26 @@ func (c *Config) setDefaults() {
 	}
 	if c.Themes == nil {
 		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
+	}
+	setInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setRate := func(v *float64, def float64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setInt(&c.LoginAddrBurst, 10)
+	setRate(&c.LoginAddrPerMinute, 10)
+	setInt(&c.LoginAccountBurst, 20)
+	setRate(&c.LoginAccountPerMinute, 1)
+	setInt(&c.TokenBurst, 10)
+	setRate(&c.TokenPerMinute, 1)
+	setInt(&c.HashConcurrency, defaultHashConcurrency())
+	if c.HashWait == 0 {
+		c.HashWait = 3 * time.Second
 	}
 	if c.BotIdleTimeout == 0 {
 		c.BotIdleTimeout = 30 * time.Minute
@@ -164,6 +218,8 @@ type Server struct {
 	mail mailState // the outbox and notification throttle (mail.go)
 	// ident is the visitor identification tokens' key (identify.go).
 	ident identKey
+	// guard bounds password hashing and guessing (login.go).
+	guard *guard
 	// live and routing push availability and route conversations
 	// (presence.go, routing.go).
 	live    *livePush
@@ -186,6 +242,7 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 		peopleChanged: make(chan struct{}, 1),
 		live:          newLivePush(),
 		routing:       newRouter(),
+		guard:         newGuard(&cfg),
 	}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)
