@@ -78,6 +78,18 @@ type Config struct {
 	// client.
 	TrustedProxies []netip.Prefix
 
+	// BodyTimeout bounds reading a request's body, counted from the end of
+	// its headers: a body still arriving then is cut off (400, and the
+	// connection is closed) and nothing of it is stored, so that a body
+	// trickled a byte at a time cannot hold a connection. Requests without
+	// a body, such as WebSocket upgrades and the widget's status stream,
+	// are not bounded by it. Defaults to 30s; negative: no bound.
+	BodyTimeout time.Duration
+	// HeaderTimeout and IdleTimeout are those of HTTPServer: how long a
+	// client has to send a request's headers, and how long a kept-alive
+	// connection may wait for its next request. Default to 10s and 60s.
+	HeaderTimeout, IdleTimeout time.Duration
+
 	// Limits on guessing secrets: passwords, the setup link, invitation
 	// links (login.go). Each is a token bucket, Burst at once and then
 	// PerMinute a minute; zero takes the default, a negative value turns
@@ -152,6 +164,15 @@ func (c *Config) setDefaults() {
 	}
 	if c.Themes == nil {
 		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
+	}
+	if c.BodyTimeout == 0 {
+		c.BodyTimeout = 30 * time.Second
+	}
+	if c.HeaderTimeout == 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 60 * time.Second
 	}
 	setInt := func(v *int, def int) {
 		if *v == 0 {
@@ -254,6 +275,19 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 	s.conns.Add(1)
 	go s.sweepBots()
 	return s
+}
+
+// HTTPServer returns an http.Server that serves s with the timeouts of its
+// Config: HeaderTimeout for each request's headers and IdleTimeout between
+// requests; s bounds each body itself (BodyTimeout). There is no overall
+// read or write timeout, which would cut off WebSockets and the status
+// stream: those bound their own writes (WriteTimeout) and ping their peers.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+	}
 }
 
 // ServeHTTP implements http.Handler.
