@@ -69,7 +69,7 @@ func startWidgetEnv(t *testing.T) *widgetEnv {
 	base := "http://" + ln.Addr().String()
 	h := hub.New(nil)
 	srv := server.New(server.Config{BaseURL: base}, db, h, hub.NewPresence(), assets)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 5 * time.Second}
+	hs := srv.HTTPServer() // the timeouts main serves with
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() {
 		srv.Close()
