@@ -1,6 +1,7 @@
 package mail_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -208,13 +209,21 @@ func (r *testReceiver) delivered() []*parley.InboundEmail {
 // Deliver's answer.
 func startReceiver(t *testing.T, deliverErr func(*parley.InboundEmail) error) *testReceiver {
 	t.Helper()
+	return startReceiverWith(t, deliverErr, mail.ReceiverOptions{ReadTimeout: 5 * time.Second})
+}
+
+// startReceiverWith is startReceiver with the timeouts of o.
+func startReceiverWith(t *testing.T, deliverErr func(*parley.InboundEmail) error, o mail.ReceiverOptions) *testReceiver {
+	t.Helper()
 	tr := &testReceiver{}
 	rc, err := mail.NewReceiver(mail.ReceiverOptions{
 		Domain:          "parley.test",
 		MaxMessageBytes: 64 << 10,
 		MaxRecipients:   3,
-		ReadTimeout:     5 * time.Second,
+		ReadTimeout:     o.ReadTimeout,
 		WriteTimeout:    5 * time.Second,
+		DataTimeout:     o.DataTimeout,
+		SessionTimeout:  o.SessionTimeout,
 		Recipient: func(ctx context.Context, addr string) error {
 			if strings.HasSuffix(strings.ToLower(addr), "@parley.test") && !strings.HasPrefix(addr, "nobody@") {
 				return nil
@@ -475,5 +484,132 @@ func TestSendTLS(t *testing.T) {
 			}
 			mp.Wait(t, 5*time.Second, "over TLS", func(m *mailpit.Message) bool { return m.MessageID == e.MessageID })
 		})
+	}
+}
+
+// smtpConn is a raw SMTP client that reads the server's replies in the
+// background until the server closes the connection.
+type smtpConn struct {
+	net.Conn
+	replies chan string // each reply line; closed when the server hangs up
+}
+
+func dialSMTP(t *testing.T, addr string) *smtpConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	sc := &smtpConn{Conn: c, replies: make(chan string, 100)}
+	go func() {
+		defer close(sc.replies)
+		r := bufio.NewScanner(c)
+		for r.Scan() {
+			sc.replies <- r.Text()
+		}
+	}()
+	return sc
+}
+
+// cmd sends line and returns the reply (the greeting for an empty line).
+func (c *smtpConn) cmd(t *testing.T, line string) string {
+	t.Helper()
+	if line != "" {
+		fmt.Fprintf(c, "%s\r\n", line)
+	}
+	for {
+		select {
+		case r, ok := <-c.replies:
+			if !ok {
+				t.Fatalf("%q: the server hung up", line)
+			}
+			if len(r) > 3 && r[3] == '-' {
+				continue // more lines of a multi-line reply
+			}
+			return r
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%q: no reply", line)
+		}
+	}
+}
+
+// hangsUp waits up to limit for the server to close the connection and
+// returns the replies it sent before.
+func (c *smtpConn) hangsUp(t *testing.T, limit time.Duration, what string) []string {
+	t.Helper()
+	var got []string
+	deadline := time.After(limit)
+	for {
+		select {
+		case r, ok := <-c.replies:
+			if !ok {
+				return got
+			}
+			got = append(got, r)
+		case <-deadline:
+			t.Fatalf("%s: the connection is still open after %s (replies %q)", what, limit, got)
+		}
+	}
+}
+
+// TestReceiverSlowData: a message trickled a byte at a time, within the
+// per-command ReadTimeout, is cut off after DataTimeout with 421 and the
+// connection closed; nothing is delivered.
+func TestReceiverSlowData(t *testing.T) {
+	tr := startReceiverWith(t, nil, mail.ReceiverOptions{ReadTimeout: 30 * time.Second, DataTimeout: time.Second})
+	c := dialSMTP(t, tr.addr)
+	c.cmd(t, "")
+	for _, line := range []string{"EHLO attacker.test", "MAIL FROM:<a@attacker.test>", "RCPT TO:<support@parley.test>", "DATA"} {
+		if r := c.cmd(t, line); !strings.HasPrefix(r, "2") && !strings.HasPrefix(r, "354") {
+			t.Fatalf("%s: %q", line, r)
+		}
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		msg := "From: a@attacker.test\r\nSubject: slow\r\n\r\n" + strings.Repeat("x", 200) + "\r\n.\r\n"
+		for i := range len(msg) {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			if _, err := c.Write([]byte{msg[i]}); err != nil {
+				return
+			}
+		}
+	}()
+	got := c.hangsUp(t, 10*time.Second, "slow DATA")
+	if len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "421 ") {
+		t.Fatalf("replies %q, want 421 last", got)
+	}
+	if n := len(tr.delivered()); n != 0 {
+		t.Fatalf("%d messages delivered from a cut-off DATA", n)
+	}
+}
+
+// TestReceiverSessionTimeout: a client that keeps its connection busy
+// with a command now and then is ended after SessionTimeout.
+func TestReceiverSessionTimeout(t *testing.T) {
+	tr := startReceiverWith(t, nil, mail.ReceiverOptions{ReadTimeout: 30 * time.Second, SessionTimeout: time.Second})
+	c := dialSMTP(t, tr.addr)
+	c.cmd(t, "")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			if _, err := fmt.Fprint(c, "NOOP\r\n"); err != nil {
+				return
+			}
+		}
+	}()
+	if got := c.hangsUp(t, 10*time.Second, "busy session"); len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "421 ") {
+		t.Fatalf("replies %q, want 421 last", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -24,9 +25,19 @@ type ReceiverOptions struct {
 	MaxMessageBytes int64
 	// MaxRecipients is how many RCPT TO one message may have. Defaults to 50.
 	MaxRecipients int
-	// ReadTimeout and WriteTimeout bound each read from and write to a
-	// client. Default to 60s each.
+	// ReadTimeout bounds the wait for each command line from a client,
+	// WriteTimeout each reply. Default to 60s each.
 	ReadTimeout, WriteTimeout time.Duration
+	// DataTimeout bounds one message's whole DATA, from the DATA command to
+	// its final dot, however steadily it trickles in: a message still
+	// arriving then is refused with 421, nothing of it is delivered, and
+	// the connection is closed. Defaults to 10 minutes (RFC 5321's wait
+	// for the final dot), which takes a 25 MiB message at 44 KB/s.
+	DataTimeout time.Duration
+	// SessionTimeout bounds a whole connection, however busy it keeps:
+	// once it has passed, the next wait for a command ends the connection
+	// with 421. Defaults to 30 minutes.
+	SessionTimeout time.Duration
 	// DeliverTimeout bounds each call of Recipient and Deliver. Defaults
 	// to 30s.
 	DeliverTimeout time.Duration
@@ -76,6 +87,12 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = 60 * time.Second
 	}
+	if o.DataTimeout <= 0 {
+		o.DataTimeout = 10 * time.Minute
+	}
+	if o.SessionTimeout <= 0 {
+		o.SessionTimeout = 30 * time.Minute
+	}
 	if o.DeliverTimeout <= 0 {
 		o.DeliverTimeout = 30 * time.Second
 	}
@@ -84,7 +101,7 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 	}
 	rc := &Receiver{o: o}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{rc: rc}, nil
+		return &session{rc: rc, conn: c.Conn()}, nil
 	}))
 	srv.Domain = o.Domain
 	srv.MaxMessageBytes = o.MaxMessageBytes
@@ -99,7 +116,7 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 
 // Serve accepts SMTP connections on ln until Shutdown; it then returns nil.
 func (rc *Receiver) Serve(ln net.Listener) error {
-	err := rc.srv.Serve(ln)
+	err := rc.srv.Serve(boundedListener{Listener: ln, d: rc.o.SessionTimeout})
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -128,14 +145,64 @@ func (l logAdapter) Println(v ...any) {
 	l.log("smtp receiver", errors.New(strings.TrimSpace(fmt.Sprintln(v...))))
 }
 
+// boundedListener gives each connection an end, d after it was accepted,
+// that no read deadline set later goes past (SessionTimeout).
+type boundedListener struct {
+	net.Listener
+	d time.Duration
+}
+
+func (l boundedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	bc := &boundedConn{Conn: c, end: time.Now().Add(l.d)}
+	_ = bc.SetReadDeadline(time.Time{})
+	return bc, nil
+}
+
+// boundedConn caps every read deadline at end. Write deadlines stay as
+// set, so the last reply (421) still reaches the client.
+type boundedConn struct {
+	net.Conn
+	end time.Time
+}
+
+func (c *boundedConn) capped(t time.Time) time.Time {
+	if t.IsZero() || t.After(c.end) {
+		return c.end
+	}
+	return t
+}
+
+func (c *boundedConn) SetDeadline(t time.Time) error {
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetReadDeadline(c.capped(t))
+}
+
+func (c *boundedConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(c.capped(t)) }
+
 // session is one SMTP conversation; go-smtp calls it from one goroutine.
 type session struct {
 	rc    *Receiver
+	conn  net.Conn
 	from  string
 	rcpts []string
+	// hangUp: DATA ran out of time and the stream is no longer in step,
+	// so the connection ends once go-smtp has sent the reply.
+	hangUp bool
 }
 
-func (s *session) Reset()        { s.from, s.rcpts = "", nil }
+func (s *session) Reset() {
+	s.from, s.rcpts = "", nil
+	if s.hangUp {
+		_ = s.conn.Close()
+	}
+}
+
 func (s *session) Logout() error { return nil }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
@@ -170,9 +237,14 @@ func (s *session) Data(r io.Reader) error {
 	if len(s.rcpts) == 0 {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "No valid recipients"}
 	}
+	// go-smtp sets no deadline while DATA arrives: this one bounds it all.
+	_ = s.conn.SetReadDeadline(time.Now().Add(s.rc.o.DataTimeout))
 	e, err := Parse(r)
 	var tooLarge *smtp.SMTPError
-	if errors.As(err, &tooLarge) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.hangUp = true
+		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Message not received in time, closing connection"}
+	} else if errors.As(err, &tooLarge) {
 		return err // go-smtp's own answer: 552 message too large
 	} else if parley.ErrorCode(err) == parley.EINVALID {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Malformed message: " + smtpLine(parley.ErrorMessage(err))}

@@ -47,7 +47,9 @@ func (s *Server) userState(u *parley.User) string {
 	return "online"
 }
 
-// handleSessionCreate signs in with email and password.
+// handleSessionCreate signs in with email and password. Failed sign-ins
+// are limited per client address and per email (beginAttempt); password
+// checks wait for a hashing turn (hashSlot).
 func (s *Server) handleSessionCreate() http.Handler {
 	type request struct {
 		Email    string `json:"email"`
@@ -63,18 +65,9 @@ func (s *Server) handleSessionCreate() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		u, err := s.db.UserByEmail(r.Context(), strings.TrimSpace(req.Email))
-		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+		u, err := s.signIn(r, strings.TrimSpace(req.Email), req.Password)
+		if err != nil {
 			s.writeError(w, r, err)
-			return
-		}
-		if u == nil || u.Deactivated || u.PasswordHash == "" {
-			checkPassword(dummyHash, req.Password)
-			s.writeError(w, r, parley.Errorf(parley.EUNAUTHORIZED, "wrong email or password"))
-			return
-		}
-		if !checkPassword(u.PasswordHash, req.Password) {
-			s.writeError(w, r, parley.Errorf(parley.EUNAUTHORIZED, "wrong email or password"))
 			return
 		}
 		secret, err := s.startSession(r, u)
@@ -85,6 +78,38 @@ func (s *Server) handleSessionCreate() http.Handler {
 		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
 		s.writeJSON(w, http.StatusOK, map[string]any{"user": s.toUserJSON(u, false)})
 	})
+}
+
+// signIn returns the active user with this email and password: 401 for a
+// wrong email or password, 429 when r's client or the email has failed too
+// often, 503 when no hashing turn came in time.
+func (s *Server) signIn(r *http.Request, email, password string) (*parley.User, error) {
+	done, err := s.beginAttempt(r, email)
+	if err != nil {
+		return nil, err
+	}
+	failed := false
+	defer func() { done(failed) }()
+	u, err := s.db.UserByEmail(r.Context(), email)
+	if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+		return nil, err
+	}
+	release, err := s.hashSlot(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if u == nil || u.Deactivated || u.PasswordHash == "" {
+		checkPassword(dummyHash, password)
+		failed = true
+		return nil, errWrongLogin()
+	}
+	if !checkPassword(u.PasswordHash, password) {
+		failed = true
+		return nil, errWrongLogin()
+	}
+	s.signedIn(r, email)
+	return u, nil
 }
 
 func (s *Server) startSession(r *http.Request, u *parley.User) (string, error) {
@@ -151,6 +176,10 @@ func (s *Server) handleTokenCreate() http.Handler {
 		Scopes *[]string `json:"scopes"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.limitTokenCreate(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
 			s.writeError(w, r, err)

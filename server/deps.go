@@ -24,6 +24,9 @@ type Store interface {
 
 	Meta(ctx context.Context, key string) ([]byte, error)
 	SetMeta(ctx context.Context, key string, val []byte) error
+	// ClaimMeta creates u and deletes the meta value under key in one
+	// transaction if that value is want (the setup link), else ENOTFOUND.
+	ClaimMeta(ctx context.Context, key string, want []byte, u *parley.User, joinInboxes bool) error
 
 	CreateUser(ctx context.Context, u *parley.User) error
 	User(ctx context.Context, id uint64) (*parley.User, error)

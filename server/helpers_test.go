@@ -91,7 +91,7 @@ func newEnv(tb testing.TB, o *envOptions) *env {
 		cfg.Logger = zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.WarnLevel)
 	}
 	srv := server.New(cfg, db, h, p, assets)
-	ts.Config.Handler = srv
+	ts.Config = srv.HTTPServer() // the timeouts cmd/parley serves with
 	ts.Start()
 	e := &env{t: tb, db: db, srv: srv, ts: ts, base: base, inbox: in, widget: w, admin: admin, presence: p}
 	tb.Cleanup(func() {

@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -91,6 +93,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
+		case errors.Is(err, errBodyTimeout):
+			return parley.Errorf(parley.EINVALID, "request body was not received within %s", bodyTimeout(r))
 		case errors.As(err, &maxErr):
 			return parley.Errorf(parley.ETOOLARGE, "request body is larger than %d bytes", maxBodyBytes)
 		case errors.Is(err, io.EOF):
@@ -111,11 +115,66 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
+// errBodyTimeout is what reading a body returns once BodyTimeout has
+// passed.
+var errBodyTimeout = errors.New("request body timeout")
+
+// limitBodyTime bounds the time a request's body may take to arrive
+// (Config.BodyTimeout) with a read deadline on its connection, which is
+// lifted once the body is read to its end. Requests without a body keep
+// none: WebSockets and streams live on after their headers.
+func (s *Server) limitBodyTime(next http.Handler) http.Handler {
+	d := s.cfg.BodyTimeout
+	if d < 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		if err := rc.SetReadDeadline(time.Now().Add(d)); err != nil {
+			next.ServeHTTP(w, r) // a writer without deadlines: nothing to bound
+			return
+		}
+		r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+		next.ServeHTTP(w, r.WithContext(contextWith(r.Context(), keyBodyTimeout, d)))
+	})
+}
+
+// deadlineBody is a body whose connection has a read deadline: it lifts
+// the deadline at the body's end and reports the deadline passing as
+// errBodyTimeout.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF && !b.done:
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("%w: %w", errBodyTimeout, err)
+	}
+	return n, err
+}
+
+func bodyTimeout(r *http.Request) time.Duration {
+	d, _ := r.Context().Value(keyBodyTimeout).(time.Duration)
+	return d
+}
+
 type ctxKey int
 
 const (
 	keyCorrelation ctxKey = iota
 	keyAuth
+	keyBodyTimeout
 )
 
 func correlationID(r *http.Request) string {

@@ -28,8 +28,9 @@ type keyedLimiter struct {
 }
 
 type keyedBucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	lim     *rate.Limiter
+	seen    time.Time
+	pending int // attempts begun and not yet done
 }
 
 // defaultLimiterKeys is how many keys a keyedLimiter holds by default.
@@ -66,7 +67,7 @@ func (l *keyedLimiter) bucket(key string, now time.Time) *keyedBucket {
 // seen longest ago. l.mu must be held.
 func (l *keyedLimiter) evict(now time.Time) {
 	for k, b := range l.m {
-		if b.lim.TokensAt(now) >= float64(l.burst) {
+		if b.pending == 0 && b.lim.TokensAt(now) >= float64(l.burst) {
 			delete(l.m, k)
 		}
 	}
@@ -76,11 +77,11 @@ func (l *keyedLimiter) evict(now time.Time) {
 	var oldest string
 	var at time.Time
 	for k, b := range l.m {
-		if oldest == "" || b.seen.Before(at) {
+		if b.pending == 0 && (oldest == "" || b.seen.Before(at)) {
 			oldest, at = k, b.seen
 		}
 	}
-	delete(l.m, oldest)
+	delete(l.m, oldest) // none idle: the map grows by the attempts under way
 }
 
 // allow takes one token for key. When there is none it takes nothing and
@@ -143,6 +144,44 @@ func (l *keyedLimiter) check(key string) (bool, time.Duration) {
 	return false, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
 }
 
+// attempt is check for limits that count failures, made safe for
+// concurrent attempts: an attempt begun holds one of key's tokens until done
+// reports how it went, so that many at once cannot all pass a check that
+// only one failure would refuse. When key has no token left that another
+// attempt does not hold, it returns false and how long until it will, and
+// done is nil; otherwise done must be called exactly once, with whether
+// the attempt failed: a failure takes the token, a success gives it back.
+// A nil limiter allows everything.
+func (l *keyedLimiter) attempt(key string) (done func(failed bool), ok bool, after time.Duration) {
+	if l == nil {
+		return func(bool) {}, true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	b := l.bucket(key, now)
+	if free := b.lim.TokensAt(now) - float64(b.pending); free < 1 {
+		if l.limit <= 0 {
+			return nil, false, time.Minute
+		}
+		return nil, false, time.Duration((1 - free) / float64(l.limit) * float64(time.Second))
+	}
+	b.pending++
+	var once sync.Once
+	return func(failed bool) {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			b.pending--
+			if failed {
+				now := l.now()
+				b.lim.ReserveN(now, 1) // may go into debt: each failure counts
+				b.seen = now
+			}
+		})
+	}, true, 0
+}
+
 // connCounter counts what each key holds open at once, such as a client
 // address's sockets. Keys holding nothing take no memory. It is safe for
 // concurrent use.
@@ -181,8 +220,8 @@ func (c *connCounter) acquire(key string) (release func(), ok bool) {
 	}, true
 }
 
-// errRateLimited is a parley ERATELIMIT error that also says when to try
-// again; writeError turns that into a Retry-After header.
+// errRateLimited is a parley error, ERATELIMIT or EUNAVAILABLE, that also
+// says when to try again; writeError turns that into a Retry-After header.
 type errRateLimited struct {
 	err   *parley.Error
 	after time.Duration
@@ -195,6 +234,12 @@ func (e *errRateLimited) Unwrap() error { return e.err }
 // the caller to retry after the given time (at least a second).
 func rateLimited(after time.Duration, format string, args ...any) error {
 	return &errRateLimited{err: parley.Errorf(parley.ERATELIMIT, format, args...), after: after}
+}
+
+// unavailable returns an EUNAVAILABLE error (503) with the message given
+// that tells the caller to retry after the given time (at least a second).
+func unavailable(after time.Duration, format string, args ...any) error {
+	return &errRateLimited{err: parley.Errorf(parley.EUNAVAILABLE, format, args...), after: after}
 }
 
 // retryAfter returns the whole seconds to put in Retry-After for err, and

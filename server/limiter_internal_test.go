@@ -153,3 +153,38 @@ func TestClientAddr(t *testing.T) {
 		t.Error("ParseTrustedProxies accepted bogus")
 	}
 }
+
+// TestKeyedLimiterAttempt: attempts under way hold their tokens, so no
+// more can begin than the bucket has; a success gives its token back, a
+// failure takes it.
+func TestKeyedLimiterAttempt(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newKeyedLimiter(6, 2, func() time.Time { return now }) // one every 10s, burst 2
+	d1, ok1, _ := l.attempt("a")
+	d2, ok2, _ := l.attempt("a")
+	if !ok1 || !ok2 {
+		t.Fatal("attempts within the burst refused")
+	}
+	if _, ok, after := l.attempt("a"); ok || after <= 0 {
+		t.Fatalf("third attempt under way: ok=%v after=%v, want refused", ok, after)
+	}
+	d1(false) // success: the token is back
+	d3, ok, _ := l.attempt("a")
+	if !ok {
+		t.Fatal("attempt after a success refused")
+	}
+	d2(true)
+	d3(true)
+	d3(true) // a second call counts nothing
+	if _, ok, after := l.attempt("a"); ok || after != 10*time.Second {
+		t.Fatalf("after two failures: ok=%v after=%v, want refused for 10s", ok, after)
+	}
+	now = now.Add(10 * time.Second)
+	if _, ok, _ := l.attempt("a"); !ok {
+		t.Fatal("attempt after the refill refused")
+	}
+	var nilLimiter *keyedLimiter
+	if done, ok, _ := nilLimiter.attempt("a"); !ok || done == nil {
+		t.Fatal("a nil limiter refused")
+	}
+}

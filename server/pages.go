@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -189,6 +190,10 @@ func (s *Server) handleSetupPage() http.Handler {
 
 // handleSetup creates the first admin with the one-time setup token that the
 // first start printed, signs them in, and makes them a member of every inbox.
+// The token is used up in the transaction that creates the admin, so of
+// setups racing with one token exactly one succeeds; the others, like a
+// wrong or used token, get 403 and create nothing. Wrong tokens count as
+// failed attempts of the client (beginAttempt).
 func (s *Server) handleSetup() http.Handler {
 	type request struct {
 		Token    string `json:"token"`
@@ -206,20 +211,8 @@ func (s *Server) handleSetup() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		want, err := s.db.Meta(r.Context(), MetaSetupToken)
-		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && string(want) != hashSecret(req.Token) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "this setup link is not valid or was already used"))
-			return
-		} else if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		u, err := CreateAdmin(r.Context(), s.db, req.Email, req.Name, req.Password, s.now())
+		u, err := s.setup(r, req.Token, req.Email, req.Name, req.Password)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := s.db.SetMeta(r.Context(), MetaSetupToken, nil); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -233,6 +226,42 @@ func (s *Server) handleSetup() http.Handler {
 	})
 }
 
+// setup checks the setup token and creates the first admin with it.
+func (s *Server) setup(r *http.Request, token, email, name, password string) (*parley.User, error) {
+	ctx := r.Context()
+	done, err := s.beginAttempt(r, "")
+	if err != nil {
+		return nil, err
+	}
+	failed := false
+	defer func() { done(failed) }()
+	want := []byte(hashSecret(token))
+	got, err := s.db.Meta(ctx, MetaSetupToken)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && subtle.ConstantTimeCompare(got, want) != 1 {
+		failed = true
+		return nil, errSetupUsed()
+	} else if err != nil {
+		return nil, err
+	}
+	u, err := newAdmin(email, name, password, s.now())
+	if err != nil {
+		return nil, err
+	}
+	if u.PasswordHash, err = s.hashPassword(ctx, password); err != nil {
+		return nil, err
+	}
+	err = s.db.ClaimMeta(ctx, MetaSetupToken, want, u, true)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		failed = true
+		return nil, errSetupUsed()
+	}
+	return u, err
+}
+
+func errSetupUsed() error {
+	return parley.Errorf(parley.EFORBIDDEN, "this setup link is not valid or was already used")
+}
+
 // AdminStore is what CreateAdmin needs.
 type AdminStore interface {
 	CreateUser(ctx context.Context, u *parley.User) error
@@ -244,25 +273,13 @@ type AdminStore interface {
 // them a member of every inbox. It returns EINVALID for a bad email, name or
 // password and ECONFLICT if the email is taken.
 func CreateAdmin(ctx context.Context, db AdminStore, email, name, password string, now time.Time) (*parley.User, error) {
-	email = strings.TrimSpace(email)
-	if len(email) > parley.MaxNameBytes || !strings.Contains(email, "@") || strings.ContainsAny(email, " <>\"") {
-		return nil, parley.Errorf(parley.EINVALID, "email %q is not a valid address", truncateForError(email))
-	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name, _, _ = strings.Cut(email, "@")
-	}
-	if err := parley.ValidateLine("name", name, true); err != nil {
-		return nil, err
-	}
-	if err := ValidatePassword(password); err != nil {
-		return nil, err
-	}
-	hash, err := HashPassword(password)
+	u, err := newAdmin(email, name, password, now)
 	if err != nil {
 		return nil, err
 	}
-	u := &parley.User{Email: email, Name: name, Role: parley.RoleAdmin, PasswordHash: hash, RoutingSeat: true, CreatedAt: now}
+	if u.PasswordHash, err = HashPassword(password); err != nil {
+		return nil, err
+	}
 	if err := db.CreateUser(ctx, u); err != nil {
 		return nil, err
 	}
@@ -282,6 +299,27 @@ func CreateAdmin(ctx context.Context, db AdminStore, email, name, password strin
 		}
 	}
 	return u, nil
+}
+
+// newAdmin validates an admin's email, name and password and returns the
+// admin with a routing seat, the password not yet hashed. It returns
+// EINVALID for a bad email, name or password.
+func newAdmin(email, name, password string, now time.Time) (*parley.User, error) {
+	email = strings.TrimSpace(email)
+	if len(email) > parley.MaxNameBytes || !strings.Contains(email, "@") || strings.ContainsAny(email, " <>\"") {
+		return nil, parley.Errorf(parley.EINVALID, "email %q is not a valid address", truncateForError(email))
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name, _, _ = strings.Cut(email, "@")
+	}
+	if err := parley.ValidateLine("name", name, true); err != nil {
+		return nil, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return nil, err
+	}
+	return &parley.User{Email: email, Name: name, Role: parley.RoleAdmin, RoutingSeat: true, CreatedAt: now}, nil
 }
 
 // MetaStore is what NewSetupToken needs.

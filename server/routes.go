@@ -74,5 +74,5 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/api/", s.handleNotFound())
 	mux.Handle("/conversations/", s.handleNotFound())
 
-	return s.logRequests(securityHeaders(mux))
+	return s.logRequests(securityHeaders(s.limitBodyTime(mux)))
 }

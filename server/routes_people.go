@@ -436,32 +436,8 @@ func (s *Server) handleInviteAccept() http.Handler {
 		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
-		hash := hashSecret(req.Token)
-		inv, err := s.db.Invite(ctx, hash)
-		if parley.ErrorCode(err) == parley.ENOTFOUND || req.Token == "" {
-			return errInviteGone()
-		} else if err != nil {
-			return err
-		}
-		name := strings.TrimSpace(req.Name)
-		if name == "" {
-			name, _, _ = strings.Cut(inv.Email, "@")
-		}
-		if name, err = cleanName("name", name); err != nil {
-			return err
-		}
-		if err := ValidatePassword(req.Password); err != nil {
-			return err
-		}
-		pw, err := HashPassword(req.Password)
+		u, inv, err := s.acceptInvite(r, req.Token, req.Name, req.Password)
 		if err != nil {
-			return err
-		}
-		u := &parley.User{Name: name, PasswordHash: pw, CreatedAt: s.now()}
-		inv, err = s.db.AcceptInvite(ctx, hash, u)
-		if parley.ErrorCode(err) == parley.ENOTFOUND {
-			return errInviteGone()
-		} else if err != nil {
 			return err
 		}
 		secret, err := s.startSession(r, u)
@@ -479,6 +455,50 @@ func (s *Server) handleInviteAccept() http.Handler {
 		s.writeJSON(w, http.StatusCreated, map[string]any{"user": s.toUserJSON(u, false)})
 		return nil
 	})
+}
+
+// acceptInvite creates the user that the invitation with this token
+// invites and returns them and the invitation. An unknown, expired or used
+// token counts as a failed attempt of r's client (beginAttempt).
+func (s *Server) acceptInvite(r *http.Request, token, name, password string) (*parley.User, *parley.Invite, error) {
+	ctx := r.Context()
+	done, err := s.beginAttempt(r, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	failed := false
+	defer func() { done(failed) }()
+	hash := hashSecret(token)
+	inv, err := s.db.Invite(ctx, hash)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || token == "" {
+		failed = true
+		return nil, nil, errInviteGone()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name, _, _ = strings.Cut(inv.Email, "@")
+	}
+	if name, err = cleanName("name", name); err != nil {
+		return nil, nil, err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return nil, nil, err
+	}
+	pw, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := &parley.User{Name: name, PasswordHash: pw, CreatedAt: s.now()}
+	inv, err = s.db.AcceptInvite(ctx, hash, u)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		failed = true
+		return nil, nil, errInviteGone()
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return u, inv, nil
 }
 
 func errInviteGone() error {

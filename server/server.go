@@ -103,6 +103,52 @@ type Config struct {
 	NewVisitorsPerIP      int
 	NewConversationsPerIP int
 
+	// BodyTimeout bounds reading a request's body, counted from the end of
+	// its headers: a body still arriving then is cut off (400, and the
+	// connection is closed) and nothing of it is stored, so that a body
+	// trickled a byte at a time cannot hold a connection. Requests without
+	// a body, such as WebSocket upgrades and the widget's status stream,
+	// are not bounded by it. Defaults to 30s; negative: no bound.
+	BodyTimeout time.Duration
+	// HeaderTimeout and IdleTimeout are those of HTTPServer: how long a
+	// client has to send a request's headers, and how long a kept-alive
+	// connection may wait for its next request. Default to 10s and 60s.
+	HeaderTimeout, IdleTimeout time.Duration
+
+	// Limits on guessing secrets: passwords, the setup link, invitation
+	// links (login.go). Each is a token bucket, Burst at once and then
+	// PerMinute a minute; zero takes the default, a negative value turns
+	// the limit off (for load tests). A refused attempt gets 429 with
+	// Retry-After and costs no password hashing.
+	//
+	// LoginAddrBurst and LoginAddrPerMinute count the failed sign-ins,
+	// setups and invitation acceptances of one client address (IPv4, or
+	// IPv6 /64). Default to 10 and 10: someone who mistypes a few times is
+	// never refused; a guesser is refused from the 11th failure in a row
+	// on, and then gets one try every 6s.
+	//
+	// LoginAccountBurst and LoginAccountPerMinute count failed sign-ins per
+	// email address tried, from any client and whether or not it has an
+	// account, so that a guesser with many addresses is slowed too. Default
+	// to 20 and 1. The trade-off: whoever keeps failing for an email keeps
+	// it refused, the owner too. That lockout is bounded: a client that
+	// signed in to the account within SessionTTL (and since the last
+	// restart) is exempt, so it never reaches the places where the owner
+	// usually signs in, and elsewhere it ends a minute after the guessing
+	// stops.
+	//
+	// TokenBurst and TokenPerMinute count the API tokens a user creates.
+	// Default to 10 and 1.
+	LoginAddrBurst, LoginAccountBurst, TokenBurst             int
+	LoginAddrPerMinute, LoginAccountPerMinute, TokenPerMinute float64
+	// HashConcurrency bounds the argon2id password hashes (19 MiB each)
+	// computed at once, for sign-ins, setup and invitations; a request
+	// waits up to HashWait for its turn, then gets 503 with Retry-After.
+	// Default to GOMAXPROCS but at most 4, and 3s. A negative
+	// HashConcurrency sets no bound.
+	HashConcurrency int
+	HashWait        time.Duration
+
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the
 	// server looks for such conversations, by the clock Now. Default to 30
@@ -153,6 +199,35 @@ func (c *Config) setDefaults() {
 	if c.Themes == nil {
 		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
 	}
+	if c.BodyTimeout == 0 {
+		c.BodyTimeout = 30 * time.Second
+	}
+	if c.HeaderTimeout == 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 60 * time.Second
+	}
+	setInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setRate := func(v *float64, def float64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setInt(&c.LoginAddrBurst, 10)
+	setRate(&c.LoginAddrPerMinute, 10)
+	setInt(&c.LoginAccountBurst, 20)
+	setRate(&c.LoginAccountPerMinute, 1)
+	setInt(&c.TokenBurst, 10)
+	setRate(&c.TokenPerMinute, 1)
+	setInt(&c.HashConcurrency, defaultHashConcurrency())
+	if c.HashWait == 0 {
+		c.HashWait = 3 * time.Second
+	}
 	if c.BotIdleTimeout == 0 {
 		c.BotIdleTimeout = 30 * time.Minute
 	}
@@ -200,6 +275,8 @@ type Server struct {
 	mail mailState // the outbox and notification throttle (mail.go)
 	// ident is the visitor identification tokens' key (identify.go).
 	ident identKey
+	// signin bounds password hashing and guessing (login.go).
+	signin *signinGuard
 	// live and routing push availability and route conversations
 	// (presence.go, routing.go).
 	live    *livePush
@@ -226,6 +303,7 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 		live:          newLivePush(),
 		routing:       newRouter(),
 		limits:        newVisitorLimits(&cfg),
+		signin:        newSigninGuard(&cfg),
 	}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)
@@ -238,6 +316,19 @@ func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets)
 	s.conns.Add(1)
 	go s.sweepBots()
 	return s
+}
+
+// HTTPServer returns an http.Server that serves s with the timeouts of its
+// Config: HeaderTimeout for each request's headers and IdleTimeout between
+// requests; s bounds each body itself (BodyTimeout). There is no overall
+// read or write timeout, which would cut off WebSockets and the status
+// stream: those bound their own writes (WriteTimeout) and ping their peers.
+func (s *Server) HTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+	}
 }
 
 // ServeHTTP implements http.Handler.

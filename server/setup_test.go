@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -49,5 +51,47 @@ func TestSetupLink(t *testing.T) {
 	a.do("GET", "/conversations/v3/conversations/inboxes", nil, nil).decode(t, &inboxes)
 	if len(inboxes.Results) != 1 {
 		t.Fatalf("the new admin is a member of %d inboxes, want 1", len(inboxes.Results))
+	}
+}
+
+// TestSetupLinkRace: many setups racing with one setup link, as an attacker
+// who saw the link would send them, create exactly one admin; the others
+// get 403 and create nothing.
+func TestSetupLinkRace(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	token, err := server.NewSetupToken(ctx, e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := e.db.CountUsers(ctx)
+	const n = 6
+	statuses := make(chan int, n)
+	start := make(chan struct{})
+	for i := range n {
+		go func() {
+			body := fmt.Sprintf(`{"token":%q,"email":"racer%d@example.com","password":%q}`, token, i, testPassword)
+			req, _ := http.NewRequest("POST", e.base+"/api/v1/setup", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			<-start
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	close(start)
+	got := map[int]int{}
+	for range n {
+		got[<-statuses]++
+	}
+	if got[201] != 1 || got[403] != n-1 {
+		t.Fatalf("statuses %v, want one 201 and %d 403", got, n-1)
+	}
+	if after, _ := e.db.CountUsers(ctx); after != before+1 {
+		t.Fatalf("users %d → %d, want one more", before, after)
 	}
 }

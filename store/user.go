@@ -3,6 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -41,6 +45,77 @@ func (db *DB) SetMeta(ctx context.Context, key string, val []byte) error {
 		}
 		return b.Put([]byte(key), val)
 	})
+}
+
+// ClaimMeta creates user u and deletes the meta value under key, in one
+// transaction, provided that value equals want: it is how a one-time secret
+// kept with SetMeta, such as the setup link's hash, is used up, so that of
+// many concurrent claims exactly one succeeds. u is stored as CreateUser
+// stores it (u.ID, and u.CreatedAt if zero, are set) and, when
+// joinInboxes, made a member of every inbox. A missing or different value
+// is ENOTFOUND; u's email taken is ECONFLICT; on any error nothing is
+// written.
+func (db *DB) ClaimMeta(ctx context.Context, key string, want []byte, u *parley.User, joinInboxes bool) error {
+	if key == "" {
+		return parley.Errorf(parley.EINVALID, "meta key is empty")
+	}
+	data, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("claim %q: %w", key, err)
+	}
+	want = bytes.Clone(want)
+	now := db.utcNow()
+	var out *parley.User
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		out = nil
+		kv := bucket(tx, bucketKV)
+		got := kv.Get([]byte(key))
+		if got == nil || len(want) == 0 || subtle.ConstantTimeCompare(got, want) != 1 {
+			return parley.Errorf(parley.ENOTFOUND, "meta %q not found", key)
+		}
+		w := new(parley.User)
+		if err := json.Unmarshal(data, w); err != nil {
+			return err
+		}
+		if err := userTable().insert(tx, w, now); err != nil {
+			return err
+		}
+		if joinInboxes {
+			inboxes := inboxTable()
+			var ids []uint64
+			if err := bucket(tx, bucketInboxes).ForEach(func(k, _ []byte) error {
+				ids = append(ids, btoi(k))
+				return nil
+			}); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				old, err := inboxes.get(tx, id)
+				if err != nil {
+					return err
+				}
+				if old.HasMember(w.ID) {
+					continue
+				}
+				v := *old
+				v.MemberIDs = append(slices.Clone(old.MemberIDs), w.ID)
+				v.UpdatedAt = now
+				if err := inboxes.replace(tx, &v, old, now); err != nil {
+					return err
+				}
+			}
+		}
+		if err := kv.Delete([]byte(key)); err != nil {
+			return err
+		}
+		out = w
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	*u = *out
+	return nil
 }
 
 func userTable() table[parley.User] {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -266,4 +267,54 @@ func TestSessions(t *testing.T) {
 		}
 		check(t, "h2", nil)
 	})
+}
+
+// TestClaimMeta: of many concurrent claims of one meta value, exactly one
+// creates its user (a member of every inbox) and uses the value up; the
+// others, a wrong value and a claim after it is gone create nothing.
+func TestClaimMeta(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t, nil)
+	in := &parley.Inbox{Name: "Support"}
+	if err := db.CreateInbox(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetMeta(ctx, "setup", []byte("hash")); err != nil {
+		t.Fatal(err)
+	}
+	u := &parley.User{Email: "wrong@example.com", Role: parley.RoleAdmin}
+	if err := db.ClaimMeta(ctx, "setup", []byte("other"), u, true); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("wrong value: err=%v, want ENOTFOUND", err)
+	}
+	const n = 20
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			u := &parley.User{Email: fmt.Sprintf("admin%d@example.com", i), Role: parley.RoleAdmin}
+			errs <- db.ClaimMeta(ctx, "setup", []byte("hash"), u, true)
+		}()
+	}
+	won := 0
+	for range n {
+		switch err := <-errs; parley.ErrorCode(err) {
+		case "":
+			won++
+		case parley.ENOTFOUND:
+		default:
+			t.Errorf("claim: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d claims succeeded, want 1", won)
+	}
+	if got, _ := db.CountUsers(ctx); got != 1 {
+		t.Fatalf("users=%d, want 1", got)
+	}
+	users, _ := db.Users(ctx)
+	if in, _ = db.Inbox(ctx, in.ID); !in.HasMember(users[0].ID) {
+		t.Fatalf("inbox members %v lack the new user %d", in.MemberIDs, users[0].ID)
+	}
+	if _, err := db.Meta(ctx, "setup"); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("meta after the claim: err=%v, want ENOTFOUND", err)
+	}
 }

@@ -83,7 +83,8 @@ func startWidgetEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler)
 	if wrap != nil {
 		handler = wrap(srv)
 	}
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	hs := srv.HTTPServer() // the timeouts main serves with
+	hs.Handler = handler
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() {
 		srv.Close()

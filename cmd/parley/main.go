@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -243,12 +242,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		go func() { receiverDone <- receiver.Serve(smtpLn) }()
 		log.Info().Str("addr", smtpLn.Addr().String()).Msg("receiving mail")
 	}
-	httpSrv := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          nil,
-	}
+	httpSrv := srv.HTTPServer()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("baseURL", c.BaseURL).Str("data", dataDir).Msg("listening")
