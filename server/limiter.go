@@ -1,6 +1,7 @@
 package server
 
 import (
+	"container/list"
 	"errors"
 	"math"
 	"sync"
@@ -12,24 +13,26 @@ import (
 )
 
 // keyedLimiter is a token bucket (golang.org/x/time/rate) per key, such as
-// a client address or an account, for limits on how often something may
-// happen. Its memory is bounded: when it holds max keys, those idle long
-// enough to have refilled are forgotten, and if that is not enough the one
-// idle longest is. Forgetting a key only ever gives that key a full bucket
-// again. It is safe for concurrent use.
+// a client address, an account or a mail sender, for limits on how often
+// something may happen. Its memory is bounded: it holds at most max keys,
+// least recently used last; to make room it forgets the oldest buckets that
+// have filled up again (as good as new), and if that is not enough the
+// oldest with no attempt under way. Forgetting a key only ever gives it a
+// full bucket again. It is safe for concurrent use.
 type keyedLimiter struct {
 	limit rate.Limit
 	burst int
 	max   int
 	now   func() time.Time
 
-	mu sync.Mutex
-	m  map[string]*keyedBucket
+	mu   sync.Mutex
+	keys map[string]*list.Element // key → element of lru
+	lru  *list.List               // of *keyedBucket, most recently used first
 }
 
 type keyedBucket struct {
+	key     string
 	lim     *rate.Limiter
-	seen    time.Time
 	pending int // attempts begun and not yet done
 }
 
@@ -37,56 +40,73 @@ type keyedBucket struct {
 const defaultLimiterKeys = 100_000
 
 // newKeyedLimiter returns a limiter that lets each key do burst things at
-// once and then perMinute a minute. now is the clock (nil: time.Now).
+// once and then perMinute a minute (a negative perMinute: no limit). now is
+// the clock (nil: time.Now).
 func newKeyedLimiter(perMinute float64, burst int, now func() time.Time) *keyedLimiter {
 	if now == nil {
 		now = time.Now
 	}
-	if burst < 1 {
-		burst = 1
+	limit := rate.Limit(perMinute / 60)
+	if perMinute < 0 {
+		limit = rate.Inf
 	}
-	return &keyedLimiter{limit: rate.Limit(perMinute / 60), burst: burst, max: defaultLimiterKeys, now: now,
-		m: map[string]*keyedBucket{}}
+	return &keyedLimiter{limit: limit, burst: max(burst, 1), max: defaultLimiterKeys, now: now,
+		keys: map[string]*list.Element{}, lru: list.New()}
 }
 
-// bucket returns key's bucket, making it if needed. l.mu must be held.
+// bucket returns key's bucket, making it if needed, and marks it used.
+// l.mu must be held.
 func (l *keyedLimiter) bucket(key string, now time.Time) *keyedBucket {
-	b := l.m[key]
-	if b == nil {
-		if len(l.m) >= l.max {
-			l.evict(now)
-		}
-		b = &keyedBucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.m[key] = b
+	if el, ok := l.keys[key]; ok {
+		l.lru.MoveToFront(el)
+		return el.Value.(*keyedBucket)
 	}
-	b.seen = now
+	if len(l.keys) >= l.max {
+		l.evict(now)
+	}
+	b := &keyedBucket{key: key, lim: rate.NewLimiter(l.limit, l.burst)}
+	l.keys[key] = l.lru.PushFront(b)
 	return b
 }
 
-// evict forgets the keys whose buckets are full again, or else the one
-// seen longest ago. l.mu must be held.
+// evict makes room for one more key. l.mu must be held.
 func (l *keyedLimiter) evict(now time.Time) {
-	for k, b := range l.m {
-		if b.pending == 0 && b.lim.TokensAt(now) >= float64(l.burst) {
-			delete(l.m, k)
+	for el := l.lru.Back(); el != nil; {
+		prev := el.Prev()
+		if b := el.Value.(*keyedBucket); b.pending == 0 && b.lim.TokensAt(now) >= float64(l.burst) {
+			l.remove(el)
+		} else {
+			break // the oldest are still in use: stop, and drop one below
+		}
+		el = prev
+	}
+	for el := l.lru.Back(); el != nil && len(l.keys) >= l.max; el = el.Prev() {
+		if el.Value.(*keyedBucket).pending == 0 {
+			l.remove(el)
+			return
 		}
 	}
-	if len(l.m) < l.max {
-		return
-	}
-	var oldest string
-	var at time.Time
-	for k, b := range l.m {
-		if b.pending == 0 && (oldest == "" || b.seen.Before(at)) {
-			oldest, at = k, b.seen
-		}
-	}
-	delete(l.m, oldest) // none idle: the map grows by the attempts under way
+	// Every bucket has an attempt under way: the map grows by those.
+}
+
+func (l *keyedLimiter) remove(el *list.Element) {
+	delete(l.keys, el.Value.(*keyedBucket).key)
+	l.lru.Remove(el)
+}
+
+// len is how many keys the limiter holds.
+func (l *keyedLimiter) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.keys)
 }
 
 // allow takes one token for key. When there is none it takes nothing and
 // returns false and how long until there will be one.
 func (l *keyedLimiter) allow(key string) (bool, time.Duration) {
+	if l.limit == rate.Inf {
+		return true, 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -127,14 +147,17 @@ func (l *keyedLimiter) reserve(key string) (undo func(), ok bool, after time.Dur
 // long until it will. It is for limits that count failures only: check
 // first, take (allow) when the attempt failed.
 func (l *keyedLimiter) check(key string) (bool, time.Duration) {
+	if l.limit == rate.Inf {
+		return true, 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b, ok := l.m[key]
+	el, ok := l.keys[key]
 	if !ok {
 		return true, 0
 	}
-	tokens := b.lim.TokensAt(now)
+	tokens := el.Value.(*keyedBucket).lim.TokensAt(now)
 	if tokens >= 1 {
 		return true, 0
 	}
@@ -176,7 +199,6 @@ func (l *keyedLimiter) attempt(key string) (done func(failed bool), ok bool, aft
 			if failed {
 				now := l.now()
 				b.lim.ReserveN(now, 1) // may go into debt: each failure counts
-				b.seen = now
 			}
 		})
 	}, true, 0

@@ -91,7 +91,7 @@ func TestKeyedLimiterBoundedMemory(t *testing.T) {
 		now = now.Add(time.Millisecond)
 		l.allow(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String())
 	}
-	if n := len(l.m); n > l.max {
+	if n := l.len(); n > l.max {
 		t.Fatalf("holds %d keys, want at most %d", n, l.max)
 	}
 	// The newest key is still limited: eviction took the oldest.

@@ -58,7 +58,7 @@ type mailState struct {
 	mu       sync.Mutex
 	notified map[[2]uint64]time.Time // (user, thread) → last notification about a chat message
 
-	senders *senderLimits // new threads per sender (Config.MailNewThreadsPerHour)
+	senders *keyedLimiter // new threads per sender (Config.MailNewThreadsPerHour)
 }
 
 // startMail starts the outbox when outbound mail is configured. The
@@ -78,7 +78,7 @@ func (s *Server) startMail() {
 	if s.cfg.MailNewThreadBurst <= 0 {
 		s.cfg.MailNewThreadBurst = defaultMailNewThreadBurst
 	}
-	s.mail.senders = newSenderLimits(s.cfg.MailNewThreadsPerHour, s.cfg.MailNewThreadBurst, maxMailSenders)
+	s.mail.senders = newSenderLimits(s.cfg.MailNewThreadsPerHour, s.cfg.MailNewThreadBurst, maxMailSenders, s.now)
 	if s.cfg.Mailer == nil {
 		return
 	}
@@ -234,6 +234,13 @@ func (s *Server) mailContact(ctx context.Context, from parley.Address) (*parley.
 // MailNewThreadsPerHour); beyond it the mail is ERATELIMIT and nothing is
 // stored.
 func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *parley.InboundEmail, auto bool) error {
+	// A sender over its limit with no contact yet is refused before one is
+	// made, so a refused mail leaves nothing behind.
+	if ok, _ := s.mail.senders.check(senderKey(e.From.Email)); !ok {
+		if _, err := s.db.ContactByEmail(ctx, e.From.Email); parley.ErrorCode(err) == parley.ENOTFOUND {
+			return parley.Errorf(parley.ERATELIMIT, "too many new conversations from %s", e.From.Email)
+		}
+	}
 	c, err := s.mailContact(ctx, e.From)
 	if err != nil {
 		return err
@@ -271,7 +278,8 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 			reopened, filtered = false, false
 			if t.LastSeq == 0 { // the new thread
 				if !decided {
-					decided, allowed = true, s.mail.senders.allow(e.From.Email, s.now())
+					decided = true
+					allowed, _ = s.mail.senders.allow(senderKey(e.From.Email))
 				}
 				if !allowed {
 					return parley.Errorf(parley.ERATELIMIT, "too many new conversations from %s", e.From.Email)

@@ -10,44 +10,51 @@ import (
 // senders never keeps more than the cap, and the newest senders stay
 // limited while the flood goes on.
 func TestSenderLimits(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := newSenderLimits(20, 3, 100)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := start
+	clock := func() time.Time { return now }
+	allowAt := func(l *keyedLimiter, addr string, at time.Time) bool {
+		now = at
+		ok, _ := l.allow(senderKey(addr))
+		return ok
+	}
+	l := newSenderLimits(20, 3, 100, clock)
 	for i := range 5 {
-		if got, want := l.allow("Flood@attacker.example", now), i < 3; got != want {
+		if got, want := allowAt(l, "Flood@attacker.example", now), i < 3; got != want {
 			t.Errorf("mail %d: allowed=%v, want %v", i, got, want)
 		}
 	}
-	if !l.allow("other@customer.example", now) {
+	if !allowAt(l, "other@customer.example", now) {
 		t.Error("another sender is limited")
 	}
 	// 20 per hour: one more every 3 minutes, case aside.
-	if !l.allow("flood@attacker.example", now.Add(3*time.Minute)) || l.allow("flood@attacker.example", now.Add(3*time.Minute)) {
+	if t3 := start.Add(3 * time.Minute); !allowAt(l, "flood@attacker.example", t3) || allowAt(l, "flood@attacker.example", t3) {
 		t.Error("the bucket does not refill at 20 per hour")
 	}
 
 	for i := range 1000 {
-		l.allow(fmt.Sprintf("s%d@attacker.example", i), now)
+		allowAt(l, fmt.Sprintf("s%d@attacker.example", i), now)
 		if n := l.len(); n > 100 {
 			t.Fatalf("%d senders kept, want at most 100", n)
 		}
 	}
 	// The latest sender is still remembered, and limited.
 	for range 2 {
-		l.allow("s999@attacker.example", now)
+		allowAt(l, "s999@attacker.example", now)
 	}
-	if l.allow("s999@attacker.example", now) {
+	if allowAt(l, "s999@attacker.example", now) {
 		t.Error("a recent sender's bucket was forgotten during the flood")
 	}
 	// Buckets that have refilled are dropped first: two idle hours later
 	// every bucket is full again, and a new sender drops them all.
-	l.allow("late@customer.example", now.Add(2*time.Hour))
+	allowAt(l, "late@customer.example", now.Add(2*time.Hour))
 	if n := l.len(); n != 1 {
 		t.Errorf("%d senders kept after an idle hour, want 1", n)
 	}
 
-	off := newSenderLimits(-1, 1, 10)
+	off := newSenderLimits(-1, 1, 10, clock)
 	for i := range 3 {
-		if !off.allow("a@b", now) {
+		if !allowAt(off, "a@b", now) {
 			t.Errorf("mail %d refused with the limit off", i)
 		}
 	}
