@@ -46,22 +46,8 @@ var roleLocalParts = map[string]bool{
 // mail from it goes to the Filtered view (I4). Anything that is not an
 // address is not a role address.
 func IsRoleAddress(email string) bool {
-	at := strings.LastIndexByte(email, '@')
-	if at <= 0 || at == len(email)-1 {
-		return false
-	}
-	local := strings.ToLower(email[:at])
-	if i := strings.IndexByte(local, '+'); i > 0 {
-		local = local[:i]
-	}
-	if roleLocalParts[local] {
-		return true
-	}
-	// bounce-1234, mailer-daemon.2: a role with a numbered suffix.
-	if i := strings.LastIndexAny(local, "-."); i > 0 && i < len(local)-1 && local[i+1] >= '0' && local[i+1] <= '9' {
-		return roleLocalParts[local[:i]]
-	}
-	return false
+	local, suffixed, ok := localPart(email)
+	return ok && (roleLocalParts[local] || roleLocalParts[suffixed])
 }
 
 // IsMailSystemAddress reports whether email is the address of a mail
@@ -69,18 +55,28 @@ func IsRoleAddress(email string) bool {
 // also with a "+tag" or a numbered suffix as IsRoleAddress reads them. Mail
 // from them is a bounce or a report, never answered.
 func IsMailSystemAddress(email string) bool {
+	local, suffixed, ok := localPart(email)
+	system := func(l string) bool { return l == "mailer-daemon" || l == "postmaster" }
+	return ok && (system(local) || system(suffixed))
+}
+
+// localPart returns the lower-cased local part of email without a "+tag",
+// and the same without a numbered suffix (bounce-1234, mailer-daemon.2:
+// "bounce", "mailer-daemon"; "" when there is none). ok is false when
+// email is not an address.
+func localPart(email string) (local, suffixed string, ok bool) {
 	at := strings.LastIndexByte(email, '@')
 	if at <= 0 || at == len(email)-1 {
-		return false
+		return "", "", false
 	}
-	local := strings.ToLower(email[:at])
+	local = strings.ToLower(email[:at])
 	if i := strings.IndexByte(local, '+'); i > 0 {
 		local = local[:i]
 	}
 	if i := strings.LastIndexAny(local, "-."); i > 0 && i < len(local)-1 && local[i+1] >= '0' && local[i+1] <= '9' {
-		local = local[:i]
+		suffixed = local[:i]
 	}
-	return local == "mailer-daemon" || local == "postmaster"
+	return local, suffixed, true
 }
 
 // NormalizeEmail returns the bare address of s ("Ann <ann@x.org>" and
