@@ -8,10 +8,12 @@ const CONV = 'conversations/v3/conversations';
 
 /** ApiError is a failed call: status 0 means the network failed. */
 export class ApiError extends Error {
-  constructor(status, body, fallback) {
+  constructor(status, body, fallback, retryAfter = 0) {
     super((body && body.message) || fallback || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
+    /** retryAfter is the answer's Retry-After in seconds, 0 when it had none. */
+    this.retryAfter = retryAfter;
     this.category = body?.category ?? '';
     this.correlationId = body?.correlationId ?? '';
   }
@@ -44,7 +46,7 @@ export async function request(method, path, body) {
       data = null;
     }
   }
-  if (!res.ok) throw new ApiError(res.status, data);
+  if (!res.ok) throw new ApiError(res.status, data, '', Number.parseInt(res.headers.get('Retry-After') ?? '', 10) || 0);
   return data;
 }
 

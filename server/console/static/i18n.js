@@ -25,6 +25,8 @@ const en = {
   'signin.wrong': 'Wrong email or password.',
   'signin.missing': 'Enter your email and password.',
   'signin.failed': 'Could not sign in. Please try again.',
+  'signin.tooMany': 'Too many failed attempts. Try again in {seconds} seconds.',
+  'signin.overloaded': 'The server is busy. Please try again in a moment.',
   'signin.expired': 'Your session has ended. Please sign in again.',
 
   'header.label': 'Parley',
@@ -419,6 +421,8 @@ const de = {
   'signin.wrong': 'E-Mail oder Passwort ist falsch.',
   'signin.missing': 'Bitte E-Mail und Passwort eingeben.',
   'signin.failed': 'Anmeldung fehlgeschlagen. Bitte erneut versuchen.',
+  'signin.tooMany': 'Zu viele fehlgeschlagene Versuche. Bitte in {seconds} Sekunden erneut versuchen.',
+  'signin.overloaded': 'Der Server ist ausgelastet. Bitte gleich erneut versuchen.',
   'signin.expired': 'Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.',
 
   'header.label': 'Parley',

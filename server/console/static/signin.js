@@ -47,6 +47,8 @@ export function renderSignIn(root, { onSignedIn, notice }) {
           password.value = '';
           password.focus();
           if (err.status === 401 || err.status === 400) showError(t('signin.wrong'));
+          else if (err.status === 429) showError(t('signin.tooMany', { seconds: Math.max(1, err.retryAfter || 60) }));
+          else if (err.status === 503) showError(t('signin.overloaded'));
           else if (err.status === 0) showError(t('err.network'));
           else showError(err.message && err.status < 500 ? err.message : t('signin.failed'));
         }
