@@ -1,0 +1,77 @@
+package parley_test
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// layers says which packages of this module each package may import (not
+// counting its tests): the root is pure; each dependency package implements
+// the root's contract and knows no other; server adapts them to HTTP; only
+// cmd/parley wires everything. A package missing here fails the test, so a
+// new one takes its place in the layering on purpose. docs/architecture.md
+// describes the layers.
+var layers = map[string][]string{
+	"":                       {},
+	"hub":                    {""},
+	"store":                  {""},
+	"mail":                   {""},
+	"widget":                 {""},
+	"widget/internal/bundle": {},
+	"widget/internal/gen":    {"", "widget", "widget/internal/bundle"},
+	"server/console":         {},
+	"server":                 {"", "hub", "store", "widget", "server/console"},
+	"cmd/parley":             {"", "hub", "mail", "server", "store", "widget"},
+	"internal/mailpit":       {},
+	"mail/mailpit":           {},
+}
+
+// TestLayering runs go list over the module and checks every package's
+// imports against layers.
+func TestLayering(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json=ImportPath,Imports,Module", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	seen := 0
+	for {
+		var p struct {
+			ImportPath string
+			Imports    []string
+			Module     struct{ Path string }
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		mod := p.Module.Path
+		rel := func(path string) (string, bool) {
+			if path == mod {
+				return "", true
+			}
+			r, ok := strings.CutPrefix(path, mod+"/")
+			return r, ok
+		}
+		name, _ := rel(p.ImportPath)
+		allowed, ok := layers[name]
+		if !ok {
+			t.Errorf("package %q has no place in the layering: add it to layers", p.ImportPath)
+			continue
+		}
+		seen++
+		for _, imp := range p.Imports {
+			if r, ours := rel(imp); ours && !slices.Contains(allowed, r) {
+				t.Errorf("%s imports %s, which the layering forbids", p.ImportPath, imp)
+			}
+		}
+	}
+	if seen < 5 {
+		t.Fatalf("go list reported %d of this module's packages; want them all", seen)
+	}
+}
