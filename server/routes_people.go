@@ -311,7 +311,7 @@ func (s *Server) handleUserPatch() http.Handler {
 			return err
 		}
 		if u.Deactivated && !before.Deactivated {
-			s.closeAgents(u.ID, closeUnauthorized, "account deactivated")
+			s.closeAgents(u.ID, kindOf(parley.EUNAUTHORIZED).close, "account deactivated")
 		} else if u.Role != before.Role {
 			// The connections hold the user as they were: they reconnect
 			// with the new rights (a demoted admin's tokens have lost the
