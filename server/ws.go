@@ -217,9 +217,10 @@ func (cn *wsConn) replyError(err error, clientID string) {
 	cn.reply(ev)
 }
 
-// allow takes one token from the connection's rate limiter.
+// allow takes one token from the connection's rate limiter, by the
+// server's clock.
 func (cn *wsConn) allow() bool {
-	return cn.limiter.Allow()
+	return cn.limiter.AllowN(cn.s.now(), 1)
 }
 
 // run starts the writer and pinger and then reads frames until the
