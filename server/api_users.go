@@ -100,7 +100,7 @@ func (s *Server) signIn(r *http.Request, email, password string) (*parley.User, 
 	}
 	defer release()
 	if u == nil || u.Deactivated || u.PasswordHash == "" {
-		checkPassword(dummyHash, password)
+		checkPassword(dummyHash(), password)
 		failed = true
 		return nil, errWrongLogin()
 	}

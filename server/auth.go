@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 
@@ -63,8 +64,12 @@ func checkPassword(hash, password string) bool {
 }
 
 // dummyHash makes a sign-in with an unknown email cost as much as one with a
-// wrong password, so timing does not tell which emails exist.
-var dummyHash, _ = HashPassword("parley-dummy-password")
+// wrong password, so timing does not tell which emails exist. It is hashed
+// on first use, not at every start of every program that imports server.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("parley-dummy-password")
+	return h
+})
 
 // ValidatePassword enforces the password policy: 10 to 256 bytes.
 func ValidatePassword(pw string) error {
