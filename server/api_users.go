@@ -100,11 +100,11 @@ func (s *Server) signIn(r *http.Request, email, password string) (*parley.User, 
 	}
 	defer release()
 	if u == nil || u.Deactivated || u.PasswordHash == "" {
-		checkPassword(dummyHash(), password)
+		checkPassword(s.cfg.argon2, dummyHash(), password)
 		failed = true
 		return nil, errWrongLogin()
 	}
-	if !checkPassword(u.PasswordHash, password) {
+	if !checkPassword(s.cfg.argon2, u.PasswordHash, password) {
 		failed = true
 		return nil, errWrongLogin()
 	}

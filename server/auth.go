@@ -31,19 +31,28 @@ const (
 // It takes 19 MiB while it runs: the server runs it in a hashing turn
 // (Server.hashPassword).
 func HashPassword(password string) (string, error) {
+	return hashPasswordWith(argon2.IDKey, password)
+}
+
+// argon2Func computes an argon2id key, as argon2.IDKey does.
+type argon2Func func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+
+// hashPasswordWith is HashPassword with argon2id computed by key.
+func hashPasswordWith(key argon2Func, password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
-	key := argon2Key([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	k := key([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		b64.EncodeToString(salt), b64.EncodeToString(k)), nil
 }
 
-// checkPassword reports whether password matches the PHC-encoded hash. Like
-// HashPassword it takes 19 MiB; callers hold a hashing turn (hashSlot).
-func checkPassword(hash, password string) bool {
+// checkPassword reports whether password matches the PHC-encoded hash,
+// computing argon2id with key. Like HashPassword it takes 19 MiB; callers
+// hold a hashing turn (hashSlot).
+func checkPassword(key argon2Func, hash, password string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -59,7 +68,7 @@ func checkPassword(hash, password string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false
 	}
-	got := argon2Key([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := key([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
