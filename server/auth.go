@@ -194,7 +194,7 @@ func (s *Server) guard(acc access, next http.Handler) http.Handler {
 			return
 		}
 		if a.cookie && !s.sameOrigin(r) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
+			s.writeError(w, r, errCrossSite())
 			return
 		}
 		if err := acc.check(a, r.Method); err != nil {
@@ -277,6 +277,21 @@ func newCrossOrigin(origin string) *http.CrossOriginProtection {
 // from non-browser clients, which CSRF cannot drive.
 func (s *Server) sameOrigin(r *http.Request) bool {
 	return s.crossOrigin.Check(r) == nil
+}
+
+// errCrossSite refuses a write that sameOrigin does not let through.
+func errCrossSite() error {
+	return parley.Errorf(parley.EFORBIDDEN, "cross-site request refused")
+}
+
+// decodeSameOrigin decodes r's JSON body into v (decodeJSON) for the
+// endpoints that sign in or set a password without a credential: a
+// cross-site request is refused first (errCrossSite).
+func (s *Server) decodeSameOrigin(w http.ResponseWriter, r *http.Request, v any) error {
+	if !s.sameOrigin(r) {
+		return errCrossSite()
+	}
+	return decodeJSON(w, r, v)
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string, maxAge int) {

@@ -429,11 +429,8 @@ func (s *Server) handleInviteAccept() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if !s.sameOrigin(r) {
-			return parley.Errorf(parley.EFORBIDDEN, "cross-site request refused")
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		if err := s.decodeSameOrigin(w, r, &req); err != nil {
 			return err
 		}
 		u, inv, err := s.acceptInvite(r, req.Token, req.Name, req.Password)
