@@ -7,10 +7,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	// A widget's time zone must resolve even where the system has no
-	// zoneinfo (a scratch container): the IANA database is embedded.
-	_ "time/tzdata"
 )
 
 // AgentState is what availability and routing need to know of one inbox

@@ -5,6 +5,10 @@ import (
 	"testing"
 	"time"
 
+	// The tests name time zones and must pass where the system has no
+	// zoneinfo; the binary, not this package, embeds the database.
+	_ "time/tzdata"
+
 	"github.com/parley-chat/parley"
 )
 

@@ -5,8 +5,9 @@ import (
 	"fmt"
 )
 
-// Error codes. Each maps to one HTTP status and one WebSocket close code in
-// package server.
+// Error codes. Each maps to one HTTP status, one HubSpot error category and
+// one WebSocket close code, in one table: errorKinds in package server
+// (server/errors.go).
 const (
 	ECONFLICT     = "conflict"     // the request conflicts with current state
 	EFORBIDDEN    = "forbidden"    // authenticated, but not allowed

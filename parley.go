@@ -8,8 +8,6 @@
 // them together.
 package parley
 
-import "time"
-
 // Channel ids, as HubSpot numbers them.
 const (
 	ChannelChat  = 1000
@@ -27,6 +25,3 @@ const (
 	// PreviewRunes is how much of a message a thread keeps as its preview.
 	PreviewRunes = 140
 )
-
-// Clock returns the current time. Packages take one so tests control time.
-type Clock func() time.Time

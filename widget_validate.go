@@ -3,7 +3,6 @@ package parley
 import (
 	"fmt"
 	"strings"
-	_ "time/tzdata" // time zones load the same on every machine, with or without a zoneinfo database
 	"unicode/utf8"
 )
 

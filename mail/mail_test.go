@@ -24,8 +24,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
-	"github.com/parley-chat/parley/mail/mailpit"
 )
 
 func TestNewSender(t *testing.T) {

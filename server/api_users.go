@@ -56,12 +56,8 @@ func (s *Server) handleSessionCreate() http.Handler {
 		Password string `json:"password"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.sameOrigin(r) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
-			return
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		if err := s.decodeSameOrigin(w, r, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -100,11 +96,11 @@ func (s *Server) signIn(r *http.Request, email, password string) (*parley.User, 
 	}
 	defer release()
 	if u == nil || u.Deactivated || u.PasswordHash == "" {
-		checkPassword(dummyHash, password)
+		checkPassword(s.cfg.argon2, dummyHash(), password)
 		failed = true
 		return nil, errWrongLogin()
 	}
-	if !checkPassword(u.PasswordHash, password) {
+	if !checkPassword(s.cfg.argon2, u.PasswordHash, password) {
 		failed = true
 		return nil, errWrongLogin()
 	}

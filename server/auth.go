@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 
@@ -30,19 +31,28 @@ const (
 // It takes 19 MiB while it runs: the server runs it in a hashing turn
 // (Server.hashPassword).
 func HashPassword(password string) (string, error) {
+	return hashPasswordWith(argon2.IDKey, password)
+}
+
+// argon2Func computes an argon2id key, as argon2.IDKey does.
+type argon2Func func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+
+// hashPasswordWith is HashPassword with argon2id computed by key.
+func hashPasswordWith(key argon2Func, password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
-	key := argon2Key([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	k := key([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
-		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		b64.EncodeToString(salt), b64.EncodeToString(k)), nil
 }
 
-// checkPassword reports whether password matches the PHC-encoded hash. Like
-// HashPassword it takes 19 MiB; callers hold a hashing turn (hashSlot).
-func checkPassword(hash, password string) bool {
+// checkPassword reports whether password matches the PHC-encoded hash,
+// computing argon2id with key. Like HashPassword it takes 19 MiB; callers
+// hold a hashing turn (hashSlot).
+func checkPassword(key argon2Func, hash, password string) bool {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -58,13 +68,17 @@ func checkPassword(hash, password string) bool {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false
 	}
-	got := argon2Key([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := key([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
 // dummyHash makes a sign-in with an unknown email cost as much as one with a
-// wrong password, so timing does not tell which emails exist.
-var dummyHash, _ = HashPassword("parley-dummy-password")
+// wrong password, so timing does not tell which emails exist. It is hashed
+// on first use, not at every start of every program that imports server.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("parley-dummy-password")
+	return h
+})
 
 // ValidatePassword enforces the password policy: 10 to 256 bytes.
 func ValidatePassword(pw string) error {
@@ -180,7 +194,7 @@ func (s *Server) guard(acc access, next http.Handler) http.Handler {
 			return
 		}
 		if a.cookie && !s.sameOrigin(r) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
+			s.writeError(w, r, errCrossSite())
 			return
 		}
 		if err := acc.check(a, r.Method); err != nil {
@@ -263,6 +277,21 @@ func newCrossOrigin(origin string) *http.CrossOriginProtection {
 // from non-browser clients, which CSRF cannot drive.
 func (s *Server) sameOrigin(r *http.Request) bool {
 	return s.crossOrigin.Check(r) == nil
+}
+
+// errCrossSite refuses a write that sameOrigin does not let through.
+func errCrossSite() error {
+	return parley.Errorf(parley.EFORBIDDEN, "cross-site request refused")
+}
+
+// decodeSameOrigin decodes r's JSON body into v (decodeJSON) for the
+// endpoints that sign in or set a password without a credential: a
+// cross-site request is refused first (errCrossSite).
+func (s *Server) decodeSameOrigin(w http.ResponseWriter, r *http.Request, v any) error {
+	if !s.sameOrigin(r) {
+		return errCrossSite()
+	}
+	return decodeJSON(w, r, v)
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, secret string, maxAge int) {

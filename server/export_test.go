@@ -2,21 +2,22 @@ package server
 
 import (
 	"sync/atomic"
-	"testing"
+
+	"golang.org/x/crypto/argon2"
 )
 
 // NotifyWidgetsChanged lets the external tests signal a widget change made
 // directly in the store, as the widget settings API does after its commit.
 func (s *Server) NotifyWidgetsChanged() { s.notifyWidgetsChanged() }
 
-// CountHashes counts the argon2id runs from now until the test ends: how
-// many ran, and the most at once. Each run calls hold first, if set, so a
-// test can keep runs going. Tests that use it must not run in parallel.
-func CountHashes(tb testing.TB, hold func()) (runs, peak *atomic.Int64) {
+// CountHashes counts the argon2id runs of a server made with cfg: how many
+// ran, and the most at once. Each run calls hold first, if set, so a test
+// can keep runs going.
+func CountHashes(cfg *Config, hold func()) (runs, peak *atomic.Int64) {
 	runs, peak = new(atomic.Int64), new(atomic.Int64)
 	var now atomic.Int64
-	orig := argon2Key
-	argon2Key = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	orig := argon2.IDKey
+	cfg.argon2 = func(password, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
 		runs.Add(1)
 		n := now.Add(1)
 		defer now.Add(-1)
@@ -27,6 +28,5 @@ func CountHashes(tb testing.TB, hold func()) (runs, peak *atomic.Int64) {
 		}
 		return orig(password, salt, time, memory, threads, keyLen)
 	}
-	tb.Cleanup(func() { argon2Key = orig })
 	return runs, peak
 }

@@ -19,23 +19,6 @@ import (
 // maxBodyBytes bounds every JSON request body.
 const maxBodyBytes = 1 << 20
 
-// errorStatus maps error codes to HTTP statuses and HubSpot's error categories.
-var errorStatus = map[string]struct {
-	status   int
-	category string
-}{
-	parley.ECONFLICT:     {http.StatusConflict, "CONFLICT"},
-	parley.ECONSENT:      {http.StatusForbidden, "FORBIDDEN"},
-	parley.EFORBIDDEN:    {http.StatusForbidden, "FORBIDDEN"},
-	parley.EINTERNAL:     {http.StatusInternalServerError, "INTERNAL_ERROR"},
-	parley.EINVALID:      {http.StatusBadRequest, "VALIDATION_ERROR"},
-	parley.ENOTFOUND:     {http.StatusNotFound, "OBJECT_NOT_FOUND"},
-	parley.ERATELIMIT:    {http.StatusTooManyRequests, "RATE_LIMITS"},
-	parley.ETOOLARGE:     {http.StatusRequestEntityTooLarge, "VALIDATION_ERROR"},
-	parley.EUNAUTHORIZED: {http.StatusUnauthorized, "INVALID_AUTHENTICATION"},
-	parley.EUNAVAILABLE:  {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE"},
-}
-
 type errorBody struct {
 	Category      string `json:"category"`
 	Message       string `json:"message"`
@@ -47,10 +30,7 @@ type errorBody struct {
 // once here, with the correlation id the caller sees.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := parley.ErrorCode(err)
-	st, ok := errorStatus[code]
-	if !ok {
-		st = errorStatus[parley.EINTERNAL]
-	}
+	st := kindOf(code)
 	cid := correlationID(r)
 	if secs, ok := retryAfter(err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))

@@ -9,13 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/argon2"
-
 	"github.com/parley-chat/parley"
 )
-
-// argon2Key computes argon2id; a variable so that tests can count the runs.
-var argon2Key = argon2.IDKey
 
 // signinGuard bounds the work and the guesses that secrets invite: argon2id runs
 // at once (each takes 19 MiB), failed attempts per client address and per
@@ -91,7 +86,7 @@ func (s *Server) hashPassword(ctx context.Context, password string) (string, err
 		return "", err
 	}
 	defer release()
-	return HashPassword(password)
+	return hashPasswordWith(s.cfg.argon2, password)
 }
 
 // beginAttempt starts one try at a secret by r's client: a password for

@@ -47,8 +47,9 @@ func wantLimited(t *testing.T, res response, what string) {
 // hash nothing; other addresses are unaffected, and someone who mistypes a
 // few times signs in.
 func TestSignInGuessingFromOneAddress(t *testing.T) {
-	runs, _ := server.CountHashes(t, nil)
-	e := envBehindProxy(t, server.Config{})
+	var cfg server.Config
+	runs, _ := server.CountHashes(&cfg, nil)
+	e := envBehindProxy(t, cfg)
 	const attacker = "203.0.113.7"
 	firstLimited := 0
 	for i := 1; i <= 30; i++ {
@@ -154,8 +155,9 @@ func TestSignInHashingBounded(t *testing.T) {
 	}
 
 	t.Run("all wait their turn", func(t *testing.T) {
-		runs, peak := server.CountHashes(t, nil)
-		e := newEnv(t, &envOptions{cfg: noLimits})
+		cfg := noLimits
+		runs, peak := server.CountHashes(&cfg, nil)
+		e := newEnv(t, &envOptions{cfg: cfg})
 		runs.Store(0)
 		statuses := make(chan response, n)
 		send(e, statuses)
@@ -171,13 +173,13 @@ func TestSignInHashingBounded(t *testing.T) {
 	t.Run("busy is refused", func(t *testing.T) {
 		release := make(chan struct{})
 		var armed atomic.Bool // not while newEnv hashes the admin's password
-		runs, peak := server.CountHashes(t, func() {
+		cfg := noLimits
+		cfg.HashWait = 50 * time.Millisecond
+		runs, peak := server.CountHashes(&cfg, func() {
 			if armed.Load() {
 				<-release
 			}
 		})
-		cfg := noLimits
-		cfg.HashWait = 50 * time.Millisecond
 		e := newEnv(t, &envOptions{cfg: cfg})
 		runs.Store(0)
 		armed.Store(true)
@@ -211,8 +213,9 @@ func TestSignInHashingBounded(t *testing.T) {
 // TestSetupGuessing: wrong setup links from one address get 429 from the
 // 11th on, without hashing, and the right link still works from elsewhere.
 func TestSetupGuessing(t *testing.T) {
-	runs, _ := server.CountHashes(t, nil)
-	e := envBehindProxy(t, server.Config{})
+	var cfg server.Config
+	runs, _ := server.CountHashes(&cfg, nil)
+	e := envBehindProxy(t, cfg)
 	token, err := server.NewSetupToken(t.Context(), e.db)
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
-	"github.com/parley-chat/parley/mail/mailpit"
 	"github.com/parley-chat/parley/store"
 )
 

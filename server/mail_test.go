@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
-	"github.com/parley-chat/parley/mail/mailpit"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
 )

@@ -202,12 +202,8 @@ func (s *Server) handleSetup() http.Handler {
 		Password string `json:"password"`
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.sameOrigin(r) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "cross-site request refused"))
-			return
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		if err := s.decodeSameOrigin(w, r, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

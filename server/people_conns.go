@@ -12,7 +12,7 @@ import (
 )
 
 // closeRightsChanged closes an agent connection whose user's role changed,
-// beside the close codes of ws.go: the console reconnects at once and gets
+// beside the close codes of errors.go: the console reconnects at once and gets
 // the new rights (4000 + 205 Reset Content).
 const closeRightsChanged websocket.StatusCode = 4205
 
@@ -126,7 +126,7 @@ func (s *Server) syncAgents(ctx context.Context, userIDs ...uint64) {
 	for _, id := range slices.Compact(slices.Sorted(slices.Values(userIDs))) {
 		for cn, subscribed := range a.users[id] {
 			if err != nil {
-				cn.fail(closeInternal, "internal error")
+				cn.failCode(parley.EINTERNAL, "internal error")
 				continue
 			}
 			want := map[uint64]bool{}
@@ -166,7 +166,7 @@ func (s *Server) closeCredential(hash, reason string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for cn := range a.creds[hash] {
-		cn.fail(closeUnauthorized, reason)
+		cn.failCode(parley.EUNAUTHORIZED, reason)
 	}
 }
 

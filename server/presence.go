@@ -241,7 +241,7 @@ func (s *Server) nextBoundary(ctx context.Context, now time.Time) time.Time {
 // typingAllowed throttles typing events to one per actor and thread every 2s.
 func (s *Server) typingAllowed(actorID string, threadID uint64) bool {
 	key := actorID + "/" + idString(threadID)
-	now := time.Now()
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t, ok := s.lastType[key]; ok && now.Sub(t) < 2*time.Second {

@@ -311,7 +311,7 @@ func (s *Server) handleUserPatch() http.Handler {
 			return err
 		}
 		if u.Deactivated && !before.Deactivated {
-			s.closeAgents(u.ID, closeUnauthorized, "account deactivated")
+			s.closeAgents(u.ID, kindOf(parley.EUNAUTHORIZED).close, "account deactivated")
 		} else if u.Role != before.Role {
 			// The connections hold the user as they were: they reconnect
 			// with the new rights (a demoted admin's tokens have lost the
@@ -429,11 +429,8 @@ func (s *Server) handleInviteAccept() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if !s.sameOrigin(r) {
-			return parley.Errorf(parley.EFORBIDDEN, "cross-site request refused")
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		if err := s.decodeSameOrigin(w, r, &req); err != nil {
 			return err
 		}
 		u, inv, err := s.acceptInvite(r, req.Token, req.Name, req.Password)

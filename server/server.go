@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/crypto/argon2"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
@@ -154,11 +155,18 @@ type Config struct {
 	// server looks for such conversations, by the clock Now. Default to 30
 	// minutes and 15 seconds.
 	BotIdleTimeout, BotSweepInterval time.Duration
+
+	// argon2 computes argon2id for the server's own hashing; tests count
+	// the runs through it (CountHashes). Defaults to argon2.IDKey.
+	argon2 argon2Func
 }
 
 func (c *Config) setDefaults() {
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.argon2 == nil {
+		c.argon2 = argon2.IDKey
 	}
 	if c.SessionTTL == 0 {
 		c.SessionTTL = 30 * 24 * time.Hour

@@ -23,17 +23,6 @@ const (
 	outQueue      = 64       // replies waiting for one connection
 )
 
-// Close codes beyond RFC 6455's, 4000 + the HTTP status they resemble.
-const (
-	closeProtocol     websocket.StatusCode = 4400
-	closeUnauthorized websocket.StatusCode = 4401
-	closeForbidden    websocket.StatusCode = 4403
-	closeNotFound     websocket.StatusCode = 4404
-	closeSlow         websocket.StatusCode = 4408
-	closeRateLimit    websocket.StatusCode = 4429
-	closeInternal     websocket.StatusCode = 4500
-)
-
 // frame is every field a client event may carry. Decoding into one flat
 // struct keeps the decoder small; each type uses the fields it documents.
 type frame struct {
@@ -145,6 +134,12 @@ func (s *Server) newConn(c *websocket.Conn) *wsConn {
 	return cn
 }
 
+// failCode ends the connection with the close code of error code (errorKinds)
+// and msg as the reason.
+func (cn *wsConn) failCode(code, msg string) {
+	cn.fail(kindOf(code).close, msg)
+}
+
 // fail ends the connection with code (the first caller wins): it stops the
 // writer and pinger and runs the close handshake in the background.
 func (cn *wsConn) fail(code websocket.StatusCode, msg string) {
@@ -159,7 +154,7 @@ func (cn *wsConn) fail(code websocket.StatusCode, msg string) {
 
 // readHello waits for the first frame, which must be a hello.
 func (cn *wsConn) readHello() (*frame, bool) {
-	timer := time.AfterFunc(cn.s.cfg.HelloTimeout, func() { cn.fail(closeProtocol, "no hello within time") })
+	timer := time.AfterFunc(cn.s.cfg.HelloTimeout, func() { cn.failCode(parley.EINVALID, "no hello within time") })
 	defer timer.Stop()
 	typ, data, err := cn.c.Read(context.Background())
 	if err != nil {
@@ -167,12 +162,12 @@ func (cn *wsConn) readHello() (*frame, bool) {
 		return nil, false
 	}
 	if typ != websocket.MessageText {
-		cn.fail(closeProtocol, "frames must be text")
+		cn.failCode(parley.EINVALID, "frames must be text")
 		return nil, false
 	}
 	f, err := decodeFrame(data, "hello")
 	if err != nil {
-		cn.fail(closeProtocol, "the first frame must be hello")
+		cn.failCode(parley.EINVALID, "the first frame must be hello")
 		return nil, false
 	}
 	return f, true
@@ -185,7 +180,7 @@ func (cn *wsConn) readHello() (*frame, bool) {
 // connection; only the last is worth a line in the debug log.
 func (cn *wsConn) readFailed(err error) {
 	if errors.Is(err, websocket.ErrMessageTooBig) {
-		cn.fail(websocket.StatusMessageTooBig, "frame too large")
+		cn.failCode(parley.ETOOLARGE, "frame too large")
 		return
 	}
 	if websocket.CloseStatus(err) == -1 && cn.ctx.Err() == nil {
@@ -222,9 +217,10 @@ func (cn *wsConn) replyError(err error, clientID string) {
 	cn.reply(ev)
 }
 
-// allow takes one token from the connection's rate limiter.
+// allow takes one token from the connection's rate limiter, by the
+// server's clock.
 func (cn *wsConn) allow() bool {
-	return cn.limiter.Allow()
+	return cn.limiter.AllowN(cn.s.now(), 1)
 }
 
 // run starts the writer and pinger and then reads frames until the

@@ -58,9 +58,9 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 	u, rights, inboxIDs, unregister, err := s.registerAgent(ctx, cn, a.hash)
 	if err != nil {
 		if parley.ErrorCode(err) == parley.EUNAUTHORIZED {
-			cn.fail(closeUnauthorized, parley.ErrorMessage(err))
+			cn.failCode(parley.EUNAUTHORIZED, parley.ErrorMessage(err))
 		} else {
-			cn.fail(closeInternal, "internal error")
+			cn.failCode(parley.EINTERNAL, "internal error")
 		}
 		cn.finish()
 		return

@@ -104,11 +104,11 @@ func (s *Server) handleVisitorWS() http.Handler {
 			return // Accept has answered
 		}
 		if err != nil {
-			_ = c.Close(closeNotFound, "widget not found")
+			_ = c.Close(kindOf(parley.ENOTFOUND).close, "widget not found")
 			return
 		}
 		if !allowed {
-			_ = c.Close(closeRateLimit, tooManyConns)
+			_ = c.Close(kindOf(parley.ERATELIMIT).close, tooManyConns)
 			return
 		}
 		defer release()
@@ -129,7 +129,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 	}
 	ctx := cn.ctx
 	internal := func() {
-		cn.fail(closeInternal, "internal error")
+		cn.failCode(parley.EINTERNAL, "internal error")
 		cn.finish()
 	}
 	var contactID uint64

@@ -66,8 +66,8 @@ type SearchHit struct {
 
 // searchCap is how many threads of one word Search collects before it
 // treats the word as common: it then checks the word in each thread it
-// walks instead (see findThreads).
-var searchCap = 5000
+// walks instead (see findThreads). DB.searchCap holds it; tests lower it.
+const searchCap = 5000
 
 // searchFilterMax is how many candidates findThreads checks for the common
 // words before it ranks them, rather than walking.
@@ -110,7 +110,7 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (hits []SearchHit, more
 		if !searchBucketsExist(tx) {
 			return nil // not built yet
 		}
-		ids, err := findThreads(tx, qt, q.InboxIDs, q.After, limit+1)
+		ids, err := findThreads(tx, qt, q.InboxIDs, q.After, limit+1, db.searchCap)
 		if err != nil {
 			return err
 		}
@@ -137,21 +137,21 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (hits []SearchHit, more
 }
 
 // postings are the threads of one query word: sorted, and complete unless
-// there were more than searchCap.
+// there were more than the cap.
 type postings struct {
 	q        qterm
 	ids      []uint64
 	complete bool
 }
 
-// collectPostings reads up to searchCap threads of a query word from the
+// collectPostings reads up to wordCap threads of a query word from the
 // inverted index. A prefix word gathers the threads of every term that
 // starts with it (a thread may have several: "weber" and "weber42"), up to
-// four times searchCap postings.
-func collectPostings(tx *bolt.Tx, q qterm) postings {
+// four times wordCap postings.
+func collectPostings(tx *bolt.Tx, q qterm, wordCap int) postings {
 	p := postings{q: q, complete: true}
 	prefix := []byte(q.text)
-	most := searchCap
+	most := wordCap
 	if q.prefix {
 		most *= 4
 	} else {
@@ -189,14 +189,14 @@ func hasTerm(docs *bolt.Bucket, id uint64, q qterm) bool {
 // not archived and are in one of inboxes (nil: any), in the order of
 // Search, after the thread after.
 //
-// The plan: read each word's threads up to searchCap and intersect the
+// The plan: read each word's threads up to wordCap (searchCap) and intersect the
 // complete lists into candidates. Few candidates are ranked by reading their
 // rows. Otherwise (many candidates, or only common words) the threads are
 // walked newest first in thread_latest, whose rows answer access and order
 // at once, and each is checked: against the candidates, then against the
 // common words in its own terms, until the page is full. Common words thus
 // fill a page after a short walk, and rare ones never walk.
-func findThreads(tx *bolt.Tx, qt []qterm, inboxes []uint64, after uint64, n int) ([]uint64, error) {
+func findThreads(tx *bolt.Tx, qt []qterm, inboxes []uint64, after uint64, n, wordCap int) ([]uint64, error) {
 	allowed := func(r row) bool {
 		if r.archived() {
 			return false
@@ -223,7 +223,7 @@ func findThreads(tx *bolt.Tx, qt []qterm, inboxes []uint64, after uint64, n int)
 	var cand []uint64 // sorted; nil: no word has a complete list
 	var common []qterm
 	for _, q := range qt {
-		p := collectPostings(tx, q)
+		p := collectPostings(tx, q, wordCap)
 		switch {
 		case !p.complete:
 			common = append(common, q)

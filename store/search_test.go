@@ -224,7 +224,7 @@ func TestSearch(t *testing.T) {
 			for _, cap := range []int{searchCap, 1} { // both plans: intersect lists, walk threads
 				hits, more, err := f.db.Search(t.Context(), SearchQuery{Text: tt.text, InboxIDs: tt.inboxes})
 				if cap == 1 {
-					hits, more, err = withSearchCap(1, func() ([]SearchHit, bool, error) {
+					hits, more, err = withSearchCap(f.db, 1, func() ([]SearchHit, bool, error) {
 						return f.db.Search(t.Context(), SearchQuery{Text: tt.text, InboxIDs: tt.inboxes})
 					})
 				}
@@ -242,12 +242,12 @@ func TestSearch(t *testing.T) {
 	}
 }
 
-// withSearchCap runs fn with searchCap set to n. Tests using it must not
-// run in parallel.
-func withSearchCap(n int, fn func() ([]SearchHit, bool, error)) ([]SearchHit, bool, error) {
-	old := searchCap
-	searchCap = n
-	defer func() { searchCap = old }()
+// withSearchCap runs fn with db's searchCap set to n. Tests using it must
+// not search db in parallel.
+func withSearchCap(db *DB, n int, fn func() ([]SearchHit, bool, error)) ([]SearchHit, bool, error) {
+	old := db.searchCap
+	db.searchCap = n
+	defer func() { db.searchCap = old }()
 	return fn()
 }
 
@@ -347,7 +347,7 @@ func TestSearch_RankingAndPaging(t *testing.T) {
 	// The same with the plan for common words.
 	got, after = nil, 0
 	for i := 0; i < 5; i++ {
-		hits, more, err := withSearchCap(1, func() ([]SearchHit, bool, error) {
+		hits, more, err := withSearchCap(f.db, 1, func() ([]SearchHit, bool, error) {
 			return f.db.Search(ctx, SearchQuery{Text: "order", InboxIDs: []uint64{1, 2}, Limit: 1, After: after})
 		})
 		if err != nil {

@@ -70,6 +70,7 @@ type DB struct {
 	noGroupCommit bool
 	maxBatch      int
 	indexer       *indexer // keeps the search index; see search_index.go
+	searchCap     int      // searchCap, lowered by tests
 
 	// mu guards closed. A write holds it shared while it hands itself to the
 	// writer (or, without group commit, while it runs), so that Close, which
@@ -151,6 +152,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		now:           o.Now,
 		noGroupCommit: o.NoGroupCommit,
 		maxBatch:      o.MaxBatch,
+		searchCap:     searchCap,
 	}
 	if !o.NoGroupCommit {
 		db.queue = make(chan *call, o.MaxBatch)

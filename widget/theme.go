@@ -64,6 +64,10 @@ type ThemeOptions struct {
 	// goes first. The default theme is always kept on top of these. Defaults
 	// to 256.
 	CacheSize int
+	// Now is the clock that times the wait before a theme that failed to
+	// compile is tried again. It must be safe for concurrent use. Defaults to
+	// time.Now.
+	Now func() time.Time
 }
 
 // ThemeStats are counters of a Themes since NewThemes.
@@ -139,6 +143,9 @@ func NewThemes(opts *ThemeOptions) *Themes {
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = 256
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	t := &Themes{
 		opts:     o,
@@ -236,7 +243,7 @@ func (t *Themes) CSS(ctx context.Context, a parley.Appearance) (Asset, error) {
 		t.mu.Unlock()
 		return e.Value.(*themeEntry).asset, nil
 	}
-	if when, ok := t.failed[k]; ok && time.Since(when) < themeRetryAfter {
+	if when, ok := t.failed[k]; ok && t.opts.Now().Sub(when) < themeRetryAfter {
 		t.mu.Unlock()
 		return t.Fallback(a)
 	}
@@ -266,7 +273,7 @@ func (t *Themes) run(k themeKey, f *themeFlight) {
 		delete(t.failed, k)
 		f.asset = t.add(k, body)
 	} else {
-		t.failed[k] = time.Now()
+		t.failed[k] = t.opts.Now()
 		f.err = err
 	}
 	t.mu.Unlock()

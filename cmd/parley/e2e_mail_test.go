@@ -16,7 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/parley-chat/parley/mail/mailpit"
+	"github.com/parley-chat/parley/internal/mailpit"
 )
 
 // mailAPI is a signed-in API client of a Parley process.

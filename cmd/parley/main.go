@@ -23,6 +23,10 @@ import (
 	"syscall"
 	"time"
 
+	// A widget's time zone must resolve even where the system has no
+	// zoneinfo (a scratch container): the binary embeds the IANA database.
+	_ "time/tzdata"
+
 	"github.com/rs/zerolog"
 
 	"github.com/parley-chat/parley"
