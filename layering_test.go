@@ -27,7 +27,6 @@ var layers = map[string][]string{
 	"server":                 {"", "hub", "store", "widget", "server/console"},
 	"cmd/parley":             {"", "hub", "mail", "server", "store", "widget"},
 	"internal/mailpit":       {},
-	"mail/mailpit":           {},
 }
 
 // TestLayering runs go list over the module and checks every package's
