@@ -55,20 +55,106 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+v3+"/actors/{actorId}", user(s.handleActorGet()))
 	mux.Handle("POST "+v3+"/actors/batch/read", s.requireReader(s.handleActorsBatch()))
 
-	// Areas that grow on their own: people and inboxes, the conversation
-	// list and search, conversation actions, contacts and their records,
-	// bots.
-	s.routesPeople(mux)
-	s.routesList(mux)
-	s.routesActions(mux)
-	s.routesContacts(mux)
-	s.routesTheme(mux)
-	s.routesMail(mux)
-	s.routesWidgets(mux)
-	s.routesVisitor(mux)
-	s.routesBots(mux)
-	s.routesPresence(mux)
-	s.routesLinks(mux)
+	// The areas, each served by its own routes_*.go file.
+
+	// People (routes_people.go).
+	// The console's settings screens are deep links into the console page.
+	mux.Handle("GET /settings", s.handleConsolePage())
+	mux.Handle("GET /settings/{section}", s.handleConsolePage())
+
+	mux.Handle("GET /api/v1/users/{id}", user(s.handleUserGet()))
+	mux.Handle("PATCH /api/v1/users/{id}", admin(s.handleUserPatch()))
+
+	mux.Handle("GET /api/v1/invites", admin(s.handleInvites()))
+	mux.Handle("POST /api/v1/invites", admin(s.handleInviteCreate()))
+	mux.Handle("DELETE /api/v1/invites/{id}", admin(s.handleInviteDelete()))
+	mux.Handle("POST /api/v1/invites/accept", s.handleInviteAccept())
+	mux.Handle("GET /invite", s.handleInvitePage())
+
+	mux.Handle("GET /api/v1/teams", admin(s.handleTeams()))
+	mux.Handle("POST /api/v1/teams", admin(s.handleTeamCreate()))
+	mux.Handle("PATCH /api/v1/teams/{id}", admin(s.handleTeamPatch()))
+	mux.Handle("DELETE /api/v1/teams/{id}", admin(s.handleTeamDelete()))
+
+	mux.Handle("GET /api/v1/inboxes", user(s.handleSettingsInboxes()))
+	mux.Handle("GET /api/v1/inboxes/{id}", user(s.handleSettingsInboxGet()))
+	mux.Handle("POST /api/v1/inboxes", admin(s.handleInboxCreate()))
+	mux.Handle("PATCH /api/v1/inboxes/{id}", admin(s.handleInboxPatch()))
+	mux.Handle("DELETE /api/v1/inboxes/{id}", admin(s.handleInboxDelete()))
+
+	// List (routes_list.go).
+	mux.Handle("GET /api/v1/search", user(s.handleSearch()))
+	mux.Handle("GET /api/v1/views/counts", user(s.handleViewCounts()))
+
+	// Actions (routes_actions.go).
+	mux.Handle("POST /api/v1/threads/{threadId}/block", user(s.handleThreadAction(s.setBlocked, true)))
+	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.setBlocked, false)))
+	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.setSpam, true)))
+	mux.Handle("POST /api/v1/threads/{threadId}/not-spam", user(s.handleThreadAction(s.setSpam, false)))
+
+	mux.Handle("GET /api/v1/snippets", user(s.handleSnippets()))
+	mux.Handle("POST /api/v1/snippets", user(s.handleSnippetCreate()))
+	mux.Handle("GET /api/v1/snippets/{id}", user(s.handleSnippetGet()))
+	mux.Handle("PATCH /api/v1/snippets/{id}", user(s.handleSnippetUpdate()))
+	mux.Handle("DELETE /api/v1/snippets/{id}", user(s.handleSnippetDelete()))
+
+	// Contacts (routes_contacts.go).
+	mux.Handle("GET /contacts/{contactId}", s.handleConsolePage()) // deep link to the contact page
+
+	mux.Handle("GET /api/v1/contacts/{contactId}", user(s.handleContactGet()))
+	mux.Handle("PATCH /api/v1/contacts/{contactId}", user(s.handleContactPatch()))
+	mux.Handle("POST /api/v1/contacts/{contactId}/records", user(s.handleRecordCreate()))
+	mux.Handle("GET /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementsList()))
+	mux.Handle("POST /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementCreate()))
+	mux.Handle("GET /api/v1/records/{recordId}", user(s.handleRecordGet()))
+	mux.Handle("PATCH /api/v1/records/{recordId}", user(s.handleRecordPatch()))
+	mux.Handle("GET /api/v1/threads/{threadId}/records", user(s.handleThreadRecords()))
+	mux.Handle("POST /api/v1/threads/{threadId}/disassociate", user(s.handleDisassociate()))
+
+	// Theme stylesheets (theme.go).
+	mux.Handle("GET "+themePath+"{file}", s.handleTheme())
+
+	// Mail (routes_mail.go).
+	mux.Handle("GET /api/v1/mail", s.requireUser(s.handleMailStatus()))
+
+	// Widgets (routes_widgets.go).
+	mux.Handle("GET /settings/chat/{id}", s.handleConsolePage())
+
+	mux.Handle("POST /api/v1/widgets", admin(s.handleWidgetCreate()))
+	mux.Handle("PATCH /api/v1/widgets/{id}", admin(s.handleWidgetPatch()))
+	mux.Handle("DELETE /api/v1/widgets/{id}", admin(s.handleWidgetDelete()))
+
+	mux.Handle("GET /api/v1/lists", admin(s.handleLists()))
+	mux.Handle("POST /api/v1/lists", admin(s.handleListCreate()))
+	mux.Handle("GET /api/v1/lists/{id}", admin(s.handleListGet()))
+	mux.Handle("PATCH /api/v1/lists/{id}", admin(s.handleListPatch()))
+	mux.Handle("DELETE /api/v1/lists/{id}", admin(s.handleListDelete()))
+
+	// Visitor (routes_visitor.go).
+	// Identification tokens let their holder chat as any contact: only a
+	// site's back end makes them, with an admin-scoped API token.
+	mux.Handle("POST /visitor-identification/v3/tokens/create", s.requireAdminToken(s.handleIdentificationToken()))
+	mux.Handle("/visitor-identification/", s.handleNotFound())
+	mux.Handle("GET /api/v1/contacts/{contactId}/consents", user(s.handleContactConsents()))
+
+	// Bots (routes_bots.go).
+	mux.Handle("GET /api/v1/widgets/{id}/bot", admin(s.handleBotGet()))
+	mux.Handle("PUT /api/v1/widgets/{id}/bot", admin(s.handleBotPut()))
+	mux.Handle("POST /api/v1/bots/preview", admin(s.handleBotPreview()))
+	mux.Handle("POST /api/v1/threads/{threadId}/takeover", user(s.handleTakeOver()))
+
+	// Presence (routes_presence.go).
+	mux.Handle("GET /widget/v1/status", s.handleStatusStream())
+
+	// Links (routes_links.go).
+	mux.Handle("GET /api/v1/knowledge-links", user(s.handleKnowledgeLinks()))
+	mux.Handle("POST /api/v1/knowledge-links", admin(s.handleKnowledgeLinkCreate()))
+	mux.Handle("GET /api/v1/knowledge-links/{id}", user(s.handleKnowledgeLinkGet()))
+	mux.Handle("PATCH /api/v1/knowledge-links/{id}", admin(s.handleKnowledgeLinkUpdate()))
+	mux.Handle("DELETE /api/v1/knowledge-links/{id}", admin(s.handleKnowledgeLinkDelete()))
+
+	mux.Handle("GET /api/v1/users/me/meeting-link", user(s.handleMeetingLinkGet()))
+	mux.Handle("PUT /api/v1/users/me/meeting-link", user(s.handleMeetingLinkPut()))
 
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())

@@ -11,26 +11,6 @@ import (
 	"github.com/parley-chat/parley/store"
 )
 
-// routesActions registers the endpoints for conversation actions: block, spam, trash, snippets, viewers, notifications (I6, I9, R1, R6).
-//
-// Trash is the v3 API's archive (DELETE and PATCH on a thread, in
-// api_conversations.go); viewers travel over the agent WebSocket
-// (actions_viewers.go); notification settings are part of users/me.
-func (s *Server) routesActions(mux *http.ServeMux) {
-	user := s.requireUser
-
-	mux.Handle("POST /api/v1/threads/{threadId}/block", user(s.handleThreadAction(s.setBlocked, true)))
-	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.setBlocked, false)))
-	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.setSpam, true)))
-	mux.Handle("POST /api/v1/threads/{threadId}/not-spam", user(s.handleThreadAction(s.setSpam, false)))
-
-	mux.Handle("GET /api/v1/snippets", user(s.handleSnippets()))
-	mux.Handle("POST /api/v1/snippets", user(s.handleSnippetCreate()))
-	mux.Handle("GET /api/v1/snippets/{id}", user(s.handleSnippetGet()))
-	mux.Handle("PATCH /api/v1/snippets/{id}", user(s.handleSnippetUpdate()))
-	mux.Handle("DELETE /api/v1/snippets/{id}", user(s.handleSnippetDelete()))
-}
-
 // actionsStore is what this area needs from the store beyond Store's core.
 type actionsStore interface {
 	AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (store.AppendResult, *parley.Contact, error)

@@ -16,27 +16,6 @@ import (
 	"github.com/parley-chat/parley/store"
 )
 
-// routesContacts registers the endpoints for contacts, their tickets, deals and engagements (I8, R5).
-//
-// A contact exists for a user only if it has a thread in one of the user's
-// inboxes; otherwise it, its records and its engagements are ENOTFOUND, as
-// if they did not exist.
-func (s *Server) routesContacts(mux *http.ServeMux) {
-	user := s.requireUser
-
-	mux.Handle("GET /contacts/{contactId}", s.handleConsolePage()) // deep link to the contact page
-
-	mux.Handle("GET /api/v1/contacts/{contactId}", user(s.handleContactGet()))
-	mux.Handle("PATCH /api/v1/contacts/{contactId}", user(s.handleContactPatch()))
-	mux.Handle("POST /api/v1/contacts/{contactId}/records", user(s.handleRecordCreate()))
-	mux.Handle("GET /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementsList()))
-	mux.Handle("POST /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementCreate()))
-	mux.Handle("GET /api/v1/records/{recordId}", user(s.handleRecordGet()))
-	mux.Handle("PATCH /api/v1/records/{recordId}", user(s.handleRecordPatch()))
-	mux.Handle("GET /api/v1/threads/{threadId}/records", user(s.handleThreadRecords()))
-	mux.Handle("POST /api/v1/threads/{threadId}/disassociate", user(s.handleDisassociate()))
-}
-
 // contactsStore is what this area needs from the store beyond Store's core.
 type contactsStore interface {
 	CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (store.AppendResult, error)

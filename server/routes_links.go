@@ -9,22 +9,6 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// routesLinks registers the endpoints for the reply editor's links (R1):
-// the admins' library of knowledge links, which every user reads, and each
-// user's own meeting-scheduling link.
-func (s *Server) routesLinks(mux *http.ServeMux) {
-	user, admin := s.requireUser, s.requireAdmin
-
-	mux.Handle("GET /api/v1/knowledge-links", user(s.handleKnowledgeLinks()))
-	mux.Handle("POST /api/v1/knowledge-links", admin(s.handleKnowledgeLinkCreate()))
-	mux.Handle("GET /api/v1/knowledge-links/{id}", user(s.handleKnowledgeLinkGet()))
-	mux.Handle("PATCH /api/v1/knowledge-links/{id}", admin(s.handleKnowledgeLinkUpdate()))
-	mux.Handle("DELETE /api/v1/knowledge-links/{id}", admin(s.handleKnowledgeLinkDelete()))
-
-	mux.Handle("GET /api/v1/users/me/meeting-link", user(s.handleMeetingLinkGet()))
-	mux.Handle("PUT /api/v1/users/me/meeting-link", user(s.handleMeetingLinkPut()))
-}
-
 // linksStore is what this area needs from the store beyond Store's core.
 type linksStore interface {
 	CreateKnowledgeLink(ctx context.Context, l *parley.KnowledgeLink) error

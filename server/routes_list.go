@@ -12,13 +12,6 @@ import (
 	"github.com/parley-chat/parley/store"
 )
 
-// routesList registers the endpoints for views, filters, counts and search over conversations (I2–I5).
-func (s *Server) routesList(mux *http.ServeMux) {
-	user := s.requireUser
-	mux.Handle("GET /api/v1/search", user(s.handleSearch()))
-	mux.Handle("GET /api/v1/views/counts", user(s.handleViewCounts()))
-}
-
 // listStore is what this area needs from the store beyond Store's core.
 type listStore interface {
 	Search(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, bool, error)

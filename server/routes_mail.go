@@ -10,14 +10,6 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// routesMail registers the endpoints of the email channel (E1–E4, M3). An
-// inbox's addresses and outside notifications are part of the inbox in the
-// settings API (routes_people.go); its mailboxes are channel accounts of
-// the v3 API (api_conversations.go).
-func (s *Server) routesMail(mux *http.ServeMux) {
-	mux.Handle("GET /api/v1/mail", s.requireUser(s.handleMailStatus()))
-}
-
 // handleMailStatus tells the console what email can do on this Parley.
 func (s *Server) handleMailStatus() http.Handler {
 	type status struct {

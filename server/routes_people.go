@@ -14,35 +14,6 @@ import (
 	"github.com/parley-chat/parley/hub"
 )
 
-// routesPeople registers the endpoints for users, invitations, teams and inboxes (FEATURES I1, M1–M4).
-func (s *Server) routesPeople(mux *http.ServeMux) {
-	user, admin := s.requireUser, s.requireAdmin
-
-	// The console's settings screens are deep links into the console page.
-	mux.Handle("GET /settings", s.handleConsolePage())
-	mux.Handle("GET /settings/{section}", s.handleConsolePage())
-
-	mux.Handle("GET /api/v1/users/{id}", user(s.handleUserGet()))
-	mux.Handle("PATCH /api/v1/users/{id}", admin(s.handleUserPatch()))
-
-	mux.Handle("GET /api/v1/invites", admin(s.handleInvites()))
-	mux.Handle("POST /api/v1/invites", admin(s.handleInviteCreate()))
-	mux.Handle("DELETE /api/v1/invites/{id}", admin(s.handleInviteDelete()))
-	mux.Handle("POST /api/v1/invites/accept", s.handleInviteAccept())
-	mux.Handle("GET /invite", s.handleInvitePage())
-
-	mux.Handle("GET /api/v1/teams", admin(s.handleTeams()))
-	mux.Handle("POST /api/v1/teams", admin(s.handleTeamCreate()))
-	mux.Handle("PATCH /api/v1/teams/{id}", admin(s.handleTeamPatch()))
-	mux.Handle("DELETE /api/v1/teams/{id}", admin(s.handleTeamDelete()))
-
-	mux.Handle("GET /api/v1/inboxes", user(s.handleSettingsInboxes()))
-	mux.Handle("GET /api/v1/inboxes/{id}", user(s.handleSettingsInboxGet()))
-	mux.Handle("POST /api/v1/inboxes", admin(s.handleInboxCreate()))
-	mux.Handle("PATCH /api/v1/inboxes/{id}", admin(s.handleInboxPatch()))
-	mux.Handle("DELETE /api/v1/inboxes/{id}", admin(s.handleInboxDelete()))
-}
-
 // peopleStore is what this area needs from the store beyond Store's core.
 type peopleStore interface {
 	UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.User) error) (*parley.User, error)

@@ -7,12 +7,6 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// routesPresence registers the endpoints of availability and presence
-// (FEATURES C3, I10) beyond the WebSockets.
-func (s *Server) routesPresence(mux *http.ServeMux) {
-	mux.Handle("GET /widget/v1/status", s.handleStatusStream())
-}
-
 // statusKeepAlive is how often an idle status stream sends a comment, so
 // that proxies keep it open.
 const statusKeepAlive = 25 * time.Second

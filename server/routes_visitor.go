@@ -9,19 +9,6 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// routesVisitor registers the endpoints around the visitor: identification
-// tokens for sites whose users are signed in (CONTRACT §4) and the consents a
-// contact gave in the widget (G1, G2).
-func (s *Server) routesVisitor(mux *http.ServeMux) {
-	user := s.requireUser
-
-	// Identification tokens let their holder chat as any contact: only a
-	// site's back end makes them, with an admin-scoped API token.
-	mux.Handle("POST /visitor-identification/v3/tokens/create", s.requireAdminToken(s.handleIdentificationToken()))
-	mux.Handle("/visitor-identification/", s.handleNotFound())
-	mux.Handle("GET /api/v1/contacts/{contactId}/consents", user(s.handleContactConsents()))
-}
-
 type consentJSON struct {
 	Kind             string    `json:"kind"`
 	Mode             string    `json:"mode,omitempty"`

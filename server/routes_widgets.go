@@ -8,26 +8,6 @@ import (
 	"github.com/parley-chat/parley/widget"
 )
 
-// routesWidgets registers the admins' endpoints for chat widgets and the
-// contact lists of their audiences (FEATURES C1, C6, W1–W7), and the
-// console's deep links into their settings screens. GET /widgets and
-// GET /widgets/{id} are listed in routes.go.
-func (s *Server) routesWidgets(mux *http.ServeMux) {
-	admin := s.requireAdmin
-
-	mux.Handle("GET /settings/chat/{id}", s.handleConsolePage())
-
-	mux.Handle("POST /api/v1/widgets", admin(s.handleWidgetCreate()))
-	mux.Handle("PATCH /api/v1/widgets/{id}", admin(s.handleWidgetPatch()))
-	mux.Handle("DELETE /api/v1/widgets/{id}", admin(s.handleWidgetDelete()))
-
-	mux.Handle("GET /api/v1/lists", admin(s.handleLists()))
-	mux.Handle("POST /api/v1/lists", admin(s.handleListCreate()))
-	mux.Handle("GET /api/v1/lists/{id}", admin(s.handleListGet()))
-	mux.Handle("PATCH /api/v1/lists/{id}", admin(s.handleListPatch()))
-	mux.Handle("DELETE /api/v1/lists/{id}", admin(s.handleListDelete()))
-}
-
 // widgetsStore is what this area needs from the store beyond Store's core.
 type widgetsStore interface {
 	CreateWidget(ctx context.Context, w *parley.Widget) error
