@@ -3,6 +3,7 @@ package server
 import (
 	"container/list"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -40,18 +41,26 @@ type keyedBucket struct {
 const defaultLimiterKeys = 100_000
 
 // newKeyedLimiter returns a limiter that lets each key do burst things at
-// once and then perMinute a minute (a negative perMinute: no limit). now is
-// the clock (nil: time.Now).
+// once and then perMinute a minute, or nil, which is no limit at all, for a
+// negative perMinute or burst. now is the clock (nil: time.Now). Every
+// method of a nil *keyedLimiter allows everything.
 func newKeyedLimiter(perMinute float64, burst int, now func() time.Time) *keyedLimiter {
+	if perMinute < 0 || burst < 0 {
+		return nil
+	}
 	if now == nil {
 		now = time.Now
 	}
-	limit := rate.Limit(perMinute / 60)
-	if perMinute < 0 {
-		limit = rate.Inf
-	}
-	return &keyedLimiter{limit: limit, burst: max(burst, 1), max: defaultLimiterKeys, now: now,
+	return &keyedLimiter{limit: rate.Limit(perMinute / 60), burst: max(burst, 1), max: defaultLimiterKeys, now: now,
 		keys: map[string]*list.Element{}, lru: list.New()}
+}
+
+// wait is how long until a bucket holding tokens (less than one) has one.
+func (l *keyedLimiter) wait(tokens float64) time.Duration {
+	if l.limit <= 0 {
+		return time.Minute
+	}
+	return time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
 }
 
 // bucket returns key's bucket, making it if needed, and marks it used.
@@ -96,6 +105,9 @@ func (l *keyedLimiter) remove(el *list.Element) {
 
 // len is how many keys the limiter holds.
 func (l *keyedLimiter) len() int {
+	if l == nil {
+		return 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.keys)
@@ -104,27 +116,17 @@ func (l *keyedLimiter) len() int {
 // allow takes one token for key. When there is none it takes nothing and
 // returns false and how long until there will be one.
 func (l *keyedLimiter) allow(key string) (bool, time.Duration) {
-	if l.limit == rate.Inf {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	r := l.bucket(key, now).lim.ReserveN(now, 1)
-	if !r.OK() {
-		return false, time.Minute
-	}
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+	_, ok, after := l.reserve(key)
+	return ok, after
 }
 
 // reserve takes one token for key as allow does, and returns a function
 // that gives it back, for when what the token was taken for did not happen
 // after all (another limit refused it). The function may be called once.
 func (l *keyedLimiter) reserve(key string) (undo func(), ok bool, after time.Duration) {
+	if l == nil {
+		return func() {}, true, 0
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -147,7 +149,7 @@ func (l *keyedLimiter) reserve(key string) (undo func(), ok bool, after time.Dur
 // long until it will. It is for limits that count failures only: check
 // first, take (allow) when the attempt failed.
 func (l *keyedLimiter) check(key string) (bool, time.Duration) {
-	if l.limit == rate.Inf {
+	if l == nil {
 		return true, 0
 	}
 	l.mu.Lock()
@@ -157,14 +159,10 @@ func (l *keyedLimiter) check(key string) (bool, time.Duration) {
 	if !ok {
 		return true, 0
 	}
-	tokens := el.Value.(*keyedBucket).lim.TokensAt(now)
-	if tokens >= 1 {
-		return true, 0
+	if tokens := el.Value.(*keyedBucket).lim.TokensAt(now); tokens < 1 {
+		return false, l.wait(tokens)
 	}
-	if l.limit <= 0 {
-		return false, time.Minute
-	}
-	return false, time.Duration((1 - tokens) / float64(l.limit) * float64(time.Second))
+	return true, 0
 }
 
 // attempt is check for limits that count failures, made safe for
@@ -184,10 +182,7 @@ func (l *keyedLimiter) attempt(key string) (done func(failed bool), ok bool, aft
 	now := l.now()
 	b := l.bucket(key, now)
 	if free := b.lim.TokensAt(now) - float64(b.pending); free < 1 {
-		if l.limit <= 0 {
-			return nil, false, time.Minute
-		}
-		return nil, false, time.Duration((1 - free) / float64(l.limit) * float64(time.Second))
+		return nil, false, l.wait(free)
 	}
 	b.pending++
 	var once sync.Once
@@ -271,5 +266,16 @@ func retryAfter(err error) (int, bool) {
 	if !errors.As(err, &rl) {
 		return 0, false
 	}
-	return max(1, int(math.Ceil(rl.after.Seconds()))), true
+	return waitSeconds(rl.after), true
+}
+
+// waitSeconds is d in whole seconds, rounded up, at least one.
+func waitSeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
+
+// waitText says a wait in whole seconds, for error messages.
+func waitText(d time.Duration) string {
+	if secs := waitSeconds(d); secs != 1 {
+		return fmt.Sprintf("%d seconds", secs)
+	}
+	return "1 second"
 }

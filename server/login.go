@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"runtime"
 	"strings"
@@ -28,24 +27,15 @@ type signinGuard struct {
 func newSigninGuard(c *Config) *signinGuard {
 	g := &signinGuard{
 		wait:    c.HashWait,
-		addr:    limiterOrNil(c.LoginAddrPerMinute, c.LoginAddrBurst, c.Now),
-		account: limiterOrNil(c.LoginAccountPerMinute, c.LoginAccountBurst, c.Now),
+		addr:    newKeyedLimiter(c.LoginAddrPerMinute, c.LoginAddrBurst, c.Now),
+		account: newKeyedLimiter(c.LoginAccountPerMinute, c.LoginAccountBurst, c.Now),
 		known:   &recentSet{ttl: c.SessionTTL, max: 10_000, now: c.Now},
-		tokens:  limiterOrNil(c.TokenPerMinute, c.TokenBurst, c.Now),
+		tokens:  newKeyedLimiter(c.TokenPerMinute, c.TokenBurst, c.Now),
 	}
 	if c.HashConcurrency > 0 {
 		g.slots = make(chan struct{}, c.HashConcurrency)
 	}
 	return g
-}
-
-// limiterOrNil is newKeyedLimiter, or nil (no limit) for a negative rate
-// or burst.
-func limiterOrNil(perMinute float64, burst int, now func() time.Time) *keyedLimiter {
-	if perMinute < 0 || burst < 0 {
-		return nil
-	}
-	return newKeyedLimiter(perMinute, burst, now)
 }
 
 // defaultHashConcurrency is GOMAXPROCS, at most 4: more at once only wait
@@ -101,7 +91,7 @@ func (s *Server) beginAttempt(r *http.Request, email string) (done func(failed b
 	client := clientKey(s.clientAddr(r))
 	doneAddr, ok, after := s.signin.addr.attempt(client)
 	if !ok {
-		return nil, rateLimited(after, "too many failed attempts from this address; try again in %s", roundUp(after))
+		return nil, rateLimited(after, "too many failed attempts from this address; try again in %s", waitText(after))
 	}
 	if email == "" || s.signin.known.has(knownKey(email, client)) {
 		return doneAddr, nil
@@ -109,7 +99,7 @@ func (s *Server) beginAttempt(r *http.Request, email string) (done func(failed b
 	doneAccount, ok, after := s.signin.account.attempt(accountKey(email))
 	if !ok {
 		doneAddr(false)
-		return nil, rateLimited(after, "too many failed sign-ins for this email address; try again in %s", roundUp(after))
+		return nil, rateLimited(after, "too many failed sign-ins for this email address; try again in %s", waitText(after))
 	}
 	return func(failed bool) {
 		doneAddr(failed)
@@ -131,20 +121,15 @@ func accountKey(email string) string {
 
 func knownKey(email, client string) string { return accountKey(email) + " " + client }
 
-// roundUp rounds d up to whole seconds, at least one, for messages.
-func roundUp(d time.Duration) time.Duration {
-	return max(1, time.Duration(math.Ceil(d.Seconds()))) * time.Second
-}
-
 // limitTokenCreate refuses with 429 when the signed-in user has created
 // API tokens too fast.
 func (s *Server) limitTokenCreate(r *http.Request) error {
 	u := userFrom(r.Context())
-	if s.signin.tokens == nil || u == nil {
+	if u == nil {
 		return nil
 	}
 	if ok, after := s.signin.tokens.allow(idString(u.ID)); !ok {
-		return rateLimited(after, "too many API tokens created; try again in %s", roundUp(after))
+		return rateLimited(after, "too many API tokens created; try again in %s", waitText(after))
 	}
 	return nil
 }

@@ -14,11 +14,14 @@ const (
 )
 
 // newSenderLimits bounds the new email threads per sender address (lower
-// case): perHour on average and burst at once, a negative perHour for no
-// limit, at most size senders remembered (keyedLimiter). now is the clock.
+// case): perHour on average and burst at once, at most size senders
+// remembered (keyedLimiter). A negative perHour is no limit (nil). now is
+// the clock.
 func newSenderLimits(perHour float64, burst, size int, now func() time.Time) *keyedLimiter {
 	l := newKeyedLimiter(perHour/60, burst, now)
-	l.max = max(size, 1)
+	if l != nil {
+		l.max = max(size, 1)
+	}
 	return l
 }
 

@@ -195,15 +195,6 @@ func (c *Config) setDefaults() {
 	if c.AgentQueue == 0 {
 		c.AgentQueue = 8192
 	}
-	if c.VisitorConnsPerIP == 0 {
-		c.VisitorConnsPerIP = defaultVisitorConnsPerIP
-	}
-	if c.NewVisitorsPerIP == 0 {
-		c.NewVisitorsPerIP = defaultNewVisitorsPerIP
-	}
-	if c.NewConversationsPerIP == 0 {
-		c.NewConversationsPerIP = defaultNewConversationsPerIP
-	}
 	if c.Themes == nil {
 		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
 	}
@@ -226,6 +217,9 @@ func (c *Config) setDefaults() {
 			*v = def
 		}
 	}
+	setInt(&c.VisitorConnsPerIP, defaultVisitorConnsPerIP)
+	setInt(&c.NewVisitorsPerIP, defaultNewVisitorsPerIP)
+	setInt(&c.NewConversationsPerIP, defaultNewConversationsPerIP)
 	setInt(&c.LoginAddrBurst, 10)
 	setRate(&c.LoginAddrPerMinute, 10)
 	setInt(&c.LoginAccountBurst, 20)

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"fmt"
-	"math"
 	"time"
 )
 
@@ -30,14 +28,10 @@ type visitorLimits struct {
 
 func newVisitorLimits(cfg *Config) *visitorLimits {
 	l := &visitorLimits{conns: connCounter{max: cfg.VisitorConnsPerIP}}
-	perMinute := func(n int) *keyedLimiter {
-		if n <= 0 {
-			return nil
-		}
-		// The whole minute's allowance may come at once, then it refills
-		// evenly: a burst of visitors from one office is still served.
-		return newKeyedLimiter(float64(n), n, cfg.Now)
-	}
+	// The whole minute's allowance may come at once, then it refills
+	// evenly: a burst of visitors from one office is still served. A
+	// negative limit (switched off) gives a nil limiter.
+	perMinute := func(n int) *keyedLimiter { return newKeyedLimiter(float64(n), n, cfg.Now) }
 	l.visitors = perMinute(cfg.NewVisitorsPerIP)
 	l.conversations = perMinute(cfg.NewConversationsPerIP)
 	return l
@@ -52,30 +46,19 @@ const tooManyConns = "too many connections from this address"
 // newConversation. It takes both or neither, and returns ERATELIMIT (with a
 // Retry-After) when one of them is used up; then nothing may be stored.
 func (l *visitorLimits) takeNew(key string, newVisitor, newConversation bool) error {
-	var undo func()
-	if newVisitor && l.visitors != nil {
+	undo := func() {}
+	if newVisitor {
 		u, ok, after := l.visitors.reserve(key)
 		if !ok {
 			return rateLimited(after, "too many new visitors from this address; try again in %s", waitText(after))
 		}
 		undo = u
 	}
-	if newConversation && l.conversations != nil {
+	if newConversation {
 		if ok, after := l.conversations.allow(key); !ok {
-			if undo != nil {
-				undo()
-			}
+			undo()
 			return rateLimited(after, "too many new conversations from this address; try again in %s", waitText(after))
 		}
 	}
 	return nil
-}
-
-// waitText says a wait in whole seconds, for error messages.
-func waitText(d time.Duration) string {
-	secs := max(1, int(math.Ceil(d.Seconds())))
-	if secs == 1 {
-		return "1 second"
-	}
-	return fmt.Sprintf("%d seconds", secs)
 }
