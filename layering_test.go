@@ -21,11 +21,12 @@ var layers = map[string][]string{
 	"store":                  {""},
 	"mail":                   {""},
 	"widget":                 {""},
+	"app":                    {"", "hub", "store"},
 	"widget/internal/bundle": {},
 	"widget/internal/gen":    {"", "widget", "widget/internal/bundle"},
 	"server/console":         {},
-	"server":                 {"", "hub", "store", "widget", "server/console"},
-	"cmd/parley":             {"", "hub", "mail", "server", "store", "widget"},
+	"server":                 {"", "app", "hub", "store", "widget", "server/console"},
+	"cmd/parley":             {"", "app", "hub", "mail", "server", "store", "widget"},
 	"internal/mailpit":       {},
 }
 

@@ -60,7 +60,7 @@ func (s *Server) handleBotPut() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := s.validateBot(r, &flow); err != nil {
+		if err := s.app.ValidateBot(r.Context(), &flow); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -75,35 +75,6 @@ func (s *Server) handleBotPut() http.Handler {
 		s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
 		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
 	})
-}
-
-// validateBot checks flow (parley.BotFlow.Validate) and that the teams and
-// active users its hand-offs name exist.
-func (s *Server) validateBot(r *http.Request, flow *parley.BotFlow) error {
-	if err := flow.Validate(); err != nil {
-		return err
-	}
-	for i, st := range flow.Steps {
-		if st.Kind != parley.BotHandoff {
-			continue
-		}
-		switch st.To {
-		case parley.HandoffTeam:
-			if _, err := s.db.Team(r.Context(), st.TeamID); parley.ErrorCode(err) == parley.ENOTFOUND {
-				return parley.Errorf(parley.EINVALID, "bot.steps[%d].teamId %d names no team", i, st.TeamID)
-			} else if err != nil {
-				return err
-			}
-		case parley.HandoffUser:
-			u, err := s.db.User(r.Context(), st.UserID)
-			if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
-				return parley.Errorf(parley.EINVALID, "bot.steps[%d].userId %d names no active user", i, st.UserID)
-			} else if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // handleBotPreview answers POST /api/v1/bots/preview
@@ -170,7 +141,7 @@ func (s *Server) handleTakeOver() http.Handler {
 		id, err := parseID(r.PathValue("threadId"))
 		var t *parley.Thread
 		if err == nil {
-			t, err = s.takeOver(r.Context(), userFrom(r.Context()), id)
+			t, err = s.app.TakeOver(r.Context(), userFrom(r.Context()), id)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
@@ -217,7 +188,7 @@ func (s *Server) botActor(ctx context.Context, u *parley.User, actorID string, w
 	if err != nil {
 		return actorJSON{}, err
 	}
-	if ok, err := s.isMember(ctx, u, wd.InboxID); err != nil {
+	if ok, err := s.app.IsMember(ctx, u, wd.InboxID); err != nil {
 		return actorJSON{}, err
 	} else if !ok {
 		return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")

@@ -45,7 +45,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
 		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
-		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
+		ContactName: s.app.ActorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
 	}
 	if !t.ClosedAt.IsZero() {
 		c := t.ClosedAt.UTC()
@@ -104,7 +104,7 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		if n, ok := names[id]; ok {
 			return n
 		}
-		n := s.actorName(ctx, id)
+		n := s.app.ActorName(ctx, id)
 		names[id] = n
 		return n
 	}
@@ -229,7 +229,7 @@ func (s *Server) handleThreadsList() http.Handler {
 			return err
 		}
 		f := store.ThreadFilter{Limit: limit}
-		member, err := s.userInboxIDs(ctx, u)
+		member, err := s.app.UserInboxIDs(ctx, u)
 		if err != nil {
 			return err
 		}
@@ -317,7 +317,7 @@ func (s *Server) threadParam(w http.ResponseWriter, r *http.Request) (*parley.Th
 	id, err := parseID(r.PathValue("threadId"))
 	if err == nil {
 		var t *parley.Thread
-		if t, err = s.threadForUser(r.Context(), userFrom(r.Context()), id); err == nil {
+		if t, err = s.app.ThreadForUser(r.Context(), userFrom(r.Context()), id); err == nil {
 			return t, true
 		}
 	}
@@ -355,12 +355,12 @@ func (s *Server) handleThreadPatch() http.Handler {
 		}
 		u, err := userFrom(r.Context()), error(nil)
 		if req.Archived != nil {
-			if t, err = s.setArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
+			if t, err = s.app.SetArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
 				return err
 			}
 		}
 		if req.Status != nil {
-			if t, err = s.setThreadStatus(r.Context(), u, t.ID, parley.ThreadStatus(*req.Status)); err != nil {
+			if t, err = s.app.SetThreadStatus(r.Context(), u, t.ID, parley.ThreadStatus(*req.Status)); err != nil {
 				return err
 			}
 		}
@@ -375,7 +375,7 @@ func (s *Server) handleThreadArchive() http.Handler {
 		if !ok {
 			return nil
 		}
-		if _, err := s.setArchived(r.Context(), userFrom(r.Context()), t.ID, true); err != nil {
+		if _, err := s.app.SetArchived(r.Context(), userFrom(r.Context()), t.ID, true); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -403,7 +403,7 @@ func (s *Server) handleAssigneePut() http.Handler {
 		if err != nil {
 			return err
 		}
-		if t, err = s.assignThread(r.Context(), userFrom(r.Context()), t.ID, id); err != nil {
+		if t, err = s.app.AssignThread(r.Context(), userFrom(r.Context()), t.ID, id); err != nil {
 			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
@@ -417,7 +417,7 @@ func (s *Server) handleAssigneeDelete() http.Handler {
 		if !ok {
 			return nil
 		}
-		if _, err := s.assignThread(r.Context(), userFrom(r.Context()), t.ID, 0); err != nil {
+		if _, err := s.app.AssignThread(r.Context(), userFrom(r.Context()), t.ID, 0); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -511,7 +511,7 @@ func (s *Server) handleMessagePost() http.Handler {
 		if text == "" && req.RichText != "" {
 			return parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)")
 		}
-		m, t, err := s.postAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
+		m, t, err := s.app.PostAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
 		if err != nil {
 			return err
 		}
@@ -598,7 +598,7 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 	if err != nil {
 		return nil, err
 	}
-	member, err := s.userInboxIDs(ctx, u)
+	member, err := s.app.UserInboxIDs(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -668,7 +668,7 @@ func (s *Server) actor(ctx context.Context, u *parley.User, actorID string) (act
 		if err != nil {
 			return actorJSON{}, err
 		}
-		inboxes, err := s.userInboxIDs(ctx, u)
+		inboxes, err := s.app.UserInboxIDs(ctx, u)
 		if err != nil {
 			return actorJSON{}, err
 		}

@@ -19,7 +19,6 @@ type Store interface {
 	mailStore
 	widgetsStore
 	botStore
-	routingStore
 	linksStore
 
 	Meta(ctx context.Context, key string) ([]byte, error)

@@ -117,7 +117,7 @@ type viewer struct {
 }
 
 func (s *Server) viewerOf(ctx context.Context, u *parley.User) (*viewer, error) {
-	ids, err := s.userInboxIDs(ctx, u)
+	ids, err := s.app.UserInboxIDs(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func (v *viewer) contactThread(ctx context.Context, c *parley.Contact, threadID 
 	if err != nil || id == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "threadId must be a thread id")
 	}
-	t, err := v.s.threadForUser(ctx, v.u, id)
+	t, err := v.s.app.ThreadForUser(ctx, v.u, id)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && t.ContactID != c.ID {
 		return nil, parley.Errorf(parley.EINVALID, "threadId: thread %d is not a conversation of contact %d", id, c.ID)
 	}

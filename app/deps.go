@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+
+	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/hub"
+	"github.com/parley-chat/parley/store"
+)
+
+// Store is what the application needs from persistence. *store.DB
+// implements it.
+type Store interface {
+	Meta(ctx context.Context, key string) ([]byte, error)
+	SetMeta(ctx context.Context, key string, val []byte) error
+
+	User(ctx context.Context, id uint64) (*parley.User, error)
+	Users(ctx context.Context) ([]*parley.User, error)
+	Team(ctx context.Context, id uint64) (*parley.Team, error)
+	Teams(ctx context.Context) ([]*parley.Team, error)
+	Inbox(ctx context.Context, id uint64) (*parley.Inbox, error)
+	Inboxes(ctx context.Context) ([]*parley.Inbox, error)
+	Widget(ctx context.Context, id uint64) (*parley.Widget, error)
+	Widgets(ctx context.Context) ([]*parley.Widget, error)
+
+	CreateContact(ctx context.Context, c *parley.Contact) error
+	Contact(ctx context.Context, id uint64) (*parley.Contact, error)
+	ContactByEmail(ctx context.Context, email string) (*parley.Contact, error)
+	UpdateContact(ctx context.Context, id uint64, fn func(*parley.Contact) error) (*parley.Contact, error)
+	CreateVisitor(ctx context.Context, v *parley.Visitor) error
+
+	Thread(ctx context.Context, id uint64) (*parley.Thread, error)
+	AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (store.AppendResult, *parley.Contact, error)
+	AppendMessage(ctx context.Context, m *parley.Message, opts store.AppendOptions) (store.AppendResult, error)
+	Messages(ctx context.Context, threadID, afterSeq uint64, limit int) ([]*parley.Message, bool, error)
+
+	botStore
+	routingStore
+	mailStore
+}
+
+// Presence tracks which users have a console open and which are away.
+// *hub.Presence implements it.
+type Presence interface {
+	State(userID uint64) hub.UserState
+	Snapshot() map[uint64]hub.UserState
+	SetAway(userID uint64, away bool)
+	// Watch returns a channel that receives whenever a state changes.
+	Watch() (ch <-chan struct{}, cancel func())
+}
+
+// Mailer sends one email and returns once an SMTP server accepted it. A
+// parley error with code EINVALID is a refusal for good; any other error is
+// worth a retry. *mail.Sender implements it.
+type Mailer interface {
+	Send(ctx context.Context, e *parley.Email) error
+}
+
+// Events hears of what the app committed, to tell the consoles and
+// visitors concerned: package server encodes and publishes each. The app
+// calls them only after the commit, in the order things happened; none may
+// block for long.
+type Events interface {
+	// MessageCreated announces message m of thread t.
+	MessageCreated(ctx context.Context, t *parley.Thread, m *parley.Message)
+	// ThreadCreated announces a new thread to its inbox's agents.
+	ThreadCreated(ctx context.Context, t *parley.Thread)
+	// ThreadUpdated announces a changed thread to its inbox's agents and,
+	// when toVisitor, its status to its visitor.
+	ThreadUpdated(ctx context.Context, t *parley.Thread, toVisitor bool)
+	// ContactUpdated announces a changed contact to the inboxes of its
+	// threads.
+	ContactUpdated(ctx context.Context, c *parley.Contact)
+	// Delivery announces how sending email reply messageID of thread t
+	// went.
+	Delivery(t *parley.Thread, messageID uint64, d *parley.Delivery)
+	// Presence announces the users' states to the consoles.
+	Presence(ctx context.Context)
+	// WidgetStatus announces widget id's new status to its visitors.
+	WidgetStatus(id uint64, st parley.WidgetStatus)
+	// Viewers announces who views thread threadID of inbox inboxID now.
+	Viewers(inboxID uint64, v Viewers)
+}
+
+// noEvents is the Events of an App that nobody listens to.
+type noEvents struct{}
+
+func (noEvents) MessageCreated(context.Context, *parley.Thread, *parley.Message) {}
+func (noEvents) ThreadCreated(context.Context, *parley.Thread)                   {}
+func (noEvents) ThreadUpdated(context.Context, *parley.Thread, bool)             {}
+func (noEvents) ContactUpdated(context.Context, *parley.Contact)                 {}
+func (noEvents) Delivery(*parley.Thread, uint64, *parley.Delivery)               {}
+func (noEvents) Presence(context.Context)                                        {}
+func (noEvents) WidgetStatus(uint64, parley.WidgetStatus)                        {}
+func (noEvents) Viewers(uint64, Viewers)                                         {}
