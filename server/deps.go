@@ -6,7 +6,6 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
 
 // Store is what the server needs from persistence. *store.DB implements it.
@@ -60,9 +59,9 @@ type Store interface {
 	Thread(ctx context.Context, id uint64) (*parley.Thread, error)
 	UpdateThread(ctx context.Context, id uint64, fn func(*parley.Thread) error) (*parley.Thread, error)
 	ChatThread(ctx context.Context, contactID, widgetID uint64) (*parley.Thread, error)
-	Threads(ctx context.Context, f store.ThreadFilter) ([]*parley.Thread, bool, error)
+	Threads(ctx context.Context, f parley.ThreadFilter) ([]*parley.Thread, bool, error)
 
-	AppendMessage(ctx context.Context, m *parley.Message, opts store.AppendOptions) (store.AppendResult, error)
+	AppendMessage(ctx context.Context, m *parley.Message, opts parley.AppendOptions) (parley.AppendResult, error)
 	Messages(ctx context.Context, threadID, afterSeq uint64, limit int) ([]*parley.Message, bool, error)
 	Message(ctx context.Context, id uint64) (*parley.Message, error)
 }

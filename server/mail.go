@@ -14,7 +14,6 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
 
 // Team email (E1–E4, I4, I9, M3, R2): mail that arrives for an inbox's
@@ -31,8 +30,8 @@ type Mailer interface {
 // mailStore is what the email channel needs from the store.
 type mailStore interface {
 	Mailbox(ctx context.Context, address string) (inboxID, mailboxID uint64, err error)
-	AppendMail(ctx context.Context, m *parley.Message, opts store.MailAppend) (store.AppendResult, error)
-	AppendMailReply(ctx context.Context, m *parley.Message, build func(*parley.Message, *parley.Thread) (*parley.OutboxItem, error)) (store.AppendResult, *parley.OutboxItem, error)
+	AppendMail(ctx context.Context, m *parley.Message, opts parley.MailAppend) (parley.AppendResult, error)
+	AppendMailReply(ctx context.Context, m *parley.Message, build func(*parley.Message, *parley.Thread) (*parley.OutboxItem, error)) (parley.AppendResult, *parley.OutboxItem, error)
 	ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error)
 	QueueMail(ctx context.Context, item *parley.OutboxItem) error
 	DueMail(ctx context.Context, now time.Time, limit int) ([]*parley.OutboxItem, time.Time, error)
@@ -267,7 +266,7 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 	res, err := s.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: s.now(),
-	}, store.MailAppend{
+	}, parley.MailAppend{
 		InboxID: inboxID, MessageID: e.MessageID, References: refs,
 		NewThread: &parley.Thread{
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,

@@ -10,7 +10,6 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
 
 type evReady struct {
@@ -248,7 +247,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 			if err := ensureContact(); err != nil {
 				return err
 			}
-			var res store.TurnResult
+			var res parley.TurnResult
 			err = s.asVisitor(ctx, &cred, &contactID, func() (err error) {
 				c, err := s.db.Contact(ctx, contactID)
 				if err != nil {
