@@ -27,18 +27,6 @@ type Mailer interface {
 	Send(ctx context.Context, e *parley.Email) error
 }
 
-// mailStore is what the email channel needs from the store.
-type mailStore interface {
-	Mailbox(ctx context.Context, address string) (inboxID, mailboxID uint64, err error)
-	AppendMail(ctx context.Context, m *parley.Message, opts parley.MailAppend) (parley.AppendResult, error)
-	AppendMailReply(ctx context.Context, m *parley.Message, build func(*parley.Message, *parley.Thread) (*parley.OutboxItem, error)) (parley.AppendResult, *parley.OutboxItem, error)
-	ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error)
-	QueueMail(ctx context.Context, item *parley.OutboxItem) error
-	DueMail(ctx context.Context, now time.Time, limit int) ([]*parley.OutboxItem, time.Time, error)
-	MailDone(ctx context.Context, id uint64, errText string, final bool, retryAt time.Time) (*parley.OutboxItem, *parley.Delivery, error)
-	Delivery(ctx context.Context, threadID, messageID uint64) (*parley.Delivery, error)
-}
-
 // Defaults of the outbox.
 const (
 	defaultMailRetry    = 30 * time.Second // first retry; doubles up to maxMailRetry

@@ -10,17 +10,6 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// actionsStore is what this area needs from the store beyond Store's core.
-type actionsStore interface {
-	AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (parley.AppendResult, *parley.Contact, error)
-
-	CreateSnippet(ctx context.Context, s *parley.Snippet) error
-	Snippet(ctx context.Context, id uint64) (*parley.Snippet, error)
-	Snippets(ctx context.Context) ([]*parley.Snippet, error)
-	UpdateSnippet(ctx context.Context, id uint64, fn func(*parley.Snippet) error) (*parley.Snippet, error)
-	DeleteSnippet(ctx context.Context, id uint64) error
-}
-
 // ----- Block, spam, trash (I6, I9) -----
 
 // handleThreadAction answers POST /api/v1/threads/{threadId}/<action> with

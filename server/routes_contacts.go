@@ -15,19 +15,6 @@ import (
 	"github.com/parley-chat/parley/hub"
 )
 
-// contactsStore is what this area needs from the store beyond Store's core.
-type contactsStore interface {
-	CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (parley.AppendResult, error)
-	Record(ctx context.Context, id uint64) (*parley.Record, error)
-	UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Record) error) (*parley.Record, error)
-	UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []parley.AppendResult, error)
-	ContactRecords(ctx context.Context, contactID uint64) ([]*parley.Record, error)
-	ThreadRecords(ctx context.Context, threadID uint64) ([]*parley.Record, error)
-	CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (parley.AppendResult, error)
-	ContactEngagements(ctx context.Context, contactID, beforeID uint64, limit int) ([]*parley.Engagement, bool, error)
-	DisassociateContact(ctx context.Context, threadID, contactID uint64, event *parley.Message) (*parley.Disassociation, error)
-}
-
 // Sizes of the lists in a contact's details.
 const (
 	contactThreadsShown     = 100 // of each: open or closed, trashed

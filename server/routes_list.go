@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,12 +9,6 @@ import (
 
 	"github.com/parley-chat/parley"
 )
-
-// listStore is what this area needs from the store beyond Store's core.
-type listStore interface {
-	Search(ctx context.Context, q parley.SearchQuery) ([]parley.SearchHit, bool, error)
-	CountThreads(ctx context.Context, inboxIDs []uint64, userID uint64) (parley.ViewCounts, error)
-}
 
 // handleViewCounts answers GET /api/v1/views/counts?inboxId=: the number of
 // open conversations in each view of the caller's inboxes (or of one).

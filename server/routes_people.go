@@ -14,25 +14,6 @@ import (
 	"github.com/parley-chat/parley/hub"
 )
 
-// peopleStore is what this area needs from the store beyond Store's core.
-type peopleStore interface {
-	UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.User) error) (*parley.User, error)
-
-	CreateInvite(ctx context.Context, inv *parley.Invite) error
-	Invite(ctx context.Context, hash string) (*parley.Invite, error)
-	Invites(ctx context.Context) ([]*parley.Invite, error)
-	DeleteInvite(ctx context.Context, hash string) error
-	AcceptInvite(ctx context.Context, hash string, u *parley.User) (*parley.Invite, error)
-
-	CreateTeam(ctx context.Context, t *parley.Team) error
-	Team(ctx context.Context, id uint64) (*parley.Team, error)
-	Teams(ctx context.Context) ([]*parley.Team, error)
-	UpdateTeam(ctx context.Context, id uint64, fn func(*parley.Team) error) (*parley.Team, error)
-	DeleteTeam(ctx context.Context, id uint64) error
-
-	DeleteInbox(ctx context.Context, id uint64) error
-}
-
 // InviteTTL is how long an invitation link works.
 const InviteTTL = 7 * 24 * time.Hour
 

@@ -4,20 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
-
-// routingStore is what routing needs from the store (store/routing.go).
-type routingStore interface {
-	AppendRouted(ctx context.Context, m *parley.Message, opts parley.AppendOptions, ro parley.RouteOptions) (parley.RoutedResult, error)
-	Enqueue(ctx context.Context, threadID uint64, routing *parley.Routing) error
-	Dequeue(ctx context.Context, threadID uint64) error
-	Queue(ctx context.Context, limit int) ([]parley.QueuedThread, error)
-	OpenAssigned(ctx context.Context, channelID int) (map[uint64]int, error)
-	LastRouted(ctx context.Context) (map[uint64]time.Time, error)
-}
 
 // router serialises routing: one decision and its commit at a time, so that
 // the open counts a decision reads are those of the previous commit and two
