@@ -2,7 +2,6 @@ package server
 
 import (
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // Store is what the server needs from persistence: every area of the
@@ -27,11 +26,4 @@ type Store interface {
 	parley.MailStore
 	parley.BotStore
 	parley.RoutingStore
-}
-
-// Broker fans encoded events out to subscribers. *hub.Hub implements it.
-type Broker interface {
-	Subscribe(topics ...string) *hub.Subscription
-	SubscribeBuffer(size int, topics ...string) *hub.Subscription
-	Publish(data []byte, topics ...string)
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // Team email (E1–E4, I4, I9, M3, R2): mail that arrives for an inbox's
@@ -564,7 +563,7 @@ func (s *Server) sendItem(it *parley.OutboxItem) {
 	if item.MessageID != 0 && item.ThreadID != 0 {
 		if t, err := s.db.Thread(s.ctx, item.ThreadID); err == nil {
 			s.hub.Publish(mustJSON(evDelivery{Type: "message.delivery", ThreadID: idString(t.ID), MessageID: idString(item.MessageID),
-				Status: d.Status, Error: d.Error}), hub.InboxTopic(t.InboxID))
+				Status: d.Status, Error: d.Error}), parley.InboxTopic(t.InboxID))
 		}
 	}
 }

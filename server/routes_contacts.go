@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // Sizes of the lists in a contact's details.
@@ -299,7 +298,7 @@ type (
 func (s *Server) publishContact(ctx context.Context, c *parley.Contact, extra ...uint64) {
 	topics := []string{}
 	add := func(inbox uint64) {
-		if t := hub.InboxTopic(inbox); !slices.Contains(topics, t) {
+		if t := parley.InboxTopic(inbox); !slices.Contains(topics, t) {
 			topics = append(topics, t)
 		}
 	}
@@ -322,7 +321,7 @@ func (s *Server) publishContact(ctx context.Context, c *parley.Contact, extra ..
 // shown on it changed. Call only after the commit.
 func (s *Server) publishRecords(t *parley.Thread, contactID uint64) {
 	s.hub.Publish(mustJSON(evRecords{Type: "records.updated", ThreadID: idString(t.ID), ContactID: idString(contactID)}),
-		hub.InboxTopic(t.InboxID))
+		parley.InboxTopic(t.InboxID))
 }
 
 // publishRecordChange announces a created or changed record: on each of its

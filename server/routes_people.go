@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // InviteTTL is how long an invitation link works.
@@ -121,7 +120,7 @@ type (
 // publishInbox announces a committed inbox to its members' consoles. Call
 // after syncAgents, so that members just added get it.
 func (s *Server) publishInbox(typ string, in *parley.Inbox) {
-	s.hub.Publish(mustJSON(evInbox{Type: typ, Inbox: toSettingsInboxJSON(in)}), hub.InboxTopic(in.ID))
+	s.hub.Publish(mustJSON(evInbox{Type: typ, Inbox: toSettingsInboxJSON(in)}), parley.InboxTopic(in.ID))
 }
 
 // publishUser announces a committed change of a user to every console.
@@ -803,7 +802,7 @@ func (s *Server) handleInboxDelete() http.Handler {
 		}
 		// Consoles first, while they still listen to the inbox; then their
 		// subscriptions go.
-		s.hub.Publish(mustJSON(evInboxGone{Type: "inbox.deleted", InboxID: idString(id), Reason: "deleted"}), hub.InboxTopic(id))
+		s.hub.Publish(mustJSON(evInboxGone{Type: "inbox.deleted", InboxID: idString(id), Reason: "deleted"}), parley.InboxTopic(id))
 		s.syncAgents(ctx, in.MemberIDs...)
 		// Widgets of the inbox are gone: their visitors' launchers hide.
 		gone := mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}})
