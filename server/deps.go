@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/widget"
 )
 
 // Store is what the server needs from persistence: every area of the
@@ -26,4 +27,11 @@ type Store interface {
 	parley.MailStore
 	parley.BotStore
 	parley.RoutingStore
+}
+
+// WidgetFiles are the widget's script and style files, by name: "embed.js"
+// (the loader), "chat.js" and "chat.css", none of them nil. *widget.Assets
+// implements it.
+type WidgetFiles interface {
+	File(name string) *widget.Asset
 }

@@ -245,7 +245,7 @@ type Server struct {
 	db       Store
 	hub      parley.Broker
 	presence parley.Presence
-	assets   *widget.Assets
+	assets   WidgetFiles
 	origin   string // scheme://host of BaseURL
 	// crossOrigin refuses cross-site browser writes (auth.go).
 	crossOrigin *http.CrossOriginProtection
@@ -288,7 +288,7 @@ type Server struct {
 }
 
 // New returns a server over the given store, broker and presence tracker.
-func New(cfg Config, db Store, b parley.Broker, p parley.Presence, assets *widget.Assets) *Server {
+func New(cfg Config, db Store, b parley.Broker, p parley.Presence, assets WidgetFiles) *Server {
 	cfg.setDefaults()
 	s := &Server{
 		cfg:      cfg,
