@@ -2,7 +2,7 @@ package parley
 
 import "time"
 
-// AppendOptions are the choices of AppendMessage.
+// AppendOptions are the choices of [MessageStore.AppendMessage].
 type AppendOptions struct {
 	// NewThread is used when the message's ThreadID is 0. For a chat thread
 	// (ChannelChat), AppendMessage first looks for ChatThread(NewThread.
@@ -24,7 +24,7 @@ type AppendOptions struct {
 	Update func(t *Thread) error
 }
 
-// AppendResult is what AppendMessage did.
+// AppendResult is what [MessageStore.AppendMessage] did.
 type AppendResult struct {
 	Message       *Message // the message as stored
 	Thread        *Thread  // its thread as stored after the append
@@ -32,8 +32,8 @@ type AppendResult struct {
 	ThreadCreated bool     // Thread was created by this append
 }
 
-// RouteOptions are what AppendRouted does besides appending, in the same
-// commit.
+// RouteOptions are what [RoutingStore.AppendRouted] does besides appending,
+// in the same commit.
 type RouteOptions struct {
 	// Note, if set, is appended to the same thread right before the message:
 	// a system event that says why (a reassignment while away). It is
@@ -48,7 +48,7 @@ type RouteOptions struct {
 	Unqueue bool
 }
 
-// RoutedResult is what AppendRouted did.
+// RoutedResult is what [RoutingStore.AppendRouted] did.
 type RoutedResult struct {
 	AppendResult
 	Note   *Message // RouteOptions.Note as stored, or nil
@@ -75,7 +75,7 @@ type QueuedThread struct {
 // arguments and must not call the store. An error aborts the whole append.
 type TurnFunc func(t *Thread, c *Contact) ([]*Message, error)
 
-// TurnResult is what AppendTurn did.
+// TurnResult is what [BotStore.AppendTurn] did.
 type TurnResult struct {
 	AppendResult // the message m, and the thread after the whole turn
 
@@ -89,7 +89,7 @@ type TurnResult struct {
 	Queued bool
 }
 
-// MailAppend are the choices of AppendMail.
+// MailAppend are the choices of [MailStore.AppendMail].
 type MailAppend struct {
 	// InboxID is the inbox the mail arrived for.
 	InboxID uint64
@@ -114,7 +114,7 @@ type MailAppend struct {
 	Update func(t *Thread) error
 }
 
-// Disassociation is what DisassociateContact did.
+// Disassociation is what [ContactStore.DisassociateContact] did.
 type Disassociation struct {
 	Thread     *Thread  // the thread as written, with its new contact
 	Message    *Message // the recorded event

@@ -12,15 +12,15 @@ const (
 	SortByLatestAsc = "latestAsc"
 )
 
-// Page sizes of Threads and Messages.
+// Page sizes of [ThreadStore.Threads] and [MessageStore.Messages].
 const (
 	DefaultLimit = 100
 	MaxLimit     = 500
 )
 
-// ThreadFilter selects and orders the threads that Threads returns. The zero
-// value means: threads of all inboxes that are not archived, by id, 100 at a
-// time.
+// ThreadFilter selects and orders the threads that [ThreadStore.Threads]
+// returns. The zero value means: threads of all inboxes that are not archived,
+// by id, 100 at a time.
 type ThreadFilter struct {
 	// InboxIDs keeps threads of these inboxes. nil means all inboxes; an
 	// empty non-nil slice means none (the caller is a member of no inbox).
@@ -94,7 +94,7 @@ type ViewCounts struct {
 	Filtered   int `json:"filtered"`   // spam or from a blocked sender
 }
 
-// Page sizes of Search.
+// Page sizes of [ListStore.Search].
 const (
 	DefaultSearchLimit = 20
 	MaxSearchLimit     = 100
