@@ -132,8 +132,8 @@ func (h *Hub) sendLocked(s *Subscription, data []byte) {
 	}
 }
 
-// Close ends every subscription with parley.ErrClosed and makes later Subscribe calls
-// return ended subscriptions. It is idempotent.
+// Close ends every subscription with [parley.ErrClosed] and makes later
+// Subscribe calls return ended subscriptions. It is idempotent.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -227,8 +227,9 @@ func (s *Subscription) C() <-chan []byte { return s.ch }
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 // Err returns nil while the subscription is live, and afterwards why it ended:
-// parley.ErrSlow, parley.ErrClosed or parley.ErrUnsubscribed. The first reason sticks: a
-// subscription dropped as slow and then closed by its owner reports parley.ErrSlow.
+// [parley.ErrSlow], [parley.ErrClosed] or [parley.ErrUnsubscribed]. The first
+// reason sticks: a subscription dropped as slow and then closed by its owner
+// reports ErrSlow.
 func (s *Subscription) Err() error {
 	select {
 	case <-s.done:
