@@ -28,8 +28,8 @@
 // its Err is [parley.ErrSlow]. It receives nothing after the event it missed,
 // so what it did receive is a gap-free prefix; its owner should close the
 // connection and let the client resume from the store ("everything after
-// sequence N"). Nothing
-// is lost, because Parley publishes only what it has already committed.
+// sequence N"). Nothing is lost, because Parley publishes only what it has
+// already committed.
 //
 // The channel returned by [Subscription.C] is never closed, by a drop or by
 // anything else; consumers select on [Subscription.Done] as well. Events still
