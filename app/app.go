@@ -5,9 +5,10 @@
 // mail arrives, a bot answers, a conversation is routed or an agent comes
 // and goes is decided here, the same for every transport: package server
 // decodes requests and frames, checks who may do what, calls an App and
-// encodes the answer. An App runs over narrow interfaces (Store, Presence,
-// Mailer) and tells the transports what changed through Events; it imports
-// no transport and no implementation.
+// encodes the answer. An App runs over narrow interfaces (Store, made of the
+// root's storage contract, parley.Presence and Mailer) and tells the
+// transports what changed through Events; it imports no transport and no
+// implementation.
 package app
 
 import (
@@ -98,7 +99,7 @@ type App struct {
 	cfg      Config
 	log      zerolog.Logger
 	db       Store
-	presence Presence
+	presence parley.Presence
 	events   Events
 
 	// ctx is cancelled by Close, which waits for the goroutines (wg).
@@ -123,7 +124,7 @@ type App struct {
 // New returns an application over the given store and presence tracker.
 // It tells nobody what changes until SetEvents, and runs nothing until
 // Start.
-func New(cfg Config, db Store, p Presence) *App {
+func New(cfg Config, db Store, p parley.Presence) *App {
 	cfg.setDefaults()
 	a := &App{
 		cfg:      cfg,

@@ -5,30 +5,23 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // The bot's runtime (I7, B1). A chat that starts on a widget whose bot runs
 // is created owned by the bot (Owner OwnerBot). Each visitor message on it
-// is answered in the commit that stores it (store.AppendTurn): the engine
+// is answered in the commit that stores it (parley.BotStore.AppendTurn): the engine
 // (parley.BotFlow.Next) runs on the bot state kept on the thread, and what
 // it does becomes messages from the bot's actor "B-<widgetId>", contact
 // properties, a hand-off (Owner OwnerWaiting, then routeThread) or a close.
 // Then everything is published, as agents' messages are. A timer closes bot
 // conversations after 30 minutes of visitor silence (sweepBots).
 
-// botStore is what the bots need from the store beyond Store's core.
-type botStore interface {
-	AppendTurn(ctx context.Context, m *parley.Message, opts store.AppendOptions, turn store.TurnFunc, ro store.RouteOptions) (store.TurnResult, error)
-	IdleBotThreads(ctx context.Context, before time.Time, limit int) ([]uint64, error)
-}
-
 // botTurn returns the turn that answers text, a visitor's message on widget
 // w in language lang, received at now (the app's clock, which the
 // 30-minute auto-close reads). targets names the teams and users that w's
 // hand-off steps name (handoffTargets). The turn does nothing on a thread
 // that the bot does not own.
-func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[string]string) store.TurnFunc {
+func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[string]string) parley.TurnFunc {
 	return func(t *parley.Thread, c *parley.Contact) ([]*parley.Message, error) {
 		if t.Owner != parley.OwnerBot {
 			return nil, nil
@@ -134,7 +127,7 @@ func (a *App) handoffTargets(ctx context.Context, f *parley.BotFlow) map[string]
 // off or closed it, and the contact when the turn changed it. A hand-off
 // then goes to routing (routeThread). It returns the thread as it is in the
 // end.
-func (a *App) publishTurn(ctx context.Context, res store.TurnResult) *parley.Thread {
+func (a *App) publishTurn(ctx context.Context, res parley.TurnResult) *parley.Thread {
 	t := res.Thread
 	handedOff, closed := false, false
 	for _, m := range res.Replies {
@@ -177,7 +170,7 @@ func (a *App) TakeOver(ctx context.Context, u *parley.User, threadID uint64) (*p
 	}
 	m := systemEvent(u, t, parley.EventTakenOver)
 	m.AssigneeID = u.ID
-	res, err := a.db.AppendMessage(ctx, m, store.AppendOptions{Update: func(t *parley.Thread) error {
+	res, err := a.db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if t.Owner == parley.OwnerAgent {
 			return parley.Errorf(parley.ECONFLICT, "the conversation is already with an agent; assign it instead")
 		}

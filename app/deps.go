@@ -4,49 +4,23 @@ import (
 	"context"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
 
-// Store is what the application needs from persistence. *store.DB
+// Store is what the application needs from persistence: the areas of the
+// root's storage contract that the use cases read and write. *store.DB
 // implements it.
 type Store interface {
-	Meta(ctx context.Context, key string) ([]byte, error)
-	SetMeta(ctx context.Context, key string, val []byte) error
-
-	User(ctx context.Context, id uint64) (*parley.User, error)
-	Users(ctx context.Context) ([]*parley.User, error)
-	Team(ctx context.Context, id uint64) (*parley.Team, error)
-	Teams(ctx context.Context) ([]*parley.Team, error)
-	Inbox(ctx context.Context, id uint64) (*parley.Inbox, error)
-	Inboxes(ctx context.Context) ([]*parley.Inbox, error)
-	Widget(ctx context.Context, id uint64) (*parley.Widget, error)
-	Widgets(ctx context.Context) ([]*parley.Widget, error)
-
-	CreateContact(ctx context.Context, c *parley.Contact) error
-	Contact(ctx context.Context, id uint64) (*parley.Contact, error)
-	ContactByEmail(ctx context.Context, email string) (*parley.Contact, error)
-	UpdateContact(ctx context.Context, id uint64, fn func(*parley.Contact) error) (*parley.Contact, error)
-	CreateVisitor(ctx context.Context, v *parley.Visitor) error
-
-	Thread(ctx context.Context, id uint64) (*parley.Thread, error)
-	AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (store.AppendResult, *parley.Contact, error)
-	AppendMessage(ctx context.Context, m *parley.Message, opts store.AppendOptions) (store.AppendResult, error)
-	Messages(ctx context.Context, threadID, afterSeq uint64, limit int) ([]*parley.Message, bool, error)
-
-	botStore
-	routingStore
-	mailStore
-}
-
-// Presence tracks which users have a console open and which are away.
-// *hub.Presence implements it.
-type Presence interface {
-	State(userID uint64) hub.UserState
-	Snapshot() map[uint64]hub.UserState
-	SetAway(userID uint64, away bool)
-	// Watch returns a channel that receives whenever a state changes.
-	Watch() (ch <-chan struct{}, cancel func())
+	parley.MetaStore
+	parley.UserStore
+	parley.TeamStore
+	parley.InboxStore
+	parley.WidgetStore
+	parley.ContactStore
+	parley.ThreadStore
+	parley.MessageStore
+	parley.MailStore
+	parley.BotStore
+	parley.RoutingStore
 }
 
 // Mailer sends one email and returns once an SMTP server accepted it. A

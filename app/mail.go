@@ -13,23 +13,11 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // Team email (E1–E4, I4, I9, M3, R2): mail that arrives for an inbox's
 // addresses becomes email threads; agents' replies, outside notifications
 // and chat transcripts leave through a durable outbox.
-
-// mailStore is what the email channel needs from the store.
-type mailStore interface {
-	Mailbox(ctx context.Context, address string) (inboxID, mailboxID uint64, err error)
-	AppendMail(ctx context.Context, m *parley.Message, opts store.MailAppend) (store.AppendResult, error)
-	AppendMailReply(ctx context.Context, m *parley.Message, build func(*parley.Message, *parley.Thread) (*parley.OutboxItem, error)) (store.AppendResult, *parley.OutboxItem, error)
-	ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error)
-	QueueMail(ctx context.Context, item *parley.OutboxItem) error
-	DueMail(ctx context.Context, now time.Time, limit int) ([]*parley.OutboxItem, time.Time, error)
-	MailDone(ctx context.Context, id uint64, errText string, final bool, retryAt time.Time) (*parley.OutboxItem, *parley.Delivery, error)
-}
 
 // Defaults of the outbox.
 const (
@@ -251,7 +239,7 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 	res, err := a.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
-	}, store.MailAppend{
+	}, parley.MailAppend{
 		InboxID: inboxID, MessageID: e.MessageID, References: refs,
 		NewThread: &parley.Thread{
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,

@@ -5,7 +5,6 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
-	"github.com/parley-chat/parley/hub"
 )
 
 // appEvents tells the consoles and visitors what the app committed: it
@@ -31,7 +30,7 @@ func (e appEvents) ContactUpdated(ctx context.Context, c *parley.Contact) { e.s.
 
 func (e appEvents) Delivery(t *parley.Thread, messageID uint64, d *parley.Delivery) {
 	e.s.hub.Publish(mustJSON(evDelivery{Type: "message.delivery", ThreadID: idString(t.ID), MessageID: idString(messageID),
-		Status: d.Status, Error: d.Error}), hub.InboxTopic(t.InboxID))
+		Status: d.Status, Error: d.Error}), parley.InboxTopic(t.InboxID))
 }
 
 func (e appEvents) Presence(ctx context.Context) {
@@ -43,5 +42,5 @@ func (e appEvents) WidgetStatus(id uint64, st parley.WidgetStatus) {
 }
 
 func (e appEvents) Viewers(inboxID uint64, v app.Viewers) {
-	e.s.hub.Publish(mustJSON(toEvViewers(v)), hub.InboxTopic(inboxID))
+	e.s.hub.Publish(mustJSON(toEvViewers(v)), parley.InboxTopic(inboxID))
 }

@@ -9,12 +9,6 @@ import (
 // Team email (E1–E4, I4, I9, M3, R2): package app receives mail, replies,
 // notifies and runs the outbox; the server reports deliveries.
 
-// mailStore is what the email channel's routes need from the store
-// beyond Store's core.
-type mailStore interface {
-	Delivery(ctx context.Context, threadID, messageID uint64) (*parley.Delivery, error)
-}
-
 // messageStatus is a message's status in the v3 API: SENT for what Parley
 // stored, and for email replies the state of their delivery (PENDING,
 // SENT or FAILED, with the reason).

@@ -19,8 +19,8 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/argon2"
 
+	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
-	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/widget"
 )
 
@@ -211,9 +211,9 @@ type Server struct {
 	log      zerolog.Logger
 	app      *app.App
 	db       Store
-	hub      Broker
-	presence *hub.Presence
-	assets   *widget.Assets
+	hub      parley.Broker
+	presence parley.Presence
+	assets   WidgetFiles
 	origin   string // scheme://host of BaseURL
 	// crossOrigin refuses cross-site browser writes (auth.go).
 	crossOrigin *http.CrossOriginProtection
@@ -246,7 +246,7 @@ type Server struct {
 // New returns a server for application a over the given store, broker and
 // presence tracker. It tells the broker's subscribers what a commits
 // (events.go) and takes a's clock; a runs its goroutines itself (Start).
-func New(cfg Config, a *app.App, db Store, b Broker, p *hub.Presence, assets *widget.Assets) *Server {
+func New(cfg Config, a *app.App, db Store, b parley.Broker, p parley.Presence, assets WidgetFiles) *Server {
 	cfg.now = a.Now
 	cfg.setDefaults()
 	s := &Server{

@@ -9,8 +9,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
 
 type evReady struct {
@@ -172,7 +170,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 		t, err := s.db.ChatThread(ctx, contactID, wd.ID)
 		if err == nil {
 			thread = t
-			cn.sub.Add(hub.ThreadTopic(t.ID))
+			cn.sub.Add(parley.ThreadTopic(t.ID))
 		}
 	}
 	ready := evReady{Type: "ready", Status: s.app.WidgetStatus(ctx, wd), Identified: identified,
@@ -249,7 +247,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 			if err := ensureContact(); err != nil {
 				return err
 			}
-			var res store.TurnResult
+			var res parley.TurnResult
 			err = s.asVisitor(ctx, &cred, &contactID, func() (err error) {
 				c, err := s.db.Contact(ctx, contactID)
 				if err != nil {
@@ -274,7 +272,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 			joined := typingThread != res.Thread.ID
 			if joined {
 				typingThread = res.Thread.ID
-				cn.sub.Add(hub.ThreadTopic(res.Thread.ID))
+				cn.sub.Add(parley.ThreadTopic(res.Thread.ID))
 			}
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
 				Message: toWireMessage(res.Message, s.app.ActorName(ctx, res.Message.SenderID))})
@@ -362,7 +360,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 				}
 				s.hub.Publish(mustJSON(evTyping{Type: "typing", ThreadID: idString(t.ID),
 					ActorID: parley.ContactActorID(contactID), Name: s.app.ActorName(ctx, parley.ContactActorID(contactID))}),
-					hub.InboxTopic(t.InboxID))
+					parley.InboxTopic(t.InboxID))
 			}
 		}
 		return nil
@@ -456,7 +454,7 @@ func (s *Server) requireEmailFirst(ctx context.Context, w *parley.Widget, contac
 // replyTurn sends a visitor's own connection what a bot turn said and did,
 // for a connection that began to follow the thread only after the turn was
 // published.
-func (cn *wsConn) replyTurn(ctx context.Context, res store.TurnResult) {
+func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
 	closed := false
 	for _, m := range res.Replies {
 		if !m.Type.VisibleToVisitor() {
