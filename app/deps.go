@@ -52,7 +52,7 @@ type Events interface {
 	Presence(ctx context.Context)
 	// WidgetStatus announces widget id's new status to its visitors.
 	WidgetStatus(id uint64, st parley.WidgetStatus)
-	// Viewers announces who views thread threadID of inbox inboxID now.
+	// Viewers announces to inbox inboxID who views thread v.ThreadID now.
 	Viewers(inboxID uint64, v Viewers)
 }
 

@@ -24,8 +24,10 @@ import (
 	"github.com/parley-chat/parley/widget"
 )
 
-// Config is the server's configuration. Zero values take the documented
-// defaults.
+// Config is the server's configuration: HTTP and WebSocket settings and
+// limits. Zero values take the documented defaults. The clock, email and
+// the bots' timeouts are the application's (app.Config); the server reads
+// the app's clock.
 type Config struct {
 	// BaseURL is the public URL of this Parley, e.g. "https://chat.example.com".
 	// It is used in snippets and links and defines the console's origin.
