@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // The conversations API in HubSpot's v3 shape (CONTRACT §4, docs/api.md).
@@ -228,7 +227,7 @@ func (s *Server) handleThreadsList() http.Handler {
 		if err != nil {
 			return err
 		}
-		f := store.ThreadFilter{Limit: limit}
+		f := parley.ThreadFilter{Limit: limit}
 		member, err := s.userInboxIDs(ctx, u)
 		if err != nil {
 			return err
@@ -279,7 +278,7 @@ func (s *Server) handleThreadsList() http.Handler {
 			if err != nil {
 				return parley.Errorf(parley.EINVALID, "latestMessageTimestampAfter must be an ISO-8601 time")
 			}
-			f.Sort, f.LatestAfter = store.SortByLatestAsc, t
+			f.Sort, f.LatestAfter = parley.SortByLatestAsc, t
 		case "-latestMessageTimestamp":
 			f.Sort = "latest"
 		default:
@@ -672,12 +671,12 @@ func (s *Server) actor(ctx context.Context, u *parley.User, actorID string) (act
 		if err != nil {
 			return actorJSON{}, err
 		}
-		ts, _, err := s.db.Threads(ctx, store.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(false)})
+		ts, _, err := s.db.Threads(ctx, parley.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(false)})
 		if err != nil {
 			return actorJSON{}, err
 		}
 		if len(ts) == 0 {
-			archived, _, err := s.db.Threads(ctx, store.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(true)})
+			archived, _, err := s.db.Threads(ctx, parley.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(true)})
 			if err != nil {
 				return actorJSON{}, err
 			}

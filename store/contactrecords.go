@@ -93,21 +93,21 @@ func indexRecord(tx *bolt.Tx, r, old *parley.Record) error {
 // EventRecordCreated) is appended to it in the same transaction, as
 // AppendMessage does it; the result describes that append (zero without an
 // event) and *event is the message as stored.
-func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (AppendResult, error) {
+func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (parley.AppendResult, error) {
 	if event == nil && len(r.ThreadIDs) > 0 {
-		return AppendResult{}, parley.Errorf(parley.EINVALID, "a record joins a thread only with its recorded event")
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "a record joins a thread only with its recorded event")
 	}
 	in := *r
 	if event != nil {
 		if event.ThreadID == 0 {
-			return AppendResult{}, parley.Errorf(parley.EINVALID, "event has no thread")
+			return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "event has no thread")
 		}
 		in.ThreadIDs = []uint64{event.ThreadID}
 	}
 	// A deep copy that the writer owns: Record holds a slice.
 	data, err := json.Marshal(&in)
 	if err != nil {
-		return AppendResult{}, fmt.Errorf("create record: %w", err)
+		return parley.AppendResult{}, fmt.Errorf("create record: %w", err)
 	}
 	var ev parley.Message
 	if event != nil {
@@ -117,7 +117,7 @@ func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.
 	now := db.utcNow()
 
 	var out *parley.Record
-	var res AppendResult
+	var res parley.AppendResult
 	err = db.update(ctx, func(tx *bolt.Tx) error {
 		w := new(parley.Record)
 		if err := json.Unmarshal(data, w); err != nil {
@@ -129,7 +129,7 @@ func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.
 		if err := recordTable().insert(tx, w, now); err != nil {
 			return err
 		}
-		res = AppendResult{}
+		res = parley.AppendResult{}
 		if event != nil {
 			var err error
 			if res, err = appendMessage(tx, ev, parley.Thread{}, threadOfContact(w.ContactID), now); err != nil {
@@ -140,7 +140,7 @@ func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.
 		return nil
 	})
 	if err != nil {
-		return AppendResult{}, err
+		return parley.AppendResult{}, err
 	}
 	*r = *out
 	if event != nil {
@@ -195,10 +195,10 @@ func (db *DB) UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Recor
 // thread's, its ClientID dropped), and the results describe those appends
 // in the order of the record's ThreadIDs. fn and note run on the store's
 // writer goroutine, maybe more than once; they must not call db.
-func (db *DB) UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []AppendResult, error) {
+func (db *DB) UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []parley.AppendResult, error) {
 	now := db.utcNow()
 	var out *parley.Record
-	var results []AppendResult
+	var results []parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		out, results = nil, nil
 		tb := recordTable()
@@ -369,9 +369,9 @@ func engagementTable() table[parley.Engagement] {
 // thread must be a thread of the contact (EINVALID, checked inside the
 // transaction). The result describes the append (zero without a thread) and
 // *event is the message as stored.
-func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (AppendResult, error) {
+func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (parley.AppendResult, error) {
 	if (e.ThreadID == 0) != (event == nil) {
-		return AppendResult{}, parley.Errorf(parley.EINVALID, "an engagement on a thread needs its recorded event, and only then")
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "an engagement on a thread needs its recorded event, and only then")
 	}
 	in := *e
 	var ev parley.Message
@@ -380,7 +380,7 @@ func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event 
 		ev.ThreadID, ev.ClientID = e.ThreadID, ""
 	}
 	now := db.utcNow()
-	var res AppendResult
+	var res parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		w := in
 		if err := requireContact(tx, w.ContactID); err != nil {
@@ -389,7 +389,7 @@ func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event 
 		if err := engagementTable().insert(tx, &w, now); err != nil {
 			return err
 		}
-		res = AppendResult{}
+		res = parley.AppendResult{}
 		if event != nil {
 			var err error
 			if res, err = appendMessage(tx, ev, parley.Thread{}, threadOfContact(w.ContactID), now); err != nil {
@@ -400,7 +400,7 @@ func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event 
 		return nil
 	})
 	if err != nil {
-		return AppendResult{}, err
+		return parley.AppendResult{}, err
 	}
 	*e = in
 	if event != nil {
@@ -478,16 +478,6 @@ func contactVisitorHashes(tx *bolt.Tx, contactID uint64) []string {
 
 // ----- Disassociating a contact from a chat -----
 
-// Disassociation is what DisassociateContact did.
-type Disassociation struct {
-	Thread     *parley.Thread  // the thread as written, with its new contact
-	Message    *parley.Message // the recorded event
-	Contact    *parley.Contact // the new, anonymous contact of the thread
-	OldContact uint64          // the contact the thread had
-	// Visitors is how many visitor credentials now stand for Contact.
-	Visitors int
-}
-
 // DisassociateContact detaches chat thread threadID from its contact,
 // contactID, in one transaction: it creates a fresh anonymous contact, makes
 // it the thread's contact, and appends event (a TypeSystem message such as
@@ -511,14 +501,14 @@ type Disassociation struct {
 // It returns ENOTFOUND if the thread does not exist, EINVALID if it is not
 // a chat thread, and ECONFLICT if its contact is no longer contactID (0
 // skips that check).
-func (db *DB) DisassociateContact(ctx context.Context, threadID, contactID uint64, event *parley.Message) (*Disassociation, error) {
+func (db *DB) DisassociateContact(ctx context.Context, threadID, contactID uint64, event *parley.Message) (*parley.Disassociation, error) {
 	if event == nil {
 		return nil, parley.Errorf(parley.EINVALID, "disassociation needs its recorded event")
 	}
 	ev := *event
 	ev.ThreadID, ev.ClientID = threadID, ""
 	now := db.utcNow()
-	var out *Disassociation
+	var out *parley.Disassociation
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		out = nil
 		t, err := threadTable().get(tx, threadID)
@@ -552,7 +542,7 @@ func (db *DB) DisassociateContact(ctx context.Context, threadID, contactID uint6
 		if err != nil {
 			return err
 		}
-		out = &Disassociation{Thread: res.Thread, Message: res.Message, Contact: c, OldContact: old, Visitors: moved}
+		out = &parley.Disassociation{Thread: res.Thread, Message: res.Message, Contact: c, OldContact: old, Visitors: moved}
 		return nil
 	})
 	if err != nil {
