@@ -21,7 +21,9 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed dist
@@ -78,15 +80,30 @@ func Page() []byte {
 
 // file is one built file, ready to serve.
 type file struct {
-	ctype      string
-	body, gzip []byte
-	etag       string
+	ctype string
+	body  []byte
+	etag  string
+
+	once sync.Once
+	gz   []byte // body gzipped at best compression, made on first use
+}
+
+// gzip returns the file gzipped, compressing it on the first call.
+func (f *file) gzip() []byte {
+	f.once.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(f.body)
+		_ = zw.Close()
+		f.gz = buf.Bytes()
+	})
+	return f.gz
 }
 
 // Handler serves the built files by the names manifest.json gives them
 // (strip the /console/ prefix first): gzipped when the browser takes it,
 // with an ETag, and cached for a year, as the name changes with the content.
-// It compresses every file once, when called; call it once at start-up.
+// Each handler compresses a file once, when it is first asked for.
 func Handler() http.Handler {
 	files := map[string]*file{}
 	for _, name := range names {
@@ -95,10 +112,6 @@ func Handler() http.Handler {
 			// Unreachable: the generator writes every file it names.
 			panic("console: " + err.Error())
 		}
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		_, _ = zw.Write(body)
-		_ = zw.Close()
 		ctype := mime.TypeByExtension(path.Ext(name))
 		switch path.Ext(name) {
 		case ".js":
@@ -109,7 +122,7 @@ func Handler() http.Handler {
 			ctype = "image/svg+xml"
 		}
 		// The name already holds a hash of the content.
-		files[name] = &file{ctype: ctype, body: body, gzip: buf.Bytes(), etag: `"` + name + `"`}
+		files[name] = &file{ctype: ctype, body: body, etag: `"` + name + `"`}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f := files[r.URL.Path]
@@ -127,10 +140,13 @@ func Handler() http.Handler {
 			return
 		}
 		body := f.body
-		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") && len(f.gzip) < len(f.body) {
-			h.Set("Content-Encoding", "gzip")
-			body = f.gzip
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			if gz := f.gzip(); len(gz) < len(body) {
+				h.Set("Content-Encoding", "gzip")
+				body = gz
+			}
 		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = w.Write(body)
 	})
 }
