@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,24 +18,18 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestConsoleFirstLoad measures the first load of the signed-in console in
-// headless Chromium on loopback with a cold cache: every request the page
+// BenchmarkConsoleFirstLoad measures the first load of the signed-in console
+// in headless Chromium on loopback with a cold cache: every request the page
 // makes until it shows its inbox, their bytes (body as sent and decoded), the
-// Navigation Timing loadEventEnd and the moment the inbox list shows. It is a
-// measurement, not a check, and runs only when asked:
+// Navigation Timing loadEventEnd and the moment the inbox list shows. Each
+// iteration is one load in a fresh browser context (so with an empty cache);
+// the metrics are the medians, and -v logs every request of the last load:
 //
-//	PARLEY_FIRSTLOAD=11 go test ./cmd/parley/ -run TestConsoleFirstLoad -v
-//
-// PARLEY_FIRSTLOAD is the number of runs (each in a fresh browser context,
-// so with an empty cache); the report gives the medians.
-func TestConsoleFirstLoad(t *testing.T) {
-	runs, _ := strconv.Atoi(os.Getenv("PARLEY_FIRSTLOAD"))
-	if runs <= 0 {
-		t.Skip("a measurement: set PARLEY_FIRSTLOAD to the number of runs")
-	}
-	browser := newBrowser(t)
-	base := startInProcess(t)
-	cookie := signIn(t, base)
+//	go test ./cmd/parley/ -run '^$' -bench ConsoleFirstLoad -benchtime 15x -v
+func BenchmarkConsoleFirstLoad(b *testing.B) {
+	browser := newBrowser(b)
+	base := startInProcess(b)
+	cookie := signIn(b, base)
 
 	// Records the moment the inbox shows (a thread row or the empty note),
 	// in the page's own clock, before any of the page's scripts run.
@@ -50,7 +42,8 @@ func TestConsoleFirstLoad(t *testing.T) {
 
 	var loads, inboxes []float64
 	var last []request
-	for i := 0; i < runs; i++ {
+	b.ResetTimer()
+	for range b.N {
 		// A new browser context has its own, empty, cache and cookie jar.
 		reqs := &requests{byID: map[network.RequestID]*request{}}
 		tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext(), chromedp.WithListener(reqs.listen))
@@ -66,22 +59,22 @@ func TestConsoleFirstLoad(t *testing.T) {
 		}), chromedp.Navigate(base+"/"))
 		if err != nil {
 			cancel()
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		if err := waitJS(tab, `document.readyState === 'complete' && performance.getEntriesByType('navigation')[0].loadEventEnd > 0 && window.__inboxAt > 0`, 20*time.Second); err != nil {
 			cancel()
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		time.Sleep(300 * time.Millisecond) // let late requests finish
 		times, err := chromedp.Run(tab, chromedp.Evaluate[[]float64](`[performance.getEntriesByType('navigation')[0].loadEventEnd, window.__inboxAt]`))
 		if err != nil || len(times) != 2 {
 			cancel()
-			t.Fatalf("timings: %v %v", times, err)
+			b.Fatalf("timings: %v %v", times, err)
 		}
 		sizes, err := chromedp.Run(tab, chromedp.Evaluate[[]resourceSize](`[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')].map(e => ({url: e.name, encoded: e.encodedBodySize, decoded: e.decodedBodySize}))`))
 		if err != nil {
 			cancel()
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		last = reqs.list(sizes)
 		cancel()
@@ -89,7 +82,7 @@ func TestConsoleFirstLoad(t *testing.T) {
 		inboxes = append(inboxes, times[1])
 	}
 
-	var b strings.Builder
+	var sb strings.Builder
 	var count, static, encoded, decoded, sEncoded, sDecoded, sGzip, wire int
 	for _, r := range last {
 		count++
@@ -101,22 +94,28 @@ func TestConsoleFirstLoad(t *testing.T) {
 			static++
 			sEncoded += r.encoded
 			sDecoded += r.decoded
-			gz = gzipSize(t, r.url, cookie)
+			gz = gzipSize(b, r.url, cookie)
 			sGzip += gz
 		}
-		fmt.Fprintf(&b, "  %-11s %7d %7d %7d %7d  %s\n", r.kind, r.decoded, r.encoded, gz, r.wire, strings.TrimPrefix(r.url, base))
+		fmt.Fprintf(&sb, "  %-11s %7d %7d %7d %7d  %s\n", r.kind, r.decoded, r.encoded, gz, r.wire, strings.TrimPrefix(r.url, base))
 	}
-	t.Logf("requests of the last run (type, body decoded, body as sent, body gzipped at best compression, bytes on the wire with headers, path):\n%s", b.String())
-	t.Logf("requests: %d (%d page and static files)", count, static)
-	t.Logf("page and static files: %d bytes raw, %d bytes as sent, %d bytes gzipped", sDecoded, sEncoded, sGzip)
-	t.Logf("all requests: %d bytes raw, %d bytes as sent, %d on the wire", decoded, encoded, wire)
-	t.Logf("median of %d runs: loadEventEnd %.0f ms, inbox shown %.0f ms", runs, median(loads), median(inboxes))
-	t.Logf("loadEventEnd runs: %v", rounded(loads))
-	t.Logf("inbox shown runs:  %v", rounded(inboxes))
+	b.Logf("requests of the last run (type, body decoded, body as sent, body gzipped at best compression, bytes on the wire with headers, path):\n%s", sb.String())
+	b.Logf("requests: %d (%d page and static files)", count, static)
+	b.Logf("page and static files: %d bytes raw, %d bytes as sent, %d bytes gzipped", sDecoded, sEncoded, sGzip)
+	b.Logf("all requests: %d bytes raw, %d bytes as sent, %d on the wire", decoded, encoded, wire)
+	b.Logf("median of %d runs: loadEventEnd %.0f ms, inbox shown %.0f ms", b.N, median(loads), median(inboxes))
+	b.ReportMetric(0, "ns/op") // the load times below, not the loop's, are the measurement
+	b.ReportMetric(median(loads), "load-ms")
+	b.ReportMetric(median(inboxes), "inbox-ms")
+	b.ReportMetric(float64(static), "files")
+	b.ReportMetric(float64(sEncoded), "file-bytes-sent")
+	b.ReportMetric(float64(sDecoded), "file-bytes-raw")
+	b.Logf("loadEventEnd runs: %v", rounded(loads))
+	b.Logf("inbox shown runs:  %v", rounded(inboxes))
 }
 
 // signIn creates a session for the admin over HTTP and returns its secret.
-func signIn(t *testing.T, base string) string {
+func signIn(t testing.TB, base string) string {
 	t.Helper()
 	req, _ := http.NewRequest("POST", base+"/api/v1/session", strings.NewReader(`{"email":"admin@example.com","password":"correct horse battery"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -137,7 +136,7 @@ func signIn(t *testing.T, base string) string {
 
 // gzipSize fetches url uncompressed and returns the size of its body gzipped
 // at best compression, whether or not the server compresses it.
-func gzipSize(t *testing.T, url, cookie string) int {
+func gzipSize(t testing.TB, url, cookie string) int {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	req.AddCookie(&http.Cookie{Name: "parley_session", Value: cookie})
