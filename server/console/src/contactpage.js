@@ -1,0 +1,78 @@
+// The full contact page at /contacts/{id} (I8: "its name opens the full
+// record"): everything about the contact in the conversation's place, with
+// the list beside it. route() follows the URL; open() navigates to a contact.
+
+import { ContactView, contactPath, contactRoute } from './contact.js';
+import { h, uid } from './dom.js';
+import { t, visitorName } from './i18n.js';
+
+/** ContactPage shows the contact the URL names, for one Console (app). */
+export class ContactPage {
+  constructor(app) {
+    this.app = app;
+    this.id = null;
+    this.cameFrom = null; // the console path we came from, for Back
+    this.view = new ContactView(app, 'page');
+    this.view.onRender = () => {
+      this.titleEl.textContent = this.view.data ? visitorName(this.view.data.name, this.view.data.id) : this.view.state === 'loading' ? '' : t('ct.page');
+    };
+    const titleId = uid('cp');
+    this.titleEl = h('h2', { id: titleId, class: 'cp-title', dir: 'auto', tabindex: '-1' });
+    this.el = h(
+      'section',
+      { class: 'contact-page', 'aria-labelledby': titleId, hidden: true },
+      h(
+        'div',
+        { class: 'cp-head' },
+        h(
+          'button',
+          { type: 'button', class: 'btn btn-icon cp-back', onClick: () => this.back() },
+          h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
+          h('span', { class: 'sr-only', text: t('ct.back') }),
+        ),
+        h('div', { class: 'cp-heading' }, h('p', { class: 'cp-kicker', text: t('ct.page') }), this.titleEl),
+      ),
+      this.view.el,
+    );
+  }
+
+  /** route shows or hides the page to match the URL; cheap when nothing changed. */
+  route() {
+    const id = contactRoute();
+    if (id === this.id) return;
+    this.id = id;
+    this.app.shell?.el?.classList.toggle('contact-open', !!id);
+    this.el.hidden = !id;
+    this.view.show(id);
+    if (id) {
+      this.titleEl.textContent = '';
+      this.titleEl.focus({ preventScroll: true });
+    } else {
+      this.cameFrom = null;
+    }
+  }
+
+  /** open navigates to contact id's page. */
+  open(id) {
+    const path = contactPath(id);
+    if (location.pathname !== path) {
+      this.cameFrom = location.pathname;
+      history.pushState(null, '', path);
+    }
+    this.app.showThread(null); // the page takes the conversation's place
+    this.route();
+  }
+
+  back() {
+    if (this.cameFrom) {
+      history.back(); // popstate routes
+      return;
+    }
+    this.app.navigate(null);
+    this.route();
+  }
+
+  onEvent(ev) {
+    this.view.onEvent(ev);
+  }
+}

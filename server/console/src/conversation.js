@@ -1,0 +1,381 @@
+// The open conversation: its header and actions (close/reopen, assign), the
+// messages (visitor left, team right, notes yellow, system events centred),
+// who is typing, and the reply box.
+
+import { BotControls, isBotMessage } from './bots.js';
+import { h, uid } from './dom.js';
+import { clock, contactName, fullDate, t } from './i18n.js';
+import { linksOf } from './insert.js';
+import { linkify } from './links.js';
+import { channelOf } from './model.js';
+
+const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
+// The labels of a record's fields in a record_updated event.
+const RECORD_FIELD = { name: 'ct.name', stage: 'ct.stage', amount: 'ct.amount', owner: 'ct.owner' };
+
+/** ConversationView shows app.open and sends what the agent writes. */
+export class ConversationView {
+  constructor(app) {
+    this.app = app;
+    this.threadId = null;
+    this.items = new Map(); // key → { el, sig }
+    this.el = h('main', { class: 'conv-pane', 'aria-label': t('conv.label') });
+    this.bot = new BotControls(app); // Bot badge, Take over (B1, I7)
+    this.show();
+  }
+
+  /** show rebuilds the pane for app.open (or the empty state). */
+  show() {
+    const o = this.app.open;
+    this.threadId = o?.id ?? null;
+    this.items.clear();
+    this.head = this.msgs = this.reply = null;
+    this.resizer?.disconnect();
+    if (!o) {
+      this.el.replaceChildren(
+        h('div', { class: 'conv-empty' }, h('div', { class: 'empty-art', 'aria-hidden': 'true' }), h('h2', { class: 'empty-title', text: t('conv.none') }), h('p', { class: 'muted', text: t('conv.noneHint') })),
+      );
+      return;
+    }
+    this.buildHead();
+    this.msgs = h('ol', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messages'), tabindex: '-1' });
+    this.statusEl = h('div', { class: 'conv-status' });
+    this.typingEl = h('div', { class: 'typing', dir: 'auto' });
+    // Stay at the bottom while the agent is there, also when heights change later.
+    const scroller = h('div', { class: 'scroller', onScroll: () => (this.stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80) }, this.msgs, this.statusEl);
+    this.scroller = scroller;
+    this.stick = true;
+    this.resizer = new ResizeObserver(() => {
+      if (this.stick) scroller.scrollTop = scroller.scrollHeight;
+    });
+    this.resizer.observe(this.msgs);
+    this.resizer.observe(scroller);
+    this.el.replaceChildren(this.head, scroller, this.typingEl, this.buildComposer());
+    this.render({ scroll: true });
+  }
+
+  buildHead() {
+    const app = this.app;
+    this.nameEl = h('h2', { class: 'conv-name', dir: 'auto', tabindex: '-1' });
+    this.subEl = h('div', { class: 'conv-sub' });
+    this.assignMeBtn = h('button', { type: 'button', class: 'btn', text: t('conv.assignMe'), 'aria-keyshortcuts': 'A', onClick: () => app.assign(app.me.actorId) });
+    const selId = uid('assignee');
+    this.assignSel = h('select', { id: selId, class: 'select', onChange: (e) => app.assign(e.target.value || null) });
+    this.optSig = '';
+    this.statusBtn = h('button', { type: 'button', class: 'btn btn-primary status-btn', 'aria-keyshortcuts': 'E', onClick: () => this.toggleStatus() });
+    const extra = app.actions.buildHead(); // "also viewing", delete, block, spam
+    this.head = h(
+      'div',
+      { class: 'conv-head' },
+      h(
+        'button',
+        { type: 'button', class: 'btn btn-icon back-btn', onClick: () => app.navigate(null) },
+        h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
+        h('span', { class: 'sr-only', text: t('conv.back') }),
+      ),
+      h('div', { class: 'conv-title' }, this.nameEl, this.subEl, extra.also, this.bot.hint),
+      h(
+        'div',
+        { class: 'conv-actions' },
+        this.bot.takeBtn,
+        this.assignMeBtn,
+        h('label', { for: selId, class: 'sr-only', text: t('conv.assignee') }),
+        this.assignSel,
+        this.statusBtn,
+      ),
+      extra.tools,
+    );
+  }
+
+  buildComposer() {
+    const app = this.app;
+    const id = uid('reply');
+    this.noteBox = h('input', { type: 'checkbox', role: 'switch', onChange: () => this.setNoteMode() });
+    this.reply = h('textarea', {
+      id,
+      class: 'reply',
+      rows: '2',
+      dir: 'auto',
+      value: app.drafts.get(this.threadId) ?? '',
+      onKeydown: (e) => {
+        if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+          e.preventDefault();
+          this.submit();
+        }
+      },
+      onInput: () => {
+        if (!this.noteBox.checked && this.reply.value.trim()) app.sendTyping();
+      },
+    });
+    // Insert: a snippet (the "#" picker), a knowledge link, the meeting link.
+    const insert = linksOf(app).menu(this.reply, () => this.picker.openWithHash());
+    this.form = h(
+      'form',
+      {
+        class: 'composer',
+        onSubmit: (e) => {
+          e.preventDefault();
+          this.submit();
+        },
+      },
+      h('label', { for: id, class: 'sr-only', text: t('reply.label') }),
+      this.reply,
+      h(
+        'div',
+        { class: 'composer-bar' },
+        h('label', { class: 'switch switch-note' }, this.noteBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('reply.note') })),
+        insert.el,
+        h('span', { class: 'spacer' }),
+        h('button', { type: 'submit', class: 'btn btn-primary', text: t('reply.send') }),
+      ),
+    );
+    this.picker = app.snippets.attach(this.reply, this.form); // "#" inserts a snippet
+    this.setNoteMode();
+    return this.form;
+  }
+
+  setNoteMode() {
+    const note = this.noteBox.checked;
+    this.form.classList.toggle('note-mode', note);
+    const th = this.app.threads.get(this.threadId);
+    this.reply.placeholder = note ? t('reply.notePlaceholder') : t('reply.placeholder', { name: contactName(th) });
+  }
+
+  submit() {
+    const text = this.reply.value;
+    if (!text.trim()) return;
+    if (this.bot.blocksReply(this.app.threads.get(this.threadId), this.noteBox.checked)) return;
+    if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE')) this.reply.value = '';
+  }
+
+  saveDraft() {
+    if (this.threadId && this.reply) {
+      if (this.reply.value) this.app.drafts.set(this.threadId, this.reply.value);
+      else this.app.drafts.delete(this.threadId);
+    }
+  }
+
+  toggleStatus() {
+    const th = this.app.threads.get(this.threadId);
+    if (!th || this.bot.blocksStatus(th)) return;
+    this.statusBtn.disabled = true;
+    this.app.setThreadStatus(th.status === 'CLOSED' ? 'OPEN' : 'CLOSED').finally(() => {
+      this.statusBtn.disabled = false;
+    });
+  }
+
+  render({ scroll = false } = {}) {
+    if (!this.threadId) return;
+    this.renderHeader();
+    this.renderMessages({ scroll });
+    this.renderTyping();
+  }
+
+  renderHeader() {
+    if (!this.head) return;
+    const app = this.app;
+    const o = app.open;
+    const th = app.threads.get(this.threadId);
+    this.nameEl.textContent = (th?.contactName || o?.state !== 'loading') ? contactName(th) : '';
+    const actions = this.head.querySelector('.conv-actions');
+    actions.hidden = !th;
+    app.actions.renderHead(th);
+    if (!th) {
+      this.subEl.replaceChildren();
+      return;
+    }
+    const channel = channelOf(th);
+    this.subEl.replaceChildren(
+      h('span', { class: `chip chip-${channel}`, text: t(`channel.${channel}`) }),
+      h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
+      ...this.bot.chips(th),
+      ...app.actions.chips(th),
+      th.createdAt ? h('span', { class: 'muted', title: fullDate(th.createdAt), text: t('conv.started', { time: clock(th.createdAt) }) }) : null,
+    );
+    this.statusBtn.textContent = th.status === 'CLOSED' ? t('conv.reopen') : t('conv.close');
+    this.statusBtn.classList.toggle('btn-primary', th.status !== 'CLOSED');
+    this.assignMeBtn.hidden = th.assignedTo === app.me.actorId;
+    this.bot.render(th, this); // the bot's owning disables close, assign and replies
+
+    // Rebuild the options only when they change, so an open picker stays open.
+    const users = [...app.users.values()].filter((u) => !u.deactivated).sort((a, b) => a.name.localeCompare(b.name));
+    const opts = [['', t('conv.unassigned')]];
+    for (const u of users) {
+      const state = app.presence.get(u.actorId) || 'offline';
+      const label = u.actorId === app.me.actorId ? t('conv.you', { name: u.name }) : STATE_LABEL[state] ? t(STATE_LABEL[state], { name: u.name }) : u.name;
+      opts.push([u.actorId, label]);
+    }
+    if (th.assignedTo && !app.users.has(th.assignedTo)) opts.push([th.assignedTo, th.assignedTo]);
+    const sig = JSON.stringify(opts);
+    if (sig !== this.optSig) {
+      this.optSig = sig;
+      this.assignSel.replaceChildren(...opts.map(([value, text]) => h('option', { value, text })));
+    }
+    this.assignSel.value = th.assignedTo || '';
+    if (this.reply && !this.form.classList.contains('note-mode')) this.setNoteMode();
+  }
+
+  /** renderMessages brings the list up to date; scroll forces it to the bottom. */
+  renderMessages({ scroll = false } = {}) {
+    if (!this.msgs) return;
+    const app = this.app;
+    const o = app.open;
+
+    this.msgs.setAttribute('aria-busy', String(o.state === 'loading'));
+    const list = [...o.messages.values()].sort((a, b) => a.seq - b.seq || String(a.createdAt).localeCompare(String(b.createdAt)));
+    const pending = app.outbox.forThread(o.id);
+    const keys = new Set();
+    let prev = null;
+    const place = (key, sig, build) => {
+      keys.add(key);
+      let it = this.items.get(key);
+      if (!it || it.sig !== sig) {
+        const el = build();
+        if (it) it.el.replaceWith(el);
+        it = { el, sig };
+        this.items.set(key, it);
+      }
+      const want = prev ? prev.nextSibling : this.msgs.firstChild;
+      if (want !== it.el) this.msgs.insertBefore(it.el, want);
+      prev = it.el;
+    };
+    // A message's look changes only with the names it shows (users load late).
+    for (const m of list) place(`m${m.id}`, this.senderName(m) + '|' + (app.users.get(m.assignedTo)?.name ?? ''), () => this.messageEl(m));
+    for (const p of pending) place(`p${p.clientId}`, p.error ?? '', () => this.pendingEl(p));
+    for (const [key, it] of this.items) {
+      if (!keys.has(key)) {
+        it.el.remove();
+        this.items.delete(key);
+      }
+    }
+
+    let status = null;
+    if (o.state === 'loading') status = h('p', { class: 'muted', text: t('conv.loading') });
+    else if (o.state === 'notfound') status = h('p', { role: 'alert', text: t('conv.notFound') });
+    else if (o.state === 'error') status = h('p', { role: 'alert', text: t('conv.failed') });
+    else if (!list.length && !pending.length) status = h('p', { class: 'muted', text: t('conv.empty') });
+    this.statusEl.replaceChildren(...(status ? [status] : []));
+    if (scroll) this.stick = true;
+    if (this.stick) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  senderName(m) {
+    const app = this.app;
+    if (m.name) return m.name;
+    const u = app.users.get(m.actorId);
+    if (u) return u.name;
+    if (m.direction === 'INCOMING') return contactName(app.threads.get(this.threadId));
+    return m.actorId || t('sys.someone');
+  }
+
+  messageEl(m) {
+    if (m.type === 'THREAD_STATUS_CHANGE' || m.type === 'ASSIGNMENT' || m.type === 'SYSTEM') return this.systemEl(m);
+    const out = m.direction === 'OUTGOING' || m.type === 'COMMENT';
+    const el = this.bubble({
+      out,
+      note: m.type === 'COMMENT',
+      name: m.actorId === this.app.me.actorId ? this.app.me.name : this.senderName(m),
+      time: m.createdAt,
+      text: m.text,
+      extra: m.quickReplies?.length ? h('ul', { class: 'msg-quick', 'aria-label': t('bots.pvReplies') }, m.quickReplies.map((q) => h('li', { dir: 'auto', text: q }))) : null,
+    });
+    if (isBotMessage(m)) el.classList.add('msg-bot');
+    return el;
+  }
+
+  pendingEl(p) {
+    const app = this.app;
+    const status = p.error
+      ? h(
+          'div',
+          { class: 'msg-state msg-failed' },
+          h('span', { text: t('msg.failed', { reason: p.error }) }),
+          h('button', { type: 'button', class: 'btn btn-sm', text: t('msg.retry'), onClick: () => app.retrySend(p.clientId) }),
+          h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('msg.discard'), onClick: () => app.discardSend(p.clientId) }),
+        )
+      : h('div', { class: 'msg-state', text: t('msg.sending') });
+    const el = this.bubble({ out: true, note: p.messageType === 'COMMENT', name: app.me.name, time: p.createdAt, text: p.text, extra: status });
+    el.classList.add(p.error ? 'is-failed' : 'is-pending');
+    return el;
+  }
+
+  bubble({ out, note, name, time, text, extra }) {
+    return h(
+      'li',
+      { class: `msg ${out ? 'msg-out' : 'msg-in'}${note ? ' msg-note' : ''}` },
+      h(
+        'div',
+        { class: 'msg-meta' },
+        h('span', { class: 'msg-author', dir: 'auto', text: name }),
+        note ? h('span', { class: 'note-label', text: t('msg.note') }) : null,
+        h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: clock(time) }),
+      ),
+      h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto' }, linkify(text))),
+      extra,
+    );
+  }
+
+  systemEl(m) {
+    const app = this.app;
+    const who = m.actorId && !m.actorId.startsWith('S-') ? this.senderName(m) : '';
+    let text;
+    if (m.type === 'SYSTEM' && m.event === 'record_updated') {
+      text = this.recordUpdateText(m, who);
+    } else if (m.type === 'SYSTEM') {
+      text = app.actions.systemText(m, who);
+    } else if (m.type === 'THREAD_STATUS_CHANGE') {
+      const closed = m.newStatus === 'CLOSED';
+      text = who ? t(closed ? 'sys.closedBy' : 'sys.reopenedBy', { name: who }) : t(closed ? 'sys.closed' : 'sys.reopened');
+    } else if (m.assignedTo) {
+      const assignee = app.users.get(m.assignedTo)?.name || m.assignedTo;
+      text = who ? t('sys.assignedBy', { name: who, assignee }) : t('sys.assigned', { assignee });
+    } else {
+      text = who ? t('sys.unassignedBy', { name: who }) : t('sys.unassigned');
+    }
+    return h('li', { class: 'msg-system' }, h('span', { text }), ' · ', h('time', { datetime: m.createdAt, title: fullDate(m.createdAt), text: clock(m.createdAt) }));
+  }
+
+  /** recordUpdateText is the line for a ticket or deal changed (R5): its text is "kind: name", its changes say how. */
+  recordUpdateText(m, who) {
+    const [, kind, record] = /^(ticket|deal): ([\s\S]*)$/.exec(m.text) ?? [null, '', m.text];
+    const value = (field, v) => {
+      if (!v) return t('rec.empty');
+      if (field === 'stage') return t(`ct.stage.${v}`);
+      if (field === 'owner') return this.app.users.get(v)?.name || v;
+      return v;
+    };
+    const changes = m.changes
+      .map((c) => t('rec.change', { field: t(RECORD_FIELD[c.field] ?? c.field), from: value(c.field, c.from), to: value(c.field, c.to) }))
+      .join('; ');
+    return t(changes ? 'rec.updated' : 'rec.updatedPlain', {
+      name: who || t('sys.someone'),
+      kind: kind ? t(`ct.kind.${kind}`) : t('rec.record'),
+      record,
+      changes,
+    });
+  }
+
+  renderTyping() {
+    if (!this.typingEl) return;
+    const who = this.app.typingIn(this.threadId);
+    const names = who.map((w) => w.name).filter(Boolean);
+    this.typingEl.textContent = !who.length ? '' : names.length ? t('typing.named', { name: names.join(', ') }) : t('typing.anon');
+  }
+
+  owns(el) {
+    return !!this.reply && el === this.reply;
+  }
+
+  focusReply() {
+    this.reply?.focus();
+  }
+
+  /** leave moves focus out of the reply box: to the list's cursor row, else the title. */
+  leave() {
+    if (!this.app.list.focusCursor()) this.focusTitle();
+  }
+
+  focusTitle() {
+    this.nameEl?.focus();
+  }
+}
