@@ -27,17 +27,8 @@ type actionsStore interface {
 // handleThreadAction answers POST /api/v1/threads/{threadId}/<action> with
 // the thread after op(…, on). The request needs no body.
 func (s *Server) handleThreadAction(op func(context.Context, *parley.User, uint64, bool) (*parley.Thread, error), on bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("threadId"))
-		var t *parley.Thread
-		if err == nil {
-			t, err = op(r.Context(), userFrom(r.Context()), id, on)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+	return s.threadOpHandler(http.StatusOK, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
+		return op(ctx, u, id, on)
 	})
 }
 
@@ -161,26 +152,25 @@ func mayEditSnippet(u *parley.User, sn *parley.Snippet) error {
 }
 
 func (s *Server) handleSnippets() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		all, err := s.db.Snippets(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := make([]snippetJSON, len(all))
 		for i, sn := range all {
 			out[i] = toSnippetJSON(sn)
 		}
 		s.writeJSON(w, http.StatusOK, page{Results: out})
+		return nil
 	})
 }
 
 func (s *Server) handleSnippetCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req snippetRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		sn := &parley.Snippet{CreatedBy: userFrom(r.Context()).ID, CreatedAt: s.now()}
 		err := req.apply(sn)
@@ -188,43 +178,40 @@ func (s *Server) handleSnippetCreate() http.Handler {
 			err = s.db.CreateSnippet(r.Context(), sn)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusCreated, toSnippetJSON(sn))
+		return nil
 	})
 }
 
 func (s *Server) handleSnippetGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("id"))
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
 		var sn *parley.Snippet
 		if err == nil {
 			sn, err = s.db.Snippet(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
+		return nil
 	})
 }
 
 func (s *Server) handleSnippetUpdate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("id"))
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req snippetRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Name == nil && req.Shortcut == nil && req.Body == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send name, shortcut or body"))
-			return
+			return parley.Errorf(parley.EINVALID, "nothing to change: send name, shortcut or body")
 		}
 		u := userFrom(r.Context())
 		sn, err := s.db.UpdateSnippet(r.Context(), id, func(sn *parley.Snippet) error {
@@ -234,16 +221,16 @@ func (s *Server) handleSnippetUpdate() http.Handler {
 			return req.apply(sn)
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
+		return nil
 	})
 }
 
 func (s *Server) handleSnippetDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("id"))
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
 		var sn *parley.Snippet
 		if err == nil {
 			sn, err = s.db.Snippet(r.Context(), id)
@@ -255,9 +242,9 @@ func (s *Server) handleSnippetDelete() http.Handler {
 			err = s.db.DeleteSnippet(r.Context(), id)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

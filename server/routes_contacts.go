@@ -232,46 +232,44 @@ func contactThreads(ctx context.Context, db Store, inboxIDs []uint64, contactID 
 	return out, nil
 }
 
-// contactParam resolves {contactId} for the caller, or answers 404.
-func (s *Server) contactParam(w http.ResponseWriter, r *http.Request) (*viewer, *parley.Contact, bool) {
+// contactParam resolves {contactId} to a contact the caller may see, with
+// the caller's viewer; anything else is ENOTFOUND.
+func (s *Server) contactParam(r *http.Request) (*viewer, *parley.Contact, error) {
 	ctx := r.Context()
-	id, err := parseID(r.PathValue("contactId"))
-	var v *viewer
-	var c *parley.Contact
-	if err == nil {
-		if v, err = s.viewerOf(ctx, userFrom(ctx)); err == nil {
-			c, err = v.contact(ctx, id)
-		}
-	}
+	id, err := pathID(r, "contactId")
 	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
-	return v, c, true
+	v, err := s.viewerOf(ctx, userFrom(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := v.contact(ctx, id)
+	return v, c, err
 }
 
 // recordParam resolves {recordId} for the caller: a record is visible with
 // its contact.
-func (s *Server) recordParam(w http.ResponseWriter, r *http.Request) (*viewer, *parley.Record, bool) {
+func (s *Server) recordParam(r *http.Request) (*viewer, *parley.Record, error) {
 	ctx := r.Context()
-	id, err := parseID(r.PathValue("recordId"))
-	var v *viewer
-	var rec *parley.Record
-	if err == nil {
-		rec, err = s.db.Record(ctx, id)
-	}
-	if err == nil {
-		if v, err = s.viewerOf(ctx, userFrom(ctx)); err == nil {
-			if _, err = v.contact(ctx, rec.ContactID); parley.ErrorCode(err) == parley.ENOTFOUND {
-				err = parley.Errorf(parley.ENOTFOUND, "record %d not found", id)
-			}
-		}
-	}
+	id, err := pathID(r, "recordId")
 	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
-	return v, rec, true
+	rec, err := s.db.Record(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.viewerOf(ctx, userFrom(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err = v.contact(ctx, rec.ContactID); parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "record %d not found", id)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return v, rec, nil
 }
 
 // contactThreadParam resolves the threadId of a request body: a thread of
@@ -290,6 +288,30 @@ func (v *viewer) contactThread(ctx context.Context, c *parley.Contact, threadID 
 		return nil, parley.Errorf(parley.EINVALID, "threadId: thread %d is not a conversation of contact %d", id, c.ID)
 	}
 	return t, err
+}
+
+// createOnContact stores what create makes for contact c (a record, an
+// engagement). When the request names a thread of c (threadID, checked as
+// contactThread does), create gets the event that event makes for it, to
+// record on the thread in the same commit, and the event is announced.
+func (v *viewer) createOnContact(ctx context.Context, c *parley.Contact, threadID *string,
+	event func(*parley.Thread) *parley.Message, create func(event *parley.Message) (store.AppendResult, error)) error {
+	t, err := v.contactThread(ctx, c, threadID)
+	if err != nil {
+		return err
+	}
+	var ev *parley.Message
+	if t != nil {
+		ev = event(t)
+	}
+	res, err := create(ev)
+	if err != nil {
+		return err
+	}
+	if ev != nil {
+		v.s.publishMessage(ctx, res.Thread, res.Message)
+	}
+	return nil
 }
 
 // ----- live events -----
@@ -357,9 +379,9 @@ func (s *Server) publishRecordChange(ctx context.Context, r *parley.Record) {
 func (s *Server) handleContactGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		out := contactDetailsJSON{contactJSON: toContactJSON(c), Threads: []threadJSON{}, Engagements: []engagementJSON{}}
 		ts, err := v.threads(ctx, c.ID, contactThreadsShown)
@@ -401,9 +423,9 @@ func (s *Server) handleContactPatch() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		_, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		_, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -414,7 +436,6 @@ func (s *Server) handleContactPatch() http.Handler {
 		}
 		var owner uint64
 		if req.OwnerID != nil {
-			var err error
 			if owner, err = s.owner(ctx, *req.OwnerID); err != nil {
 				return err
 			}
@@ -460,7 +481,7 @@ func (s *Server) handleContactPatch() http.Handler {
 		if err := validate(&check); err != nil {
 			return err
 		}
-		c, err := s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
+		c, err = s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
 			apply(c)
 			return validate(c)
 		})
@@ -527,9 +548,9 @@ func (req recordRequest) apply(ctx context.Context, s *Server, rec *parley.Recor
 func (s *Server) handleRecordCreate() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		var req recordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -543,20 +564,13 @@ func (s *Server) handleRecordCreate() http.Handler {
 		if err := req.apply(ctx, s, rec); err != nil {
 			return err
 		}
-		t, err := v.contactThread(ctx, c, req.ThreadID)
+		err = v.createOnContact(ctx, c, req.ThreadID, func(t *parley.Thread) *parley.Message {
+			return s.contactEvent(v.u, t, parley.EventRecordCreated, rec.Kind+": "+rec.Name)
+		}, func(event *parley.Message) (store.AppendResult, error) {
+			return s.db.CreateRecord(ctx, rec, event)
+		})
 		if err != nil {
 			return err
-		}
-		var event *parley.Message
-		if t != nil {
-			event = s.contactEvent(v.u, t, parley.EventRecordCreated, rec.Kind+": "+rec.Name)
-		}
-		res, err := s.db.CreateRecord(ctx, rec, event)
-		if err != nil {
-			return err
-		}
-		if event != nil {
-			s.publishMessage(ctx, res.Thread, res.Message)
 		}
 		s.publishRecordChange(ctx, rec)
 		s.writeJSON(w, http.StatusCreated, v.record(ctx, rec))
@@ -565,19 +579,22 @@ func (s *Server) handleRecordCreate() http.Handler {
 }
 
 func (s *Server) handleRecordGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v, rec, ok := s.recordParam(w, r); ok {
-			s.writeJSON(w, http.StatusOK, v.record(r.Context(), rec))
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		v, rec, err := s.recordParam(r)
+		if err != nil {
+			return err
 		}
+		s.writeJSON(w, http.StatusOK, v.record(r.Context(), rec))
+		return nil
 	})
 }
 
 func (s *Server) handleRecordPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, rec, ok := s.recordParam(w, r)
-		if !ok {
-			return nil
+		v, rec, err := s.recordParam(r)
+		if err != nil {
+			return err
 		}
 		var req recordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -625,9 +642,9 @@ func (s *Server) handleRecordPatch() http.Handler {
 func (s *Server) handleThreadRecords() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
+		t, err := s.threadParam(r)
+		if err != nil {
+			return err
 		}
 		rs, err := s.db.ThreadRecords(ctx, t.ID)
 		var v *viewer
@@ -652,9 +669,9 @@ func (s *Server) handleEngagementCreate() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -664,21 +681,14 @@ func (s *Server) handleEngagementCreate() http.Handler {
 		if err := e.Validate(); err != nil {
 			return err
 		}
-		t, err := v.contactThread(ctx, c, req.ThreadID)
-		if err != nil {
-			return err
-		}
-		var event *parley.Message
-		if t != nil {
+		err = v.createOnContact(ctx, c, req.ThreadID, func(t *parley.Thread) *parley.Message {
 			e.ThreadID = t.ID
-			event = s.contactEvent(v.u, t, parley.EventEngagementAdded, e.Kind+": "+parley.Preview(e.Body))
-		}
-		res, err := s.db.CreateEngagement(ctx, e, event)
+			return s.contactEvent(v.u, t, parley.EventEngagementAdded, e.Kind+": "+parley.Preview(e.Body))
+		}, func(event *parley.Message) (store.AppendResult, error) {
+			return s.db.CreateEngagement(ctx, e, event)
+		})
 		if err != nil {
 			return err
-		}
-		if event != nil {
-			s.publishMessage(ctx, res.Thread, res.Message)
 		}
 		s.publishContact(ctx, c)
 		s.writeJSON(w, http.StatusCreated, v.engagement(ctx, e))
@@ -689,9 +699,9 @@ func (s *Server) handleEngagementCreate() http.Handler {
 func (s *Server) handleEngagementsList() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		limit, err := queryLimit(r, 100, 500)
 		if err != nil {
@@ -735,21 +745,10 @@ func (s *Server) contactEvent(u *parley.User, t *parley.Thread, event, text stri
 // ----- disassociating a contact from a chat -----
 
 func (s *Server) handleDisassociate() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
-		t, err := s.disassociate(r.Context(), userFrom(r.Context()), t)
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
-		return nil
-	})
+	return s.threadOpHandler(http.StatusOK, s.disassociate)
 }
 
-// disassociate detaches chat thread t, which u may see, from its contact:
+// disassociate detaches chat thread threadID, if u may see it, from its contact:
 // the thread gets a fresh anonymous contact, and the visitor chatting in it
 // keeps chatting in it (store.DB.DisassociateContact moves the visitor's
 // credential along). A visitor connected at that moment holds the old
@@ -758,7 +757,11 @@ func (s *Server) handleDisassociate() http.Handler {
 // appended while the credential moves: a message either lands before the
 // move (in the thread, from the old contact) or after it (in the thread,
 // from the new one), never in another thread.
-func (s *Server) disassociate(ctx context.Context, u *parley.User, t *parley.Thread) (*parley.Thread, error) {
+func (s *Server) disassociate(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error) {
+	t, err := s.threadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
 	if t.ChannelID != parley.ChannelChat {
 		return nil, parley.Errorf(parley.EINVALID, "only a chat can be detached from its contact; thread %d is not a chat", t.ID)
 	}

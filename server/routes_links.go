@@ -101,7 +101,7 @@ func (s *Server) handleKnowledgeLinkCreate() http.Handler {
 
 func (s *Server) handleKnowledgeLinkGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := parseID(r.PathValue("id"))
+		id, err := pathID(r, "id")
 		var l *parley.KnowledgeLink
 		if err == nil {
 			l, err = s.db.KnowledgeLink(r.Context(), id)
@@ -116,7 +116,7 @@ func (s *Server) handleKnowledgeLinkGet() http.Handler {
 
 func (s *Server) handleKnowledgeLinkUpdate() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := parseID(r.PathValue("id"))
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func (s *Server) handleKnowledgeLinkUpdate() http.Handler {
 
 func (s *Server) handleKnowledgeLinkDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := parseID(r.PathValue("id"))
+		id, err := pathID(r, "id")
 		if err == nil {
 			err = s.db.DeleteKnowledgeLink(r.Context(), id)
 		}

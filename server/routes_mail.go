@@ -18,12 +18,13 @@ func (s *Server) handleMailStatus() http.Handler {
 		Inbound    bool   `json:"inbound"`    // the SMTP receiver runs
 		Listen     string `json:"listen,omitempty"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		st := status{Outbound: s.cfg.Mailer != nil, SystemMail: s.canSendSystemMail(), Inbound: s.cfg.MailListen != ""}
 		if userFrom(r.Context()).IsAdmin() {
 			st.Listen = s.cfg.MailListen
 		}
 		s.writeJSON(w, http.StatusOK, st)
+		return nil
 	})
 }
 

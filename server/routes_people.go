@@ -192,14 +192,11 @@ func (s *Server) checkUsers(ctx context.Context, field string, ids []uint64) ([]
 	return out, nil
 }
 
-// pathID parses {id}; anything else is ENOTFOUND.
-func pathID(r *http.Request) (uint64, error) { return parseID(r.PathValue("id")) }
-
 // ----- users -----
 
 func (s *Server) handleUserGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		var u *parley.User
 		if err == nil {
 			u, err = s.db.User(r.Context(), id)
@@ -230,7 +227,7 @@ func (s *Server) handleUserPatch() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -408,11 +405,6 @@ func (s *Server) handleInviteAccept() http.Handler {
 		if err != nil {
 			return err
 		}
-		secret, err := s.startSession(r, u)
-		if err != nil {
-			return err
-		}
-		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
 		s.publishUser(u)
 		for _, id := range inv.InboxIDs {
 			if in, err := s.db.Inbox(ctx, id); err == nil {
@@ -420,8 +412,7 @@ func (s *Server) handleInviteAccept() http.Handler {
 			}
 		}
 		s.notifyPeopleChanged()
-		s.writeJSON(w, http.StatusCreated, map[string]any{"user": s.toUserJSON(u, false)})
-		return nil
+		return s.answerSignedIn(w, r, http.StatusCreated, u)
 	})
 }
 
@@ -596,7 +587,7 @@ func (s *Server) handleTeamCreate() http.Handler {
 func (s *Server) handleTeamPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -635,7 +626,7 @@ func (s *Server) handleTeamPatch() http.Handler {
 
 func (s *Server) handleTeamDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err == nil {
 			err = s.db.DeleteTeam(r.Context(), id)
 		}
@@ -673,7 +664,7 @@ func (s *Server) handleSettingsInboxes() http.Handler {
 func (s *Server) handleSettingsInboxGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		var in *parley.Inbox
 		if err == nil {
 			in, err = s.db.Inbox(r.Context(), id)
@@ -729,7 +720,7 @@ func (s *Server) handleInboxCreate() http.Handler {
 func (s *Server) handleInboxPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -798,7 +789,7 @@ func (s *Server) handleInboxDelete() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		var in *parley.Inbox
 		if err == nil {
 			in, err = s.db.Inbox(ctx, id)

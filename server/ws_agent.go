@@ -21,15 +21,13 @@ type evAgentReady struct {
 // handleAgentWS serves the agent endpoint (docs/websocket.md). Only
 // Parley's own origin may open it from a browser.
 func (s *Server) handleAgentWS() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		a, err := s.authenticate(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if !a.can(parley.ScopeRead) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "this API token lacks the read scope"))
-			return
+			return parley.Errorf(parley.EFORBIDDEN, "this API token lacks the read scope")
 		}
 		opts := &websocket.AcceptOptions{}
 		if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Host != "" {
@@ -37,11 +35,12 @@ func (s *Server) handleAgentWS() http.Handler {
 		}
 		c, err := websocket.Accept(w, r, opts)
 		if err != nil {
-			return
+			return nil // Accept has answered
 		}
 		s.conns.Add(1)
 		defer s.conns.Done()
 		s.serveAgent(s.newConn(c), a)
+		return nil
 	})
 }
 
