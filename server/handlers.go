@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -121,4 +122,166 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 		return time.Time{}, parley.Errorf(parley.EINVALID, "%s must be an ISO-8601 time", name)
 	}
 	return t, nil
+}
+
+// ----- libraries -----
+
+// authoredJSON is who wrote an entry of a library and when, in the API.
+type authoredJSON struct {
+	CreatedBy string    `json:"createdBy,omitempty"` // actor id
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toAuthoredJSON(a parley.Authored) authoredJSON {
+	j := authoredJSON{CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+	if a.CreatedBy != 0 {
+		j.CreatedBy = parley.UserActorID(a.CreatedBy)
+	}
+	return j
+}
+
+// libraryRequest is the body of POST and PATCH on a library's entry:
+// PATCH changes the fields given.
+type libraryRequest[T any] interface {
+	// apply sets the fields given on v and validates the result.
+	apply(v *T) error
+	// empty returns EINVALID, naming the fields, if the request gives none.
+	empty() error
+}
+
+// library serves a library of entries that the team shares and users
+// write (snippets, knowledge links), T as J in the API, written with
+// requests R: list, create, get, change and delete, each the same way.
+type library[T, J any, R libraryRequest[T]] struct {
+	s        *Server
+	toJSON   func(*T) J
+	authored func(*T) *parley.Authored
+	// mayEdit, if set, refuses to let u change or delete v; else whoever
+	// the route lets through may.
+	mayEdit func(u *parley.User, v *T) error
+	// filter, if set, makes from the request what a listing keeps.
+	filter func(r *http.Request) (func(*T) bool, error)
+
+	all    func(ctx context.Context) ([]*T, error)
+	insert func(ctx context.Context, v *T) error
+	get    func(ctx context.Context, id uint64) (*T, error)
+	update func(ctx context.Context, id uint64, fn func(*T) error) (*T, error)
+	delete func(ctx context.Context, id uint64) error
+}
+
+// listHandler answers with the library's entries (those filter keeps).
+func (lb library[T, J, R]) listHandler() http.Handler {
+	return lb.s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		keep := func(*T) bool { return true }
+		if lb.filter != nil {
+			var err error
+			if keep, err = lb.filter(r); err != nil {
+				return err
+			}
+		}
+		all, err := lb.all(r.Context())
+		if err != nil {
+			return err
+		}
+		out := make([]J, 0, len(all))
+		for _, v := range all {
+			if keep(v) {
+				out = append(out, lb.toJSON(v))
+			}
+		}
+		lb.s.writeJSON(w, http.StatusOK, page{Results: out})
+		return nil
+	})
+}
+
+// createHandler makes an entry, written by the caller.
+func (lb library[T, J, R]) createHandler() http.Handler {
+	return lb.s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		var req R
+		if err := decodeJSON(w, r, &req); err != nil {
+			return err
+		}
+		v := new(T)
+		*lb.authored(v) = parley.Authored{CreatedBy: userFrom(r.Context()).ID, CreatedAt: lb.s.now()}
+		if err := req.apply(v); err != nil {
+			return err
+		}
+		if err := lb.insert(r.Context(), v); err != nil {
+			return err
+		}
+		lb.s.writeJSON(w, http.StatusCreated, lb.toJSON(v))
+		return nil
+	})
+}
+
+// readHandler answers with entry {id}.
+func (lb library[T, J, R]) readHandler() http.Handler {
+	return lb.s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		v, err := lb.get(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		lb.s.writeJSON(w, http.StatusOK, lb.toJSON(v))
+		return nil
+	})
+}
+
+// changeHandler sets the fields the request gives on entry {id}.
+func (lb library[T, J, R]) changeHandler() http.Handler {
+	return lb.s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var req R
+		if err := decodeJSON(w, r, &req); err != nil {
+			return err
+		}
+		if err := req.empty(); err != nil {
+			return err
+		}
+		u := userFrom(r.Context())
+		v, err := lb.update(r.Context(), id, func(v *T) error {
+			if lb.mayEdit != nil {
+				if err := lb.mayEdit(u, v); err != nil {
+					return err
+				}
+			}
+			return req.apply(v)
+		})
+		if err != nil {
+			return err
+		}
+		lb.s.writeJSON(w, http.StatusOK, lb.toJSON(v))
+		return nil
+	})
+}
+
+// removeHandler deletes entry {id}.
+func (lb library[T, J, R]) removeHandler() http.Handler {
+	return lb.s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if lb.mayEdit != nil {
+			v, err := lb.get(r.Context(), id)
+			if err != nil {
+				return err
+			}
+			if err := lb.mayEdit(userFrom(r.Context()), v); err != nil {
+				return err
+			}
+		}
+		if err := lb.delete(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }

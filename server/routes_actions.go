@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/store"
@@ -101,22 +100,15 @@ func (s *Server) setBlocked(ctx context.Context, u *parley.User, threadID uint64
 // ----- Snippets (R1) -----
 
 type snippetJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Shortcut  string    `json:"shortcut"`
-	Body      string    `json:"body"`
-	CreatedBy string    `json:"createdBy,omitempty"` // actor id
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Shortcut string `json:"shortcut"`
+	Body     string `json:"body"`
+	authoredJSON
 }
 
 func toSnippetJSON(sn *parley.Snippet) snippetJSON {
-	j := snippetJSON{ID: idString(sn.ID), Name: sn.Name, Shortcut: sn.Shortcut, Body: sn.Body,
-		CreatedAt: sn.CreatedAt.UTC(), UpdatedAt: sn.UpdatedAt.UTC()}
-	if sn.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(sn.CreatedBy)
-	}
-	return j
+	return snippetJSON{ID: idString(sn.ID), Name: sn.Name, Shortcut: sn.Shortcut, Body: sn.Body, authoredJSON: toAuthoredJSON(sn.Authored)}
 }
 
 // snippetRequest is the body of POST and PATCH: PATCH changes the fields
@@ -142,6 +134,13 @@ func (req snippetRequest) apply(sn *parley.Snippet) error {
 	return sn.Validate()
 }
 
+func (req snippetRequest) empty() error {
+	if req.Name == nil && req.Shortcut == nil && req.Body == nil {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send name, shortcut or body")
+	}
+	return nil
+}
+
 // mayEditSnippet: its author and admins may change or delete a snippet;
 // everyone may use it.
 func mayEditSnippet(u *parley.User, sn *parley.Snippet) error {
@@ -151,100 +150,17 @@ func mayEditSnippet(u *parley.User, sn *parley.Snippet) error {
 	return parley.Errorf(parley.EFORBIDDEN, "only its author or an admin may change this snippet")
 }
 
-func (s *Server) handleSnippets() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		all, err := s.db.Snippets(r.Context())
-		if err != nil {
-			return err
-		}
-		out := make([]snippetJSON, len(all))
-		for i, sn := range all {
-			out[i] = toSnippetJSON(sn)
-		}
-		s.writeJSON(w, http.StatusOK, page{Results: out})
-		return nil
-	})
+// snippets is the library of snippets, ordered by shortcut.
+func (s *Server) snippets() library[parley.Snippet, snippetJSON, snippetRequest] {
+	return library[parley.Snippet, snippetJSON, snippetRequest]{
+		s: s, toJSON: toSnippetJSON, authored: func(sn *parley.Snippet) *parley.Authored { return &sn.Authored },
+		mayEdit: mayEditSnippet,
+		all:     s.db.Snippets, insert: s.db.CreateSnippet, get: s.db.Snippet, update: s.db.UpdateSnippet, delete: s.db.DeleteSnippet,
+	}
 }
 
-func (s *Server) handleSnippetCreate() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		var req snippetRequest
-		if err := decodeJSON(w, r, &req); err != nil {
-			return err
-		}
-		sn := &parley.Snippet{CreatedBy: userFrom(r.Context()).ID, CreatedAt: s.now()}
-		err := req.apply(sn)
-		if err == nil {
-			err = s.db.CreateSnippet(r.Context(), sn)
-		}
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusCreated, toSnippetJSON(sn))
-		return nil
-	})
-}
-
-func (s *Server) handleSnippetGet() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		var sn *parley.Snippet
-		if err == nil {
-			sn, err = s.db.Snippet(r.Context(), id)
-		}
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
-		return nil
-	})
-}
-
-func (s *Server) handleSnippetUpdate() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		if err != nil {
-			return err
-		}
-		var req snippetRequest
-		if err := decodeJSON(w, r, &req); err != nil {
-			return err
-		}
-		if req.Name == nil && req.Shortcut == nil && req.Body == nil {
-			return parley.Errorf(parley.EINVALID, "nothing to change: send name, shortcut or body")
-		}
-		u := userFrom(r.Context())
-		sn, err := s.db.UpdateSnippet(r.Context(), id, func(sn *parley.Snippet) error {
-			if err := mayEditSnippet(u, sn); err != nil {
-				return err
-			}
-			return req.apply(sn)
-		})
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
-		return nil
-	})
-}
-
-func (s *Server) handleSnippetDelete() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		var sn *parley.Snippet
-		if err == nil {
-			sn, err = s.db.Snippet(r.Context(), id)
-		}
-		if err == nil {
-			err = mayEditSnippet(userFrom(r.Context()), sn)
-		}
-		if err == nil {
-			err = s.db.DeleteSnippet(r.Context(), id)
-		}
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
-}
+func (s *Server) handleSnippets() http.Handler      { return s.snippets().listHandler() }
+func (s *Server) handleSnippetCreate() http.Handler { return s.snippets().createHandler() }
+func (s *Server) handleSnippetGet() http.Handler    { return s.snippets().readHandler() }
+func (s *Server) handleSnippetUpdate() http.Handler { return s.snippets().changeHandler() }
+func (s *Server) handleSnippetDelete() http.Handler { return s.snippets().removeHandler() }

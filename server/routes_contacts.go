@@ -707,11 +707,9 @@ func (s *Server) handleEngagementsList() http.Handler {
 		if err != nil {
 			return err
 		}
-		var before uint64
-		if a := r.URL.Query().Get("after"); a != "" {
-			if before, err = strconv.ParseUint(a, 10, 64); err != nil || before == 0 {
-				return parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after")
-			}
+		before, err := queryCursor(r, 1)
+		if err != nil {
+			return err
 		}
 		es, more, err := s.db.ContactEngagements(ctx, c.ID, before, limit)
 		if err != nil {
