@@ -8,7 +8,9 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// userJSON is a user as the settings API shows it.
+// userJSON is a user as the settings API shows it. It is not parley.User's
+// JSON (the store's) on purpose: it hides the password hash and the
+// notification settings, and writes the id as a string.
 type userJSON struct {
 	ID      string `json:"id"`
 	ActorID string `json:"actorId"`

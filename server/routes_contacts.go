@@ -37,6 +37,9 @@ const (
 
 // ----- JSON -----
 
+// contactJSON is a contact in the API. Unlike parley.Contact (the store's
+// JSON) it writes ids as strings, adds the name the console shows, and
+// leaves out the consents (GET …/consents).
 type contactJSON struct {
 	ID        string `json:"id"`
 	ActorID   string `json:"actorId"`
@@ -83,6 +86,9 @@ type contactDetailsJSON struct {
 	EngagementsPaging *pagingOut       `json:"engagementsPaging,omitempty"`
 }
 
+// recordJSON is a record in the API. It differs from parley.Record, whose
+// JSON is the store's, on purpose: ids are strings, the author is an actor
+// id, and threadIds holds only the threads the caller may see.
 type recordJSON struct {
 	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`
@@ -97,6 +103,9 @@ type recordJSON struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// engagementJSON is an engagement in the API. Unlike parley.Engagement it
+// writes ids as strings and the author as an actor id, and leaves out a
+// thread the caller may not see.
 type engagementJSON struct {
 	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`

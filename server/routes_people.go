@@ -72,37 +72,41 @@ func idStrings(ids []uint64) []string {
 	return out
 }
 
-// settingsInboxJSON is an inbox in the settings API: the conversations
-// API's inbox and its members.
-type settingsInboxJSON struct {
+// groupJSON is a team, or an inbox's name and members, in the settings API.
+// Unlike parley.Team and parley.Inbox, whose JSON is the store's, it writes
+// ids as strings and times in UTC.
+type groupJSON struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	MemberIDs []string  `json:"memberIds"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toGroupJSON(id uint64, name string, members []uint64, created, updated time.Time) groupJSON {
+	return groupJSON{ID: idString(id), Name: name, MemberIDs: idStrings(members), CreatedAt: created.UTC(), UpdatedAt: updated.UTC()}
+}
+
+// settingsInboxJSON is an inbox in the settings API: the conversations
+// API's inbox and its members.
+type settingsInboxJSON struct {
+	groupJSON
 
 	// Its addresses and outside notifications (routes_mail.go).
 	inboxMailJSON
 }
 
 func toSettingsInboxJSON(in *parley.Inbox) settingsInboxJSON {
-	return settingsInboxJSON{ID: idString(in.ID), Name: in.Name, MemberIDs: idStrings(in.MemberIDs),
-		CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC(), inboxMailJSON: toInboxMailJSON(in)}
+	return settingsInboxJSON{toGroupJSON(in.ID, in.Name, in.MemberIDs, in.CreatedAt, in.UpdatedAt), toInboxMailJSON(in)}
 }
 
-type teamJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	MemberIDs []string  `json:"memberIds"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+func toTeamJSON(t *parley.Team) groupJSON {
+	return toGroupJSON(t.ID, t.Name, t.MemberIDs, t.CreatedAt, t.UpdatedAt)
 }
 
-func toTeamJSON(t *parley.Team) teamJSON {
-	return teamJSON{ID: idString(t.ID), Name: t.Name, MemberIDs: idStrings(t.MemberIDs),
-		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
-}
-
+// inviteJSON is an invitation in the settings API. Unlike parley.Invite it
+// shows the hash as the id, ids as strings and times in UTC, and the link
+// only to the invitation's maker.
 type inviteJSON struct {
 	ID          string    `json:"id"` // the hash of the link's secret
 	URL         string    `json:"url,omitempty"`
@@ -472,7 +476,7 @@ func (s *Server) handleTeams() http.Handler {
 		if err != nil {
 			return err
 		}
-		out := make([]teamJSON, len(teams))
+		out := make([]groupJSON, len(teams))
 		for i, t := range teams {
 			out[i] = toTeamJSON(t)
 		}
