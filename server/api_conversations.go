@@ -281,6 +281,16 @@ func (s *Server) threadParam(r *http.Request) (*parley.Thread, error) {
 	return s.threadForUser(r.Context(), userFrom(r.Context()), id)
 }
 
+// threadBody resolves {threadId} as threadParam does and then reads the
+// request's body into req (decodeJSON).
+func (s *Server) threadBody(w http.ResponseWriter, r *http.Request, req any) (*parley.Thread, error) {
+	t, err := s.threadParam(r)
+	if err != nil {
+		return nil, err
+	}
+	return t, decodeJSON(w, r, req)
+}
+
 // threadOp is a change of thread threadID that user u makes; it checks that
 // u may see the thread.
 type threadOp func(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error)
@@ -317,12 +327,9 @@ func (s *Server) handleThreadPatch() http.Handler {
 		Archived *bool   `json:"archived"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, err := s.threadParam(r)
-		if err != nil {
-			return err
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		t, err := s.threadBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		if req.Status == nil && req.Archived == nil {
@@ -331,7 +338,7 @@ func (s *Server) handleThreadPatch() http.Handler {
 		if req.Status != nil && *req.Status != "OPEN" && *req.Status != "CLOSED" {
 			return parley.Errorf(parley.EINVALID, "status must be OPEN or CLOSED")
 		}
-		u, err := userFrom(r.Context()), error(nil)
+		u := userFrom(r.Context())
 		if req.Archived != nil {
 			if t, err = s.setArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
 				return err
@@ -358,12 +365,9 @@ func (s *Server) handleAssigneePut() http.Handler {
 		ActorID string `json:"actorId"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, err := s.threadParam(r)
-		if err != nil {
-			return err
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		t, err := s.threadBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		prefix, id, err := parley.ParseActorID(req.ActorID)
@@ -445,12 +449,9 @@ func (s *Server) handleMessagePost() http.Handler {
 		ClientID         string `json:"clientId"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, err := s.threadParam(r)
-		if err != nil {
-			return err
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		t, err := s.threadBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		u := userFrom(r.Context())

@@ -57,16 +57,8 @@ func (s *Server) handleSessionCreate() http.Handler {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		var req request
-		if err := s.decodeSameOrigin(w, r, &req); err != nil {
-			return err
-		}
-		u, err := s.signIn(r, strings.TrimSpace(req.Email), req.Password)
-		if err != nil {
-			return err
-		}
-		return s.answerSignedIn(w, r, http.StatusOK, u)
+	return signInHandler(s, http.StatusOK, func(r *http.Request, req *request) (*parley.User, error) {
+		return s.signIn(r, strings.TrimSpace(req.Email), req.Password)
 	})
 }
 
@@ -102,9 +94,27 @@ func (s *Server) signIn(r *http.Request, email, password string) (*parley.User, 
 	return u, nil
 }
 
-// answerSignedIn signs u in, with a new console session and its cookie,
-// and answers status with {"user"}.
-func (s *Server) answerSignedIn(w http.ResponseWriter, r *http.Request, status int, u *parley.User) error {
+// signInHandler answers a same-origin form (decodeSameOrigin) that finds or
+// makes a user: signing in, the first-run setup, accepting an invitation.
+// fn reads the form, req, and returns the user, who is then signed in with
+// a new console session and its cookie; the answer is status with {"user"}.
+func signInHandler[Req any](s *Server, status int, fn func(r *http.Request, req *Req) (*parley.User, error)) http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		var req Req
+		if err := s.decodeSameOrigin(w, r, &req); err != nil {
+			return err
+		}
+		u, err := fn(r, &req)
+		if err != nil {
+			return err
+		}
+		return s.startSession(w, r, status, u)
+	})
+}
+
+// startSession signs u in, with a new console session and its cookie, and
+// answers status with {"user"}.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, status int, u *parley.User) error {
 	secret, hash := newSecret("ps_")
 	now := s.now()
 	err := s.db.CreateSession(r.Context(), &parley.Session{

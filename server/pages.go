@@ -203,16 +203,8 @@ func (s *Server) handleSetup() http.Handler {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		var req request
-		if err := s.decodeSameOrigin(w, r, &req); err != nil {
-			return err
-		}
-		u, err := s.setup(r, req.Token, req.Email, req.Name, req.Password)
-		if err != nil {
-			return err
-		}
-		return s.answerSignedIn(w, r, http.StatusCreated, u)
+	return signInHandler(s, http.StatusCreated, func(r *http.Request, req *request) (*parley.User, error) {
+		return s.setup(r, req.Token, req.Email, req.Name, req.Password)
 	})
 }
 

@@ -399,24 +399,19 @@ func (s *Server) handleInviteAccept() http.Handler {
 		Name     string `json:"name"`
 		Password string `json:"password"`
 	}
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		ctx := r.Context()
-		var req request
-		if err := s.decodeSameOrigin(w, r, &req); err != nil {
-			return err
-		}
+	return signInHandler(s, http.StatusCreated, func(r *http.Request, req *request) (*parley.User, error) {
 		u, inv, err := s.acceptInvite(r, req.Token, req.Name, req.Password)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		s.publishUser(u)
 		for _, id := range inv.InboxIDs {
-			if in, err := s.db.Inbox(ctx, id); err == nil {
+			if in, err := s.db.Inbox(r.Context(), id); err == nil {
 				s.publishInbox("inbox.updated", in)
 			}
 		}
 		s.notifyPeopleChanged()
-		return s.answerSignedIn(w, r, http.StatusCreated, u)
+		return u, nil
 	})
 }
 
