@@ -5,7 +5,8 @@
 // Subpackages implement one dependency each: store (bbolt), hub (fan-out and
 // presence), widget (what a visitor's browser loads), server (HTTP and
 // WebSockets). They import this package and never each other; cmd/parley wires
-// them together.
+// them together. The interfaces they implement, and the filters, options and
+// results those speak, are declared here (stores.go, broker.go).
 package parley
 
 // Channel ids, as HubSpot numbers them.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/parley-chat/parley"
 )
 
 // benchEvent is about the size of one encoded message event.
@@ -45,7 +47,7 @@ func BenchmarkPublish(b *testing.B) {
 func BenchmarkPublishTwoTopics(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("subs=%d", n), func(b *testing.B) {
-			benchHub(b, n, ThreadTopic(1), InboxTopic(1))
+			benchHub(b, n, parley.ThreadTopic(1), parley.InboxTopic(1))
 		})
 	}
 }
@@ -54,7 +56,7 @@ func benchHub(b *testing.B, n int, topics ...string) {
 	batch := benchBatch(n)
 	h := New(&Options{BufferSize: batch})
 	defer h.Close()
-	subs := make([]*Subscription, n)
+	subs := make([]parley.Subscription, n)
 	for i := range subs {
 		subs[i] = h.Subscribe(topics...)
 	}

@@ -4,10 +4,10 @@
 //
 // # Topics
 //
-// A topic is a plain string. Parley uses two kinds, built by [ThreadTopic]
-// ("thread:42") and [InboxTopic] ("inbox:7"). A topic exists while it has at
-// least one subscription; publishing to a topic nobody listens to costs a lock
-// and a map lookup.
+// A topic is a plain string. Parley uses two kinds, built by
+// [parley.ThreadTopic] ("thread:42") and [parley.InboxTopic] ("inbox:7"). A
+// topic exists while it has at least one subscription; publishing to a topic
+// nobody listens to costs a lock and a map lookup.
 //
 // # Delivery
 //
@@ -25,10 +25,11 @@
 //
 // A subscription whose buffer is full when an event arrives is dropped, not
 // waited for: it is removed from all its topics, its Done channel is closed and
-// its Err is [ErrSlow]. It receives nothing after the event it missed, so what it
-// did receive is a gap-free prefix; its owner should close the connection and
-// let the client resume from the store ("everything after sequence N"). Nothing
-// is lost, because Parley publishes only what it has already committed.
+// its Err is [parley.ErrSlow]. It receives nothing after the event it missed,
+// so what it did receive is a gap-free prefix; its owner should close the
+// connection and let the client resume from the store ("everything after
+// sequence N"). Nothing is lost, because Parley publishes only what it has
+// already committed.
 //
 // The channel returned by [Subscription.C] is never closed, by a drop or by
 // anything else; consumers select on [Subscription.Done] as well. Events still

@@ -1,24 +1,9 @@
 package hub
 
 import (
-	"strconv"
 	"sync"
 
 	"github.com/parley-chat/parley"
-)
-
-// Errors reported by [Subscription.Err] once a subscription has ended. They are
-// *parley.Error values with code parley.EUNAVAILABLE, so a transport that maps
-// codes to close codes tells the client to reconnect and resume. Compare with
-// == or errors.Is.
-var (
-	// ErrSlow means the subscription's buffer was full when an event arrived,
-	// so it was dropped.
-	ErrSlow error = &parley.Error{Code: parley.EUNAVAILABLE, Message: "subscriber too slow"}
-	// ErrClosed means the hub was closed.
-	ErrClosed error = &parley.Error{Code: parley.EUNAVAILABLE, Message: "hub closed"}
-	// ErrUnsubscribed means the owner called [Subscription.Close].
-	ErrUnsubscribed error = &parley.Error{Code: parley.EUNAVAILABLE, Message: "unsubscribed"}
 )
 
 const defaultBufferSize = 256
@@ -30,16 +15,6 @@ type Options struct {
 	// slot holds a slice header (24 bytes on 64-bit). Defaults to 256 when
 	// not positive.
 	BufferSize int
-}
-
-// ThreadTopic returns the topic of a thread's events, "thread:<id>".
-func ThreadTopic(threadID uint64) string {
-	return "thread:" + strconv.FormatUint(threadID, 10)
-}
-
-// InboxTopic returns the topic of an inbox's events, "inbox:<id>".
-func InboxTopic(inboxID uint64) string {
-	return "inbox:" + strconv.FormatUint(inboxID, 10)
 }
 
 // Stats is a snapshot of a hub's size, for metrics and tests.
@@ -83,8 +58,8 @@ func New(opts *Options) *Hub {
 // Subscribe returns a new subscription on topics (none is allowed; see
 // [Subscription.Add]). Events published after Subscribe returns are delivered
 // to it. If the hub is closed, the subscription is returned already ended,
-// with Err == ErrClosed.
-func (h *Hub) Subscribe(topics ...string) *Subscription {
+// with Err == parley.ErrClosed.
+func (h *Hub) Subscribe(topics ...string) parley.Subscription {
 	return h.SubscribeBuffer(0, topics...)
 }
 
@@ -93,7 +68,7 @@ func (h *Hub) Subscribe(topics ...string) *Subscription {
 // bursts, such as an agent watching a busy inbox where one group commit
 // announces hundreds of messages at once, wants a longer queue than a
 // visitor watching one thread.
-func (h *Hub) SubscribeBuffer(size int, topics ...string) *Subscription {
+func (h *Hub) SubscribeBuffer(size int, topics ...string) parley.Subscription {
 	if size <= 0 {
 		size = h.bufSize
 	}
@@ -106,7 +81,7 @@ func (h *Hub) SubscribeBuffer(size int, topics ...string) *Subscription {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		h.endLocked(s, ErrClosed)
+		h.endLocked(s, parley.ErrClosed)
 		return s
 	}
 	h.subs[s] = struct{}{}
@@ -116,7 +91,7 @@ func (h *Hub) SubscribeBuffer(size int, topics ...string) *Subscription {
 
 // Publish delivers data to every live subscription on any of topics, once per
 // subscription. It never blocks: a subscription whose buffer is full is
-// dropped with ErrSlow instead (see the package documentation). The same
+// dropped with parley.ErrSlow instead (see the package documentation). The same
 // slice goes to every subscriber, so the caller must not modify data after
 // the call. Publishing to no topics, to topics without subscribers, or on a
 // closed hub does nothing.
@@ -153,18 +128,18 @@ func (h *Hub) sendLocked(s *Subscription, data []byte) {
 	case s.ch <- data:
 	default:
 		h.dropped++
-		h.endLocked(s, ErrSlow)
+		h.endLocked(s, parley.ErrSlow)
 	}
 }
 
-// Close ends every subscription with ErrClosed and makes later Subscribe calls
-// return ended subscriptions. It is idempotent.
+// Close ends every subscription with [parley.ErrClosed] and makes later
+// Subscribe calls return ended subscriptions. It is idempotent.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.closed = true
 	for s := range h.subs {
-		h.endLocked(s, ErrClosed)
+		h.endLocked(s, parley.ErrClosed)
 	}
 }
 
@@ -252,8 +227,9 @@ func (s *Subscription) C() <-chan []byte { return s.ch }
 func (s *Subscription) Done() <-chan struct{} { return s.done }
 
 // Err returns nil while the subscription is live, and afterwards why it ended:
-// ErrSlow, ErrClosed or ErrUnsubscribed. The first reason sticks: a
-// subscription dropped as slow and then closed by its owner reports ErrSlow.
+// [parley.ErrSlow], [parley.ErrClosed] or [parley.ErrUnsubscribed]. The first
+// reason sticks: a subscription dropped as slow and then closed by its owner
+// reports ErrSlow.
 func (s *Subscription) Err() error {
 	select {
 	case <-s.done:
@@ -290,7 +266,7 @@ func (s *Subscription) Remove(topics ...string) {
 	h.removeLocked(s, topics)
 }
 
-// Close ends the subscription with ErrUnsubscribed, unless it has already
+// Close ends the subscription with parley.ErrUnsubscribed, unless it has already
 // ended. It is idempotent.
 func (s *Subscription) Close() {
 	h := s.hub
@@ -299,5 +275,5 @@ func (s *Subscription) Close() {
 	if s.err != nil {
 		return
 	}
-	h.endLocked(s, ErrUnsubscribed)
+	h.endLocked(s, parley.ErrUnsubscribed)
 }

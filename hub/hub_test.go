@@ -13,7 +13,7 @@ import (
 )
 
 // drain returns the events queued in s without waiting.
-func drain(s *Subscription) []string {
+func drain(s parley.Subscription) []string {
 	var got []string
 	for {
 		select {
@@ -33,9 +33,9 @@ func TestTopicNames(t *testing.T) {
 		got  string
 		want string
 	}{
-		{"thread", ThreadTopic(42), "thread:42"},
-		{"inbox", InboxTopic(7), "inbox:7"},
-		{"max id", ThreadTopic(1<<64 - 1), "thread:18446744073709551615"},
+		{"thread", parley.ThreadTopic(42), "thread:42"},
+		{"inbox", parley.InboxTopic(7), "inbox:7"},
+		{"max id", parley.ThreadTopic(1<<64 - 1), "thread:18446744073709551615"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,9 +51,9 @@ func TestErrorCodes(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"slow", ErrSlow},
-		{"closed", ErrClosed},
-		{"unsubscribed", ErrUnsubscribed},
+		{"slow", parley.ErrSlow},
+		{"closed", parley.ErrClosed},
+		{"unsubscribed", parley.ErrUnsubscribed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestPublish(t *testing.T) {
 	tests := []struct {
 		name      string
 		subs      [][]string // topics of each subscription, subscribed in order
-		run       func(h *Hub, s []*Subscription)
+		run       func(h *Hub, s []parley.Subscription)
 		want      [][]string // events queued for each subscription afterwards
 		wantErr   []error    // Err of each subscription; nil means all live
 		wantStats Stats
@@ -98,7 +98,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "one topic",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a")
 				pub(h, "2", "b")
 				pub(h, "3", "a")
@@ -109,7 +109,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "several subscribers",
 			subs: [][]string{{"a"}, {"a"}, {"b"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a")
 				pub(h, "2", "b")
 			},
@@ -119,7 +119,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "publish to several topics",
 			subs: [][]string{{"a"}, {"b"}, {"c"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a", "b")
 				pub(h, "2", "c", "x")
 			},
@@ -129,7 +129,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "subscriber on several topics receives once",
 			subs: [][]string{{"a", "b", "c"}, {"b"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a", "b", "c")
 				pub(h, "2", "b")
 				pub(h, "3", "c", "a")
@@ -141,7 +141,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "topic repeated in publish",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a", "a")
 			},
 			want:      [][]string{{"1"}},
@@ -150,7 +150,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "topic repeated in subscribe",
 			subs: [][]string{{"a", "a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a")
 			},
 			want:      [][]string{{"1"}},
@@ -159,7 +159,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "publish to no topic",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1")
 			},
 			want:      [][]string{nil},
@@ -168,7 +168,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "subscribe to no topic, then add",
 			subs: [][]string{{}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a")
 				s[0].Add("a")
 				pub(h, "2", "a")
@@ -179,7 +179,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "add",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				s[0].Add("b", "c")
 				pub(h, "1", "b")
 				pub(h, "2", "a", "b", "c")
@@ -190,7 +190,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "add a topic already on",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				s[0].Add("a")
 				pub(h, "1", "a")
 			},
@@ -200,7 +200,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "remove",
 			subs: [][]string{{"a", "b"}, {"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a")
 				s[0].Remove("a")
 				pub(h, "2", "a")
@@ -213,7 +213,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "remove every topic keeps the subscription",
 			subs: [][]string{{"a", "b"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				s[0].Remove("a", "b")
 				pub(h, "1", "a", "b")
 			},
@@ -223,7 +223,7 @@ func TestPublish(t *testing.T) {
 		{
 			name: "remove a topic not on",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				s[0].Remove("b")
 				pub(h, "1", "a")
 			},
@@ -233,62 +233,62 @@ func TestPublish(t *testing.T) {
 		{
 			name: "close",
 			subs: [][]string{{"a", "b"}, {"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a")
 				s[0].Close()
 				pub(h, "2", "a", "b")
 			},
 			want:      [][]string{{"1"}, {"1", "2"}},
-			wantErr:   []error{ErrUnsubscribed, nil},
+			wantErr:   []error{parley.ErrUnsubscribed, nil},
 			wantStats: Stats{Subscriptions: 1, Topics: 1},
 		},
 		{
 			name: "close twice",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				s[0].Close()
 				s[0].Close()
 			},
 			want:      [][]string{nil},
-			wantErr:   []error{ErrUnsubscribed},
+			wantErr:   []error{parley.ErrUnsubscribed},
 			wantStats: Stats{},
 		},
 		{
 			name: "add and remove after close",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				s[0].Close()
 				s[0].Add("b")
 				s[0].Remove("a")
 				pub(h, "1", "a", "b")
 			},
 			want:      [][]string{nil},
-			wantErr:   []error{ErrUnsubscribed},
+			wantErr:   []error{parley.ErrUnsubscribed},
 			wantStats: Stats{},
 		},
 		{
 			name: "hub close",
 			subs: [][]string{{"a"}, {"b"}, {}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				pub(h, "1", "a")
 				h.Close()
 				pub(h, "2", "a", "b")
 			},
 			want:      [][]string{{"1"}, nil, nil},
-			wantErr:   []error{ErrClosed, ErrClosed, ErrClosed},
+			wantErr:   []error{parley.ErrClosed, parley.ErrClosed, parley.ErrClosed},
 			wantStats: Stats{},
 		},
 		{
 			name: "hub close twice, then close and add",
 			subs: [][]string{{"a"}},
-			run: func(h *Hub, s []*Subscription) {
+			run: func(h *Hub, s []parley.Subscription) {
 				h.Close()
 				h.Close()
 				s[0].Close()
 				s[0].Add("a")
 			},
 			want:      [][]string{nil},
-			wantErr:   []error{ErrClosed},
+			wantErr:   []error{parley.ErrClosed},
 			wantStats: Stats{},
 		},
 	}
@@ -296,7 +296,7 @@ func TestPublish(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := New(nil)
 			defer h.Close()
-			subs := make([]*Subscription, len(tt.subs))
+			subs := make([]parley.Subscription, len(tt.subs))
 			for i, topics := range tt.subs {
 				subs[i] = h.Subscribe(topics...)
 				if err := subs[i].Err(); err != nil {
@@ -341,7 +341,7 @@ func TestPublishSameSlice(t *testing.T) {
 	a, b := h.Subscribe("a"), h.Subscribe("a", "b")
 	data := []byte("event")
 	h.Publish(data, "a", "b")
-	for i, s := range []*Subscription{a, b} {
+	for i, s := range []parley.Subscription{a, b} {
 		if got := <-s.C(); &got[0] != &data[0] {
 			t.Errorf("sub %d got a copy, want the published slice", i)
 		}
@@ -355,7 +355,7 @@ func TestSlowSubscriber(t *testing.T) {
 	h := New(&Options{BufferSize: bufSize})
 	defer h.Close()
 	slow := h.Subscribe("a", "x")
-	fast := []*Subscription{h.Subscribe("a"), h.Subscribe("a", "b"), h.Subscribe("b")}
+	fast := []parley.Subscription{h.Subscribe("a"), h.Subscribe("a", "b"), h.Subscribe("b")}
 
 	var want []string
 	got := make([][]string, len(fast))
@@ -381,7 +381,7 @@ func TestSlowSubscriber(t *testing.T) {
 	default:
 		t.Fatal("slow subscription's Done is open, want closed")
 	}
-	if got, want := slow.Err(), ErrSlow; got != want {
+	if got, want := slow.Err(), parley.ErrSlow; got != want {
 		t.Errorf("slow Err=%v, want %v", got, want)
 	}
 	// What the slow subscriber did get is a gap-free prefix.
@@ -397,7 +397,7 @@ func TestSlowSubscriber(t *testing.T) {
 		t.Errorf("slow sub got %q after drop, want nothing", got)
 	}
 	slow.Close()
-	if got, want := slow.Err(), ErrSlow; got != want {
+	if got, want := slow.Err(), parley.ErrSlow; got != want {
 		t.Errorf("slow Err after Close=%v, want %v", got, want)
 	}
 }
@@ -412,7 +412,7 @@ func TestOrdering(t *testing.T) {
 	h := New(&Options{BufferSize: total})
 	defer h.Close()
 
-	subs := make([]*Subscription, subscribers)
+	subs := make([]parley.Subscription, subscribers)
 	for i := range subs {
 		subs[i] = h.Subscribe("all")
 		if i%2 == 1 {
@@ -507,8 +507,8 @@ func TestChurn(t *testing.T) {
 				s.Remove(topics[(c+n)%len(topics)])
 				_ = s.Err()
 				s.Close()
-				if err := s.Err(); err != ErrUnsubscribed && err != ErrSlow {
-					t.Errorf("Err after Close=%v, want %v or %v", err, ErrUnsubscribed, ErrSlow)
+				if err := s.Err(); err != parley.ErrUnsubscribed && err != parley.ErrSlow {
+					t.Errorf("Err after Close=%v, want %v or %v", err, parley.ErrUnsubscribed, parley.ErrSlow)
 				}
 			}
 		})
@@ -530,8 +530,8 @@ func TestSubscribeAfterClose(t *testing.T) {
 	s.Add("b")
 	h.Publish([]byte("1"), "a", "b")
 
-	if got := s.Err(); !errors.Is(got, ErrClosed) {
-		t.Errorf("Err=%v, want %v", got, ErrClosed)
+	if got := s.Err(); !errors.Is(got, parley.ErrClosed) {
+		t.Errorf("Err=%v, want %v", got, parley.ErrClosed)
 	}
 	select {
 	case <-s.Done():
@@ -560,7 +560,7 @@ func TestSubscribeBuffer(t *testing.T) {
 	if got, want := len(big.C()), 5; got != want {
 		t.Errorf("len(big.C())=%d, want %d", got, want)
 	}
-	if got := small.Err(); got != ErrSlow {
-		t.Errorf("small.Err()=%v, want ErrSlow", got)
+	if got := small.Err(); got != parley.ErrSlow {
+		t.Errorf("small.Err()=%v, want parley.ErrSlow", got)
 	}
 }

@@ -1,14 +1,10 @@
 package hub
 
-import "sync"
+import (
+	"sync"
 
-// UserState is what [Presence] knows of one user. The zero value is an
-// offline user who is not in away mode.
-type UserState struct {
-	Online      bool // at least one console connected
-	Away        bool // away mode on, whether or not online
-	Connections int  // consoles connected now
-}
+	"github.com/parley-chat/parley"
+)
 
 // Presence tracks which users have a console connected and who is in away
 // mode. It is in-memory and starts empty: after a restart every user is
@@ -26,8 +22,8 @@ type presenceEntry struct {
 	away  bool
 }
 
-func (e presenceEntry) state() UserState {
-	return UserState{Online: e.conns > 0, Away: e.away, Connections: e.conns}
+func (e presenceEntry) state() parley.UserState {
+	return parley.UserState{Online: e.conns > 0, Away: e.away, Connections: e.conns}
 }
 
 // NewPresence returns a Presence in which every user is offline and not away.
@@ -82,9 +78,9 @@ func (p *Presence) SetAway(userID uint64, away bool) {
 	p.notifyLocked()
 }
 
-// State returns what is known of userID: the zero UserState if the user is
+// State returns what is known of userID: the zero parley.UserState if the user is
 // offline and not away.
-func (p *Presence) State(userID uint64) UserState {
+func (p *Presence) State(userID uint64) parley.UserState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.users[userID].state()
@@ -93,10 +89,10 @@ func (p *Presence) State(userID uint64) UserState {
 // Snapshot returns the state of every user who is online or away, in a new
 // map the caller owns. Users absent from it are offline and not away. To miss
 // no change, call Watch before Snapshot.
-func (p *Presence) Snapshot() map[uint64]UserState {
+func (p *Presence) Snapshot() map[uint64]parley.UserState {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	m := make(map[uint64]UserState, len(p.users))
+	m := make(map[uint64]parley.UserState, len(p.users))
 	for id, e := range p.users {
 		m[id] = e.state()
 	}

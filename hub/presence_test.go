@@ -4,6 +4,8 @@ import (
 	"maps"
 	"sync"
 	"testing"
+
+	"github.com/parley-chat/parley"
 )
 
 // signaled reports whether ch holds a signal, consuming it.
@@ -20,17 +22,17 @@ func TestPresence(t *testing.T) {
 	tests := []struct {
 		name string
 		run  func(p *Presence)
-		want map[uint64]UserState // Snapshot afterwards
+		want map[uint64]parley.UserState // Snapshot afterwards
 	}{
 		{
 			name: "never seen",
 			run:  func(p *Presence) {},
-			want: map[uint64]UserState{},
+			want: map[uint64]parley.UserState{},
 		},
 		{
 			name: "connect",
 			run:  func(p *Presence) { p.Connect(1) },
-			want: map[uint64]UserState{1: {Online: true, Connections: 1}},
+			want: map[uint64]parley.UserState{1: {Online: true, Connections: 1}},
 		},
 		{
 			name: "connect twice, release once",
@@ -39,7 +41,7 @@ func TestPresence(t *testing.T) {
 				p.Connect(1)
 				release()
 			},
-			want: map[uint64]UserState{1: {Online: true, Connections: 1}},
+			want: map[uint64]parley.UserState{1: {Online: true, Connections: 1}},
 		},
 		{
 			name: "connect twice, release twice",
@@ -48,7 +50,7 @@ func TestPresence(t *testing.T) {
 				r1()
 				r2()
 			},
-			want: map[uint64]UserState{},
+			want: map[uint64]parley.UserState{},
 		},
 		{
 			name: "release is idempotent",
@@ -58,7 +60,7 @@ func TestPresence(t *testing.T) {
 				release()
 				release()
 			},
-			want: map[uint64]UserState{1: {Online: true, Connections: 1}},
+			want: map[uint64]parley.UserState{1: {Online: true, Connections: 1}},
 		},
 		{
 			name: "away while online",
@@ -66,12 +68,12 @@ func TestPresence(t *testing.T) {
 				p.Connect(1)
 				p.SetAway(1, true)
 			},
-			want: map[uint64]UserState{1: {Online: true, Away: true, Connections: 1}},
+			want: map[uint64]parley.UserState{1: {Online: true, Away: true, Connections: 1}},
 		},
 		{
 			name: "away while offline",
 			run:  func(p *Presence) { p.SetAway(1, true) },
-			want: map[uint64]UserState{1: {Away: true}},
+			want: map[uint64]parley.UserState{1: {Away: true}},
 		},
 		{
 			name: "away stays after the last release",
@@ -80,7 +82,7 @@ func TestPresence(t *testing.T) {
 				p.SetAway(1, true)
 				release()
 			},
-			want: map[uint64]UserState{1: {Away: true}},
+			want: map[uint64]parley.UserState{1: {Away: true}},
 		},
 		{
 			name: "away off",
@@ -89,7 +91,7 @@ func TestPresence(t *testing.T) {
 				p.SetAway(1, true)
 				p.SetAway(1, false)
 			},
-			want: map[uint64]UserState{1: {Online: true, Connections: 1}},
+			want: map[uint64]parley.UserState{1: {Online: true, Connections: 1}},
 		},
 		{
 			name: "away off while offline forgets the user",
@@ -97,7 +99,7 @@ func TestPresence(t *testing.T) {
 				p.SetAway(1, true)
 				p.SetAway(1, false)
 			},
-			want: map[uint64]UserState{},
+			want: map[uint64]parley.UserState{},
 		},
 		{
 			name: "several users",
@@ -108,7 +110,7 @@ func TestPresence(t *testing.T) {
 				p.Connect(3)()
 				p.SetAway(4, true)
 			},
-			want: map[uint64]UserState{
+			want: map[uint64]parley.UserState{
 				1: {Online: true, Connections: 1},
 				2: {Online: true, Connections: 2},
 				4: {Away: true},
@@ -135,12 +137,12 @@ func TestPresenceSnapshotIsACopy(t *testing.T) {
 	p := NewPresence()
 	p.Connect(1)
 	snap := p.Snapshot()
-	snap[2] = UserState{Online: true}
+	snap[2] = parley.UserState{Online: true}
 	delete(snap, 1)
-	if got, want := p.State(1), (UserState{Online: true, Connections: 1}); got != want {
+	if got, want := p.State(1), (parley.UserState{Online: true, Connections: 1}); got != want {
 		t.Errorf("state(1)=%+v, want %+v", got, want)
 	}
-	if got, want := p.State(2), (UserState{}); got != want {
+	if got, want := p.State(2), (parley.UserState{}); got != want {
 		t.Errorf("state(2)=%+v, want %+v", got, want)
 	}
 }

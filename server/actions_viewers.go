@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // "Also viewing" (I6): each console says which thread it shows; the server
@@ -77,7 +76,7 @@ func (vs *viewerSet) set(s *Server, cn *wsConn, u *parley.User, to viewing) *evV
 		if slices.Equal(before, after) {
 			return false
 		}
-		s.hub.Publish(mustJSON(evViewers{Type: "viewers", ThreadID: idString(v.threadID), Users: after}), hub.InboxTopic(v.inboxID))
+		s.hub.Publish(mustJSON(evViewers{Type: "viewers", ThreadID: idString(v.threadID), Users: after}), parley.InboxTopic(v.inboxID))
 		return true
 	}
 	if had {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // The conversations API in HubSpot's v3 shape (CONTRACT §4, docs/api.md).
@@ -215,7 +214,7 @@ func (s *Server) handleThreadsList() http.Handler {
 		if err != nil {
 			return err
 		}
-		f := store.ThreadFilter{Limit: limit}
+		f := parley.ThreadFilter{Limit: limit}
 		if f.InboxIDs, err = s.queryInboxes(r, u); err != nil {
 			return err
 		}
@@ -242,7 +241,7 @@ func (s *Server) handleThreadsList() http.Handler {
 			if f.LatestAfter, err = queryTime(r, "latestMessageTimestampAfter"); err != nil {
 				return err
 			}
-			f.Sort = store.SortByLatestAsc
+			f.Sort = parley.SortByLatestAsc
 		case "-latestMessageTimestamp":
 			f.Sort = "latest"
 		default:
@@ -632,12 +631,12 @@ func (s *Server) actor(ctx context.Context, u *parley.User, actorID string) (act
 		if err != nil {
 			return actorJSON{}, err
 		}
-		ts, _, err := s.db.Threads(ctx, store.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(false)})
+		ts, _, err := s.db.Threads(ctx, parley.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(false)})
 		if err != nil {
 			return actorJSON{}, err
 		}
 		if len(ts) == 0 {
-			archived, _, err := s.db.Threads(ctx, store.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(true)})
+			archived, _, err := s.db.Threads(ctx, parley.ThreadFilter{InboxIDs: inboxes, ContactID: id, Limit: 1, Archived: ptr(true)})
 			if err != nil {
 				return actorJSON{}, err
 			}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // The bot's runtime (I7, B1). A chat that starts on a widget whose bot runs
@@ -22,7 +21,7 @@ import (
 // 30-minute auto-close reads). targets names the teams and users that w's
 // hand-off steps name (handoffTargets). The turn does nothing on a thread
 // that the bot does not own.
-func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[string]string) store.TurnFunc {
+func botTurn(w *parley.Widget, lang, text string, now time.Time, targets map[string]string) parley.TurnFunc {
 	return func(t *parley.Thread, c *parley.Contact) ([]*parley.Message, error) {
 		if t.Owner != parley.OwnerBot {
 			return nil, nil
@@ -128,7 +127,7 @@ func (s *Server) handoffTargets(ctx context.Context, f *parley.BotFlow) map[stri
 // off or closed it, and the contact when the turn changed it. A hand-off
 // then goes to routing (routeThread). It returns the thread as it is in the
 // end.
-func (s *Server) publishTurn(ctx context.Context, res store.TurnResult) *parley.Thread {
+func (s *Server) publishTurn(ctx context.Context, res parley.TurnResult) *parley.Thread {
 	t := res.Thread
 	handedOff, closed := false, false
 	for _, m := range res.Replies {
@@ -171,7 +170,7 @@ func (s *Server) takeOver(ctx context.Context, u *parley.User, threadID uint64) 
 	}
 	m := systemEvent(u, t, parley.EventTakenOver)
 	m.AssigneeID = u.ID
-	res, err := s.db.AppendMessage(ctx, m, store.AppendOptions{Update: func(t *parley.Thread) error {
+	res, err := s.db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if t.Owner == parley.OwnerAgent {
 			return parley.Errorf(parley.ECONFLICT, "the conversation is already with an agent; assign it instead")
 		}
@@ -266,7 +265,7 @@ func (s *Server) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.T
 // replyTurn sends a visitor's own connection what a bot turn said and did,
 // for a connection that began to follow the thread only after the turn was
 // published.
-func (cn *wsConn) replyTurn(ctx context.Context, res store.TurnResult) {
+func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
 	closed := false
 	for _, m := range res.Replies {
 		if !m.Type.VisibleToVisitor() {

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // The operations below are shared by the REST API and the WebSockets, so an
@@ -80,7 +79,7 @@ func (s *Server) postAgentMessage(ctx context.Context, u *parley.User, threadID 
 	res, err := s.db.AppendMessage(ctx, &parley.Message{
 		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
-	}, store.AppendOptions{Update: func(t *parley.Thread) error {
+	}, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if typ == parley.TypeMessage && t.Owner == parley.OwnerBot {
 			return errNotBot() // bot and agent never both answer (B1); notes are fine
 		}
@@ -174,7 +173,7 @@ func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, ass
 // anything: if not, nothing is written or announced and the thread is
 // returned as it is.
 func (s *Server) recordChange(ctx context.Context, t *parley.Thread, m *parley.Message, toVisitor bool, change func(*parley.Thread) bool) (*parley.Thread, error) {
-	res, err := s.db.AppendMessage(ctx, m, store.AppendOptions{Update: func(t *parley.Thread) error {
+	res, err := s.db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if !change(t) {
 			return errUnchanged
 		}
@@ -228,24 +227,24 @@ func (s *Server) newVisitor(ctx context.Context) (token string, c *parley.Contac
 // its bot changed since the visitor connected) and says whether the contact
 // is blocked: every message of every chat comes through here, so nothing is
 // read twice.
-func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string) (store.TurnResult, error) {
+func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string) (parley.TurnResult, error) {
 	if err := parley.ValidateText(text); err != nil {
-		return store.TurnResult{}, err
+		return parley.TurnResult{}, err
 	}
 	if clientID == "" {
-		return store.TurnResult{}, parley.Errorf(parley.EINVALID, "clientId is required")
+		return parley.TurnResult{}, parley.Errorf(parley.EINVALID, "clientId is required")
 	}
 	if err := parley.ValidateClientID(clientID); err != nil {
-		return store.TurnResult{}, err
+		return parley.TurnResult{}, err
 	}
 	// A switched-off widget (C1) takes no messages.
 	if !w.Enabled {
-		return store.TurnResult{}, parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
+		return parley.TurnResult{}, parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
 	}
 	// A blocked sender's messages are kept, but only in Filtered (I9).
 	// A new conversation on a widget whose bot runs is the bot's (B1).
 	owner := parley.OwnerAgent
-	var turn store.TurnFunc
+	var turn parley.TurnFunc
 	if w.Bot.Running() {
 		owner = parley.OwnerBot
 	}
@@ -258,7 +257,7 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 	res, err := s.db.AppendTurn(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
 		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
-	}, store.AppendOptions{
+	}, parley.AppendOptions{
 		NewThread: &parley.Thread{
 			InboxID: w.InboxID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, ContactID: contactID,
 			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked, Owner: owner,
@@ -276,7 +275,7 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 			}
 			return nil
 		},
-	}, turn, store.RouteOptions{QueueNew: queuesNew(w, blocked)})
+	}, turn, parley.RouteOptions{QueueNew: queuesNew(w, blocked)})
 	if err != nil {
 		return res, err
 	}

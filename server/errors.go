@@ -41,6 +41,6 @@ func kindOf(code string) errorKind {
 	return errorKinds[parley.EINTERNAL]
 }
 
-// closeSlow closes a connection whose subscription fell behind (hub.ErrSlow),
+// closeSlow closes a connection whose subscription fell behind (parley.ErrSlow),
 // a close code that no error code stands for: the client resumes at once.
 const closeSlow websocket.StatusCode = 4408

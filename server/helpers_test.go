@@ -342,4 +342,4 @@ func msgOf(ev map[string]any) map[string]any {
 	return m
 }
 
-func storeAll() store.ThreadFilter { return store.ThreadFilter{Limit: 500} }
+func storeAll() parley.ThreadFilter { return parley.ThreadFilter{Limit: 500} }

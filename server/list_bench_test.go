@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // BenchmarkThreadList measures the console's list request over HTTP with
@@ -88,7 +87,7 @@ func fillInbox(b *testing.B, e *env, n int, mine, other uint64) {
 				}
 				m := &parley.Message{Type: parley.TypeMessage, Text: "Hello, where is my order?", SenderID: ct.ActorID(), Direction: parley.Incoming,
 					CreatedAt: t0.Add(time.Duration(r.Int64N(int64(365 * 24 * time.Hour))))}
-				res, err := e.db.AppendMessage(ctx, m, store.AppendOptions{NewThread: nt})
+				res, err := e.db.AppendMessage(ctx, m, parley.AppendOptions{NewThread: nt})
 				if err != nil {
 					errs <- err
 					return

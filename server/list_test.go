@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // listFixture is an env with a second inbox and conversations in both,
@@ -47,7 +46,7 @@ func (f *listFixture) thread(name string, inbox uint64, channel int, contactName
 	}
 	f.at = f.at.Add(time.Minute)
 	res, err := f.db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming, CreatedAt: f.at},
-		store.AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: channel, ChannelAccountID: f.widget.ID, ContactID: c.ID, Subject: subject}})
+		parley.AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: channel, ChannelAccountID: f.widget.ID, ContactID: c.ID, Subject: subject}})
 	if err != nil {
 		f.t.Fatal(err)
 	}

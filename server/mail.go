@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
 
 // Team email (E1–E4, I4, I9, M3, R2): mail that arrives for an inbox's
@@ -26,18 +24,6 @@ import (
 // worth a retry. *mail.Sender implements it.
 type Mailer interface {
 	Send(ctx context.Context, e *parley.Email) error
-}
-
-// mailStore is what the email channel needs from the store.
-type mailStore interface {
-	Mailbox(ctx context.Context, address string) (inboxID, mailboxID uint64, err error)
-	AppendMail(ctx context.Context, m *parley.Message, opts store.MailAppend) (store.AppendResult, error)
-	AppendMailReply(ctx context.Context, m *parley.Message, build func(*parley.Message, *parley.Thread) (*parley.OutboxItem, error)) (store.AppendResult, *parley.OutboxItem, error)
-	ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error)
-	QueueMail(ctx context.Context, item *parley.OutboxItem) error
-	DueMail(ctx context.Context, now time.Time, limit int) ([]*parley.OutboxItem, time.Time, error)
-	MailDone(ctx context.Context, id uint64, errText string, final bool, retryAt time.Time) (*parley.OutboxItem, *parley.Delivery, error)
-	Delivery(ctx context.Context, threadID, messageID uint64) (*parley.Delivery, error)
 }
 
 // Defaults of the outbox.
@@ -267,7 +253,7 @@ func (s *Server) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *
 	res, err := s.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: s.now(),
-	}, store.MailAppend{
+	}, parley.MailAppend{
 		InboxID: inboxID, MessageID: e.MessageID, References: refs,
 		NewThread: &parley.Thread{
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,
@@ -577,7 +563,7 @@ func (s *Server) sendItem(it *parley.OutboxItem) {
 	if item.MessageID != 0 && item.ThreadID != 0 {
 		if t, err := s.db.Thread(s.ctx, item.ThreadID); err == nil {
 			s.hub.Publish(mustJSON(evDelivery{Type: "message.delivery", ThreadID: idString(t.ID), MessageID: idString(item.MessageID),
-				Status: d.Status, Error: d.Error}), hub.InboxTopic(t.InboxID))
+				Status: d.Status, Error: d.Error}), parley.InboxTopic(t.InboxID))
 		}
 	}
 }

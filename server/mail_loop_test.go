@@ -12,7 +12,6 @@ import (
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
-	"github.com/parley-chat/parley/store"
 )
 
 // The tests here attack the email channel as a remote mail server would:
@@ -313,7 +312,7 @@ func TestMailFloodOneSender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, _, _ := e.db.Threads(context.Background(), store.ThreadFilter{ContactID: c.ID, Limit: 500})
+	ts, _, _ := e.db.Threads(context.Background(), parley.ThreadFilter{ContactID: c.ID, Limit: 500})
 	if len(ts) > burst || accepted > burst || accepted+refused != 100 {
 		t.Errorf("%d threads, %d accepted, %d refused; want at most %d threads", len(ts), accepted, refused, burst)
 	}
@@ -396,7 +395,7 @@ func TestMailStrangerCannotHijack(t *testing.T) {
 		t.Errorf("Ann's thread changed by blocked Bob: before %+v, after %+v", before, after)
 	}
 	bob, _ := e.db.ContactByEmail(ctx, "bob@spam.example")
-	bts, _, _ := e.db.Threads(ctx, store.ThreadFilter{ContactID: bob.ID})
+	bts, _, _ := e.db.Threads(ctx, parley.ThreadFilter{ContactID: bob.ID})
 	if len(bts) != 2 || !bts[1].Blocked || !bts[1].IsFiltered() || bts[1].ContactID != bob.ID {
 		t.Fatalf("Bob's threads %+v, want a second, blocked one of his own", bts)
 	}

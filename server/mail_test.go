@@ -14,7 +14,6 @@ import (
 	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
 	"github.com/parley-chat/parley/server"
-	"github.com/parley-chat/parley/store"
 )
 
 const supportAddr = "support@parley.test"
@@ -83,7 +82,7 @@ func threadOf(t *testing.T, e *env, addr string) *parley.Thread {
 	if err != nil {
 		t.Fatalf("contact %s: %v", addr, err)
 	}
-	ts, _, err := e.db.Threads(context.Background(), store.ThreadFilter{ContactID: c.ID})
+	ts, _, err := e.db.Threads(context.Background(), parley.ThreadFilter{ContactID: c.ID})
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("threads of %s: %d, %v; want 1", addr, len(ts), err)
 	}
@@ -190,7 +189,7 @@ func TestMailThreads(t *testing.T) {
 	}
 	deliver(t, e, rawMail("spam@bulk.example", "Buy again", "s2@bulk.example", "", "Cheaper!"))
 	c, _ := e.db.ContactByEmail(context.Background(), "spam@bulk.example")
-	ts, _, _ := e.db.Threads(context.Background(), store.ThreadFilter{ContactID: c.ID})
+	ts, _, _ := e.db.Threads(context.Background(), parley.ThreadFilter{ContactID: c.ID})
 	if len(ts) != 2 || !ts[1].Blocked || !ts[1].IsFiltered() {
 		t.Fatalf("blocked sender's threads %+v, want a second, blocked one", ts)
 	}

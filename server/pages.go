@@ -45,9 +45,9 @@ func (s *Server) handleNotFound() http.Handler {
 
 type assetRef = *widget.Asset
 
-func (s *Server) assetLoader() assetRef  { return &s.assets.Loader }
-func (s *Server) assetChatJS() assetRef  { return &s.assets.ChatJS }
-func (s *Server) assetChatCSS() assetRef { return &s.assets.ChatCSS }
+func (s *Server) assetLoader() assetRef  { return s.assets.File("embed.js") }
+func (s *Server) assetChatJS() assetRef  { return s.assets.File("chat.js") }
+func (s *Server) assetChatCSS() assetRef { return s.assets.File("chat.css") }
 
 // handleAsset serves a widget file to any origin, gzipped when the browser
 // takes it. Versioned URLs (?v=hash) are cached for a year.
@@ -113,8 +113,8 @@ func (s *Server) handleBoot() http.Handler {
 		}
 		base := s.baseURL(r)
 		b := widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
-			base+"/widget/v1/chat.js?v="+s.assets.ChatJS.Hash,
-			base+"/widget/v1/chat.css?v="+s.assets.ChatCSS.Hash,
+			base+"/widget/v1/chat.js?v="+s.assetChatJS().Hash,
+			base+"/widget/v1/chat.css?v="+s.assetChatCSS().Hash,
 			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID))
 		b.Assets.Theme = s.themeURL(r, wd)
 		s.dressBoot(r.Context(), wd, c, &b)

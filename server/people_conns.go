@@ -8,7 +8,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // closeRightsChanged closes an agent connection whose user's role changed,
@@ -75,7 +74,7 @@ func (s *Server) registerAgent(ctx context.Context, cn *wsConn, hash string) (u 
 	topics := make([]string, 0, len(inboxIDs))
 	for _, in := range inboxIDs {
 		subscribed[in] = true
-		topics = append(topics, hub.InboxTopic(in))
+		topics = append(topics, parley.InboxTopic(in))
 	}
 	cn.sub.Add(topics...)
 	if a.users == nil {
@@ -138,12 +137,12 @@ func (s *Server) syncAgents(ctx context.Context, userIDs ...uint64) {
 			var add, remove []string
 			for in := range want {
 				if !subscribed[in] {
-					add = append(add, hub.InboxTopic(in))
+					add = append(add, parley.InboxTopic(in))
 				}
 			}
 			for in := range subscribed {
 				if !want[in] {
-					remove = append(remove, hub.InboxTopic(in))
+					remove = append(remove, parley.InboxTopic(in))
 				}
 			}
 			if len(remove) > 0 {

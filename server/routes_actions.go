@@ -7,19 +7,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
-
-// actionsStore is what this area needs from the store beyond Store's core.
-type actionsStore interface {
-	AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (store.AppendResult, *parley.Contact, error)
-
-	CreateSnippet(ctx context.Context, s *parley.Snippet) error
-	Snippet(ctx context.Context, id uint64) (*parley.Snippet, error)
-	Snippets(ctx context.Context) ([]*parley.Snippet, error)
-	UpdateSnippet(ctx context.Context, id uint64, fn func(*parley.Snippet) error) (*parley.Snippet, error)
-	DeleteSnippet(ctx context.Context, id uint64) error
-}
 
 // ----- Block, spam, trash (I6, I9) -----
 

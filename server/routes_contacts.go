@@ -12,22 +12,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
-
-// contactsStore is what this area needs from the store beyond Store's core.
-type contactsStore interface {
-	CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (store.AppendResult, error)
-	Record(ctx context.Context, id uint64) (*parley.Record, error)
-	UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Record) error) (*parley.Record, error)
-	UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []store.AppendResult, error)
-	ContactRecords(ctx context.Context, contactID uint64) ([]*parley.Record, error)
-	ThreadRecords(ctx context.Context, threadID uint64) ([]*parley.Record, error)
-	CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (store.AppendResult, error)
-	ContactEngagements(ctx context.Context, contactID, beforeID uint64, limit int) ([]*parley.Engagement, bool, error)
-	DisassociateContact(ctx context.Context, threadID, contactID uint64, event *parley.Message) (*store.Disassociation, error)
-}
 
 // Sizes of the lists in a contact's details.
 const (
@@ -221,8 +206,8 @@ func contactThreads(ctx context.Context, db Store, inboxIDs []uint64, contactID 
 	}
 	var out []*parley.Thread
 	for _, archived := range []bool{false, true} {
-		ts, _, err := db.Threads(ctx, store.ThreadFilter{
-			InboxIDs: inboxIDs, ContactID: contactID, Archived: ptr(archived), Limit: limit, Sort: store.SortByLatest,
+		ts, _, err := db.Threads(ctx, parley.ThreadFilter{
+			InboxIDs: inboxIDs, ContactID: contactID, Archived: ptr(archived), Limit: limit, Sort: parley.SortByLatest,
 		})
 		if err != nil {
 			return nil, err
@@ -304,7 +289,7 @@ func (v *viewer) contactThread(ctx context.Context, c *parley.Contact, threadID 
 // contactThread does), create gets the event that event makes for it, to
 // record on the thread in the same commit, and the event is announced.
 func (v *viewer) createOnContact(ctx context.Context, c *parley.Contact, threadID *string,
-	event func(*parley.Thread) *parley.Message, create func(event *parley.Message) (store.AppendResult, error)) error {
+	event func(*parley.Thread) *parley.Message, create func(event *parley.Message) (parley.AppendResult, error)) error {
 	t, err := v.contactThread(ctx, c, threadID)
 	if err != nil {
 		return err
@@ -344,14 +329,14 @@ type (
 func (s *Server) publishContact(ctx context.Context, c *parley.Contact, extra ...uint64) {
 	topics := []string{}
 	add := func(inbox uint64) {
-		if t := hub.InboxTopic(inbox); !slices.Contains(topics, t) {
+		if t := parley.InboxTopic(inbox); !slices.Contains(topics, t) {
 			topics = append(topics, t)
 		}
 	}
 	for _, in := range extra {
 		add(in)
 	}
-	ts, err := contactThreads(ctx, s.db, nil, c.ID, store.MaxLimit)
+	ts, err := contactThreads(ctx, s.db, nil, c.ID, parley.MaxLimit)
 	if err != nil {
 		s.log.Warn().Err(err).Uint64("contact", c.ID).Msg("contact.updated: list threads")
 	}
@@ -367,7 +352,7 @@ func (s *Server) publishContact(ctx context.Context, c *parley.Contact, extra ..
 // shown on it changed. Call only after the commit.
 func (s *Server) publishRecords(t *parley.Thread, contactID uint64) {
 	s.hub.Publish(mustJSON(evRecords{Type: "records.updated", ThreadID: idString(t.ID), ContactID: idString(contactID)}),
-		hub.InboxTopic(t.InboxID))
+		parley.InboxTopic(t.InboxID))
 }
 
 // publishRecordChange announces a created or changed record: on each of its
@@ -575,7 +560,7 @@ func (s *Server) handleRecordCreate() http.Handler {
 		}
 		err = v.createOnContact(ctx, c, req.ThreadID, func(t *parley.Thread) *parley.Message {
 			return s.contactEvent(v.u, t, parley.EventRecordCreated, rec.Kind+": "+rec.Name)
-		}, func(event *parley.Message) (store.AppendResult, error) {
+		}, func(event *parley.Message) (parley.AppendResult, error) {
 			return s.db.CreateRecord(ctx, rec, event)
 		})
 		if err != nil {
@@ -693,7 +678,7 @@ func (s *Server) handleEngagementCreate() http.Handler {
 		err = v.createOnContact(ctx, c, req.ThreadID, func(t *parley.Thread) *parley.Message {
 			e.ThreadID = t.ID
 			return s.contactEvent(v.u, t, parley.EventEngagementAdded, e.Kind+": "+parley.Preview(e.Body))
-		}, func(event *parley.Message) (store.AppendResult, error) {
+		}, func(event *parley.Message) (parley.AppendResult, error) {
 			return s.db.CreateEngagement(ctx, e, event)
 		})
 		if err != nil {
@@ -777,7 +762,7 @@ func (s *Server) disassociate(ctx context.Context, u *parley.User, threadID uint
 		return nil, err
 	}
 	event := s.contactEvent(u, t, parley.EventContactRemoved, old.DisplayName())
-	d, err := s.moves.move(old.ID, func() (*store.Disassociation, error) {
+	d, err := s.moves.move(old.ID, func() (*parley.Disassociation, error) {
 		return s.db.DisassociateContact(ctx, t.ID, old.ID, event)
 	})
 	if err != nil {
@@ -811,7 +796,7 @@ func (m *credentialMoves) lock(contactID uint64) *sync.RWMutex {
 
 // move runs fn, a disassociation of contact from, exclusively of that
 // contact's visitor messages.
-func (m *credentialMoves) move(from uint64, fn func() (*store.Disassociation, error)) (*store.Disassociation, error) {
+func (m *credentialMoves) move(from uint64, fn func() (*parley.Disassociation, error)) (*parley.Disassociation, error) {
 	mu := m.lock(from)
 	mu.Lock()
 	defer mu.Unlock()

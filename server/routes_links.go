@@ -1,23 +1,11 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
 	"github.com/parley-chat/parley"
 )
-
-// linksStore is what this area needs from the store beyond Store's core.
-type linksStore interface {
-	CreateKnowledgeLink(ctx context.Context, l *parley.KnowledgeLink) error
-	KnowledgeLink(ctx context.Context, id uint64) (*parley.KnowledgeLink, error)
-	KnowledgeLinks(ctx context.Context) ([]*parley.KnowledgeLink, error)
-	UpdateKnowledgeLink(ctx context.Context, id uint64, fn func(*parley.KnowledgeLink) error) (*parley.KnowledgeLink, error)
-	DeleteKnowledgeLink(ctx context.Context, id uint64) error
-	MeetingLink(ctx context.Context, userID uint64) (string, error)
-	SetMeetingLink(ctx context.Context, userID uint64, url string) error
-}
 
 // ----- knowledge links -----
 

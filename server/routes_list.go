@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,14 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
-
-// listStore is what this area needs from the store beyond Store's core.
-type listStore interface {
-	Search(ctx context.Context, q store.SearchQuery) ([]store.SearchHit, bool, error)
-	CountThreads(ctx context.Context, inboxIDs []uint64, userID uint64) (store.ViewCounts, error)
-}
 
 // handleViewCounts answers GET /api/v1/views/counts?inboxId=: the number of
 // open conversations in each view of the caller's inboxes (or of one).
@@ -69,7 +61,7 @@ type searchHitJSON struct {
 func (s *Server) handleSearch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		limit, err := queryLimit(r, store.DefaultSearchLimit, store.MaxSearchLimit)
+		limit, err := queryLimit(r, parley.DefaultSearchLimit, parley.MaxSearchLimit)
 		if err != nil {
 			return err
 		}
@@ -77,7 +69,7 @@ func (s *Server) handleSearch() http.Handler {
 		if err != nil {
 			return err
 		}
-		sq := store.SearchQuery{Text: r.URL.Query().Get("q"), InboxIDs: inboxes, Limit: limit}
+		sq := parley.SearchQuery{Text: r.URL.Query().Get("q"), InboxIDs: inboxes, Limit: limit}
 		if sq.After, err = queryCursor(r, 1); err != nil {
 			return err
 		} else if sq.After != 0 {
@@ -91,7 +83,7 @@ func (s *Server) handleSearch() http.Handler {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, http.StatusOK, listPage(hits, more, func(h store.SearchHit) searchHitJSON {
+		s.writeJSON(w, http.StatusOK, listPage(hits, more, func(h parley.SearchHit) searchHitJSON {
 			j := searchHitJSON{
 				Thread: s.toThreadJSON(ctx, h.Thread), Field: h.Field,
 				Snippet: h.Snippet, Highlights: h.Highlights,
@@ -103,7 +95,7 @@ func (s *Server) handleSearch() http.Handler {
 				j.Highlights = [][2]int{}
 			}
 			return j
-		}, func(h store.SearchHit) string { return idString(h.Thread.ID) }))
+		}, func(h parley.SearchHit) string { return idString(h.Thread.ID) }))
 		return nil
 	})
 }
@@ -203,7 +195,7 @@ func parseListParams(r *http.Request, u *parley.User) (listParams, error) {
 }
 
 // apply sets p's filters on f.
-func (p listParams) apply(f *store.ThreadFilter) {
+func (p listParams) apply(f *parley.ThreadFilter) {
 	f.AssigneeID, f.Unassigned, f.ChannelID, f.Filtered, f.Bot = p.assignee, p.unassigned, p.channel, p.filtered, p.bot
 	if !p.after.IsZero() {
 		f.LatestAfter = p.after

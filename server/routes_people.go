@@ -11,27 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
-
-// peopleStore is what this area needs from the store beyond Store's core.
-type peopleStore interface {
-	UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.User) error) (*parley.User, error)
-
-	CreateInvite(ctx context.Context, inv *parley.Invite) error
-	Invite(ctx context.Context, hash string) (*parley.Invite, error)
-	Invites(ctx context.Context) ([]*parley.Invite, error)
-	DeleteInvite(ctx context.Context, hash string) error
-	AcceptInvite(ctx context.Context, hash string, u *parley.User) (*parley.Invite, error)
-
-	CreateTeam(ctx context.Context, t *parley.Team) error
-	Team(ctx context.Context, id uint64) (*parley.Team, error)
-	Teams(ctx context.Context) ([]*parley.Team, error)
-	UpdateTeam(ctx context.Context, id uint64, fn func(*parley.Team) error) (*parley.Team, error)
-	DeleteTeam(ctx context.Context, id uint64) error
-
-	DeleteInbox(ctx context.Context, id uint64) error
-}
 
 // InviteTTL is how long an invitation link works.
 const InviteTTL = 7 * 24 * time.Hour
@@ -144,7 +124,7 @@ type (
 // publishInbox announces a committed inbox to its members' consoles. Call
 // after syncAgents, so that members just added get it.
 func (s *Server) publishInbox(typ string, in *parley.Inbox) {
-	s.hub.Publish(mustJSON(evInbox{Type: typ, Inbox: toSettingsInboxJSON(in)}), hub.InboxTopic(in.ID))
+	s.hub.Publish(mustJSON(evInbox{Type: typ, Inbox: toSettingsInboxJSON(in)}), parley.InboxTopic(in.ID))
 }
 
 // publishUser announces a committed change of a user to every console.
@@ -812,7 +792,7 @@ func (s *Server) handleInboxDelete() http.Handler {
 		}
 		// Consoles first, while they still listen to the inbox; then their
 		// subscriptions go.
-		s.hub.Publish(mustJSON(evInboxGone{Type: "inbox.deleted", InboxID: idString(id), Reason: "deleted"}), hub.InboxTopic(id))
+		s.hub.Publish(mustJSON(evInboxGone{Type: "inbox.deleted", InboxID: idString(id), Reason: "deleted"}), parley.InboxTopic(id))
 		s.syncAgents(ctx, in.MemberIDs...)
 		// Widgets of the inbox are gone: their visitors' launchers hide.
 		gone := mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}})

@@ -8,19 +8,6 @@ import (
 	"github.com/parley-chat/parley/widget"
 )
 
-// widgetsStore is what this area needs from the store beyond Store's core.
-type widgetsStore interface {
-	CreateWidget(ctx context.Context, w *parley.Widget) error
-	UpdateWidget(ctx context.Context, id uint64, fn func(*parley.Widget) error) (*parley.Widget, error)
-	DeleteWidget(ctx context.Context, id uint64) error
-
-	CreateContactList(ctx context.Context, l *parley.ContactList) error
-	ContactList(ctx context.Context, id uint64) (*parley.ContactList, error)
-	ContactLists(ctx context.Context) ([]*parley.ContactList, error)
-	UpdateContactList(ctx context.Context, id uint64, fn func(*parley.ContactList) error) (*parley.ContactList, error)
-	DeleteContactList(ctx context.Context, id uint64) error
-}
-
 // widgetRefs loads what a widget's settings may refer to.
 func (s *Server) widgetRefs(ctx context.Context) (parley.WidgetRefs, error) {
 	var refs parley.WidgetRefs

@@ -4,21 +4,9 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
-
-// routingStore is what routing needs from the store (store/routing.go).
-type routingStore interface {
-	AppendRouted(ctx context.Context, m *parley.Message, opts store.AppendOptions, ro store.RouteOptions) (store.RoutedResult, error)
-	Enqueue(ctx context.Context, threadID uint64, routing *parley.Routing) error
-	Dequeue(ctx context.Context, threadID uint64) error
-	Queue(ctx context.Context, limit int) ([]store.QueuedThread, error)
-	OpenAssigned(ctx context.Context, channelID int) (map[uint64]int, error)
-	LastRouted(ctx context.Context) (map[uint64]time.Time, error)
-}
 
 // router serialises routing: one decision and its commit at a time, so that
 // the open counts a decision reads are those of the previous commit and two
@@ -148,7 +136,7 @@ func (s *Server) routingCandidates(ctx context.Context, t *parley.Thread) ([]par
 // then publishes. If t changed meanwhile so that it is no longer routable,
 // nothing is written and t leaves the queue.
 func (s *Server) commitRoute(ctx context.Context, t *parley.Thread, to, from uint64) (*parley.Thread, error) {
-	ro := store.RouteOptions{Unqueue: true}
+	ro := parley.RouteOptions{Unqueue: true}
 	if from != 0 {
 		ro.Note = &parley.Message{
 			ThreadID: t.ID, Type: parley.TypeSystem, Event: parley.EventReassignedAway, SenderID: parley.SystemActorID,
@@ -159,7 +147,7 @@ func (s *Server) commitRoute(ctx context.Context, t *parley.Thread, to, from uin
 		ThreadID: t.ID, Type: parley.TypeAssignment, AssigneeID: to, SenderID: parley.SystemActorID,
 		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}
-	res, err := s.db.AppendRouted(ctx, m, store.AppendOptions{Update: func(t *parley.Thread) error {
+	res, err := s.db.AppendRouted(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if !routable(t, from) {
 			return errNotRoutable
 		}

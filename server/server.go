@@ -18,7 +18,6 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/widget"
 )
 
@@ -212,9 +211,9 @@ type Server struct {
 	cfg      Config
 	log      zerolog.Logger
 	db       Store
-	hub      Broker
-	presence *hub.Presence
-	assets   *widget.Assets
+	hub      parley.Broker
+	presence parley.Presence
+	assets   WidgetFiles
 	origin   string // scheme://host of BaseURL
 	// crossOrigin refuses cross-site browser writes (auth.go).
 	crossOrigin *http.CrossOriginProtection
@@ -257,7 +256,7 @@ type Server struct {
 }
 
 // New returns a server over the given store, broker and presence tracker.
-func New(cfg Config, db Store, b Broker, p *hub.Presence, assets *widget.Assets) *Server {
+func New(cfg Config, db Store, b parley.Broker, p parley.Presence, assets WidgetFiles) *Server {
 	cfg.setDefaults()
 	s := &Server{
 		cfg:      cfg,

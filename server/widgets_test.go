@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/store"
 )
 
 // Tests of the widget settings API, contact lists and the choice of widget
@@ -433,7 +432,7 @@ func TestWidgetLive(t *testing.T) {
 	if ev := v.next("error"); ev["code"] != "not_found" {
 		t.Fatalf("message to a switched-off widget: %v, want not_found", ev)
 	}
-	if ts, _, err := e.db.Threads(context.Background(), store.ThreadFilter{InboxIDs: []uint64{e.inbox.ID}, Limit: 10}); err != nil || len(ts) != 0 {
+	if ts, _, err := e.db.Threads(context.Background(), parley.ThreadFilter{InboxIDs: []uint64{e.inbox.ID}, Limit: 10}); err != nil || len(ts) != 0 {
 		t.Fatalf("threads after the refused message: %d, %v", len(ts), err)
 	}
 	admin.want(200, "PATCH", path, map[string]any{"enabled": true, "availability": map[string]any{"mode": "always"}})

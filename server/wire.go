@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // Topics beyond the hub's thread and inbox topics.
@@ -105,18 +104,18 @@ func mustJSON(v any) []byte {
 func (s *Server) publishMessage(ctx context.Context, t *parley.Thread, m *parley.Message) {
 	ev := mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, s.actorName(ctx, m.SenderID))})
 	if m.Type.VisibleToVisitor() {
-		s.hub.Publish(ev, hub.InboxTopic(t.InboxID), hub.ThreadTopic(t.ID))
+		s.hub.Publish(ev, parley.InboxTopic(t.InboxID), parley.ThreadTopic(t.ID))
 	} else {
-		s.hub.Publish(ev, hub.InboxTopic(t.InboxID))
+		s.hub.Publish(ev, parley.InboxTopic(t.InboxID))
 	}
 }
 
 // publishThread announces a committed thread change to agents (whole thread)
 // and, for status changes, to the visitor (id and status only).
 func (s *Server) publishThread(ctx context.Context, typ string, t *parley.Thread, toVisitor bool) {
-	s.hub.Publish(mustJSON(evThread{Type: typ, Thread: s.toThreadJSON(ctx, t)}), hub.InboxTopic(t.InboxID))
+	s.hub.Publish(mustJSON(evThread{Type: typ, Thread: s.toThreadJSON(ctx, t)}), parley.InboxTopic(t.InboxID))
 	if toVisitor {
 		s.hub.Publish(mustJSON(evThread{Type: typ, Thread: visitorThread{ID: idString(t.ID), Status: string(t.Status)}}),
-			hub.ThreadTopic(t.ID))
+			parley.ThreadTopic(t.ID))
 	}
 }

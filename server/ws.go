@@ -13,7 +13,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 // Limits of the WebSocket endpoints (docs/websocket.md).
@@ -98,7 +97,7 @@ func truncateForError(s string) string {
 type wsConn struct {
 	s   *Server
 	c   *websocket.Conn
-	sub *hub.Subscription
+	sub parley.Subscription
 	out chan []byte // replies to this connection: acks, errors
 
 	// ctx ends when the connection starts closing; store calls made for
@@ -301,7 +300,7 @@ func (cn *wsConn) writeLoop() {
 		case <-cn.ctx.Done():
 			return
 		case <-cn.sub.Done():
-			if errors.Is(cn.sub.Err(), hub.ErrSlow) {
+			if errors.Is(cn.sub.Err(), parley.ErrSlow) {
 				cn.fail(closeSlow, "connection fell behind; resume")
 			} else {
 				cn.fail(websocket.StatusGoingAway, "")

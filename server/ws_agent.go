@@ -8,7 +8,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
 )
 
 type evAgentReady struct {
@@ -127,7 +126,7 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 			}
 			if s.typingAllowed(u.ActorID(), t.ID) {
 				s.hub.Publish(mustJSON(evTyping{Type: "typing", ThreadID: idString(t.ID), ActorID: u.ActorID(), Name: u.Name}),
-					hub.InboxTopic(t.InboxID), hub.ThreadTopic(t.ID))
+					parley.InboxTopic(t.InboxID), parley.ThreadTopic(t.ID))
 			}
 		}
 		return nil

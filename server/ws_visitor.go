@@ -9,8 +9,6 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/hub"
-	"github.com/parley-chat/parley/store"
 )
 
 type evReady struct {
@@ -168,7 +166,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 		t, err := s.db.ChatThread(ctx, contactID, wd.ID)
 		if err == nil {
 			thread = t
-			cn.sub.Add(hub.ThreadTopic(t.ID))
+			cn.sub.Add(parley.ThreadTopic(t.ID))
 		}
 	}
 	ready := evReady{Type: "ready", Status: s.widgetStatus(ctx, wd), Identified: identified,
@@ -244,7 +242,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 			if err := ensureContact(); err != nil {
 				return err
 			}
-			var res store.TurnResult
+			var res parley.TurnResult
 			err = s.asVisitor(ctx, &cred, &contactID, func() (err error) {
 				c, err := s.db.Contact(ctx, contactID)
 				if err != nil {
@@ -269,7 +267,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 			joined := typingThread != res.Thread.ID
 			if joined {
 				typingThread = res.Thread.ID
-				cn.sub.Add(hub.ThreadTopic(res.Thread.ID))
+				cn.sub.Add(parley.ThreadTopic(res.Thread.ID))
 			}
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
 				Message: toWireMessage(res.Message, s.actorName(ctx, res.Message.SenderID))})
@@ -357,7 +355,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 				}
 				s.hub.Publish(mustJSON(evTyping{Type: "typing", ThreadID: idString(t.ID),
 					ActorID: parley.ContactActorID(contactID), Name: s.actorName(ctx, parley.ContactActorID(contactID))}),
-					hub.InboxTopic(t.InboxID))
+					parley.InboxTopic(t.InboxID))
 			}
 		}
 		return nil

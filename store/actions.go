@@ -142,21 +142,21 @@ func (db *DB) DeleteSnippet(ctx context.Context, id uint64) error {
 // deduplicated: leave it empty). It returns the append's result and the
 // contact as written; ENOTFOUND if the thread does not exist, EINVALID if m
 // has no thread or the thread has no contact.
-func (db *DB) AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (AppendResult, *parley.Contact, error) {
+func (db *DB) AppendWithContact(ctx context.Context, m *parley.Message, update func(*parley.Thread, *parley.Contact) error) (parley.AppendResult, *parley.Contact, error) {
 	if m.ThreadID == 0 {
-		return AppendResult{}, nil, parley.Errorf(parley.EINVALID, "message has no thread")
+		return parley.AppendResult{}, nil, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
 	if update == nil {
-		return AppendResult{}, nil, parley.Errorf(parley.EINVALID, "no update")
+		return parley.AppendResult{}, nil, parley.Errorf(parley.EINVALID, "no update")
 	}
 	in := *m
 	in.ClientID = ""
 	now := db.utcNow()
 
-	var res AppendResult
+	var res parley.AppendResult
 	var contact *parley.Contact
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		res, contact = AppendResult{}, nil
+		res, contact = parley.AppendResult{}, nil
 		t, err := threadTable().get(tx, in.ThreadID)
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func (db *DB) AppendWithContact(ctx context.Context, m *parley.Message, update f
 		return nil
 	})
 	if err != nil {
-		return AppendResult{}, nil, err
+		return parley.AppendResult{}, nil, err
 	}
 	*m = *res.Message
 	res.Message = m

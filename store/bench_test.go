@@ -44,7 +44,7 @@ func BenchmarkAppend(b *testing.B) {
 						Text:     "Hello! Do you ship to Switzerland, and how long does it usually take?",
 						SenderID: parley.ContactActorID(i%threads + 1), ClientID: strconv.FormatUint(i, 10),
 					}
-					if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+					if _, err := db.AppendMessage(ctx, m, parley.AppendOptions{}); err != nil {
 						b.Error(err)
 						return
 					}

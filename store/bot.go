@@ -92,30 +92,6 @@ func (db *DB) IdleBotThreads(ctx context.Context, before time.Time, limit int) (
 	return ids, err
 }
 
-// TurnFunc computes what a thread's bot says and does in answer to the
-// message just appended. It gets the thread as it is after that message and
-// its contact (nil for a thread without one), changes them in place (bot
-// state, owner, status; properties, email) and returns the messages to
-// append after it, in order; their ThreadID, channel and CreatedAt are
-// filled in. It runs inside the transaction, on the store's writer
-// goroutine and maybe more than once: it must be a pure function of its
-// arguments and must not call the DB. An error aborts the whole append.
-type TurnFunc func(t *parley.Thread, c *parley.Contact) ([]*parley.Message, error)
-
-// TurnResult is what AppendTurn did.
-type TurnResult struct {
-	AppendResult // the message m, and the thread after the whole turn
-
-	// Replies are the messages the turn appended after m, as stored.
-	Replies []*parley.Message
-	// Contact is the thread's contact as written, nil if the turn did not
-	// change it.
-	Contact *parley.Contact
-	// Queued reports that the thread is in the routing queue after the
-	// commit (RouteOptions.QueueNew).
-	Queued bool
-}
-
 // AppendTurn appends m as AppendMessage(ctx, m, opts) does and then, in the
 // same transaction, lets turn answer it: the turn's changes to the thread
 // and its contact and the messages it returns are written in the one
@@ -128,13 +104,13 @@ type TurnResult struct {
 //
 // ro.QueueNew puts a thread the append created in the routing queue in the
 // same commit, unless the turn left it a bot's (AppendRouted describes the
-// queue); the other RouteOptions are not for turns and are refused.
-func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOptions, turn TurnFunc, ro RouteOptions) (TurnResult, error) {
+// queue); the other parley.RouteOptions are not for turns and are refused.
+func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts parley.AppendOptions, turn parley.TurnFunc, ro parley.RouteOptions) (parley.TurnResult, error) {
 	if ro.Note != nil || ro.Queue || ro.Unqueue || ro.Routing != nil {
-		return TurnResult{}, parley.Errorf(parley.EINVALID, "a turn takes only RouteOptions.QueueNew")
+		return parley.TurnResult{}, parley.Errorf(parley.EINVALID, "a turn takes only parley.RouteOptions.QueueNew")
 	}
 	if m.ThreadID == 0 && opts.NewThread == nil {
-		return TurnResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
+		return parley.TurnResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
 	in := *m
 	in.QuickReplies = append([]string(nil), m.QuickReplies...)
@@ -144,9 +120,9 @@ func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOpti
 	}
 	now := db.utcNow()
 
-	var res TurnResult
+	var res parley.TurnResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		res = TurnResult{}
+		res = parley.TurnResult{}
 		first, err := appendMessage(tx, in, newThread, opts.Update, now)
 		res.AppendResult = first
 		if err != nil || first.Duplicate {
@@ -158,7 +134,7 @@ func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOpti
 			}
 		}
 		if ro.QueueNew && res.ThreadCreated && res.Thread.Owner != parley.OwnerBot {
-			if err := enqueue(tx, QueuedThread{ThreadID: res.Thread.ID, QueuedAt: now}); err != nil {
+			if err := enqueue(tx, parley.QueuedThread{ThreadID: res.Thread.ID, QueuedAt: now}); err != nil {
 				return err
 			}
 		}
@@ -166,7 +142,7 @@ func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOpti
 		return nil
 	})
 	if err != nil {
-		return TurnResult{}, err
+		return parley.TurnResult{}, err
 	}
 	if !res.Duplicate {
 		*m = *res.Message
@@ -176,7 +152,7 @@ func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts AppendOpti
 }
 
 // appendReplies runs turn on res's thread and writes what it did.
-func appendReplies(tx *bolt.Tx, res *TurnResult, turn TurnFunc, now time.Time) error {
+func appendReplies(tx *bolt.Tx, res *parley.TurnResult, turn parley.TurnFunc, now time.Time) error {
 	threads, contacts := threadTable(), contactTable()
 	stored := res.Thread // as written by the first append
 	t := *stored

@@ -13,7 +13,7 @@ func botThread(t *testing.T, db *DB, contactID uint64, at time.Time) *parley.Thr
 	t.Helper()
 	res, err := db.AppendMessage(t.Context(), &parley.Message{
 		Type: parley.TypeMessage, Text: "hi", SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming, CreatedAt: at,
-	}, AppendOptions{NewThread: &parley.Thread{
+	}, parley.AppendOptions{NewThread: &parley.Thread{
 		InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 5, ContactID: contactID, Owner: parley.OwnerBot,
 		Bot: &parley.BotState{LastVisitorAt: at},
 	}})
@@ -37,7 +37,7 @@ func TestAppendTurn(t *testing.T) {
 	visitorMsg := func(clientID, text string) *parley.Message {
 		return &parley.Message{Type: parley.TypeMessage, Text: text, SenderID: visitor.ActorID(), Direction: parley.Incoming, ClientID: clientID}
 	}
-	newThread := AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 5, ContactID: visitor.ID, Owner: parley.OwnerBot}}
+	newThread := parley.AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 5, ContactID: visitor.ID, Owner: parley.OwnerBot}}
 	calls := 0
 	turn := func(th *parley.Thread, c *parley.Contact) ([]*parley.Message, error) {
 		calls++
@@ -53,7 +53,7 @@ func TestAppendTurn(t *testing.T) {
 		}, nil
 	}
 
-	res, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn, RouteOptions{})
+	res, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn, parley.RouteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestAppendTurn(t *testing.T) {
 
 	t.Run("a duplicate runs no turn", func(t *testing.T) {
 		calls = 0
-		dup, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn, RouteOptions{})
+		dup, err := db.AppendTurn(ctx, visitorMsg("c1", "hello"), newThread, turn, parley.RouteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +97,7 @@ func TestAppendTurn(t *testing.T) {
 		res, err := db.AppendTurn(ctx, visitorMsg("c2", "ada@example.com"), newThread, func(th *parley.Thread, c *parley.Contact) ([]*parley.Message, error) {
 			c.Email = "ada@example.com"
 			return nil, nil
-		}, RouteOptions{})
+		}, parley.RouteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -113,7 +113,7 @@ func TestAppendTurn(t *testing.T) {
 		res, err := db.AppendTurn(ctx, visitorMsg("c3", "again"), newThread, func(th *parley.Thread, c *parley.Contact) ([]*parley.Message, error) {
 			th.Bot.Step = "other"
 			return nil, nil
-		}, RouteOptions{})
+		}, parley.RouteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestAppendTurn(t *testing.T) {
 		before, _ := db.Thread(ctx, th.ID)
 		_, err := db.AppendTurn(ctx, visitorMsg("c4", "boom"), newThread, func(*parley.Thread, *parley.Contact) ([]*parley.Message, error) {
 			return nil, errTest
-		}, RouteOptions{})
+		}, parley.RouteOptions{})
 		if err != errTest {
 			t.Fatalf("err=%v, want the turn's", err)
 		}
@@ -150,7 +150,7 @@ func TestBotViewsAndCounts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	counts := func() ViewCounts {
+	counts := func() parley.ViewCounts {
 		t.Helper()
 		vc, err := db.CountThreads(ctx, nil, 7)
 		if err != nil {
@@ -158,7 +158,7 @@ func TestBotViewsAndCounts(t *testing.T) {
 		}
 		return vc
 	}
-	ids := func(f ThreadFilter) []uint64 {
+	ids := func(f parley.ThreadFilter) []uint64 {
 		t.Helper()
 		ts, _, err := db.Threads(ctx, f)
 		if err != nil {
@@ -171,16 +171,16 @@ func TestBotViewsAndCounts(t *testing.T) {
 		return out
 	}
 	yes, no := true, false
-	if got, want := counts(), (ViewCounts{All: 1, Unassigned: 1, Chat: 1, Bots: 1, Filtered: 1}); got != want {
+	if got, want := counts(), (parley.ViewCounts{All: 1, Unassigned: 1, Chat: 1, Bots: 1, Filtered: 1}); got != want {
 		t.Errorf("counts=%+v, want %+v", got, want)
 	}
-	if got := ids(ThreadFilter{Filtered: &no, Bot: &yes}); !slices.Equal(got, []uint64{bot.ID}) {
+	if got := ids(parley.ThreadFilter{Filtered: &no, Bot: &yes}); !slices.Equal(got, []uint64{bot.ID}) {
 		t.Errorf("Bots view=%v, want [%d]", got, bot.ID)
 	}
-	if got := ids(ThreadFilter{Filtered: &no, Bot: &no}); !slices.Equal(got, []uint64{agent.ID}) {
+	if got := ids(parley.ThreadFilter{Filtered: &no, Bot: &no}); !slices.Equal(got, []uint64{agent.ID}) {
 		t.Errorf("All view=%v, want [%d]", got, agent.ID)
 	}
-	if got := ids(ThreadFilter{Filtered: &yes}); !slices.Equal(got, []uint64{spamBot.ID}) {
+	if got := ids(parley.ThreadFilter{Filtered: &yes}); !slices.Equal(got, []uint64{spamBot.ID}) {
 		t.Errorf("Filtered view=%v, want [%d]", got, spamBot.ID)
 	}
 
@@ -192,7 +192,7 @@ func TestBotViewsAndCounts(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := counts(), (ViewCounts{All: 2, Unassigned: 2, Chat: 2, Filtered: 1}); got != want {
+	if got, want := counts(), (parley.ViewCounts{All: 2, Unassigned: 2, Chat: 2, Filtered: 1}); got != want {
 		t.Errorf("after hand-off counts=%+v, want %+v", got, want)
 	}
 	th, err := db.UpdateThread(ctx, bot.ID, func(th *parley.Thread) error {
@@ -205,7 +205,7 @@ func TestBotViewsAndCounts(t *testing.T) {
 	if th.Owner != parley.OwnerAgent {
 		t.Errorf("owner after assignment=%q, want the agent's", th.Owner)
 	}
-	if got, want := counts(), (ViewCounts{All: 2, Mine: 1, Unassigned: 1, Chat: 2, Filtered: 1}); got != want {
+	if got, want := counts(), (parley.ViewCounts{All: 2, Mine: 1, Unassigned: 1, Chat: 2, Filtered: 1}); got != want {
 		t.Errorf("after assignment counts=%+v, want %+v", got, want)
 	}
 }

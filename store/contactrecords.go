@@ -93,15 +93,15 @@ func indexRecord(tx *bolt.Tx, r, old *parley.Record) error {
 // EventRecordCreated) is appended to it in the same transaction, as
 // AppendMessage does it; the result describes that append (zero without an
 // event) and *event is the message as stored.
-func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (AppendResult, error) {
+func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.Message) (parley.AppendResult, error) {
 	if event == nil && len(r.ThreadIDs) > 0 {
-		return AppendResult{}, parley.Errorf(parley.EINVALID, "a record joins a thread only with its recorded event")
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "a record joins a thread only with its recorded event")
 	}
 	in := *r
 	var threadID uint64
 	if event != nil {
 		if event.ThreadID == 0 {
-			return AppendResult{}, parley.Errorf(parley.EINVALID, "event has no thread")
+			return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "event has no thread")
 		}
 		threadID = event.ThreadID
 		in.ThreadIDs = []uint64{threadID}
@@ -120,10 +120,10 @@ func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.
 // written and *event the message as stored; the result describes the
 // append (zero without an event). v is copied deeply first, so that the
 // writer owns what it writes.
-func createOnContact[T any](ctx context.Context, db *DB, tb table[T], v *T, contactID, threadID uint64, event *parley.Message) (AppendResult, error) {
+func createOnContact[T any](ctx context.Context, db *DB, tb table[T], v *T, contactID, threadID uint64, event *parley.Message) (parley.AppendResult, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		return AppendResult{}, fmt.Errorf("create %s: %w", tb.name, err)
+		return parley.AppendResult{}, fmt.Errorf("create %s: %w", tb.name, err)
 	}
 	var ev parley.Message
 	if event != nil {
@@ -133,7 +133,7 @@ func createOnContact[T any](ctx context.Context, db *DB, tb table[T], v *T, cont
 	now := db.utcNow()
 
 	var out *T
-	var res AppendResult
+	var res parley.AppendResult
 	err = db.update(ctx, func(tx *bolt.Tx) error {
 		w := new(T)
 		if err := json.Unmarshal(data, w); err != nil {
@@ -145,7 +145,7 @@ func createOnContact[T any](ctx context.Context, db *DB, tb table[T], v *T, cont
 		if err := tb.insert(tx, w, now); err != nil {
 			return err
 		}
-		res = AppendResult{}
+		res = parley.AppendResult{}
 		if event != nil {
 			var err error
 			if res, err = appendMessage(tx, ev, parley.Thread{}, threadOfContact(contactID), now); err != nil {
@@ -156,7 +156,7 @@ func createOnContact[T any](ctx context.Context, db *DB, tb table[T], v *T, cont
 		return nil
 	})
 	if err != nil {
-		return AppendResult{}, err
+		return parley.AppendResult{}, err
 	}
 	*v = *out
 	if event != nil {
@@ -211,10 +211,10 @@ func (db *DB) UpdateRecord(ctx context.Context, id uint64, fn func(*parley.Recor
 // thread's, its ClientID dropped), and the results describe those appends
 // in the order of the record's ThreadIDs. fn and note run on the store's
 // writer goroutine, maybe more than once; they must not call db.
-func (db *DB) UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []AppendResult, error) {
+func (db *DB) UpdateRecordWithEvents(ctx context.Context, id uint64, fn func(*parley.Record) error, note func(old, r *parley.Record) *parley.Message) (*parley.Record, []parley.AppendResult, error) {
 	now := db.utcNow()
 	var out *parley.Record
-	var results []AppendResult
+	var results []parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		out, results = nil, nil
 		tb := recordTable()
@@ -385,9 +385,9 @@ func engagementTable() table[parley.Engagement] {
 // thread must be a thread of the contact (EINVALID, checked inside the
 // transaction). The result describes the append (zero without a thread) and
 // *event is the message as stored.
-func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (AppendResult, error) {
+func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event *parley.Message) (parley.AppendResult, error) {
 	if (e.ThreadID == 0) != (event == nil) {
-		return AppendResult{}, parley.Errorf(parley.EINVALID, "an engagement on a thread needs its recorded event, and only then")
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "an engagement on a thread needs its recorded event, and only then")
 	}
 	in := *e
 	res, err := createOnContact(ctx, db, engagementTable(), &in, in.ContactID, in.ThreadID, event)
@@ -465,16 +465,6 @@ func contactVisitorHashes(tx *bolt.Tx, contactID uint64) []string {
 
 // ----- Disassociating a contact from a chat -----
 
-// Disassociation is what DisassociateContact did.
-type Disassociation struct {
-	Thread     *parley.Thread  // the thread as written, with its new contact
-	Message    *parley.Message // the recorded event
-	Contact    *parley.Contact // the new, anonymous contact of the thread
-	OldContact uint64          // the contact the thread had
-	// Visitors is how many visitor credentials now stand for Contact.
-	Visitors int
-}
-
 // DisassociateContact detaches chat thread threadID from its contact,
 // contactID, in one transaction: it creates a fresh anonymous contact, makes
 // it the thread's contact, and appends event (a TypeSystem message such as
@@ -498,14 +488,14 @@ type Disassociation struct {
 // It returns ENOTFOUND if the thread does not exist, EINVALID if it is not
 // a chat thread, and ECONFLICT if its contact is no longer contactID (0
 // skips that check).
-func (db *DB) DisassociateContact(ctx context.Context, threadID, contactID uint64, event *parley.Message) (*Disassociation, error) {
+func (db *DB) DisassociateContact(ctx context.Context, threadID, contactID uint64, event *parley.Message) (*parley.Disassociation, error) {
 	if event == nil {
 		return nil, parley.Errorf(parley.EINVALID, "disassociation needs its recorded event")
 	}
 	ev := *event
 	ev.ThreadID, ev.ClientID = threadID, ""
 	now := db.utcNow()
-	var out *Disassociation
+	var out *parley.Disassociation
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		out = nil
 		t, err := threadTable().get(tx, threadID)
@@ -539,7 +529,7 @@ func (db *DB) DisassociateContact(ctx context.Context, threadID, contactID uint6
 		if err != nil {
 			return err
 		}
-		out = &Disassociation{Thread: res.Thread, Message: res.Message, Contact: c, OldContact: old, Visitors: moved}
+		out = &parley.Disassociation{Thread: res.Thread, Message: res.Message, Contact: c, OldContact: old, Visitors: moved}
 		return nil
 	})
 	if err != nil {

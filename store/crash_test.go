@@ -47,7 +47,7 @@ func TestCrashChild(t *testing.T) {
 		go func() {
 			for i := 0; ; i++ {
 				m := &parley.Message{ThreadID: ids[(w+i)%threads], Type: parley.TypeMessage, Text: fmt.Sprintf("w%d-%d", w, i)}
-				if _, err := db.AppendMessage(t.Context(), m, AppendOptions{}); err != nil {
+				if _, err := db.AppendMessage(t.Context(), m, parley.AppendOptions{}); err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(1)
 				}
@@ -127,7 +127,7 @@ func TestCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := MustOpenDir(t, dir, &Options{Timeout: 5 * time.Second})
-	threads, _, err := db.Threads(t.Context(), ThreadFilter{Limit: MaxLimit})
+	threads, _, err := db.Threads(t.Context(), parley.ThreadFilter{Limit: parley.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@
 // may still commit. Callers that retry after ctx.Err() should use idempotent
 // writes (a message's ClientID). Reads ignore their context.
 //
-// Functions passed to Update methods (UpdateThread, AppendOptions.Update, …)
+// Functions passed to Update methods (UpdateThread, parley.AppendOptions.Update, …)
 // run on the writer goroutine inside its transaction: they must be quick,
 // must not call the DB, and may run more than once.
 //
@@ -51,7 +51,7 @@
 //	contacts          id → Contact         contact_emails  lowercase email → id
 //	threads           id → row ‖ Thread: the row is 37 bytes of inbox, contact, latest message time, status,
 //	                  archived, assignee, channel, spam and blocked
-//	thread_latest     (latest message time, id) → row, for SortByLatest
+//	thread_latest     (latest message time, id) → row, for parley.SortByLatest
 //	thread_chats      (contact, widget, thread) → empty; ChatThread is the last key of a prefix
 //	thread_contacts   (contact, thread) → empty: Threads with a ContactID (threadcontact.go)
 //	messages          (thread, seq) → Message, and the dedup index:
@@ -59,7 +59,7 @@
 //	message_ids       message id → (thread, seq), append-only; its sequence numbers messages
 //	thread_counts     (inbox, channel, filtered, assignee) → number of open threads, for CountThreads
 //	                  and OpenAssigned
-//	routing_queue     (queued at, thread) → QueuedThread: conversations waiting for an agent, oldest first
+//	routing_queue     (queued at, thread) → parley.QueuedThread: conversations waiting for an agent, oldest first
 //	routing_queued    thread → its key in routing_queue
 //	routing_last      user → when routing last assigned them a conversation (unix ns)
 //	search_meta       version, cursor (the last message id indexed)

@@ -81,21 +81,6 @@ func putListRow(r row, t *parley.Thread) {
 
 // ----- view counts -----
 
-// ViewCounts are the numbers of open, not archived threads in each view of
-// the console's sidebar (I4). All, Mine, Unassigned, Email and Chat count
-// threads that are neither filtered nor a bot's; Bots counts the bot's
-// conversations that are not filtered; Filtered counts those that are (spam
-// or from a blocked sender), bot or not.
-type ViewCounts struct {
-	All        int `json:"all"`        // every thread that is not filtered
-	Mine       int `json:"mine"`       // assigned to the user asked for
-	Unassigned int `json:"unassigned"` // assigned to no one
-	Email      int `json:"email"`      // ChannelEmail
-	Chat       int `json:"chat"`       // ChannelChat
-	Bots       int `json:"bots"`       // bot conversations not handed to an agent (Owner bot)
-	Filtered   int `json:"filtered"`   // spam or from a blocked sender
-}
-
 // countKey is a thread's key in thread_counts, or nil if it is not counted
 // (closed or archived).
 func countKey(r row) []byte {
@@ -175,8 +160,8 @@ func countAll(tx *bolt.Tx) error {
 // CountThreads returns the view counts over the inboxes inboxIDs (nil means
 // all inboxes, empty none), with Mine counting the threads assigned to user
 // userID. It reads a few counters per inbox, whatever the number of threads.
-func (db *DB) CountThreads(ctx context.Context, inboxIDs []uint64, userID uint64) (ViewCounts, error) {
-	var vc ViewCounts
+func (db *DB) CountThreads(ctx context.Context, inboxIDs []uint64, userID uint64) (parley.ViewCounts, error) {
+	var vc parley.ViewCounts
 	err := db.view(func(tx *bolt.Tx) error {
 		c := bucket(tx, bucketThreadCounts).Cursor()
 		add := func(k, v []byte) error {
@@ -228,9 +213,9 @@ func (db *DB) CountThreads(ctx context.Context, inboxIDs []uint64, userID uint64
 	return vc, err
 }
 
-// rowMatcher returns the test of a ThreadFilter on rows, or EINVALID for a
+// rowMatcher returns the test of a parley.ThreadFilter on rows, or EINVALID for a
 // bad Status.
-func rowMatcher(f *ThreadFilter) (func(row) bool, error) {
+func rowMatcher(f *parley.ThreadFilter) (func(row) bool, error) {
 	var status byte
 	if f.Status != "" {
 		if status = rowStatus(f.Status); status == 0 {

@@ -67,28 +67,28 @@ func TestThreads_ListFilters(t *testing.T) {
 	open, in1 := parley.StatusOpen, []uint64{1}
 	for _, tt := range []struct {
 		name string
-		f    ThreadFilter
+		f    parley.ThreadFilter
 		want []string // newest first
 	}{
-		{"open, not filtered (All)", ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no}, []string{"chatOther", "emailMine", "chatOpen", "silent"}},
-		{"only filtered", ThreadFilter{Status: open, Filtered: &yes}, []string{"blocked", "spam"}},
-		{"filtered, any status", ThreadFilter{Filtered: &yes}, []string{"blocked", "spam"}},
-		{"assignee (Mine)", ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no, AssigneeID: 7}, []string{"emailMine"}},
-		{"assignee, filtered too", ThreadFilter{AssigneeID: 7}, []string{"other", "closedMine", "blocked", "emailMine"}},
-		{"unassigned", ThreadFilter{Status: open, Filtered: &no, Unassigned: true}, []string{"chatOpen", "silent"}},
-		{"assignee and unassigned: nothing", ThreadFilter{AssigneeID: 7, Unassigned: true}, []string{}},
-		{"email", ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no, ChannelID: parley.ChannelEmail}, []string{"emailMine"}},
-		{"chat", ThreadFilter{Status: open, Filtered: &no, ChannelID: parley.ChannelChat}, []string{"chatOther", "chatOpen", "silent"}},
-		{"closed", ThreadFilter{Status: parley.StatusClosed, Filtered: &no}, []string{"closedMine", "closed"}},
-		{"inbox", ThreadFilter{InboxIDs: []uint64{2}}, []string{"other"}},
-		{"archived", ThreadFilter{Archived: &yes, Filtered: &no}, []string{"trash"}},
-		{"after", ThreadFilter{Filtered: &no, LatestAfter: t0.Add(2 * time.Minute)}, []string{"other", "closedMine", "closed"}},
-		{"before", ThreadFilter{Filtered: &no, LatestBefore: t0.Add(2 * time.Minute)}, []string{"emailMine", "chatOpen"}},
-		{"range", ThreadFilter{Filtered: &no, LatestAfter: t0, LatestBefore: t0.Add(6 * time.Minute)}, []string{"closed", "chatOther", "emailMine"}},
-		{"range and assignee", ThreadFilter{LatestAfter: t0, LatestBefore: t0.Add(8 * time.Minute), AssigneeID: 7}, []string{"closedMine", "blocked", "emailMine"}},
+		{"open, not filtered (All)", parley.ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no}, []string{"chatOther", "emailMine", "chatOpen", "silent"}},
+		{"only filtered", parley.ThreadFilter{Status: open, Filtered: &yes}, []string{"blocked", "spam"}},
+		{"filtered, any status", parley.ThreadFilter{Filtered: &yes}, []string{"blocked", "spam"}},
+		{"assignee (Mine)", parley.ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no, AssigneeID: 7}, []string{"emailMine"}},
+		{"assignee, filtered too", parley.ThreadFilter{AssigneeID: 7}, []string{"other", "closedMine", "blocked", "emailMine"}},
+		{"unassigned", parley.ThreadFilter{Status: open, Filtered: &no, Unassigned: true}, []string{"chatOpen", "silent"}},
+		{"assignee and unassigned: nothing", parley.ThreadFilter{AssigneeID: 7, Unassigned: true}, []string{}},
+		{"email", parley.ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no, ChannelID: parley.ChannelEmail}, []string{"emailMine"}},
+		{"chat", parley.ThreadFilter{Status: open, Filtered: &no, ChannelID: parley.ChannelChat}, []string{"chatOther", "chatOpen", "silent"}},
+		{"closed", parley.ThreadFilter{Status: parley.StatusClosed, Filtered: &no}, []string{"closedMine", "closed"}},
+		{"inbox", parley.ThreadFilter{InboxIDs: []uint64{2}}, []string{"other"}},
+		{"archived", parley.ThreadFilter{Archived: &yes, Filtered: &no}, []string{"trash"}},
+		{"after", parley.ThreadFilter{Filtered: &no, LatestAfter: t0.Add(2 * time.Minute)}, []string{"other", "closedMine", "closed"}},
+		{"before", parley.ThreadFilter{Filtered: &no, LatestBefore: t0.Add(2 * time.Minute)}, []string{"emailMine", "chatOpen"}},
+		{"range", parley.ThreadFilter{Filtered: &no, LatestAfter: t0, LatestBefore: t0.Add(6 * time.Minute)}, []string{"closed", "chatOther", "emailMine"}},
+		{"range and assignee", parley.ThreadFilter{LatestAfter: t0, LatestBefore: t0.Add(8 * time.Minute), AssigneeID: 7}, []string{"closedMine", "blocked", "emailMine"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, sort := range []string{SortByLatest, SortByID} {
+			for _, sort := range []string{parley.SortByLatest, parley.SortByID} {
 				f := tt.f
 				f.Sort = sort
 				got, more, err := db.Threads(t.Context(), f)
@@ -97,7 +97,7 @@ func TestThreads_ListFilters(t *testing.T) {
 				}
 				names := threadNames(ts, got)
 				want := tt.want
-				if sort == SortByID {
+				if sort == parley.SortByID {
 					want = byID(ts, want)
 				}
 				if !slices.Equal(names, want) || more {
@@ -109,7 +109,7 @@ func TestThreads_ListFilters(t *testing.T) {
 
 	t.Run("pages of a view", func(t *testing.T) {
 		var got []string
-		f := ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no, Sort: SortByLatest, Limit: 1}
+		f := parley.ThreadFilter{InboxIDs: in1, Status: open, Filtered: &no, Sort: parley.SortByLatest, Limit: 1}
 		for range 10 {
 			page, more, err := db.Threads(t.Context(), f)
 			if err != nil {
@@ -134,7 +134,7 @@ func TestThreads_ListFilters(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		got, _, err := db.Threads(t.Context(), ThreadFilter{AssigneeID: 9, ChannelID: parley.ChannelEmail, Filtered: &yes})
+		got, _, err := db.Threads(t.Context(), parley.ThreadFilter{AssigneeID: 9, ChannelID: parley.ChannelEmail, Filtered: &yes})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,7 +155,7 @@ func TestCountThreads(t *testing.T) {
 	db := MustOpen(t, nil)
 	ctx := t.Context()
 	ts := listFixture(t, db)
-	check := func(name string, inboxes []uint64, user uint64, want ViewCounts) {
+	check := func(name string, inboxes []uint64, user uint64, want parley.ViewCounts) {
 		t.Helper()
 		got, err := db.CountThreads(ctx, inboxes, user)
 		if err != nil {
@@ -165,7 +165,7 @@ func TestCountThreads(t *testing.T) {
 			t.Errorf("%s: counts=%+v, want %+v", name, got, want)
 		}
 		// The counters agree with counting from scratch.
-		var fresh ViewCounts
+		var fresh parley.ViewCounts
 		db.bolt.Update(func(tx *bolt.Tx) error {
 			if err := countAll(tx); err != nil {
 				t.Fatal(err)
@@ -181,16 +181,16 @@ func TestCountThreads(t *testing.T) {
 		name    string
 		inboxes []uint64
 		user    uint64
-		want    ViewCounts
+		want    parley.ViewCounts
 	}{
-		{"inbox 1, user 7", []uint64{1}, 7, ViewCounts{All: 4, Mine: 1, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
-		{"inbox 1, user 8", []uint64{1}, 8, ViewCounts{All: 4, Mine: 1, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
-		{"inbox 1, nobody's", []uint64{1}, 99, ViewCounts{All: 4, Mine: 0, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
-		{"both inboxes", []uint64{1, 2}, 7, ViewCounts{All: 5, Mine: 2, Unassigned: 2, Email: 2, Chat: 3, Filtered: 2}},
-		{"all inboxes", nil, 7, ViewCounts{All: 5, Mine: 2, Unassigned: 2, Email: 2, Chat: 3, Filtered: 2}},
-		{"inbox 2", []uint64{2}, 7, ViewCounts{All: 1, Mine: 1, Email: 1}},
-		{"no inbox", []uint64{}, 7, ViewCounts{}},
-		{"an inbox without threads", []uint64{3}, 7, ViewCounts{}},
+		{"inbox 1, user 7", []uint64{1}, 7, parley.ViewCounts{All: 4, Mine: 1, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
+		{"inbox 1, user 8", []uint64{1}, 8, parley.ViewCounts{All: 4, Mine: 1, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
+		{"inbox 1, nobody's", []uint64{1}, 99, parley.ViewCounts{All: 4, Mine: 0, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
+		{"both inboxes", []uint64{1, 2}, 7, parley.ViewCounts{All: 5, Mine: 2, Unassigned: 2, Email: 2, Chat: 3, Filtered: 2}},
+		{"all inboxes", nil, 7, parley.ViewCounts{All: 5, Mine: 2, Unassigned: 2, Email: 2, Chat: 3, Filtered: 2}},
+		{"inbox 2", []uint64{2}, 7, parley.ViewCounts{All: 1, Mine: 1, Email: 1}},
+		{"no inbox", []uint64{}, 7, parley.ViewCounts{}},
+		{"an inbox without threads", []uint64{3}, 7, parley.ViewCounts{}},
 	} {
 		t.Run(tt.name, func(t *testing.T) { check(tt.name, tt.inboxes, tt.user, tt.want) })
 	}
@@ -199,16 +199,16 @@ func TestCountThreads(t *testing.T) {
 		name   string
 		thread string
 		change func(*parley.Thread)
-		want   ViewCounts // inbox 1, user 7
+		want   parley.ViewCounts // inbox 1, user 7
 	}{
-		{"assign to me", "chatOpen", func(th *parley.Thread) { th.AssigneeID = 7 }, ViewCounts{All: 4, Mine: 2, Unassigned: 1, Email: 1, Chat: 3, Filtered: 2}},
-		{"close", "chatOpen", func(th *parley.Thread) { th.Status = parley.StatusClosed }, ViewCounts{All: 3, Mine: 1, Unassigned: 1, Email: 1, Chat: 2, Filtered: 2}},
-		{"reopen", "closed", func(th *parley.Thread) { th.Status = parley.StatusOpen }, ViewCounts{All: 4, Mine: 1, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
-		{"archive", "chatOther", func(th *parley.Thread) { th.Archived = true }, ViewCounts{All: 3, Mine: 1, Unassigned: 2, Email: 1, Chat: 2, Filtered: 2}},
-		{"restore", "trash", func(th *parley.Thread) { th.Archived = false }, ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2}},
-		{"spam", "emailMine", func(th *parley.Thread) { th.Spam = true }, ViewCounts{All: 3, Mine: 0, Unassigned: 3, Email: 0, Chat: 3, Filtered: 3}},
-		{"unblock", "blocked", func(th *parley.Thread) { th.Blocked = false }, ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2}},
-		{"a new message changes nothing", "silent", func(th *parley.Thread) { th.LatestMessageAt = time.Now() }, ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2}},
+		{"assign to me", "chatOpen", func(th *parley.Thread) { th.AssigneeID = 7 }, parley.ViewCounts{All: 4, Mine: 2, Unassigned: 1, Email: 1, Chat: 3, Filtered: 2}},
+		{"close", "chatOpen", func(th *parley.Thread) { th.Status = parley.StatusClosed }, parley.ViewCounts{All: 3, Mine: 1, Unassigned: 1, Email: 1, Chat: 2, Filtered: 2}},
+		{"reopen", "closed", func(th *parley.Thread) { th.Status = parley.StatusOpen }, parley.ViewCounts{All: 4, Mine: 1, Unassigned: 2, Email: 1, Chat: 3, Filtered: 2}},
+		{"archive", "chatOther", func(th *parley.Thread) { th.Archived = true }, parley.ViewCounts{All: 3, Mine: 1, Unassigned: 2, Email: 1, Chat: 2, Filtered: 2}},
+		{"restore", "trash", func(th *parley.Thread) { th.Archived = false }, parley.ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2}},
+		{"spam", "emailMine", func(th *parley.Thread) { th.Spam = true }, parley.ViewCounts{All: 3, Mine: 0, Unassigned: 3, Email: 0, Chat: 3, Filtered: 3}},
+		{"unblock", "blocked", func(th *parley.Thread) { th.Blocked = false }, parley.ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2}},
+		{"a new message changes nothing", "silent", func(th *parley.Thread) { th.LatestMessageAt = time.Now() }, parley.ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2}},
 	}
 	for _, st := range steps {
 		if _, err := db.UpdateThread(ctx, ts[st.thread].ID, func(th *parley.Thread) error { st.change(th); return nil }); err != nil {
@@ -226,13 +226,13 @@ func TestCountThreads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check("delete", []uint64{1}, 7, ViewCounts{All: 3, Mine: 1, Unassigned: 2, Email: 1, Chat: 2, Filtered: 2})
+	check("delete", []uint64{1}, 7, parley.ViewCounts{All: 3, Mine: 1, Unassigned: 2, Email: 1, Chat: 2, Filtered: 2})
 	// A new thread through an append counts at once.
 	if _, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "hi", SenderID: "V-50"},
-		AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 1, ContactID: 50}}); err != nil {
+		parley.AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 1, ContactID: 50}}); err != nil {
 		t.Fatal(err)
 	}
-	check("new thread", []uint64{1}, 7, ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2})
+	check("new thread", []uint64{1}, 7, parley.ViewCounts{All: 4, Mine: 1, Unassigned: 3, Email: 1, Chat: 3, Filtered: 2})
 	_ = fmt.Sprint
 }
 
@@ -287,12 +287,12 @@ func TestMigrateListRows(t *testing.T) {
 		}
 	}
 	no := false
-	got, _, err := db.Threads(ctx, ThreadFilter{Status: parley.StatusOpen, Filtered: &no, AssigneeID: 7, Sort: SortByLatest})
+	got, _, err := db.Threads(ctx, parley.ThreadFilter{Status: parley.StatusOpen, Filtered: &no, AssigneeID: 7, Sort: parley.SortByLatest})
 	if err != nil || len(got) != 1 || got[0].ID != 1 {
 		t.Errorf("Mine after the migration: %v, %v; want thread 1", got, err)
 	}
 	counts, err := db.CountThreads(ctx, nil, 7)
-	if want := (ViewCounts{All: 1, Mine: 1, Chat: 1, Filtered: 1}); err != nil || counts != want {
+	if want := (parley.ViewCounts{All: 1, Mine: 1, Chat: 1, Filtered: 1}); err != nil || counts != want {
 		t.Errorf("counts after the migration: %+v, %v; want %+v", counts, err, want)
 	}
 }

@@ -221,31 +221,6 @@ func deleteThreadMail(tx *bolt.Tx, t *parley.Thread) error {
 
 // ----- receiving -----
 
-// MailAppend are the choices of AppendMail.
-type MailAppend struct {
-	// InboxID is the inbox the mail arrived for.
-	InboxID uint64
-	// MessageID is the email's Message-ID: an inbox stores each Message-ID
-	// once.
-	MessageID string
-	// References are the Message-IDs the email answers (In-Reply-To first,
-	// then References from the newest). The first that names a thread of
-	// InboxID, received or sent, is the thread the message joins.
-	References []string
-	// NewThread is the thread to create when no reference is known. Its
-	// InboxID must be InboxID.
-	NewThread *parley.Thread
-	// Join, if set, is asked in the transaction about the thread that the
-	// first known reference names: false makes the mail start NewThread
-	// instead. It must not change t or call the DB, and may run more than
-	// once.
-	Join func(t *parley.Thread) bool
-	// Update, if set, is called in the transaction on the thread before the
-	// message is appended, as AppendOptions.Update. A new thread has
-	// LastSeq 0 there.
-	Update func(t *parley.Thread) error
-}
-
 // AppendMail stores an incoming email in one transaction: it finds the
 // thread its references name in the inbox (or creates opts.NewThread, also
 // when opts.Join refuses the thread found),
@@ -253,18 +228,18 @@ type MailAppend struct {
 // Message-ID before, nothing is written and the result holds the first
 // copy with Duplicate set. It returns EINVALID without a Message-ID or a
 // NewThread of another inbox.
-func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts MailAppend) (AppendResult, error) {
+func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.MailAppend) (parley.AppendResult, error) {
 	if opts.MessageID == "" || opts.NewThread == nil || opts.NewThread.InboxID != opts.InboxID {
-		return AppendResult{}, parley.Errorf(parley.EINVALID, "mail needs a Message-ID and a new thread of its inbox")
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "mail needs a Message-ID and a new thread of its inbox")
 	}
 	in := *m
 	in.ThreadID = 0
 	newThread := *opts.NewThread
 	refs := slices.Clone(opts.References)
 	now := db.utcNow()
-	var res AppendResult
+	var res parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		res = AppendResult{}
+		res = parley.AppendResult{}
 		ids := bucket(tx, bucketMailIDs)
 		if v := ids.Get(mailIDKey(opts.InboxID, opts.MessageID)); len(v) == 16 {
 			t, err := threadTable().get(tx, btoi(v))
@@ -275,7 +250,7 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts MailAppend
 			if err != nil {
 				return err
 			}
-			res = AppendResult{Message: first, Thread: t, Duplicate: true}
+			res = parley.AppendResult{Message: first, Thread: t, Duplicate: true}
 			return nil
 		}
 		msg := in
@@ -305,7 +280,7 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts MailAppend
 		return nil
 	})
 	if err != nil {
-		return AppendResult{}, err
+		return parley.AppendResult{}, err
 	}
 	if !res.Duplicate {
 		*m = *res.Message
@@ -324,16 +299,16 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts MailAppend
 // must not call the DB and may run more than once). The item's message and
 // thread are set to m's, its Message-ID is recorded for the thread, and
 // m's delivery status starts as PENDING.
-func (db *DB) AppendMailReply(ctx context.Context, m *parley.Message, build func(m *parley.Message, t *parley.Thread) (*parley.OutboxItem, error)) (AppendResult, *parley.OutboxItem, error) {
+func (db *DB) AppendMailReply(ctx context.Context, m *parley.Message, build func(m *parley.Message, t *parley.Thread) (*parley.OutboxItem, error)) (parley.AppendResult, *parley.OutboxItem, error) {
 	if m.ThreadID == 0 {
-		return AppendResult{}, nil, parley.Errorf(parley.EINVALID, "message has no thread")
+		return parley.AppendResult{}, nil, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
 	in := *m
 	now := db.utcNow()
-	var res AppendResult
+	var res parley.AppendResult
 	var item *parley.OutboxItem
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		res, item = AppendResult{}, nil
+		res, item = parley.AppendResult{}, nil
 		r, err := appendMessage(tx, in, parley.Thread{}, nil, now)
 		if err != nil {
 			return err
@@ -361,7 +336,7 @@ func (db *DB) AppendMailReply(ctx context.Context, m *parley.Message, build func
 		return nil
 	})
 	if err != nil {
-		return AppendResult{}, nil, err
+		return parley.AppendResult{}, nil, err
 	}
 	if !res.Duplicate {
 		*m = *res.Message

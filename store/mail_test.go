@@ -100,7 +100,7 @@ func TestAppendMailThreading(t *testing.T) {
 		return &parley.Thread{InboxID: inbox, ChannelID: parley.ChannelEmail, ChannelAccountID: in.Mailboxes[0].ID, ContactID: 1, Subject: "Order"}
 	}
 
-	first, err := db.AppendMail(ctx, inboundMsg("first"), MailAppend{InboxID: in.ID, MessageID: "m1@c", NewThread: newThread(in.ID)})
+	first, err := db.AppendMail(ctx, inboundMsg("first"), parley.MailAppend{InboxID: in.ID, MessageID: "m1@c", NewThread: newThread(in.ID)})
 	if err != nil || !first.ThreadCreated {
 		t.Fatalf("first mail: %+v, %v", first, err)
 	}
@@ -134,7 +134,7 @@ func TestAppendMailThreading(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := db.AppendMail(ctx, inboundMsg(tt.name), MailAppend{InboxID: tt.inbox, MessageID: tt.messageID, References: tt.refs, NewThread: newThread(tt.inbox)})
+			res, err := db.AppendMail(ctx, inboundMsg(tt.name), parley.MailAppend{InboxID: tt.inbox, MessageID: tt.messageID, References: tt.refs, NewThread: newThread(tt.inbox)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -184,16 +184,16 @@ func TestAppendMailRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	nt := &parley.Thread{InboxID: in.ID, ChannelID: parley.ChannelEmail}
-	_, err := db.AppendMail(ctx, inboundMsg("x"), MailAppend{InboxID: in.ID, NewThread: nt})
+	_, err := db.AppendMail(ctx, inboundMsg("x"), parley.MailAppend{InboxID: in.ID, NewThread: nt})
 	wantCode(t, err, parley.EINVALID)
-	_, err = db.AppendMail(ctx, inboundMsg("x"), MailAppend{InboxID: in.ID + 1, MessageID: "a@b", NewThread: nt})
+	_, err = db.AppendMail(ctx, inboundMsg("x"), parley.MailAppend{InboxID: in.ID + 1, MessageID: "a@b", NewThread: nt})
 	wantCode(t, err, parley.EINVALID)
 	// An Update error writes nothing, not even the Message-ID.
-	_, err = db.AppendMail(ctx, inboundMsg("x"), MailAppend{InboxID: in.ID, MessageID: "a@b", NewThread: nt, Update: func(*parley.Thread) error { return errTest }})
+	_, err = db.AppendMail(ctx, inboundMsg("x"), parley.MailAppend{InboxID: in.ID, MessageID: "a@b", NewThread: nt, Update: func(*parley.Thread) error { return errTest }})
 	if err != errTest {
 		t.Fatalf("err=%v, want the Update's", err)
 	}
-	res, err := db.AppendMail(ctx, inboundMsg("x"), MailAppend{InboxID: in.ID, MessageID: "a@b", NewThread: nt})
+	res, err := db.AppendMail(ctx, inboundMsg("x"), parley.MailAppend{InboxID: in.ID, MessageID: "a@b", NewThread: nt})
 	if err != nil || res.Duplicate || !res.ThreadCreated {
 		t.Fatalf("after a refusal: %+v, %v; want a fresh thread", res, err)
 	}
@@ -278,20 +278,20 @@ func TestAppendMailJoin(t *testing.T) {
 	nt := func(contact uint64) *parley.Thread {
 		return &parley.Thread{InboxID: in.ID, ChannelID: parley.ChannelEmail, ContactID: contact, Status: parley.StatusOpen}
 	}
-	first, err := db.AppendMail(ctx, inboundMsg("a"), MailAppend{InboxID: in.ID, MessageID: "a1@c", NewThread: nt(1)})
+	first, err := db.AppendMail(ctx, inboundMsg("a"), parley.MailAppend{InboxID: in.ID, MessageID: "a1@c", NewThread: nt(1)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var asked *parley.Thread
 	refuse := func(t *parley.Thread) bool { asked = t; return false }
-	res, err := db.AppendMail(ctx, inboundMsg("b"), MailAppend{InboxID: in.ID, MessageID: "b1@c", References: []string{"a1@c"}, NewThread: nt(2), Join: refuse})
+	res, err := db.AppendMail(ctx, inboundMsg("b"), parley.MailAppend{InboxID: in.ID, MessageID: "b1@c", References: []string{"a1@c"}, NewThread: nt(2), Join: refuse})
 	if err != nil || !res.ThreadCreated || res.Thread.ID == first.Thread.ID || res.Thread.ContactID != 2 {
 		t.Fatalf("refused join: %+v, %v; want a new thread of contact 2", res, err)
 	}
 	if asked == nil || asked.ID != first.Thread.ID || asked.ContactID != 1 {
 		t.Errorf("Join was asked about %+v, want thread %d", asked, first.Thread.ID)
 	}
-	res, err = db.AppendMail(ctx, inboundMsg("c"), MailAppend{InboxID: in.ID, MessageID: "c1@c", References: []string{"a1@c"}, NewThread: nt(3),
+	res, err = db.AppendMail(ctx, inboundMsg("c"), parley.MailAppend{InboxID: in.ID, MessageID: "c1@c", References: []string{"a1@c"}, NewThread: nt(3),
 		Join: func(*parley.Thread) bool { return true }})
 	if err != nil || res.ThreadCreated || res.Thread.ID != first.Thread.ID || res.Thread.ContactID != 1 {
 		t.Fatalf("allowed join: %+v, %v; want thread %d of contact 1", res, err, first.Thread.ID)
@@ -299,11 +299,11 @@ func TestAppendMailJoin(t *testing.T) {
 
 	auto := nt(4)
 	auto.Automatic = true
-	if _, err := db.AppendMail(ctx, inboundMsg("d"), MailAppend{InboxID: in.ID, MessageID: "d1@c", NewThread: auto}); err != nil {
+	if _, err := db.AppendMail(ctx, inboundMsg("d"), parley.MailAppend{InboxID: in.ID, MessageID: "d1@c", NewThread: auto}); err != nil {
 		t.Fatal(err)
 	}
 	yes := true
-	ts, _, err := db.Threads(ctx, ThreadFilter{Filtered: &yes})
+	ts, _, err := db.Threads(ctx, parley.ThreadFilter{Filtered: &yes})
 	if err != nil || len(ts) != 1 || !ts[0].Automatic {
 		t.Fatalf("filtered threads %+v, %v; want the automatic one", ts, err)
 	}

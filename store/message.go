@@ -11,43 +11,13 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// AppendOptions are the choices of AppendMessage.
-type AppendOptions struct {
-	// NewThread is used when the message's ThreadID is 0. For a chat thread
-	// (ChannelChat), AppendMessage first looks for ChatThread(NewThread.
-	// ContactID, NewThread.ChannelAccountID) and appends to it if found;
-	// otherwise, and for other channels always, it creates a thread like
-	// NewThread (as CreateThread does). All of that happens in the
-	// transaction of the append. NewThread itself is not changed: the thread
-	// is in AppendResult.Thread.
-	NewThread *parley.Thread
-
-	// Update, if set, is called inside the transaction on the thread before
-	// the message is appended: to reopen a closed thread, say, or to refuse
-	// the message with an error, which aborts with nothing written (not even
-	// a new thread) and is returned as it is. It is not called for a
-	// duplicate. It may not change the thread's ID or LastSeq (changes are
-	// undone). It runs on the store's writer goroutine, maybe more than once
-	// and maybe after AppendMessage has returned ctx.Err(); it must not call
-	// the DB.
-	Update func(t *parley.Thread) error
-}
-
-// AppendResult is what AppendMessage did.
-type AppendResult struct {
-	Message       *parley.Message // the message as stored
-	Thread        *parley.Thread  // its thread as stored after the append
-	Duplicate     bool            // Message is an earlier copy; nothing was written
-	ThreadCreated bool            // Thread was created by this append
-}
-
 // AppendMessage appends m to its thread (m.ThreadID, or see
-// AppendOptions.NewThread) in one transaction and returns once it is durable.
+// parley.AppendOptions.NewThread) in one transaction and returns once it is durable.
 //
 // It sets m.ID (unique across threads), m.Seq to the thread's LastSeq+1,
 // m.CreatedAt if zero, and m.ChannelID and m.ChannelAccountID to the thread's
 // if zero; on the thread it sets LastSeq, LatestMessageAt (unless m is older)
-// and, for TypeMessage, Preview. AppendResult.Message is m.
+// and, for TypeMessage, Preview. parley.AppendResult.Message is m.
 //
 // If m.ClientID is not empty and the thread already holds a message with the
 // same sender (SenderID) and ClientID, nothing is written: the result holds
@@ -56,9 +26,9 @@ type AppendResult struct {
 // It returns ENOTFOUND if the thread does not exist, EINVALID if m has no
 // thread and opts no NewThread, and ctx.Err() if ctx ends first, in which
 // case the message may still be appended.
-func (db *DB) AppendMessage(ctx context.Context, m *parley.Message, opts AppendOptions) (AppendResult, error) {
+func (db *DB) AppendMessage(ctx context.Context, m *parley.Message, opts parley.AppendOptions) (parley.AppendResult, error) {
 	if m.ThreadID == 0 && opts.NewThread == nil {
-		return AppendResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
 	// Copies the writer owns. Of what they point to (a thread's bot state,
 	// a message's quick replies) the writer only reads.
@@ -69,13 +39,13 @@ func (db *DB) AppendMessage(ctx context.Context, m *parley.Message, opts AppendO
 	}
 	now := db.utcNow()
 
-	var res AppendResult
+	var res parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) (err error) {
 		res, err = appendMessage(tx, in, newThread, opts.Update, now)
 		return err
 	})
 	if err != nil {
-		return AppendResult{}, err
+		return parley.AppendResult{}, err
 	}
 	if !res.Duplicate {
 		*m = *res.Message
@@ -84,8 +54,8 @@ func (db *DB) AppendMessage(ctx context.Context, m *parley.Message, opts AppendO
 	return res, nil
 }
 
-func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, update func(*parley.Thread) error, now time.Time) (AppendResult, error) {
-	var res AppendResult
+func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, update func(*parley.Thread) error, now time.Time) (parley.AppendResult, error) {
+	var res parley.AppendResult
 	threads := threadTable()
 	var t *parley.Thread
 	var err error
@@ -120,7 +90,7 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 				if err != nil {
 					return res, err
 				}
-				return AppendResult{Message: first, Thread: t, Duplicate: true}, nil
+				return parley.AppendResult{Message: first, Thread: t, Duplicate: true}, nil
 			}
 		}
 		stored := *t

@@ -36,7 +36,7 @@ func TestAppendMessage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			now := clk.Add(time.Second)
 			m := tt.msg
-			res, err := db.AppendMessage(ctx, &m, AppendOptions{})
+			res, err := db.AppendMessage(ctx, &m, parley.AppendOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +73,7 @@ func TestAppendMessage(t *testing.T) {
 	t.Run("an older message keeps LatestMessageAt", func(t *testing.T) {
 		before, _ := db.Thread(ctx, th.ID)
 		m := &parley.Message{ThreadID: th.ID, Type: parley.TypeComment, CreatedAt: before.LatestMessageAt.Add(-time.Hour)}
-		res, err := db.AppendMessage(ctx, m, AppendOptions{})
+		res, err := db.AppendMessage(ctx, m, parley.AppendOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,11 +85,11 @@ func TestAppendMessage(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		msg  parley.Message
-		opts AppendOptions
+		opts parley.AppendOptions
 		code string
 	}{
-		{"missing thread", parley.Message{ThreadID: 99, Type: parley.TypeMessage, Text: "x"}, AppendOptions{}, parley.ENOTFOUND},
-		{"no thread at all", parley.Message{Type: parley.TypeMessage, Text: "x"}, AppendOptions{}, parley.EINVALID},
+		{"missing thread", parley.Message{ThreadID: 99, Type: parley.TypeMessage, Text: "x"}, parley.AppendOptions{}, parley.ENOTFOUND},
+		{"no thread at all", parley.Message{Type: parley.TypeMessage, Text: "x"}, parley.AppendOptions{}, parley.EINVALID},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m := tt.msg
@@ -128,7 +128,7 @@ func TestAppendMessage_NewThread(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			orig := *tt.newThread
 			m := &parley.Message{Type: parley.TypeMessage, Text: tt.name, SenderID: "V-1"}
-			res, err := db.AppendMessage(ctx, m, AppendOptions{NewThread: tt.newThread})
+			res, err := db.AppendMessage(ctx, m, parley.AppendOptions{NewThread: tt.newThread})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,7 +163,7 @@ func TestAppendMessage_Update(t *testing.T) {
 
 	t.Run("reopen", func(t *testing.T) {
 		m := &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: "back again"}
-		res, err := db.AppendMessage(ctx, m, AppendOptions{Update: func(th *parley.Thread) error {
+		res, err := db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(th *parley.Thread) error {
 			if th.Status == parley.StatusClosed {
 				th.Status, th.ClosedAt = parley.StatusOpen, time.Time{}
 			}
@@ -188,7 +188,7 @@ func TestAppendMessage_Update(t *testing.T) {
 	}
 	t.Run("refused on an existing thread", func(t *testing.T) {
 		m := &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: "spam"}
-		_, err := db.AppendMessage(ctx, m, AppendOptions{Update: refuse})
+		_, err := db.AppendMessage(ctx, m, parley.AppendOptions{Update: refuse})
 		wantCode(t, err, parley.EFORBIDDEN)
 		stored, _ := db.Thread(ctx, th.ID)
 		if stored.LastSeq != 1 || stored.Status != parley.StatusOpen || stored.Preview != "back again" {
@@ -204,7 +204,7 @@ func TestAppendMessage_Update(t *testing.T) {
 	t.Run("refused on a new thread", func(t *testing.T) {
 		m := &parley.Message{Type: parley.TypeMessage, Text: "spam"}
 		nt := &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 1, ContactID: 9}
-		_, err := db.AppendMessage(ctx, m, AppendOptions{NewThread: nt, Update: refuse})
+		_, err := db.AppendMessage(ctx, m, parley.AppendOptions{NewThread: nt, Update: refuse})
 		wantCode(t, err, parley.EFORBIDDEN)
 		if _, err := db.ChatThread(ctx, 9, 1); parley.ErrorCode(err) != parley.ENOTFOUND {
 			t.Errorf("ChatThread error=%v, want ENOTFOUND: the refused append created a thread", err)
@@ -246,7 +246,7 @@ func TestAppendMessage_Dedup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &parley.Message{ThreadID: tt.thread, Type: parley.TypeMessage, Text: tt.text, SenderID: tt.sender, ClientID: tt.clientID}
 			orig := *m
-			res, err := db.AppendMessage(ctx, m, AppendOptions{Update: func(th *parley.Thread) error {
+			res, err := db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(th *parley.Thread) error {
 				if tt.wantDup {
 					return errors.New("Update called for a duplicate")
 				}
@@ -272,7 +272,7 @@ func TestAppendMessage_Dedup(t *testing.T) {
 	t.Run("through NewThread", func(t *testing.T) {
 		nt := &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 1, ContactID: 1}
 		m := &parley.Message{Type: parley.TypeMessage, Text: "again", SenderID: "V-1", ClientID: "c1"}
-		res, err := db.AppendMessage(ctx, m, AppendOptions{NewThread: nt})
+		res, err := db.AppendMessage(ctx, m, parley.AppendOptions{NewThread: nt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,14 +283,14 @@ func TestAppendMessage_Dedup(t *testing.T) {
 
 	t.Run("twice in one group", func(t *testing.T) {
 		release := holdWriter(t, db)
-		var a, b AppendResult
+		var a, b parley.AppendResult
 		results := queue(t, db,
 			func() (err error) {
-				a, err = db.AppendMessage(ctx, &parley.Message{ThreadID: t2.ID, SenderID: "V-2", ClientID: "same", Text: "1"}, AppendOptions{})
+				a, err = db.AppendMessage(ctx, &parley.Message{ThreadID: t2.ID, SenderID: "V-2", ClientID: "same", Text: "1"}, parley.AppendOptions{})
 				return err
 			},
 			func() (err error) {
-				b, err = db.AppendMessage(ctx, &parley.Message{ThreadID: t2.ID, SenderID: "V-2", ClientID: "same", Text: "2"}, AppendOptions{})
+				b, err = db.AppendMessage(ctx, &parley.Message{ThreadID: t2.ID, SenderID: "V-2", ClientID: "same", Text: "2"}, parley.AppendOptions{})
 				return err
 			},
 		)
@@ -312,7 +312,7 @@ func TestMessages(t *testing.T) {
 	th := mustCreateThread(t, db, 1, 1, 1)
 	empty := mustCreateThread(t, db, 1, 2, 1)
 	next := mustCreateThread(t, db, 1, 3, 1) // its keys follow empty's
-	if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: next.ID, Type: parley.TypeMessage, Text: "1"}, AppendOptions{}); err != nil {
+	if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: next.ID, Type: parley.TypeMessage, Text: "1"}, parley.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 7 {
@@ -320,7 +320,7 @@ func TestMessages(t *testing.T) {
 		// bucket, 8-byte keys like a seq's ("\xff", 3, "V-1", "c01"): they
 		// are not messages, nor a sign that more follow.
 		m := &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: fmt.Sprint(i + 1), SenderID: "V-1", ClientID: fmt.Sprintf("c%02d", i)}
-		if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+		if _, err := db.AppendMessage(ctx, m, parley.AppendOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -398,7 +398,7 @@ func TestAppendMessage_Concurrent(t *testing.T) {
 							Text: fmt.Sprintf("%d/%d", w, i), SenderID: parley.ContactActorID(uint64(w + 1)),
 							ClientID: fmt.Sprintf("c%d", i),
 						}
-						if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+						if _, err := db.AppendMessage(ctx, m, parley.AppendOptions{}); err != nil {
 							t.Error(err)
 							return
 						}
@@ -439,7 +439,7 @@ func checkGapless(t *testing.T, db *DB, threads []uint64) map[uint64]*parley.Mes
 		var after uint64
 		for more := true; more; {
 			var msgs []*parley.Message
-			msgs, more, err = db.Messages(t.Context(), id, after, MaxLimit)
+			msgs, more, err = db.Messages(t.Context(), id, after, parley.MaxLimit)
 			if err != nil {
 				t.Fatal(err)
 			}

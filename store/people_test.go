@@ -351,7 +351,7 @@ func TestDeleteInbox(t *testing.T) {
 			for j := range 3 {
 				m := &parley.Message{ThreadID: threadID, Type: parley.TypeMessage, Text: fmt.Sprintf("hello %d", j),
 					SenderID: c.ActorID(), Direction: parley.Incoming, ClientID: fmt.Sprintf("c%d", j)}
-				res, err := db.AppendMessage(ctx, m, AppendOptions{NewThread: &parley.Thread{InboxID: inboxID,
+				res, err := db.AppendMessage(ctx, m, parley.AppendOptions{NewThread: &parley.Thread{InboxID: inboxID,
 					ChannelID: parley.ChannelChat, ChannelAccountID: widgetID, ContactID: c.ID}})
 				if err != nil {
 					t.Fatal(err)
@@ -360,7 +360,7 @@ func TestDeleteInbox(t *testing.T) {
 				clk.Add(time.Second)
 			}
 			if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: threadID, Type: parley.TypeSystem, Event: parley.EventSpam,
-				SenderID: parley.SystemActorID}, AppendOptions{}); err != nil {
+				SenderID: parley.SystemActorID}, parley.AppendOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if i == 1 {
@@ -372,7 +372,7 @@ func TestDeleteInbox(t *testing.T) {
 				}
 			}
 			if _, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "mail", SenderID: c.ActorID(),
-				Direction: parley.Incoming}, AppendOptions{NewThread: &parley.Thread{InboxID: inboxID, ChannelID: parley.ChannelEmail,
+				Direction: parley.Incoming}, parley.AppendOptions{NewThread: &parley.Thread{InboxID: inboxID, ChannelID: parley.ChannelEmail,
 				ContactID: c.ID, Subject: "Invoice"}}); err != nil {
 				t.Fatal(err)
 			}
@@ -392,7 +392,7 @@ func TestDeleteInbox(t *testing.T) {
 	fill(only.ID, keepWidget.ID)
 	settle()
 	before := dumpBuckets(t, db)
-	keptThreads, _, err := db.Threads(ctx, ThreadFilter{Limit: 500})
+	keptThreads, _, err := db.Threads(ctx, parley.ThreadFilter{Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,12 +412,12 @@ func TestDeleteInbox(t *testing.T) {
 	fill(doomed.ID, doomedWidgets[0])
 	fill(doomed.ID, doomedWidgets[1])
 	// Archived threads of the inbox go too.
-	doomedThreads, _, err := db.Threads(ctx, ThreadFilter{InboxIDs: []uint64{doomed.ID}, Limit: 500})
+	doomedThreads, _, err := db.Threads(ctx, parley.ThreadFilter{InboxIDs: []uint64{doomed.ID}, Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
 	yes := true
-	archived, _, err := db.Threads(ctx, ThreadFilter{InboxIDs: []uint64{doomed.ID}, Limit: 500, Archived: &yes})
+	archived, _, err := db.Threads(ctx, parley.ThreadFilter{InboxIDs: []uint64{doomed.ID}, Limit: 500, Archived: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +486,7 @@ func TestDeleteInbox(t *testing.T) {
 			t.Errorf("ChatThread(%d, widget B)=%d, want none", c.ID, th.ID)
 		}
 	}
-	all, _, err := db.Threads(ctx, ThreadFilter{Limit: 500, Sort: SortByLatest})
+	all, _, err := db.Threads(ctx, parley.ThreadFilter{Limit: 500, Sort: parley.SortByLatest})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +500,7 @@ func TestDeleteInbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "again", SenderID: contacts[0].ActorID(), ClientID: "c0"},
-		AppendOptions{NewThread: &parley.Thread{InboxID: next.ID, ChannelID: parley.ChannelChat, ChannelAccountID: doomedWidgets[0], ContactID: contacts[0].ID}})
+		parley.AppendOptions{NewThread: &parley.Thread{InboxID: next.ID, ChannelID: parley.ChannelChat, ChannelAccountID: doomedWidgets[0], ContactID: contacts[0].ID}})
 	if err != nil || res.Duplicate || !res.ThreadCreated {
 		t.Fatalf("append after delete: %+v, %v", res, err)
 	}

@@ -396,7 +396,7 @@ func TestDisassociateContact(t *testing.T) {
 				t.Errorf("ChatThread(new contact)=%v, %v; want thread %d", chat, err, threadID)
 			}
 			// The old contact lost it.
-			old, _, err := f.db.Threads(ctx, ThreadFilter{ContactID: f.ada.ID})
+			old, _, err := f.db.Threads(ctx, parley.ThreadFilter{ContactID: f.ada.ID})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -17,7 +17,7 @@ import (
 // counts of open assigned conversations come from thread_counts (list.go).
 const (
 	// bucketRoutingQueue is the queue in order of arrival.
-	bucketRoutingQueue = "routing_queue" // timeKey(queuedAt) ‖ thread → QueuedThread
+	bucketRoutingQueue = "routing_queue" // timeKey(queuedAt) ‖ thread → parley.QueuedThread
 	// bucketRoutingQueued finds a thread's place in the queue.
 	bucketRoutingQueued = "routing_queued" // thread → key in routing_queue
 	// bucketRoutingLast holds the time of each user's last routed conversation.
@@ -35,47 +35,14 @@ func routingBucket(tx *bolt.Tx, name string) (*bolt.Bucket, error) {
 	return tx.CreateBucketIfNotExists([]byte(name))
 }
 
-// QueuedThread is a conversation waiting in the routing queue for someone
-// who can receive it.
-type QueuedThread struct {
-	ThreadID uint64    `json:"threadId"`
-	QueuedAt time.Time `json:"queuedAt"`
-	// Routing, if set, is the routing to use instead of the widget's (a bot
-	// handing off to a team or a user).
-	Routing *parley.Routing `json:"routing,omitempty"`
-}
-
-// RouteOptions are what AppendRouted does besides appending, in the same
-// commit.
-type RouteOptions struct {
-	// Note, if set, is appended to the same thread right before the message:
-	// a system event that says why (a reassignment while away). It is
-	// completed like the message (ID, Seq, times, channel).
-	Note *parley.Message
-	// Queue puts the thread in the routing queue, keeping its place if it is
-	// queued already; with QueueNew only if the append created the thread.
-	Queue, QueueNew bool
-	// Routing is kept with a queued thread (QueuedThread.Routing).
-	Routing *parley.Routing
-	// Unqueue takes the thread out of the queue.
-	Unqueue bool
-}
-
-// RoutedResult is what AppendRouted did.
-type RoutedResult struct {
-	AppendResult
-	Note   *parley.Message // RouteOptions.Note as stored, or nil
-	Queued bool            // the thread is in the queue after the commit
-}
-
 // AppendRouted is AppendMessage (same rules, same errors) with routing's
 // bookkeeping in the same commit: an optional note before the message,
 // entering or leaving the queue, and, when the message is an assignment
 // (TypeAssignment with an assignee), the assignee's last routed time set to
 // the message's time. A duplicate message writes nothing at all.
-func (db *DB) AppendRouted(ctx context.Context, m *parley.Message, opts AppendOptions, ro RouteOptions) (RoutedResult, error) {
+func (db *DB) AppendRouted(ctx context.Context, m *parley.Message, opts parley.AppendOptions, ro parley.RouteOptions) (parley.RoutedResult, error) {
 	if m.ThreadID == 0 && opts.NewThread == nil {
-		return RoutedResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
+		return parley.RoutedResult{}, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
 	in := *m
 	var newThread parley.Thread
@@ -94,9 +61,9 @@ func (db *DB) AppendRouted(ctx context.Context, m *parley.Message, opts AppendOp
 	}
 	now := db.utcNow()
 
-	var res RoutedResult
+	var res parley.RoutedResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
-		res = RoutedResult{}
+		res = parley.RoutedResult{}
 		msg := in
 		if ro.Note != nil {
 			if msg.ThreadID == 0 {
@@ -131,7 +98,7 @@ func (db *DB) AppendRouted(ctx context.Context, m *parley.Message, opts AppendOp
 			}
 		}
 		if ro.Queue || ro.QueueNew && ar.ThreadCreated {
-			if err := enqueue(tx, QueuedThread{ThreadID: id, QueuedAt: now, Routing: routing}); err != nil {
+			if err := enqueue(tx, parley.QueuedThread{ThreadID: id, QueuedAt: now, Routing: routing}); err != nil {
 				return err
 			}
 		}
@@ -148,7 +115,7 @@ func (db *DB) AppendRouted(ctx context.Context, m *parley.Message, opts AppendOp
 		return nil
 	})
 	if err != nil {
-		return RoutedResult{}, err
+		return parley.RoutedResult{}, err
 	}
 	if !res.Duplicate {
 		*m = *res.Message
@@ -161,7 +128,7 @@ func (db *DB) AppendRouted(ctx context.Context, m *parley.Message, opts AppendOp
 	return res, nil
 }
 
-func enqueue(tx *bolt.Tx, q QueuedThread) error {
+func enqueue(tx *bolt.Tx, q parley.QueuedThread) error {
 	if isQueued(tx, q.ThreadID) {
 		return nil
 	}
@@ -217,7 +184,7 @@ func (db *DB) Enqueue(ctx context.Context, threadID uint64, routing *parley.Rout
 		if bucket(tx, bucketThreads).Get(itob(threadID)) == nil {
 			return threadTable().notFound(threadID)
 		}
-		return enqueue(tx, QueuedThread{ThreadID: threadID, QueuedAt: now, Routing: routing})
+		return enqueue(tx, parley.QueuedThread{ThreadID: threadID, QueuedAt: now, Routing: routing})
 	})
 }
 
@@ -233,8 +200,8 @@ func (db *DB) Dequeue(ctx context.Context, threadID uint64) error {
 
 // Queue returns up to limit conversations of the routing queue (all when
 // limit ≤ 0), the longest waiting first.
-func (db *DB) Queue(ctx context.Context, limit int) ([]QueuedThread, error) {
-	out := []QueuedThread{}
+func (db *DB) Queue(ctx context.Context, limit int) ([]parley.QueuedThread, error) {
+	out := []parley.QueuedThread{}
 	err := db.view(func(tx *bolt.Tx) error {
 		queue := bucket(tx, bucketRoutingQueue)
 		if queue == nil {
@@ -242,7 +209,7 @@ func (db *DB) Queue(ctx context.Context, limit int) ([]QueuedThread, error) {
 		}
 		c := queue.Cursor()
 		for k, v := c.First(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			var q QueuedThread
+			var q parley.QueuedThread
 			if err := json.Unmarshal(v, &q); err != nil {
 				return fmt.Errorf("decode queued thread %x: %w", k, err)
 			}

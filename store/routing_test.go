@@ -20,13 +20,13 @@ func TestRoutingQueue(t *testing.T) {
 	visitorMsg := func(contact uint64, clientID string) *parley.Message {
 		return &parley.Message{Type: parley.TypeMessage, Text: "hi", SenderID: parley.ContactActorID(contact), ClientID: clientID, Direction: parley.Incoming}
 	}
-	newChat := func(contact uint64) AppendOptions {
-		return AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 5, ContactID: contact}}
+	newChat := func(contact uint64) parley.AppendOptions {
+		return parley.AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 5, ContactID: contact}}
 	}
 	var ids []uint64
 	for c := uint64(1); c <= 3; c++ {
 		clk.Add(time.Second)
-		res, err := db.AppendRouted(ctx, visitorMsg(c, "a"), newChat(c), RouteOptions{QueueNew: true})
+		res, err := db.AppendRouted(ctx, visitorMsg(c, "a"), newChat(c), parley.RouteOptions{QueueNew: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,10 +38,10 @@ func TestRoutingQueue(t *testing.T) {
 	// A second message on an existing thread does not queue it again, and a
 	// retry of the first writes nothing.
 	clk.Add(time.Second)
-	if res, err := db.AppendRouted(ctx, visitorMsg(1, "b"), newChat(1), RouteOptions{QueueNew: true}); err != nil || res.ThreadCreated {
+	if res, err := db.AppendRouted(ctx, visitorMsg(1, "b"), newChat(1), parley.RouteOptions{QueueNew: true}); err != nil || res.ThreadCreated {
 		t.Fatalf("created=%v err=%v", res.ThreadCreated, err)
 	}
-	if res, err := db.AppendRouted(ctx, visitorMsg(2, "a"), newChat(2), RouteOptions{QueueNew: true}); err != nil || !res.Duplicate {
+	if res, err := db.AppendRouted(ctx, visitorMsg(2, "a"), newChat(2), parley.RouteOptions{QueueNew: true}); err != nil || !res.Duplicate {
 		t.Fatalf("duplicate=%v err=%v", res.Duplicate, err)
 	}
 	// Queued again: keeps its place.
@@ -74,8 +74,8 @@ func TestRoutingQueue(t *testing.T) {
 	clk.Add(time.Minute)
 	note := &parley.Message{Type: parley.TypeSystem, Event: "routed", Text: "why", SenderID: parley.SystemActorID, Direction: parley.Outgoing}
 	assign := &parley.Message{ThreadID: ids[1], Type: parley.TypeAssignment, AssigneeID: 7, SenderID: parley.SystemActorID, Direction: parley.Outgoing}
-	res, err := db.AppendRouted(ctx, assign, AppendOptions{Update: func(t *parley.Thread) error { t.AssigneeID = 7; return nil }},
-		RouteOptions{Note: note, Unqueue: true})
+	res, err := db.AppendRouted(ctx, assign, parley.AppendOptions{Update: func(t *parley.Thread) error { t.AssigneeID = 7; return nil }},
+		parley.RouteOptions{Note: note, Unqueue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +104,8 @@ func TestRoutingQueue(t *testing.T) {
 	// A failing update writes nothing: not the note, not the unqueue.
 	failing := &parley.Message{ThreadID: ids[0], Type: parley.TypeAssignment, AssigneeID: 8, SenderID: parley.SystemActorID, Direction: parley.Outgoing}
 	before, _ := db.Thread(ctx, ids[0])
-	_, err = db.AppendRouted(ctx, failing, AppendOptions{Update: func(*parley.Thread) error { return errTest }},
-		RouteOptions{Note: &parley.Message{Type: parley.TypeSystem, Text: "x", SenderID: parley.SystemActorID}, Unqueue: true})
+	_, err = db.AppendRouted(ctx, failing, parley.AppendOptions{Update: func(*parley.Thread) error { return errTest }},
+		parley.RouteOptions{Note: &parley.Message{Type: parley.TypeSystem, Text: "x", SenderID: parley.SystemActorID}, Unqueue: true})
 	if !errors.Is(err, errTest) {
 		t.Fatalf("err=%v, want the update's", err)
 	}

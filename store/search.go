@@ -10,60 +10,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Page sizes of Search.
-const (
-	DefaultSearchLimit = 20
-	MaxSearchLimit     = 100
-)
-
-// Fields a search hit can quote (SearchHit.Field).
-const (
-	SearchFieldMessage = "message" // the text of a message or internal note
-	SearchFieldSubject = "subject" // the thread's subject
-	SearchFieldContact = "contact" // the contact's name or email
-)
-
-// SearchQuery is one search over the conversations (I2).
-type SearchQuery struct {
-	// Text is what the agent typed: at most 256 bytes of UTF-8 holding at
-	// least one word. Its words are matched case-insensitively and must all
-	// match (AND), the last one as a prefix ("ord" finds "order") unless
-	// the text ends with a space or punctuation after it. Words beyond the
-	// eighth are ignored.
-	Text string
-
-	// InboxIDs keeps threads of these inboxes. nil means all inboxes; an
-	// empty non-nil slice means none.
-	InboxIDs []uint64
-
-	// Limit is the page size. Defaults to 20, at most 100 (larger values
-	// mean 100).
-	Limit int
-
-	// After is the paging cursor: the thread of the last hit of the previous
-	// page. The next page continues after it in the order of the results, as
-	// that thread stands now.
-	After uint64
-}
-
-// SearchHit is one thread that a search found.
-type SearchHit struct {
-	Thread *parley.Thread
-
-	// Field says what Snippet quotes: SearchFieldMessage (MessageID names
-	// the message), SearchFieldSubject or SearchFieldContact.
-	Field     string
-	MessageID uint64
-
-	// Snippet is a one-line excerpt (at most about 180 runes, "…" where it
-	// is cut) around the first match.
-	Snippet string
-
-	// Highlights are the matched words in Snippet as [start, end) offsets
-	// counted in runes (Unicode code points), in order and not overlapping.
-	Highlights [][2]int
-}
-
 // searchCap is how many threads of one word Search collects before it
 // treats the word as common: it then checks the word in each thread it
 // walks instead (see findThreads). DB.searchCap holds it; tests lower it.
@@ -84,7 +30,7 @@ const searchFilterMax = 2000
 // moment behind the messages; a thread's access, archived state and order
 // are always read as they are now. Text without any word is EINVALID, text
 // over 256 bytes ETOOLARGE, an After that names no thread EINVALID.
-func (db *DB) Search(ctx context.Context, q SearchQuery) (hits []SearchHit, more bool, err error) {
+func (db *DB) Search(ctx context.Context, q parley.SearchQuery) (hits []parley.SearchHit, more bool, err error) {
 	if len(q.Text) > maxQueryBytes {
 		return nil, false, parley.Errorf(parley.ETOOLARGE, "search text is %d bytes; the limit is %d", len(q.Text), maxQueryBytes)
 	}
@@ -98,11 +44,11 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (hits []SearchHit, more
 	limit := q.Limit
 	switch {
 	case limit <= 0:
-		limit = DefaultSearchLimit
-	case limit > MaxSearchLimit:
-		limit = MaxSearchLimit
+		limit = parley.DefaultSearchLimit
+	case limit > parley.MaxSearchLimit:
+		limit = parley.MaxSearchLimit
 	}
-	hits = []SearchHit{}
+	hits = []parley.SearchHit{}
 	if q.InboxIDs != nil && len(q.InboxIDs) == 0 {
 		return hits, false, nil
 	}
@@ -346,8 +292,8 @@ const snippetScan = 8
 // makeHit quotes what matched in thread t: the message or note holding most
 // words of qt (the newest of those among its last snippetScan messages and
 // the words' first mentions), or else the subject or the contact.
-func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (SearchHit, error) {
-	hit := SearchHit{Thread: t}
+func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (parley.SearchHit, error) {
+	hit := parley.SearchHit{Thread: t}
 	best := 0
 	seen := map[uint64]bool{}
 	consider := func(m *parley.Message) {
@@ -397,12 +343,12 @@ func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (SearchHit, error) {
 		if err != nil {
 			return hit, err
 		}
-		hit.Field = SearchFieldMessage
+		hit.Field = parley.SearchFieldMessage
 		hit.Snippet, hit.Highlights = snippet(m.Text, qt)
 		return hit, nil
 	}
 	if s, hl := snippet(t.Subject, qt); len(hl) > 0 {
-		hit.Field, hit.Snippet, hit.Highlights = SearchFieldSubject, s, hl
+		hit.Field, hit.Snippet, hit.Highlights = parley.SearchFieldSubject, s, hl
 		return hit, nil
 	}
 	if t.ContactID != 0 {
@@ -418,13 +364,13 @@ func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (SearchHit, error) {
 			if c.UnverifiedEmail != "" {
 				text += " · " + c.UnverifiedEmail
 			}
-			hit.Field = SearchFieldContact
+			hit.Field = parley.SearchFieldContact
 			hit.Snippet, hit.Highlights = snippet(text, qt)
 			return hit, nil
 		}
 	}
 	// The index is a moment behind a change: quote the subject.
-	hit.Field = SearchFieldSubject
+	hit.Field = parley.SearchFieldSubject
 	hit.Snippet, hit.Highlights = snippet(t.Subject, qt)
 	return hit, nil
 }

@@ -101,7 +101,7 @@ func benchDB(b *testing.B) *DB {
 			return nil
 		})
 		if n == uint64(benchMessages()) {
-			hits, _, err := db.Search(b.Context(), SearchQuery{Text: "refund"})
+			hits, _, err := db.Search(b.Context(), parley.SearchQuery{Text: "refund"})
 			ok = err == nil && len(hits) > 0
 		}
 		if ok {
@@ -319,7 +319,7 @@ func BenchmarkSearch(b *testing.B) {
 	ctx := b.Context()
 	inboxes := []uint64{1, 2}
 	for _, q := range benchQueries { // warm the page cache: measure steady state
-		if _, _, err := db.Search(ctx, SearchQuery{Text: q, InboxIDs: inboxes, Limit: 20}); err != nil {
+		if _, _, err := db.Search(ctx, parley.SearchQuery{Text: q, InboxIDs: inboxes, Limit: 20}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -329,7 +329,7 @@ func BenchmarkSearch(b *testing.B) {
 	for b.Loop() {
 		for _, q := range benchQueries {
 			start := time.Now()
-			res, _, err := db.Search(ctx, SearchQuery{Text: q, InboxIDs: inboxes, Limit: 20})
+			res, _, err := db.Search(ctx, parley.SearchQuery{Text: q, InboxIDs: inboxes, Limit: 20})
 			indexed = append(indexed, time.Since(start))
 			if err != nil {
 				b.Fatal(err)
@@ -428,7 +428,7 @@ func BenchmarkAppendWhileIndexing(b *testing.B) {
 					i := n.Add(1)
 					m := &parley.Message{ThreadID: ids[i%threads], Type: parley.TypeMessage, Direction: parley.Incoming,
 						Text: texts[i%uint64(len(texts))], SenderID: parley.ContactActorID(i%threads + 1)}
-					if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+					if _, err := db.AppendMessage(ctx, m, parley.AppendOptions{}); err != nil {
 						b.Error(err)
 						return
 					}

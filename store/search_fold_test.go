@@ -110,22 +110,22 @@ func TestSearch_Folding(t *testing.T) {
 		field       string
 		highlighted []string
 	}{
-		{"name without umlaut", "muller", []string{"muller"}, SearchFieldContact, []string{"Müller"}},
-		{"name spelled out", "mueller", []string{"mueller", "muller"}, SearchFieldContact, []string{"Mueller"}},
-		{"name as written", "Müller", []string{"muller"}, SearchFieldContact, []string{"Müller"}},
-		{"name in capitals", "MÜLLER", []string{"muller"}, SearchFieldContact, []string{"Müller"}},
-		{"first name", "jurgen", []string{"muller"}, SearchFieldContact, []string{"Jürgen"}},
-		{"first name spelled out, prefix", "juerg", []string{"muller"}, SearchFieldContact, []string{"Jürgen"}},
-		{"email", "j.mueller@example.de", []string{"muller"}, SearchFieldContact, []string{"Müller", "j", "mueller", "example", "de"}},
-		{"accented name", "garcia", []string{"jose"}, SearchFieldContact, []string{"García"}},
-		{"unaccented query for an accented subject", "senal debil", []string{"jose"}, SearchFieldSubject, []string{"Señal", "débil"}},
-		{"accented query", "estación", []string{"jose"}, SearchFieldSubject, []string{"estación"}},
-		{"sharp s in a message", "hauptstrasse", []string{"strasse"}, SearchFieldMessage, []string{"Hauptstraße"}},
-		{"sharp s as typed", "Hauptstraße", []string{"strasse"}, SearchFieldMessage, []string{"Hauptstraße"}},
-		{"decomposed accent", "café", []string{"cafe"}, SearchFieldMessage, []string{"cafe\u0301"}},
+		{"name without umlaut", "muller", []string{"muller"}, parley.SearchFieldContact, []string{"Müller"}},
+		{"name spelled out", "mueller", []string{"mueller", "muller"}, parley.SearchFieldContact, []string{"Mueller"}},
+		{"name as written", "Müller", []string{"muller"}, parley.SearchFieldContact, []string{"Müller"}},
+		{"name in capitals", "MÜLLER", []string{"muller"}, parley.SearchFieldContact, []string{"Müller"}},
+		{"first name", "jurgen", []string{"muller"}, parley.SearchFieldContact, []string{"Jürgen"}},
+		{"first name spelled out, prefix", "juerg", []string{"muller"}, parley.SearchFieldContact, []string{"Jürgen"}},
+		{"email", "j.mueller@example.de", []string{"muller"}, parley.SearchFieldContact, []string{"Müller", "j", "mueller", "example", "de"}},
+		{"accented name", "garcia", []string{"jose"}, parley.SearchFieldContact, []string{"García"}},
+		{"unaccented query for an accented subject", "senal debil", []string{"jose"}, parley.SearchFieldSubject, []string{"Señal", "débil"}},
+		{"accented query", "estación", []string{"jose"}, parley.SearchFieldSubject, []string{"estación"}},
+		{"sharp s in a message", "hauptstrasse", []string{"strasse"}, parley.SearchFieldMessage, []string{"Hauptstraße"}},
+		{"sharp s as typed", "Hauptstraße", []string{"strasse"}, parley.SearchFieldMessage, []string{"Hauptstraße"}},
+		{"decomposed accent", "café", []string{"cafe"}, parley.SearchFieldMessage, []string{"cafe\u0301"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			hits, _, err := db.Search(ctx, SearchQuery{Text: tt.text})
+			hits, _, err := db.Search(ctx, parley.SearchQuery{Text: tt.text})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +160,7 @@ func TestSearch_FoldingUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "Grüße", SenderID: c.ActorID()},
-		AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelEmail, ContactID: c.ID}}); err != nil {
+		parley.AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelEmail, ContactID: c.ID}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.WaitIndexed(ctx, 0); err != nil {
@@ -196,7 +196,7 @@ func TestSearch_FoldingUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{"muller", "mueller", "grusse", "gruesse"} {
-		hits, _, err := db.Search(ctx, SearchQuery{Text: q})
+		hits, _, err := db.Search(ctx, parley.SearchQuery{Text: q})
 		if err != nil || len(hits) != 1 {
 			t.Errorf("search %q after the upgrade: %d hits, %v; want 1", q, len(hits), err)
 		}

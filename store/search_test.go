@@ -152,7 +152,7 @@ func (f *searchFixture) start(t *testing.T, name string, inbox uint64, channel i
 	t.Helper()
 	f.clk.Add(time.Minute)
 	res, err := f.db.AppendMessage(t.Context(), &parley.Message{Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contact), Direction: parley.Incoming},
-		AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: channel, ChannelAccountID: 1, ContactID: contact, Subject: subject}})
+		parley.AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: channel, ChannelAccountID: 1, ContactID: contact, Subject: subject}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func (f *searchFixture) add(t *testing.T, name string, typ parley.MessageType, t
 	t.Helper()
 	f.clk.Add(time.Minute)
 	m := &parley.Message{ThreadID: f.threads[name].ID, Type: typ, Text: text, SenderID: "A-1", Direction: parley.Outgoing}
-	if _, err := f.db.AppendMessage(t.Context(), m, AppendOptions{}); err != nil {
+	if _, err := f.db.AppendMessage(t.Context(), m, parley.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -179,7 +179,7 @@ func (f *searchFixture) wait(t *testing.T) {
 }
 
 // names returns the fixture names of the hits' threads.
-func (f *searchFixture) names(hits []SearchHit) []string {
+func (f *searchFixture) names(hits []parley.SearchHit) []string {
 	var out []string
 	for _, h := range hits {
 		for name, th := range f.threads {
@@ -222,10 +222,10 @@ func TestSearch(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, cap := range []int{searchCap, 1} { // both plans: intersect lists, walk threads
-				hits, more, err := f.db.Search(t.Context(), SearchQuery{Text: tt.text, InboxIDs: tt.inboxes})
+				hits, more, err := f.db.Search(t.Context(), parley.SearchQuery{Text: tt.text, InboxIDs: tt.inboxes})
 				if cap == 1 {
-					hits, more, err = withSearchCap(f.db, 1, func() ([]SearchHit, bool, error) {
-						return f.db.Search(t.Context(), SearchQuery{Text: tt.text, InboxIDs: tt.inboxes})
+					hits, more, err = withSearchCap(f.db, 1, func() ([]parley.SearchHit, bool, error) {
+						return f.db.Search(t.Context(), parley.SearchQuery{Text: tt.text, InboxIDs: tt.inboxes})
 					})
 				}
 				if err != nil {
@@ -244,7 +244,7 @@ func TestSearch(t *testing.T) {
 
 // withSearchCap runs fn with db's searchCap set to n. Tests using it must
 // not search db in parallel.
-func withSearchCap(db *DB, n int, fn func() ([]SearchHit, bool, error)) ([]SearchHit, bool, error) {
+func withSearchCap(db *DB, n int, fn func() ([]parley.SearchHit, bool, error)) ([]parley.SearchHit, bool, error) {
 	old := db.searchCap
 	db.searchCap = n
 	defer func() { db.searchCap = old }()
@@ -259,15 +259,15 @@ func TestSearch_Hits(t *testing.T) {
 		snippet     string
 		highlighted []string
 	}{
-		{"message", "order", SearchFieldMessage, "Where is my order?", []string{"order"}},
-		{"message holding most words", "ships order", SearchFieldMessage, "It ships tomorrow, no worries.", []string{"ships"}},
-		{"subject", "1042", SearchFieldSubject, "Refund for order 1042", []string{"1042"}},
-		{"contact", "liddell", SearchFieldContact, "Alice Liddell · alice@example.com", []string{"Liddell"}},
-		{"note", "vip", SearchFieldMessage, "Internal: VIP customer, be quick.", []string{"VIP"}},
-		{"prefix", "quic", SearchFieldMessage, "Internal: VIP customer, be quick.", []string{"quick"}},
+		{"message", "order", parley.SearchFieldMessage, "Where is my order?", []string{"order"}},
+		{"message holding most words", "ships order", parley.SearchFieldMessage, "It ships tomorrow, no worries.", []string{"ships"}},
+		{"subject", "1042", parley.SearchFieldSubject, "Refund for order 1042", []string{"1042"}},
+		{"contact", "liddell", parley.SearchFieldContact, "Alice Liddell · alice@example.com", []string{"Liddell"}},
+		{"note", "vip", parley.SearchFieldMessage, "Internal: VIP customer, be quick.", []string{"VIP"}},
+		{"prefix", "quic", parley.SearchFieldMessage, "Internal: VIP customer, be quick.", []string{"quick"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			hits, _, err := f.db.Search(t.Context(), SearchQuery{Text: tt.text, InboxIDs: []uint64{1}})
+			hits, _, err := f.db.Search(t.Context(), parley.SearchQuery{Text: tt.text, InboxIDs: []uint64{1}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -278,7 +278,7 @@ func TestSearch_Hits(t *testing.T) {
 			if h.Field != tt.field || h.Snippet != tt.snippet {
 				t.Errorf("field=%q snippet=%q, want %q %q", h.Field, h.Snippet, tt.field, tt.snippet)
 			}
-			if (h.MessageID != 0) != (tt.field == SearchFieldMessage) {
+			if (h.MessageID != 0) != (tt.field == parley.SearchFieldMessage) {
 				t.Errorf("messageId=%d for field %s", h.MessageID, h.Field)
 			}
 			var got []string
@@ -297,14 +297,14 @@ func TestSearch_Errors(t *testing.T) {
 	db := MustOpen(t, nil)
 	for _, tt := range []struct {
 		name string
-		q    SearchQuery
+		q    parley.SearchQuery
 		code string
 	}{
-		{"empty", SearchQuery{Text: ""}, parley.EINVALID},
-		{"no words", SearchQuery{Text: " ?! -- "}, parley.EINVALID},
-		{"too long", SearchQuery{Text: strings.Repeat("a", 257)}, parley.ETOOLARGE},
-		{"bad utf-8", SearchQuery{Text: "ab\xffcd"}, parley.EINVALID},
-		{"unknown cursor", SearchQuery{Text: "hello", After: 99}, parley.EINVALID},
+		{"empty", parley.SearchQuery{Text: ""}, parley.EINVALID},
+		{"no words", parley.SearchQuery{Text: " ?! -- "}, parley.EINVALID},
+		{"too long", parley.SearchQuery{Text: strings.Repeat("a", 257)}, parley.ETOOLARGE},
+		{"bad utf-8", parley.SearchQuery{Text: "ab\xffcd"}, parley.EINVALID},
+		{"unknown cursor", parley.SearchQuery{Text: "hello", After: 99}, parley.EINVALID},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := db.WaitIndexed(t.Context(), 0); err != nil {
@@ -321,7 +321,7 @@ func TestSearch_RankingAndPaging(t *testing.T) {
 	ctx := t.Context()
 	page := func(after uint64) ([]string, bool) {
 		t.Helper()
-		hits, more, err := f.db.Search(ctx, SearchQuery{Text: "order", InboxIDs: []uint64{1, 2}, Limit: 1, After: after})
+		hits, more, err := f.db.Search(ctx, parley.SearchQuery{Text: "order", InboxIDs: []uint64{1, 2}, Limit: 1, After: after})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,8 +347,8 @@ func TestSearch_RankingAndPaging(t *testing.T) {
 	// The same with the plan for common words.
 	got, after = nil, 0
 	for i := 0; i < 5; i++ {
-		hits, more, err := withSearchCap(f.db, 1, func() ([]SearchHit, bool, error) {
-			return f.db.Search(ctx, SearchQuery{Text: "order", InboxIDs: []uint64{1, 2}, Limit: 1, After: after})
+		hits, more, err := withSearchCap(f.db, 1, func() ([]parley.SearchHit, bool, error) {
+			return f.db.Search(ctx, parley.SearchQuery{Text: "order", InboxIDs: []uint64{1, 2}, Limit: 1, After: after})
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -369,7 +369,7 @@ func TestSearch_Live(t *testing.T) {
 	ctx := t.Context()
 	search := func(text string) []string {
 		t.Helper()
-		hits, _, err := f.db.Search(ctx, SearchQuery{Text: text})
+		hits, _, err := f.db.Search(ctx, parley.SearchQuery{Text: text})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -493,7 +493,7 @@ func TestSearch_Rebuild(t *testing.T) {
 	var last uint64
 	for i := range 30 {
 		res, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: fmt.Sprintf("word%d shared", i), SenderID: "V-1"},
-			AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelEmail, ContactID: 0}})
+			parley.AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelEmail, ContactID: 0}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -532,12 +532,12 @@ func TestSearch_Rebuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range []string{"word3", "word17", "word29"} {
-			hits, _, err := db.Search(ctx, SearchQuery{Text: w})
+			hits, _, err := db.Search(ctx, parley.SearchQuery{Text: w})
 			if err != nil || len(hits) != 1 {
 				t.Errorf("search %s: %d hits, %v; want 1", w, len(hits), err)
 			}
 		}
-		hits, _, err := db.Search(ctx, SearchQuery{Text: "shared", Limit: 100})
+		hits, _, err := db.Search(ctx, parley.SearchQuery{Text: "shared", Limit: 100})
 		if err != nil || len(hits) != 30 {
 			t.Errorf("search shared: %d hits, %v; want 30", len(hits), err)
 		}
@@ -555,7 +555,7 @@ func TestSearch_Rebuild(t *testing.T) {
 		if err := db.WaitIndexed(ctx, 0); err != nil {
 			t.Fatal(err)
 		}
-		hits, _, err := db.Search(ctx, SearchQuery{Text: "word12"})
+		hits, _, err := db.Search(ctx, parley.SearchQuery{Text: "word12"})
 		if err != nil || len(hits) != 1 {
 			t.Errorf("search after rebuild: %d hits, %v; want 1", len(hits), err)
 		}
@@ -592,7 +592,7 @@ func TestSearchCrashChild(t *testing.T) {
 			for i := 0; ; i++ {
 				word := fmt.Sprintf("w%dn%d", w, i)
 				m := &parley.Message{Type: parley.TypeMessage, Text: "crash test " + word, SenderID: "V-1"}
-				res, err := db.AppendMessage(t.Context(), m, AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelEmail}})
+				res, err := db.AppendMessage(t.Context(), m, parley.AppendOptions{NewThread: &parley.Thread{InboxID: 1, ChannelID: parley.ChannelEmail}})
 				if err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(1)
@@ -685,7 +685,7 @@ func TestSearch_Crash(t *testing.T) {
 	}
 	checkSearchIndex(t, db)
 	for _, a := range acks {
-		hits, _, err := db.Search(ctx, SearchQuery{Text: a.word + " "}) // the space: the whole word
+		hits, _, err := db.Search(ctx, parley.SearchQuery{Text: a.word + " "}) // the space: the whole word
 		if err != nil {
 			t.Fatal(err)
 		}

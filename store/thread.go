@@ -12,22 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Sort orders of ThreadFilter.Sort.
-const (
-	SortByID     = "id"     // ascending id
-	SortByLatest = "latest" // LatestMessageAt descending, then id descending
-	// SortByLatestAsc is LatestMessageAt ascending, then id ascending
-	// (HubSpot's sort=latestMessageTimestamp): what changed since a time,
-	// oldest change first.
-	SortByLatestAsc = "latestAsc"
-)
-
-// Page sizes of Threads and Messages.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 500
-)
-
 func threadTable() table[parley.Thread] {
 	return table[parley.Thread]{
 		name:   "thread",
@@ -151,7 +135,7 @@ func (r row) status() byte    { return r[24] }
 func (r row) archived() bool  { return r[25] != 0 }
 
 // timeKey maps times to uint64s in the same order: 0 for the zero time (no
-// message yet, sorted last in SortByLatest), UnixNano with the sign bit
+// message yet, sorted last in parley.SortByLatest), UnixNano with the sign bit
 // flipped otherwise.
 func timeKey(t time.Time) uint64 {
 	if t.IsZero() {
@@ -212,79 +196,18 @@ func chatThreadID(tx *bolt.Tx, contactID, widgetID uint64) uint64 {
 	return btoi(k[16:])
 }
 
-// ThreadFilter selects and orders the threads that Threads returns. The zero
-// value means: threads of all inboxes that are not archived, by id, 100 at a
-// time.
-type ThreadFilter struct {
-	// InboxIDs keeps threads of these inboxes. nil means all inboxes; an
-	// empty non-nil slice means none (the caller is a member of no inbox).
-	InboxIDs []uint64
-
-	// Status keeps threads with this status; "" means any.
-	Status parley.ThreadStatus
-
-	// ContactID keeps threads of this contact; 0 means any.
-	ContactID uint64
-
-	// Archived nil or false keeps threads that are not archived (HubSpot's
-	// default); true keeps only archived ones.
-	Archived *bool
-
-	// AfterID is the paging cursor: the id of the last thread of the previous
-	// page. The next page continues after that thread in the order of Sort,
-	// as the thread stands now (with SortByLatest, a thread that got a message
-	// since then has moved up, and the page continues from its new place).
-	AfterID uint64
-
-	// Limit is the page size. Defaults to 100, at most 500 (larger values
-	// mean 500).
-	Limit int
-
-	// Sort is SortByID (the default for ""), SortByLatest or SortByLatestAsc.
-	Sort string
-
-	// LatestAfter keeps only threads whose LatestMessageAt is after it
-	// (threads without messages drop out); zero means no such bound.
-	LatestAfter time.Time
-
-	// LatestBefore keeps only threads whose LatestMessageAt is before it
-	// (threads without messages drop out); zero means no such bound. With
-	// LatestAfter it makes a date range.
-	LatestBefore time.Time
-
-	// AssigneeID keeps threads assigned to this user; 0 means any.
-	AssigneeID uint64
-
-	// Unassigned keeps only threads assigned to no one (with AssigneeID
-	// set, nothing matches).
-	Unassigned bool
-
-	// ChannelID keeps threads of this channel (parley.ChannelChat,
-	// parley.ChannelEmail); 0 means any.
-	ChannelID int
-
-	// Filtered nil keeps threads whether or not they are filtered (spam or
-	// from a blocked sender, parley.Thread.IsFiltered); true keeps only
-	// those (the Filtered view), false only the others (the main views).
-	Filtered *bool
-
-	// Bot nil keeps threads whoever owns them; true keeps only those a bot
-	// owns (parley.OwnerBot: the Bots view), false only the others.
-	Bot *bool
-}
-
 // Threads returns a page of the threads that f selects, and whether more
 // follow. Bad filter values (an unknown Sort or Status, an AfterID naming no
-// thread with SortByLatest) are EINVALID. Threads filters compact rows, not
+// thread with parley.SortByLatest) are EINVALID. Threads filters compact rows, not
 // the threads themselves, and decodes only the threads it returns. With a
 // ContactID it reads only that contact's threads (thread_contacts).
-func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Thread, more bool, err error) {
+func (db *DB) Threads(ctx context.Context, f parley.ThreadFilter) (threads []*parley.Thread, more bool, err error) {
 	limit := pageLimit(f.Limit)
 	match, err := rowMatcher(&f)
 	if err != nil {
 		return nil, false, err
 	}
-	if f.Sort != "" && f.Sort != SortByID && f.Sort != SortByLatest && f.Sort != SortByLatestAsc {
+	if f.Sort != "" && f.Sort != parley.SortByID && f.Sort != parley.SortByLatest && f.Sort != parley.SortByLatestAsc {
 		return nil, false, parley.Errorf(parley.EINVALID, "unknown sort %q", f.Sort)
 	}
 	threads = []*parley.Thread{}
@@ -299,11 +222,11 @@ func (db *DB) Threads(ctx context.Context, f ThreadFilter) (threads []*parley.Th
 			if err := scanContact(tx, &f, limit+1, match, &ids); err != nil {
 				return err
 			}
-		} else if f.Sort == SortByLatest {
+		} else if f.Sort == parley.SortByLatest {
 			if err := scanLatest(tx, f.AfterID, after, before, limit+1, match, &ids); err != nil {
 				return err
 			}
-		} else if f.Sort == SortByLatestAsc {
+		} else if f.Sort == parley.SortByLatestAsc {
 			if err := scanLatestAsc(tx, f.AfterID, after, before, limit+1, match, &ids); err != nil {
 				return err
 			}
@@ -424,9 +347,9 @@ func scanLatestAsc(tx *bolt.Tx, afterID, after, before uint64, n int, match func
 func pageLimit(n int) int {
 	switch {
 	case n <= 0:
-		return DefaultLimit
-	case n > MaxLimit:
-		return MaxLimit
+		return parley.DefaultLimit
+	case n > parley.MaxLimit:
+		return parley.MaxLimit
 	}
 	return n
 }

@@ -63,7 +63,7 @@ func TestUpdateThread(t *testing.T) {
 	ctx := t.Context()
 	db := MustOpen(t, nil)
 	th := mustCreateThread(t, db, 1, 1, 1)
-	if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: "hi"}, AppendOptions{}); err != nil {
+	if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: "hi"}, parley.AppendOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	closedAt := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -207,7 +207,7 @@ func TestThreads(t *testing.T) {
 		}
 		if f.latest != 0 {
 			m := &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: "x", CreatedAt: at(f.latest)}
-			if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+			if _, err := db.AppendMessage(ctx, m, parley.AppendOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -216,39 +216,39 @@ func TestThreads(t *testing.T) {
 	yes, no := true, false
 	for _, tt := range []struct {
 		name     string
-		filter   ThreadFilter
+		filter   parley.ThreadFilter
 		want     []uint64
 		wantMore bool
 		code     string
 	}{
-		{"default: not archived, by id", ThreadFilter{}, []uint64{1, 2, 4, 6, 7, 8}, false, ""},
-		{"one inbox", ThreadFilter{InboxIDs: []uint64{1}}, []uint64{1, 2, 6}, false, ""},
-		{"two inboxes", ThreadFilter{InboxIDs: []uint64{1, 3}}, []uint64{1, 2, 6, 8}, false, ""},
-		{"no inboxes", ThreadFilter{InboxIDs: []uint64{}}, []uint64{}, false, ""},
-		{"open", ThreadFilter{Status: parley.StatusOpen}, []uint64{1, 4, 6, 7, 8}, false, ""},
-		{"closed", ThreadFilter{Status: parley.StatusClosed}, []uint64{2}, false, ""},
-		{"contact", ThreadFilter{ContactID: 2}, []uint64{2, 7}, false, ""},
-		{"archived", ThreadFilter{Archived: &yes}, []uint64{3, 5}, false, ""},
-		{"not archived", ThreadFilter{Archived: &no}, []uint64{1, 2, 4, 6, 7, 8}, false, ""},
-		{"archived and closed", ThreadFilter{Archived: &yes, Status: parley.StatusClosed}, []uint64{5}, false, ""},
-		{"after id", ThreadFilter{AfterID: 4}, []uint64{6, 7, 8}, false, ""},
-		{"after the last", ThreadFilter{AfterID: 8}, []uint64{}, false, ""},
-		{"after max", ThreadFilter{AfterID: 1<<64 - 1}, []uint64{}, false, ""},
-		{"limit", ThreadFilter{Limit: 2}, []uint64{1, 2}, true, ""},
-		{"limit, exactly all", ThreadFilter{Limit: 6}, []uint64{1, 2, 4, 6, 7, 8}, false, ""},
-		{"latest after, by id", ThreadFilter{LatestAfter: at(2)}, []uint64{1, 6, 7}, false, ""},
-		{"by latest", ThreadFilter{Sort: SortByLatest}, []uint64{7, 6, 1, 8, 2, 4}, false, ""},
-		{"by latest, one inbox", ThreadFilter{Sort: SortByLatest, InboxIDs: []uint64{1}}, []uint64{6, 1, 2}, false, ""},
-		{"by latest, archived", ThreadFilter{Sort: SortByLatest, Archived: &yes}, []uint64{3, 5}, false, ""},
-		{"by latest, after a time", ThreadFilter{Sort: SortByLatest, LatestAfter: at(2)}, []uint64{7, 6, 1}, false, ""},
-		{"by latest, limit", ThreadFilter{Sort: SortByLatest, Limit: 2}, []uint64{7, 6}, true, ""},
-		{"by latest, after a tie", ThreadFilter{Sort: SortByLatest, AfterID: 6}, []uint64{1, 8, 2, 4}, false, ""},
-		{"by latest, after 1", ThreadFilter{Sort: SortByLatest, AfterID: 1}, []uint64{8, 2, 4}, false, ""},
-		{"by latest, after the last", ThreadFilter{Sort: SortByLatest, AfterID: 4}, []uint64{}, false, ""},
-		{"by latest, after a filtered-out thread", ThreadFilter{Sort: SortByLatest, AfterID: 3}, []uint64{6, 1, 8, 2, 4}, false, ""},
-		{"by latest, after a missing thread", ThreadFilter{Sort: SortByLatest, AfterID: 99}, nil, false, parley.EINVALID},
-		{"unknown sort", ThreadFilter{Sort: "name"}, nil, false, parley.EINVALID},
-		{"unknown status", ThreadFilter{Status: "PENDING"}, nil, false, parley.EINVALID},
+		{"default: not archived, by id", parley.ThreadFilter{}, []uint64{1, 2, 4, 6, 7, 8}, false, ""},
+		{"one inbox", parley.ThreadFilter{InboxIDs: []uint64{1}}, []uint64{1, 2, 6}, false, ""},
+		{"two inboxes", parley.ThreadFilter{InboxIDs: []uint64{1, 3}}, []uint64{1, 2, 6, 8}, false, ""},
+		{"no inboxes", parley.ThreadFilter{InboxIDs: []uint64{}}, []uint64{}, false, ""},
+		{"open", parley.ThreadFilter{Status: parley.StatusOpen}, []uint64{1, 4, 6, 7, 8}, false, ""},
+		{"closed", parley.ThreadFilter{Status: parley.StatusClosed}, []uint64{2}, false, ""},
+		{"contact", parley.ThreadFilter{ContactID: 2}, []uint64{2, 7}, false, ""},
+		{"archived", parley.ThreadFilter{Archived: &yes}, []uint64{3, 5}, false, ""},
+		{"not archived", parley.ThreadFilter{Archived: &no}, []uint64{1, 2, 4, 6, 7, 8}, false, ""},
+		{"archived and closed", parley.ThreadFilter{Archived: &yes, Status: parley.StatusClosed}, []uint64{5}, false, ""},
+		{"after id", parley.ThreadFilter{AfterID: 4}, []uint64{6, 7, 8}, false, ""},
+		{"after the last", parley.ThreadFilter{AfterID: 8}, []uint64{}, false, ""},
+		{"after max", parley.ThreadFilter{AfterID: 1<<64 - 1}, []uint64{}, false, ""},
+		{"limit", parley.ThreadFilter{Limit: 2}, []uint64{1, 2}, true, ""},
+		{"limit, exactly all", parley.ThreadFilter{Limit: 6}, []uint64{1, 2, 4, 6, 7, 8}, false, ""},
+		{"latest after, by id", parley.ThreadFilter{LatestAfter: at(2)}, []uint64{1, 6, 7}, false, ""},
+		{"by latest", parley.ThreadFilter{Sort: parley.SortByLatest}, []uint64{7, 6, 1, 8, 2, 4}, false, ""},
+		{"by latest, one inbox", parley.ThreadFilter{Sort: parley.SortByLatest, InboxIDs: []uint64{1}}, []uint64{6, 1, 2}, false, ""},
+		{"by latest, archived", parley.ThreadFilter{Sort: parley.SortByLatest, Archived: &yes}, []uint64{3, 5}, false, ""},
+		{"by latest, after a time", parley.ThreadFilter{Sort: parley.SortByLatest, LatestAfter: at(2)}, []uint64{7, 6, 1}, false, ""},
+		{"by latest, limit", parley.ThreadFilter{Sort: parley.SortByLatest, Limit: 2}, []uint64{7, 6}, true, ""},
+		{"by latest, after a tie", parley.ThreadFilter{Sort: parley.SortByLatest, AfterID: 6}, []uint64{1, 8, 2, 4}, false, ""},
+		{"by latest, after 1", parley.ThreadFilter{Sort: parley.SortByLatest, AfterID: 1}, []uint64{8, 2, 4}, false, ""},
+		{"by latest, after the last", parley.ThreadFilter{Sort: parley.SortByLatest, AfterID: 4}, []uint64{}, false, ""},
+		{"by latest, after a filtered-out thread", parley.ThreadFilter{Sort: parley.SortByLatest, AfterID: 3}, []uint64{6, 1, 8, 2, 4}, false, ""},
+		{"by latest, after a missing thread", parley.ThreadFilter{Sort: parley.SortByLatest, AfterID: 99}, nil, false, parley.EINVALID},
+		{"unknown sort", parley.ThreadFilter{Sort: "name"}, nil, false, parley.EINVALID},
+		{"unknown status", parley.ThreadFilter{Status: "PENDING"}, nil, false, parley.EINVALID},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			threads, more, err := db.Threads(ctx, tt.filter)
@@ -268,10 +268,10 @@ func TestThreads(t *testing.T) {
 
 	t.Run("a new message moves a thread to the top", func(t *testing.T) {
 		m := &parley.Message{ThreadID: 4, Type: parley.TypeMessage, Text: "late", CreatedAt: at(10)}
-		if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+		if _, err := db.AppendMessage(ctx, m, parley.AppendOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		threads, _, err := db.Threads(ctx, ThreadFilter{Sort: SortByLatest, Limit: 2})
+		threads, _, err := db.Threads(ctx, parley.ThreadFilter{Sort: parley.SortByLatest, Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,7 +284,7 @@ func TestThreads(t *testing.T) {
 		if _, err := db.UpdateThread(ctx, 7, func(th *parley.Thread) error { th.Archived = true; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []ThreadFilter{{}, {Sort: SortByLatest}} {
+		for _, f := range []parley.ThreadFilter{{}, {Sort: parley.SortByLatest}} {
 			threads, _, err := db.Threads(ctx, f)
 			if err != nil {
 				t.Fatal(err)
@@ -315,7 +315,7 @@ func TestThreads_Paging(t *testing.T) {
 			}
 			// Many ties: ten threads per minute.
 			m := &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: "x", CreatedAt: clk.Now().Add(time.Duration(th.ID%23) * time.Minute)}
-			if _, err := db.AppendMessage(ctx, m, AppendOptions{}); err != nil {
+			if _, err := db.AppendMessage(ctx, m, parley.AppendOptions{}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -327,11 +327,11 @@ func TestThreads_Paging(t *testing.T) {
 		limit int
 		pages int
 	}{
-		{SortByID, 0, 3}, // default 100
-		{SortByID, 7, 33},
-		{SortByLatest, 0, 3},
-		{SortByLatest, 50, 5},
-		{SortByID, 1000, 1}, // at most 500
+		{parley.SortByID, 0, 3}, // default 100
+		{parley.SortByID, 7, 33},
+		{parley.SortByLatest, 0, 3},
+		{parley.SortByLatest, 50, 5},
+		{parley.SortByID, 1000, 1}, // at most 500
 	} {
 		t.Run(tt.sort, func(t *testing.T) {
 			var got []*parley.Thread
@@ -340,7 +340,7 @@ func TestThreads_Paging(t *testing.T) {
 			for more := true; more; pages++ {
 				var page []*parley.Thread
 				var err error
-				page, more, err = db.Threads(ctx, ThreadFilter{Sort: tt.sort, Limit: tt.limit, AfterID: after})
+				page, more, err = db.Threads(ctx, parley.ThreadFilter{Sort: tt.sort, Limit: tt.limit, AfterID: after})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -356,7 +356,7 @@ func TestThreads_Paging(t *testing.T) {
 			for i := 1; i < len(got); i++ {
 				a, b := got[i-1], got[i]
 				var inOrder bool
-				if tt.sort == SortByID {
+				if tt.sort == parley.SortByID {
 					inOrder = a.ID < b.ID
 				} else {
 					inOrder = a.LatestMessageAt.After(b.LatestMessageAt) || a.LatestMessageAt.Equal(b.LatestMessageAt) && a.ID > b.ID

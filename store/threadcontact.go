@@ -90,12 +90,12 @@ func contactThreadIDs(tx *bolt.Tx, contact, afterID uint64) []uint64 {
 
 // scanContact appends to ids up to n threads of f.ContactID that match, in
 // the order of f.Sort after f.AfterID, reading only that contact's threads
-// (Threads with a ContactID). A contact has few threads, so SortByLatest
-// and SortByLatestAsc read all their rows and sort them; an AfterID that
+// (Threads with a ContactID). A contact has few threads, so parley.SortByLatest
+// and parley.SortByLatestAsc read all their rows and sort them; an AfterID that
 // names no thread is EINVALID there, as in scanLatest.
-func scanContact(tx *bolt.Tx, f *ThreadFilter, n int, match func(row) bool, ids *[]uint64) error {
+func scanContact(tx *bolt.Tx, f *parley.ThreadFilter, n int, match func(row) bool, ids *[]uint64) error {
 	threads := bucket(tx, bucketThreads)
-	if f.Sort != SortByLatest && f.Sort != SortByLatestAsc {
+	if f.Sort != parley.SortByLatest && f.Sort != parley.SortByLatestAsc {
 		for _, id := range contactThreadIDs(tx, f.ContactID, f.AfterID) {
 			if len(*ids) >= n {
 				break
@@ -112,12 +112,12 @@ func scanContact(tx *bolt.Tx, f *ThreadFilter, n int, match func(row) bool, ids 
 	}
 
 	type ranked struct{ latest, id uint64 }
-	// order is f.Sort's: latest, then id, both descending (SortByLatest)
-	// or both ascending (SortByLatestAsc).
+	// order is f.Sort's: latest, then id, both descending (parley.SortByLatest)
+	// or both ascending (parley.SortByLatestAsc).
 	order := func(a, b ranked) int {
 		return cmp.Or(cmp.Compare(b.latest, a.latest), cmp.Compare(b.id, a.id))
 	}
-	if f.Sort == SortByLatestAsc {
+	if f.Sort == parley.SortByLatestAsc {
 		order = func(a, b ranked) int {
 			return cmp.Or(cmp.Compare(a.latest, b.latest), cmp.Compare(a.id, b.id))
 		}

@@ -54,8 +54,8 @@ func BenchmarkContactThreads(b *testing.B) {
 	}
 	ctx := b.Context()
 	no := false
-	filter := func(contact uint64) ThreadFilter {
-		return ThreadFilter{InboxIDs: []uint64{1, 2}, ContactID: contact, Archived: &no, Sort: SortByLatest, Limit: 100}
+	filter := func(contact uint64) parley.ThreadFilter {
+		return parley.ThreadFilter{InboxIDs: []uint64{1, 2}, ContactID: contact, Archived: &no, Sort: parley.SortByLatest, Limit: 100}
 	}
 	// scan is Threads without the index: a walk of thread_latest.
 	scan := func(contact uint64) ([]uint64, error) {

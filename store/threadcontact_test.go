@@ -57,10 +57,10 @@ func checkThreadContacts(t *testing.T, db *DB) {
 // threadsByScan is what Threads with a ContactID must answer: every thread
 // read with the same filter but without the contact, then kept by contact,
 // in the same order.
-func threadsByScan(t *testing.T, db *DB, f ThreadFilter) []uint64 {
+func threadsByScan(t *testing.T, db *DB, f parley.ThreadFilter) []uint64 {
 	t.Helper()
 	contact := f.ContactID
-	f.ContactID, f.AfterID, f.Limit = 0, 0, MaxLimit
+	f.ContactID, f.AfterID, f.Limit = 0, 0, parley.MaxLimit
 	var ids []uint64
 	for {
 		page, more, err := db.Threads(t.Context(), f)
@@ -124,7 +124,7 @@ func TestThreadContactIndex(t *testing.T) {
 			for j := range 1 + r.IntN(3) {
 				_, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "hi", SenderID: c.ActorID(),
 					Direction: parley.Incoming, CreatedAt: clk.Now().Add(time.Duration(r.IntN(30)) * time.Minute)},
-					AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: parley.ChannelEmail, ContactID: c.ID, Subject: fmt.Sprint(i, j)}})
+					parley.AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: parley.ChannelEmail, ContactID: c.ID, Subject: fmt.Sprint(i, j)}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -132,7 +132,7 @@ func TestThreadContactIndex(t *testing.T) {
 		case 2:
 			_, err := db.AppendMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "chat", SenderID: c.ActorID(),
 				Direction: parley.Incoming, CreatedAt: clk.Now().Add(time.Duration(r.IntN(30)) * time.Minute)},
-				AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: parley.ChannelChat, ChannelAccountID: uint64(100 + i), ContactID: c.ID}})
+				parley.AppendOptions{NewThread: &parley.Thread{InboxID: inbox, ChannelID: parley.ChannelChat, ChannelAccountID: uint64(100 + i), ContactID: c.ID}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -156,12 +156,12 @@ func TestThreadContactIndex(t *testing.T) {
 		t.Helper()
 		yes := true
 		for _, c := range contacts {
-			for _, f := range []ThreadFilter{
+			for _, f := range []parley.ThreadFilter{
 				{ContactID: c.ID},
-				{ContactID: c.ID, Sort: SortByLatest},
-				{ContactID: c.ID, Sort: SortByLatest, Archived: &yes},
-				{ContactID: c.ID, Sort: SortByLatest, InboxIDs: []uint64{keep.ID}, Status: parley.StatusOpen},
-				{ContactID: c.ID, Sort: SortByLatest, LatestAfter: clk.Now().Add(10 * time.Minute)},
+				{ContactID: c.ID, Sort: parley.SortByLatest},
+				{ContactID: c.ID, Sort: parley.SortByLatest, Archived: &yes},
+				{ContactID: c.ID, Sort: parley.SortByLatest, InboxIDs: []uint64{keep.ID}, Status: parley.StatusOpen},
+				{ContactID: c.ID, Sort: parley.SortByLatest, LatestAfter: clk.Now().Add(10 * time.Minute)},
 				{ContactID: c.ID, InboxIDs: []uint64{doomed.ID}, ChannelID: parley.ChannelChat},
 			} {
 				want := threadsByScan(t, db, f)
@@ -200,7 +200,7 @@ func TestThreadContactIndex(t *testing.T) {
 
 	// A contact changed by UpdateThread, and a chat disassociated.
 	var moved, detached *parley.Thread
-	all, _, err := db.Threads(ctx, ThreadFilter{Limit: MaxLimit, ContactID: contacts[0].ID})
+	all, _, err := db.Threads(ctx, parley.ThreadFilter{Limit: parley.MaxLimit, ContactID: contacts[0].ID})
 	if err != nil || len(all) < 2 {
 		t.Fatalf("contact 0 has threads %v, %v; want two or more", threadIDs(all), err)
 	}
@@ -226,11 +226,11 @@ func TestThreadContactIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkThreadContacts(t, db)
-	ts, _, err := db.Threads(ctx, ThreadFilter{ContactID: d.Contact.ID})
+	ts, _, err := db.Threads(ctx, parley.ThreadFilter{ContactID: d.Contact.ID})
 	if got := threadIDs(ts); err != nil || !slices.Equal(got, []uint64{detached.ID}) {
 		t.Errorf("threads of the new contact: %v, %v; want [%d]", got, err, detached.ID)
 	}
-	for _, id := range threadsByScan(t, db, ThreadFilter{ContactID: contacts[0].ID}) {
+	for _, id := range threadsByScan(t, db, parley.ThreadFilter{ContactID: contacts[0].ID}) {
 		if id == moved.ID || id == detached.ID {
 			t.Errorf("thread %d is still contact 0's", id)
 		}
@@ -245,9 +245,9 @@ func TestThreadContactIndex(t *testing.T) {
 	t.Run("deleted", compare)
 
 	// A paging cursor that names no thread is refused, as without a contact.
-	_, _, err = db.Threads(ctx, ThreadFilter{ContactID: contacts[1].ID, Sort: SortByLatest, AfterID: 1 << 40})
+	_, _, err = db.Threads(ctx, parley.ThreadFilter{ContactID: contacts[1].ID, Sort: parley.SortByLatest, AfterID: 1 << 40})
 	wantCode(t, err, parley.EINVALID)
-	ts, _, err = db.Threads(ctx, ThreadFilter{ContactID: contacts[1].ID, AfterID: 1<<64 - 1})
+	ts, _, err = db.Threads(ctx, parley.ThreadFilter{ContactID: contacts[1].ID, AfterID: 1<<64 - 1})
 	if err != nil || len(ts) != 0 {
 		t.Errorf("after the largest id: %v, %v; want none", threadIDs(ts), err)
 	}
@@ -302,14 +302,14 @@ func TestThreadContactMigration(t *testing.T) {
 	checkThreadContacts(t, db)
 	for _, tt := range []struct {
 		name string
-		f    ThreadFilter
+		f    parley.ThreadFilter
 		want []uint64
 	}{
-		{"contact 7 by id", ThreadFilter{ContactID: 7}, []uint64{1, 3}},
-		{"contact 7 by latest", ThreadFilter{ContactID: 7, Sort: SortByLatest}, []uint64{3, 1}},
-		{"contact 7 in inbox 1", ThreadFilter{ContactID: 7, InboxIDs: []uint64{1}}, []uint64{1}},
-		{"contact 8", ThreadFilter{ContactID: 8}, []uint64{2}},
-		{"unknown contact", ThreadFilter{ContactID: 9}, nil},
+		{"contact 7 by id", parley.ThreadFilter{ContactID: 7}, []uint64{1, 3}},
+		{"contact 7 by latest", parley.ThreadFilter{ContactID: 7, Sort: parley.SortByLatest}, []uint64{3, 1}},
+		{"contact 7 in inbox 1", parley.ThreadFilter{ContactID: 7, InboxIDs: []uint64{1}}, []uint64{1}},
+		{"contact 8", parley.ThreadFilter{ContactID: 8}, []uint64{2}},
+		{"unknown contact", parley.ThreadFilter{ContactID: 9}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ts, _, err := db.Threads(t.Context(), tt.f)

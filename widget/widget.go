@@ -32,6 +32,20 @@ type Assets struct {
 	Loader, ChatJS, ChatCSS Asset
 }
 
+// File returns the file called name: "embed.js" (Loader), "chat.js" (ChatJS)
+// or "chat.css" (ChatCSS); nil for any other name.
+func (a *Assets) File(name string) *Asset {
+	switch name {
+	case a.Loader.Name:
+		return &a.Loader
+	case a.ChatJS.Name:
+		return &a.ChatJS
+	case a.ChatCSS.Name:
+		return &a.ChatCSS
+	}
+	return nil
+}
+
 // Load reads the embedded files, compresses and hashes each once. It fails only
 // if the binary was built without dist/ (never in a normal build). The result
 // is read-only and safe for concurrent use; call Load once at start-up.

@@ -93,6 +93,18 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+func TestAssetsFile(t *testing.T) {
+	a := mustLoad(t)
+	for name, want := range map[string]*widget.Asset{"embed.js": &a.Loader, "chat.js": &a.ChatJS, "chat.css": &a.ChatCSS} {
+		if got := a.File(name); got != want {
+			t.Errorf("File(%q) = %p, want %p", name, got, want)
+		}
+	}
+	if got := a.File("other.js"); got != nil {
+		t.Errorf("File(other.js) = %v, want nil", got)
+	}
+}
+
 func TestSelect(t *testing.T) {
 	url := func(op, v string) parley.TargetRule { return parley.TargetRule{Kind: "url", Op: op, Value: v} }
 	w := func(id uint64, enabled bool, rules ...parley.TargetRule) *parley.Widget {

@@ -398,7 +398,7 @@ func TestBrowserWidgetConsentAndEmail(t *testing.T) {
 
 	// A typed email is the visitor's unverified one, on the contact of its
 	// thread.
-	ts, _, err := e.db.Threads(context.Background(), store.ThreadFilter{Limit: 10})
+	ts, _, err := e.db.Threads(context.Background(), parley.ThreadFilter{Limit: 10})
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("threads: %d (%v), want 1", len(ts), err)
 	}
@@ -468,7 +468,7 @@ func TestBrowserWidgetIdentification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, _, err := e.db.Threads(context.Background(), store.ThreadFilter{ContactID: c.ID, Limit: 10})
+	ts, _, err := e.db.Threads(context.Background(), parley.ThreadFilter{ContactID: c.ID, Limit: 10})
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("threads of the identified contact: %d (%v), want 1", len(ts), err)
 	}
