@@ -45,6 +45,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
+		AssignedTo: userActorID(t.AssigneeID),
 	}
 	if !t.ClosedAt.IsZero() {
 		c := t.ClosedAt.UTC()
@@ -53,9 +54,6 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	if !t.LatestMessageAt.IsZero() {
 		l := t.LatestMessageAt.UTC()
 		j.LatestMessageTimestamp = &l
-	}
-	if t.AssigneeID != 0 {
-		j.AssignedTo = parley.UserActorID(t.AssigneeID)
 	}
 	return j
 }
@@ -136,14 +134,12 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
 		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
+		AssignedTo: userActorID(m.AssigneeID),
 	}
 	// What the team sends goes to the thread's contact; what comes in
 	// (from the contact or someone else) comes to the team.
 	if m.Type == parley.TypeMessage && m.SenderID != contact && m.Direction != parley.Incoming {
 		j.Recipients = append(j.Recipients, ref(contact))
-	}
-	if m.AssigneeID != 0 {
-		j.AssignedTo = parley.UserActorID(m.AssigneeID)
 	}
 	if len(m.QuickReplies) > 0 {
 		j.Attachments = []attachmentJSON{quickRepliesJSON(m.QuickReplies)}

@@ -45,10 +45,9 @@ func (id *flexID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// flexIDs returns ids as flexIDs, written as a list of strings; never nil,
+// so that a list without ids is written [].
 func flexIDs(ids []uint64) []flexID {
-	if ids == nil {
-		return nil
-	}
 	out := make([]flexID, len(ids))
 	for i, id := range ids {
 		out[i] = flexID(id)

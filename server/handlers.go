@@ -134,11 +134,7 @@ type authoredJSON struct {
 }
 
 func toAuthoredJSON(a parley.Authored) authoredJSON {
-	j := authoredJSON{CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
-	if a.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(a.CreatedBy)
-	}
-	return j
+	return authoredJSON{CreatedBy: userActorID(a.CreatedBy), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 }
 
 // libraryRequest is the body of POST and PATCH on a library's entry:

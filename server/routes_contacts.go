@@ -50,13 +50,9 @@ func toContactJSON(c *parley.Contact) contactJSON {
 	if props == nil {
 		props = map[string]string{}
 	}
-	owner := ""
-	if c.OwnerID != 0 {
-		owner = idString(c.OwnerID)
-	}
 	return contactJSON{
 		ID: idString(c.ID), ActorID: c.ActorID(), FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
-		UnverifiedEmail: c.UnverifiedEmail, Name: c.DisplayName(), Blocked: c.Blocked, OwnerID: owner, Properties: props,
+		UnverifiedEmail: c.UnverifiedEmail, Name: c.DisplayName(), Blocked: c.Blocked, OwnerID: optIDString(c.OwnerID), Properties: props,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
 }
@@ -132,13 +128,8 @@ func (v *viewer) sees(ctx context.Context, id uint64) bool {
 func (v *viewer) record(ctx context.Context, r *parley.Record) recordJSON {
 	j := recordJSON{
 		ID: idString(r.ID), Kind: r.Kind, Name: r.Name, Stage: r.Stage, Amount: r.Amount,
-		ContactID: idString(r.ContactID), ThreadIDs: []string{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-	}
-	if r.OwnerID != 0 {
-		j.OwnerID = idString(r.OwnerID)
-	}
-	if r.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(r.CreatedBy)
+		OwnerID: optIDString(r.OwnerID), ContactID: idString(r.ContactID), ThreadIDs: []string{}, CreatedBy: userActorID(r.CreatedBy),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	for _, t := range r.ThreadIDs {
 		if v.sees(ctx, t) {
@@ -157,12 +148,10 @@ func (v *viewer) records(ctx context.Context, rs []*parley.Record) []recordJSON 
 }
 
 func (v *viewer) engagement(ctx context.Context, e *parley.Engagement) engagementJSON {
-	j := engagementJSON{ID: idString(e.ID), Kind: e.Kind, Body: e.Body, ContactID: idString(e.ContactID), CreatedAt: e.CreatedAt.UTC()}
+	j := engagementJSON{ID: idString(e.ID), Kind: e.Kind, Body: e.Body, ContactID: idString(e.ContactID),
+		CreatedBy: userActorID(e.CreatedBy), CreatedAt: e.CreatedAt.UTC()}
 	if e.ThreadID != 0 && v.sees(ctx, e.ThreadID) {
 		j.ThreadID = idString(e.ThreadID)
-	}
-	if e.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(e.CreatedBy)
 	}
 	return j
 }

@@ -46,13 +46,13 @@ type mailboxJSON struct {
 }
 
 type inboxNotifyJSON struct {
-	NewConversation []string `json:"newConversation"`
-	AssignedMessage []string `json:"assignedMessage"`
+	NewConversation []flexID `json:"newConversation"`
+	AssignedMessage []flexID `json:"assignedMessage"`
 }
 
 func toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
 	j := inboxMailJSON{EmailAddresses: []string{}, Mailboxes: []mailboxJSON{},
-		Notify: inboxNotifyJSON{NewConversation: idStrings(in.Notify.NewConversation), AssignedMessage: idStrings(in.Notify.AssignedMessage)}}
+		Notify: inboxNotifyJSON{NewConversation: flexIDs(in.Notify.NewConversation), AssignedMessage: flexIDs(in.Notify.AssignedMessage)}}
 	for _, mb := range in.Mailboxes {
 		j.EmailAddresses = append(j.EmailAddresses, mb.Address)
 		j.Mailboxes = append(j.Mailboxes, mailboxJSON{ID: idString(mb.ID), Address: mb.Address})

@@ -44,27 +44,19 @@ func (l *idList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func idStrings(ids []uint64) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = idString(id)
-	}
-	return out
-}
-
 // groupJSON is a team, or an inbox's name and members, in the settings API.
 // Unlike parley.Team and parley.Inbox, whose JSON is the store's, it writes
 // ids as strings and times in UTC.
 type groupJSON struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
-	MemberIDs []string  `json:"memberIds"`
+	MemberIDs []flexID  `json:"memberIds"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 func toGroupJSON(id uint64, name string, members []uint64, created, updated time.Time) groupJSON {
-	return groupJSON{ID: idString(id), Name: name, MemberIDs: idStrings(members), CreatedAt: created.UTC(), UpdatedAt: updated.UTC()}
+	return groupJSON{ID: idString(id), Name: name, MemberIDs: flexIDs(members), CreatedAt: created.UTC(), UpdatedAt: updated.UTC()}
 }
 
 // settingsInboxJSON is an inbox in the settings API: the conversations
@@ -93,7 +85,7 @@ type inviteJSON struct {
 	Email       string    `json:"email"`
 	Role        string    `json:"role"`
 	RoutingSeat bool      `json:"routingSeat"`
-	InboxIDs    []string  `json:"inboxIds"`
+	InboxIDs    []flexID  `json:"inboxIds"`
 	InvitedBy   string    `json:"invitedBy"`
 	CreatedAt   time.Time `json:"createdAt"`
 	ExpiresAt   time.Time `json:"expiresAt"`
@@ -101,7 +93,7 @@ type inviteJSON struct {
 
 func toInviteJSON(inv *parley.Invite) inviteJSON {
 	return inviteJSON{ID: inv.Hash, Email: inv.Email, Role: string(inv.Role), RoutingSeat: inv.RoutingSeat,
-		InboxIDs: idStrings(inv.InboxIDs), InvitedBy: idString(inv.InvitedBy), CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()}
+		InboxIDs: flexIDs(inv.InboxIDs), InvitedBy: idString(inv.InvitedBy), CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()}
 }
 
 // Agent events of this area (docs/websocket.md).

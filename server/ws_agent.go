@@ -13,7 +13,7 @@ import (
 type evAgentReady struct {
 	Type     string     `json:"type"`
 	User     userJSON   `json:"user"`
-	InboxIDs []string   `json:"inboxIds"`
+	InboxIDs []flexID   `json:"inboxIds"`
 	Presence []userJSON `json:"presence"`
 }
 
@@ -64,10 +64,6 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 		return
 	}
 	defer unregister()
-	ids := make([]string, 0, len(inboxIDs))
-	for _, id := range inboxIDs {
-		ids = append(ids, idString(id))
-	}
 	hello, ok := cn.readHello()
 	if !ok {
 		cn.finish()
@@ -80,7 +76,7 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 	defer release()
 	go func() { <-cn.ctx.Done(); release() }()
 	defer s.trackViewing(cn)()
-	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: ids, Presence: s.presenceList(ctx)}
+	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: flexIDs(inboxIDs), Presence: s.presenceList(ctx)}
 	if err := cn.writeNow(mustJSON(ready)); err != nil {
 		cn.fail(websocket.StatusGoingAway, "")
 		cn.finish()
