@@ -25,22 +25,6 @@ func (s *Server) apiHandler(fn func(w http.ResponseWriter, r *http.Request) erro
 	})
 }
 
-// queryWidget resolves ?widgetId= to an enabled widget; anything else is
-// ENOTFOUND.
-func (s *Server) queryWidget(r *http.Request) (*parley.Widget, error) {
-	id, err := parseID(r.URL.Query().Get("widgetId"))
-	if err != nil {
-		return nil, err
-	}
-	wd, err := s.db.Widget(r.Context(), id)
-	if err != nil {
-		return nil, err
-	} else if !wd.Enabled {
-		return nil, parley.Errorf(parley.ENOTFOUND, "widget not found")
-	}
-	return wd, nil
-}
-
 // ----- request parameters -----
 //
 // Each helper returns the parameter's typed value, or an error naming the
@@ -122,6 +106,22 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 		return time.Time{}, parley.Errorf(parley.EINVALID, "%s must be an ISO-8601 time", name)
 	}
 	return t, nil
+}
+
+// queryWidget resolves ?widgetId= to an enabled widget; anything else is
+// ENOTFOUND.
+func (s *Server) queryWidget(r *http.Request) (*parley.Widget, error) {
+	id, err := parseID(r.URL.Query().Get("widgetId"))
+	if err != nil {
+		return nil, err
+	}
+	wd, err := s.db.Widget(r.Context(), id)
+	if err != nil {
+		return nil, err
+	} else if !wd.Enabled {
+		return nil, parley.Errorf(parley.ENOTFOUND, "widget not found")
+	}
+	return wd, nil
 }
 
 // ----- libraries -----
