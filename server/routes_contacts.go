@@ -630,10 +630,10 @@ func (s *Server) handleThreadRecords() http.Handler {
 			return err
 		}
 		rs, err := s.db.ThreadRecords(ctx, t.ID)
-		var v *viewer
-		if err == nil {
-			v, err = s.viewerOf(ctx, userFrom(ctx))
+		if err != nil {
+			return err
 		}
+		v, err := s.viewerOf(ctx, userFrom(ctx))
 		if err != nil {
 			return err
 		}

@@ -107,14 +107,12 @@ func (s *Server) handleMeetingLinkPut() http.Handler {
 			return parley.Errorf(parley.EINVALID, `url is required ("" removes the link)`)
 		}
 		url := strings.TrimSpace(*req.URL)
-		var err error
 		if url != "" {
-			err = parley.ValidateLinkURL("url", url)
+			if err := parley.ValidateLinkURL("url", url); err != nil {
+				return err
+			}
 		}
-		if err == nil {
-			err = s.db.SetMeetingLink(r.Context(), userFrom(r.Context()).ID, url)
-		}
-		if err != nil {
+		if err := s.db.SetMeetingLink(r.Context(), userFrom(r.Context()).ID, url); err != nil {
 			return err
 		}
 		s.writeJSON(w, http.StatusOK, meetingLinkJSON{URL: url})

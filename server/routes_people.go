@@ -173,10 +173,10 @@ func (s *Server) checkUsers(ctx context.Context, field string, ids []uint64) ([]
 func (s *Server) handleUserGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
-		var u *parley.User
-		if err == nil {
-			u, err = s.db.User(r.Context(), id)
+		if err != nil {
+			return err
 		}
+		u, err := s.db.User(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -598,10 +598,10 @@ func (s *Server) handleTeamPatch() http.Handler {
 func (s *Server) handleTeamDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
-		if err == nil {
-			err = s.db.DeleteTeam(r.Context(), id)
-		}
 		if err != nil {
+			return err
+		}
+		if err := s.db.DeleteTeam(r.Context(), id); err != nil {
 			return err
 		}
 		s.notifyPeopleChanged()
@@ -636,15 +636,14 @@ func (s *Server) handleSettingsInboxGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
 		id, err := pathID(r, "id")
-		var in *parley.Inbox
-		if err == nil {
-			in, err = s.db.Inbox(r.Context(), id)
-		}
-		if err == nil && !u.IsAdmin() && !in.HasMember(u.ID) {
-			err = parley.Errorf(parley.ENOTFOUND, "inbox %d not found", id)
-		}
 		if err != nil {
 			return err
+		}
+		in, err := s.db.Inbox(r.Context(), id)
+		if err != nil {
+			return err
+		} else if !u.IsAdmin() && !in.HasMember(u.ID) {
+			return parley.Errorf(parley.ENOTFOUND, "inbox %d not found", id)
 		}
 		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
 		return nil
@@ -761,10 +760,10 @@ func (s *Server) handleInboxDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		id, err := pathID(r, "id")
-		var in *parley.Inbox
-		if err == nil {
-			in, err = s.db.Inbox(ctx, id)
+		if err != nil {
+			return err
 		}
+		in, err := s.db.Inbox(ctx, id)
 		if err != nil {
 			return err
 		}

@@ -68,11 +68,7 @@ func (s *Server) handleWidgets() http.Handler {
 
 func (s *Server) handleWidgetGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r, "id")
-		var wd *parley.Widget
-		if err == nil {
-			wd, err = s.db.Widget(r.Context(), id)
-		}
+		wd, err := s.widgetParam(r)
 		if err != nil {
 			return err
 		}
@@ -109,14 +105,11 @@ func (s *Server) handleWidgetCreate() http.Handler {
 func (s *Server) handleWidgetPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r, "id")
-		var cur *parley.Widget
-		if err == nil {
-			cur, err = s.db.Widget(ctx, id)
-		}
+		cur, err := s.widgetParam(r)
 		if err != nil {
 			return err
 		}
+		id := cur.ID
 		patch, err := readWidgetPatch(w, r)
 		if err != nil {
 			return err
@@ -149,10 +142,10 @@ func (s *Server) handleWidgetPatch() http.Handler {
 func (s *Server) handleWidgetDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
-		if err == nil {
-			err = s.db.DeleteWidget(r.Context(), id)
-		}
 		if err != nil {
+			return err
+		}
+		if err := s.db.DeleteWidget(r.Context(), id); err != nil {
 			return err
 		}
 		s.hub.Publish(mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}}), widgetTopic(id))
@@ -187,10 +180,10 @@ func (s *Server) handleLists() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		lists, err := s.db.ContactLists(ctx)
-		var widgets []*parley.Widget
-		if err == nil {
-			widgets, err = s.db.Widgets(ctx)
+		if err != nil {
+			return err
 		}
+		widgets, err := s.db.Widgets(ctx)
 		if err != nil {
 			return err
 		}
@@ -216,10 +209,10 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, status int, l
 func (s *Server) handleListGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
-		var l *parley.ContactList
-		if err == nil {
-			l, err = s.db.ContactList(r.Context(), id)
+		if err != nil {
+			return err
 		}
+		l, err := s.db.ContactList(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -274,10 +267,10 @@ func (s *Server) handleListPatch() http.Handler {
 func (s *Server) handleListDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "id")
-		if err == nil {
-			err = s.db.DeleteContactList(r.Context(), id)
-		}
 		if err != nil {
+			return err
+		}
+		if err := s.db.DeleteContactList(r.Context(), id); err != nil {
 			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
