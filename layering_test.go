@@ -28,6 +28,10 @@ var layers = map[string][]string{
 	"server":                 {"", "widget", "server/console"},
 	"cmd/parley":             {"", "hub", "mail", "server", "store", "widget"},
 	"internal/mailpit":       {},
+
+	"locale":                         {},
+	"server/console/internal/bundle": {},
+	"server/console/internal/gen":    {"server/console/internal/bundle"},
 }
 
 // TestLayering runs go list over the module and checks every package's

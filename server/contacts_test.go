@@ -11,6 +11,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/server"
+	"github.com/parley-chat/parley/server/console"
 )
 
 // crmChat is one visitor's chat: its live socket, token, thread and contact.
@@ -149,7 +150,7 @@ func TestContactDetails(t *testing.T) {
 
 	// The contact page's deep link serves the console.
 	res := admin.do("GET", "/contacts/"+chat.contact, nil, nil)
-	if res.status != 200 || !strings.Contains(string(res.body), "/console/app.js") {
+	if res.status != 200 || !strings.Contains(string(res.body), console.URL("app.js")) {
 		t.Errorf("GET /contacts/%s: %d %.80s", chat.contact, res.status, res.body)
 	}
 }

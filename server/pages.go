@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"strings"
 	"time"
@@ -138,34 +137,31 @@ func (s *Server) baseURL(r *http.Request) string {
 const consoleCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 func (s *Server) handleConsolePage() http.Handler {
-	files := console.Files()
+	page := console.Page()
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		b, err := fs.ReadFile(files, "index.html")
-		if err != nil {
-			return err
-		}
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", consoleCSP)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-cache")
-		_, _ = w.Write(b)
+		_, _ = w.Write(page)
 		return nil
 	})
 }
 
+// handleConsoleFiles serves the console's built files, whose names change
+// with their content: cached for good, gzipped, with ETags.
 func (s *Server) handleConsoleFiles() http.Handler {
-	fsrv := http.StripPrefix("/console/", http.FileServerFS(console.Files()))
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		w.Header().Set("Cache-Control", "no-cache")
-		fsrv.ServeHTTP(w, r)
-		return nil
-	})
+	return http.StripPrefix("/console/", console.Handler())
 }
 
-var setupPage = template.Must(template.New("setup").Parse(`<!doctype html>
+// consoleFiles lets a page's template link to the console's built files by
+// their source names: {{console "app.css"}}.
+var consoleFiles = template.FuncMap{"console": console.URL}
+
+var setupPage = template.Must(template.New("setup").Funcs(consoleFiles).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Set up Parley</title><link rel="stylesheet" href="/console/app.css"></head>
+<title>Set up Parley</title><link rel="stylesheet" href="{{console "app.css"}}"></head>
 <body class="setup"><main class="setup-card">
 <h1>Set up Parley</h1>
 <p>Create the first admin account.</p>
@@ -176,7 +172,7 @@ var setupPage = template.Must(template.New("setup").Parse(`<!doctype html>
 <button type="submit">Create admin</button>
 <p role="alert" id="setup-error"></p>
 </form></main>
-<script src="/console/setup.js"></script></body></html>`))
+<script src="{{console "setup.js"}}"></script></body></html>`))
 
 func (s *Server) handleSetupPage() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {

@@ -8,11 +8,11 @@ import (
 )
 
 // invitePage is where an invited person creates their account: the form
-// posts to /api/v1/invites/accept (console/invite.js), which signs them in.
-var invitePage = template.Must(template.New("invite").Parse(`<!doctype html>
+// posts to /api/v1/invites/accept (console/src/invite.js), which signs them in.
+var invitePage = template.Must(template.New("invite").Funcs(consoleFiles).Parse(`<!doctype html>
 <html lang="{{.T.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>{{.T.Title}}</title><link rel="stylesheet" href="/console/app.css"></head>
+<title>{{.T.Title}}</title><link rel="stylesheet" href="{{console "app.css"}}"></head>
 <body class="setup"><main class="setup-card">
 {{if .Email}}<h1>{{.T.Heading}}</h1>
 <p>{{.T.InvitedAs}} <strong>{{.Email}}</strong>. {{.T.Choose}}</p>
@@ -23,7 +23,7 @@ var invitePage = template.Must(template.New("invite").Parse(`<!doctype html>
 <button type="submit">{{.T.Submit}}</button>
 <p role="alert" id="invite-error"></p>
 </form>
-<script src="/console/invite.js"></script>
+<script src="{{console "invite.js"}}"></script>
 {{else}}<h1>{{.T.InvalidHeading}}</h1>
 <p>{{.T.Invalid}}</p>
 <p><a href="/">{{.T.SignIn}}</a></p>

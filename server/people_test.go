@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/server/console"
 )
 
 // Tests of users, invitations, teams and inboxes (FEATURES I1, M1–M4).
@@ -312,7 +313,7 @@ func TestInvites(t *testing.T) {
 	anon := &client{e: e, hc: e.ts.Client()}
 	page := anon.want(200, "GET", "/invite?token="+token, nil)
 	if !strings.Contains(string(page.body), "new@example.com") || !strings.Contains(page.header.Get("Content-Security-Policy"), "script-src 'self'") ||
-		!strings.Contains(string(page.body), `src="/console/invite.js"`) {
+		!strings.Contains(string(page.body), `src="`+console.URL("invite.js")+`"`) {
 		t.Fatalf("invite page: %v %s", page.header, page.body)
 	}
 	if bad := anon.want(404, "GET", "/invite?token=pi_nope", nil); !strings.Contains(string(bad.body), "not valid") {
@@ -322,7 +323,7 @@ func TestInvites(t *testing.T) {
 		!strings.Contains(string(de.body), "Konto erstellen") {
 		t.Fatalf("German invite page: %s", de.body)
 	}
-	anon.want(200, "GET", "/console/invite.js", nil)
+	anon.want(200, "GET", console.URL("invite.js"), nil)
 
 	jar, _ := cookiejar.New(nil)
 	newbie := &client{e: e, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
@@ -496,7 +497,7 @@ func TestInboxSettings(t *testing.T) {
 	// The settings screens are deep links into the console.
 	for _, path := range []string{"/settings", "/settings/inboxes"} {
 		res := admin.want(200, "GET", path, nil)
-		if !strings.Contains(string(res.body), "/console/app.js") {
+		if !strings.Contains(string(res.body), console.URL("app.js")) {
 			t.Errorf("GET %s: %s", path, res.body)
 		}
 	}

@@ -523,7 +523,7 @@ func TestBrowserLinkify(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			js := `(async () => {
-  const { linkify } = await import('/console/links.js');
+  const { linkify } = await import(document.querySelector('script[type=module]').src);
   return linkify(` + jsString(tc.text) + `).map((n) => {
     if (n.nodeType === Node.TEXT_NODE) return n.data;
     const ok = n.tagName === 'A' && n.target === '_blank' && n.rel === 'noopener noreferrer nofollow' &&

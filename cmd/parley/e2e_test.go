@@ -20,7 +20,7 @@ import (
 
 // startInProcess runs Parley's run function on a free port with a fresh data
 // directory and returns its base URL. It stops when the test ends.
-func startInProcess(t *testing.T) string {
+func startInProcess(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -63,7 +63,7 @@ func startInProcess(t *testing.T) string {
 
 // chromium finds the browser. Outside CI a missing browser skips the test;
 // in CI (CI=true) it fails it.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -78,7 +78,7 @@ func chromium(t *testing.T) string {
 }
 
 // newBrowser starts headless Chromium that resolves no outside host.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	// Not t.TempDir: Chromium's helper processes may still write to the
 	// profile for a moment after the browser has exited, and TempDir fails

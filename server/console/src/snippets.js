@@ -31,23 +31,33 @@ export function match(snippets, query) {
     .map(([, s]) => s);
 }
 
-/** Snippets holds the team's snippets for one Console app. */
-export class Snippets {
-  constructor(app) {
+/**
+ * Library is a small collection the team keeps on the server (snippets,
+ * knowledge links) for one Console app: loaded on first use and again when
+ * stale, listed at path ('api/v1/snippets') and changed at path/{id}.
+ */
+export class Library {
+  constructor(app, path) {
     this.app = app;
+    this.path = path;
     this.list = null; // null until loaded
     this.loadedAt = 0;
     this.loading = null;
   }
 
-  /** load fetches the snippets (again when stale or forced); it never throws. */
+  /** stale reports whether the list is loaded but old enough to load again. */
+  get stale() {
+    return !!this.list && Date.now() - this.loadedAt > STALE_MS;
+  }
+
+  /** load fetches the list (again when stale or forced); it never throws. */
   load(force = false) {
     if (this.loading) return this.loading;
     if (!force && this.list && Date.now() - this.loadedAt < STALE_MS) return Promise.resolve(this.list);
-    this.loading = request('GET', 'api/v1/snippets')
+    this.loading = request('GET', this.path)
       .then(
         (res) => {
-          this.list = (res?.results ?? []).map((s) => ({ ...s, id: String(s.id) }));
+          this.list = (res?.results ?? []).map((x) => ({ ...x, id: String(x.id) }));
           this.loadedAt = Date.now();
         },
         (err) => {
@@ -60,6 +70,101 @@ export class Snippets {
         return this.list;
       });
     return this.loading;
+  }
+
+  /**
+   * show fills list with a row per entry: the entry's text(x) and, where
+   * mayEdit(x), an Edit button (onEdit) and a Delete button, which asks,
+   * deletes, shows the list again and returns focus to back; note says while
+   * the list loads or when it is empty. keys name the texts: loading, empty,
+   * edit, editNamed, delete, deleteNamed, confirmDelete (those three with
+   * {name}: name(x)) and failed.
+   */
+  show(list, note, keys, opts) {
+    const { text, name, mayEdit, onEdit, back } = opts;
+    const onDelete = async (x) => {
+      if (!window.confirm(t(keys.confirmDelete, { name: name(x) }))) return;
+      if (!(await this.remove(x, keys.failed))) return;
+      this.show(list, note, keys, opts);
+      back?.focus();
+    };
+    const all = this.list ?? [];
+    note.textContent = this.list === null ? t(keys.loading) : all.length ? '' : t(keys.empty);
+    list.replaceChildren(
+      ...all.map((x) =>
+        h(
+          'li',
+          { class: 'dialog-row' },
+          text(x),
+          mayEdit(x) ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost', text: t(keys.edit), 'aria-label': t(keys.editNamed, { name: name(x) }), onClick: () => onEdit(x) }) : null,
+          mayEdit(x) ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost', text: t(keys.delete), 'aria-label': t(keys.deleteNamed, { name: name(x) }), onClick: () => onDelete(x) }) : null,
+        ),
+      ),
+    );
+  }
+
+  /**
+   * editIn shows in box the form (editForm's label, texts, fields and check)
+   * that creates an entry (old null) or changes old. Save stores the values,
+   * loads the list again and calls render; problem turns a failed save's
+   * error into what editForm shows, or null when it was handled. After Cancel
+   * and after a save the form goes and focus returns to back.
+   */
+  editIn(box, back, render, old, { problem, ...form }) {
+    box.replaceChildren(
+      editForm({
+        ...form,
+        save: async (v) => {
+          try {
+            if (old) await request('PATCH', `${this.path}/${encodeURIComponent(old.id)}`, v);
+            else await request('POST', this.path, v);
+          } catch (err) {
+            return problem(err, v);
+          }
+          await this.load(true);
+          render();
+        },
+        done: () => {
+          box.replaceChildren();
+          back.focus();
+        },
+      }),
+    );
+  }
+
+  /**
+   * remove deletes x (one already gone is fine) and loads the list again. It
+   * returns false when that failed; the app has told the user, with failKey.
+   */
+  async remove(x, failKey) {
+    try {
+      await request('DELETE', `${this.path}/${encodeURIComponent(x.id)}`);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) {
+        this.app.failed(err, failKey);
+        return false;
+      }
+    }
+    await this.load(true);
+    return true;
+  }
+}
+
+const SNIPPET_KEYS = {
+  loading: 'snip.loading',
+  empty: 'snip.empty',
+  edit: 'snip.edit',
+  editNamed: 'snip.editNamed',
+  delete: 'snip.delete',
+  deleteNamed: 'snip.deleteNamed',
+  confirmDelete: 'snip.confirmDelete',
+  failed: 'snip.failed',
+};
+
+/** Snippets holds the team's snippets for one Console app. */
+export class Snippets extends Library {
+  constructor(app) {
+    super(app, 'api/v1/snippets');
   }
 
   mayEdit(s) {
@@ -82,43 +187,22 @@ export class Snippets {
     const add = h('button', { type: 'button', class: 'btn btn-primary btn-sm', text: t('snip.new'), onClick: () => edit(null) });
     const dlg = dialog(headId, t('snip.title'), [h('p', { class: 'muted small', text: t('snip.hint') }), h('div', { class: 'dialog-actions' }, add), formBox, note, list], opener);
 
-    const render = () => {
-      const all = this.list ?? [];
-      note.textContent = this.list === null ? t('snip.loading') : all.length ? '' : t('snip.empty');
-      list.replaceChildren(
-        ...all.map((s) =>
-          h(
-            'li',
-            { class: 'dialog-row' },
-            h('div', { class: 'dialog-row-text' }, h('span', { class: 'row-name' }, h('code', { class: 'snip-shortcut', text: `#${s.shortcut}` }), ' ', h('span', { dir: 'auto', text: s.name })), h('span', { class: 'muted small snip-body', dir: 'auto', text: s.body })),
-            this.mayEdit(s) ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost', text: t('snip.edit'), 'aria-label': t('snip.editNamed', { name: s.name }), onClick: () => edit(s) }) : null,
-            this.mayEdit(s) ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost', text: t('snip.delete'), 'aria-label': t('snip.deleteNamed', { name: s.name }), onClick: () => remove(s) }) : null,
-          ),
-        ),
-      );
-    };
-
-    const remove = async (s) => {
-      if (!window.confirm(t('snip.confirmDelete', { name: s.name }))) return;
-      try {
-        await request('DELETE', `api/v1/snippets/${encodeURIComponent(s.id)}`);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) {
-          this.app.failed(err, 'snip.failed');
-          return;
-        }
-      }
-      await this.load(true);
-      render();
-      add.focus();
-    };
+    const render = () =>
+      this.show(list, note, SNIPPET_KEYS, {
+        text: (s) =>
+          h('div', { class: 'dialog-row-text' }, h('span', { class: 'row-name' }, h('code', { class: 'snip-shortcut', text: `#${s.shortcut}` }), ' ', h('span', { dir: 'auto', text: s.name })), h('span', { class: 'muted small snip-body', dir: 'auto', text: s.body })),
+        name: (s) => s.name,
+        mayEdit: (s) => this.mayEdit(s),
+        onEdit: (s) => edit(s),
+        back: add,
+      });
 
     const edit = (s) => {
       const ids = { name: uid('sn'), shortcut: uid('ss'), body: uid('sb'), hint: uid('sh') };
       const name = h('input', { id: ids.name, class: 'input', required: true, maxlength: '256', value: s?.name ?? '' });
       const shortcut = h('input', { id: ids.shortcut, class: 'input', required: true, maxlength: '64', pattern: '[A-Za-z0-9_\\-]+', spellcheck: 'false', autocapitalize: 'none', 'aria-describedby': ids.hint, value: s?.shortcut ?? '' });
       const body = h('textarea', { id: ids.body, class: 'input', required: true, rows: '5', dir: 'auto', value: s?.body ?? '' });
-      const form = editForm({
+      this.editIn(formBox, add, render, s, {
         label: s ? t('snip.editNamed', { name: s.name }) : t('snip.new'),
         saveText: t('snip.save'),
         cancelText: t('snip.cancel'),
@@ -135,26 +219,14 @@ export class Snippets {
           if (new TextEncoder().encode(v.body).length > 16 * 1024) return [t('snip.tooLong'), body];
           return v;
         },
-        save: async (v) => {
-          try {
-            if (s) await request('PATCH', `api/v1/snippets/${encodeURIComponent(s.id)}`, v);
-            else await request('POST', 'api/v1/snippets', v);
-          } catch (err) {
-            if (err?.status === 401) {
-              this.app.failed(err);
-              return null;
-            }
-            return [err?.status === 409 ? t('snip.taken', { shortcut: v.shortcut }) : err?.status === 0 ? t('err.network') : err?.message || t('snip.failed'), err?.status === 409 ? shortcut : null];
+        problem: (err, v) => {
+          if (err?.status === 401) {
+            this.app.failed(err);
+            return null;
           }
-          await this.load(true);
-          render();
-        },
-        done: () => {
-          formBox.replaceChildren();
-          add.focus();
+          return [err?.status === 409 ? t('snip.taken', { shortcut: v.shortcut }) : err?.status === 0 ? t('err.network') : err?.message || t('snip.failed'), err?.status === 409 ? shortcut : null];
         },
       });
-      formBox.replaceChildren(form);
       name.focus();
     };
 
@@ -172,7 +244,7 @@ export class Snippets {
  * or null when it handled the failure itself (signed out). done runs after
  * Cancel and after a successful save.
  */
-export function editForm({ label, saveText, cancelText, fields, check, save, done }) {
+function editForm({ label, saveText, cancelText, fields, check, save, done }) {
   const alert = h('p', { class: 'form-alert', role: 'alert', hidden: true });
   const saveButton = h('button', { type: 'submit', class: 'btn btn-primary btn-sm', text: saveText });
   const cancel = h('button', { type: 'button', class: 'btn btn-sm', text: cancelText, onClick: () => done() });
@@ -249,7 +321,7 @@ class Picker {
     if (!m) return this.close();
     this.range = [at - m[1].length - 1, at];
     const list = this.snippets.list ?? (await this.snippets.load());
-    if (this.snippets.list && Date.now() - this.snippets.loadedAt > STALE_MS) this.snippets.load();
+    if (this.snippets.stale) this.snippets.load();
     // The text may have changed while loading.
     if (ta.selectionStart !== at || !TRIGGER.test(ta.value.slice(0, at))) return;
     this.show(match(list, m[1]).slice(0, MAX_SHOWN));

@@ -6,15 +6,23 @@
 // arrow keys move, Escape closes it. The Links dialog (Tools) sets the
 // meeting link and, for admins, keeps the library.
 
-import { ApiError, request } from './api.js';
+import { request } from './api.js';
 import { dialog } from './actions.js';
 import { h, uid } from './dom.js';
-import { editForm } from './snippets.js';
+import { Library } from './snippets.js';
 import { t } from './i18n.js';
 
-const STALE_MS = 60000;
 const MAX_SHOWN = 50;
-const enc = encodeURIComponent;
+const LINK_KEYS = {
+  loading: 'kl.loading',
+  empty: 'kl.empty',
+  edit: 'kl.edit',
+  editNamed: 'kl.editNamed',
+  delete: 'kl.delete',
+  deleteNamed: 'kl.deleteNamed',
+  confirmDelete: 'kl.confirmDelete',
+  failed: 'kl.failed',
+};
 
 /** validURL mirrors the server's rule for link addresses: printable ASCII, http(s), a host, no credentials. */
 export function validURL(s) {
@@ -72,36 +80,11 @@ export function linksOf(app) {
   return l;
 }
 
-/** Links holds the knowledge links and the user's meeting link for one Console app. */
-class Links {
+/** Links holds the knowledge links (the library) and the user's meeting link for one Console app. */
+class Links extends Library {
   constructor(app) {
-    this.app = app;
-    this.list = null; // knowledge links; null until loaded
-    this.loadedAt = 0;
-    this.loading = null;
+    super(app, 'api/v1/knowledge-links');
     this.meetingURL = null; // null until loaded; '' for none
-  }
-
-  /** load fetches the library (again when stale or forced); it never throws. */
-  load(force = false) {
-    if (this.loading) return this.loading;
-    if (!force && this.list && Date.now() - this.loadedAt < STALE_MS) return Promise.resolve(this.list);
-    this.loading = request('GET', 'api/v1/knowledge-links')
-      .then(
-        (res) => {
-          this.list = (res?.results ?? []).map((l) => ({ ...l, id: String(l.id) }));
-          this.loadedAt = Date.now();
-        },
-        (err) => {
-          this.app.failed(err);
-          this.list ??= [];
-        },
-      )
-      .then(() => {
-        this.loading = null;
-        return this.list;
-      });
-    return this.loading;
   }
 
   /** meeting returns the user's meeting link ('' for none); it throws ApiError. */
@@ -311,42 +294,20 @@ class Links {
       opener,
     );
 
-    const render = () => {
-      const all = this.list ?? [];
-      note.textContent = this.list === null ? t('kl.loading') : all.length ? '' : t('kl.empty');
-      list.replaceChildren(
-        ...all.map((l) =>
-          h(
-            'li',
-            { class: 'dialog-row' },
-            h('div', { class: 'dialog-row-text' }, h('span', { class: 'row-name', dir: 'auto', text: l.title }), h('span', { class: 'muted small', text: l.url })),
-            admin ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost', text: t('kl.edit'), 'aria-label': t('kl.editNamed', { name: l.title }), onClick: () => edit(l) }) : null,
-            admin ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost', text: t('kl.delete'), 'aria-label': t('kl.deleteNamed', { name: l.title }), onClick: () => remove(l) }) : null,
-          ),
-        ),
-      );
-    };
-
-    const remove = async (l) => {
-      if (!window.confirm(t('kl.confirmDelete', { name: l.title }))) return;
-      try {
-        await request('DELETE', `api/v1/knowledge-links/${enc(l.id)}`);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) {
-          this.app.failed(err, 'kl.failed');
-          return;
-        }
-      }
-      await this.load(true);
-      render();
-      add.focus();
-    };
+    const render = () =>
+      this.show(list, note, LINK_KEYS, {
+        text: (l) => h('div', { class: 'dialog-row-text' }, h('span', { class: 'row-name', dir: 'auto', text: l.title }), h('span', { class: 'muted small', text: l.url })),
+        name: (l) => l.title,
+        mayEdit: () => admin,
+        onEdit: (l) => edit(l),
+        back: add,
+      });
 
     const edit = (l) => {
       const ids = { title: uid('klt'), url: uid('klu') };
       const title = h('input', { id: ids.title, class: 'input', required: true, maxlength: '256', dir: 'auto', value: l?.title ?? '' });
       const url = h('input', { id: ids.url, class: 'input', type: 'url', inputmode: 'url', required: true, maxlength: '2048', spellcheck: 'false', autocapitalize: 'none', placeholder: 'https://', value: l?.url ?? '' });
-      const form = editForm({
+      this.editIn(formBox, add, render, l, {
         label: l ? t('kl.editNamed', { name: l.title }) : t('kl.new'),
         saveText: t('kl.save'),
         cancelText: t('kl.cancel'),
@@ -360,23 +321,8 @@ class Links {
           if (!validURL(v.url)) return [t('kl.badURL'), url];
           return v;
         },
-        save: async (v) => {
-          try {
-            if (l) await request('PATCH', `api/v1/knowledge-links/${enc(l.id)}`, v);
-            else await request('POST', 'api/v1/knowledge-links', v);
-          } catch (err) {
-            if (this.app.failed(err)) return null;
-            return [err?.status === 0 ? t('err.network') : err?.message || t('kl.failed')];
-          }
-          await this.load(true);
-          render();
-        },
-        done: () => {
-          formBox.replaceChildren();
-          add.focus();
-        },
+        problem: (err) => (this.app.failed(err) ? null : [err?.status === 0 ? t('err.network') : err?.message || t('kl.failed')]),
       });
-      formBox.replaceChildren(form);
       title.focus();
     };
 

@@ -5,7 +5,7 @@
 
 import { dialog } from './actions.js';
 import { BASE, request } from './api.js';
-import { h, uid } from './dom.js';
+import { h, plainClick, uid } from './dom.js';
 import { t } from './i18n.js';
 import { WidgetWizard } from './widgetwizard.js';
 
@@ -31,8 +31,6 @@ export function chatRoute(pathname = location.pathname) {
   const m = /^settings\/chat\/([^/]+)\/?$/.exec(pathname.slice(BASE.pathname.length));
   return m ? decodeURIComponent(m[1]) : null;
 }
-
-export const plain = (e) => e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
 
 /**
  * fieldOf returns the settings field an API error message names: its first
@@ -181,7 +179,7 @@ export class WidgetsSection {
   }
 
   backLink() {
-    return h('a', { href: chatPath(), class: 'btn btn-ghost', text: t('wz.backToList'), onClick: (e) => plain(e) && (e.preventDefault(), this.open(null)) });
+    return h('a', { href: chatPath(), class: 'btn btn-ghost', text: t('wz.backToList'), onClick: (e) => plainClick(e) && (e.preventDefault(), this.open(null)) });
   }
 
   /** saved is called by the editor after a publish: back to the list, reloaded. */
@@ -252,7 +250,7 @@ export class WidgetsSection {
         h(
           'td',
           { 'data-label': t('wg.name') },
-          h('a', { href: chatPath(w.id), class: 'wg-name', dir: 'auto', dataset: { fk: `wg-edit-${w.id}` }, text: name, onClick: (e) => plain(e) && (e.preventDefault(), this.open(w.id)) }),
+          h('a', { href: chatPath(w.id), class: 'wg-name', dir: 'auto', dataset: { fk: `wg-edit-${w.id}` }, text: name, onClick: (e) => plainClick(e) && (e.preventDefault(), this.open(w.id)) }),
           w.warnings?.length ? h('span', { class: 'wg-warn small', text: t('wg.hasWarning') }) : null,
         ),
         h('td', { 'data-label': t('wg.inbox'), dir: 'auto', text: inboxName(w.inboxId) }),

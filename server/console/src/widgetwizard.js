@@ -4,9 +4,9 @@
 // preview of the widget beside it. The preview is a mock built with DOM
 // methods (no markup strings) and redrawn on every input.
 
-import { h, uid } from './dom.js';
+import { backLink, checkList, h, plainClick, uid } from './dom.js';
 import { t } from './i18n.js';
-import { api, chatPath, fieldOf, findField, plain, targetingSummary } from './widgets.js';
+import { api, chatPath, fieldOf, findField, targetingSummary } from './widgets.js';
 
 /** STEPS are the editor's steps, in order. */
 export const STEPS = ['audience', 'targeting', 'message', 'routing', 'availability', 'appearance', 'options', 'review'];
@@ -155,12 +155,7 @@ export class WidgetWizard {
       h(
         'div',
         { class: 'wz-head' },
-        h(
-          'a',
-          { href: chatPath(), class: 'btn btn-ghost btn-sm settings-back', onClick: (e) => plain(e) && (e.preventDefault(), this.section.open(null)) },
-          h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
-          h('span', { text: t('wz.backToList') }),
-        ),
+        backLink(chatPath(), 'btn btn-ghost btn-sm settings-back', t('wz.backToList'), () => this.section.open(null)),
         this.title,
       ),
       h(
@@ -411,35 +406,22 @@ export class WidgetWizard {
     );
   }
 
+  /** idChecks is a checkbox per item for the list of ids at path of the draft. */
   idChecks(legendKey, path, items, hint) {
-    const chosen = new Set((get(this.draft, path) ?? []).map(String));
-    return h(
-      'fieldset',
-      { class: 'check-list wz-checks', dataset: { field: path } },
-      h('legend', { text: t(legendKey) }),
-      hint ? h('p', { class: 'muted small wz-wide', text: hint }) : null,
-      items.length
-        ? items.map((it) =>
-            h(
-              'label',
-              { class: 'check' },
-              h('input', {
-                type: 'checkbox',
-                value: it.id,
-                checked: chosen.has(it.id),
-                dataset: { fk: `wz-${path}-${it.id}` },
-                onChange: (e) => {
-                  if (e.target.checked) chosen.add(it.id);
-                  else chosen.delete(it.id);
-                  set(this.draft, path, [...chosen]);
-                  this.changed(false);
-                },
-              }),
-              h('span', { dir: 'auto', text: it.label }),
-            ),
-          )
-        : h('p', { class: 'muted small', text: t('settings.none') }),
-    );
+    return checkList({
+      cls: 'check-list wz-checks',
+      field: path,
+      legend: t(legendKey),
+      hint: hint ? h('p', { class: 'muted small wz-wide', text: hint }) : null,
+      items,
+      checked: (get(this.draft, path) ?? []).map(String),
+      fk: `wz-${path}`,
+      empty: t('settings.none'),
+      onChange: (ids) => {
+        set(this.draft, path, ids);
+        this.changed(false);
+      },
+    });
   }
 
   userOptions(users, noneKey) {
@@ -461,7 +443,7 @@ export class WidgetWizard {
           : h('p', { class: 'muted', dataset: { field: 'audience.listId' }, text: t('wz.aud.noLists') })
         : null,
       needList
-        ? h('p', { class: 'small' }, h('a', { href: chatPath().replace(/chat$/, 'lists'), text: t('wz.aud.manageLists'), onClick: (e) => plain(e) && (e.preventDefault(), this.settings.open('lists')) }))
+        ? h('p', { class: 'small' }, h('a', { href: chatPath().replace(/chat$/, 'lists'), text: t('wz.aud.manageLists'), onClick: (e) => plainClick(e) && (e.preventDefault(), this.settings.open('lists')) }))
         : null,
     ];
   }

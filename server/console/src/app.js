@@ -20,6 +20,10 @@ import { Snippets } from './snippets.js';
 import { AgentSocket } from './socket.js';
 import { LIST_VIEWS, ViewCounts, byLatest, inList, listParams, loadFilters, setListView } from './views.js';
 
+// The bundle's one export: the link rules, for the browser tests, which
+// import the page's own module again (the same instance) to reach them.
+export { linkify } from './links.js';
+
 const MAX_TEXT_BYTES = 16 * 1024;
 const TYPING_EVERY = 2000; // ms between our typing events
 const TYPING_SHOWN = 5000; // ms a typing hint stays without a new event

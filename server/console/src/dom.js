@@ -34,6 +34,62 @@ function append(el, children) {
   }
 }
 
+/**
+ * plainClick reports whether a click on a link should stay in the console:
+ * the main button, no modifier (those open a new tab or window).
+ */
+export const plainClick = (e) => e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
+
+/**
+ * backLink is a "back" link of a pane: a real link to href, which a plain
+ * click follows inside the console by calling go.
+ */
+export function backLink(href, cls, label, go) {
+  return h(
+    'a',
+    { href, class: cls, onClick: (e) => plainClick(e) && (e.preventDefault(), go()) },
+    h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
+    h('span', { text: label }),
+  );
+}
+
+/**
+ * checkList is a fieldset of checkboxes, one per item ({ id, label }), with
+ * legend and, below it, the optional hint node; empty is the text when there
+ * are no items. checked are the ids checked at first; onChange gets the
+ * checked ids after each change. Each box has data-fk fk-<id>; field, if
+ * given, is the fieldset's data-field.
+ */
+export function checkList({ cls = 'check-list', field, legend, hint, items, checked, fk, empty, onChange }) {
+  const set = new Set(checked);
+  return h(
+    'fieldset',
+    { class: cls, dataset: field ? { field } : null },
+    h('legend', { text: legend }),
+    hint,
+    items.length
+      ? items.map((it) =>
+          h(
+            'label',
+            { class: 'check' },
+            h('input', {
+              type: 'checkbox',
+              value: it.id,
+              checked: set.has(it.id),
+              dataset: { fk: `${fk}-${it.id}` },
+              onChange: (e) => {
+                if (e.target.checked) set.add(it.id);
+                else set.delete(it.id);
+                onChange([...set]);
+              },
+            }),
+            h('span', { dir: 'auto', text: it.label }),
+          ),
+        )
+      : h('p', { class: 'muted small', text: empty }),
+  );
+}
+
 /** uid returns a fresh id for label/aria wiring. */
 let counter = 0;
 export function uid(prefix = 'p') {

@@ -6,7 +6,7 @@
 import { dialog } from './actions.js';
 import { BASE, request } from './api.js';
 import { BotEditor } from './bots.js';
-import { h, uid } from './dom.js';
+import { backLink, checkList, h, plainClick, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
 import { inboxMailForm } from './mailsettings.js';
 import { ListsSection } from './lists.js';
@@ -43,7 +43,6 @@ const api = {
   deleteInbox: (id, confirmName) => request('DELETE', `api/v1/inboxes/${enc(id)}`, { confirmName }),
 };
 
-const plain = (e) => e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
 const byName = (a, b) => String(a.name).localeCompare(String(b.name));
 
 /**
@@ -72,7 +71,7 @@ export class Settings {
       hidden: true,
       text: t('settings.link'),
       onClick: (e) => {
-        if (!plain(e)) return;
+        if (!plainClick(e)) return;
         e.preventDefault();
         this.open(this.visible ? this.section : 'users');
       },
@@ -88,12 +87,7 @@ export class Settings {
       h(
         'div',
         { class: 'settings-head' },
-        h(
-          'a',
-          { href: BASE.pathname, class: 'btn btn-ghost settings-back', onClick: (e) => plain(e) && (e.preventDefault(), this.close()) },
-          h('span', { class: 'icon icon-back', 'aria-hidden': 'true' }),
-          h('span', { text: t('settings.back') }),
-        ),
+        backLink(BASE.pathname, 'btn btn-ghost settings-back', t('settings.back'), () => this.close()),
         this.heading,
       ),
       h('div', { class: 'settings-body' }, h('nav', { class: 'settings-side', 'aria-label': t('settings.sections') }, this.nav), this.main),
@@ -241,7 +235,7 @@ export class Settings {
             class: 'settings-tab',
             'aria-current': s === this.section ? 'page' : null,
             text: t(`settings.${s}`),
-            onClick: (e) => plain(e) && (e.preventDefault(), this.open(s)),
+            onClick: (e) => plainClick(e) && (e.preventDefault(), this.open(s)),
           }),
         ),
       ),
@@ -478,32 +472,7 @@ export class Settings {
 
   /** checkList is a fieldset of checkboxes; onChange gets the checked ids. */
   checkList(legend, key, items, checked, onChange) {
-    const set = new Set(checked);
-    return h(
-      'fieldset',
-      { class: 'check-list' },
-      h('legend', { text: legend }),
-      items.length
-        ? items.map((it) =>
-            h(
-              'label',
-              { class: 'check' },
-              h('input', {
-                type: 'checkbox',
-                value: it.id,
-                checked: set.has(it.id),
-                dataset: { fk: `${key}-${it.id}` },
-                onChange: (e) => {
-                  if (e.target.checked) set.add(it.id);
-                  else set.delete(it.id);
-                  onChange([...set]);
-                },
-              }),
-              h('span', { dir: 'auto', text: it.label }),
-            ),
-          )
-        : h('p', { class: 'muted small', text: t('settings.none') }),
-    );
+    return checkList({ legend, items, checked, fk: key, empty: t('settings.none'), onChange });
   }
 
   /** groupForm is the form that creates (g null) or edits a team or an inbox. */

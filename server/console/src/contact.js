@@ -5,7 +5,7 @@
 // (sidebar.js) and for the full contact page (contactpage.js).
 
 import { ApiError, BASE, request } from './api.js';
-import { h, uid } from './dom.js';
+import { h, plainClick, uid } from './dom.js';
 import { ago, fullDate, lang, t } from './i18n.js';
 import { channelOf, threadPath } from './model.js';
 
@@ -40,8 +40,6 @@ export function contactRoute(pathname = location.pathname) {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
-/** plainClick reports whether a click on a link should stay in the console (not a new tab). */
-export const plainClick = (e) => e.button === 0 && !e.metaKey && !e.ctrlKey && !e.shiftKey && !e.altKey;
 
 const AMOUNT = /^[0-9]{1,15}(\.[0-9]{1,4})?$/;
 const fmtAmount = new Intl.NumberFormat(lang, { maximumFractionDigits: 4 });

@@ -5,7 +5,7 @@
 // cursor (roving tabindex): j/k and the arrow keys move it, Enter or o opens
 // it.
 
-import { h, uid } from './dom.js';
+import { h, plainClick, uid } from './dom.js';
 import { ago, fullDate, t } from './i18n.js';
 import { channelOf, threadPath } from './model.js';
 import { highlighted } from './search.js';
@@ -215,7 +215,7 @@ export class ThreadList {
   }
 
   click(e, id) {
-    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return; // new tab etc.
+    if (!plainClick(e)) return; // new tab etc.
     e.preventDefault();
     this.cursorTo(id);
     this.app.navigate(id);
