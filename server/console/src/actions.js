@@ -5,7 +5,7 @@
 
 import { request } from './api.js';
 import { h, uid } from './dom.js';
-import { ago, fullDate, t } from './i18n.js';
+import { ago, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { byActivity } from './model.js';
 
@@ -36,8 +36,12 @@ const SYSTEM_EVENTS = {
   bot_started: 'sys.botStarted',
   handed_off: (m) => (m.text ? 'sys.handedOffTo' : 'sys.handedOff'),
   taken_over: 'sys.takenOver',
-  reassigned_away: 'presence.reassigned', // i18n_presence.js
+  // Older events name no one: they say only why.
+  reassigned_away: (m) => (assigneeChange(m) ? 'presence.reassignedFromTo' : 'presence.reassigned'),
 };
+
+/** assigneeChange is the change of assignee a SYSTEM message m records, if any. */
+const assigneeChange = (m) => m.changes?.find((c) => c.field === 'assignee');
 
 /** isFiltered reports whether a thread belongs in Filtered, not the main views (I4, I9). */
 export const isFiltered = (th) => !!(th && (th.blocked || th.spam));
@@ -184,7 +188,9 @@ export class ThreadActions {
     const key = typeof e === 'function' ? e(m) : e;
     const name = who || t('sys.someone');
     if (!key) return t('sys.other', { name, event: m.event || '?' });
-    return t(key, { name, what: m.text || '' }).trim();
+    const ch = assigneeChange(m);
+    const user = (actorId) => this.app.users.get(actorId)?.name || actorId;
+    return t(key, { name, what: m.text || '', from: ch ? user(ch.from) : '', to: ch ? user(ch.to) : '' }).trim();
   }
 
   // ----- trash -----
@@ -228,7 +234,7 @@ export class ThreadActions {
           const li = h(
             'li',
             { class: 'dialog-row' },
-            h('div', { class: 'dialog-row-text' }, h('span', { class: 'row-name', dir: 'auto', text: th.contactName || t('contact.unknown') }), h('span', { class: 'muted small', dir: 'auto', text: th.preview || t('list.noPreview') })),
+            h('div', { class: 'dialog-row-text' }, h('span', { class: 'row-name', dir: 'auto', text: contactName(th) }), h('span', { class: 'muted small', dir: 'auto', text: th.preview || t('list.noPreview') })),
             h('time', { class: 'muted small', datetime: when, title: fullDate(when), text: ago(when) }),
             open,
             restore,

@@ -6,7 +6,7 @@
 
 import { ApiError, BASE, request } from './api.js';
 import { h, plainClick, uid } from './dom.js';
-import { ago, fullDate, lang, t } from './i18n.js';
+import { ago, fullDate, lang, t, visitorName } from './i18n.js';
 import { channelOf, threadPath } from './model.js';
 
 const enc = encodeURIComponent;
@@ -268,7 +268,7 @@ export class ContactView {
     const id = uid('cv');
     const head =
       this.mode === 'side'
-        ? h('h3', { id, class: 'cv-name', dir: 'auto' }, h('a', { href: contactPath(d.id), dataset: { key: 'name' }, text: d.name, title: t('ct.openPage'), onClick: (e) => this.openPage(e, d.id) }))
+        ? h('h3', { id, class: 'cv-name', dir: 'auto' }, h('a', { href: contactPath(d.id), dataset: { key: 'name' }, text: visitorName(d.name, d.id), title: t('ct.openPage'), onClick: (e) => this.openPage(e, d.id) }))
         : null;
     const facts = h(
       'dl',
@@ -627,7 +627,7 @@ export class ContactView {
     const dlg = h(
       'dialog',
       { class: 'cv-dialog', 'aria-labelledby': headId, onKeydown: (e) => e.stopPropagation() },
-      h('h2', { id: headId, class: 'cv-dialog-title', dir: 'auto', text: t('ct.removeTitle', { name: d.name }) }),
+      h('h2', { id: headId, class: 'cv-dialog-title', dir: 'auto', text: t('ct.removeTitle', { name: visitorName(d.name, d.id) }) }),
       h('p', { text: t('ct.removeHint') }),
       error,
       h('div', { class: 'cv-buttons' }, yes, no),

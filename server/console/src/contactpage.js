@@ -4,7 +4,7 @@
 
 import { ContactView, contactPath, contactRoute } from './contact.js';
 import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { t, visitorName } from './i18n.js';
 
 /** ContactPage shows the contact the URL names, for one Console (app). */
 export class ContactPage {
@@ -14,7 +14,7 @@ export class ContactPage {
     this.cameFrom = null; // the console path we came from, for Back
     this.view = new ContactView(app, 'page');
     this.view.onRender = () => {
-      this.titleEl.textContent = this.view.data?.name || (this.view.state === 'loading' ? '' : t('ct.page'));
+      this.titleEl.textContent = this.view.data ? visitorName(this.view.data.name, this.view.data.id) : this.view.state === 'loading' ? '' : t('ct.page');
     };
     const titleId = uid('cp');
     this.titleEl = h('h2', { id: titleId, class: 'cp-title', dir: 'auto', tabindex: '-1' });

@@ -4,7 +4,7 @@
 
 import { BotControls, isBotMessage } from './bots.js';
 import { h, uid } from './dom.js';
-import { clock, fullDate, t } from './i18n.js';
+import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
 import { channelOf } from './model.js';
@@ -138,7 +138,7 @@ export class ConversationView {
     const note = this.noteBox.checked;
     this.form.classList.toggle('note-mode', note);
     const th = this.app.threads.get(this.threadId);
-    this.reply.placeholder = note ? t('reply.notePlaceholder') : t('reply.placeholder', { name: th?.contactName || t('contact.unknown') });
+    this.reply.placeholder = note ? t('reply.notePlaceholder') : t('reply.placeholder', { name: contactName(th) });
   }
 
   submit() {
@@ -176,7 +176,7 @@ export class ConversationView {
     const app = this.app;
     const o = app.open;
     const th = app.threads.get(this.threadId);
-    this.nameEl.textContent = th?.contactName || (o?.state === 'loading' ? '' : t('contact.unknown'));
+    this.nameEl.textContent = (th?.contactName || o?.state !== 'loading') ? contactName(th) : '';
     const actions = this.head.querySelector('.conv-actions');
     actions.hidden = !th;
     app.actions.renderHead(th);
@@ -264,7 +264,7 @@ export class ConversationView {
     if (m.name) return m.name;
     const u = app.users.get(m.actorId);
     if (u) return u.name;
-    if (m.direction === 'INCOMING') return app.threads.get(this.threadId)?.contactName || t('contact.unknown');
+    if (m.direction === 'INCOMING') return contactName(app.threads.get(this.threadId));
     return m.actorId || t('sys.someone');
   }
 

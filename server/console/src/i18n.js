@@ -34,6 +34,21 @@ export function t(key, vars) {
   return s;
 }
 
+/**
+ * visitorName is what the console calls contact id named name: the name the
+ * server gives, unless it is the server's fallback for a contact without name
+ * or email, "Visitor #id" (in English, as the API has one language), which
+ * the console says in its own language. Without a name at all it says
+ * "Visitor".
+ */
+export function visitorName(name, id) {
+  if (id && (!name || name === `Visitor #${id}`)) return t('contact.visitorN', { id });
+  return name || t('contact.unknown');
+}
+
+/** contactName names thread th's contact (see visitorName). */
+export const contactName = (th) => visitorName(th?.contactName, th?.associatedContactId);
+
 const unit = (u) => new Intl.NumberFormat(lang, { style: 'unit', unit: u, unitDisplay: 'narrow' });
 const fmtMinute = unit('minute');
 const fmtHour = unit('hour');

@@ -6,7 +6,7 @@
 // it.
 
 import { h, plainClick, uid } from './dom.js';
-import { ago, fullDate, t } from './i18n.js';
+import { ago, contactName, fullDate, t } from './i18n.js';
 import { channelOf, threadPath } from './model.js';
 import { highlighted } from './search.js';
 import { FilterPanel } from './views.js';
@@ -143,7 +143,7 @@ export class ThreadList {
     const th = x.thread;
     const unread = app.isUnread(th);
     const current = app.open?.id === th.id;
-    const name = th.contactName || t('contact.unknown');
+    const name = contactName(th);
     const when = th.latestMessageTimestamp || th.createdAt;
     const channel = channelOf(th);
     const assignee = th.assignedTo ? app.users.get(th.assignedTo)?.name || th.assignedTo : '';

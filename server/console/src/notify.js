@@ -8,7 +8,7 @@
 import { request } from './api.js';
 import { dialog, isFiltered } from './actions.js';
 import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { contactName, t } from './i18n.js';
 import { normMessage } from './model.js';
 
 const TOAST_MS = 10000;
@@ -72,7 +72,7 @@ export class Notifier {
       const now = Date.now();
       for (const [k, at] of this.newChats) if (now - at > NEW_CHAT_GRACE_MS) this.newChats.delete(k);
       this.newChats.set(id, now);
-      this.notify({ title: t('notify.newChat', { name: th.contactName || t('contact.unknown') }), body: clip(th.preview), threadId: id });
+      this.notify({ title: t('notify.newChat', { name: contactName(th) }), body: clip(th.preview), threadId: id });
       return;
     }
     if (ev.type !== 'message.created' || !ev.message) return;
@@ -82,15 +82,15 @@ export class Notifier {
     if (m.type === 'SYSTEM' && m.event === 'handed_off') {
       // The bot hands the visitor to the team: now it is a new chat for them.
       this.newChats.set(m.threadId, Date.now());
-      this.notify({ title: t('notify.handedOff', { name: th.contactName || t('contact.unknown') }), body: clip(th.preview), threadId: m.threadId });
+      this.notify({ title: t('notify.handedOff', { name: contactName(th) }), body: clip(th.preview), threadId: m.threadId });
     } else if (m.type === 'MESSAGE' && m.direction === 'INCOMING' && th.assignedTo === me) {
       const started = this.newChats.get(m.threadId);
       if (started && Date.now() - started < NEW_CHAT_GRACE_MS) return;
       if (this.watching(m.threadId)) return;
-      this.notify({ title: t('notify.newMessage', { name: m.name || th.contactName || t('contact.unknown') }), body: clip(m.text), threadId: m.threadId });
+      this.notify({ title: t('notify.newMessage', { name: contactName({ ...th, contactName: m.name || th?.contactName }) }), body: clip(m.text), threadId: m.threadId });
     } else if (m.type === 'ASSIGNMENT' && m.assignedTo === me && m.actorId !== me) {
       const by = app.users.get(m.actorId)?.name || m.name || t('sys.someone');
-      this.notify({ title: t('notify.assigned', { name: by }), body: clip(`${th.contactName || t('contact.unknown')}: ${th.preview || ''}`), threadId: m.threadId });
+      this.notify({ title: t('notify.assigned', { name: by }), body: clip(`${contactName(th)}: ${th.preview || ''}`), threadId: m.threadId });
     }
   }
 

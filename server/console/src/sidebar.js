@@ -5,7 +5,7 @@
 
 import { ContactView, renameInList } from './contact.js';
 import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { contactName, t } from './i18n.js';
 import { pref, setPref } from './model.js';
 
 /** ContactSidebar is the aside beside app.conv for one Console (app). */
@@ -60,7 +60,7 @@ export class ContactSidebar {
     const th = o ? app.threads.get(o.id) : null;
     this.el.hidden = !o;
     const contactId = th?.associatedContactId ?? null;
-    this.nameEl.textContent = th?.contactName || '';
+    this.nameEl.textContent = th?.contactName ? contactName(th) : '';
     if (!o) {
       this.view.show(null);
       return;
