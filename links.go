@@ -3,7 +3,6 @@ package parley
 import (
 	"net/url"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -24,12 +23,10 @@ const (
 
 // KnowledgeLink is one entry of the admins' library of help articles.
 type KnowledgeLink struct {
-	ID        uint64    `json:"id"`
-	Title     string    `json:"title"`
-	URL       string    `json:"url"`
-	CreatedBy uint64    `json:"createdBy"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID    uint64 `json:"id"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+	Authored
 }
 
 // Validate checks the fields a user gives a knowledge link: Title is 1 to

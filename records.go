@@ -108,10 +108,17 @@ type Engagement struct {
 
 // Snippet is a saved reply an agent inserts by typing "#" and its shortcut.
 type Snippet struct {
-	ID        uint64    `json:"id"`
-	Name      string    `json:"name"`
-	Shortcut  string    `json:"shortcut"` // letters, digits, '-' and '_'; unique
-	Body      string    `json:"body"`
+	ID       uint64 `json:"id"`
+	Name     string `json:"name"`
+	Shortcut string `json:"shortcut"` // letters, digits, '-' and '_'; unique
+	Body     string `json:"body"`
+	Authored
+}
+
+// Authored is who wrote an entry of a library the team shares (a snippet,
+// a knowledge link) and when. The store sets the times and keeps the
+// author and creation time through updates.
+type Authored struct {
 	CreatedBy uint64    `json:"createdBy"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`

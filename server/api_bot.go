@@ -20,28 +20,26 @@ func botJSON(f *parley.BotFlow) parley.BotFlow {
 	return out
 }
 
-// widgetParam resolves {id} to a widget, or answers 404.
-func (s *Server) widgetParam(w http.ResponseWriter, r *http.Request) (*parley.Widget, bool) {
-	id, err := parseID(r.PathValue("id"))
-	var wd *parley.Widget
-	if err == nil {
-		wd, err = s.db.Widget(r.Context(), id)
-	}
+// widgetParam resolves {id} to a widget; anything else is ENOTFOUND.
+func (s *Server) widgetParam(r *http.Request) (*parley.Widget, error) {
+	id, err := pathID(r, "id")
 	if err != nil {
-		s.writeError(w, r, err)
-		return nil, false
+		return nil, err
 	}
-	return wd, true
+	return s.db.Widget(r.Context(), id)
 }
 
 // handleBotGet answers GET /api/v1/widgets/{id}/bot: the widget's bot, or a
 // disabled one without steps.
 func (s *Server) handleBotGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wd, ok := s.widgetParam(w, r); ok {
-			s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
-			s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		wd, err := s.widgetParam(r)
+		if err != nil {
+			return err
 		}
+		s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
+		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
+		return nil
 	})
 }
 
@@ -50,30 +48,28 @@ func (s *Server) handleBotGet() http.Handler {
 // user its hand-offs name exists. Conversations the bot owns go on with the
 // new flow from their current step (a step that is gone hands off).
 func (s *Server) handleBotPut() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		wd, ok := s.widgetParam(w, r)
-		if !ok {
-			return
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		wd, err := s.widgetParam(r)
+		if err != nil {
+			return err
 		}
 		var flow parley.BotFlow
 		if err := decodeJSON(w, r, &flow); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := s.app.ValidateBot(r.Context(), &flow); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		wd, err := s.db.UpdateWidget(r.Context(), wd.ID, func(wd *parley.Widget) error {
+		wd, err = s.db.UpdateWidget(r.Context(), wd.ID, func(wd *parley.Widget) error {
 			wd.Bot = &flow
 			return nil
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
 		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
+		return nil
 	})
 }
 
@@ -97,20 +93,17 @@ func (s *Server) handleBotPreview() http.Handler {
 		State   parley.BotState    `json:"state"`
 		Actions []parley.BotAction `json:"actions"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Bot == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "bot is required"))
-			return
+			return parley.Errorf(parley.EINVALID, "bot is required")
 		}
 		req.Bot.Enabled = true // a preview runs the flow whether or not it is switched on
 		if err := req.Bot.Validate(); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var st parley.BotState
 		if req.State != nil {
@@ -120,8 +113,7 @@ func (s *Server) handleBotPreview() http.Handler {
 		if req.Input != nil {
 			if st.Step != "" {
 				if err := parley.ValidateText(req.Input.Text); err != nil {
-					s.writeError(w, r, err)
-					return
+					return err
 				}
 			}
 			in = &parley.BotInput{Text: req.Input.Text, Lang: req.Input.Lang, Email: req.Input.Email}
@@ -131,24 +123,14 @@ func (s *Server) handleBotPreview() http.Handler {
 			acts = []parley.BotAction{}
 		}
 		s.writeJSON(w, http.StatusOK, response{State: next, Actions: acts})
+		return nil
 	})
 }
 
 // handleTakeOver answers POST /api/v1/threads/{threadId}/takeover: the
 // caller takes the conversation over from the bot (B1) and is its assignee.
 func (s *Server) handleTakeOver() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("threadId"))
-		var t *parley.Thread
-		if err == nil {
-			t, err = s.app.TakeOver(r.Context(), userFrom(r.Context()), id)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
-	})
+	return s.threadOpHandler(http.StatusOK, s.app.TakeOver)
 }
 
 // ownerJSON is a thread's owner in the API: "agent", "bot" or "waiting".

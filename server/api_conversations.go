@@ -45,6 +45,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.app.ActorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
+		AssignedTo: userActorID(t.AssigneeID),
 	}
 	if !t.ClosedAt.IsZero() {
 		c := t.ClosedAt.UTC()
@@ -53,9 +54,6 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	if !t.LatestMessageAt.IsZero() {
 		l := t.LatestMessageAt.UTC()
 		j.LatestMessageTimestamp = &l
-	}
-	if t.AssigneeID != 0 {
-		j.AssignedTo = parley.UserActorID(t.AssigneeID)
 	}
 	return j
 }
@@ -136,14 +134,12 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
 		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
+		AssignedTo: userActorID(m.AssigneeID),
 	}
 	// What the team sends goes to the thread's contact; what comes in
 	// (from the contact or someone else) comes to the team.
 	if m.Type == parley.TypeMessage && m.SenderID != contact && m.Direction != parley.Incoming {
 		j.Recipients = append(j.Recipients, ref(contact))
-	}
-	if m.AssigneeID != 0 {
-		j.AssignedTo = parley.UserActorID(m.AssigneeID)
 	}
 	if len(m.QuickReplies) > 0 {
 		j.Attachments = []attachmentJSON{quickRepliesJSON(m.QuickReplies)}
@@ -205,19 +201,6 @@ func listPage[T, J any](items []T, more bool, conv func(T) J, cursor func(T) str
 	return p
 }
 
-// queryLimit parses ?limit= (default def, at most max).
-func queryLimit(r *http.Request, def, max int) (int, error) {
-	v := r.URL.Query().Get("limit")
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > max {
-		return 0, parley.Errorf(parley.EINVALID, "limit must be a number from 1 to %d", max)
-	}
-	return n, nil
-}
-
 func (s *Server) handleThreadsList() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
@@ -228,22 +211,8 @@ func (s *Server) handleThreadsList() http.Handler {
 			return err
 		}
 		f := parley.ThreadFilter{Limit: limit}
-		member, err := s.app.UserInboxIDs(ctx, u)
-		if err != nil {
+		if f.InboxIDs, err = s.queryInboxes(r, u); err != nil {
 			return err
-		}
-		f.InboxIDs = member
-		if v := q.Get("inboxId"); v != "" {
-			id, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return parley.Errorf(parley.EINVALID, "inboxId must be a number")
-			}
-			f.InboxIDs = []uint64{}
-			for _, m := range member {
-				if m == id {
-					f.InboxIDs = []uint64{id}
-				}
-			}
 		}
 		switch v := strings.ToUpper(q.Get("threadStatus")); v {
 		case "":
@@ -252,44 +221,30 @@ func (s *Server) handleThreadsList() http.Handler {
 		default:
 			return parley.Errorf(parley.EINVALID, "threadStatus must be OPEN or CLOSED")
 		}
-		if v := q.Get("associatedContactId"); v != "" {
-			id, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return parley.Errorf(parley.EINVALID, "associatedContactId must be a number")
-			}
-			f.ContactID = id
+		if f.ContactID, err = queryID(r, "associatedContactId"); err != nil {
+			return err
 		}
-		if v := q.Get("archived"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return parley.Errorf(parley.EINVALID, "archived must be true or false")
-			}
-			f.Archived = &b
+		if f.Archived, err = queryBool(r, "archived"); err != nil {
+			return err
 		}
 		switch q.Get("sort") {
 		case "", "id":
 			f.Sort = "id"
 		case "latestMessageTimestamp":
-			v := q.Get("latestMessageTimestampAfter")
-			if v == "" {
+			if q.Get("latestMessageTimestampAfter") == "" {
 				return parley.Errorf(parley.EINVALID, "sort=latestMessageTimestamp needs latestMessageTimestampAfter")
 			}
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return parley.Errorf(parley.EINVALID, "latestMessageTimestampAfter must be an ISO-8601 time")
+			if f.LatestAfter, err = queryTime(r, "latestMessageTimestampAfter"); err != nil {
+				return err
 			}
-			f.Sort, f.LatestAfter = parley.SortByLatestAsc, t
+			f.Sort = parley.SortByLatestAsc
 		case "-latestMessageTimestamp":
 			f.Sort = "latest"
 		default:
 			return parley.Errorf(parley.EINVALID, "sort must be id, latestMessageTimestamp or -latestMessageTimestamp")
 		}
-		if v := q.Get("after"); v != "" {
-			id, err := strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after")
-			}
-			f.AfterID = id
+		if f.AfterID, err = queryCursor(r, 0); err != nil {
+			return err
 		}
 		// Parley's views and filters (routes_list.go).
 		lp, err := parseListParams(r, u)
@@ -311,25 +266,54 @@ func (s *Server) handleThreadsList() http.Handler {
 	})
 }
 
-// threadParam resolves {threadId} for the caller, or answers 404.
-func (s *Server) threadParam(w http.ResponseWriter, r *http.Request) (*parley.Thread, bool) {
-	id, err := parseID(r.PathValue("threadId"))
-	if err == nil {
-		var t *parley.Thread
-		if t, err = s.app.ThreadForUser(r.Context(), userFrom(r.Context()), id); err == nil {
-			return t, true
-		}
+// threadParam resolves {threadId} to a thread the caller may see; anything
+// else is ENOTFOUND.
+func (s *Server) threadParam(r *http.Request) (*parley.Thread, error) {
+	id, err := pathID(r, "threadId")
+	if err != nil {
+		return nil, err
 	}
-	s.writeError(w, r, err)
-	return nil, false
+	return s.app.ThreadForUser(r.Context(), userFrom(r.Context()), id)
+}
+
+// threadBody resolves {threadId} as threadParam does and then reads the
+// request's body into req (decodeJSON).
+func (s *Server) threadBody(w http.ResponseWriter, r *http.Request, req any) (*parley.Thread, error) {
+	t, err := s.threadParam(r)
+	if err != nil {
+		return nil, err
+	}
+	return t, decodeJSON(w, r, req)
+}
+
+// threadOp is a change of thread threadID that user u makes; it checks that
+// u may see the thread.
+type threadOp func(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error)
+
+// threadOpHandler answers a request on {threadId} that needs no body with
+// what op makes of the thread: the thread with status 200, or nothing with
+// status 204.
+func (s *Server) threadOpHandler(status int, op threadOp) http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "threadId")
+		if err != nil {
+			return err
+		}
+		t, err := op(r.Context(), userFrom(r.Context()), id)
+		if err != nil {
+			return err
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return nil
+		}
+		s.writeJSON(w, status, s.toThreadJSON(r.Context(), t))
+		return nil
+	})
 }
 
 func (s *Server) handleThreadGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if t, ok := s.threadParam(w, r); ok {
-			s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
-		}
-	})
+	return s.threadOpHandler(http.StatusOK, s.app.ThreadForUser)
 }
 
 func (s *Server) handleThreadPatch() http.Handler {
@@ -338,12 +322,9 @@ func (s *Server) handleThreadPatch() http.Handler {
 		Archived *bool   `json:"archived"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		t, err := s.threadBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		if req.Status == nil && req.Archived == nil {
@@ -352,7 +333,7 @@ func (s *Server) handleThreadPatch() http.Handler {
 		if req.Status != nil && *req.Status != "OPEN" && *req.Status != "CLOSED" {
 			return parley.Errorf(parley.EINVALID, "status must be OPEN or CLOSED")
 		}
-		u, err := userFrom(r.Context()), error(nil)
+		u := userFrom(r.Context())
 		if req.Archived != nil {
 			if t, err = s.app.SetArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
 				return err
@@ -369,16 +350,8 @@ func (s *Server) handleThreadPatch() http.Handler {
 }
 
 func (s *Server) handleThreadArchive() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
-		if _, err := s.app.SetArchived(r.Context(), userFrom(r.Context()), t.ID, true); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	return s.threadOpHandler(http.StatusNoContent, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
+		return s.app.SetArchived(ctx, u, id, true)
 	})
 }
 
@@ -387,12 +360,9 @@ func (s *Server) handleAssigneePut() http.Handler {
 		ActorID string `json:"actorId"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		t, err := s.threadBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		prefix, id, err := parley.ParseActorID(req.ActorID)
@@ -411,34 +381,24 @@ func (s *Server) handleAssigneePut() http.Handler {
 }
 
 func (s *Server) handleAssigneeDelete() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
-		if _, err := s.app.AssignThread(r.Context(), userFrom(r.Context()), t.ID, 0); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+	return s.threadOpHandler(http.StatusNoContent, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
+		return s.app.AssignThread(ctx, u, id, 0)
 	})
 }
 
 func (s *Server) handleMessagesList() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
+		t, err := s.threadParam(r)
+		if err != nil {
+			return err
 		}
 		limit, err := queryLimit(r, 100, 500)
 		if err != nil {
 			return err
 		}
-		var after uint64
-		if v := r.URL.Query().Get("after"); v != "" {
-			if after, err = strconv.ParseUint(v, 10, 64); err != nil {
-				return parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after")
-			}
+		after, err := queryCursor(r, 0)
+		if err != nil {
+			return err
 		}
 		msgs, more, err := s.db.Messages(r.Context(), t.ID, after, limit)
 		if err != nil {
@@ -454,20 +414,19 @@ func (s *Server) handleMessagesList() http.Handler {
 
 func (s *Server) handleMessageGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
-		id, err := parseID(r.PathValue("messageId"))
-		var m *parley.Message
-		if err == nil {
-			m, err = s.db.Message(r.Context(), id)
-		}
-		if err == nil && m.ThreadID != t.ID {
-			err = parley.Errorf(parley.ENOTFOUND, "message not found")
-		}
+		t, err := s.threadParam(r)
 		if err != nil {
 			return err
+		}
+		id, err := pathID(r, "messageId")
+		if err != nil {
+			return err
+		}
+		m, err := s.db.Message(r.Context(), id)
+		if err != nil {
+			return err
+		} else if m.ThreadID != t.ID {
+			return parley.Errorf(parley.ENOTFOUND, "message not found")
 		}
 		s.writeJSON(w, http.StatusOK, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
 		return nil
@@ -485,12 +444,9 @@ func (s *Server) handleMessagePost() http.Handler {
 		ClientID         string `json:"clientId"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		t, err := s.threadBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		u := userFrom(r.Context())
@@ -551,16 +507,15 @@ func (s *Server) handleInboxes() http.Handler {
 
 func (s *Server) handleInboxGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := parseID(r.PathValue("inboxId"))
-		var in *parley.Inbox
-		if err == nil {
-			in, err = s.db.Inbox(r.Context(), id)
-		}
-		if err == nil && !in.HasMember(userFrom(r.Context()).ID) {
-			err = parley.Errorf(parley.ENOTFOUND, "inbox not found")
-		}
+		id, err := pathID(r, "inboxId")
 		if err != nil {
 			return err
+		}
+		in, err := s.db.Inbox(r.Context(), id)
+		if err != nil {
+			return err
+		} else if !in.HasMember(userFrom(r.Context()).ID) {
+			return parley.Errorf(parley.ENOTFOUND, "inbox not found")
 		}
 		s.writeJSON(w, http.StatusOK, toInboxJSON(in))
 		return nil
@@ -574,11 +529,12 @@ func (s *Server) handleChannels() http.Handler {
 		CreatedAt time.Time `json:"createdAt"`
 	}
 	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		s.writeJSON(w, http.StatusOK, page{Results: []channel{
 			{ID: strconv.Itoa(parley.ChannelChat), Name: "Chat", CreatedAt: epoch},
 			{ID: strconv.Itoa(parley.ChannelEmail), Name: "Email", CreatedAt: epoch},
 		}})
+		return nil
 	})
 }
 

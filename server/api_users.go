@@ -8,7 +8,9 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// userJSON is a user as the settings API shows it.
+// userJSON is a user as the settings API shows it. It is not parley.User's
+// JSON (the store's) on purpose: it hides the password hash and the
+// notification settings, and writes the id as a string.
 type userJSON struct {
 	ID      string `json:"id"`
 	ActorID string `json:"actorId"`
@@ -55,24 +57,8 @@ func (s *Server) handleSessionCreate() http.Handler {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req request
-		if err := s.decodeSameOrigin(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		u, err := s.signIn(r, strings.TrimSpace(req.Email), req.Password)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		secret, err := s.startSession(r, u)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
-		s.writeJSON(w, http.StatusOK, map[string]any{"user": s.toUserJSON(u, false)})
+	return signInHandler(s, http.StatusOK, func(r *http.Request, req *request) (*parley.User, error) {
+		return s.signIn(r, strings.TrimSpace(req.Email), req.Password)
 	})
 }
 
@@ -108,30 +94,55 @@ func (s *Server) signIn(r *http.Request, email, password string) (*parley.User, 
 	return u, nil
 }
 
-func (s *Server) startSession(r *http.Request, u *parley.User) (string, error) {
+// signInHandler answers a same-origin form (decodeSameOrigin) that finds or
+// makes a user: signing in, the first-run setup, accepting an invitation.
+// fn reads the form, req, and returns the user, who is then signed in with
+// a new console session and its cookie; the answer is status with {"user"}.
+func signInHandler[Req any](s *Server, status int, fn func(r *http.Request, req *Req) (*parley.User, error)) http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		var req Req
+		if err := s.decodeSameOrigin(w, r, &req); err != nil {
+			return err
+		}
+		u, err := fn(r, &req)
+		if err != nil {
+			return err
+		}
+		return s.startSession(w, r, status, u)
+	})
+}
+
+// startSession signs u in, with a new console session and its cookie, and
+// answers status with {"user"}.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, status int, u *parley.User) error {
 	secret, hash := newSecret("ps_")
 	now := s.now()
 	err := s.db.CreateSession(r.Context(), &parley.Session{
 		Hash: hash, UserID: u.ID, Kind: parley.SessionCookie, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL),
 	})
-	return secret, err
+	if err != nil {
+		return err
+	}
+	s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
+	s.writeJSON(w, status, map[string]any{"user": s.toUserJSON(u, false)})
+	return nil
 }
 
 // handleSessionDelete signs out: the session (or the API token the request
 // came with) is deleted, the sockets it opened are closed before the answer,
 // and the cookie is cleared.
 func (s *Server) handleSessionDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		a := authFrom(r.Context())
 		if err := s.db.DeleteSession(r.Context(), a.hash); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.closeCredential(a.hash, "signed out")
 		if a.cookie {
 			s.setSessionCookie(w, r, "", -1)
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -171,33 +182,28 @@ func (s *Server) handleTokenCreate() http.Handler {
 		Name   string    `json:"name"`
 		Scopes *[]string `json:"scopes"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.limitTokenCreate(r); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var err error
 		if req.Name, err = parley.CleanLine("name", req.Name, true); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		a := authFrom(r.Context())
 		scopes := a.rights
 		if req.Scopes != nil {
 			asked, err := parley.ParseScopes(*req.Scopes)
 			if err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 			for _, sc := range asked {
 				if !a.can(sc) {
-					s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "scopes: you may not grant %q: a token gets only rights its maker has", sc))
-					return
+					return parley.Errorf(parley.EFORBIDDEN, "scopes: you may not grant %q: a token gets only rights its maker has", sc)
 				}
 			}
 			scopes = asked
@@ -205,12 +211,12 @@ func (s *Server) handleTokenCreate() http.Handler {
 		secret, hash := newSecret("pat_")
 		t := &parley.Session{Hash: hash, UserID: a.user.ID, Kind: parley.SessionToken, Name: req.Name, CreatedAt: s.now(), Scopes: scopes}
 		if err := s.db.CreateSession(r.Context(), t); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := toTokenJSON(t, nil)
 		out.Token = secret
 		s.writeJSON(w, http.StatusCreated, out)
+		return nil
 	})
 }
 
@@ -250,7 +256,7 @@ func (s *Server) handleTokens() http.Handler {
 func (s *Server) handleTokenDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		a := authFrom(r.Context())
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -285,8 +291,9 @@ func (s *Server) toMeJSON(u *parley.User) meJSON {
 }
 
 func (s *Server) handleMe() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		s.writeJSON(w, http.StatusOK, s.toMeJSON(userFrom(r.Context())))
+		return nil
 	})
 }
 
@@ -304,24 +311,21 @@ func (s *Server) handleMeUpdate() http.Handler {
 			Desktop *bool `json:"desktop"`
 		} `json:"notify"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Name != nil {
 			n, err := parley.CleanLine("name", *req.Name, true)
 			if err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 			req.Name = &n
 		}
 		if req.MaxOpenChats != nil {
 			if err := parley.ValidateMaxOpenChats(*req.MaxOpenChats); err != nil {
-				s.writeError(w, r, err)
-				return
+				return err
 			}
 		}
 		before := userFrom(r.Context()).MaxOpenChats
@@ -349,8 +353,7 @@ func (s *Server) handleMeUpdate() http.Handler {
 			return nil
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Away != nil {
 			s.presence.SetAway(u.ID, u.Away)
@@ -360,22 +363,23 @@ func (s *Server) handleMeUpdate() http.Handler {
 			s.app.KickRouting() // a higher cap may make room for a waiting conversation
 		}
 		s.writeJSON(w, http.StatusOK, s.toMeJSON(u))
+		return nil
 	})
 }
 
 // handleUsers lists every user with presence: active ones for assignee
 // pickers, deactivated ones (marked so) for the names in history.
 func (s *Server) handleUsers() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		users, err := s.db.Users(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := make([]userJSON, 0, len(users))
 		for _, u := range users {
 			out = append(out, s.toUserJSON(u, true))
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+		return nil
 	})
 }

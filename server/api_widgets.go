@@ -45,10 +45,9 @@ func (id *flexID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// flexIDs returns ids as flexIDs, written as a list of strings; never nil,
+// so that a list without ids is written [].
 func flexIDs(ids []uint64) []flexID {
-	if ids == nil {
-		return nil
-	}
 	out := make([]flexID, len(ids))
 	for i, id := range ids {
 		out[i] = flexID(id)
@@ -69,7 +68,10 @@ func uint64s(ids []flexID) []uint64 {
 
 // widgetBody is what an admin may set on a widget: the settings API's widget
 // without its read-only fields. Its JSON is the input of POST and of the
-// merge that PATCH does.
+// merge that PATCH does. It is not parley.Widget's JSON (the store's) on
+// purpose: ids are flexIDs, written as strings, and the modes and
+// maxOpenPerAgent are always written, so that a widget read back shows every
+// setting; the nested types that need neither are parley's own.
 type widgetBody struct {
 	Name         string               `json:"name"`
 	InboxID      flexID               `json:"inboxId"`
@@ -295,7 +297,8 @@ func fieldError(err error) error {
 
 // ----- contact lists -----
 
-// listJSON is a contact list in the settings API.
+// listJSON is a contact list in the settings API: parley.ContactList with
+// the id as a string, criteria always a list, and the widgets using it.
 type listJSON struct {
 	ID        string                 `json:"id"`
 	Name      string                 `json:"name"`

@@ -187,21 +187,19 @@ type access struct {
 // cookie-authenticated write from another origin (CSRF), and 403 naming
 // what is missing when the credential lacks what acc asks.
 func (s *Server) guard(acc access, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		a, err := s.authenticate(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if a.cookie && !s.sameOrigin(r) {
-			s.writeError(w, r, errCrossSite())
-			return
+			return errCrossSite()
 		}
 		if err := acc.check(a, r.Method); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		next.ServeHTTP(w, r.WithContext(contextWith(r.Context(), keyAuth, a)))
+		return nil
 	})
 }
 

@@ -27,18 +27,18 @@ func securityHeaders(next http.Handler) http.Handler {
 }
 
 func (s *Server) handleHealth() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		if s.ctx.Err() != nil {
-			s.writeError(w, r, parley.Errorf(parley.EUNAVAILABLE, "shutting down"))
-			return
+			return parley.Errorf(parley.EUNAVAILABLE, "shutting down")
 		}
 		s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
 	})
 }
 
 func (s *Server) handleNotFound() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		return parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})
 }
 
@@ -51,10 +51,11 @@ func (s *Server) assetChatCSS() assetRef { return s.assets.File("chat.css") }
 // handleAsset serves a widget file to any origin, gzipped when the browser
 // takes it. Versioned URLs (?v=hash) are cached for a year.
 func (s *Server) handleAsset(get func() assetRef) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		a := get()
 		v := r.URL.Query().Get("v")
 		s.serveAsset(w, r, a, v != "" && v == a.Hash)
+		return nil
 	})
 }
 
@@ -89,12 +90,11 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request, a assetRef, 
 // targeting and audience (bootWidget), for the visitor that the optional
 // ie/it or vt parameters name (bootContact).
 func (s *Server) handleBoot() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		pageURL := r.URL.Query().Get("url")
 		if len(pageURL) > 4096 {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "url is longer than 4096 bytes"))
-			return
+			return parley.Errorf(parley.EINVALID, "url is longer than 4096 bytes")
 		}
 		c, err := s.bootContact(r)
 		if err != nil {
@@ -104,12 +104,11 @@ func (s *Server) handleBoot() http.Handler {
 		}
 		wd, err := s.bootWidget(r.Context(), pageURL, c)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if wd == nil {
 			s.writeJSON(w, http.StatusOK, widget.NewBoot(nil, parley.WidgetStatus{}, "", "", ""))
-			return
+			return nil
 		}
 		base := s.baseURL(r)
 		b := widget.NewBoot(wd, s.app.WidgetStatus(r.Context(), wd),
@@ -119,6 +118,7 @@ func (s *Server) handleBoot() http.Handler {
 		b.Assets.Theme = s.themeURL(r, wd)
 		s.dressBoot(r.Context(), wd, c, &b)
 		s.writeJSON(w, http.StatusOK, b)
+		return nil
 	})
 }
 
@@ -138,13 +138,14 @@ const consoleCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; 
 
 func (s *Server) handleConsolePage() http.Handler {
 	page := console.Page()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Content-Security-Policy", consoleCSP)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-cache")
 		_, _ = w.Write(page)
+		return nil
 	})
 }
 
@@ -174,13 +175,14 @@ var setupPage = template.Must(template.New("setup").Funcs(consoleFiles).Parse(`<
 <script src="{{console "setup.js"}}"></script></body></html>`))
 
 func (s *Server) handleSetupPage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Security-Policy", consoleCSP)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		var buf bytes.Buffer
 		_ = setupPage.Execute(&buf, map[string]string{"Token": r.URL.Query().Get("token")})
 		_, _ = w.Write(buf.Bytes())
+		return nil
 	})
 }
 
@@ -197,24 +199,8 @@ func (s *Server) handleSetup() http.Handler {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req request
-		if err := s.decodeSameOrigin(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		u, err := s.setup(r, req.Token, req.Email, req.Name, req.Password)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		secret, err := s.startSession(r, u)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
-		s.writeJSON(w, http.StatusCreated, map[string]any{"user": s.toUserJSON(u, false)})
+	return signInHandler(s, http.StatusCreated, func(r *http.Request, req *request) (*parley.User, error) {
+		return s.setup(r, req.Token, req.Email, req.Name, req.Password)
 	})
 }
 

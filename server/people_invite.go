@@ -66,7 +66,7 @@ func pageLanguage(r *http.Request) string {
 
 // handleInvitePage serves the page of an invitation link, /invite?token=…
 func (s *Server) handleInvitePage() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		h := w.Header()
 		h.Set("Content-Security-Policy", consoleCSP)
 		h.Set("Content-Type", "text/html; charset=utf-8")
@@ -88,10 +88,10 @@ func (s *Server) handleInvitePage() http.Handler {
 		}
 		var buf bytes.Buffer
 		if err := invitePage.Execute(&buf, data); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(status)
 		_, _ = w.Write(buf.Bytes())
+		return nil
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -14,39 +13,23 @@ import (
 // handleThreadAction answers POST /api/v1/threads/{threadId}/<action> with
 // the thread after op(…, on). The request needs no body.
 func (s *Server) handleThreadAction(op func(context.Context, *parley.User, uint64, bool) (*parley.Thread, error), on bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("threadId"))
-		var t *parley.Thread
-		if err == nil {
-			t, err = op(r.Context(), userFrom(r.Context()), id, on)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
+	return s.threadOpHandler(http.StatusOK, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
+		return op(ctx, u, id, on)
 	})
 }
 
 // ----- Snippets (R1) -----
 
 type snippetJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Shortcut  string    `json:"shortcut"`
-	Body      string    `json:"body"`
-	CreatedBy string    `json:"createdBy,omitempty"` // actor id
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Shortcut string `json:"shortcut"`
+	Body     string `json:"body"`
+	authoredJSON
 }
 
 func toSnippetJSON(sn *parley.Snippet) snippetJSON {
-	j := snippetJSON{ID: idString(sn.ID), Name: sn.Name, Shortcut: sn.Shortcut, Body: sn.Body,
-		CreatedAt: sn.CreatedAt.UTC(), UpdatedAt: sn.UpdatedAt.UTC()}
-	if sn.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(sn.CreatedBy)
-	}
-	return j
+	return snippetJSON{ID: idString(sn.ID), Name: sn.Name, Shortcut: sn.Shortcut, Body: sn.Body, authoredJSON: toAuthoredJSON(sn.Authored)}
 }
 
 // snippetRequest is the body of POST and PATCH: PATCH changes the fields
@@ -72,6 +55,13 @@ func (req snippetRequest) apply(sn *parley.Snippet) error {
 	return sn.Validate()
 }
 
+func (req snippetRequest) empty() error {
+	if req.Name == nil && req.Shortcut == nil && req.Body == nil {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send name, shortcut or body")
+	}
+	return nil
+}
+
 // mayEditSnippet: its author and admins may change or delete a snippet;
 // everyone may use it.
 func mayEditSnippet(u *parley.User, sn *parley.Snippet) error {
@@ -81,104 +71,17 @@ func mayEditSnippet(u *parley.User, sn *parley.Snippet) error {
 	return parley.Errorf(parley.EFORBIDDEN, "only its author or an admin may change this snippet")
 }
 
-func (s *Server) handleSnippets() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		all, err := s.db.Snippets(r.Context())
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		out := make([]snippetJSON, len(all))
-		for i, sn := range all {
-			out[i] = toSnippetJSON(sn)
-		}
-		s.writeJSON(w, http.StatusOK, page{Results: out})
-	})
+// snippets is the library of snippets, ordered by shortcut.
+func (s *Server) snippets() library[parley.Snippet, snippetJSON, snippetRequest] {
+	return library[parley.Snippet, snippetJSON, snippetRequest]{
+		s: s, toJSON: toSnippetJSON, authored: func(sn *parley.Snippet) *parley.Authored { return &sn.Authored },
+		mayEdit: mayEditSnippet,
+		all:     s.db.Snippets, insert: s.db.CreateSnippet, get: s.db.Snippet, update: s.db.UpdateSnippet, delete: s.db.DeleteSnippet,
+	}
 }
 
-func (s *Server) handleSnippetCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req snippetRequest
-		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		sn := &parley.Snippet{CreatedBy: userFrom(r.Context()).ID, CreatedAt: s.now()}
-		err := req.apply(sn)
-		if err == nil {
-			err = s.db.CreateSnippet(r.Context(), sn)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, http.StatusCreated, toSnippetJSON(sn))
-	})
-}
-
-func (s *Server) handleSnippetGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("id"))
-		var sn *parley.Snippet
-		if err == nil {
-			sn, err = s.db.Snippet(r.Context(), id)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
-	})
-}
-
-func (s *Server) handleSnippetUpdate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("id"))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		var req snippetRequest
-		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if req.Name == nil && req.Shortcut == nil && req.Body == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send name, shortcut or body"))
-			return
-		}
-		u := userFrom(r.Context())
-		sn, err := s.db.UpdateSnippet(r.Context(), id, func(sn *parley.Snippet) error {
-			if err := mayEditSnippet(u, sn); err != nil {
-				return err
-			}
-			return req.apply(sn)
-		})
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.writeJSON(w, http.StatusOK, toSnippetJSON(sn))
-	})
-}
-
-func (s *Server) handleSnippetDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.PathValue("id"))
-		var sn *parley.Snippet
-		if err == nil {
-			sn, err = s.db.Snippet(r.Context(), id)
-		}
-		if err == nil {
-			err = mayEditSnippet(userFrom(r.Context()), sn)
-		}
-		if err == nil {
-			err = s.db.DeleteSnippet(r.Context(), id)
-		}
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-}
+func (s *Server) handleSnippets() http.Handler      { return s.snippets().listHandler() }
+func (s *Server) handleSnippetCreate() http.Handler { return s.snippets().createHandler() }
+func (s *Server) handleSnippetGet() http.Handler    { return s.snippets().readHandler() }
+func (s *Server) handleSnippetUpdate() http.Handler { return s.snippets().changeHandler() }
+func (s *Server) handleSnippetDelete() http.Handler { return s.snippets().removeHandler() }

@@ -22,6 +22,9 @@ const (
 
 // ----- JSON -----
 
+// contactJSON is a contact in the API. Unlike parley.Contact (the store's
+// JSON) it writes ids as strings, adds the name the console shows, and
+// leaves out the consents (GET …/consents).
 type contactJSON struct {
 	ID        string `json:"id"`
 	ActorID   string `json:"actorId"`
@@ -47,13 +50,9 @@ func toContactJSON(c *parley.Contact) contactJSON {
 	if props == nil {
 		props = map[string]string{}
 	}
-	owner := ""
-	if c.OwnerID != 0 {
-		owner = idString(c.OwnerID)
-	}
 	return contactJSON{
 		ID: idString(c.ID), ActorID: c.ActorID(), FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
-		UnverifiedEmail: c.UnverifiedEmail, Name: c.DisplayName(), Blocked: c.Blocked, OwnerID: owner, Properties: props,
+		UnverifiedEmail: c.UnverifiedEmail, Name: c.DisplayName(), Blocked: c.Blocked, OwnerID: optIDString(c.OwnerID), Properties: props,
 		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
 }
@@ -68,6 +67,9 @@ type contactDetailsJSON struct {
 	EngagementsPaging *pagingOut       `json:"engagementsPaging,omitempty"`
 }
 
+// recordJSON is a record in the API. It differs from parley.Record, whose
+// JSON is the store's, on purpose: ids are strings, the author is an actor
+// id, and threadIds holds only the threads the caller may see.
 type recordJSON struct {
 	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`
@@ -82,6 +84,9 @@ type recordJSON struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// engagementJSON is an engagement in the API. Unlike parley.Engagement it
+// writes ids as strings and the author as an actor id, and leaves out a
+// thread the caller may not see.
 type engagementJSON struct {
 	ID        string    `json:"id"`
 	Kind      string    `json:"kind"`
@@ -123,13 +128,8 @@ func (v *viewer) sees(ctx context.Context, id uint64) bool {
 func (v *viewer) record(ctx context.Context, r *parley.Record) recordJSON {
 	j := recordJSON{
 		ID: idString(r.ID), Kind: r.Kind, Name: r.Name, Stage: r.Stage, Amount: r.Amount,
-		ContactID: idString(r.ContactID), ThreadIDs: []string{}, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-	}
-	if r.OwnerID != 0 {
-		j.OwnerID = idString(r.OwnerID)
-	}
-	if r.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(r.CreatedBy)
+		OwnerID: optIDString(r.OwnerID), ContactID: idString(r.ContactID), ThreadIDs: []string{}, CreatedBy: userActorID(r.CreatedBy),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 	for _, t := range r.ThreadIDs {
 		if v.sees(ctx, t) {
@@ -148,12 +148,10 @@ func (v *viewer) records(ctx context.Context, rs []*parley.Record) []recordJSON 
 }
 
 func (v *viewer) engagement(ctx context.Context, e *parley.Engagement) engagementJSON {
-	j := engagementJSON{ID: idString(e.ID), Kind: e.Kind, Body: e.Body, ContactID: idString(e.ContactID), CreatedAt: e.CreatedAt.UTC()}
+	j := engagementJSON{ID: idString(e.ID), Kind: e.Kind, Body: e.Body, ContactID: idString(e.ContactID),
+		CreatedBy: userActorID(e.CreatedBy), CreatedAt: e.CreatedAt.UTC()}
 	if e.ThreadID != 0 && v.sees(ctx, e.ThreadID) {
 		j.ThreadID = idString(e.ThreadID)
-	}
-	if e.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(e.CreatedBy)
 	}
 	return j
 }
@@ -217,46 +215,44 @@ func contactThreads(ctx context.Context, db Store, inboxIDs []uint64, contactID 
 	return out, nil
 }
 
-// contactParam resolves {contactId} for the caller, or answers 404.
-func (s *Server) contactParam(w http.ResponseWriter, r *http.Request) (*viewer, *parley.Contact, bool) {
+// contactParam resolves {contactId} to a contact the caller may see, with
+// the caller's viewer; anything else is ENOTFOUND.
+func (s *Server) contactParam(r *http.Request) (*viewer, *parley.Contact, error) {
 	ctx := r.Context()
-	id, err := parseID(r.PathValue("contactId"))
-	var v *viewer
-	var c *parley.Contact
-	if err == nil {
-		if v, err = s.viewerOf(ctx, userFrom(ctx)); err == nil {
-			c, err = v.contact(ctx, id)
-		}
-	}
+	id, err := pathID(r, "contactId")
 	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
-	return v, c, true
+	v, err := s.viewerOf(ctx, userFrom(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := v.contact(ctx, id)
+	return v, c, err
 }
 
 // recordParam resolves {recordId} for the caller: a record is visible with
 // its contact.
-func (s *Server) recordParam(w http.ResponseWriter, r *http.Request) (*viewer, *parley.Record, bool) {
+func (s *Server) recordParam(r *http.Request) (*viewer, *parley.Record, error) {
 	ctx := r.Context()
-	id, err := parseID(r.PathValue("recordId"))
-	var v *viewer
-	var rec *parley.Record
-	if err == nil {
-		rec, err = s.db.Record(ctx, id)
-	}
-	if err == nil {
-		if v, err = s.viewerOf(ctx, userFrom(ctx)); err == nil {
-			if _, err = v.contact(ctx, rec.ContactID); parley.ErrorCode(err) == parley.ENOTFOUND {
-				err = parley.Errorf(parley.ENOTFOUND, "record %d not found", id)
-			}
-		}
-	}
+	id, err := pathID(r, "recordId")
 	if err != nil {
-		s.writeError(w, r, err)
-		return nil, nil, false
+		return nil, nil, err
 	}
-	return v, rec, true
+	rec, err := s.db.Record(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.viewerOf(ctx, userFrom(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err = v.contact(ctx, rec.ContactID); parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "record %d not found", id)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	return v, rec, nil
 }
 
 // contactThreadParam resolves the threadId of a request body: a thread of
@@ -275,6 +271,30 @@ func (v *viewer) contactThread(ctx context.Context, c *parley.Contact, threadID 
 		return nil, parley.Errorf(parley.EINVALID, "threadId: thread %d is not a conversation of contact %d", id, c.ID)
 	}
 	return t, err
+}
+
+// createOnContact stores what create makes for contact c (a record, an
+// engagement). When the request names a thread of c (threadID, checked as
+// contactThread does), create gets the event that event makes for it, to
+// record on the thread in the same commit, and the event is announced.
+func (v *viewer) createOnContact(ctx context.Context, c *parley.Contact, threadID *string,
+	event func(*parley.Thread) *parley.Message, create func(event *parley.Message) (parley.AppendResult, error)) error {
+	t, err := v.contactThread(ctx, c, threadID)
+	if err != nil {
+		return err
+	}
+	var ev *parley.Message
+	if t != nil {
+		ev = event(t)
+	}
+	res, err := create(ev)
+	if err != nil {
+		return err
+	}
+	if ev != nil {
+		v.s.publishMessage(ctx, res.Thread, res.Message)
+	}
+	return nil
 }
 
 // ----- live events -----
@@ -342,9 +362,9 @@ func (s *Server) publishRecordChange(ctx context.Context, r *parley.Record) {
 func (s *Server) handleContactGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		out := contactDetailsJSON{contactJSON: toContactJSON(c), Threads: []threadJSON{}, Engagements: []engagementJSON{}}
 		ts, err := v.threads(ctx, c.ID, contactThreadsShown)
@@ -386,9 +406,9 @@ func (s *Server) handleContactPatch() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		_, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		_, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -399,7 +419,6 @@ func (s *Server) handleContactPatch() http.Handler {
 		}
 		var owner uint64
 		if req.OwnerID != nil {
-			var err error
 			if owner, err = s.owner(ctx, *req.OwnerID); err != nil {
 				return err
 			}
@@ -445,7 +464,7 @@ func (s *Server) handleContactPatch() http.Handler {
 		if err := validate(&check); err != nil {
 			return err
 		}
-		c, err := s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
+		c, err = s.db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
 			apply(c)
 			return validate(c)
 		})
@@ -512,9 +531,9 @@ func (req recordRequest) apply(ctx context.Context, s *Server, rec *parley.Recor
 func (s *Server) handleRecordCreate() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		var req recordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -528,20 +547,13 @@ func (s *Server) handleRecordCreate() http.Handler {
 		if err := req.apply(ctx, s, rec); err != nil {
 			return err
 		}
-		t, err := v.contactThread(ctx, c, req.ThreadID)
+		err = v.createOnContact(ctx, c, req.ThreadID, func(t *parley.Thread) *parley.Message {
+			return s.contactEvent(v.u, t, parley.EventRecordCreated, rec.Kind+": "+rec.Name)
+		}, func(event *parley.Message) (parley.AppendResult, error) {
+			return s.db.CreateRecord(ctx, rec, event)
+		})
 		if err != nil {
 			return err
-		}
-		var event *parley.Message
-		if t != nil {
-			event = s.contactEvent(v.u, t, parley.EventRecordCreated, rec.Kind+": "+rec.Name)
-		}
-		res, err := s.db.CreateRecord(ctx, rec, event)
-		if err != nil {
-			return err
-		}
-		if event != nil {
-			s.publishMessage(ctx, res.Thread, res.Message)
 		}
 		s.publishRecordChange(ctx, rec)
 		s.writeJSON(w, http.StatusCreated, v.record(ctx, rec))
@@ -550,19 +562,22 @@ func (s *Server) handleRecordCreate() http.Handler {
 }
 
 func (s *Server) handleRecordGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v, rec, ok := s.recordParam(w, r); ok {
-			s.writeJSON(w, http.StatusOK, v.record(r.Context(), rec))
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		v, rec, err := s.recordParam(r)
+		if err != nil {
+			return err
 		}
+		s.writeJSON(w, http.StatusOK, v.record(r.Context(), rec))
+		return nil
 	})
 }
 
 func (s *Server) handleRecordPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, rec, ok := s.recordParam(w, r)
-		if !ok {
-			return nil
+		v, rec, err := s.recordParam(r)
+		if err != nil {
+			return err
 		}
 		var req recordRequest
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -610,15 +625,15 @@ func (s *Server) handleRecordPatch() http.Handler {
 func (s *Server) handleThreadRecords() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
+		t, err := s.threadParam(r)
+		if err != nil {
+			return err
 		}
 		rs, err := s.db.ThreadRecords(ctx, t.ID)
-		var v *viewer
-		if err == nil {
-			v, err = s.viewerOf(ctx, userFrom(ctx))
+		if err != nil {
+			return err
 		}
+		v, err := s.viewerOf(ctx, userFrom(ctx))
 		if err != nil {
 			return err
 		}
@@ -637,9 +652,9 @@ func (s *Server) handleEngagementCreate() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
@@ -649,21 +664,14 @@ func (s *Server) handleEngagementCreate() http.Handler {
 		if err := e.Validate(); err != nil {
 			return err
 		}
-		t, err := v.contactThread(ctx, c, req.ThreadID)
-		if err != nil {
-			return err
-		}
-		var event *parley.Message
-		if t != nil {
+		err = v.createOnContact(ctx, c, req.ThreadID, func(t *parley.Thread) *parley.Message {
 			e.ThreadID = t.ID
-			event = s.contactEvent(v.u, t, parley.EventEngagementAdded, e.Kind+": "+parley.Preview(e.Body))
-		}
-		res, err := s.db.CreateEngagement(ctx, e, event)
+			return s.contactEvent(v.u, t, parley.EventEngagementAdded, e.Kind+": "+parley.Preview(e.Body))
+		}, func(event *parley.Message) (parley.AppendResult, error) {
+			return s.db.CreateEngagement(ctx, e, event)
+		})
 		if err != nil {
 			return err
-		}
-		if event != nil {
-			s.publishMessage(ctx, res.Thread, res.Message)
 		}
 		s.publishContact(ctx, c)
 		s.writeJSON(w, http.StatusCreated, v.engagement(ctx, e))
@@ -674,19 +682,17 @@ func (s *Server) handleEngagementCreate() http.Handler {
 func (s *Server) handleEngagementsList() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, ok := s.contactParam(w, r)
-		if !ok {
-			return nil
+		v, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		limit, err := queryLimit(r, 100, 500)
 		if err != nil {
 			return err
 		}
-		var before uint64
-		if a := r.URL.Query().Get("after"); a != "" {
-			if before, err = strconv.ParseUint(a, 10, 64); err != nil || before == 0 {
-				return parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after")
-			}
+		before, err := queryCursor(r, 1)
+		if err != nil {
+			return err
 		}
 		es, more, err := s.db.ContactEngagements(ctx, c.ID, before, limit)
 		if err != nil {
@@ -720,21 +726,10 @@ func (s *Server) contactEvent(u *parley.User, t *parley.Thread, event, text stri
 // ----- disassociating a contact from a chat -----
 
 func (s *Server) handleDisassociate() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := s.threadParam(w, r)
-		if !ok {
-			return nil
-		}
-		t, err := s.disassociate(r.Context(), userFrom(r.Context()), t)
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
-		return nil
-	})
+	return s.threadOpHandler(http.StatusOK, s.disassociate)
 }
 
-// disassociate detaches chat thread t, which u may see, from its contact:
+// disassociate detaches chat thread threadID, if u may see it, from its contact:
 // the thread gets a fresh anonymous contact, and the visitor chatting in it
 // keeps chatting in it (store.DB.DisassociateContact moves the visitor's
 // credential along). A visitor connected at that moment holds the old
@@ -743,7 +738,11 @@ func (s *Server) handleDisassociate() http.Handler {
 // appended while the credential moves: a message either lands before the
 // move (in the thread, from the old contact) or after it (in the thread,
 // from the new one), never in another thread.
-func (s *Server) disassociate(ctx context.Context, u *parley.User, t *parley.Thread) (*parley.Thread, error) {
+func (s *Server) disassociate(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error) {
+	t, err := s.app.ThreadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
 	if t.ChannelID != parley.ChannelChat {
 		return nil, parley.Errorf(parley.EINVALID, "only a chat can be detached from its contact; thread %d is not a chat", t.ID)
 	}

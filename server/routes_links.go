@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -11,20 +10,14 @@ import (
 // ----- knowledge links -----
 
 type knowledgeLinkJSON struct {
-	ID        string    `json:"id"`
-	Title     string    `json:"title"`
-	URL       string    `json:"url"`
-	CreatedBy string    `json:"createdBy,omitempty"` // actor id
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
+	authoredJSON
 }
 
 func toKnowledgeLinkJSON(l *parley.KnowledgeLink) knowledgeLinkJSON {
-	j := knowledgeLinkJSON{ID: idString(l.ID), Title: l.Title, URL: l.URL, CreatedAt: l.CreatedAt.UTC(), UpdatedAt: l.UpdatedAt.UTC()}
-	if l.CreatedBy != 0 {
-		j.CreatedBy = parley.UserActorID(l.CreatedBy)
-	}
-	return j
+	return knowledgeLinkJSON{ID: idString(l.ID), Title: l.Title, URL: l.URL, authoredJSON: toAuthoredJSON(l.Authored)}
 }
 
 // knowledgeLinkRequest is the body of POST and PATCH: PATCH changes the
@@ -45,98 +38,43 @@ func (req knowledgeLinkRequest) apply(l *parley.KnowledgeLink) error {
 	return l.Validate()
 }
 
+func (req knowledgeLinkRequest) empty() error {
+	if req.Title == nil && req.URL == nil {
+		return parley.Errorf(parley.EINVALID, "nothing to change: send title or url")
+	}
+	return nil
+}
+
+// knowledgeLinks is the library of knowledge links, by title; its routes
+// let only admins change it.
+func (s *Server) knowledgeLinks() library[parley.KnowledgeLink, knowledgeLinkJSON, knowledgeLinkRequest] {
+	return library[parley.KnowledgeLink, knowledgeLinkJSON, knowledgeLinkRequest]{
+		s: s, toJSON: toKnowledgeLinkJSON, authored: func(l *parley.KnowledgeLink) *parley.Authored { return &l.Authored },
+		filter: titleFilter,
+		all:    s.db.KnowledgeLinks, insert: s.db.CreateKnowledgeLink, get: s.db.KnowledgeLink,
+		update: s.db.UpdateKnowledgeLink, delete: s.db.DeleteKnowledgeLink,
+	}
+}
+
+// titleFilter keeps, with ?q=, only the links whose title holds q
+// (case-insensitively).
+func titleFilter(r *http.Request) (func(*parley.KnowledgeLink) bool, error) {
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	if len(q) > parley.MaxNameBytes {
+		return nil, parley.Errorf(parley.EINVALID, "q is longer than %d bytes", parley.MaxNameBytes)
+	}
+	return func(l *parley.KnowledgeLink) bool {
+		return q == "" || strings.Contains(strings.ToLower(l.Title), q)
+	}, nil
+}
+
 // handleKnowledgeLinks lists the library, by title; with q, only the links
 // whose title holds q (case-insensitively).
-func (s *Server) handleKnowledgeLinks() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
-		if len(q) > parley.MaxNameBytes {
-			return parley.Errorf(parley.EINVALID, "q is longer than %d bytes", parley.MaxNameBytes)
-		}
-		all, err := s.db.KnowledgeLinks(r.Context())
-		if err != nil {
-			return err
-		}
-		out := []knowledgeLinkJSON{}
-		for _, l := range all {
-			if q == "" || strings.Contains(strings.ToLower(l.Title), q) {
-				out = append(out, toKnowledgeLinkJSON(l))
-			}
-		}
-		s.writeJSON(w, http.StatusOK, page{Results: out})
-		return nil
-	})
-}
-
-func (s *Server) handleKnowledgeLinkCreate() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		var req knowledgeLinkRequest
-		if err := decodeJSON(w, r, &req); err != nil {
-			return err
-		}
-		l := &parley.KnowledgeLink{CreatedBy: userFrom(r.Context()).ID, CreatedAt: s.now()}
-		err := req.apply(l)
-		if err == nil {
-			err = s.db.CreateKnowledgeLink(r.Context(), l)
-		}
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusCreated, toKnowledgeLinkJSON(l))
-		return nil
-	})
-}
-
-func (s *Server) handleKnowledgeLinkGet() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := parseID(r.PathValue("id"))
-		var l *parley.KnowledgeLink
-		if err == nil {
-			l, err = s.db.KnowledgeLink(r.Context(), id)
-		}
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusOK, toKnowledgeLinkJSON(l))
-		return nil
-	})
-}
-
-func (s *Server) handleKnowledgeLinkUpdate() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := parseID(r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		var req knowledgeLinkRequest
-		if err := decodeJSON(w, r, &req); err != nil {
-			return err
-		}
-		if req.Title == nil && req.URL == nil {
-			return parley.Errorf(parley.EINVALID, "nothing to change: send title or url")
-		}
-		l, err := s.db.UpdateKnowledgeLink(r.Context(), id, req.apply)
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusOK, toKnowledgeLinkJSON(l))
-		return nil
-	})
-}
-
-func (s *Server) handleKnowledgeLinkDelete() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := parseID(r.PathValue("id"))
-		if err == nil {
-			err = s.db.DeleteKnowledgeLink(r.Context(), id)
-		}
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
-	})
-}
+func (s *Server) handleKnowledgeLinks() http.Handler      { return s.knowledgeLinks().listHandler() }
+func (s *Server) handleKnowledgeLinkCreate() http.Handler { return s.knowledgeLinks().createHandler() }
+func (s *Server) handleKnowledgeLinkGet() http.Handler    { return s.knowledgeLinks().readHandler() }
+func (s *Server) handleKnowledgeLinkUpdate() http.Handler { return s.knowledgeLinks().changeHandler() }
+func (s *Server) handleKnowledgeLinkDelete() http.Handler { return s.knowledgeLinks().removeHandler() }
 
 // ----- the caller's meeting link -----
 
@@ -169,14 +107,12 @@ func (s *Server) handleMeetingLinkPut() http.Handler {
 			return parley.Errorf(parley.EINVALID, `url is required ("" removes the link)`)
 		}
 		url := strings.TrimSpace(*req.URL)
-		var err error
 		if url != "" {
-			err = parley.ValidateLinkURL("url", url)
+			if err := parley.ValidateLinkURL("url", url); err != nil {
+				return err
+			}
 		}
-		if err == nil {
-			err = s.db.SetMeetingLink(r.Context(), userFrom(r.Context()).ID, url)
-		}
-		if err != nil {
+		if err := s.db.SetMeetingLink(r.Context(), userFrom(r.Context()).ID, url); err != nil {
 			return err
 		}
 		s.writeJSON(w, http.StatusOK, meetingLinkJSON{URL: url})

@@ -13,19 +13,18 @@ import (
 // handleViewCounts answers GET /api/v1/views/counts?inboxId=: the number of
 // open conversations in each view of the caller's inboxes (or of one).
 func (s *Server) handleViewCounts() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
 		inboxes, err := s.queryInboxes(r, u)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		counts, err := s.db.CountThreads(r.Context(), inboxes, u.ID)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, counts)
+		return nil
 	})
 }
 
@@ -37,13 +36,12 @@ func (s *Server) queryInboxes(r *http.Request, u *parley.User) ([]uint64, error)
 	if err != nil {
 		return nil, err
 	}
-	v := r.URL.Query().Get("inboxId")
-	if v == "" {
+	if r.URL.Query().Get("inboxId") == "" {
 		return member, nil
 	}
-	id, err := strconv.ParseUint(v, 10, 64)
+	id, err := queryID(r, "inboxId")
 	if err != nil {
-		return nil, parley.Errorf(parley.EINVALID, "inboxId must be a number")
+		return nil, err
 	}
 	if slices.Contains(member, id) {
 		return []uint64{id}, nil
@@ -61,36 +59,29 @@ type searchHitJSON struct {
 
 // handleSearch answers GET /api/v1/search?q=&inboxId=&limit=&after=.
 func (s *Server) handleSearch() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		q := r.URL.Query()
 		limit, err := queryLimit(r, parley.DefaultSearchLimit, parley.MaxSearchLimit)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		inboxes, err := s.queryInboxes(r, userFrom(ctx))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		sq := parley.SearchQuery{Text: q.Get("q"), InboxIDs: inboxes, Limit: limit}
-		if v := q.Get("after"); v != "" {
-			if sq.After, err = strconv.ParseUint(v, 10, 64); err != nil || sq.After == 0 {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
-				return
-			}
+		sq := parley.SearchQuery{Text: r.URL.Query().Get("q"), InboxIDs: inboxes, Limit: limit}
+		if sq.After, err = queryCursor(r, 1); err != nil {
+			return err
+		} else if sq.After != 0 {
 			// A cursor must be a thread the caller may see: another inbox's
 			// thread is no cursor at all, as if it did not exist.
 			if _, err := s.app.ThreadForUser(ctx, userFrom(ctx), sq.After); err != nil {
-				s.writeError(w, r, parley.Errorf(parley.EINVALID, "after must be a cursor from paging.next.after"))
-				return
+				return errCursor()
 			}
 		}
 		hits, more, err := s.db.Search(ctx, sq)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, listPage(hits, more, func(h parley.SearchHit) searchHitJSON {
 			j := searchHitJSON{
@@ -105,6 +96,7 @@ func (s *Server) handleSearch() http.Handler {
 			}
 			return j
 		}, func(h parley.SearchHit) string { return idString(h.Thread.ID) }))
+		return nil
 	})
 }
 
@@ -189,17 +181,12 @@ func parseListParams(r *http.Request, u *parley.User) (listParams, error) {
 	default:
 		return p, parley.Errorf(parley.EINVALID, "channelId must be %d (chat) or %d (email)", parley.ChannelChat, parley.ChannelEmail)
 	}
-	for _, b := range []struct {
-		name string
-		t    *time.Time
-	}{{"latestMessageTimestampAfter", &p.after}, {"latestMessageTimestampBefore", &p.before}} {
-		if v := q.Get(b.name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return p, parley.Errorf(parley.EINVALID, "%s must be an ISO-8601 time", b.name)
-			}
-			*b.t = t
-		}
+	var err error
+	if p.after, err = queryTime(r, "latestMessageTimestampAfter"); err != nil {
+		return p, err
+	}
+	if p.before, err = queryTime(r, "latestMessageTimestampBefore"); err != nil {
+		return p, err
 	}
 	if !p.after.IsZero() && !p.before.IsZero() && !p.after.Before(p.before) {
 		p.empty = true

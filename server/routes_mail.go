@@ -18,13 +18,14 @@ func (s *Server) handleMailStatus() http.Handler {
 		Inbound    bool   `json:"inbound"`    // the SMTP receiver runs
 		Listen     string `json:"listen,omitempty"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		outbound, system := s.app.Mail()
 		st := status{Outbound: outbound, SystemMail: system, Inbound: s.cfg.MailListen != ""}
 		if userFrom(r.Context()).IsAdmin() {
 			st.Listen = s.cfg.MailListen
 		}
 		s.writeJSON(w, http.StatusOK, st)
+		return nil
 	})
 }
 
@@ -46,13 +47,13 @@ type mailboxJSON struct {
 }
 
 type inboxNotifyJSON struct {
-	NewConversation []string `json:"newConversation"`
-	AssignedMessage []string `json:"assignedMessage"`
+	NewConversation []flexID `json:"newConversation"`
+	AssignedMessage []flexID `json:"assignedMessage"`
 }
 
 func toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
 	j := inboxMailJSON{EmailAddresses: []string{}, Mailboxes: []mailboxJSON{},
-		Notify: inboxNotifyJSON{NewConversation: idStrings(in.Notify.NewConversation), AssignedMessage: idStrings(in.Notify.AssignedMessage)}}
+		Notify: inboxNotifyJSON{NewConversation: flexIDs(in.Notify.NewConversation), AssignedMessage: flexIDs(in.Notify.AssignedMessage)}}
 	for _, mb := range in.Mailboxes {
 		j.EmailAddresses = append(j.EmailAddresses, mb.Address)
 		j.Mailboxes = append(j.Mailboxes, mailboxJSON{ID: idString(mb.ID), Address: mb.Address})

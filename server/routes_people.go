@@ -44,52 +44,48 @@ func (l *idList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func idStrings(ids []uint64) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = idString(id)
-	}
-	return out
+// groupJSON is a team, or an inbox's name and members, in the settings API.
+// Unlike parley.Team and parley.Inbox, whose JSON is the store's, it writes
+// ids as strings and times in UTC.
+type groupJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	MemberIDs []flexID  `json:"memberIds"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toGroupJSON(id uint64, name string, members []uint64, created, updated time.Time) groupJSON {
+	return groupJSON{ID: idString(id), Name: name, MemberIDs: flexIDs(members), CreatedAt: created.UTC(), UpdatedAt: updated.UTC()}
 }
 
 // settingsInboxJSON is an inbox in the settings API: the conversations
 // API's inbox and its members.
 type settingsInboxJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	MemberIDs []string  `json:"memberIds"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	groupJSON
 
 	// Its addresses and outside notifications (routes_mail.go).
 	inboxMailJSON
 }
 
 func toSettingsInboxJSON(in *parley.Inbox) settingsInboxJSON {
-	return settingsInboxJSON{ID: idString(in.ID), Name: in.Name, MemberIDs: idStrings(in.MemberIDs),
-		CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC(), inboxMailJSON: toInboxMailJSON(in)}
+	return settingsInboxJSON{toGroupJSON(in.ID, in.Name, in.MemberIDs, in.CreatedAt, in.UpdatedAt), toInboxMailJSON(in)}
 }
 
-type teamJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	MemberIDs []string  `json:"memberIds"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+func toTeamJSON(t *parley.Team) groupJSON {
+	return toGroupJSON(t.ID, t.Name, t.MemberIDs, t.CreatedAt, t.UpdatedAt)
 }
 
-func toTeamJSON(t *parley.Team) teamJSON {
-	return teamJSON{ID: idString(t.ID), Name: t.Name, MemberIDs: idStrings(t.MemberIDs),
-		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC()}
-}
-
+// inviteJSON is an invitation in the settings API. Unlike parley.Invite it
+// shows the hash as the id, ids as strings and times in UTC, and the link
+// only to the invitation's maker.
 type inviteJSON struct {
 	ID          string    `json:"id"` // the hash of the link's secret
 	URL         string    `json:"url,omitempty"`
 	Email       string    `json:"email"`
 	Role        string    `json:"role"`
 	RoutingSeat bool      `json:"routingSeat"`
-	InboxIDs    []string  `json:"inboxIds"`
+	InboxIDs    []flexID  `json:"inboxIds"`
 	InvitedBy   string    `json:"invitedBy"`
 	CreatedAt   time.Time `json:"createdAt"`
 	ExpiresAt   time.Time `json:"expiresAt"`
@@ -97,7 +93,7 @@ type inviteJSON struct {
 
 func toInviteJSON(inv *parley.Invite) inviteJSON {
 	return inviteJSON{ID: inv.Hash, Email: inv.Email, Role: string(inv.Role), RoutingSeat: inv.RoutingSeat,
-		InboxIDs: idStrings(inv.InboxIDs), InvitedBy: idString(inv.InvitedBy), CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()}
+		InboxIDs: flexIDs(inv.InboxIDs), InvitedBy: idString(inv.InvitedBy), CreatedAt: inv.CreatedAt.UTC(), ExpiresAt: inv.ExpiresAt.UTC()}
 }
 
 // Agent events of this area (docs/websocket.md).
@@ -172,18 +168,15 @@ func (s *Server) checkUsers(ctx context.Context, field string, ids []uint64) ([]
 	return out, nil
 }
 
-// pathID parses {id}; anything else is ENOTFOUND.
-func pathID(r *http.Request) (uint64, error) { return parseID(r.PathValue("id")) }
-
 // ----- users -----
 
 func (s *Server) handleUserGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
-		var u *parley.User
-		if err == nil {
-			u, err = s.db.User(r.Context(), id)
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
 		}
+		u, err := s.db.User(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -210,7 +203,7 @@ func (s *Server) handleUserPatch() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -378,30 +371,19 @@ func (s *Server) handleInviteAccept() http.Handler {
 		Name     string `json:"name"`
 		Password string `json:"password"`
 	}
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		ctx := r.Context()
-		var req request
-		if err := s.decodeSameOrigin(w, r, &req); err != nil {
-			return err
-		}
+	return signInHandler(s, http.StatusCreated, func(r *http.Request, req *request) (*parley.User, error) {
 		u, inv, err := s.acceptInvite(r, req.Token, req.Name, req.Password)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		secret, err := s.startSession(r, u)
-		if err != nil {
-			return err
-		}
-		s.setSessionCookie(w, r, secret, int(s.cfg.SessionTTL/time.Second))
 		s.publishUser(u)
 		for _, id := range inv.InboxIDs {
-			if in, err := s.db.Inbox(ctx, id); err == nil {
+			if in, err := s.db.Inbox(r.Context(), id); err == nil {
 				s.publishInbox("inbox.updated", in)
 			}
 		}
 		s.app.PeopleChanged()
-		s.writeJSON(w, http.StatusCreated, map[string]any{"user": s.toUserJSON(u, false)})
-		return nil
+		return u, nil
 	})
 }
 
@@ -461,7 +443,7 @@ func (s *Server) handleTeams() http.Handler {
 		if err != nil {
 			return err
 		}
-		out := make([]teamJSON, len(teams))
+		out := make([]groupJSON, len(teams))
 		for i, t := range teams {
 			out[i] = toTeamJSON(t)
 		}
@@ -576,7 +558,7 @@ func (s *Server) handleTeamCreate() http.Handler {
 func (s *Server) handleTeamPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -615,11 +597,11 @@ func (s *Server) handleTeamPatch() http.Handler {
 
 func (s *Server) handleTeamDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		id, err := pathID(r)
-		if err == nil {
-			err = s.db.DeleteTeam(r.Context(), id)
-		}
+		id, err := pathID(r, "id")
 		if err != nil {
+			return err
+		}
+		if err := s.db.DeleteTeam(r.Context(), id); err != nil {
 			return err
 		}
 		s.app.PeopleChanged()
@@ -653,16 +635,15 @@ func (s *Server) handleSettingsInboxes() http.Handler {
 func (s *Server) handleSettingsInboxGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		u := userFrom(r.Context())
-		id, err := pathID(r)
-		var in *parley.Inbox
-		if err == nil {
-			in, err = s.db.Inbox(r.Context(), id)
-		}
-		if err == nil && !u.IsAdmin() && !in.HasMember(u.ID) {
-			err = parley.Errorf(parley.ENOTFOUND, "inbox %d not found", id)
-		}
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
+		}
+		in, err := s.db.Inbox(r.Context(), id)
+		if err != nil {
+			return err
+		} else if !u.IsAdmin() && !in.HasMember(u.ID) {
+			return parley.Errorf(parley.ENOTFOUND, "inbox %d not found", id)
 		}
 		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
 		return nil
@@ -709,7 +690,7 @@ func (s *Server) handleInboxCreate() http.Handler {
 func (s *Server) handleInboxPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
+		id, err := pathID(r, "id")
 		if err != nil {
 			return err
 		}
@@ -778,11 +759,11 @@ func (s *Server) handleInboxDelete() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
-		var in *parley.Inbox
-		if err == nil {
-			in, err = s.db.Inbox(ctx, id)
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
 		}
+		in, err := s.db.Inbox(ctx, id)
 		if err != nil {
 			return err
 		}

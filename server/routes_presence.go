@@ -3,8 +3,6 @@ package server
 import (
 	"net/http"
 	"time"
-
-	"github.com/parley-chat/parley"
 )
 
 // statusKeepAlive is how often an idle status stream sends a comment, so
@@ -17,26 +15,17 @@ const statusKeepAlive = 25 * time.Second
 // back without a reload as availability changes; a mounted chat gets status
 // on its WebSocket instead.
 func (s *Server) handleStatusStream() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
-		id, err := parseID(r.URL.Query().Get("widgetId"))
-		var wd *parley.Widget
-		if err == nil {
-			wd, err = s.db.Widget(r.Context(), id)
-		}
-		if err == nil && !wd.Enabled {
-			err = parley.Errorf(parley.ENOTFOUND, "widget not found")
-		}
+		wd, err := s.queryWidget(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		// Status streams count with the visitor sockets: a browser that
 		// gets 429 here does not try again by itself.
 		release, ok := s.limits.conns.acquire(clientKey(s.clientAddr(r)))
 		if !ok {
-			s.writeError(w, r, rateLimited(connsRetryAfter, tooManyConns))
-			return
+			return rateLimited(connsRetryAfter, tooManyConns)
 		}
 		defer release()
 		rc := http.NewResponseController(w)
@@ -58,25 +47,25 @@ func (s *Server) handleStatusStream() http.Handler {
 		}
 		event := func(b []byte) []byte { return append(append([]byte("data: "), b...), "\n\n"...) }
 		if !write(event(mustJSON(evStatus{Type: "status", Status: s.app.WidgetStatus(r.Context(), wd)}))) {
-			return
+			return nil
 		}
 		tick := time.NewTicker(statusKeepAlive)
 		defer tick.Stop()
 		for {
 			select {
 			case <-r.Context().Done():
-				return
+				return nil
 			case <-s.ctx.Done():
-				return
+				return nil
 			case <-sub.Done():
-				return // too slow: the browser reconnects
+				return nil // too slow: the browser reconnects
 			case b := <-sub.C():
 				if !write(event(b)) {
-					return
+					return nil
 				}
 			case <-tick.C:
 				if !write([]byte(": keep-alive\n\n")) {
-					return
+					return nil
 				}
 			}
 		}

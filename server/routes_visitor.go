@@ -25,10 +25,10 @@ type consentJSON struct {
 // consents the contact gave, newest first, for a user who may see the
 // contact.
 func (s *Server) handleContactConsents() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, c, ok := s.contactParam(w, r)
-		if !ok {
-			return
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		_, c, err := s.contactParam(r)
+		if err != nil {
+			return err
 		}
 		names := map[uint64]string{}
 		out := make([]consentJSON, 0, len(c.Consents))
@@ -47,6 +47,7 @@ func (s *Server) handleContactConsents() http.Handler {
 			})
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
+		return nil
 	})
 }
 

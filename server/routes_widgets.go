@@ -52,89 +52,75 @@ func newWidgetBase() *parley.Widget {
 }
 
 func (s *Server) handleWidgets() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		widgets, err := s.db.Widgets(r.Context())
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := make([]widgetJSON, len(widgets))
 		for i, wd := range widgets {
 			out[i] = s.toWidgetJSON(r, wd)
 		}
 		s.writeJSON(w, http.StatusOK, page{Results: out})
+		return nil
 	})
 }
 
 func (s *Server) handleWidgetGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
-		var wd *parley.Widget
-		if err == nil {
-			wd, err = s.db.Widget(r.Context(), id)
-		}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		wd, err := s.widgetParam(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toWidgetJSON(r, wd))
+		return nil
 	})
 }
 
 func (s *Server) handleWidgetCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		patch, err := readWidgetPatch(w, r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		wd := newWidgetBase()
 		if err := patch.applyTo(wd); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := s.checkWidget(ctx, wd); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := s.db.CreateWidget(ctx, wd); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.app.WidgetsChanged()
 		s.writeJSON(w, http.StatusCreated, s.toWidgetJSON(r, wd))
+		return nil
 	})
 }
 
 // handleWidgetPatch merges the body into the widget (RFC 7386), validates
 // the result and stores it, then tells the widget's connected visitors.
 func (s *Server) handleWidgetPatch() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		id, err := pathID(r)
-		var cur *parley.Widget
-		if err == nil {
-			cur, err = s.db.Widget(ctx, id)
-		}
+		cur, err := s.widgetParam(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
+		id := cur.ID
 		patch, err := readWidgetPatch(w, r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		// A dry run on what was read checks the references too; the write
 		// merges into the widget as stored then, in its transaction.
 		if err := patch.applyTo(cur); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := s.checkWidget(ctx, cur); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		wd, err := s.db.UpdateWidget(ctx, id, func(wd *parley.Widget) error {
 			if err := patch.applyTo(wd); err != nil {
@@ -143,29 +129,29 @@ func (s *Server) handleWidgetPatch() http.Handler {
 			return wd.Validate()
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.publishWidget(ctx, wd)
 		s.writeJSON(w, http.StatusOK, s.toWidgetJSON(r, wd))
+		return nil
 	})
 }
 
 // handleWidgetDelete deletes a widget; its threads stay in the inbox, and
 // its connected visitors' launchers hide.
 func (s *Server) handleWidgetDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
-		if err == nil {
-			err = s.db.DeleteWidget(r.Context(), id)
-		}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
+		}
+		if err := s.db.DeleteWidget(r.Context(), id); err != nil {
+			return err
 		}
 		s.hub.Publish(mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}}), widgetTopic(id))
 		s.app.WidgetsChanged()
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
@@ -191,111 +177,103 @@ func (s *Server) publishWidget(ctx context.Context, wd *parley.Widget) {
 // ----- contact lists -----
 
 func (s *Server) handleLists() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		lists, err := s.db.ContactLists(ctx)
-		var widgets []*parley.Widget
-		if err == nil {
-			widgets, err = s.db.Widgets(ctx)
-		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
+		}
+		widgets, err := s.db.Widgets(ctx)
+		if err != nil {
+			return err
 		}
 		out := make([]listJSON, len(lists))
 		for i, l := range lists {
 			out[i] = toListJSON(l, widgets)
 		}
 		s.writeJSON(w, http.StatusOK, page{Results: out})
+		return nil
 	})
 }
 
 // writeList answers with list l and the widgets that use it.
-func (s *Server) writeList(w http.ResponseWriter, r *http.Request, status int, l *parley.ContactList) {
+func (s *Server) writeList(w http.ResponseWriter, r *http.Request, status int, l *parley.ContactList) error {
 	widgets, err := s.db.Widgets(r.Context())
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.writeJSON(w, status, toListJSON(l, widgets))
+	return nil
 }
 
 func (s *Server) handleListGet() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
-		var l *parley.ContactList
-		if err == nil {
-			l, err = s.db.ContactList(r.Context(), id)
-		}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		s.writeList(w, r, http.StatusOK, l)
+		l, err := s.db.ContactList(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return s.writeList(w, r, http.StatusOK, l)
 	})
 }
 
 func (s *Server) handleListCreate() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req listRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		l := &parley.ContactList{Match: parley.MatchAll}
 		req.apply(l)
 		if err := l.Validate(); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if err := s.db.CreateContactList(r.Context(), l); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		s.writeList(w, r, http.StatusCreated, l)
+		return s.writeList(w, r, http.StatusCreated, l)
 	})
 }
 
 func (s *Server) handleListPatch() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var req listRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if req.Name == nil && req.Match == nil && req.Criteria == nil {
-			s.writeError(w, r, parley.Errorf(parley.EINVALID, "nothing to change: send name, match or criteria"))
-			return
+			return parley.Errorf(parley.EINVALID, "nothing to change: send name, match or criteria")
 		}
 		l, err := s.db.UpdateContactList(r.Context(), id, func(l *parley.ContactList) error {
 			req.apply(l)
 			return l.Validate()
 		})
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
-		s.writeList(w, r, http.StatusOK, l)
+		return s.writeList(w, r, http.StatusOK, l)
 	})
 }
 
 // handleListDelete deletes a list that no widget's audience uses (else 409
 // naming the widget).
 func (s *Server) handleListDelete() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := pathID(r)
-		if err == nil {
-			err = s.db.DeleteContactList(r.Context(), id)
-		}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
+		}
+		if err := s.db.DeleteContactList(r.Context(), id); err != nil {
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

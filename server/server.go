@@ -142,67 +142,39 @@ func (c *Config) setDefaults() {
 	if c.argon2 == nil {
 		c.argon2 = argon2.IDKey
 	}
-	if c.SessionTTL == 0 {
-		c.SessionTTL = 30 * 24 * time.Hour
-	}
-	if c.PingInterval == 0 {
-		c.PingInterval = 20 * time.Second
-	}
-	if c.PingTimeout == 0 {
-		c.PingTimeout = 10 * time.Second
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = 10 * time.Second
-	}
-	if c.HelloTimeout == 0 {
-		c.HelloTimeout = 10 * time.Second
-	}
-	if c.MessageRate == 0 {
-		c.MessageRate = 10
-	}
-	if c.MessageBurst == 0 {
-		c.MessageBurst = 30
-	}
-	if c.VisitorQueue == 0 {
-		c.VisitorQueue = 64
-	}
-	if c.AgentQueue == 0 {
-		c.AgentQueue = 8192
-	}
 	if c.Themes == nil {
 		c.Themes = widget.NewThemes(&widget.ThemeOptions{NoSass: true})
 	}
-	if c.BodyTimeout == 0 {
-		c.BodyTimeout = 30 * time.Second
-	}
-	if c.HeaderTimeout == 0 {
-		c.HeaderTimeout = 10 * time.Second
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = 60 * time.Second
-	}
-	setInt := func(v *int, def int) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	setRate := func(v *float64, def float64) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	setInt(&c.VisitorConnsPerIP, defaultVisitorConnsPerIP)
-	setInt(&c.NewVisitorsPerIP, defaultNewVisitorsPerIP)
-	setInt(&c.NewConversationsPerIP, defaultNewConversationsPerIP)
-	setInt(&c.LoginAddrBurst, 10)
-	setRate(&c.LoginAddrPerMinute, 10)
-	setInt(&c.LoginAccountBurst, 20)
-	setRate(&c.LoginAccountPerMinute, 1)
-	setInt(&c.TokenBurst, 10)
-	setRate(&c.TokenPerMinute, 1)
-	setInt(&c.HashConcurrency, defaultHashConcurrency())
-	if c.HashWait == 0 {
-		c.HashWait = 3 * time.Second
+	orDefault(&c.SessionTTL, 30*24*time.Hour)
+	orDefault(&c.PingInterval, 20*time.Second)
+	orDefault(&c.PingTimeout, 10*time.Second)
+	orDefault(&c.WriteTimeout, 10*time.Second)
+	orDefault(&c.HelloTimeout, 10*time.Second)
+	orDefault(&c.MessageRate, 10)
+	orDefault(&c.MessageBurst, 30)
+	orDefault(&c.VisitorQueue, 64)
+	orDefault(&c.AgentQueue, 8192)
+	orDefault(&c.BodyTimeout, 30*time.Second)
+	orDefault(&c.HeaderTimeout, 10*time.Second)
+	orDefault(&c.IdleTimeout, 60*time.Second)
+	orDefault(&c.VisitorConnsPerIP, defaultVisitorConnsPerIP)
+	orDefault(&c.NewVisitorsPerIP, defaultNewVisitorsPerIP)
+	orDefault(&c.NewConversationsPerIP, defaultNewConversationsPerIP)
+	orDefault(&c.LoginAddrBurst, 10)
+	orDefault(&c.LoginAddrPerMinute, 10)
+	orDefault(&c.LoginAccountBurst, 20)
+	orDefault(&c.LoginAccountPerMinute, 1)
+	orDefault(&c.TokenBurst, 10)
+	orDefault(&c.TokenPerMinute, 1)
+	orDefault(&c.HashConcurrency, defaultHashConcurrency())
+	orDefault(&c.HashWait, 3*time.Second)
+}
+
+// orDefault sets *v to def if *v is its type's zero value.
+func orDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
 	}
 }
 

@@ -56,7 +56,7 @@ func (s *Server) themeURL(r *http.Request, wd *parley.Widget) string {
 // handleTheme serves a theme stylesheet by its hash. The URL names the
 // content, so it is cached for good; an unknown hash is ENOTFOUND.
 func (s *Server) handleTheme() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		hash, ok := strings.CutSuffix(r.PathValue("file"), ".css")
 		var a widget.Asset
 		if ok && isThemeHash(hash) {
@@ -66,10 +66,10 @@ func (s *Server) handleTheme() http.Handler {
 		}
 		if !ok {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
-			s.writeError(w, r, parley.Errorf(parley.ENOTFOUND, "no theme %q", truncateForError(r.PathValue("file"))))
-			return
+			return parley.Errorf(parley.ENOTFOUND, "no theme %q", truncateForError(r.PathValue("file")))
 		}
 		s.serveAsset(w, r, &a, true)
+		return nil
 	})
 }
 

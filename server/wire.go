@@ -40,11 +40,25 @@ func toWireMessage(m *parley.Message, senderName string) wireMessage {
 		ID: idString(m.ID), ThreadID: idString(m.ThreadID), Seq: m.Seq, Type: string(m.Type), Text: m.Text,
 		Direction: string(m.Direction), SenderActorID: m.SenderID, SenderName: senderName, ClientID: m.ClientID,
 		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(), QuickReplies: m.QuickReplies, Changes: m.Changes,
-	}
-	if m.AssigneeID != 0 {
-		w.AssignedTo = parley.UserActorID(m.AssigneeID)
+		AssignedTo: userActorID(m.AssigneeID),
 	}
 	return w
+}
+
+// userActorID is the actor id of user id, "" for none (0).
+func userActorID(id uint64) string {
+	if id == 0 {
+		return ""
+	}
+	return parley.UserActorID(id)
+}
+
+// optIDString is id as a string, "" for none (0).
+func optIDString(id uint64) string {
+	if id == 0 {
+		return ""
+	}
+	return idString(id)
 }
 
 // visitorThread is all a visitor learns about its thread.

@@ -13,22 +13,20 @@ import (
 type evAgentReady struct {
 	Type     string     `json:"type"`
 	User     userJSON   `json:"user"`
-	InboxIDs []string   `json:"inboxIds"`
+	InboxIDs []flexID   `json:"inboxIds"`
 	Presence []userJSON `json:"presence"`
 }
 
 // handleAgentWS serves the agent endpoint (docs/websocket.md). Only
 // Parley's own origin may open it from a browser.
 func (s *Server) handleAgentWS() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		a, err := s.authenticate(r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		if !a.can(parley.ScopeRead) {
-			s.writeError(w, r, parley.Errorf(parley.EFORBIDDEN, "this API token lacks the read scope"))
-			return
+			return parley.Errorf(parley.EFORBIDDEN, "this API token lacks the read scope")
 		}
 		opts := &websocket.AcceptOptions{}
 		if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Host != "" {
@@ -36,11 +34,12 @@ func (s *Server) handleAgentWS() http.Handler {
 		}
 		c, err := websocket.Accept(w, r, opts)
 		if err != nil {
-			return
+			return nil // Accept has answered
 		}
 		s.conns.Add(1)
 		defer s.conns.Done()
 		s.serveAgent(s.newConn(c), a)
+		return nil
 	})
 }
 
@@ -65,10 +64,6 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 		return
 	}
 	defer unregister()
-	ids := make([]string, 0, len(inboxIDs))
-	for _, id := range inboxIDs {
-		ids = append(ids, idString(id))
-	}
 	hello, ok := cn.readHello()
 	if !ok {
 		cn.finish()
@@ -81,7 +76,7 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 	defer release()
 	go func() { <-cn.ctx.Done(); release() }()
 	defer s.trackViewing(cn)()
-	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: ids, Presence: s.presenceList(ctx)}
+	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: flexIDs(inboxIDs), Presence: s.presenceList(ctx)}
 	if err := cn.writeNow(mustJSON(ready)); err != nil {
 		cn.fail(websocket.StatusGoingAway, "")
 		cn.finish()

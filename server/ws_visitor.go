@@ -69,17 +69,12 @@ func widgetOriginPatterns(w *parley.Widget) (patterns []string, anyOrigin bool) 
 	return patterns, false
 }
 
-// handleVisitorWS serves the visitor endpoint (docs/websocket.md).
+// handleVisitorWS serves the visitor endpoint (docs/websocket.md). It
+// answers no error over HTTP: an unknown widget and a socket over the
+// limit are refused in-band, after the upgrade.
 func (s *Server) handleVisitorWS() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := parseID(r.URL.Query().Get("widgetId"))
-		var wd *parley.Widget
-		if err == nil {
-			wd, err = s.db.Widget(r.Context(), id)
-		}
-		if err == nil && !wd.Enabled {
-			err = parley.Errorf(parley.ENOTFOUND, "widget not found")
-		}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		wd, err := s.queryWidget(r)
 		opts := &websocket.AcceptOptions{}
 		if err == nil {
 			opts.OriginPatterns, opts.InsecureSkipVerify = widgetOriginPatterns(wd)
@@ -99,20 +94,21 @@ func (s *Server) handleVisitorWS() http.Handler {
 			if allowed {
 				release()
 			}
-			return // Accept has answered
+			return nil // Accept has answered
 		}
 		if err != nil {
 			_ = c.Close(kindOf(parley.ENOTFOUND).close, "widget not found")
-			return
+			return nil
 		}
 		if !allowed {
 			_ = c.Close(kindOf(parley.ERATELIMIT).close, tooManyConns)
-			return
+			return nil
 		}
 		defer release()
 		s.conns.Add(1)
 		defer s.conns.Done()
 		s.serveVisitor(s.newConn(c), wd, key)
+		return nil
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 	bolt "go.etcd.io/bbolt"
@@ -25,15 +24,10 @@ func actionBuckets() []string { return []string{bucketSnippets, bucketSnippetSho
 
 func snippetTable() table[parley.Snippet] {
 	return table[parley.Snippet]{
-		name:   "snippet",
-		bucket: bucketSnippets,
-		id:     func(s *parley.Snippet) *uint64 { return &s.ID },
-		prepare: func(s, old *parley.Snippet, now time.Time) {
-			if old != nil {
-				s.CreatedBy, s.CreatedAt = old.CreatedBy, old.CreatedAt
-			}
-			stampTimes(&s.CreatedAt, &s.UpdatedAt, old == nil, now)
-		},
+		name:    "snippet",
+		bucket:  bucketSnippets,
+		id:      func(s *parley.Snippet) *uint64 { return &s.ID },
+		prepare: prepareAuthored(func(s *parley.Snippet) *parley.Authored { return &s.Authored }),
 		index: func(tx *bolt.Tx, s, old *parley.Snippet) error {
 			var was string
 			if old != nil {

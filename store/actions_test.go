@@ -21,8 +21,8 @@ func TestSnippets(t *testing.T) {
 		wantID   uint64
 		wantCode string
 	}{
-		{"first", parley.Snippet{Name: "Hello", Shortcut: "hi", Body: "Hi! How can I help?", CreatedBy: 1}, 1, ""},
-		{"second", parley.Snippet{Name: "Pricing", Shortcut: "Price-2", Body: "See our pricing page.", CreatedBy: 2}, 2, ""},
+		{"first", parley.Snippet{Name: "Hello", Shortcut: "hi", Body: "Hi! How can I help?", Authored: parley.Authored{CreatedBy: 1}}, 1, ""},
+		{"second", parley.Snippet{Name: "Pricing", Shortcut: "Price-2", Body: "See our pricing page.", Authored: parley.Authored{CreatedBy: 2}}, 2, ""},
 		{"shortcut taken", parley.Snippet{Name: "Hi again", Shortcut: "hi", Body: "x"}, 0, parley.ECONFLICT},
 		{"shortcut taken in another case", parley.Snippet{Name: "Hi again", Shortcut: "HI", Body: "x"}, 0, parley.ECONFLICT},
 		{"no shortcut", parley.Snippet{Name: "None", Body: "x"}, 0, parley.EINVALID},

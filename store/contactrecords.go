@@ -98,41 +98,57 @@ func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.
 		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "a record joins a thread only with its recorded event")
 	}
 	in := *r
+	var threadID uint64
 	if event != nil {
 		if event.ThreadID == 0 {
 			return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "event has no thread")
 		}
-		in.ThreadIDs = []uint64{event.ThreadID}
+		threadID = event.ThreadID
+		in.ThreadIDs = []uint64{threadID}
 	}
-	// A deep copy that the writer owns: Record holds a slice.
-	data, err := json.Marshal(&in)
+	res, err := createOnContact(ctx, db, recordTable(), &in, in.ContactID, threadID, event)
+	if err == nil {
+		*r = in
+	}
+	return res, err
+}
+
+// createOnContact writes v, a new record of tb that belongs to contact
+// contactID, which must exist (ENOTFOUND). With event, it appends event to
+// thread threadID in the same transaction, as AppendMessage does it; the
+// thread must be one of the contact's (EINVALID). On success v is what was
+// written and *event the message as stored; the result describes the
+// append (zero without an event). v is copied deeply first, so that the
+// writer owns what it writes.
+func createOnContact[T any](ctx context.Context, db *DB, tb table[T], v *T, contactID, threadID uint64, event *parley.Message) (parley.AppendResult, error) {
+	data, err := json.Marshal(v)
 	if err != nil {
-		return parley.AppendResult{}, fmt.Errorf("create record: %w", err)
+		return parley.AppendResult{}, fmt.Errorf("create %s: %w", tb.name, err)
 	}
 	var ev parley.Message
 	if event != nil {
 		ev = *event
-		ev.ClientID = "" // system events are never retried by a client
+		ev.ThreadID, ev.ClientID = threadID, "" // system events are never retried by a client
 	}
 	now := db.utcNow()
 
-	var out *parley.Record
+	var out *T
 	var res parley.AppendResult
 	err = db.update(ctx, func(tx *bolt.Tx) error {
-		w := new(parley.Record)
+		w := new(T)
 		if err := json.Unmarshal(data, w); err != nil {
 			return err
 		}
-		if err := requireContact(tx, w.ContactID); err != nil {
+		if err := requireContact(tx, contactID); err != nil {
 			return err
 		}
-		if err := recordTable().insert(tx, w, now); err != nil {
+		if err := tb.insert(tx, w, now); err != nil {
 			return err
 		}
 		res = parley.AppendResult{}
 		if event != nil {
 			var err error
-			if res, err = appendMessage(tx, ev, parley.Thread{}, threadOfContact(w.ContactID), now); err != nil {
+			if res, err = appendMessage(tx, ev, parley.Thread{}, threadOfContact(contactID), now); err != nil {
 				return err
 			}
 		}
@@ -142,7 +158,7 @@ func (db *DB) CreateRecord(ctx context.Context, r *parley.Record, event *parley.
 	if err != nil {
 		return parley.AppendResult{}, err
 	}
-	*r = *out
+	*v = *out
 	if event != nil {
 		*event = *res.Message
 		res.Message = event
@@ -374,40 +390,11 @@ func (db *DB) CreateEngagement(ctx context.Context, e *parley.Engagement, event 
 		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "an engagement on a thread needs its recorded event, and only then")
 	}
 	in := *e
-	var ev parley.Message
-	if event != nil {
-		ev = *event
-		ev.ThreadID, ev.ClientID = e.ThreadID, ""
+	res, err := createOnContact(ctx, db, engagementTable(), &in, in.ContactID, in.ThreadID, event)
+	if err == nil {
+		*e = in
 	}
-	now := db.utcNow()
-	var res parley.AppendResult
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		w := in
-		if err := requireContact(tx, w.ContactID); err != nil {
-			return err
-		}
-		if err := engagementTable().insert(tx, &w, now); err != nil {
-			return err
-		}
-		res = parley.AppendResult{}
-		if event != nil {
-			var err error
-			if res, err = appendMessage(tx, ev, parley.Thread{}, threadOfContact(w.ContactID), now); err != nil {
-				return err
-			}
-		}
-		in = w
-		return nil
-	})
-	if err != nil {
-		return parley.AppendResult{}, err
-	}
-	*e = in
-	if event != nil {
-		*event = *res.Message
-		res.Message = event
-	}
-	return res, nil
+	return res, err
 }
 
 // ContactEngagements returns up to limit engagements of the contact with ids

@@ -5,7 +5,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 	bolt "go.etcd.io/bbolt"
@@ -27,15 +26,10 @@ func linkBuckets() []string { return []string{bucketKnowledgeLinks, bucketMeetin
 
 func knowledgeLinkTable() table[parley.KnowledgeLink] {
 	return table[parley.KnowledgeLink]{
-		name:   "knowledge link",
-		bucket: bucketKnowledgeLinks,
-		id:     func(l *parley.KnowledgeLink) *uint64 { return &l.ID },
-		prepare: func(l, old *parley.KnowledgeLink, now time.Time) {
-			if old != nil {
-				l.CreatedBy, l.CreatedAt = old.CreatedBy, old.CreatedAt
-			}
-			stampTimes(&l.CreatedAt, &l.UpdatedAt, old == nil, now)
-		},
+		name:    "knowledge link",
+		bucket:  bucketKnowledgeLinks,
+		id:      func(l *parley.KnowledgeLink) *uint64 { return &l.ID },
+		prepare: prepareAuthored(func(l *parley.KnowledgeLink) *parley.Authored { return &l.Authored }),
 	}
 }
 

@@ -14,7 +14,7 @@ func TestKnowledgeLinks(t *testing.T) {
 	db := MustOpen(t, nil)
 	var ids []uint64
 	for _, title := range []string{"returns", "Billing", "account"} {
-		l := &parley.KnowledgeLink{Title: title, URL: "https://help.example.com/" + title, CreatedBy: 1}
+		l := &parley.KnowledgeLink{Title: title, URL: "https://help.example.com/" + title, Authored: parley.Authored{CreatedBy: 1}}
 		if err := db.CreateKnowledgeLink(ctx, l); err != nil {
 			t.Fatal(err)
 		}

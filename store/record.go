@@ -282,6 +282,20 @@ func stampTimes(createdAt, updatedAt *time.Time, isNew bool, now time.Time) {
 	}
 }
 
+// prepareAuthored is the prepare of a table of authored entries (snippets,
+// knowledge links): the times are stamped, and an update keeps the author
+// and the creation time.
+func prepareAuthored[T any](authored func(*T) *parley.Authored) func(v, old *T, now time.Time) {
+	return func(v, old *T, now time.Time) {
+		a := authored(v)
+		if old != nil {
+			o := authored(old)
+			a.CreatedBy, a.CreatedAt = o.CreatedBy, o.CreatedAt
+		}
+		stampTimes(&a.CreatedAt, &a.UpdatedAt, old == nil, now)
+	}
+}
+
 // reindexEmail keeps a case-insensitive email index right when the record id
 // changes its email from old to email. An email held by another record is
 // ECONFLICT; an empty email is not indexed.
