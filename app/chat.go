@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 )
 
 // The operations below are shared by the REST API and the WebSockets, so an
@@ -327,6 +328,7 @@ func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactI
 		NewThread: &parley.Thread{
 			InboxID: w.InboxID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, ContactID: contactID,
 			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked, Owner: owner,
+			Language: locale.Match(lang),
 		},
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
