@@ -11,9 +11,10 @@ import (
 
 // layers says which packages of this module each package may import (not
 // counting its tests): the root is pure; each dependency package implements
-// the root's contract and knows no other; server adapts them to HTTP through
-// the root's interfaces, calling only widget's functions directly; only
-// cmd/parley wires everything. A package missing here fails the test, so a
+// the root's contract and knows no other; app holds the use cases over the
+// root's interfaces; server adapts app and the root's interfaces to HTTP,
+// calling only widget's functions directly; only cmd/parley wires
+// everything. A package missing here fails the test, so a
 // new one takes its place in the layering on purpose. docs/architecture.md
 // describes the layers.
 var layers = map[string][]string{
@@ -22,11 +23,12 @@ var layers = map[string][]string{
 	"store":                  {""},
 	"mail":                   {""},
 	"widget":                 {""},
+	"app":                    {""},
 	"widget/internal/bundle": {},
 	"widget/internal/gen":    {"", "widget", "widget/internal/bundle"},
 	"server/console":         {},
-	"server":                 {"", "widget", "server/console"},
-	"cmd/parley":             {"", "hub", "mail", "server", "store", "widget"},
+	"server":                 {"", "app", "widget", "server/console"},
+	"cmd/parley":             {"", "app", "hub", "mail", "server", "store", "widget"},
 	"internal/mailpit":       {},
 
 	"locale":                         {},

@@ -1,17 +1,14 @@
 package server
 
 import (
-	"cmp"
 	"context"
-	"slices"
-	"sync"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 )
 
-// "Also viewing" (I6): each console says which thread it shows; the server
-// keeps, in memory, who views which thread and tells the thread's inbox
-// whenever that changes, so that two agents don't answer at once.
+// "Also viewing" (I6): package app keeps who views which thread; consoles
+// say what they show and hear who else views it.
 
 // viewerJSON is one user viewing a thread.
 type viewerJSON struct {
@@ -27,103 +24,31 @@ type evViewers struct {
 	Users    []viewerJSON `json:"users"`
 }
 
-// viewerSet is who views which thread: one entry per agent connection. It is
-// safe for concurrent use.
-type viewerSet struct {
-	mu       sync.Mutex
-	byConn   map[*wsConn]viewing
-	byThread map[uint64]map[*wsConn]viewerJSON
-}
-
-// viewing is what one connection shows.
-type viewing struct {
-	threadID, inboxID uint64
-}
-
-func newViewerSet() *viewerSet {
-	return &viewerSet{byConn: map[*wsConn]viewing{}, byThread: map[uint64]map[*wsConn]viewerJSON{}}
-}
-
-// usersLocked lists the users viewing thread id, each once, by name.
-func (vs *viewerSet) usersLocked(id uint64) []viewerJSON {
-	out := []viewerJSON{}
-	for _, v := range vs.byThread[id] {
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
+func toEvViewers(v app.Viewers) evViewers {
+	users := make([]viewerJSON, len(v.Users))
+	for i, u := range v.Users {
+		users[i] = viewerJSON{ID: idString(u.UserID), ActorID: u.ActorID, Name: u.Name}
 	}
-	slices.SortFunc(out, func(a, b viewerJSON) int { return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID)) })
-	return out
-}
-
-// set records that connection cn (of user u) now shows thread to (zero:
-// none) and tells the inboxes of the threads whose viewers changed. When cn's
-// view changed no one's list, it returns the list of its thread for cn alone
-// (nil if it shows none): a second tab of the same user needs it too.
-func (vs *viewerSet) set(s *Server, cn *wsConn, u *parley.User, to viewing) *evViewers {
-	vs.mu.Lock()
-	defer vs.mu.Unlock()
-	from, had := vs.byConn[cn]
-	if had && from == to {
-		return &evViewers{Type: "viewers", ThreadID: idString(to.threadID), Users: vs.usersLocked(to.threadID)}
-	}
-	// Publishing under the lock keeps each thread's events in order; Publish
-	// never blocks.
-	change := func(v viewing, edit func()) bool {
-		before := vs.usersLocked(v.threadID)
-		edit()
-		after := vs.usersLocked(v.threadID)
-		if slices.Equal(before, after) {
-			return false
-		}
-		s.hub.Publish(mustJSON(evViewers{Type: "viewers", ThreadID: idString(v.threadID), Users: after}), parley.InboxTopic(v.inboxID))
-		return true
-	}
-	if had {
-		delete(vs.byConn, cn)
-		change(from, func() {
-			delete(vs.byThread[from.threadID], cn)
-			if len(vs.byThread[from.threadID]) == 0 {
-				delete(vs.byThread, from.threadID)
-			}
-		})
-	}
-	if to.threadID == 0 {
-		return nil
-	}
-	vs.byConn[cn] = to
-	published := change(to, func() {
-		m := vs.byThread[to.threadID]
-		if m == nil {
-			m = map[*wsConn]viewerJSON{}
-			vs.byThread[to.threadID] = m
-		}
-		m[cn] = viewerJSON{ID: idString(u.ID), ActorID: u.ActorID(), Name: u.Name}
-	})
-	if published {
-		return nil
-	}
-	return &evViewers{Type: "viewers", ThreadID: idString(to.threadID), Users: vs.usersLocked(to.threadID)}
+	return evViewers{Type: "viewers", ThreadID: idString(v.ThreadID), Users: users}
 }
 
 // setViewing handles the agent event {"type":"viewing","threadId":…}: an
 // empty threadId means the console shows no thread. A thread the user may not
 // see is ENOTFOUND, and leaves what the connection views as it was.
 func (s *Server) setViewing(ctx context.Context, cn *wsConn, u *parley.User, threadID string) error {
-	var to viewing
+	var id uint64
 	if threadID != "" {
-		id, err := parseID(threadID)
-		if err != nil {
+		var err error
+		if id, err = parseID(threadID); err != nil {
 			return parley.Errorf(parley.ENOTFOUND, "thread not found")
 		}
-		t, err := s.threadForUser(ctx, u, id)
-		if err != nil {
-			return err
-		}
-		to = viewing{threadID: t.ID, inboxID: t.InboxID}
 	}
-	if ev := s.viewers.set(s, cn, u, to); ev != nil {
-		cn.reply(*ev) // outside the lock: reply waits while cn's queue is full
+	v, err := s.app.View(ctx, cn, u, id)
+	if err != nil {
+		return err
+	}
+	if v != nil {
+		cn.reply(toEvViewers(*v)) // outside the lock: reply waits while cn's queue is full
 	}
 	return nil
 }
@@ -136,13 +61,7 @@ func (s *Server) setViewing(ctx context.Context, cn *wsConn, u *parley.User, thr
 func (s *Server) trackViewing(cn *wsConn) (leave func()) {
 	go func() {
 		<-cn.ctx.Done()
-		s.leaveViewing(cn)
+		s.app.LeaveViewing(cn)
 	}()
-	return func() { s.leaveViewing(cn) }
-}
-
-// leaveViewing forgets what connection cn views, telling the inbox if that
-// changes its thread's viewers: when cn ends or loses access to inboxes.
-func (s *Server) leaveViewing(cn *wsConn) {
-	_ = s.viewers.set(s, cn, nil, viewing{})
+	return func() { s.app.LeaveViewing(cn) }
 }

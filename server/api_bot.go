@@ -57,7 +57,7 @@ func (s *Server) handleBotPut() http.Handler {
 		if err := decodeJSON(w, r, &flow); err != nil {
 			return err
 		}
-		if err := s.validateBot(r, &flow); err != nil {
+		if err := s.app.ValidateBot(r.Context(), &flow); err != nil {
 			return err
 		}
 		wd, err = s.db.UpdateWidget(r.Context(), wd.ID, func(wd *parley.Widget) error {
@@ -71,35 +71,6 @@ func (s *Server) handleBotPut() http.Handler {
 		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
 		return nil
 	})
-}
-
-// validateBot checks flow (parley.BotFlow.Validate) and that the teams and
-// active users its hand-offs name exist.
-func (s *Server) validateBot(r *http.Request, flow *parley.BotFlow) error {
-	if err := flow.Validate(); err != nil {
-		return err
-	}
-	for i, st := range flow.Steps {
-		if st.Kind != parley.BotHandoff {
-			continue
-		}
-		switch st.To {
-		case parley.HandoffTeam:
-			if _, err := s.db.Team(r.Context(), st.TeamID); parley.ErrorCode(err) == parley.ENOTFOUND {
-				return parley.Errorf(parley.EINVALID, "bot.steps[%d].teamId %d names no team", i, st.TeamID)
-			} else if err != nil {
-				return err
-			}
-		case parley.HandoffUser:
-			u, err := s.db.User(r.Context(), st.UserID)
-			if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
-				return parley.Errorf(parley.EINVALID, "bot.steps[%d].userId %d names no active user", i, st.UserID)
-			} else if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // handleBotPreview answers POST /api/v1/bots/preview
@@ -159,7 +130,7 @@ func (s *Server) handleBotPreview() http.Handler {
 // handleTakeOver answers POST /api/v1/threads/{threadId}/takeover: the
 // caller takes the conversation over from the bot (B1) and is its assignee.
 func (s *Server) handleTakeOver() http.Handler {
-	return s.threadOpHandler(http.StatusOK, s.takeOver)
+	return s.threadOpHandler(http.StatusOK, s.app.TakeOver)
 }
 
 // ownerJSON is a thread's owner in the API: "agent", "bot" or "waiting".
@@ -199,7 +170,7 @@ func (s *Server) botActor(ctx context.Context, u *parley.User, actorID string, w
 	if err != nil {
 		return actorJSON{}, err
 	}
-	if ok, err := s.isMember(ctx, u, wd.InboxID); err != nil {
+	if ok, err := s.app.IsMember(ctx, u, wd.InboxID); err != nil {
 		return actorJSON{}, err
 	} else if !ok {
 		return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")

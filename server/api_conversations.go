@@ -44,7 +44,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
 		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
-		ContactName: s.actorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
+		ContactName: s.app.ActorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
 		AssignedTo: userActorID(t.AssigneeID),
 	}
 	if !t.ClosedAt.IsZero() {
@@ -101,7 +101,7 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		if n, ok := names[id]; ok {
 			return n
 		}
-		n := s.actorName(ctx, id)
+		n := s.app.ActorName(ctx, id)
 		names[id] = n
 		return n
 	}
@@ -273,7 +273,7 @@ func (s *Server) threadParam(r *http.Request) (*parley.Thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.threadForUser(r.Context(), userFrom(r.Context()), id)
+	return s.app.ThreadForUser(r.Context(), userFrom(r.Context()), id)
 }
 
 // threadBody resolves {threadId} as threadParam does and then reads the
@@ -313,7 +313,7 @@ func (s *Server) threadOpHandler(status int, op threadOp) http.Handler {
 }
 
 func (s *Server) handleThreadGet() http.Handler {
-	return s.threadOpHandler(http.StatusOK, s.threadForUser)
+	return s.threadOpHandler(http.StatusOK, s.app.ThreadForUser)
 }
 
 func (s *Server) handleThreadPatch() http.Handler {
@@ -335,12 +335,12 @@ func (s *Server) handleThreadPatch() http.Handler {
 		}
 		u := userFrom(r.Context())
 		if req.Archived != nil {
-			if t, err = s.setArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
+			if t, err = s.app.SetArchived(r.Context(), u, t.ID, *req.Archived); err != nil {
 				return err
 			}
 		}
 		if req.Status != nil {
-			if t, err = s.setThreadStatus(r.Context(), u, t.ID, parley.ThreadStatus(*req.Status)); err != nil {
+			if t, err = s.app.SetThreadStatus(r.Context(), u, t.ID, parley.ThreadStatus(*req.Status)); err != nil {
 				return err
 			}
 		}
@@ -351,7 +351,7 @@ func (s *Server) handleThreadPatch() http.Handler {
 
 func (s *Server) handleThreadArchive() http.Handler {
 	return s.threadOpHandler(http.StatusNoContent, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
-		return s.setArchived(ctx, u, id, true)
+		return s.app.SetArchived(ctx, u, id, true)
 	})
 }
 
@@ -372,7 +372,7 @@ func (s *Server) handleAssigneePut() http.Handler {
 		if err != nil {
 			return err
 		}
-		if t, err = s.assignThread(r.Context(), userFrom(r.Context()), t.ID, id); err != nil {
+		if t, err = s.app.AssignThread(r.Context(), userFrom(r.Context()), t.ID, id); err != nil {
 			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toThreadJSON(r.Context(), t))
@@ -382,7 +382,7 @@ func (s *Server) handleAssigneePut() http.Handler {
 
 func (s *Server) handleAssigneeDelete() http.Handler {
 	return s.threadOpHandler(http.StatusNoContent, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
-		return s.assignThread(ctx, u, id, 0)
+		return s.app.AssignThread(ctx, u, id, 0)
 	})
 }
 
@@ -466,7 +466,7 @@ func (s *Server) handleMessagePost() http.Handler {
 		if text == "" && req.RichText != "" {
 			return parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)")
 		}
-		m, t, err := s.postAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
+		m, t, err := s.app.PostAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
 		if err != nil {
 			return err
 		}
@@ -553,7 +553,7 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 	if err != nil {
 		return nil, err
 	}
-	member, err := s.userInboxIDs(ctx, u)
+	member, err := s.app.UserInboxIDs(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -623,7 +623,7 @@ func (s *Server) actor(ctx context.Context, u *parley.User, actorID string) (act
 		if err != nil {
 			return actorJSON{}, err
 		}
-		inboxes, err := s.userInboxIDs(ctx, u)
+		inboxes, err := s.app.UserInboxIDs(ctx, u)
 		if err != nil {
 			return actorJSON{}, err
 		}

@@ -360,7 +360,7 @@ func (s *Server) handleMeUpdate() http.Handler {
 		}
 		if u.MaxOpenChats != before {
 			s.publishUser(u)
-			s.kickRouting() // a higher cap may make room for a waiting conversation
+			s.app.KickRouting() // a higher cap may make room for a waiting conversation
 		}
 		s.writeJSON(w, http.StatusOK, s.toMeJSON(u))
 		return nil

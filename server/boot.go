@@ -22,7 +22,7 @@ const maxVisitorTokenBytes = 256
 func (s *Server) bootContact(r *http.Request) (*parley.Contact, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	if c, err := s.identifiedContact(ctx, q.Get("ie"), q.Get("it")); err != nil || c != nil {
+	if c, err := s.app.IdentifiedContact(ctx, q.Get("ie"), q.Get("it")); err != nil || c != nil {
 		return c, err
 	}
 	vt := q.Get("vt")

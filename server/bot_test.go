@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
@@ -329,7 +330,7 @@ func (c *fakeClock) Add(d time.Duration) {
 // message, and is recorded as closed by the bot.
 func TestBotAutoClose(t *testing.T) {
 	clock := &fakeClock{t: time.Now().UTC()}
-	e := newEnv(t, &envOptions{cfg: server.Config{Now: clock.Now, BotSweepInterval: 5 * time.Millisecond}})
+	e := newEnv(t, &envOptions{app: app.Config{Now: clock.Now, BotSweepInterval: 5 * time.Millisecond}})
 	admin := e.login("admin@example.com")
 	putBot(t, e, admin, testBot())
 	v, _, threadID := startBotChat(t, e, "Hi")
@@ -487,6 +488,7 @@ func (e *env) restart(t *testing.T) {
 	dir := filepath.Dir(e.db.Path())
 	e.ts.CloseClientConnections()
 	e.srv.Close()
+	e.app.Close()
 	e.ts.Close()
 	if err := e.db.Close(); err != nil {
 		t.Fatal(err)
@@ -502,19 +504,23 @@ func (e *env) restart(t *testing.T) {
 	h := hub.New(nil)
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	srv := server.New(server.Config{BaseURL: base}, db, h, hub.NewPresence(), assets)
+	p := hub.NewPresence()
+	a := app.New(app.Config{BaseURL: base}, db, p)
+	srv := server.New(server.Config{BaseURL: base}, a, db, h, p, assets)
+	a.Start()
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(func() {
 		ts.CloseClientConnections()
 		srv.Close()
+		a.Close()
 		ts.Close()
 		h.Close()
 		if err := db.Close(); err != nil {
 			t.Error(err)
 		}
 	})
-	e.db, e.srv, e.ts, e.base = db, srv, ts, base
+	e.db, e.app, e.srv, e.ts, e.base = db, a, srv, ts, base
 }
 
 // TestBotSwitchedOff: a bot switched off while it owns a conversation hands

@@ -5,9 +5,10 @@ import (
 	"github.com/parley-chat/parley/widget"
 )
 
-// Store is what the server needs from persistence: every area of the
-// storage contract (stores.go in package parley says what each promises).
-// *store.DB implements it.
+// Store is what the server needs from persistence: the areas of the
+// storage contract (stores.go in package parley says what each promises)
+// that its routes read and write themselves; the use cases reach the rest
+// through the app (app.Store). *store.DB implements it.
 type Store interface {
 	parley.MetaStore
 	parley.UserStore
@@ -25,8 +26,6 @@ type Store interface {
 	parley.SnippetStore
 	parley.LinkStore
 	parley.MailStore
-	parley.BotStore
-	parley.RoutingStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"

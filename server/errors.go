@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/coder/websocket"
@@ -44,3 +45,6 @@ func kindOf(code string) errorKind {
 // closeSlow closes a connection whose subscription fell behind (parley.ErrSlow),
 // a close code that no error code stands for: the client resumes at once.
 const closeSlow websocket.StatusCode = 4408
+
+// errUnchanged aborts an update that would change nothing.
+var errUnchanged = errors.New("unchanged")

@@ -6,10 +6,6 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// NotifyWidgetsChanged lets the external tests signal a widget change made
-// directly in the store, as the widget settings API does after its commit.
-func (s *Server) NotifyWidgetsChanged() { s.notifyWidgetsChanged() }
-
 // CountHashes counts the argon2id runs of a server made with cfg: how many
 // ran, and the most at once. Each run calls hold first, if set, so a test
 // can keep runs going.

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
@@ -30,6 +31,7 @@ const testPassword = "correct horse battery"
 type env struct {
 	t        testing.TB
 	db       *store.DB
+	app      *app.App
 	srv      *server.Server
 	ts       *httptest.Server
 	base     string
@@ -43,6 +45,7 @@ type envOptions struct {
 	storeOpts *store.Options
 	hubOpts   *hub.Options
 	cfg       server.Config
+	app       app.Config
 }
 
 func newEnv(tb testing.TB, o *envOptions) *env {
@@ -90,13 +93,18 @@ func newEnv(tb testing.TB, o *envOptions) *env {
 	if testing.Verbose() {
 		cfg.Logger = zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.WarnLevel)
 	}
-	srv := server.New(cfg, db, h, p, assets)
+	acfg := o.app
+	acfg.BaseURL, acfg.Logger = base, cfg.Logger
+	a := app.New(acfg, db, p)
+	srv := server.New(cfg, a, db, h, p, assets)
+	a.Start()
 	ts.Config = srv.HTTPServer() // the timeouts cmd/parley serves with
 	ts.Start()
-	e := &env{t: tb, db: db, srv: srv, ts: ts, base: base, inbox: in, widget: w, admin: admin, presence: p}
+	e := &env{t: tb, db: db, app: a, srv: srv, ts: ts, base: base, inbox: in, widget: w, admin: admin, presence: p}
 	tb.Cleanup(func() {
 		ts.CloseClientConnections()
 		srv.Close()
+		a.Close()
 		ts.Close()
 		h.Close()
 		if err := db.Close(); err != nil {

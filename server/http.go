@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -228,3 +229,10 @@ func parseID(s string) (uint64, error) {
 }
 
 func idString(id uint64) string { return strconv.FormatUint(id, 10) }
+
+func limitString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

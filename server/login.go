@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 )
 
 // signinGuard bounds the work and the guesses that secrets invite: argon2id runs
@@ -18,19 +19,19 @@ type signinGuard struct {
 	slots chan struct{} // one per argon2id run at once; nil: no bound
 	wait  time.Duration
 
-	addr    *keyedLimiter // failed sign-ins, setups, invitation acceptances per client
-	account *keyedLimiter // failed sign-ins per email tried
-	known   *recentSet    // email and client pairs that signed in
-	tokens  *keyedLimiter // API tokens created per user
+	addr    *app.Limiter // failed sign-ins, setups, invitation acceptances per client
+	account *app.Limiter // failed sign-ins per email tried
+	known   *recentSet   // email and client pairs that signed in
+	tokens  *app.Limiter // API tokens created per user
 }
 
 func newSigninGuard(c *Config) *signinGuard {
 	g := &signinGuard{
 		wait:    c.HashWait,
-		addr:    newKeyedLimiter(c.LoginAddrPerMinute, c.LoginAddrBurst, c.Now),
-		account: newKeyedLimiter(c.LoginAccountPerMinute, c.LoginAccountBurst, c.Now),
-		known:   &recentSet{ttl: c.SessionTTL, max: 10_000, now: c.Now},
-		tokens:  newKeyedLimiter(c.TokenPerMinute, c.TokenBurst, c.Now),
+		addr:    app.NewLimiter(c.LoginAddrPerMinute, c.LoginAddrBurst, c.now),
+		account: app.NewLimiter(c.LoginAccountPerMinute, c.LoginAccountBurst, c.now),
+		known:   &recentSet{ttl: c.SessionTTL, max: 10_000, now: c.now},
+		tokens:  app.NewLimiter(c.TokenPerMinute, c.TokenBurst, c.now),
 	}
 	if c.HashConcurrency > 0 {
 		g.slots = make(chan struct{}, c.HashConcurrency)
@@ -89,14 +90,14 @@ func (s *Server) hashPassword(ctx context.Context, password string) (string, err
 // against both limits.
 func (s *Server) beginAttempt(r *http.Request, email string) (done func(failed bool), err error) {
 	client := clientKey(s.clientAddr(r))
-	doneAddr, ok, after := s.signin.addr.attempt(client)
+	doneAddr, ok, after := s.signin.addr.Attempt(client)
 	if !ok {
 		return nil, rateLimited(after, "too many failed attempts from this address; try again in %s", waitText(after))
 	}
 	if email == "" || s.signin.known.has(knownKey(email, client)) {
 		return doneAddr, nil
 	}
-	doneAccount, ok, after := s.signin.account.attempt(accountKey(email))
+	doneAccount, ok, after := s.signin.account.Attempt(accountKey(email))
 	if !ok {
 		doneAddr(false)
 		return nil, rateLimited(after, "too many failed sign-ins for this email address; try again in %s", waitText(after))
@@ -128,7 +129,7 @@ func (s *Server) limitTokenCreate(r *http.Request) error {
 	if u == nil {
 		return nil
 	}
-	if ok, after := s.signin.tokens.allow(idString(u.ID)); !ok {
+	if ok, after := s.signin.tokens.Allow(idString(u.ID)); !ok {
 		return rateLimited(after, "too many API tokens created; try again in %s", waitText(after))
 	}
 	return nil

@@ -16,10 +16,14 @@ import (
 
 // behindProxy is an env whose loopback peer is a trusted proxy, so that
 // X-Forwarded-For gives each request the client address a test chooses.
-func envBehindProxy(t *testing.T, cfg server.Config) *env {
+func envBehindProxy(t *testing.T, cfg server.Config, now ...func() time.Time) *env {
 	t.Helper()
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	return newEnv(t, &envOptions{cfg: cfg})
+	o := &envOptions{cfg: cfg}
+	if len(now) > 0 {
+		o.app.Now = now[0]
+	}
+	return newEnv(t, o)
 }
 
 // post sends a JSON body as the client at addr would, through the proxy.
@@ -97,7 +101,7 @@ func TestSignInGuessingAcrossAddresses(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
-	e := envBehindProxy(t, server.Config{Now: now})
+	e := envBehindProxy(t, server.Config{}, now)
 	const home = "192.0.2.1"
 	if res := e.post(home, "/api/v1/session", signInBody("admin@example.com", testPassword)); res.status != 200 {
 		t.Fatalf("owner's first sign-in: %d %s", res.status, res.body)

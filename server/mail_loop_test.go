@@ -23,7 +23,7 @@ import (
 func inboundSMTP(t *testing.T, e *env) string {
 	t.Helper()
 	rc, err := mail.NewReceiver(mail.ReceiverOptions{
-		Domain: "parley.test", Recipient: e.srv.MailRecipient, Deliver: e.srv.DeliverMail,
+		Domain: "parley.test", Recipient: e.app.MailRecipient, Deliver: e.app.DeliverMail,
 	})
 	if err != nil {
 		t.Fatal(err)

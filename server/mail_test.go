@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
-	"github.com/parley-chat/parley/server"
 )
 
 const supportAddr = "support@parley.test"
@@ -23,7 +23,7 @@ const supportAddr = "support@parley.test"
 // the admin of new conversations and of messages assigned to them.
 func mailEnv(t *testing.T, smtpAddr string) (*env, *client) {
 	t.Helper()
-	cfg := server.Config{MailFrom: "parley@parley.test", MailRetry: 20 * time.Millisecond, MailAttempts: 3}
+	cfg := app.Config{MailFrom: "parley@parley.test", MailRetry: 20 * time.Millisecond, MailAttempts: 3}
 	if smtpAddr != "" {
 		s, err := mail.NewSender("smtp://"+smtpAddr+"?tls=none", &mail.SenderOptions{Timeout: 5 * time.Second})
 		if err != nil {
@@ -31,7 +31,7 @@ func mailEnv(t *testing.T, smtpAddr string) (*env, *client) {
 		}
 		cfg.Mailer = s
 	}
-	e := newEnv(t, &envOptions{cfg: cfg})
+	e := newEnv(t, &envOptions{app: cfg})
 	admin := e.login("admin@example.com")
 	res := admin.do("PATCH", "/api/v1/inboxes/"+idStr(e.inbox.ID), map[string]any{
 		"emailAddresses": []string{"Support@Parley.test"},
@@ -62,7 +62,7 @@ func deliver(t *testing.T, e *env, raw string, rcpts ...string) {
 		t.Fatal(err)
 	}
 	m.Recipients = rcpts
-	if err := e.srv.DeliverMail(context.Background(), m); err != nil {
+	if err := e.app.DeliverMail(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -111,7 +111,7 @@ func (s *Server) handleBoot() http.Handler {
 			return nil
 		}
 		base := s.baseURL(r)
-		b := widget.NewBoot(wd, s.widgetStatus(r.Context(), wd),
+		b := widget.NewBoot(wd, s.app.WidgetStatus(r.Context(), wd),
 			base+"/widget/v1/chat.js?v="+s.assetChatJS().Hash,
 			base+"/widget/v1/chat.css?v="+s.assetChatCSS().Hash,
 			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID))

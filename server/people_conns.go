@@ -66,7 +66,7 @@ func (s *Server) registerAgent(ctx context.Context, cn *wsConn, hash string) (u 
 	} else if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	inboxIDs, err = s.userInboxIDs(ctx, u)
+	inboxIDs, err = s.app.UserInboxIDs(ctx, u)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -147,7 +147,7 @@ func (s *Server) syncAgents(ctx context.Context, userIDs ...uint64) {
 			}
 			if len(remove) > 0 {
 				cn.sub.Remove(remove...)
-				s.leaveViewing(cn)
+				s.app.LeaveViewing(cn)
 			}
 			if len(add) > 0 {
 				cn.sub.Add(add...)
@@ -176,15 +176,5 @@ func (s *Server) closeAgents(id uint64, code websocket.StatusCode, reason string
 	defer a.mu.Unlock()
 	for cn := range a.users[id] {
 		cn.fail(code, reason)
-	}
-}
-
-// notifyPeopleChanged asks watchPresence to announce the users and every
-// widget's availability again: who may take chats changed (members, routing
-// seats, deactivation). It never blocks.
-func (s *Server) notifyPeopleChanged() {
-	select {
-	case s.peopleChanged <- struct{}{}:
-	default: // one is pending already
 	}
 }

@@ -19,6 +19,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/server"
 )
 
@@ -106,7 +107,7 @@ func TestAvailabilityLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin.do("PATCH", "/api/v1/users/me", map[string]any{"away": true}, nil)
-	e.srv.NotifyWidgetsChanged()
+	e.app.WidgetsChanged()
 	nextStatus(t, v, statusWait, func(st parley.WidgetStatus) bool { return !st.Available && !st.ShowLauncher })
 }
 
@@ -300,9 +301,7 @@ func (c *testClock) waitArmed(t *testing.T, at time.Time) {
 // the boundary's timer; nothing else wakes the server.
 func TestBusinessHoursBoundary(t *testing.T) {
 	clk := newTestClock(time.Date(2027, 10, 29, 14, 59, 0, 0, time.UTC)) // Friday 16:59 CEST
-	cfg := serverConfig(0, 0)
-	cfg.Now, cfg.Timer = clk.Now, clk.Timer
-	e := newEnv(t, &envOptions{cfg: cfg})
+	e := newEnv(t, &envOptions{cfg: serverConfig(0, 0), app: app.Config{Now: clk.Now, Timer: clk.Timer}})
 	if _, err := e.db.UpdateWidget(context.Background(), e.widget.ID, func(w *parley.Widget) error {
 		w.Availability = parley.Availability{
 			Mode: parley.AvailabilityHours, Timezone: "Europe/Berlin", AwayMessage: "Closed for today.",
@@ -312,7 +311,7 @@ func TestBusinessHoursBoundary(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.NotifyWidgetsChanged()
+	e.app.WidgetsChanged()
 	closing := time.Date(2027, 10, 29, 15, 0, 0, 0, time.UTC)
 	clk.waitArmed(t, closing)
 

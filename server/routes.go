@@ -87,10 +87,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/views/counts", user(s.handleViewCounts()))
 
 	// Actions (routes_actions.go).
-	mux.Handle("POST /api/v1/threads/{threadId}/block", user(s.handleThreadAction(s.setBlocked, true)))
-	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.setBlocked, false)))
-	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.setSpam, true)))
-	mux.Handle("POST /api/v1/threads/{threadId}/not-spam", user(s.handleThreadAction(s.setSpam, false)))
+	mux.Handle("POST /api/v1/threads/{threadId}/block", user(s.handleThreadAction(s.app.SetBlocked, true)))
+	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.app.SetBlocked, false)))
+	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.app.SetSpam, true)))
+	mux.Handle("POST /api/v1/threads/{threadId}/not-spam", user(s.handleThreadAction(s.app.SetSpam, false)))
 
 	mux.Handle("GET /api/v1/snippets", user(s.handleSnippets()))
 	mux.Handle("POST /api/v1/snippets", user(s.handleSnippetCreate()))

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -17,72 +16,6 @@ func (s *Server) handleThreadAction(op func(context.Context, *parley.User, uint6
 	return s.threadOpHandler(http.StatusOK, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
 		return op(ctx, u, id, on)
 	})
-}
-
-// systemEvent is the system message that records event, done by u, on t.
-func systemEvent(u *parley.User, t *parley.Thread, event string) *parley.Message {
-	return &parley.Message{
-		ThreadID: t.ID, Type: parley.TypeSystem, Event: event, SenderID: u.ActorID(), Direction: parley.Outgoing,
-		ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
-	}
-}
-
-// threadEvent changes thread id for user u with change and records event on
-// it, in one commit; then it announces both to the inbox's agents. change
-// reports whether it changed anything: if not, nothing is written or
-// announced and the thread is returned as it is.
-func (s *Server) threadEvent(ctx context.Context, u *parley.User, threadID uint64, event string, change func(*parley.Thread) bool) (*parley.Thread, error) {
-	t, err := s.threadForUser(ctx, u, threadID)
-	if err != nil {
-		return nil, err
-	}
-	return s.recordChange(ctx, t, systemEvent(u, t, event), false, change)
-}
-
-// setSpam marks one thread as spam or not (I9: it touches only that thread).
-func (s *Server) setSpam(ctx context.Context, u *parley.User, threadID uint64, spam bool) (*parley.Thread, error) {
-	event := parley.EventNotSpam
-	if spam {
-		event = parley.EventSpam
-	}
-	return s.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
-		if t.Spam == spam {
-			return false
-		}
-		t.Spam = spam
-		return true
-	})
-}
-
-// setBlocked blocks or unblocks the sender of a thread (I9). Blocking marks
-// the contact, whose new conversations then start in Filtered, and moves this
-// thread to Filtered. Unblocking clears both: this thread returns to the
-// inbox, and so do the contact's future conversations. Both are recorded on
-// the thread in the same commit.
-func (s *Server) setBlocked(ctx context.Context, u *parley.User, threadID uint64, blocked bool) (*parley.Thread, error) {
-	t, err := s.threadForUser(ctx, u, threadID)
-	if err != nil {
-		return nil, err
-	}
-	event := parley.EventUnblocked
-	if blocked {
-		event = parley.EventBlocked
-	}
-	res, _, err := s.db.AppendWithContact(ctx, systemEvent(u, t, event), func(t *parley.Thread, c *parley.Contact) error {
-		if t.Blocked == blocked && c.Blocked == blocked {
-			return errUnchanged
-		}
-		t.Blocked, c.Blocked = blocked, blocked
-		return nil
-	})
-	if errors.Is(err, errUnchanged) {
-		return s.db.Thread(ctx, threadID)
-	} else if err != nil {
-		return nil, err
-	}
-	s.publishMessage(ctx, res.Thread, res.Message)
-	s.publishThread(ctx, "thread.updated", res.Thread, false)
-	return res.Thread, nil
 }
 
 // ----- Snippets (R1) -----

@@ -107,7 +107,7 @@ type viewer struct {
 }
 
 func (s *Server) viewerOf(ctx context.Context, u *parley.User) (*viewer, error) {
-	ids, err := s.userInboxIDs(ctx, u)
+	ids, err := s.app.UserInboxIDs(ctx, u)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (v *viewer) contactThread(ctx context.Context, c *parley.Contact, threadID 
 	if err != nil || id == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "threadId must be a thread id")
 	}
-	t, err := v.s.threadForUser(ctx, v.u, id)
+	t, err := v.s.app.ThreadForUser(ctx, v.u, id)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && t.ContactID != c.ID {
 		return nil, parley.Errorf(parley.EINVALID, "threadId: thread %d is not a conversation of contact %d", id, c.ID)
 	}
@@ -739,7 +739,7 @@ func (s *Server) handleDisassociate() http.Handler {
 // move (in the thread, from the old contact) or after it (in the thread,
 // from the new one), never in another thread.
 func (s *Server) disassociate(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error) {
-	t, err := s.threadForUser(ctx, u, threadID)
+	t, err := s.app.ThreadForUser(ctx, u, threadID)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func (s *Server) handleViewCounts() http.Handler {
 // is a member of, or only ?inboxId= if u is a member of it. An inbox u is not
 // a member of covers nothing, exactly like one that does not exist.
 func (s *Server) queryInboxes(r *http.Request, u *parley.User) ([]uint64, error) {
-	member, err := s.userInboxIDs(r.Context(), u)
+	member, err := s.app.UserInboxIDs(r.Context(), u)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Server) handleSearch() http.Handler {
 		} else if sq.After != 0 {
 			// A cursor must be a thread the caller may see: another inbox's
 			// thread is no cursor at all, as if it did not exist.
-			if _, err := s.threadForUser(ctx, userFrom(ctx), sq.After); err != nil {
+			if _, err := s.app.ThreadForUser(ctx, userFrom(ctx), sq.After); err != nil {
 				return errCursor()
 			}
 		}

@@ -19,7 +19,8 @@ func (s *Server) handleMailStatus() http.Handler {
 		Listen     string `json:"listen,omitempty"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		st := status{Outbound: s.cfg.Mailer != nil, SystemMail: s.canSendSystemMail(), Inbound: s.cfg.MailListen != ""}
+		outbound, system := s.app.Mail()
+		st := status{Outbound: outbound, SystemMail: system, Inbound: s.cfg.MailListen != ""}
 		if userFrom(r.Context()).IsAdmin() {
 			st.Listen = s.cfg.MailListen
 		}

@@ -267,10 +267,10 @@ func (s *Server) handleUserPatch() http.Handler {
 		}
 		s.publishUser(u)
 		if u.Deactivated != before.Deactivated || u.RoutingSeat != before.RoutingSeat {
-			s.notifyPeopleChanged()
+			s.app.PeopleChanged()
 		}
 		if u.MaxOpenChats != before.MaxOpenChats {
-			s.kickRouting() // a higher cap may make room for a waiting conversation
+			s.app.KickRouting() // a higher cap may make room for a waiting conversation
 		}
 		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
 		return nil
@@ -382,7 +382,7 @@ func (s *Server) handleInviteAccept() http.Handler {
 				s.publishInbox("inbox.updated", in)
 			}
 		}
-		s.notifyPeopleChanged()
+		s.app.PeopleChanged()
 		return u, nil
 	})
 }
@@ -588,7 +588,7 @@ func (s *Server) handleTeamPatch() http.Handler {
 			return err
 		}
 		if members != nil {
-			s.notifyPeopleChanged() // routing to teams and availability follow members
+			s.app.PeopleChanged() // routing to teams and availability follow members
 		}
 		s.writeJSON(w, http.StatusOK, toTeamJSON(t))
 		return nil
@@ -604,7 +604,7 @@ func (s *Server) handleTeamDelete() http.Handler {
 		if err := s.db.DeleteTeam(r.Context(), id); err != nil {
 			return err
 		}
-		s.notifyPeopleChanged()
+		s.app.PeopleChanged()
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
@@ -743,7 +743,7 @@ func (s *Server) handleInboxPatch() http.Handler {
 			s.hub.Publish(mustJSON(evInboxGone{Type: "inbox.deleted", InboxID: idString(in.ID), Reason: "removed"}), userTopic(m))
 		}
 		if len(changed) > 0 {
-			s.notifyPeopleChanged()
+			s.app.PeopleChanged()
 		}
 		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
 		return nil
@@ -792,7 +792,7 @@ func (s *Server) handleInboxDelete() http.Handler {
 				s.hub.Publish(gone, widgetTopic(wd.ID))
 			}
 		}
-		s.notifyPeopleChanged()
+		s.app.PeopleChanged()
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})

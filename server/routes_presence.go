@@ -46,7 +46,7 @@ func (s *Server) handleStatusStream() http.Handler {
 			return rc.Flush() == nil
 		}
 		event := func(b []byte) []byte { return append(append([]byte("data: "), b...), "\n\n"...) }
-		if !write(event(mustJSON(evStatus{Type: "status", Status: s.widgetStatus(r.Context(), wd)}))) {
+		if !write(event(mustJSON(evStatus{Type: "status", Status: s.app.WidgetStatus(r.Context(), wd)}))) {
 			return nil
 		}
 		tick := time.NewTicker(statusKeepAlive)

@@ -94,7 +94,7 @@ func (s *Server) handleWidgetCreate() http.Handler {
 		if err := s.db.CreateWidget(ctx, wd); err != nil {
 			return err
 		}
-		s.notifyWidgetsChanged()
+		s.app.WidgetsChanged()
 		s.writeJSON(w, http.StatusCreated, s.toWidgetJSON(r, wd))
 		return nil
 	})
@@ -149,7 +149,7 @@ func (s *Server) handleWidgetDelete() http.Handler {
 			return err
 		}
 		s.hub.Publish(mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}}), widgetTopic(id))
-		s.notifyWidgetsChanged()
+		s.app.WidgetsChanged()
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
@@ -165,13 +165,13 @@ type evWidget struct {
 // they should show now: its status (a disabled widget's hides the launcher)
 // and its public settings.
 func (s *Server) publishWidget(ctx context.Context, wd *parley.Widget) {
-	st := s.widgetStatus(ctx, wd) // hidden for a switched-off widget
+	st := s.app.WidgetStatus(ctx, wd) // hidden for a switched-off widget
 	boot := widget.NewBoot(wd, st, "", "", "")
 	s.hub.Publish(mustJSON(evStatus{Type: "status", Status: st}), widgetTopic(wd.ID))
 	s.hub.Publish(mustJSON(evWidget{Type: "widget.updated", Widget: boot.Widget}), widgetTopic(wd.ID))
 	// Availability and routing depend on the settings too: business-hours
 	// timers, routing targets, a bot's override.
-	s.notifyWidgetsChanged()
+	s.app.WidgetsChanged()
 }
 
 // ----- contact lists -----

@@ -1,8 +1,10 @@
 // Package server is Parley's HTTP surface: the agent console, the REST API in
 // HubSpot's v3 shape, the settings API, the widget's public endpoints and the
 // WebSocket endpoints for visitors and agents. It adapts transports to the
-// store and the hub and owns no business rule of its own beyond checking who
-// may do what.
+// application (package app), the store and the hub: it decodes, checks who
+// may do what, calls the app and encodes, and tells the consoles and
+// visitors what the app committed (events.go). It owns no business rule of
+// its own.
 package server
 
 import (
@@ -18,19 +20,20 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/widget"
 )
 
-// Config is the server's configuration. Zero values take the documented
-// defaults.
+// Config is the server's configuration: HTTP and WebSocket settings and
+// limits. Zero values take the documented defaults. The clock, email and
+// the bots' timeouts are the application's (app.Config); the server reads
+// the app's clock.
 type Config struct {
 	// BaseURL is the public URL of this Parley, e.g. "https://chat.example.com".
 	// It is used in snippets and links and defines the console's origin.
 	BaseURL string
 	// Logger receives structured logs. Defaults to a disabled logger.
 	Logger zerolog.Logger
-	// Now is the clock. Defaults to time.Now.
-	Now func() time.Time
 	// SessionTTL is how long a console session lasts. Defaults to 30 days.
 	SessionTTL time.Duration
 	// PingInterval is how often WebSocket connections are pinged; a pong later
@@ -38,11 +41,6 @@ type Config struct {
 	// bound presence: a console that vanishes without closing counts as gone
 	// after at most PingInterval + PingTimeout.
 	PingInterval, PingTimeout time.Duration
-	// Timer, if set, makes the timer for the next business-hours boundary:
-	// it returns a channel that receives once the clock (Now) reaches at,
-	// and a function that stops it. Tests that control Now pair it with a
-	// clock they advance. Defaults to a time.Timer for the time until at.
-	Timer func(at time.Time) (c <-chan time.Time, stop func() bool)
 	// WriteTimeout bounds every WebSocket write. Defaults to 10s.
 	WriteTimeout time.Duration
 	// HelloTimeout is how long a WebSocket client has to send hello. Defaults to 10s.
@@ -60,29 +58,8 @@ type Config struct {
 	// its fallbacks.
 	Themes ThemeCompiler
 
-	// Email (mail.go). Mailer sends outgoing mail; nil means none: email
-	// threads cannot be replied to and nothing is emailed. MailFrom is the
-	// sender of notifications and transcripts (PARLEY_MAIL_FROM); without
-	// it they are not sent. MailListen is the inbound SMTP address, for
-	// GET /api/v1/mail. MailRetry is the outbox's first retry delay,
-	// doubling up to an hour (default 30s); MailAttempts how often it tries
-	// in all (default 10).
-	Mailer       Mailer
-	MailFrom     string
-	MailListen   string
-	MailRetry    time.Duration
-	MailAttempts int
-	// MailNewThreadsPerHour and MailNewThreadBurst bound the new email
-	// threads that one sender address (the From header) may start: that
-	// many per hour on average, and MailNewThreadBurst at once. Mail that
-	// would start another is refused for now (SMTP 451), so that a real
-	// sending server tries again later while a flood or a mail loop stays
-	// small; mail that joins an existing thread is not limited. At most
-	// 10,000 senders are remembered, those idle longest forgotten first.
-	// Default to 20 and 10; a negative MailNewThreadsPerHour turns the
-	// limit off.
-	MailNewThreadsPerHour float64
-	MailNewThreadBurst    int
+	// MailListen is the inbound SMTP address, for GET /api/v1/mail.
+	MailListen string
 
 	// TrustedProxies are the peers whose X-Forwarded-For header names the
 	// client's address (clientaddr.go). Defaults to none: the peer is the
@@ -149,11 +126,9 @@ type Config struct {
 	HashConcurrency int
 	HashWait        time.Duration
 
-	// BotIdleTimeout is how long a bot conversation waits for its visitor
-	// before it closes itself (I7); BotSweepInterval is how often the
-	// server looks for such conversations, by the clock Now. Default to 30
-	// minutes and 15 seconds.
-	BotIdleTimeout, BotSweepInterval time.Duration
+	// now is the clock: the app's (New sets it). Tests of the server's
+	// internals set their own.
+	now func() time.Time
 
 	// argon2 computes argon2id for the server's own hashing; tests count
 	// the runs through it (CountHashes). Defaults to argon2.IDKey.
@@ -161,8 +136,8 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.now == nil {
+		c.now = time.Now
 	}
 	if c.argon2 == nil {
 		c.argon2 = argon2.IDKey
@@ -193,8 +168,6 @@ func (c *Config) setDefaults() {
 	orDefault(&c.TokenPerMinute, 1)
 	orDefault(&c.HashConcurrency, defaultHashConcurrency())
 	orDefault(&c.HashWait, 3*time.Second)
-	orDefault(&c.BotIdleTimeout, 30*time.Minute)
-	orDefault(&c.BotSweepInterval, 15*time.Second)
 }
 
 // orDefault sets *v to def if *v is its type's zero value.
@@ -210,6 +183,7 @@ func orDefault[T comparable](v *T, def T) {
 type Server struct {
 	cfg      Config
 	log      zerolog.Logger
+	app      *app.App
 	db       Store
 	hub      parley.Broker
 	presence parley.Presence
@@ -229,61 +203,46 @@ type Server struct {
 	mu       sync.Mutex
 	lastType map[string]time.Time // typing throttle: "actor/thread" -> last forward
 
-	viewers *viewerSet // who views which thread ("also viewing")
-
-	// agents are the live agent connections per user (people_conns.go);
-	// peopleChanged asks watchPresence to announce users and availability
-	// again after users or inbox members changed.
-	agents        agentConns
-	peopleChanged chan struct{}
+	// agents are the live agent connections per user (people_conns.go).
+	agents agentConns
 
 	// moves orders disassociations against live visitors' messages
 	// (routes_contacts.go).
 	moves credentialMoves
 
-	mail mailState // the outbox and notification throttle (mail.go)
-	// ident is the visitor identification tokens' key (identify.go).
-	ident identKey
 	// signin bounds password hashing and guessing (login.go).
 	signin *signinGuard
-	// live and routing push availability and route conversations
-	// (presence.go, routing.go).
-	live    *livePush
-	routing *router
 	// limits are the per-address limits of the widget's public endpoints
 	// (visitor_limits.go).
 	limits *visitorLimits
 }
 
-// New returns a server over the given store, broker and presence tracker.
-func New(cfg Config, db Store, b parley.Broker, p parley.Presence, assets WidgetFiles) *Server {
+// New returns a server for application a over the given store, broker and
+// presence tracker. It tells the broker's subscribers what a commits
+// (events.go) and takes a's clock; a runs its goroutines itself (Start).
+func New(cfg Config, a *app.App, db Store, b parley.Broker, p parley.Presence, assets WidgetFiles) *Server {
+	cfg.now = a.Now
 	cfg.setDefaults()
 	s := &Server{
 		cfg:      cfg,
 		log:      cfg.Logger,
+		app:      a,
 		db:       db,
 		hub:      b,
 		presence: p,
 		assets:   assets,
 		lastType: make(map[string]time.Time),
-		viewers:  newViewerSet(),
 
-		peopleChanged: make(chan struct{}, 1),
-		live:          newLivePush(),
-		routing:       newRouter(),
-		limits:        newVisitorLimits(&cfg),
-		signin:        newSigninGuard(&cfg),
+		limits: newVisitorLimits(&cfg),
+		signin: newSigninGuard(&cfg),
 	}
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
 		s.origin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
 	s.crossOrigin = newCrossOrigin(s.origin)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.startMail()
 	s.handler = s.routes()
-	s.startLive()
-	s.conns.Add(1)
-	go s.sweepBots()
+	a.SetEvents(appEvents{s})
 	return s
 }
 
@@ -303,37 +262,12 @@ func (s *Server) HTTPServer() *http.Server {
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close ends every WebSocket connection with "going away", stops the bots'
-// sweeper and waits for them to return. HTTP requests are the caller's
-// http.Server's to drain.
+// Close ends every WebSocket connection with "going away" and waits for
+// them to return. HTTP requests are the caller's http.Server's to drain;
+// the app's goroutines are the app's to stop (app.App.Close).
 func (s *Server) Close() {
 	s.cancel()
 	s.conns.Wait()
 }
 
-func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
-
-// actorName returns a display name for an actor id, for event payloads.
-func (s *Server) actorName(ctx context.Context, actorID string) string {
-	prefix, id, err := parley.ParseActorID(actorID)
-	if err != nil {
-		return ""
-	}
-	switch prefix {
-	case parley.ActorUser:
-		if u, err := s.db.User(ctx, id); err == nil {
-			return u.Name
-		}
-	case parley.ActorVisitor:
-		if c, err := s.db.Contact(ctx, id); err == nil {
-			return c.DisplayName()
-		}
-	case parley.ActorSystem:
-		return "Parley"
-	case parley.ActorBot:
-		if w, err := s.db.Widget(ctx, id); err == nil {
-			return w.Bot.DisplayName()
-		}
-	}
-	return ""
-}
+func (s *Server) now() time.Time { return s.cfg.now().UTC() }

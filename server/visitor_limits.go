@@ -2,6 +2,8 @@ package server
 
 import (
 	"time"
+
+	"github.com/parley-chat/parley/app"
 )
 
 // Per-address limits on what the widget's public endpoints let anyone do
@@ -21,9 +23,9 @@ const (
 // visitorLimits holds the per-address limits of the widget's endpoints. A
 // nil limiter is a limit switched off.
 type visitorLimits struct {
-	conns         connCounter   // visitor sockets and status streams at once
-	visitors      *keyedLimiter // new visitors (contacts) a minute
-	conversations *keyedLimiter // new chat conversations a minute
+	conns         connCounter  // visitor sockets and status streams at once
+	visitors      *app.Limiter // new visitors (contacts) a minute
+	conversations *app.Limiter // new chat conversations a minute
 }
 
 func newVisitorLimits(cfg *Config) *visitorLimits {
@@ -31,7 +33,7 @@ func newVisitorLimits(cfg *Config) *visitorLimits {
 	// The whole minute's allowance may come at once, then it refills
 	// evenly: a burst of visitors from one office is still served. A
 	// negative limit (switched off) gives a nil limiter.
-	perMinute := func(n int) *keyedLimiter { return newKeyedLimiter(float64(n), n, cfg.Now) }
+	perMinute := func(n int) *app.Limiter { return app.NewLimiter(float64(n), n, cfg.now) }
 	l.visitors = perMinute(cfg.NewVisitorsPerIP)
 	l.conversations = perMinute(cfg.NewConversationsPerIP)
 	return l
@@ -48,14 +50,14 @@ const tooManyConns = "too many connections from this address"
 func (l *visitorLimits) takeNew(key string, newVisitor, newConversation bool) error {
 	undo := func() {}
 	if newVisitor {
-		u, ok, after := l.visitors.reserve(key)
+		u, ok, after := l.visitors.Reserve(key)
 		if !ok {
 			return rateLimited(after, "too many new visitors from this address; try again in %s", waitText(after))
 		}
 		undo = u
 	}
 	if newConversation {
-		if ok, after := l.conversations.allow(key); !ok {
+		if ok, after := l.conversations.Allow(key); !ok {
 			undo()
 			return rateLimited(after, "too many new conversations from this address; try again in %s", waitText(after))
 		}

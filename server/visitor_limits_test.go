@@ -11,6 +11,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/server"
 )
 
@@ -270,9 +271,7 @@ func (e *env) countStored() (threads, contacts int) {
 // conversations again.
 func TestNewConversationsPerAddress(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	cfg := behindProxy()
-	cfg.Now = clock.Now
-	e := newEnv(t, &envOptions{cfg: cfg})
+	e := newEnv(t, &envOptions{cfg: behindProxy(), app: app.Config{Now: clock.Now}})
 	acked := 0
 	for i := range 150 {
 		ev, identity := e.startConversation("", fmt.Sprint("spam ", i))
@@ -325,7 +324,7 @@ func TestNewConversationsPerAddress(t *testing.T) {
 // refused as a new visitor, without costing a conversation.
 func TestNewVisitorsPerAddress(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
-	e := newEnv(t, &envOptions{cfg: server.Config{Now: clock.Now}})
+	e := newEnv(t, &envOptions{app: app.Config{Now: clock.Now}})
 	ok := 0
 	for i := range 100 {
 		w := e.rawVisitor("", "")

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
-	"github.com/parley-chat/parley/server"
+	"github.com/parley-chat/parley/app"
 )
 
 // Tests of the visitor's side: consent (G1, G2), email capture (W4),
@@ -298,7 +298,7 @@ func createIdentToken(t *testing.T, c *client, body any) (int, string) {
 
 func TestIdentification(t *testing.T) {
 	clock := &offsetClock{}
-	e := newEnv(t, &envOptions{cfg: server.Config{Now: clock.now}})
+	e := newEnv(t, &envOptions{app: app.Config{Now: clock.now}})
 	// The site's back end: an admin's API token (a console session may not
 	// make identification tokens: credentials_test.go).
 	agent := e.login("admin@example.com").bearer()
@@ -391,7 +391,7 @@ func TestIdentification(t *testing.T) {
 			}
 		})
 	}
-	clock.advance(server.IdentificationTokenTTL + time.Minute)
+	clock.advance(app.IdentificationTokenTTL + time.Minute)
 	if _, r := e.helloVisitor(map[string]any{"identificationEmail": "ada@example.com", "identificationToken": token}); r["identified"] != false || r["visitorId"] != "" {
 		t.Fatalf("expired token: ready=%v, want anonymous", r)
 	}

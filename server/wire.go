@@ -116,7 +116,7 @@ func mustJSON(v any) []byte {
 // inbox always, to the visitor's connections when the type is visible to
 // them. Call only after the commit.
 func (s *Server) publishMessage(ctx context.Context, t *parley.Thread, m *parley.Message) {
-	ev := mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, s.actorName(ctx, m.SenderID))})
+	ev := mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, s.app.ActorName(ctx, m.SenderID))})
 	if m.Type.VisibleToVisitor() {
 		s.hub.Publish(ev, parley.InboxTopic(t.InboxID), parley.ThreadTopic(t.ID))
 	} else {

@@ -405,7 +405,7 @@ func (cn *wsConn) replay(t *parley.Thread, after uint64, forVisitor bool) error 
 			}
 			name, ok := names[m.SenderID]
 			if !ok {
-				name = cn.s.actorName(cn.ctx, m.SenderID)
+				name = cn.s.app.ActorName(cn.ctx, m.SenderID)
 				names[m.SenderID] = name
 			}
 			batch = append(batch, mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, name)}))

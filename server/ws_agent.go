@@ -87,7 +87,7 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 		if err != nil {
 			continue
 		}
-		t, err := s.threadForUser(ctx, u, id)
+		t, err := s.app.ThreadForUser(ctx, u, id)
 		if err != nil {
 			cn.replyError(err, "")
 			continue
@@ -110,13 +110,13 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 		}
 		switch f.Type {
 		case "message.send":
-			m, _, err := s.postAgentMessage(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text)
+			m, _, err := s.app.PostAgentMessage(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text)
 			if err != nil {
 				return err
 			}
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID, Message: toWireMessage(m, u.Name)})
 		case "typing":
-			t, err := s.threadForUser(ctx, u, id)
+			t, err := s.app.ThreadForUser(ctx, u, id)
 			if err != nil {
 				return err
 			}

@@ -135,7 +135,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 	cred := visitorCred{gen: s.moves.gen.Load()}
 	identified := false
 	if hello.IdentificationEmail != "" || hello.IdentificationToken != "" {
-		c, err := s.identifiedContact(ctx, hello.IdentificationEmail, hello.IdentificationToken)
+		c, err := s.app.IdentifiedContact(ctx, hello.IdentificationEmail, hello.IdentificationToken)
 		if err != nil {
 			s.log.Error().Err(err).Msg("visitor identification")
 			internal()
@@ -169,7 +169,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 			cn.sub.Add(parley.ThreadTopic(t.ID))
 		}
 	}
-	ready := evReady{Type: "ready", Status: s.widgetStatus(ctx, wd), Identified: identified,
+	ready := evReady{Type: "ready", Status: s.app.WidgetStatus(ctx, wd), Identified: identified,
 		Known: contactKnown(contact), ConsentRequired: wd.NeedsProcessConsent(contact)}
 	if contactID != 0 {
 		ready.VisitorID = parley.ContactActorID(contactID)
@@ -200,11 +200,12 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 		if contactID != 0 {
 			return nil
 		}
-		token, c, err := s.newVisitor(ctx)
+		token, hash := newSecret("pv_")
+		c, err := s.app.NewVisitor(ctx, hash)
 		if err != nil {
 			return err
 		}
-		contactID, cred.hash = c.ID, hashSecret(token)
+		contactID, cred.hash = c.ID, hash
 		cn.reply(evIdentity{Type: "identity", VisitorToken: token, VisitorID: c.ActorID()})
 		return nil
 	}
@@ -255,7 +256,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 				if err != nil {
 					return err
 				}
-				res, err = s.postVisitorMessage(ctx, cur, contactID, c.Blocked, pageURL, hello.Lang, f.ClientID, f.Text)
+				res, err = s.app.PostVisitorMessage(ctx, cur, contactID, c.Blocked, pageURL, hello.Lang, f.ClientID, f.Text)
 				if err == nil && implied {
 					s.publishContact(ctx, c)
 				}
@@ -270,10 +271,10 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 				cn.sub.Add(parley.ThreadTopic(res.Thread.ID))
 			}
 			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
-				Message: toWireMessage(res.Message, s.actorName(ctx, res.Message.SenderID))})
+				Message: toWireMessage(res.Message, s.app.ActorName(ctx, res.Message.SenderID))})
 			if joined {
 				// The bot's answer was published before this connection
-				// followed the thread (bot.go): send it here.
+				// followed the thread (app/bot.go): send it here.
 				cn.replyTurn(ctx, res)
 			}
 		case "consent.give":
@@ -354,7 +355,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 					return err
 				}
 				s.hub.Publish(mustJSON(evTyping{Type: "typing", ThreadID: idString(t.ID),
-					ActorID: parley.ContactActorID(contactID), Name: s.actorName(ctx, parley.ContactActorID(contactID))}),
+					ActorID: parley.ContactActorID(contactID), Name: s.app.ActorName(ctx, parley.ContactActorID(contactID))}),
 					parley.InboxTopic(t.InboxID))
 			}
 		}
@@ -444,4 +445,21 @@ func (s *Server) requireEmailFirst(ctx context.Context, w *parley.Widget, contac
 		}
 	}
 	return parley.Errorf(parley.EINVALID, "leave an email first: this chat asks for one before the first message")
+}
+
+// replyTurn sends a visitor's own connection what a bot turn said and did,
+// for a connection that began to follow the thread only after the turn was
+// published.
+func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
+	closed := false
+	for _, m := range res.Replies {
+		if !m.Type.VisibleToVisitor() {
+			continue
+		}
+		cn.reply(evMessage{Type: "message.created", Message: toWireMessage(m, cn.s.app.ActorName(ctx, m.SenderID))})
+		closed = closed || m.Type == parley.TypeStatusChange
+	}
+	if closed {
+		cn.reply(evThread{Type: "thread.updated", Thread: visitorThread{ID: idString(res.Thread.ID), Status: string(res.Thread.Status)}})
+	}
 }

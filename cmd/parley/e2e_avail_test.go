@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
@@ -234,16 +235,20 @@ func startWithClock(t *testing.T, clk *e2eClock, configure func(*parley.Widget),
 	h := hub.New(nil)
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
-	cfg := server.Config{BaseURL: base}
+	acfg := app.Config{BaseURL: base}
 	if clk != nil {
-		cfg.Now, cfg.Timer = clk.Now, clk.Timer
+		acfg.Now, acfg.Timer = clk.Now, clk.Timer
 	}
-	srv := server.New(cfg, db, h, hub.NewPresence(), assets)
+	p := hub.NewPresence()
+	a := app.New(acfg, db, p)
+	srv := server.New(server.Config{BaseURL: base}, a, db, h, p, assets)
+	a.Start()
 	ts.Config.Handler = srv
 	ts.Start()
 	t.Cleanup(func() {
 		ts.CloseClientConnections()
 		srv.Close()
+		a.Close()
 		ts.Close()
 		h.Close()
 		if err := db.Close(); err != nil {

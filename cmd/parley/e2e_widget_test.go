@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
@@ -78,7 +79,10 @@ func startWidgetEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler)
 	base := "http://" + ln.Addr().String()
 	h := hub.New(nil)
 	cfg.BaseURL = base
-	srv := server.New(cfg, db, h, hub.NewPresence(), assets)
+	p := hub.NewPresence()
+	a := app.New(app.Config{BaseURL: base}, db, p)
+	srv := server.New(cfg, a, db, h, p, assets)
+	a.Start()
 	var handler http.Handler = srv
 	if wrap != nil {
 		handler = wrap(srv)
@@ -88,6 +92,7 @@ func startWidgetEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler)
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() {
 		srv.Close()
+		a.Close()
 		_ = hs.Close()
 		h.Close()
 		if err := db.Close(); err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/mail"
 	"github.com/parley-chat/parley/server"
@@ -220,7 +221,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		VisitorConnsPerIP:     perIPLimit(c.VisitorConnsPerIP),
 		NewVisitorsPerIP:      perIPLimit(c.NewVisitorsPerIP),
 		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP)}
-	smtpLn, err := mailConfig(c, &scfg, log)
+	acfg := app.Config{BaseURL: c.BaseURL, Logger: log}
+	smtpLn, err := mailConfig(c, &scfg, &acfg, log)
 	if err != nil {
 		return err
 	}
@@ -229,18 +231,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	h := hub.New(nil)
 	defer h.Close()
-	srv := server.New(scfg, db, h, hub.NewPresence(), assets)
+	presence := hub.NewPresence()
+	a := app.New(acfg, db, presence)
+	srv := server.New(scfg, a, db, h, presence, assets)
+	a.Start()
 	var receiver *mail.Receiver
 	receiverDone := make(chan error, 1)
 	if smtpLn != nil {
 		receiver, err = mail.NewReceiver(mail.ReceiverOptions{
 			Domain:    domainOf(c.MailFrom, c.BaseURL),
-			Recipient: srv.MailRecipient,
-			Deliver:   srv.DeliverMail,
+			Recipient: a.MailRecipient,
+			Deliver:   a.DeliverMail,
 			ErrorLog:  func(msg string, err error) { log.Warn().Err(err).Msg(msg) },
 		})
 		if err != nil {
 			srv.Close()
+			a.Close()
 			return err
 		}
 		go func() { receiverDone <- receiver.Serve(smtpLn) }()
@@ -254,6 +260,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	select {
 	case err := <-serveErr:
 		srv.Close()
+		a.Close()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
@@ -271,6 +278,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	srv.Close() // WebSockets end with "going away"; hijacked, so Shutdown doesn't wait for them
+	a.Close()   // the outbox, routing, live pushes and the bots' sweeper stop
 	if err := <-done; err != nil {
 		log.Warn().Err(err).Msg("shutdown")
 	}
@@ -360,24 +368,25 @@ func bootstrap(ctx context.Context, db *store.DB, c *config, log zerolog.Logger)
 }
 
 // mailConfig sets up email from the configuration: the outbound Sender and
-// sender address in cfg, and the inbound receiver's listener (nil when
+// sender address in acfg, the inbound address in cfg, and the inbound
+// receiver's listener (nil when
 // PARLEY_SMTP_LISTEN is empty). Without PARLEY_SMTP_URL Parley runs without
 // outbound mail.
-func mailConfig(c *config, cfg *server.Config, log zerolog.Logger) (net.Listener, error) {
+func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Logger) (net.Listener, error) {
 	if c.MailFrom != "" {
 		from, err := parley.NormalizeEmail(c.MailFrom)
 		if err != nil {
 			return nil, fmt.Errorf("PARLEY_MAIL_FROM: %s", parley.ErrorMessage(err))
 		}
-		cfg.MailFrom = from
+		acfg.MailFrom = from
 	}
 	if c.SMTPURL != "" {
 		sender, err := mail.NewSender(c.SMTPURL, nil)
 		if err != nil {
 			return nil, fmt.Errorf("PARLEY_SMTP_URL: %w", err)
 		}
-		cfg.Mailer = sender
-		if cfg.MailFrom == "" {
+		acfg.Mailer = sender
+		if acfg.MailFrom == "" {
 			log.Warn().Msg("PARLEY_MAIL_FROM is not set: replies to email threads are sent, but no notifications or transcripts")
 		}
 		log.Info().Str("server", sender.String()).Msg("sending mail")

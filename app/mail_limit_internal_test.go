@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"fmt"
@@ -13,9 +13,9 @@ func TestSenderLimits(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	now := start
 	clock := func() time.Time { return now }
-	allowAt := func(l *keyedLimiter, addr string, at time.Time) bool {
+	allowAt := func(l *Limiter, addr string, at time.Time) bool {
 		now = at
-		ok, _ := l.allow(senderKey(addr))
+		ok, _ := l.Allow(senderKey(addr))
 		return ok
 	}
 	l := newSenderLimits(20, 3, 100, clock)

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -28,71 +28,71 @@ var errNotRoutable = errors.New("thread is no longer routable")
 // committed with the thread's leaving the queue, then published. A thread
 // that is closed, assigned, owned by a bot, filtered, or whose widget routes
 // to no one is left as it is. It returns the thread as it is afterwards.
-func (s *Server) routeThread(ctx context.Context, t *parley.Thread) (*parley.Thread, error) {
-	return s.routeThreadWith(ctx, t, nil)
+func (a *App) routeThread(ctx context.Context, t *parley.Thread) (*parley.Thread, error) {
+	return a.routeThreadWith(ctx, t, nil)
 }
 
 // routeThreadWith is routeThread with routing r instead of the widget's (nil
 // for the widget's): a bot handing off to a team or a user. A waiting
 // conversation keeps r in the queue.
-func (s *Server) routeThreadWith(ctx context.Context, t *parley.Thread, r *parley.Routing) (*parley.Thread, error) {
+func (a *App) routeThreadWith(ctx context.Context, t *parley.Thread, r *parley.Routing) (*parley.Thread, error) {
 	ctx = context.WithoutCancel(ctx)
-	s.routing.mu.Lock()
-	defer s.routing.mu.Unlock()
-	return s.routeLocked(ctx, t.ID, r, 0, true)
+	a.routing.mu.Lock()
+	defer a.routing.mu.Unlock()
+	return a.routeLocked(ctx, t.ID, r, 0, true)
 }
 
 // routeLocked routes thread id with r (nil: its widget's). from, when not
 // 0, is the away assignee whose conversation is reassigned. queue puts the
 // thread in the queue when nobody can receive it. Callers hold routing.mu.
-func (s *Server) routeLocked(ctx context.Context, id uint64, r *parley.Routing, from uint64, queue bool) (*parley.Thread, error) {
-	t, err := s.db.Thread(ctx, id)
+func (a *App) routeLocked(ctx context.Context, id uint64, r *parley.Routing, from uint64, queue bool) (*parley.Thread, error) {
+	t, err := a.db.Thread(ctx, id)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return nil, s.db.Dequeue(ctx, id)
+		return nil, a.db.Dequeue(ctx, id)
 	} else if err != nil {
 		return nil, err
 	}
-	routing, ok, err := s.routingOf(ctx, t, r)
+	routing, ok, err := a.routingOf(ctx, t, r)
 	if err != nil {
 		return t, err
 	}
 	if !ok || !routable(t, from) {
 		if from == 0 {
-			return t, s.db.Dequeue(ctx, t.ID)
+			return t, a.db.Dequeue(ctx, t.ID)
 		}
 		return t, nil
 	}
-	cands, err := s.routingCandidates(ctx, t)
+	cands, err := a.routingCandidates(ctx, t)
 	if err != nil {
 		return t, err
 	}
 	var owner uint64
 	if routing.Mode == parley.RoutingOwner && t.ContactID != 0 {
-		if c, err := s.db.Contact(ctx, t.ContactID); err == nil {
+		if c, err := a.db.Contact(ctx, t.ContactID); err == nil {
 			owner = c.OwnerID
 		}
 	}
 	chosen := parley.ChooseAgent(routing, cands, owner)
 	if chosen == 0 || chosen == from {
 		if queue && from == 0 {
-			return t, s.db.Enqueue(ctx, t.ID, r)
+			return t, a.db.Enqueue(ctx, t.ID, r)
 		}
 		return t, nil
 	}
-	return s.commitRoute(ctx, t, chosen, from)
+	return a.commitRoute(ctx, t, chosen, from)
 }
 
 // routingOf returns the routing for t: r, or its widget's. ok is false when
 // nothing routes it: no widget (deleted, or not a chat) and no r, or mode
 // "none".
-func (s *Server) routingOf(ctx context.Context, t *parley.Thread, r *parley.Routing) (parley.Routing, bool, error) {
+func (a *App) routingOf(ctx context.Context, t *parley.Thread, r *parley.Routing) (parley.Routing, bool, error) {
 	if r != nil {
 		return *r, r.Mode != parley.RoutingNone, nil
 	}
 	if t.ChannelID != parley.ChannelChat {
 		return parley.Routing{}, false, nil
 	}
-	w, err := s.db.Widget(ctx, t.ChannelAccountID)
+	w, err := a.db.Widget(ctx, t.ChannelAccountID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return parley.Routing{}, false, nil
 	} else if err != nil {
@@ -110,16 +110,16 @@ func routable(t *parley.Thread, from uint64) bool {
 
 // routingCandidates lists the active members of t's inbox as routing sees
 // them now.
-func (s *Server) routingCandidates(ctx context.Context, t *parley.Thread) ([]parley.Candidate, error) {
-	members, err := s.memberStates(ctx, t.InboxID)
+func (a *App) routingCandidates(ctx context.Context, t *parley.Thread) ([]parley.Candidate, error) {
+	members, err := a.memberStates(ctx, t.InboxID)
 	if err != nil {
 		return nil, err
 	}
-	open, err := s.db.OpenAssigned(ctx, t.ChannelID)
+	open, err := a.db.OpenAssigned(ctx, t.ChannelID)
 	if err != nil {
 		return nil, err
 	}
-	last, err := s.db.LastRouted(ctx)
+	last, err := a.db.LastRouted(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -135,19 +135,19 @@ func (s *Server) routingCandidates(ctx context.Context, t *parley.Thread) ([]par
 // leaving the queue (and, when from is set, the note saying why it moved),
 // then publishes. If t changed meanwhile so that it is no longer routable,
 // nothing is written and t leaves the queue.
-func (s *Server) commitRoute(ctx context.Context, t *parley.Thread, to, from uint64) (*parley.Thread, error) {
+func (a *App) commitRoute(ctx context.Context, t *parley.Thread, to, from uint64) (*parley.Thread, error) {
 	ro := parley.RouteOptions{Unqueue: true}
 	if from != 0 {
 		ro.Note = &parley.Message{
 			ThreadID: t.ID, Type: parley.TypeSystem, Event: parley.EventReassignedAway, SenderID: parley.SystemActorID,
-			Direction: parley.Outgoing, Text: s.userName(ctx, from) + " is away: the reply was reassigned to " + s.userName(ctx, to) + ".",
+			Direction: parley.Outgoing, Text: a.userName(ctx, from) + " is away: the reply was reassigned to " + a.userName(ctx, to) + ".",
 		}
 	}
 	m := &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeAssignment, AssigneeID: to, SenderID: parley.SystemActorID,
 		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}
-	res, err := s.db.AppendRouted(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
+	res, err := a.db.AppendRouted(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if !routable(t, from) {
 			return errNotRoutable
 		}
@@ -159,24 +159,24 @@ func (s *Server) commitRoute(ctx context.Context, t *parley.Thread, to, from uin
 	}}, ro)
 	if errors.Is(err, errNotRoutable) {
 		if from == 0 {
-			if err := s.db.Dequeue(ctx, t.ID); err != nil {
+			if err := a.db.Dequeue(ctx, t.ID); err != nil {
 				return nil, err
 			}
 		}
-		return s.db.Thread(ctx, t.ID)
+		return a.db.Thread(ctx, t.ID)
 	} else if err != nil {
 		return nil, err
 	}
 	if res.Note != nil {
-		s.publishMessage(ctx, res.Thread, res.Note)
+		a.events.MessageCreated(ctx, res.Thread, res.Note)
 	}
-	s.publishMessage(ctx, res.Thread, res.Message)
-	s.publishThread(ctx, "thread.updated", res.Thread, false)
+	a.events.MessageCreated(ctx, res.Thread, res.Message)
+	a.events.ThreadUpdated(ctx, res.Thread, false)
 	return res.Thread, nil
 }
 
-func (s *Server) userName(ctx context.Context, id uint64) string {
-	if u, err := s.db.User(ctx, id); err == nil {
+func (a *App) userName(ctx context.Context, id uint64) string {
+	if u, err := a.db.User(ctx, id); err == nil {
 		return u.Name
 	}
 	return parley.UserActorID(id)
@@ -185,12 +185,12 @@ func (s *Server) userName(ctx context.Context, id uint64) string {
 // routeNew routes a chat thread that a visitor's first message just
 // created, unless a bot owns it. Errors are logged: the visitor's message
 // is committed either way, and the thread stays queued.
-func (s *Server) routeNew(ctx context.Context, t *parley.Thread) {
+func (a *App) routeNew(ctx context.Context, t *parley.Thread) {
 	if t.Owner == parley.OwnerBot {
 		return
 	}
-	if _, err := s.routeThread(ctx, t); err != nil {
-		s.log.Error().Err(err).Uint64("thread", t.ID).Msg("route new conversation")
+	if _, err := a.routeThread(ctx, t); err != nil {
+		a.log.Error().Err(err).Uint64("thread", t.ID).Msg("route new conversation")
 	}
 }
 
@@ -199,76 +199,76 @@ func (s *Server) routeNew(ctx context.Context, t *parley.Thread) {
 // ReassignWhileAway on (I10), recording why (EventReassignedAway). When
 // nobody can take it, it stays with the away agent, who remains reachable
 // in their open chats.
-func (s *Server) reassignIfAway(ctx context.Context, t *parley.Thread) {
+func (a *App) reassignIfAway(ctx context.Context, t *parley.Thread) {
 	if t.AssigneeID == 0 {
 		return
 	}
-	u, err := s.db.User(ctx, t.AssigneeID)
+	u, err := a.db.User(ctx, t.AssigneeID)
 	if err != nil || !u.Away || !u.ReassignWhileAway {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
-	s.routing.mu.Lock()
-	defer s.routing.mu.Unlock()
-	if _, err := s.routeLocked(ctx, t.ID, nil, u.ID, false); err != nil {
-		s.log.Error().Err(err).Uint64("thread", t.ID).Msg("reassign a reply while away")
+	a.routing.mu.Lock()
+	defer a.routing.mu.Unlock()
+	if _, err := a.routeLocked(ctx, t.ID, nil, u.ID, false); err != nil {
+		a.log.Error().Err(err).Uint64("thread", t.ID).Msg("reassign a reply while away")
 	}
 }
 
-// kickRouting asks routeWaiting to try the queue again: someone may have
+// KickRouting asks routeWaiting to try the queue again: someone may have
 // become available or got room. It never blocks.
-func (s *Server) kickRouting() {
+func (a *App) KickRouting() {
 	select {
-	case s.routing.kick <- struct{}{}:
+	case a.routing.kick <- struct{}{}:
 	default:
 	}
 }
 
 // routeWaiting drains the routing queue, oldest first, whenever kicked,
-// until the server closes.
-func (s *Server) routeWaiting() {
-	defer s.conns.Done()
+// until the app closes.
+func (a *App) routeWaiting() {
+	defer a.wg.Done()
 	for {
 		select {
-		case <-s.ctx.Done():
+		case <-a.ctx.Done():
 			return
-		case <-s.routing.kick:
+		case <-a.routing.kick:
 		}
-		s.drainQueue(s.ctx)
+		a.drainQueue(a.ctx)
 	}
 }
 
 // drainQueue tries to route every waiting conversation, oldest first. It
 // reads the queue once; conversations queued meanwhile wait for the next
 // kick.
-func (s *Server) drainQueue(ctx context.Context) {
-	if !s.anyoneAvailable() {
+func (a *App) drainQueue(ctx context.Context) {
+	if !a.anyoneAvailable() {
 		return
 	}
-	q, err := s.db.Queue(ctx, 0)
+	q, err := a.db.Queue(ctx, 0)
 	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Error().Err(err).Msg("read the routing queue")
+			a.log.Error().Err(err).Msg("read the routing queue")
 		}
 		return
 	}
 	for _, e := range q {
-		if ctx.Err() != nil || !s.anyoneAvailable() {
+		if ctx.Err() != nil || !a.anyoneAvailable() {
 			return
 		}
-		s.routing.mu.Lock()
-		_, err := s.routeLocked(context.WithoutCancel(ctx), e.ThreadID, e.Routing, 0, false)
-		s.routing.mu.Unlock()
+		a.routing.mu.Lock()
+		_, err := a.routeLocked(context.WithoutCancel(ctx), e.ThreadID, e.Routing, 0, false)
+		a.routing.mu.Unlock()
 		if err != nil {
-			s.log.Error().Err(err).Uint64("thread", e.ThreadID).Msg("route a waiting conversation")
+			a.log.Error().Err(err).Uint64("thread", e.ThreadID).Msg("route a waiting conversation")
 		}
 	}
 }
 
 // anyoneAvailable reports whether any user is online and not away: without
 // one, no waiting conversation can be routed.
-func (s *Server) anyoneAvailable() bool {
-	for _, st := range s.presence.Snapshot() {
+func (a *App) anyoneAvailable() bool {
+	for _, st := range a.presence.Snapshot() {
 		if st.Online && !st.Away {
 			return true
 		}

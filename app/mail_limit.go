@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"strings"
@@ -15,10 +15,10 @@ const (
 
 // newSenderLimits bounds the new email threads per sender address (lower
 // case): perHour on average and burst at once, at most size senders
-// remembered (keyedLimiter). A negative perHour is no limit (nil). now is
+// remembered (Limiter). A negative perHour is no limit (nil). now is
 // the clock.
-func newSenderLimits(perHour float64, burst, size int, now func() time.Time) *keyedLimiter {
-	l := newKeyedLimiter(perHour/60, burst, now)
+func newSenderLimits(perHour float64, burst, size int, now func() time.Time) *Limiter {
+	l := NewLimiter(perHour/60, burst, now)
 	if l != nil {
 		l.max = max(size, 1)
 	}

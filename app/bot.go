@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 // The bot's runtime (I7, B1). A chat that starts on a widget whose bot runs
 // is created owned by the bot (Owner OwnerBot). Each visitor message on it
-// is answered in the commit that stores it (store.AppendTurn): the engine
+// is answered in the commit that stores it (parley.BotStore.AppendTurn): the engine
 // (parley.BotFlow.Next) runs on the bot state kept on the thread, and what
 // it does becomes messages from the bot's actor "B-<widgetId>", contact
 // properties, a hand-off (Owner OwnerWaiting, then routeThread) or a close.
@@ -17,7 +17,7 @@ import (
 // conversations after 30 minutes of visitor silence (sweepBots).
 
 // botTurn returns the turn that answers text, a visitor's message on widget
-// w in language lang, received at now (the server's clock, which the
+// w in language lang, received at now (the app's clock, which the
 // 30-minute auto-close reads). targets names the teams and users that w's
 // hand-off steps name (handoffTargets). The turn does nothing on a thread
 // that the bot does not own.
@@ -97,7 +97,7 @@ func handoffRouting(a parley.BotAction) *parley.Routing {
 // handoffTargets names, by step id, the team or user each hand-off step of
 // flow f sends to, for the text of the hand-off event. A target that is gone
 // is named by its id.
-func (s *Server) handoffTargets(ctx context.Context, f *parley.BotFlow) map[string]string {
+func (a *App) handoffTargets(ctx context.Context, f *parley.BotFlow) map[string]string {
 	if f == nil {
 		return nil
 	}
@@ -109,12 +109,12 @@ func (s *Server) handoffTargets(ctx context.Context, f *parley.BotFlow) map[stri
 		switch st.To {
 		case parley.HandoffTeam:
 			out[st.ID] = "team " + idString(st.TeamID)
-			if tm, err := s.db.Team(ctx, st.TeamID); err == nil {
+			if tm, err := a.db.Team(ctx, st.TeamID); err == nil {
 				out[st.ID] = tm.Name
 			}
 		case parley.HandoffUser:
 			out[st.ID] = parley.UserActorID(st.UserID)
-			if u, err := s.db.User(ctx, st.UserID); err == nil {
+			if u, err := a.db.User(ctx, st.UserID); err == nil {
 				out[st.ID] = u.Name
 			}
 		}
@@ -127,25 +127,25 @@ func (s *Server) handoffTargets(ctx context.Context, f *parley.BotFlow) map[stri
 // off or closed it, and the contact when the turn changed it. A hand-off
 // then goes to routing (routeThread). It returns the thread as it is in the
 // end.
-func (s *Server) publishTurn(ctx context.Context, res parley.TurnResult) *parley.Thread {
+func (a *App) publishTurn(ctx context.Context, res parley.TurnResult) *parley.Thread {
 	t := res.Thread
 	handedOff, closed := false, false
 	for _, m := range res.Replies {
-		s.publishMessage(ctx, t, m)
+		a.events.MessageCreated(ctx, t, m)
 		handedOff = handedOff || m.Event == parley.EventHandedOff
 		closed = closed || m.Type == parley.TypeStatusChange
 	}
 	if handedOff || closed {
-		s.publishThread(ctx, "thread.updated", t, closed)
+		a.events.ThreadUpdated(ctx, t, closed)
 	}
 	if res.Contact != nil {
-		s.publishContact(ctx, res.Contact)
+		a.events.ContactUpdated(ctx, res.Contact)
 	}
 	if handedOff && t.Owner == parley.OwnerWaiting {
 		// To the step's team or user, if it names one, else per the widget.
-		routed, err := s.routeThreadWith(ctx, t, t.HandoffRouting)
+		routed, err := a.routeThreadWith(ctx, t, t.HandoffRouting)
 		if err != nil {
-			s.log.Error().Err(err).Uint64("thread", t.ID).Msg("route a conversation the bot handed off")
+			a.log.Error().Err(err).Uint64("thread", t.ID).Msg("route a conversation the bot handed off")
 		} else if routed != nil {
 			t = routed
 		}
@@ -159,18 +159,18 @@ func errNotBot() error {
 	return parley.Errorf(parley.ECONFLICT, "the bot is answering this conversation: take over the conversation first")
 }
 
-// takeOver gives a conversation that the bot owns, or that waits for an
+// TakeOver gives a conversation that the bot owns, or that waits for an
 // agent after the bot's hand-off, to user u (B1): Owner becomes the agents',
 // u the assignee, and the change is recorded as EventTakenOver in the same
 // commit. A conversation that is already the agents' is ECONFLICT.
-func (s *Server) takeOver(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error) {
-	t, err := s.threadForUser(ctx, u, threadID)
+func (a *App) TakeOver(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error) {
+	t, err := a.ThreadForUser(ctx, u, threadID)
 	if err != nil {
 		return nil, err
 	}
 	m := systemEvent(u, t, parley.EventTakenOver)
 	m.AssigneeID = u.ID
-	res, err := s.db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
+	res, err := a.db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if t.Owner == parley.OwnerAgent {
 			return parley.Errorf(parley.ECONFLICT, "the conversation is already with an agent; assign it instead")
 		}
@@ -180,27 +180,27 @@ func (s *Server) takeOver(ctx context.Context, u *parley.User, threadID uint64) 
 	if err != nil {
 		return nil, err
 	}
-	s.publishMessage(ctx, res.Thread, res.Message)
-	s.publishThread(ctx, "thread.updated", res.Thread, false)
+	a.events.MessageCreated(ctx, res.Thread, res.Message)
+	a.events.ThreadUpdated(ctx, res.Thread, false)
 	return res.Thread, nil
 }
 
-// sweepBots closes, every cfg.BotSweepInterval until the server closes, the
+// sweepBots closes, every cfg.BotSweepInterval until the app closes, the
 // bot conversations whose visitor has been silent for cfg.BotIdleTimeout
 // (I7). It reads the store's index of idle bot conversations, so a sweep
 // costs in proportion to what it closes, and it reads the time from
 // cfg.Now, so tests drive it with their own clock.
-func (s *Server) sweepBots() {
-	defer s.conns.Done()
-	tick := time.NewTicker(s.cfg.BotSweepInterval)
+func (a *App) sweepBots() {
+	defer a.wg.Done()
+	tick := time.NewTicker(a.cfg.BotSweepInterval)
 	defer tick.Stop()
 	for {
 		select {
-		case <-s.ctx.Done():
+		case <-a.ctx.Done():
 			return
 		case <-tick.C:
-			if err := s.closeIdleBots(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Error().Err(err).Msg("close idle bot conversations")
+			if err := a.closeIdleBots(a.ctx); err != nil && a.ctx.Err() == nil {
+				a.log.Error().Err(err).Msg("close idle bot conversations")
 			}
 		}
 	}
@@ -208,17 +208,17 @@ func (s *Server) sweepBots() {
 
 // closeIdleBots closes every bot conversation idle for cfg.BotIdleTimeout
 // now, recording the close as a THREAD_STATUS_CHANGE by the bot.
-func (s *Server) closeIdleBots(ctx context.Context) error {
+func (a *App) closeIdleBots(ctx context.Context) error {
 	for {
-		now := s.now()
-		cutoff := now.Add(-s.cfg.BotIdleTimeout)
-		ids, err := s.db.IdleBotThreads(ctx, cutoff, 100)
+		now := a.Now()
+		cutoff := now.Add(-a.cfg.BotIdleTimeout)
+		ids, err := a.db.IdleBotThreads(ctx, cutoff, 100)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
 		closed := 0
 		for _, id := range ids {
-			ok, err := s.closeIdleBot(ctx, id, cutoff, now)
+			ok, err := a.closeIdleBot(ctx, id, cutoff, now)
 			if err != nil {
 				return err
 			}
@@ -235,8 +235,8 @@ func (s *Server) closeIdleBots(ctx context.Context) error {
 // closeIdleBot closes thread id if, as it is in the commit, the bot still
 // owns it, it is open and its visitor has been silent since cutoff, and
 // reports whether it did.
-func (s *Server) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.Time) (bool, error) {
-	t, err := s.db.Thread(ctx, id)
+func (a *App) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.Time) (bool, error) {
+	t, err := a.db.Thread(ctx, id)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return false, nil
 	} else if err != nil {
@@ -247,7 +247,7 @@ func (s *Server) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.T
 		SenderID: parley.BotActorID(t.ChannelAccountID), Direction: parley.Outgoing, CreatedAt: now,
 	}
 	closed := false
-	_, err = s.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
+	_, err = a.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
 		closed = false
 		last := t.CreatedAt
 		if t.Bot != nil && !t.Bot.LastVisitorAt.IsZero() {
@@ -262,19 +262,31 @@ func (s *Server) closeIdleBot(ctx context.Context, id uint64, cutoff, now time.T
 	return closed, err
 }
 
-// replyTurn sends a visitor's own connection what a bot turn said and did,
-// for a connection that began to follow the thread only after the turn was
-// published.
-func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
-	closed := false
-	for _, m := range res.Replies {
-		if !m.Type.VisibleToVisitor() {
+// ValidateBot checks flow (parley.BotFlow.Validate) and that the teams and
+// active users its hand-offs name exist.
+func (a *App) ValidateBot(ctx context.Context, flow *parley.BotFlow) error {
+	if err := flow.Validate(); err != nil {
+		return err
+	}
+	for i, st := range flow.Steps {
+		if st.Kind != parley.BotHandoff {
 			continue
 		}
-		cn.reply(evMessage{Type: "message.created", Message: toWireMessage(m, cn.s.actorName(ctx, m.SenderID))})
-		closed = closed || m.Type == parley.TypeStatusChange
+		switch st.To {
+		case parley.HandoffTeam:
+			if _, err := a.db.Team(ctx, st.TeamID); parley.ErrorCode(err) == parley.ENOTFOUND {
+				return parley.Errorf(parley.EINVALID, "bot.steps[%d].teamId %d names no team", i, st.TeamID)
+			} else if err != nil {
+				return err
+			}
+		case parley.HandoffUser:
+			u, err := a.db.User(ctx, st.UserID)
+			if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
+				return parley.Errorf(parley.EINVALID, "bot.steps[%d].userId %d names no active user", i, st.UserID)
+			} else if err != nil {
+				return err
+			}
+		}
 	}
-	if closed {
-		cn.reply(evThread{Type: "thread.updated", Thread: visitorThread{ID: idString(res.Thread.ID), Status: string(res.Thread.Status)}})
-	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -15,14 +15,14 @@ import (
 // errUnchanged aborts an update that would change nothing.
 var errUnchanged = errors.New("unchanged")
 
-// threadForUser returns thread id if u is a member of its inbox, and
+// ThreadForUser returns thread id if u is a member of its inbox, and
 // ENOTFOUND otherwise: a thread in someone else's inbox does not exist for u.
-func (s *Server) threadForUser(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
-	t, err := s.db.Thread(ctx, id)
+func (a *App) ThreadForUser(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
+	t, err := a.db.Thread(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := s.isMember(ctx, u, t.InboxID); err != nil {
+	if ok, err := a.IsMember(ctx, u, t.InboxID); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, parley.Errorf(parley.ENOTFOUND, "thread %d not found", id)
@@ -30,8 +30,8 @@ func (s *Server) threadForUser(ctx context.Context, u *parley.User, id uint64) (
 	return t, nil
 }
 
-func (s *Server) isMember(ctx context.Context, u *parley.User, inboxID uint64) (bool, error) {
-	in, err := s.db.Inbox(ctx, inboxID)
+func (a *App) IsMember(ctx context.Context, u *parley.User, inboxID uint64) (bool, error) {
+	in, err := a.db.Inbox(ctx, inboxID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return false, nil
 	} else if err != nil {
@@ -40,9 +40,9 @@ func (s *Server) isMember(ctx context.Context, u *parley.User, inboxID uint64) (
 	return in.HasMember(u.ID), nil
 }
 
-// userInboxIDs lists the inboxes u is a member of.
-func (s *Server) userInboxIDs(ctx context.Context, u *parley.User) ([]uint64, error) {
-	inboxes, err := s.db.Inboxes(ctx)
+// UserInboxIDs lists the inboxes u is a member of.
+func (a *App) UserInboxIDs(ctx context.Context, u *parley.User) ([]uint64, error) {
+	inboxes, err := a.db.Inboxes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -55,8 +55,8 @@ func (s *Server) userInboxIDs(ctx context.Context, u *parley.User) ([]uint64, er
 	return ids, nil
 }
 
-// postAgentMessage stores a reply or internal note of user u on thread id.
-func (s *Server) postAgentMessage(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string) (*parley.Message, *parley.Thread, error) {
+// PostAgentMessage stores a reply or internal note of user u on thread id.
+func (a *App) PostAgentMessage(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string) (*parley.Message, *parley.Thread, error) {
 	if typ == "" {
 		typ = parley.TypeMessage
 	}
@@ -69,14 +69,14 @@ func (s *Server) postAgentMessage(ctx context.Context, u *parley.User, threadID 
 	if err := parley.ValidateClientID(clientID); err != nil {
 		return nil, nil, err
 	}
-	t, err := s.threadForUser(ctx, u, threadID)
+	t, err := a.ThreadForUser(ctx, u, threadID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if t.ChannelID == parley.ChannelEmail && typ == parley.TypeMessage {
-		return s.postEmailReply(ctx, u, t, clientID, text) // stored and queued to be sent (mail.go)
+		return a.postEmailReply(ctx, u, t, clientID, text) // stored and queued to be sent (mail.go)
 	}
-	res, err := s.db.AppendMessage(ctx, &parley.Message{
+	res, err := a.db.AppendMessage(ctx, &parley.Message{
 		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}, parley.AppendOptions{Update: func(t *parley.Thread) error {
@@ -89,30 +89,30 @@ func (s *Server) postAgentMessage(ctx context.Context, u *parley.User, threadID 
 		return nil, nil, err
 	}
 	if !res.Duplicate {
-		s.publishMessage(ctx, res.Thread, res.Message)
+		a.events.MessageCreated(ctx, res.Thread, res.Message)
 	}
 	return res.Message, res.Thread, nil
 }
 
-// setThreadStatus opens or closes a thread and records the change on it.
-func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID uint64, status parley.ThreadStatus) (*parley.Thread, error) {
+// SetThreadStatus opens or closes a thread and records the change on it.
+func (a *App) SetThreadStatus(ctx context.Context, u *parley.User, threadID uint64, status parley.ThreadStatus) (*parley.Thread, error) {
 	if status != parley.StatusOpen && status != parley.StatusClosed {
 		return nil, parley.Errorf(parley.EINVALID, "status must be OPEN or CLOSED")
 	}
-	t, err := s.threadForUser(ctx, u, threadID)
+	t, err := a.ThreadForUser(ctx, u, threadID)
 	if err != nil {
 		return nil, err
 	}
 	if t.BotOnly() {
 		return nil, errNotBot() // it closes itself (I7)
 	}
-	now := s.now()
+	now := a.Now()
 	m := &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeStatusChange, NewStatus: status, SenderID: u.ActorID(),
 		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID, CreatedAt: now,
 	}
 	closed := false
-	t, err = s.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
+	t, err = a.recordChange(ctx, t, m, true, func(t *parley.Thread) bool {
 		if t.Status == status {
 			return false
 		}
@@ -126,15 +126,15 @@ func (s *Server) setThreadStatus(ctx context.Context, u *parley.User, threadID u
 		return true
 	})
 	if err == nil && closed {
-		s.afterThreadClosed(ctx, t) // the transcript (mail_transcript.go)
+		a.afterThreadClosed(ctx, t) // the transcript (mail_transcript.go)
 	}
 	return t, err
 }
 
-// assignThread sets (assigneeID > 0) or clears (0) a thread's assignee, who
+// AssignThread sets (assigneeID > 0) or clears (0) a thread's assignee, who
 // must be an active member of the thread's inbox.
-func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, assigneeID uint64) (*parley.Thread, error) {
-	t, err := s.threadForUser(ctx, u, threadID)
+func (a *App) AssignThread(ctx context.Context, u *parley.User, threadID, assigneeID uint64) (*parley.Thread, error) {
+	t, err := a.ThreadForUser(ctx, u, threadID)
 	if err != nil {
 		return nil, err
 	}
@@ -142,23 +142,23 @@ func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, ass
 		return nil, errNotBot()
 	}
 	if assigneeID != 0 {
-		a, err := s.db.User(ctx, assigneeID)
-		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && a.Deactivated {
+		as, err := a.db.User(ctx, assigneeID)
+		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && as.Deactivated {
 			return nil, parley.Errorf(parley.EINVALID, "actor %s is not an active user", parley.UserActorID(assigneeID))
 		} else if err != nil {
 			return nil, err
 		}
-		if ok, err := s.isMember(ctx, a, t.InboxID); err != nil {
+		if ok, err := a.IsMember(ctx, as, t.InboxID); err != nil {
 			return nil, err
 		} else if !ok {
-			return nil, parley.Errorf(parley.EINVALID, "%s is not a member of this thread's inbox", a.Name)
+			return nil, parley.Errorf(parley.EINVALID, "%s is not a member of this thread's inbox", as.Name)
 		}
 	}
 	m := &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeAssignment, AssigneeID: assigneeID, SenderID: u.ActorID(),
 		Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}
-	return s.recordChange(ctx, t, m, false, func(t *parley.Thread) bool {
+	return a.recordChange(ctx, t, m, false, func(t *parley.Thread) bool {
 		if t.AssigneeID == assigneeID {
 			return false
 		}
@@ -172,32 +172,98 @@ func (s *Server) assignThread(ctx context.Context, u *parley.User, threadID, ass
 // and to the visitor when toVisitor. change reports whether it changed
 // anything: if not, nothing is written or announced and the thread is
 // returned as it is.
-func (s *Server) recordChange(ctx context.Context, t *parley.Thread, m *parley.Message, toVisitor bool, change func(*parley.Thread) bool) (*parley.Thread, error) {
-	res, err := s.db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
+func (a *App) recordChange(ctx context.Context, t *parley.Thread, m *parley.Message, toVisitor bool, change func(*parley.Thread) bool) (*parley.Thread, error) {
+	res, err := a.db.AppendMessage(ctx, m, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if !change(t) {
 			return errUnchanged
 		}
 		return nil
 	}})
 	if errors.Is(err, errUnchanged) {
-		return s.db.Thread(ctx, t.ID)
+		return a.db.Thread(ctx, t.ID)
 	} else if err != nil {
 		return nil, err
 	}
-	s.publishMessage(ctx, res.Thread, res.Message)
-	s.publishThread(ctx, "thread.updated", res.Thread, toVisitor)
-	s.kickRouting() // a close or an unassignment may make room for a waiting conversation
+	a.events.MessageCreated(ctx, res.Thread, res.Message)
+	a.events.ThreadUpdated(ctx, res.Thread, toVisitor)
+	a.KickRouting() // a close or an unassignment may make room for a waiting conversation
 	return res.Thread, nil
 }
 
-// setArchived moves a thread to or from the trash (HubSpot's "archived") and
+// systemEvent is the system message that records event, done by u, on t.
+func systemEvent(u *parley.User, t *parley.Thread, event string) *parley.Message {
+	return &parley.Message{
+		ThreadID: t.ID, Type: parley.TypeSystem, Event: event, SenderID: u.ActorID(), Direction: parley.Outgoing,
+		ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+	}
+}
+
+// threadEvent changes thread id for user u with change and records event on
+// it, in one commit; then it announces both to the inbox's agents. change
+// reports whether it changed anything: if not, nothing is written or
+// announced and the thread is returned as it is.
+func (a *App) threadEvent(ctx context.Context, u *parley.User, threadID uint64, event string, change func(*parley.Thread) bool) (*parley.Thread, error) {
+	t, err := a.ThreadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
+	return a.recordChange(ctx, t, systemEvent(u, t, event), false, change)
+}
+
+// SetSpam marks one thread as spam or not (I9: it touches only that thread).
+func (a *App) SetSpam(ctx context.Context, u *parley.User, threadID uint64, spam bool) (*parley.Thread, error) {
+	event := parley.EventNotSpam
+	if spam {
+		event = parley.EventSpam
+	}
+	return a.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
+		if t.Spam == spam {
+			return false
+		}
+		t.Spam = spam
+		return true
+	})
+}
+
+// SetBlocked blocks or unblocks the sender of a thread (I9). Blocking marks
+// the contact, whose new conversations then start in Filtered, and moves this
+// thread to Filtered. Unblocking clears both: this thread returns to the
+// inbox, and so do the contact's future conversations. Both are recorded on
+// the thread in the same commit.
+func (a *App) SetBlocked(ctx context.Context, u *parley.User, threadID uint64, blocked bool) (*parley.Thread, error) {
+	t, err := a.ThreadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
+	event := parley.EventUnblocked
+	if blocked {
+		event = parley.EventBlocked
+	}
+	res, _, err := a.db.AppendWithContact(ctx, systemEvent(u, t, event), func(t *parley.Thread, c *parley.Contact) error {
+		if t.Blocked == blocked && c.Blocked == blocked {
+			return errUnchanged
+		}
+		t.Blocked, c.Blocked = blocked, blocked
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return a.db.Thread(ctx, threadID)
+	} else if err != nil {
+		return nil, err
+	}
+	a.events.MessageCreated(ctx, res.Thread, res.Message)
+	a.events.ThreadUpdated(ctx, res.Thread, false)
+	return res.Thread, nil
+}
+
+// SetArchived moves a thread to or from the trash (HubSpot's "archived") and
 // records that on it (EventArchived, EventRestored).
-func (s *Server) setArchived(ctx context.Context, u *parley.User, threadID uint64, archived bool) (*parley.Thread, error) {
+func (a *App) SetArchived(ctx context.Context, u *parley.User, threadID uint64, archived bool) (*parley.Thread, error) {
 	event := parley.EventRestored
 	if archived {
 		event = parley.EventArchived
 	}
-	return s.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
+	return a.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
 		if t.Archived == archived {
 			return false
 		}
@@ -206,20 +272,20 @@ func (s *Server) setArchived(ctx context.Context, u *parley.User, threadID uint6
 	})
 }
 
-// newVisitor creates a contact and the browser credential that stands for it.
-func (s *Server) newVisitor(ctx context.Context) (token string, c *parley.Contact, err error) {
-	c = &parley.Contact{CreatedAt: s.now()}
-	if err := s.db.CreateContact(ctx, c); err != nil {
-		return "", nil, err
+// NewVisitor creates a contact and the browser credential that stands for
+// it, stored by the hash of its secret (the caller keeps the secret).
+func (a *App) NewVisitor(ctx context.Context, hash string) (*parley.Contact, error) {
+	c := &parley.Contact{CreatedAt: a.Now()}
+	if err := a.db.CreateContact(ctx, c); err != nil {
+		return nil, err
 	}
-	token, hash := newSecret("pv_")
-	if err := s.db.CreateVisitor(ctx, &parley.Visitor{Hash: hash, ContactID: c.ID, CreatedAt: s.now()}); err != nil {
-		return "", nil, err
+	if err := a.db.CreateVisitor(ctx, &parley.Visitor{Hash: hash, ContactID: c.ID, CreatedAt: a.Now()}); err != nil {
+		return nil, err
 	}
-	return token, c, nil
+	return c, nil
 }
 
-// postVisitorMessage stores a visitor's chat message in its thread on widget
+// PostVisitorMessage stores a visitor's chat message in its thread on widget
 // w, starting the thread or reopening it as needed. On a conversation that
 // the widget's bot owns, the bot answers in the same commit (bot.go); lang
 // is the visitor's language for the bot's built-in texts. The caller reads w
@@ -227,7 +293,7 @@ func (s *Server) newVisitor(ctx context.Context) (token string, c *parley.Contac
 // its bot changed since the visitor connected) and says whether the contact
 // is blocked: every message of every chat comes through here, so nothing is
 // read twice.
-func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string) (parley.TurnResult, error) {
+func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string) (parley.TurnResult, error) {
 	if err := parley.ValidateText(text); err != nil {
 		return parley.TurnResult{}, err
 	}
@@ -249,12 +315,12 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 		owner = parley.OwnerBot
 	}
 	if w.Bot != nil {
-		turn = botTurn(w, lang, text, s.now(), s.handoffTargets(ctx, w.Bot))
+		turn = botTurn(w, lang, text, a.Now(), a.handoffTargets(ctx, w.Bot))
 	}
 	reopened, filtered := false, false
 	// A new conversation enters the routing queue in the commit that
-	// creates it, so that it is routed even if the server stops right after.
-	res, err := s.db.AppendTurn(ctx, &parley.Message{
+	// creates it, so that it is routed even if Parley stops right after.
+	res, err := a.db.AppendTurn(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
 		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
 	}, parley.AppendOptions{
@@ -284,26 +350,26 @@ func (s *Server) postVisitorMessage(ctx context.Context, w *parley.Widget, conta
 	}
 	switch {
 	case res.ThreadCreated:
-		s.publishThread(ctx, "thread.created", res.Thread, false)
+		a.events.ThreadCreated(ctx, res.Thread)
 	case reopened:
-		s.publishThread(ctx, "thread.updated", res.Thread, true)
+		a.events.ThreadUpdated(ctx, res.Thread, true)
 	case filtered:
-		s.publishThread(ctx, "thread.updated", res.Thread, false)
+		a.events.ThreadUpdated(ctx, res.Thread, false)
 	}
-	s.publishMessage(ctx, res.Thread, res.Message)
-	res.Thread = s.publishTurn(ctx, res)
+	a.events.MessageCreated(ctx, res.Thread, res.Message)
+	res.Thread = a.publishTurn(ctx, res)
 	if res.Thread.Owner != parley.OwnerBot {
 		// A bot's conversation tells no one outside until it is handed off.
-		s.notifyOutside(ctx, res.Thread, res.Message, res.ThreadCreated) // outside notifications (mail.go)
+		a.notifyOutside(ctx, res.Thread, res.Message, res.ThreadCreated) // outside notifications (mail.go)
 	}
 	// Routing (W6, I10): a new conversation goes to an agent; a reply on a
 	// conversation whose assignee is away may go to a teammate.
 	if res.ThreadCreated {
 		if res.Queued {
-			s.routeNew(ctx, res.Thread)
+			a.routeNew(ctx, res.Thread)
 		}
 	} else {
-		s.reassignIfAway(ctx, res.Thread)
+		a.reassignIfAway(ctx, res.Thread)
 	}
 	return res, nil
 }
