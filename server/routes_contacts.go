@@ -231,6 +231,16 @@ func (s *Server) contactParam(r *http.Request) (*viewer, *parley.Contact, error)
 	return v, c, err
 }
 
+// contactBody resolves {contactId} as contactParam does and then reads the
+// request's body into req (decodeJSON).
+func (s *Server) contactBody(w http.ResponseWriter, r *http.Request, req any) (*viewer, *parley.Contact, error) {
+	v, c, err := s.contactParam(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, c, decodeJSON(w, r, req)
+}
+
 // recordParam resolves {recordId} for the caller: a record is visible with
 // its contact.
 func (s *Server) recordParam(r *http.Request) (*viewer, *parley.Record, error) {
@@ -406,12 +416,9 @@ func (s *Server) handleContactPatch() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		_, c, err := s.contactParam(r)
-		if err != nil {
-			return err
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		_, c, err := s.contactBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		if req.FirstName == nil && req.LastName == nil && req.Email == nil && req.OwnerID == nil && req.Properties == nil {
@@ -531,12 +538,9 @@ func (req recordRequest) apply(ctx context.Context, s *Server, rec *parley.Recor
 func (s *Server) handleRecordCreate() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, err := s.contactParam(r)
-		if err != nil {
-			return err
-		}
 		var req recordRequest
-		if err := decodeJSON(w, r, &req); err != nil {
+		v, c, err := s.contactBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		rec := &parley.Record{Kind: req.Kind, ContactID: c.ID, CreatedBy: v.u.ID}
@@ -652,12 +656,9 @@ func (s *Server) handleEngagementCreate() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, err := s.contactParam(r)
-		if err != nil {
-			return err
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		v, c, err := s.contactBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		e := &parley.Engagement{Kind: req.Kind, Body: req.Body, ContactID: c.ID, CreatedBy: v.u.ID}
