@@ -31,10 +31,16 @@
 // # Parsing
 //
 // Parse reads an RFC 5322 message with net/mail and mime/multipart. It
-// decodes quoted-printable and base64 bodies, RFC 2047 encoded words, and
-// the charsets UTF-8, US-ASCII, ISO-8859-1 and Windows-1252. It takes the
-// first text/plain part; a message with only HTML gets its HTML as text.
-// Attachments are skipped.
+// decodes quoted-printable and base64 bodies and RFC 2047 encoded words,
+// and every charset that golang.org/x/text implements (the WHATWG labels
+// and the IANA registry's names; ISO-8859-1 is read as its superset
+// Windows-1252, as browsers do), in headers and in text/plain and
+// text/html parts. Raw 8-bit headers, which name no charset, and text in
+// no charset, US-ASCII or a charset unknown or unsupported are read as
+// UTF-8 if they are valid UTF-8, else as Windows-1252; text that declares
+// UTF-8 has invalid bytes replaced with U+FFFD. A charset never makes
+// Parse fail. It takes the first text/plain part; a message with only HTML
+// gets its HTML as text. Attachments are skipped.
 //
 // Parse also tells mail that a machine sent (InboundEmail.Auto), so that
 // Parley never answers it and two automatic systems cannot answer each

@@ -56,11 +56,8 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 	if fromHeader == "" {
 		return nil, parley.Errorf(parley.EINVALID, "message has no From header")
 	}
-	from, err := ap.ParseList(fromHeader)
-	if err != nil && !utf8.ValidString(fromHeader) {
-		// Raw 8-bit names are most often Latin-1 or Windows-1252.
-		from, err = ap.ParseList(latin1([]byte(fromHeader), true))
-	}
+	// Raw 8-bit names that are not UTF-8 are most often Windows-1252.
+	from, err := ap.ParseList(rawHeader(fromHeader))
 	if err != nil || len(from) != 1 {
 		return nil, parley.Errorf(parley.EINVALID, "From header must hold one address")
 	}
@@ -216,71 +213,6 @@ func (s *spaceless) Read(p []byte) (int, error) {
 		}
 	}
 	return j, err
-}
-
-// decodeCharset turns b, in charset, into valid UTF-8. Charsets other than
-// UTF-8, US-ASCII, ISO-8859-1 and Windows-1252 are read as UTF-8, with what
-// is not valid replaced.
-func decodeCharset(b []byte, charset string) string {
-	switch normCharset(charset) {
-	case "iso-8859-1":
-		return latin1(b, false)
-	case "windows-1252":
-		return latin1(b, true)
-	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
-}
-
-func normCharset(cs string) string {
-	switch strings.ToLower(strings.Trim(cs, ` "`)) {
-	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso_8859-1":
-		return "iso-8859-1"
-	case "windows-1252", "cp1252", "cp-1252":
-		return "windows-1252"
-	case "", "utf-8", "utf8", "us-ascii", "ascii":
-		return "utf-8"
-	}
-	return "other"
-}
-
-// cp1252 maps the bytes 0x80–0x9F of Windows-1252 that differ from
-// ISO-8859-1; 0 marks the five bytes that Windows-1252 leaves undefined.
-var cp1252 = [32]rune{
-	'€', 0, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0, 'Ž', 0,
-	0, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0, 'ž', 'Ÿ',
-}
-
-func latin1(b []byte, windows bool) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
-	for _, c := range b {
-		r := rune(c)
-		if windows && c >= 0x80 && c <= 0x9F {
-			if r = cp1252[c-0x80]; r == 0 {
-				r = '\uFFFD'
-			}
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
-
-var wordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, input io.Reader) (io.Reader, error) {
-	b, err := io.ReadAll(input)
-	if err != nil {
-		return nil, err
-	}
-	return strings.NewReader(decodeCharset(b, charset)), nil
-}}
-
-// decodeHeader decodes RFC 2047 encoded words; a header that does not
-// decode is kept as it is.
-func decodeHeader(s string) string {
-	d, err := wordDecoder.DecodeHeader(s)
-	if err != nil {
-		return s
-	}
-	return d
 }
 
 // automatic returns why header h marks its mail as sent by a machine (see

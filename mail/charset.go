@@ -1,0 +1,100 @@
+package mail
+
+import (
+	"io"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/ianaindex"
+)
+
+// charsetEncoding returns the decoder for a MIME charset name, or nil for
+// UTF-8, US-ASCII, no charset and any charset that golang.org/x/text does
+// not know. Names are looked up as a web browser does (WHATWG labels, so
+// that ISO-8859-1, often mislabelled, is read as its superset
+// Windows-1252), then in the IANA registry.
+func charsetEncoding(charset string) encoding.Encoding {
+	name := strings.ToLower(strings.Trim(charset, " \t\"'"))
+	if i := strings.IndexByte(name, '*'); i >= 0 {
+		name = name[:i] // an RFC 2231 language: utf-8*en
+	}
+	switch name {
+	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us":
+		return nil
+	}
+	if e, err := htmlindex.Get(name); err == nil && e != encoding.Replacement {
+		return e
+	}
+	for _, idx := range []*ianaindex.Index{ianaindex.MIME, ianaindex.IANA} {
+		if e, err := idx.Encoding(name); err == nil && e != nil && e != encoding.Replacement {
+			return e
+		}
+	}
+	return nil
+}
+
+// decodeCharset turns b, in charset, into valid UTF-8. Every charset that
+// golang.org/x/text implements is decoded (see charsetEncoding). Text that
+// declares UTF-8 has what is not valid replaced with U+FFFD. Text without
+// a charset, in US-ASCII, or in a charset unknown or unsupported is read
+// as mailers do: as UTF-8 if it is valid UTF-8, else as Windows-1252. A
+// charset never makes the text fail.
+func decodeCharset(b []byte, charset string) string {
+	if e := charsetEncoding(charset); e != nil {
+		if out, err := e.NewDecoder().Bytes(b); err == nil {
+			return strings.ToValidUTF8(string(out), "\uFFFD")
+		}
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	name := strings.ToLower(strings.Trim(charset, " \t\"'"))
+	if name == "utf-8" || name == "utf8" {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return utf8OrWindows1252(b)
+}
+
+// utf8OrWindows1252 reads b as UTF-8 if it is valid, else as Windows-1252.
+func utf8OrWindows1252(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
+	if err != nil {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return string(out)
+}
+
+var wordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, input io.Reader) (io.Reader, error) {
+	b, err := io.ReadAll(input)
+	if err != nil {
+		return nil, err
+	}
+	return strings.NewReader(decodeCharset(b, charset)), nil
+}}
+
+// decodeHeader decodes a header value: raw 8-bit text, which declares no
+// charset, is read as UTF-8 if valid, else as Windows-1252; then RFC 2047
+// encoded words are decoded. A header whose encoded words do not decode is
+// kept as it is.
+func decodeHeader(s string) string {
+	s = rawHeader(s)
+	d, err := wordDecoder.DecodeHeader(s)
+	if err != nil {
+		return s
+	}
+	return d
+}
+
+// rawHeader reads a header value with raw 8-bit bytes as UTF-8 if valid,
+// else as Windows-1252.
+func rawHeader(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return utf8OrWindows1252([]byte(s))
+}
