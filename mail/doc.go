@@ -40,7 +40,10 @@
 // UTF-8 if they are valid UTF-8, else as Windows-1252; text that declares
 // UTF-8 has invalid bytes replaced with U+FFFD. A charset never makes
 // Parse fail. It takes the first text/plain part; a message with only HTML
-// gets its HTML as text. Attachments are skipped.
+// gets its HTML as text, read with the HTML tokenizer of golang.org/x/net:
+// block elements end lines, lists keep their markers, scripts, styles and
+// the head are dropped, and a link keeps its http, https or mailto target
+// ("text <https://…>"). Attachments are skipped.
 //
 // Parse also tells mail that a machine sent (InboundEmail.Auto), so that
 // Parley never answers it and two automatic systems cannot answer each

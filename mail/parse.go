@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"html"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -326,33 +325,6 @@ func cleanText(s string) string {
 		s = cut(s, parley.MaxTextBytes-len(truncatedNote)) + truncatedNote
 	}
 	return s
-}
-
-var (
-	htmlDrop  = regexp.MustCompile(`(?is)<(script|style|head|title)\b.*?</(script|style|head|title)\s*>|<!--.*?-->`)
-	htmlBreak = regexp.MustCompile(`(?i)<\s*(br|/div|/tr|/table|hr)\b[^>]*>`)
-	htmlPara  = regexp.MustCompile(`(?i)<\s*(/p|/h[1-6]|/ul|/ol|/blockquote)\b[^>]*>`)
-	htmlItem  = regexp.MustCompile(`(?i)<\s*li\b[^>]*>`)
-	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
-	spaces    = regexp.MustCompile(`[ \t\f\v\x{00A0}]+`)
-)
-
-// htmlToText turns an HTML body into plain text: no scripts, styles or
-// comments; line breaks for <br> and block ends; "- " for list items; no
-// tags; entities decoded.
-func htmlToText(s string) string {
-	s = htmlDrop.ReplaceAllString(s, "")
-	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-	s = htmlBreak.ReplaceAllString(s, "\n")
-	s = htmlPara.ReplaceAllString(s, "\n\n")
-	s = htmlItem.ReplaceAllString(s, "\n- ")
-	s = htmlTag.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSpace(spaces.ReplaceAllString(l, " "))
-	}
-	return strings.Join(lines, "\n")
 }
 
 func truncate(s string, n int) string {

@@ -191,6 +191,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("From: a@x.example\r\nMessage-ID: <m@x>\r\nReferences:" + strings.Repeat(" <r@x>", 20000) + "\r\nIn-Reply-To: <\x00@x>\r\n\r\nhi\r\n"))
 	f.Add([]byte("From: a@x.example\r\nMessage-ID: <m\x01@x>\r\nAuto-Submitted: ;\x00(\r\nPrecedence: \x7fbulk\r\nX-Autoreply: \r\n\r\nhi\r\n"))
 	f.Add([]byte("From: a@x.example\r\nAuto-Submitted: (\r\nContent-Type: multipart/report; boundary=\"\"\r\n\r\n--\r\n"))
+	// Hostile HTML and charsets.
+	f.Add([]byte("From: a@x.example\r\nContent-Type: text/html; charset=koi8-r\r\n\r\n<ul><li><a href=\"javascript:x\"><script>\xf0<a href=https://x>" + strings.Repeat("<ol><li>", 100) + "\r\n"))
+	f.Add([]byte("From: =?x-bogus?q?=FF?= <a@x.example>\r\nSubject: \x93=?shift_jis?b?gqA=?=\r\nContent-Type: text/plain; charset=\"utf-16\"\r\n\r\n\xff\xfeh\x00\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		e, err := mail.Parse(strings.NewReader(string(raw)))
 		if err != nil {
