@@ -19,7 +19,9 @@
 // # Receiving
 //
 // A Receiver accepts mail for the recipients its Recipient function knows
-// (others get 550), bounded in size, recipients and time. Each message is
+// (others get 550), bounded in size, recipients and time. Lines may be up
+// to MaxLineBytes (64 KiB) long, far beyond RFC 5322's 998, since real
+// mailers send HTML in long lines; a longer one is refused with 554. Each message is
 // parsed (Parse) into a parley.InboundEmail and given to its Deliver
 // function, whose error decides the SMTP answer: a parley error with code
 // EINVALID is a permanent refusal (554), any other error a temporary one

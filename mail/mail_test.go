@@ -2,6 +2,7 @@ package mail_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -212,13 +213,14 @@ func startReceiver(t *testing.T, deliverErr func(*parley.InboundEmail) error) *t
 	return startReceiverWith(t, deliverErr, mail.ReceiverOptions{ReadTimeout: 5 * time.Second})
 }
 
-// startReceiverWith is startReceiver with the timeouts of o.
+// startReceiverWith is startReceiver with the timeouts and, if set, the
+// message size limit of o.
 func startReceiverWith(t *testing.T, deliverErr func(*parley.InboundEmail) error, o mail.ReceiverOptions) *testReceiver {
 	t.Helper()
 	tr := &testReceiver{}
 	rc, err := mail.NewReceiver(mail.ReceiverOptions{
 		Domain:          "parley.test",
-		MaxMessageBytes: 64 << 10,
+		MaxMessageBytes: cmp.Or(o.MaxMessageBytes, 64<<10),
 		MaxRecipients:   3,
 		ReadTimeout:     o.ReadTimeout,
 		WriteTimeout:    5 * time.Second,
@@ -611,5 +613,72 @@ func TestReceiverSessionTimeout(t *testing.T) {
 	}()
 	if got := c.hangsUp(t, 10*time.Second, "busy session"); len(got) == 0 || !strings.HasPrefix(got[len(got)-1], "421 ") {
 		t.Fatalf("replies %q, want 421 last", got)
+	}
+}
+
+// TestReceiveLongLines: lines far longer than RFC 5322's 998 bytes, as
+// mailers send HTML, are taken and kept whole; a line longer than
+// mail.MaxLineBytes is refused with 554, nothing is delivered and the
+// connection is closed.
+func TestReceiveLongLines(t *testing.T) {
+	rc := startReceiverWith(t, nil, mail.ReceiverOptions{ReadTimeout: 5 * time.Second, MaxMessageBytes: 1 << 20})
+	line := strings.Repeat("0123456789", 1000)
+	head := "From: a@customer.example\r\nMessage-ID: <%s@x>\r\n"
+	tests := []struct {
+		name     string
+		raw      string
+		wantText string
+	}{
+		{"plain text", fmt.Sprintf(head, "plain") + "\r\n" + line + "\r\nend\r\n", line + "\nend"},
+		{"HTML", fmt.Sprintf(head, "html") + "Content-Type: text/html\r\n\r\n<p>" + line + "</p><p>" + strings.Repeat("<b>x</b>", 1500) + "</p>\r\n",
+			line + "\n\n" + strings.Repeat("x", 1500)},
+		{"a long header", fmt.Sprintf(head, "header") + "Subject: " + strings.Repeat("s", 20000) + "\r\n\r\nhi\r\n", "hi"},
+		{"a line of MaxLineBytes", fmt.Sprintf(head, "max") + "\r\n" + strings.Repeat("y", mail.MaxLineBytes) + "\r\n", strings.Repeat("y", 100)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(rc.delivered())
+			if err := smtpSend(rc.addr, "a@customer.example", []string{"support@parley.test"}, []byte(tt.raw)); err != nil {
+				t.Fatal(err)
+			}
+			got := rc.delivered()[before:]
+			if len(got) != 1 {
+				t.Fatalf("%d messages delivered, want 1", len(got))
+			}
+			if !strings.Contains(got[0].Text, tt.wantText) {
+				t.Errorf("text of %d bytes %q…, want it to hold %d bytes %q…", len(got[0].Text), truncName(got[0].Text), len(tt.wantText), truncName(tt.wantText))
+			}
+		})
+	}
+
+	for _, n := range []int{mail.MaxLineBytes + 1, 3 * mail.MaxLineBytes, 900 << 10} {
+		t.Run(fmt.Sprintf("a line of %d bytes", n), func(t *testing.T) {
+			before := len(rc.delivered())
+			raw := fmt.Sprintf(head, "toolong") + "\r\nfirst line\r\n" + strings.Repeat("z", n) + "\r\nlast line\r\n"
+			err := smtpSend(rc.addr, "a@customer.example", []string{"support@parley.test"}, []byte(raw))
+			if code := smtpCode(err); code != 554 || !strings.Contains(err.Error(), "line is longer than 65536 bytes") {
+				t.Fatalf("err=%v (code %d), want 554 naming the line limit", err, code)
+			}
+			if got := rc.delivered()[before:]; len(got) != 0 {
+				t.Fatalf("%d messages delivered, want none", len(got))
+			}
+		})
+	}
+
+	// Over a raw connection: the refusal ends the connection, and the next
+	// one works.
+	c := dialSMTP(t, rc.addr)
+	c.cmd(t, "")
+	for _, l := range []string{"EHLO customer.example", "MAIL FROM:<a@customer.example>", "RCPT TO:<support@parley.test>", "DATA"} {
+		if r := c.cmd(t, l); !strings.HasPrefix(r, "2") && !strings.HasPrefix(r, "354") {
+			t.Fatalf("%s: %q", l, r)
+		}
+	}
+	fmt.Fprintf(c, "From: a@customer.example\r\n\r\n%s\r\n.\r\nQUIT\r\n", strings.Repeat("z", mail.MaxLineBytes+10))
+	if got := c.hangsUp(t, 5*time.Second, "too long a line"); len(got) != 1 || !strings.HasPrefix(got[0], "554 5.6.0 ") {
+		t.Fatalf("replies %q, want one 554 5.6.0", got)
+	}
+	if err := smtpSend(rc.addr, "a@customer.example", []string{"support@parley.test"}, []byte(fmt.Sprintf(head, "after")+"\r\nstill here\r\n")); err != nil {
+		t.Fatalf("the next connection: %v", err)
 	}
 }

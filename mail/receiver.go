@@ -15,6 +15,13 @@ import (
 	"github.com/parley-chat/parley"
 )
 
+// MaxLineBytes is the longest line, without its CRLF, that the receiver
+// takes, in a command or in a message. RFC 5322 allows 998 bytes, but real
+// mailers send HTML with far longer lines; a message with a longer line is
+// refused with 554 and the connection closed. The whole message stays
+// bounded by ReceiverOptions.MaxMessageBytes.
+const MaxLineBytes = 64 << 10
+
 // ReceiverOptions configures NewReceiver. Recipient and Deliver are
 // required; the other fields take the documented defaults when zero.
 type ReceiverOptions struct {
@@ -106,6 +113,8 @@ func NewReceiver(o ReceiverOptions) (*Receiver, error) {
 	srv.Domain = o.Domain
 	srv.MaxMessageBytes = o.MaxMessageBytes
 	srv.MaxRecipients = o.MaxRecipients
+	// go-smtp counts a line's CRLF, and the LF before it, in its length.
+	srv.MaxLineLength = MaxLineBytes + 2
 	srv.ReadTimeout = o.ReadTimeout
 	srv.WriteTimeout = o.WriteTimeout
 	srv.EnableSMTPUTF8 = true
@@ -185,22 +194,56 @@ func (c *boundedConn) SetDeadline(t time.Time) error {
 
 func (c *boundedConn) SetReadDeadline(t time.Time) error { return c.Conn.SetReadDeadline(c.capped(t)) }
 
+// CloseWrite shuts down the sending side of a TCP connection.
+func (c *boundedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // session is one SMTP conversation; go-smtp calls it from one goroutine.
 type session struct {
 	rc    *Receiver
 	conn  net.Conn
 	from  string
 	rcpts []string
-	// hangUp: DATA ran out of time and the stream is no longer in step,
-	// so the connection ends once go-smtp has sent the reply.
-	hangUp bool
+	// hangUp: DATA ran out of time or had too long a line and the stream
+	// is no longer in step, so the connection ends once go-smtp has sent
+	// the reply. linger: the client is likely still sending its message,
+	// so the rest is read and dropped first (see lingerClose).
+	hangUp, linger bool
 }
 
 func (s *session) Reset() {
 	s.from, s.rcpts = "", nil
 	if s.hangUp {
-		_ = s.conn.Close()
+		if s.linger {
+			lingerClose(s.conn, s.rc.o.MaxMessageBytes, lingerTimeout)
+		} else {
+			_ = s.conn.Close()
+		}
+		s.hangUp, s.linger = false, false
 	}
+}
+
+// lingerTimeout bounds how long lingerClose reads what a client still
+// sends.
+const lingerTimeout = 5 * time.Second
+
+// lingerClose closes c once the client has had the reply: it shuts down
+// the sending side, then reads and drops what the client still sends, at
+// most limit bytes for at most d, before it closes. Closed at once, with
+// the client's data unread, the connection would be reset, and a client
+// still writing its message would see the reset instead of the reply and
+// try again later.
+func lingerClose(c net.Conn, limit int64, d time.Duration) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	_ = c.SetReadDeadline(time.Now().Add(d))
+	_, _ = io.CopyN(io.Discard, c, limit)
+	_ = c.Close()
 }
 
 func (s *session) Logout() error { return nil }
@@ -244,6 +287,10 @@ func (s *session) Data(r io.Reader) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		s.hangUp = true
 		return &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Message not received in time, closing connection"}
+	} else if errors.Is(err, smtp.ErrTooLongLine) {
+		// The rest of the line is unread: the stream is out of step.
+		s.hangUp, s.linger = true, true
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: fmt.Sprintf("Message refused: a line is longer than %d bytes, closing connection", MaxLineBytes)}
 	} else if errors.As(err, &tooLarge) {
 		return err // go-smtp's own answer: 552 message too large
 	} else if parley.ErrorCode(err) == parley.EINVALID {
