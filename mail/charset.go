@@ -3,6 +3,7 @@ package mail
 import (
 	"io"
 	"mime"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -83,11 +84,30 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: func(charset string, input io
 // kept as it is.
 func decodeHeader(s string) string {
 	s = rawHeader(s)
-	d, err := wordDecoder.DecodeHeader(s)
+	d, err := wordDecoder.DecodeHeader(renameWordCharsets(s))
 	if err != nil {
 		return s
 	}
 	return d
+}
+
+// wordCharsets are the charsets of encoded words that mime.WordDecoder
+// decodes itself: ISO-8859-1 as Latin-1 proper, with C1 controls where
+// mailers mean Windows-1252, and US-ASCII with U+FFFD for 8-bit bytes.
+var wordCharsets = regexp.MustCompile(`(?i)=\?(iso-8859-1|us-ascii)([?*])`)
+
+// renameWordCharsets gives those charsets names that go to the
+// CharsetReader, so that encoded words are read as bodies are.
+func renameWordCharsets(s string) string {
+	if !strings.Contains(s, "=?") {
+		return s
+	}
+	return wordCharsets.ReplaceAllStringFunc(s, func(m string) string {
+		if strings.EqualFold(m[2:len(m)-1], "us-ascii") {
+			return "=?ascii" + m[len(m)-1:]
+		}
+		return "=?latin1" + m[len(m)-1:]
+	})
 }
 
 // rawHeader reads a header value with raw 8-bit bytes as UTF-8 if valid,

@@ -11,7 +11,9 @@ import (
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 
 	"github.com/parley-chat/parley/mail"
 )
@@ -87,6 +89,9 @@ func TestParseCharsets(t *testing.T) {
 		{"iso-8859-1", charmap.ISO8859_1, "Café à la carte", "Un café, s'il vous plaît. Ça coûte 3 ½ francs.", "François Bébé"},
 		{"Shift_JIS", japanese.ShiftJIS, "ご注文について", "こんにちは、注文はどこですか。", "山田太郎"},
 		{"GB2312", simplifiedchinese.GBK, "订单问题", "你好，我的订单在哪里？", "王小明"},
+		{"ISO-2022-JP", japanese.ISO2022JP, "お問い合わせ", "いつもお世話になっております。", "鈴木花子"},
+		{"EUC-KR", korean.EUCKR, "주문 문의", "안녕하세요, 주문이 아직 도착하지 않았습니다.", "김민수"},
+		{"Big5", traditionalchinese.Big5, "訂單問題", "您好，我的訂單在哪裡？", "陳大文"},
 		{"windows-1251", charmap.Windows1251, "Счёт", "Добрый вечер, счёт прилагаю.", "Анна Петрова"},
 	}
 	for _, tt := range tests {
@@ -143,6 +148,9 @@ func TestParseRawHeaders(t *testing.T) {
 		{"Windows-1252", "\x84Gr\xfc\xdfe\x93 \x96 5 \x80", "J\xfcrgen M\xfcller", "„Grüße“ – 5 €", "Jürgen Müller"},
 		{"UTF-8", "„Grüße“ – 5 €", "Jürgen Müller", "„Grüße“ – 5 €", "Jürgen Müller"},
 		{"raw and encoded words", "Re: Gr\xfc\xdfe =?utf-8?q?und_K=C3=BCsse?=", "\"M\xfcller, J.\"", "Re: Grüße und Küsse", "Müller, J."},
+		{"ISO-8859-1 encoded words as Windows-1252", "=?ISO-8859-1?Q?=93Caf=E9=94_=80?=", "=?iso-8859-1?q?=84Fran=E7ois=93?=", "“Café” €", "„François“"},
+		{"ISO-8859-1 encoded words with a language", "=?iso-8859-1*fr?q?=80?=", "=?iso-8859-1*fr?q?Fran=E7ois?=", "€", "François"},
+		{"8-bit US-ASCII encoded words", "=?us-ascii?q?Gr=FC=DFe?= =?US-ASCII?Q?Gr=C3=BC=C3=9Fe?=", "=?us-ascii?q?plain?=", "GrüßeGrüße", "plain"},
 		{"undefined Windows-1252 bytes", "a\x81b\x8dc", "x\x90", "a\uFFFDb\uFFFDc", "x\uFFFD"},
 	}
 	for _, tt := range tests {

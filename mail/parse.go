@@ -56,7 +56,7 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 		return nil, parley.Errorf(parley.EINVALID, "message has no From header")
 	}
 	// Raw 8-bit names that are not UTF-8 are most often Windows-1252.
-	from, err := ap.ParseList(rawHeader(fromHeader))
+	from, err := ap.ParseList(renameWordCharsets(rawHeader(fromHeader)))
 	if err != nil || len(from) != 1 {
 		return nil, parley.Errorf(parley.EINVALID, "From header must hold one address")
 	}
