@@ -13,16 +13,22 @@ import (
 	"golang.org/x/text/encoding/ianaindex"
 )
 
-// charsetEncoding returns the decoder for a MIME charset name, or nil for
-// UTF-8, US-ASCII, no charset and any charset that golang.org/x/text does
-// not know. Names are looked up as a web browser does (WHATWG labels, so
-// that ISO-8859-1, often mislabelled, is read as its superset
-// Windows-1252), then in the IANA registry.
-func charsetEncoding(charset string) encoding.Encoding {
+// charsetName is a charset parameter lower-cased, without quotes and
+// without an RFC 2231 language (utf-8*en).
+func charsetName(charset string) string {
 	name := strings.ToLower(strings.Trim(charset, " \t\"'"))
 	if i := strings.IndexByte(name, '*'); i >= 0 {
-		name = name[:i] // an RFC 2231 language: utf-8*en
+		name = name[:i]
 	}
+	return name
+}
+
+// charsetEncoding returns the decoder for a charset name (see
+// charsetName), or nil for UTF-8, US-ASCII, no charset and any charset
+// that golang.org/x/text does not know. Names are looked up as a web browser does (WHATWG labels, so
+// that ISO-8859-1, often mislabelled, is read as its superset
+// Windows-1252), then in the IANA registry.
+func charsetEncoding(name string) encoding.Encoding {
 	switch name {
 	case "", "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us":
 		return nil
@@ -45,13 +51,13 @@ func charsetEncoding(charset string) encoding.Encoding {
 // as mailers do: as UTF-8 if it is valid UTF-8, else as Windows-1252. A
 // charset never makes the text fail.
 func decodeCharset(b []byte, charset string) string {
-	if e := charsetEncoding(charset); e != nil {
+	name := charsetName(charset)
+	if e := charsetEncoding(name); e != nil {
 		if out, err := e.NewDecoder().Bytes(b); err == nil {
 			return strings.ToValidUTF8(string(out), "\uFFFD")
 		}
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+		return utf8OrWindows1252(b)
 	}
-	name := strings.ToLower(strings.Trim(charset, " \t\"'"))
 	if name == "utf-8" || name == "utf8" {
 		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
