@@ -1,10 +1,12 @@
 package mail
 
 import (
+	"encoding/base64"
 	"io"
 	"mime"
 	"regexp"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -58,11 +60,67 @@ func decodeCharset(b []byte, charset string) string {
 		}
 		return utf8OrWindows1252(b)
 	}
-	if name == "utf-8" || name == "utf8" {
+	switch name {
+	case "utf-7", "unicode-1-1-utf-7", "csunicode11utf7":
+		return decodeUTF7(b)
+	case "utf-8", "utf8":
 		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
 	return utf8OrWindows1252(b)
 }
+
+// decodeUTF7 reads b as UTF-7 (RFC 2152), which golang.org/x/text does
+// not implement: ASCII, and after "+" the UTF-16 of other characters in
+// base64, ended by "-" or any other character ("+-" is "+"). What is not
+// valid becomes U+FFFD.
+func decodeUTF7(b []byte) string {
+	var sb strings.Builder
+	for i := 0; i < len(b); {
+		c := b[i]
+		i++
+		if c != '+' {
+			if c >= 0x80 {
+				sb.WriteRune(utf8.RuneError)
+			} else {
+				sb.WriteByte(c)
+			}
+			continue
+		}
+		j := i
+		for j < len(b) && strings.IndexByte(base64Chars, b[j]) >= 0 {
+			j++
+		}
+		if j == i {
+			if j < len(b) && b[j] == '-' {
+				j++
+			}
+			sb.WriteByte('+') // "+-", or a lone "+"
+			i = j
+			continue
+		}
+		enc := b[i:j]
+		if len(enc)%4 == 1 {
+			enc = enc[:len(enc)-1]
+		}
+		raw, err := base64.RawStdEncoding.DecodeString(string(enc))
+		if err != nil {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			units := make([]uint16, len(raw)/2)
+			for k := range units {
+				units[k] = uint16(raw[2*k])<<8 | uint16(raw[2*k+1])
+			}
+			sb.WriteString(string(utf16.Decode(units)))
+		}
+		if j < len(b) && b[j] == '-' {
+			j++ // the "-" that ends base64 is absorbed
+		}
+		i = j
+	}
+	return sb.String()
+}
+
+const base64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 // utf8OrWindows1252 reads b as UTF-8 if it is valid, else as Windows-1252.
 func utf8OrWindows1252(b []byte) string {

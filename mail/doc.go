@@ -36,7 +36,7 @@
 // decodes quoted-printable and base64 bodies and RFC 2047 encoded words,
 // and every charset that golang.org/x/text implements (the WHATWG labels
 // and the IANA registry's names; ISO-8859-1 is read as its superset
-// Windows-1252, as browsers do), in headers and in text/plain and
+// Windows-1252, as browsers do) and UTF-7, in headers and in text/plain and
 // text/html parts. Raw 8-bit headers, which name no charset, and text in
 // no charset, US-ASCII or a charset unknown or unsupported are read as
 // UTF-8 if they are valid UTF-8, else as Windows-1252; text that declares
