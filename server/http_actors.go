@@ -100,3 +100,18 @@ func (s *Server) handleActorsBatch() http.Handler {
 		return nil
 	})
 }
+
+// botActor is the actor of widget id's bot, for a user who is a member of
+// the widget's inbox.
+func (s *Server) botActor(ctx context.Context, u *parley.User, actorID string, widgetID uint64) (actorJSON, error) {
+	wd, err := s.db.Widget(ctx, widgetID)
+	if err != nil {
+		return actorJSON{}, err
+	}
+	if ok, err := s.app.IsMember(ctx, u, wd.InboxID); err != nil {
+		return actorJSON{}, err
+	} else if !ok {
+		return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")
+	}
+	return actorJSON{ID: actorID, Type: "BOT", Name: wd.Bot.DisplayName()}, nil
+}

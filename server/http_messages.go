@@ -211,3 +211,25 @@ func (s *Server) handleMessagePost() http.Handler {
 		return nil
 	})
 }
+
+// attachmentJSON is a message attachment in HubSpot's shape; Parley has
+// only quick replies.
+type attachmentJSON struct {
+	Type             string           `json:"type"` // QUICK_REPLIES
+	QuickReplies     []quickReplyJSON `json:"quickReplies"`
+	AllowMultiSelect bool             `json:"allowMultiSelect"`
+}
+
+type quickReplyJSON struct {
+	Label     string `json:"label"`
+	Value     string `json:"value"`
+	ValueType string `json:"valueType"` // TEXT
+}
+
+func quickRepliesJSON(options []string) attachmentJSON {
+	a := attachmentJSON{Type: "QUICK_REPLIES", QuickReplies: make([]quickReplyJSON, len(options))}
+	for i, o := range options {
+		a.QuickReplies[i] = quickReplyJSON{Label: o, Value: o, ValueType: "TEXT"}
+	}
+	return a
+}

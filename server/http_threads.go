@@ -252,3 +252,11 @@ func (s *Server) handleThreadAction(op func(context.Context, *parley.User, uint6
 		return op(ctx, u, id, on)
 	})
 }
+
+// ownerJSON is a thread's owner in the API: "agent", "bot" or "waiting".
+func ownerJSON(o parley.ThreadOwner) string {
+	if o == parley.OwnerAgent {
+		return "agent"
+	}
+	return string(o)
+}

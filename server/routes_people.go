@@ -2,11 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,32 +14,6 @@ import (
 const InviteTTL = 7 * 24 * time.Hour
 
 // ----- wire shapes and events -----
-
-// idList is a list of ids in JSON: strings of digits, as Parley writes
-// them, or plain numbers. Anything else is a type error, which decodeJSON
-// reports with the field's name.
-type idList []uint64
-
-func (l *idList) UnmarshalJSON(b []byte) error {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[[1]string]()} // "must be array"
-	}
-	out := make(idList, 0, len(raw))
-	for _, r := range raw {
-		var s string
-		if json.Unmarshal(r, &s) != nil {
-			s = string(r)
-		}
-		id, err := strconv.ParseUint(s, 10, 64)
-		if err != nil || id == 0 {
-			return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[string]()} // "must be string"
-		}
-		out = append(out, id)
-	}
-	*l = out
-	return nil
-}
 
 // groupJSON is a team, or an inbox's name and members, in the settings API.
 // Unlike parley.Team and parley.Inbox, whose JSON is the store's, it writes
