@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -530,4 +531,32 @@ func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
 	if closed {
 		cn.reply(evThread{Type: "thread.updated", Thread: visitorThread{ID: idString(res.Thread.ID), Status: string(res.Thread.Status)}})
 	}
+}
+
+// recordConsent adds a consent of kind given in widget wd to contact id,
+// unless the contact already gave it for the same text. It reports whether
+// it wrote anything.
+func (s *Server) recordConsent(ctx context.Context, contactID uint64, wd *parley.Widget, kind, pageURL string) (bool, error) {
+	rec := parley.ConsentRecord{Kind: kind, WidgetID: wd.ID, PageURL: limitString(pageURL, 2000), At: s.now()}
+	switch kind {
+	case parley.ConsentKindProcess:
+		rec.Mode, rec.Text = wd.Consent.Process, wd.Consent.ProcessText
+	case parley.ConsentKindCommunicate:
+		rec.SubscriptionType, rec.Text = wd.Consent.SubscriptionType, wd.Consent.CommunicateText
+	}
+	rec.Version = parley.ConsentVersion(rec.Text)
+	wrote := false
+	_, err := s.db.UpdateContact(ctx, contactID, func(c *parley.Contact) error {
+		wrote = false
+		if c.HasConsent(kind, wd.ID, rec.Version) {
+			return errUnchanged
+		}
+		c.Consents = append(c.Consents, rec)
+		wrote = true
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return false, nil
+	}
+	return wrote, err
 }
