@@ -56,7 +56,7 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 			}
 		}
 	}
-	mailboxes, err := s.visibleMailboxes(ctx, member) // team mailboxes (routes_mail.go)
+	mailboxes, err := s.visibleMailboxes(ctx, member) // team mailboxes (http_mail.go)
 	return append(out, mailboxes...), err
 }
 

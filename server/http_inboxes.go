@@ -64,7 +64,7 @@ func (s *Server) handleInboxGet() http.Handler {
 type settingsInboxJSON struct {
 	groupJSON
 
-	// Its addresses and outside notifications (routes_mail.go).
+	// Its addresses and outside notifications (http_mail.go).
 	inboxMailJSON
 }
 

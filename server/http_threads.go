@@ -103,7 +103,7 @@ func (s *Server) handleThreadsList() http.Handler {
 		if f.AfterID, err = queryCursor(r, 0); err != nil {
 			return err
 		}
-		// Parley's views and filters (routes_list.go).
+		// Parley's views and filters (http_views.go).
 		lp, err := parseListParams(r, u)
 		if err != nil {
 			return err

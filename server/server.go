@@ -203,11 +203,11 @@ type Server struct {
 	mu       sync.Mutex
 	lastType map[string]time.Time // typing throttle: "actor/thread" -> last forward
 
-	// agents are the live agent connections per user (people_conns.go).
+	// agents are the live agent connections per user (ws_agent_conns.go).
 	agents agentConns
 
 	// moves orders disassociations against live visitors' messages
-	// (routes_contacts.go).
+	// (credential_moves.go).
 	moves credentialMoves
 
 	// signin bounds password hashing and guessing (login.go).
