@@ -49,15 +49,21 @@ func (c *Contact) ReplyEmail() string {
 func (c *Contact) ActorID() string { return ContactActorID(c.ID) }
 
 // DisplayName returns the best name to show for c: its full name, its email,
-// or "Visitor #id".
+// or "Visitor #id". The API speaks English; texts for people in another
+// language name a contact without KnownName in that language.
 func (c *Contact) DisplayName() string {
+	if n := c.KnownName(); n != "" {
+		return n
+	}
+	return "Visitor #" + uitoa(c.ID)
+}
+
+// KnownName returns c's full name, else its email, else "".
+func (c *Contact) KnownName() string {
 	if n := strings.TrimSpace(c.FirstName + " " + c.LastName); n != "" {
 		return n
 	}
-	if c.Email != "" {
-		return c.Email
-	}
-	return "Visitor #" + uitoa(c.ID)
+	return c.Email
 }
 
 // ConsentRecord is one consent a contact gave in a widget (G1, G2).

@@ -10,30 +10,29 @@ import (
 )
 
 // layers says which packages of this module each package may import (not
-// counting its tests): the root is pure; each dependency package implements
-// the root's contract and knows no other; app holds the use cases over the
-// root's interfaces; server adapts app and the root's interfaces to HTTP,
-// calling only widget's functions directly; only cmd/parley wires
-// everything. A package missing here fails the test, so a
-// new one takes its place in the layering on purpose. docs/architecture.md
-// describes the layers.
+// counting its tests): the root and locale (the message catalogs) are pure;
+// each dependency package implements the root's contract and knows no other;
+// app holds the use cases over the root's interfaces; server adapts app and
+// the root's interfaces to HTTP, calling only widget's functions directly;
+// only cmd/parley wires everything. A package missing here fails the test,
+// so a new one takes its place in the layering on purpose.
+// docs/architecture.md describes the layers.
 var layers = map[string][]string{
-	"":                       {},
-	"hub":                    {""},
-	"store":                  {""},
-	"mail":                   {""},
-	"widget":                 {""},
-	"app":                    {""},
-	"widget/internal/bundle": {},
-	"widget/internal/gen":    {"", "widget", "widget/internal/bundle"},
-	"server/console":         {},
-	"server":                 {"", "app", "widget", "server/console"},
-	"cmd/parley":             {"", "app", "hub", "mail", "server", "store", "widget"},
-	"internal/mailpit":       {},
-
+	"":                               {},
 	"locale":                         {},
+	"hub":                            {""},
+	"store":                          {""},
+	"mail":                           {""},
+	"widget":                         {""},
+	"widget/internal/bundle":         {},
+	"widget/internal/gen":            {"", "widget", "widget/internal/bundle"},
+	"app":                            {"", "locale"},
+	"server/console":                 {},
 	"server/console/internal/bundle": {},
 	"server/console/internal/gen":    {"server/console/internal/bundle"},
+	"server":                         {"", "app", "locale", "widget", "server/console"},
+	"cmd/parley":                     {"", "app", "hub", "mail", "server", "store", "widget"},
+	"internal/mailpit":               {},
 }
 
 // TestLayering runs go list over the module and checks every package's

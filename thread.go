@@ -30,13 +30,17 @@ type Thread struct {
 	Subject          string       `json:"subject,omitempty"`
 	Preview          string       `json:"preview,omitempty"` // start of the latest MESSAGE
 	PageURL          string       `json:"pageUrl,omitempty"` // where a chat started
-	LastSeq          uint64       `json:"lastSeq"`           // Seq of the latest message
-	Archived         bool         `json:"archived"`
-	Spam             bool         `json:"spam"`    // marked as spam: Filtered view
-	Blocked          bool         `json:"blocked"` // from a sender blocked when it started or since: Filtered view
-	CreatedAt        time.Time    `json:"createdAt"`
-	ClosedAt         time.Time    `json:"closedAt,omitzero"`
-	LatestMessageAt  time.Time    `json:"latestMessageAt,omitzero"`
+	// Language is the visitor's language when a chat started, a language
+	// of Parley's message catalogs ("en", "de"); the transcript is written
+	// in it. "" is English.
+	Language        string    `json:"language,omitempty"`
+	LastSeq         uint64    `json:"lastSeq"` // Seq of the latest message
+	Archived        bool      `json:"archived"`
+	Spam            bool      `json:"spam"`    // marked as spam: Filtered view
+	Blocked         bool      `json:"blocked"` // from a sender blocked when it started or since: Filtered view
+	CreatedAt       time.Time `json:"createdAt"`
+	ClosedAt        time.Time `json:"closedAt,omitzero"`
+	LatestMessageAt time.Time `json:"latestMessageAt,omitzero"`
 	// RoleSender marks email from a role address (IsRoleAddress): the
 	// Filtered view.
 	RoleSender bool `json:"roleSender,omitempty"`
@@ -145,7 +149,7 @@ type Message struct {
 	NewStatus        ThreadStatus `json:"newStatus,omitempty"`  // for TypeStatusChange
 	AssigneeID       uint64       `json:"assigneeId,omitempty"` // for TypeAssignment
 	Event            string       `json:"event,omitempty"`      // for TypeSystem
-	Changes          *[]Change    `json:"changes,omitempty"`    // for EventRecordUpdated: the fields changed (a pointer keeps Message comparable)
+	Changes          *[]Change    `json:"changes,omitempty"`    // for EventRecordUpdated and EventReassignedAway: the fields changed (a pointer keeps Message comparable)
 	CreatedAt        time.Time    `json:"createdAt"`
 
 	// QuickReplies are the answers a bot's question offers as buttons; the
@@ -160,6 +164,10 @@ type Change struct {
 	From  string `json:"from"`
 	To    string `json:"to"`
 }
+
+// ChangeAssignee names the assignee in the Change of an EventReassignedAway;
+// From and To are the users' actor ids.
+const ChangeAssignee = "assignee"
 
 // ValidateText checks message text: valid UTF-8, not blank, at most
 // MaxTextBytes, and no control characters but tab, newline and carriage return.

@@ -26,10 +26,14 @@ type User struct {
 	// MaxOpenChats caps the open conversations routing gives the user; 0 is
 	// no cap. The tighter of it and the widget's Routing.MaxOpenPerAgent
 	// applies. Assigning by hand ignores it.
-	MaxOpenChats int       `json:"maxOpenChats,omitempty"`
-	Deactivated  bool      `json:"deactivated"`
-	Notify       Notify    `json:"notify"`
-	CreatedAt    time.Time `json:"createdAt"`
+	MaxOpenChats int    `json:"maxOpenChats,omitempty"`
+	Deactivated  bool   `json:"deactivated"`
+	Notify       Notify `json:"notify"`
+	// Language is the language the user's console shows, a language of
+	// Parley's message catalogs ("en", "de"); "" until the console says.
+	// Parley's mails to the user are written in it.
+	Language  string    `json:"language,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
 }
 
 // MaxOpenChatsLimit is the highest per-user cap of open chats.

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 )
 
 // Config is the application's configuration. Zero values take the
@@ -174,6 +175,12 @@ func (a *App) Mail() (outbound, system bool) { return a.cfg.Mailer != nil, a.can
 
 // ActorName returns a display name for an actor id, for event payloads.
 func (a *App) ActorName(ctx context.Context, actorID string) string {
+	return a.actorNameIn(ctx, actorID, locale.Fallback)
+}
+
+// actorNameIn is ActorName for a text in language lang: a contact known by
+// neither name nor email is "Visitor #id" in that language.
+func (a *App) actorNameIn(ctx context.Context, actorID, lang string) string {
 	prefix, id, err := parley.ParseActorID(actorID)
 	if err != nil {
 		return ""
@@ -185,7 +192,7 @@ func (a *App) ActorName(ctx context.Context, actorID string) string {
 		}
 	case parley.ActorVisitor:
 		if c, err := a.db.Contact(ctx, id); err == nil {
-			return c.DisplayName()
+			return contactName(c, lang)
 		}
 	case parley.ActorSystem:
 		return "Parley"
@@ -195,6 +202,15 @@ func (a *App) ActorName(ctx context.Context, actorID string) string {
 		}
 	}
 	return ""
+}
+
+// contactName is what a text in language lang calls contact c: its
+// KnownName, or "Visitor #id" in lang.
+func contactName(c *parley.Contact, lang string) string {
+	if n := c.KnownName(); n != "" {
+		return n
+	}
+	return locale.Lookup(lang, "contact.visitorN", "id", c.ID)
 }
 
 func idString(id uint64) string { return strconv.FormatUint(id, 10) }

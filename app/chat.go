@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 )
 
 // The operations below are shared by the REST API and the WebSockets, so an
@@ -212,16 +213,23 @@ func (a *App) threadEvent(ctx context.Context, u *parley.User, threadID uint64, 
 
 // SetSpam marks one thread as spam or not (I9: it touches only that thread).
 func (a *App) SetSpam(ctx context.Context, u *parley.User, threadID uint64, spam bool) (*parley.Thread, error) {
-	event := parley.EventNotSpam
-	if spam {
-		event = parley.EventSpam
+	return a.setFlag(ctx, u, threadID, spam, parley.EventSpam, parley.EventNotSpam, func(t *parley.Thread) *bool { return &t.Spam })
+}
+
+// setFlag sets the flag of thread threadID that field points to, recording
+// onEvent or offEvent with it (threadEvent); a flag already so changes
+// nothing.
+func (a *App) setFlag(ctx context.Context, u *parley.User, threadID uint64, on bool, onEvent, offEvent string, field func(*parley.Thread) *bool) (*parley.Thread, error) {
+	event := offEvent
+	if on {
+		event = onEvent
 	}
 	return a.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
-		if t.Spam == spam {
-			return false
+		if f := field(t); *f != on {
+			*f = on
+			return true
 		}
-		t.Spam = spam
-		return true
+		return false
 	})
 }
 
@@ -259,17 +267,7 @@ func (a *App) SetBlocked(ctx context.Context, u *parley.User, threadID uint64, b
 // SetArchived moves a thread to or from the trash (HubSpot's "archived") and
 // records that on it (EventArchived, EventRestored).
 func (a *App) SetArchived(ctx context.Context, u *parley.User, threadID uint64, archived bool) (*parley.Thread, error) {
-	event := parley.EventRestored
-	if archived {
-		event = parley.EventArchived
-	}
-	return a.threadEvent(ctx, u, threadID, event, func(t *parley.Thread) bool {
-		if t.Archived == archived {
-			return false
-		}
-		t.Archived = archived
-		return true
-	})
+	return a.setFlag(ctx, u, threadID, archived, parley.EventArchived, parley.EventRestored, func(t *parley.Thread) *bool { return &t.Archived })
 }
 
 // NewVisitor creates a contact and the browser credential that stands for
@@ -327,6 +325,7 @@ func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactI
 		NewThread: &parley.Thread{
 			InboxID: w.InboxID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, ContactID: contactID,
 			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked, Owner: owner,
+			Language: locale.Match(lang),
 		},
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 )
 
 // Chat transcripts (R2, C5): closing a chat emails its transcript to the
@@ -27,11 +28,11 @@ type transcriptLine struct {
 var transcriptHTML = template.Must(template.New("transcript").Parse(`<!doctype html>
 <html><body style="font-family:sans-serif;line-height:1.4">
 <h1 style="font-size:18px">{{.Title}}</h1>
-{{if .PageURL}}<p>Started on <a href="{{.PageURL}}">{{.PageURL}}</a></p>{{end}}
+{{if .PageURL}}<p>{{.StartedOn}} <a href="{{.PageURL}}">{{.PageURL}}</a></p>{{end}}
 <table style="border-collapse:collapse">
 {{range .Lines}}<tr><td style="color:#555;padding:4px 8px 4px 0;vertical-align:top;white-space:nowrap">{{.At}}</td><td style="padding:4px 8px 4px 0;vertical-align:top;font-weight:bold">{{.Name}}</td><td style="padding:4px 0;white-space:pre-wrap">{{.Text}}</td></tr>
 {{end}}</table>
-{{if .Cut}}<p>(The transcript was shortened.)</p>{{end}}
+{{if .Cut}}<p>{{.Shortened}}</p>{{end}}
 </body></html>
 `))
 
@@ -99,7 +100,7 @@ func (a *App) transcript(ctx context.Context, t *parley.Thread, w *parley.Widget
 					name = "Parley"
 				}
 				if m.SenderID == c.ActorID() {
-					name = c.DisplayName()
+					name = contactName(c, t.Language)
 				}
 				names[m.SenderID] = name
 			}
@@ -116,21 +117,26 @@ func (a *App) transcript(ctx context.Context, t *parley.Thread, w *parley.Widget
 	if err != nil {
 		return nil, err
 	}
-	title := fmt.Sprintf("Transcript of your chat with %s", in.Name)
+	lang := t.Language // the visitor's
+	title := locale.Lookup(lang, "mail.transcript.title", "inbox", in.Name)
+	shortened := locale.Lookup(lang, "mail.transcript.shortened")
 	var text strings.Builder
 	fmt.Fprintf(&text, "%s\n\n", title)
 	if t.PageURL != "" {
-		fmt.Fprintf(&text, "Started on: %s\n\n", t.PageURL)
+		fmt.Fprintf(&text, "%s\n\n", locale.Lookup(lang, "mail.transcript.startedOnText", "url", t.PageURL))
 	}
 	for _, l := range lines {
 		fmt.Fprintf(&text, "[%s] %s:\n%s\n\n", l.At, l.Name, l.Text)
 	}
 	if cut {
-		text.WriteString("(The transcript was shortened.)\n")
+		text.WriteString(shortened + "\n")
 	}
 	var html strings.Builder
 	// Only http(s) page URLs become links; html/template refuses others.
-	if err := transcriptHTML.Execute(&html, map[string]any{"Title": title, "PageURL": t.PageURL, "Lines": lines, "Cut": cut}); err != nil {
+	if err := transcriptHTML.Execute(&html, map[string]any{
+		"Title": title, "PageURL": t.PageURL, "Lines": lines, "Cut": cut,
+		"StartedOn": locale.Lookup(lang, "mail.transcript.startedOn"), "Shortened": shortened,
+	}); err != nil {
 		return nil, err
 	}
 	key, err := a.identificationKey(ctx)

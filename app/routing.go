@@ -141,6 +141,9 @@ func (a *App) commitRoute(ctx context.Context, t *parley.Thread, to, from uint64
 		ro.Note = &parley.Message{
 			ThreadID: t.ID, Type: parley.TypeSystem, Event: parley.EventReassignedAway, SenderID: parley.SystemActorID,
 			Direction: parley.Outgoing, Text: a.userName(ctx, from) + " is away: the reply was reassigned to " + a.userName(ctx, to) + ".",
+			// The API's text is English; the console says it in its
+			// language from the change.
+			Changes: &[]parley.Change{{Field: parley.ChangeAssignee, From: parley.UserActorID(from), To: parley.UserActorID(to)}},
 		}
 	}
 	m := &parley.Message{

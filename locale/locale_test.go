@@ -144,8 +144,9 @@ var (
 	jsCall = regexp.MustCompile(`\bt\('([\w.]+)'`)
 	// Any quoted literal that looks like a key ('sys.closed' in a table).
 	jsLiteral = regexp.MustCompile(`['"]([a-zA-Z]\w*(?:\.\w+)+)['"]`)
-	// locale.Lookup(lang, "key" in Go.
-	goCall = regexp.MustCompile(`locale\.Lookup\([^,()]+,\s*"([\w.]+)"`)
+	// locale.Lookup(lang, "key" in Go, and {{t .Lang "key" in its page
+	// templates.
+	goCall = regexp.MustCompile(`(?:locale\.Lookup\([^,()]+,\s*|\{\{t \.Lang )"([\w.]+)"`)
 )
 
 // TestKeysUsedAndKnown: every key that the console's scripts or Go code ask

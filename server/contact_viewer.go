@@ -145,6 +145,16 @@ func (s *Server) contactParam(r *http.Request) (*viewer, *parley.Contact, error)
 	return v, c, err
 }
 
+// contactBody resolves {contactId} as contactParam does and then reads the
+// request's body into req (decodeJSON).
+func (s *Server) contactBody(w http.ResponseWriter, r *http.Request, req any) (*viewer, *parley.Contact, error) {
+	v, c, err := s.contactParam(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, c, decodeJSON(w, r, req)
+}
+
 // contactThreadParam resolves the threadId of a request body: a thread of
 // contact c that the viewer may see. Anything else is EINVALID (a thread the
 // caller may not see is treated as one that does not exist).

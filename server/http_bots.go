@@ -27,9 +27,7 @@ func (s *Server) handleBotGet() http.Handler {
 		if err != nil {
 			return err
 		}
-		s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
-		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
-		return nil
+		return s.answerBot(w, r, wd)
 	})
 }
 
@@ -57,10 +55,16 @@ func (s *Server) handleBotPut() http.Handler {
 		if err != nil {
 			return err
 		}
-		s.publishWidget(r.Context(), wd) // a running bot keeps the widget available (C4)
-		s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
-		return nil
+		return s.answerBot(w, r, wd)
 	})
+}
+
+// answerBot tells widget wd's visitors what they should show now (a running
+// bot keeps the widget available, C4) and answers with its bot.
+func (s *Server) answerBot(w http.ResponseWriter, r *http.Request, wd *parley.Widget) error {
+	s.publishWidget(r.Context(), wd)
+	s.writeJSON(w, http.StatusOK, botJSON(wd.Bot))
+	return nil
 }
 
 // handleBotPreview answers POST /api/v1/bots/preview

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 
+	"github.com/parley-chat/parley/locale"
 	"github.com/parley-chat/parley/server/console"
 )
 
@@ -30,6 +31,11 @@ func (s *Server) handleConsoleFiles() http.Handler {
 	return http.StripPrefix("/console/", console.Handler())
 }
 
-// consoleFiles lets a page's template link to the console's built files by
-// their source names: {{console "app.css"}}.
-var consoleFiles = template.FuncMap{"console": console.URL}
+// pageFuncs are the functions of the pages served outside the console:
+// {{console "app.css"}} links to the console's built file of that source
+// name, and {{t .Lang "page.setup.title"}} is a text of the message catalogs
+// in the page's language.
+var pageFuncs = template.FuncMap{
+	"console": console.URL,
+	"t":       func(lang, key string) string { return locale.Lookup(lang, key) },
+}

@@ -152,12 +152,9 @@ func (s *Server) handleContactPatch() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		_, c, err := s.contactParam(r)
-		if err != nil {
-			return err
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		_, c, err := s.contactBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		if req.FirstName == nil && req.LastName == nil && req.Email == nil && req.OwnerID == nil && req.Properties == nil {

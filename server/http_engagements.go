@@ -30,12 +30,9 @@ func (s *Server) handleEngagementCreate() http.Handler {
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, err := s.contactParam(r)
-		if err != nil {
-			return err
-		}
 		var req request
-		if err := decodeJSON(w, r, &req); err != nil {
+		v, c, err := s.contactBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		e := &parley.Engagement{Kind: req.Kind, Body: req.Body, ContactID: c.ID, CreatedBy: v.u.ID}

@@ -19,22 +19,20 @@ func (s *Server) handleIdentificationToken() http.Handler {
 		FirstName string `json:"firstName"`
 		LastName  string `json:"lastName"`
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		var req request
 		if err := decodeJSON(w, r, &req); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		c, err := s.app.IdentifyContact(r.Context(), req.Email, strings.TrimSpace(req.FirstName), strings.TrimSpace(req.LastName))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		token, err := s.app.NewIdentificationToken(r.Context(), c)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		s.writeJSON(w, http.StatusOK, map[string]string{"token": token})
+		return nil
 	})
 }

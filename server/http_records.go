@@ -126,12 +126,9 @@ func (req recordRequest) apply(ctx context.Context, s *Server, rec *parley.Recor
 func (s *Server) handleRecordCreate() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		v, c, err := s.contactParam(r)
-		if err != nil {
-			return err
-		}
 		var req recordRequest
-		if err := decodeJSON(w, r, &req); err != nil {
+		v, c, err := s.contactBody(w, r, &req)
+		if err != nil {
 			return err
 		}
 		rec := &parley.Record{Kind: req.Kind, ContactID: c.ID, CreatedBy: v.u.ID}

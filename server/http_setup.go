@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 )
 
 // First-run setup: the page and the endpoint that create the first admin
@@ -18,17 +19,17 @@ import (
 // MetaSetupToken is the store key of the hashed one-time setup token.
 const MetaSetupToken = "setupTokenHash"
 
-var setupPage = template.Must(template.New("setup").Funcs(consoleFiles).Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Set up Parley</title><link rel="stylesheet" href="{{console "app.css"}}"></head>
+var setupPage = template.Must(template.New("setup").Funcs(pageFuncs).Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{{t .Lang "page.setup.title"}}</title><link rel="stylesheet" href="{{console "app.css"}}"></head>
 <body class="setup"><main class="setup-card">
-<h1>Set up Parley</h1>
-<p>Create the first admin account.</p>
-<form id="setup" data-token="{{.Token}}">
-<label>Name <input name="name" autocomplete="name" required maxlength="256"></label>
-<label>Email <input name="email" type="email" autocomplete="email" required maxlength="256"></label>
-<label>Password <input name="password" type="password" autocomplete="new-password" required minlength="10"></label>
-<button type="submit">Create admin</button>
+<h1>{{t .Lang "page.setup.title"}}</h1>
+<p>{{t .Lang "page.setup.intro"}}</p>
+<form id="setup" data-token="{{.Token}}" data-failed="{{t .Lang "page.setup.failed"}}" data-offline="{{t .Lang "page.offline"}}">
+<label>{{t .Lang "page.setup.name"}} <input name="name" autocomplete="name" required maxlength="256"></label>
+<label>{{t .Lang "page.setup.email"}} <input name="email" type="email" autocomplete="email" required maxlength="256"></label>
+<label>{{t .Lang "page.setup.password"}} <input name="password" type="password" autocomplete="new-password" required minlength="10"></label>
+<button type="submit">{{t .Lang "page.setup.submit"}}</button>
 <p role="alert" id="setup-error"></p>
 </form></main>
 <script src="{{console "setup.js"}}"></script></body></html>`))
@@ -38,8 +39,9 @@ func (s *Server) handleSetupPage() http.Handler {
 		w.Header().Set("Content-Security-Policy", consoleCSP)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Vary", "Accept-Language")
 		var buf bytes.Buffer
-		_ = setupPage.Execute(&buf, map[string]string{"Token": r.URL.Query().Get("token")})
+		_ = setupPage.Execute(&buf, map[string]string{"Token": r.URL.Query().Get("token"), "Lang": locale.Match(r.Header.Get("Accept-Language"))})
 		_, _ = w.Write(buf.Bytes())
 		return nil
 	})

@@ -2,8 +2,10 @@ package server
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 )
 
 // userJSON is a user as the settings API shows it. It is not parley.User's
@@ -55,10 +57,13 @@ type meJSON struct {
 	// ReassignWhileAway: replies on the user's conversations go to a
 	// teammate while they are away (I10).
 	ReassignWhileAway bool `json:"reassignWhileAway"`
+	// Language is the language of the user's console ("" until it says);
+	// Parley's mails to the user are written in it.
+	Language string `json:"language"`
 }
 
 func (s *Server) toMeJSON(u *parley.User) meJSON {
-	return meJSON{userJSON: s.toUserJSON(u, true), Notify: u.Notify, ReassignWhileAway: u.ReassignWhileAway}
+	return meJSON{userJSON: s.toUserJSON(u, true), Notify: u.Notify, ReassignWhileAway: u.ReassignWhileAway, Language: u.Language}
 }
 
 func (s *Server) handleMe() http.Handler {
@@ -69,14 +74,16 @@ func (s *Server) handleMe() http.Handler {
 }
 
 // handleMeUpdate changes the caller's own settings: away mode, reassigning
-// replies while away, the cap of open chats routing gives them, name and
-// notification settings (each of muted and desktop optional).
+// replies while away, the cap of open chats routing gives them, name,
+// notification settings (each of muted and desktop optional) and the
+// language of their console, which their mails follow.
 func (s *Server) handleMeUpdate() http.Handler {
 	type request struct {
 		Away              *bool   `json:"away"`
 		ReassignWhileAway *bool   `json:"reassignWhileAway"`
 		MaxOpenChats      *int    `json:"maxOpenChats"`
 		Name              *string `json:"name"`
+		Language          *string `json:"language"`
 		Notify            *struct {
 			Muted   *bool `json:"muted"`
 			Desktop *bool `json:"desktop"`
@@ -99,6 +106,9 @@ func (s *Server) handleMeUpdate() http.Handler {
 				return err
 			}
 		}
+		if req.Language != nil && !locale.Has(*req.Language) {
+			return parley.Errorf(parley.EINVALID, "language must be one of %s", strings.Join(locale.Languages(), ", "))
+		}
 		before := userFrom(r.Context()).MaxOpenChats
 		u, err := s.db.UpdateUser(r.Context(), userFrom(r.Context()).ID, func(u *parley.User) error {
 			if req.Away != nil {
@@ -112,6 +122,9 @@ func (s *Server) handleMeUpdate() http.Handler {
 			}
 			if req.Name != nil {
 				u.Name = *req.Name
+			}
+			if req.Language != nil {
+				u.Language = *req.Language
 			}
 			if n := req.Notify; n != nil {
 				if n.Muted != nil {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -205,6 +206,11 @@ func TestReassignWhileAway(t *testing.T) {
 	for {
 		m := msgOf(cyWS.next("message.created"))
 		if m["event"] == parley.EventReassignedAway {
+			// The console says it in its own language from the change.
+			want := []any{map[string]any{"field": parley.ChangeAssignee, "from": bo.ActorID(), "to": cy.ActorID()}}
+			if !reflect.DeepEqual(m["changes"], want) {
+				t.Errorf("changes=%v, want %v", m["changes"], want)
+			}
 			break
 		}
 	}

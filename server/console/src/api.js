@@ -62,6 +62,7 @@ export const signIn = (email, password) => request('POST', 'api/v1/session', { e
 export const signOut = () => request('DELETE', 'api/v1/session');
 export const me = () => request('GET', 'api/v1/users/me');
 export const setAway = (away) => request('PATCH', 'api/v1/users/me', { away });
+export const setLanguage = (language) => request('PATCH', 'api/v1/users/me', { language });
 export const users = () => request('GET', 'api/v1/users');
 export const inboxes = () => request('GET', `${CONV}/inboxes`);
 

@@ -700,6 +700,8 @@ async function signedIn(user) {
       return failedToLoad();
     }
   }
+  // Parley's mails to the user follow the language their console shows.
+  if (me.language !== lang) api.setLanguage(lang).catch(() => {});
   new Console(root, me, { onEnded: (notice) => signedOut(notice) }).start();
 }
 

@@ -27,9 +27,9 @@
         return;
       }
       const problem = await res.json().catch(() => ({}));
-      error.textContent = problem.message || 'Setup failed (' + res.status + ').';
+      error.textContent = problem.message || form.dataset.failed.replace('{status}', String(res.status));
     } catch (err) {
-      error.textContent = 'Parley cannot be reached. Check the connection and try again.';
+      error.textContent = form.dataset.offline;
     } finally {
       form.removeAttribute('aria-busy');
     }
