@@ -99,6 +99,9 @@ func TestLookup(t *testing.T) {
 		{"de", "views.countLabel", []any{"view", "Chat", "n", 3}, "Chat, 3 offen"},
 		// A placeholder without a value stays; extra and odd args are ignored.
 		{"en", "views.countLabel", []any{"n", 2, "other", 1, "view"}, "{view}, 2 open"},
+		// A value is put in as it is: a placeholder inside it (a visitor's
+		// message, a name) is not filled in again.
+		{"en", "views.countLabel", []any{"view", "{n} {view}", "n", 2}, "{n} {view}, 2 open"},
 		// Fallbacks: a language without a catalog, a key nowhere.
 		{"fr", "conv.close", nil, "Close conversation"},
 		{"", "conv.close", nil, "Close conversation"},
