@@ -179,21 +179,7 @@ func (s *Server) handleContactPatch() http.Handler {
 				c.OwnerID = owner
 			}
 			if req.Properties != nil {
-				props := make(map[string]string, len(c.Properties)+len(req.Properties))
-				for k, v := range c.Properties {
-					props[k] = v
-				}
-				for k, v := range req.Properties {
-					if v == nil {
-						delete(props, k)
-					} else {
-						props[k] = *v
-					}
-				}
-				if len(props) == 0 {
-					props = nil
-				}
-				c.Properties = props
+				c.Properties = mergeProperties(c.Properties, req.Properties)
 			}
 		}
 		validate := func(c *parley.Contact) error {
@@ -218,6 +204,26 @@ func (s *Server) handleContactPatch() http.Handler {
 		s.writeJSON(w, http.StatusOK, toContactJSON(c))
 		return nil
 	})
+}
+
+// mergeProperties is a contact's properties props with patch merged in: a
+// name with a string sets it, with nil removes it. No properties left is nil.
+func mergeProperties(props map[string]string, patch map[string]*string) map[string]string {
+	out := make(map[string]string, len(props)+len(patch))
+	for k, v := range props {
+		out[k] = v
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = *v
+		}
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out
 }
 
 // contactEvent is the system message that records event, done by u, on t.

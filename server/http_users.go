@@ -257,25 +257,33 @@ func (s *Server) handleUserPatch() http.Handler {
 		if err != nil {
 			return err
 		}
-		if u.Deactivated && !before.Deactivated {
-			s.closeAgents(u.ID, kindOf(parley.EUNAUTHORIZED).close, "account deactivated")
-		} else if u.Role != before.Role {
-			// The connections hold the user as they were: they reconnect
-			// with the new rights (a demoted admin's tokens have lost the
-			// admin scope in the same commit).
-			s.closeAgents(u.ID, closeRightsChanged, "role changed")
-		}
-		if req.Away != nil {
-			s.presence.SetAway(u.ID, u.Away) // availability and presence follow
-		}
-		s.publishUser(u)
-		if u.Deactivated != before.Deactivated || u.RoutingSeat != before.RoutingSeat {
-			s.app.PeopleChanged()
-		}
-		if u.MaxOpenChats != before.MaxOpenChats {
-			s.app.KickRouting() // a higher cap may make room for a waiting conversation
-		}
+		s.userChanged(&before, u, req.Away != nil)
 		s.writeJSON(w, http.StatusOK, s.toUserJSON(u, true))
 		return nil
 	})
+}
+
+// userChanged follows an admin's committed change of user before into u:
+// it closes the user's connections that lost their rights, sets their away
+// mode in presence when awaySet, announces the user and tells the app what
+// routing depends on.
+func (s *Server) userChanged(before, u *parley.User, awaySet bool) {
+	if u.Deactivated && !before.Deactivated {
+		s.closeAgents(u.ID, kindOf(parley.EUNAUTHORIZED).close, "account deactivated")
+	} else if u.Role != before.Role {
+		// The connections hold the user as they were: they reconnect
+		// with the new rights (a demoted admin's tokens have lost the
+		// admin scope in the same commit).
+		s.closeAgents(u.ID, closeRightsChanged, "role changed")
+	}
+	if awaySet {
+		s.presence.SetAway(u.ID, u.Away) // availability and presence follow
+	}
+	s.publishUser(u)
+	if u.Deactivated != before.Deactivated || u.RoutingSeat != before.RoutingSeat {
+		s.app.PeopleChanged()
+	}
+	if u.MaxOpenChats != before.MaxOpenChats {
+		s.app.KickRouting() // a higher cap may make room for a waiting conversation
+	}
 }
