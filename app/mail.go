@@ -418,8 +418,10 @@ func domainOf(addr string) string {
 
 // runOutbox sends what the outbox holds until the app closes: due items
 // at once, the others when their retry time comes or when new mail wakes
-// it. A restart resumes where it stopped; mail whose sending was cut short
-// by the shutdown is sent again (at least once, never lost).
+// it. A restart resumes where it stopped. Close waits for a send under way
+// (see sendItem), so a graceful stop never sends anything twice; mail whose
+// sending was cut short is sent again at the next start (at least once,
+// never lost).
 func (a *App) runOutbox() {
 	defer a.wg.Done()
 	timer := time.NewTimer(0)
@@ -486,38 +488,80 @@ func (a *App) sendDue(all bool) time.Time {
 	return time.Time{}
 }
 
+// Bounds of one send (sendItem).
+const (
+	// mailSendTimeout bounds one SMTP dialogue.
+	mailSendTimeout = 2 * time.Minute
+	// defaultMailStopGrace is how long Close lets a send under way finish
+	// before it cuts it short (Config.MailStopGrace).
+	defaultMailStopGrace = 30 * time.Second
+	// mailRecordTimeout bounds recording the outcome of a send.
+	mailRecordTimeout = 10 * time.Second
+)
+
 // sendItem sends one outbox item and records the outcome.
+//
+// Close does not cut a send short at once: it lets it finish for up to
+// Config.MailStopGrace and then records its outcome, with a context of its own
+// that the shutdown does not cancel, so a graceful stop never leaves an
+// email that the SMTP server accepted in the outbox to be sent again.
+// Once the server has accepted an email, the first thing done is marking
+// it sent in the outbox (one bbolt commit). Only a crash (kill -9, power
+// loss) between the server's acceptance and that commit, or a send cut
+// short after Config.MailStopGrace at the very moment the server accepted it,
+// still sends the email again at the next start: SMTP cannot tell a
+// client whether mail it lost the answer to was delivered. The copy has
+// the same Message-ID, by which mail clients may recognise it.
 func (a *App) sendItem(it *parley.OutboxItem) {
-	ctx, cancel := context.WithTimeout(a.ctx, 2*time.Minute)
-	err := a.cfg.Mailer.Send(ctx, &it.Email)
-	cancel()
-	if err != nil && a.ctx.Err() != nil {
-		return // shutting down: the item stays for the next start
-	}
-	var errText string
-	final := false
-	retryAt := time.Time{}
-	if err != nil {
-		errText = limitString(parley.ErrorMessage(err), 500)
-		if parley.ErrorCode(err) == parley.EINTERNAL {
-			errText = limitString(err.Error(), 500)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), mailSendTimeout)
+	defer cancel()
+	stop := context.AfterFunc(a.ctx, func() {
+		// Shutting down: the send has MailStopGrace to finish.
+		t := time.NewTimer(a.cfg.MailStopGrace)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			cancel()
 		}
-		final = parley.ErrorCode(err) == parley.EINVALID || it.Attempts+1 >= a.cfg.MailAttempts
-		backoff := a.cfg.MailRetry << min(it.Attempts, 20)
-		retryAt = a.Now().Add(min(backoff, maxMailRetry))
-		a.log.Warn().Err(err).Uint64("outboxId", it.ID).Str("kind", it.Kind).Int("attempt", it.Attempts+1).Bool("final", final).Msg("send mail")
+	})
+	defer stop()
+	err := a.cfg.Mailer.Send(ctx, &it.Email)
+	cut := err != nil && ctx.Err() != nil && a.ctx.Err() != nil
+	cancel()
+	if cut {
+		return // cut short by the shutdown: the item stays for the next start
 	}
-	item, d, err := a.db.MailDone(a.ctx, it.ID, errText, final, retryAt)
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(a.ctx), mailRecordTimeout)
+	defer rcancel()
+	if err == nil {
+		// Accepted: marked sent before anything else.
+		a.recordMail(rctx, it, "", false, time.Time{})
+		return
+	}
+	errText := limitString(parley.ErrorMessage(err), 500)
+	if parley.ErrorCode(err) == parley.EINTERNAL {
+		errText = limitString(err.Error(), 500)
+	}
+	final := parley.ErrorCode(err) == parley.EINVALID || it.Attempts+1 >= a.cfg.MailAttempts
+	backoff := a.cfg.MailRetry << min(it.Attempts, 20)
+	retryAt := a.Now().Add(min(backoff, maxMailRetry))
+	a.log.Warn().Err(err).Uint64("outboxId", it.ID).Str("kind", it.Kind).Int("attempt", it.Attempts+1).Bool("final", final).Msg("send mail")
+	a.recordMail(rctx, it, errText, final, retryAt)
+}
+
+// recordMail records the outcome of sending it (see store MailDone) and
+// announces a reply's delivery status.
+func (a *App) recordMail(ctx context.Context, it *parley.OutboxItem, errText string, final bool, retryAt time.Time) {
+	item, d, err := a.db.MailDone(ctx, it.ID, errText, final, retryAt)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return // its thread was deleted meanwhile
 	} else if err != nil {
-		if a.ctx.Err() == nil {
-			a.log.Error().Err(err).Uint64("outboxId", it.ID).Msg("record mail outcome")
-		}
+		a.log.Error().Err(err).Uint64("outboxId", it.ID).Bool("sent", errText == "").Msg("record mail outcome")
 		return
 	}
 	if item.MessageID != 0 && item.ThreadID != 0 {
-		if t, err := a.db.Thread(a.ctx, item.ThreadID); err == nil {
+		if t, err := a.db.Thread(ctx, item.ThreadID); err == nil {
 			a.events.Delivery(t, item.MessageID, d)
 		}
 	}
