@@ -194,7 +194,8 @@ func (a *App) mailContact(ctx context.Context, from parley.Address) (*parley.Con
 // notifies; so does automatic mail (auto; see DeliverMail).
 //
 // Mail only ever changes a thread of its own sender's contact: reopens it
-// if closed (R4) and marks it Blocked when the sender is blocked. Someone
+// if closed (R4), recording a THREAD_STATUS_CHANGE by the contact in the
+// commit of the message, and marks it Blocked when the sender is blocked. Someone
 // else who answers in a thread (a colleague in CC, as HubSpot shows them)
 // joins it as themselves, their own contact the message's sender, and
 // changes nothing of the thread: not its contact, not its status, not its
@@ -247,6 +248,12 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role, Automatic: auto,
 		},
 		Join: func(t *parley.Thread) bool { return t.ContactID == c.ID || !blocked },
+		// A reopening is recorded as an agent's is (SetThreadStatus), by
+		// the contact.
+		Reopen: &parley.Message{
+			SenderID: c.ActorID(), Direction: parley.Incoming,
+			ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
+		},
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
 			if t.LastSeq == 0 { // the new thread
@@ -275,6 +282,9 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 		return err
 	}
 	t := res.Thread
+	if res.Reopened != nil {
+		a.events.MessageCreated(ctx, t, res.Reopened)
+	}
 	switch {
 	case res.ThreadCreated:
 		a.events.ThreadCreated(ctx, t)
@@ -299,8 +309,10 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 
 // postEmailReply stores user u's reply on email thread t and queues it,
 // in the same commit, to be sent from the thread's mailbox to the contact
-// (E4: the caller's membership was checked with the thread). Without
-// outbound mail it is EUNAVAILABLE.
+// (E4: the caller's membership was checked with the thread). A reply on a
+// closed thread reopens it (R4), recorded in that commit as the
+// THREAD_STATUS_CHANGE of u that SetThreadStatus records. Without outbound
+// mail it is EUNAVAILABLE.
 func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string) (*parley.Message, *parley.Thread, error) {
 	if a.cfg.Mailer == nil {
 		return nil, nil, errNoMail()
@@ -334,6 +346,8 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+	}, &parley.Message{
+		SenderID: u.ActorID(), Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}, func(m *parley.Message, th *parley.Thread) (*parley.OutboxItem, error) {
 		e := parley.Email{
 			From:      parley.Address{Name: u.Name, Email: mb.Address},
@@ -352,6 +366,10 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 		return nil, nil, err
 	}
 	if !res.Duplicate {
+		if res.Reopened != nil {
+			a.events.MessageCreated(ctx, res.Thread, res.Reopened)
+			a.events.ThreadUpdated(ctx, res.Thread, false)
+		}
 		a.events.MessageCreated(ctx, res.Thread, res.Message)
 		a.wakeOutbox()
 	}
