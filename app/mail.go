@@ -38,7 +38,8 @@ type mailState struct {
 	mu       sync.Mutex
 	notified map[[2]uint64]time.Time // (user, thread) → last notification about a chat message
 
-	senders *Limiter // new threads per sender (Config.MailNewThreadsPerHour)
+	senders     *Limiter // new threads per sender (Config.MailNewThreadsPerHour)
+	transcripts *Limiter // transcripts per recipient address (transcriptsPerHour)
 }
 
 // initMail readies the email channel: the outbox's wake-up call, the
@@ -47,6 +48,7 @@ func (a *App) initMail() {
 	a.mail.wake = make(chan struct{}, 1)
 	a.mail.notified = map[[2]uint64]time.Time{}
 	a.mail.senders = newSenderLimits(a.cfg.MailNewThreadsPerHour, a.cfg.MailNewThreadBurst, maxMailSenders, a.Now)
+	a.mail.transcripts = newSenderLimits(transcriptsPerHour, transcriptsPerHour, maxTranscriptRecipients, a.Now)
 }
 
 // startMail starts the outbox when outbound mail is configured. Close
