@@ -91,7 +91,10 @@ func (a *App) afterThreadClosed(ctx context.Context, t *parley.Thread) {
 // transcript builds the transcript email of chat t on widget w for contact
 // c: every MESSAGE (no internal notes, no system events) with its time,
 // in the widget's time zone, and its sender's name, and the page the chat
-// started on. It returns nil when the chat has no messages.
+// started on. It comes from PARLEY_MAIL_FROM with a Reply-To of the
+// inbox's first email address, if it has one, so that an answer lands in
+// the inbox as a new email thread. It returns nil when the chat has no
+// messages.
 func (a *App) transcript(ctx context.Context, t *parley.Thread, w *parley.Widget, c *parley.Contact) (*parley.OutboxItem, error) {
 	loc := time.UTC
 	if tz := w.Availability.Timezone; tz != "" {
@@ -165,8 +168,15 @@ func (a *App) transcript(ctx context.Context, t *parley.Thread, w *parley.Widget
 	if err != nil {
 		return nil, err
 	}
+	// Answers go to the inbox, not to PARLEY_MAIL_FROM: its first address,
+	// if it has one.
+	var replyTo parley.Address
+	if len(in.Mailboxes) > 0 {
+		replyTo = parley.Address{Name: in.Name, Email: in.Mailboxes[0].Address}
+	}
 	return &parley.OutboxItem{Kind: parley.OutboxTranscript, ThreadID: t.ID, Email: parley.Email{
 		From:          parley.Address{Name: in.Name, Email: a.cfg.MailFrom},
+		ReplyTo:       replyTo,
 		To:            []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}},
 		Subject:       limitString(title, 250),
 		Text:          text.String(),

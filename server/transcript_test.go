@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,71 @@ func TestTranscriptsOnlyToVerifiedAddresses(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // a sixth would arrive within milliseconds
 	if n := to("vera@customer.example"); n != 5 {
 		t.Errorf("one address got %d transcripts within an hour, want 5", n)
+	}
+}
+
+// TestTranscriptAnswersReachTheInbox: a transcript comes from
+// PARLEY_MAIL_FROM with a Reply-To of the inbox's own address, so that the
+// visitor's answer lands in the inbox as an email thread; an inbox without
+// an address sets none.
+func TestTranscriptAnswersReachTheInbox(t *testing.T) {
+	mp := mailpit.Start(t)
+	e, admin := mailEnv(t, mp.SMTPAddr)
+	ctx := context.Background()
+	chat := func(addr string) {
+		t.Helper()
+		v, _ := e.visitor("", 0)
+		v.send(map[string]any{"type": "message.send", "clientId": "c1", "text": "Do you ship to Norway?"})
+		id := msgOf(v.next("message.ack"))["threadId"].(string)
+		var n uint64
+		fmt.Sscan(id, &n)
+		th, err := e.db.Thread(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.UpdateContact(ctx, th.ContactID, func(c *parley.Contact) error { c.Email = addr; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if res := admin.do("PATCH", "/conversations/v3/conversations/threads/"+id, map[string]any{"status": "CLOSED"}, nil); res.status != 200 {
+			t.Fatalf("close: %d %s", res.status, res.body)
+		}
+	}
+
+	// The widget of a new Parley sends transcripts without being told to.
+	chat("vera@customer.example")
+	tr := mp.Wait(t, 5*time.Second, "the transcript", func(m *mailpit.Message) bool { return m.To[0].Address == "vera@customer.example" })
+	h, err := mp.Headers(tr.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(h["Reply-To"], ","); !strings.Contains(got, "<Support@parley.test>") {
+		t.Errorf("Reply-To %q, want the inbox's address", got)
+	}
+	if tr.From.Address != "parley@parley.test" {
+		t.Errorf("From %q, want PARLEY_MAIL_FROM", tr.From.Address)
+	}
+
+	// The visitor answers: a new email thread in the inbox.
+	deliver(t, e, rawMail("Vera <vera@customer.example>", "Re: "+tr.Subject, "v1@customer.example", tr.MessageID, "One more question."))
+	c, _ := e.db.ContactByEmail(ctx, "vera@customer.example")
+	ts, _, _ := e.db.Threads(ctx, parley.ThreadFilter{ContactID: c.ID})
+	found := false
+	for _, x := range ts {
+		if x.ChannelID == parley.ChannelEmail && x.InboxID == e.inbox.ID && !x.IsFiltered() {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the answer to the transcript is in no email thread of the inbox: %+v", ts)
+	}
+
+	// An inbox without an address: no Reply-To.
+	if res := admin.do("PATCH", "/api/v1/inboxes/"+idStr(e.inbox.ID), map[string]any{"emailAddresses": []string{}}, nil); res.status != 200 {
+		t.Fatalf("remove the address: %d %s", res.status, res.body)
+	}
+	chat("walt@customer.example")
+	tr = mp.Wait(t, 5*time.Second, "the second transcript", func(m *mailpit.Message) bool { return m.To[0].Address == "walt@customer.example" })
+	if h, _ := mp.Headers(tr.ID); len(h["Reply-To"]) != 0 {
+		t.Errorf("Reply-To %q without an inbox address", h["Reply-To"])
 	}
 }
