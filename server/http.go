@@ -236,3 +236,40 @@ func limitString(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s[:n], "")
 }
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleHealth() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		if s.ctx.Err() != nil {
+			return parley.Errorf(parley.EUNAVAILABLE, "shutting down")
+		}
+		s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	})
+}
+
+func (s *Server) handleNotFound() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		return parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	})
+}
+
+// baseURL is the configured public URL, or this request's own origin.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.BaseURL != "" {
+		return strings.TrimRight(s.cfg.BaseURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}

@@ -3,27 +3,39 @@ package server
 import "net/http"
 
 // routes lists Parley's whole HTTP surface.
+//
+// Each resource's handlers live in http_<resource>.go, with the request and
+// response shapes and helpers only they use: http_threads.go serves
+// threads, http_widgets.go widgets, and so on; the comments below name the
+// file of each group. Shapes several resources share are in files named for
+// what they are (paging.go, ids.go, people.go, wire.go), the HTTP plumbing
+// in http.go, handlers.go, errors.go and auth.go, and the WebSocket
+// endpoints in ws_*.go.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	user, admin := s.requireUser, s.requireAdmin
 
 	mux.Handle("GET /healthz", s.handleHealth())
 
-	// The widget, public and cross-origin.
+	// The widget, public and cross-origin (http_widget_public.go; the
+	// visitor WebSocket: ws_visitor.go).
 	mux.Handle("GET /embed.js", s.handleAsset(func() assetRef { return s.assetLoader() }))
 	mux.Handle("GET /widget/v1/chat.js", s.handleAsset(func() assetRef { return s.assetChatJS() }))
 	mux.Handle("GET /widget/v1/chat.css", s.handleAsset(func() assetRef { return s.assetChatCSS() }))
 	mux.Handle("GET /widget/v1/boot", s.handleBoot())
 	mux.Handle("GET /widget/v1/ws", s.handleVisitorWS())
 
-	// Console: the page, its files, first-run setup.
+	// Console: the page, its files (http_console.go), first-run setup
+	// (http_setup.go).
 	mux.Handle("GET /{$}", s.handleConsolePage())
 	mux.Handle("GET /threads/{threadId}", s.handleConsolePage())
 	mux.Handle("GET /console/", s.handleConsoleFiles())
 	mux.Handle("GET /setup", s.handleSetupPage())
 	mux.Handle("POST /api/v1/setup", s.handleSetup())
 
-	// Settings API.
+	// Settings API: session (http_session.go), tokens (http_tokens.go), users
+	// (http_users.go), the agent WebSocket (ws_agent.go), widgets
+	// (http_widgets.go).
 	mux.Handle("POST /api/v1/session", s.handleSessionCreate())
 	mux.Handle("DELETE /api/v1/session", s.requireSignedIn(s.handleSessionDelete()))
 	mux.Handle("POST /api/v1/tokens", user(s.handleTokenCreate()))
@@ -36,7 +48,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/widgets", admin(s.handleWidgets()))
 	mux.Handle("GET /api/v1/widgets/{id}", admin(s.handleWidgetGet()))
 
-	// Conversations API, HubSpot v3 shape.
+	// Conversations API, HubSpot v3 shape: http_inboxes.go, http_channels.go,
+	// http_threads.go, http_messages.go, http_actors.go.
 	const v3 = "/conversations/v3/conversations"
 	mux.Handle("GET "+v3+"/inboxes", user(s.handleInboxes()))
 	mux.Handle("GET "+v3+"/inboxes/{inboxId}", user(s.handleInboxGet()))
@@ -55,9 +68,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+v3+"/actors/{actorId}", user(s.handleActorGet()))
 	mux.Handle("POST "+v3+"/actors/batch/read", s.requireReader(s.handleActorsBatch()))
 
-	// The areas, each served by its own routes_*.go file.
-
-	// People (routes_people.go).
+	// People: users (http_users.go), invites (http_invites.go), teams
+	// (http_teams.go), inboxes (http_inboxes.go).
 	// The console's settings screens are deep links into the console page.
 	mux.Handle("GET /settings", s.handleConsolePage())
 	mux.Handle("GET /settings/{section}", s.handleConsolePage())
@@ -82,11 +94,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PATCH /api/v1/inboxes/{id}", admin(s.handleInboxPatch()))
 	mux.Handle("DELETE /api/v1/inboxes/{id}", admin(s.handleInboxDelete()))
 
-	// List (routes_list.go).
+	// Search (http_search.go) and views (http_views.go).
 	mux.Handle("GET /api/v1/search", user(s.handleSearch()))
 	mux.Handle("GET /api/v1/views/counts", user(s.handleViewCounts()))
 
-	// Actions (routes_actions.go).
+	// Thread actions (http_threads.go) and snippets (http_snippets.go).
 	mux.Handle("POST /api/v1/threads/{threadId}/block", user(s.handleThreadAction(s.app.SetBlocked, true)))
 	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.app.SetBlocked, false)))
 	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.app.SetSpam, true)))
@@ -98,7 +110,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PATCH /api/v1/snippets/{id}", user(s.handleSnippetUpdate()))
 	mux.Handle("DELETE /api/v1/snippets/{id}", user(s.handleSnippetDelete()))
 
-	// Contacts (routes_contacts.go).
+	// Contacts (http_contacts.go), records (http_records.go), engagements
+	// (http_engagements.go).
 	mux.Handle("GET /contacts/{contactId}", s.handleConsolePage()) // deep link to the contact page
 
 	mux.Handle("GET /api/v1/contacts/{contactId}", user(s.handleContactGet()))
@@ -111,13 +124,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/threads/{threadId}/records", user(s.handleThreadRecords()))
 	mux.Handle("POST /api/v1/threads/{threadId}/disassociate", user(s.handleDisassociate()))
 
-	// Theme stylesheets (theme.go).
+	// Theme stylesheets (http_widget_public.go).
 	mux.Handle("GET "+themePath+"{file}", s.handleTheme())
 
-	// Mail (routes_mail.go).
+	// Mail (http_mail.go).
 	mux.Handle("GET /api/v1/mail", s.requireUser(s.handleMailStatus()))
 
-	// Widgets (routes_widgets.go).
+	// Widgets (http_widgets.go) and contact lists (http_lists.go).
 	mux.Handle("GET /settings/chat/{id}", s.handleConsolePage())
 
 	mux.Handle("POST /api/v1/widgets", admin(s.handleWidgetCreate()))
@@ -130,23 +143,24 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PATCH /api/v1/lists/{id}", admin(s.handleListPatch()))
 	mux.Handle("DELETE /api/v1/lists/{id}", admin(s.handleListDelete()))
 
-	// Visitor (routes_visitor.go).
+	// Visitor identification (http_identify.go) and consents
+	// (http_consents.go).
 	// Identification tokens let their holder chat as any contact: only a
 	// site's back end makes them, with an admin-scoped API token.
 	mux.Handle("POST /visitor-identification/v3/tokens/create", s.requireAdminToken(s.handleIdentificationToken()))
 	mux.Handle("/visitor-identification/", s.handleNotFound())
 	mux.Handle("GET /api/v1/contacts/{contactId}/consents", user(s.handleContactConsents()))
 
-	// Bots (routes_bots.go).
+	// Bots (http_bots.go).
 	mux.Handle("GET /api/v1/widgets/{id}/bot", admin(s.handleBotGet()))
 	mux.Handle("PUT /api/v1/widgets/{id}/bot", admin(s.handleBotPut()))
 	mux.Handle("POST /api/v1/bots/preview", admin(s.handleBotPreview()))
 	mux.Handle("POST /api/v1/threads/{threadId}/takeover", user(s.handleTakeOver()))
 
-	// Presence (routes_presence.go).
+	// Widget status stream (http_widget_public.go).
 	mux.Handle("GET /widget/v1/status", s.handleStatusStream())
 
-	// Links (routes_links.go).
+	// Knowledge and meeting links (http_links.go).
 	mux.Handle("GET /api/v1/knowledge-links", user(s.handleKnowledgeLinks()))
 	mux.Handle("POST /api/v1/knowledge-links", admin(s.handleKnowledgeLinkCreate()))
 	mux.Handle("GET /api/v1/knowledge-links/{id}", user(s.handleKnowledgeLinkGet()))

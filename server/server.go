@@ -93,7 +93,7 @@ type Config struct {
 	HeaderTimeout, IdleTimeout time.Duration
 
 	// Limits on guessing secrets: passwords, the setup link, invitation
-	// links (login.go). Each is a token bucket, Burst at once and then
+	// links (signin_guard.go). Each is a token bucket, Burst at once and then
 	// PerMinute a minute; zero takes the default, a negative value turns
 	// the limit off (for load tests). A refused attempt gets 429 with
 	// Retry-After and costs no password hashing.
@@ -203,14 +203,14 @@ type Server struct {
 	mu       sync.Mutex
 	lastType map[string]time.Time // typing throttle: "actor/thread" -> last forward
 
-	// agents are the live agent connections per user (people_conns.go).
+	// agents are the live agent connections per user (ws_agent_conns.go).
 	agents agentConns
 
 	// moves orders disassociations against live visitors' messages
-	// (routes_contacts.go).
+	// (credential_moves.go).
 	moves credentialMoves
 
-	// signin bounds password hashing and guessing (login.go).
+	// signin bounds password hashing and guessing (signin_guard.go).
 	signin *signinGuard
 	// limits are the per-address limits of the widget's public endpoints
 	// (visitor_limits.go).

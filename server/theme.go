@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/widget"
@@ -51,37 +50,4 @@ func (s *Server) themeURL(r *http.Request, wd *parley.Widget) string {
 		}
 	}
 	return s.baseURL(r) + themePath + a.Hash + ".css"
-}
-
-// handleTheme serves a theme stylesheet by its hash. The URL names the
-// content, so it is cached for good; an unknown hash is ENOTFOUND.
-func (s *Server) handleTheme() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		hash, ok := strings.CutSuffix(r.PathValue("file"), ".css")
-		var a widget.Asset
-		if ok && isThemeHash(hash) {
-			a, ok = s.cfg.Themes.Lookup(hash)
-		} else {
-			ok = false
-		}
-		if !ok {
-			w.Header().Set("Access-Control-Allow-Origin", "*")
-			return parley.Errorf(parley.ENOTFOUND, "no theme %q", truncateForError(r.PathValue("file")))
-		}
-		s.serveAsset(w, r, &a, true)
-		return nil
-	})
-}
-
-// isThemeHash reports whether s has the form of an Asset.Hash.
-func isThemeHash(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

@@ -46,12 +46,12 @@ func (s *Server) handleAgentWS() http.Handler {
 // serveAgent serves the connection that credential a opened. The
 // connection lives only as long as the credential and the user's rights:
 // signing out, revoking the token, deactivating the user or changing their
-// role closes it (people_conns.go). A credential without the write scope
+// role closes it (ws_agent_conns.go). A credential without the write scope
 // receives events but may not send messages or typing.
 func (s *Server) serveAgent(cn *wsConn, a *auth) {
 	ctx := cn.ctx
 	// The inbox topics follow the user's memberships for as long as the
-	// connection lives: registerAgent subscribes them (people_conns.go).
+	// connection lives: registerAgent subscribes them (ws_agent_conns.go).
 	cn.sub = s.hub.SubscribeBuffer(s.cfg.AgentQueue, presenceTopic, userTopic(a.user.ID))
 	u, rights, inboxIDs, unregister, err := s.registerAgent(ctx, cn, a.hash)
 	if err != nil {

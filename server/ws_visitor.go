@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -121,246 +122,314 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 		cn.finish()
 		return
 	}
-	ctx := cn.ctx
-	internal := func() {
-		cn.failCode(parley.EINTERNAL, "internal error")
+	v := &visitorConn{s: s, cn: cn, ctx: cn.ctx, wd: wd, key: key, hello: hello,
+		pageURL: hello.PageURL, cred: visitorCred{gen: s.moves.gen.Load()}}
+	if !v.start() {
 		cn.finish()
+		return
 	}
-	var contactID uint64
-	var thread *parley.Thread
+	cn.run([]string{"message.send", "typing", "consent.give", "contact.email"}, v.handle)
+}
+
+// visitorConn is a visitor's connection after its hello: who the visitor
+// is, and the thread it follows.
+type visitorConn struct {
+	s     *Server
+	cn    *wsConn
+	ctx   context.Context
+	wd    *parley.Widget // as it was at connect; frames read it again
+	key   string         // the client address (clientKey)
+	hello *frame
+
 	// cred lets a disassociation move this visitor to another contact while
 	// it is connected (asVisitor); gen is read before the credential. An
 	// identified visitor has no credential of its own: the site vouches for
 	// it at every hello.
-	cred := visitorCred{gen: s.moves.gen.Load()}
-	identified := false
+	cred      visitorCred
+	contactID uint64 // 0 until the visitor has a contact
+	pageURL   string
+	// typingThread is the visitor's thread on the widget, 0 before it has
+	// one.
+	typingThread uint64
+}
+
+// start identifies the visitor, answers its hello with ready and replays
+// what it missed of its thread. It reports false when the connection has
+// failed.
+func (v *visitorConn) start() bool {
+	contact, thread, identified, err := v.identify()
+	if err != nil {
+		v.cn.failCode(parley.EINTERNAL, "internal error")
+		return false
+	}
+	if err := v.cn.writeNow(mustJSON(v.ready(contact, thread, identified))); err != nil {
+		v.cn.fail(websocket.StatusGoingAway, "")
+		return false
+	}
+	if thread != nil {
+		if err := v.cn.replay(thread, v.hello.LastSeq, true); err != nil {
+			v.cn.fail(websocket.StatusGoingAway, "")
+			return false
+		}
+		v.typingThread = thread.ID
+	}
+	return true
+}
+
+// identify finds the visitor's contact, from the site's identification in
+// the hello or else from the visitor's own credential, and the contact's
+// thread on the widget, which the connection then follows. A new visitor
+// has neither.
+func (v *visitorConn) identify() (contact *parley.Contact, thread *parley.Thread, identified bool, err error) {
+	s, ctx, hello := v.s, v.ctx, v.hello
 	if hello.IdentificationEmail != "" || hello.IdentificationToken != "" {
 		c, err := s.app.IdentifiedContact(ctx, hello.IdentificationEmail, hello.IdentificationToken)
 		if err != nil {
 			s.log.Error().Err(err).Msg("visitor identification")
-			internal()
-			return
+			return nil, nil, false, err
 		}
 		if c != nil {
-			contactID, identified = c.ID, true
+			v.contactID, identified = c.ID, true
 		}
 	}
-	if contactID == 0 && hello.VisitorToken != "" {
-		v, err := s.db.Visitor(ctx, hashSecret(hello.VisitorToken))
+	if v.contactID == 0 && hello.VisitorToken != "" {
+		vis, err := s.db.Visitor(ctx, hashSecret(hello.VisitorToken))
 		if err == nil {
-			contactID, cred.hash = v.ContactID, hashSecret(hello.VisitorToken)
+			v.contactID, v.cred.hash = vis.ContactID, hashSecret(hello.VisitorToken)
 		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
-			internal()
-			return
+			return nil, nil, false, err
 		}
 	}
-	var contact *parley.Contact
-	if contactID != 0 {
-		c, err := s.db.Contact(ctx, contactID)
-		if err == nil {
-			contact = c
-		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
-			internal()
-			return
-		}
-		t, err := s.db.ChatThread(ctx, contactID, wd.ID)
-		if err == nil {
-			thread = t
-			cn.sub.Add(parley.ThreadTopic(t.ID))
-		}
+	if v.contactID == 0 {
+		return nil, nil, identified, nil
 	}
-	ready := evReady{Type: "ready", Status: s.app.WidgetStatus(ctx, wd), Identified: identified,
-		Known: contactKnown(contact), ConsentRequired: wd.NeedsProcessConsent(contact)}
-	if contactID != 0 {
-		ready.VisitorID = parley.ContactActorID(contactID)
+	c, err := s.db.Contact(ctx, v.contactID)
+	if err == nil {
+		contact = c
+	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return nil, nil, false, err
+	}
+	t, err := s.db.ChatThread(ctx, v.contactID, v.wd.ID)
+	if err == nil {
+		thread = t
+		v.cn.sub.Add(parley.ThreadTopic(t.ID))
+	}
+	return contact, thread, identified, nil
+}
+
+// ready is the answer to the visitor's hello.
+func (v *visitorConn) ready(contact *parley.Contact, thread *parley.Thread, identified bool) evReady {
+	ready := evReady{Type: "ready", Status: v.s.app.WidgetStatus(v.ctx, v.wd), Identified: identified,
+		Known: contactKnown(contact), ConsentRequired: v.wd.NeedsProcessConsent(contact)}
+	if v.contactID != 0 {
+		ready.VisitorID = parley.ContactActorID(v.contactID)
 	}
 	if thread != nil {
 		ready.Thread = &visitorThread{ID: idString(thread.ID), Status: string(thread.Status)}
 	}
-	if err := cn.writeNow(mustJSON(ready)); err != nil {
-		cn.fail(websocket.StatusGoingAway, "")
-		cn.finish()
-		return
+	return ready
+}
+
+// handle serves one frame from the visitor.
+func (v *visitorConn) handle(f *frame) error {
+	switch f.Type {
+	case "message.send":
+		return v.sendMessage(f)
+	case "consent.give":
+		return v.giveConsent(f)
+	case "contact.email":
+		return v.leaveEmail(f)
+	case "typing":
+		return v.typing()
 	}
-	if thread != nil {
-		if err := cn.replay(thread, hello.LastSeq, true); err != nil {
-			cn.fail(websocket.StatusGoingAway, "")
-			cn.finish()
-			return
-		}
+	return nil
+}
+
+// ensureContact gives a new visitor its contact and credential, the first
+// time it does something that needs one.
+func (v *visitorConn) ensureContact() error {
+	if v.contactID != 0 {
+		return nil
 	}
-	pageURL := hello.PageURL
-	var typingThread uint64
-	if thread != nil {
-		typingThread = thread.ID
+	token, hash := newSecret("pv_")
+	c, err := v.s.app.NewVisitor(v.ctx, hash)
+	if err != nil {
+		return err
 	}
-	// ensureContact gives a new visitor its contact and credential, the
-	// first time it does something that needs one.
-	ensureContact := func() error {
-		if contactID != 0 {
-			return nil
-		}
-		token, hash := newSecret("pv_")
-		c, err := s.app.NewVisitor(ctx, hash)
+	v.contactID, v.cred.hash = c.ID, hash
+	v.cn.reply(evIdentity{Type: "identity", VisitorToken: token, VisitorID: c.ActorID()})
+	return nil
+}
+
+// sendMessage serves message.send: the visitor's message, which starts a
+// conversation when the visitor has no thread on the widget.
+func (v *visitorConn) sendMessage(f *frame) error {
+	s, ctx := v.s, v.ctx
+	// Check what can be checked before anything is stored.
+	if err := parley.ValidateText(f.Text); err != nil {
+		return err
+	}
+	if f.ClientID == "" {
+		return parley.Errorf(parley.EINVALID, "clientId is required")
+	}
+	if err := parley.ValidateClientID(f.ClientID); err != nil {
+		return err
+	}
+	cur, err := s.db.Widget(ctx, v.wd.ID)
+	if err != nil {
+		return err
+	}
+	if !cur.Enabled {
+		return parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
+	}
+	if v.contactID == 0 && cur.NeedsProcessConsent(nil) {
+		return errConsentRequired()
+	}
+	if err := s.requireEmailFirst(ctx, cur, v.contactID); err != nil {
+		return err
+	}
+	// A visitor without a thread on this widget starts a
+	// conversation (a closed one is reopened, which is not new).
+	if err := s.limits.takeNew(v.key, v.contactID == 0, v.contactID == 0 || v.typingThread == 0); err != nil {
+		return err
+	}
+	if err := v.ensureContact(); err != nil {
+		return err
+	}
+	var res parley.TurnResult
+	err = s.asVisitor(ctx, &v.cred, &v.contactID, func() (err error) {
+		c, err := s.db.Contact(ctx, v.contactID)
 		if err != nil {
 			return err
 		}
-		contactID, cred.hash = c.ID, hash
-		cn.reply(evIdentity{Type: "identity", VisitorToken: token, VisitorID: c.ActorID()})
-		return nil
+		if cur.NeedsProcessConsent(c) {
+			return errConsentRequired()
+		}
+		implied, err := s.recordImpliedConsents(ctx, cur, v.contactID, v.pageURL)
+		if err != nil {
+			return err
+		}
+		res, err = s.app.PostVisitorMessage(ctx, cur, v.contactID, c.Blocked, v.pageURL, v.hello.Lang, f.ClientID, f.Text)
+		if err == nil && implied {
+			s.publishContact(ctx, c)
+		}
+		return err
+	})
+	if err != nil {
+		return err
 	}
-	cn.run([]string{"message.send", "typing", "consent.give", "contact.email"}, func(f *frame) error {
-		switch f.Type {
-		case "message.send":
-			// Check what can be checked before anything is stored.
-			if err := parley.ValidateText(f.Text); err != nil {
-				return err
-			}
-			if f.ClientID == "" {
-				return parley.Errorf(parley.EINVALID, "clientId is required")
-			}
-			if err := parley.ValidateClientID(f.ClientID); err != nil {
-				return err
-			}
-			cur, err := s.db.Widget(ctx, wd.ID)
-			if err != nil {
-				return err
-			}
-			if !cur.Enabled {
-				return parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
-			}
-			if contactID == 0 && cur.NeedsProcessConsent(nil) {
-				return errConsentRequired()
-			}
-			if err := s.requireEmailFirst(ctx, cur, contactID); err != nil {
-				return err
-			}
-			// A visitor without a thread on this widget starts a
-			// conversation (a closed one is reopened, which is not new).
-			if err := s.limits.takeNew(key, contactID == 0, contactID == 0 || typingThread == 0); err != nil {
-				return err
-			}
-			if err := ensureContact(); err != nil {
-				return err
-			}
-			var res parley.TurnResult
-			err = s.asVisitor(ctx, &cred, &contactID, func() (err error) {
-				c, err := s.db.Contact(ctx, contactID)
-				if err != nil {
-					return err
-				}
-				if cur.NeedsProcessConsent(c) {
-					return errConsentRequired()
-				}
-				implied, err := s.recordImpliedConsents(ctx, cur, contactID, pageURL)
-				if err != nil {
-					return err
-				}
-				res, err = s.app.PostVisitorMessage(ctx, cur, contactID, c.Blocked, pageURL, hello.Lang, f.ClientID, f.Text)
-				if err == nil && implied {
-					s.publishContact(ctx, c)
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			joined := typingThread != res.Thread.ID
-			if joined {
-				typingThread = res.Thread.ID
-				cn.sub.Add(parley.ThreadTopic(res.Thread.ID))
-			}
-			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
-				Message: toWireMessage(res.Message, s.app.ActorName(ctx, res.Message.SenderID))})
-			if joined {
-				// The bot's answer was published before this connection
-				// followed the thread (app/bot.go): send it here.
-				cn.replyTurn(ctx, res)
-			}
-		case "consent.give":
-			if !cn.allow() {
-				return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")
-			}
-			cur, err := s.db.Widget(ctx, wd.ID)
-			if err != nil {
-				return err
-			}
-			if cur.Consent.Process == parley.ConsentNone {
-				return parley.Errorf(parley.EINVALID, "this widget asks for no consent")
-			}
-			if want := parley.ConsentVersion(cur.Consent.ProcessText); f.Version != want {
-				return parley.Errorf(parley.ECONFLICT, "the consent text has changed since it was shown (version %q, now %q); show the new text", truncateForError(f.Version), want)
-			}
-			if err := s.limits.takeNew(key, contactID == 0, false); err != nil {
-				return err
-			}
-			if err := ensureContact(); err != nil {
-				return err
-			}
-			err = s.asVisitor(ctx, &cred, &contactID, func() error {
-				wrote, err := s.recordConsent(ctx, contactID, cur, parley.ConsentKindProcess, pageURL)
-				if err == nil && wrote {
-					if c, err := s.db.Contact(ctx, contactID); err == nil {
-						s.publishContact(ctx, c)
-					}
-				}
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			cn.reply(evConsent{Type: "consent.recorded", Kind: parley.ConsentKindProcess, Version: f.Version})
-		case "contact.email":
-			if !cn.allow() {
-				return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")
-			}
-			email, err := parley.ValidateVisitorEmail(f.Email)
-			if err != nil {
-				return err
-			}
-			cur, err := s.db.Widget(ctx, wd.ID)
-			if err != nil {
-				return err
-			}
-			if contactID == 0 && cur.NeedsProcessConsent(nil) {
-				return errConsentRequired()
-			}
-			if err := s.limits.takeNew(key, contactID == 0, false); err != nil {
-				return err
-			}
-			if err := ensureContact(); err != nil {
-				return err
-			}
-			err = s.asVisitor(ctx, &cred, &contactID, func() error {
-				c, err := s.db.Contact(ctx, contactID)
-				if err != nil {
-					return err
-				}
-				if cur.NeedsProcessConsent(c) {
-					return errConsentRequired()
-				}
-				return s.captureEmail(ctx, c, email)
-			})
-			if err != nil {
-				return err
-			}
-			cn.reply(evContactEmail{Type: "contact.email", Email: email, VisitorID: parley.ContactActorID(contactID)})
-		case "typing":
-			if err := s.asVisitor(ctx, &cred, &contactID, func() error { return nil }); err != nil {
-				return err
-			}
-			if typingThread != 0 && s.typingAllowed(parley.ContactActorID(contactID), typingThread) {
-				t, err := s.db.Thread(ctx, typingThread)
-				if err != nil {
-					return err
-				}
-				s.hub.Publish(mustJSON(evTyping{Type: "typing", ThreadID: idString(t.ID),
-					ActorID: parley.ContactActorID(contactID), Name: s.app.ActorName(ctx, parley.ContactActorID(contactID))}),
-					parley.InboxTopic(t.InboxID))
+	joined := v.typingThread != res.Thread.ID
+	if joined {
+		v.typingThread = res.Thread.ID
+		v.cn.sub.Add(parley.ThreadTopic(res.Thread.ID))
+	}
+	v.cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
+		Message: toWireMessage(res.Message, s.app.ActorName(ctx, res.Message.SenderID))})
+	if joined {
+		// The bot's answer was published before this connection
+		// followed the thread (app/bot.go): send it here.
+		v.cn.replyTurn(ctx, res)
+	}
+	return nil
+}
+
+// giveConsent serves consent.give: the visitor agreed to the widget's
+// privacy text in the version f names.
+func (v *visitorConn) giveConsent(f *frame) error {
+	s, ctx := v.s, v.ctx
+	if !v.cn.allow() {
+		return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")
+	}
+	cur, err := s.db.Widget(ctx, v.wd.ID)
+	if err != nil {
+		return err
+	}
+	if cur.Consent.Process == parley.ConsentNone {
+		return parley.Errorf(parley.EINVALID, "this widget asks for no consent")
+	}
+	if want := parley.ConsentVersion(cur.Consent.ProcessText); f.Version != want {
+		return parley.Errorf(parley.ECONFLICT, "the consent text has changed since it was shown (version %q, now %q); show the new text", truncateForError(f.Version), want)
+	}
+	if err := s.limits.takeNew(v.key, v.contactID == 0, false); err != nil {
+		return err
+	}
+	if err := v.ensureContact(); err != nil {
+		return err
+	}
+	err = s.asVisitor(ctx, &v.cred, &v.contactID, func() error {
+		wrote, err := s.recordConsent(ctx, v.contactID, cur, parley.ConsentKindProcess, v.pageURL)
+		if err == nil && wrote {
+			if c, err := s.db.Contact(ctx, v.contactID); err == nil {
+				s.publishContact(ctx, c)
 			}
 		}
-		return nil
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	v.cn.reply(evConsent{Type: "consent.recorded", Kind: parley.ConsentKindProcess, Version: f.Version})
+	return nil
+}
+
+// leaveEmail serves contact.email: the email the visitor typed into the
+// widget (captureEmail).
+func (v *visitorConn) leaveEmail(f *frame) error {
+	s, ctx := v.s, v.ctx
+	if !v.cn.allow() {
+		return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")
+	}
+	email, err := parley.ValidateVisitorEmail(f.Email)
+	if err != nil {
+		return err
+	}
+	cur, err := s.db.Widget(ctx, v.wd.ID)
+	if err != nil {
+		return err
+	}
+	if v.contactID == 0 && cur.NeedsProcessConsent(nil) {
+		return errConsentRequired()
+	}
+	if err := s.limits.takeNew(v.key, v.contactID == 0, false); err != nil {
+		return err
+	}
+	if err := v.ensureContact(); err != nil {
+		return err
+	}
+	err = s.asVisitor(ctx, &v.cred, &v.contactID, func() error {
+		c, err := s.db.Contact(ctx, v.contactID)
+		if err != nil {
+			return err
+		}
+		if cur.NeedsProcessConsent(c) {
+			return errConsentRequired()
+		}
+		return s.captureEmail(ctx, c, email)
+	})
+	if err != nil {
+		return err
+	}
+	v.cn.reply(evContactEmail{Type: "contact.email", Email: email, VisitorID: parley.ContactActorID(v.contactID)})
+	return nil
+}
+
+// typing serves typing: agents following the visitor's thread are told
+// the visitor is typing.
+func (v *visitorConn) typing() error {
+	s, ctx := v.s, v.ctx
+	if err := s.asVisitor(ctx, &v.cred, &v.contactID, func() error { return nil }); err != nil {
+		return err
+	}
+	if v.typingThread != 0 && s.typingAllowed(parley.ContactActorID(v.contactID), v.typingThread) {
+		t, err := s.db.Thread(ctx, v.typingThread)
+		if err != nil {
+			return err
+		}
+		s.hub.Publish(mustJSON(evTyping{Type: "typing", ThreadID: idString(t.ID),
+			ActorID: parley.ContactActorID(v.contactID), Name: s.app.ActorName(ctx, parley.ContactActorID(v.contactID))}),
+			parley.InboxTopic(t.InboxID))
+	}
+	return nil
 }
 
 func errConsentRequired() error {
@@ -462,4 +531,32 @@ func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
 	if closed {
 		cn.reply(evThread{Type: "thread.updated", Thread: visitorThread{ID: idString(res.Thread.ID), Status: string(res.Thread.Status)}})
 	}
+}
+
+// recordConsent adds a consent of kind given in widget wd to contact id,
+// unless the contact already gave it for the same text. It reports whether
+// it wrote anything.
+func (s *Server) recordConsent(ctx context.Context, contactID uint64, wd *parley.Widget, kind, pageURL string) (bool, error) {
+	rec := parley.ConsentRecord{Kind: kind, WidgetID: wd.ID, PageURL: limitString(pageURL, 2000), At: s.now()}
+	switch kind {
+	case parley.ConsentKindProcess:
+		rec.Mode, rec.Text = wd.Consent.Process, wd.Consent.ProcessText
+	case parley.ConsentKindCommunicate:
+		rec.SubscriptionType, rec.Text = wd.Consent.SubscriptionType, wd.Consent.CommunicateText
+	}
+	rec.Version = parley.ConsentVersion(rec.Text)
+	wrote := false
+	_, err := s.db.UpdateContact(ctx, contactID, func(c *parley.Contact) error {
+		wrote = false
+		if c.HasConsent(kind, wd.ID, rec.Version) {
+			return errUnchanged
+		}
+		c.Consents = append(c.Consents, rec)
+		wrote = true
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return false, nil
+	}
+	return wrote, err
 }

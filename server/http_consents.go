@@ -1,13 +1,11 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"time"
-
-	"github.com/parley-chat/parley"
 )
+
+// A contact's recorded consents (G1, G2).
 
 type consentJSON struct {
 	Kind             string    `json:"kind"`
@@ -49,32 +47,4 @@ func (s *Server) handleContactConsents() http.Handler {
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
 		return nil
 	})
-}
-
-// recordConsent adds a consent of kind given in widget wd to contact id,
-// unless the contact already gave it for the same text. It reports whether
-// it wrote anything.
-func (s *Server) recordConsent(ctx context.Context, contactID uint64, wd *parley.Widget, kind, pageURL string) (bool, error) {
-	rec := parley.ConsentRecord{Kind: kind, WidgetID: wd.ID, PageURL: limitString(pageURL, 2000), At: s.now()}
-	switch kind {
-	case parley.ConsentKindProcess:
-		rec.Mode, rec.Text = wd.Consent.Process, wd.Consent.ProcessText
-	case parley.ConsentKindCommunicate:
-		rec.SubscriptionType, rec.Text = wd.Consent.SubscriptionType, wd.Consent.CommunicateText
-	}
-	rec.Version = parley.ConsentVersion(rec.Text)
-	wrote := false
-	_, err := s.db.UpdateContact(ctx, contactID, func(c *parley.Contact) error {
-		wrote = false
-		if c.HasConsent(kind, wd.ID, rec.Version) {
-			return errUnchanged
-		}
-		c.Consents = append(c.Consents, rec)
-		wrote = true
-		return nil
-	})
-	if errors.Is(err, errUnchanged) {
-		return false, nil
-	}
-	return wrote, err
 }

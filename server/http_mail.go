@@ -61,22 +61,6 @@ func toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
 	return j
 }
 
-// inboxMailRequest is the email part of a request that creates or changes
-// an inbox: what is absent stays as it is.
-type inboxMailRequest struct {
-	EmailAddresses *[]string `json:"emailAddresses"`
-	Notify         *struct {
-		NewConversation *idList `json:"newConversation"`
-		AssignedMessage *idList `json:"assignedMessage"`
-	} `json:"notify"`
-}
-
-// inboxRequest is the body of POST and PATCH /api/v1/inboxes.
-type inboxRequest struct {
-	groupRequest
-	inboxMailRequest
-}
-
 // checkInboxMail validates the email part of an inbox request and returns
 // the change to make on the inbox, in the store's transaction (call it on
 // every create and change, after the members are set). Addresses are

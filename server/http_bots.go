@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/parley-chat/parley"
@@ -18,15 +17,6 @@ func botJSON(f *parley.BotFlow) parley.BotFlow {
 		}
 	}
 	return out
-}
-
-// widgetParam resolves {id} to a widget; anything else is ENOTFOUND.
-func (s *Server) widgetParam(r *http.Request) (*parley.Widget, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	return s.db.Widget(r.Context(), id)
 }
 
 // handleBotGet answers GET /api/v1/widgets/{id}/bot: the widget's bot, or a
@@ -135,49 +125,4 @@ func (s *Server) handleBotPreview() http.Handler {
 // caller takes the conversation over from the bot (B1) and is its assignee.
 func (s *Server) handleTakeOver() http.Handler {
 	return s.threadOpHandler(http.StatusOK, s.app.TakeOver)
-}
-
-// ownerJSON is a thread's owner in the API: "agent", "bot" or "waiting".
-func ownerJSON(o parley.ThreadOwner) string {
-	if o == parley.OwnerAgent {
-		return "agent"
-	}
-	return string(o)
-}
-
-// attachmentJSON is a message attachment in HubSpot's shape; Parley has
-// only quick replies.
-type attachmentJSON struct {
-	Type             string           `json:"type"` // QUICK_REPLIES
-	QuickReplies     []quickReplyJSON `json:"quickReplies"`
-	AllowMultiSelect bool             `json:"allowMultiSelect"`
-}
-
-type quickReplyJSON struct {
-	Label     string `json:"label"`
-	Value     string `json:"value"`
-	ValueType string `json:"valueType"` // TEXT
-}
-
-func quickRepliesJSON(options []string) attachmentJSON {
-	a := attachmentJSON{Type: "QUICK_REPLIES", QuickReplies: make([]quickReplyJSON, len(options))}
-	for i, o := range options {
-		a.QuickReplies[i] = quickReplyJSON{Label: o, Value: o, ValueType: "TEXT"}
-	}
-	return a
-}
-
-// botActor is the actor of widget id's bot, for a user who is a member of
-// the widget's inbox.
-func (s *Server) botActor(ctx context.Context, u *parley.User, actorID string, widgetID uint64) (actorJSON, error) {
-	wd, err := s.db.Widget(ctx, widgetID)
-	if err != nil {
-		return actorJSON{}, err
-	}
-	if ok, err := s.app.IsMember(ctx, u, wd.InboxID); err != nil {
-		return actorJSON{}, err
-	} else if !ok {
-		return actorJSON{}, parley.Errorf(parley.ENOTFOUND, "actor not found")
-	}
-	return actorJSON{ID: actorID, Type: "BOT", Name: wd.Bot.DisplayName()}, nil
 }

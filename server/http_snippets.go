@@ -1,22 +1,11 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"strings"
 
 	"github.com/parley-chat/parley"
 )
-
-// ----- Block, spam, trash (I6, I9) -----
-
-// handleThreadAction answers POST /api/v1/threads/{threadId}/<action> with
-// the thread after op(…, on). The request needs no body.
-func (s *Server) handleThreadAction(op func(context.Context, *parley.User, uint64, bool) (*parley.Thread, error), on bool) http.Handler {
-	return s.threadOpHandler(http.StatusOK, func(ctx context.Context, u *parley.User, id uint64) (*parley.Thread, error) {
-		return op(ctx, u, id, on)
-	})
-}
 
 // ----- Snippets (R1) -----
 

@@ -2,68 +2,191 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/widget"
 )
 
-// flexID is an id in the settings API: written as a string of digits,
-// read from a string of digits or a number; "" and null read as 0 (none),
-// and 0 is left out when written with omitempty.
-type flexID uint64
-
-// MarshalJSON writes the id as a string.
-func (id flexID) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + strconv.FormatUint(uint64(id), 10) + `"`), nil
+// widgetRefs loads what a widget's settings may refer to.
+func (s *Server) widgetRefs(ctx context.Context) (parley.WidgetRefs, error) {
+	var refs parley.WidgetRefs
+	var err error
+	if refs.Inboxes, err = s.db.Inboxes(ctx); err != nil {
+		return refs, err
+	}
+	if refs.Users, err = s.db.Users(ctx); err != nil {
+		return refs, err
+	}
+	if refs.Teams, err = s.db.Teams(ctx); err != nil {
+		return refs, err
+	}
+	refs.Lists, err = s.db.ContactLists(ctx)
+	return refs, err
 }
 
-// UnmarshalJSON reads "12", 12, "" or null.
-func (id *flexID) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	if s == "null" {
-		*id = 0
-		return nil
+// checkWidget validates w completely: its own settings, then what it refers
+// to. It also compiles w's theme, so that an admin's change of appearance is
+// compiled once, here, and not on a visitor's page view (a failed compile is
+// logged; visitors then get the fallback theme).
+func (s *Server) checkWidget(ctx context.Context, w *parley.Widget) error {
+	if err := w.Validate(); err != nil {
+		return err
 	}
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		s = s[1 : len(s)-1]
-		if s == "" {
-			*id = 0
-			return nil
-		}
-	}
-	n, err := strconv.ParseUint(s, 10, 64)
+	refs, err := s.widgetRefs(ctx)
 	if err != nil {
-		return &json.UnmarshalTypeError{Value: "value", Type: reflect.TypeFor[flexID]()}
+		return err
 	}
-	*id = flexID(n)
-	return nil
+	if err := w.ValidateRefs(refs); err != nil {
+		return err
+	}
+	return s.prepareTheme(ctx, w.Appearance)
 }
 
-// flexIDs returns ids as flexIDs, written as a list of strings; never nil,
-// so that a list without ids is written [].
-func flexIDs(ids []uint64) []flexID {
-	out := make([]flexID, len(ids))
-	for i, id := range ids {
-		out[i] = flexID(id)
-	}
-	return out
+// newWidgetBase is what POST /widgets merges its body into: the default
+// widget's settings without a name or an inbox.
+func newWidgetBase() *parley.Widget {
+	w := parley.DefaultWidget(0)
+	w.Name = ""
+	return w
 }
 
-func uint64s(ids []flexID) []uint64 {
-	if len(ids) == 0 {
+func (s *Server) handleWidgets() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		widgets, err := s.db.Widgets(r.Context())
+		if err != nil {
+			return err
+		}
+		out := make([]widgetJSON, len(widgets))
+		for i, wd := range widgets {
+			out[i] = s.toWidgetJSON(r, wd)
+		}
+		s.writeJSON(w, http.StatusOK, page{Results: out})
 		return nil
+	})
+}
+
+func (s *Server) handleWidgetGet() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		wd, err := s.widgetParam(r)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, s.toWidgetJSON(r, wd))
+		return nil
+	})
+}
+
+func (s *Server) handleWidgetCreate() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		ctx := r.Context()
+		patch, err := readWidgetPatch(w, r)
+		if err != nil {
+			return err
+		}
+		wd := newWidgetBase()
+		if err := patch.applyTo(wd); err != nil {
+			return err
+		}
+		if err := s.checkWidget(ctx, wd); err != nil {
+			return err
+		}
+		if err := s.db.CreateWidget(ctx, wd); err != nil {
+			return err
+		}
+		s.app.WidgetsChanged()
+		s.writeJSON(w, http.StatusCreated, s.toWidgetJSON(r, wd))
+		return nil
+	})
+}
+
+// handleWidgetPatch merges the body into the widget (RFC 7386), validates
+// the result and stores it, then tells the widget's connected visitors.
+func (s *Server) handleWidgetPatch() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		ctx := r.Context()
+		cur, err := s.widgetParam(r)
+		if err != nil {
+			return err
+		}
+		id := cur.ID
+		patch, err := readWidgetPatch(w, r)
+		if err != nil {
+			return err
+		}
+		// A dry run on what was read checks the references too; the write
+		// merges into the widget as stored then, in its transaction.
+		if err := patch.applyTo(cur); err != nil {
+			return err
+		}
+		if err := s.checkWidget(ctx, cur); err != nil {
+			return err
+		}
+		wd, err := s.db.UpdateWidget(ctx, id, func(wd *parley.Widget) error {
+			if err := patch.applyTo(wd); err != nil {
+				return err
+			}
+			return wd.Validate()
+		})
+		if err != nil {
+			return err
+		}
+		s.publishWidget(ctx, wd)
+		s.writeJSON(w, http.StatusOK, s.toWidgetJSON(r, wd))
+		return nil
+	})
+}
+
+// handleWidgetDelete deletes a widget; its threads stay in the inbox, and
+// its connected visitors' launchers hide.
+func (s *Server) handleWidgetDelete() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.db.DeleteWidget(r.Context(), id); err != nil {
+			return err
+		}
+		s.hub.Publish(mustJSON(evStatus{Type: "status", Status: parley.WidgetStatus{}}), widgetTopic(id))
+		s.app.WidgetsChanged()
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	})
+}
+
+// evWidget tells a widget's visitors its new public settings.
+type evWidget struct {
+	Type   string             `json:"type"` // widget.updated
+	Widget *widget.BootWidget `json:"widget"`
+}
+
+// publishWidget tells the visitors connected to a committed widget what
+// they should show now: its status (a disabled widget's hides the launcher)
+// and its public settings.
+func (s *Server) publishWidget(ctx context.Context, wd *parley.Widget) {
+	st := s.app.WidgetStatus(ctx, wd) // hidden for a switched-off widget
+	boot := widget.NewBoot(wd, st, "", "", "")
+	s.hub.Publish(mustJSON(evStatus{Type: "status", Status: st}), widgetTopic(wd.ID))
+	s.hub.Publish(mustJSON(evWidget{Type: "widget.updated", Widget: boot.Widget}), widgetTopic(wd.ID))
+	// Availability and routing depend on the settings too: business-hours
+	// timers, routing targets, a bot's override.
+	s.app.WidgetsChanged()
+}
+
+// widgetParam resolves {id} to a widget; anything else is ENOTFOUND.
+func (s *Server) widgetParam(r *http.Request) (*parley.Widget, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
 	}
-	out := make([]uint64, len(ids))
-	for i, id := range ids {
-		out[i] = uint64(id)
-	}
-	return out
+	return s.db.Widget(r.Context(), id)
 }
 
 // widgetBody is what an admin may set on a widget: the settings API's widget
@@ -293,57 +416,4 @@ func fieldError(err error) error {
 		return parley.Errorf(parley.EINVALID, "unknown field %s", msg)
 	}
 	return parley.Errorf(parley.EINVALID, "malformed settings: %s", strings.TrimPrefix(err.Error(), "json: "))
-}
-
-// ----- contact lists -----
-
-// listJSON is a contact list in the settings API: parley.ContactList with
-// the id as a string, criteria always a list, and the widgets using it.
-type listJSON struct {
-	ID        string                 `json:"id"`
-	Name      string                 `json:"name"`
-	Match     string                 `json:"match"`
-	Criteria  []parley.ListCriterion `json:"criteria"`
-	UsedBy    []string               `json:"usedBy"` // ids of the widgets whose audience it is
-	CreatedAt time.Time              `json:"createdAt"`
-	UpdatedAt time.Time              `json:"updatedAt"`
-}
-
-func toListJSON(l *parley.ContactList, widgets []*parley.Widget) listJSON {
-	crit := l.Criteria
-	if crit == nil {
-		crit = []parley.ListCriterion{}
-	}
-	used := []string{}
-	for _, w := range widgets {
-		if (w.Audience.Mode == parley.AudienceList || w.Audience.Mode == parley.AudienceNotList) && w.Audience.ListID == l.ID {
-			used = append(used, idString(w.ID))
-		}
-	}
-	return listJSON{ID: idString(l.ID), Name: l.Name, Match: l.Match, Criteria: crit, UsedBy: used,
-		CreatedAt: l.CreatedAt.UTC(), UpdatedAt: l.UpdatedAt.UTC()}
-}
-
-// listRequest is the body of POST and PATCH /lists; PATCH changes the fields
-// given.
-type listRequest struct {
-	Name     *string                 `json:"name"`
-	Match    *string                 `json:"match"`
-	Criteria *[]parley.ListCriterion `json:"criteria"`
-}
-
-func (req listRequest) apply(l *parley.ContactList) {
-	if req.Name != nil {
-		l.Name = strings.TrimSpace(*req.Name)
-	}
-	if req.Match != nil {
-		l.Match = *req.Match
-	}
-	if req.Criteria != nil {
-		l.Criteria = make([]parley.ListCriterion, len(*req.Criteria))
-		for i, c := range *req.Criteria {
-			c.Property, c.Op = strings.TrimSpace(c.Property), strings.TrimSpace(c.Op)
-			l.Criteria[i] = c
-		}
-	}
 }

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/parley-chat/parley"
+)
+
+// A thread's messages in the conversations API, HubSpot v3 shape.
+
+type actorRef struct {
+	ActorID string `json:"actorId"`
+	Name    string `json:"name,omitempty"`
+	// DeliveryIdentifier is the address an email message came from or
+	// went to, as in HubSpot.
+	DeliveryIdentifier *deliveryIdentifier `json:"deliveryIdentifier,omitempty"`
+}
+
+type deliveryIdentifier struct {
+	Type  string `json:"type"` // HS_EMAIL_ADDRESS
+	Value string `json:"value"`
+}
+
+type messageJSON struct {
+	ID                    string            `json:"id"`
+	Type                  string            `json:"type"`
+	ConversationsThreadID string            `json:"conversationsThreadId"`
+	CreatedAt             time.Time         `json:"createdAt"`
+	CreatedBy             string            `json:"createdBy"`
+	Senders               []actorRef        `json:"senders"`
+	Recipients            []actorRef        `json:"recipients"`
+	Text                  string            `json:"text"`
+	RichText              string            `json:"richText"`
+	Direction             string            `json:"direction"`
+	ChannelID             string            `json:"channelId"`
+	ChannelAccountID      string            `json:"channelAccountId"`
+	Subject               string            `json:"subject"`
+	Status                map[string]string `json:"status"`
+	NewStatus             string            `json:"newStatus,omitempty"`
+	AssignedTo            string            `json:"assignedTo,omitempty"`
+	Event                 string            `json:"event,omitempty"`
+	Changes               *[]parley.Change  `json:"changes,omitempty"`
+	ClientID              string            `json:"clientId,omitempty"`
+	Seq                   uint64            `json:"seq"`
+	// Attachments hold a bot question's quick replies, in HubSpot's shape.
+	Attachments []attachmentJSON `json:"attachments,omitempty"`
+}
+
+func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.Message, names map[string]string) messageJSON {
+	name := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		n := s.app.ActorName(ctx, id)
+		names[id] = n
+		return n
+	}
+	// An email message's actors carry their addresses: a contact's own
+	// (who may not be the thread's contact: a colleague in CC), an
+	// agent's the mailbox's.
+	ref := func(id string) actorRef {
+		r := actorRef{ActorID: id, Name: name(id)}
+		if m.ChannelID != parley.ChannelEmail || m.Type != parley.TypeMessage {
+			return r
+		}
+		key := "address " + id
+		addr, ok := names[key]
+		if !ok {
+			addr = s.actorAddress(ctx, id, t, m)
+			names[key] = addr
+		}
+		if addr != "" {
+			r.DeliveryIdentifier = &deliveryIdentifier{Type: "HS_EMAIL_ADDRESS", Value: addr}
+		}
+		return r
+	}
+	contact := parley.ContactActorID(t.ContactID)
+	j := messageJSON{
+		ID: idString(m.ID), Type: string(m.Type), ConversationsThreadID: idString(m.ThreadID),
+		CreatedAt: m.CreatedAt.UTC(), CreatedBy: m.SenderID,
+		Senders:    []actorRef{ref(m.SenderID)},
+		Recipients: []actorRef{},
+		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
+		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
+		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
+		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
+		AssignedTo: userActorID(m.AssigneeID),
+	}
+	// What the team sends goes to the thread's contact; what comes in
+	// (from the contact or someone else) comes to the team.
+	if m.Type == parley.TypeMessage && m.SenderID != contact && m.Direction != parley.Incoming {
+		j.Recipients = append(j.Recipients, ref(contact))
+	}
+	if len(m.QuickReplies) > 0 {
+		j.Attachments = []attachmentJSON{quickRepliesJSON(m.QuickReplies)}
+	}
+	return j
+}
+
+// actorAddress is the email address of actor id on email message m of
+// thread t: a contact's email, or for an agent the mailbox the thread
+// uses; "" if none.
+func (s *Server) actorAddress(ctx context.Context, id string, t *parley.Thread, m *parley.Message) string {
+	prefix, n, err := parley.ParseActorID(id)
+	if err != nil {
+		return ""
+	}
+	switch prefix {
+	case parley.ActorVisitor:
+		if c, err := s.db.Contact(ctx, n); err == nil {
+			return c.Email
+		}
+	case parley.ActorUser:
+		if in, err := s.db.Inbox(ctx, t.InboxID); err == nil {
+			if mb := in.MailboxByID(m.ChannelAccountID); mb != nil {
+				return mb.Address
+			}
+		}
+	}
+	return ""
+}
+
+func (s *Server) handleMessagesList() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		t, err := s.threadParam(r)
+		if err != nil {
+			return err
+		}
+		limit, err := queryLimit(r, 100, 500)
+		if err != nil {
+			return err
+		}
+		after, err := queryCursor(r, 0)
+		if err != nil {
+			return err
+		}
+		msgs, more, err := s.db.Messages(r.Context(), t.ID, after, limit)
+		if err != nil {
+			return err
+		}
+		names := map[string]string{}
+		s.writeJSON(w, http.StatusOK, listPage(msgs, more,
+			func(m *parley.Message) messageJSON { return s.toMessageJSON(r.Context(), t, m, names) },
+			func(m *parley.Message) string { return strconv.FormatUint(m.Seq, 10) }))
+		return nil
+	})
+}
+
+func (s *Server) handleMessageGet() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		t, err := s.threadParam(r)
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "messageId")
+		if err != nil {
+			return err
+		}
+		m, err := s.db.Message(r.Context(), id)
+		if err != nil {
+			return err
+		} else if m.ThreadID != t.ID {
+			return parley.Errorf(parley.ENOTFOUND, "message not found")
+		}
+		s.writeJSON(w, http.StatusOK, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+		return nil
+	})
+}
+
+func (s *Server) handleMessagePost() http.Handler {
+	type request struct {
+		Type             string `json:"type"`
+		Text             string `json:"text"`
+		RichText         string `json:"richText"`
+		SenderActorID    string `json:"senderActorId"`
+		ChannelID        string `json:"channelId"`
+		ChannelAccountID string `json:"channelAccountId"`
+		ClientID         string `json:"clientId"`
+	}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		var req request
+		t, err := s.threadBody(w, r, &req)
+		if err != nil {
+			return err
+		}
+		u := userFrom(r.Context())
+		if req.Type == "" {
+			req.Type = string(parley.TypeMessage)
+		}
+		if req.SenderActorID != "" && req.SenderActorID != u.ActorID() {
+			return parley.Errorf(parley.EFORBIDDEN, "senderActorId must be your own actor id %s", u.ActorID())
+		}
+		if req.ChannelID != "" && req.ChannelID != strconv.Itoa(t.ChannelID) {
+			return parley.Errorf(parley.EINVALID, "channelId must be the thread's channel %d", t.ChannelID)
+		}
+		if req.ChannelAccountID != "" && req.ChannelAccountID != idString(t.ChannelAccountID) {
+			return parley.Errorf(parley.EINVALID, "channelAccountId must be the thread's channel account %d", t.ChannelAccountID)
+		}
+		text := req.Text
+		if text == "" && req.RichText != "" {
+			return parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)")
+		}
+		m, t, err := s.app.PostAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusCreated, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+		return nil
+	})
+}
+
+// attachmentJSON is a message attachment in HubSpot's shape; Parley has
+// only quick replies.
+type attachmentJSON struct {
+	Type             string           `json:"type"` // QUICK_REPLIES
+	QuickReplies     []quickReplyJSON `json:"quickReplies"`
+	AllowMultiSelect bool             `json:"allowMultiSelect"`
+}
+
+type quickReplyJSON struct {
+	Label     string `json:"label"`
+	Value     string `json:"value"`
+	ValueType string `json:"valueType"` // TEXT
+}
+
+func quickRepliesJSON(options []string) attachmentJSON {
+	a := attachmentJSON{Type: "QUICK_REPLIES", QuickReplies: make([]quickReplyJSON, len(options))}
+	for i, o := range options {
+		a.QuickReplies[i] = quickReplyJSON{Label: o, Value: o, ValueType: "TEXT"}
+	}
+	return a
+}
