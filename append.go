@@ -30,6 +30,10 @@ type AppendResult struct {
 	Thread        *Thread  // its thread as stored after the append
 	Duplicate     bool     // Message is an earlier copy; nothing was written
 	ThreadCreated bool     // Thread was created by this append
+	// Reopened is the THREAD_STATUS_CHANGE appended right before Message
+	// when the append reopened a closed thread (MailAppend.Reopen,
+	// AppendMailReply), else nil.
+	Reopened *Message
 }
 
 // RouteOptions are what [RoutingStore.AppendRouted] does besides appending,
@@ -112,6 +116,12 @@ type MailAppend struct {
 	// message is appended, as AppendOptions.Update. A new thread has
 	// LastSeq 0 there.
 	Update func(t *Thread) error
+	// Reopen, if set, is the THREAD_STATUS_CHANGE that records a reopening:
+	// when the thread joined was CLOSED and Update makes it OPEN, Reopen is
+	// appended right before the message, in the same commit (its ThreadID,
+	// Type and NewStatus are filled in), and returned as
+	// AppendResult.Reopened.
+	Reopen *Message
 }
 
 // Disassociation is what [ContactStore.DisassociateContact] did.

@@ -11,11 +11,12 @@ type Contact struct {
 	ID    uint64 `json:"id"`
 	Email string `json:"email,omitempty"`
 	// UnverifiedEmail is an address the visitor typed into the widget or a
-	// bot's question: a claim, never an identity. It is what transcripts
-	// are sent to and what agents see, marked as unverified, but it is not
-	// unique, is never looked up to find a contact, and never joins a
-	// visitor to anyone else's conversations. Only Email, which comes from
-	// the site's identification, the sender of an email, or an agent, is.
+	// bot's question: a claim, never an identity. Agents see it, marked as
+	// unverified, but it is not unique, is never looked up to find a
+	// contact, never joins a visitor to anyone else's conversations, and
+	// gets no transcripts (Parley would mail a stranger on a visitor's
+	// say-so). Only Email, which comes from the site's identification, the
+	// sender of an email, or an agent, is an identity and gets transcripts.
 	UnverifiedEmail string `json:"unverifiedEmail,omitempty"`
 	FirstName       string `json:"firstName,omitempty"`
 	LastName        string `json:"lastName,omitempty"`

@@ -297,8 +297,11 @@ type MailStore interface {
 	// Duplicate set.
 	AppendMail(ctx context.Context, m *Message, opts MailAppend) (AppendResult, error)
 	// AppendMailReply appends an agent's reply m as AppendMessage does and,
-	// in the same transaction, queues the email that build returns.
-	AppendMailReply(ctx context.Context, m *Message, build func(*Message, *Thread) (*OutboxItem, error)) (AppendResult, *OutboxItem, error)
+	// in the same transaction, queues the email that build returns. When
+	// reopen is set and the thread is CLOSED, the reply reopens it and
+	// reopen, the THREAD_STATUS_CHANGE that records that, is appended
+	// right before m (AppendResult.Reopened).
+	AppendMailReply(ctx context.Context, m *Message, reopen *Message, build func(*Message, *Thread) (*OutboxItem, error)) (AppendResult, *OutboxItem, error)
 	// ThreadMailIDs returns the Message-IDs of the mail that the thread
 	// received and sent, oldest first: the References of a reply.
 	ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error)

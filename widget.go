@@ -188,9 +188,9 @@ type Consent struct {
 	CommunicateText  string `json:"communicateText,omitempty"`
 }
 
-// DefaultWidget returns the settings of the widget a first start creates:
-// enabled on every page, available while a team member is, launcher shown
-// while away.
+// DefaultWidget returns the settings of the widget a first start creates,
+// and that a new widget starts from: enabled on every page, available
+// while a team member is, launcher shown while away, transcripts on (R2).
 func DefaultWidget(inboxID uint64) *Widget {
 	return &Widget{
 		Name:    "Website chat",
@@ -206,5 +206,6 @@ func DefaultWidget(inboxID uint64) *Widget {
 		},
 		Routing:    Routing{Mode: RoutingInbox},
 		Appearance: Appearance{AccentColor: "#2563eb", Position: "right"},
+		Options:    WidgetOptions{Transcripts: true},
 	}
 }

@@ -44,11 +44,13 @@ type Config struct {
 	// sender of notifications and transcripts (PARLEY_MAIL_FROM); without
 	// it they are not sent. MailRetry is the outbox's first retry delay,
 	// doubling up to an hour (default 30s); MailAttempts how often it tries
-	// in all (default 10).
-	Mailer       Mailer
-	MailFrom     string
-	MailRetry    time.Duration
-	MailAttempts int
+	// in all (default 10). MailStopGrace is how long Close lets an email
+	// being sent finish before it cuts the send short (default 30s).
+	Mailer        Mailer
+	MailFrom      string
+	MailRetry     time.Duration
+	MailAttempts  int
+	MailStopGrace time.Duration
 	// MailNewThreadsPerHour and MailNewThreadBurst bound the new email
 	// threads that one sender address (the From header) may start: that
 	// many per hour on average, and MailNewThreadBurst at once. Mail that
@@ -77,6 +79,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MailAttempts <= 0 {
 		c.MailAttempts = defaultMailAttempts
+	}
+	if c.MailStopGrace <= 0 {
+		c.MailStopGrace = defaultMailStopGrace
 	}
 	if c.MailNewThreadsPerHour == 0 {
 		c.MailNewThreadsPerHour = defaultMailNewThreadsPerHour
@@ -159,7 +164,8 @@ func (a *App) Start() {
 }
 
 // Close stops the goroutines that Start started and waits for them to
-// return.
+// return; an email being sent gets Config.MailStopGrace to finish and
+// have its outcome recorded.
 func (a *App) Close() {
 	a.cancel()
 	a.wg.Wait()

@@ -38,7 +38,8 @@ type mailState struct {
 	mu       sync.Mutex
 	notified map[[2]uint64]time.Time // (user, thread) → last notification about a chat message
 
-	senders *Limiter // new threads per sender (Config.MailNewThreadsPerHour)
+	senders     *Limiter // new threads per sender (Config.MailNewThreadsPerHour)
+	transcripts *Limiter // transcripts per recipient address (transcriptsPerHour)
 }
 
 // initMail readies the email channel: the outbox's wake-up call, the
@@ -47,6 +48,7 @@ func (a *App) initMail() {
 	a.mail.wake = make(chan struct{}, 1)
 	a.mail.notified = map[[2]uint64]time.Time{}
 	a.mail.senders = newSenderLimits(a.cfg.MailNewThreadsPerHour, a.cfg.MailNewThreadBurst, maxMailSenders, a.Now)
+	a.mail.transcripts = newSenderLimits(transcriptsPerHour, transcriptsPerHour, maxTranscriptRecipients, a.Now)
 }
 
 // startMail starts the outbox when outbound mail is configured. Close
@@ -194,7 +196,8 @@ func (a *App) mailContact(ctx context.Context, from parley.Address) (*parley.Con
 // notifies; so does automatic mail (auto; see DeliverMail).
 //
 // Mail only ever changes a thread of its own sender's contact: reopens it
-// if closed (R4) and marks it Blocked when the sender is blocked. Someone
+// if closed (R4), recording a THREAD_STATUS_CHANGE by the contact in the
+// commit of the message, and marks it Blocked when the sender is blocked. Someone
 // else who answers in a thread (a colleague in CC, as HubSpot shows them)
 // joins it as themselves, their own contact the message's sender, and
 // changes nothing of the thread: not its contact, not its status, not its
@@ -247,6 +250,12 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role, Automatic: auto,
 		},
 		Join: func(t *parley.Thread) bool { return t.ContactID == c.ID || !blocked },
+		// A reopening is recorded as an agent's is (SetThreadStatus), by
+		// the contact.
+		Reopen: &parley.Message{
+			SenderID: c.ActorID(), Direction: parley.Incoming,
+			ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
+		},
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
 			if t.LastSeq == 0 { // the new thread
@@ -275,6 +284,9 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 		return err
 	}
 	t := res.Thread
+	if res.Reopened != nil {
+		a.events.MessageCreated(ctx, t, res.Reopened)
+	}
 	switch {
 	case res.ThreadCreated:
 		a.events.ThreadCreated(ctx, t)
@@ -299,8 +311,10 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 
 // postEmailReply stores user u's reply on email thread t and queues it,
 // in the same commit, to be sent from the thread's mailbox to the contact
-// (E4: the caller's membership was checked with the thread). Without
-// outbound mail it is EUNAVAILABLE.
+// (E4: the caller's membership was checked with the thread). A reply on a
+// closed thread reopens it (R4), recorded in that commit as the
+// THREAD_STATUS_CHANGE of u that SetThreadStatus records. Without outbound
+// mail it is EUNAVAILABLE.
 func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string) (*parley.Message, *parley.Thread, error) {
 	if a.cfg.Mailer == nil {
 		return nil, nil, errNoMail()
@@ -334,6 +348,8 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+	}, &parley.Message{
+		SenderID: u.ActorID(), Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}, func(m *parley.Message, th *parley.Thread) (*parley.OutboxItem, error) {
 		e := parley.Email{
 			From:      parley.Address{Name: u.Name, Email: mb.Address},
@@ -352,6 +368,10 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 		return nil, nil, err
 	}
 	if !res.Duplicate {
+		if res.Reopened != nil {
+			a.events.MessageCreated(ctx, res.Thread, res.Reopened)
+			a.events.ThreadUpdated(ctx, res.Thread, false)
+		}
 		a.events.MessageCreated(ctx, res.Thread, res.Message)
 		a.wakeOutbox()
 	}
@@ -418,8 +438,10 @@ func domainOf(addr string) string {
 
 // runOutbox sends what the outbox holds until the app closes: due items
 // at once, the others when their retry time comes or when new mail wakes
-// it. A restart resumes where it stopped; mail whose sending was cut short
-// by the shutdown is sent again (at least once, never lost).
+// it. A restart resumes where it stopped. Close waits for a send under way
+// (see sendItem), so a graceful stop never sends anything twice; mail whose
+// sending was cut short is sent again at the next start (at least once,
+// never lost).
 func (a *App) runOutbox() {
 	defer a.wg.Done()
 	timer := time.NewTimer(0)
@@ -486,38 +508,80 @@ func (a *App) sendDue(all bool) time.Time {
 	return time.Time{}
 }
 
+// Bounds of one send (sendItem).
+const (
+	// mailSendTimeout bounds one SMTP dialogue.
+	mailSendTimeout = 2 * time.Minute
+	// defaultMailStopGrace is how long Close lets a send under way finish
+	// before it cuts it short (Config.MailStopGrace).
+	defaultMailStopGrace = 30 * time.Second
+	// mailRecordTimeout bounds recording the outcome of a send.
+	mailRecordTimeout = 10 * time.Second
+)
+
 // sendItem sends one outbox item and records the outcome.
+//
+// Close does not cut a send short at once: it lets it finish for up to
+// Config.MailStopGrace and then records its outcome, with a context of its own
+// that the shutdown does not cancel, so a graceful stop never leaves an
+// email that the SMTP server accepted in the outbox to be sent again.
+// Once the server has accepted an email, the first thing done is marking
+// it sent in the outbox (one bbolt commit). Only a crash (kill -9, power
+// loss) between the server's acceptance and that commit, or a send cut
+// short after Config.MailStopGrace at the very moment the server accepted it,
+// still sends the email again at the next start: SMTP cannot tell a
+// client whether mail it lost the answer to was delivered. The copy has
+// the same Message-ID, by which mail clients may recognise it.
 func (a *App) sendItem(it *parley.OutboxItem) {
-	ctx, cancel := context.WithTimeout(a.ctx, 2*time.Minute)
-	err := a.cfg.Mailer.Send(ctx, &it.Email)
-	cancel()
-	if err != nil && a.ctx.Err() != nil {
-		return // shutting down: the item stays for the next start
-	}
-	var errText string
-	final := false
-	retryAt := time.Time{}
-	if err != nil {
-		errText = limitString(parley.ErrorMessage(err), 500)
-		if parley.ErrorCode(err) == parley.EINTERNAL {
-			errText = limitString(err.Error(), 500)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), mailSendTimeout)
+	defer cancel()
+	stop := context.AfterFunc(a.ctx, func() {
+		// Shutting down: the send has MailStopGrace to finish.
+		t := time.NewTimer(a.cfg.MailStopGrace)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			cancel()
 		}
-		final = parley.ErrorCode(err) == parley.EINVALID || it.Attempts+1 >= a.cfg.MailAttempts
-		backoff := a.cfg.MailRetry << min(it.Attempts, 20)
-		retryAt = a.Now().Add(min(backoff, maxMailRetry))
-		a.log.Warn().Err(err).Uint64("outboxId", it.ID).Str("kind", it.Kind).Int("attempt", it.Attempts+1).Bool("final", final).Msg("send mail")
+	})
+	defer stop()
+	err := a.cfg.Mailer.Send(ctx, &it.Email)
+	cut := err != nil && ctx.Err() != nil && a.ctx.Err() != nil
+	cancel()
+	if cut {
+		return // cut short by the shutdown: the item stays for the next start
 	}
-	item, d, err := a.db.MailDone(a.ctx, it.ID, errText, final, retryAt)
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(a.ctx), mailRecordTimeout)
+	defer rcancel()
+	if err == nil {
+		// Accepted: marked sent before anything else.
+		a.recordMail(rctx, it, "", false, time.Time{})
+		return
+	}
+	errText := limitString(parley.ErrorMessage(err), 500)
+	if parley.ErrorCode(err) == parley.EINTERNAL {
+		errText = limitString(err.Error(), 500)
+	}
+	final := parley.ErrorCode(err) == parley.EINVALID || it.Attempts+1 >= a.cfg.MailAttempts
+	backoff := a.cfg.MailRetry << min(it.Attempts, 20)
+	retryAt := a.Now().Add(min(backoff, maxMailRetry))
+	a.log.Warn().Err(err).Uint64("outboxId", it.ID).Str("kind", it.Kind).Int("attempt", it.Attempts+1).Bool("final", final).Msg("send mail")
+	a.recordMail(rctx, it, errText, final, retryAt)
+}
+
+// recordMail records the outcome of sending it (see store MailDone) and
+// announces a reply's delivery status.
+func (a *App) recordMail(ctx context.Context, it *parley.OutboxItem, errText string, final bool, retryAt time.Time) {
+	item, d, err := a.db.MailDone(ctx, it.ID, errText, final, retryAt)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return // its thread was deleted meanwhile
 	} else if err != nil {
-		if a.ctx.Err() == nil {
-			a.log.Error().Err(err).Uint64("outboxId", it.ID).Msg("record mail outcome")
-		}
+		a.log.Error().Err(err).Uint64("outboxId", it.ID).Bool("sent", errText == "").Msg("record mail outcome")
 		return
 	}
 	if item.MessageID != 0 && item.ThreadID != 0 {
-		if t, err := a.db.Thread(a.ctx, item.ThreadID); err == nil {
+		if t, err := a.db.Thread(ctx, item.ThreadID); err == nil {
 			a.events.Delivery(t, item.MessageID, d)
 		}
 	}

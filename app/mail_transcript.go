@@ -18,6 +18,15 @@ import (
 // note, at its end.
 const maxTranscriptMessages = 2000
 
+// transcriptsPerHour is how many transcripts one address gets at most in
+// an hour (and at once); more are dropped. Only a verified address gets
+// them at all, but its chat may still be closed and reopened many times.
+const (
+	transcriptsPerHour = 5
+	// maxTranscriptRecipients bounds the addresses remembered.
+	maxTranscriptRecipients = 10000
+)
+
 // transcriptLine is one message of a transcript.
 type transcriptLine struct {
 	At   string
@@ -37,9 +46,18 @@ var transcriptHTML = template.Must(template.New("transcript").Parse(`<!doctype h
 `))
 
 // afterThreadClosed sends the transcript of chat thread t, just closed, to
-// its contact if its widget has Options.Transcripts on, the contact has an
-// email, and the chat was not a bot's that never reached an agent. Filtered
-// chats get none. Failures are logged: the close has happened.
+// its contact if its widget has Options.Transcripts on, the contact has a
+// verified email (Contact.Email), and the chat was not a bot's that never
+// reached an agent. Filtered chats get none. Failures are logged: the close
+// has happened.
+//
+// An address a visitor only typed (Contact.UnverifiedEmail) gets no
+// transcript: anyone can type anyone's address, and Parley would mail a
+// stranger on a visitor's say-so. A visitor gets transcripts once its
+// address is verified: when the site identifies it (visitor
+// identification), when it emails the inbox itself, or when an agent sets
+// the contact's email. Each address gets at most transcriptsPerHour
+// transcripts an hour; the rest are dropped with a log line.
 func (a *App) afterThreadClosed(ctx context.Context, t *parley.Thread) {
 	if t.ChannelID != parley.ChannelChat || t.BotOnly() || t.IsFiltered() || !a.canSendSystemMail() {
 		return
@@ -49,7 +67,11 @@ func (a *App) afterThreadClosed(ctx context.Context, t *parley.Thread) {
 		return
 	}
 	c, err := a.db.Contact(ctx, t.ContactID)
-	if err != nil || c.ReplyEmail() == "" {
+	if err != nil || c.Email == "" {
+		return
+	}
+	if ok, _ := a.mail.transcripts.Allow(senderKey(c.Email)); !ok {
+		a.log.Warn().Uint64("threadId", t.ID).Str("to", c.Email).Msg("chat transcript dropped: too many to this address within an hour")
 		return
 	}
 	item, err := a.transcript(ctx, t, w, c)
@@ -69,7 +91,10 @@ func (a *App) afterThreadClosed(ctx context.Context, t *parley.Thread) {
 // transcript builds the transcript email of chat t on widget w for contact
 // c: every MESSAGE (no internal notes, no system events) with its time,
 // in the widget's time zone, and its sender's name, and the page the chat
-// started on. It returns nil when the chat has no messages.
+// started on. It comes from PARLEY_MAIL_FROM with a Reply-To of the
+// inbox's first email address, if it has one, so that an answer lands in
+// the inbox as a new email thread. It returns nil when the chat has no
+// messages.
 func (a *App) transcript(ctx context.Context, t *parley.Thread, w *parley.Widget, c *parley.Contact) (*parley.OutboxItem, error) {
 	loc := time.UTC
 	if tz := w.Availability.Timezone; tz != "" {
@@ -143,9 +168,16 @@ func (a *App) transcript(ctx context.Context, t *parley.Thread, w *parley.Widget
 	if err != nil {
 		return nil, err
 	}
+	// Answers go to the inbox, not to PARLEY_MAIL_FROM: its first address,
+	// if it has one.
+	var replyTo parley.Address
+	if len(in.Mailboxes) > 0 {
+		replyTo = parley.Address{Name: in.Name, Email: in.Mailboxes[0].Address}
+	}
 	return &parley.OutboxItem{Kind: parley.OutboxTranscript, ThreadID: t.ID, Email: parley.Email{
 		From:          parley.Address{Name: in.Name, Email: a.cfg.MailFrom},
-		To:            []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.ReplyEmail()}},
+		ReplyTo:       replyTo,
+		To:            []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}},
 		Subject:       limitString(title, 250),
 		Text:          text.String(),
 		HTML:          html.String(),

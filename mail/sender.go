@@ -192,7 +192,7 @@ func (s *Sender) Send(ctx context.Context, e *parley.Email) error {
 	return fmt.Errorf("send mail via %s: %w", s, err)
 }
 
-// Build returns e as a go-mail message: From, To, Subject, Date,
+// Build returns e as a go-mail message: From, To, Reply-To if set, Subject, Date,
 // Message-ID, In-Reply-To and References, Auto-Submitted and
 // X-Auto-Response-Suppress for mail with AutoSubmitted, then a text/plain
 // body, and a
@@ -209,6 +209,11 @@ func Build(e *parley.Email) (*gomail.Msg, error) {
 	for _, to := range e.To {
 		if err := m.AddToFormat(to.Name, to.Email); err != nil {
 			return nil, parley.Errorf(parley.EINVALID, "to %q: %v", to.Email, err)
+		}
+	}
+	if e.ReplyTo.Email != "" {
+		if err := m.ReplyToFormat(e.ReplyTo.Name, e.ReplyTo.Email); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "reply-to %q: %v", e.ReplyTo.Email, err)
 		}
 	}
 	m.Subject(e.Subject)

@@ -468,8 +468,8 @@ func (s *Server) recordImpliedConsents(ctx context.Context, wd *parley.Widget, c
 // captureEmail stores the email visitor c typed into the widget (W4).
 //
 // Typing an address proves nothing about owning it, so it is kept as c's
-// unverified email (Contact.UnverifiedEmail): transcripts go to it and
-// agents see it marked as unverified, but it is never looked up and never
+// unverified email (Contact.UnverifiedEmail): agents see it marked as
+// unverified, but it gets no transcripts, is never looked up and never
 // joins the visitor to another contact, now or when the address's owner is
 // identified later. Only identification (a token from the site) makes a
 // visitor a contact with an email. A visitor may correct what it typed; an

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -236,6 +237,11 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 	in.ThreadID = 0
 	newThread := *opts.NewThread
 	refs := slices.Clone(opts.References)
+	var reopen *parley.Message
+	if opts.Reopen != nil {
+		ev := *opts.Reopen
+		reopen = &ev
+	}
 	now := db.utcNow()
 	var res parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
@@ -269,7 +275,7 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 				msg.ThreadID = 0
 			}
 		}
-		r, err := appendMessage(tx, msg, newThread, opts.Update, now)
+		r, err := appendReopening(tx, msg, newThread, opts.Update, reopen, now)
 		if err != nil {
 			return err
 		}
@@ -289,6 +295,54 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 	return res, nil
 }
 
+// errNotReopened aborts the append of a reopening event whose update did
+// not reopen the thread (appendReopening).
+var errNotReopened = errors.New("thread not reopened")
+
+// appendReopening appends m as appendMessage does. When reopen is set, m
+// goes to an existing thread that is CLOSED, is no duplicate, and update
+// makes the thread OPEN, it first appends a copy of reopen, the
+// THREAD_STATUS_CHANGE that records the reopening, with update applied
+// there; the result's Reopened is that event.
+func appendReopening(tx *bolt.Tx, m parley.Message, newThread parley.Thread, update func(*parley.Thread) error, reopen *parley.Message, now time.Time) (parley.AppendResult, error) {
+	var event *parley.Message
+	if reopen != nil && m.ThreadID != 0 {
+		t, err := threadTable().get(tx, m.ThreadID)
+		if err != nil {
+			return parley.AppendResult{}, err
+		}
+		dedup := dedupKey(t.ID, m.SenderID, m.ClientID)
+		if t.Status == parley.StatusClosed && (dedup == nil || messageBucket(tx).Get(dedup) == nil) {
+			ev := *reopen
+			ev.ThreadID, ev.Type, ev.NewStatus, ev.ClientID = t.ID, parley.TypeStatusChange, parley.StatusOpen, ""
+			r, err := appendMessage(tx, ev, parley.Thread{}, func(t *parley.Thread) error {
+				if update != nil {
+					if err := update(t); err != nil {
+						return err
+					}
+				}
+				if t.Status != parley.StatusOpen {
+					return errNotReopened
+				}
+				return nil
+			}, now)
+			switch {
+			case errors.Is(err, errNotReopened):
+			case err != nil:
+				return parley.AppendResult{}, err
+			default:
+				event, update = r.Message, nil // applied with the event
+			}
+		}
+	}
+	res, err := appendMessage(tx, m, newThread, update, now)
+	if err != nil {
+		return res, err
+	}
+	res.Reopened = event
+	return res, nil
+}
+
 // ----- sending -----
 
 // AppendMailReply stores an agent's reply on an email thread and queues its
@@ -298,18 +352,33 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 // the message and thread as stored: build returns the email to queue (it
 // must not call the DB and may run more than once). The item's message and
 // thread are set to m's, its Message-ID is recorded for the thread, and
-// m's delivery status starts as PENDING.
-func (db *DB) AppendMailReply(ctx context.Context, m *parley.Message, build func(m *parley.Message, t *parley.Thread) (*parley.OutboxItem, error)) (parley.AppendResult, *parley.OutboxItem, error) {
+// m's delivery status starts as PENDING. When reopen is set and the thread
+// is CLOSED, the reply reopens it: a copy of reopen, the
+// THREAD_STATUS_CHANGE that records that, is appended right before m and
+// returned as the result's Reopened (not for a duplicate).
+func (db *DB) AppendMailReply(ctx context.Context, m *parley.Message, reopen *parley.Message, build func(m *parley.Message, t *parley.Thread) (*parley.OutboxItem, error)) (parley.AppendResult, *parley.OutboxItem, error) {
 	if m.ThreadID == 0 {
 		return parley.AppendResult{}, nil, parley.Errorf(parley.EINVALID, "message has no thread")
 	}
 	in := *m
+	var ev *parley.Message
+	var update func(*parley.Thread) error
+	if reopen != nil {
+		c := *reopen
+		ev = &c
+		update = func(t *parley.Thread) error {
+			if t.Status == parley.StatusClosed {
+				t.Status, t.ClosedAt = parley.StatusOpen, parley.Thread{}.ClosedAt
+			}
+			return nil
+		}
+	}
 	now := db.utcNow()
 	var res parley.AppendResult
 	var item *parley.OutboxItem
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		res, item = parley.AppendResult{}, nil
-		r, err := appendMessage(tx, in, parley.Thread{}, nil, now)
+		r, err := appendReopening(tx, in, parley.Thread{}, update, ev, now)
 		if err != nil {
 			return err
 		}

@@ -108,7 +108,7 @@ func TestAppendMailThreading(t *testing.T) {
 
 	// An agent's reply is queued with the message, in one commit.
 	reply := &parley.Message{ThreadID: th, Type: parley.TypeMessage, Text: "answer", SenderID: "A-1", Direction: parley.Outgoing}
-	res, item, err := db.AppendMailReply(ctx, reply, func(m *parley.Message, t *parley.Thread) (*parley.OutboxItem, error) {
+	res, item, err := db.AppendMailReply(ctx, reply, nil, func(m *parley.Message, t *parley.Thread) (*parley.OutboxItem, error) {
 		return &parley.OutboxItem{Kind: parley.OutboxReply, Email: parley.Email{MessageID: "parley-r1@shop.example", To: []parley.Address{{Email: "c@x"}}, Text: m.Text}}, nil
 	})
 	if err != nil || res.Duplicate || item == nil || item.MessageID != reply.ID || item.ThreadID != th {

@@ -172,6 +172,7 @@ func TestServeFirstStart(t *testing.T) {
 				HideLauncherWhenAway bool
 			}
 			Routing struct{ Mode string }
+			Options struct{ Transcripts bool }
 		}
 	}
 	call("GET", "/api/v1/widgets", "", &widgets)
@@ -180,7 +181,7 @@ func TestServeFirstStart(t *testing.T) {
 	}
 	w := widgets.Results[0]
 	if w.InboxID != inboxes.Results[0].ID || !w.Enabled || len(w.Targeting.Rules) != 0 || w.Availability.Mode != "team" ||
-		w.Availability.HideLauncherWhenAway || w.Routing.Mode != "inbox" {
+		w.Availability.HideLauncherWhenAway || w.Routing.Mode != "inbox" || !w.Options.Transcripts {
 		t.Errorf("default widget=%+v", w)
 	}
 }
