@@ -53,7 +53,10 @@ func wantLimited(t *testing.T, res response, what string) {
 func TestSignInGuessingFromOneAddress(t *testing.T) {
 	var cfg server.Config
 	runs, _ := server.CountHashes(&cfg, nil)
-	e := envBehindProxy(t, cfg)
+	// The clock stands still: on a slow machine the guesses take long
+	// enough for the bucket to refill between them.
+	clock := &fakeClock{t: time.Now()}
+	e := envBehindProxy(t, cfg, clock.Now)
 	const attacker = "203.0.113.7"
 	firstLimited := 0
 	for i := 1; i <= 30; i++ {
@@ -219,7 +222,8 @@ func TestSignInHashingBounded(t *testing.T) {
 func TestSetupGuessing(t *testing.T) {
 	var cfg server.Config
 	runs, _ := server.CountHashes(&cfg, nil)
-	e := envBehindProxy(t, cfg)
+	clock := &fakeClock{t: time.Now()} // no refill between the guesses
+	e := envBehindProxy(t, cfg, clock.Now)
 	token, err := server.NewSetupToken(t.Context(), e.db)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +249,8 @@ func TestSetupGuessing(t *testing.T) {
 // TestInviteGuessing: wrong invitation links from one address get 429
 // from the 11th on; another address accepts its invitation.
 func TestInviteGuessing(t *testing.T) {
-	e := envBehindProxy(t, server.Config{})
+	clock := &fakeClock{t: time.Now()} // no refill between the guesses
+	e := envBehindProxy(t, server.Config{}, clock.Now)
 	var inv struct{ URL string }
 	e.login("admin@example.com").want(201, "POST", "/api/v1/invites", map[string]any{"email": "new@example.com", "role": "agent"}).decode(t, &inv)
 	token := strings.TrimPrefix(inv.URL, e.base+"/invite?token=")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/parley-chat/parley/server"
 )
 
 // TestBrowserSignInLimited: someone guessing passwords in a German console
@@ -14,7 +15,9 @@ import (
 // wait, and the form stays usable.
 func TestBrowserSignInLimited(t *testing.T) {
 	browser := newBrowser(t)
-	e := startWidgetEnv(t)
+	// The default burst of failures with hardly any refill: on a slow
+	// machine the guesses take long enough to earn another try each.
+	e := startWidgetEnvWith(t, server.Config{LoginAddrPerMinute: 0.01}, nil)
 	tab, cancel := chromedp.NewContext(browser)
 	defer cancel()
 	if err := chromedp.Do(tab, chromedp.Navigate("about:blank")); err != nil {
