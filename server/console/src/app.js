@@ -391,6 +391,8 @@ class Console {
         if (ev.message) this.onMessage({ clientId: ev.clientId, ...ev.message });
         else this.conv.renderMessages();
         return;
+      case 'message.delivery':
+        return this.onDelivery(ev);
       case 'thread.created':
       case 'thread.updated':
         return ev.thread && this.onThread(ev.thread);
@@ -466,6 +468,29 @@ class Console {
       }
     }
     this.render();
+  }
+
+  /** onDelivery updates how sending an email reply went (PENDING, SENT, FAILED). */
+  onDelivery(ev) {
+    const o = this.open;
+    const m = o && o.id === String(ev.threadId) ? o.messages.get(String(ev.messageId)) : null;
+    if (!m) return;
+    m.delivery = { status: String(ev.status || ''), error: String(ev.error || '') };
+    if (o.state === 'ready') this.conv.renderMessages();
+  }
+
+  /** retryDelivery queues a failed email reply again. */
+  async retryDelivery(m) {
+    const o = this.open;
+    try {
+      await api.retryMessage(m.threadId, m.id);
+      if (this.open === o && o.messages.get(m.id) === m) {
+        m.delivery = { status: 'PENDING', error: '' };
+        this.conv.renderMessages();
+      }
+    } catch (err) {
+      this.failed(err, 'msg.retryFailed');
+    }
   }
 
   onThread(raw) {
