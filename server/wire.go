@@ -15,25 +15,25 @@ func widgetTopic(id uint64) string { return "widget:" + idString(id) }
 
 // wireMessage is a message on the WebSocket (docs/websocket.md).
 type wireMessage struct {
-	ID            string    `json:"id"`
-	ThreadID      string    `json:"threadId"`
-	Seq           uint64    `json:"seq"`
-	Type          string    `json:"type"`
-	Text          string    `json:"text,omitempty"`
-	Direction     string    `json:"direction"`
-	SenderActorID string    `json:"senderActorId"`
-	SenderName    string    `json:"senderName,omitempty"`
+	ID            string `json:"id"`
+	ThreadID      string `json:"threadId"`
+	Seq           uint64 `json:"seq"`
+	Type          string `json:"type"`
+	Text          string `json:"text,omitempty"`
+	Direction     string `json:"direction"`
+	SenderActorID string `json:"senderActorId"`
+	SenderName    string `json:"senderName,omitempty"`
 	// SenderAddress is, on an email message sent to agents, the address
 	// it came from (a contact's own, who may not be the thread's
 	// contact) or went out from (the mailbox).
 	SenderAddress string `json:"senderAddress,omitempty"`
 	// Delivery is, on an email reply sent to agents, how sending it went.
-	Delivery *wireDelivery `json:"delivery,omitempty"`
-	ClientID      string    `json:"clientId,omitempty"`
-	NewStatus     string    `json:"newStatus,omitempty"`
-	AssignedTo    string    `json:"assignedTo,omitempty"`
-	Event         string    `json:"event,omitempty"`
-	CreatedAt     time.Time `json:"createdAt"`
+	Delivery   *wireDelivery `json:"delivery,omitempty"`
+	ClientID   string        `json:"clientId,omitempty"`
+	NewStatus  string        `json:"newStatus,omitempty"`
+	AssignedTo string        `json:"assignedTo,omitempty"`
+	Event      string        `json:"event,omitempty"`
+	CreatedAt  time.Time     `json:"createdAt"`
 	// QuickReplies are a bot question's answers, shown as buttons.
 	QuickReplies []string `json:"quickReplies,omitempty"`
 
