@@ -318,6 +318,9 @@ type MailStore interface {
 	// the PENDING status. Never emailed: ENOTFOUND; not failed, or its
 	// email not kept: ECONFLICT.
 	RetryMail(ctx context.Context, threadID, messageID uint64) (*OutboxItem, *Delivery, error)
+	// LatestDelivery returns the sending status of the latest email reply
+	// of thread threadID, or nil if none was emailed.
+	LatestDelivery(ctx context.Context, threadID uint64) (*Delivery, error)
 	// Delivery returns the sending status of message messageID of thread
 	// threadID, or nil if it was never emailed.
 	Delivery(ctx context.Context, threadID, messageID uint64) (*Delivery, error)

@@ -57,6 +57,12 @@ func TestMailRetry(t *testing.T) {
 		t.Errorf("a failed reply without its reason: %v", st)
 	}
 
+	var thread map[string]any
+	admin.do("GET", fmt.Sprintf("/conversations/v3/conversations/threads/%d", th.ID), nil, nil).decode(t, &thread)
+	if thread["latestReplyFailed"] != true {
+		t.Errorf("latestReplyFailed=%v, want true", thread["latestReplyFailed"])
+	}
+
 	// Another inbox's agent: not found; an unknown message: not found.
 	bea := e.addAgent("bea@example.com", false)
 	if err := e.db.CreateInbox(context.Background(), &parley.Inbox{Name: "Sales", MemberIDs: []uint64{bea.ID}}); err != nil {
@@ -92,6 +98,12 @@ func TestMailRetry(t *testing.T) {
 		if ev["messageId"] == id {
 			seen[ev["status"]] = true
 		}
+	}
+
+	thread = nil
+	admin.do("GET", fmt.Sprintf("/conversations/v3/conversations/threads/%d", th.ID), nil, nil).decode(t, &thread)
+	if thread["latestReplyFailed"] != nil {
+		t.Errorf("latestReplyFailed=%v after the retry was sent", thread["latestReplyFailed"])
 	}
 
 	// Sent: nothing to retry.

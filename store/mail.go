@@ -578,6 +578,29 @@ func (db *DB) RetryMail(ctx context.Context, threadID, messageID uint64) (*parle
 	return item, d, nil
 }
 
+// LatestDelivery returns the sending status of the latest email reply of
+// thread threadID, or nil if it has none. Message ids grow, so it is the
+// last record under the thread's prefix.
+func (db *DB) LatestDelivery(ctx context.Context, threadID uint64) (*parley.Delivery, error) {
+	var d *parley.Delivery
+	err := db.view(func(tx *bolt.Tx) error {
+		c := bucket(tx, bucketMailDelivery).Cursor()
+		prefix := itob(threadID)
+		k, v := c.Seek(key2(threadID+1, 0))
+		if k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		if k == nil || !bytes.HasPrefix(k, prefix) {
+			return nil
+		}
+		d = new(parley.Delivery)
+		return json.Unmarshal(v, d)
+	})
+	return d, err
+}
+
 // Delivery returns the sending status of message messageID of thread
 // threadID, or nil if it was never emailed.
 func (db *DB) Delivery(ctx context.Context, threadID, messageID uint64) (*parley.Delivery, error) {
