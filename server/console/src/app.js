@@ -356,6 +356,11 @@ class Console {
   addMessage(o, m) {
     if (m.clientId) this.outbox.delete(m.clientId);
     if (o.messages.has(m.id)) return false;
+    const d = o.deliveries?.get(m.id);
+    if (d) {
+      m.delivery = d;
+      o.deliveries.delete(m.id);
+    }
     o.messages.set(m.id, m);
     if (m.seq > o.lastSeq) o.lastSeq = m.seq;
     return true;
@@ -473,9 +478,15 @@ class Console {
   /** onDelivery updates how sending an email reply went (PENDING, SENT, FAILED). */
   onDelivery(ev) {
     const o = this.open;
-    const m = o && o.id === String(ev.threadId) ? o.messages.get(String(ev.messageId)) : null;
-    if (!m) return;
-    m.delivery = { status: String(ev.status || ''), error: String(ev.error || '') };
+    if (!o || o.id !== String(ev.threadId)) return;
+    const d = { status: String(ev.status || ''), error: String(ev.error || '') };
+    const m = o.messages.get(String(ev.messageId));
+    if (!m) {
+      // The message itself is still on its way: addMessage applies it.
+      (o.deliveries ??= new Map()).set(String(ev.messageId), d);
+      return;
+    }
+    m.delivery = d;
     if (o.state === 'ready') this.conv.renderMessages();
   }
 
@@ -484,7 +495,8 @@ class Console {
     const o = this.open;
     try {
       await api.retryMessage(m.threadId, m.id);
-      if (this.open === o && o.messages.get(m.id) === m) {
+      // message.delivery may have told more already (SENT): keep that.
+      if (this.open === o && o.messages.get(m.id) === m && m.delivery?.status === 'FAILED') {
         m.delivery = { status: 'PENDING', error: '' };
         this.conv.renderMessages();
       }
