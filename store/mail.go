@@ -586,8 +586,8 @@ func (db *DB) LatestDelivery(ctx context.Context, threadID uint64) (*parley.Deli
 	err := db.view(func(tx *bolt.Tx) error {
 		c := bucket(tx, bucketMailDelivery).Cursor()
 		prefix := itob(threadID)
-		k, v := c.Seek(key2(threadID+1, 0))
-		if k == nil {
+		var k, v []byte
+		if k, _ = c.Seek(key2(threadID+1, 0)); k == nil {
 			k, v = c.Last()
 		} else {
 			k, v = c.Prev()
