@@ -313,6 +313,14 @@ type MailStore interface {
 	// empty), failed for good (final) or to be tried again at retryAt. An
 	// item no longer queued is ENOTFOUND.
 	MailDone(ctx context.Context, id uint64, errText string, final bool, retryAt time.Time) (*OutboxItem, *Delivery, error)
+	// RetryMail queues the email reply messageID of thread threadID, which
+	// failed for good, again, due now, and returns the new outbox item and
+	// the PENDING status. Never emailed: ENOTFOUND; not failed, or its
+	// email not kept: ECONFLICT.
+	RetryMail(ctx context.Context, threadID, messageID uint64) (*OutboxItem, *Delivery, error)
+	// LatestDelivery returns the sending status of the latest email reply
+	// of thread threadID, or nil if none was emailed.
+	LatestDelivery(ctx context.Context, threadID uint64) (*Delivery, error)
 	// Delivery returns the sending status of message messageID of thread
 	// threadID, or nil if it was never emailed.
 	Delivery(ctx context.Context, threadID, messageID uint64) (*Delivery, error)

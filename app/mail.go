@@ -705,3 +705,25 @@ func quote(text string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// RetryReply queues email reply messageID of thread threadID, whose
+// sending failed for good, again and announces it PENDING. Only a member
+// of the thread's inbox may (others: ENOTFOUND); a reply that has not
+// failed is ECONFLICT.
+func (a *App) RetryReply(ctx context.Context, u *parley.User, threadID, messageID uint64) (*parley.Delivery, error) {
+	t, err := a.ThreadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, err
+	}
+	if t.ChannelID != parley.ChannelEmail {
+		return nil, parley.Errorf(parley.ENOTFOUND, "message %d was not emailed", messageID)
+	}
+	item, d, err := a.db.RetryMail(ctx, t.ID, messageID)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info().Uint64("outboxId", item.ID).Uint64("threadId", t.ID).Uint64("messageId", messageID).Uint64("userId", u.ID).Msg("retry mail")
+	a.events.Delivery(t, messageID, d)
+	a.wakeOutbox()
+	return d, nil
+}

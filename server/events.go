@@ -31,6 +31,8 @@ func (e appEvents) ContactUpdated(ctx context.Context, c *parley.Contact) { e.s.
 func (e appEvents) Delivery(t *parley.Thread, messageID uint64, d *parley.Delivery) {
 	e.s.hub.Publish(mustJSON(evDelivery{Type: "message.delivery", ThreadID: idString(t.ID), MessageID: idString(messageID),
 		Status: d.Status, Error: d.Error}), parley.InboxTopic(t.InboxID))
+	// The thread list marks a thread whose latest reply failed.
+	e.s.publishThread(context.Background(), "thread.updated", t, false)
 }
 
 func (e appEvents) Presence(ctx context.Context) {

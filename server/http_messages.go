@@ -212,6 +212,32 @@ func (s *Server) handleMessagePost() http.Handler {
 	})
 }
 
+// handleMessageRetry queues an email reply whose sending failed for good
+// again and answers the message with its status PENDING. Not failed: 409.
+func (s *Server) handleMessageRetry() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		t, err := s.threadParam(r)
+		if err != nil {
+			return err
+		}
+		id, err := pathID(r, "messageId")
+		if err != nil {
+			return err
+		}
+		m, err := s.db.Message(r.Context(), id)
+		if err != nil {
+			return err
+		} else if m.ThreadID != t.ID {
+			return parley.Errorf(parley.ENOTFOUND, "message not found")
+		}
+		if _, err := s.app.RetryReply(r.Context(), userFrom(r.Context()), t.ID, m.ID); err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+		return nil
+	})
+}
+
 // attachmentJSON is a message attachment in HubSpot's shape; Parley has
 // only quick replies.
 type attachmentJSON struct {

@@ -36,6 +36,9 @@ type threadJSON struct {
 	// Owner is who answers (B1): "bot", "waiting" (handed off by the bot,
 	// for an agent) or "agent".
 	Owner string `json:"owner"`
+	// LatestReplyFailed is set on an email thread whose latest reply
+	// failed to send for good.
+	LatestReplyFailed bool `json:"latestReplyFailed,omitempty"`
 }
 
 func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON {
@@ -54,6 +57,13 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	if !t.LatestMessageAt.IsZero() {
 		l := t.LatestMessageAt.UTC()
 		j.LatestMessageTimestamp = &l
+	}
+	if t.ChannelID == parley.ChannelEmail {
+		if d, err := s.db.LatestDelivery(ctx, t.ID); err != nil {
+			s.log.Warn().Err(err).Uint64("threadId", t.ID).Msg("read delivery status")
+		} else if d != nil {
+			j.LatestReplyFailed = d.Status == parley.DeliveryFailed
+		}
 	}
 	return j
 }

@@ -23,13 +23,27 @@ const supportAddr = "support@parley.test"
 // the admin of new conversations and of messages assigned to them.
 func mailEnv(t *testing.T, smtpAddr string) (*env, *client) {
 	t.Helper()
+	if smtpAddr == "" {
+		return mailEnvWith(t, nil)
+	}
+	return mailEnvWith(t, newSender(t, smtpAddr))
+}
+
+func newSender(t *testing.T, smtpAddr string) *mail.Sender {
+	t.Helper()
+	s, err := mail.NewSender("smtp://"+smtpAddr+"?tls=none", &mail.SenderOptions{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// mailEnvWith is mailEnv with outbound mail through mailer (nil: none).
+func mailEnvWith(t *testing.T, mailer app.Mailer) (*env, *client) {
+	t.Helper()
 	cfg := app.Config{MailFrom: "parley@parley.test", MailRetry: 20 * time.Millisecond, MailAttempts: 3}
-	if smtpAddr != "" {
-		s, err := mail.NewSender("smtp://"+smtpAddr+"?tls=none", &mail.SenderOptions{Timeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Mailer = s
+	if mailer != nil {
+		cfg.Mailer = mailer
 	}
 	e := newEnv(t, &envOptions{app: cfg})
 	admin := e.login("admin@example.com")

@@ -65,6 +65,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages", user(s.handleMessagesList()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages", user(s.handleMessagePost()))
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}", user(s.handleMessageGet()))
+	mux.Handle("POST "+v3+"/threads/{threadId}/messages/{messageId}/retry", user(s.handleMessageRetry()))
 	mux.Handle("GET "+v3+"/actors/{actorId}", user(s.handleActorGet()))
 	mux.Handle("POST "+v3+"/actors/batch/read", s.requireReader(s.handleActorsBatch()))
 

@@ -15,24 +15,59 @@ func widgetTopic(id uint64) string { return "widget:" + idString(id) }
 
 // wireMessage is a message on the WebSocket (docs/websocket.md).
 type wireMessage struct {
-	ID            string    `json:"id"`
-	ThreadID      string    `json:"threadId"`
-	Seq           uint64    `json:"seq"`
-	Type          string    `json:"type"`
-	Text          string    `json:"text,omitempty"`
-	Direction     string    `json:"direction"`
-	SenderActorID string    `json:"senderActorId"`
-	SenderName    string    `json:"senderName,omitempty"`
-	ClientID      string    `json:"clientId,omitempty"`
-	NewStatus     string    `json:"newStatus,omitempty"`
-	AssignedTo    string    `json:"assignedTo,omitempty"`
-	Event         string    `json:"event,omitempty"`
-	CreatedAt     time.Time `json:"createdAt"`
+	ID            string `json:"id"`
+	ThreadID      string `json:"threadId"`
+	Seq           uint64 `json:"seq"`
+	Type          string `json:"type"`
+	Text          string `json:"text,omitempty"`
+	Direction     string `json:"direction"`
+	SenderActorID string `json:"senderActorId"`
+	SenderName    string `json:"senderName,omitempty"`
+	// SenderAddress is, on an email message sent to agents, the address
+	// it came from (a contact's own, who may not be the thread's
+	// contact) or went out from (the mailbox).
+	SenderAddress string `json:"senderAddress,omitempty"`
+	// Delivery is, on an email reply sent to agents, how sending it went.
+	Delivery   *wireDelivery `json:"delivery,omitempty"`
+	ClientID   string        `json:"clientId,omitempty"`
+	NewStatus  string        `json:"newStatus,omitempty"`
+	AssignedTo string        `json:"assignedTo,omitempty"`
+	Event      string        `json:"event,omitempty"`
+	CreatedAt  time.Time     `json:"createdAt"`
 	// QuickReplies are a bot question's answers, shown as buttons.
 	QuickReplies []string `json:"quickReplies,omitempty"`
 
 	// Changes are the fields an EventRecordUpdated changed.
 	Changes *[]parley.Change `json:"changes,omitempty"`
+}
+
+// wireDelivery is an email reply's sending status, as message.delivery
+// reports it.
+type wireDelivery struct {
+	Status string `json:"status"` // PENDING, SENT or FAILED
+	Error  string `json:"error,omitempty"`
+}
+
+// agentWireMessage is m for agents: on an email message it adds the
+// sender's address and a reply's delivery status. addrs caches addresses
+// by actor id across calls (nil: no cache).
+func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parley.Message, senderName string, addrs map[string]string) wireMessage {
+	w := toWireMessage(m, senderName)
+	if t == nil || t.ChannelID != parley.ChannelEmail || m.Type != parley.TypeMessage {
+		return w
+	}
+	addr, ok := addrs[m.SenderID]
+	if !ok {
+		addr = s.actorAddress(ctx, m.SenderID, t, m)
+		if addrs != nil {
+			addrs[m.SenderID] = addr
+		}
+	}
+	w.SenderAddress = addr
+	if st := s.messageStatus(ctx, t, m); m.Direction == parley.Outgoing {
+		w.Delivery = &wireDelivery{Status: st["statusType"], Error: st["failureDetails"]}
+	}
+	return w
 }
 
 func toWireMessage(m *parley.Message, senderName string) wireMessage {
@@ -116,7 +151,16 @@ func mustJSON(v any) []byte {
 // inbox always, to the visitor's connections when the type is visible to
 // them. Call only after the commit.
 func (s *Server) publishMessage(ctx context.Context, t *parley.Thread, m *parley.Message) {
-	ev := mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, s.app.ActorName(ctx, m.SenderID))})
+	name := s.app.ActorName(ctx, m.SenderID)
+	ev := mustJSON(evMessage{Type: "message.created", Message: s.agentWireMessage(ctx, t, m, name, nil)})
+	if t.ChannelID == parley.ChannelEmail && m.Type == parley.TypeMessage {
+		// Addresses and delivery are for agents only.
+		s.hub.Publish(ev, parley.InboxTopic(t.InboxID))
+		if m.Type.VisibleToVisitor() {
+			s.hub.Publish(mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, name)}), parley.ThreadTopic(t.ID))
+		}
+		return
+	}
 	if m.Type.VisibleToVisitor() {
 		s.hub.Publish(ev, parley.InboxTopic(t.InboxID), parley.ThreadTopic(t.ID))
 	} else {

@@ -397,7 +397,7 @@ func (cn *wsConn) replay(t *parley.Thread, after uint64, forVisitor bool) error 
 			return err
 		}
 		batch := make([][]byte, 0, len(msgs))
-		names := map[string]string{}
+		names, addrs := map[string]string{}, map[string]string{}
 		for _, m := range msgs {
 			after = m.Seq
 			if forVisitor && !m.Type.VisibleToVisitor() {
@@ -408,7 +408,11 @@ func (cn *wsConn) replay(t *parley.Thread, after uint64, forVisitor bool) error 
 				name = cn.s.app.ActorName(cn.ctx, m.SenderID)
 				names[m.SenderID] = name
 			}
-			batch = append(batch, mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, name)}))
+			w := toWireMessage(m, name)
+			if !forVisitor {
+				w = cn.s.agentWireMessage(cn.ctx, t, m, name, addrs)
+			}
+			batch = append(batch, mustJSON(evMessage{Type: "message.created", Message: w}))
 		}
 		for i := 0; i < len(batch); i += maxBatch {
 			end := min(i+maxBatch, len(batch))

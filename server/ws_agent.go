@@ -110,11 +110,11 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 		}
 		switch f.Type {
 		case "message.send":
-			m, _, err := s.app.PostAgentMessage(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text)
+			m, t, err := s.app.PostAgentMessage(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text)
 			if err != nil {
 				return err
 			}
-			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID, Message: toWireMessage(m, u.Name)})
+			cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID, Message: s.agentWireMessage(ctx, t, m, u.Name, nil)})
 		case "typing":
 			t, err := s.app.ThreadForUser(ctx, u, id)
 			if err != nil {

@@ -20,7 +20,8 @@ import (
 //	mail_ids          inbox ‖ Message-ID → thread ‖ message: mail that Parley received or sent
 //	mail_thread_ids   thread ‖ message → Message-ID: a thread's mail, oldest first
 //	mail_outbox       id → OutboxItem: mail waiting to be sent; its sequence numbers the items
-//	mail_delivery     thread ‖ message → Delivery: the sending status of a reply
+//	mail_delivery     thread ‖ message → Delivery: the sending status of a reply;
+//	                  a failed reply's record keeps its email (failedItem) for a retry
 const (
 	bucketMailAddresses = "mail_addresses"
 	bucketMailIDs       = "mail_ids"
@@ -507,6 +508,11 @@ func (db *DB) MailDone(ctx context.Context, id uint64, errText string, final boo
 			if err := b.Delete(itob(id)); err != nil {
 				return err
 			}
+			if it.MessageID != 0 {
+				// Kept with its status, so that it can be tried again.
+				item = it
+				return putJSON(bucket(tx, bucketMailDelivery), key2(it.ThreadID, it.MessageID), deliveryRecord{Delivery: *d, Failed: it})
+			}
 		default:
 			d.Status, d.Error = parley.DeliveryPending, errText
 			it.NextAt = retryAt
@@ -526,6 +532,73 @@ func (db *DB) MailDone(ctx context.Context, id uint64, errText string, final boo
 		return nil, nil, err
 	}
 	return item, d, nil
+}
+
+// deliveryRecord is what mail_delivery holds: the status and, for a reply
+// that failed for good, its outbox item, which RetryMail queues again.
+type deliveryRecord struct {
+	parley.Delivery
+	Failed *parley.OutboxItem `json:"failed,omitempty"`
+}
+
+// RetryMail queues the failed email reply messageID of thread threadID
+// again: a new outbox item, due now, its status PENDING. A message that
+// was never emailed is ENOTFOUND; one that has not failed, or whose email
+// was not kept, ECONFLICT.
+func (db *DB) RetryMail(ctx context.Context, threadID, messageID uint64) (*parley.OutboxItem, *parley.Delivery, error) {
+	now := db.utcNow()
+	var item *parley.OutboxItem
+	var d *parley.Delivery
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := bucket(tx, bucketMailDelivery)
+		var rec deliveryRecord
+		if ok, err := getJSON(b, key2(threadID, messageID), &rec); err != nil {
+			return fmt.Errorf("decode delivery of message %d: %w", messageID, err)
+		} else if !ok {
+			return parley.Errorf(parley.ENOTFOUND, "message %d was not emailed", messageID)
+		}
+		if rec.Status != parley.DeliveryFailed {
+			return parley.Errorf(parley.ECONFLICT, "message %d has not failed to send", messageID)
+		}
+		if rec.Failed == nil {
+			return parley.Errorf(parley.ECONFLICT, "the email of message %d was not kept", messageID)
+		}
+		it := rec.Failed
+		it.LastError, it.NextAt, it.CreatedAt = "", now, now
+		if err := putOutbox(tx, it, now); err != nil {
+			return err
+		}
+		d = &parley.Delivery{Status: parley.DeliveryPending, Attempts: rec.Attempts, At: now}
+		item = it
+		return putJSON(b, key2(threadID, messageID), d)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return item, d, nil
+}
+
+// LatestDelivery returns the sending status of the latest email reply of
+// thread threadID, or nil if it has none. Message ids grow, so it is the
+// last record under the thread's prefix.
+func (db *DB) LatestDelivery(ctx context.Context, threadID uint64) (*parley.Delivery, error) {
+	var d *parley.Delivery
+	err := db.view(func(tx *bolt.Tx) error {
+		c := bucket(tx, bucketMailDelivery).Cursor()
+		prefix := itob(threadID)
+		var k, v []byte
+		if k, _ = c.Seek(key2(threadID+1, 0)); k == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		if k == nil || !bytes.HasPrefix(k, prefix) {
+			return nil
+		}
+		d = new(parley.Delivery)
+		return json.Unmarshal(v, d)
+	})
+	return d, err
 }
 
 // Delivery returns the sending status of message messageID of thread

@@ -312,3 +312,38 @@ func TestAppendMailJoin(t *testing.T) {
 		t.Errorf("counts %+v, %v; want 1 filtered", counts, err)
 	}
 }
+
+// TestRetryMail: a reply that failed for good keeps its email; RetryMail
+// queues it again, once; LatestDelivery follows the thread's latest reply.
+func TestRetryMail(t *testing.T) {
+	db := MustOpen(t, &Options{NoSync: true})
+	ctx := context.Background()
+	item := &parley.OutboxItem{Kind: parley.OutboxReply, ThreadID: 7, MessageID: 70, Email: parley.Email{
+		MessageID: "<r@parley.test>", To: []parley.Address{{Email: "ann@customer.example"}}, Subject: "Re: x", Text: "hello"}}
+	if err := db.QueueMail(ctx, item); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := db.LatestDelivery(ctx, 7); err != nil || d != nil {
+		t.Fatalf("LatestDelivery before any record: %v, %v", d, err)
+	}
+	if _, _, err := db.RetryMail(ctx, 7, 70); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Errorf("retry of a message without a status: %v, want ENOTFOUND", err)
+	}
+	if _, _, err := db.MailDone(ctx, item.ID, "550 no", true, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := db.LatestDelivery(ctx, 7); err != nil || d == nil || d.Status != parley.DeliveryFailed {
+		t.Fatalf("LatestDelivery after the failure: %v, %v", d, err)
+	}
+	again, d, err := db.RetryMail(ctx, 7, 70)
+	if err != nil || d.Status != parley.DeliveryPending || again.ID == item.ID || again.Attempts != 0 || again.Email.Text != "hello" {
+		t.Fatalf("RetryMail: %+v %+v %v", again, d, err)
+	}
+	if _, _, err := db.RetryMail(ctx, 7, 70); parley.ErrorCode(err) != parley.ECONFLICT {
+		t.Errorf("a second retry while pending: %v, want ECONFLICT", err)
+	}
+	due, _, err := db.DueMail(ctx, time.Now().Add(time.Minute), 10)
+	if err != nil || len(due) != 1 || due[0].ID != again.ID {
+		t.Fatalf("due after the retry: %v, %v", due, err)
+	}
+}

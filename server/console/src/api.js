@@ -81,6 +81,9 @@ export const assign = (id, actorId) =>
     ? request('PUT', `${CONV}/threads/${enc(id)}/assignee`, { actorId })
     : request('DELETE', `${CONV}/threads/${enc(id)}/assignee`);
 
+/** retryMessage queues a failed email reply again. */
+export const retryMessage = (threadId, messageId) => request('POST', `${CONV}/threads/${enc(threadId)}/messages/${enc(messageId)}/retry`);
+
 /** messages returns every message of a thread, oldest first, following pages. */
 export async function messages(id) {
   const out = [];

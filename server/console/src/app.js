@@ -356,6 +356,11 @@ class Console {
   addMessage(o, m) {
     if (m.clientId) this.outbox.delete(m.clientId);
     if (o.messages.has(m.id)) return false;
+    const d = o.deliveries?.get(m.id);
+    if (d) {
+      m.delivery = d;
+      o.deliveries.delete(m.id);
+    }
     o.messages.set(m.id, m);
     if (m.seq > o.lastSeq) o.lastSeq = m.seq;
     return true;
@@ -391,6 +396,8 @@ class Console {
         if (ev.message) this.onMessage({ clientId: ev.clientId, ...ev.message });
         else this.conv.renderMessages();
         return;
+      case 'message.delivery':
+        return this.onDelivery(ev);
       case 'thread.created':
       case 'thread.updated':
         return ev.thread && this.onThread(ev.thread);
@@ -466,6 +473,36 @@ class Console {
       }
     }
     this.render();
+  }
+
+  /** onDelivery updates how sending an email reply went (PENDING, SENT, FAILED). */
+  onDelivery(ev) {
+    const o = this.open;
+    if (!o || o.id !== String(ev.threadId)) return;
+    const d = { status: String(ev.status || ''), error: String(ev.error || '') };
+    const m = o.messages.get(String(ev.messageId));
+    if (!m) {
+      // The message itself is still on its way: addMessage applies it.
+      (o.deliveries ??= new Map()).set(String(ev.messageId), d);
+      return;
+    }
+    m.delivery = d;
+    if (o.state === 'ready') this.conv.renderMessages();
+  }
+
+  /** retryDelivery queues a failed email reply again. */
+  async retryDelivery(m) {
+    const o = this.open;
+    try {
+      await api.retryMessage(m.threadId, m.id);
+      // message.delivery may have told more already (SENT): keep that.
+      if (this.open === o && o.messages.get(m.id) === m && m.delivery?.status === 'FAILED') {
+        m.delivery = { status: 'PENDING', error: '' };
+        this.conv.renderMessages();
+      }
+    } catch (err) {
+      this.failed(err, 'msg.retryFailed');
+    }
   }
 
   onThread(raw) {

@@ -240,7 +240,9 @@ export class ConversationView {
       prev = it.el;
     };
     // A message's look changes only with the names it shows (users load late).
-    for (const m of list) place(`m${m.id}`, this.senderName(m) + '|' + (app.users.get(m.assignedTo)?.name ?? ''), () => this.messageEl(m));
+    // and with an email reply's delivery.
+    const sig = (m) => [this.senderName(m), app.users.get(m.assignedTo)?.name ?? '', m.delivery?.status ?? '', m.delivery?.error ?? '', this.contactActor()].join('|');
+    for (const m of list) place(`m${m.id}`, sig(m), () => this.messageEl(m));
     for (const p of pending) place(`p${p.clientId}`, p.error ?? '', () => this.pendingEl(p));
     for (const [key, it] of this.items) {
       if (!keys.has(key)) {
@@ -268,19 +270,51 @@ export class ConversationView {
     return m.actorId || t('sys.someone');
   }
 
+  /** contactActor is the actor id of the open thread's contact ('' if unknown). */
+  contactActor() {
+    const id = this.app.threads.get(this.threadId)?.associatedContactId;
+    return id ? `V-${id}` : '';
+  }
+
   messageEl(m) {
     if (m.type === 'THREAD_STATUS_CHANGE' || m.type === 'ASSIGNMENT' || m.type === 'SYSTEM') return this.systemEl(m);
     const out = m.direction === 'OUTGOING' || m.type === 'COMMENT';
+    // An email message says who wrote it by address too; someone who is not
+    // the conversation's contact (a colleague in CC, a stranger) is marked.
+    const contact = this.contactActor();
+    const stranger = !!m.address && m.direction === 'INCOMING' && !!contact && m.actorId.startsWith('V-') && m.actorId !== contact;
     const el = this.bubble({
       out,
       note: m.type === 'COMMENT',
       name: m.actorId === this.app.me.actorId ? this.app.me.name : this.senderName(m),
+      address: m.address,
+      stranger,
       time: m.createdAt,
       text: m.text,
-      extra: m.quickReplies?.length ? h('ul', { class: 'msg-quick', 'aria-label': t('bots.pvReplies') }, m.quickReplies.map((q) => h('li', { dir: 'auto', text: q }))) : null,
+      extra: m.quickReplies?.length
+        ? h('ul', { class: 'msg-quick', 'aria-label': t('bots.pvReplies') }, m.quickReplies.map((q) => h('li', { dir: 'auto', text: q })))
+        : this.deliveryEl(m),
     });
     if (isBotMessage(m)) el.classList.add('msg-bot');
+    if (stranger) el.classList.add('msg-stranger');
+    if (m.delivery) el.classList.add(`is-delivery-${m.delivery.status.toLowerCase()}`);
     return el;
+  }
+
+  /** deliveryEl says how sending an email reply went; a failed one offers Retry. */
+  deliveryEl(m) {
+    const d = m.delivery;
+    if (!d || !d.status) return null;
+    if (d.status === 'SENT') return h('div', { class: 'msg-state msg-delivery', text: t('msg.deliverySent') });
+    if (d.status === 'FAILED') {
+      return h(
+        'div',
+        { class: 'msg-state msg-failed msg-delivery' },
+        h('span', { text: d.error ? t('msg.deliveryFailed', { reason: d.error }) : t('msg.deliveryFailedPlain') }),
+        h('button', { type: 'button', class: 'btn btn-sm', text: t('msg.retry'), onClick: () => this.app.retryDelivery(m) }),
+      );
+    }
+    return h('div', { class: 'msg-state msg-delivery', text: d.error ? t('msg.deliveryRetrying', { reason: d.error }) : t('msg.deliveryPending') });
   }
 
   pendingEl(p) {
@@ -299,7 +333,7 @@ export class ConversationView {
     return el;
   }
 
-  bubble({ out, note, name, time, text, extra }) {
+  bubble({ out, note, name, address, stranger, time, text, extra }) {
     return h(
       'li',
       { class: `msg ${out ? 'msg-out' : 'msg-in'}${note ? ' msg-note' : ''}` },
@@ -307,6 +341,8 @@ export class ConversationView {
         'div',
         { class: 'msg-meta' },
         h('span', { class: 'msg-author', dir: 'auto', text: name }),
+        address ? h('span', { class: 'msg-address', dir: 'ltr', text: `<${address}>` }) : null,
+        stranger ? h('span', { class: 'msg-stranger-note', text: t('msg.notContact') }) : null,
         note ? h('span', { class: 'note-label', text: t('msg.note') }) : null,
         h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: clock(time) }),
       ),

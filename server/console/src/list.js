@@ -149,7 +149,8 @@ export class ThreadList {
     const assignee = th.assignedTo ? app.users.get(th.assignedTo)?.name || th.assignedTo : '';
     const filtered = th.blocked ? 'blocked' : th.spam ? 'spam' : '';
     const text = channel === 'email' && th.subject ? th.subject : th.preview;
-    const sig = JSON.stringify([name, text, ago(when, now), channel, th.status, assignee, filtered, unread, current, x.snippet, x.highlights]);
+    const replyFailed = !!th.latestReplyFailed;
+    const sig = JSON.stringify([name, text, ago(when, now), channel, th.status, assignee, filtered, unread, current, replyFailed, x.snippet, x.highlights]);
     row.a.tabIndex = th.id === this.cursorId ? 0 : -1;
     if (current) row.a.setAttribute('aria-current', 'page');
     else row.a.removeAttribute('aria-current');
@@ -182,6 +183,8 @@ export class ThreadList {
         h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
         filtered ? ' ' : null,
         filtered ? h('span', { class: 'chip chip-filtered', text: t(`list.${filtered}`) }) : null,
+        replyFailed ? ' ' : null,
+        replyFailed ? h('span', { class: 'chip chip-reply-failed', role: 'img', 'aria-label': t('list.replyFailed'), title: t('list.replyFailed'), text: '!' }) : null,
         ' ',
         h('span', { class: 'row-assignee', text: assignee || t('list.unassigned') }),
       ),

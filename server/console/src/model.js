@@ -46,6 +46,8 @@ export function normMessage(m) {
     direction: m.direction === 'OUTGOING' ? 'OUTGOING' : 'INCOMING',
     actorId: str(m.senderActorId || sender.actorId || m.createdBy),
     name: str(m.senderName || sender.name),
+    address: str(m.senderAddress || sender.deliveryIdentifier?.value), // email messages
+    delivery: deliveryOf(m), // email replies: { status, error } or null
     clientId: str(m.clientId),
     createdAt: m.createdAt,
     newStatus: m.newStatus,
@@ -54,6 +56,16 @@ export function normMessage(m) {
     quickReplies: Array.isArray(m.quickReplies) ? m.quickReplies.map(String) : (m.attachments ?? []).flatMap((x) => (x?.type === 'QUICK_REPLIES' ? (x.quickReplies ?? []).map((q) => String(q.label ?? q.value)) : [])), // a bot's question
     changes: Array.isArray(m.changes) ? m.changes : [], // for record_updated: [{ field, from, to }]
   };
+}
+
+/** deliveryOf reads an email reply's sending status from either shape (WebSocket: delivery; REST: status). */
+function deliveryOf(m) {
+  if (m.delivery?.status) return { status: str(m.delivery.status), error: str(m.delivery.error) };
+  const st = m.status;
+  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE') {
+    return { status: str(st.statusType), error: str(st.failureDetails) };
+  }
+  return null;
 }
 
 /** normUser makes ids strings and derives actorId when it is missing. */
