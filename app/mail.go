@@ -206,6 +206,10 @@ func (a *App) mailContact(ctx context.Context, from parley.Address) (*parley.Con
 // Message-ID in References cannot push someone else's conversation into
 // Filtered.
 //
+// A new thread is routed as its mailbox's routing says (E3, routingOf); it
+// waits in the routing queue when nobody can take it. Replies into a thread
+// are not routed, nor is a filtered thread (routable).
+//
 // A new thread counts against the sender's limit (Config.
 // MailNewThreadsPerHour); beyond it the mail is ERATELIMIT and nothing is
 // stored.
