@@ -122,6 +122,10 @@ type MailAppend struct {
 	// Type and NewStatus are filled in), and returned as
 	// AppendResult.Reopened.
 	Reopen *Message
+	// QueueNew puts a thread the append created in the routing queue in the
+	// same commit, unless it is filtered (the mailbox routes its new threads:
+	// they wait there until routed, across a restart too).
+	QueueNew bool
 }
 
 // Disassociation is what [ContactStore.DisassociateContact] did.

@@ -101,6 +101,63 @@ func NormalizeEmail(s string) (string, error) {
 type Mailbox struct {
 	ID      uint64 `json:"id"`
 	Address string `json:"address"` // as entered; matched case-insensitively
+	// Routing gives new email threads arriving at the address to an agent
+	// (E3): mode none (or empty: they stay unassigned), owner, users or
+	// teams, as chat routes (ChooseAgent).
+	Routing Routing `json:"routing,omitzero"`
+}
+
+// ValidateMailRouting checks a mailbox's routing as an admin saves it (E3):
+// mode none (or empty), owner, users or teams, and what ValidateRouting and a
+// widget's routing require besides (no id twice, a bounded cap). field names
+// the setting in errors. Whether the users are active members of the inbox
+// and the teams exist is the caller's to check.
+func ValidateMailRouting(field string, r Routing) error {
+	switch r.Mode {
+	case "", RoutingNone, RoutingOwner, RoutingUsers, RoutingTeams:
+	default:
+		return Errorf(EINVALID, "%s.mode must be none, owner, users or teams", field)
+	}
+	if r.Mode == RoutingUsers && len(r.UserIDs) == 0 {
+		return Errorf(EINVALID, "%s.userIds needs at least one user in mode users", field)
+	}
+	if r.Mode == RoutingTeams && len(r.TeamIDs) == 0 {
+		return Errorf(EINVALID, "%s.teamIds needs at least one team in mode teams", field)
+	}
+	if len(r.UserIDs) > MaxWidgetPicks || len(r.TeamIDs) > MaxWidgetPicks {
+		return Errorf(EINVALID, "%s names more than %d users or teams", field, MaxWidgetPicks)
+	}
+	if err := uniqueIDs(field+".userIds", r.UserIDs); err != nil {
+		return err
+	}
+	if err := uniqueIDs(field+".teamIds", r.TeamIDs); err != nil {
+		return err
+	}
+	if r.MaxOpenPerAgent < 0 || r.MaxOpenPerAgent > MaxOpenPerAgentLimit {
+		return Errorf(EINVALID, "%s.maxOpenPerAgent must be from 0 (no cap) to %d", field, MaxOpenPerAgentLimit)
+	}
+	return nil
+}
+
+// NormalizeMailRouting drops what r's mode does not use, so that what is
+// stored is what routes.
+func NormalizeMailRouting(r Routing) Routing {
+	if r.Mode == "" {
+		r.Mode = RoutingNone
+	}
+	if r.Mode != RoutingUsers {
+		r.UserIDs = nil
+	}
+	if r.Mode != RoutingTeams {
+		r.TeamIDs = nil
+	}
+	if r.Mode != RoutingOwner {
+		r.FallbackUserID = 0
+	}
+	if r.Mode == RoutingNone {
+		r.MaxOpenPerAgent = 0
+	}
+	return r
 }
 
 // InboxNotify are an inbox's outside notifications (M3): which members get

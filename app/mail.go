@@ -206,6 +206,10 @@ func (a *App) mailContact(ctx context.Context, from parley.Address) (*parley.Con
 // Message-ID in References cannot push someone else's conversation into
 // Filtered.
 //
+// A new thread is routed as its mailbox's routing says (E3, routingOf); it
+// waits in the routing queue when nobody can take it. Replies into a thread
+// are not routed, nor is a filtered thread (routable).
+//
 // A new thread counts against the sender's limit (Config.
 // MailNewThreadsPerHour); beyond it the mail is ERATELIMIT and nothing is
 // stored.
@@ -240,11 +244,19 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 	// The store may run Update more than once: the first answer of the
 	// limiter holds for all runs.
 	decided, allowed := false, false
+	// A new thread of a mailbox that routes waits in the routing queue from
+	// the commit that creates it until routed (as a chat does).
+	routes := false
+	if in, err := a.db.Inbox(ctx, inboxID); err == nil {
+		if mb := in.MailboxByID(mailboxID); mb != nil {
+			routes = mb.Routing.Mode != "" && mb.Routing.Mode != parley.RoutingNone
+		}
+	}
 	res, err := a.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
 	}, parley.MailAppend{
-		InboxID: inboxID, MessageID: e.MessageID, References: refs,
+		InboxID: inboxID, MessageID: e.MessageID, References: refs, QueueNew: routes,
 		NewThread: &parley.Thread{
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,
 			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role, Automatic: auto,

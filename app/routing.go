@@ -82,12 +82,15 @@ func (a *App) routeLocked(ctx context.Context, id uint64, r *parley.Routing, fro
 	return a.commitRoute(ctx, t, chosen, from)
 }
 
-// routingOf returns the routing for t: r, or its widget's. ok is false when
-// nothing routes it: no widget (deleted, or not a chat) and no r, or mode
-// "none".
+// routingOf returns the routing for t: r, or its widget's, or for an email
+// thread its mailbox's. ok is false when nothing routes it: no widget or
+// mailbox (deleted, or another channel) and no r, or mode "none".
 func (a *App) routingOf(ctx context.Context, t *parley.Thread, r *parley.Routing) (parley.Routing, bool, error) {
 	if r != nil {
 		return *r, r.Mode != parley.RoutingNone, nil
+	}
+	if t.ChannelID == parley.ChannelEmail {
+		return a.mailRoutingOf(ctx, t)
 	}
 	if t.ChannelID != parley.ChannelChat {
 		return parley.Routing{}, false, nil
@@ -99,6 +102,24 @@ func (a *App) routingOf(ctx context.Context, t *parley.Thread, r *parley.Routing
 		return parley.Routing{}, false, err
 	}
 	return w.Routing, w.Routing.Mode != parley.RoutingNone, nil
+}
+
+// mailRoutingOf returns the routing of the mailbox that received email
+// thread t's first mail (E3); ok is false when the address is gone from the
+// inbox or routes to no one (none, or empty: the default).
+func (a *App) mailRoutingOf(ctx context.Context, t *parley.Thread) (parley.Routing, bool, error) {
+	in, err := a.db.Inbox(ctx, t.InboxID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return parley.Routing{}, false, nil
+	} else if err != nil {
+		return parley.Routing{}, false, err
+	}
+	mb := in.MailboxByID(t.ChannelAccountID)
+	if mb == nil {
+		return parley.Routing{}, false, nil
+	}
+	r := mb.Routing
+	return r, r.Mode != "" && r.Mode != parley.RoutingNone, nil
 }
 
 // routable reports whether t may be routed now: open, in the main views,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"time"
@@ -231,6 +232,9 @@ func (s *Server) handleInboxPatch() http.Handler {
 		if len(changed) > 0 {
 			s.app.PeopleChanged()
 		}
+		if len(req.MailRouting) > 0 {
+			s.app.KickRouting() // waiting email threads may route now
+		}
 		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
 		return nil
 	})
@@ -288,7 +292,9 @@ func (s *Server) handleInboxDelete() http.Handler {
 // an inbox: what is absent stays as it is.
 type inboxMailRequest struct {
 	EmailAddresses *[]string `json:"emailAddresses"`
-	Notify         *struct {
+	// MailRouting sets the routing of new email threads per address (E3).
+	MailRouting map[string]json.RawMessage `json:"mailRouting"`
+	Notify      *struct {
 		NewConversation *idList `json:"newConversation"`
 		AssignedMessage *idList `json:"assignedMessage"`
 	} `json:"notify"`

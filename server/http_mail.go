@@ -1,7 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -44,6 +48,8 @@ type inboxMailJSON struct {
 type mailboxJSON struct {
 	ID      string `json:"id"` // its channel account id
 	Address string `json:"address"`
+	// Routing of new email threads arriving at the address (E3).
+	Routing routingJSON `json:"routing"`
 }
 
 type inboxNotifyJSON struct {
@@ -56,7 +62,10 @@ func toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
 		Notify: inboxNotifyJSON{NewConversation: flexIDs(in.Notify.NewConversation), AssignedMessage: flexIDs(in.Notify.AssignedMessage)}}
 	for _, mb := range in.Mailboxes {
 		j.EmailAddresses = append(j.EmailAddresses, mb.Address)
-		j.Mailboxes = append(j.Mailboxes, mailboxJSON{ID: idString(mb.ID), Address: mb.Address})
+		r := parley.NormalizeMailRouting(mb.Routing)
+		j.Mailboxes = append(j.Mailboxes, mailboxJSON{ID: idString(mb.ID), Address: mb.Address,
+			Routing: routingJSON{Mode: r.Mode, UserIDs: flexIDs(r.UserIDs), TeamIDs: flexIDs(r.TeamIDs),
+				FallbackUserID: flexID(r.FallbackUserID), MaxOpenPerAgent: r.MaxOpenPerAgent}})
 	}
 	return j
 }
@@ -87,7 +96,10 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 		}
 	}
 	var notifyNew, notifyAssigned []uint64
-	var err error
+	routes, err := s.checkMailRouting(ctx, req.MailRouting)
+	if err != nil {
+		return nil, err
+	}
 	if req.Notify != nil && req.Notify.NewConversation != nil {
 		if notifyNew, err = s.checkUsers(ctx, "notify.newConversation", *req.Notify.NewConversation); err != nil {
 			return nil, err
@@ -105,7 +117,7 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 				mb := parley.Mailbox{Address: a}
 				for _, old := range in.Mailboxes {
 					if emailEqual(old.Address, a) {
-						mb.ID = old.ID
+						mb.ID, mb.Routing = old.ID, old.Routing
 					}
 				}
 				mbs = append(mbs, mb)
@@ -118,6 +130,9 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 			return slices.DeleteFunc(slices.Clone(ids), func(id uint64) bool { return !in.HasMember(id) })
 		}
 		in.Notify.NewConversation, in.Notify.AssignedMessage = members(in.Notify.NewConversation), members(in.Notify.AssignedMessage)
+		if err := setMailRouting(in, routes); err != nil {
+			return err
+		}
 		for _, ids := range [][]uint64{notifyNew, notifyAssigned} {
 			for _, id := range ids {
 				if !in.HasMember(id) {
@@ -133,6 +148,112 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 		}
 		return nil
 	}, nil
+}
+
+// mailRoute is one address's routing as a request sets it.
+type mailRoute struct {
+	address string
+	field   string // mailRouting["address"], for errors
+	routing parley.Routing
+	users   []*parley.User // those it names, as they are now
+}
+
+// checkMailRouting decodes and validates the mailRouting of an inbox
+// request (E3): an object from an address of the inbox to its routing
+// (mode none, owner, users or teams, userIds, teamIds, fallbackUserId,
+// maxOpenPerAgent; unknown fields are refused). The users must exist and be
+// active and the teams exist; whether the users are members is checked
+// against the inbox as the change leaves it (setMailRouting).
+func (s *Server) checkMailRouting(ctx context.Context, req map[string]json.RawMessage) ([]mailRoute, error) {
+	if len(req) > maxMailboxes {
+		return nil, parley.Errorf(parley.EINVALID, "mailRouting holds at most %d addresses", maxMailboxes)
+	}
+	addrs := make([]string, 0, len(req))
+	for a := range req {
+		addrs = append(addrs, a)
+	}
+	slices.Sort(addrs)
+	var out []mailRoute
+	for _, a := range addrs {
+		field := fmt.Sprintf("mailRouting[%q]", a)
+		var rj routingJSON
+		dec := json.NewDecoder(bytes.NewReader(req[a]))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&rj); err != nil {
+			var typ *json.UnmarshalTypeError
+			if errors.As(err, &typ) {
+				return nil, parley.Errorf(parley.EINVALID, "%s.%s must be %s", field, typ.Field, typ.Type.Kind())
+			}
+			// encoding/json names an unknown field as: json: unknown field "x".
+			return nil, parley.Errorf(parley.EINVALID, "%s: %s", field, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		r := parley.Routing{Mode: rj.Mode, UserIDs: uint64s(rj.UserIDs), TeamIDs: uint64s(rj.TeamIDs),
+			FallbackUserID: uint64(rj.FallbackUserID), MaxOpenPerAgent: rj.MaxOpenPerAgent}
+		if err := parley.ValidateMailRouting(field, r); err != nil {
+			return nil, err
+		}
+		r = parley.NormalizeMailRouting(r)
+		mr := mailRoute{address: a, field: field, routing: r}
+		user := func(f string, id uint64) error {
+			u, err := s.db.User(ctx, id)
+			if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
+				return parley.Errorf(parley.EINVALID, "%s: user %d is not an active user", f, id)
+			} else if err != nil {
+				return err
+			}
+			mr.users = append(mr.users, u)
+			return nil
+		}
+		for i, id := range r.UserIDs {
+			if err := user(fmt.Sprintf("%s.userIds[%d]", field, i), id); err != nil {
+				return nil, err
+			}
+		}
+		if r.FallbackUserID != 0 {
+			if err := user(field+".fallbackUserId", r.FallbackUserID); err != nil {
+				return nil, err
+			}
+		}
+		for i, id := range r.TeamIDs {
+			if _, err := s.db.Team(ctx, id); parley.ErrorCode(err) == parley.ENOTFOUND {
+				return nil, parley.Errorf(parley.EINVALID, "%s.teamIds[%d]: team %d does not exist", field, i, id)
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, mr)
+	}
+	return out, nil
+}
+
+// setMailRouting sets routes on inbox in as a change leaves it: each
+// address must be one of its addresses and each user named a member.
+// Members removed leave the routing of every address; an address routed to
+// users of whom none is left routes to no one.
+func setMailRouting(in *parley.Inbox, routes []mailRoute) error {
+	for i := range in.Mailboxes {
+		r := &in.Mailboxes[i].Routing
+		r.UserIDs = slices.DeleteFunc(slices.Clone(r.UserIDs), func(id uint64) bool { return !in.HasMember(id) })
+		if r.FallbackUserID != 0 && !in.HasMember(r.FallbackUserID) {
+			r.FallbackUserID = 0
+		}
+		if r.Mode == parley.RoutingUsers && len(r.UserIDs) == 0 {
+			*r = parley.Routing{Mode: parley.RoutingNone}
+		}
+	}
+	for _, mr := range routes {
+		i := slices.IndexFunc(in.Mailboxes, func(mb parley.Mailbox) bool { return emailEqual(mb.Address, mr.address) })
+		if i < 0 {
+			return parley.Errorf(parley.EINVALID, "%s: %s is not an email address of the inbox", mr.field, mr.address)
+		}
+		for _, u := range mr.users {
+			if !in.HasMember(u.ID) {
+				return parley.Errorf(parley.EINVALID, "%s: user %d is not a member of inbox %q", mr.field, u.ID, in.Name)
+			}
+		}
+		in.Mailboxes[i].Routing = mr.routing
+	}
+	return nil
 }
 
 func emailEqual(a, b string) bool { return strings.EqualFold(a, b) }

@@ -283,6 +283,11 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 		if err := putMailID(tx, r.Thread, r.Message, opts.MessageID); err != nil {
 			return err
 		}
+		if opts.QueueNew && r.ThreadCreated && !r.Thread.IsFiltered() {
+			if err := enqueue(tx, parley.QueuedThread{ThreadID: r.Thread.ID, QueuedAt: now}); err != nil {
+				return err
+			}
+		}
 		res = r
 		return nil
 	})

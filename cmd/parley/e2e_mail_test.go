@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/parley-chat/parley/internal/mailpit"
 )
@@ -286,4 +287,78 @@ func TestMailLoopEndToEnd(t *testing.T) {
 	if threads := api.emailThreads(); len(threads) != 1 || len(filtered.Results) != 1 || filtered.Results[0]["automatic"] != true {
 		t.Errorf("email threads %d, filtered %v; want Ann's and one automatic", len(threads), filtered.Results)
 	}
+}
+
+// TestBrowserInboxMailRouting: in an inbox's email settings the admin, with
+// the keyboard alone, chooses that new email to an address goes to a chosen
+// team member and saves; the settings API then holds that routing, and the
+// card shows it after the save.
+func TestBrowserInboxMailRouting(t *testing.T) {
+	browser := newBrowser(t)
+	base := startInProcess(t)
+	api := newMailAPI(t, base)
+	var inboxes struct{ Results []map[string]any }
+	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
+	inboxID := inboxes.Results[0]["id"].(string)
+	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxID, map[string]any{"emailAddresses": []string{"help@parley.test"}}, nil); st != 200 {
+		t.Fatalf("set address: %d %s", st, body)
+	}
+	var me map[string]any
+	api.do("GET", "/api/v1/users/me", nil, &me)
+
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	key := func(what, k string) { t.Helper(); must(what, chromedp.Do(tab, chromedp.KeyEvent(k))) }
+	focus := func(what, expr string) {
+		t.Helper()
+		ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(function(){ const el = `+expr+`; if (!el) return false; el.focus(); return document.activeElement === el; })()`))
+		if err != nil || !ok {
+			t.Fatalf("focus %s: %v", what, err)
+		}
+	}
+	listSignIn(t, tab, base)
+	must("signed in", waitJS(tab, byName("document", "a", "Settings")+" !== null", 10*time.Second))
+	must("settings", chromedp.Do(tab, chromedp.Navigate(base+"/settings/inboxes")))
+	card := `[...document.querySelectorAll('details.group-card')].find(d => d.querySelector('.group-name').textContent === 'Support')`
+	must("inbox card", waitJS(tab, "!!"+card, 10*time.Second))
+	must("open card", click(tab, card+".querySelector('summary')"))
+	form := card + ".querySelector('form.inbox-mail')"
+	routing := form + `.querySelector('fieldset.mail-routing')`
+	must("routing of the address", waitJS(tab, "!!"+routing+" && "+routing+".querySelector('legend').textContent === 'New conversations to help@parley.test'", 5*time.Second))
+	mode := byName(routing, "select", "Assign to")
+	must("mode none", waitJS(tab, mode+".value === 'none'", 5*time.Second))
+	users := `[...` + routing + `.querySelectorAll('fieldset')].find(f => f.querySelector('legend').textContent === 'Team members who get them')`
+	must("users hidden", waitJS(tab, "!"+users+".checkVisibility()", 5*time.Second))
+
+	focus("mode", mode)
+	key("owner", kb.ArrowDown)
+	key("users", kb.ArrowDown)
+	must("mode users", waitJS(tab, mode+".value === 'users' && "+users+".checkVisibility()", 5*time.Second))
+	focus("the admin", users+".querySelector('input[type=checkbox]')")
+	key("check", " ")
+	must("checked", waitJS(tab, users+".querySelector('input[type=checkbox]').checked", 5*time.Second))
+	focus("save", byName(form, "button", "Save email settings"))
+	key("save", kb.Enter)
+	must("saved", waitJS(tab, `document.body.textContent.includes('Email settings of Support saved.')`, 5*time.Second))
+
+	var in struct {
+		Mailboxes []struct {
+			Address string
+			Routing struct {
+				Mode    string
+				UserIDs []string
+			}
+		}
+	}
+	api.do("GET", "/api/v1/inboxes/"+inboxID, nil, &in)
+	if len(in.Mailboxes) != 1 || in.Mailboxes[0].Routing.Mode != "users" || fmt.Sprint(in.Mailboxes[0].Routing.UserIDs) != fmt.Sprintf("[%v]", me["id"]) {
+		t.Errorf("stored %+v, want mode users to the admin %v", in.Mailboxes, me["id"])
+	}
+	must("reloaded", waitJS(tab, mode+".value === 'users'", 5*time.Second))
 }

@@ -1,5 +1,6 @@
 // An inbox's email settings in the admins' settings screen: its team email
-// addresses (E1) and its outside notifications (M3). settings.js puts this
+// addresses (E1), who gets new email threads of each address (E3) and its
+// outside notifications (M3). settings.js puts this
 // form in each inbox's card; it saves through PATCH /api/v1/inboxes/{id}.
 
 import { request } from './api.js';
@@ -16,6 +17,98 @@ export function addressList(text) {
     .filter(Boolean);
 }
 
+/** MAIL_ROUTING_MODES are the routings of an address, the default first. */
+export const MAIL_ROUTING_MODES = ['none', 'owner', 'users', 'teams'];
+
+/**
+ * mailRoutingBody is what PATCH takes as one address's routing r (a draft):
+ * only what its mode uses.
+ */
+export function mailRoutingBody(r) {
+  const mode = MAIL_ROUTING_MODES.includes(r.mode) ? r.mode : 'none';
+  const out = { mode };
+  if (mode === 'users') out.userIds = r.userIds ?? [];
+  if (mode === 'teams') out.teamIds = r.teamIds ?? [];
+  if (mode === 'owner' && r.fallbackUserId) out.fallbackUserId = r.fallbackUserId;
+  if (mode !== 'none') out.maxOpenPerAgent = Math.max(0, Math.trunc(Number(r.maxOpenPerAgent) || 0));
+  return out;
+}
+
+/**
+ * routingFields is the routing of one saved address of inbox g: a select
+ * of the mode and, shown for the mode that uses them, the users, the teams,
+ * the fallback user and the cap. r is its draft; change saves a new one.
+ */
+function routingFields(st, key, address, members, r, change) {
+  const modeId = uid(`${key}-mode`);
+  const fallbackId = uid(`${key}-fallback`);
+  const capId = uid(`${key}-cap`);
+  const teams = [...(st.data.teams ?? [])].map((x) => ({ id: x.id, label: x.name })).sort(byName);
+  const users = h('div', { hidden: r.mode !== 'users' }, st.checkList(t('mail.routeUsers'), `${key}-users`, members, r.userIds, (ids) => change({ userIds: ids })));
+  const teamBox = h('div', { hidden: r.mode !== 'teams' }, st.checkList(t('mail.routeTeams'), `${key}-teams`, teams, r.teamIds, (ids) => change({ teamIds: ids })));
+  const fallback = h(
+    'div',
+    { class: 'field', hidden: r.mode !== 'owner' },
+    h('label', { for: fallbackId, text: t('mail.routeFallback') }),
+    h(
+      'select',
+      { id: fallbackId, class: 'input', dataset: { fk: `${key}-fallback` }, onChange: (e) => change({ fallbackUserId: e.target.value }) },
+      h('option', { value: '', text: t('mail.routeNoFallback'), selected: !r.fallbackUserId }),
+      members.map((m) => h('option', { value: m.id, text: m.label, selected: m.id === r.fallbackUserId })),
+    ),
+  );
+  const cap = h(
+    'div',
+    { class: 'field', hidden: r.mode === 'none' },
+    h('label', { for: capId, text: t('mail.routeCap') }),
+    h('input', {
+      id: capId,
+      class: 'input',
+      type: 'number',
+      min: '0',
+      max: '1000',
+      step: '1',
+      inputmode: 'numeric',
+      dataset: { fk: `${key}-cap` },
+      value: String(r.maxOpenPerAgent ?? 0),
+      onInput: (e) => change({ maxOpenPerAgent: e.target.value }),
+    }),
+  );
+  const show = (mode) => {
+    users.hidden = mode !== 'users';
+    teamBox.hidden = mode !== 'teams';
+    fallback.hidden = mode !== 'owner';
+    cap.hidden = mode === 'none';
+  };
+  return h(
+    'fieldset',
+    { class: 'mail-routing', dataset: { address } },
+    h('legend', { text: t('mail.routeLegend', { address }) }),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: modeId, text: t('mail.routeModeLabel') }),
+      h(
+        'select',
+        {
+          id: modeId,
+          class: 'input',
+          dataset: { fk: `${key}-mode` },
+          onChange: (e) => {
+            change({ mode: e.target.value });
+            show(e.target.value);
+          },
+        },
+        MAIL_ROUTING_MODES.map((m) => h('option', { value: m, text: t(`mail.routeMode.${m}`), selected: m === r.mode })),
+      ),
+    ),
+    users,
+    teamBox,
+    fallback,
+    cap,
+  );
+}
+
 /**
  * inboxMailForm is the email part of inbox g's card in Settings st: the
  * addresses, who is emailed about new conversations, and who about new
@@ -29,6 +122,21 @@ export function inboxMailForm(st, g) {
     addresses: (g.emailAddresses ?? []).join('\n'),
     newConversation: (notify.newConversation ?? []).map(String),
     assignedMessage: (notify.assignedMessage ?? []).map(String),
+    routing: Object.fromEntries(
+      (g.mailboxes ?? []).map((mb) => {
+        const r = mb.routing ?? {};
+        return [
+          mb.address,
+          {
+            mode: MAIL_ROUTING_MODES.includes(r.mode) ? r.mode : 'none',
+            userIds: (r.userIds ?? []).map(String),
+            teamIds: (r.teamIds ?? []).map(String),
+            fallbackUserId: r.fallbackUserId ? String(r.fallbackUserId) : '',
+            maxOpenPerAgent: r.maxOpenPerAgent ?? 0,
+          },
+        ];
+      }),
+    ),
   });
   const save = (patch) => st.drafts.set(key, { ...st.draft(key, d), ...patch });
   const addrId = uid(key);
@@ -40,8 +148,18 @@ export function inboxMailForm(st, g) {
   const onlyMembers = (ids) => ids.filter((id) => members.some((m) => m.id === id));
   const submit = () => {
     const cur = st.draft(key, d);
+    const addresses = addressList(cur.addresses);
+    const kept = (a) => addresses.some((x) => x.toLowerCase() === a.toLowerCase());
+    const mailRouting = {};
+    for (const [a, r] of Object.entries(cur.routing ?? {})) {
+      if (!kept(a)) continue;
+      const b = mailRoutingBody(r);
+      if (b.userIds) b.userIds = onlyMembers(b.userIds);
+      mailRouting[a] = b;
+    }
     const body = {
-      emailAddresses: addressList(cur.addresses),
+      emailAddresses: addresses,
+      mailRouting,
       notify: { newConversation: onlyMembers(cur.newConversation), assignedMessage: onlyMembers(cur.assignedMessage) },
     };
     st.act(() => request('PATCH', `api/v1/inboxes/${encodeURIComponent(g.id)}`, body), 'mail.failed', () => {
@@ -77,6 +195,13 @@ export function inboxMailForm(st, g) {
         onInput: (e) => save({ addresses: e.target.value }),
       }),
       h('p', { id: hintId, class: 'muted small', text: t('mail.addressesHint') }),
+    ),
+    Object.keys(d.routing ?? {}).length > 0 ? h('h5', { class: 'settings-h4', text: t('mail.routeHeading') }) : null,
+    Object.entries(d.routing ?? {}).map(([address, r], i) =>
+      routingFields(st, `${key}-route-${i}`, address, members, r, (patch) => {
+        const cur = st.draft(key, d);
+        save({ routing: { ...cur.routing, [address]: { ...cur.routing[address], ...patch } } });
+      }),
     ),
     st.checkList(t('mail.notifyNew'), `${key}-new`, members, d.newConversation, (ids) => save({ newConversation: ids })),
     st.checkList(t('mail.notifyAssigned'), `${key}-assigned`, members, d.assignedMessage, (ids) => save({ assignedMessage: ids })),
