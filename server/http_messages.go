@@ -149,21 +149,31 @@ func (s *Server) handleMessagesList() http.Handler {
 	})
 }
 
+// messageParam resolves {threadId} as threadParam does and {messageId} as a
+// message of that thread; a message of another thread is ENOTFOUND.
+func (s *Server) messageParam(r *http.Request) (*parley.Thread, *parley.Message, error) {
+	t, err := s.threadParam(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := pathID(r, "messageId")
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := s.db.Message(r.Context(), id)
+	if err != nil {
+		return nil, nil, err
+	} else if m.ThreadID != t.ID {
+		return nil, nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+	}
+	return t, m, nil
+}
+
 func (s *Server) handleMessageGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, err := s.threadParam(r)
+		t, m, err := s.messageParam(r)
 		if err != nil {
 			return err
-		}
-		id, err := pathID(r, "messageId")
-		if err != nil {
-			return err
-		}
-		m, err := s.db.Message(r.Context(), id)
-		if err != nil {
-			return err
-		} else if m.ThreadID != t.ID {
-			return parley.Errorf(parley.ENOTFOUND, "message not found")
 		}
 		s.writeJSON(w, http.StatusOK, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
 		return nil
@@ -216,19 +226,9 @@ func (s *Server) handleMessagePost() http.Handler {
 // again and answers the message with its status PENDING. Not failed: 409.
 func (s *Server) handleMessageRetry() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		t, err := s.threadParam(r)
+		t, m, err := s.messageParam(r)
 		if err != nil {
 			return err
-		}
-		id, err := pathID(r, "messageId")
-		if err != nil {
-			return err
-		}
-		m, err := s.db.Message(r.Context(), id)
-		if err != nil {
-			return err
-		} else if m.ThreadID != t.ID {
-			return parley.Errorf(parley.ENOTFOUND, "message not found")
 		}
 		if _, err := s.app.RetryReply(r.Context(), userFrom(r.Context()), t.ID, m.ID); err != nil {
 			return err
