@@ -9,6 +9,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coder/websocket v1.8.15
+	github.com/emersion/go-imap v1.2.1
 	github.com/emersion/go-smtp v0.25.1
 	github.com/evanw/esbuild v0.28.0
 	github.com/rs/zerolog v1.35.1

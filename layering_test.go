@@ -33,6 +33,7 @@ var layers = map[string][]string{
 	"server":                         {"", "app", "locale", "widget", "server/console"},
 	"cmd/parley":                     {"", "app", "hub", "mail", "server", "store", "widget"},
 	"internal/mailpit":               {},
+	"internal/imaptest":              {},
 }
 
 // TestLayering runs go list over the module and checks every package's
