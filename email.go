@@ -105,6 +105,10 @@ type Mailbox struct {
 	// (E3): mode none (or empty: they stay unassigned), owner, users or
 	// teams, as chat routes (ChooseAgent).
 	Routing Routing `json:"routing,omitzero"`
+	// Connection, when set, connects the address to an existing mail
+	// account (mailconn.go): its mail is imported over IMAP and replies
+	// leave through its SMTP server.
+	Connection *MailConnection `json:"connection,omitempty"`
 }
 
 // ValidateMailRouting checks a mailbox's routing as an admin saves it (E3):

@@ -63,6 +63,20 @@ type Config struct {
 	MailNewThreadsPerHour float64
 	MailNewThreadBurst    int
 
+	// Connected mailboxes (mailbox.go). Accounts reaches their IMAP and
+	// SMTP servers; nil means mailboxes cannot be connected. SecretKey, 32
+	// bytes, encrypts their stored passwords (AES-256-GCM); without it
+	// none can be connected, and with another key than the one they were
+	// stored with, their passwords cannot be read (the mailbox shows the
+	// error). MailboxPoll is how often a folder is looked at on a server
+	// without IDLE (default 1 minute); MailboxRetryMax bounds the wait
+	// before reconnecting, which doubles from a second (default 5
+	// minutes).
+	Accounts        parley.MailAccounts
+	SecretKey       []byte
+	MailboxPoll     time.Duration
+	MailboxRetryMax time.Duration
+
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the
 	// app looks for such conversations, by the clock Now. Default to 30
@@ -88,6 +102,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MailNewThreadBurst <= 0 {
 		c.MailNewThreadBurst = defaultMailNewThreadBurst
+	}
+	if c.MailboxPoll <= 0 {
+		c.MailboxPoll = defaultMailboxPoll
+	}
+	if c.MailboxRetryMax <= 0 {
+		c.MailboxRetryMax = defaultMailboxRetryMax
 	}
 	if c.BotIdleTimeout == 0 {
 		c.BotIdleTimeout = 30 * time.Minute
@@ -119,6 +139,8 @@ type App struct {
 	peopleChanged chan struct{}
 
 	mail mailState // the outbox and notification throttle (mail.go)
+	// boxes are the connected mailboxes' goroutines (mailbox.go).
+	boxes mailboxWorkers
 	// ident is the visitor identification tokens' key (identify.go).
 	ident identKey
 	// live and routing push availability and route conversations
@@ -146,6 +168,7 @@ func New(cfg Config, db Store, p parley.Presence) *App {
 	}
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.initMail()
+	a.initMailboxes()
 	return a
 }
 
@@ -158,6 +181,7 @@ func (a *App) SetEvents(ev Events) { a.events = ev }
 // conversations and the bots' sweeper. Close stops them.
 func (a *App) Start() {
 	a.startMail()
+	a.startMailboxes()
 	a.startLive()
 	a.wg.Add(1)
 	go a.sweepBots()

@@ -54,7 +54,7 @@ func (a *App) initMail() {
 // startMail starts the outbox when outbound mail is configured. Close
 // waits for it.
 func (a *App) startMail() {
-	if a.cfg.Mailer == nil {
+	if a.cfg.Mailer == nil && a.cfg.Accounts == nil {
 		return
 	}
 	a.wg.Add(1)
@@ -328,9 +328,6 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 // THREAD_STATUS_CHANGE of u that SetThreadStatus records. Without outbound
 // mail it is EUNAVAILABLE.
 func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string) (*parley.Message, *parley.Thread, error) {
-	if a.cfg.Mailer == nil {
-		return nil, nil, errNoMail()
-	}
 	in, err := a.db.Inbox(ctx, t.InboxID)
 	if err != nil {
 		return nil, nil, err
@@ -338,6 +335,10 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	mb := in.MailboxByID(t.ChannelAccountID)
 	if mb == nil {
 		return nil, nil, parley.Errorf(parley.EINVALID, "this thread's email address (channel account %d) is no longer connected to inbox %q", t.ChannelAccountID, in.Name)
+	}
+	// A connected mailbox sends through its own account.
+	if a.cfg.Mailer == nil && (mb.Connection == nil || a.cfg.Accounts == nil) {
+		return nil, nil, errNoMail()
 	}
 	c, err := a.db.Contact(ctx, t.ContactID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && c.ReplyEmail() == "" {
@@ -558,7 +559,7 @@ func (a *App) sendItem(it *parley.OutboxItem) {
 		}
 	})
 	defer stop()
-	err := a.cfg.Mailer.Send(ctx, &it.Email)
+	mb, raw, err := a.sendOutboxItem(ctx, it)
 	cut := err != nil && ctx.Err() != nil && a.ctx.Err() != nil
 	cancel()
 	if cut {
@@ -569,6 +570,10 @@ func (a *App) sendItem(it *parley.OutboxItem) {
 	if err == nil {
 		// Accepted: marked sent before anything else.
 		a.recordMail(rctx, it, "", false, time.Time{})
+		if mb != nil {
+			a.wg.Add(1)
+			go a.storeSent(mb, raw, it.Email.Date, it.ID)
+		}
 		return
 	}
 	errText := limitString(parley.ErrorMessage(err), 500)

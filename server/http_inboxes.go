@@ -69,14 +69,14 @@ type settingsInboxJSON struct {
 	inboxMailJSON
 }
 
-func toSettingsInboxJSON(in *parley.Inbox) settingsInboxJSON {
-	return settingsInboxJSON{toGroupJSON(in.ID, in.Name, in.MemberIDs, in.CreatedAt, in.UpdatedAt), toInboxMailJSON(in)}
+func (s *Server) toSettingsInboxJSON(in *parley.Inbox) settingsInboxJSON {
+	return settingsInboxJSON{toGroupJSON(in.ID, in.Name, in.MemberIDs, in.CreatedAt, in.UpdatedAt), s.toInboxMailJSON(in)}
 }
 
 // publishInbox announces a committed inbox to its members' consoles. Call
 // after syncAgents, so that members just added get it.
 func (s *Server) publishInbox(typ string, in *parley.Inbox) {
-	s.hub.Publish(mustJSON(evInbox{Type: typ, Inbox: toSettingsInboxJSON(in)}), parley.InboxTopic(in.ID))
+	s.hub.Publish(mustJSON(evInbox{Type: typ, Inbox: s.toSettingsInboxJSON(in)}), parley.InboxTopic(in.ID))
 }
 
 func inboxNames(inboxes []*parley.Inbox) func(yield func(uint64, string) bool) {
@@ -111,7 +111,7 @@ func (s *Server) handleSettingsInboxes() http.Handler {
 		out := []settingsInboxJSON{}
 		for _, in := range inboxes {
 			if u.IsAdmin() || in.HasMember(u.ID) {
-				out = append(out, toSettingsInboxJSON(in))
+				out = append(out, s.toSettingsInboxJSON(in))
 			}
 		}
 		s.writeJSON(w, http.StatusOK, map[string]any{"results": out})
@@ -132,7 +132,7 @@ func (s *Server) handleSettingsInboxGet() http.Handler {
 		} else if !u.IsAdmin() && !in.HasMember(u.ID) {
 			return parley.Errorf(parley.ENOTFOUND, "inbox %d not found", id)
 		}
-		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
+		s.writeJSON(w, http.StatusOK, s.toSettingsInboxJSON(in))
 		return nil
 	})
 }
@@ -165,7 +165,7 @@ func (s *Server) handleInboxCreate() http.Handler {
 		}
 		s.syncAgents(ctx, in.MemberIDs...)
 		s.publishInbox("inbox.created", in)
-		s.writeJSON(w, http.StatusCreated, toSettingsInboxJSON(in))
+		s.writeJSON(w, http.StatusCreated, s.toSettingsInboxJSON(in))
 		return nil
 	})
 }
@@ -235,7 +235,10 @@ func (s *Server) handleInboxPatch() http.Handler {
 		if len(req.MailRouting) > 0 {
 			s.app.KickRouting() // waiting email threads may route now
 		}
-		s.writeJSON(w, http.StatusOK, toSettingsInboxJSON(in))
+		if req.EmailAddresses != nil {
+			s.app.KickMailboxes() // a connected address may be gone
+		}
+		s.writeJSON(w, http.StatusOK, s.toSettingsInboxJSON(in))
 		return nil
 	})
 }
@@ -283,6 +286,7 @@ func (s *Server) handleInboxDelete() http.Handler {
 			}
 		}
 		s.app.PeopleChanged()
+		s.app.KickMailboxes()
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})

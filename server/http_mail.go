@@ -50,6 +50,9 @@ type mailboxJSON struct {
 	Address string `json:"address"`
 	// Routing of new email threads arriving at the address (E3).
 	Routing routingJSON `json:"routing"`
+	// Connection is the mail account the address is connected to, or
+	// null (http_mailboxes.go).
+	Connection *mailConnectionJSON `json:"connection"`
 }
 
 type inboxNotifyJSON struct {
@@ -57,15 +60,17 @@ type inboxNotifyJSON struct {
 	AssignedMessage []flexID `json:"assignedMessage"`
 }
 
-func toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
+func (s *Server) toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
 	j := inboxMailJSON{EmailAddresses: []string{}, Mailboxes: []mailboxJSON{},
 		Notify: inboxNotifyJSON{NewConversation: flexIDs(in.Notify.NewConversation), AssignedMessage: flexIDs(in.Notify.AssignedMessage)}}
-	for _, mb := range in.Mailboxes {
+	for i := range in.Mailboxes {
+		mb := &in.Mailboxes[i]
 		j.EmailAddresses = append(j.EmailAddresses, mb.Address)
 		r := parley.NormalizeMailRouting(mb.Routing)
 		j.Mailboxes = append(j.Mailboxes, mailboxJSON{ID: idString(mb.ID), Address: mb.Address,
 			Routing: routingJSON{Mode: r.Mode, UserIDs: flexIDs(r.UserIDs), TeamIDs: flexIDs(r.TeamIDs),
-				FallbackUserID: flexID(r.FallbackUserID), MaxOpenPerAgent: r.MaxOpenPerAgent}})
+				FallbackUserID: flexID(r.FallbackUserID), MaxOpenPerAgent: r.MaxOpenPerAgent},
+			Connection: s.toMailConnectionJSON(mb)})
 	}
 	return j
 }
@@ -117,7 +122,7 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 				mb := parley.Mailbox{Address: a}
 				for _, old := range in.Mailboxes {
 					if emailEqual(old.Address, a) {
-						mb.ID, mb.Routing = old.ID, old.Routing
+						mb.ID, mb.Routing, mb.Connection = old.ID, old.Routing, old.Connection
 					}
 				}
 				mbs = append(mbs, mb)

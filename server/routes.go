@@ -94,6 +94,10 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/inboxes", admin(s.handleInboxCreate()))
 	mux.Handle("PATCH /api/v1/inboxes/{id}", admin(s.handleInboxPatch()))
 	mux.Handle("DELETE /api/v1/inboxes/{id}", admin(s.handleInboxDelete()))
+	// Connected mailboxes (http_mailboxes.go).
+	mux.Handle("PUT /api/v1/inboxes/{id}/mailboxes/{mailboxId}/connection", admin(s.handleMailConnectionPut()))
+	mux.Handle("DELETE /api/v1/inboxes/{id}/mailboxes/{mailboxId}/connection", admin(s.handleMailConnectionDelete()))
+	mux.Handle("POST /api/v1/inboxes/{id}/mailboxes/{mailboxId}/connection/test", admin(s.handleMailConnectionTest()))
 
 	// Search (http_search.go) and views (http_views.go).
 	mux.Handle("GET /api/v1/search", user(s.handleSearch()))

@@ -9,6 +9,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,6 +66,12 @@ type config struct {
 	MailFrom       string // sender of notifications and transcripts
 	SMTPListen     string // inbound SMTP receiver address; "" for none
 	TrustedProxies string // CIDRs whose X-Forwarded-For is believed
+
+	// Connected mailboxes.
+	SecretKey         string        // encrypts stored mail account passwords: 32 bytes, hex or base64
+	AllowPrivateHosts bool          // mail accounts on loopback and private addresses
+	MailAllowInsecure bool          // mail accounts without TLS
+	IMAPPollInterval  time.Duration // folders of servers without IDLE
 
 	// Per client address limits; 0 turns one off.
 	VisitorConnsPerIP     int // visitor sockets and status streams at once
@@ -124,7 +132,40 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		fs.IntVar(l.p, l.flag, def, l.usage+"; 0: no limit (env "+l.env+")")
 	}
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client's address, e.g. 127.0.0.1/32; empty: the peer is the client (env PARLEY_TRUSTED_PROXIES)")
+	fs.StringVar(&c.SecretKey, "secret-key", env("PARLEY_SECRET_KEY", ""), "32 random bytes, hex or base64 (openssl rand -hex 32), that encrypt the passwords of connected mailboxes; prefer the environment variable; empty: mailboxes cannot be connected (env PARLEY_SECRET_KEY)")
+	boolEnv := func(name string) (bool, error) {
+		v := getenv(name)
+		if v == "" {
+			return false, nil
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return false, fmt.Errorf("%s must be true or false", name)
+		}
+		return b, nil
+	}
+	allowPrivate, err := boolEnv("PARLEY_ALLOW_PRIVATE_MAIL_HOSTS")
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&c.AllowPrivateHosts, "allow-private-mail-hosts", allowPrivate, "let connected mailboxes use IMAP and SMTP servers on loopback and private addresses (env PARLEY_ALLOW_PRIVATE_MAIL_HOSTS)")
+	allowInsecure, err := boolEnv("PARLEY_MAIL_ALLOW_INSECURE")
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&c.MailAllowInsecure, "mail-allow-insecure", allowInsecure, "let connected mailboxes use TLS mode none: IMAP and SMTP logins in plain text (env PARLEY_MAIL_ALLOW_INSECURE)")
+	poll, err := time.ParseDuration(env("PARLEY_IMAP_POLL_INTERVAL", "1m"))
+	if err != nil || poll <= 0 {
+		return nil, fmt.Errorf("PARLEY_IMAP_POLL_INTERVAL must be a positive duration such as 30s")
+	}
+	fs.DurationVar(&c.IMAPPollInterval, "imap-poll-interval", poll, "how often a connected mailbox's folder is looked at when its server offers no IDLE (env PARLEY_IMAP_POLL_INTERVAL)")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.IMAPPollInterval <= 0 {
+		return nil, fmt.Errorf("--imap-poll-interval must be positive")
+	}
+	if _, err := parseSecretKey(c.SecretKey); err != nil {
 		return nil, err
 	}
 	if _, err := server.ParseTrustedProxies(c.TrustedProxies); err != nil {
@@ -391,6 +432,16 @@ func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Log
 		}
 		log.Info().Str("server", sender.String()).Msg("sending mail")
 	}
+	key, err := parseSecretKey(c.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	acfg.SecretKey = key
+	acfg.Accounts = mail.NewAccounts(&mail.AccountOptions{AllowPrivate: c.AllowPrivateHosts, AllowInsecure: c.MailAllowInsecure})
+	acfg.MailboxPoll = c.IMAPPollInterval
+	if key == nil {
+		log.Info().Msg("PARLEY_SECRET_KEY is not set: mailboxes cannot be connected")
+	}
 	if c.SMTPListen == "" {
 		return nil, nil
 	}
@@ -400,6 +451,24 @@ func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Log
 	}
 	cfg.MailListen = ln.Addr().String()
 	return ln, nil
+}
+
+// parseSecretKey reads PARLEY_SECRET_KEY: 32 bytes as 64 hex digits or in
+// base64 (standard or URL alphabet, padded or not); "" is no key.
+func parseSecretKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("PARLEY_SECRET_KEY (--secret-key) must be 32 bytes as 64 hex digits or base64, e.g. from openssl rand -hex 32")
 }
 
 // domainOf is the name the SMTP receiver greets with: the domain of the
