@@ -205,16 +205,29 @@ func classify(server string, s parley.MailServer, err error, password string) er
 		msg = "TLS failed with " + s.Host + ": " + msg
 	case errors.As(err, &dnsErr):
 		kind, msg = parley.MailErrUnreachable, "cannot resolve "+s.Host
-	case errors.As(err, &opErr), errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNREFUSED):
+	case errors.As(err, &opErr), errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED):
 		kind = parley.MailErrUnreachable
 		msg = fmt.Sprintf("cannot reach %s port %d: %s", s.Host, s.Port, errText(err))
+	case connErr(err):
+		kind = parley.MailErrUnreachable
+		msg = fmt.Sprintf("%s port %d closed the connection", s.Host, s.Port)
 	case errors.As(err, &smtpErr) && (smtpErr.Code == 535 || smtpErr.Code == 534 || smtpErr.Code == 530):
 		kind, msg = parley.MailErrAuth, "authentication failed: "+smtpErr.Message
 	}
 	if password != "" {
 		msg = strings.ReplaceAll(msg, password, "…")
 	}
+	msg = strings.TrimPrefix(msg, server+": ")
 	return &parley.MailServerError{Server: server, Kind: kind, Msg: limit(msg, 300)}
+}
+
+// connErr reports whether err is the connection's rather than a NO or BAD
+// the server answered (go-imap gives those as plain errors).
+func connErr(err error) bool {
+	var opErr *net.OpError
+	var ne net.Error
+	return errors.As(err, &opErr) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
+		strings.Contains(err.Error(), "connection closed")
 }
 
 func errText(err error) string {
@@ -304,10 +317,9 @@ func (a *Accounts) DialIMAP(ctx context.Context, s parley.MailServer, password s
 		}
 	}
 	if err := c.Login(s.Username, password); err != nil {
-		var st *imap.ErrStatusResp
-		if errors.As(err, &st) || errors.Is(err, client.ErrLoginDisabled) {
+		if !connErr(err) {
 			return fail(&parley.MailServerError{Server: "imap", Kind: parley.MailErrAuth,
-				Msg: limit("authentication failed: "+strings.ReplaceAll(err.Error(), password, "…"), 300)})
+				Msg: limit("authentication failed: "+strings.ReplaceAll(strings.TrimPrefix(err.Error(), "imap: "), password, "…"), 300)})
 		}
 		return fail(classify("imap", s, err, password))
 	}
@@ -336,8 +348,7 @@ func (c *IMAPConn) err(err error) error { return classify("imap", c.s, err, c.pa
 func (c *IMAPConn) Select(folder string) (uidValidity, uidNext uint32, err error) {
 	mb, err := c.c.Select(folder, true)
 	if err != nil {
-		var st *imap.ErrStatusResp
-		if errors.As(err, &st) {
+		if !connErr(err) {
 			return 0, 0, &parley.MailServerError{Server: "imap", Kind: parley.MailErrFolder, Msg: limit(fmt.Sprintf("cannot open folder %q: %v", folder, err), 300)}
 		}
 		return 0, 0, c.err(err)
