@@ -567,7 +567,7 @@ func (a *App) testConnection(ctx context.Context, c *parley.MailConnection, imap
 		mc.Kind, mc.Error = parley.MailErrProtocol, limitString(errMessage(err), 500)
 		var mse *parley.MailServerError
 		if errors.As(err, &mse) {
-			mc.Kind = mse.Kind
+			mc.Kind, mc.Error = mse.Kind, mse.Msg
 		}
 		return false
 	}
@@ -605,10 +605,11 @@ func (a *App) ConnectMailbox(ctx context.Context, inboxID, mailboxID uint64, in 
 		return nil, err
 	}
 	t := a.testConnection(ctx, c, ip, sp)
-	for _, mc := range []MailCheck{t.IMAP, t.SMTP} {
-		if !mc.OK {
-			return nil, parley.Errorf(parley.EINVALID, "%s", mc.Error)
-		}
+	if !t.IMAP.OK {
+		return nil, parley.Errorf(parley.EINVALID, "imap: %s", t.IMAP.Error)
+	}
+	if !t.SMTP.OK {
+		return nil, parley.Errorf(parley.EINVALID, "smtp: %s", t.SMTP.Error)
 	}
 	if c.IMAP.Password, err = a.sealSecret(mailboxID, "imap", ip); err != nil {
 		return nil, err

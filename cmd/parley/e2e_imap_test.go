@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/parley-chat/parley/internal/imaptest"
@@ -478,4 +480,69 @@ func newAgentAPI(t *testing.T, admin *mailAPI, base string) *mailAPI {
 		t.Fatalf("agent sign in: %d %s", st, body)
 	}
 	return agent
+}
+
+// TestBrowserMailboxConnection: an admin connects an inbox address to a
+// mail account in the console with the keyboard: tests the connection,
+// connects, and sees it connected.
+func TestBrowserMailboxConnection(t *testing.T) {
+	browser := newBrowser(t)
+	acct := startMailAccount(t, nil)
+	p := startProc(t, t.TempDir(), mailEnv()...)
+	api := newMailAPI(t, p.base())
+	inboxID, _ := teamMailbox(t, api)
+
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	key := func(what, k string) { t.Helper(); must(what, chromedp.Do(tab, chromedp.KeyEvent(k))) }
+	focus := func(what, expr string) {
+		t.Helper()
+		ok, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(function(){ const el = `+expr+`; if (!el) return false; el.focus(); return document.activeElement === el; })()`))
+		if err != nil || !ok {
+			t.Fatalf("focus %s: %v", what, err)
+		}
+	}
+	listSignIn(t, tab, p.base())
+	must("signed in", waitJS(tab, byName("document", "a", "Settings")+" !== null", 10*time.Second))
+	must("settings", chromedp.Do(tab, chromedp.Navigate(p.base()+"/settings/inboxes")))
+	card := `[...document.querySelectorAll('details.group-card')].find(d => d.querySelector('.group-name').textContent === 'Support')`
+	must("inbox card", waitJS(tab, "!!"+card, 10*time.Second))
+	must("open card", click(tab, card+".querySelector('summary')"))
+	form := card + `.querySelector('form[aria-label="Mailbox connection of ` + teamAddr + `"]')`
+	must("connection form", waitJS(tab, "!!"+form, 5*time.Second))
+	must("not connected", waitJS(tab, form+".querySelector('.mailbox-state').textContent.startsWith('Not connected')", 5*time.Second))
+
+	for i, srv := range []struct {
+		addr, pass string
+	}{{acct.imap.Addr, imapPassword}, {acct.smtp.SMTPAddr, smtpPassword}} {
+		fs := fmt.Sprintf(`%s.querySelectorAll('fieldset.mail-server')[%d]`, form, i)
+		host, port, _ := strings.Cut(srv.addr, ":")
+		must("host", typeInto(tab, byName(fs, "input", "Server"), host))
+		must("port", typeInto(tab, byName(fs, "input", "Port"), port))
+		focus("security", byName(fs, "select", "Security"))
+		key("starttls", kb.ArrowDown)
+		key("none", kb.ArrowDown)
+		must("security none", waitJS(tab, byName(fs, "select", "Security")+".value === 'none'", 5*time.Second))
+		must("user name", waitJS(tab, byName(fs, "input", "User name")+".value === '"+teamAddr+"'", 5*time.Second))
+		must("password", typeInto(tab, byName(fs, "input", "Password"), srv.pass))
+	}
+	focus("test", byName(form, "button", "Test connection"))
+	key("test", kb.Enter)
+	must("tested", waitJS(tab, form+".querySelector('li[data-server=imap]')?.textContent === 'IMAP: signed in.' && "+form+".querySelector('li[data-server=smtp]')?.textContent === 'SMTP: signed in.'", 15*time.Second))
+	if c, _ := connectionState(t, api, inboxID); c != nil {
+		t.Fatalf("the test stored a connection: %v", c)
+	}
+	focus("connect", byName(form, "button", "Connect mailbox"))
+	key("connect", kb.Enter)
+	must("connected", waitJS(tab, form+"?.querySelector('.mailbox-state').textContent === 'Connected: new mail arrives at once (IDLE).'", 20*time.Second))
+	must("password kept", waitJS(tab, form+".querySelector('input[type=password]').value === '' && "+form+".textContent.includes('A password is stored.')", 5*time.Second))
+	if c, body := connectionState(t, api, inboxID); c == nil || c["imap"].(map[string]any)["passwordSet"] != true {
+		t.Errorf("stored connection: %s", body)
+	}
 }

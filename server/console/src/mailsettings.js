@@ -208,3 +208,159 @@ export function inboxMailForm(st, g) {
     h('div', { class: 'settings-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', dataset: { fk: `${key}-save` }, text: t('mail.save') })),
   );
 }
+
+/** MAIL_TLS_MODES are a mail server's security modes, the default first. */
+export const MAIL_TLS_MODES = ['tls', 'starttls', 'none'];
+
+/**
+ * connectionBody is what PUT …/connection and its test take from draft c:
+ * the servers (a password only when typed: empty keeps the stored one) and
+ * the folders.
+ */
+export function connectionBody(c) {
+  const server = (s) => {
+    const out = { host: String(s.host ?? '').trim(), tls: MAIL_TLS_MODES.includes(s.tls) ? s.tls : 'tls', username: String(s.username ?? '').trim() };
+    const port = Math.trunc(Number(s.port) || 0);
+    if (port > 0) out.port = port;
+    if (s.password) out.password = s.password;
+    return out;
+  };
+  const body = { imap: server(c.imap ?? {}), smtp: server(c.smtp ?? {}) };
+  if (String(c.sentFolder ?? '').trim()) body.sentFolder = String(c.sentFolder).trim();
+  return body;
+}
+
+/** connectionStatus is the sentence that says how connection c is doing. */
+export function connectionStatus(c) {
+  if (!c) return t('mailbox.state.none');
+  const s = c.state ?? {};
+  if (s.status === 'connected') return t(s.idle ? 'mailbox.state.connectedIdle' : 'mailbox.state.connectedPoll');
+  if (s.status === 'error') return t('mailbox.state.error', { error: s.error ?? '' });
+  return t('mailbox.state.connecting');
+}
+
+/** serverFields are one server's inputs of a connection form. */
+function serverFields(key, which, s, saved, change) {
+  const id = (f) => uid(`${key}-${which}-${f}`);
+  const ids = { host: id('host'), port: id('port'), tls: id('tls'), user: id('user'), pass: id('pass'), passHint: id('passhint') };
+  const input = (f, inputId, label, props) =>
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: inputId, text: label }),
+      h('input', { id: inputId, class: 'input', dataset: { fk: `${key}-${which}-${f}` }, onInput: (e) => change({ [f]: e.target.value }), ...props }),
+    );
+  return h(
+    'fieldset',
+    { class: 'mail-server' },
+    h('legend', { text: t(`mailbox.${which}Legend`) }),
+    input('host', ids.host, t('mailbox.host'), { type: 'text', autocomplete: 'off', spellcheck: 'false', value: s.host ?? '', required: true }),
+    input('port', ids.port, t('mailbox.port'), { type: 'number', min: '1', max: '65535', inputmode: 'numeric', value: s.port ? String(s.port) : '', placeholder: t(`mailbox.${which}PortHint`) }),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: ids.tls, text: t('mailbox.tls') }),
+      h(
+        'select',
+        { id: ids.tls, class: 'input', dataset: { fk: `${key}-${which}-tls` }, onChange: (e) => change({ tls: e.target.value }) },
+        MAIL_TLS_MODES.map((m) => h('option', { value: m, text: t(`mailbox.tlsMode.${m}`), selected: m === (s.tls || 'tls') })),
+      ),
+    ),
+    input('username', ids.user, t('mailbox.username'), { type: 'text', autocomplete: 'off', spellcheck: 'false', value: s.username ?? '', required: true }),
+    input('password', ids.pass, t('mailbox.password'), {
+      type: 'password',
+      autocomplete: 'new-password',
+      value: s.password ?? '',
+      'aria-describedby': saved?.passwordSet ? ids.passHint : null,
+    }),
+    saved?.passwordSet ? h('p', { id: ids.passHint, class: 'muted small', text: t('mailbox.passwordKept') }) : null,
+  );
+}
+
+/**
+ * mailboxConnectionForm is the form that connects saved address mb of inbox
+ * g to an existing mail account (E1): its IMAP and SMTP servers, a test of
+ * both, connect and disconnect, and how the connection is doing.
+ */
+function mailboxConnectionForm(st, g, mb) {
+  const key = `mailconn-${g.id}-${mb.id}`;
+  const saved = mb.connection;
+  const server = (s) => ({ host: s?.host ?? '', port: s?.port ?? '', tls: s?.tls ?? 'tls', username: s?.username ?? mb.address, password: '' });
+  const d = st.draft(key, { imap: server(saved?.imap), smtp: server(saved?.smtp), sentFolder: saved?.sentFolder ?? '' });
+  const save = (patch) => st.drafts.set(key, { ...st.draft(key, d), ...patch });
+  const result = h('div', { class: 'mailbox-test', role: 'status', 'aria-live': 'polite' });
+  const path = `api/v1/inboxes/${encodeURIComponent(g.id)}/mailboxes/${encodeURIComponent(mb.id)}/connection`;
+  const sentId = uid(`${key}-sent`);
+  const test = async () => {
+    result.replaceChildren(h('p', { class: 'muted small', text: t('mailbox.testing') }));
+    try {
+      const res = await request('POST', `${path}/test`, connectionBody(st.draft(key, d)));
+      const line = (which, c) =>
+        h('li', { dataset: { server: which, ok: String(!!c?.ok) }, text: c?.ok ? t(`mailbox.${which}Ok`) : t(`mailbox.${which}Failed`, { error: c?.error ?? '' }) });
+      result.replaceChildren(h('ul', { class: 'mailbox-checks' }, line('imap', res.imap), line('smtp', res.smtp)));
+    } catch (err) {
+      result.replaceChildren();
+      st.app.failed(err, 'mailbox.testFailed');
+    }
+  };
+  const connect = () =>
+    st.act(() => request('PUT', path, connectionBody(st.draft(key, d))), 'mailbox.failed', () => {
+      st.drafts.delete(key);
+      st.say(t('mailbox.connected', { address: mb.address }));
+    });
+  const disconnect = () =>
+    st.act(() => request('DELETE', path), 'mailbox.failed', () => {
+      st.drafts.delete(key);
+      st.say(t('mailbox.disconnected', { address: mb.address }));
+    });
+  const status = saved?.state?.status;
+  if (saved && status !== 'connected') {
+    // The state changes on its own: look again shortly.
+    clearTimeout(st.mailboxTimer);
+    st.mailboxTimer = setTimeout(() => st.visible && st.changed(), 2000);
+  }
+  return h(
+    'form',
+    {
+      class: 'settings-form mailbox-connection',
+      'aria-label': t('mailbox.formOf', { address: mb.address }),
+      onSubmit: (e) => {
+        e.preventDefault();
+        connect();
+      },
+    },
+    h('h5', { class: 'settings-h4', text: t('mailbox.heading', { address: mb.address }) }),
+    h('p', { class: 'muted small', text: t('mailbox.intro') }),
+    h('p', { class: `mailbox-state${status === 'error' ? ' form-alert' : ''}`, dataset: { state: status ?? 'none' }, text: connectionStatus(saved) }),
+    serverFields(key, 'imap', d.imap, saved?.imap, (patch) => save({ imap: { ...st.draft(key, d).imap, ...patch } })),
+    serverFields(key, 'smtp', d.smtp, saved?.smtp, (patch) => save({ smtp: { ...st.draft(key, d).smtp, ...patch } })),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: sentId, text: t('mailbox.sentFolder') }),
+      h('input', {
+        id: sentId,
+        class: 'input',
+        type: 'text',
+        autocomplete: 'off',
+        placeholder: t('mailbox.sentFolderHint'),
+        dataset: { fk: `${key}-sent` },
+        value: d.sentFolder,
+        onInput: (e) => save({ sentFolder: e.target.value }),
+      }),
+    ),
+    result,
+    h(
+      'div',
+      { class: 'settings-actions' },
+      h('button', { type: 'button', class: 'btn', dataset: { fk: `${key}-test` }, text: t('mailbox.test'), onClick: test }),
+      h('button', { type: 'submit', class: 'btn btn-primary', dataset: { fk: `${key}-connect` }, text: t(saved ? 'mailbox.save' : 'mailbox.connect') }),
+      saved ? h('button', { type: 'button', class: 'btn', dataset: { fk: `${key}-disconnect` }, text: t('mailbox.disconnect'), onClick: disconnect }) : null,
+    ),
+  );
+}
+
+/** inboxMailboxForms are the connection forms of inbox g's saved addresses. */
+export function inboxMailboxForms(st, g) {
+  return (g.mailboxes ?? []).map((mb) => mailboxConnectionForm(st, g, mb));
+}

@@ -8,7 +8,7 @@ import { BASE, request } from './api.js';
 import { BotEditor } from './bots.js';
 import { backLink, checkList, h, plainClick, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
-import { inboxMailForm } from './mailsettings.js';
+import { inboxMailForm, inboxMailboxForms } from './mailsettings.js';
 import { ListsSection } from './lists.js';
 import { WidgetsSection } from './widgets.js';
 
@@ -537,6 +537,7 @@ export class Settings {
       h('summary', null, h('span', { class: 'group-name', dir: 'auto', text: g.name }), h('span', { class: 'muted small', text: n === 1 ? t('settings.oneMember') : t('settings.memberCount', { n }) })),
       this.groupForm(kind, g),
       kind === 'inbox' ? inboxMailForm(this, g) : null,
+      kind === 'inbox' ? inboxMailboxForms(this, g) : null,
     );
   }
 
