@@ -30,6 +30,23 @@
 // is delivered. The envelope's sender is passed on; an empty one
 // (MAIL FROM:<>, a bounce) makes the mail automatic.
 //
+// # Connected mailboxes
+//
+// Accounts reaches the servers of a mailbox connected to an existing mail
+// account (parley.MailAccounts): DialIMAP logs in to its IMAP server
+// (go-imap v1) and gives a session that opens a folder read-only, lists
+// UIDs, fetches a message without marking it seen (BODY.PEEK), waits with
+// IDLE (or polls), finds the Sent folder (SPECIAL-USE \Sent, else "Sent")
+// and appends to it; SendSMTP sends a rendered message through its SMTP
+// server (go-smtp's client), so that the same bytes can be stored in the
+// Sent folder. Every connection is checked where it really goes: unless
+// AccountOptions.AllowPrivate, a dial to a loopback, private or otherwise
+// non-public address fails (PublicAddr), whatever the host name resolved
+// to before; TLS mode none needs AccountOptions.AllowInsecure;
+// certificates are always verified. Errors about a server are
+// *parley.MailServerError with a kind (auth, tls, unreachable, …) and never
+// hold the password.
+//
 // # Parsing
 //
 // Parse reads an RFC 5322 message with net/mail and mime/multipart. It
