@@ -179,41 +179,56 @@ func (a *App) reconcileMailboxes() {
 		}
 		return
 	}
-	want := map[uint64]bool{}
-	a.boxes.mu.Lock()
-	defer a.boxes.mu.Unlock()
+	type wanted struct {
+		inboxID uint64
+		mb      parley.Mailbox
+		key     string
+	}
+	want := map[uint64]wanted{}
 	for _, in := range inboxes {
 		for _, mb := range in.Mailboxes {
 			if mb.Connection == nil {
 				continue
 			}
-			want[mb.ID] = true
 			b, _ := json.Marshal(mb.Connection)
-			key := strconv.FormatUint(in.ID, 10) + "/" + mb.Address + "/" + string(b)
-			if w := a.boxes.running[mb.ID]; w != nil {
-				if w.key == key {
-					continue
-				}
-				w.cancel()
-				<-w.done
-			}
-			ctx, cancel := context.WithCancel(a.ctx)
-			w := &mailboxWorker{key: key, cancel: cancel, done: make(chan struct{})}
-			a.boxes.running[mb.ID] = w
-			a.boxes.states[mb.ID] = MailboxState{Status: MailboxConnecting, Since: a.Now()}
-			go func(inboxID uint64, mb parley.Mailbox) {
-				defer close(w.done)
-				a.runMailbox(ctx, inboxID, mb)
-			}(in.ID, mb)
+			want[mb.ID] = wanted{in.ID, mb, strconv.FormatUint(in.ID, 10) + "/" + mb.Address + "/" + string(b)}
 		}
 	}
+	// Workers of connections gone or changed stop first, outside the lock
+	// (they set their state under it), and are waited for, so that no two
+	// run for one mailbox and none writes a state after it is gone.
+	var stop []*mailboxWorker
+	a.boxes.mu.Lock()
 	for id, w := range a.boxes.running {
-		if !want[id] {
-			w.cancel()
-			<-w.done
+		if wt, ok := want[id]; !ok || wt.key != w.key {
+			stop = append(stop, w)
 			delete(a.boxes.running, id)
+		}
+	}
+	a.boxes.mu.Unlock()
+	for _, w := range stop {
+		w.cancel()
+		<-w.done
+	}
+	a.boxes.mu.Lock()
+	defer a.boxes.mu.Unlock()
+	for id := range a.boxes.states {
+		if _, ok := a.boxes.running[id]; !ok {
 			delete(a.boxes.states, id)
 		}
+	}
+	for id, wt := range want {
+		if a.boxes.running[id] != nil {
+			continue
+		}
+		ctx, cancel := context.WithCancel(a.ctx)
+		w := &mailboxWorker{key: wt.key, cancel: cancel, done: make(chan struct{})}
+		a.boxes.running[id] = w
+		a.boxes.states[id] = MailboxState{Status: MailboxConnecting, Since: a.Now()}
+		go func(inboxID uint64, mb parley.Mailbox) {
+			defer close(w.done)
+			a.runMailbox(ctx, inboxID, mb)
+		}(wt.inboxID, wt.mb)
 	}
 }
 

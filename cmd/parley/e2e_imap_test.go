@@ -322,8 +322,17 @@ func TestConnectedMailbox(t *testing.T) {
 	acct.imap.Append(teamAddr, imapPassword, "INBOX", []byte("Subject: no sender\r\n\r\nx\r\n"))
 	acct.imap.Append(teamAddr, imapPassword, "INBOX", []byte("From: \xff\xfe<<@@\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\x00\x01\x80 garbage"))
 	acct.imap.Append(teamAddr, imapPassword, "INBOX", customerMail(5))
-	threads = waitThreads(t, api, 5, "after the hostile mail")
-	if got, want := subjects(threads), []string{"Order 1", "Order 2", "Order 3", "Order 4", "Order 5"}; !slices.Equal(got, want) {
+	waitThreads(t, api, 5, "after the hostile mail")
+
+	// Saving the connection again without passwords keeps them, and the
+	// import where it was.
+	if st, body := api.do("PUT", connPath, acct.connection("", ""), nil); st != 200 {
+		t.Fatalf("save again without passwords: %d %s", st, body)
+	}
+	waitState(t, api, inboxID, "connected")
+	acct.imap.Append(teamAddr, imapPassword, "INBOX", customerMail(6))
+	threads = waitThreads(t, api, 6, "after saving again")
+	if got, want := subjects(threads), []string{"Order 1", "Order 2", "Order 3", "Order 4", "Order 5", "Order 6"}; !slices.Equal(got, want) {
 		t.Errorf("threads %v, want %v", got, want)
 	}
 	var msgs struct{ Results []map[string]any }
