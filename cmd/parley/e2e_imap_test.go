@@ -550,6 +550,7 @@ func TestBrowserMailboxConnection(t *testing.T) {
 	focus("connect", byName(form, "button", "Connect mailbox"))
 	key("connect", kb.Enter)
 	must("connected", waitJS(tab, form+"?.querySelector('.mailbox-state').textContent === 'Connected: new mail arrives at once (IDLE).'", 20*time.Second))
+	actScreenshot(tab, "mailbox-connected.png")
 	must("password kept", waitJS(tab, form+".querySelector('input[type=password]').value === '' && "+form+".textContent.includes('A password is stored.')", 5*time.Second))
 	if c, body := connectionState(t, api, inboxID); c == nil || c["imap"].(map[string]any)["passwordSet"] != true {
 		t.Errorf("stored connection: %s", body)

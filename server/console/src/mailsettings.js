@@ -1,6 +1,7 @@
 // An inbox's email settings in the admins' settings screen: its team email
 // addresses (E1), who gets new email threads of each address (E3) and its
-// outside notifications (M3). settings.js puts this
+// outside notifications (M3), and the connection of each address to an
+// existing mailbox (E1). settings.js puts this
 // form in each inbox's card; it saves through PATCH /api/v1/inboxes/{id}.
 
 import { request } from './api.js';
