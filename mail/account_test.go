@@ -2,9 +2,11 @@ package mail_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/internal/imaptest"
+	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
 )
 
@@ -165,5 +168,75 @@ func TestIMAPConn(t *testing.T) {
 	}
 	if sent := srv.Messages("team@example.com", "pw-Secret-1", "Sent"); len(sent) != 1 || !slices.Contains(sent[0].Flags, `\Seen`) {
 		t.Errorf("sent %+v, want one seen", sent)
+	}
+}
+
+// TestAccountsTLS: certificates are verified. A server whose certificate
+// no trusted CA signed is a TLS failure, with implicit TLS and with
+// STARTTLS; trusted, both log in.
+func TestAccountsTLS(t *testing.T) {
+	srv := imaptest.Start(t, map[string]string{"team@example.com": "pw-Secret-1"}, &imaptest.Options{TLS: true})
+	ctx := context.Background()
+	_, tlsPort, _ := net.SplitHostPort(srv.TLSAddr)
+	_, plainPort, _ := net.SplitHostPort(srv.Addr)
+	servers := map[string]parley.MailServer{
+		parley.MailTLS:      {Host: "127.0.0.1", TLS: parley.MailTLS, Username: "team@example.com"},
+		parley.MailStartTLS: {Host: "127.0.0.1", TLS: parley.MailStartTLS, Username: "team@example.com"},
+	}
+	for mode, s := range servers {
+		port := plainPort
+		if mode == parley.MailTLS {
+			port = tlsPort
+		}
+		s.Port, _ = strconv.Atoi(port)
+		t.Run(mode, func(t *testing.T) {
+			var mse *parley.MailServerError
+			untrusted := mail.NewAccounts(&mail.AccountOptions{AllowPrivate: true})
+			if _, err := untrusted.DialIMAP(ctx, s, "pw-Secret-1"); !errors.As(err, &mse) || mse.Kind != parley.MailErrTLS {
+				t.Errorf("untrusted certificate: %v, want a TLS failure", err)
+			}
+			trusted := mail.NewAccounts(&mail.AccountOptions{AllowPrivate: true, TLSConfig: &tls.Config{RootCAs: srv.RootCAs}})
+			c, err := trusted.DialIMAP(ctx, s, "pw-Secret-1")
+			if err != nil {
+				t.Fatalf("trusted: %v", err)
+			}
+			defer c.Close()
+			if _, _, err := c.Select("INBOX"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestAccountsSMTPTLS: the SMTP side verifies certificates too, with
+// STARTTLS (Mailpit requiring it).
+func TestAccountsSMTPTLS(t *testing.T) {
+	imap := imaptest.Start(t, map[string]string{"team@example.com": "pw-Secret-1"}, &imaptest.Options{TLS: true})
+	mp := mailpit.Start(t, "--smtp-tls-cert", filepath.Join(imap.Dir, "cert.pem"), "--smtp-tls-key", filepath.Join(imap.Dir, "key.pem"),
+		"--smtp-require-starttls", "--smtp-auth-accept-any")
+	host, port, _ := net.SplitHostPort(mp.SMTPAddr)
+	p, _ := strconv.Atoi(port)
+	s := parley.MailServer{Host: host, Port: p, TLS: parley.MailStartTLS, Username: "team@example.com"}
+	ctx := context.Background()
+	var mse *parley.MailServerError
+	if err := mail.NewAccounts(&mail.AccountOptions{AllowPrivate: true}).CheckSMTP(ctx, s, "pw-Secret-1"); !errors.As(err, &mse) || mse.Kind != parley.MailErrTLS {
+		t.Errorf("untrusted certificate: %v, want a TLS failure", err)
+	}
+	trusted := mail.NewAccounts(&mail.AccountOptions{AllowPrivate: true, TLSConfig: &tls.Config{RootCAs: imap.RootCAs}})
+	if err := trusted.CheckSMTP(ctx, s, "pw-Secret-1"); err != nil {
+		t.Fatalf("trusted: %v", err)
+	}
+	e := &parley.Email{From: parley.Address{Email: "team@example.com"}, To: []parley.Address{{Email: "ann@example.org"}},
+		Subject: "Re: One", Text: "reply", MessageID: "r1@example.com", Date: time.Now()}
+	raw, err := trusted.Render(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := trusted.SendSMTP(ctx, s, "pw-Secret-1", e, raw); err != nil {
+		t.Fatal(err)
+	}
+	got := mp.Wait(t, 10*time.Second, "the mail", func(m *mailpit.Message) bool { return m.MessageID == "r1@example.com" })
+	if got.Subject != "Re: One" {
+		t.Errorf("subject %q", got.Subject)
 	}
 }

@@ -9,15 +9,23 @@
 // processes run as the package's dovecot user, its login processes as
 // dovenull.
 //
-// The server speaks plain IMAP without TLS and takes plain-text logins:
-// Parley must be told to allow that (see docs/mailboxes.md).
+// The server speaks plain IMAP and takes plain-text logins, which Parley
+// must be told to allow (see docs/mailboxes.md); with Options.TLS it also
+// offers STARTTLS and implicit TLS with a certificate its own CA signed.
 package imaptest
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -39,6 +47,10 @@ type Options struct {
 	// NoIdle leaves IDLE out of the capabilities the server announces, so
 	// that clients poll.
 	NoIdle bool
+	// TLS gives the server a certificate for 127.0.0.1, signed by a CA of
+	// its own (Server.RootCAs): STARTTLS on Addr and implicit TLS on
+	// TLSAddr.
+	TLS bool
 }
 
 // Server is a running Dovecot.
@@ -47,6 +59,10 @@ type Server struct {
 	Addr string
 	// Dir holds its configuration, state and maildirs.
 	Dir string
+	// TLSAddr is the host:port of its implicit-TLS listener, and RootCAs
+	// the pool that trusts its certificate, with Options.TLS.
+	TLSAddr string
+	RootCAs *x509.CertPool
 
 	tb   testing.TB
 	conf string
@@ -105,6 +121,14 @@ func Start(tb testing.TB, users map[string]string, opts *Options) *Server {
 	}
 	s := &Server{tb: tb, Dir: dir, Addr: freeAddr(tb), conf: filepath.Join(dir, "dovecot.conf")}
 	_, port, _ := net.SplitHostPort(s.Addr)
+	ssl := "ssl = no\n"
+	imapsPort := "0"
+	if opts.TLS {
+		pool, certFile, keyFile := makeCert(tb, dir)
+		s.RootCAs, s.TLSAddr = pool, freeAddr(tb)
+		_, imapsPort, _ = net.SplitHostPort(s.TLSAddr)
+		ssl = fmt.Sprintf("ssl = yes\nssl_cert = <%s\nssl_key = <%s\n", certFile, keyFile)
+	}
 	caps := ""
 	if opts.NoIdle {
 		caps = "imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE LITERAL+ UIDPLUS SPECIAL-USE NAMESPACE UNSELECT\n"
@@ -115,8 +139,7 @@ log_path = /dev/stderr
 info_log_path = /dev/stderr
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+%[6]sdisable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = dovecot
 default_login_user = dovenull
@@ -138,7 +161,8 @@ service imap-login {
     port = %[2]s
   }
   inet_listener imaps {
-    port = 0
+    address = 127.0.0.1
+    port = %[7]s
   }
 }
 namespace inbox {
@@ -149,7 +173,7 @@ namespace inbox {
     auto = subscribe
   }
 }
-`, dir, port, uid, caps, gid)
+`, dir, port, uid, caps, gid, ssl, imapsPort)
 	if err := os.WriteFile(s.conf, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
 	}
@@ -242,6 +266,50 @@ func (s *Server) Maildir(user, folder string) string {
 		return filepath.Join(s.Dir, "mail", user)
 	}
 	return filepath.Join(s.Dir, "mail", user, "."+folder)
+}
+
+// makeCert writes a CA and a certificate for 127.0.0.1 that it signed into
+// dir and returns a pool that trusts the CA.
+func makeCert(tb testing.TB, dir string) (*x509.CertPool, string, string) {
+	tb.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	now := time.Now()
+	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "imaptest CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	return pool, certFile, keyFile
 }
 
 func freeAddr(tb testing.TB) string {
