@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -554,5 +556,53 @@ func TestBrowserMailboxConnection(t *testing.T) {
 	must("password kept", waitJS(tab, form+".querySelector('input[type=password]').value === '' && "+form+".textContent.includes('A password is stored.')", 5*time.Second))
 	if c, body := connectionState(t, api, inboxID); c == nil || c["imap"].(map[string]any)["passwordSet"] != true {
 		t.Errorf("stored connection: %s", body)
+	}
+}
+
+// TestMailboxConfig: the flags of connected mailboxes and their
+// environment twins.
+func TestMailboxConfig(t *testing.T) {
+	key32 := strings.Repeat("\x01", 32)
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+		check   func(*config) bool
+	}{
+		{"defaults", nil, nil, "", func(c *config) bool {
+			return c.SecretKey == "" && !c.AllowPrivateHosts && !c.MailAllowInsecure && c.IMAPPollInterval == time.Minute
+		}},
+		{"hex key", nil, map[string]string{"PARLEY_SECRET_KEY": secretKeyHex}, "", nil},
+		{"base64 key", []string{"--secret-key", base64.StdEncoding.EncodeToString([]byte(key32))}, nil, "", nil},
+		{"short key", nil, map[string]string{"PARLEY_SECRET_KEY": "abcd"}, "PARLEY_SECRET_KEY", nil},
+		{"flags", []string{"--allow-private-mail-hosts", "--mail-allow-insecure", "--imap-poll-interval", "5s"}, nil, "", func(c *config) bool {
+			return c.AllowPrivateHosts && c.MailAllowInsecure && c.IMAPPollInterval == 5*time.Second
+		}},
+		{"env twins", nil, map[string]string{"PARLEY_ALLOW_PRIVATE_MAIL_HOSTS": "true", "PARLEY_MAIL_ALLOW_INSECURE": "1", "PARLEY_IMAP_POLL_INTERVAL": "30s"}, "", func(c *config) bool {
+			return c.AllowPrivateHosts && c.MailAllowInsecure && c.IMAPPollInterval == 30*time.Second
+		}},
+		{"bad bool", nil, map[string]string{"PARLEY_MAIL_ALLOW_INSECURE": "maybe"}, "PARLEY_MAIL_ALLOW_INSECURE", nil},
+		{"bad interval", []string{"--imap-poll-interval", "0s"}, nil, "imap-poll-interval", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err=%v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.check != nil && !tc.check(c) {
+				t.Errorf("config %+v", c)
+			}
+			if key, err := parseSecretKey(c.SecretKey); err != nil || c.SecretKey != "" && len(key) != 32 {
+				t.Errorf("key %d bytes, %v", len(key), err)
+			}
+		})
 	}
 }
