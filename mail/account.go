@@ -214,10 +214,7 @@ func classify(server string, s parley.MailServer, err error, password string) er
 	case errors.As(err, &smtpErr) && (smtpErr.Code == 535 || smtpErr.Code == 534 || smtpErr.Code == 530):
 		kind, msg = parley.MailErrAuth, "authentication failed: "+smtpErr.Message
 	}
-	if password != "" {
-		msg = strings.ReplaceAll(msg, password, "…")
-	}
-	msg = strings.TrimPrefix(msg, server+": ")
+	msg = strings.TrimPrefix(scrub(msg, password), server+": ")
 	return &parley.MailServerError{Server: server, Kind: kind, Msg: limit(msg, 300)}
 }
 
@@ -228,6 +225,14 @@ func connErr(err error) bool {
 	var ne net.Error
 	return errors.As(err, &opErr) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
 		strings.Contains(err.Error(), "connection closed")
+}
+
+// scrub removes password from a server's text.
+func scrub(text, password string) string {
+	if password == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, password, "…")
 }
 
 func errText(err error) string {
@@ -319,7 +324,7 @@ func (a *Accounts) DialIMAP(ctx context.Context, s parley.MailServer, password s
 	if err := c.Login(s.Username, password); err != nil {
 		if !connErr(err) {
 			return fail(&parley.MailServerError{Server: "imap", Kind: parley.MailErrAuth,
-				Msg: limit("authentication failed: "+strings.ReplaceAll(strings.TrimPrefix(err.Error(), "imap: "), password, "…"), 300)})
+				Msg: limit("authentication failed: "+scrub(strings.TrimPrefix(err.Error(), "imap: "), password), 300)})
 		}
 		return fail(classify("imap", s, err, password))
 	}
@@ -628,7 +633,7 @@ func (a *Accounts) smtpClient(ctx context.Context, s parley.MailServer, password
 		var se *smtp.SMTPError
 		if errors.As(err, &se) && se.Code >= 500 {
 			return fail(&parley.MailServerError{Server: "smtp", Kind: parley.MailErrAuth,
-				Msg: limit("authentication failed: "+strings.ReplaceAll(se.Message, password, "…"), 300)})
+				Msg: limit("authentication failed: "+scrub(se.Message, password), 300)})
 		}
 		return fail(err)
 	}
@@ -664,7 +669,7 @@ func (a *Accounts) SendSMTP(ctx context.Context, s parley.MailServer, password s
 	if err := c.SendMail(e.From.Email, to, bytes.NewReader(raw)); err != nil {
 		var se *smtp.SMTPError
 		if errors.As(err, &se) && se.Code >= 500 {
-			return parley.Errorf(parley.EINVALID, "smtp server %s refused the mail: %s", s.Host, limit(se.Message, 300))
+			return parley.Errorf(parley.EINVALID, "smtp server %s refused the mail: %s", s.Host, limit(scrub(se.Message, password), 300))
 		}
 		return classify("smtp", s, err, password)
 	}
