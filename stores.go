@@ -306,6 +306,13 @@ type MailStore interface {
 	// received and sent, oldest first: the References of a reply.
 	ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error)
 	QueueMail(ctx context.Context, item *OutboxItem) error
+	// QueueMailEvent appends event to thread item.ThreadID and queues item
+	// in one transaction (a chat transcript sent by hand and its record):
+	// item.MessageID becomes the event's id, whose delivery status starts
+	// PENDING. check runs on the thread in the transaction, as
+	// AppendOptions.Update. The email's Message-ID is not recorded for the
+	// thread.
+	QueueMailEvent(ctx context.Context, item *OutboxItem, event *Message, check func(*Thread) error) (AppendResult, error)
 	// DueMail returns up to limit outbox items due at now, oldest first,
 	// and the earliest NextAt of the items left (zero if none).
 	DueMail(ctx context.Context, now time.Time, limit int) ([]*OutboxItem, time.Time, error)

@@ -463,6 +463,59 @@ func (db *DB) QueueMail(ctx context.Context, item *parley.OutboxItem) error {
 	return nil
 }
 
+// QueueMailEvent appends event to thread item.ThreadID and queues item in
+// one transaction, so that what the thread says was sent is always sent:
+// item.MessageID becomes the event's id, whose delivery status starts as
+// PENDING and follows the sending (MailDone). check, if set, runs on the
+// thread inside the transaction, as AppendOptions.Update does; its error
+// aborts with nothing written. The email's Message-ID is not recorded for
+// the thread: an answer to it does not join the thread. *event and *item
+// are set to what was stored.
+func (db *DB) QueueMailEvent(ctx context.Context, item *parley.OutboxItem, event *parley.Message, check func(*parley.Thread) error) (parley.AppendResult, error) {
+	if item.Email.MessageID == "" || len(item.Email.To) == 0 {
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "an email needs a Message-ID and a recipient")
+	}
+	if item.ThreadID == 0 {
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "event has no thread")
+	}
+	data, err := json.Marshal(item)
+	if err != nil {
+		return parley.AppendResult{}, err
+	}
+	ev := *event
+	ev.ThreadID, ev.ClientID = item.ThreadID, ""
+	now := db.utcNow()
+	var res parley.AppendResult
+	var out parley.OutboxItem
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		out = parley.OutboxItem{}
+		if err := json.Unmarshal(data, &out); err != nil {
+			return err
+		}
+		r, err := appendMessage(tx, ev, parley.Thread{}, check, now)
+		if err != nil {
+			return err
+		}
+		out.MessageID = r.Message.ID
+		if err := putOutbox(tx, &out, now); err != nil {
+			return err
+		}
+		if err := putJSON(bucket(tx, bucketMailDelivery), key2(out.ThreadID, out.MessageID),
+			&parley.Delivery{Status: parley.DeliveryPending, At: now}); err != nil {
+			return err
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		return parley.AppendResult{}, err
+	}
+	*item = out
+	*event = *res.Message
+	res.Message = event
+	return res, nil
+}
+
 // DueMail returns up to limit outbox items whose NextAt is not after now,
 // oldest first, and the earliest NextAt of the items left (zero if none).
 func (db *DB) DueMail(ctx context.Context, now time.Time, limit int) (due []*parley.OutboxItem, next time.Time, err error) {
