@@ -292,9 +292,10 @@ type MailStore interface {
 	// in any case, or ENOTFOUND.
 	Mailbox(ctx context.Context, address string) (inboxID, mailboxID uint64, err error)
 	// AppendMail stores an incoming email in one transaction, in the thread
-	// its references name or a new one. A Message-ID the inbox has stored
-	// before writes nothing: the result holds the first copy with
-	// Duplicate set.
+	// its references name or a new one, with the record MailAppend.NewRecord
+	// asks for when it creates a thread that is not filtered. A Message-ID
+	// the inbox has stored before writes nothing: the result holds the
+	// first copy with Duplicate set.
 	AppendMail(ctx context.Context, m *Message, opts MailAppend) (AppendResult, error)
 	// AppendMailReply appends an agent's reply m as AppendMessage does and,
 	// in the same transaction, queues the email that build returns. When

@@ -243,6 +243,18 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 		ev := *opts.Reopen
 		reopen = &ev
 	}
+	var newRecord []byte
+	var recordEvent parley.Message
+	if opts.NewRecord != nil {
+		if opts.RecordEvent == nil {
+			return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "a record created with a thread needs its event")
+		}
+		var err error
+		if newRecord, err = json.Marshal(opts.NewRecord); err != nil {
+			return parley.AppendResult{}, err
+		}
+		recordEvent = *opts.RecordEvent
+	}
 	now := db.utcNow()
 	var res parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
@@ -288,6 +300,13 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 				return err
 			}
 		}
+		if newRecord != nil && r.ThreadCreated && !r.Thread.IsFiltered() {
+			rec, ev, t, err := createThreadRecord(tx, newRecord, recordEvent, r.Thread, now)
+			if err != nil {
+				return err
+			}
+			r.Record, r.RecordEvent, r.Thread = rec, ev, t
+		}
 		res = r
 		return nil
 	})
@@ -299,6 +318,30 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 		res.Message = m
 	}
 	return res, nil
+}
+
+// createThreadRecord creates record data (JSON of a parley.Record) for new
+// thread t, of its contact and associated with it, and appends event to t
+// after it, in transaction tx. It returns the record, the event and the
+// thread as stored.
+func createThreadRecord(tx *bolt.Tx, data []byte, event parley.Message, t *parley.Thread, now time.Time) (*parley.Record, *parley.Message, *parley.Thread, error) {
+	rec := new(parley.Record)
+	if err := json.Unmarshal(data, rec); err != nil {
+		return nil, nil, nil, err
+	}
+	rec.ID, rec.ContactID, rec.ThreadIDs = 0, t.ContactID, []uint64{t.ID}
+	if err := requireContact(tx, rec.ContactID); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := recordTable().insert(tx, rec, now); err != nil {
+		return nil, nil, nil, err
+	}
+	event.ThreadID, event.ClientID = t.ID, ""
+	r, err := appendMessage(tx, event, parley.Thread{}, nil, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rec, r.Message, r.Thread, nil
 }
 
 // errNotReopened aborts the append of a reopening event whose update did

@@ -112,3 +112,62 @@ func TestQueueMailEvent(t *testing.T) {
 		t.Errorf("delivery %+v, want SENT", d)
 	}
 }
+
+// TestAppendMailNewRecord: a record asked for with a new thread is created
+// in its commit, of its contact and associated with it, its event right
+// after the message; a reply, a filtered new thread and the same mail
+// again, also after the store is reopened, create none.
+func TestAppendMailNewRecord(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(dir, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &parley.Inbox{Name: "Support"}
+	if err := db.CreateInbox(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	c := &parley.Contact{Email: "ann@customer.example"}
+	if err := db.CreateContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	appendMail := func(db *DB, msgID string, refs []string, role bool) parley.AppendResult {
+		t.Helper()
+		res, err := db.AppendMail(ctx, inboundMsg("hi"), parley.MailAppend{
+			InboxID: in.ID, MessageID: msgID, References: refs,
+			NewThread: &parley.Thread{InboxID: in.ID, ChannelID: parley.ChannelEmail, ContactID: c.ID, Status: parley.StatusOpen, RoleSender: role},
+			NewRecord: &parley.Record{Kind: parley.RecordTicket, Name: "Help", Stage: parley.TicketNew},
+			RecordEvent: &parley.Message{Type: parley.TypeSystem, Event: parley.EventRecordCreated, Text: "ticket: Help",
+				SenderID: parley.SystemActorID, Direction: parley.Outgoing, ChannelID: parley.ChannelEmail},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	first := appendMail(db, "a1@c", nil, false)
+	if first.Record == nil || first.Record.ContactID != c.ID || len(first.Record.ThreadIDs) != 1 || first.Record.ThreadIDs[0] != first.Thread.ID {
+		t.Fatalf("record %+v", first.Record)
+	}
+	if first.RecordEvent == nil || first.RecordEvent.Seq != first.Message.Seq+1 || first.Thread.LastSeq != first.RecordEvent.Seq {
+		t.Fatalf("event %+v after message %+v, thread at %d", first.RecordEvent, first.Message, first.Thread.LastSeq)
+	}
+	if r := appendMail(db, "a2@c", []string{"a1@c"}, false); r.Record != nil || r.ThreadCreated {
+		t.Errorf("a reply created a record: %+v", r.Record)
+	}
+	if r := appendMail(db, "r1@c", nil, true); r.Record != nil || !r.ThreadCreated {
+		t.Errorf("a filtered thread got a record: %+v", r.Record)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = MustOpenDir(t, dir, &Options{NoSync: true})
+	if r := appendMail(db, "a1@c", nil, false); !r.Duplicate || r.Record != nil {
+		t.Errorf("the same mail after a restart: duplicate=%v record=%+v", r.Duplicate, r.Record)
+	}
+	recs, err := db.ContactRecords(ctx, c.ID)
+	if err != nil || len(recs) != 1 {
+		t.Errorf("contact records %d, %v; want 1", len(recs), err)
+	}
+}
