@@ -87,6 +87,7 @@ func TestManualTranscript(t *testing.T) {
 	}
 
 	// To the address the visitor only typed: the agent's deliberate choice.
+	aws, _ := admin.agentWS()
 	res = admin.do("POST", transcriptPath(th.ID), map[string]any{"to": "Vera.Home@customer.example", "subject": "Our chat about Norway"}, nil)
 	if res.status != 201 {
 		t.Fatalf("send: %d %s", res.status, res.body)
@@ -95,6 +96,13 @@ func TestManualTranscript(t *testing.T) {
 	res.decode(t, &ev)
 	if ev["type"] != "SYSTEM" || ev["event"] != "transcript_sent" || ev["text"] != "vera.home@customer.example" || ev["createdBy"] != e.admin.ActorID() {
 		t.Errorf("recorded event %v", ev)
+	}
+	// The consoles hear of it, then of its sending.
+	if created := msgOf(aws.next("message.created")); created["event"] != "transcript_sent" || created["delivery"].(map[string]any)["status"] != "PENDING" {
+		t.Errorf("message.created %v", created)
+	}
+	if d := aws.next("message.delivery"); d["messageId"] != ev["id"] || d["status"] != "SENT" {
+		t.Errorf("message.delivery %v", d)
 	}
 	m := mp.Wait(t, 5*time.Second, "the transcript", func(m *mailpit.Message) bool { return m.To[0].Address == "vera.home@customer.example" })
 	if m.Subject != "Our chat about Norway" {

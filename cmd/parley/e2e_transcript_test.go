@@ -20,7 +20,7 @@ import (
 // the contact's addresses (the typed one marked "not verified") and the
 // prefilled subject; Escape closes it and focus returns to the action; the
 // agent picks the unverified address, edits the subject and sends; the
-// conversation records it and Mailpit gets it.
+// conversation records it, then shows it sent, and Mailpit gets it.
 func TestBrowserSendTranscript(t *testing.T) {
 	browser := newBrowser(t)
 	mp := mailpit.Start(t)
@@ -96,6 +96,7 @@ func TestBrowserSendTranscript(t *testing.T) {
 	must("send", click(tab, byName(dlg, "button", "Send")))
 	must("the dialog closes", waitJS(tab, `!`+dlg+` && document.activeElement === `+action, 10*time.Second))
 	must("recorded in the conversation", waitJS(tab, `[...document.querySelectorAll('li.msg-system')].some(el => el.textContent.startsWith('Transcript sent to vera.home@customer.example by Ada'))`, liveWait))
+	must("its sending is shown", waitJS(tab, `[...document.querySelectorAll('li.msg-system')].find(el => el.textContent.startsWith('Transcript sent to vera.home'))?.querySelector('.msg-delivery')?.textContent === 'Sent'`, liveWait))
 	actScreenshot(tab, "console-transcript-sent.png")
 
 	m := mp.Wait(t, 10*time.Second, "the transcript", func(m *mailpit.Message) bool { return m.To[0].Address == "vera.home@customer.example" })

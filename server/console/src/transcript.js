@@ -73,3 +73,10 @@ export async function openTranscript(app, th, opener) {
     note.setAttribute('role', 'alert');
   }
 }
+
+/** transcriptState says how sending a transcript goes, from its delivery { status, error }. */
+export function transcriptState(d) {
+  if (d.status === 'SENT') return t('msg.deliverySent');
+  if (d.status === 'FAILED') return d.error ? t('msg.deliveryFailed', { reason: d.error }) : t('msg.deliveryFailedPlain');
+  return d.error ? t('msg.deliveryRetrying', { reason: d.error }) : t('msg.deliveryPending');
+}
