@@ -93,6 +93,14 @@ func TestMailTicketCreated(t *testing.T) {
 		t.Errorf("ticket with a long subject: %v", recs)
 	}
 
+	// "(no subject)" is in the language of the admin who set the preset.
+	admin.want(200, "PATCH", "/api/v1/users/me", map[string]any{"language": "de"})
+	setMailRouting(t, admin, e, map[string]any{"mode": "none", "createTicket": map[string]any{"stage": "new", "owner": "none"}})
+	deliver(t, e, rawMail("Flo <flo@customer.example>", "", "f1@customer.example", "", "kein Betreff"))
+	if recs := threadTickets(t, admin, threadOf(t, e, "flo@customer.example").ID); len(recs) != 1 || recs[0]["name"] != "(kein Betreff)" {
+		t.Errorf("ticket without subject, German admin: %v", recs)
+	}
+
 	// A routing written without createTicket keeps it; null turns it off.
 	setMailRouting(t, admin, e, map[string]any{"mode": "none"})
 	if mailboxRouting(t, admin, e)["createTicket"] == nil {

@@ -219,6 +219,14 @@ func TestManualTranscriptAttacks(t *testing.T) {
 	}
 	want(send(admin, bot.ID, "bot@customer.example", "Hi"), 400, "only by a bot")
 
+	// A chat marked as spam (Filtered) gets none, as automatically.
+	spam := manualChat(t, e, admin, "spam@customer.example", "", "Buy cheap pills")
+	setStatus(t, admin, spam.ID, "CLOSED")
+	if res := admin.do("POST", fmt.Sprintf("/api/v1/threads/%d/spam", spam.ID), nil, nil); res.status != 200 {
+		t.Fatalf("spam: %d %s", res.status, res.body)
+	}
+	want(send(admin, spam.ID, "spam@customer.example", "Hi"), 400, "Filtered")
+
 	// An email thread has no transcript.
 	deliver(t, e, rawMail("Erin <erin@customer.example>", "Hello", "e1@customer.example", "", "Hi there"))
 	mailThread := threadOf(t, e, "erin@customer.example")
