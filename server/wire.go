@@ -53,6 +53,12 @@ type wireDelivery struct {
 // by actor id across calls (nil: no cache).
 func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parley.Message, senderName string, addrs map[string]string) wireMessage {
 	w := toWireMessage(m, senderName)
+	if t != nil && m.Type == parley.TypeSystem && m.Event == parley.EventTranscriptSent {
+		// A transcript sent by hand: how its sending goes.
+		st := s.messageStatus(ctx, t, m)
+		w.Delivery = &wireDelivery{Status: st["statusType"], Error: st["failureDetails"]}
+		return w
+	}
 	if t == nil || t.ChannelID != parley.ChannelEmail || m.Type != parley.TypeMessage {
 		return w
 	}

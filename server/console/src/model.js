@@ -58,11 +58,12 @@ export function normMessage(m) {
   };
 }
 
-/** deliveryOf reads an email reply's sending status from either shape (WebSocket: delivery; REST: status). */
+/** deliveryOf reads the sending status of an email reply or a transcript sent by hand from either shape (WebSocket: delivery; REST: status). */
 function deliveryOf(m) {
   if (m.delivery?.status) return { status: str(m.delivery.status), error: str(m.delivery.error) };
   const st = m.status;
-  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE') {
+  const emailed = (str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE') || (m.type === 'SYSTEM' && m.event === 'transcript_sent');
+  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && emailed) {
     return { status: str(st.statusType), error: str(st.failureDetails) };
   }
   return null;
