@@ -40,6 +40,7 @@ type mailState struct {
 
 	senders     *Limiter // new threads per sender (Config.MailNewThreadsPerHour)
 	transcripts *Limiter // transcripts per recipient address (transcriptsPerHour)
+	forwards    *Limiter // addresses forwarded to per user (forward.go)
 }
 
 // initMail readies the email channel: the outbox's wake-up call, the
@@ -49,6 +50,7 @@ func (a *App) initMail() {
 	a.mail.notified = map[[2]uint64]time.Time{}
 	a.mail.senders = newSenderLimits(a.cfg.MailNewThreadsPerHour, a.cfg.MailNewThreadBurst, maxMailSenders, a.Now)
 	a.mail.transcripts = newSenderLimits(transcriptsPerHour, transcriptsPerHour, maxTranscriptRecipients, a.Now)
+	a.mail.forwards = newSenderLimits(forwardsPerHour, forwardBurst, maxForwarders, a.Now)
 }
 
 // startMail starts the outbox when outbound mail is configured. Close
@@ -255,6 +257,7 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 	res, err := a.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
+		Recipients: inboundRecipients(e), // its To and Cc, for the reply's Cc (copies.go)
 	}, parley.MailAppend{
 		InboxID: inboxID, MessageID: e.MessageID, References: refs, QueueNew: routes,
 		NewThread: &parley.Thread{
@@ -327,7 +330,10 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 // closed thread reopens it (R4), recorded in that commit as the
 // THREAD_STATUS_CHANGE of u that SetThreadStatus records. Without outbound
 // mail it is EUNAVAILABLE.
-func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string) (*parley.Message, *parley.Thread, error) {
+//
+// copies are its Cc and Bcc; nil means the thread's current Cc and no Bcc
+// (replyCopies, copies.go).
+func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string, copies *ReplyCopies) (*parley.Message, *parley.Thread, error) {
 	if a.cfg.Mailer == nil {
 		return nil, nil, errNoMail()
 	}
@@ -345,6 +351,11 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	} else if err != nil {
 		return nil, nil, err
 	}
+	to := parley.Address{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}
+	cc, bcc, err := a.replyCopies(ctx, t, c, copies)
+	if err != nil {
+		return nil, nil, err
+	}
 	refs, err := a.db.ThreadMailIDs(ctx, t.ID)
 	if err != nil {
 		return nil, nil, err
@@ -360,12 +371,15 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+		Recipients: replyRecipients(to, cc, bcc),
 	}, &parley.Message{
 		SenderID: u.ActorID(), Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}, func(m *parley.Message, th *parley.Thread) (*parley.OutboxItem, error) {
 		e := parley.Email{
 			From:      parley.Address{Name: u.Name, Email: mb.Address},
-			To:        []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}},
+			To:        []parley.Address{to},
+			Cc:        slices.Clone(cc),
+			Bcc:       slices.Clone(bcc),
 			Subject:   parley.ReplySubject(th.Subject),
 			Text:      m.Text,
 			MessageID: ownMessageID(key, "", m.ID, domain),
@@ -727,10 +741,7 @@ func (a *App) RetryReply(ctx context.Context, u *parley.User, threadID, messageI
 	if err != nil {
 		return nil, err
 	}
-	if t.ChannelID != parley.ChannelEmail {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d was not emailed", messageID)
-	}
-	item, d, err := a.db.RetryMail(ctx, t.ID, messageID)
+	item, d, err := a.db.RetryMail(ctx, t.ID, messageID) // a reply, or a forward (of a chat too)
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,8 @@ import (
 // SENT or FAILED, with the reason).
 func (s *Server) messageStatus(ctx context.Context, t *parley.Thread, m *parley.Message) map[string]string {
 	st := map[string]string{"statusType": parley.DeliverySent}
-	if t.ChannelID != parley.ChannelEmail || m.Direction != parley.Outgoing || m.Type != parley.TypeMessage {
+	forward := m.Type == parley.TypeSystem && m.Event == parley.EventForwarded
+	if !forward && (t.ChannelID != parley.ChannelEmail || m.Direction != parley.Outgoing || m.Type != parley.TypeMessage) {
 		return st
 	}
 	d, err := s.db.Delivery(ctx, t.ID, m.ID)
