@@ -110,16 +110,8 @@ func (a *App) ForwardThread(ctx context.Context, u *parley.User, threadID uint64
 		return nil, nil, err
 	}
 	// The limit counts addresses, taken only when all of them may go.
-	var undo []func()
-	for range to {
-		back, ok, wait := a.mail.forwards.Reserve(idString(u.ID))
-		if !ok {
-			for _, b := range undo {
-				b()
-			}
-			return nil, nil, parley.Errorf(parley.ERATELIMIT, "too many addresses forwarded to; try again in %s", wait.Round(time.Second))
-		}
-		undo = append(undo, back)
+	if ok, wait := a.mail.forwards.AllowN(idString(u.ID), len(to)); !ok {
+		return nil, nil, parley.Errorf(parley.ERATELIMIT, "too many addresses forwarded to; try again in %s", wait.Round(time.Second))
 	}
 	text := a.forwardText(ctx, u.Language, t, msgs, after, note)
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
@@ -137,9 +129,6 @@ func (a *App) ForwardThread(ctx context.Context, u *parley.User, threadID uint64
 		}}, nil
 	})
 	if err != nil {
-		for _, b := range undo {
-			b()
-		}
 		return nil, nil, err
 	}
 	if !res.Duplicate {
