@@ -121,5 +121,21 @@ func (a *App) replyCopies(ctx context.Context, t *parley.Thread, c *parley.Conta
 		return nil, nil, err
 	}
 	own := func(x parley.Address) bool { return a.isOwnAddress(ctx, x.Email) }
-	return slices.DeleteFunc(cc, own), slices.DeleteFunc(bcc, own), nil
+	cc, bcc = slices.DeleteFunc(cc, own), slices.DeleteFunc(bcc, own)
+	// An address given without a name keeps the name the thread knows it
+	// by (the console sends addresses only).
+	if cur, err := a.currentCc(ctx, t, c); err == nil && len(cur) > 0 {
+		names := map[string]string{}
+		for _, x := range cur {
+			names[strings.ToLower(x.Email)] = x.Name
+		}
+		for _, list := range [][]parley.Address{cc, bcc} {
+			for i := range list {
+				if list[i].Name == "" {
+					list[i].Name = names[strings.ToLower(list[i].Email)]
+				}
+			}
+		}
+	}
+	return cc, bcc, nil
 }
