@@ -417,3 +417,21 @@ func TestForwardRefused(t *testing.T) {
 		t.Errorf("%d forwards recorded, want 2", n)
 	}
 }
+
+// TestForwardChat: a chat forwards too, from the inbox's address, and a
+// chat's reply takes no copies.
+func TestForwardChat(t *testing.T) {
+	mp := mailpit.Start(t)
+	e, admin := mailEnv(t, mp.SMTPAddr)
+	chat := startChat(t, e, "My parcel is late")
+	admin.do("POST", "/conversations/v3/conversations/threads/"+chat+"/messages", map[string]any{"text": "Let me check."}, nil)
+	admin.do("POST", "/conversations/v3/conversations/threads/"+chat+"/messages", map[string]any{"type": "COMMENT", "text": "Courier again."}, nil)
+	res := admin.do("POST", "/api/v1/threads/"+chat+"/forward", map[string]any{"to": []string{"courier@logistics.example"}}, nil)
+	if res.status != 201 {
+		t.Fatalf("forward a chat: %d %s", res.status, res.body)
+	}
+	got := mp.Wait(t, 10*time.Second, "the chat's forward", func(m *mailpit.Message) bool { return strings.HasPrefix(m.Subject, "Fwd: Chat with ") })
+	if !strings.EqualFold(got.From.Address, supportAddr) || !strings.Contains(got.Text, "My parcel is late") || !strings.Contains(got.Text, "Let me check.") || strings.Contains(got.Text, "Courier again.") {
+		t.Errorf("from %v:\n%s", got.From, got.Text)
+	}
+}
