@@ -158,7 +158,8 @@ export class ConversationView {
 
   /** isEmail reports whether the open thread is an email thread. */
   isEmail() {
-    return channelOf(this.app.threads.get(this.threadId)) === 'email';
+    const th = this.app.threads.get(this.threadId);
+    return !!th && channelOf(th) === 'email';
   }
 
   setNoteMode() {
