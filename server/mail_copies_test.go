@@ -435,3 +435,24 @@ func TestForwardChat(t *testing.T) {
 		t.Errorf("from %v:\n%s", got.From, got.Text)
 	}
 }
+
+// TestForwardRetry: a forward the SMTP server never took fails as a
+// reply does, and Retry sends it once the server is back.
+func TestForwardRetry(t *testing.T) {
+	mp := mailpit.Start(t)
+	sw := &switchMailer{}
+	sw.set(newSender(t, closedAddr(t)))
+	e, admin := mailEnvWith(t, sw)
+	deliver(t, e, rawMail("Vera Muster <vera@customer.example>", "Invoice", "fr1@customer.example", "", "Hello"))
+	th := threadOf(t, e, "vera@customer.example")
+	var m map[string]any
+	admin.do("POST", fmt.Sprintf("/api/v1/threads/%d/forward", th.ID), map[string]any{"to": []string{"books@partner.example"}}, nil).decode(t, &m)
+	id := m["id"].(string)
+	waitStatus(t, admin, th.ID, id, "FAILED")
+	sw.set(newSender(t, mp.SMTPAddr))
+	if res := admin.do("POST", fmt.Sprintf("/conversations/v3/conversations/threads/%d/messages/%s/retry", th.ID, id), nil, nil); res.status != 200 {
+		t.Fatalf("retry the forward: %d %s", res.status, res.body)
+	}
+	waitStatus(t, admin, th.ID, id, "SENT")
+	mp.Wait(t, 10*time.Second, "the retried forward", func(m *mailpit.Message) bool { return m.Subject == "Fwd: Invoice" })
+}
