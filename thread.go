@@ -110,6 +110,7 @@ const (
 	EventRecordCreated   = "record_created"   // ticket or deal created; Message.Text names it
 	EventRecordUpdated   = "record_updated"   // ticket or deal changed; Message.Text names it, Message.Changes says how
 	EventEngagementAdded = "engagement_added" // call, email or note logged
+	EventTranscriptSent  = "transcript_sent"  // chat transcript emailed by hand (R3); Message.Text is the address
 	EventForwarded       = "forwarded"        // the thread emailed by an agent; Recipients name to whom, Text is the note
 
 	// Ownership changes (B1), each recorded in the commit that makes it.

@@ -249,10 +249,20 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 	// A new thread of a mailbox that routes waits in the routing queue from
 	// the commit that creates it until routed (as a chat does).
 	routes := false
+	var ticket *parley.TicketPreset
 	if in, err := a.db.Inbox(ctx, inboxID); err == nil {
 		if mb := in.MailboxByID(mailboxID); mb != nil {
 			routes = mb.Routing.Mode != "" && mb.Routing.Mode != parley.RoutingNone
+			ticket = mb.CreateTicket
 		}
+	}
+	// A new thread of a mailbox that creates tickets gets its ticket in
+	// the commit that creates it (E3): a retried delivery finds the
+	// Message-ID and creates neither again.
+	var newTicket *parley.Record
+	var ticketEvent *parley.Message
+	if ticket != nil && !auto {
+		newTicket, ticketEvent = a.newMailTicket(ticket, e.Subject, mailboxID)
 	}
 	res, err := a.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
@@ -260,6 +270,7 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 		Recipients: inboundRecipients(e), // its To and Cc, for the reply's Cc (copies.go)
 	}, parley.MailAppend{
 		InboxID: inboxID, MessageID: e.MessageID, References: refs, QueueNew: routes,
+		NewRecord: newTicket, RecordEvent: ticketEvent,
 		NewThread: &parley.Thread{
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,
 			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role, Automatic: auto,
@@ -309,6 +320,11 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 		a.events.ThreadUpdated(ctx, t, false)
 	}
 	a.events.MessageCreated(ctx, t, res.Message)
+	if res.RecordEvent != nil {
+		a.events.MessageCreated(ctx, t, res.RecordEvent)
+		a.events.RecordChanged(ctx, res.Record)
+		a.log.Info().Uint64("threadId", t.ID).Uint64("recordId", res.Record.ID).Msg("ticket created for a new email thread")
+	}
 	if res.ThreadCreated {
 		if routed, err := a.routeThread(ctx, t); err != nil {
 			a.log.Warn().Err(err).Uint64("threadId", t.ID).Msg("route email thread")
@@ -741,7 +757,7 @@ func (a *App) RetryReply(ctx context.Context, u *parley.User, threadID, messageI
 	if err != nil {
 		return nil, err
 	}
-	item, d, err := a.db.RetryMail(ctx, t.ID, messageID) // a reply, or a forward (of a chat too)
+	item, d, err := a.db.RetryMail(ctx, t.ID, messageID) // a reply, a forward, a transcript sent by hand
 	if err != nil {
 		return nil, err
 	}

@@ -58,8 +58,12 @@ type wireDelivery struct {
 // by actor id across calls (nil: no cache).
 func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parley.Message, senderName string, addrs map[string]string) wireMessage {
 	w := toWireMessage(m, senderName)
-	if t != nil && m.Type == parley.TypeSystem && m.Event == parley.EventForwarded {
-		w.Recipients = m.Recipients
+	if t != nil && m.Type == parley.TypeSystem && (m.Event == parley.EventTranscriptSent || m.Event == parley.EventForwarded) {
+		// A transcript sent by hand, a forward: how its sending goes, and
+		// a forward's addresses.
+		if m.Event == parley.EventForwarded {
+			w.Recipients = m.Recipients
+		}
 		st := s.messageStatus(ctx, t, m)
 		w.Delivery = &wireDelivery{Status: st["statusType"], Error: st["failureDetails"]}
 		return w

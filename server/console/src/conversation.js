@@ -10,6 +10,7 @@ import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
 import { channelOf, looksLikeAddress, splitAddresses } from './model.js';
+import { transcriptState } from './transcript.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
 // The labels of a record's fields in a record_updated event.
@@ -497,7 +498,9 @@ export class ConversationView {
     } else {
       text = who ? t('sys.unassignedBy', { name: who }) : t('sys.unassigned');
     }
-    return h('li', { class: 'msg-system' }, h('span', { text }), ' · ', h('time', { datetime: m.createdAt, title: fullDate(m.createdAt), text: clock(m.createdAt) }));
+    // A transcript sent by hand says how its sending goes.
+    const sending = m.event === 'transcript_sent' && m.delivery ? [' · ', h('span', { class: 'msg-delivery', text: transcriptState(m.delivery) })] : null;
+    return h('li', { class: 'msg-system' }, h('span', { text }), ' · ', h('time', { datetime: m.createdAt, title: fullDate(m.createdAt), text: clock(m.createdAt) }), sending);
   }
 
   /** forwardEl is the line for a forwarded conversation: who sent it to whom, the note, how sending went. */

@@ -67,12 +67,12 @@ function recipientsOf(m) {
     .filter((r) => r.field && r.email);
 }
 
-/** deliveryOf reads an email reply's (or a forward's) sending status from either shape (WebSocket: delivery; REST: status). */
+/** deliveryOf reads the sending status of an email reply, a transcript sent by hand or a forward from either shape (WebSocket: delivery; REST: status). */
 function deliveryOf(m) {
   if (m.delivery?.status) return { status: str(m.delivery.status), error: str(m.delivery.error) };
   const st = m.status;
-  const forward = m.type === 'SYSTEM' && m.event === 'forwarded';
-  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && (forward || (str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE'))) {
+  const emailed = (str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE') || (m.type === 'SYSTEM' && (m.event === 'transcript_sent' || m.event === 'forwarded'));
+  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && emailed) {
     return { status: str(st.statusType), error: str(st.failureDetails) };
   }
   return null;
