@@ -260,8 +260,11 @@ func (s *Server) handleMessagePost() http.Handler {
 		if err := dec.Decode(&req); err != nil {
 			return fieldError(err)
 		}
-		if req.Subject != "" {
-			return parley.Errorf(parley.EINVALID, "subject is not supported: a reply keeps its thread's subject")
+		// A reply keeps its thread's subject: the subject a HubSpot client
+		// sends along (the thread's, with or without "Re: ") is taken, any
+		// other refused.
+		if sub := strings.TrimSpace(req.Subject); sub != "" && !strings.EqualFold(sub, t.Subject) && !strings.EqualFold(sub, parley.ReplySubject(t.Subject)) {
+			return parley.Errorf(parley.EINVALID, "subject: a reply keeps its thread's subject %q; another subject is not supported", t.Subject)
 		}
 		if a := bytes.TrimSpace(req.Attachments); len(a) > 0 && !bytes.Equal(a, []byte("null")) && !bytes.Equal(a, []byte("[]")) {
 			return parley.Errorf(parley.EINVALID, "attachments are not supported")

@@ -209,7 +209,7 @@ func TestMailCopiesRefused(t *testing.T) {
 		{"TO someone else", map[string]any{"text": "x", "recipients": []any{rcpt("TO", "mallory@x.example")}}, "TO the thread's contact"},
 		{"phone number", map[string]any{"text": "x", "recipients": []any{map[string]any{"recipientField": "CC", "deliveryIdentifiers": []map[string]string{{"type": "HS_PHONE_NUMBER", "value": "+1555"}}}}}, "HS_EMAIL_ADDRESS"},
 		{"attachments", map[string]any{"text": "x", "attachments": []any{map[string]any{"type": "FILE", "fileId": "1"}}}, "attachments"},
-		{"subject", map[string]any{"text": "x", "subject": "Other"}, "subject"},
+		{"another subject", map[string]any{"text": "x", "subject": "Other"}, "subject"},
 		{"unknown field", map[string]any{"text": "x", "cc": []string{"a@x.example"}}, `unknown field`},
 		{"copies on a note", map[string]any{"type": "COMMENT", "text": "x", "recipients": []any{rcpt("CC", "a@x.example")}}, "email reply"},
 	}
@@ -223,6 +223,10 @@ func TestMailCopiesRefused(t *testing.T) {
 	}
 	if msgs := messagesOf(t, admin, idStr(th.ID)); len(msgs) != 1 {
 		t.Errorf("%d messages after refusals, want 1", len(msgs))
+	}
+	// The thread's own subject, as HubSpot clients send it, is fine.
+	if res := admin.do("POST", path, map[string]any{"text": "Answer", "subject": "Re: Help"}, nil); res.status != 201 {
+		t.Errorf("the thread's subject: %d %s, want 201", res.status, res.body)
 	}
 
 	// Cc on a chat thread.
