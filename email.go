@@ -272,8 +272,12 @@ func (a Address) String() string {
 // is without angle brackets; InReplyTo and References name the messages
 // it answers, oldest reference first.
 type Email struct {
-	From       Address   `json:"from"`
-	To         []Address `json:"to"`
+	From Address   `json:"from"`
+	To   []Address `json:"to"`
+	// Cc are copies named in the Cc header; Bcc are blind copies, sent to
+	// but never named in any header.
+	Cc         []Address `json:"cc,omitempty"`
+	Bcc        []Address `json:"bcc,omitempty"`
 	Subject    string    `json:"subject"`
 	Text       string    `json:"text"`
 	HTML       string    `json:"html,omitempty"`
@@ -326,6 +330,10 @@ func (a *AutoSubmitted) UnmarshalJSON(b []byte) error {
 type InboundEmail struct {
 	From       Address  `json:"from"`
 	Recipients []string `json:"recipients"` // the envelope's RCPT TO, as given
+	// To and Cc are the addresses of the To and Cc headers, in order, at
+	// most MaxKeptRecipients of both together (the first ones).
+	To []Address `json:"to,omitempty"`
+	Cc []Address `json:"cc,omitempty"`
 	// EnvelopeFrom is the envelope's sender (SMTP MAIL FROM) as given:
 	// NullSender for the empty sender <> of bounces and other delivery
 	// reports, "" when unknown (the mail did not come over SMTP).
@@ -351,6 +359,7 @@ const (
 	OutboxReply        = "reply"        // an agent's reply on an email thread (E4)
 	OutboxNotification = "notification" // an outside notification (M3)
 	OutboxTranscript   = "transcript"   // a chat transcript on close (R2)
+	OutboxForward      = "forward"      // a thread forwarded by an agent
 )
 
 // Delivery statuses of an outgoing email, shown as a message's status.

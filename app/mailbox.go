@@ -687,10 +687,10 @@ func (a *App) DisconnectMailbox(ctx context.Context, inboxID, mailboxID uint64) 
 
 // ----- sending -----
 
-// connectionOf returns the connected mailbox that sends reply it (from its
-// address), or nil.
+// connectionOf returns the connected mailbox that sends reply or forward
+// it (from its address), or nil.
 func (a *App) connectionOf(ctx context.Context, it *parley.OutboxItem) *parley.Mailbox {
-	if it.Kind != parley.OutboxReply || a.cfg.Accounts == nil {
+	if it.Kind != parley.OutboxReply && it.Kind != parley.OutboxForward || a.cfg.Accounts == nil {
 		return nil
 	}
 	inboxID, mailboxID, err := a.db.Mailbox(ctx, it.Email.From.Email)
@@ -708,7 +708,7 @@ func (a *App) connectionOf(ctx context.Context, it *parley.OutboxItem) *parley.M
 	return mb
 }
 
-// sendOutboxItem sends it: a reply from a connected mailbox through that
+// sendOutboxItem sends it: a reply or forward from a connected mailbox through that
 // mailbox's SMTP server, returning the bytes sent; anything else through
 // the Mailer.
 func (a *App) sendOutboxItem(ctx context.Context, it *parley.OutboxItem) (*parley.Mailbox, []byte, error) {

@@ -651,8 +651,8 @@ func (a *Accounts) CheckSMTP(ctx context.Context, s parley.MailServer, password 
 	return nil
 }
 
-// SendSMTP sends raw, the rendering of e (Render), through s and returns
-// once the server has accepted it. A refusal for good (5xx) is a parley
+// SendSMTP sends raw, the rendering of e (Render), through s to e's To, Cc
+// and Bcc (Bcc is in no header) and returns once the server has accepted it. A refusal for good (5xx) is a parley
 // error with code EINVALID; any other error is worth a retry.
 func (a *Accounts) SendSMTP(ctx context.Context, s parley.MailServer, password string, e *parley.Email, raw []byte) error {
 	c, err := a.smtpClient(ctx, s, password)
@@ -662,9 +662,11 @@ func (a *Accounts) SendSMTP(ctx context.Context, s parley.MailServer, password s
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
-	to := make([]string, 0, len(e.To))
-	for _, t := range e.To {
-		to = append(to, t.Email)
+	to := make([]string, 0, len(e.To)+len(e.Cc)+len(e.Bcc))
+	for _, list := range [][]parley.Address{e.To, e.Cc, e.Bcc} {
+		for _, t := range list {
+			to = append(to, t.Email)
+		}
 	}
 	if err := c.SendMail(e.From.Email, to, bytes.NewReader(raw)); err != nil {
 		var se *smtp.SMTPError

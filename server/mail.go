@@ -15,7 +15,8 @@ import (
 func (s *Server) messageStatus(ctx context.Context, t *parley.Thread, m *parley.Message) map[string]string {
 	st := map[string]string{"statusType": parley.DeliverySent}
 	transcript := m.Type == parley.TypeSystem && m.Event == parley.EventTranscriptSent
-	if !transcript && (t.ChannelID != parley.ChannelEmail || m.Direction != parley.Outgoing || m.Type != parley.TypeMessage) {
+	forward := m.Type == parley.TypeSystem && m.Event == parley.EventForwarded
+	if !transcript && !forward && (t.ChannelID != parley.ChannelEmail || m.Direction != parley.Outgoing || m.Type != parley.TypeMessage) {
 		return st
 	}
 	d, err := s.db.Delivery(ctx, t.ID, m.ID)
