@@ -269,7 +269,11 @@ func TestConnectedMailbox(t *testing.T) {
 	// The reply leaves through the account's SMTP server (this Parley has
 	// no PARLEY_SMTP_URL) and is stored in its Sent folder.
 	var reply map[string]any
-	if st, body := api.do("POST", "/conversations/v3/conversations/threads/"+threadID+"/messages", map[string]any{"type": "MESSAGE", "text": "It ships today."}, &reply); st != 201 {
+	if st, body := api.do("POST", "/conversations/v3/conversations/threads/"+threadID+"/messages", map[string]any{"type": "MESSAGE", "text": "It ships today.", "recipients": []map[string]any{
+		{"actorId": "V-" + fmt.Sprint(threads[0]["associatedContactId"]), "recipientField": "TO"},
+		{"recipientField": "CC", "deliveryIdentifiers": []map[string]string{{"type": "HS_EMAIL_ADDRESS", "value": "dave@partner.example"}}},
+		{"recipientField": "BCC", "deliveryIdentifiers": []map[string]string{{"type": "HS_EMAIL_ADDRESS", "value": "eve@audit.example"}}},
+	}}, &reply); st != 201 {
 		t.Fatalf("reply: %d %s", st, body)
 	}
 	sent := acct.smtp.Wait(t, 20*time.Second, "the reply", func(m *mailpit.Message) bool {
@@ -278,12 +282,18 @@ func TestConnectedMailbox(t *testing.T) {
 	if sent.From.Address != teamAddr || !strings.Contains(sent.Text, "It ships today.") {
 		t.Errorf("reply from %v: %q", sent.From, sent.Text)
 	}
+	if len(sent.Cc) != 1 || sent.Cc[0].Address != "dave@partner.example" || len(sent.Bcc) != 1 || sent.Bcc[0].Address != "eve@audit.example" {
+		t.Errorf("reply Cc=%v Bcc=%v, want dave and eve", sent.Cc, sent.Bcc)
+	}
 	var inSent []imaptest.Message
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && len(inSent) == 0; time.Sleep(100 * time.Millisecond) {
 		inSent = acct.imap.Messages(teamAddr, imapPassword, "Sent")
 	}
 	if len(inSent) != 1 {
 		t.Fatalf("Sent folder holds %d messages, want 1", len(inSent))
+	}
+	if strings.Contains(string(inSent[0].Raw), "eve@audit.example") {
+		t.Errorf("the Sent copy names the Bcc:\n%s", inSent[0].Raw)
 	}
 	if !strings.Contains(string(inSent[0].Raw), "<"+sent.MessageID+">") || !slices.Contains(inSent[0].Flags, `\Seen`) {
 		t.Errorf("Sent copy flags %v, want \\Seen and Message-ID %s:\n%s", inSent[0].Flags, sent.MessageID, inSent[0].Raw)
