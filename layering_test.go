@@ -23,6 +23,7 @@ var layers = map[string][]string{
 	"hub":                            {""},
 	"store":                          {""},
 	"mail":                           {""},
+	"blob":                           {""},
 	"widget":                         {""},
 	"widget/internal/bundle":         {},
 	"widget/internal/gen":            {"", "widget", "widget/internal/bundle"},
