@@ -152,6 +152,10 @@ type Message struct {
 	Changes          *[]Change    `json:"changes,omitempty"`    // for EventRecordUpdated and EventReassignedAway: the fields changed (a pointer keeps Message comparable)
 	CreatedAt        time.Time    `json:"createdAt"`
 
+	// Attachments are the message's files, in the order sent (see
+	// MessageStore.AppendMessage for how an append records them).
+	Attachments []Attachment `json:"attachments,omitempty"`
+
 	// QuickReplies are the answers a bot's question offers as buttons; the
 	// visitor's choice comes back as an ordinary message with its text.
 	QuickReplies []string `json:"quickReplies,omitempty"`

@@ -22,4 +22,5 @@ var (
 	_ parley.MailStore        = (*DB)(nil)
 	_ parley.BotStore         = (*DB)(nil)
 	_ parley.RoutingStore     = (*DB)(nil)
+	_ parley.FileStore        = (*DB)(nil)
 )

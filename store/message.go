@@ -122,6 +122,9 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 	if m.ChannelAccountID == 0 {
 		m.ChannelAccountID = t.ChannelAccountID
 	}
+	if err := recordAttachments(tx, &m, t, now); err != nil {
+		return res, err
+	}
 
 	t.LastSeq = m.Seq
 	if m.CreatedAt.After(t.LatestMessageAt) {
