@@ -21,6 +21,7 @@ type Store interface {
 	parley.MailStore
 	parley.BotStore
 	parley.RoutingStore
+	parley.FileStore
 }
 
 // Mailer sends one email and returns once an SMTP server accepted it. A

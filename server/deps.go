@@ -26,6 +26,7 @@ type Store interface {
 	parley.SnippetStore
 	parley.LinkStore
 	parley.MailStore
+	parley.FileStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"

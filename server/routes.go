@@ -66,6 +66,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages", user(s.handleMessagePost()))
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}", user(s.handleMessageGet()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages/{messageId}/retry", user(s.handleMessageRetry()))
+
+	// Files (http_files.go): uploads for a thread's next message, and the
+	// files themselves, to whoever may read them.
+	mux.Handle("POST /api/v1/threads/{threadId}/files", user(s.handleFileUpload()))
+	mux.Handle("GET /files/{fileId}/{name}", s.handleFileGet())
 	mux.Handle("GET "+v3+"/actors/{actorId}", user(s.handleActorGet()))
 	mux.Handle("POST "+v3+"/actors/batch/read", s.requireReader(s.handleActorsBatch()))
 

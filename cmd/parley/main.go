@@ -31,6 +31,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/mail"
 	"github.com/parley-chat/parley/server"
@@ -221,7 +222,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		VisitorConnsPerIP:     perIPLimit(c.VisitorConnsPerIP),
 		NewVisitorsPerIP:      perIPLimit(c.NewVisitorsPerIP),
 		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP)}
-	acfg := app.Config{BaseURL: c.BaseURL, Logger: log}
+	// Files' bytes live beside the database, in the data directory.
+	blobs, err := blob.Open(filepath.Join(dataDir, "files"), nil)
+	if err != nil {
+		return err
+	}
+	acfg := app.Config{BaseURL: c.BaseURL, Logger: log, Blobs: blobs}
 	smtpLn, err := mailConfig(c, &scfg, &acfg, log)
 	if err != nil {
 		return err
