@@ -24,6 +24,7 @@ var layers = map[string][]string{
 	"store":                          {""},
 	"mail":                           {""},
 	"blob":                           {""},
+	"richtext":                       {},
 	"widget":                         {""},
 	"widget/internal/bundle":         {},
 	"widget/internal/gen":            {"", "widget", "widget/internal/bundle"},

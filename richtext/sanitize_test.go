@@ -1,4 +1,4 @@
-package mail_test
+package richtext_test
 
 import (
 	"strings"
@@ -7,10 +7,10 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"github.com/parley-chat/parley/mail"
+	"github.com/parley-chat/parley/richtext"
 )
 
-func TestSanitizeHTML(t *testing.T) {
+func TestSanitize(t *testing.T) {
 	cids := map[string]string{"logo@x": "/files/7"}
 	cid := func(id string) string { return cids[id] }
 	for _, tt := range []struct {
@@ -54,15 +54,15 @@ func TestSanitizeHTML(t *testing.T) {
 		{name: "unclosed tags", in: `<div><p><b>open`, want: []string{"<b>open"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := mail.SanitizeHTML(tt.in, tt.remote, cid)
+			got := richtext.Sanitize(tt.in, tt.remote, cid)
 			for _, w := range tt.want {
 				if !strings.Contains(got.HTML, w) {
-					t.Errorf("SanitizeHTML(%q)=%q, want it to contain %q", tt.in, got.HTML, w)
+					t.Errorf("%q gave %q, which, want it to contain %q", tt.in, got.HTML, w)
 				}
 			}
 			for _, w := range tt.wantNot {
 				if strings.Contains(strings.ToLower(got.HTML), strings.ToLower(w)) {
-					t.Errorf("SanitizeHTML(%q)=%q, must not contain %q", tt.in, got.HTML, w)
+					t.Errorf("%q gave %q, which, must not contain %q", tt.in, got.HTML, w)
 				}
 			}
 			if got.Blocked != tt.blocked {
@@ -72,14 +72,26 @@ func TestSanitizeHTML(t *testing.T) {
 	}
 }
 
-func FuzzSanitizeHTML(f *testing.F) {
+func FuzzSanitize(f *testing.F) {
 	for _, s := range []string{`<p onclick=x>a</p>`, `<img src="https://x/y">`, `<a href="javascript:x">`, `<svg><script>x</script>`, `<style>a{}</style>`, `<img src="data:image/png;base64,AA==">`} {
 		f.Add(s)
 	}
+	f.Fuzz(func(t *testing.T, in string) {
+		checkSafe(t, in, richtext.Sanitize(in, false, nil).HTML, func(src string) bool { return strings.HasPrefix(src, "data:image/") })
+		checkSafe(t, in, richtext.Clean(in), func(src string) bool {
+			return strings.HasPrefix(src, "data:image/") || strings.HasPrefix(src, "http:") || strings.HasPrefix(src, "https:") ||
+				strings.HasPrefix(src, "/files/") && !strings.Contains(src, "..")
+		})
+	})
+}
+
+// checkSafe fails t if got, what a function of this package made of in,
+// keeps an element, attribute, link or image source that could act.
+func checkSafe(t *testing.T, in, got string, srcOK func(string) bool) {
+	t.Helper()
 	banned := map[atom.Atom]bool{atom.Script: true, atom.Iframe: true, atom.Style: true, atom.Svg: true, atom.Form: true,
 		atom.Object: true, atom.Embed: true, atom.Base: true, atom.Meta: true, atom.Link: true, atom.Input: true, atom.Math: true}
-	f.Fuzz(func(t *testing.T, in string) {
-		got := mail.SanitizeHTML(in, false, nil).HTML
+	{
 		z := html.NewTokenizer(strings.NewReader(got))
 		for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
 			tok := z.Token()
@@ -87,21 +99,60 @@ func FuzzSanitizeHTML(f *testing.F) {
 				continue
 			}
 			if banned[tok.DataAtom] || tok.DataAtom == 0 {
-				t.Fatalf("SanitizeHTML(%q)=%q keeps element <%s>", in, got, tok.Data)
+				t.Fatalf("%q gave %q, which keeps element <%s>", in, got, tok.Data)
 			}
 			for _, a := range tok.Attr {
 				v := strings.ToLower(strings.TrimSpace(a.Val))
 				switch {
 				case strings.HasPrefix(a.Key, "on"), a.Key == "srcset", a.Key == "background", a.Key == "formaction":
-					t.Fatalf("SanitizeHTML(%q)=%q keeps attribute %s", in, got, a.Key)
+					t.Fatalf("%q gave %q, which keeps attribute %s", in, got, a.Key)
 				case a.Key == "href" && !(strings.HasPrefix(v, "http:") || strings.HasPrefix(v, "https:") || strings.HasPrefix(v, "mailto:") || strings.HasPrefix(v, "cid:") || strings.HasPrefix(v, "data:image/")):
-					t.Fatalf("SanitizeHTML(%q)=%q keeps link %q", in, got, a.Val)
-				case a.Key == "src" && !strings.HasPrefix(v, "data:image/"):
-					t.Fatalf("SanitizeHTML(%q)=%q keeps image source %q without cid map or remote permission", in, got, a.Val)
+					t.Fatalf("%q gave %q, which keeps link %q", in, got, a.Val)
+				case a.Key == "src" && !srcOK(v):
+					t.Fatalf("%q gave %q, which keeps image source %q", in, got, a.Val)
 				case a.Key == "style" && (strings.Contains(v, "url") || strings.Contains(v, "expression") || strings.Contains(v, "\\")):
-					t.Fatalf("SanitizeHTML(%q)=%q keeps style %q", in, got, a.Val)
+					t.Fatalf("%q gave %q, which keeps style %q", in, got, a.Val)
 				}
 			}
 		}
-	})
+	}
+}
+
+func TestClean(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		in      string
+		want    []string
+		wantNot []string
+	}{
+		{"formatting", `<p><strong>Hi</strong> <em>there</em></p><ol><li>a</li></ol><blockquote>q</blockquote>`,
+			[]string{"<strong>Hi</strong>", "<em>there</em>", "<li>a</li>", "<blockquote>q</blockquote>"}, nil},
+		{"own file image", `<img src="/files/12/logo.png?e=1&amp;s=x" alt="Logo">`, []string{`src="/files/12/logo.png?e=1&amp;s=x"`}, nil},
+		{"web image", `<img src="https://example.org/logo.png">`, []string{`src="https://example.org/logo.png"`}, nil},
+		{"parley api image", `<img src="/api/v1/users/me">`, nil, []string{"<img", "/api"}},
+		{"traversal out of files", `<img src="/files/../api/v1/tokens">`, nil, []string{"<img", "/api"}},
+		{"cid image", `<img src="cid:x@y">`, nil, []string{"<img"}},
+		{"relative link", `<a href="/api/v1/tokens">click</a>`, []string{"click"}, []string{"/api", "<a"}},
+		{"javascript link", `<a href="javascript:alert(1)">x</a>`, nil, []string{"javascript"}},
+		{"web link", `<a href="https://example.org/">x</a>`, []string{`href="https://example.org/"`, `rel="nofollow noreferrer noopener"`}, nil},
+		{"script", `<p>a</p><script>alert(1)</script><img src=x onerror=alert(1)>`, []string{"<p>a</p>"}, []string{"script", "alert", "onerror"}},
+		{"placeholders stay text", `<p>Hi {{contact.firstName}},</p>`, []string{"{{contact.firstName}}"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := richtext.Clean(tt.in)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Clean(%q)=%q, want it to contain %q", tt.in, got, w)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(strings.ToLower(got), strings.ToLower(w)) {
+					t.Errorf("Clean(%q)=%q, must not contain %q", tt.in, got, w)
+				}
+			}
+			if again := richtext.Clean(got); again != got {
+				t.Errorf("Clean is not stable: %q then %q", got, again)
+			}
+		})
+	}
 }
