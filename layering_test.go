@@ -32,7 +32,7 @@ var layers = map[string][]string{
 	"server/console":                 {},
 	"server/console/internal/bundle": {},
 	"server/console/internal/gen":    {"server/console/internal/bundle"},
-	"server":                         {"", "app", "locale", "widget", "server/console"},
+	"server":                         {"", "app", "locale", "richtext", "widget", "server/console"},
 	"cmd/parley":                     {"", "app", "blob", "hub", "mail", "server", "store", "widget"},
 	"internal/mailpit":               {},
 }

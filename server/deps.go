@@ -27,6 +27,7 @@ type Store interface {
 	parley.LinkStore
 	parley.MailStore
 	parley.FileStore
+	parley.TemplateStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"

@@ -116,6 +116,15 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PATCH /api/v1/snippets/{id}", user(s.handleSnippetUpdate()))
 	mux.Handle("DELETE /api/v1/snippets/{id}", user(s.handleSnippetDelete()))
 
+	// Email templates (http_templates.go): admins keep them, agents use
+	// them.
+	mux.Handle("GET /api/v1/templates", user(s.handleTemplates()))
+	mux.Handle("POST /api/v1/templates", admin(s.handleTemplateCreate()))
+	mux.Handle("GET /api/v1/templates/{id}", user(s.handleTemplateGet()))
+	mux.Handle("PATCH /api/v1/templates/{id}", admin(s.handleTemplateUpdate()))
+	mux.Handle("DELETE /api/v1/templates/{id}", admin(s.handleTemplateDelete()))
+	mux.Handle("POST /api/v1/templates/{id}/render", s.requireReader(s.handleTemplateRender()))
+
 	// Contacts (http_contacts.go), records (http_records.go), engagements
 	// (http_engagements.go).
 	mux.Handle("GET /contacts/{contactId}", s.handleConsolePage()) // deep link to the contact page

@@ -23,4 +23,5 @@ var (
 	_ parley.BotStore         = (*DB)(nil)
 	_ parley.RoutingStore     = (*DB)(nil)
 	_ parley.FileStore        = (*DB)(nil)
+	_ parley.TemplateStore    = (*DB)(nil)
 )

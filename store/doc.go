@@ -70,6 +70,7 @@
 //	files             id → File: an upload or a message's attachment; its bytes are in the BlobStore (file.go)
 //	thread_files      (thread, file) → empty: the files deleted with their thread
 //	uploads           file → when uploaded (unix ns): files no message has claimed yet
+//	templates         id → Template: email templates (template.go)
 //
 // Threads filters rows, not JSON, and decodes only the threads it returns:
 // its views and filters (status, inbox, contact, assignee, channel, filtered,

@@ -21,9 +21,9 @@ const (
 	bucketUploads     = "uploads"      // file id → created (8 bytes, Unix ns): files no message has claimed yet
 )
 
-// migrate7 creates the buckets of files.
+// migrate7 creates the buckets of files and of email templates.
 func migrate7(tx *bolt.Tx) error {
-	for _, name := range []string{bucketFiles, bucketThreadFiles, bucketUploads} {
+	for _, name := range []string{bucketFiles, bucketThreadFiles, bucketUploads, bucketTemplates} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
