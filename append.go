@@ -34,6 +34,10 @@ type AppendResult struct {
 	// when the append reopened a closed thread (MailAppend.Reopen,
 	// AppendMailReply), else nil.
 	Reopened *Message
+	// Record and RecordEvent are the record created with the thread and
+	// the event that records it (MailAppend.NewRecord), else nil.
+	Record      *Record
+	RecordEvent *Message
 }
 
 // RouteOptions are what [RoutingStore.AppendRouted] does besides appending,
@@ -126,6 +130,15 @@ type MailAppend struct {
 	// same commit, unless it is filtered (the mailbox routes its new threads:
 	// they wait there until routed, across a restart too).
 	QueueNew bool
+	// NewRecord, if set, is a record (a ticket, E3) to create with a thread
+	// the append creates, unless it is filtered, in the same commit: of the
+	// thread's contact, associated with the thread, and RecordEvent (a
+	// SYSTEM EventRecordCreated) appended to the thread right after the
+	// message. A mail that joins a thread, or a duplicate, creates none.
+	// Both are copied; the result holds them as stored
+	// (AppendResult.Record, AppendResult.RecordEvent).
+	NewRecord   *Record
+	RecordEvent *Message
 }
 
 // Disassociation is what [ContactStore.DisassociateContact] did.

@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Team email (E1–E4): the types and rules that the mail package, the store
@@ -105,6 +106,76 @@ type Mailbox struct {
 	// (E3): mode none (or empty: they stay unassigned), owner, users or
 	// teams, as chat routes (ChooseAgent).
 	Routing Routing `json:"routing,omitzero"`
+	// CreateTicket, when set, creates a ticket for every new email thread
+	// arriving at the address (E3); nil creates none.
+	CreateTicket *TicketPreset `json:"createTicket,omitempty"`
+}
+
+// Owners of a ticket created for a new email thread (TicketPreset.Owner).
+const (
+	TicketOwnerNone     = "none"     // no owner
+	TicketOwnerAssignee = "assignee" // the agent routing assigns the thread to, when it does
+	TicketOwnerUser     = "user"     // TicketPreset.OwnerID
+)
+
+// TicketPreset is what the ticket created for each new email thread of a
+// mailbox starts with (E3): its stage and its owner.
+type TicketPreset struct {
+	Stage   string `json:"stage"` // one of RecordStages(RecordTicket)
+	Owner   string `json:"owner"` // TicketOwnerNone, TicketOwnerAssignee or TicketOwnerUser
+	OwnerID uint64 `json:"ownerId,omitempty"`
+	// Language is the language of the admin who set it: a thread without
+	// a subject names its ticket "(no subject)" in it.
+	Language string `json:"language,omitempty"`
+}
+
+// Validate checks p as an admin saves it, naming field in errors: a ticket
+// stage, an owner mode, and an owner id exactly for TicketOwnerUser. Whether
+// that user is an active member of the inbox is the caller's to check.
+func (p *TicketPreset) Validate(field string) error {
+	stages := RecordStages(RecordTicket)
+	ok := false
+	for _, s := range stages {
+		ok = ok || s == p.Stage
+	}
+	if !ok {
+		return Errorf(EINVALID, "%s.stage must be one of %s", field, strings.Join(stages, ", "))
+	}
+	switch p.Owner {
+	case TicketOwnerNone, TicketOwnerAssignee:
+		if p.OwnerID != 0 {
+			return Errorf(EINVALID, "%s.ownerId is only for owner %q", field, TicketOwnerUser)
+		}
+	case TicketOwnerUser:
+		if p.OwnerID == 0 {
+			return Errorf(EINVALID, "%s.ownerId is required with owner %q", field, TicketOwnerUser)
+		}
+	default:
+		return Errorf(EINVALID, "%s.owner must be none, assignee or user", field)
+	}
+	return nil
+}
+
+// TicketName returns the name of a ticket for an email with subject: the
+// subject on one line (control characters and runs of space become one
+// space), cut to MaxNameBytes at a character boundary, or empty when
+// nothing is left, so that it passes ValidateLine when not empty.
+func TicketName(subject string) string {
+	s := strings.Map(func(r rune) rune {
+		if _, bad := lineBreaker(string(r)); bad || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, subject)
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > MaxNameBytes {
+		cut := MaxNameBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = strings.TrimSpace(s[:cut])
+	}
+	return s
 }
 
 // ValidateMailRouting checks a mailbox's routing as an admin saves it (E3):
@@ -197,8 +268,12 @@ func (a Address) String() string {
 // is without angle brackets; InReplyTo and References name the messages
 // it answers, oldest reference first.
 type Email struct {
-	From       Address   `json:"from"`
-	To         []Address `json:"to"`
+	From Address   `json:"from"`
+	To   []Address `json:"to"`
+	// Cc are copies named in the Cc header; Bcc are blind copies, sent to
+	// but never named in any header.
+	Cc         []Address `json:"cc,omitempty"`
+	Bcc        []Address `json:"bcc,omitempty"`
 	Subject    string    `json:"subject"`
 	Text       string    `json:"text"`
 	HTML       string    `json:"html,omitempty"`
@@ -251,6 +326,10 @@ func (a *AutoSubmitted) UnmarshalJSON(b []byte) error {
 type InboundEmail struct {
 	From       Address  `json:"from"`
 	Recipients []string `json:"recipients"` // the envelope's RCPT TO, as given
+	// To and Cc are the addresses of the To and Cc headers, in order, at
+	// most MaxKeptRecipients of both together (the first ones).
+	To []Address `json:"to,omitempty"`
+	Cc []Address `json:"cc,omitempty"`
 	// EnvelopeFrom is the envelope's sender (SMTP MAIL FROM) as given:
 	// NullSender for the empty sender <> of bounces and other delivery
 	// reports, "" when unknown (the mail did not come over SMTP).
@@ -276,6 +355,7 @@ const (
 	OutboxReply        = "reply"        // an agent's reply on an email thread (E4)
 	OutboxNotification = "notification" // an outside notification (M3)
 	OutboxTranscript   = "transcript"   // a chat transcript on close (R2)
+	OutboxForward      = "forward"      // a thread forwarded by an agent
 )
 
 // Delivery statuses of an outgoing email, shown as a message's status.

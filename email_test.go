@@ -197,3 +197,47 @@ func TestValidateMailRouting(t *testing.T) {
 		t.Errorf("empty normalized to %+v, want mode none", got)
 	}
 }
+
+func TestTicketName(t *testing.T) {
+	for _, tt := range []struct{ name, subject, want string }{
+		{"plain", "Order #42", "Order #42"},
+		{"space and tabs", "  Order\t#42 \r\n broken  ", "Order #42 broken"},
+		{"controls and bidi", "a\x00b\u202ec", "a b c"},
+		{"empty", " \t ", ""},
+		{"long, cut at a character", strings.Repeat("ü", 200), strings.Repeat("ü", 128)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := parley.TicketName(tt.subject)
+			if got != tt.want {
+				t.Errorf("parley.TicketName(%q)=%q, want %q", tt.subject, got, tt.want)
+			}
+			if got != "" {
+				if err := parley.ValidateLine("name", got, true); err != nil {
+					t.Errorf("the name does not pass parley.ValidateLine: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestTicketPresetValidate(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		p    parley.TicketPreset
+		ok   bool
+	}{
+		{"new, no owner", parley.TicketPreset{Stage: parley.TicketNew, Owner: parley.TicketOwnerNone}, true},
+		{"assignee", parley.TicketPreset{Stage: parley.TicketWaiting, Owner: parley.TicketOwnerAssignee}, true},
+		{"user", parley.TicketPreset{Stage: parley.TicketClosed, Owner: parley.TicketOwnerUser, OwnerID: 3}, true},
+		{"deal stage", parley.TicketPreset{Stage: parley.DealWon, Owner: parley.TicketOwnerNone}, false},
+		{"user without id", parley.TicketPreset{Stage: parley.TicketNew, Owner: parley.TicketOwnerUser}, false},
+		{"id without user", parley.TicketPreset{Stage: parley.TicketNew, Owner: parley.TicketOwnerAssignee, OwnerID: 3}, false},
+		{"unknown owner", parley.TicketPreset{Stage: parley.TicketNew, Owner: "contact"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.p.Validate("createTicket"); (err == nil) != tt.ok {
+				t.Errorf("Validate=%v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+}

@@ -300,9 +300,10 @@ type MailStore interface {
 	// in any case, or ENOTFOUND.
 	Mailbox(ctx context.Context, address string) (inboxID, mailboxID uint64, err error)
 	// AppendMail stores an incoming email in one transaction, in the thread
-	// its references name or a new one. A Message-ID the inbox has stored
-	// before writes nothing: the result holds the first copy with
-	// Duplicate set.
+	// its references name or a new one, with the record MailAppend.NewRecord
+	// asks for when it creates a thread that is not filtered. A Message-ID
+	// the inbox has stored before writes nothing: the result holds the
+	// first copy with Duplicate set.
 	AppendMail(ctx context.Context, m *Message, opts MailAppend) (AppendResult, error)
 	// AppendMailReply appends an agent's reply m as AppendMessage does and,
 	// in the same transaction, queues the email that build returns. When
@@ -314,6 +315,13 @@ type MailStore interface {
 	// received and sent, oldest first: the References of a reply.
 	ThreadMailIDs(ctx context.Context, threadID uint64) ([]string, error)
 	QueueMail(ctx context.Context, item *OutboxItem) error
+	// QueueMailEvent appends event to thread item.ThreadID and queues item
+	// in one transaction (a chat transcript sent by hand and its record):
+	// item.MessageID becomes the event's id, whose delivery status starts
+	// PENDING. check runs on the thread in the transaction, as
+	// AppendOptions.Update. The email's Message-ID is not recorded for the
+	// thread.
+	QueueMailEvent(ctx context.Context, item *OutboxItem, event *Message, check func(*Thread) error) (AppendResult, error)
 	// DueMail returns up to limit outbox items due at now, oldest first,
 	// and the earliest NextAt of the items left (zero if none).
 	DueMail(ctx context.Context, now time.Time, limit int) ([]*OutboxItem, time.Time, error)

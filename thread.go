@@ -110,6 +110,8 @@ const (
 	EventRecordCreated   = "record_created"   // ticket or deal created; Message.Text names it
 	EventRecordUpdated   = "record_updated"   // ticket or deal changed; Message.Text names it, Message.Changes says how
 	EventEngagementAdded = "engagement_added" // call, email or note logged
+	EventTranscriptSent  = "transcript_sent"  // chat transcript emailed by hand (R3); Message.Text is the address
+	EventForwarded       = "forwarded"        // the thread emailed by an agent; Recipients name to whom, Text is the note
 
 	// Ownership changes (B1), each recorded in the commit that makes it.
 	// Waiting → agent is recorded by the TypeAssignment message of the
@@ -155,6 +157,11 @@ type Message struct {
 	// Attachments are the message's files, in the order sent (see
 	// MessageStore.AppendMessage for how an append records them).
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// Recipients are, on an email message, who it went to or came to
+	// besides its sender: an incoming mail's To and Cc (as kept), an
+	// agent's reply's To, Cc and Bcc; on an EventForwarded, the addresses
+	// the thread was forwarded to. Bcc is for the team only.
+	Recipients []Recipient `json:"recipients,omitempty"`
 
 	// QuickReplies are the answers a bot's question offers as buttons; the
 	// visitor's choice comes back as an ordinary message with its text.

@@ -47,6 +47,7 @@ func (r *recorder) Delivery(*parley.Thread, uint64, *parley.Delivery) { r.add("d
 func (r *recorder) Presence(context.Context)                          { r.add("presence") }
 func (r *recorder) WidgetStatus(uint64, parley.WidgetStatus)          { r.add("status") }
 func (r *recorder) Viewers(uint64, app.Viewers)                       { r.add("viewers") }
+func (r *recorder) RecordChanged(context.Context, *parley.Record)     { r.add("record") }
 
 func (r *recorder) reset() {
 	r.mu.Lock()

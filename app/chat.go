@@ -57,7 +57,16 @@ func (a *App) UserInboxIDs(ctx context.Context, u *parley.User) ([]uint64, error
 }
 
 // PostAgentMessage stores a reply or internal note of user u on thread id.
+// An email reply copies the thread's current Cc (PostReply with nil
+// copies).
 func (a *App) PostAgentMessage(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string) (*parley.Message, *parley.Thread, error) {
+	return a.PostReply(ctx, u, threadID, typ, clientID, text, nil)
+}
+
+// PostReply is PostAgentMessage with the Cc and Bcc of an email reply:
+// copies, when not nil, replace the thread's current Cc. Copies on a
+// chat thread or on a COMMENT are EINVALID.
+func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string, copies *ReplyCopies) (*parley.Message, *parley.Thread, error) {
 	if typ == "" {
 		typ = parley.TypeMessage
 	}
@@ -75,7 +84,10 @@ func (a *App) PostAgentMessage(ctx context.Context, u *parley.User, threadID uin
 		return nil, nil, err
 	}
 	if t.ChannelID == parley.ChannelEmail && typ == parley.TypeMessage {
-		return a.postEmailReply(ctx, u, t, clientID, text) // stored and queued to be sent (mail.go)
+		return a.postEmailReply(ctx, u, t, clientID, text, copies) // stored and queued to be sent (mail.go)
+	}
+	if copies != nil && (len(copies.Cc) > 0 || len(copies.Bcc) > 0) {
+		return nil, nil, parley.Errorf(parley.EINVALID, "recipients (Cc, Bcc) apply only to an email reply (type MESSAGE on an email thread)")
 	}
 	res, err := a.db.AppendMessage(ctx, &parley.Message{
 		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,

@@ -22,6 +22,7 @@ type Store interface {
 	parley.BotStore
 	parley.RoutingStore
 	parley.FileStore
+	parley.RecordStore
 }
 
 // Mailer sends one email and returns once an SMTP server accepted it. A
@@ -46,6 +47,9 @@ type Events interface {
 	// ContactUpdated announces a changed contact to the inboxes of its
 	// threads.
 	ContactUpdated(ctx context.Context, c *parley.Contact)
+	// RecordChanged announces a ticket or deal created or changed to the
+	// consoles showing its threads and contact.
+	RecordChanged(ctx context.Context, r *parley.Record)
 	// Delivery announces how sending email reply messageID of thread t
 	// went.
 	Delivery(t *parley.Thread, messageID uint64, d *parley.Delivery)
@@ -64,6 +68,7 @@ func (noEvents) MessageCreated(context.Context, *parley.Thread, *parley.Message)
 func (noEvents) ThreadCreated(context.Context, *parley.Thread)                   {}
 func (noEvents) ThreadUpdated(context.Context, *parley.Thread, bool)             {}
 func (noEvents) ContactUpdated(context.Context, *parley.Contact)                 {}
+func (noEvents) RecordChanged(context.Context, *parley.Record)                   {}
 func (noEvents) Delivery(*parley.Thread, uint64, *parley.Delivery)               {}
 func (noEvents) Presence(context.Context)                                        {}
 func (noEvents) WidgetStatus(uint64, parley.WidgetStatus)                        {}

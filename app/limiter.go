@@ -115,6 +115,27 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	return ok, after
 }
 
+// AllowN takes n tokens for key at once, or none: when there are fewer it
+// takes nothing and returns false and how long until there will be n (a
+// minute when n is more than the burst).
+func (l *Limiter) AllowN(key string, n int) (bool, time.Duration) {
+	if l == nil {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	r := l.bucket(key, now).lim.ReserveN(now, n)
+	if !r.OK() {
+		return false, time.Minute
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
 // Reserve takes one token for key as Allow does, and returns a function
 // that gives it back, for when what the token was taken for did not happen
 // after all (another limit refused it). The function may be called once.

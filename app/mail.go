@@ -40,6 +40,7 @@ type mailState struct {
 
 	senders     *Limiter // new threads per sender (Config.MailNewThreadsPerHour)
 	transcripts *Limiter // transcripts per recipient address (transcriptsPerHour)
+	forwards    *Limiter // addresses forwarded to per user (forward.go)
 }
 
 // initMail readies the email channel: the outbox's wake-up call, the
@@ -49,6 +50,7 @@ func (a *App) initMail() {
 	a.mail.notified = map[[2]uint64]time.Time{}
 	a.mail.senders = newSenderLimits(a.cfg.MailNewThreadsPerHour, a.cfg.MailNewThreadBurst, maxMailSenders, a.Now)
 	a.mail.transcripts = newSenderLimits(transcriptsPerHour, transcriptsPerHour, maxTranscriptRecipients, a.Now)
+	a.mail.forwards = newSenderLimits(forwardsPerHour, forwardBurst, maxForwarders, a.Now)
 }
 
 // startMail starts the outbox when outbound mail is configured. Close
@@ -247,16 +249,28 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 	// A new thread of a mailbox that routes waits in the routing queue from
 	// the commit that creates it until routed (as a chat does).
 	routes := false
+	var ticket *parley.TicketPreset
 	if in, err := a.db.Inbox(ctx, inboxID); err == nil {
 		if mb := in.MailboxByID(mailboxID); mb != nil {
 			routes = mb.Routing.Mode != "" && mb.Routing.Mode != parley.RoutingNone
+			ticket = mb.CreateTicket
 		}
+	}
+	// A new thread of a mailbox that creates tickets gets its ticket in
+	// the commit that creates it (E3): a retried delivery finds the
+	// Message-ID and creates neither again.
+	var newTicket *parley.Record
+	var ticketEvent *parley.Message
+	if ticket != nil && !auto {
+		newTicket, ticketEvent = a.newMailTicket(ticket, e.Subject, mailboxID)
 	}
 	res, err := a.db.AppendMail(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
+		Recipients: inboundRecipients(e), // its To and Cc, for the reply's Cc (copies.go)
 	}, parley.MailAppend{
 		InboxID: inboxID, MessageID: e.MessageID, References: refs, QueueNew: routes,
+		NewRecord: newTicket, RecordEvent: ticketEvent,
 		NewThread: &parley.Thread{
 			InboxID: inboxID, ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, ContactID: c.ID,
 			Status: parley.StatusOpen, Subject: e.Subject, Blocked: blocked, RoleSender: role, Automatic: auto,
@@ -306,6 +320,11 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 		a.events.ThreadUpdated(ctx, t, false)
 	}
 	a.events.MessageCreated(ctx, t, res.Message)
+	if res.RecordEvent != nil {
+		a.events.MessageCreated(ctx, t, res.RecordEvent)
+		a.events.RecordChanged(ctx, res.Record)
+		a.log.Info().Uint64("threadId", t.ID).Uint64("recordId", res.Record.ID).Msg("ticket created for a new email thread")
+	}
 	if res.ThreadCreated {
 		if routed, err := a.routeThread(ctx, t); err != nil {
 			a.log.Warn().Err(err).Uint64("threadId", t.ID).Msg("route email thread")
@@ -327,7 +346,10 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 // closed thread reopens it (R4), recorded in that commit as the
 // THREAD_STATUS_CHANGE of u that SetThreadStatus records. Without outbound
 // mail it is EUNAVAILABLE.
-func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string) (*parley.Message, *parley.Thread, error) {
+//
+// copies are its Cc and Bcc; nil means the thread's current Cc and no Bcc
+// (replyCopies, copies.go).
+func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string, copies *ReplyCopies) (*parley.Message, *parley.Thread, error) {
 	if a.cfg.Mailer == nil {
 		return nil, nil, errNoMail()
 	}
@@ -345,6 +367,11 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	} else if err != nil {
 		return nil, nil, err
 	}
+	to := parley.Address{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}
+	cc, bcc, err := a.replyCopies(ctx, t, c, copies)
+	if err != nil {
+		return nil, nil, err
+	}
 	refs, err := a.db.ThreadMailIDs(ctx, t.ID)
 	if err != nil {
 		return nil, nil, err
@@ -360,12 +387,15 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+		Recipients: replyRecipients(to, cc, bcc),
 	}, &parley.Message{
 		SenderID: u.ActorID(), Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}, func(m *parley.Message, th *parley.Thread) (*parley.OutboxItem, error) {
 		e := parley.Email{
 			From:      parley.Address{Name: u.Name, Email: mb.Address},
-			To:        []parley.Address{{Name: strings.TrimSpace(c.FirstName + " " + c.LastName), Email: c.Email}},
+			To:        []parley.Address{to},
+			Cc:        slices.Clone(cc),
+			Bcc:       slices.Clone(bcc),
 			Subject:   parley.ReplySubject(th.Subject),
 			Text:      m.Text,
 			MessageID: ownMessageID(key, "", m.ID, domain),
@@ -727,10 +757,7 @@ func (a *App) RetryReply(ctx context.Context, u *parley.User, threadID, messageI
 	if err != nil {
 		return nil, err
 	}
-	if t.ChannelID != parley.ChannelEmail {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message %d was not emailed", messageID)
-	}
-	item, d, err := a.db.RetryMail(ctx, t.ID, messageID)
+	item, d, err := a.db.RetryMail(ctx, t.ID, messageID) // a reply, a forward, a transcript sent by hand
 	if err != nil {
 		return nil, err
 	}

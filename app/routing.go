@@ -196,6 +196,9 @@ func (a *App) commitRoute(ctx context.Context, t *parley.Thread, to, from uint64
 	}
 	a.events.MessageCreated(ctx, res.Thread, res.Message)
 	a.events.ThreadUpdated(ctx, res.Thread, false)
+	if from == 0 {
+		a.ticketOwnerFromRouting(ctx, res.Thread, to)
+	}
 	return res.Thread, nil
 }
 

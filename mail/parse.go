@@ -85,6 +85,7 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 		e.Date = d.UTC()
 	}
 	e.Auto = automatic(h)
+	e.To, e.Cc = headerAddresses(ap, h)
 
 	p := &bodyParser{}
 	if err := p.part(h, msg.Body, 0); err != nil {
@@ -96,6 +97,47 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 	}
 	e.Text = cleanText(text)
 	return e, nil
+}
+
+// headerAddresses returns the addresses of the To and Cc headers, each
+// normalized, with its name cleaned; at most parley.MaxKeptRecipients of
+// both together, To first. A header that does not parse as a whole is
+// read address by address, keeping those that parse: a copy is worth
+// keeping even beside a broken one, and a broken header must not refuse
+// the mail.
+func headerAddresses(ap mail.AddressParser, h mail.Header) (to, cc []parley.Address) {
+	n := 0
+	read := func(v string) []parley.Address {
+		var out []parley.Address
+		if v == "" || n >= parley.MaxKeptRecipients {
+			return nil
+		}
+		v = renameWordCharsets(rawHeader(v))
+		list, err := ap.ParseList(v)
+		if err != nil {
+			list = nil
+			for part := range strings.SplitSeq(v, ",") {
+				if a, err := ap.Parse(part); err == nil {
+					list = append(list, a)
+				}
+			}
+		}
+		for _, a := range list {
+			if n >= parley.MaxKeptRecipients {
+				break
+			}
+			addr, err := parley.NormalizeEmail(a.Address)
+			if err != nil {
+				continue
+			}
+			out = append(out, parley.Address{Name: cleanLine(a.Name, parley.MaxNameBytes), Email: addr})
+			n++
+		}
+		return out
+	}
+	to = read(strings.Join(h["To"], ", "))
+	cc = read(strings.Join(h["Cc"], ", "))
+	return to, cc
 }
 
 type bodyParser struct {

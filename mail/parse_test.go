@@ -194,6 +194,8 @@ func FuzzParse(f *testing.F) {
 	// Hostile HTML and charsets.
 	f.Add([]byte("From: a@x.example\r\nContent-Type: text/html; charset=koi8-r\r\n\r\n<ul><li><a href=\"javascript:x\"><script>\xf0<a href=https://x>" + strings.Repeat("<ol><li>", 100) + "\r\n"))
 	f.Add([]byte("From: =?x-bogus?q?=FF?= <a@x.example>\r\nSubject: \x93=?shift_jis?b?gqA=?=\r\nContent-Type: text/plain; charset=\"utf-16\"\r\n\r\n\xff\xfeh\x00\r\n"))
+	// Hostile copies: many, broken, with line breaks and encoded words.
+	f.Add([]byte("From: a@x.example\r\nTo: b@x.example, =?utf-8?q?=0D=0ABcc:_e@x?= <c@x.example>\r\nCc:" + strings.Repeat(" d@x.example,", 2000) + " <>, \"q\"@x, e@\r\n\r\nhi\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		e, err := mail.Parse(strings.NewReader(string(raw)))
 		if err != nil {
@@ -210,6 +212,17 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(e.Auto) > 100 || strings.ContainsAny(e.Auto, "\r\n\x00") || !utf8.ValidString(e.Auto) {
 			t.Fatalf("bad Auto %q", e.Auto)
+		}
+		if n := len(e.To) + len(e.Cc); n > parley.MaxKeptRecipients {
+			t.Fatalf("kept %d To and Cc, want at most %d", n, parley.MaxKeptRecipients)
+		}
+		for _, a := range append(e.To, e.Cc...) {
+			if norm, err := parley.NormalizeEmail(a.Email); err != nil || norm != a.Email {
+				t.Fatalf("kept address %q: normalized %q, %v", a.Email, norm, err)
+			}
+			if len(a.Name) > parley.MaxNameBytes || strings.ContainsAny(a.Name, "\r\n\x00") || !utf8.ValidString(a.Name) {
+				t.Fatalf("bad name %q", a.Name)
+			}
 		}
 		if len(e.References) > 50 {
 			t.Fatalf("%d references, want at most 50", len(e.References))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -192,11 +193,12 @@ func (s *Sender) Send(ctx context.Context, e *parley.Email) error {
 	return fmt.Errorf("send mail via %s: %w", s, err)
 }
 
-// Build returns e as a go-mail message: From, To, Reply-To if set, Subject, Date,
+// Build returns e as a go-mail message: From, To, Cc, Reply-To if set, Subject, Date,
 // Message-ID, In-Reply-To and References, Auto-Submitted and
 // X-Auto-Response-Suppress for mail with AutoSubmitted, then a text/plain
 // body, and a
-// multipart/alternative with HTML when e has HTML. An email without a
+// multipart/alternative with HTML when e has HTML. Bcc addresses are
+// envelope recipients and appear in no header. An email without a
 // sender, recipient, Message-ID or text is EINVALID.
 func Build(e *parley.Email) (*gomail.Msg, error) {
 	if e.MessageID == "" || e.From.Email == "" || len(e.To) == 0 || e.Text == "" {
@@ -209,6 +211,18 @@ func Build(e *parley.Email) (*gomail.Msg, error) {
 	for _, to := range e.To {
 		if err := m.AddToFormat(to.Name, to.Email); err != nil {
 			return nil, parley.Errorf(parley.EINVALID, "to %q: %v", to.Email, err)
+		}
+	}
+	for _, cc := range e.Cc {
+		if strings.ContainsAny(cc.Name+cc.Email, "\r\n") {
+			return nil, parley.Errorf(parley.EINVALID, "cc %q: line break in an address", cc.Email)
+		}
+		m.AddCcMailAddress(&netmail.Address{Name: cc.Name, Address: cc.Email})
+	}
+	// Bcc is an envelope recipient only: go-mail never writes the header.
+	for _, bcc := range e.Bcc {
+		if err := m.AddBcc(bcc.Email); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "bcc %q: %v", bcc.Email, err)
 		}
 	}
 	if e.ReplyTo.Email != "" {

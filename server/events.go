@@ -28,6 +28,10 @@ func (e appEvents) ThreadUpdated(ctx context.Context, t *parley.Thread, toVisito
 
 func (e appEvents) ContactUpdated(ctx context.Context, c *parley.Contact) { e.s.publishContact(ctx, c) }
 
+func (e appEvents) RecordChanged(ctx context.Context, r *parley.Record) {
+	e.s.publishRecordChange(ctx, r)
+}
+
 func (e appEvents) Delivery(t *parley.Thread, messageID uint64, d *parley.Delivery) {
 	e.s.hub.Publish(mustJSON(evDelivery{Type: "message.delivery", ThreadID: idString(t.ID), MessageID: idString(messageID),
 		Status: d.Status, Error: d.Error}), parley.InboxTopic(t.InboxID))

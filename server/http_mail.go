@@ -49,7 +49,7 @@ type mailboxJSON struct {
 	ID      string `json:"id"` // its channel account id
 	Address string `json:"address"`
 	// Routing of new email threads arriving at the address (E3).
-	Routing routingJSON `json:"routing"`
+	Routing mailRoutingJSON `json:"routing"`
 }
 
 type inboxNotifyJSON struct {
@@ -62,10 +62,7 @@ func toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
 		Notify: inboxNotifyJSON{NewConversation: flexIDs(in.Notify.NewConversation), AssignedMessage: flexIDs(in.Notify.AssignedMessage)}}
 	for _, mb := range in.Mailboxes {
 		j.EmailAddresses = append(j.EmailAddresses, mb.Address)
-		r := parley.NormalizeMailRouting(mb.Routing)
-		j.Mailboxes = append(j.Mailboxes, mailboxJSON{ID: idString(mb.ID), Address: mb.Address,
-			Routing: routingJSON{Mode: r.Mode, UserIDs: flexIDs(r.UserIDs), TeamIDs: flexIDs(r.TeamIDs),
-				FallbackUserID: flexID(r.FallbackUserID), MaxOpenPerAgent: r.MaxOpenPerAgent}})
+		j.Mailboxes = append(j.Mailboxes, mailboxJSON{ID: idString(mb.ID), Address: mb.Address, Routing: toMailRoutingJSON(mb)})
 	}
 	return j
 }
@@ -117,7 +114,7 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 				mb := parley.Mailbox{Address: a}
 				for _, old := range in.Mailboxes {
 					if emailEqual(old.Address, a) {
-						mb.ID, mb.Routing = old.ID, old.Routing
+						mb.ID, mb.Routing, mb.CreateTicket = old.ID, old.Routing, old.CreateTicket
 					}
 				}
 				mbs = append(mbs, mb)
@@ -156,14 +153,18 @@ type mailRoute struct {
 	field   string // mailRouting["address"], for errors
 	routing parley.Routing
 	users   []*parley.User // those it names, as they are now
+	// ticket is the address's createTicket (nil: none) if ticketSet.
+	ticket    *parley.TicketPreset
+	ticketSet bool
 }
 
 // checkMailRouting decodes and validates the mailRouting of an inbox
 // request (E3): an object from an address of the inbox to its routing
 // (mode none, owner, users or teams, userIds, teamIds, fallbackUserId,
-// maxOpenPerAgent; unknown fields are refused). The users must exist and be
-// active and the teams exist; whether the users are members is checked
-// against the inbox as the change leaves it (setMailRouting).
+// maxOpenPerAgent, createTicket; unknown fields are refused). The users
+// must exist and be active and the teams exist; whether the users are
+// members is checked against the inbox as the change leaves it
+// (setMailRouting).
 func (s *Server) checkMailRouting(ctx context.Context, req map[string]json.RawMessage) ([]mailRoute, error) {
 	if len(req) > maxMailboxes {
 		return nil, parley.Errorf(parley.EINVALID, "mailRouting holds at most %d addresses", maxMailboxes)
@@ -176,7 +177,7 @@ func (s *Server) checkMailRouting(ctx context.Context, req map[string]json.RawMe
 	var out []mailRoute
 	for _, a := range addrs {
 		field := fmt.Sprintf("mailRouting[%q]", a)
-		var rj routingJSON
+		var rj mailRoutingJSON
 		dec := json.NewDecoder(bytes.NewReader(req[a]))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&rj); err != nil {
@@ -194,6 +195,10 @@ func (s *Server) checkMailRouting(ctx context.Context, req map[string]json.RawMe
 		}
 		r = parley.NormalizeMailRouting(r)
 		mr := mailRoute{address: a, field: field, routing: r}
+		var err error
+		if mr.ticket, mr.ticketSet, err = s.checkTicketPreset(ctx, field, rj.CreateTicket); err != nil {
+			return nil, err
+		}
 		user := func(f string, id uint64) error {
 			u, err := s.db.User(ctx, id)
 			if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && u.Deactivated {
@@ -241,6 +246,7 @@ func setMailRouting(in *parley.Inbox, routes []mailRoute) error {
 			*r = parley.Routing{Mode: parley.RoutingNone}
 		}
 	}
+	dropTicketOwners(in)
 	for _, mr := range routes {
 		i := slices.IndexFunc(in.Mailboxes, func(mb parley.Mailbox) bool { return emailEqual(mb.Address, mr.address) })
 		if i < 0 {
@@ -252,6 +258,9 @@ func setMailRouting(in *parley.Inbox, routes []mailRoute) error {
 			}
 		}
 		in.Mailboxes[i].Routing = mr.routing
+		if err := setTicketPreset(in, &in.Mailboxes[i], mr); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -1,22 +1,32 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 )
 
 // A thread's messages in the conversations API, HubSpot v3 shape.
 
 type actorRef struct {
-	ActorID string `json:"actorId"`
+	// ActorID names the actor; a recipient who is only an address (a
+	// copy) has none, as in HubSpot.
+	ActorID string `json:"actorId,omitempty"`
 	Name    string `json:"name,omitempty"`
 	// DeliveryIdentifier is the address an email message came from or
 	// went to, as in HubSpot.
 	DeliveryIdentifier *deliveryIdentifier `json:"deliveryIdentifier,omitempty"`
+	// RecipientField is, for a recipient of an email message, the header
+	// that named it: TO, CC or BCC (HubSpot's name).
+	RecipientField string `json:"recipientField,omitempty"`
 }
 
 type deliveryIdentifier struct {
@@ -90,14 +100,46 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		AssignedTo: userActorID(m.AssigneeID),
 	}
 	// What the team sends goes to the thread's contact; what comes in
-	// (from the contact or someone else) comes to the team.
-	if m.Type == parley.TypeMessage && m.SenderID != contact && m.Direction != parley.Incoming {
+	// (from the contact or someone else) comes to the team. Email keeps
+	// who else it went to (recipientsJSON).
+	if len(m.Recipients) > 0 {
+		j.Recipients = recipientsJSON(m.Recipients, func(addr string) string {
+			if c, ok := names["contact"]; ok {
+				if c == addr {
+					return contact
+				}
+				return ""
+			}
+			ca := s.actorAddress(ctx, contact, t, m)
+			names["contact"] = strings.ToLower(ca)
+			if strings.ToLower(ca) == addr {
+				return contact
+			}
+			return ""
+		})
+	} else if m.Type == parley.TypeMessage && m.SenderID != contact && m.Direction != parley.Incoming {
 		j.Recipients = append(j.Recipients, ref(contact))
 	}
 	if len(m.QuickReplies) > 0 {
 		j.Attachments = []attachmentJSON{quickRepliesJSON(m.QuickReplies)}
 	}
 	return j
+}
+
+// recipientsJSON are the recipients of an email message (or of a forward)
+// in HubSpot's shape, each with its recipientField; actor gives the actor
+// id of a lower-cased address ("" for none). The API is for agents only, so
+// BCC is among them.
+func recipientsJSON(rs []parley.Recipient, actor func(addr string) string) []actorRef {
+	out := make([]actorRef, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, actorRef{
+			ActorID: actor(strings.ToLower(r.Email)), Name: r.Name,
+			DeliveryIdentifier: &deliveryIdentifier{Type: "HS_EMAIL_ADDRESS", Value: r.Email},
+			RecipientField:     r.Field,
+		})
+	}
+	return out
 }
 
 // actorAddress is the email address of actor id on email message m of
@@ -180,21 +222,52 @@ func (s *Server) handleMessageGet() http.Handler {
 	})
 }
 
+// messageRecipient is a recipient in a request to post a message, in
+// HubSpot's shape.
+type messageRecipient struct {
+	ActorID             string               `json:"actorId"`
+	Name                string               `json:"name"`
+	RecipientField      string               `json:"recipientField"`
+	DeliveryIdentifiers []deliveryIdentifier `json:"deliveryIdentifiers"`
+	// DeliveryIdentifier, the singular of HubSpot's answers, is taken too.
+	DeliveryIdentifier *deliveryIdentifier `json:"deliveryIdentifier"`
+}
+
 func (s *Server) handleMessagePost() http.Handler {
 	type request struct {
-		Type             string `json:"type"`
-		Text             string `json:"text"`
-		RichText         string `json:"richText"`
-		SenderActorID    string `json:"senderActorId"`
-		ChannelID        string `json:"channelId"`
-		ChannelAccountID string `json:"channelAccountId"`
-		ClientID         string `json:"clientId"`
+		Type             string              `json:"type"`
+		Text             string              `json:"text"`
+		RichText         string              `json:"richText"`
+		SenderActorID    string              `json:"senderActorId"`
+		ChannelID        string              `json:"channelId"`
+		ChannelAccountID string              `json:"channelAccountId"`
+		ClientID         string              `json:"clientId"`
+		Recipients       *[]messageRecipient `json:"recipients"`
+		// Fields of HubSpot's request that Parley does not support: a
+		// request that sets them is refused rather than half done.
+		Subject     string          `json:"subject"`
+		Attachments json.RawMessage `json:"attachments"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		var req request
-		t, err := s.threadBody(w, r, &req)
+		var raw json.RawMessage
+		t, err := s.threadBody(w, r, &raw)
 		if err != nil {
 			return err
+		}
+		var req request
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			return fieldError(err)
+		}
+		// A reply keeps its thread's subject: the subject a HubSpot client
+		// sends along (the thread's, with or without "Re: ") is taken, any
+		// other refused.
+		if sub := strings.TrimSpace(req.Subject); sub != "" && !strings.EqualFold(sub, t.Subject) && !strings.EqualFold(sub, parley.ReplySubject(t.Subject)) {
+			return parley.Errorf(parley.EINVALID, "subject: a reply keeps its thread's subject %q; another subject is not supported", t.Subject)
+		}
+		if a := bytes.TrimSpace(req.Attachments); len(a) > 0 && !bytes.Equal(a, []byte("null")) && !bytes.Equal(a, []byte("[]")) {
+			return parley.Errorf(parley.EINVALID, "attachments are not supported")
 		}
 		u := userFrom(r.Context())
 		if req.Type == "" {
@@ -213,13 +286,89 @@ func (s *Server) handleMessagePost() http.Handler {
 		if text == "" && req.RichText != "" {
 			return parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)")
 		}
-		m, t, err := s.app.PostAgentMessage(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text)
+		copies, err := s.postedCopies(r.Context(), t, req.Recipients)
+		if err != nil {
+			return err
+		}
+		m, t, err := s.app.PostReply(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text, copies)
 		if err != nil {
 			return err
 		}
 		s.writeJSON(w, http.StatusCreated, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
 		return nil
 	})
+}
+
+// postedCopies reads the recipients of a posted message: nil (the
+// thread's current Cc) when there are none; else their CC and BCC. A TO
+// recipient must be the thread's contact (a reply goes to them); a
+// recipientField other than TO, CC or BCC, a recipient without one
+// address, and more than parley.MaxCopies copies are 400s naming the
+// recipient.
+func (s *Server) postedCopies(ctx context.Context, t *parley.Thread, rs *[]messageRecipient) (*app.ReplyCopies, error) {
+	if rs == nil {
+		return nil, nil
+	}
+	if len(*rs) > parley.MaxCopies+1 {
+		return nil, parley.Errorf(parley.EINVALID, "recipients: at most %d (the contact and %d copies), not %d", parley.MaxCopies+1, parley.MaxCopies, len(*rs))
+	}
+	copies := &app.ReplyCopies{}
+	onlyTo := true
+	for i, r := range *rs {
+		field := fmt.Sprintf("recipients[%d]", i)
+		var addr string
+		switch {
+		case len(r.DeliveryIdentifiers) == 1 && r.DeliveryIdentifier == nil:
+			addr = r.DeliveryIdentifiers[0].Value
+			if r.DeliveryIdentifiers[0].Type != "HS_EMAIL_ADDRESS" {
+				return nil, parley.Errorf(parley.EINVALID, "%s.deliveryIdentifiers[0].type must be HS_EMAIL_ADDRESS", field)
+			}
+		case len(r.DeliveryIdentifiers) == 0 && r.DeliveryIdentifier != nil:
+			addr = r.DeliveryIdentifier.Value
+			if r.DeliveryIdentifier.Type != "HS_EMAIL_ADDRESS" {
+				return nil, parley.Errorf(parley.EINVALID, "%s.deliveryIdentifier.type must be HS_EMAIL_ADDRESS", field)
+			}
+		case r.RecipientField == parley.RecipientTo && r.ActorID != "" && len(r.DeliveryIdentifiers) == 0 && r.DeliveryIdentifier == nil:
+			// The contact named by actor id alone.
+		default:
+			return nil, parley.Errorf(parley.EINVALID, "%s needs one deliveryIdentifiers entry of type HS_EMAIL_ADDRESS", field)
+		}
+		a, err := parley.CopyAddress(field, parley.Address{Name: r.Name, Email: addr})
+		if err != nil && addr != "" {
+			return nil, err
+		}
+		switch r.RecipientField {
+		case parley.RecipientTo:
+			if !s.isContact(ctx, t, r.ActorID, a.Email) {
+				return nil, parley.Errorf(parley.EINVALID, "%s: a reply goes TO the thread's contact only; put other addresses on CC or BCC", field)
+			}
+		case parley.RecipientCc:
+			copies.Cc, onlyTo = append(copies.Cc, a), false
+		case parley.RecipientBcc:
+			copies.Bcc, onlyTo = append(copies.Bcc, a), false
+		default:
+			return nil, parley.Errorf(parley.EINVALID, "%s.recipientField must be TO, CC or BCC", field)
+		}
+	}
+	if onlyTo && len(*rs) > 0 {
+		// Only the contact named, as a HubSpot client always does: the
+		// thread's current Cc, as if nothing was said.
+		return nil, nil
+	}
+	if t.ChannelID != parley.ChannelEmail && len(*rs) > 0 {
+		return nil, parley.Errorf(parley.EINVALID, "recipients apply only to email threads")
+	}
+	return copies, nil
+}
+
+// isContact reports whether actor id or address addr names thread t's
+// contact.
+func (s *Server) isContact(ctx context.Context, t *parley.Thread, actorID, addr string) bool {
+	if actorID != "" && actorID == parley.ContactActorID(t.ContactID) {
+		return true
+	}
+	c, err := s.db.Contact(ctx, t.ContactID)
+	return err == nil && addr != "" && strings.EqualFold(c.Email, addr)
 }
 
 // handleMessageRetry queues an email reply whose sending failed for good

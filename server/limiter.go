@@ -74,10 +74,15 @@ func unavailable(after time.Duration, format string, args ...any) error {
 // false when err says nothing about it.
 func retryAfter(err error) (int, bool) {
 	var rl *errRateLimited
-	if !errors.As(err, &rl) {
-		return 0, false
+	if errors.As(err, &rl) {
+		return waitSeconds(rl.after), true
 	}
-	return waitSeconds(rl.after), true
+	// The app's limits (a transcript's recipient) say it themselves.
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return waitSeconds(ra.RetryAfter()), true
+	}
+	return 0, false
 }
 
 // waitSeconds is d in whole seconds, rounded up, at least one.

@@ -10,11 +10,13 @@ import (
 // notifies and runs the outbox; the server reports deliveries.
 
 // messageStatus is a message's status in the v3 API: SENT for what Parley
-// stored, and for email replies the state of their delivery (PENDING,
-// SENT or FAILED, with the reason).
+// stored, and for email replies and transcripts sent by hand the state of
+// their delivery (PENDING, SENT or FAILED, with the reason).
 func (s *Server) messageStatus(ctx context.Context, t *parley.Thread, m *parley.Message) map[string]string {
 	st := map[string]string{"statusType": parley.DeliverySent}
-	if t.ChannelID != parley.ChannelEmail || m.Direction != parley.Outgoing || m.Type != parley.TypeMessage {
+	transcript := m.Type == parley.TypeSystem && m.Event == parley.EventTranscriptSent
+	forward := m.Type == parley.TypeSystem && m.Event == parley.EventForwarded
+	if !transcript && !forward && (t.ChannelID != parley.ChannelEmail || m.Direction != parley.Outgoing || m.Type != parley.TypeMessage) {
 		return st
 	}
 	d, err := s.db.Delivery(ctx, t.ID, m.ID)

@@ -109,6 +109,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.app.SetBlocked, false)))
 	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.app.SetSpam, true)))
 	mux.Handle("POST /api/v1/threads/{threadId}/not-spam", user(s.handleThreadAction(s.app.SetSpam, false)))
+	// Chat transcripts sent by hand (http_transcript.go).
+	mux.Handle("GET /api/v1/threads/{threadId}/transcript", user(s.handleTranscriptDraft()))
+	mux.Handle("POST /api/v1/threads/{threadId}/transcript", user(s.handleTranscriptSend()))
+	// Email copies and forwarding (http_forward.go).
+	mux.Handle("GET /api/v1/threads/{threadId}/reply-recipients", user(s.handleReplyRecipients()))
+	mux.Handle("POST /api/v1/threads/{threadId}/forward", user(s.handleForward()))
 
 	mux.Handle("GET /api/v1/snippets", user(s.handleSnippets()))
 	mux.Handle("POST /api/v1/snippets", user(s.handleSnippetCreate()))

@@ -27,13 +27,18 @@ type wireMessage struct {
 	// it came from (a contact's own, who may not be the thread's
 	// contact) or went out from (the mailbox).
 	SenderAddress string `json:"senderAddress,omitempty"`
-	// Delivery is, on an email reply sent to agents, how sending it went.
-	Delivery   *wireDelivery `json:"delivery,omitempty"`
-	ClientID   string        `json:"clientId,omitempty"`
-	NewStatus  string        `json:"newStatus,omitempty"`
-	AssignedTo string        `json:"assignedTo,omitempty"`
-	Event      string        `json:"event,omitempty"`
-	CreatedAt  time.Time     `json:"createdAt"`
+	// Delivery is, on an email reply or a forward sent to agents, how
+	// sending it went.
+	Delivery *wireDelivery `json:"delivery,omitempty"`
+	// Recipients are, on an email message or a forward sent to agents, who
+	// it went to or came to: {field: TO|CC|BCC, name, email}. Bcc is
+	// for agents only, as all of it.
+	Recipients []parley.Recipient `json:"recipients,omitempty"`
+	ClientID   string             `json:"clientId,omitempty"`
+	NewStatus  string             `json:"newStatus,omitempty"`
+	AssignedTo string             `json:"assignedTo,omitempty"`
+	Event      string             `json:"event,omitempty"`
+	CreatedAt  time.Time          `json:"createdAt"`
 	// QuickReplies are a bot question's answers, shown as buttons.
 	QuickReplies []string `json:"quickReplies,omitempty"`
 
@@ -53,9 +58,20 @@ type wireDelivery struct {
 // by actor id across calls (nil: no cache).
 func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parley.Message, senderName string, addrs map[string]string) wireMessage {
 	w := toWireMessage(m, senderName)
+	if t != nil && m.Type == parley.TypeSystem && (m.Event == parley.EventTranscriptSent || m.Event == parley.EventForwarded) {
+		// A transcript sent by hand, a forward: how its sending goes, and
+		// a forward's addresses.
+		if m.Event == parley.EventForwarded {
+			w.Recipients = m.Recipients
+		}
+		st := s.messageStatus(ctx, t, m)
+		w.Delivery = &wireDelivery{Status: st["statusType"], Error: st["failureDetails"]}
+		return w
+	}
 	if t == nil || t.ChannelID != parley.ChannelEmail || m.Type != parley.TypeMessage {
 		return w
 	}
+	w.Recipients = m.Recipients
 	addr, ok := addrs[m.SenderID]
 	if !ok {
 		addr = s.actorAddress(ctx, m.SenderID, t, m)

@@ -35,6 +35,10 @@ type frame struct {
 	PageURL      string        `json:"pageUrl"`
 	Lang         string        `json:"lang"`
 	Resume       []resumeEntry `json:"resume"`
+	// Cc and Bcc are an agent's copies of an email reply (message.send):
+	// absent, the thread's current Cc; a list, replacing it.
+	Cc  *[]string `json:"cc"`
+	Bcc *[]string `json:"bcc"`
 
 	// Visitor identification, email capture and consent (ws_visitor.go).
 	IdentificationEmail string `json:"identificationEmail"`

@@ -8,6 +8,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/app"
 )
 
 type evAgentReady struct {
@@ -110,7 +111,11 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 		}
 		switch f.Type {
 		case "message.send":
-			m, t, err := s.app.PostAgentMessage(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text)
+			var copies *app.ReplyCopies
+			if f.Cc != nil || f.Bcc != nil {
+				copies = &app.ReplyCopies{Cc: addressList(f.Cc), Bcc: addressList(f.Bcc)}
+			}
+			m, t, err := s.app.PostReply(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text, copies)
 			if err != nil {
 				return err
 			}

@@ -243,6 +243,18 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 		ev := *opts.Reopen
 		reopen = &ev
 	}
+	var newRecord []byte
+	var recordEvent parley.Message
+	if opts.NewRecord != nil {
+		if opts.RecordEvent == nil {
+			return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "a record created with a thread needs its event")
+		}
+		var err error
+		if newRecord, err = json.Marshal(opts.NewRecord); err != nil {
+			return parley.AppendResult{}, err
+		}
+		recordEvent = *opts.RecordEvent
+	}
 	now := db.utcNow()
 	var res parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
@@ -288,6 +300,13 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 				return err
 			}
 		}
+		if newRecord != nil && r.ThreadCreated && !r.Thread.IsFiltered() {
+			rec, ev, t, err := createThreadRecord(tx, newRecord, recordEvent, r.Thread, now)
+			if err != nil {
+				return err
+			}
+			r.Record, r.RecordEvent, r.Thread = rec, ev, t
+		}
 		res = r
 		return nil
 	})
@@ -299,6 +318,30 @@ func (db *DB) AppendMail(ctx context.Context, m *parley.Message, opts parley.Mai
 		res.Message = m
 	}
 	return res, nil
+}
+
+// createThreadRecord creates record data (JSON of a parley.Record) for new
+// thread t, of its contact and associated with it, and appends event to t
+// after it, in transaction tx. It returns the record, the event and the
+// thread as stored.
+func createThreadRecord(tx *bolt.Tx, data []byte, event parley.Message, t *parley.Thread, now time.Time) (*parley.Record, *parley.Message, *parley.Thread, error) {
+	rec := new(parley.Record)
+	if err := json.Unmarshal(data, rec); err != nil {
+		return nil, nil, nil, err
+	}
+	rec.ID, rec.ContactID, rec.ThreadIDs = 0, t.ContactID, []uint64{t.ID}
+	if err := requireContact(tx, rec.ContactID); err != nil {
+		return nil, nil, nil, err
+	}
+	if err := recordTable().insert(tx, rec, now); err != nil {
+		return nil, nil, nil, err
+	}
+	event.ThreadID, event.ClientID = t.ID, ""
+	r, err := appendMessage(tx, event, parley.Thread{}, nil, now)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rec, r.Message, r.Thread, nil
 }
 
 // errNotReopened aborts the append of a reopening event whose update did
@@ -461,6 +504,59 @@ func (db *DB) QueueMail(ctx context.Context, item *parley.OutboxItem) error {
 	}
 	*item = out
 	return nil
+}
+
+// QueueMailEvent appends event to thread item.ThreadID and queues item in
+// one transaction, so that what the thread says was sent is always sent:
+// item.MessageID becomes the event's id, whose delivery status starts as
+// PENDING and follows the sending (MailDone). check, if set, runs on the
+// thread inside the transaction, as AppendOptions.Update does; its error
+// aborts with nothing written. The email's Message-ID is not recorded for
+// the thread: an answer to it does not join the thread. *event and *item
+// are set to what was stored.
+func (db *DB) QueueMailEvent(ctx context.Context, item *parley.OutboxItem, event *parley.Message, check func(*parley.Thread) error) (parley.AppendResult, error) {
+	if item.Email.MessageID == "" || len(item.Email.To) == 0 {
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "an email needs a Message-ID and a recipient")
+	}
+	if item.ThreadID == 0 {
+		return parley.AppendResult{}, parley.Errorf(parley.EINVALID, "event has no thread")
+	}
+	data, err := json.Marshal(item)
+	if err != nil {
+		return parley.AppendResult{}, err
+	}
+	ev := *event
+	ev.ThreadID, ev.ClientID = item.ThreadID, ""
+	now := db.utcNow()
+	var res parley.AppendResult
+	var out parley.OutboxItem
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		out = parley.OutboxItem{}
+		if err := json.Unmarshal(data, &out); err != nil {
+			return err
+		}
+		r, err := appendMessage(tx, ev, parley.Thread{}, check, now)
+		if err != nil {
+			return err
+		}
+		out.MessageID = r.Message.ID
+		if err := putOutbox(tx, &out, now); err != nil {
+			return err
+		}
+		if err := putJSON(bucket(tx, bucketMailDelivery), key2(out.ThreadID, out.MessageID),
+			&parley.Delivery{Status: parley.DeliveryPending, At: now}); err != nil {
+			return err
+		}
+		res = r
+		return nil
+	})
+	if err != nil {
+		return parley.AppendResult{}, err
+	}
+	*item = out
+	*event = *res.Message
+	res.Message = event
+	return res, nil
 }
 
 // DueMail returns up to limit outbox items whose NextAt is not after now,

@@ -128,8 +128,12 @@ type Summary struct {
 // Message is one message with its bodies.
 type Message struct {
 	Summary
-	Text string `json:"Text"`
-	HTML string `json:"HTML"`
+	// Cc are the addresses of its Cc header; Bcc the envelope recipients
+	// that no header names.
+	Cc   []Address `json:"Cc"`
+	Bcc  []Address `json:"Bcc"`
+	Text string    `json:"Text"`
+	HTML string    `json:"HTML"`
 }
 
 func (s *Server) get(path string, v any) error {

@@ -8,6 +8,7 @@ import { h, uid } from './dom.js';
 import { ago, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { byActivity } from './model.js';
+import { openTranscript, transcriptAllowed } from './transcript.js';
 
 const CONV = 'conversations/v3/conversations';
 const enc = encodeURIComponent;
@@ -32,6 +33,7 @@ const SYSTEM_EVENTS = {
   not_spam: 'sys.notSpam',
   contact_removed: 'sys.contactRemoved',
   record_created: 'sys.recordCreated',
+  transcript_sent: 'sys.transcriptSent',
   engagement_added: 'sys.engagementAdded',
   bot_started: 'sys.botStarted',
   handed_off: (m) => (m.text ? 'sys.handedOffTo' : 'sys.handedOff'),
@@ -76,7 +78,16 @@ export class ThreadActions {
     this.deleteBtn = h('button', { type: 'button', class: 'btn btn-sm', onClick: () => this.toggle('delete', 'restore', 'archived') });
     this.blockBtn = h('button', { type: 'button', class: 'btn btn-sm', onClick: () => this.toggle('block', 'unblock', 'blocked') });
     this.spamBtn = h('button', { type: 'button', class: 'btn btn-sm', onClick: () => this.toggle('spam', 'notSpam', 'spam') });
-    this.tools = h('div', { class: 'conv-tools', role: 'group', 'aria-label': t('act.group') }, this.deleteBtn, this.blockBtn, this.spamBtn);
+    this.transcriptBtn = h('button', {
+      type: 'button',
+      class: 'btn btn-sm',
+      text: t('tr.open'),
+      onClick: () => {
+        const th = this.app.threads.get(this.app.open?.id);
+        if (transcriptAllowed(th)) openTranscript(this.app, th, this.transcriptBtn);
+      },
+    });
+    this.tools = h('div', { class: 'conv-tools', role: 'group', 'aria-label': t('act.group') }, this.transcriptBtn, this.deleteBtn, this.blockBtn, this.spamBtn);
     return { also: this.alsoEl, tools: this.tools };
   }
 
@@ -98,6 +109,7 @@ export class ThreadActions {
     this.blockBtn.textContent = th.blocked ? t('act.unblock') : t('act.block');
     this.spamBtn.textContent = th.spam ? t('act.notSpam') : t('act.spam');
     this.blockBtn.hidden = !th.associatedContactId || th.associatedContactId === '0';
+    this.transcriptBtn.hidden = !transcriptAllowed(th);
     for (const b of [this.deleteBtn, this.blockBtn, this.spamBtn]) b.disabled = this.busy;
     this.renderViewers();
   }

@@ -84,6 +84,12 @@ export const assign = (id, actorId) =>
 /** retryMessage queues a failed email reply again. */
 export const retryMessage = (threadId, messageId) => request('POST', `${CONV}/threads/${enc(threadId)}/messages/${enc(messageId)}/retry`);
 
+/** replyRecipients is who the next email reply on a thread goes to by default: { to, cc }. */
+export const replyRecipients = (id) => request('GET', `api/v1/threads/${enc(id)}/reply-recipients`);
+
+/** forward emails a thread to addresses with an optional note; it answers the recorded event. */
+export const forward = (id, to, note, clientId) => request('POST', `api/v1/threads/${enc(id)}/forward`, { to, note, clientId });
+
 /** messages returns every message of a thread, oldest first, following pages. */
 export async function messages(id) {
   const out = [];

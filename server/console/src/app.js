@@ -562,7 +562,7 @@ class Console {
 
   // ----- actions -----
 
-  sendReply(text, messageType) {
+  sendReply(text, messageType, copies) {
     const o = this.open;
     const clean = text.replace(CONTROL_CHARS, '');
     if (!o || !clean.trim()) return false;
@@ -570,7 +570,7 @@ class Console {
       this.shell.toast(t('reply.tooLong'));
       return false;
     }
-    const it = { clientId: newClientId(), threadId: o.id, text: clean, messageType, createdAt: new Date().toISOString() };
+    const it = { clientId: newClientId(), threadId: o.id, text: clean, messageType, createdAt: new Date().toISOString(), ...(copies ?? {}) };
     this.outbox.add(it);
     this.drafts.delete(o.id);
     this.lastTypingSent = 0;

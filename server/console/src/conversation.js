@@ -1,13 +1,16 @@
 // The open conversation: its header and actions (close/reopen, assign), the
 // messages (visitor left, team right, notes yellow, system events centred),
-// who is typing, and the reply box.
+// who is typing, and the reply box (with Cc and Bcc on email), and Forward.
 
+import { dialog } from './actions.js';
+import * as api from './api.js';
 import { BotControls, isBotMessage } from './bots.js';
 import { h, uid } from './dom.js';
 import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
-import { channelOf } from './model.js';
+import { channelOf, looksLikeAddress, splitAddresses } from './model.js';
+import { transcriptState } from './transcript.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
 // The labels of a record's fields in a record_updated event.
@@ -30,6 +33,8 @@ export class ConversationView {
     this.threadId = o?.id ?? null;
     this.items.clear();
     this.head = this.msgs = this.reply = null;
+    this.ccFor = undefined; // the incoming message the Cc field was filled after
+    this.ccDirty = false; // the agent changed the Cc field
     this.resizer?.disconnect();
     if (!o) {
       this.el.replaceChildren(
@@ -63,6 +68,7 @@ export class ConversationView {
     this.assignSel = h('select', { id: selId, class: 'select', onChange: (e) => app.assign(e.target.value || null) });
     this.optSig = '';
     this.statusBtn = h('button', { type: 'button', class: 'btn btn-primary status-btn', 'aria-keyshortcuts': 'E', onClick: () => this.toggleStatus() });
+    this.forwardBtn = h('button', { type: 'button', class: 'btn', text: t('fwd.button'), 'aria-haspopup': 'dialog', onClick: () => this.openForward() });
     const extra = app.actions.buildHead(); // "also viewing", delete, block, spam
     this.head = h(
       'div',
@@ -81,6 +87,7 @@ export class ConversationView {
         this.assignMeBtn,
         h('label', { for: selId, class: 'sr-only', text: t('conv.assignee') }),
         this.assignSel,
+        this.forwardBtn,
         this.statusBtn,
       ),
       extra.tools,
@@ -109,6 +116,21 @@ export class ConversationView {
     });
     // Insert: a snippet (the "#" picker), a knowledge link, the meeting link.
     const insert = linksOf(app).menu(this.reply, () => this.picker.openWithHash());
+    // An email reply's copies: Cc starts as the thread's current Cc.
+    const ccId = uid('cc');
+    const bccId = uid('bcc');
+    const copyInput = (id, onInput) =>
+      h('input', { id, type: 'text', class: 'copies-input', inputmode: 'email', autocomplete: 'off', spellcheck: 'false', dir: 'ltr', onInput });
+    this.ccInput = copyInput(ccId, () => (this.ccDirty = true));
+    this.bccInput = copyInput(bccId);
+    this.copiesEl = h(
+      'div',
+      { class: 'copies', hidden: true },
+      h('label', { for: ccId, class: 'copies-label', text: t('reply.cc') }),
+      this.ccInput,
+      h('label', { for: bccId, class: 'copies-label', text: t('reply.bcc') }),
+      this.bccInput,
+    );
     this.form = h(
       'form',
       {
@@ -118,6 +140,7 @@ export class ConversationView {
           this.submit();
         },
       },
+      this.copiesEl,
       h('label', { for: id, class: 'sr-only', text: t('reply.label') }),
       this.reply,
       h(
@@ -134,9 +157,16 @@ export class ConversationView {
     return this.form;
   }
 
+  /** isEmail reports whether the open thread is an email thread. */
+  isEmail() {
+    const th = this.app.threads.get(this.threadId);
+    return !!th && channelOf(th) === 'email';
+  }
+
   setNoteMode() {
     const note = this.noteBox.checked;
     this.form.classList.toggle('note-mode', note);
+    this.copiesEl.hidden = note || !this.isEmail();
     const th = this.app.threads.get(this.threadId);
     this.reply.placeholder = note ? t('reply.notePlaceholder') : t('reply.placeholder', { name: contactName(th) });
   }
@@ -145,7 +175,85 @@ export class ConversationView {
     const text = this.reply.value;
     if (!text.trim()) return;
     if (this.bot.blocksReply(this.app.threads.get(this.threadId), this.noteBox.checked)) return;
-    if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE')) this.reply.value = '';
+    let copies;
+    if (!this.noteBox.checked && this.isEmail()) {
+      const cc = splitAddresses(this.ccInput.value);
+      const bcc = splitAddresses(this.bccInput.value);
+      const bad = [...cc, ...bcc].find((a) => !looksLikeAddress(a));
+      if (bad) {
+        this.app.shell.toast(t('reply.badAddress', { address: bad }));
+        (cc.includes(bad) ? this.ccInput : this.bccInput).focus();
+        return;
+      }
+      copies = { cc, bcc };
+    }
+    if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE', copies)) {
+      this.reply.value = '';
+      if (copies) {
+        this.bccInput.value = ''; // Bcc is for one reply; Cc stays the thread's
+        this.ccDirty = false;
+      }
+    }
+  }
+
+  /** loadCopies fills the Cc field with the thread's current Cc, unless the agent has changed it. */
+  async loadCopies() {
+    const id = this.threadId;
+    try {
+      const r = await api.replyRecipients(id);
+      if (id !== this.threadId || this.ccDirty) return;
+      this.ccInput.value = (r?.cc ?? []).map((a) => a.email).join(', ');
+    } catch (err) {
+      this.app.failed(err);
+    }
+  }
+
+  /** openForward asks where to forward the open conversation, with a note, and sends it. */
+  openForward() {
+    const app = this.app;
+    const threadId = this.threadId;
+    if (!threadId) return;
+    const headId = uid('fwd');
+    const toId = uid('fwdto');
+    const hintId = uid('fwdhint');
+    const noteId = uid('fwdnote');
+    const to = h('input', { id: toId, type: 'text', inputmode: 'email', autocomplete: 'off', spellcheck: 'false', dir: 'ltr', required: true, 'aria-describedby': hintId });
+    const note = h('textarea', { id: noteId, rows: '4', dir: 'auto' });
+    const error = h('p', { class: 'form-error', role: 'alert' });
+    const send = h('button', { type: 'submit', class: 'btn btn-primary', text: t('fwd.button') });
+    const clientId = `fw-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const form = h(
+      'form',
+      {
+        class: 'forward-form',
+        onSubmit: async (e) => {
+          e.preventDefault();
+          const list = splitAddresses(to.value);
+          const bad = list.find((a) => !looksLikeAddress(a));
+          if (!list.length || bad) {
+            error.textContent = t('reply.badAddress', { address: bad ?? to.value });
+            to.focus();
+            return;
+          }
+          send.disabled = true;
+          error.textContent = '';
+          try {
+            await api.forward(threadId, list, note.value, clientId);
+            dlg.close();
+            app.shell.toast(t('fwd.sent', { to: list.join(', ') }));
+          } catch (err) {
+            if (!app.failed(err)) error.textContent = t('fwd.failed', { reason: err?.message || '' });
+            send.disabled = false;
+          }
+        },
+      },
+      h('div', { class: 'field' }, h('label', { for: toId, text: t('fwd.to') }), to, h('p', { id: hintId, class: 'muted small', text: t('fwd.toHint') })),
+      h('div', { class: 'field' }, h('label', { for: noteId, text: t('fwd.note') }), note),
+      error,
+      h('div', { class: 'dialog-actions' }, send),
+    );
+    const dlg = dialog(headId, t('fwd.title'), [form], this.forwardBtn);
+    to.focus();
   }
 
   saveDraft() {
@@ -243,6 +351,14 @@ export class ConversationView {
     // and with an email reply's delivery.
     const sig = (m) => [this.senderName(m), app.users.get(m.assignedTo)?.name ?? '', m.delivery?.status ?? '', m.delivery?.error ?? '', this.contactActor()].join('|');
     for (const m of list) place(`m${m.id}`, sig(m), () => this.messageEl(m));
+    // The Cc field follows the contact's latest mail (and the thread's Cc).
+    if (this.reply && this.isEmail() && o.state !== 'loading') {
+      const latestIn = list.findLast((m) => m.type === 'MESSAGE' && m.direction === 'INCOMING')?.id ?? '';
+      if (latestIn !== this.ccFor) {
+        this.ccFor = latestIn;
+        if (!this.ccDirty) this.loadCopies();
+      }
+    }
     for (const p of pending) place(`p${p.clientId}`, p.error ?? '', () => this.pendingEl(p));
     for (const [key, it] of this.items) {
       if (!keys.has(key)) {
@@ -291,6 +407,7 @@ export class ConversationView {
       stranger,
       time: m.createdAt,
       text: m.text,
+      recipients: m.recipients,
       extra: m.quickReplies?.length
         ? h('ul', { class: 'msg-quick', 'aria-label': t('bots.pvReplies') }, m.quickReplies.map((q) => h('li', { dir: 'auto', text: q })))
         : this.deliveryEl(m),
@@ -333,7 +450,17 @@ export class ConversationView {
     return el;
   }
 
-  bubble({ out, note, name, address, stranger, time, text, extra }) {
+  /** recipientsEl lists who an email message went to: To, Cc and, for the team only, Bcc. */
+  recipientsEl(rs) {
+    if (!rs?.length) return null;
+    const line = (field, key) => {
+      const list = rs.filter((r) => r.field === field).map((r) => (r.name ? `${r.name} <${r.email}>` : r.email));
+      return list.length ? h('span', { class: `msg-rcpt msg-rcpt-${field.toLowerCase()}`, dir: 'auto', text: t(key, { list: list.join(', ') }) }) : null;
+    };
+    return h('div', { class: 'msg-rcpts' }, line('TO', 'msg.to'), line('CC', 'msg.cc'), line('BCC', 'msg.bcc'));
+  }
+
+  bubble({ out, note, name, address, stranger, time, text, recipients, extra }) {
     return h(
       'li',
       { class: `msg ${out ? 'msg-out' : 'msg-in'}${note ? ' msg-note' : ''}` },
@@ -346,6 +473,7 @@ export class ConversationView {
         note ? h('span', { class: 'note-label', text: t('msg.note') }) : null,
         h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: clock(time) }),
       ),
+      this.recipientsEl(recipients),
       h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto' }, linkify(text))),
       extra,
     );
@@ -355,7 +483,9 @@ export class ConversationView {
     const app = this.app;
     const who = m.actorId && !m.actorId.startsWith('S-') ? this.senderName(m) : '';
     let text;
-    if (m.type === 'SYSTEM' && m.event === 'record_updated') {
+    if (m.type === 'SYSTEM' && m.event === 'forwarded') {
+      return this.forwardEl(m, who);
+    } else if (m.type === 'SYSTEM' && m.event === 'record_updated') {
       text = this.recordUpdateText(m, who);
     } else if (m.type === 'SYSTEM') {
       text = app.actions.systemText(m, who);
@@ -368,7 +498,23 @@ export class ConversationView {
     } else {
       text = who ? t('sys.unassignedBy', { name: who }) : t('sys.unassigned');
     }
-    return h('li', { class: 'msg-system' }, h('span', { text }), ' · ', h('time', { datetime: m.createdAt, title: fullDate(m.createdAt), text: clock(m.createdAt) }));
+    // A transcript sent by hand says how its sending goes.
+    const sending = m.event === 'transcript_sent' && m.delivery ? [' · ', h('span', { class: 'msg-delivery', text: transcriptState(m.delivery) })] : null;
+    return h('li', { class: 'msg-system' }, h('span', { text }), ' · ', h('time', { datetime: m.createdAt, title: fullDate(m.createdAt), text: clock(m.createdAt) }), sending);
+  }
+
+  /** forwardEl is the line for a forwarded conversation: who sent it to whom, the note, how sending went. */
+  forwardEl(m, who) {
+    const to = m.recipients.map((r) => r.email).join(', ');
+    return h(
+      'li',
+      { class: 'msg-system msg-forward' },
+      h('span', { dir: 'auto', text: t('sys.forwarded', { name: who || t('sys.someone'), to }) }),
+      ' · ',
+      h('time', { datetime: m.createdAt, title: fullDate(m.createdAt), text: clock(m.createdAt) }),
+      m.text ? h('p', { class: 'msg-forward-note', dir: 'auto', text: m.text }) : null,
+      this.deliveryEl(m),
+    );
   }
 
   /** recordUpdateText is the line for a ticket or deal changed (R5): its text is "kind: name", its changes say how. */

@@ -31,7 +31,82 @@ export function mailRoutingBody(r) {
   if (mode === 'teams') out.teamIds = r.teamIds ?? [];
   if (mode === 'owner' && r.fallbackUserId) out.fallbackUserId = r.fallbackUserId;
   if (mode !== 'none') out.maxOpenPerAgent = Math.max(0, Math.trunc(Number(r.maxOpenPerAgent) || 0));
+  out.createTicket = ticketBody(r.ticket);
   return out;
+}
+
+/** TICKET_STAGES and TICKET_OWNERS are what a ticket for new email may start with. */
+const TICKET_STAGES = ['new', 'waiting', 'closed'];
+const TICKET_OWNERS = ['none', 'assignee'];
+
+/** ticketDraft reads an address's createTicket (absent: off) as a draft. */
+function ticketDraft(ct) {
+  if (!ct) return { on: false, stage: 'new', owner: 'none' };
+  return { on: true, stage: TICKET_STAGES.includes(ct.stage) ? ct.stage : 'new', owner: ct.owner === 'user' ? String(ct.ownerId ?? '') : ct.owner === 'assignee' ? 'assignee' : 'none' };
+}
+
+/** ticketBody is createTicket as PATCH takes it: null when off; owner a user id picks that member. */
+function ticketBody(tk) {
+  if (!tk?.on) return null;
+  const stage = TICKET_STAGES.includes(tk.stage) ? tk.stage : 'new';
+  if (TICKET_OWNERS.includes(tk.owner) || !tk.owner) return { stage, owner: tk.owner || 'none' };
+  return { stage, owner: 'user', ownerId: tk.owner };
+}
+
+/**
+ * ticketFields is the "Create a ticket for every new email" box of one
+ * address and, while it is checked, the stage and owner of those tickets.
+ */
+function ticketFields(key, members, draft, onChange) {
+  let tk = { ...draft };
+  const change = (patch) => {
+    tk = { ...tk, ...patch };
+    onChange(tk);
+  };
+  const stageId = uid(`${key}-ticket-stage`);
+  const ownerId = uid(`${key}-ticket-owner`);
+  const owner = tk.owner && !TICKET_OWNERS.includes(tk.owner) && !members.some((m) => m.id === tk.owner) ? 'none' : tk.owner;
+  const more = h(
+    'div',
+    { class: 'mail-ticket-fields', hidden: !tk.on },
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: stageId, text: t('mail.ticketStage') }),
+      h('select', { id: stageId, class: 'input', dataset: { fk: `${key}-ticket-stage` }, onChange: (e) => change({ stage: e.target.value }) }, TICKET_STAGES.map((s) => h('option', { value: s, text: t(`ct.stage.${s}`), selected: s === tk.stage }))),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: ownerId, text: t('mail.ticketOwner') }),
+      h(
+        'select',
+        { id: ownerId, class: 'input', dataset: { fk: `${key}-ticket-owner` }, onChange: (e) => change({ owner: e.target.value }) },
+        h('option', { value: 'none', text: t('mail.ticketOwnerNone'), selected: owner === 'none' }),
+        h('option', { value: 'assignee', text: t('mail.ticketOwnerAssignee'), selected: owner === 'assignee' }),
+        members.map((m) => h('option', { value: m.id, text: m.label, selected: m.id === owner })),
+      ),
+    ),
+  );
+  return h(
+    'div',
+    { class: 'mail-ticket' },
+    h(
+      'label',
+      { class: 'check' },
+      h('input', {
+        type: 'checkbox',
+        checked: tk.on,
+        dataset: { fk: `${key}-ticket` },
+        onChange: (e) => {
+          change({ on: e.target.checked });
+          more.hidden = !e.target.checked;
+        },
+      }),
+      h('span', { text: t('mail.ticketCreate') }),
+    ),
+    more,
+  );
 }
 
 /**
@@ -40,6 +115,7 @@ export function mailRoutingBody(r) {
  * the fallback user and the cap. r is its draft; change saves a new one.
  */
 function routingFields(st, key, address, members, r, change) {
+  const ticket = ticketFields(key, members, r.ticket ?? ticketDraft(null), (tk) => change({ ticket: tk }));
   const modeId = uid(`${key}-mode`);
   const fallbackId = uid(`${key}-fallback`);
   const capId = uid(`${key}-cap`);
@@ -106,6 +182,7 @@ function routingFields(st, key, address, members, r, change) {
     teamBox,
     fallback,
     cap,
+    ticket,
   );
 }
 
@@ -133,6 +210,7 @@ export function inboxMailForm(st, g) {
             teamIds: (r.teamIds ?? []).map(String),
             fallbackUserId: r.fallbackUserId ? String(r.fallbackUserId) : '',
             maxOpenPerAgent: r.maxOpenPerAgent ?? 0,
+            ticket: ticketDraft(r.createTicket),
           },
         ];
       }),

@@ -47,7 +47,8 @@ export function normMessage(m) {
     actorId: str(m.senderActorId || sender.actorId || m.createdBy),
     name: str(m.senderName || sender.name),
     address: str(m.senderAddress || sender.deliveryIdentifier?.value), // email messages
-    delivery: deliveryOf(m), // email replies: { status, error } or null
+    delivery: deliveryOf(m), // email replies and forwards: { status, error } or null
+    recipients: recipientsOf(m), // email messages and forwards: [{ field: TO|CC|BCC, name, email }]
     clientId: str(m.clientId),
     createdAt: m.createdAt,
     newStatus: m.newStatus,
@@ -58,11 +59,20 @@ export function normMessage(m) {
   };
 }
 
-/** deliveryOf reads an email reply's sending status from either shape (WebSocket: delivery; REST: status). */
+/** recipientsOf reads who an email message went to from either shape (WebSocket: field, email; REST: recipientField, deliveryIdentifier). */
+function recipientsOf(m) {
+  if (!Array.isArray(m.recipients)) return [];
+  return m.recipients
+    .map((r) => ({ field: str(r.field || r.recipientField), name: str(r.name), email: str(r.email || r.deliveryIdentifier?.value) }))
+    .filter((r) => r.field && r.email);
+}
+
+/** deliveryOf reads the sending status of an email reply, a transcript sent by hand or a forward from either shape (WebSocket: delivery; REST: status). */
 function deliveryOf(m) {
   if (m.delivery?.status) return { status: str(m.delivery.status), error: str(m.delivery.error) };
   const st = m.status;
-  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE') {
+  const emailed = (str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE') || (m.type === 'SYSTEM' && (m.event === 'transcript_sent' || m.event === 'forwarded'));
+  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && emailed) {
     return { status: str(st.statusType), error: str(st.failureDetails) };
   }
   return null;
@@ -235,4 +245,21 @@ export class Outbox {
 }
 
 /** sendFrame is the message.send event for an outbox item. */
-export const sendFrame = (it) => ({ type: 'message.send', threadId: it.threadId, clientId: it.clientId, text: it.text, messageType: it.messageType });
+export const sendFrame = (it) => ({
+  type: 'message.send',
+  threadId: it.threadId,
+  clientId: it.clientId,
+  text: it.text,
+  messageType: it.messageType,
+  ...(it.cc ? { cc: it.cc, bcc: it.bcc ?? [] } : {}), // an email reply's copies; absent: the thread's current Cc
+});
+
+/** splitAddresses reads a list of addresses as typed: separated by commas, semicolons or spaces. */
+export const splitAddresses = (s) =>
+  String(s ?? '')
+    .split(/[\s,;]+/)
+    .map((a) => a.trim())
+    .filter(Boolean);
+
+/** looksLikeAddress is a first check of an address as typed; the server decides. */
+export const looksLikeAddress = (a) => /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(a);
