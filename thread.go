@@ -217,6 +217,20 @@ func ValidateClientID(s string) error {
 	return nil
 }
 
+// MessagePreview returns what a thread shows of its latest message m: its
+// text's Preview, or for a message of files alone, their names after a
+// paper clip.
+func MessagePreview(m *Message) string {
+	if m.Text != "" || len(m.Attachments) == 0 {
+		return Preview(m.Text)
+	}
+	names := make([]string, len(m.Attachments))
+	for i, a := range m.Attachments {
+		names[i] = a.Name
+	}
+	return Preview("📎 " + strings.Join(names, ", "))
+}
+
 // Preview returns the first PreviewRunes runes of text on one line.
 func Preview(text string) string {
 	text = strings.Join(strings.Fields(text), " ")

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -192,4 +193,53 @@ func (a *App) sweepFiles(start time.Time) {
 		}
 		sweep(a.Now().Add(-sweepGrace))
 	}
+}
+
+// uploadGrantTTL is how long an upload grant works.
+const uploadGrantTTL = 10 * time.Minute
+
+// UploadGrant returns a grant that lets contact contactID upload files on
+// widget widgetID for uploadGrantTTL, without other credentials: the
+// visitor socket hands it out, and the widget posts its files with it
+// (CheckUploadGrant).
+func (a *App) UploadGrant(ctx context.Context, contactID, widgetID uint64) (string, error) {
+	key, err := a.identificationKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	exp := a.Now().Add(uploadGrantTTL).Unix()
+	payload := strconv.FormatUint(contactID, 10) + "." + strconv.FormatUint(widgetID, 10) + "." + strconv.FormatInt(exp, 10)
+	return payload + "." + grantMAC(key, payload), nil
+}
+
+// CheckUploadGrant returns the contact and widget of grant g, or
+// EUNAUTHORIZED when it is malformed, forged or expired.
+func (a *App) CheckUploadGrant(ctx context.Context, g string) (contactID, widgetID uint64, err error) {
+	bad := parley.Errorf(parley.EUNAUTHORIZED, "the upload link is not valid or has expired; ask the chat for a new one")
+	parts := strings.Split(g, ".")
+	if len(g) > 200 || len(parts) != 4 {
+		return 0, 0, bad
+	}
+	key, err := a.identificationKey(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	payload := strings.Join(parts[:3], ".")
+	if !hmac.Equal([]byte(parts[3]), []byte(grantMAC(key, payload))) {
+		return 0, 0, bad
+	}
+	contactID, err1 := strconv.ParseUint(parts[0], 10, 64)
+	widgetID, err2 := strconv.ParseUint(parts[1], 10, 64)
+	exp, err3 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || exp < a.Now().Unix() {
+		return 0, 0, bad
+	}
+	return contactID, widgetID, nil
+}
+
+func grantMAC(key []byte, payload string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("parley upload grant v1\x00"))
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }

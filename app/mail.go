@@ -349,9 +349,12 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 //
 // copies are its Cc and Bcc; nil means the thread's current Cc and no Bcc
 // (replyCopies, copies.go).
-func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string, copies *ReplyCopies) (*parley.Message, *parley.Thread, error) {
+func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string, copies *ReplyCopies, atts []parley.Attachment) (*parley.Message, *parley.Thread, error) {
 	if a.cfg.Mailer == nil {
 		return nil, nil, errNoMail()
+	}
+	if len(atts) > 0 {
+		return nil, nil, parley.Errorf(parley.EINVALID, "attachments: files are not sent with email replies")
 	}
 	in, err := a.db.Inbox(ctx, t.InboxID)
 	if err != nil {

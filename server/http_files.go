@@ -176,3 +176,57 @@ func (s *Server) handleFileGet() http.Handler {
 		return nil
 	})
 }
+
+// handleVisitorUpload stores a widget visitor's file as its upload for its
+// next message on the widget: the grant g (from upload.grant on the
+// visitor socket) says who and where. The body is as handleFileUpload's.
+// Answers carry Access-Control-Allow-Origin: * (the widget runs on the
+// customer's site; no cookie is involved).
+func (s *Server) handleVisitorUpload() http.Handler {
+	inner := s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		ctx := r.Context()
+		q := r.URL.Query()
+		contactID, widgetID, err := s.app.CheckUploadGrant(ctx, q.Get("g"))
+		if err != nil {
+			return err
+		}
+		wd, err := s.db.Widget(ctx, widgetID)
+		if err != nil {
+			return err
+		}
+		if !wd.Enabled || !wd.AttachmentsAllowed() {
+			return parley.Errorf(parley.EINVALID, "this chat takes no files")
+		}
+		var threadID uint64
+		if t, err := s.db.ChatThread(ctx, contactID, widgetID); err == nil {
+			threadID = t.ID
+		} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+			return err
+		}
+		q.Del("g")
+		r.URL.RawQuery = q.Encode()
+		r.Body = http.MaxBytesReader(w, r.Body, parley.MaxFileBytes+maxUploadOverhead)
+		name, body, err := uploadBody(r)
+		if err != nil {
+			return err
+		}
+		f, err := s.app.Upload(ctx, parley.ContactActorID(contactID), threadID, name, body)
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				return parley.Errorf(parley.ETOOLARGE, "the file is larger than %d MB, the most Parley takes", parley.MaxFileBytes>>20)
+			}
+			return err
+		}
+		j, err := s.toFileJSON(r, f)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusCreated, j)
+		return nil
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		inner.ServeHTTP(w, r)
+	})
+}

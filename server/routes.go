@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /widget/v1/chat.css", s.handleAsset(func() assetRef { return s.assetChatCSS() }))
 	mux.Handle("GET /widget/v1/boot", s.handleBoot())
 	mux.Handle("GET /widget/v1/ws", s.handleVisitorWS())
+	mux.Handle("POST /widget/v1/files", s.handleVisitorUpload())
 
 	// Console: the page, its files (http_console.go), first-run setup
 	// (http_setup.go).

@@ -131,7 +131,7 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 		t.LatestMessageAt = m.CreatedAt
 	}
 	if m.Type == parley.TypeMessage {
-		t.Preview = parley.Preview(m.Text)
+		t.Preview = parley.MessagePreview(&m)
 	}
 	if err := threads.put(tx, bucket(tx, bucketThreads), t, old); err != nil {
 		return res, err
