@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -45,32 +47,69 @@ const (
 // nothing recorded. What the file is comes from its bytes (sniffFile).
 // Without a BlobStore (Config.Blobs) it is EUNAVAILABLE.
 func (a *App) Upload(ctx context.Context, uploader string, threadID uint64, name string, r io.Reader) (*parley.File, error) {
-	blobs := a.cfg.Blobs
-	if blobs == nil {
-		return nil, parley.Errorf(parley.EUNAVAILABLE, "this Parley keeps no files")
-	}
-	key, size, err := blobs.Put(ctx, r, parley.MaxFileBytes)
-	if parley.ErrorCode(err) == parley.ETOOLARGE {
-		return nil, parley.Errorf(parley.ETOOLARGE, "the file is larger than %d MB, the most Parley takes", parley.MaxFileBytes>>20)
-	} else if err != nil {
-		return nil, err
-	}
-	b, err := blobs.Open(ctx, key)
+	at, err := a.putFile(ctx, name, r)
 	if err != nil {
 		return nil, err
 	}
-	head, err := io.ReadAll(io.LimitReader(b, sniffHeadBytes))
-	b.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read upload: %w", err)
-	}
-	k := sniffFile(head)
-	f := &parley.File{Key: key, Name: parley.CleanFileName(name), Type: k.Type, Size: size,
-		Inline: k.Inline, Width: k.Width, Height: k.Height, UploadedBy: uploader, ThreadID: threadID}
+	f := &parley.File{Key: at.Key, Name: at.Name, Type: at.Type, Size: at.Size,
+		Inline: at.Inline, Width: at.Width, Height: at.Height, UploadedBy: uploader, ThreadID: threadID}
 	if err := a.db.CreateUpload(ctx, f); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// putFile stores the bytes r yields (at most parley.MaxFileBytes, else
+// ETOOLARGE) and returns them as an attachment named name, its type
+// sniffed from its bytes; its FileID is for the record that names it to
+// set. Without a BlobStore it is EUNAVAILABLE.
+func (a *App) putFile(ctx context.Context, name string, r io.Reader) (parley.Attachment, error) {
+	blobs := a.cfg.Blobs
+	if blobs == nil {
+		return parley.Attachment{}, parley.Errorf(parley.EUNAVAILABLE, "this Parley keeps no files")
+	}
+	key, size, err := blobs.Put(ctx, r, parley.MaxFileBytes)
+	if parley.ErrorCode(err) == parley.ETOOLARGE {
+		return parley.Attachment{}, parley.Errorf(parley.ETOOLARGE, "the file is larger than %d MB, the most Parley takes", parley.MaxFileBytes>>20)
+	} else if err != nil {
+		return parley.Attachment{}, err
+	}
+	b, err := blobs.Open(ctx, key)
+	if err != nil {
+		return parley.Attachment{}, err
+	}
+	head, err := io.ReadAll(io.LimitReader(b, sniffHeadBytes))
+	b.Close()
+	if err != nil {
+		return parley.Attachment{}, fmt.Errorf("read file: %w", err)
+	}
+	k := sniffFile(head)
+	return parley.Attachment{Key: key, Name: parley.CleanFileName(name), Type: k.Type, Size: size,
+		Inline: k.Inline, Width: k.Width, Height: k.Height}, nil
+}
+
+// mailFiles stores the files that came with email e and returns them as
+// the message's attachments, and what of them was left out (with
+// e.FilesLeftOut) as a line to add to the message's text, "" if nothing.
+func (a *App) mailFiles(ctx context.Context, e *parley.InboundEmail) ([]parley.Attachment, string, error) {
+	leftOut := slices.Clone(e.FilesLeftOut)
+	var atts []parley.Attachment
+	for _, f := range e.Files {
+		at, err := a.putFile(ctx, f.Name, bytes.NewReader(f.Data))
+		switch parley.ErrorCode(err) {
+		case "":
+			at.ContentID = f.ContentID
+			atts = append(atts, at)
+		case parley.EUNAVAILABLE, parley.ETOOLARGE:
+			leftOut = append(leftOut, parley.CleanFileName(f.Name)+": "+parley.ErrorMessage(err))
+		default:
+			return nil, "", err
+		}
+	}
+	if len(leftOut) == 0 {
+		return atts, "", nil
+	}
+	return atts, "[Files not kept: " + limitString(strings.Join(leftOut, "; "), 2000) + "]", nil
 }
 
 // FileForUser returns file id if u may read it: a file of a thread of an

@@ -387,7 +387,7 @@ func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Log
 		acfg.MailFrom = from
 	}
 	if c.SMTPURL != "" {
-		sender, err := mail.NewSender(c.SMTPURL, nil)
+		sender, err := mail.NewSender(c.SMTPURL, &mail.SenderOptions{Blobs: acfg.Blobs}) // acfg.Blobs is set by now
 		if err != nil {
 			return nil, fmt.Errorf("PARLEY_SMTP_URL: %w", err)
 		}
