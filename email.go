@@ -294,6 +294,10 @@ type Email struct {
 	// an automatic answer to a mail. Other systems do not answer such mail
 	// automatically, so that two of them never answer each other forever.
 	AutoSubmitted AutoSubmitted `json:"autoSubmitted,omitempty"`
+	// Attachments are files sent with the email, read from the BlobStore
+	// when it is built; an inline image with a ContentID is embedded for
+	// the HTML to name.
+	Attachments []Attachment `json:"attachments,omitempty"`
 }
 
 // AutoSubmitted is a value of the Auto-Submitted header (RFC 3834).
@@ -348,6 +352,21 @@ type InboundEmail struct {
 	InReplyTo  string    `json:"inReplyTo,omitempty"`
 	References []string  `json:"references,omitempty"`
 	Date       time.Time `json:"date,omitzero"`
+	// Files are the mail's attachments and inline images, in the order of
+	// the message, as many as one message carries (MaxMessageFiles, each
+	// at most MaxFileBytes, MaxMessageFileBytes together).
+	Files []InboundFile `json:"-"`
+	// FilesLeftOut names the files that were not kept, each with why
+	// ("big.zip: larger than 15 MB"): they are noted in the message.
+	FilesLeftOut []string `json:"filesLeftOut,omitempty"`
+}
+
+// InboundFile is a file that came with an email: an attachment, or an
+// image inside it (ContentID, named by its HTML as "cid:…").
+type InboundFile struct {
+	Name      string `json:"name"`      // as the mail names it (CleanFileName makes it safe)
+	ContentID string `json:"contentId"` // without angle brackets; "" for none
+	Data      []byte `json:"-"`
 }
 
 // NullSender is InboundEmail.EnvelopeFrom for the empty envelope sender

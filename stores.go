@@ -203,6 +203,14 @@ type MessageStore interface {
 	// already holds writes nothing: the result holds the first copy with
 	// Duplicate set. ENOTFOUND if the thread does not exist, EINVALID if m
 	// has no thread and opts no NewThread.
+	//
+	// Every append (by any method of any store area) records m's
+	// Attachments in its transaction: one with a FileID claims that
+	// upload (FileStore.CreateUpload), which must be m.SenderID's, not yet
+	// claimed, and made for m's thread or for none, else EINVALID and
+	// nothing is written; one without a FileID (a file that came with an
+	// email) becomes a new file of the message. Either way the stored
+	// message carries each attachment as its file's Attachment.
 	AppendMessage(ctx context.Context, m *Message, opts AppendOptions) (AppendResult, error)
 	// AppendWithContact appends m as AppendMessage does and, in the same
 	// transaction, lets update change the thread and its contact. It

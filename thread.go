@@ -154,6 +154,9 @@ type Message struct {
 	Changes          *[]Change    `json:"changes,omitempty"`    // for EventRecordUpdated and EventReassignedAway: the fields changed (a pointer keeps Message comparable)
 	CreatedAt        time.Time    `json:"createdAt"`
 
+	// Attachments are the message's files, in the order sent (see
+	// MessageStore.AppendMessage for how an append records them).
+	Attachments []Attachment `json:"attachments,omitempty"`
 	// Recipients are, on an email message, who it went to or came to
 	// besides its sender: an incoming mail's To and Cc (as kept), an
 	// agent's reply's To, Cc and Bcc; on an EventForwarded, the addresses
@@ -212,6 +215,20 @@ func ValidateClientID(s string) error {
 		}
 	}
 	return nil
+}
+
+// MessagePreview returns what a thread shows of its latest message m: its
+// text's Preview, or for a message of files alone, their names after a
+// paper clip.
+func MessagePreview(m *Message) string {
+	if m.Text != "" || len(m.Attachments) == 0 {
+		return Preview(m.Text)
+	}
+	names := make([]string, len(m.Attachments))
+	for i, a := range m.Attachments {
+		names[i] = a.Name
+	}
+	return Preview("📎 " + strings.Join(names, ", "))
 }
 
 // Preview returns the first PreviewRunes runes of text on one line.

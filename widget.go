@@ -168,7 +168,13 @@ type Routing struct {
 type WidgetOptions struct {
 	// Transcripts emails the chat transcript to the visitor on close (R2).
 	Transcripts bool `json:"transcripts"`
+	// DisableAttachment keeps visitors from sending files, as HubSpot's
+	// hsConversationsSettings.disableAttachment does for one page.
+	DisableAttachment bool `json:"disableAttachment,omitempty"`
 }
+
+// AttachmentsAllowed reports whether the widget's visitors may send files.
+func (w *Widget) AttachmentsAllowed() bool { return !w.Options.DisableAttachment }
 
 // Consent modes for processing data (G1).
 const (

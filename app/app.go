@@ -77,6 +77,10 @@ type Config struct {
 	MailboxPoll     time.Duration
 	MailboxRetryMax time.Duration
 
+	// Blobs keeps the bytes of files (attachments, files.go); nil means
+	// none: uploads are refused and nothing is swept.
+	Blobs parley.BlobStore
+
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the
 	// app looks for such conversations, by the clock Now. Default to 30
@@ -147,6 +151,8 @@ type App struct {
 	// (presence.go, routing.go).
 	live    *livePush
 	routing *router
+	// sweepNow asks the file sweep to run (files.go).
+	sweepNow chan struct{}
 }
 
 // New returns an application over the given store and presence tracker.
@@ -163,6 +169,7 @@ func New(cfg Config, db Store, p parley.Presence) *App {
 		viewers:  newViewerSet(),
 
 		peopleChanged: make(chan struct{}, 1),
+		sweepNow:      make(chan struct{}, 1),
 		live:          newLivePush(),
 		routing:       newRouter(),
 	}
@@ -183,8 +190,9 @@ func (a *App) Start() {
 	a.startMail()
 	a.startMailboxes()
 	a.startLive()
-	a.wg.Add(1)
+	a.wg.Add(2)
 	go a.sweepBots()
+	go a.sweepFiles(a.Now())
 }
 
 // Close stops the goroutines that Start started and waits for them to

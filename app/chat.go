@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/parley-chat/parley"
@@ -60,20 +61,27 @@ func (a *App) UserInboxIDs(ctx context.Context, u *parley.User) ([]uint64, error
 // An email reply copies the thread's current Cc (PostReply with nil
 // copies).
 func (a *App) PostAgentMessage(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string) (*parley.Message, *parley.Thread, error) {
-	return a.PostReply(ctx, u, threadID, typ, clientID, text, nil)
+	return a.PostReply(ctx, u, threadID, typ, clientID, text, nil, nil)
 }
 
 // PostReply is PostAgentMessage with the Cc and Bcc of an email reply:
 // copies, when not nil, replace the thread's current Cc. Copies on a
 // chat thread or on a COMMENT are EINVALID.
-func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string, copies *ReplyCopies) (*parley.Message, *parley.Thread, error) {
+//
+// files are the ids of u's uploads (Upload) that the message carries; with
+// files the text may be empty.
+func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string, copies *ReplyCopies, files []uint64) (*parley.Message, *parley.Thread, error) {
 	if typ == "" {
 		typ = parley.TypeMessage
 	}
 	if typ != parley.TypeMessage && typ != parley.TypeComment {
 		return nil, nil, parley.Errorf(parley.EINVALID, "message type must be MESSAGE or COMMENT")
 	}
-	if err := parley.ValidateText(text); err != nil {
+	atts, err := messageFiles(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := validBody(text, len(atts)); err != nil {
 		return nil, nil, err
 	}
 	if err := parley.ValidateClientID(clientID); err != nil {
@@ -84,14 +92,14 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 		return nil, nil, err
 	}
 	if t.ChannelID == parley.ChannelEmail && typ == parley.TypeMessage {
-		return a.postEmailReply(ctx, u, t, clientID, text, copies) // stored and queued to be sent (mail.go)
+		return a.postEmailReply(ctx, u, t, clientID, text, copies, atts) // stored and queued to be sent (mail.go)
 	}
 	if copies != nil && (len(copies.Cc) > 0 || len(copies.Bcc) > 0) {
 		return nil, nil, parley.Errorf(parley.EINVALID, "recipients (Cc, Bcc) apply only to an email reply (type MESSAGE on an email thread)")
 	}
 	res, err := a.db.AppendMessage(ctx, &parley.Message{
 		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
-		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
+		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID, Attachments: atts,
 	}, parley.AppendOptions{Update: func(t *parley.Thread) error {
 		if typ == parley.TypeMessage && t.Owner == parley.OwnerBot {
 			return errNotBot() // bot and agent never both answer (B1); notes are fine
@@ -303,8 +311,15 @@ func (a *App) NewVisitor(ctx context.Context, hash string) (*parley.Contact, err
 // its bot changed since the visitor connected) and says whether the contact
 // is blocked: every message of every chat comes through here, so nothing is
 // read twice.
-func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string) (parley.TurnResult, error) {
-	if err := parley.ValidateText(text); err != nil {
+func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string, files []uint64) (parley.TurnResult, error) {
+	atts, err := messageFiles(files)
+	if err != nil {
+		return parley.TurnResult{}, err
+	}
+	if len(atts) > 0 && !w.AttachmentsAllowed() {
+		return parley.TurnResult{}, parley.Errorf(parley.EINVALID, "this chat takes no files")
+	}
+	if err := validBody(text, len(atts)); err != nil {
 		return parley.TurnResult{}, err
 	}
 	if clientID == "" {
@@ -332,7 +347,7 @@ func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactI
 	// creates it, so that it is routed even if Parley stops right after.
 	res, err := a.db.AppendTurn(ctx, &parley.Message{
 		Type: parley.TypeMessage, Text: text, SenderID: parley.ContactActorID(contactID), Direction: parley.Incoming,
-		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID,
+		ClientID: clientID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, Attachments: atts,
 	}, parley.AppendOptions{
 		NewThread: &parley.Thread{
 			InboxID: w.InboxID, ChannelID: parley.ChannelChat, ChannelAccountID: w.ID, ContactID: contactID,
@@ -390,4 +405,34 @@ func limitString(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
+}
+
+// messageFiles turns the upload ids a message names into its attachments:
+// at most parley.MaxMessageFiles, each once. That they are the sender's
+// uploads, for this thread or none, is checked as the message is appended.
+func messageFiles(ids []uint64) ([]parley.Attachment, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > parley.MaxMessageFiles {
+		return nil, parley.Errorf(parley.EINVALID, "a message carries at most %d files, not %d", parley.MaxMessageFiles, len(ids))
+	}
+	out := make([]parley.Attachment, len(ids))
+	for i, id := range ids {
+		if id == 0 || slices.Contains(ids[:i], id) {
+			return nil, parley.Errorf(parley.EINVALID, "attachments[%d]: each file once, by its id", i)
+		}
+		out[i] = parley.Attachment{FileID: id}
+	}
+	return out, nil
+}
+
+// validBody checks a message's text: required (parley.ValidateText)
+// unless the message carries files, and then, if given, valid all the
+// same.
+func validBody(text string, files int) error {
+	if files > 0 && text == "" {
+		return nil
+	}
+	return parley.ValidateText(text)
 }

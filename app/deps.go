@@ -21,6 +21,7 @@ type Store interface {
 	parley.MailStore
 	parley.BotStore
 	parley.RoutingStore
+	parley.FileStore
 	parley.RecordStore
 }
 

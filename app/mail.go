@@ -227,11 +227,22 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 	if err != nil {
 		return err
 	}
+	atts, leftOut, err := a.mailFiles(ctx, e)
+	if err != nil {
+		return err
+	}
 	text := e.Text
-	if strings.TrimSpace(text) == "" {
+	switch {
+	case leftOut != "" && strings.TrimSpace(text) == "":
+		text = limitString(leftOut, parley.MaxTextBytes)
+	case leftOut != "":
+		text = limitString(text, parley.MaxTextBytes-len(leftOut)-2) + "\n\n" + leftOut
+	case strings.TrimSpace(text) == "" && len(atts) > 0:
+		text = "" // the files are the message
+	case strings.TrimSpace(text) == "":
 		text = "(no text)"
 	}
-	if err := parley.ValidateText(text); err != nil {
+	if err := validBody(text, len(atts)); err != nil {
 		return err
 	}
 	refs := make([]string, 0, len(e.References)+1)
@@ -265,7 +276,7 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 		newTicket, ticketEvent = a.newMailTicket(ticket, e.Subject, mailboxID)
 	}
 	res, err := a.db.AppendMail(ctx, &parley.Message{
-		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming,
+		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming, Attachments: atts,
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
 		Recipients: inboundRecipients(e), // its To and Cc, for the reply's Cc (copies.go)
 	}, parley.MailAppend{
@@ -349,7 +360,7 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 //
 // copies are its Cc and Bcc; nil means the thread's current Cc and no Bcc
 // (replyCopies, copies.go).
-func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string, copies *ReplyCopies) (*parley.Message, *parley.Thread, error) {
+func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string, copies *ReplyCopies, atts []parley.Attachment) (*parley.Message, *parley.Thread, error) {
 	in, err := a.db.Inbox(ctx, t.InboxID)
 	if err != nil {
 		return nil, nil, err
@@ -388,19 +399,20 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
-		Recipients: replyRecipients(to, cc, bcc),
+		Recipients: replyRecipients(to, cc, bcc), Attachments: atts,
 	}, &parley.Message{
 		SenderID: u.ActorID(), Direction: parley.Outgoing, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 	}, func(m *parley.Message, th *parley.Thread) (*parley.OutboxItem, error) {
 		e := parley.Email{
-			From:      parley.Address{Name: u.Name, Email: mb.Address},
-			To:        []parley.Address{to},
-			Cc:        slices.Clone(cc),
-			Bcc:       slices.Clone(bcc),
-			Subject:   parley.ReplySubject(th.Subject),
-			Text:      m.Text,
-			MessageID: ownMessageID(key, "", m.ID, domain),
-			Date:      m.CreatedAt,
+			From:        parley.Address{Name: u.Name, Email: mb.Address},
+			To:          []parley.Address{to},
+			Cc:          slices.Clone(cc),
+			Bcc:         slices.Clone(bcc),
+			Subject:     parley.ReplySubject(th.Subject),
+			Text:        m.Text,
+			MessageID:   ownMessageID(key, "", m.ID, domain),
+			Date:        m.CreatedAt,
+			Attachments: slices.Clone(m.Attachments), // as recorded by the append
 		}
 		if len(refs) > 0 {
 			e.InReplyTo, e.References = refs[len(refs)-1], slices.Clone(refs)

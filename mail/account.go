@@ -49,6 +49,9 @@ type AccountOptions struct {
 	// HELO is the name Parley gives itself in EHLO. Defaults to the
 	// machine's host name.
 	HELO string
+	// Blobs holds the bytes of the files emails carry (Render reads
+	// them). Without it an email with files cannot be rendered.
+	Blobs parley.BlobStore
 }
 
 // Accounts reaches the IMAP and SMTP servers of connected mailboxes. It is
@@ -506,7 +509,7 @@ func (c *IMAPConn) Wait(ctx context.Context, poll, recheck time.Duration) error 
 	defer t.Stop()
 	select {
 	case err := <-done:
-		return c.err(cmp(err, errors.New("idle ended")))
+		return c.err(firstErr(err, errors.New("idle ended")))
 	case <-c.changed:
 	case <-t.C:
 	case <-ctx.Done():
@@ -518,7 +521,7 @@ func (c *IMAPConn) Wait(ctx context.Context, poll, recheck time.Duration) error 
 	return c.err(<-done)
 }
 
-func cmp(err, or error) error {
+func firstErr(err, or error) error {
 	if err != nil {
 		return err
 	}
@@ -573,7 +576,7 @@ func (l literal) Len() int { return int(l.Size()) }
 // Render returns e as the bytes of an RFC 5322 message (Build), as it is
 // sent and stored in a Sent folder.
 func (a *Accounts) Render(e *parley.Email) ([]byte, error) {
-	m, err := Build(e)
+	m, err := Build(context.Background(), e, a.o.Blobs)
 	if err != nil {
 		return nil, err
 	}

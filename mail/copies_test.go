@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,7 +20,7 @@ func TestBuildCopies(t *testing.T) {
 		Bcc:     []parley.Address{{Name: "Eve", Email: "eve@audit.example"}},
 		Subject: "Re: x", Text: "Hi", MessageID: "m1@parley.test", Date: time.Unix(0, 0),
 	}
-	m, err := Build(e)
+	m, err := Build(context.Background(), e, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestBuildCopies(t *testing.T) {
 		t.Errorf("envelope recipients=%v %v", rcpts, err)
 	}
 	e.Cc[0].Name = "Bob\r\nBcc: x@evil.example"
-	if _, err := Build(e); parley.ErrorCode(err) != parley.EINVALID {
+	if _, err := Build(context.Background(), e, nil); parley.ErrorCode(err) != parley.EINVALID {
 		t.Errorf("line break in a Cc name: %v, want EINVALID", err)
 	}
 }

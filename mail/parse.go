@@ -3,10 +3,12 @@ package mail
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -96,6 +98,7 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 		text = htmlToText(p.html)
 	}
 	e.Text = cleanText(text)
+	e.Files, e.FilesLeftOut = p.files, p.leftOut
 	return e, nil
 }
 
@@ -146,6 +149,36 @@ type bodyParser struct {
 	hasPlain bool
 	html     string
 	hasHTML  bool
+	files    []parley.InboundFile
+	size     int      // of files
+	leftOut  []string // files not kept, with why
+}
+
+// file keeps a part that is a file: up to parley.MaxMessageFiles of them,
+// each at most parley.MaxFileBytes, all at most parley.MaxMessageFileBytes;
+// others are named in leftOut.
+func (p *bodyParser) file(name, contentID string, r io.Reader, cte string) error {
+	if name == "" {
+		name = "file"
+	}
+	body, err := decodeBody(r, cte) // the message as a whole is bounded by its reader
+	if err != nil {
+		// A broken file costs only itself.
+		p.leftOut = append(p.leftOut, fmt.Sprintf("%s: %s", name, parley.ErrorMessage(err)))
+		return nil
+	}
+	switch {
+	case len(p.files) >= parley.MaxMessageFiles:
+		p.leftOut = append(p.leftOut, fmt.Sprintf("%s: more than %d files", name, parley.MaxMessageFiles))
+	case len(body) > parley.MaxFileBytes:
+		p.leftOut = append(p.leftOut, fmt.Sprintf("%s: larger than %d MB", name, parley.MaxFileBytes>>20))
+	case p.size+len(body) > parley.MaxMessageFileBytes:
+		p.leftOut = append(p.leftOut, fmt.Sprintf("%s: the files together are larger than %d MB", name, parley.MaxMessageFileBytes>>20))
+	default:
+		p.files = append(p.files, parley.InboundFile{Name: name, ContentID: contentID, Data: body})
+		p.size += len(body)
+	}
+	return nil
 }
 
 // part reads one MIME entity with header h and body r, recursing into
@@ -196,10 +229,22 @@ func (p *bodyParser) part(h map[string][]string, r io.Reader, depth int) error {
 			}
 		}
 	}
-	if disp, _, _ := mime.ParseMediaType(get("Content-Disposition")); disp == "attachment" {
-		return nil
+	// A file: an attachment, a part with a name, or anything but text
+	// (an image inside the mail, say). A text part without a name that
+	// is not an attachment is the body.
+	disp, dparams, _ := mime.ParseMediaType(get("Content-Disposition"))
+	name := cleanLine(decodeHeader(cmp.Or(dparams["filename"], params["name"])), parley.MaxFileNameBytes)
+	if disp == "attachment" || name != "" || mediaType != "text/plain" && mediaType != "text/html" {
+		if mediaType == "message/delivery-status" || mediaType == "application/pgp-signature" || mediaType == "application/pkcs7-signature" && name == "" {
+			return nil // a report's machine part, a signature: not files for people
+		}
+		cid := strings.Trim(strings.TrimSpace(get("Content-Id")), "<>")
+		if len(cid) > 250 || strings.ContainsFunc(cid, func(r rune) bool { return r <= ' ' || r == '<' || r == '>' || r == 0x7f }) {
+			cid = ""
+		}
+		return p.file(name, cid, r, get("Content-Transfer-Encoding"))
 	}
-	if mediaType != "text/plain" && mediaType != "text/html" || mediaType == "text/plain" && p.hasPlain || mediaType == "text/html" && p.hasHTML {
+	if mediaType == "text/plain" && p.hasPlain || mediaType == "text/html" && p.hasHTML {
 		return nil
 	}
 	body, err := decodeBody(r, get("Content-Transfer-Encoding"))

@@ -31,6 +31,9 @@ type SenderOptions struct {
 	// whose certificate a private CA signed. Defaults to the system's roots,
 	// verifying the URL's host; certificates are always verified.
 	TLSConfig *tls.Config
+	// Blobs holds the bytes of the files emails carry. Without it an
+	// email with attachments cannot be built (EINVALID).
+	Blobs parley.BlobStore
 }
 
 // TLS policies of the SMTP URL's tls option.
@@ -48,6 +51,8 @@ type Sender struct {
 	port   int
 	policy string
 	client *gomail.Client
+
+	blobs parley.BlobStore
 
 	mu   sync.Mutex // one send at a time
 	conn net.Conn   // the send's connection, when Parley dialed it
@@ -105,7 +110,7 @@ func NewSender(rawURL string, opts *SenderOptions) (*Sender, error) {
 		}
 	}
 
-	snd := &Sender{host: host, port: port, policy: policy}
+	snd := &Sender{host: host, port: port, policy: policy, blobs: o.Blobs}
 	copts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(o.Timeout)}
 	if policy != TLSImplicit {
 		// go-mail leaves a connection open when the conversation fails
@@ -171,7 +176,7 @@ func isLoopback(host string) bool {
 // for good (an SMTP 5xx answer, or an email that cannot be built) is a
 // parley error with code EINVALID; any other error is worth a retry.
 func (s *Sender) Send(ctx context.Context, e *parley.Email) error {
-	m, err := Build(e)
+	m, err := Build(ctx, e, s.blobs)
 	if err != nil {
 		return err
 	}
@@ -197,12 +202,18 @@ func (s *Sender) Send(ctx context.Context, e *parley.Email) error {
 // Message-ID, In-Reply-To and References, Auto-Submitted and
 // X-Auto-Response-Suppress for mail with AutoSubmitted, then a text/plain
 // body, and a
-// multipart/alternative with HTML when e has HTML. Bcc addresses are
-// envelope recipients and appear in no header. An email without a
-// sender, recipient, Message-ID or text is EINVALID.
-func Build(e *parley.Email) (*gomail.Msg, error) {
-	if e.MessageID == "" || e.From.Email == "" || len(e.To) == 0 || e.Text == "" {
+// multipart/alternative with HTML when e has HTML, then e's attachments,
+// read from blobs (inline images with a Content-ID embedded). Bcc
+// addresses are envelope recipients and appear in no header. An email
+// without a sender, recipient, Message-ID or text (files will do) is
+// EINVALID, and so is one whose file is missing or that has files and no
+// blobs to read them from.
+func Build(ctx context.Context, e *parley.Email, blobs parley.BlobStore) (*gomail.Msg, error) {
+	if e.MessageID == "" || e.From.Email == "" || len(e.To) == 0 || e.Text == "" && len(e.Attachments) == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "email needs a sender, a recipient, a Message-ID and text")
+	}
+	if len(e.Attachments) > 0 && blobs == nil {
+		return nil, parley.Errorf(parley.EINVALID, "email has files and no store to read them from")
 	}
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := m.FromFormat(e.From.Name, e.From.Email); err != nil {
@@ -257,6 +268,28 @@ func Build(e *parley.Email) (*gomail.Msg, error) {
 	m.SetBodyString(gomail.TypeTextPlain, e.Text)
 	if e.HTML != "" {
 		m.AddAlternativeString(gomail.TypeTextHTML, e.HTML)
+	}
+	for _, at := range e.Attachments {
+		b, err := blobs.Open(ctx, at.Key)
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			return nil, parley.Errorf(parley.EINVALID, "file %q of the email is gone", at.Name)
+		} else if err != nil {
+			return nil, fmt.Errorf("read file %q: %w", at.Name, err)
+		}
+		typ := at.Type
+		if typ == "" {
+			typ = "application/octet-stream"
+		}
+		opts := []gomail.FileOption{gomail.WithFileContentType(gomail.ContentType(typ))}
+		if at.Inline && at.ContentID != "" && e.HTML != "" {
+			err = m.EmbedReader(at.Name, b, append(opts, gomail.WithFileContentID(at.ContentID))...)
+		} else {
+			err = m.AttachReader(at.Name, b, opts...)
+		}
+		b.Close()
+		if err != nil {
+			return nil, fmt.Errorf("attach file %q: %w", at.Name, err)
+		}
 	}
 	return m, nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestVisitorWireHasNoRecipients(t *testing.T) {
 			{Field: parley.RecipientTo, Email: "ann@customer.example"},
 			{Field: parley.RecipientBcc, Email: "eve@audit.example"},
 		}}
-	b, err := json.Marshal(toWireMessage(m, "Ada"))
+	b, err := json.Marshal((&Server{}).toWireMessage(context.Background(), m, "Ada"))
 	if err != nil {
 		t.Fatal(err)
 	}

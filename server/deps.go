@@ -26,6 +26,8 @@ type Store interface {
 	parley.SnippetStore
 	parley.LinkStore
 	parley.MailStore
+	parley.FileStore
+	parley.TemplateStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"

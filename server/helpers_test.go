@@ -19,6 +19,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
@@ -95,6 +96,13 @@ func newEnv(tb testing.TB, o *envOptions) *env {
 	}
 	acfg := o.app
 	acfg.BaseURL, acfg.Logger = base, cfg.Logger
+	if acfg.Blobs == nil {
+		blobs, err := blob.Open(tb.TempDir(), nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		acfg.Blobs = blobs
+	}
 	a := app.New(acfg, db, p)
 	srv := server.New(cfg, a, db, h, p, assets)
 	a.Start()

@@ -55,8 +55,9 @@ type messageJSON struct {
 	Changes               *[]parley.Change  `json:"changes,omitempty"`
 	ClientID              string            `json:"clientId,omitempty"`
 	Seq                   uint64            `json:"seq"`
-	// Attachments hold a bot question's quick replies, in HubSpot's shape.
-	Attachments []attachmentJSON `json:"attachments,omitempty"`
+	// Attachments are the message's files and a bot question's quick
+	// replies, in HubSpot's shapes (fileAttachmentJSON, attachmentJSON).
+	Attachments []any `json:"attachments,omitempty"`
 }
 
 func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.Message, names map[string]string) messageJSON {
@@ -120,8 +121,12 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 	} else if m.Type == parley.TypeMessage && m.SenderID != contact && m.Direction != parley.Incoming {
 		j.Recipients = append(j.Recipients, ref(contact))
 	}
+	for _, at := range m.Attachments {
+		j.Attachments = append(j.Attachments, fileAttachmentJSON{Type: "FILE", FileID: idString(at.FileID), Name: at.Name,
+			URL: s.fileURL(ctx, at), FileUsageType: fileUsageType(at)})
+	}
 	if len(m.QuickReplies) > 0 {
-		j.Attachments = []attachmentJSON{quickRepliesJSON(m.QuickReplies)}
+		j.Attachments = append(j.Attachments, quickRepliesJSON(m.QuickReplies))
 	}
 	return j
 }
@@ -243,9 +248,10 @@ func (s *Server) handleMessagePost() http.Handler {
 		ChannelAccountID string              `json:"channelAccountId"`
 		ClientID         string              `json:"clientId"`
 		Recipients       *[]messageRecipient `json:"recipients"`
-		// Fields of HubSpot's request that Parley does not support: a
-		// request that sets them is refused rather than half done.
-		Subject     string          `json:"subject"`
+		// Subject is taken when it is the thread's own (below).
+		Subject string `json:"subject"`
+		// Attachments are HubSpot's: [{"type":"FILE","fileId"}], the
+		// caller's uploads (POST /api/v1/threads/{threadId}/files).
 		Attachments json.RawMessage `json:"attachments"`
 	}
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
@@ -266,8 +272,9 @@ func (s *Server) handleMessagePost() http.Handler {
 		if sub := strings.TrimSpace(req.Subject); sub != "" && !strings.EqualFold(sub, t.Subject) && !strings.EqualFold(sub, parley.ReplySubject(t.Subject)) {
 			return parley.Errorf(parley.EINVALID, "subject: a reply keeps its thread's subject %q; another subject is not supported", t.Subject)
 		}
-		if a := bytes.TrimSpace(req.Attachments); len(a) > 0 && !bytes.Equal(a, []byte("null")) && !bytes.Equal(a, []byte("[]")) {
-			return parley.Errorf(parley.EINVALID, "attachments are not supported")
+		files, err := postedFiles(req.Attachments)
+		if err != nil {
+			return err
 		}
 		u := userFrom(r.Context())
 		if req.Type == "" {
@@ -290,7 +297,7 @@ func (s *Server) handleMessagePost() http.Handler {
 		if err != nil {
 			return err
 		}
-		m, t, err := s.app.PostReply(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text, copies)
+		m, t, err := s.app.PostReply(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text, copies, files)
 		if err != nil {
 			return err
 		}
@@ -387,8 +394,29 @@ func (s *Server) handleMessageRetry() http.Handler {
 	})
 }
 
-// attachmentJSON is a message attachment in HubSpot's shape; Parley has
-// only quick replies.
+// fileAttachmentJSON is a file of a message in HubSpot's shape: url
+// serves it to whoever holds it (a signed link).
+type fileAttachmentJSON struct {
+	Type          string `json:"type"` // FILE
+	FileID        string `json:"fileId"`
+	Name          string `json:"name"`
+	URL           string `json:"url"`
+	FileUsageType string `json:"fileUsageType"` // IMAGE, AUDIO or OTHER
+}
+
+// fileUsageType is HubSpot's kind of file at: IMAGE for an image shown
+// inline, AUDIO for sound, OTHER for everything else.
+func fileUsageType(at parley.Attachment) string {
+	switch {
+	case at.Inline:
+		return "IMAGE"
+	case strings.HasPrefix(at.Type, "audio/"):
+		return "AUDIO"
+	}
+	return "OTHER"
+}
+
+// attachmentJSON is a bot question's quick replies in HubSpot's shape.
 type attachmentJSON struct {
 	Type             string           `json:"type"` // QUICK_REPLIES
 	QuickReplies     []quickReplyJSON `json:"quickReplies"`
@@ -407,4 +435,41 @@ func quickRepliesJSON(options []string) attachmentJSON {
 		a.QuickReplies[i] = quickReplyJSON{Label: o, Value: o, ValueType: "TEXT"}
 	}
 	return a
+}
+
+// postedFiles reads the attachments of a posted message, HubSpot's
+// [{"type":"FILE","fileId":"…"}]: the ids of the caller's uploads. Any
+// other type or field is a 400 naming it.
+func postedFiles(raw json.RawMessage) ([]uint64, error) {
+	if a := bytes.TrimSpace(raw); len(a) == 0 || bytes.Equal(a, []byte("null")) {
+		return nil, nil
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "attachments must be a list of {\"type\":\"FILE\",\"fileId\"}")
+	}
+	if len(list) > parley.MaxMessageFiles {
+		return nil, parley.Errorf(parley.EINVALID, "attachments: at most %d files, not %d", parley.MaxMessageFiles, len(list))
+	}
+	files := make([]uint64, 0, len(list))
+	for i, item := range list {
+		var a struct {
+			Type   string `json:"type"`
+			FileID string `json:"fileId"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(item))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "attachments[%d]: %s", i, parley.ErrorMessage(fieldError(err)))
+		}
+		if a.Type != "FILE" {
+			return nil, parley.Errorf(parley.EINVALID, "attachments[%d].type must be FILE", i)
+		}
+		id, err := parseID(a.FileID)
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "attachments[%d].fileId must name an upload", i)
+		}
+		files = append(files, id)
+	}
+	return files, nil
 }

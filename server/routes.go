@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /widget/v1/chat.css", s.handleAsset(func() assetRef { return s.assetChatCSS() }))
 	mux.Handle("GET /widget/v1/boot", s.handleBoot())
 	mux.Handle("GET /widget/v1/ws", s.handleVisitorWS())
+	mux.Handle("POST /widget/v1/files", s.handleVisitorUpload())
 
 	// Console: the page, its files (http_console.go), first-run setup
 	// (http_setup.go).
@@ -66,6 +67,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages", user(s.handleMessagePost()))
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}", user(s.handleMessageGet()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages/{messageId}/retry", user(s.handleMessageRetry()))
+
+	// Files (http_files.go): uploads for a thread's next message, and the
+	// files themselves, to whoever may read them.
+	mux.Handle("POST /api/v1/threads/{threadId}/files", user(s.handleFileUpload()))
+	mux.Handle("GET /files/{fileId}/{name}", s.handleFileGet())
 	mux.Handle("GET "+v3+"/actors/{actorId}", user(s.handleActorGet()))
 	mux.Handle("POST "+v3+"/actors/batch/read", s.requireReader(s.handleActorsBatch()))
 
@@ -120,6 +126,15 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/snippets/{id}", user(s.handleSnippetGet()))
 	mux.Handle("PATCH /api/v1/snippets/{id}", user(s.handleSnippetUpdate()))
 	mux.Handle("DELETE /api/v1/snippets/{id}", user(s.handleSnippetDelete()))
+
+	// Email templates (http_templates.go): admins keep them, agents use
+	// them.
+	mux.Handle("GET /api/v1/templates", user(s.handleTemplates()))
+	mux.Handle("POST /api/v1/templates", admin(s.handleTemplateCreate()))
+	mux.Handle("GET /api/v1/templates/{id}", user(s.handleTemplateGet()))
+	mux.Handle("PATCH /api/v1/templates/{id}", admin(s.handleTemplateUpdate()))
+	mux.Handle("DELETE /api/v1/templates/{id}", admin(s.handleTemplateDelete()))
+	mux.Handle("POST /api/v1/templates/{id}/render", s.requireReader(s.handleTemplateRender()))
 
 	// Contacts (http_contacts.go), records (http_records.go), engagements
 	// (http_engagements.go).

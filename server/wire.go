@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -41,6 +42,8 @@ type wireMessage struct {
 	CreatedAt  time.Time          `json:"createdAt"`
 	// QuickReplies are a bot question's answers, shown as buttons.
 	QuickReplies []string `json:"quickReplies,omitempty"`
+	// Attachments are the message's files.
+	Attachments []wireAttachment `json:"attachments,omitempty"`
 
 	// Changes are the fields an EventRecordUpdated changed.
 	Changes *[]parley.Change `json:"changes,omitempty"`
@@ -57,7 +60,7 @@ type wireDelivery struct {
 // sender's address and a reply's delivery status. addrs caches addresses
 // by actor id across calls (nil: no cache).
 func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parley.Message, senderName string, addrs map[string]string) wireMessage {
-	w := toWireMessage(m, senderName)
+	w := s.toWireMessage(ctx, m, senderName)
 	if t != nil && m.Type == parley.TypeSystem && (m.Event == parley.EventTranscriptSent || m.Event == parley.EventForwarded) {
 		// A transcript sent by hand, a forward: how its sending goes, and
 		// a forward's addresses.
@@ -86,12 +89,50 @@ func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parl
 	return w
 }
 
-func toWireMessage(m *parley.Message, senderName string) wireMessage {
+// wireAttachment is a file of a message on the WebSocket: url serves it to
+// whoever holds it (a signed link, app.FileLink), so it goes only to those
+// who may read the message.
+type wireAttachment struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Type   string `json:"type"` // the media type its bytes sniffed as
+	Size   int64  `json:"size"`
+	Inline bool   `json:"inline,omitempty"` // an image shown in the page
+	Width  int    `json:"width,omitempty"`
+	Height int    `json:"height,omitempty"`
+	URL    string `json:"url"`
+}
+
+// fileURL returns the absolute signed link of attachment at, "" if it
+// cannot be made (logged).
+func (s *Server) fileURL(ctx context.Context, at parley.Attachment) string {
+	link, err := s.app.FileLink(ctx, at)
+	if err != nil {
+		s.log.Error().Err(err).Uint64("fileId", at.FileID).Msg("sign a file link")
+		return ""
+	}
+	return strings.TrimRight(s.cfg.BaseURL, "/") + link
+}
+
+func (s *Server) wireAttachments(ctx context.Context, m *parley.Message) []wireAttachment {
+	if len(m.Attachments) == 0 {
+		return nil
+	}
+	out := make([]wireAttachment, len(m.Attachments))
+	for i, at := range m.Attachments {
+		out[i] = wireAttachment{ID: idString(at.FileID), Name: at.Name, Type: at.Type, Size: at.Size,
+			Inline: at.Inline, Width: at.Width, Height: at.Height, URL: s.fileURL(ctx, at)}
+	}
+	return out
+}
+
+// toWireMessage is m on the WebSocket, as everyone who may read it gets it.
+func (s *Server) toWireMessage(ctx context.Context, m *parley.Message, senderName string) wireMessage {
 	w := wireMessage{
 		ID: idString(m.ID), ThreadID: idString(m.ThreadID), Seq: m.Seq, Type: string(m.Type), Text: m.Text,
 		Direction: string(m.Direction), SenderActorID: m.SenderID, SenderName: senderName, ClientID: m.ClientID,
 		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(), QuickReplies: m.QuickReplies, Changes: m.Changes,
-		AssignedTo: userActorID(m.AssigneeID),
+		AssignedTo: userActorID(m.AssigneeID), Attachments: s.wireAttachments(ctx, m),
 	}
 	return w
 }
@@ -173,7 +214,7 @@ func (s *Server) publishMessage(ctx context.Context, t *parley.Thread, m *parley
 		// Addresses and delivery are for agents only.
 		s.hub.Publish(ev, parley.InboxTopic(t.InboxID))
 		if m.Type.VisibleToVisitor() {
-			s.hub.Publish(mustJSON(evMessage{Type: "message.created", Message: toWireMessage(m, name)}), parley.ThreadTopic(t.ID))
+			s.hub.Publish(mustJSON(evMessage{Type: "message.created", Message: s.toWireMessage(ctx, m, name)}), parley.ThreadTopic(t.ID))
 		}
 		return
 	}

@@ -39,6 +39,9 @@ type frame struct {
 	// absent, the thread's current Cc; a list, replacing it.
 	Cc  *[]string `json:"cc"`
 	Bcc *[]string `json:"bcc"`
+	// Attachments are the ids of the sender's uploads that message.send
+	// carries.
+	Attachments []string `json:"attachments"`
 
 	// Visitor identification, email capture and consent (ws_visitor.go).
 	IdentificationEmail string `json:"identificationEmail"`
@@ -412,7 +415,7 @@ func (cn *wsConn) replay(t *parley.Thread, after uint64, forVisitor bool) error 
 				name = cn.s.app.ActorName(cn.ctx, m.SenderID)
 				names[m.SenderID] = name
 			}
-			w := toWireMessage(m, name)
+			w := cn.s.toWireMessage(cn.ctx, m, name)
 			if !forVisitor {
 				w = cn.s.agentWireMessage(cn.ctx, t, m, name, addrs)
 			}
@@ -429,4 +432,20 @@ func (cn *wsConn) replay(t *parley.Thread, after uint64, forVisitor bool) error 
 			return nil
 		}
 	}
+}
+
+// frameFiles parses the upload ids of a message.send frame.
+func frameFiles(ids []string) ([]uint64, error) {
+	if len(ids) > parley.MaxMessageFiles {
+		return nil, parley.Errorf(parley.EINVALID, "a message carries at most %d files, not %d", parley.MaxMessageFiles, len(ids))
+	}
+	var out []uint64
+	for i, s := range ids {
+		id, err := parseID(s)
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "attachments[%d] is not a file id", i)
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }

@@ -115,7 +115,11 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 			if f.Cc != nil || f.Bcc != nil {
 				copies = &app.ReplyCopies{Cc: addressList(f.Cc), Bcc: addressList(f.Bcc)}
 			}
-			m, t, err := s.app.PostReply(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text, copies)
+			files, err := frameFiles(f.Attachments)
+			if err != nil {
+				return err
+			}
+			m, t, err := s.app.PostReply(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text, copies, files)
 			if err != nil {
 				return err
 			}

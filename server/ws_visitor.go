@@ -128,7 +128,7 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 		cn.finish()
 		return
 	}
-	cn.run([]string{"message.send", "typing", "consent.give", "contact.email"}, v.handle)
+	cn.run([]string{"message.send", "typing", "consent.give", "contact.email", "upload.grant"}, v.handle)
 }
 
 // visitorConn is a visitor's connection after its hello: who the visitor
@@ -241,8 +241,56 @@ func (v *visitorConn) handle(f *frame) error {
 		return v.leaveEmail(f)
 	case "typing":
 		return v.typing()
+	case "upload.grant":
+		return v.grantUpload()
 	}
 	return nil
+}
+
+// grantUpload answers upload.grant with upload.granted: the URL where the
+// visitor may upload files for its next messages on this widget for the
+// next few minutes (POST /widget/v1/files). A visitor without a contact
+// gets one first, as when it writes; a widget that takes no files, or
+// whose consent or email the visitor still owes, refuses.
+func (v *visitorConn) grantUpload() error {
+	s, ctx := v.s, v.ctx
+	if !v.cn.allow() {
+		return parley.Errorf(parley.ERATELIMIT, "too many requests; slow down")
+	}
+	cur, err := s.db.Widget(ctx, v.wd.ID)
+	if err != nil {
+		return err
+	}
+	if !cur.Enabled {
+		return parley.Errorf(parley.ENOTFOUND, "this chat is switched off")
+	}
+	if !cur.AttachmentsAllowed() {
+		return parley.Errorf(parley.EINVALID, "this chat takes no files")
+	}
+	if v.contactID == 0 && cur.NeedsProcessConsent(nil) {
+		return errConsentRequired()
+	}
+	if err := s.requireEmailFirst(ctx, cur, v.contactID); err != nil {
+		return err
+	}
+	if err := s.limits.takeNew(v.key, v.contactID == 0, false); err != nil {
+		return err
+	}
+	if err := v.ensureContact(); err != nil {
+		return err
+	}
+	grant, err := s.app.UploadGrant(ctx, v.contactID, cur.ID)
+	if err != nil {
+		return err
+	}
+	v.cn.reply(evUploadGranted{Type: "upload.granted", URL: strings.TrimRight(s.cfg.BaseURL, "/") + "/widget/v1/files?g=" + url.QueryEscape(grant)})
+	return nil
+}
+
+// evUploadGranted answers upload.grant.
+type evUploadGranted struct {
+	Type string `json:"type"`
+	URL  string `json:"url"`
 }
 
 // ensureContact gives a new visitor its contact and credential, the first
@@ -266,8 +314,14 @@ func (v *visitorConn) ensureContact() error {
 func (v *visitorConn) sendMessage(f *frame) error {
 	s, ctx := v.s, v.ctx
 	// Check what can be checked before anything is stored.
-	if err := parley.ValidateText(f.Text); err != nil {
+	files, err := frameFiles(f.Attachments)
+	if err != nil {
 		return err
+	}
+	if len(files) == 0 || f.Text != "" {
+		if err := parley.ValidateText(f.Text); err != nil {
+			return err
+		}
 	}
 	if f.ClientID == "" {
 		return parley.Errorf(parley.EINVALID, "clientId is required")
@@ -309,7 +363,7 @@ func (v *visitorConn) sendMessage(f *frame) error {
 		if err != nil {
 			return err
 		}
-		res, err = s.app.PostVisitorMessage(ctx, cur, v.contactID, c.Blocked, v.pageURL, v.hello.Lang, f.ClientID, f.Text)
+		res, err = s.app.PostVisitorMessage(ctx, cur, v.contactID, c.Blocked, v.pageURL, v.hello.Lang, f.ClientID, f.Text, files)
 		if err == nil && implied {
 			s.publishContact(ctx, c)
 		}
@@ -324,7 +378,7 @@ func (v *visitorConn) sendMessage(f *frame) error {
 		v.cn.sub.Add(parley.ThreadTopic(res.Thread.ID))
 	}
 	v.cn.reply(evMessage{Type: "message.ack", ClientID: f.ClientID,
-		Message: toWireMessage(res.Message, s.app.ActorName(ctx, res.Message.SenderID))})
+		Message: s.toWireMessage(ctx, res.Message, s.app.ActorName(ctx, res.Message.SenderID))})
 	if joined {
 		// The bot's answer was published before this connection
 		// followed the thread (app/bot.go): send it here.
@@ -525,7 +579,7 @@ func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
 		if !m.Type.VisibleToVisitor() {
 			continue
 		}
-		cn.reply(evMessage{Type: "message.created", Message: toWireMessage(m, cn.s.app.ActorName(ctx, m.SenderID))})
+		cn.reply(evMessage{Type: "message.created", Message: cn.s.toWireMessage(ctx, m, cn.s.app.ActorName(ctx, m.SenderID))})
 		closed = closed || m.Type == parley.TypeStatusChange
 	}
 	if closed {

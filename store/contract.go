@@ -22,4 +22,6 @@ var (
 	_ parley.MailStore        = (*DB)(nil)
 	_ parley.BotStore         = (*DB)(nil)
 	_ parley.RoutingStore     = (*DB)(nil)
+	_ parley.FileStore        = (*DB)(nil)
+	_ parley.TemplateStore    = (*DB)(nil)
 )

@@ -67,6 +67,10 @@
 //	search_docs       (thread, term) → where the thread has it (text, fields), first message id
 //	search_threads    thread → (contact, hash of subject and contact fields) as indexed
 //	search_contacts   (contact, thread) → empty    search_dirty   contact → empty: changed since indexed
+//	files             id → File: an upload or a message's attachment; its bytes are in the BlobStore (file.go)
+//	thread_files      (thread, file) → empty: the files deleted with their thread
+//	uploads           file → when uploaded (unix ns): files no message has claimed yet
+//	templates         id → Template: email templates (template.go)
 //
 // Threads filters rows, not JSON, and decodes only the threads it returns:
 // its views and filters (status, inbox, contact, assignee, channel, filtered,

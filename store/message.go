@@ -122,13 +122,16 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 	if m.ChannelAccountID == 0 {
 		m.ChannelAccountID = t.ChannelAccountID
 	}
+	if err := recordAttachments(tx, &m, t, now); err != nil {
+		return res, err
+	}
 
 	t.LastSeq = m.Seq
 	if m.CreatedAt.After(t.LatestMessageAt) {
 		t.LatestMessageAt = m.CreatedAt
 	}
 	if m.Type == parley.TypeMessage {
-		t.Preview = parley.Preview(m.Text)
+		t.Preview = parley.MessagePreview(&m)
 	}
 	if err := threads.put(tx, bucket(tx, bucketThreads), t, old); err != nil {
 		return res, err

@@ -392,9 +392,13 @@ func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
 // deleteThread removes thread t (as stored) and every entry it has in any
 // bucket: its value in threads, its row in thread_latest, its key in the chat
 // index, its messages and their dedup entries in messages, and its messages'
-// entries in message_ids. Whoever adds an index of threads or messages adds
+// entries in message_ids, and its files' records (the blobs go with the
+// next sweep). Whoever adds an index of threads or messages adds
 // its removal here.
 func deleteThread(tx *bolt.Tx, t *parley.Thread) error {
+	if err := deleteThreadFiles(tx, t.ID); err != nil {
+		return err
+	}
 	msgs, ids := bucket(tx, bucketMessages), bucket(tx, bucketMessageIDs)
 	prefix := itob(t.ID)
 	var keys [][]byte

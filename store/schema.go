@@ -53,6 +53,7 @@ func migrations() []migration {
 		{"create the buckets of version 4 and index threads by contact", migrate4},
 		{"make the emails visitors typed unverified", migrate5},
 		{"give API tokens ids and scopes", migrate6},
+		{"create the buckets of files and email templates", migrate7},
 	}
 }
 

@@ -177,6 +177,9 @@ type BootWidget struct {
 	// Known is set when the visitor is a contact with an email already, so
 	// the widget does not ask for one.
 	Known bool `json:"known,omitempty"`
+	// Attachments offers visitors to send files (unless the page's
+	// hsConversationsSettings.disableAttachment says no).
+	Attachments bool `json:"attachments,omitempty"`
 }
 
 // BootHeading is the name and avatar at the top of the chat panel (W4).
@@ -230,6 +233,7 @@ func NewBoot(w *parley.Widget, st parley.WidgetStatus, jsURL, cssURL, wsURL stri
 			Heading:       BootHeading{Name: w.Name, AvatarURL: w.Appearance.AvatarURL},
 			EmailCapture:  capture,
 			Mobile:        msg.Mobile,
+			Attachments:   w.AttachmentsAllowed(),
 		},
 		Assets: &BootAssets{JS: jsURL, CSS: cssURL},
 		WS:     wsURL,

@@ -176,7 +176,7 @@ func TestNewBootJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"widget":{"id":"12","name":"Help","welcome":"Hi","appearance":{"accentColor":"#2563eb","position":"left"},` +
-		`"status":{"available":true,"showLauncher":true},"heading":{"name":"Help"},"emailCapture":{"when":"after"},"mobile":{}},"assets":{"js":"https://p.example/c.js","css":"https://p.example/c.css"},` +
+		`"status":{"available":true,"showLauncher":true},"heading":{"name":"Help"},"emailCapture":{"when":"after"},"mobile":{},"attachments":true},"assets":{"js":"https://p.example/c.js","css":"https://p.example/c.css"},` +
 		`"ws":"wss://p.example/widget/v1/ws?widgetId=12"}`
 	if got := string(b); got != want {
 		t.Errorf("boot=%s\nwant %s", got, want)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
@@ -80,7 +81,11 @@ func startWidgetEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler)
 	h := hub.New(nil)
 	cfg.BaseURL = base
 	p := hub.NewPresence()
-	a := app.New(app.Config{BaseURL: base}, db, p)
+	blobs, err := blob.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := app.New(app.Config{BaseURL: base, Blobs: blobs}, db, p)
 	srv := server.New(cfg, a, db, h, p, assets)
 	a.Start()
 	var handler http.Handler = srv

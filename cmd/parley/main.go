@@ -33,6 +33,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/mail"
 	"github.com/parley-chat/parley/server"
@@ -262,7 +263,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		VisitorConnsPerIP:     perIPLimit(c.VisitorConnsPerIP),
 		NewVisitorsPerIP:      perIPLimit(c.NewVisitorsPerIP),
 		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP)}
-	acfg := app.Config{BaseURL: c.BaseURL, Logger: log}
+	// Files' bytes live beside the database, in the data directory.
+	blobs, err := blob.Open(filepath.Join(dataDir, "files"), nil)
+	if err != nil {
+		return err
+	}
+	acfg := app.Config{BaseURL: c.BaseURL, Logger: log, Blobs: blobs}
 	smtpLn, err := mailConfig(c, &scfg, &acfg, log)
 	if err != nil {
 		return err
@@ -422,7 +428,7 @@ func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Log
 		acfg.MailFrom = from
 	}
 	if c.SMTPURL != "" {
-		sender, err := mail.NewSender(c.SMTPURL, nil)
+		sender, err := mail.NewSender(c.SMTPURL, &mail.SenderOptions{Blobs: acfg.Blobs}) // acfg.Blobs is set by now
 		if err != nil {
 			return nil, fmt.Errorf("PARLEY_SMTP_URL: %w", err)
 		}
@@ -437,7 +443,7 @@ func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Log
 		return nil, err
 	}
 	acfg.SecretKey = key
-	acfg.Accounts = mail.NewAccounts(&mail.AccountOptions{AllowPrivate: c.AllowPrivateHosts, AllowInsecure: c.MailAllowInsecure})
+	acfg.Accounts = mail.NewAccounts(&mail.AccountOptions{AllowPrivate: c.AllowPrivateHosts, AllowInsecure: c.MailAllowInsecure, Blobs: acfg.Blobs})
 	acfg.MailboxPoll = c.IMAPPollInterval
 	if key == nil {
 		log.Info().Msg("PARLEY_SECRET_KEY is not set: mailboxes cannot be connected")

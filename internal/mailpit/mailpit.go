@@ -134,6 +134,33 @@ type Message struct {
 	Bcc  []Address `json:"Bcc"`
 	Text string    `json:"Text"`
 	HTML string    `json:"HTML"`
+	// Attachments are its attached files; Inline the files its HTML
+	// shows (by Content-ID).
+	Attachments []Part `json:"Attachments"`
+	Inline      []Part `json:"Inline"`
+}
+
+// Part is a file of a message.
+type Part struct {
+	PartID      string `json:"PartID"`
+	FileName    string `json:"FileName"`
+	ContentType string `json:"ContentType"`
+	ContentID   string `json:"ContentID"`
+	Size        int    `json:"Size"`
+}
+
+// PartBytes returns the decoded bytes of part partID of message id.
+func (s *Server) PartBytes(id, partID string) ([]byte, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	res, err := c.Get(s.APIURL + "/api/v1/message/" + id + "/part/" + partID)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("mailpit part %s of %s: %s", partID, id, res.Status)
+	}
+	return io.ReadAll(res.Body)
 }
 
 func (s *Server) get(path string, v any) error {

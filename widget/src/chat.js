@@ -57,6 +57,10 @@ const TEXT = {
     badEmail: "Please enter a valid email address.",
     thanks: (e) => "Thanks! We'll reply to " + e + ".",
     dismiss: "Dismiss",
+    attach: "Attach file",
+    uploading: "Uploading…",
+    fileTooLarge: (n) => "Not sent: " + n + " is larger than 15 MB.",
+    tooManyFiles: "Not sent: at most 10 files at once.",
     err: {
       rate_limited: "Not sent: you're sending messages too fast. Please try again in a moment.",
       too_large: "Not sent: this message is too long.",
@@ -91,6 +95,10 @@ const TEXT = {
     badEmail: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
     thanks: (e) => "Danke! Wir antworten an " + e + ".",
     dismiss: "Ausblenden",
+    attach: "Datei anhängen",
+    uploading: "Wird hochgeladen…",
+    fileTooLarge: (n) => "Nicht gesendet: " + n + " ist größer als 15 MB.",
+    tooManyFiles: "Nicht gesendet: höchstens 10 Dateien auf einmal.",
     err: {
       rate_limited: "Nicht gesendet: zu viele Nachrichten. Bitte gleich noch einmal versuchen.",
       too_large: "Nicht gesendet: die Nachricht ist zu lang.",
@@ -112,6 +120,11 @@ const EMAIL = /^[^\s@<>"(),;:]+@[^\s@<>"(),;:.]+(\.[^\s@<>"(),;:.]+)+$/;
 const VT = "parley.visitor";
 const FOCUSABLE = "button,textarea,input,a[href],[tabindex='0']";
 
+const MAX_FILE = 15 << 20;
+const MAX_FILES = 10;
+
+const CLIP_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5 8.4 14.6a1.6 1.6 0 0 0 2.3 2.3l8.1-8.1a3.2 3.2 0 0 0-4.6-4.6l-8.4 8.4a4.8 4.8 0 0 0 6.8 6.8l7.4-7.4-1.4-1.4-7.4 7.4a2.8 2.8 0 0 1-4-4l8.4-8.4a1.2 1.2 0 0 1 1.8 1.8l-8.1 8.1-.1-.1z"/></svg>';
 const SEND_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/></svg>';
 const MIN_ICON =
@@ -159,7 +172,9 @@ export function mount(root, boot, events, lang, ctl, inline) {
   let promptEl = null;
   const byId = new Map(); // message id -> element
   let quick = null; // the quick replies on screen: {seq, el}
-  const outbox = new Map(); // clientId -> {cid, text, el, failed}
+  const outbox = new Map(); // clientId -> {cid, text, files, el, failed}
+  let grant = null; // {url, until}: where files go (upload.grant)
+  const granted = []; // {ok, no} waiting for upload.granted
 
   // The panel. Static markup only; data goes in with textContent.
   const panel = el("section", "p" + (inline ? " in" : ""));
@@ -177,7 +192,9 @@ export function mount(root, boot, events, lang, ctl, inline) {
     '<form class="ef" hidden novalidate><p class="eq" dir="auto"></p><div class="eg"><label for="pe"></label>' +
     '<input id="pe" type="email" autocomplete="email" maxlength="254" spellcheck="false"><button class="ok" type="submit"></button></div>' +
     '<p class="ee" role="alert"></p></form>' +
-    '<form class="f"><label class="sr" for="pm"></label><textarea id="pm" rows="1" autocomplete="off"></textarea>' +
+    '<form class="f"><label class="sr" for="pm"></label>' +
+    (wg.attachments ? '<button class="at" type="button">' + CLIP_ICON + '</button><input class="fi" type="file" multiple hidden>' : "") +
+    '<textarea id="pm" rows="1" autocomplete="off"></textarea>' +
     '<button class="sd" type="submit">' +
     SEND_ICON +
     "</button></form>";
@@ -209,6 +226,37 @@ export function mount(root, boot, events, lang, ctl, inline) {
   $(".mn").setAttribute("aria-label", T.min);
   $(".mn").onclick = ctl.close;
   $("label.sr").textContent = T.msg;
+  const attachBtn = $(".at");
+  const fileIn = $(".fi");
+  if (attachBtn) {
+    attachBtn.setAttribute("aria-label", T.attach);
+    attachBtn.title = T.attach;
+    fileIn.setAttribute("aria-label", T.attach);
+    attachBtn.onclick = () => {
+      interacted();
+      fileIn.click();
+    };
+    fileIn.onchange = () => {
+      sendFiles([...fileIn.files]);
+      fileIn.value = "";
+    };
+    ta.addEventListener("paste", (e) => {
+      const files = [...((e.clipboardData && e.clipboardData.files) || [])];
+      if (files.length) {
+        e.preventDefault();
+        sendFiles(files);
+      }
+    });
+    panel.addEventListener("dragover", (e) => {
+      if (!ta.disabled && e.dataTransfer && [...e.dataTransfer.types].includes("Files")) e.preventDefault();
+    });
+    panel.addEventListener("drop", (e) => {
+      const files = [...((e.dataTransfer && e.dataTransfer.files) || [])];
+      if (!files.length || ta.disabled) return;
+      e.preventDefault();
+      sendFiles(files);
+    });
+  }
   ta.placeholder = T.ph;
   sendBtn.setAttribute("aria-label", T.send);
   log.setAttribute("aria-label", T.log);
@@ -512,6 +560,10 @@ export function mount(root, boot, events, lang, ctl, inline) {
         if (isOpen && !inLog) ta.focus({ preventScroll: true });
         break;
       }
+      case "upload.granted":
+        grant = { url: ev.url, until: Date.now() + 9 * 60e3 };
+        granted.splice(0).forEach((f) => f.ok(ev.url));
+        break;
       case "message.ack":
         add(ev.message, ev.clientId);
         break;
@@ -575,6 +627,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
       const mine = m.direction == "INCOMING";
       n = p ? p.el : bubble(mine ? "me" : "ag", m.text, mine ? "" : m.senderName);
       n.classList.remove("pe", "er");
+      if (m.attachments && m.attachments.length) fileList(n, m.attachments);
       meta(n, time(m.createdAt));
       if (!mine) {
         hideTyping();
@@ -630,6 +683,10 @@ export function mount(root, boot, events, lang, ctl, inline) {
   }
 
   function failed(ev) {
+    if (!ev.clientId && granted.length) {
+      granted.splice(0).forEach((f) => f.no(ev));
+      return;
+    }
     if (wantEmail && ev.clientId == wantEmail.cid) {
       wantEmail = null;
       emailForm.querySelector(".ok").disabled = false;
@@ -656,6 +713,13 @@ export function mount(root, boot, events, lang, ctl, inline) {
     b.onclick = () => {
       p.failed = false;
       p.el.classList.replace("er", "pe");
+      if (p.text == "" && !p.files) {
+        // The upload itself failed: the visitor picks the files again.
+        p.el.remove();
+        outbox.delete(p.cid);
+        if (fileIn) fileIn.click();
+        return;
+      }
       meta(p.el, T.sending);
       transmit(p);
     };
@@ -686,7 +750,71 @@ export function mount(root, boot, events, lang, ctl, inline) {
   }
 
   function transmit(p) {
-    send({ type: "message.send", clientId: p.cid, text: p.text });
+    if (p.uploading) return;
+    const ev = { type: "message.send", clientId: p.cid, text: p.text };
+    if (p.files) ev.attachments = p.files;
+    send(ev);
+  }
+
+  // --- files ---
+
+  // sendFiles uploads files (over HTTP, never the socket) and sends them as
+  // one message. Each must be at most MAX_FILE; the server decides what
+  // they are.
+  function sendFiles(files) {
+    interacted();
+    notice("");
+    if (ta.disabled || !files.length) return;
+    if (files.length > MAX_FILES) return notice(T.tooManyFiles);
+    const big = files.find((f) => f.size > MAX_FILE);
+    if (big) return notice(T.fileTooLarge(big.name));
+    const p = { cid: newId(), text: "", uploading: true, el: bubble("me pe", "", "") };
+    fileList(p.el, files.map((f) => ({ name: f.name, size: f.size })));
+    meta(p.el, T.uploading);
+    outbox.set(p.cid, p);
+    log.appendChild(p.el);
+    log.scrollTop = log.scrollHeight;
+    uploadURL()
+      .then((url) => Promise.all(files.map((f) => upload(url, f))))
+      .then(
+        (ids) => {
+          p.uploading = false;
+          p.files = ids;
+          meta(p.el, T.sending);
+          transmit(p);
+        },
+        (e) => {
+          p.uploading = false;
+          failed({ clientId: p.cid, code: e.code || "x", message: e.message || "" });
+        },
+      );
+  }
+
+  // uploadURL resolves to where files may be uploaded now.
+  function uploadURL() {
+    if (grant && grant.until > Date.now()) return Promise.resolve(grant.url);
+    return new Promise((ok, no) => {
+      granted.push({ ok, no });
+      if (granted.length == 1) send({ type: "upload.grant" });
+      if (!ready) no({ code: "unavailable" });
+    });
+  }
+
+  function upload(url, file) {
+    const body = new FormData();
+    body.append("file", file, file.name);
+    return fetch(url, { method: "POST", body, credentials: "omit" }).then((r) =>
+      r.json().then(
+        (j) => {
+          if (r.ok) return j.id;
+          if (r.status == 401) grant = null;
+          throw { code: j.code || (r.status == 413 ? "too_large" : "x"), message: j.message };
+        },
+        () => {
+          throw { code: r.status == 413 ? "too_large" : "x" };
+        },
+      ),
+    );
   }
 
   // --- view ---
@@ -704,6 +832,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
       emailForm.hidden = true;
     }
     ta.disabled = sendBtn.disabled = needConsent || before;
+    if (attachBtn) attachBtn.disabled = ta.disabled;
   }
 
   // askEmailAfter shows the email form in the conversation, after the
@@ -844,6 +973,49 @@ function linkify(node, text) {
     re.lastIndex = last = m.index + raw.length;
   }
   node.append(text.slice(last));
+}
+
+// fileList shows files in message element n, replacing any shown: images
+// the server checked (inline) as thumbnails, everything else as a named
+// link with its size. Before upload, files have no url and show as names.
+function fileList(n, files) {
+  const old = n.querySelector(".fl");
+  if (old) old.remove();
+  const box = el("div", "fl");
+  files.forEach((f) => {
+    const url = /^https?:\/\//.test(f.url || "") ? f.url : "";
+    if (url && f.inline) {
+      const a = el("a", "im");
+      a.href = url;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      const img = el("img");
+      img.alt = f.name;
+      img.src = url;
+      img.loading = "lazy";
+      if (f.width && f.height) {
+        img.width = Math.min(f.width, 220);
+        img.height = Math.round((img.width * f.height) / f.width);
+      }
+      a.appendChild(img);
+      box.appendChild(a);
+      return;
+    }
+    const a = el(url ? "a" : "span", "fa");
+    if (url) {
+      a.href = url;
+      a.rel = "noopener noreferrer";
+      a.download = f.name;
+    }
+    a.append(el("span", "fn", f.name), el("span", "fs", size(f.size)));
+    a.dir = "auto";
+    box.appendChild(a);
+  });
+  n.insertBefore(box, n.lastChild);
+}
+
+function size(n) {
+  return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : n >= 1024 ? Math.round(n / 1024) + " KB" : n + " B";
 }
 
 function meta(n, text, extra) {

@@ -17,8 +17,9 @@
 //
 // Settings read from window.hsConversationsSettings when the widget loads:
 // loadImmediately (default true), inlineEmbedSelector (the panel fills that
-// element; no launcher), disableAttachment (accepted: there is no attachment
-// UI), identificationEmail and identificationToken (CONTRACT §4).
+// element; no launcher), disableAttachment (no "Attach file" on this page,
+// whatever the widget allows), identificationEmail and identificationToken
+// (CONTRACT §4).
 //
 // Storage: the loader only reads. The chat UI writes its keys (the visitor
 // token "parley.visitor", "parley.seen.<widgetId>") once the visitor has
@@ -282,6 +283,7 @@ function init() {
       Promise.all([import(b.assets.js), css(b.assets.css)]).then(
         ([m]) => {
           if (g != gen) return null;
+          if (settings().disableAttachment) b.widget.attachments = false;
           return (chat = chat || m.mount(root, b, events, lang, ctl, !!inline));
         },
         (e) => {

@@ -90,6 +90,25 @@ export const replyRecipients = (id) => request('GET', `api/v1/threads/${enc(id)}
 /** forward emails a thread to addresses with an optional note; it answers the recorded event. */
 export const forward = (id, to, note, clientId) => request('POST', `api/v1/threads/${enc(id)}/forward`, { to, note, clientId });
 
+/**
+ * uploadFile uploads one file for the signed-in user's next message on a
+ * thread (multipart, one part "file") and returns the upload: { id, name,
+ * type, size, inline, width, height, url }.
+ */
+export async function uploadFile(threadId, file) {
+  const body = new FormData();
+  body.append('file', file, file.name);
+  let res;
+  try {
+    res = await fetch(new URL(`api/v1/threads/${enc(threadId)}/files`, BASE), { method: 'POST', credentials: 'same-origin', headers: { Accept: 'application/json' }, body });
+  } catch (err) {
+    throw new ApiError(0, null, err?.message || 'network error');
+  }
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data, '', Number.parseInt(res.headers.get('Retry-After') ?? '', 10) || 0);
+  return data;
+}
+
 /** messages returns every message of a thread, oldest first, following pages. */
 export async function messages(id) {
   const out = [];

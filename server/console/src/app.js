@@ -562,15 +562,15 @@ class Console {
 
   // ----- actions -----
 
-  sendReply(text, messageType, copies) {
+  sendReply(text, messageType, copies, files) {
     const o = this.open;
     const clean = text.replace(CONTROL_CHARS, '');
-    if (!o || !clean.trim()) return false;
+    if (!o || (!clean.trim() && !files?.length)) return false;
     if (new TextEncoder().encode(clean).length > MAX_TEXT_BYTES) {
       this.shell.toast(t('reply.tooLong'));
       return false;
     }
-    const it = { clientId: newClientId(), threadId: o.id, text: clean, messageType, createdAt: new Date().toISOString(), ...(copies ?? {}) };
+    const it = { clientId: newClientId(), threadId: o.id, text: clean.trim() ? clean : '', messageType, createdAt: new Date().toISOString(), ...(copies ?? {}), ...(files?.length ? { files } : {}) };
     this.outbox.add(it);
     this.drafts.delete(o.id);
     this.lastTypingSent = 0;

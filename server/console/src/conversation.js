@@ -9,7 +9,7 @@ import { h, uid } from './dom.js';
 import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
-import { channelOf, looksLikeAddress, splitAddresses } from './model.js';
+import { MAX_FILE_BYTES, MAX_MESSAGE_FILES, channelOf, fileSize, looksLikeAddress, splitAddresses } from './model.js';
 import { transcriptState } from './transcript.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
@@ -116,6 +116,26 @@ export class ConversationView {
     });
     // Insert: a snippet (the "#" picker), a knowledge link, the meeting link.
     const insert = linksOf(app).menu(this.reply, () => this.picker.openWithHash());
+    // Files: chosen, pasted or dropped, uploaded at once, sent with the reply.
+    this.files = []; // [{ name, size, upload: { id, … } | null, error }]
+    this.fileInput = h('input', {
+      type: 'file',
+      multiple: true,
+      hidden: true,
+      'aria-label': t('reply.attach'),
+      onChange: () => {
+        this.addFiles([...this.fileInput.files]);
+        this.fileInput.value = '';
+      },
+    });
+    this.filesEl = h('ul', { class: 'composer-files', 'aria-label': t('reply.files'), hidden: true });
+    this.reply.addEventListener('paste', (e) => {
+      const files = [...(e.clipboardData?.files ?? [])];
+      if (files.length) {
+        e.preventDefault();
+        this.addFiles(files);
+      }
+    });
     // An email reply's copies: Cc starts as the thread's current Cc.
     const ccId = uid('cc');
     const bccId = uid('bcc');
@@ -143,18 +163,84 @@ export class ConversationView {
       this.copiesEl,
       h('label', { for: id, class: 'sr-only', text: t('reply.label') }),
       this.reply,
+      this.filesEl,
       h(
         'div',
         { class: 'composer-bar' },
         h('label', { class: 'switch switch-note' }, this.noteBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('reply.note') })),
         insert.el,
+        h('button', { type: 'button', class: 'btn btn-ghost btn-sm composer-attach', text: t('reply.attach'), onClick: () => this.fileInput.click() }),
+        this.fileInput,
         h('span', { class: 'spacer' }),
         h('button', { type: 'submit', class: 'btn btn-primary', text: t('reply.send') }),
       ),
     );
     this.picker = app.snippets.attach(this.reply, this.form); // "#" inserts a snippet
+    this.form.addEventListener('dragover', (e) => {
+      if ([...(e.dataTransfer?.types ?? [])].includes('Files')) e.preventDefault();
+    });
+    this.form.addEventListener('drop', (e) => {
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (!files.length) return;
+      e.preventDefault();
+      this.addFiles(files);
+    });
     this.setNoteMode();
     return this.form;
+  }
+
+  /** addFiles uploads files for the next reply and lists them in the composer. */
+  addFiles(files) {
+    const threadId = this.threadId;
+    for (const file of files) {
+      if (this.files.length >= MAX_MESSAGE_FILES) {
+        this.app.shell.toast(t('reply.tooManyFiles', { n: MAX_MESSAGE_FILES }));
+        break;
+      }
+      if (file.size > MAX_FILE_BYTES) {
+        this.app.shell.toast(t('reply.fileTooLarge', { name: file.name }));
+        continue;
+      }
+      const f = { name: file.name, size: file.size, upload: null, error: '' };
+      this.files.push(f);
+      api.uploadFile(threadId, file).then(
+        (up) => {
+          f.upload = up;
+          this.renderFiles();
+        },
+        (err) => {
+          f.error = err.message;
+          this.renderFiles();
+        },
+      );
+    }
+    this.renderFiles();
+  }
+
+  renderFiles() {
+    const el = this.filesEl;
+    el.replaceChildren(
+      ...this.files.map((f) =>
+        h(
+          'li',
+          { class: `composer-file${f.error ? ' is-failed' : f.upload ? '' : ' is-pending'}` },
+          h('span', { class: 'composer-file-name', dir: 'auto', text: f.name }),
+          h('span', { class: 'composer-file-state', text: f.error ? t('reply.uploadFailed', { reason: f.error }) : f.upload ? fileSize(f.size) : t('reply.uploading') }),
+          h('button', {
+            type: 'button',
+            class: 'btn btn-ghost btn-sm',
+            text: '×',
+            'aria-label': t('reply.removeFile', { name: f.name }),
+            onClick: () => {
+              this.files = this.files.filter((x) => x !== f);
+              this.renderFiles();
+              this.reply.focus();
+            },
+          }),
+        ),
+      ),
+    );
+    el.hidden = !this.files.length;
   }
 
   /** isEmail reports whether the open thread is an email thread. */
@@ -173,7 +259,12 @@ export class ConversationView {
 
   submit() {
     const text = this.reply.value;
-    if (!text.trim()) return;
+    if (this.files.some((f) => !f.upload && !f.error)) {
+      this.app.shell.toast(t('reply.stillUploading'));
+      return;
+    }
+    const files = this.files.filter((f) => f.upload).map((f) => f.upload);
+    if (!text.trim() && !files.length) return;
     if (this.bot.blocksReply(this.app.threads.get(this.threadId), this.noteBox.checked)) return;
     let copies;
     if (!this.noteBox.checked && this.isEmail()) {
@@ -187,8 +278,10 @@ export class ConversationView {
       }
       copies = { cc, bcc };
     }
-    if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE', copies)) {
+    if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE', copies, files)) {
       this.reply.value = '';
+      this.files = [];
+      this.renderFiles();
       if (copies) {
         this.bccInput.value = ''; // Bcc is for one reply; Cc stays the thread's
         this.ccDirty = false;
@@ -408,6 +501,7 @@ export class ConversationView {
       time: m.createdAt,
       text: m.text,
       recipients: m.recipients,
+      files: m.files,
       extra: m.quickReplies?.length
         ? h('ul', { class: 'msg-quick', 'aria-label': t('bots.pvReplies') }, m.quickReplies.map((q) => h('li', { dir: 'auto', text: q })))
         : this.deliveryEl(m),
@@ -445,7 +539,7 @@ export class ConversationView {
           h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('msg.discard'), onClick: () => app.discardSend(p.clientId) }),
         )
       : h('div', { class: 'msg-state', text: t('msg.sending') });
-    const el = this.bubble({ out: true, note: p.messageType === 'COMMENT', name: app.me.name, time: p.createdAt, text: p.text, extra: status });
+    const el = this.bubble({ out: true, note: p.messageType === 'COMMENT', name: app.me.name, time: p.createdAt, text: p.text, files: p.files, extra: status });
     el.classList.add(p.error ? 'is-failed' : 'is-pending');
     return el;
   }
@@ -460,7 +554,29 @@ export class ConversationView {
     return h('div', { class: 'msg-rcpts' }, line('TO', 'msg.to'), line('CC', 'msg.cc'), line('BCC', 'msg.bcc'));
   }
 
-  bubble({ out, note, name, address, stranger, time, text, recipients, extra }) {
+  /** fileList shows a message's files: images Parley checked as thumbnails, the rest as links with their size. */
+  fileList(files) {
+    if (!files?.length) return null;
+    return h(
+      'ul',
+      { class: 'msg-files', 'aria-label': t('msg.files') },
+      files.map((f) =>
+        f.inline
+          ? h(
+              'li',
+              { class: 'msg-file msg-file-image' },
+              h('a', { href: f.url, target: '_blank', rel: 'noopener noreferrer' }, h('img', { src: f.url, alt: f.name, loading: 'lazy', ...(f.width ? { width: String(Math.min(f.width, 240)) } : {}) })),
+            )
+          : h(
+              'li',
+              { class: 'msg-file' },
+              h('a', { href: f.url, download: f.name, rel: 'noopener noreferrer' }, h('span', { class: 'msg-file-name', dir: 'auto', text: f.name }), f.size ? h('span', { class: 'msg-file-size', text: fileSize(f.size) }) : null),
+            ),
+      ),
+    );
+  }
+
+  bubble({ out, note, name, address, stranger, time, text, recipients, files, extra }) {
     return h(
       'li',
       { class: `msg ${out ? 'msg-out' : 'msg-in'}${note ? ' msg-note' : ''}` },
@@ -474,7 +590,8 @@ export class ConversationView {
         h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: clock(time) }),
       ),
       this.recipientsEl(recipients),
-      h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto' }, linkify(text))),
+      text ? h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto' }, linkify(text))) : null,
+      this.fileList(files),
       extra,
     );
   }

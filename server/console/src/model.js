@@ -56,7 +56,20 @@ export function normMessage(m) {
     event: str(m.event), // for SYSTEM messages
     quickReplies: Array.isArray(m.quickReplies) ? m.quickReplies.map(String) : (m.attachments ?? []).flatMap((x) => (x?.type === 'QUICK_REPLIES' ? (x.quickReplies ?? []).map((q) => String(q.label ?? q.value)) : [])), // a bot's question
     changes: Array.isArray(m.changes) ? m.changes : [], // for record_updated: [{ field, from, to }]
+    files: filesOf(m), // [{ id, name, type, size, inline, width, height, url }]
   };
+}
+
+/** filesOf reads a message's files from either shape (WebSocket: id, name, type, size, inline, url; REST: FILE attachments). */
+function filesOf(m) {
+  if (!Array.isArray(m.attachments)) return [];
+  return m.attachments
+    .filter((x) => x && (x.type === 'FILE' ? x.fileId : x.id) && /^https?:\/\//.test(str(x.url)))
+    .map((x) =>
+      x.type === 'FILE'
+        ? { id: str(x.fileId), name: str(x.name), type: '', size: 0, inline: x.fileUsageType === 'IMAGE', width: 0, height: 0, url: str(x.url) }
+        : { id: str(x.id), name: str(x.name), type: str(x.type), size: Number(x.size) || 0, inline: !!x.inline, width: Number(x.width) || 0, height: Number(x.height) || 0, url: str(x.url) },
+    );
 }
 
 /** recipientsOf reads who an email message went to from either shape (WebSocket: field, email; REST: recipientField, deliveryIdentifier). */
@@ -252,6 +265,7 @@ export const sendFrame = (it) => ({
   text: it.text,
   messageType: it.messageType,
   ...(it.cc ? { cc: it.cc, bcc: it.bcc ?? [] } : {}), // an email reply's copies; absent: the thread's current Cc
+  ...(it.files?.length ? { attachments: it.files.map((f) => f.id) } : {}), // the agent's uploads
 });
 
 /** splitAddresses reads a list of addresses as typed: separated by commas, semicolons or spaces. */
@@ -263,3 +277,15 @@ export const splitAddresses = (s) =>
 
 /** looksLikeAddress is a first check of an address as typed; the server decides. */
 export const looksLikeAddress = (a) => /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(a);
+
+/** fileSize says how large a file is, for people. */
+export function fileSize(n) {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MB`;
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`;
+  return `${n} B`;
+}
+
+/** MAX_FILE_BYTES is the largest file Parley takes (parley.MaxFileBytes). */
+export const MAX_FILE_BYTES = 15 << 20;
+/** MAX_MESSAGE_FILES is the most files one message carries (parley.MaxMessageFiles). */
+export const MAX_MESSAGE_FILES = 10;

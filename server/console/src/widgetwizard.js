@@ -749,6 +749,7 @@ export class WidgetWizard {
     const c = this.draft.consent;
     return [
       this.checkbox('wz.opt.transcripts', 'options.transcripts', { hint: t('wz.opt.transcriptsHint') }),
+      this.checkbox('wz.opt.files', 'options.disableAttachment', { invert: true, hint: t('wz.opt.filesHint') }),
       this.radios('wz.opt.consent', 'consent.process', ['', 'explicit', 'legitimate'].map((v) => ({ value: v, label: t(`wz.opt.consent.${v || 'none'}`) })), { hint: t('wz.opt.consentHint') }),
       c.process ? this.field('wz.opt.consentText', this.textarea('consent.processText', { maxlength: '1000' }), { field: 'consent.processText' }) : null,
       this.checkbox('wz.opt.communicate', 'consent.communicate', { structural: true, hint: t('wz.opt.communicateHint') }),
@@ -777,6 +778,7 @@ export class WidgetWizard {
       ['wz.step.availability', t(`wz.av.mode.${d.availability.mode}`) + (d.availability.mode === 'hours' ? ` (${d.availability.timezone})` : '')],
       ['wz.ap.accent', d.appearance.accentColor],
       ['wz.opt.transcripts', t(d.options.transcripts ? 'wg.on' : 'wg.off')],
+      ['wz.opt.files', t(d.options.disableAttachment ? 'wg.off' : 'wg.on')],
       ['wz.opt.consent', t(`wz.opt.consent.${d.consent.process || 'none'}`)],
     ];
     return [

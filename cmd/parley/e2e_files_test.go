@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"image"
+	"image/color"
+	"image/png"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// jsFile is a JS expression: a File named name holding the bytes b.
+func jsFile(name string, b []byte, typ string) string {
+	return `new File([Uint8Array.from(atob(` + jsString(base64.StdEncoding.EncodeToString(b)) + `), c => c.charCodeAt(0))], ` +
+		jsString(name) + `, {type: ` + jsString(typ) + `})`
+}
+
+// TestBrowserFiles: a visitor attaches an image with "Attach file" and drops
+// a hostile SVG that claims to be a PNG; the agent sees the image as a
+// thumbnail and the SVG as a download, attaches a file in the console and
+// sends it; the visitor gets it. A page that sets disableAttachment offers
+// no "Attach file".
+func TestBrowserFiles(t *testing.T) {
+	browser := newBrowser(t)
+	e := startWidgetEnv(t)
+	host := hostPages(t, e.base, map[string]string{
+		"/":       sdkPage(`lang="en"`, `{}`, ``),
+		"/nofile": sdkPage(`lang="en"`, `{ disableAttachment: true }`, ``),
+	})
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	img.Set(1, 1, color.RGBA{200, 40, 40, 255})
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, img); err != nil {
+		t.Fatal(err)
+	}
+	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"><script>alert(1)</script></svg>`)
+
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/#hs-chat-open")); err != nil {
+		t.Fatal(err)
+	}
+	attach := byName(widgetRoot, "button", "Attach file")
+	step(t, tab, "Attach file offered", ``, wopen+` && `+attach+` !== null && `+widgetRoot+`.querySelector('input[type=file]') !== null`)
+	actVisitorSay(t, tab, "Here is my screenshot")
+
+	// The file input, as the file chooser fills it.
+	step(t, tab, "choose an image", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("screen.png", pngBuf.Bytes(), "image/png")+`);
+		const input = `+widgetRoot+`.querySelector('input[type=file]'); input.files = dt.files; input.dispatchEvent(new Event('change')); })()`,
+		`[...`+wlog+`.querySelectorAll('img')].some(i => i.alt === 'screen.png' && i.complete && i.naturalWidth === 4) && !`+widgetRoot+`.querySelector('.pe')`)
+	// Dropped on the panel: a script in SVG that claims to be a PNG.
+	step(t, tab, "drop a hostile file", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("cat.png", svg, "image/png")+`);
+		`+wpanel+`.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); })()`,
+		`[...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('cat.png') && a.href.startsWith(`+jsString(e.base+"/files/")+`)) && !`+wlog+`.querySelector('img[alt="cat.png"]') && !`+widgetRoot+`.querySelector('.pe')`)
+	widgetShot(t, tab, "widget-files.png")
+
+	// The agent sees both, the image as a thumbnail.
+	agent, cancelA := chromedp.NewContext(browser)
+	defer cancelA()
+	actSignIn(t, agent, e.base, "admin@example.com")
+	if err := waitJS(agent, `!!(`+actRow("cat.png")+`)`, liveWait); err != nil {
+		rows, _ := chromedp.Run(agent, chromedp.Evaluate[string](`[...document.querySelectorAll('a.thread-row')].map(a => a.textContent).join(' | ') + ' // ' + document.body.innerText.slice(0, 500)`))
+		t.Fatalf("%v; rows: %s", err, rows)
+	}
+	if err := click(agent, actRow("cat.png")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, agent, "the visitor's files in the console", ``,
+		`[...document.querySelectorAll('.msg-file-image img')].some(i => i.alt === 'screen.png' && i.complete && i.naturalWidth === 4) && `+
+			`[...document.querySelectorAll('.msg-file a')].some(a => a.textContent.includes('cat.png') && a.hasAttribute('download'))`)
+
+	// The agent attaches a file and sends it with text.
+	step(t, agent, "attach in the console", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("notes.txt", []byte("The steps, in order."), "text/plain")+`);
+		const input = document.querySelector('.composer input[type=file]'); input.files = dt.files; input.dispatchEvent(new Event('change')); })()`,
+		`[...document.querySelectorAll('.composer-file')].some(f => f.textContent.includes('notes.txt') && !f.classList.contains('is-pending'))`)
+	if err := typeInto(agent, `document.querySelector('textarea.reply')`, "See the notes"); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(agent, byName("document", "button", "Send")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, agent, "sent with its file", ``, `[...document.querySelectorAll('.msg-out .msg-file a')].some(a => a.textContent.includes('notes.txt')) && !document.querySelector('.composer-file')`)
+	step(t, tab, "the visitor gets it", ``, `[...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('notes.txt')) && `+wlog+`.textContent.includes('See the notes')`)
+
+	// A page that turns attachments off.
+	other, cancelO := chromedp.NewContext(browser)
+	defer cancelO()
+	if err := chromedp.Do(other, chromedp.Navigate(host.URL+"/nofile#hs-chat-open")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, other, "no Attach file", ``, wopen+` && `+byName(widgetRoot, "textarea", "Message")+` !== null && `+attach+` === null && !`+widgetRoot+`.querySelector('input[type=file]')`)
+	_ = context.Background
+}
