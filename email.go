@@ -352,6 +352,10 @@ type InboundEmail struct {
 	InReplyTo  string    `json:"inReplyTo,omitempty"`
 	References []string  `json:"references,omitempty"`
 	Date       time.Time `json:"date,omitzero"`
+	// HTML is the mail's HTML body as it came (at most MaxMailHTMLBytes;
+	// a larger one is left out), "" for none. It is never shown as it is:
+	// the richtext package decides what of it the console shows.
+	HTML string `json:"-"`
 	// Files are the mail's attachments and inline images, in the order of
 	// the message, as many as one message carries (MaxMessageFiles, each
 	// at most MaxFileBytes, MaxMessageFileBytes together).
@@ -360,6 +364,10 @@ type InboundEmail struct {
 	// ("big.zip: larger than 15 MB"): they are noted in the message.
 	FilesLeftOut []string `json:"filesLeftOut,omitempty"`
 }
+
+// MaxMailHTMLBytes bounds the HTML body of an incoming mail that Parley
+// keeps to show it formatted; its text is kept either way.
+const MaxMailHTMLBytes = 512 << 10
 
 // InboundFile is a file that came with an email: an attachment, or an
 // image inside it (ContentID, named by its HTML as "cid:…").

@@ -28,7 +28,7 @@ var layers = map[string][]string{
 	"widget":                         {""},
 	"widget/internal/bundle":         {},
 	"widget/internal/gen":            {"", "widget", "widget/internal/bundle"},
-	"app":                            {"", "locale"},
+	"app":                            {"", "locale", "richtext"},
 	"server/console":                 {},
 	"server/console/internal/bundle": {},
 	"server/console/internal/gen":    {"server/console/internal/bundle"},

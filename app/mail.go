@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/locale"
+	"github.com/parley-chat/parley/richtext"
 )
 
 // Team email (E1–E4, I4, I9, M3, R2): mail that arrives for an inbox's
@@ -276,7 +277,7 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 		newTicket, ticketEvent = a.newMailTicket(ticket, e.Subject, mailboxID)
 	}
 	res, err := a.db.AppendMail(ctx, &parley.Message{
-		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming, Attachments: atts,
+		Type: parley.TypeMessage, Text: text, SenderID: c.ActorID(), Direction: parley.Incoming, Attachments: atts, RichText: mailHTML(e),
 		ChannelID: parley.ChannelEmail, ChannelAccountID: mailboxID, CreatedAt: a.Now(),
 		Recipients: inboundRecipients(e), // its To and Cc, for the reply's Cc (copies.go)
 	}, parley.MailAppend{
@@ -782,4 +783,13 @@ func (a *App) RetryReply(ctx context.Context, u *parley.User, threadID, messageI
 	a.events.Delivery(t, messageID, d)
 	a.wakeOutbox()
 	return d, nil
+}
+
+// mailHTML is what Parley keeps of email e's HTML to show it formatted
+// (richtext.Keep), "" for none.
+func mailHTML(e *parley.InboundEmail) string {
+	if e.HTML == "" {
+		return ""
+	}
+	return richtext.Keep(e.HTML)
 }

@@ -98,6 +98,9 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 		text = htmlToText(p.html)
 	}
 	e.Text = cleanText(text)
+	if p.hasHTML && len(p.html) <= parley.MaxMailHTMLBytes && utf8.ValidString(p.html) {
+		e.HTML = p.html
+	}
 	e.Files, e.FilesLeftOut = p.files, p.leftOut
 	return e, nil
 }

@@ -106,6 +106,14 @@ func Sanitize(body string, remote bool, cid func(id string) string) SanitizedHTM
 	return res
 }
 
+// Keep returns an email's HTML as Parley stores it: through the policy,
+// with remote and cid: images still in it, for Sanitize to decide them
+// each time it is shown (its links to files expire, and remote images
+// wait for an agent's say-so).
+func Keep(body string) string {
+	return Sanitize(body, true, func(id string) string { return "cid:" + url.PathEscape(id) }).HTML
+}
+
 // Clean returns body, rich text an agent or admin wrote (an email reply, a
 // template, a signature), as Parley keeps and sends it: the same policy as
 // Sanitize, with images from the web (http, https), data: images and

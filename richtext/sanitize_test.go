@@ -156,3 +156,22 @@ func TestClean(t *testing.T) {
 		})
 	}
 }
+
+// TestKeepThenSanitize: what Keep stores shows as Sanitize shows the
+// original: remote images blocked until allowed, cid: images mapped.
+func TestKeepThenSanitize(t *testing.T) {
+	in := `<p onclick="x()">Hi</p><img src="cid:logo@x"><img src="https://t.example/p.gif"><script>alert(1)</script>`
+	kept := richtext.Keep(in)
+	if strings.Contains(kept, "script") || strings.Contains(kept, "onclick") || !strings.Contains(kept, "cid:logo@x") || !strings.Contains(kept, "https://t.example/p.gif") {
+		t.Fatalf("Keep=%q", kept)
+	}
+	cid := func(id string) string { return map[string]string{"logo@x": "/files/3/logo.png"}[id] }
+	blocked := richtext.Sanitize(kept, false, cid)
+	if blocked.Blocked != 1 || strings.Contains(blocked.HTML, "t.example") || !strings.Contains(blocked.HTML, `src="/files/3/logo.png"`) {
+		t.Errorf("shown without remote images: %+v", blocked)
+	}
+	allowed := richtext.Sanitize(kept, true, cid)
+	if allowed.Blocked != 0 || !strings.Contains(allowed.HTML, "https://t.example/p.gif") {
+		t.Errorf("shown with remote images: %+v", allowed)
+	}
+}

@@ -67,6 +67,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages", user(s.handleMessagePost()))
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}", user(s.handleMessageGet()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages/{messageId}/retry", user(s.handleMessageRetry()))
+	mux.Handle("GET /api/v1/threads/{threadId}/messages/{messageId}/html", user(s.handleMessageHTML())) // http_mail_html.go
 
 	// Files (http_files.go): uploads for a thread's next message, and the
 	// files themselves, to whoever may read them.

@@ -28,6 +28,10 @@ type wireMessage struct {
 	// it came from (a contact's own, who may not be the thread's
 	// contact) or went out from (the mailbox).
 	SenderAddress string `json:"senderAddress,omitempty"`
+	// HTML is set, on an email message sent to agents, when it came with
+	// HTML that GET /api/v1/threads/{threadId}/messages/{messageId}/html
+	// shows.
+	HTML bool `json:"html,omitempty"`
 	// Delivery is, on an email reply or a forward sent to agents, how
 	// sending it went.
 	Delivery *wireDelivery `json:"delivery,omitempty"`
@@ -83,6 +87,7 @@ func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parl
 		}
 	}
 	w.SenderAddress = addr
+	w.HTML = m.RichText != ""
 	if st := s.messageStatus(ctx, t, m); m.Direction == parley.Outgoing {
 		w.Delivery = &wireDelivery{Status: st["statusType"], Error: st["failureDetails"]}
 	}

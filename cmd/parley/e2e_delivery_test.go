@@ -13,6 +13,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
@@ -67,8 +68,12 @@ func startWithMailer(t *testing.T, mailer app.Mailer) (string, *app.App) {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	p := hub.NewPresence()
+	blobs, err := blob.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := app.New(app.Config{BaseURL: base, MailFrom: "parley@parley.test", Mailer: mailer,
-		MailRetry: 20 * time.Millisecond, MailAttempts: 2}, db, p)
+		MailRetry: 20 * time.Millisecond, MailAttempts: 2, Blobs: blobs}, db, p)
 	srv := server.New(server.Config{BaseURL: base}, a, db, h, p, assets)
 	a.Start()
 	ts.Config.Handler = srv

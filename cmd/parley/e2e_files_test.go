@@ -7,9 +7,13 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/parley-chat/parley/mail"
 )
 
 // jsFile is a JS expression: a File named name holding the bytes b.
@@ -92,5 +96,68 @@ func TestBrowserFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, other, "no Attach file", ``, wopen+` && `+byName(widgetRoot, "textarea", "Message")+` !== null && `+attach+` === null && !`+widgetRoot+`.querySelector('input[type=file]')`)
-	_ = context.Background
+}
+
+// TestBrowserMailHTML: an email's HTML shows in the console on request, in
+// a frame where its script does not run, with its inline image, and its
+// remote image only once the agent loads it.
+func TestBrowserMailHTML(t *testing.T) {
+	browser := newBrowser(t)
+	base, a := startWithMailer(t, nil)
+	api := newMailAPI(t, base)
+	var inboxes struct{ Results []map[string]any }
+	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
+	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxes.Results[0]["id"].(string), map[string]any{"emailAddresses": []string{"support@parley.test"}}, nil); st != 200 {
+		t.Fatalf("set address: %d %s", st, body)
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 6, 4))
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, img); err != nil {
+		t.Fatal(err)
+	}
+	raw := "From: Ann <ann@customer.example>\r\nTo: support@parley.test\r\nSubject: Newsletter\r\nMessage-ID: <h1@customer.example>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"R\"\r\n\r\n" +
+		"--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
+		`<h1 id="t">Spring news</h1><img alt="logo" src="cid:logo@x"><img alt="remote" src="https://remote.invalid/p.png"><script>document.title='pwned';parent.document.title='pwned'</script>` + "\r\n" +
+		"--R\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(pngBuf.Bytes()) + "\r\n--R--\r\n"
+	m, err := mail.Parse(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Recipients = []string{"support@parley.test"}
+	if err := a.DeliverMail(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	listSignIn(t, tab, base)
+	if err := waitJS(tab, "!!"+actRow("Newsletter"), liveWait); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(tab, actRow("Newsletter")); err != nil {
+		t.Fatal(err)
+	}
+	show := byName("document", "button", "Show formatted email")
+	step(t, tab, "the email, as text, offers its HTML", ``, show+` !== null && document.querySelector('.messages').textContent.includes('Spring news')`)
+	if err := click(tab, show); err != nil {
+		t.Fatal(err)
+	}
+	frame := `document.querySelector('iframe.msg-html-frame')`
+	doc := frame + `.contentDocument`
+	step(t, tab, "shown in its frame", ``, `!!`+frame+` && `+doc+` && `+doc+`.getElementById('t') && `+doc+`.getElementById('t').textContent === 'Spring news' && `+
+		frame+`.offsetHeight > 40 && [...`+doc+`.images].some(i => i.alt === 'logo' && i.complete && i.naturalWidth === 6) && ![...`+doc+`.images].some(i => i.alt === 'remote') && `+
+		doc+`.querySelector('.parley-blocked') !== null && document.title !== 'pwned' && `+doc+`.title !== 'pwned' && !`+doc+`.querySelector('script')`)
+	// The link inside the frame, by keyboard: focused, then Enter.
+	if _, err := chromedp.Run(tab, chromedp.Evaluate[chromedp.Void](doc+`.querySelector('.parley-blocked a').focus()`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "remote images once asked for", ``, `!!`+doc+` && [...`+doc+`.images].some(i => i.alt === 'remote') && !`+doc+`.querySelector('.parley-blocked') && document.title !== 'pwned'`)
+	if err := click(tab, byName("document", "button", "Hide formatted email")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "hidden again", ``, `!`+frame)
 }

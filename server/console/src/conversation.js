@@ -506,6 +506,7 @@ export class ConversationView {
         ? h('ul', { class: 'msg-quick', 'aria-label': t('bots.pvReplies') }, m.quickReplies.map((q) => h('li', { dir: 'auto', text: q })))
         : this.deliveryEl(m),
     });
+    if (m.html) el.append(this.htmlToggle(m));
     if (isBotMessage(m)) el.classList.add('msg-bot');
     if (stranger) el.classList.add('msg-stranger');
     if (m.delivery) el.classList.add(`is-delivery-${m.delivery.status.toLowerCase()}`);
@@ -552,6 +553,49 @@ export class ConversationView {
       return list.length ? h('span', { class: `msg-rcpt msg-rcpt-${field.toLowerCase()}`, dir: 'auto', text: t(key, { list: list.join(', ') }) }) : null;
     };
     return h('div', { class: 'msg-rcpts' }, line('TO', 'msg.to'), line('CC', 'msg.cc'), line('BCC', 'msg.bcc'));
+  }
+
+  /**
+   * htmlToggle shows and hides an email's HTML, as Parley lets it through, in
+   * a frame: no script runs in it, remote images wait for the agent's say-so
+   * (a line in the frame offers to load them).
+   */
+  htmlToggle(m) {
+    const wrap = h('div', { class: 'msg-html' });
+    const btn = h('button', {
+      type: 'button',
+      class: 'btn btn-ghost btn-sm',
+      'aria-expanded': 'false',
+      text: t('msg.showHtml'),
+      onClick: () => {
+        const open = btn.getAttribute('aria-expanded') !== 'true';
+        btn.setAttribute('aria-expanded', String(open));
+        btn.textContent = t(open ? 'msg.hideHtml' : 'msg.showHtml');
+        if (!open) {
+          wrap.querySelector('iframe')?.remove();
+          return;
+        }
+        const frame = h('iframe', {
+          class: 'msg-html-frame',
+          title: t('msg.htmlTitle'),
+          sandbox: 'allow-same-origin allow-popups allow-popups-to-escape-sandbox',
+          referrerpolicy: 'no-referrer',
+          src: new URL(`api/v1/threads/${encodeURIComponent(m.threadId)}/messages/${encodeURIComponent(m.id)}/html`, api.BASE).href,
+        });
+        const fit = () => {
+          const doc = frame.contentDocument;
+          if (doc?.documentElement) frame.style.height = `${Math.min(doc.documentElement.scrollHeight + 4, 2000)}px`;
+        };
+        frame.addEventListener('load', () => {
+          fit();
+          // Images arrive after the document: fit again as they do.
+          frame.contentDocument?.querySelectorAll('img').forEach((img) => img.addEventListener('load', fit));
+        });
+        wrap.append(frame);
+      },
+    });
+    wrap.prepend(btn);
+    return wrap;
   }
 
   /** fileList shows a message's files: images Parley checked as thumbnails, the rest as links with their size. */

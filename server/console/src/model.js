@@ -57,6 +57,7 @@ export function normMessage(m) {
     quickReplies: Array.isArray(m.quickReplies) ? m.quickReplies.map(String) : (m.attachments ?? []).flatMap((x) => (x?.type === 'QUICK_REPLIES' ? (x.quickReplies ?? []).map((q) => String(q.label ?? q.value)) : [])), // a bot's question
     changes: Array.isArray(m.changes) ? m.changes : [], // for record_updated: [{ field, from, to }]
     files: filesOf(m), // [{ id, name, type, size, inline, width, height, url }]
+    html: !!m.html || (!!m.richText && str(m.channelId) === CHANNEL_EMAIL && m.direction === 'INCOMING'), // an email that came with HTML
   };
 }
 
