@@ -180,6 +180,9 @@ type Change struct {
 // From and To are the users' actor ids.
 const ChangeAssignee = "assignee"
 
+// MaxRichTextBytes bounds the rich text (HTML) of an email reply.
+const MaxRichTextBytes = 256 << 10
+
 // ValidateText checks message text: valid UTF-8, not blank, at most
 // MaxTextBytes, and no control characters but tab, newline and carriage return.
 // It returns EINVALID or ETOOLARGE.

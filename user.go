@@ -1,6 +1,9 @@
 package parley
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 // Role is what a user may do: admins configure, agents answer.
 type Role string
@@ -32,8 +35,27 @@ type User struct {
 	// Language is the language the user's console shows, a language of
 	// Parley's message catalogs ("en", "de"); "" until the console says.
 	// Parley's mails to the user are written in it.
-	Language  string    `json:"language,omitempty"`
+	Language string `json:"language,omitempty"`
+	// Signature is added to the user's email replies (R4): rich text as
+	// the richtext package's Clean keeps it, "" for none.
+	Signature string    `json:"signature,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
+}
+
+// MaxSignatureBytes bounds a signature, rich text.
+const MaxSignatureBytes = 8 << 10
+
+// ValidateSignature checks a signature as cleaned rich text: valid UTF-8 of
+// at most MaxSignatureBytes ("" is none). It returns ETOOLARGE or
+// EINVALID naming the field.
+func ValidateSignature(field, s string) error {
+	if len(s) > MaxSignatureBytes {
+		return Errorf(ETOOLARGE, "%s is %d bytes; the limit is %d", field, len(s), MaxSignatureBytes)
+	}
+	if !utf8.ValidString(s) {
+		return Errorf(EINVALID, "%s is not valid UTF-8", field)
+	}
+	return nil
 }
 
 // MaxOpenChatsLimit is the highest per-user cap of open chats.
@@ -188,6 +210,10 @@ type Inbox struct {
 	Mailboxes []Mailbox `json:"mailboxes,omitempty"`
 	// Notify are the inbox's outside notifications (M3).
 	Notify InboxNotify `json:"notify,omitzero"`
+	// Signature is added to every email reply from the inbox, after the
+	// agent's own (R4): rich text as the richtext package's Clean keeps
+	// it, "" for none.
+	Signature string `json:"signature,omitempty"`
 }
 
 // HasMember reports whether user id is a member of the inbox.

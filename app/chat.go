@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/locale"
+	"github.com/parley-chat/parley/richtext"
 )
 
 // The operations below are shared by the REST API and the WebSockets, so an
@@ -61,7 +62,7 @@ func (a *App) UserInboxIDs(ctx context.Context, u *parley.User) ([]uint64, error
 // An email reply copies the thread's current Cc (PostReply with nil
 // copies).
 func (a *App) PostAgentMessage(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string) (*parley.Message, *parley.Thread, error) {
-	return a.PostReply(ctx, u, threadID, typ, clientID, text, nil, nil)
+	return a.PostReply(ctx, u, threadID, typ, clientID, text, "", nil, nil)
 }
 
 // PostReply is PostAgentMessage with the Cc and Bcc of an email reply:
@@ -69,8 +70,10 @@ func (a *App) PostAgentMessage(ctx context.Context, u *parley.User, threadID uin
 // chat thread or on a COMMENT are EINVALID.
 //
 // files are the ids of u's uploads (Upload) that the message carries; with
-// files the text may be empty.
-func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text string, copies *ReplyCopies, files []uint64) (*parley.Message, *parley.Thread, error) {
+// files the text may be empty. richText, on an email reply only, is its
+// rich text (HTML, kept as richtext.Clean keeps it); without text, the
+// text is made from it.
+func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text, richText string, copies *ReplyCopies, files []uint64) (*parley.Message, *parley.Thread, error) {
 	if typ == "" {
 		typ = parley.TypeMessage
 	}
@@ -80,6 +83,16 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 	atts, err := messageFiles(files)
 	if err != nil {
 		return nil, nil, err
+	}
+	rich := ""
+	if richText != "" {
+		if len(richText) > parley.MaxRichTextBytes {
+			return nil, nil, parley.Errorf(parley.ETOOLARGE, "richText is %d bytes; the limit is %d", len(richText), parley.MaxRichTextBytes)
+		}
+		rich = richtext.Clean(richText)
+		if strings.TrimSpace(text) == "" {
+			text = limitString(strings.TrimSpace(richtext.Text(rich)), parley.MaxTextBytes)
+		}
 	}
 	if err := validBody(text, len(atts)); err != nil {
 		return nil, nil, err
@@ -92,7 +105,10 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 		return nil, nil, err
 	}
 	if t.ChannelID == parley.ChannelEmail && typ == parley.TypeMessage {
-		return a.postEmailReply(ctx, u, t, clientID, text, copies, atts) // stored and queued to be sent (mail.go)
+		return a.postEmailReply(ctx, u, t, clientID, text, rich, copies, atts) // stored and queued to be sent (mail.go)
+	}
+	if rich != "" {
+		return nil, nil, parley.Errorf(parley.EINVALID, "richText applies only to an email reply (type MESSAGE on an email thread); chat replies are plain text")
 	}
 	if copies != nil && (len(copies.Cc) > 0 || len(copies.Bcc) > 0) {
 		return nil, nil, parley.Errorf(parley.EINVALID, "recipients (Cc, Bcc) apply only to an email reply (type MESSAGE on an email thread)")

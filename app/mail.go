@@ -361,7 +361,7 @@ func (a *App) receiveMail(ctx context.Context, inboxID, mailboxID uint64, e *par
 //
 // copies are its Cc and Bcc; nil means the thread's current Cc and no Bcc
 // (replyCopies, copies.go).
-func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text string, copies *ReplyCopies, atts []parley.Attachment) (*parley.Message, *parley.Thread, error) {
+func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thread, clientID, text, rich string, copies *ReplyCopies, atts []parley.Attachment) (*parley.Message, *parley.Thread, error) {
 	in, err := a.db.Inbox(ctx, t.InboxID)
 	if err != nil {
 		return nil, nil, err
@@ -396,9 +396,20 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	if err != nil {
 		return nil, nil, err
 	}
+	// The email: what the agent wrote, the signatures, the message it
+	// answers quoted.
+	quoted, err := a.answered(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	quotedName := ""
+	if quoted != nil {
+		quotedName = a.actorNameIn(ctx, quoted.SenderID, locale.Pick(u.Language, ""))
+	}
+	mailText, mailHTML := composeReply(locale.Pick(u.Language, ""), text, rich, []string{u.Signature, in.Signature}, quoted, quotedName)
 	domain := domainOf(mb.Address)
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
-		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
+		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, RichText: rich, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
 		Recipients: replyRecipients(to, cc, bcc), Attachments: atts,
 	}, &parley.Message{
@@ -410,7 +421,8 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 			Cc:          slices.Clone(cc),
 			Bcc:         slices.Clone(bcc),
 			Subject:     parley.ReplySubject(th.Subject),
-			Text:        m.Text,
+			Text:        mailText,
+			HTML:        mailHTML,
 			MessageID:   ownMessageID(key, "", m.ID, domain),
 			Date:        m.CreatedAt,
 			Attachments: slices.Clone(m.Attachments), // as recorded by the append

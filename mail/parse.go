@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/richtext"
 )
 
 // Limits of Parse.
@@ -95,7 +96,7 @@ func Parse(r io.Reader) (*parley.InboundEmail, error) {
 	}
 	text := p.plain
 	if !p.hasPlain {
-		text = htmlToText(p.html)
+		text = richtext.Text(p.html)
 	}
 	e.Text = cleanText(text)
 	if p.hasHTML && len(p.html) <= parley.MaxMailHTMLBytes && utf8.ValidString(p.html) {

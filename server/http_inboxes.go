@@ -298,7 +298,9 @@ type inboxMailRequest struct {
 	EmailAddresses *[]string `json:"emailAddresses"`
 	// MailRouting sets the routing of new email threads per address (E3).
 	MailRouting map[string]json.RawMessage `json:"mailRouting"`
-	Notify      *struct {
+	// Signature is added to every email reply from the inbox.
+	Signature *string `json:"signature"`
+	Notify    *struct {
 		NewConversation *idList `json:"newConversation"`
 		AssignedMessage *idList `json:"assignedMessage"`
 	} `json:"notify"`

@@ -43,6 +43,8 @@ type inboxMailJSON struct {
 	EmailAddresses []string        `json:"emailAddresses"`
 	Mailboxes      []mailboxJSON   `json:"mailboxes"`
 	Notify         inboxNotifyJSON `json:"notify"`
+	// Signature is added to every email reply from the inbox (rich text).
+	Signature string `json:"signature"`
 }
 
 type mailboxJSON struct {
@@ -62,7 +64,8 @@ type inboxNotifyJSON struct {
 
 func (s *Server) toInboxMailJSON(in *parley.Inbox) inboxMailJSON {
 	j := inboxMailJSON{EmailAddresses: []string{}, Mailboxes: []mailboxJSON{},
-		Notify: inboxNotifyJSON{NewConversation: flexIDs(in.Notify.NewConversation), AssignedMessage: flexIDs(in.Notify.AssignedMessage)}}
+		Notify:    inboxNotifyJSON{NewConversation: flexIDs(in.Notify.NewConversation), AssignedMessage: flexIDs(in.Notify.AssignedMessage)},
+		Signature: in.Signature}
 	for i := range in.Mailboxes {
 		mb := &in.Mailboxes[i]
 		j.EmailAddresses = append(j.EmailAddresses, mb.Address)
@@ -96,6 +99,9 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 			}
 			addrs = append(addrs, n)
 		}
+	}
+	if err := cleanSignature("signature", req.Signature); err != nil {
+		return nil, err
 	}
 	var notifyNew, notifyAssigned []uint64
 	routes, err := s.checkMailRouting(ctx, req.MailRouting)
@@ -141,6 +147,9 @@ func (s *Server) checkInboxMail(ctx context.Context, req inboxMailRequest) (func
 					return parley.Errorf(parley.EINVALID, "notify: user %d is not a member of the inbox", id)
 				}
 			}
+		}
+		if req.Signature != nil {
+			in.Signature = *req.Signature
 		}
 		if notifyNew != nil {
 			in.Notify.NewConversation = slices.Clone(notifyNew)

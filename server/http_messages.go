@@ -289,15 +289,11 @@ func (s *Server) handleMessagePost() http.Handler {
 		if req.ChannelAccountID != "" && req.ChannelAccountID != idString(t.ChannelAccountID) {
 			return parley.Errorf(parley.EINVALID, "channelAccountId must be the thread's channel account %d", t.ChannelAccountID)
 		}
-		text := req.Text
-		if text == "" && req.RichText != "" {
-			return parley.Errorf(parley.EINVALID, "text is required (richText alone is not accepted on chat)")
-		}
 		copies, err := s.postedCopies(r.Context(), t, req.Recipients)
 		if err != nil {
 			return err
 		}
-		m, t, err := s.app.PostReply(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, text, copies, files)
+		m, t, err := s.app.PostReply(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, req.Text, req.RichText, copies, files)
 		if err != nil {
 			return err
 		}

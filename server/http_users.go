@@ -6,6 +6,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/locale"
+	"github.com/parley-chat/parley/richtext"
 )
 
 // userJSON is a user as the settings API shows it. It is not parley.User's
@@ -60,10 +61,29 @@ type meJSON struct {
 	// Language is the language of the user's console ("" until it says);
 	// Parley's mails to the user are written in it.
 	Language string `json:"language"`
+	// Signature is added to the user's email replies (rich text).
+	Signature string `json:"signature"`
 }
 
 func (s *Server) toMeJSON(u *parley.User) meJSON {
-	return meJSON{userJSON: s.toUserJSON(u, true), Notify: u.Notify, ReassignWhileAway: u.ReassignWhileAway, Language: u.Language}
+	return meJSON{userJSON: s.toUserJSON(u, true), Notify: u.Notify, ReassignWhileAway: u.ReassignWhileAway, Language: u.Language, Signature: u.Signature}
+}
+
+// cleanSignature is a signature as it is kept: rich text through
+// richtext.Clean, checked.
+func cleanSignature(field string, s *string) error {
+	if s == nil {
+		return nil
+	}
+	if len(*s) > 4*parley.MaxSignatureBytes {
+		return parley.Errorf(parley.ETOOLARGE, "%s is %d bytes; the limit is %d", field, len(*s), parley.MaxSignatureBytes)
+	}
+	c := richtext.Clean(*s)
+	if strings.TrimSpace(richtext.Text(c)) == "" && !strings.Contains(c, "<img") {
+		c = ""
+	}
+	*s = c
+	return parley.ValidateSignature(field, c)
 }
 
 func (s *Server) handleMe() http.Handler {
@@ -84,6 +104,7 @@ func (s *Server) handleMeUpdate() http.Handler {
 		MaxOpenChats      *int    `json:"maxOpenChats"`
 		Name              *string `json:"name"`
 		Language          *string `json:"language"`
+		Signature         *string `json:"signature"`
 		Notify            *struct {
 			Muted   *bool `json:"muted"`
 			Desktop *bool `json:"desktop"`
@@ -106,6 +127,9 @@ func (s *Server) handleMeUpdate() http.Handler {
 				return err
 			}
 		}
+		if err := cleanSignature("signature", req.Signature); err != nil {
+			return err
+		}
 		if req.Language != nil && !locale.Has(*req.Language) {
 			return parley.Errorf(parley.EINVALID, "language must be one of %s", strings.Join(locale.Languages(), ", "))
 		}
@@ -125,6 +149,9 @@ func (s *Server) handleMeUpdate() http.Handler {
 			}
 			if req.Language != nil {
 				u.Language = *req.Language
+			}
+			if req.Signature != nil {
+				u.Signature = *req.Signature
 			}
 			if n := req.Notify; n != nil {
 				if n.Muted != nil {

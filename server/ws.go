@@ -42,6 +42,8 @@ type frame struct {
 	// Attachments are the ids of the sender's uploads that message.send
 	// carries.
 	Attachments []string `json:"attachments"`
+	// RichText is an agent's email reply as HTML (message.send).
+	RichText string `json:"richText"`
 
 	// Visitor identification, email capture and consent (ws_visitor.go).
 	IdentificationEmail string `json:"identificationEmail"`

@@ -119,7 +119,7 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 			if err != nil {
 				return err
 			}
-			m, t, err := s.app.PostReply(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text, copies, files)
+			m, t, err := s.app.PostReply(ctx, u, id, parley.MessageType(f.MessageType), f.ClientID, f.Text, f.RichText, copies, files)
 			if err != nil {
 				return err
 			}

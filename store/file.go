@@ -138,7 +138,11 @@ func (db *DB) DeleteUploads(ctx context.Context, cutoff time.Time) (int, error) 
 		}
 		return nil
 	})
-	return n, err
+	if err != nil {
+		// fn may still run on the writer after a cancelled wait: n is its.
+		return 0, err
+	}
+	return n, nil
 }
 
 // FileKeys implements parley.FileStore.

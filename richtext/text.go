@@ -1,4 +1,4 @@
-package mail
+package richtext
 
 import (
 	"strconv"
@@ -12,9 +12,9 @@ import (
 	"github.com/parley-chat/parley"
 )
 
-// Limits of htmlToText.
+// Limits of Text.
 const (
-	// maxHTMLText bounds the text htmlToText makes; cleanText cuts it to
+	// maxHTMLText bounds the text Text makes; the caller cuts it to
 	// parley.MaxTextBytes.
 	maxHTMLText = 2 * parley.MaxTextBytes
 	// maxListDepth bounds the indentation of nested lists.
@@ -23,7 +23,7 @@ const (
 	maxLinkBytes = 2000
 )
 
-// htmlToText turns an HTML body into plain text with the tokenizer of
+// Text turns an HTML body into plain text with the tokenizer of
 // golang.org/x/net/html, which reads any input, however malformed, in one
 // pass without recursion. Scripts, styles, the head and comments are
 // dropped; block elements end lines, paragraphs and headings are set apart
@@ -33,7 +33,7 @@ const (
 // collapsed except in <pre>. A link keeps its target after its text, as
 // "text <https://…>", when the target is http, https or mailto and differs
 // from the text; other targets (javascript:, data:) are dropped.
-func htmlToText(s string) string {
+func Text(s string) string {
 	w := &textWriter{}
 	z := html.NewTokenizer(strings.NewReader(s))
 	var (
