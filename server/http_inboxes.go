@@ -287,6 +287,7 @@ func (s *Server) handleInboxDelete() http.Handler {
 		}
 		s.app.PeopleChanged()
 		s.app.KickMailboxes()
+		s.app.FilesDeleted() // the inbox's files go with the next sweep
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
