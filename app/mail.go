@@ -397,7 +397,11 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 		return nil, nil, err
 	}
 	// The email: what the agent wrote, the signatures, the message it
-	// answers quoted.
+	// answers quoted. The signature as it is now (a socket's user may be
+	// older).
+	if fresh, err := a.db.User(ctx, u.ID); err == nil {
+		u = fresh
+	}
 	quoted, err := a.answered(ctx, t)
 	if err != nil {
 		return nil, nil, err

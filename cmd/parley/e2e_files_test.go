@@ -9,10 +9,12 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
 )
 
@@ -160,4 +162,89 @@ func TestBrowserMailHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, tab, "hidden again", ``, `!`+frame)
+}
+
+// TestBrowserRichReply: an agent switches the email reply to Format, writes
+// with bold, inserts the team's template (filled in for the thread) and
+// sends; the mail leaves as HTML with a text part.
+func TestBrowserRichReply(t *testing.T) {
+	browser := newBrowser(t)
+	mp := mailpit.Start(t)
+	base, a := startWithMailer(t, smtpSender(t, mp.SMTPAddr))
+	api := newMailAPI(t, base)
+	var inboxes struct{ Results []map[string]any }
+	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
+	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxes.Results[0]["id"].(string), map[string]any{"emailAddresses": []string{"support@parley.test"}}, nil); st != 200 {
+		t.Fatalf("set address: %d %s", st, body)
+	}
+	if st, body := api.do("POST", "/api/v1/templates", map[string]any{"name": "Shipping", "body": "<p>Your parcel left today. <em>{{agent.firstName}}</em></p>"}, nil); st != 201 {
+		t.Fatalf("template: %d %s", st, body)
+	}
+	m, err := mail.Parse(strings.NewReader("From: Ann <ann@customer.example>\r\nTo: support@parley.test\r\nSubject: Parcel\r\nMessage-ID: <p1@customer.example>\r\n\r\nWhere is my parcel?\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Recipients = []string{"support@parley.test"}
+	if err := a.DeliverMail(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	listSignIn(t, tab, base)
+	if err := waitJS(tab, "!!"+actRow("Parcel"), liveWait); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(tab, actRow("Parcel")); err != nil {
+		t.Fatal(err)
+	}
+	// The agent's signature, set in Tools.
+	if err := click(tab, byName("document", "button", "Email signature")); err != nil {
+		t.Fatal(err)
+	}
+	sig := byName("document", "textarea", "Signature")
+	step(t, tab, "signature dialog", ``, sig+` !== null && document.activeElement === `+sig)
+	if err := chromedp.Do(tab, chromedp.KeyEvent("Ada from Support")); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(tab, byName("document", "button", "Save signature")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "signature saved", ``, `document.querySelector('dialog [role=status]').textContent === 'Signature saved.'`)
+	if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "dialog closed", ``, `!document.querySelector('dialog')`)
+	format := byName("document", "button", "Format")
+	step(t, tab, "Format offered on an email reply", ``, format+` !== null`)
+	if err := click(tab, format); err != nil {
+		t.Fatal(err)
+	}
+	editor := `document.querySelector('.rich-editor')`
+	step(t, tab, "the editor", ``, `!`+editor+`.hidden && document.activeElement === `+editor+` && `+format+`.getAttribute('aria-pressed') === 'true'`)
+	if err := chromedp.Do(tab, chromedp.KeyEvent("Hello ")); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(tab, byName("document", "button", "Bold")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(tab, chromedp.KeyEvent("world")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "bold", ``, `!!`+editor+`.querySelector('b') && `+editor+`.querySelector('b').textContent === 'world'`)
+	// The template, chosen from its list, lands at the caret, filled in.
+	step(t, tab, "templates listed", ``, `[...document.querySelectorAll('.rich-toolbar option')].some(o => o.textContent === 'Shipping')`)
+	step(t, tab, "insert the template", `(() => { const s = document.querySelector('.rich-toolbar select');
+		s.value = [...s.options].find(o => o.textContent === 'Shipping').value; s.dispatchEvent(new Event('change')); })()`,
+		editor+`.textContent.includes('Your parcel left today.') && !!`+editor+`.querySelector('em') && `+editor+`.querySelector('em').textContent === 'Ada'`)
+	if err := click(tab, byName("document", "button", "Send")); err != nil {
+		t.Fatal(err)
+	}
+	got := mp.Wait(t, 10*time.Second, "the rich reply", func(m *mailpit.Message) bool { return strings.Contains(m.Text, "Hello world") })
+	if !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<em>Ada</em>") || !strings.Contains(got.HTML, "Your parcel left today.") ||
+		!strings.Contains(got.Text, "Your parcel left today.") || !strings.Contains(got.Text, "> Where is my parcel?") ||
+		!strings.Contains(got.Text, "-- \r\nAda from Support") || !strings.Contains(got.HTML, "Ada from Support") {
+		t.Errorf("sent: text=%q html=%q", got.Text, got.HTML)
+	}
+	step(t, tab, "the thread shows the reply", ``, `document.querySelector('.messages').textContent.includes('Hello world')`)
 }

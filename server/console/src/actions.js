@@ -9,6 +9,7 @@ import { ago, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { byActivity } from './model.js';
 import { openTranscript, transcriptAllowed } from './transcript.js';
+import { openSignature } from './richeditor.js';
 
 const CONV = 'conversations/v3/conversations';
 const enc = encodeURIComponent;
@@ -318,6 +319,7 @@ export function mountTools(app, nav) {
         item('tools.snippets', (o) => app.snippets.open(o)),
         item('tools.links', (o) => linksOf(app).open(o)),
         item('tools.notify', (o) => app.notifier.openSettings(o)),
+        item('tools.signature', (o) => openSignature(app, o)),
       ),
     ),
   );

@@ -562,7 +562,7 @@ class Console {
 
   // ----- actions -----
 
-  sendReply(text, messageType, copies, files) {
+  sendReply(text, messageType, copies, files, richText) {
     const o = this.open;
     const clean = text.replace(CONTROL_CHARS, '');
     if (!o || (!clean.trim() && !files?.length)) return false;
@@ -570,7 +570,7 @@ class Console {
       this.shell.toast(t('reply.tooLong'));
       return false;
     }
-    const it = { clientId: newClientId(), threadId: o.id, text: clean.trim() ? clean : '', messageType, createdAt: new Date().toISOString(), ...(copies ?? {}), ...(files?.length ? { files } : {}) };
+    const it = { clientId: newClientId(), threadId: o.id, text: clean.trim() ? clean : '', messageType, createdAt: new Date().toISOString(), ...(copies ?? {}), ...(files?.length ? { files } : {}), ...(richText ? { richText } : {}) };
     this.outbox.add(it);
     this.drafts.delete(o.id);
     this.lastTypingSent = 0;

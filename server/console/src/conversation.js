@@ -10,6 +10,7 @@ import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
 import { MAX_FILE_BYTES, MAX_MESSAGE_FILES, channelOf, fileSize, looksLikeAddress, splitAddresses } from './model.js';
+import { RichEditor } from './richeditor.js';
 import { transcriptState } from './transcript.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
@@ -129,6 +130,8 @@ export class ConversationView {
       },
     });
     this.filesEl = h('ul', { class: 'composer-files', 'aria-label': t('reply.files'), hidden: true });
+    // An email reply may be rich text (Format).
+    this.rich = new RichEditor(this.reply, () => this.threadId, (err) => this.app.failed(err));
     this.reply.addEventListener('paste', (e) => {
       const files = [...(e.clipboardData?.files ?? [])];
       if (files.length) {
@@ -162,13 +165,16 @@ export class ConversationView {
       },
       this.copiesEl,
       h('label', { for: id, class: 'sr-only', text: t('reply.label') }),
+      this.rich.toolbar,
       this.reply,
+      this.rich.editor,
       this.filesEl,
       h(
         'div',
         { class: 'composer-bar' },
         h('label', { class: 'switch switch-note' }, this.noteBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('reply.note') })),
         insert.el,
+        this.rich.toggle,
         h('button', { type: 'button', class: 'btn btn-ghost btn-sm composer-attach', text: t('reply.attach'), onClick: () => this.fileInput.click() }),
         this.fileInput,
         h('span', { class: 'spacer' }),
@@ -253,12 +259,15 @@ export class ConversationView {
     const note = this.noteBox.checked;
     this.form.classList.toggle('note-mode', note);
     this.copiesEl.hidden = note || !this.isEmail();
+    // Rich text is for email replies; a note or a chat reply is plain.
+    if (note || !this.isEmail()) this.rich.set(false);
+    this.rich.toggle.hidden = note || !this.isEmail();
     const th = this.app.threads.get(this.threadId);
     this.reply.placeholder = note ? t('reply.notePlaceholder') : t('reply.placeholder', { name: contactName(th) });
   }
 
   submit() {
-    const text = this.reply.value;
+    const { text, html } = this.rich.value();
     if (this.files.some((f) => !f.upload && !f.error)) {
       this.app.shell.toast(t('reply.stillUploading'));
       return;
@@ -278,8 +287,8 @@ export class ConversationView {
       }
       copies = { cc, bcc };
     }
-    if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE', copies, files)) {
-      this.reply.value = '';
+    if (this.app.sendReply(text, this.noteBox.checked ? 'COMMENT' : 'MESSAGE', copies, files, html)) {
+      this.rich.clear();
       this.files = [];
       this.renderFiles();
       if (copies) {

@@ -267,6 +267,7 @@ export const sendFrame = (it) => ({
   messageType: it.messageType,
   ...(it.cc ? { cc: it.cc, bcc: it.bcc ?? [] } : {}), // an email reply's copies; absent: the thread's current Cc
   ...(it.files?.length ? { attachments: it.files.map((f) => f.id) } : {}), // the agent's uploads
+  ...(it.richText ? { richText: it.richText } : {}), // an email reply's rich text
 });
 
 /** splitAddresses reads a list of addresses as typed: separated by commas, semicolons or spaces. */
