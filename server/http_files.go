@@ -49,27 +49,32 @@ func (s *Server) handleFileUpload() http.Handler {
 		if err != nil {
 			return err
 		}
-		u := userFrom(r.Context())
-		r.Body = http.MaxBytesReader(w, r.Body, parley.MaxFileBytes+maxUploadOverhead)
-		name, body, err := uploadBody(r)
-		if err != nil {
-			return err
-		}
-		f, err := s.app.Upload(r.Context(), u.ActorID(), t.ID, name, body)
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return parley.Errorf(parley.ETOOLARGE, "the file is larger than %d MB, the most Parley takes", parley.MaxFileBytes>>20)
-			}
-			return err
-		}
-		j, err := s.toFileJSON(r, f)
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusCreated, j)
-		return nil
+		return s.upload(w, r, userFrom(r.Context()).ActorID(), t.ID)
 	})
+}
+
+// upload stores the request's file (uploadBody) as an upload of actor
+// uploader for thread threadID (0: none) and answers 201 with it.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, uploader string, threadID uint64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, parley.MaxFileBytes+maxUploadOverhead)
+	name, body, err := uploadBody(r)
+	if err != nil {
+		return err
+	}
+	f, err := s.app.Upload(r.Context(), uploader, threadID, name, body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return parley.Errorf(parley.ETOOLARGE, "the file is larger than %d MB, the most Parley takes", parley.MaxFileBytes>>20)
+		}
+		return err
+	}
+	j, err := s.toFileJSON(r, f)
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, http.StatusCreated, j)
+	return nil
 }
 
 // uploadBody returns the name and the bytes of the file a request uploads:
@@ -205,25 +210,7 @@ func (s *Server) handleVisitorUpload() http.Handler {
 		}
 		q.Del("g")
 		r.URL.RawQuery = q.Encode()
-		r.Body = http.MaxBytesReader(w, r.Body, parley.MaxFileBytes+maxUploadOverhead)
-		name, body, err := uploadBody(r)
-		if err != nil {
-			return err
-		}
-		f, err := s.app.Upload(ctx, parley.ContactActorID(contactID), threadID, name, body)
-		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return parley.Errorf(parley.ETOOLARGE, "the file is larger than %d MB, the most Parley takes", parley.MaxFileBytes>>20)
-			}
-			return err
-		}
-		j, err := s.toFileJSON(r, f)
-		if err != nil {
-			return err
-		}
-		s.writeJSON(w, http.StatusCreated, j)
-		return nil
+		return s.upload(w, r, parley.ContactActorID(contactID), threadID)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/parley-chat/parley/app"
 	"github.com/parley-chat/parley/internal/mailpit"
 	"github.com/parley-chat/parley/mail"
 )
@@ -106,12 +107,7 @@ func TestBrowserFiles(t *testing.T) {
 func TestBrowserMailHTML(t *testing.T) {
 	browser := newBrowser(t)
 	base, a := startWithMailer(t, nil)
-	api := newMailAPI(t, base)
-	var inboxes struct{ Results []map[string]any }
-	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
-	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxes.Results[0]["id"].(string), map[string]any{"emailAddresses": []string{"support@parley.test"}}, nil); st != 200 {
-		t.Fatalf("set address: %d %s", st, body)
-	}
+	deliver := supportMail(t, base, a)
 	img := image.NewRGBA(image.Rect(0, 0, 6, 4))
 	var pngBuf bytes.Buffer
 	if err := png.Encode(&pngBuf, img); err != nil {
@@ -122,24 +118,9 @@ func TestBrowserMailHTML(t *testing.T) {
 		"--R\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" +
 		`<h1 id="t">Spring news</h1><img alt="logo" src="cid:logo@x"><img alt="remote" src="https://remote.invalid/p.png"><script>document.title='pwned';parent.document.title='pwned'</script>` + "\r\n" +
 		"--R\r\nContent-Type: image/png\r\nContent-ID: <logo@x>\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.StdEncoding.EncodeToString(pngBuf.Bytes()) + "\r\n--R--\r\n"
-	m, err := mail.Parse(strings.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Recipients = []string{"support@parley.test"}
-	if err := a.DeliverMail(context.Background(), m); err != nil {
-		t.Fatal(err)
-	}
-
-	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	deliver(raw)
+	tab, cancel := openThread(t, browser, base, "Newsletter")
 	defer cancel()
-	listSignIn(t, tab, base)
-	if err := waitJS(tab, "!!"+actRow("Newsletter"), liveWait); err != nil {
-		t.Fatal(err)
-	}
-	if err := click(tab, actRow("Newsletter")); err != nil {
-		t.Fatal(err)
-	}
 	show := byName("document", "button", "Show formatted email")
 	step(t, tab, "the email, as text, offers its HTML", ``, show+` !== null && document.querySelector('.messages').textContent.includes('Spring news')`)
 	if err := click(tab, show); err != nil {
@@ -171,33 +152,14 @@ func TestBrowserRichReply(t *testing.T) {
 	browser := newBrowser(t)
 	mp := mailpit.Start(t)
 	base, a := startWithMailer(t, smtpSender(t, mp.SMTPAddr))
+	deliver := supportMail(t, base, a)
 	api := newMailAPI(t, base)
-	var inboxes struct{ Results []map[string]any }
-	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
-	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxes.Results[0]["id"].(string), map[string]any{"emailAddresses": []string{"support@parley.test"}}, nil); st != 200 {
-		t.Fatalf("set address: %d %s", st, body)
-	}
 	if st, body := api.do("POST", "/api/v1/templates", map[string]any{"name": "Shipping", "body": "<p>Your parcel left today. <em>{{agent.firstName}}</em></p>"}, nil); st != 201 {
 		t.Fatalf("template: %d %s", st, body)
 	}
-	m, err := mail.Parse(strings.NewReader("From: Ann <ann@customer.example>\r\nTo: support@parley.test\r\nSubject: Parcel\r\nMessage-ID: <p1@customer.example>\r\n\r\nWhere is my parcel?\r\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Recipients = []string{"support@parley.test"}
-	if err := a.DeliverMail(context.Background(), m); err != nil {
-		t.Fatal(err)
-	}
-
-	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	deliver("From: Ann <ann@customer.example>\r\nTo: support@parley.test\r\nSubject: Parcel\r\nMessage-ID: <p1@customer.example>\r\n\r\nWhere is my parcel?\r\n")
+	tab, cancel := openThread(t, browser, base, "Parcel")
 	defer cancel()
-	listSignIn(t, tab, base)
-	if err := waitJS(tab, "!!"+actRow("Parcel"), liveWait); err != nil {
-		t.Fatal(err)
-	}
-	if err := click(tab, actRow("Parcel")); err != nil {
-		t.Fatal(err)
-	}
 	// The agent's signature, set in Tools.
 	if err := click(tab, byName("document", "button", "Email signature")); err != nil {
 		t.Fatal(err)
@@ -247,4 +209,44 @@ func TestBrowserRichReply(t *testing.T) {
 		t.Errorf("sent: text=%q html=%q", got.Text, got.HTML)
 	}
 	step(t, tab, "the thread shows the reply", ``, `document.querySelector('.messages').textContent.includes('Hello world')`)
+}
+
+// supportMail gives the Parley at base the address support@parley.test and
+// returns a function that delivers raw mail to it through a.
+func supportMail(t *testing.T, base string, a *app.App) func(raw string) {
+	t.Helper()
+	api := newMailAPI(t, base)
+	var inboxes struct{ Results []map[string]any }
+	api.do("GET", "/api/v1/inboxes", nil, &inboxes)
+	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxes.Results[0]["id"].(string), map[string]any{"emailAddresses": []string{"support@parley.test"}}, nil); st != 200 {
+		t.Fatalf("set address: %d %s", st, body)
+	}
+	return func(raw string) {
+		t.Helper()
+		m, err := mail.Parse(strings.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Recipients = []string{"support@parley.test"}
+		if err := a.DeliverMail(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// openThread signs the admin in to the console in a new browser context
+// and opens the thread whose row shows subject.
+func openThread(t *testing.T, browser context.Context, base, subject string) (context.Context, context.CancelFunc) {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	listSignIn(t, tab, base)
+	if err := waitJS(tab, "!!"+actRow(subject), liveWait); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := click(tab, actRow(subject)); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return tab, cancel
 }
