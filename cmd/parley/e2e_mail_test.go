@@ -218,6 +218,7 @@ func TestBrowserInboxEmail(t *testing.T) {
 		return `[...` + form + `.querySelectorAll('fieldset')].find(f => f.querySelector('legend').textContent === ` + jsString(legend) + `).querySelector('input[type=checkbox]')`
 	}
 	must("notify new", click(tab, check("Email these members about every new conversation")))
+	must("signature", typeInto(tab, byName(form, "textarea", "Email signature of the inbox"), "ACME Support"))
 	must("save", click(tab, byName(form, "button", "Save email settings")))
 	must("saved", waitJS(tab, `document.body.textContent.includes('Email settings of Support saved.')`, 5*time.Second))
 
@@ -232,6 +233,9 @@ func TestBrowserInboxEmail(t *testing.T) {
 	}
 	if ids, _ := notify["newConversation"].([]any); len(ids) != 1 {
 		t.Errorf("notify=%v, want the admin for new conversations", notify)
+	}
+	if in["signature"] != "<p>ACME Support</p>" {
+		t.Errorf("signature=%v, want the typed text as a paragraph", in["signature"])
 	}
 	// After the save the card shows what is stored.
 	must("reloaded", waitJS(tab, byName(form, "textarea", "Email addresses")+".value === 'Help@parley.test'", 5*time.Second))

@@ -7,6 +7,7 @@
 import { request } from './api.js';
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
+import { htmlOf, textOf } from './richeditor.js';
 
 const byName = (a, b) => String(a.label).localeCompare(String(b.label));
 
@@ -198,6 +199,7 @@ export function inboxMailForm(st, g) {
   const notify = g.notify ?? {};
   const d = st.draft(key, {
     addresses: (g.emailAddresses ?? []).join('\n'),
+    signature: textOf(g.signature),
     newConversation: (notify.newConversation ?? []).map(String),
     assignedMessage: (notify.assignedMessage ?? []).map(String),
     routing: Object.fromEntries(
@@ -220,6 +222,7 @@ export function inboxMailForm(st, g) {
   const save = (patch) => st.drafts.set(key, { ...st.draft(key, d), ...patch });
   const addrId = uid(key);
   const hintId = uid(`${key}-hint`);
+  const sigId = uid(`${key}-sig`);
   const members = st.data.users
     .filter((u) => g.memberIds.includes(u.id) && !u.deactivated)
     .map((u) => ({ id: u.id, label: u.name || u.email }))
@@ -241,6 +244,9 @@ export function inboxMailForm(st, g) {
       mailRouting,
       notify: { newConversation: onlyMembers(cur.newConversation), assignedMessage: onlyMembers(cur.assignedMessage) },
     };
+    // Sent only when changed here: a signature with formatting, set
+    // through the API, stays as it is.
+    if ((cur.signature ?? '') !== textOf(g.signature)) body.signature = htmlOf(cur.signature ?? '');
     st.act(() => request('PATCH', `api/v1/inboxes/${encodeURIComponent(g.id)}`, body), 'mail.failed', () => {
       st.drafts.delete(key);
       st.say(t('mail.saved', { name: g.name }));
@@ -284,6 +290,23 @@ export function inboxMailForm(st, g) {
     ),
     st.checkList(t('mail.notifyNew'), `${key}-new`, members, d.newConversation, (ids) => save({ newConversation: ids })),
     st.checkList(t('mail.notifyAssigned'), `${key}-assigned`, members, d.assignedMessage, (ids) => save({ assignedMessage: ids })),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: sigId, text: t('mail.signature') }),
+      h('textarea', {
+        id: sigId,
+        class: 'input',
+        rows: '3',
+        dir: 'auto',
+        maxlength: '4000',
+        'aria-describedby': `${sigId}-hint`,
+        dataset: { fk: `${key}-signature` },
+        value: d.signature ?? '',
+        onInput: (e) => save({ signature: e.target.value }),
+      }),
+      h('p', { id: `${sigId}-hint`, class: 'muted small', text: t('mail.signatureHint') }),
+    ),
     h('div', { class: 'settings-actions' }, h('button', { type: 'submit', class: 'btn btn-primary', dataset: { fk: `${key}-save` }, text: t('mail.save') })),
   );
 }
