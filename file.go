@@ -116,8 +116,7 @@ func CleanFileName(name string) string {
 		space = false
 		b.WriteRune(r)
 	}
-	name = strings.TrimLeft(b.String(), ".")
-	name = strings.TrimSpace(name)
+	name = strings.TrimSpace(strings.TrimLeft(b.String(), ". "))
 	if len(name) > MaxFileNameBytes {
 		ext := path.Ext(name)
 		if len(ext) > 16 || !utf8.ValidString(ext) {

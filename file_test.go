@@ -22,6 +22,8 @@ func TestCleanFileName(t *testing.T) {
 		{"spaces collapse", "  my \t  file .txt ", "my file .txt"},
 		{"hidden", ".htaccess", "htaccess"},
 		{"only dots", "...", "file"},
+		{"dots and spaces", ".  .", "file"},
+		{"space before a dot", " .env", "env"},
 		{"empty", "", "file"},
 		{"trailing slash", "dir/", "file"},
 		{"invalid utf-8", "bad\xff.txt", "bad.txt"},
