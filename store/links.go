@@ -38,24 +38,7 @@ func knowledgeLinkTable() table[parley.KnowledgeLink] {
 // validate (parley.KnowledgeLink.Validate). A library that already holds
 // parley.MaxKnowledgeLinks links is ECONFLICT.
 func (db *DB) CreateKnowledgeLink(ctx context.Context, l *parley.KnowledgeLink) error {
-	in := *l // no slices: a copy the writer owns
-	now := db.utcNow()
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		w := in
-		if n := bucket(tx, bucketKnowledgeLinks).Stats().KeyN; n >= parley.MaxKnowledgeLinks {
-			return parley.Errorf(parley.ECONFLICT, "the library holds %d knowledge links, the most it may; delete one first", n)
-		}
-		if err := knowledgeLinkTable().insert(tx, &w, now); err != nil {
-			return err
-		}
-		in = w
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	*l = in
-	return nil
+	return createCapped(ctx, db, knowledgeLinkTable(), l, parley.MaxKnowledgeLinks, "knowledge links")
 }
 
 // KnowledgeLink returns knowledge link id, or ENOTFOUND.

@@ -183,6 +183,13 @@ func (tb table[T]) get(tx *bolt.Tx, id uint64) (*T, error) {
 // (its id and defaults). v is copied before the call returns, so its caller
 // may change it afterwards even if ctx ends early.
 func createRecord[T any](ctx context.Context, db *DB, tb table[T], v *T) error {
+	return createCapped(ctx, db, tb, v, 0, "")
+}
+
+// createCapped is createRecord for a library that holds at most max
+// records (0: no cap): one more is ECONFLICT, naming the library's records
+// as what ("knowledge links").
+func createCapped[T any](ctx context.Context, db *DB, tb table[T], v *T, max int, what string) error {
 	// A deep copy that the writer owns: T may hold slices.
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -191,6 +198,9 @@ func createRecord[T any](ctx context.Context, db *DB, tb table[T], v *T) error {
 	now := db.utcNow()
 	var out *T
 	err = db.update(ctx, func(tx *bolt.Tx) error {
+		if n := bucket(tx, tb.bucket).Stats().KeyN; max > 0 && n >= max {
+			return parley.Errorf(parley.ECONFLICT, "the library holds %d %s, the most it may; delete one first", n, what)
+		}
 		w := new(T)
 		if err := json.Unmarshal(data, w); err != nil {
 			return err

@@ -25,24 +25,7 @@ func templateTable() table[parley.Template] {
 
 // CreateTemplate implements parley.TemplateStore.
 func (db *DB) CreateTemplate(ctx context.Context, t *parley.Template) error {
-	in := *t
-	now := db.utcNow()
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		w := in
-		if n := bucket(tx, bucketTemplates).Stats().KeyN; n >= parley.MaxTemplates {
-			return parley.Errorf(parley.ECONFLICT, "the library holds %d templates, the most it may; delete one first", n)
-		}
-		if err := templateTable().insert(tx, &w, now); err != nil {
-			return err
-		}
-		in = w
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	*t = in
-	return nil
+	return createCapped(ctx, db, templateTable(), t, parley.MaxTemplates, "templates")
 }
 
 // Template implements parley.TemplateStore.
