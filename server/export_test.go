@@ -26,3 +26,9 @@ func CountHashes(cfg *Config, hold func()) (runs, peak *atomic.Int64) {
 	}
 	return runs, peak
 }
+
+// RoutePatterns returns the pattern of every route s serves.
+func RoutePatterns(s *Server) []string { return s.patterns }
+
+// OpenAPIDocument is the OpenAPI document the server embeds and serves.
+var OpenAPIDocument = openAPIDocument

@@ -213,6 +213,7 @@ func (c *client) do(method, path string, body any, header map[string]string) res
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	checkResponse(c.e.t, req, res.StatusCode, res.Header, b)
 	return response{status: res.StatusCode, body: b, header: res.Header}
 }
 

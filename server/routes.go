@@ -12,10 +12,12 @@ import "net/http"
 // in http.go, handlers.go, errors.go and auth.go, and the WebSocket
 // endpoints in ws_*.go.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouter()
 	user, admin := s.requireUser, s.requireAdmin
 
 	mux.Handle("GET /healthz", s.handleHealth())
+	// This API's OpenAPI document (openapi.go).
+	mux.Handle("GET /api/openapi.json", s.handleOpenAPI())
 
 	// The widget, public and cross-origin (http_widget_public.go; the
 	// visitor WebSocket: ws_visitor.go).
@@ -202,5 +204,6 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/api/", s.handleNotFound())
 	mux.Handle("/conversations/", s.handleNotFound())
 
+	s.patterns = mux.patterns
 	return s.logRequests(securityHeaders(s.limitBodyTime(mux)))
 }

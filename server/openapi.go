@@ -1,0 +1,54 @@
+package server
+
+import (
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"net/http"
+)
+
+// openAPIDocument is the OpenAPI 3.1 document of every route that routes
+// registers. Tests hold it to the routes and to real answers: a route
+// added without its description fails them.
+//
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// openAPIETag names the document's content.
+var openAPIETag = func() string {
+	sum := sha256.Sum256(openAPIDocument)
+	return `"` + hex.EncodeToString(sum[:8]) + `"`
+}()
+
+// handleOpenAPI serves the OpenAPI document to anyone: it describes the
+// API, not data. Caches keep it and revalidate it with its ETag.
+func (s *Server) handleOpenAPI() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		h.Set("Cache-Control", "public, no-cache")
+		h.Set("ETag", openAPIETag)
+		h.Set("Access-Control-Allow-Origin", "*")
+		if r.Header.Get("If-None-Match") == openAPIETag {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		_, _ = w.Write(openAPIDocument)
+		return nil
+	})
+}
+
+// router is the mux of routes() that remembers its patterns, so that the
+// tests know every route.
+type router struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func newRouter() *router { return &router{ServeMux: http.NewServeMux()} }
+
+// Handle registers h for pattern, as http.ServeMux does.
+func (rt *router) Handle(pattern string, h http.Handler) {
+	rt.patterns = append(rt.patterns, pattern)
+	rt.ServeMux.Handle(pattern, h)
+}
