@@ -181,13 +181,14 @@ func (r response) decode(tb testing.TB, v any) {
 func (c *client) do(method, path string, body any, header map[string]string) response {
 	c.e.t.Helper()
 	var rd io.Reader
+	var sent []byte
 	switch b := body.(type) {
 	case nil:
 	case string:
-		rd = strings.NewReader(b)
+		rd, sent = strings.NewReader(b), []byte(b)
 	default:
-		j, _ := json.Marshal(b)
-		rd = bytes.NewReader(j)
+		sent, _ = json.Marshal(b)
+		rd = bytes.NewReader(sent)
 	}
 	req, err := http.NewRequest(method, c.e.base+path, rd)
 	if err != nil {
@@ -213,7 +214,7 @@ func (c *client) do(method, path string, body any, header map[string]string) res
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	checkResponse(c.e.t, req, res.StatusCode, res.Header, b)
+	checkExchange(c.e.t, req, sent, res.StatusCode, res.Header, b)
 	return response{status: res.StatusCode, body: b, header: res.Header}
 }
 

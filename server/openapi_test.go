@@ -29,8 +29,9 @@ var spec struct {
 	err  error
 	doc  libopenapi.Document
 	// full checks status, content type and body; head checks status and
-	// content type, for HEAD requests, whose answers have no body.
-	full, head validator.Validator
+	// content type, for HEAD requests, whose answers have no body; req
+	// checks a request's parameters and body.
+	full, head, req validator.Validator
 	// ops are the document's operations as "METHOD /path".
 	ops []string
 	mu  sync.Mutex // the validators are used one request at a time
@@ -61,6 +62,12 @@ func loadSpec(tb testing.TB) {
 			return
 		}
 		if spec.head, errs = validator.NewValidator(doc, config.WithoutResponseBodyValidation()); len(errs) > 0 {
+			spec.err = fmt.Errorf("validator: %v", errs)
+			return
+		}
+		// Credentials are the handlers' to judge; the document names the
+		// schemes.
+		if spec.req, errs = validator.NewValidator(doc, config.WithFormatAssertions(), config.WithoutSecurityValidation()); len(errs) > 0 {
 			spec.err = fmt.Errorf("validator: %v", errs)
 		}
 	})
@@ -114,12 +121,46 @@ func undescribed(errs []*verrors.ValidationError) bool {
 	return len(errs) > 0
 }
 
-// checkResponse fails tb when an answer does not match the OpenAPI
-// document (responseMismatch).
-func checkResponse(tb testing.TB, req *http.Request, status int, header http.Header, body []byte) {
+// requestMismatch checks a request that the server accepted (a 2xx
+// answer) against the OpenAPI document: what a handler takes, its query
+// parameters and its body, the document must allow. It returns what does
+// not match, "" when all does.
+func requestMismatch(tb testing.TB, req *http.Request, body []byte) string {
+	tb.Helper()
+	loadSpec(tb)
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if r.Method == http.MethodHead {
+		r.Method = http.MethodGet
+	}
+	spec.mu.Lock()
+	ok, errs := spec.req.ValidateHttpRequest(r)
+	spec.mu.Unlock()
+	if ok {
+		return ""
+	}
+	var b strings.Builder
+	for _, e := range errs {
+		fmt.Fprintf(&b, "\n\t%s: %s", e.Message, e.Reason)
+		for _, f := range e.SchemaValidationErrors {
+			fmt.Fprintf(&b, "\n\t\t%s at %q (%s)", f.Reason, f.FieldPath, f.KeywordLocation)
+		}
+	}
+	return fmt.Sprintf("%s %s %s%s", req.Method, req.URL.RequestURI(), body, b.String())
+}
+
+// checkExchange fails tb when an answer does not match the OpenAPI
+// document (responseMismatch), or when the server accepted a request that
+// the document does not allow (requestMismatch).
+func checkExchange(tb testing.TB, req *http.Request, sent []byte, status int, header http.Header, body []byte) {
 	tb.Helper()
 	if m := responseMismatch(tb, req, status, header, body); m != "" {
 		tb.Errorf("openapi: the answer does not match the document: %s", m)
+	}
+	if status >= 200 && status < 300 {
+		if m := requestMismatch(tb, req, sent); m != "" {
+			tb.Errorf("openapi: the server accepted a request the document does not allow: %s", m)
+		}
 	}
 }
 
@@ -239,9 +280,11 @@ func TestOpenAPIRoutes(t *testing.T) {
 	}
 }
 
-// TestOpenAPICatchesMismatches shows that the check of answers fails
-// answers the document does not describe: a wrong shape, an undeclared
-// status, a wrong content type, an unknown endpoint answering 200.
+// TestOpenAPICatchesMismatches shows that the checks of checkExchange fail
+// what the document does not describe: answers of a wrong shape, an
+// undeclared status or a wrong content type, an unknown endpoint answering
+// 200; requests with an unknown field, a value out of its enum or range, a
+// query parameter of the wrong type.
 func TestOpenAPICatchesMismatches(t *testing.T) {
 	loadSpec(t)
 	req := func(method, path string) *http.Request {
@@ -275,5 +318,201 @@ func TestOpenAPICatchesMismatches(t *testing.T) {
 				t.Errorf("mismatch=%q, want a mismatch: %v", got, c.want)
 			}
 		})
+	}
+	jsonReq := func(method, path, body string) (*http.Request, []byte) {
+		r := req(method, path)
+		if body != "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		return r, []byte(body)
+	}
+	for _, c := range []struct {
+		name         string
+		method, path string
+		body         string
+		want         bool // a mismatch
+	}{
+		{"a good patch", "PATCH", "/conversations/v3/conversations/threads/7", `{"status":"CLOSED"}`, false},
+		{"an unknown field", "PATCH", "/conversations/v3/conversations/threads/7", `{"status":"CLOSED","colour":"red"}`, true},
+		{"a status out of its enum", "PATCH", "/conversations/v3/conversations/threads/7", `{"status":"SNOOZED"}`, true},
+		{"a good list", "GET", "/conversations/v3/conversations/threads?limit=20&threadStatus=OPEN", "", false},
+		{"a limit that is no number", "GET", "/conversations/v3/conversations/threads?limit=many", "", true},
+		{"a limit too large", "GET", "/conversations/v3/conversations/threads?limit=501", "", true},
+		{"a message without its text's type", "POST", "/conversations/v3/conversations/threads/7/messages", `{"type":"MESSAGE","text":7}`, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, b := jsonReq(c.method, c.path, c.body)
+			got := requestMismatch(t, r, b)
+			if (got != "") != c.want {
+				t.Errorf("mismatch=%q, want a mismatch: %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestOpenAPIConformance drives every family of paths the document
+// describes, each with an answer that succeeds and one that fails, through
+// client.do, which holds every answer and every accepted request to the
+// document (checkExchange); the statuses are checked here too, so that each
+// row really takes the path it names.
+func TestOpenAPIConformance(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.login("admin@example.com")
+	e.addAgent("agent@example.com", true)
+	agent := e.login("agent@example.com")
+	anon := &client{e: e, hc: e.ts.Client()}
+	tok, _ := admin.newToken("site", nil)
+
+	tid := startChat(t, e, "hello, where is my order?")
+	var th struct{ AssociatedContactID string }
+	admin.want(200, "GET", "/conversations/v3/conversations/threads/"+tid, nil).decode(t, &th)
+	var msgs struct{ Results []struct{ ID string } }
+	admin.want(200, "GET", "/conversations/v3/conversations/threads/"+tid+"/messages", nil).decode(t, &msgs)
+	if len(msgs.Results) == 0 {
+		t.Fatal("the chat has no messages")
+	}
+	var up struct{ ID, Name, URL string }
+	admin.want(201, "POST", "/api/v1/threads/"+tid+"/files?name=notes.txt", `"some notes"`).decode(t, &up)
+	fileURL := strings.TrimPrefix(up.URL, e.base)
+
+	v3 := "/conversations/v3/conversations"
+	thread, contact := v3+"/threads/"+tid, "/api/v1/contacts/"+th.AssociatedContactID
+	inbox, wid := fmt.Sprint(e.inbox.ID), fmt.Sprint(e.widget.ID)
+	for _, r := range []struct {
+		who          *client
+		method, path string
+		body         any
+		status       int
+	}{
+		{anon, "GET", "/healthz", nil, 200},
+		{anon, "GET", "/", nil, 200},
+		{anon, "GET", "/settings/users", nil, 200},
+		{anon, "GET", "/setup", nil, 200},
+		{anon, "GET", "/invite?token=nope", nil, 404},
+		{anon, "GET", "/embed.js", nil, 200},
+		{anon, "GET", "/widget/v1/chat.css", nil, 200},
+		{anon, "GET", "/widget/v1/theme/0123456789abcdef.css", nil, 404},
+		{anon, "GET", "/widget/v1/boot?url=https%3A%2F%2Fcustomer.example%2F", nil, 200},
+		{anon, "GET", "/widget/v1/boot?url=https%3A%2F%2Fcustomer.example%2F" + strings.Repeat("a", 4100), nil, 400},
+		{anon, "GET", "/widget/v1/status?widgetId=999", nil, 404},
+		{anon, "POST", "/widget/v1/files?g=forged", `"x"`, 401},
+
+		{anon, "POST", "/api/v1/setup", map[string]string{"token": "forged", "name": "Eve", "email": "eve@example.com", "password": "long enough password"}, 403},
+		{anon, "POST", "/api/v1/session", map[string]string{"email": "admin@example.com", "password": "wrong password"}, 401},
+		{anon, "GET", "/api/v1/users/me", nil, 401},
+		{admin, "GET", "/api/v1/users/me", nil, 200},
+		{admin, "PATCH", "/api/v1/users/me", map[string]any{"away": false, "notify": map[string]bool{"muted": true}}, 200},
+		{admin, "PATCH", "/api/v1/users/me", map[string]any{"away": "yes"}, 400},
+		{admin, "GET", "/api/v1/users", nil, 200},
+		{admin, "GET", "/api/v1/users/999", nil, 404},
+		{admin, "PATCH", fmt.Sprintf("/api/v1/users/%d", e.admin.ID), map[string]any{"role": "agent"}, 409},
+		{admin, "GET", "/api/v1/tokens", nil, 200},
+		{admin, "POST", "/api/v1/tokens", map[string]any{"name": "ci", "scopes": []string{"read"}}, 201},
+		{admin, "POST", "/api/v1/tokens", map[string]any{"name": "ci", "scopes": []string{"everything"}}, 400},
+		{admin, "DELETE", "/api/v1/tokens/999", nil, 404},
+		{admin, "POST", "/api/v1/invites", map[string]any{"email": "new@example.com", "inboxIds": []string{inbox}}, 201},
+		{admin, "POST", "/api/v1/invites", map[string]any{"email": "admin@example.com"}, 409},
+		{admin, "GET", "/api/v1/invites", nil, 200},
+		{anon, "POST", "/api/v1/invites/accept", map[string]string{"token": "forged", "password": "long enough password"}, 404},
+		{admin, "POST", "/api/v1/teams", map[string]any{"name": "Sales", "memberIds": []uint64{e.admin.ID}}, 201},
+		{admin, "POST", "/api/v1/teams", map[string]any{"name": "sales"}, 409},
+		{admin, "GET", "/api/v1/teams", nil, 200},
+		{admin, "PATCH", "/api/v1/teams/999", map[string]any{"name": "None"}, 404},
+		{agent, "GET", "/api/v1/teams", nil, 403},
+
+		{admin, "GET", "/api/v1/inboxes", nil, 200},
+		{admin, "GET", "/api/v1/inboxes/" + inbox, nil, 200},
+		{admin, "POST", "/api/v1/inboxes", map[string]any{"name": "Billing"}, 201},
+		{admin, "DELETE", "/api/v1/inboxes/" + inbox, map[string]any{"confirmName": "not its name"}, 400},
+		{admin, "PUT", "/api/v1/inboxes/" + inbox + "/mailboxes/999/connection", map[string]any{"imap": map[string]any{}, "smtp": map[string]any{}}, 400},
+		{admin, "GET", "/api/v1/mail", nil, 200},
+
+		{admin, "GET", "/api/v1/widgets", nil, 200},
+		{admin, "GET", "/api/v1/widgets/" + wid, nil, 200},
+		{admin, "POST", "/api/v1/widgets", map[string]any{"name": "Pricing chat", "inboxId": inbox}, 201},
+		{admin, "POST", "/api/v1/widgets", map[string]any{"name": "No inbox"}, 400},
+		{admin, "PATCH", "/api/v1/widgets/" + wid, map[string]any{"appearance": map[string]any{"accentColor": "red"}}, 400},
+		{admin, "GET", "/api/v1/widgets/" + wid + "/bot", nil, 200},
+		{admin, "PUT", "/api/v1/widgets/" + wid + "/bot", map[string]any{"enabled": false, "steps": []any{}}, 200},
+		{admin, "POST", "/api/v1/bots/preview", map[string]any{"input": map[string]string{"text": "hi"}}, 400},
+		{agent, "GET", "/api/v1/widgets", nil, 403},
+		{admin, "GET", "/api/v1/lists", nil, 200},
+		{admin, "GET", "/api/v1/lists/999", nil, 404},
+
+		{admin, "GET", v3 + "/inboxes", nil, 200},
+		{admin, "GET", v3 + "/inboxes/999", nil, 404},
+		{admin, "GET", v3 + "/channels", nil, 200},
+		{admin, "GET", v3 + "/channel-accounts", nil, 200},
+		{admin, "GET", v3 + "/channel-accounts/" + wid, nil, 200},
+		{admin, "GET", v3 + "/threads?limit=10&threadStatus=OPEN&sort=-latestMessageTimestamp", nil, 200},
+		{admin, "GET", v3 + "/threads?limit=0", nil, 400},
+		{tok, "GET", thread, nil, 200},
+		{admin, "GET", v3 + "/threads/999", nil, 404},
+		{admin, "PUT", thread + "/assignee", map[string]string{"actorId": fmt.Sprintf("A-%d", e.admin.ID)}, 200},
+		{admin, "PUT", thread + "/assignee", map[string]string{"actorId": "V-1"}, 400},
+		{admin, "DELETE", thread + "/assignee", nil, 204},
+		{admin, "GET", thread + "/messages?limit=1", nil, 200},
+		{admin, "GET", thread + "/messages/" + msgs.Results[0].ID, nil, 200},
+		{admin, "GET", thread + "/messages/999", nil, 404},
+		{admin, "POST", thread + "/messages", map[string]any{"type": "MESSAGE", "text": "On its way.", "attachments": []any{map[string]string{"type": "FILE", "fileId": up.ID}}}, 201},
+		{admin, "POST", thread + "/messages", map[string]any{"type": "COMMENT", "text": "note", "colour": "red"}, 400},
+		{admin, "POST", thread + "/messages/" + msgs.Results[0].ID + "/retry", nil, 404},
+		{admin, "GET", v3 + "/actors/" + fmt.Sprintf("A-%d", e.admin.ID), nil, 200},
+		{admin, "GET", v3 + "/actors/A-999", nil, 404},
+		{admin, "POST", v3 + "/actors/batch/read", map[string]any{"inputs": []string{fmt.Sprintf("A-%d", e.admin.ID), "V-" + th.AssociatedContactID}}, 200},
+		{tok, "POST", "/visitor-identification/v3/tokens/create", map[string]string{"email": "grace@example.com", "firstName": "Grace"}, 200},
+		{admin, "POST", "/visitor-identification/v3/tokens/create", map[string]string{"email": "grace@example.com"}, 403},
+
+		{anon, "GET", fileURL, nil, 200},
+		{anon, "GET", "/files/" + up.ID + "/" + up.Name, nil, 401},
+		{admin, "POST", "/api/v1/threads/" + tid + "/files", `"no name"`, 400},
+		{admin, "GET", "/api/v1/threads/" + tid + "/messages/" + msgs.Results[0].ID + "/html", nil, 404},
+		{admin, "POST", "/api/v1/threads/" + tid + "/spam", nil, 200},
+		{admin, "POST", "/api/v1/threads/" + tid + "/not-spam", nil, 200},
+		{admin, "POST", "/api/v1/threads/999/block", nil, 404},
+		{admin, "POST", "/api/v1/threads/" + tid + "/takeover", nil, 409},
+		{admin, "GET", "/api/v1/threads/" + tid + "/transcript", nil, 409},
+		{admin, "GET", "/api/v1/threads/" + tid + "/records", nil, 200},
+		{admin, "DELETE", "/api/v1/threads/" + tid, nil, 409},
+		{admin, "PATCH", thread, map[string]string{"status": "CLOSED"}, 200},
+		{admin, "PATCH", thread, map[string]string{"status": "SNOOZED"}, 400},
+
+		{admin, "GET", "/api/v1/search?q=order", nil, 200},
+		{admin, "GET", "/api/v1/search?q=", nil, 400},
+		{admin, "GET", "/api/v1/views/counts", nil, 200},
+		{admin, "GET", "/api/v1/views/counts?inboxId=x", nil, 400},
+
+		{admin, "GET", contact, nil, 200},
+		{admin, "GET", "/api/v1/contacts/999", nil, 404},
+		{admin, "PATCH", contact, map[string]any{"firstName": "Grace", "properties": map[string]any{"plan": "pro"}}, 200},
+		{admin, "PATCH", contact, map[string]any{}, 400},
+		{admin, "POST", contact + "/records", map[string]any{"kind": "ticket", "name": "Lost parcel", "threadId": tid}, 201},
+		{admin, "POST", contact + "/records", map[string]any{"kind": "invoice", "name": "No"}, 400},
+		{admin, "GET", "/api/v1/records/999", nil, 404},
+		{admin, "POST", contact + "/engagements", map[string]any{"kind": "note", "body": "Called back."}, 201},
+		{admin, "GET", contact + "/engagements", nil, 200},
+		{admin, "GET", contact + "/consents", nil, 200},
+
+		{admin, "POST", "/api/v1/snippets", map[string]string{"name": "Hello", "shortcut": "hi", "body": "Hello!"}, 201},
+		{admin, "POST", "/api/v1/snippets", map[string]string{"name": "Hello again", "shortcut": "HI", "body": "Hello!"}, 409},
+		{agent, "GET", "/api/v1/snippets", nil, 200},
+		{admin, "GET", "/api/v1/snippets/999", nil, 404},
+		{admin, "POST", "/api/v1/templates", map[string]string{"name": "Refund", "subject": "Your refund", "body": "<p>Hi {{contact.firstName}}</p>"}, 201},
+		{agent, "POST", "/api/v1/templates", map[string]string{"name": "Mine", "body": "<p>x</p>"}, 403},
+		{agent, "GET", "/api/v1/templates", nil, 200},
+		{admin, "POST", "/api/v1/knowledge-links", map[string]string{"title": "Returns", "url": "https://help.example/returns"}, 201},
+		{admin, "POST", "/api/v1/knowledge-links", map[string]string{"title": "FTP", "url": "ftp://help.example/"}, 400},
+		{agent, "GET", "/api/v1/knowledge-links?q=ret", nil, 200},
+		{agent, "PUT", "/api/v1/users/me/meeting-link", map[string]string{"url": "https://cal.example/agent"}, 200},
+		{agent, "GET", "/api/v1/users/me/meeting-link", nil, 200},
+		{agent, "PUT", "/api/v1/users/me/meeting-link", map[string]any{}, 400},
+
+		{admin, "GET", "/api/v1/no-such-endpoint", nil, 404},
+		{admin, "DELETE", "/api/v1/session", nil, 204},
+		{admin, "GET", "/api/v1/users/me", nil, 401},
+	} {
+		if res := r.who.do(r.method, r.path, r.body, nil); res.status != r.status {
+			t.Errorf("%s %.120s: status=%d body=%.200s, want %d", r.method, r.path, res.status, res.body, r.status)
+		}
 	}
 }
