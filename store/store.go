@@ -52,6 +52,13 @@ type Options struct {
 	// it. Defaults to 100ms.
 	IndexInterval time.Duration
 
+	// ObserveCommit, when set, hears of every successful commit of
+	// writes: how many writes it held and how long the commit and its
+	// fsync took (the writes' own work not counted). The writer goroutine
+	// calls it after answering the writes, so it delays the next commit,
+	// never an acknowledgement: it must be cheap and must not call db.
+	ObserveCommit func(writes int, d time.Duration)
+
 	// tuneBolt, when set, adjusts the bbolt options just before the file is
 	// opened. Tests use it to make commits fail (MaxSize).
 	tuneBolt func(*bolt.Options)
@@ -71,6 +78,9 @@ type DB struct {
 	maxBatch      int
 	indexer       *indexer // keeps the search index; see search_index.go
 	searchCap     int      // searchCap, lowered by tests
+
+	// observeCommit is Options.ObserveCommit, never nil.
+	observeCommit func(writes int, d time.Duration)
 
 	// mu guards closed. A write holds it shared while it hands itself to the
 	// writer (or, without group commit, while it runs), so that Close, which
@@ -152,7 +162,11 @@ func Open(dir string, opts *Options) (*DB, error) {
 		now:           o.Now,
 		noGroupCommit: o.NoGroupCommit,
 		maxBatch:      o.MaxBatch,
+		observeCommit: o.ObserveCommit,
 		searchCap:     searchCap,
+	}
+	if db.observeCommit == nil {
+		db.observeCommit = func(int, time.Duration) {}
 	}
 	if !o.NoGroupCommit {
 		db.queue = make(chan *call, o.MaxBatch)
@@ -248,12 +262,14 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 // updateAlone runs fn in its own bbolt transaction: the NoGroupCommit path.
 func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 	fnFailed := false
+	var fnDone time.Time
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		err := ctx.Err()
 		if err == nil {
 			err = fn(tx)
 		}
 		fnFailed = err != nil
+		fnDone = time.Now()
 		return err
 	})
 	if err != nil && !fnFailed {
@@ -261,6 +277,7 @@ func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 	} else if err == nil {
 		db.commits.Add(1)
 		db.written.Add(1)
+		db.observeCommit(1, time.Since(fnDone))
 	}
 	return err
 }
@@ -329,14 +346,19 @@ func (db *DB) commit(calls []*call) {
 			_ = tx.Rollback()
 			return
 		}
+		start := time.Now()
 		if err = tx.Commit(); err != nil {
 			err = fmt.Errorf("commit: %w", err)
 		} else {
 			db.commits.Add(1)
 			db.written.Add(uint64(len(calls)))
 		}
+		took := time.Since(start)
 		for _, c := range calls {
 			c.done <- err
+		}
+		if err == nil {
+			db.observeCommit(len(calls), took)
 		}
 		return
 	}
