@@ -86,6 +86,15 @@ type Config struct {
 	// app looks for such conversations, by the clock Now. Default to 30
 	// minutes and 15 seconds.
 	BotIdleTimeout, BotSweepInterval time.Duration
+
+	// Counting, for metrics; nil hooks count nothing. CountMessage hears
+	// of every message the app commits and announces (Events.MessageCreated),
+	// system events and notes included, on the announcing goroutine: it
+	// must be cheap (a counter's atomic add). MailSent hears of every
+	// attempt of the outbox to send an email: err is nil when the mail
+	// server accepted it.
+	CountMessage func(m *parley.Message)
+	MailSent     func(err error)
 }
 
 func (c *Config) setDefaults() {
@@ -181,7 +190,24 @@ func New(cfg Config, db Store, p parley.Presence) *App {
 
 // SetEvents makes ev hear of every change the app commits. Call it before
 // Start.
-func (a *App) SetEvents(ev Events) { a.events = ev }
+func (a *App) SetEvents(ev Events) {
+	if a.cfg.CountMessage != nil {
+		ev = countedEvents{Events: ev, count: a.cfg.CountMessage}
+	}
+	a.events = ev
+}
+
+// countedEvents are Events whose messages Config.CountMessage counts on
+// their way.
+type countedEvents struct {
+	Events
+	count func(*parley.Message)
+}
+
+func (e countedEvents) MessageCreated(ctx context.Context, t *parley.Thread, m *parley.Message) {
+	e.count(m)
+	e.Events.MessageCreated(ctx, t, m)
+}
 
 // Start starts the app's goroutines: the outbox (when a Mailer is
 // configured), the pushes of availability and presence, routing of waiting
