@@ -130,18 +130,31 @@ func userFrom(ctx context.Context) *parley.User {
 	return nil
 }
 
+// bearerToken returns the token of the request's Authorization header;
+// ok is false when there is none, and err EUNAUTHORIZED when it is not
+// "Bearer <token>".
+func bearerToken(r *http.Request) (tok string, ok bool, err error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false, nil
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false, parley.Errorf(parley.EUNAUTHORIZED, "authorization header must be \"Bearer <token>\"")
+	}
+	return strings.TrimSpace(tok), true, nil
+}
+
 // authenticate resolves the request's bearer token or session cookie to an
 // active user. It never fails the request itself: handlers that need a user
 // wrap with requireUser.
 func (s *Server) authenticate(r *http.Request) (*auth, error) {
 	var secret string
 	cookie := false
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-			return nil, parley.Errorf(parley.EUNAUTHORIZED, "authorization header must be \"Bearer <token>\"")
-		}
-		secret = strings.TrimSpace(tok)
+	if tok, ok, err := bearerToken(r); err != nil {
+		return nil, err
+	} else if ok {
+		secret = tok
 	} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		secret, cookie = c.Value, true
 	} else {

@@ -16,6 +16,8 @@ func (s *Server) routes() http.Handler {
 	user, admin := s.requireUser, s.requireAdmin
 
 	mux.Handle("GET /healthz", s.handleHealth())
+	// Prometheus metrics, with the metrics token only (metrics.go).
+	mux.Handle("GET /metrics", s.handleMetrics())
 
 	// The widget, public and cross-origin (http_widget_public.go; the
 	// visitor WebSocket: ws_visitor.go).
@@ -201,5 +203,5 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/api/", s.handleNotFound())
 	mux.Handle("/conversations/", s.handleNotFound())
 
-	return s.logRequests(securityHeaders(s.limitBodyTime(mux)))
+	return s.logRequests(securityHeaders(s.limitBodyTime(noteRoute(mux))))
 }

@@ -108,7 +108,8 @@ func (s *Server) handleVisitorWS() http.Handler {
 		defer release()
 		s.conns.Add(1)
 		defer s.conns.Done()
-		s.serveVisitor(s.newConn(c), wd, key)
+		defer s.opened(connVisitor)()
+		s.serveVisitor(s.newConn(c, connVisitor), wd, key)
 		return nil
 	})
 }
