@@ -87,13 +87,14 @@ next:
 }
 
 // TestMetricsCount drives a real Parley process (with real mail through
-// Mailpit) through a visitor's message, an agent's reply, a 404, an email
-// in and an email reply out, and checks from two scrapes of /metrics that
-// each counter moved by exactly what happened.
+// Mailpit and themes compiled by Dart Sass) through a visitor's message
+// with a status stream open, an agent's reply, a 404, an email in, an
+// email reply out and a theme change, and checks from scrapes of /metrics
+// that each counter moved by exactly what happened.
 func TestMetricsCount(t *testing.T) {
 	mp := mailpit.Start(t)
 	smtpIn := freePort(t)
-	p := startProc(t, t.TempDir(), "PARLEY_METRICS_TOKEN="+testMetricsToken,
+	p := startProc(t, t.TempDir(), "PARLEY_METRICS_TOKEN="+testMetricsToken, "PARLEY_SASS="+sassForTest(t),
 		"PARLEY_MAIL_FROM=parley@parley.test", "PARLEY_SMTP_LISTEN="+smtpIn,
 		"PARLEY_SMTP_URL=smtp://"+mp.SMTPAddr+"?tls=none")
 	url := p.base() + "/metrics"
@@ -103,7 +104,20 @@ func TestMetricsCount(t *testing.T) {
 	if st, body := api.do("PATCH", "/api/v1/inboxes/"+inboxes.Results[0]["id"].(string), map[string]any{"emailAddresses": []string{"support@parley.test"}}, nil); st != 200 {
 		t.Fatalf("set address: %d %s", st, body)
 	}
+	var widgets struct{ Results []map[string]any }
+	api.do("GET", "/api/v1/widgets", nil, &widgets)
+	widgetID := widgets.Results[0]["id"].(string)
 	before := scrape(t, url, testMetricsToken)
+
+	// A page's widget watches its status.
+	sctx, stopStatus := context.WithCancel(context.Background())
+	defer stopStatus()
+	sreq, _ := http.NewRequestWithContext(sctx, "GET", p.base()+"/widget/v1/status?widgetId="+widgetID, nil)
+	sres, err := http.DefaultClient.Do(sreq)
+	if err != nil || sres.StatusCode != 200 {
+		t.Fatalf("status stream: %v %v", sres, err)
+	}
+	defer sres.Body.Close()
 
 	// A visitor writes; an agent answers over the API; the visitor's
 	// socket gets the answer.
@@ -126,10 +140,21 @@ func TestMetricsCount(t *testing.T) {
 		}
 	}
 	during := scrape(t, url, testMetricsToken)
-	if got := sample(during, "parley_open_connections", "kind", "visitor"); got != 1 {
-		t.Errorf("open visitor connections=%v while one is open, want 1", got)
+	for _, kind := range []string{"visitor", "status"} {
+		if got := sample(during, "parley_open_connections", "kind", kind); got != 1 {
+			t.Errorf("open %s connections=%v while one is open, want 1", kind, got)
+		}
+	}
+	if got := sample(during, "parley_open_connections", "kind", "agent"); got != 0 {
+		t.Errorf("open agent connections=%v, want 0", got)
 	}
 	_ = v.c.CloseNow()
+	stopStatus()
+
+	// An admin changes the widget's colour: Dart Sass compiles its theme.
+	if st, body := api.do("PATCH", "/api/v1/widgets/"+widgetID, map[string]any{"appearance": map[string]any{"accentColor": "#b91c1c"}}, nil); st != 200 {
+		t.Fatalf("appearance: %d %s", st, body)
+	}
 
 	// An unknown path; mail in and an agent's email reply out.
 	if st, _ := getWithToken(t, p.base()+"/no/such/page", ""); st != 404 {
@@ -162,7 +187,8 @@ func TestMetricsCount(t *testing.T) {
 		// The visitor's socket is counted as a request once its handler
 		// has returned.
 		ws := sample(after, "parley_http_requests_total", "route", "GET /widget/v1/ws", "code", "101") - sample(before, "parley_http_requests_total", "route", "GET /widget/v1/ws", "code", "101")
-		if sent == float64(len(list)) && sample(after, "parley_mail_outbox_depth") == 0 && ws == 1 {
+		if sent == float64(len(list)) && sample(after, "parley_mail_outbox_depth") == 0 && ws == 1 &&
+			sample(after, "parley_open_connections", "kind", "status") == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -190,6 +216,10 @@ func TestMetricsCount(t *testing.T) {
 		{"parley_http_request_duration_seconds", []string{"route", "POST /conversations/v3/conversations/threads/{threadId}/messages"}, 2},
 		{"parley_open_connections", []string{"kind", "visitor"}, 0},
 		{"parley_mail_send_failures_total", nil, 0},
+		{"parley_open_connections", []string{"kind", "status"}, 0},
+		{"parley_theme_compiles_total", []string{"result", "ok"}, 1},
+		{"parley_theme_compiles_total", []string{"result", "error"}, 0},
+		{"parley_theme_compile_seconds", nil, 1},
 		{"parley_hub_dropped_total", nil, 0},
 	} {
 		if got := delta(c.name, c.labels...); got != c.want {
@@ -280,11 +310,26 @@ func TestMetricsAccess(t *testing.T) {
 		if st, _ := getWithToken(t, url, tok.Token); st != 401 {
 			t.Errorf("admin API token: %d, want 401", st)
 		}
+		// Nor is a visitor's token.
+		v, _ := dialVisitor(t, p.base(), "")
+		defer v.c.CloseNow()
+		v.write(t, map[string]any{"type": "message.send", "clientId": "c1", "text": "hi"})
+		var visitorToken string
+		for visitorToken == "" {
+			for _, ev := range nextEvents(t, v) {
+				if ev["type"] == "identity" {
+					visitorToken = ev["visitorToken"].(string)
+				}
+			}
+		}
+		if st, _ := getWithToken(t, url, visitorToken); st != 401 {
+			t.Errorf("visitor token: %d, want 401", st)
+		}
 		// And the metrics token opens nothing else.
 		if st, _ := getWithToken(t, p.base()+"/api/v1/users/me", testMetricsToken); st != 401 {
 			t.Errorf("metrics token on the API: %d, want 401", st)
 		}
-		if fams := scrape(t, url, testMetricsToken); sample(fams, "parley_http_requests_total", "route", "GET /metrics", "code", "401") < 7 {
+		if fams := scrape(t, url, testMetricsToken); sample(fams, "parley_http_requests_total", "route", "GET /metrics", "code", "401") != 9 {
 			t.Errorf("the refused scrapes are not counted: %v", sample(fams, "parley_http_requests_total", "route", "GET /metrics", "code", "401"))
 		}
 	})
