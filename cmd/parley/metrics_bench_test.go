@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,24 +54,7 @@ func sendMessages(b *testing.B, metricsOn bool, n int) time.Duration {
 	defer cancel()
 
 	// The console: the admin's session on the agent socket.
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	req, _ := http.NewRequest("POST", base+"/api/v1/session", strings.NewReader(`{"email":"admin@example.com","password":"correct horse battery"}`))
-	req.Header.Set("Content-Type", "application/json")
-	res, err := hc.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		b.Fatalf("sign in: %v %v", res, err)
-	}
-	res.Body.Close()
-	u, _ := url.Parse(base)
-	h := http.Header{"Origin": {base}}
-	for _, c := range jar.Cookies(u) {
-		h.Add("Cookie", c.Name+"="+c.Value)
-	}
-	console, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/api/v1/ws", &websocket.DialOptions{HTTPHeader: h})
-	if err != nil {
-		b.Fatal(err)
-	}
+	console := dialConsole(b, ctx, base, "admin@example.com")
 	defer console.CloseNow()
 	console.SetReadLimit(1 << 24)
 	if err := console.Write(ctx, websocket.MessageText, []byte(`{"type":"hello","resume":[]}`)); err != nil {
@@ -130,4 +114,31 @@ func sendMessages(b *testing.B, metricsOn bool, n int) time.Duration {
 		}
 	}
 	return time.Since(start)
+}
+
+// dialConsole signs in as email (password "correct horse battery") and
+// opens a console WebSocket with that session; the caller says hello.
+func dialConsole(tb testing.TB, ctx context.Context, base, email string) *websocket.Conn {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	body, _ := json.Marshal(map[string]string{"email": email, "password": "correct horse battery"})
+	req, _ := http.NewRequest("POST", base+"/api/v1/session", bytes.NewReader(body))
+	req.Header.Set("Origin", base)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := hc.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		tb.Fatalf("%s signs in: %v %v", email, res, err)
+	}
+	res.Body.Close()
+	u, _ := url.Parse(base)
+	h := http.Header{"Origin": {base}}
+	for _, c := range jar.Cookies(u) {
+		h.Add("Cookie", c.Name+"="+c.Value)
+	}
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/api/v1/ws", &websocket.DialOptions{HTTPHeader: h})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return conn
 }
