@@ -359,8 +359,9 @@ func TestMetricsTokenConfig(t *testing.T) {
 }
 
 // TestMetricsRouteLabels: a thousand different unknown paths make one
-// route label, "unmatched", and a thousand thread ids one pattern; no
-// label carries a path.
+// route label, "unmatched", a thousand thread ids one pattern, and a
+// hundred invented methods no new label; no label carries a path or a
+// method a client made up.
 func TestMetricsRouteLabels(t *testing.T) {
 	p := startProc(t, t.TempDir(), "PARLEY_METRICS_TOKEN="+testMetricsToken)
 	for i := range 1000 {
@@ -371,6 +372,17 @@ func TestMetricsRouteLabels(t *testing.T) {
 			}
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
+		}
+	}
+	for i := range 100 {
+		req, _ := http.NewRequest(fmt.Sprintf("BREW%d", i), p.base()+"/healthz", nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 405 {
+			t.Fatalf("method %s: %d, want 405", req.Method, res.StatusCode)
 		}
 	}
 	fams := scrape(t, p.base()+"/metrics", testMetricsToken)
@@ -400,8 +412,11 @@ func TestMetricsRouteLabels(t *testing.T) {
 	if got := sample(fams, "parley_http_requests_total", "route", "GET /conversations/v3/conversations/threads/{threadId}", "code", "401"); got != 1000 {
 		t.Errorf("thread 401s=%v, want 1000", got)
 	}
-	if n := len(fams["parley_http_requests_total"].Metric); n != 2 {
-		t.Errorf("%d series of parley_http_requests_total after 2000 requests, want 2", n)
+	if got := sample(fams, "parley_http_requests_total", "route", "unmatched", "code", "405"); got != 100 {
+		t.Errorf("unmatched 405s=%v, want 100", got)
+	}
+	if n := len(fams["parley_http_requests_total"].Metric); n != 3 {
+		t.Errorf("%d series of parley_http_requests_total after 2100 requests, want 3", n)
 	}
 }
 
