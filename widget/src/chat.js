@@ -565,6 +565,13 @@ export function mount(root, boot, events, lang, ctl, inline) {
 
   // --- events from the server ---
 
+  function forget() {
+    [...byId.values()].forEach((n) => n.remove());
+    byId.clear();
+    lastSeq = 0;
+    thread = null;
+  }
+
   function handle(ev) {
     switch (ev.type) {
       case "ready": {
@@ -629,6 +636,10 @@ export function mount(root, boot, events, lang, ctl, inline) {
         break;
       case "message.created":
         add(ev.message);
+        break;
+      case "thread.deleted":
+        // Deleted for good: the next message starts a new conversation.
+        if (thread && ev.threadId == thread.id) forget();
         break;
       case "thread.updated":
         if (ev.thread && thread && ev.thread.id == thread.id) {
