@@ -83,7 +83,11 @@ once the server gives one (in answer to the visitor's message, "I agree" or
 email); "parley.seen.<widgetId>" holds the last seq shown (for the unread
 badge) while a token is stored, and "parley.closed.<widgetId>" that the
 visitor closed a widget that opens by default. Identified visitors keep no
-token. Messages are sent exactly once across reconnects: each has a clientId
+token. With hsConversationsSettings.enableWidgetCookieBanner, nothing is
+written before the visitor accepts the chat's cookie notice
+("parley.cookies" = "yes"); declined, only "parley.cookies" = "no" is kept
+and the visitor token lives in memory as long as the page. Messages are
+sent exactly once across reconnects: each has a clientId
 and stays in an outbox until acknowledged, and is resent with the same
 clientId after a reconnect.
 */

@@ -24,7 +24,9 @@
 // message, "I agree" or email; "parley.seen.<widgetId>" remembers the last
 // seq shown, for the unread badge, and is written only while a token is
 // stored. Identified visitors get no token: the page's identification is
-// their credential.
+// their credential. With the cookie notice on (enableWidgetCookieBanner),
+// nothing is stored before the visitor accepts it ("parley.cookies" =
+// "yes"); declined ("no"), the token stays in memory for as long as the page.
 //
 // Quick replies: a bot's question (a message with quickReplies) shows its
 // options as buttons under it (quickReplies); a click fires the SDK event
@@ -297,7 +299,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   cookieEl.hidden = true;
   cookieEl.setAttribute("aria-label", T.ck);
   cookieEl.setAttribute("aria-live", "polite");
-  cookieEl.append(el("p", "", T.ckText));
+  const cookieText = cookieEl.appendChild(el("p"));
   const answers = el("div", "ca");
   [
     [T.ckYes, "yes"],
@@ -564,13 +566,6 @@ export function mount(root, boot, events, lang, ctl, inline) {
   }
 
   // --- events from the server ---
-
-  function forget() {
-    [...byId.values()].forEach((n) => n.remove());
-    byId.clear();
-    lastSeq = 0;
-    thread = null;
-  }
 
   function handle(ev) {
     switch (ev.type) {
@@ -938,6 +933,9 @@ export function mount(root, boot, events, lang, ctl, inline) {
   // it: in the panel when it is open, else beside the launcher.
   function showCookies() {
     if (!boot.cookies || load(CK)) return;
+    // New text in a live region is announced; a region that only
+    // appears may not be.
+    cookieText.textContent = T.ckText;
     cookieEl.hidden = false;
     if (isOpen) panel.insertBefore(cookieEl, consentEl);
   }
