@@ -231,7 +231,7 @@ func TestBrowserWidgetHostileSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	sdk := `window.HubSpotConversations`
-	step(t, tab, "loaded as by default, with the launcher", ``, sdk+`.widget.status().loaded === true && `+byName(widgetRoot, "button", "Open chat")+` !== null && `+
+	step(t, tab, "loaded as by default, with the launcher", ``, sdk+`.widget.status().loaded === true && `+sdk+`.widget.status().pending === false && `+byName(widgetRoot, "button", "Open chat")+` !== null && `+
 		`getComputedStyle(`+widgetRoot+`.querySelector('.l')).display !== 'none'`)
 	calls := `(function(){
   const w = ` + sdk + `.widget;
