@@ -248,10 +248,23 @@ func TestBrowserRichReply(t *testing.T) {
 	step(t, tab, "insert the template", `(() => { const s = document.querySelector('.rich-toolbar select');
 		s.value = [...s.options].find(o => o.textContent === 'Shipping').value; s.dispatchEvent(new Event('change')); })()`,
 		editor+`.textContent.includes('Your parcel left today.') && !!`+editor+`.querySelector('i') && `+editor+`.querySelector('i').textContent === 'Ada'`)
+	// An image, chosen with "Image", lands in the text.
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, img); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "Image offered", ``, `!!(`+byName("document", "button", "Image")+`)`)
+	step(t, tab, "choose an image", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("map.png", pngBuf.Bytes(), "image/png")+`);
+		const input = document.querySelector('.rich-toolbar input[type=file]'); input.files = dt.files; input.dispatchEvent(new Event('change')); })()`,
+		`[...`+editor+`.querySelectorAll('img')].some(i => i.alt === 'map.png' && i.complete && i.naturalWidth === 4)`)
 	if err := click(tab, byName("document", "button", "Send")); err != nil {
 		t.Fatal(err)
 	}
 	got := mp.Wait(t, 10*time.Second, "the rich reply", func(m *mailpit.Message) bool { return strings.Contains(m.Text, "Hello world") })
+	if len(got.Inline) != 1 || got.Inline[0].FileName != "map.png" || !strings.Contains(got.HTML, `src="cid:`+got.Inline[0].ContentID+`"`) {
+		t.Errorf("the image: inline=%+v html=%q", got.Inline, got.HTML)
+	}
 	if !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<i>Ada</i>") || !strings.Contains(got.HTML, "Your parcel left today.") ||
 		!strings.Contains(got.Text, "Your parcel left today.") || !strings.Contains(got.Text, "> Where is my parcel?") ||
 		!strings.Contains(got.Text, "-- \r\nAda from Support") || !strings.Contains(got.HTML, "Ada from Support") {
