@@ -80,10 +80,6 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 	if typ != parley.TypeMessage && typ != parley.TypeComment {
 		return nil, nil, parley.Errorf(parley.EINVALID, "message type must be MESSAGE or COMMENT")
 	}
-	atts, err := messageFiles(files)
-	if err != nil {
-		return nil, nil, err
-	}
 	rich := ""
 	if richText != "" {
 		if len(richText) > parley.MaxRichTextBytes {
@@ -93,6 +89,16 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 		if strings.TrimSpace(text) == "" {
 			text = limitString(strings.TrimSpace(richtext.Text(rich)), parley.MaxTextBytes)
 		}
+		// The images it shows of the sender's uploads go with it as files.
+		for _, id := range imageFiles(rich) {
+			if !slices.Contains(files, id) {
+				files = append(files, id)
+			}
+		}
+	}
+	atts, err := messageFiles(files)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := validBody(text, len(atts)); err != nil {
 		return nil, nil, err
@@ -348,8 +354,10 @@ func (a *App) NewVisitor(ctx context.Context, hash string) (*parley.Contact, err
 // and the contact for this message (the widget may have been switched off or
 // its bot changed since the visitor connected) and says whether the contact
 // is blocked: every message of every chat comes through here, so nothing is
-// read twice.
-func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string, files []uint64) (parley.TurnResult, error) {
+// read twice. leave, if not 0, is a conversation the visitor left: while it
+// is the visitor's newest, the message starts a new one
+// (parley.AppendOptions.Leave).
+func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string, files []uint64, leave uint64) (parley.TurnResult, error) {
 	atts, err := messageFiles(files)
 	if err != nil {
 		return parley.TurnResult{}, err
@@ -392,6 +400,7 @@ func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactI
 			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked, Owner: owner,
 			Language: locale.Match(lang),
 		},
+		Leave: leave,
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
 			if t.Status == parley.StatusClosed {
