@@ -2,6 +2,11 @@ package parley
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -195,15 +200,50 @@ type WebhookStore interface {
 	// oldest first, leaving out those skip names, and the earliest NextAt
 	// of the events left (zero if none).
 	DueWebhookEvents(ctx context.Context, appID uint64, now time.Time, limit int, skip func(id uint64) bool) ([]*WebhookEvent, time.Time, error)
-	// WebhookDone records attempt a at events ids of appID in one
-	// transaction: delivered or failed for good, they leave the queue;
-	// retrying, their Attempts grow by one and they wait until retryAt.
-	// The attempt joins the log (the oldest beyond WebhookLogSize
-	// dropped). Events no longer queued are skipped.
-	WebhookDone(ctx context.Context, appID uint64, ids []uint64, a WebhookAttempt, retryAt time.Time) error
+	// WebhookDone records attempt a of appID in one transaction: events
+	// done (delivered, or failed for good) leave the queue; events retry
+	// count one more attempt and wait until retryAt. The attempt joins
+	// the log (the oldest beyond WebhookLogSize dropped). Events no longer
+	// queued are skipped.
+	WebhookDone(ctx context.Context, appID uint64, done, retry []uint64, a WebhookAttempt, retryAt time.Time) error
 	// LogWebhookAttempt adds a to the log of appID (a test event), or
 	// returns ENOTFOUND.
 	LogWebhookAttempt(ctx context.Context, appID uint64, a WebhookAttempt) error
 	// WebhookLog returns the log of appID, newest first.
 	WebhookLog(ctx context.Context, appID uint64) ([]WebhookAttempt, error)
+	// NotifyWebhooks makes the store call fn after every commit that
+	// queued webhook events, whatever write queued them; nil stops it. fn
+	// must return at once.
+	NotifyWebhooks(fn func())
+}
+
+// SignWebhook returns HubSpot's v3 signature of a request: the base64 of
+// the HMAC-SHA256, keyed with secret, of method, url, body and timestamp
+// (milliseconds since the epoch, as sent in X-HubSpot-Request-Timestamp)
+// one after another.
+func SignWebhook(secret, method, url string, body []byte, timestamp string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(method))
+	mac.Write([]byte(url))
+	mac.Write(body)
+	mac.Write([]byte(timestamp))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// ValidateWebhookSubscription checks that s names an event type of
+// WebhookEventTypes and, exactly for conversation.propertyChange, a
+// property of WebhookProperties. Errors are EINVALID and name the field.
+func ValidateWebhookSubscription(s *WebhookSubscription) error {
+	if !slices.Contains(WebhookEventTypes, s.EventType) {
+		return Errorf(EINVALID, "eventType %q is not one of %s", truncate(s.EventType, 80), strings.Join(WebhookEventTypes, ", "))
+	}
+	switch {
+	case s.EventType == WebhookPropertyChange && s.PropertyName == "":
+		return Errorf(EINVALID, "propertyName is required for %s: one of %s", WebhookPropertyChange, strings.Join(WebhookProperties, ", "))
+	case s.EventType == WebhookPropertyChange && !slices.Contains(WebhookProperties, s.PropertyName):
+		return Errorf(EINVALID, "propertyName %q is not one of %s", truncate(s.PropertyName, 80), strings.Join(WebhookProperties, ", "))
+	case s.EventType != WebhookPropertyChange && s.PropertyName != "":
+		return Errorf(EINVALID, "propertyName is only for %s", WebhookPropertyChange)
+	}
+	return nil
 }

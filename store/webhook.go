@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -436,18 +437,17 @@ func (db *DB) DueWebhookEvents(ctx context.Context, appID uint64, now time.Time,
 
 // WebhookDone records attempt a at events ids of appID in one transaction
 // (see parley.WebhookStore).
-func (db *DB) WebhookDone(ctx context.Context, appID uint64, ids []uint64, a parley.WebhookAttempt, retryAt time.Time) error {
-	ids = append([]uint64(nil), ids...)
+func (db *DB) WebhookDone(ctx context.Context, appID uint64, done, retry []uint64, a parley.WebhookAttempt, retryAt time.Time) error {
+	done, retry = slices.Clone(done), slices.Clone(retry)
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		queue := bucket(tx, bucketWebhookQueue)
-		for _, id := range ids {
-			k := key2(appID, id)
-			if a.Outcome != parley.WebhookRetrying {
-				if err := queue.Delete(k); err != nil {
-					return err
-				}
-				continue
+		for _, id := range done {
+			if err := queue.Delete(key2(appID, id)); err != nil {
+				return err
 			}
+		}
+		for _, id := range retry {
+			k := key2(appID, id)
 			var ev parley.WebhookEvent
 			found, err := getJSON(queue, k, &ev)
 			if err != nil {
@@ -531,4 +531,35 @@ func (db *DB) WebhookLog(ctx context.Context, appID uint64) ([]parley.WebhookAtt
 		return nil
 	})
 	return out, err
+}
+
+// NotifyWebhooks makes the store call fn after every commit that queued
+// webhook events; nil stops it.
+func (db *DB) NotifyWebhooks(fn func()) {
+	if fn == nil {
+		db.webhooks.Store(nil)
+		return
+	}
+	db.webhooks.Store(&fn)
+}
+
+// notifyWebhooksOnCommit has tx, a write about to commit, call the
+// NotifyWebhooks function once it has committed, if it queued events:
+// the queue's sequence, which numbers events, has grown since the
+// transaction began. One look per commit, not per write.
+func (db *DB) notifyWebhooksOnCommit(tx *bolt.Tx) {
+	fn := db.webhooks.Load()
+	if fn == nil {
+		return
+	}
+	b := bucket(tx, bucketWebhookQueue)
+	if b == nil || !b.Writable() {
+		return
+	}
+	if seq := b.Sequence(); seq != db.webhookSeq.Load() {
+		tx.OnCommit(func() {
+			db.webhookSeq.Store(seq)
+			(*fn)()
+		})
+	}
 }

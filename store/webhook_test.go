@@ -235,10 +235,10 @@ func TestWebhookDoneAndLog(t *testing.T) {
 		t.Fatalf("due: %d events, %v; want 2 of 3 (limit)", len(evs), err)
 	}
 	retryAt := now.Add(time.Minute)
-	if err := db.WebhookDone(ctx, 3, []uint64{evs[0].ID}, parley.WebhookAttempt{Outcome: parley.WebhookRetrying}, retryAt); err != nil {
+	if err := db.WebhookDone(ctx, 3, nil, []uint64{evs[0].ID}, parley.WebhookAttempt{Outcome: parley.WebhookRetrying}, retryAt); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.WebhookDone(ctx, 3, []uint64{evs[1].ID}, parley.WebhookAttempt{Outcome: parley.WebhookDelivered}, time.Time{}); err != nil {
+	if err := db.WebhookDone(ctx, 3, []uint64{evs[1].ID}, nil, parley.WebhookAttempt{Outcome: parley.WebhookDelivered}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	due, next, err := db.DueWebhookEvents(ctx, 3, now, 100, nil)
