@@ -169,10 +169,10 @@ type WebhookAttempt struct {
 // for in its own transaction: an event is queued exactly when the change
 // commits.
 type WebhookStore interface {
-	// PutWebhookSettings creates or replaces the settings of s.AppID and
-	// reports whether it created them. Replacing keeps CreatedAt and, when
-	// s.Secret is empty, the secret.
-	PutWebhookSettings(ctx context.Context, s *WebhookSettings) (created bool, err error)
+	// PutWebhookSettings creates or replaces the settings of s.AppID.
+	// Replacing keeps CreatedAt and, when s.Secret is empty, the secret;
+	// new settings without a secret are EINVALID.
+	PutWebhookSettings(ctx context.Context, s *WebhookSettings) error
 	// WebhookSettings returns the settings of appID, or ENOTFOUND.
 	WebhookSettings(ctx context.Context, appID uint64) (*WebhookSettings, error)
 	// AllWebhookSettings returns every subscriber, by appId.

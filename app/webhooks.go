@@ -383,12 +383,12 @@ type WebhookSettingsInput struct {
 // PutWebhookSettings creates or replaces the settings of subscriber
 // appID after checking them: a target that is an http or https URL on a
 // public address (unless Config.WebhookAllowPrivate), throttling within
-// bounds, a secret of 16 to 256 bytes. It returns the settings, the
-// secret when it generated one (else ""), and whether it created the
-// subscriber. Errors are EINVALID naming the field.
-func (a *App) PutWebhookSettings(ctx context.Context, appID uint64, in WebhookSettingsInput) (*parley.WebhookSettings, string, bool, error) {
+// bounds, a secret of 16 to 256 bytes. It returns the settings and the
+// secret when it generated one (else ""). Errors are EINVALID naming the
+// field.
+func (a *App) PutWebhookSettings(ctx context.Context, appID uint64, in WebhookSettingsInput) (*parley.WebhookSettings, string, error) {
 	if err := a.CheckWebhookTarget(ctx, in.TargetURL); err != nil {
-		return nil, "", false, err
+		return nil, "", err
 	}
 	s := &parley.WebhookSettings{AppID: appID, TargetURL: in.TargetURL}
 	old, err := a.db.WebhookSettings(ctx, appID)
@@ -398,17 +398,17 @@ func (a *App) PutWebhookSettings(ctx context.Context, appID uint64, in WebhookSe
 	case parley.ErrorCode(err) == parley.ENOTFOUND:
 		s.Throttling.MaxConcurrentRequests = parley.DefaultWebhookConcurrency
 	default:
-		return nil, "", false, err
+		return nil, "", err
 	}
 	if n := in.MaxConcurrentRequests; n != nil {
 		if *n < 1 || *n > parley.WebhookMaxConcurrency {
-			return nil, "", false, parley.Errorf(parley.EINVALID, "throttling.maxConcurrentRequests must be 1 to %d", parley.WebhookMaxConcurrency)
+			return nil, "", parley.Errorf(parley.EINVALID, "throttling.maxConcurrentRequests must be 1 to %d", parley.WebhookMaxConcurrency)
 		}
 		s.Throttling.MaxConcurrentRequests = *n
 	}
 	if p := in.Period; p != nil {
 		if *p != "" && *p != parley.WebhookPeriodSecondly && *p != parley.WebhookPeriodRollingMinute {
-			return nil, "", false, parley.Errorf(parley.EINVALID, "throttling.period must be %s or %s", parley.WebhookPeriodSecondly, parley.WebhookPeriodRollingMinute)
+			return nil, "", parley.Errorf(parley.EINVALID, "throttling.period must be %s or %s", parley.WebhookPeriodSecondly, parley.WebhookPeriodRollingMinute)
 		}
 		s.Throttling.Period = *p
 	}
@@ -416,7 +416,7 @@ func (a *App) PutWebhookSettings(ctx context.Context, appID uint64, in WebhookSe
 	switch {
 	case in.Secret != nil:
 		if n := len(*in.Secret); n < 16 || n > 256 {
-			return nil, "", false, parley.Errorf(parley.EINVALID, "clientSecret must be 16 to 256 bytes")
+			return nil, "", parley.Errorf(parley.EINVALID, "clientSecret must be 16 to 256 bytes")
 		}
 		s.Secret = *in.Secret
 	case old == nil:
@@ -425,12 +425,11 @@ func (a *App) PutWebhookSettings(ctx context.Context, appID uint64, in WebhookSe
 		generated = base64.RawURLEncoding.EncodeToString(b)
 		s.Secret = generated
 	}
-	created, err := a.db.PutWebhookSettings(ctx, s)
-	if err != nil {
-		return nil, "", false, err
+	if err := a.db.PutWebhookSettings(ctx, s); err != nil {
+		return nil, "", err
 	}
 	a.wakeWebhooks() // a changed concurrency may let more go
-	return s, generated, created, nil
+	return s, generated, nil
 }
 
 // CheckWebhookTarget checks a target URL: http or https with a host, no

@@ -51,8 +51,8 @@ func toWebhookSettingsJSON(s *parley.WebhookSettings) webhookSettingsJSON {
 	return webhookSettingsJSON{AppID: idString(s.AppID), TargetURL: s.TargetURL, Throttling: s.Throttling, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
-// handleWebhookSettingsPut creates or replaces a subscriber's settings:
-// 201 when created, 200 when replaced.
+// handleWebhookSettingsPut creates or replaces a subscriber's settings;
+// 200 either way, as HubSpot answers (its clients take nothing else).
 func (s *Server) handleWebhookSettingsPut() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		appID, err := webhookAppID(r)
@@ -70,17 +70,13 @@ func (s *Server) handleWebhookSettingsPut() http.Handler {
 		if t := req.Throttling; t != nil {
 			in.MaxConcurrentRequests, in.Period = t.MaxConcurrentRequests, t.Period
 		}
-		settings, secret, created, err := s.app.PutWebhookSettings(r.Context(), appID, in)
+		settings, secret, err := s.app.PutWebhookSettings(r.Context(), appID, in)
 		if err != nil {
 			return err
 		}
 		out := toWebhookSettingsJSON(settings)
 		out.ClientSecret = secret
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		s.writeJSON(w, status, out)
+		s.writeJSON(w, http.StatusOK, out)
 		return nil
 	})
 }

@@ -189,7 +189,7 @@ func configureHook(t *testing.T, c *client, appID int, target string, types ...s
 		ClientSecret string `json:"clientSecret"`
 	}
 	path := fmt.Sprintf("/webhooks/v3/%d", appID)
-	c.want(201, "PUT", path+"/settings", map[string]any{"targetUrl": target, "throttling": map[string]any{"maxConcurrentRequests": 10, "period": "SECONDLY"}}).decode(t, &out)
+	c.want(200, "PUT", path+"/settings", map[string]any{"targetUrl": target, "throttling": map[string]any{"maxConcurrentRequests": 10, "period": "SECONDLY"}}).decode(t, &out)
 	if len(out.ClientSecret) < 32 {
 		t.Fatalf("generated secret %q: want one of at least 32 characters", out.ClientSecret)
 	}
@@ -508,7 +508,7 @@ func TestWebhookRestart(t *testing.T) {
 		return db, a
 	}
 	db, a := start()
-	if _, err := db.PutWebhookSettings(ctx, &parley.WebhookSettings{AppID: 9, TargetURL: rc.url(), Secret: "restart-secret-0123456789",
+	if err := db.PutWebhookSettings(ctx, &parley.WebhookSettings{AppID: 9, TargetURL: rc.url(), Secret: "restart-secret-0123456789",
 		Throttling: parley.WebhookThrottling{MaxConcurrentRequests: 1}}); err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func TestWebhookPrivateTargets(t *testing.T) {
 	}
 
 	ctx := t.Context()
-	if _, err := e.db.PutWebhookSettings(ctx, &parley.WebhookSettings{AppID: 5, TargetURL: rc.url(), Secret: "s-0123456789abcdef",
+	if err := e.db.PutWebhookSettings(ctx, &parley.WebhookSettings{AppID: 5, TargetURL: rc.url(), Secret: "s-0123456789abcdef",
 		Throttling: parley.WebhookThrottling{MaxConcurrentRequests: 1}}); err != nil {
 		t.Fatal(err)
 	}

@@ -138,17 +138,16 @@ func webhookNotFound(appID uint64) error {
 	return parley.Errorf(parley.ENOTFOUND, "webhook app %d has no settings", appID)
 }
 
-// PutWebhookSettings creates or replaces the settings of s.AppID and
-// reports whether it created them. Replacing keeps CreatedAt and, when
-// s.Secret is empty, the secret; s is set to what was written.
-func (db *DB) PutWebhookSettings(ctx context.Context, s *parley.WebhookSettings) (bool, error) {
+// PutWebhookSettings creates or replaces the settings of s.AppID.
+// Replacing keeps CreatedAt and, when s.Secret is empty, the secret; new
+// settings without a secret are EINVALID. s is set to what was written.
+func (db *DB) PutWebhookSettings(ctx context.Context, s *parley.WebhookSettings) error {
 	if s.AppID == 0 {
-		return false, parley.Errorf(parley.EINVALID, "appId must be a positive integer")
+		return parley.Errorf(parley.EINVALID, "appId must be a positive integer")
 	}
 	in := *s
 	now := db.utcNow()
 	var out parley.WebhookSettings
-	var created bool
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		b := bucket(tx, bucketWebhookSettings)
 		w := in
@@ -157,7 +156,6 @@ func (db *DB) PutWebhookSettings(ctx context.Context, s *parley.WebhookSettings)
 		if err != nil {
 			return err
 		}
-		created = !found
 		w.CreatedAt, w.UpdatedAt = now, now
 		if found {
 			w.CreatedAt = old.CreatedAt
@@ -172,10 +170,10 @@ func (db *DB) PutWebhookSettings(ctx context.Context, s *parley.WebhookSettings)
 		return putJSON(b, itob(w.AppID), &w)
 	})
 	if err != nil {
-		return false, err
+		return err
 	}
 	*s = out
-	return created, nil
+	return nil
 }
 
 // WebhookSettings returns the settings of appID, or ENOTFOUND.

@@ -13,7 +13,7 @@ import (
 func webhookApp(tb testing.TB, db *DB, appID uint64, types ...string) {
 	tb.Helper()
 	ctx := tb.Context()
-	if _, err := db.PutWebhookSettings(ctx, &parley.WebhookSettings{AppID: appID, TargetURL: "https://example.com/hook", Secret: "s"}); err != nil {
+	if err := db.PutWebhookSettings(ctx, &parley.WebhookSettings{AppID: appID, TargetURL: "https://example.com/hook", Secret: "s"}); err != nil {
 		tb.Fatal(err)
 	}
 	for _, typ := range types {
