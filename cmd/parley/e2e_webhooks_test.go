@@ -3,15 +3,21 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // nodeWithHubSpot finds Node and HubSpot's official client in the module's
@@ -177,4 +183,78 @@ func TestHubSpotClientWebhooks(t *testing.T) {
 func jsonNumber(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestBrowserWebhooks: an admin creates a subscriber in Settings →
+// Webhooks from the keyboard, sees its signing secret once (gone after a
+// reload), sends a test event that the target receives signed with that
+// secret, and sees it in the delivery log.
+func TestBrowserWebhooks(t *testing.T) {
+	browser := newBrowser(t)
+	base := startInProcessWith(t, map[string]string{"PARLEY_WEBHOOK_ALLOW_PRIVATE": "true"})
+	type delivery struct{ url, body, ts, sig string }
+	got := make(chan delivery, 10)
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- delivery{"http://" + r.Host + r.URL.RequestURI(), string(b), r.Header.Get("X-HubSpot-Request-Timestamp"), r.Header.Get("X-HubSpot-Signature-v3")}
+	}))
+	defer target.Close()
+
+	signInConsole(t, browser, base)
+	if err := chromedp.Do(browser, chromedp.Navigate(base+"/settings/webhooks")); err != nil {
+		t.Fatal(err)
+	}
+	appID := byName("document", "input", "App ID")
+	if err := waitJS(browser, appID+" !== null", liveWait); err != nil {
+		t.Fatal(err)
+	}
+	if err := typeInto(browser, appID, "12"); err != nil {
+		t.Fatal(err)
+	}
+	if err := typeInto(browser, byName("document", "input", "Target URL"), target.URL+"/hooks"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(browser, chromedp.KeyEvent("\r")); err != nil { // Enter submits the form
+		t.Fatal(err)
+	}
+	secretBox := byName("document", "input", "Signing secret of app 12")
+	if err := waitJS(browser, secretBox+" !== null", liveWait); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := chromedp.Run(browser, chromedp.Evaluate[string](secretBox+".value"))
+	if err != nil || len(secret) < 32 {
+		t.Fatalf("secret %q (%v)", secret, err)
+	}
+	if err := chromedp.Do(browser, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(browser, byName("document", "summary", "App 12"+target.URL+"/hooks")+" !== null", liveWait); err != nil {
+		t.Fatal(err)
+	}
+	if shown, _ := chromedp.Run(browser, chromedp.Evaluate[bool](`document.body.innerHTML.includes(`+jsString(secret)+`)`)); shown {
+		t.Fatal("the secret is shown again after a reload")
+	}
+	if err := click(browser, `document.querySelector('details.group-card summary')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(browser, byName("document", "button", "Send test event")); err != nil {
+		t.Fatal(err)
+	}
+	var d delivery
+	select {
+	case d = <-got:
+	case <-time.After(liveWait):
+		t.Fatal("the target got no test event")
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("POST" + d.url + d.body + d.ts))
+	if want := base64.StdEncoding.EncodeToString(mac.Sum(nil)); d.sig != want || !strings.Contains(d.body, `"appId":12`) {
+		t.Errorf("test event %s signed %q, want a signature with the secret shown (%q)", d.body, d.sig, want)
+	}
+	if err := waitJS(browser, `[...document.querySelectorAll('[role=status]')].some(e => e.textContent.startsWith('Test event delivered: status 200'))`, liveWait); err != nil {
+		t.Error(err)
+	}
+	if err := waitJS(browser, `[...document.querySelectorAll('table tbody tr')].some(r => r.cells[1].textContent === 'Test' && r.cells[2].textContent === 'Delivered' && r.cells[3].textContent === '200')`, liveWait); err != nil {
+		t.Error(err)
+	}
 }
