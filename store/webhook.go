@@ -20,6 +20,9 @@ import (
 //	webhook_active    event type ‖ 0 ‖ property ‖ 0 ‖ appId ‖ subscription → empty: the active
 //	                  subscriptions, which every change of a thread looks up in its transaction
 //	webhook_queue     appId ‖ eventId → WebhookEvent; its sequence numbers events (eventId)
+//	webhook_due       appId ‖ timeKey(NextAt) ‖ eventId → empty: the queue by when each event
+//	                  is due, so that finding what is due reads only that, however long the
+//	                  queue of a target that is down has grown
 //	webhook_log       appId ‖ seq → WebhookAttempt, the newest WebhookLogSize per subscriber
 //
 // webhook_active is what keeps the hot path cheap: a change that nobody
@@ -30,12 +33,13 @@ const (
 	bucketWebhookSubs     = "webhook_subs"
 	bucketWebhookActive   = "webhook_active"
 	bucketWebhookQueue    = "webhook_queue"
+	bucketWebhookDue      = "webhook_due"
 	bucketWebhookLog      = "webhook_log"
 )
 
 // migrate8 creates the buckets of webhooks.
 func migrate8(tx *bolt.Tx) error {
-	for _, name := range []string{bucketWebhookSettings, bucketWebhookSubs, bucketWebhookActive, bucketWebhookQueue, bucketWebhookLog} {
+	for _, name := range []string{bucketWebhookSettings, bucketWebhookSubs, bucketWebhookActive, bucketWebhookQueue, bucketWebhookDue, bucketWebhookLog} {
 		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -79,8 +83,16 @@ func queueWebhook(tx *bolt.Tx, ev parley.WebhookEvent, now time.Time) error {
 		if err := putJSON(queue, key2(ev.AppID, id), &ev); err != nil {
 			return err
 		}
+		if err := appendBucket(bucket(tx, bucketWebhookDue)).Put(dueKey(&ev), []byte{}); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// dueKey is the key of ev in webhook_due.
+func dueKey(ev *parley.WebhookEvent) []byte {
+	return key3(ev.AppID, timeKey(ev.NextAt), ev.ID)
 }
 
 // queueThreadWebhooks queues the events of thread t replacing old (nil:
@@ -225,7 +237,7 @@ func (db *DB) DeleteWebhookSettings(ctx context.Context, appID uint64) error {
 				return err
 			}
 		}
-		for _, name := range []string{bucketWebhookQueue, bucketWebhookLog} {
+		for _, name := range []string{bucketWebhookQueue, bucketWebhookDue, bucketWebhookLog} {
 			if err := deletePrefix(bucket(tx, name), itob(appID)); err != nil {
 				return err
 			}
@@ -406,27 +418,38 @@ func (db *DB) DeleteWebhookSubscription(ctx context.Context, appID, id uint64) e
 
 // DueWebhookEvents returns up to limit events of appID due at now, oldest
 // first, leaving out those skip names, and the earliest NextAt of the
-// events left (zero if none).
+// events left (zero if none). It reads webhook_due up to the first event
+// not yet due: its work grows with what it returns and what skip names,
+// not with the length of the queue.
 func (db *DB) DueWebhookEvents(ctx context.Context, appID uint64, now time.Time, limit int, skip func(id uint64) bool) ([]*parley.WebhookEvent, time.Time, error) {
 	var due []*parley.WebhookEvent
 	var next time.Time
 	err := db.view(func(tx *bolt.Tx) error {
 		due, next = nil, time.Time{}
-		prefix := itob(appID)
-		c := bucket(tx, bucketWebhookQueue).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if skip != nil && skip(btoi(k[8:])) {
+		queue := bucket(tx, bucketWebhookQueue)
+		prefix, until := itob(appID), timeKey(now)
+		c := bucket(tx, bucketWebhookDue).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) != 24 {
+				return fmt.Errorf("webhook_due: key of %d bytes", len(k))
+			}
+			id := btoi(k[16:])
+			if skip != nil && skip(id) {
 				continue
 			}
+			if at := btoi(k[8:]); at > until || len(due) == limit {
+				next = time.Unix(0, int64(at^1<<63)).UTC()
+				return nil
+			}
 			ev := new(parley.WebhookEvent)
-			if err := json.Unmarshal(v, ev); err != nil {
-				return fmt.Errorf("decode webhook event %d: %w", btoi(k[8:]), err)
+			found, err := getJSON(queue, key2(appID, id), ev)
+			if err != nil {
+				return fmt.Errorf("decode webhook event %d: %w", id, err)
 			}
-			if !ev.NextAt.After(now) && len(due) < limit {
-				due = append(due, ev)
-			} else if next.IsZero() || ev.NextAt.Before(next) {
-				next = ev.NextAt
+			if !found {
+				return fmt.Errorf("webhook_due names event %d, which is not queued", id)
 			}
+			due = append(due, ev)
 		}
 		return nil
 	})
@@ -438,13 +461,8 @@ func (db *DB) DueWebhookEvents(ctx context.Context, appID uint64, now time.Time,
 func (db *DB) WebhookDone(ctx context.Context, appID uint64, done, retry []uint64, a parley.WebhookAttempt, retryAt time.Time) error {
 	done, retry = slices.Clone(done), slices.Clone(retry)
 	return db.update(ctx, func(tx *bolt.Tx) error {
-		queue := bucket(tx, bucketWebhookQueue)
-		for _, id := range done {
-			if err := queue.Delete(key2(appID, id)); err != nil {
-				return err
-			}
-		}
-		for _, id := range retry {
+		queue, dues := bucket(tx, bucketWebhookQueue), appendBucket(bucket(tx, bucketWebhookDue))
+		for i, id := range append(done, retry...) {
 			k := key2(appID, id)
 			var ev parley.WebhookEvent
 			found, err := getJSON(queue, k, &ev)
@@ -454,9 +472,21 @@ func (db *DB) WebhookDone(ctx context.Context, appID uint64, done, retry []uint6
 			if !found {
 				continue
 			}
+			if err := dues.Delete(dueKey(&ev)); err != nil {
+				return err
+			}
+			if i < len(done) {
+				if err := queue.Delete(k); err != nil {
+					return err
+				}
+				continue
+			}
 			ev.Attempts++
-			ev.NextAt = retryAt
+			ev.NextAt = retryAt.UTC()
 			if err := putJSON(queue, k, &ev); err != nil {
+				return err
+			}
+			if err := dues.Put(dueKey(&ev), []byte{}); err != nil {
 				return err
 			}
 		}
