@@ -53,6 +53,45 @@ func BenchmarkAppendWebhooks(b *testing.B) {
 	}
 }
 
+// BenchmarkWebhookHook measures what webhooks add to every append: the
+// look for subscribers to a new message and to a status change, inside one
+// write transaction, with nobody subscribed and with subscribers to other
+// events only. Set beside BenchmarkAppend's time per message, it is the
+// share of an append that webhooks cost when nobody listens.
+func BenchmarkWebhookHook(b *testing.B) {
+	for _, bb := range []struct {
+		name  string
+		types []string
+	}{
+		{"none", nil},
+		{"otherEvents", []string{parley.WebhookCreation, parley.WebhookPropertyChange + "/assignedTo"}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			db := MustOpen(b, &Options{NoSync: true})
+			if bb.types != nil {
+				webhookApp(b, db, 1, bb.types...)
+			}
+			m := &parley.Message{ID: 1, ThreadID: 1, Type: parley.TypeMessage}
+			old := &parley.Thread{ID: 1, Status: parley.StatusOpen}
+			th := &parley.Thread{ID: 1, Status: parley.StatusClosed}
+			now := time.Now()
+			tx, err := db.bolt.Begin(true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tx.Rollback()
+			for b.Loop() {
+				if err := queueMessageWebhook(tx, m, now); err != nil {
+					b.Fatal(err)
+				}
+				if err := queueThreadWebhooks(tx, th, old, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func benchAppendSerial(b *testing.B, db *DB) {
 	ctx := b.Context()
 	th := &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 1, ContactID: 1}
