@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
@@ -759,4 +760,29 @@ func TestWebhookInput(t *testing.T) {
 	admin.want(204, "DELETE", "/webhooks/v3/8/settings", nil)
 	admin.want(404, "GET", "/webhooks/v3/8/subscriptions/1", nil)
 	admin.want(404, "GET", "/webhooks/v3/8/deliveries", nil)
+}
+
+// TestWebhookHostileAnswer: a target that answers with a megabyte of
+// invalid UTF-8 and markup costs Parley 4 KiB of reading; the log keeps
+// 200 bytes of it, as valid text.
+func TestWebhookHostileAnswer(t *testing.T) {
+	e := newEnv(t, &envOptions{app: app.Config{WebhookAllowPrivate: true}})
+	admin := e.login("admin@example.com").bearer()
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(500)
+		chunk := []byte("<script>alert(1)</script>\xff\xfe")
+		for range (1 << 20) / len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer target.Close()
+	configureHook(t, admin, 4, target.URL, parley.WebhookCreation)
+	var att map[string]any
+	admin.want(200, "POST", "/webhooks/v3/4/test", nil).decode(t, &att)
+	msg, _ := att["error"].(string)
+	if att["status"] != float64(500) || !strings.HasPrefix(msg, "Internal Server Error: <script>") || len(msg) > 260 || !utf8.ValidString(msg) {
+		t.Errorf("attempt %v: want status 500 and at most 200 bytes of the answer as valid text", att)
+	}
 }
