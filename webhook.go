@@ -114,12 +114,6 @@ type WebhookSubscription struct {
 	UpdatedAt    time.Time `json:"updatedAt"`
 }
 
-// Matches reports whether s asks for events of type eventType about
-// property prop ("" for types without one).
-func (s *WebhookSubscription) Matches(eventType, prop string) bool {
-	return s.Active && s.EventType == eventType && (eventType != WebhookPropertyChange || s.PropertyName == prop)
-}
-
 // WebhookEvent is one event waiting in a subscriber's queue. ID is its
 // eventId, unique across subscribers.
 type WebhookEvent struct {
