@@ -236,7 +236,8 @@ func waitLog(t *testing.T, c *client, appID, n int) []map[string]any {
 
 // TestWebhookEvents: every event type reaches the subscriber, signed,
 // with HubSpot's fields, for changes made through the widget, the
-// conversations API and the settings API; a second subscriber gets only
+// conversations API and the settings API (an inbox deleted, a thread
+// deleted for good from the trash); a second subscriber gets only
 // what it asked for.
 func TestWebhookEvents(t *testing.T) {
 	e := newEnv(t, &envOptions{app: app.Config{WebhookAllowPrivate: true}})
@@ -267,6 +268,9 @@ func TestWebhookEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin.want(204, "DELETE", fmt.Sprintf("/api/v1/inboxes/%d", gone.ID), map[string]any{"confirmName": "Gone"})
+	// The first thread, trashed again and deleted for good from the trash.
+	admin.want(204, "DELETE", v3+tid, nil)
+	admin.want(204, "DELETE", "/api/v1/threads/"+tid, nil)
 
 	id, _ := strconv.ParseUint(tid, 10, 64)
 	gid := res.Thread.ID
@@ -292,6 +296,9 @@ func TestWebhookEvents(t *testing.T) {
 		{parley.WebhookCreation, "", "<none>", "", gid},
 		{parley.WebhookNewMessage, "", "<none>", "MESSAGE", gid},
 		{parley.WebhookPrivacyDeletion, "", "<none>", "", gid},
+		{parley.WebhookPropertyChange, "isArchived", "TRUE", "", id},
+		{parley.WebhookDeletion, "", "<none>", "", id},
+		{parley.WebhookPrivacyDeletion, "", "<none>", "", id},
 	}
 	evs := rc.waitEvents(len(want))
 	slices.SortFunc(evs, func(a, b hookEvent) int { return int(a.EventID) - int(b.EventID) })
