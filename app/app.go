@@ -81,6 +81,14 @@ type Config struct {
 	// none: uploads are refused and nothing is swept.
 	Blobs parley.BlobStore
 
+	// Webhooks (webhooks.go). WebhookAllowPrivate lets subscribers'
+	// targets be loopback or private addresses
+	// (PARLEY_WEBHOOK_ALLOW_PRIVATE); WebhookRetry is the first retry's
+	// delay, doubling with each retry (default 80s, so that ten retries
+	// span about a day).
+	WebhookAllowPrivate bool
+	WebhookRetry        time.Duration
+
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the
 	// app looks for such conversations, by the clock Now. Default to 30
@@ -122,6 +130,9 @@ func (c *Config) setDefaults() {
 	if c.MailboxRetryMax <= 0 {
 		c.MailboxRetryMax = defaultMailboxRetryMax
 	}
+	if c.WebhookRetry <= 0 {
+		c.WebhookRetry = defaultWebhookRetry
+	}
 	if c.BotIdleTimeout == 0 {
 		c.BotIdleTimeout = 30 * time.Minute
 	}
@@ -162,6 +173,8 @@ type App struct {
 	routing *router
 	// sweepNow asks the file sweep to run (files.go).
 	sweepNow chan struct{}
+	// hooks sends the webhooks' events (webhooks.go).
+	hooks webhookState
 }
 
 // New returns an application over the given store and presence tracker.
@@ -185,6 +198,7 @@ func New(cfg Config, db Store, p parley.Presence) *App {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.initMail()
 	a.initMailboxes()
+	a.initWebhooks()
 	return a
 }
 
@@ -210,12 +224,14 @@ func (e countedEvents) MessageCreated(ctx context.Context, t *parley.Thread, m *
 }
 
 // Start starts the app's goroutines: the outbox (when a Mailer is
-// configured), the pushes of availability and presence, routing of waiting
-// conversations and the bots' sweeper. Close stops them.
+// configured), the webhooks' sender, the pushes of availability and
+// presence, routing of waiting conversations and the bots' sweeper. Close
+// stops them.
 func (a *App) Start() {
 	a.startMail()
 	a.startMailboxes()
 	a.startLive()
+	a.startWebhooks()
 	a.wg.Add(2)
 	go a.sweepBots()
 	go a.sweepFiles(a.Now())

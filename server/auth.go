@@ -194,6 +194,10 @@ type access struct {
 	admin bool
 	// bearer refuses console sessions: only an API token will do.
 	bearer bool
+	// hapikey also takes an API token from the query parameter hapikey,
+	// as HubSpot's clients send a developer API key on the webhooks'
+	// paths, when there is no Authorization header.
+	hapikey bool
 }
 
 // guard answers 401 unless the request is authenticated, 403 for a
@@ -201,6 +205,10 @@ type access struct {
 // what is missing when the credential lacks what acc asks.
 func (s *Server) guard(acc access, next http.Handler) http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		if key := r.URL.Query().Get("hapikey"); acc.hapikey && key != "" && r.Header.Get("Authorization") == "" {
+			r = r.Clone(r.Context())
+			r.Header.Set("Authorization", "Bearer "+key)
+		}
 		a, err := s.authenticate(r)
 		if err != nil {
 			return err
@@ -262,6 +270,13 @@ func (s *Server) requireReader(next http.Handler) http.Handler {
 // ending one's own credential needs no right.
 func (s *Server) requireSignedIn(next http.Handler) http.Handler {
 	return s.guard(access{any: true}, next)
+}
+
+// requireWebhookAdmin is requireAdmin that also takes the API token from
+// the query parameter hapikey (HubSpot's developer API key), for the
+// webhooks' paths.
+func (s *Server) requireWebhookAdmin(next http.Handler) http.Handler {
+	return s.guard(access{admin: true, hapikey: true}, next)
 }
 
 // requireAdminToken is requireAdmin for API tokens only: what a site's back

@@ -26,6 +26,7 @@ type Store interface {
 	parley.SnippetStore
 	parley.LinkStore
 	parley.MailStore
+	parley.WebhookStore
 	parley.FileStore
 	parley.TemplateStore
 }

@@ -187,6 +187,24 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/bots/preview", admin(s.handleBotPreview()))
 	mux.Handle("POST /api/v1/threads/{threadId}/takeover", user(s.handleTakeOver()))
 
+	// Webhooks, HubSpot's Webhooks v3 shape, and Parley's extensions for
+	// the console (http_webhooks.go).
+	const hooks = "/webhooks/v3/{appId}"
+	hook := s.requireWebhookAdmin
+	mux.Handle("GET "+hooks+"/settings", hook(s.handleWebhookSettingsGet()))
+	mux.Handle("PUT "+hooks+"/settings", hook(s.handleWebhookSettingsPut()))
+	mux.Handle("DELETE "+hooks+"/settings", hook(s.handleWebhookSettingsDelete()))
+	mux.Handle("GET "+hooks+"/subscriptions", hook(s.handleWebhookSubscriptions()))
+	mux.Handle("POST "+hooks+"/subscriptions", hook(s.handleWebhookSubscriptionCreate()))
+	mux.Handle("POST "+hooks+"/subscriptions/batch/update", hook(s.handleWebhookSubscriptionsBatch()))
+	mux.Handle("GET "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionGet()))
+	mux.Handle("PATCH "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionPatch()))
+	mux.Handle("DELETE "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionDelete()))
+	mux.Handle("GET "+hooks+"/deliveries", hook(s.handleWebhookLog()))
+	mux.Handle("POST "+hooks+"/test", hook(s.handleWebhookTest()))
+	mux.Handle("GET /api/v1/webhooks", admin(s.handleWebhookApps()))
+	mux.Handle("/webhooks/", s.handleNotFound())
+
 	// Widget status stream (http_widget_public.go).
 	mux.Handle("GET /widget/v1/status", s.handleStatusStream())
 

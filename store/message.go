@@ -142,6 +142,9 @@ func appendMessageLeaving(tx *bolt.Tx, m parley.Message, newThread parley.Thread
 	if err := threads.put(tx, bucket(tx, bucketThreads), t, old); err != nil {
 		return res, err
 	}
+	if err := threads.changed(tx, t, old, now); err != nil {
+		return res, err
+	}
 	key := key2(t.ID, m.Seq)
 	if err := putJSON(msgs, key, &m); err != nil {
 		return res, err
@@ -152,6 +155,9 @@ func appendMessageLeaving(tx *bolt.Tx, m parley.Message, newThread parley.Thread
 		}
 	}
 	if err := ids.Put(itob(m.ID), key); err != nil {
+		return res, err
+	}
+	if err := queueMessageWebhook(tx, &m, now); err != nil {
 		return res, err
 	}
 	res.Message, res.Thread = &m, t

@@ -94,6 +94,11 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// webhooks, if set, is called after each commit that queued webhook
+	// events (NotifyWebhooks).
+	webhooks   atomic.Pointer[func()]
+	webhookSeq atomic.Uint64 // the queue's sequence at the last commit seen
+
 	// Counters for tests and benchmarks.
 	commits atomic.Uint64 // successful commits
 	written atomic.Uint64 // writes acknowledged by those commits
@@ -270,6 +275,9 @@ func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 		}
 		fnFailed = err != nil
 		fnDone = time.Now()
+		if err == nil {
+			db.notifyWebhooksOnCommit(tx)
+		}
 		return err
 	})
 	if err != nil && !fnFailed {
@@ -346,6 +354,7 @@ func (db *DB) commit(calls []*call) {
 			_ = tx.Rollback()
 			return
 		}
+		db.notifyWebhooksOnCommit(tx)
 		start := time.Now()
 		if err = tx.Commit(); err != nil {
 			err = fmt.Errorf("commit: %w", err)

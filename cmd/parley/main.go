@@ -81,6 +81,7 @@ type config struct {
 	SecretKey         string        // encrypts stored mail account passwords: 32 bytes, hex or base64
 	AllowPrivateHosts bool          // mail accounts on loopback and private addresses
 	MailAllowInsecure bool          // mail accounts without TLS
+	WebhookAllowPriv  bool          // webhook targets on loopback and private addresses
 	IMAPPollInterval  time.Duration // folders of servers without IDLE
 
 	// Per client address limits; 0 turns one off.
@@ -164,6 +165,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, err
 	}
 	fs.BoolVar(&c.MailAllowInsecure, "mail-allow-insecure", allowInsecure, "let connected mailboxes use TLS mode none: IMAP and SMTP logins in plain text (env PARLEY_MAIL_ALLOW_INSECURE)")
+	webhookPrivate, err := boolEnv("PARLEY_WEBHOOK_ALLOW_PRIVATE")
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&c.WebhookAllowPriv, "webhook-allow-private", webhookPrivate, "let webhook targets be on loopback and private addresses (env PARLEY_WEBHOOK_ALLOW_PRIVATE)")
 	poll, err := time.ParseDuration(env("PARLEY_IMAP_POLL_INTERVAL", "1m"))
 	if err != nil || poll <= 0 {
 		return nil, fmt.Errorf("PARLEY_IMAP_POLL_INTERVAL must be a positive duration such as 30s")
@@ -514,6 +520,7 @@ func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Log
 	acfg.SecretKey = key
 	acfg.Accounts = mail.NewAccounts(&mail.AccountOptions{AllowPrivate: c.AllowPrivateHosts, AllowInsecure: c.MailAllowInsecure, Blobs: acfg.Blobs})
 	acfg.MailboxPoll = c.IMAPPollInterval
+	acfg.WebhookAllowPrivate = c.WebhookAllowPriv
 	if key == nil {
 		log.Info().Msg("PARLEY_SECRET_KEY is not set: mailboxes cannot be connected")
 	}
