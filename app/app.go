@@ -103,6 +103,8 @@ type Config struct {
 	// server accepted it.
 	CountMessage func(m *parley.Message)
 	MailSent     func(err error)
+	// WebhookFailed hears of each webhook delivery attempt that failed.
+	WebhookFailed func()
 }
 
 func (c *Config) setDefaults() {

@@ -225,6 +225,9 @@ func (a *App) deliverWebhooks(s *parley.WebhookSettings, evs []*parley.WebhookEv
 			done = append(done, ev.ID)
 		}
 	} else {
+		if a.cfg.WebhookFailed != nil {
+			a.cfg.WebhookFailed()
+		}
 		for _, ev := range evs {
 			if ev.Attempts >= parley.WebhookRetries {
 				done = append(done, ev.ID)

@@ -281,20 +281,24 @@ func (m *Metrics) WatchOutbox(depth func(ctx context.Context) (int, error)) {
 }
 
 // Webhooks registers parley_webhook_queue_depth, read from depth at each
-// scrape, and parley_webhook_failures_total, and returns the function
-// that counts one failed delivery attempt (a non-2xx answer or a
-// timeout). A webhook sender calls it once when it is wired; until then
-// neither metric exists.
-func (m *Metrics) Webhooks(depth func() int) (failed func()) {
+// scrape, and parley_webhook_failures_total, counted by the func it
+// returns: call it for each delivery attempt that failed.
+func (m *Metrics) Webhooks(depth func(ctx context.Context) (int, error)) (failed func()) {
 	failures := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "parley_webhook_failures_total",
 		Help: "Webhook delivery attempts that failed: a non-2xx answer or a timeout (each retry counts).",
 	})
-	queue := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "parley_webhook_queue_depth",
-		Help: "Webhook deliveries waiting to be sent or retried.",
-	}, func() float64 { return float64(depth()) })
-	m.reg.MustRegister(failures, queue)
+	desc := prometheus.NewDesc("parley_webhook_queue_depth", "Webhook deliveries waiting to be sent or retried.", nil, nil)
+	m.reg.MustRegister(failures, collectorFunc{descs: []*prometheus.Desc{desc}, collect: func(ch chan<- prometheus.Metric) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		n, err := depth(ctx)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(desc, fmt.Errorf("read the webhook queue: %w", err))
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n))
+	}})
 	return failures.Inc
 }
 

@@ -81,7 +81,7 @@ func TestWebhooks(t *testing.T) {
 		t.Fatalf("%d webhook series before a queue is wired, want 0", n)
 	}
 	depth := 3
-	failed := m.Webhooks(func() int { return depth })
+	failed := m.Webhooks(func(context.Context) (int, error) { return depth, nil })
 	failed()
 	failed()
 	depth = 7
@@ -132,7 +132,7 @@ func TestLintNames(t *testing.T) {
 	m.WatchOutbox(func(context.Context) (int, error) { return 1, nil })
 	m.WatchHub(func() (int, uint64) { return 0, 0 })
 	m.WatchConns(func() metrics.Conns { return metrics.Conns{} })
-	m.Webhooks(func() int { return 0 })
+	m.Webhooks(func(context.Context) (int, error) { return 0, nil })
 	m.ObserveRequest("GET /x", 200, time.Millisecond)
 	problems, err := testutil.GatherAndLint(m.Registry())
 	if err != nil {

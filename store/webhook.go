@@ -591,3 +591,19 @@ func (db *DB) notifyWebhooksOnCommit(tx *bolt.Tx) {
 		})
 	}
 }
+
+// WebhookQueueLen returns how many webhook events wait to be sent or to be
+// tried again: the depth that the metrics report.
+func (db *DB) WebhookQueueLen(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := db.view(func(tx *bolt.Tx) error {
+		if b := bucket(tx, bucketWebhookQueue); b != nil {
+			n = b.Stats().KeyN
+		}
+		return nil
+	})
+	return n, err
+}

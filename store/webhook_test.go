@@ -178,6 +178,9 @@ func TestWebhookQueue(t *testing.T) {
 	if g, want := read(9), []got{{parley.WebhookNewMessage, "", "", m.ID}}; !equalGot(g, want) {
 		t.Errorf("app 9 queued %v, want %v", g, want)
 	}
+	if n, err := db.WebhookQueueLen(ctx); err != nil || n != len(want7)+1 {
+		t.Errorf("WebhookQueueLen=%d, %v; want %d", n, err, len(want7)+1)
+	}
 
 	// Paused: nothing more; deleting the thread for good with its inbox
 	// queues privacyDeletion once subscribed to.

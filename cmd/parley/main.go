@@ -315,6 +315,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	acfg := app.Config{BaseURL: c.BaseURL, Logger: log, Blobs: blobs}
 	if met != nil {
 		acfg.CountMessage, acfg.MailSent = met.CountMessage, met.MailSent
+		acfg.WebhookFailed = met.Webhooks(db.WebhookQueueLen)
 		scfg.ObserveRequest = met.ObserveRequest
 		if c.MetricsToken != "" {
 			scfg.Metrics, scfg.MetricsToken = met.Handler(), c.MetricsToken
