@@ -24,4 +24,5 @@ var (
 	_ parley.RoutingStore     = (*DB)(nil)
 	_ parley.FileStore        = (*DB)(nil)
 	_ parley.TemplateStore    = (*DB)(nil)
+	_ parley.CompanyStore     = (*DB)(nil)
 )
