@@ -28,6 +28,7 @@ type Store interface {
 	parley.MailStore
 	parley.FileStore
 	parley.TemplateStore
+	parley.CompanyStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"
