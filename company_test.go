@@ -1,6 +1,10 @@
 package parley
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 func TestCompanyDomain(t *testing.T) {
 	for _, tc := range []struct{ email, want string }{
@@ -49,6 +53,20 @@ func TestCleanDomain(t *testing.T) {
 		}
 		if err != nil && ErrorCode(err) != EINVALID {
 			t.Errorf("CleanDomain(%q): code %s, want EINVALID", tc.in, ErrorCode(err))
+		}
+	}
+}
+
+// TestFreeMailDomainsDocumented: docs/api.md lists every free-mail domain,
+// so that the list people read is the list Parley keeps.
+func TestFreeMailDomainsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range FreeMailDomains() {
+		if !strings.Contains(string(doc), "`"+d+"`") {
+			t.Errorf("docs/api.md does not list the free-mail domain %s", d)
 		}
 	}
 }
