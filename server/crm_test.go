@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -476,5 +477,51 @@ func TestCRMCompanies(t *testing.T) {
 	}
 	if d := crmJSON(t, admin.do("GET", "/api/v1/contacts/"+chat.contact, nil, nil), 200); d["company"] != nil {
 		t.Errorf("contact details company after removal: %v", d["company"])
+	}
+}
+
+// TestCRMCompanyFromMailAndIdentification: the sender of inbound mail and
+// an identified visitor get the company of their address's domain, the
+// same one for the same domain; free mail gets none.
+func TestCRMCompanyFromMailAndIdentification(t *testing.T) {
+	e, admin := mailEnvWith(t, nil)
+	ctx := context.Background()
+	deliver(t, e, rawMail("Hank <hank@Hooli.example>", "Invoice", "m1@hooli.example", "", "Where is it?"))
+	deliver(t, e, rawMail("Free <free@gmx.de>", "Hi", "m2@gmx.de", "", "Hello"))
+	hank, err := e.db.ContactByEmail(ctx, "hank@hooli.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	co, err := e.db.Company(ctx, hank.CompanyID)
+	if err != nil || co.Domain != "hooli.example" {
+		t.Fatalf("the sender's company: %v, %v", co, err)
+	}
+	if free, err := e.db.ContactByEmail(ctx, "free@gmx.de"); err != nil || free.CompanyID != 0 {
+		t.Errorf("free mail sender: %+v, %v; want no company", free, err)
+	}
+
+	_, tok := admin.newToken("site", nil)
+	site := &client{e: e, hc: &http.Client{Timeout: 5 * time.Second}, token: tok.Token}
+	st, token := createIdentToken(t, site, map[string]string{"email": "gavin@hooli.example", "firstName": "Gavin"})
+	if st != 200 {
+		t.Fatalf("identification token: %d %s", st, token)
+	}
+	v, ready := e.helloVisitor(map[string]any{"identificationEmail": "gavin@hooli.example", "identificationToken": token})
+	if ready["identified"] != true {
+		t.Fatalf("ready=%v, want identified", ready)
+	}
+	v.send(map[string]any{"type": "message.send", "clientId": "g1", "text": "hello"})
+	v.next("message.ack")
+	gavin, err := e.db.ContactByEmail(ctx, "gavin@hooli.example")
+	if err != nil || gavin.CompanyID != co.ID {
+		t.Fatalf("identified visitor's company: %+v, %v; want %d", gavin, err, co.ID)
+	}
+	got := crmJSON(t, admin.do("GET", "/crm/v4/objects/companies/"+fmt.Sprint(co.ID)+"/associations/contacts", nil, nil), 200)
+	var ids []string
+	for _, r := range listOf(got, "results") {
+		ids = append(ids, r.(map[string]any)["toObjectId"].(string))
+	}
+	if !slices.Equal(ids, []string{fmt.Sprint(hank.ID), fmt.Sprint(gavin.ID)}) {
+		t.Errorf("company contacts %v, want %d and %d", ids, hank.ID, gavin.ID)
 	}
 }
