@@ -300,6 +300,28 @@ func (a *App) SetBlocked(ctx context.Context, u *parley.User, threadID uint64, b
 	return res.Thread, nil
 }
 
+// DeleteThread deletes a thread in the trash for good (I6): its messages,
+// files, index entries and queued mail, in one commit. u must be a member
+// of its inbox (the server lets only admins ask). A thread not in the trash
+// is ECONFLICT: deletion is the second step, after moving it there.
+func (a *App) DeleteThread(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error) {
+	if _, err := a.ThreadForUser(ctx, u, threadID); err != nil {
+		return nil, err
+	}
+	t, err := a.db.DeleteThread(ctx, threadID, func(t *parley.Thread) error {
+		if !t.Archived {
+			return parley.Errorf(parley.ECONFLICT, "thread %d is not in the trash; move it there first", t.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.events.ThreadDeleted(ctx, t)
+	a.FilesDeleted()
+	return t, nil
+}
+
 // SetArchived moves a thread to or from the trash (HubSpot's "archived") and
 // records that on it (EventArchived, EventRestored).
 func (a *App) SetArchived(ctx context.Context, u *parley.User, threadID uint64, archived bool) (*parley.Thread, error) {

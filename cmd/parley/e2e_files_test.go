@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -150,21 +151,64 @@ func TestBrowserMailHTML(t *testing.T) {
 	step(t, tab, "hidden again", ``, `!`+frame)
 }
 
-// TestBrowserRichReply: an agent switches the email reply to Format, writes
-// with bold, inserts the team's template (filled in for the thread) and
-// sends; the mail leaves as HTML with a text part.
+// TestBrowserRichReply: an admin writes a template in Settings; an agent
+// switches the email reply to Format, writes with bold, inserts the team's
+// template (filled in for the thread) and sends; the mail leaves as HTML
+// with a text part.
 func TestBrowserRichReply(t *testing.T) {
 	browser := newBrowser(t)
 	mp := mailpit.Start(t)
 	base, a := startWithMailer(t, smtpSender(t, mp.SMTPAddr))
 	deliver := supportMail(t, base, a)
-	api := newMailAPI(t, base)
-	if st, body := api.do("POST", "/api/v1/templates", map[string]any{"name": "Shipping", "body": "<p>Your parcel left today. <em>{{agent.firstName}}</em></p>"}, nil); st != 201 {
-		t.Fatalf("template: %d %s", st, body)
-	}
 	deliver("From: Ann <ann@customer.example>\r\nTo: support@parley.test\r\nSubject: Parcel\r\nMessage-ID: <p1@customer.example>\r\n\r\nWhere is my parcel?\r\n")
 	tab, cancel := openThread(t, browser, base, "Parcel")
 	defer cancel()
+	threadPath, err := chromedp.Run(tab, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The admin writes the team's template in Settings → Email templates:
+	// italic text with a placeholder.
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/settings/templates")); err != nil {
+		t.Fatal(err)
+	}
+	newTpl := byName("document", "button", "New template")
+	step(t, tab, "the templates section", ``, `!!(`+newTpl+`) && document.body.textContent.includes('No templates yet.')`)
+	if err := click(tab, newTpl); err != nil {
+		t.Fatal(err)
+	}
+	name := byName("document", "input", "Name")
+	step(t, tab, "the template form", ``, `document.activeElement === `+name)
+	if err := chromedp.Do(tab, chromedp.KeyEvent("Shipping")); err != nil {
+		t.Fatal(err)
+	}
+	tplEditor := `document.querySelector('.tpl-form .rich-editor')`
+	step(t, tab, "into the text", tplEditor+`.focus()`, `document.activeElement === `+tplEditor)
+	if err := chromedp.Do(tab, chromedp.KeyEvent("Your parcel left today. ")); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(tab, byName("document", "button", "Italic")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "insert a placeholder", `(() => { const s = document.querySelector('.tpl-form select');
+		s.value = 'agent.firstName'; s.dispatchEvent(new Event('change')); })()`,
+		tplEditor+`.textContent.includes('{{agent.firstName}}')`)
+	actScreenshot(tab, "console-template-editor.png")
+	if err := click(tab, byName("document", "button", "Save template")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "saved and listed", ``, `!document.querySelector('.tpl-form') && [...document.querySelectorAll('.tpl-row .group-name')].some(n => n.textContent === 'Shipping')`)
+	st, body := actFetch(t, tab, "GET", "/api/v1/templates", "")
+	var stored struct{ Results []struct{ Body string } }
+	if err := json.Unmarshal([]byte(body), &stored); st != 200 || err != nil || len(stored.Results) != 1 ||
+		stored.Results[0].Body != "Your parcel left today. <i>{{agent.firstName}}</i>" {
+		t.Fatalf("stored template: %d %s", st, body)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(base+threadPath)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "back in the thread", ``, `!!(`+byName("document", "button", "Email signature")+`) && !!document.querySelector('textarea.reply')`)
 	// The agent's signature, set in Tools.
 	if err := click(tab, byName("document", "button", "Email signature")); err != nil {
 		t.Fatal(err)
@@ -203,12 +247,12 @@ func TestBrowserRichReply(t *testing.T) {
 	step(t, tab, "templates listed", ``, `[...document.querySelectorAll('.rich-toolbar option')].some(o => o.textContent === 'Shipping')`)
 	step(t, tab, "insert the template", `(() => { const s = document.querySelector('.rich-toolbar select');
 		s.value = [...s.options].find(o => o.textContent === 'Shipping').value; s.dispatchEvent(new Event('change')); })()`,
-		editor+`.textContent.includes('Your parcel left today.') && !!`+editor+`.querySelector('em') && `+editor+`.querySelector('em').textContent === 'Ada'`)
+		editor+`.textContent.includes('Your parcel left today.') && !!`+editor+`.querySelector('i') && `+editor+`.querySelector('i').textContent === 'Ada'`)
 	if err := click(tab, byName("document", "button", "Send")); err != nil {
 		t.Fatal(err)
 	}
 	got := mp.Wait(t, 10*time.Second, "the rich reply", func(m *mailpit.Message) bool { return strings.Contains(m.Text, "Hello world") })
-	if !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<em>Ada</em>") || !strings.Contains(got.HTML, "Your parcel left today.") ||
+	if !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<i>Ada</i>") || !strings.Contains(got.HTML, "Your parcel left today.") ||
 		!strings.Contains(got.Text, "Your parcel left today.") || !strings.Contains(got.Text, "> Where is my parcel?") ||
 		!strings.Contains(got.Text, "-- \r\nAda from Support") || !strings.Contains(got.HTML, "Ada from Support") {
 		t.Errorf("sent: text=%q html=%q", got.Text, got.HTML)
