@@ -80,10 +80,6 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 	if typ != parley.TypeMessage && typ != parley.TypeComment {
 		return nil, nil, parley.Errorf(parley.EINVALID, "message type must be MESSAGE or COMMENT")
 	}
-	atts, err := messageFiles(files)
-	if err != nil {
-		return nil, nil, err
-	}
 	rich := ""
 	if richText != "" {
 		if len(richText) > parley.MaxRichTextBytes {
@@ -93,6 +89,16 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 		if strings.TrimSpace(text) == "" {
 			text = limitString(strings.TrimSpace(richtext.Text(rich)), parley.MaxTextBytes)
 		}
+		// The images it shows of the sender's uploads go with it as files.
+		for _, id := range imageFiles(rich) {
+			if !slices.Contains(files, id) {
+				files = append(files, id)
+			}
+		}
+	}
+	atts, err := messageFiles(files)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := validBody(text, len(atts)); err != nil {
 		return nil, nil, err

@@ -10,7 +10,7 @@ import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
 import { MAX_FILE_BYTES, MAX_MESSAGE_FILES, channelOf, fileSize, looksLikeAddress, splitAddresses } from './model.js';
-import { RichEditor } from './richeditor.js';
+import { CaretText, RichEditor } from './richeditor.js';
 import { transcriptState } from './transcript.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
@@ -116,7 +116,11 @@ export class ConversationView {
       },
     });
     // Insert: a snippet (the "#" picker), a knowledge link, the meeting link.
-    const insert = linksOf(app).menu(this.reply, () => this.picker.openWithHash());
+    // In a rich reply they work in its editor (CaretText).
+    const insert = linksOf(app).menu(
+      () => (this.rich.on ? this.richText : this.reply),
+      () => (this.rich.on ? this.richPicker : this.picker).openWithHash(),
+    );
     // Files: chosen, pasted or dropped, uploaded at once, sent with the reply.
     this.files = []; // [{ name, size, upload: { id, … } | null, error }]
     this.fileInput = h('input', {
@@ -131,7 +135,13 @@ export class ConversationView {
     });
     this.filesEl = h('ul', { class: 'composer-files', 'aria-label': t('reply.files'), hidden: true });
     // An email reply may be rich text (Format).
-    this.rich = new RichEditor(this.reply, () => this.threadId, (err) => this.app.failed(err));
+    this.rich = new RichEditor(
+      this.reply,
+      () => this.threadId,
+      (err) => this.app.failed(err),
+      (file) => api.uploadFile(this.threadId, file),
+      (files) => this.addFiles(files),
+    );
     this.reply.addEventListener('paste', (e) => {
       const files = [...(e.clipboardData?.files ?? [])];
       if (files.length) {
@@ -181,6 +191,8 @@ export class ConversationView {
         h('button', { type: 'submit', class: 'btn btn-primary', text: t('reply.send') }),
       ),
     );
+    this.richText = new CaretText(this.rich.box);
+    this.richPicker = app.snippets.attach(this.richText, this.form);
     this.picker = app.snippets.attach(this.reply, this.form); // "#" inserts a snippet
     this.form.addEventListener('dragover', (e) => {
       if ([...(e.dataTransfer?.types ?? [])].includes('Files')) e.preventDefault();
@@ -273,7 +285,7 @@ export class ConversationView {
       return;
     }
     const files = this.files.filter((f) => f.upload).map((f) => f.upload);
-    if (!text.trim() && !files.length) return;
+    if (!text.trim() && !files.length && !html.includes('<img')) return;
     if (this.bot.blocksReply(this.app.threads.get(this.threadId), this.noteBox.checked)) return;
     let copies;
     if (!this.noteBox.checked && this.isEmail()) {

@@ -68,6 +68,13 @@ export function serialize(node) {
     if (n.nodeType === Node.TEXT_NODE) {
       out += escapeHTML(n.data);
     } else if (n.nodeType === Node.ELEMENT_NODE) {
+      if (n.tagName === 'IMG') {
+        // Only the images the editor put in: the agent's uploads, named by
+        // the path the server knows them by.
+        const id = n.dataset.fileId ?? '';
+        if (/^\d+$/.test(id)) out += `<img src="/files/${id}/${encodeURIComponent(n.dataset.fileName ?? 'image')}" alt="${escapeHTML(n.alt ?? '')}">`;
+        continue;
+      }
       if (!KEPT.has(n.tagName)) {
         out += serialize(n);
         continue;
@@ -185,23 +192,122 @@ export class RichBox {
   }
 }
 
+/**
+ * CaretText shows a RichBox to the reply box's helpers (the "#" snippet
+ * picker, Insert) as the text box they expect: its value is the text at
+ * the caret, and setting a range of it types there, in the style being
+ * typed.
+ */
+export class CaretText {
+  constructor(box) {
+    this.box = box;
+    this.el = box.editor;
+  }
+
+  /** textRange is the selection when it starts in a text of the editor, else null. */
+  textRange() {
+    const sel = window.getSelection();
+    if (!sel.rangeCount) return null;
+    const r = sel.getRangeAt(0);
+    return this.el.contains(r.startContainer) && r.startContainer.nodeType === Node.TEXT_NODE ? r : null;
+  }
+
+  get value() {
+    return this.textRange()?.startContainer.data ?? '';
+  }
+
+  get selectionStart() {
+    return this.textRange()?.startOffset ?? 0;
+  }
+
+  get selectionEnd() {
+    const r = this.textRange();
+    return r && r.endContainer === r.startContainer ? r.endOffset : this.selectionStart;
+  }
+
+  setRangeText(s, start, end) {
+    const r = this.textRange();
+    if (!r) {
+      this.box.insertText(s);
+      return;
+    }
+    const range = document.createRange();
+    range.setStart(r.startContainer, start);
+    range.setEnd(r.startContainer, end);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    document.execCommand('insertText', false, s);
+  }
+
+  focus() {
+    this.el.focus();
+  }
+
+  setAttribute(k, v) {
+    this.el.setAttribute(k, v);
+  }
+
+  removeAttribute(k) {
+    this.el.removeAttribute(k);
+  }
+
+  addEventListener(...args) {
+    this.el.addEventListener(...args);
+  }
+
+  dispatchEvent(e) {
+    return this.el.dispatchEvent(e);
+  }
+}
+
+/** IMAGE_TYPES are the images a reply may show inline, as the server shows them. */
+const IMAGE_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
+
 export class RichEditor {
   /**
    * @param {HTMLTextAreaElement} plain the reply box it stands in for
    * @param {() => string} threadId the open thread, for rendering templates
    * @param {(err: Error) => void} failed reports an error
+   * @param {(file: File) => Promise<object>} upload uploads an image for the reply (api.uploadFile)
+   * @param {(files: File[]) => void} attach attaches files that are no images to the reply
    */
-  constructor(plain, threadId, failed) {
+  constructor(plain, threadId, failed, upload, attach) {
     this.plain = plain;
     this.threadId = threadId;
     this.failed = failed;
+    this.upload = upload;
+    this.attach = attach;
     this.on = false;
     const tplId = uid('tpl');
     this.templates = h('select', { id: tplId, class: 'select select-sm', onChange: () => this.insertTemplate() }, h('option', { value: '', text: t('rich.template') }));
-    this.box = new RichBox(t('reply.label'), failed, [h('label', { for: tplId, class: 'sr-only', text: t('rich.template') }), this.templates]);
+    this.imageInput = h('input', {
+      type: 'file',
+      accept: IMAGE_TYPES,
+      multiple: true,
+      hidden: true,
+      'aria-label': t('rich.image'),
+      onChange: () => {
+        this.addImages([...this.imageInput.files]);
+        this.imageInput.value = '';
+      },
+    });
+    this.box = new RichBox(t('reply.label'), failed, [
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('rich.image'), onMousedown: (e) => e.preventDefault(), onClick: () => this.imageInput.click() }),
+      this.imageInput,
+      h('label', { for: tplId, class: 'sr-only', text: t('rich.template') }),
+      this.templates,
+    ]);
     this.editor = this.box.editor;
     this.toolbar = this.box.toolbar;
     this.editor.hidden = this.toolbar.hidden = true;
+    // A pasted image goes in where it is pasted; other files are attached.
+    this.editor.addEventListener('paste', (e) => {
+      const files = [...(e.clipboardData?.files ?? [])];
+      if (!files.length) return;
+      e.preventDefault();
+      this.addImages(files);
+    });
     this.toggle = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'aria-pressed': 'false', text: t('rich.format'), onClick: () => this.set(!this.on) });
   }
 
@@ -244,6 +350,38 @@ export class RichEditor {
       this.box.insertHTML(r.body);
     } catch (err) {
       this.failed(err);
+    }
+  }
+
+  /**
+   * addImages uploads images and puts each in at the caret as it was when
+   * they were added, shown from its signed link; files that are no images
+   * are attached to the reply instead.
+   */
+  addImages(files) {
+    const images = files.filter((f) => IMAGE_TYPES.split(',').includes(f.type));
+    const others = files.filter((f) => !images.includes(f));
+    if (others.length) this.attach(others);
+    const sel = window.getSelection();
+    const at = sel.rangeCount && this.editor.contains(sel.getRangeAt(0).startContainer) ? sel.getRangeAt(0).cloneRange() : null;
+    for (const file of images) {
+      this.upload(file).then(
+        (up) => {
+          if (!up?.inline) {
+            this.failed(new Error(t('rich.notImage', { name: file.name })));
+            return;
+          }
+          const img = h('img', { src: up.url, alt: up.name, dataset: { fileId: String(up.id), fileName: up.name } });
+          if (at && this.editor.contains(at.startContainer)) {
+            at.insertNode(img);
+            at.setStartAfter(img);
+            at.collapse(true);
+          } else {
+            this.box.insert(img);
+          }
+        },
+        (err) => this.failed(err),
+      );
     }
   }
 
