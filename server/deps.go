@@ -29,6 +29,7 @@ type Store interface {
 	parley.WebhookStore
 	parley.FileStore
 	parley.TemplateStore
+	parley.CompanyStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"

@@ -154,6 +154,23 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/threads/{threadId}/records", user(s.handleThreadRecords()))
 	mux.Handle("POST /api/v1/threads/{threadId}/disassociate", user(s.handleDisassociate()))
 
+	// CRM objects, HubSpot's CRM v3 shape: contacts (http_crm_contacts.go),
+	// companies (http_companies.go), and their associations in v4's shape
+	// (http_associations.go). Searches only read.
+	const crm = "/crm/v3/objects"
+	mux.Handle("GET "+crm+"/contacts", user(crmListHandler(s, s.crmContacts())))
+	mux.Handle("GET "+crm+"/contacts/{contactId}", user(s.handleCRMContactGet()))
+	mux.Handle("POST "+crm+"/contacts/search", s.requireReader(crmSearchHandler(s, s.crmContacts())))
+	mux.Handle("GET "+crm+"/companies", user(crmListHandler(s, s.crmCompanies())))
+	mux.Handle("POST "+crm+"/companies", user(s.handleCompanyCreate()))
+	mux.Handle("GET "+crm+"/companies/{companyId}", user(s.handleCompanyGet()))
+	mux.Handle("PATCH "+crm+"/companies/{companyId}", user(s.handleCompanyPatch()))
+	mux.Handle("POST "+crm+"/companies/search", s.requireReader(crmSearchHandler(s, s.crmCompanies())))
+	const assoc = "/crm/v4/objects/{objectType}/{objectId}/associations"
+	mux.Handle("GET "+assoc+"/{toObjectType}", user(s.handleAssociationsList()))
+	mux.Handle("PUT "+assoc+"/default/{toObjectType}/{toObjectId}", user(s.handleAssociationPutDefault()))
+	mux.Handle("DELETE "+assoc+"/{toObjectType}/{toObjectId}", user(s.handleAssociationDelete()))
+
 	// Theme stylesheets (http_widget_public.go).
 	mux.Handle("GET "+themePath+"{file}", s.handleTheme())
 
@@ -221,6 +238,7 @@ func (s *Server) routes() http.Handler {
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())
 	mux.Handle("/conversations/", s.handleNotFound())
+	mux.Handle("/crm/", s.handleNotFound())
 
 	return s.logRequests(securityHeaders(s.limitBodyTime(noteRoute(mux))))
 }

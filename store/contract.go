@@ -25,4 +25,5 @@ var (
 	_ parley.FileStore        = (*DB)(nil)
 	_ parley.TemplateStore    = (*DB)(nil)
 	_ parley.WebhookStore     = (*DB)(nil)
+	_ parley.CompanyStore     = (*DB)(nil)
 )

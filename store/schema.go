@@ -55,6 +55,7 @@ func migrations() []migration {
 		{"give API tokens ids and scopes", migrate6},
 		{"create the buckets of files and email templates", migrate7},
 		{"create the buckets of webhooks", migrate8},
+		{"create the buckets of companies", migrateCompanies},
 	}
 }
 
