@@ -25,6 +25,11 @@ type Contact struct {
 	Blocked bool `json:"blocked,omitempty"`
 	// OwnerID is the user who owns the contact, 0 for none (W4, W6).
 	OwnerID uint64 `json:"ownerId,omitempty"`
+	// CompanyID is the company the contact belongs to, 0 for none. When a
+	// contact gets an email address and has no company, the store gives it
+	// the company of the address's domain (CompanyDomain), making one if
+	// none has that domain.
+	CompanyID uint64 `json:"companyId,omitempty"`
 	// Properties are custom properties, such as answers a bot saved.
 	Properties map[string]string `json:"properties,omitempty"`
 	// Consents are the consents the contact gave, oldest first (G1, G2).

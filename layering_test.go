@@ -33,7 +33,8 @@ var layers = map[string][]string{
 	"server/console/internal/bundle": {},
 	"server/console/internal/gen":    {"server/console/internal/bundle"},
 	"server":                         {"", "app", "locale", "richtext", "widget", "server/console"},
-	"cmd/parley":                     {"", "app", "blob", "hub", "mail", "server", "store", "widget"},
+	"metrics":                        {""},
+	"cmd/parley":                     {"", "app", "blob", "hub", "mail", "metrics", "server", "store", "widget"},
 	"internal/mailpit":               {},
 	"internal/imaptest":              {},
 }

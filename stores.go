@@ -180,6 +180,36 @@ type ContactStore interface {
 	DisassociateContact(ctx context.Context, threadID, contactID uint64, event *Message) (*Disassociation, error)
 }
 
+// CompanyStore keeps companies and pages through contacts. Which company
+// a contact belongs to is the contact's CompanyID, written through
+// ContactStore.UpdateContact: a CompanyID that names no company is
+// EINVALID there. A contact that gets an email address (Email, else
+// UnverifiedEmail) with a new company domain (CompanyDomain) and has no
+// company is given, in the same transaction, the oldest company with that
+// domain, or a new one named after the domain.
+type CompanyStore interface {
+	// CreateCompany stores c (Validate) and sets its ID and times.
+	CreateCompany(ctx context.Context, c *Company) error
+	// Company returns company id, or ENOTFOUND.
+	Company(ctx context.Context, id uint64) (*Company, error)
+	// UpdateCompany changes company id with fn in one transaction and
+	// returns it as written; an error from fn, or a result that fails
+	// Validate, aborts with nothing written.
+	UpdateCompany(ctx context.Context, id uint64, fn func(*Company) error) (*Company, error)
+	// Companies returns up to limit companies with ids above after, in id
+	// order, and whether more follow.
+	Companies(ctx context.Context, after uint64, limit int) ([]*Company, bool, error)
+	// CompaniesByDomain returns the companies with this domain (any case),
+	// oldest first.
+	CompaniesByDomain(ctx context.Context, domain string) ([]*Company, error)
+	// CompanyContactIDs returns the ids of the company's contacts in
+	// ascending order.
+	CompanyContactIDs(ctx context.Context, companyID uint64) ([]uint64, error)
+	// Contacts returns up to limit contacts with ids above after, in id
+	// order, and whether more follow.
+	Contacts(ctx context.Context, after uint64, limit int) ([]*Contact, bool, error)
+}
+
 // ThreadStore reads and changes conversations. Threads are created by the
 // appends of MessageStore, MailStore, RoutingStore and BotStore.
 type ThreadStore interface {

@@ -81,11 +81,30 @@ type Config struct {
 	// none: uploads are refused and nothing is swept.
 	Blobs parley.BlobStore
 
+	// Webhooks (webhooks.go). WebhookAllowPrivate lets subscribers'
+	// targets be loopback or private addresses
+	// (PARLEY_WEBHOOK_ALLOW_PRIVATE); WebhookRetry is the first retry's
+	// delay, doubling with each retry (default 80s, so that ten retries
+	// span about a day).
+	WebhookAllowPrivate bool
+	WebhookRetry        time.Duration
+
 	// BotIdleTimeout is how long a bot conversation waits for its visitor
 	// before it closes itself (I7); BotSweepInterval is how often the
 	// app looks for such conversations, by the clock Now. Default to 30
 	// minutes and 15 seconds.
 	BotIdleTimeout, BotSweepInterval time.Duration
+
+	// Counting, for metrics; nil hooks count nothing. CountMessage hears
+	// of every message the app commits and announces (Events.MessageCreated),
+	// system events and notes included, on the announcing goroutine: it
+	// must be cheap (a counter's atomic add). MailSent hears of every
+	// attempt of the outbox to send an email: err is nil when the mail
+	// server accepted it.
+	CountMessage func(m *parley.Message)
+	MailSent     func(err error)
+	// WebhookFailed hears of each webhook delivery attempt that failed.
+	WebhookFailed func()
 }
 
 func (c *Config) setDefaults() {
@@ -112,6 +131,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MailboxRetryMax <= 0 {
 		c.MailboxRetryMax = defaultMailboxRetryMax
+	}
+	if c.WebhookRetry <= 0 {
+		c.WebhookRetry = defaultWebhookRetry
 	}
 	if c.BotIdleTimeout == 0 {
 		c.BotIdleTimeout = 30 * time.Minute
@@ -153,6 +175,8 @@ type App struct {
 	routing *router
 	// sweepNow asks the file sweep to run (files.go).
 	sweepNow chan struct{}
+	// hooks sends the webhooks' events (webhooks.go).
+	hooks webhookState
 }
 
 // New returns an application over the given store and presence tracker.
@@ -176,20 +200,40 @@ func New(cfg Config, db Store, p parley.Presence) *App {
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.initMail()
 	a.initMailboxes()
+	a.initWebhooks()
 	return a
 }
 
 // SetEvents makes ev hear of every change the app commits. Call it before
 // Start.
-func (a *App) SetEvents(ev Events) { a.events = ev }
+func (a *App) SetEvents(ev Events) {
+	if a.cfg.CountMessage != nil {
+		ev = countedEvents{Events: ev, count: a.cfg.CountMessage}
+	}
+	a.events = ev
+}
+
+// countedEvents are Events whose messages Config.CountMessage counts on
+// their way.
+type countedEvents struct {
+	Events
+	count func(*parley.Message)
+}
+
+func (e countedEvents) MessageCreated(ctx context.Context, t *parley.Thread, m *parley.Message) {
+	e.count(m)
+	e.Events.MessageCreated(ctx, t, m)
+}
 
 // Start starts the app's goroutines: the outbox (when a Mailer is
-// configured), the pushes of availability and presence, routing of waiting
-// conversations and the bots' sweeper. Close stops them.
+// configured), the webhooks' sender, the pushes of availability and
+// presence, routing of waiting conversations and the bots' sweeper. Close
+// stops them.
 func (a *App) Start() {
 	a.startMail()
 	a.startMailboxes()
 	a.startLive()
+	a.startWebhooks()
 	a.wg.Add(2)
 	go a.sweepBots()
 	go a.sweepFiles(a.Now())

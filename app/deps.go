@@ -23,6 +23,7 @@ type Store interface {
 	parley.RoutingStore
 	parley.FileStore
 	parley.RecordStore
+	parley.WebhookStore
 }
 
 // Mailer sends one email and returns once an SMTP server accepted it. A

@@ -636,6 +636,9 @@ func (a *App) sendItem(it *parley.OutboxItem) {
 	if cut {
 		return // cut short by the shutdown: the item stays for the next start
 	}
+	if a.cfg.MailSent != nil {
+		a.cfg.MailSent(err)
+	}
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(a.ctx), mailRecordTimeout)
 	defer rcancel()
 	if err == nil {

@@ -22,6 +22,7 @@ type Stats struct {
 	Subscriptions int    // live subscriptions, with or without topics
 	Topics        int    // topics with at least one live subscription
 	Dropped       uint64 // subscriptions dropped as slow since New
+	Queued        int    // events waiting in live subscriptions' queues
 }
 
 // Hub is an in-memory publish/subscribe broker. Create one with [New]; the
@@ -143,14 +144,21 @@ func (h *Hub) Close() {
 	}
 }
 
-// Stats returns the hub's current counts.
+// Stats returns the hub's current counts. It visits every live
+// subscription to add up the queues, holding the lock that Publish takes:
+// call it for a metrics scrape, not per event.
 func (h *Hub) Stats() Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	queued := 0
+	for s := range h.subs {
+		queued += len(s.ch)
+	}
 	return Stats{
 		Subscriptions: len(h.subs),
 		Topics:        len(h.topics),
 		Dropped:       h.dropped,
+		Queued:        queued,
 	}
 }
 

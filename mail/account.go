@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -83,36 +82,6 @@ func NewAccounts(o *AccountOptions) *Accounts {
 	return a
 }
 
-// errPrivate is what a dial to a forbidden address fails with.
-var errPrivate = errors.New("address is not public")
-
-// PublicAddr reports whether ip is an address on the public internet: not
-// loopback, private (RFC 1918, RFC 4193), link-local, shared (RFC 6598),
-// unspecified, multicast or otherwise reserved.
-func PublicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
-		return false
-	}
-	for _, p := range reserved {
-		if p.Contains(ip) {
-			return false
-		}
-	}
-	return true
-}
-
-var reserved = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("240.0.0.0/4"),
-	netip.MustParsePrefix("64:ff9b::/96"),
-	netip.MustParsePrefix("2001:db8::/32"),
-}
-
 // CheckServer checks, before anything is stored, that s may be used: its
 // TLS mode is allowed and its host resolves to public addresses only
 // (unless AllowPrivate). Errors are *parley.MailServerError for server
@@ -134,7 +103,7 @@ func (a *Accounts) CheckServer(ctx context.Context, server string, s parley.Mail
 		return &parley.MailServerError{Server: server, Kind: parley.MailErrUnreachable, Msg: fmt.Sprintf("cannot resolve %s", s.Host)}
 	}
 	for _, ip := range ips {
-		if !PublicAddr(ip) {
+		if !parley.PublicAddr(ip) {
 			return refused(server, s.Host)
 		}
 	}
@@ -153,13 +122,7 @@ func (a *Accounts) dial(ctx context.Context, server string, s parley.MailServer)
 	}
 	d := &net.Dialer{Timeout: a.o.Timeout}
 	if !a.o.AllowPrivate {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || !PublicAddr(ap.Addr()) {
-				return errPrivate
-			}
-			return nil
-		}
+		d.Control = parley.PublicOnly
 	}
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.Port)))
 	if err != nil {
@@ -200,7 +163,7 @@ func classify(server string, s parley.MailServer, err error, password string) er
 		smtpErr *smtp.SMTPError
 	)
 	switch {
-	case errors.Is(err, errPrivate):
+	case errors.Is(err, parley.ErrNotPublic):
 		return refused(server, s.Host)
 	case errors.As(err, &cert), errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &inval),
 		errors.As(err, &rec), errors.As(err, &alert), strings.Contains(msg, "tls:"):

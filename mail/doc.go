@@ -41,7 +41,7 @@
 // server (go-smtp's client), so that the same bytes can be stored in the
 // Sent folder. Every connection is checked where it really goes: unless
 // AccountOptions.AllowPrivate, a dial to a loopback, private or otherwise
-// non-public address fails (PublicAddr), whatever the host name resolved
+// non-public address fails (parley.PublicAddr), whatever the host name resolved
 // to before; TLS mode none needs AccountOptions.AllowInsecure;
 // certificates are always verified. Errors about a server are
 // *parley.MailServerError with a kind (auth, tls, unreachable, …) and never

@@ -130,18 +130,31 @@ func userFrom(ctx context.Context) *parley.User {
 	return nil
 }
 
+// bearerToken returns the token of the request's Authorization header;
+// ok is false when there is none, and err EUNAUTHORIZED when it is not
+// "Bearer <token>".
+func bearerToken(r *http.Request) (tok string, ok bool, err error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false, nil
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return "", false, parley.Errorf(parley.EUNAUTHORIZED, "authorization header must be \"Bearer <token>\"")
+	}
+	return strings.TrimSpace(tok), true, nil
+}
+
 // authenticate resolves the request's bearer token or session cookie to an
 // active user. It never fails the request itself: handlers that need a user
 // wrap with requireUser.
 func (s *Server) authenticate(r *http.Request) (*auth, error) {
 	var secret string
 	cookie := false
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-			return nil, parley.Errorf(parley.EUNAUTHORIZED, "authorization header must be \"Bearer <token>\"")
-		}
-		secret = strings.TrimSpace(tok)
+	if tok, ok, err := bearerToken(r); err != nil {
+		return nil, err
+	} else if ok {
+		secret = tok
 	} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
 		secret, cookie = c.Value, true
 	} else {
@@ -181,6 +194,10 @@ type access struct {
 	admin bool
 	// bearer refuses console sessions: only an API token will do.
 	bearer bool
+	// hapikey also takes an API token from the query parameter hapikey,
+	// as HubSpot's clients send a developer API key on the webhooks'
+	// paths, when there is no Authorization header.
+	hapikey bool
 }
 
 // guard answers 401 unless the request is authenticated, 403 for a
@@ -188,6 +205,10 @@ type access struct {
 // what is missing when the credential lacks what acc asks.
 func (s *Server) guard(acc access, next http.Handler) http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		if key := r.URL.Query().Get("hapikey"); acc.hapikey && key != "" && r.Header.Get("Authorization") == "" {
+			r = r.Clone(r.Context())
+			r.Header.Set("Authorization", "Bearer "+key)
+		}
 		a, err := s.authenticate(r)
 		if err != nil {
 			return err
@@ -249,6 +270,13 @@ func (s *Server) requireReader(next http.Handler) http.Handler {
 // ending one's own credential needs no right.
 func (s *Server) requireSignedIn(next http.Handler) http.Handler {
 	return s.guard(access{any: true}, next)
+}
+
+// requireWebhookAdmin is requireAdmin that also takes the API token from
+// the query parameter hapikey (HubSpot's developer API key), for the
+// webhooks' paths.
+func (s *Server) requireWebhookAdmin(next http.Handler) http.Handler {
+	return s.guard(access{admin: true, hapikey: true}, next)
 }
 
 // requireAdminToken is requireAdmin for API tokens only: what a site's back

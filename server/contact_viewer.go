@@ -20,6 +20,8 @@ type viewer struct {
 	u       *parley.User
 	inboxes []uint64
 	seen    map[uint64]bool
+	// contacts remembers which contacts the viewer may see (seesContact).
+	contacts map[uint64]bool
 }
 
 func (s *Server) viewerOf(ctx context.Context, u *parley.User) (*viewer, error) {
@@ -27,7 +29,7 @@ func (s *Server) viewerOf(ctx context.Context, u *parley.User) (*viewer, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &viewer{s: s, u: u, inboxes: ids, seen: map[uint64]bool{}}, nil
+	return &viewer{s: s, u: u, inboxes: ids, seen: map[uint64]bool{}, contacts: map[uint64]bool{}}, nil
 }
 
 // sees reports whether thread id is in one of the viewer's inboxes.
@@ -76,11 +78,9 @@ func (v *viewer) engagement(ctx context.Context, e *parley.Engagement) engagemen
 // one of the viewer's inboxes. Otherwise it is ENOTFOUND.
 func (v *viewer) contact(ctx context.Context, id uint64) (*parley.Contact, error) {
 	notFound := parley.Errorf(parley.ENOTFOUND, "contact %d not found", id)
-	ts, err := v.threads(ctx, id, 1)
-	if err != nil {
+	if ok, err := v.seesContact(ctx, id); err != nil {
 		return nil, err
-	}
-	if len(ts) == 0 {
+	} else if !ok {
 		return nil, notFound
 	}
 	c, err := v.s.db.Contact(ctx, id)
@@ -88,6 +88,78 @@ func (v *viewer) contact(ctx context.Context, id uint64) (*parley.Contact, error
 		return nil, notFound
 	}
 	return c, err
+}
+
+// seesContact reports whether the viewer may see contact id: whether it
+// has a thread in one of the viewer's inboxes.
+func (v *viewer) seesContact(ctx context.Context, id uint64) (bool, error) {
+	if ok, done := v.contacts[id]; done {
+		return ok, nil
+	}
+	ts, err := v.threads(ctx, id, 1)
+	if err != nil {
+		return false, err
+	}
+	v.contacts[id] = len(ts) > 0
+	return len(ts) > 0, nil
+}
+
+// seesCompany reports whether the viewer may see company co: whether they
+// created it or may see one of its contacts. Companies are known through
+// the contacts one may see; a company made for a contact of an inbox the
+// viewer is not in stays unknown to them.
+func (v *viewer) seesCompany(ctx context.Context, co *parley.Company) (bool, error) {
+	if co.CreatedBy != 0 && co.CreatedBy == v.u.ID {
+		return true, nil
+	}
+	ids, err := v.s.db.CompanyContactIDs(ctx, co.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if ok, err := v.seesContact(ctx, id); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+// company returns company id if the viewer may see it (seesCompany);
+// otherwise it is ENOTFOUND.
+func (v *viewer) company(ctx context.Context, id uint64) (*parley.Company, error) {
+	notFound := parley.Errorf(parley.ENOTFOUND, "company %d not found", id)
+	co, err := v.s.db.Company(ctx, id)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, notFound
+	} else if err != nil {
+		return nil, err
+	}
+	if ok, err := v.seesCompany(ctx, co); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, notFound
+	}
+	return co, nil
+}
+
+// visibleContacts returns the ids of the company's contacts that the viewer
+// may see, ascending.
+func (v *viewer) visibleContacts(ctx context.Context, companyID uint64) ([]uint64, error) {
+	ids, err := v.s.db.CompanyContactIDs(ctx, companyID)
+	if err != nil {
+		return nil, err
+	}
+	out := []uint64{}
+	for _, id := range ids {
+		ok, err := v.seesContact(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // threads returns up to limit threads of the contact in the viewer's

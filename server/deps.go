@@ -26,8 +26,10 @@ type Store interface {
 	parley.SnippetStore
 	parley.LinkStore
 	parley.MailStore
+	parley.WebhookStore
 	parley.FileStore
 	parley.TemplateStore
+	parley.CompanyStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"

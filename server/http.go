@@ -156,6 +156,7 @@ const (
 	keyCorrelation ctxKey = iota
 	keyAuth
 	keyBodyTimeout
+	keyRoute // *routeSlot (metrics.go)
 )
 
 func correlationID(r *http.Request) string {
@@ -201,7 +202,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		cid := newID()
-		r = r.WithContext(contextWith(r.Context(), keyCorrelation, cid))
+		ctx, route := withRouteSlot(contextWith(r.Context(), keyCorrelation, cid))
+		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
@@ -213,8 +215,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 					s.writeError(sw, r, errors.New("panic"))
 				}
 			}
+			took := time.Since(start)
 			s.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.status).
-				Dur("dur", time.Since(start)).Str("correlationId", cid).Msg("http")
+				Dur("dur", took).Str("correlationId", cid).Msg("http")
+			s.observeRequest(route, sw.status, took)
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -251,7 +255,7 @@ func (s *Server) handleHealth() http.Handler {
 		if s.ctx.Err() != nil {
 			return parley.Errorf(parley.EUNAVAILABLE, "shutting down")
 		}
-		s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 		return nil
 	})
 }

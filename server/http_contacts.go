@@ -61,6 +61,15 @@ type contactDetailsJSON struct {
 	Records           []recordJSON     `json:"records"`
 	Engagements       []engagementJSON `json:"engagements"`
 	EngagementsPaging *pagingOut       `json:"engagementsPaging,omitempty"`
+	// Company is the contact's company, null for none.
+	Company *companyRefJSON `json:"company"`
+}
+
+// companyRefJSON is a contact's company in its details.
+type companyRefJSON struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Domain string `json:"domain"`
 }
 
 // ----- live events -----
@@ -113,6 +122,13 @@ func (s *Server) handleContactGet() http.Handler {
 			return err
 		}
 		out := contactDetailsJSON{contactJSON: toContactJSON(c), Threads: []threadJSON{}, Engagements: []engagementJSON{}}
+		cc, err := s.crmContactOf(ctx, c)
+		if err != nil {
+			return err
+		}
+		if co := cc.company; co != nil {
+			out.Company = &companyRefJSON{ID: idString(co.ID), Name: co.Name, Domain: co.Domain}
+		}
 		ts, err := v.threads(ctx, c.ID, contactThreadsShown)
 		if err != nil {
 			return err

@@ -111,6 +111,7 @@ func (s *Server) handleStatusStream() http.Handler {
 		rc := http.NewResponseController(w)
 		s.conns.Add(1)
 		defer s.conns.Done()
+		defer s.opened(connStatus)()
 		sub := s.hub.SubscribeBuffer(16, widgetTopic(wd.ID))
 		defer sub.Close()
 		h := w.Header()
@@ -143,6 +144,7 @@ func (s *Server) handleStatusStream() http.Handler {
 				if !write(event(b)) {
 					return nil
 				}
+				s.wrote(connStatus, 1)
 			case <-tick.C:
 				if !write([]byte(": keep-alive\n\n")) {
 					return nil

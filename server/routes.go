@@ -18,6 +18,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /healthz", s.handleHealth())
 	// This API's OpenAPI document (openapi.go).
 	mux.Handle("GET /api/openapi.json", s.handleOpenAPI())
+	// Prometheus metrics, with the metrics token only (metrics.go).
+	mux.Handle("GET /metrics", s.handleMetrics())
 
 	// The widget, public and cross-origin (http_widget_public.go; the
 	// visitor WebSocket: ws_visitor.go).
@@ -154,6 +156,23 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/threads/{threadId}/records", user(s.handleThreadRecords()))
 	mux.Handle("POST /api/v1/threads/{threadId}/disassociate", user(s.handleDisassociate()))
 
+	// CRM objects, HubSpot's CRM v3 shape: contacts (http_crm_contacts.go),
+	// companies (http_companies.go), and their associations in v4's shape
+	// (http_associations.go). Searches only read.
+	const crm = "/crm/v3/objects"
+	mux.Handle("GET "+crm+"/contacts", user(crmListHandler(s, s.crmContacts())))
+	mux.Handle("GET "+crm+"/contacts/{contactId}", user(s.handleCRMContactGet()))
+	mux.Handle("POST "+crm+"/contacts/search", s.requireReader(crmSearchHandler(s, s.crmContacts())))
+	mux.Handle("GET "+crm+"/companies", user(crmListHandler(s, s.crmCompanies())))
+	mux.Handle("POST "+crm+"/companies", user(s.handleCompanyCreate()))
+	mux.Handle("GET "+crm+"/companies/{companyId}", user(s.handleCompanyGet()))
+	mux.Handle("PATCH "+crm+"/companies/{companyId}", user(s.handleCompanyPatch()))
+	mux.Handle("POST "+crm+"/companies/search", s.requireReader(crmSearchHandler(s, s.crmCompanies())))
+	const assoc = "/crm/v4/objects/{objectType}/{objectId}/associations"
+	mux.Handle("GET "+assoc+"/{toObjectType}", user(s.handleAssociationsList()))
+	mux.Handle("PUT "+assoc+"/default/{toObjectType}/{toObjectId}", user(s.handleAssociationPutDefault()))
+	mux.Handle("DELETE "+assoc+"/{toObjectType}/{toObjectId}", user(s.handleAssociationDelete()))
+
 	// Theme stylesheets (http_widget_public.go).
 	mux.Handle("GET "+themePath+"{file}", s.handleTheme())
 
@@ -187,6 +206,24 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/bots/preview", admin(s.handleBotPreview()))
 	mux.Handle("POST /api/v1/threads/{threadId}/takeover", user(s.handleTakeOver()))
 
+	// Webhooks, HubSpot's Webhooks v3 shape, and Parley's extensions for
+	// the console (http_webhooks.go).
+	const hooks = "/webhooks/v3/{appId}"
+	hook := s.requireWebhookAdmin
+	mux.Handle("GET "+hooks+"/settings", hook(s.handleWebhookSettingsGet()))
+	mux.Handle("PUT "+hooks+"/settings", hook(s.handleWebhookSettingsPut()))
+	mux.Handle("DELETE "+hooks+"/settings", hook(s.handleWebhookSettingsDelete()))
+	mux.Handle("GET "+hooks+"/subscriptions", hook(s.handleWebhookSubscriptions()))
+	mux.Handle("POST "+hooks+"/subscriptions", hook(s.handleWebhookSubscriptionCreate()))
+	mux.Handle("POST "+hooks+"/subscriptions/batch/update", hook(s.handleWebhookSubscriptionsBatch()))
+	mux.Handle("GET "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionGet()))
+	mux.Handle("PATCH "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionPatch()))
+	mux.Handle("DELETE "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionDelete()))
+	mux.Handle("GET "+hooks+"/deliveries", hook(s.handleWebhookLog()))
+	mux.Handle("POST "+hooks+"/test", hook(s.handleWebhookTest()))
+	mux.Handle("GET /api/v1/webhooks", admin(s.handleWebhookApps()))
+	mux.Handle("/webhooks/", s.handleNotFound())
+
 	// Widget status stream (http_widget_public.go).
 	mux.Handle("GET /widget/v1/status", s.handleStatusStream())
 
@@ -203,7 +240,8 @@ func (s *Server) routes() http.Handler {
 	// Unknown API paths answer in the API's error shape.
 	mux.Handle("/api/", s.handleNotFound())
 	mux.Handle("/conversations/", s.handleNotFound())
+	mux.Handle("/crm/", s.handleNotFound())
 
 	s.patterns = mux.patterns
-	return s.logRequests(securityHeaders(s.limitBodyTime(mux)))
+	return s.logRequests(securityHeaders(s.limitBodyTime(noteRoute(mux.ServeMux))))
 }

@@ -61,6 +61,20 @@ type Config struct {
 	// MailListen is the inbound SMTP address, for GET /api/v1/mail.
 	MailListen string
 
+	// Version is what GET /healthz names as "version".
+	Version string
+	// Metrics serves the Prometheus metrics at GET /metrics, to a client
+	// that sends MetricsToken as its Bearer token (compared in constant
+	// time; a wrong or missing one gets 401). Without both, /metrics is
+	// 404. Defaults to none.
+	Metrics      http.Handler
+	MetricsToken string
+	// ObserveRequest, when set, hears of every finished request: the
+	// ServeMux pattern that served it ("GET /api/v1/users/{id}", never the
+	// path itself) or "unmatched", its status and how long it took. A
+	// WebSocket or status stream finishes when it closes.
+	ObserveRequest func(route string, status int, d time.Duration)
+
 	// TrustedProxies are the peers whose X-Forwarded-For header names the
 	// client's address (clientaddr.go). Defaults to none: the peer is the
 	// client.
@@ -216,6 +230,9 @@ type Server struct {
 	// limits are the per-address limits of the widget's public endpoints
 	// (visitor_limits.go).
 	limits *visitorLimits
+	// counts are the live connections and the events written to them
+	// (metrics.go).
+	counts connCounts
 }
 
 // New returns a server for application a over the given store, broker and

@@ -50,6 +50,8 @@ type frame struct {
 	IdentificationToken string `json:"identificationToken"`
 	Email               string `json:"email"`
 	Version             string `json:"version"`
+	// Leave is the conversation a visitor left (message.send, docs/websocket.md).
+	Leave string `json:"leave"`
 }
 
 type resumeEntry struct {
@@ -104,10 +106,11 @@ func truncateForError(s string) string {
 // know whether to resume. A write in progress when fail is called finishes
 // (bounded by WriteTimeout), then the close frame follows it.
 type wsConn struct {
-	s   *Server
-	c   *websocket.Conn
-	sub parley.Subscription
-	out chan []byte // replies to this connection: acks, errors
+	s    *Server
+	c    *websocket.Conn
+	kind connKind // what it serves, for the counts (metrics.go)
+	sub  parley.Subscription
+	out  chan []byte // replies to this connection: acks, errors
 
 	// ctx ends when the connection starts closing; store calls made for
 	// the connection use it, and the writer and pinger stop on it.
@@ -127,9 +130,9 @@ type wsConn struct {
 	limiter *rate.Limiter
 }
 
-func (s *Server) newConn(c *websocket.Conn) *wsConn {
+func (s *Server) newConn(c *websocket.Conn, kind connKind) *wsConn {
 	c.SetReadLimit(maxFrameBytes)
-	cn := &wsConn{s: s, c: c, out: make(chan []byte, outQueue), replayed: map[uint64]uint64{},
+	cn := &wsConn{s: s, c: c, kind: kind, out: make(chan []byte, outQueue), replayed: map[uint64]uint64{},
 		closing: make(chan struct{}), limiter: rate.NewLimiter(rate.Limit(s.cfg.MessageRate), max(1, int(s.cfg.MessageBurst)))}
 	cn.ctx, cn.cancel = context.WithCancel(context.Background())
 	go func() {
@@ -305,6 +308,7 @@ func (cn *wsConn) writeLoop() {
 	batch := make([][]byte, 0, maxBatch)
 	for {
 		batch = batch[:0]
+		events := 0 // of batch, those of the subscription
 		select {
 		case <-cn.ctx.Done():
 			return
@@ -320,6 +324,7 @@ func (cn *wsConn) writeLoop() {
 		case b := <-cn.sub.C():
 			if cn.keep(b) {
 				batch = append(batch, b)
+				events++
 			}
 		}
 	drain:
@@ -330,6 +335,7 @@ func (cn *wsConn) writeLoop() {
 			case b := <-cn.sub.C():
 				if cn.keep(b) {
 					batch = append(batch, b)
+					events++
 				}
 			default:
 				break drain
@@ -345,6 +351,7 @@ func (cn *wsConn) writeLoop() {
 			cn.fail(websocket.StatusGoingAway, "")
 			return
 		}
+		cn.s.wrote(cn.kind, events)
 	}
 }
 

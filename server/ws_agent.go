@@ -39,7 +39,8 @@ func (s *Server) handleAgentWS() http.Handler {
 		}
 		s.conns.Add(1)
 		defer s.conns.Done()
-		s.serveAgent(s.newConn(c), a)
+		defer s.opened(connAgent)()
+		s.serveAgent(s.newConn(c, connAgent), a)
 		return nil
 	})
 }

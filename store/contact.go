@@ -26,6 +26,10 @@ func contactTable() table[parley.Contact] {
 			if err := searchContactChanged(tx, c, old); err != nil {
 				return err
 			}
+			// prepare has stamped UpdatedAt with the time of this write.
+			if err := indexContactCompany(tx, c, old, c.UpdatedAt); err != nil {
+				return err
+			}
 			return reindexEmail(bucket(tx, bucketContactEmails), "contact", c.ID, c.Email, oldEmail)
 		},
 	}

@@ -24,4 +24,6 @@ var (
 	_ parley.RoutingStore     = (*DB)(nil)
 	_ parley.FileStore        = (*DB)(nil)
 	_ parley.TemplateStore    = (*DB)(nil)
+	_ parley.WebhookStore     = (*DB)(nil)
+	_ parley.CompanyStore     = (*DB)(nil)
 )

@@ -71,6 +71,12 @@
 //	thread_files      (thread, file) → empty: the files deleted with their thread
 //	uploads           file → when uploaded (unix ns): files no message has claimed yet
 //	templates         id → Template: email templates (template.go)
+//	webhook_settings, webhook_subs, webhook_active, webhook_queue, webhook_due, webhook_log:
+//	                  subscribers, their subscriptions (the active ones indexed by event type) and
+//	                  the events queued for them by the transaction of each change (webhook.go)
+//	companies         id → Company (company.go)
+//	company_domains   lowercase domain ‖ 0x00 ‖ company → empty: the companies of a domain, oldest first
+//	company_contacts  (company, contact) → empty: the contacts of a company (Contact.CompanyID)
 //
 // Threads filters rows, not JSON, and decodes only the threads it returns:
 // its views and filters (status, inbox, contact, assignee, channel, filtered,

@@ -221,7 +221,7 @@ func TestCountThreads(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return deleteThread(tx, th)
+		return deleteThread(tx, th, time.Now())
 	})
 	if err != nil {
 		t.Fatal(err)

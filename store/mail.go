@@ -579,6 +579,20 @@ func (db *DB) DueMail(ctx context.Context, now time.Time, limit int) (due []*par
 	return due, next, err
 }
 
+// OutboxLen returns how many emails wait in the outbox, to be sent or to
+// be tried again: the depth that the metrics report.
+func (db *DB) OutboxLen(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	err := db.view(func(tx *bolt.Tx) error {
+		n = bucket(tx, bucketMailOutbox).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
 // MailDone records the outcome of sending outbox item id: sent (errText
 // empty), failed for good (final), or failed for now, to be tried again at
 // retryAt. Sent and failed-for-good items leave the outbox; a reply's

@@ -327,6 +327,7 @@ func deleteUserSessions(tx *bolt.Tx, id uint64) error {
 // inboxes. It returns ENOTFOUND if the inbox does not exist and ECONFLICT if
 // it is the only inbox (one must remain).
 func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
+	now := db.utcNow()
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		inboxes := bucket(tx, bucketInboxes)
 		if inboxes.Get(itob(id)) == nil {
@@ -357,7 +358,7 @@ func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
 			if err != nil {
 				return err
 			}
-			if err := deleteThread(tx, t); err != nil {
+			if err := deleteThread(tx, t, now); err != nil {
 				return fmt.Errorf("delete thread %d: %w", tid, err)
 			}
 		}
@@ -391,6 +392,7 @@ func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
 
 // DeleteThread deletes thread id for good, as ThreadStore describes.
 func (db *DB) DeleteThread(ctx context.Context, id uint64, check func(*parley.Thread) error) (t *parley.Thread, err error) {
+	now := db.utcNow()
 	err = db.update(ctx, func(tx *bolt.Tx) error {
 		if t, err = threadTable().get(tx, id); err != nil {
 			return err
@@ -398,7 +400,7 @@ func (db *DB) DeleteThread(ctx context.Context, id uint64, check func(*parley.Th
 		if err := check(t); err != nil {
 			return err
 		}
-		return deleteThread(tx, t)
+		return deleteThread(tx, t, now)
 	})
 	return t, err
 }
@@ -408,8 +410,10 @@ func (db *DB) DeleteThread(ctx context.Context, id uint64, check func(*parley.Th
 // index, its messages and their dedup entries in messages, and its messages'
 // entries in message_ids, and its files' records (the blobs go with the
 // next sweep). Whoever adds an index of threads or messages adds
-// its removal here.
-func deleteThread(tx *bolt.Tx, t *parley.Thread) error {
+// its removal here. It queues conversation.privacyDeletion for the
+// subscribers who asked for it, at now, so that every deletion for good
+// is reported.
+func deleteThread(tx *bolt.Tx, t *parley.Thread, now time.Time) error {
 	if err := deleteThreadFiles(tx, t.ID); err != nil {
 		return err
 	}
@@ -457,6 +461,9 @@ func deleteThread(tx *bolt.Tx, t *parley.Thread) error {
 		return err
 	}
 	if err := unqueue(tx, t.ID); err != nil { // the routing queue
+		return err
+	}
+	if err := queueWebhook(tx, parley.WebhookEvent{Type: parley.WebhookPrivacyDeletion, ThreadID: t.ID}, now); err != nil {
 		return err
 	}
 	return bucket(tx, bucketThreads).Delete(prefix)

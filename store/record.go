@@ -85,6 +85,11 @@ type table[T any] struct {
 	// as ECONFLICT) abort the write.
 	index func(tx *bolt.Tx, v, old *T) error
 
+	// changed, if set, runs after insert and replace have written v over
+	// old (nil on create), with the write's time: what the change sets off
+	// in the same transaction (a thread's webhook events).
+	changed func(tx *bolt.Tx, v, old *T, now time.Time) error
+
 	// head, if set, returns headLen bytes that the stored value carries in
 	// front of the JSON: a fixed-size summary that scans read without
 	// decoding the record (a thread's row).
@@ -124,7 +129,13 @@ func (tb table[T]) insert(tx *bolt.Tx, v *T, now time.Time) error {
 	if err := tb.assign(tx, v, now); err != nil {
 		return err
 	}
-	return tb.put(tx, bucket(tx, tb.bucket), v, nil)
+	if err := tb.put(tx, bucket(tx, tb.bucket), v, nil); err != nil {
+		return err
+	}
+	if tb.changed != nil {
+		return tb.changed(tx, v, nil, now)
+	}
+	return nil
 }
 
 // assign gives v, a new record, the next id and its defaults without writing
@@ -143,7 +154,13 @@ func (tb table[T]) assign(tx *bolt.Tx, v *T, now time.Time) error {
 // replace writes v, a changed copy of old, over old.
 func (tb table[T]) replace(tx *bolt.Tx, v, old *T, now time.Time) error {
 	tb.fix(v, old, now)
-	return tb.put(tx, bucket(tx, tb.bucket), v, old)
+	if err := tb.put(tx, bucket(tx, tb.bucket), v, old); err != nil {
+		return err
+	}
+	if tb.changed != nil {
+		return tb.changed(tx, v, old, now)
+	}
+	return nil
 }
 
 // fix undoes what a caller's function changed in v, a copy of old, but may

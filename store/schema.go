@@ -54,6 +54,8 @@ func migrations() []migration {
 		{"make the emails visitors typed unverified", migrate5},
 		{"give API tokens ids and scopes", migrate6},
 		{"create the buckets of files and email templates", migrate7},
+		{"create the buckets of webhooks", migrate8},
+		{"create the buckets of companies", migrateCompanies},
 	}
 }
 

@@ -418,7 +418,7 @@ func TestSearch_Live(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return deleteThread(tx, th)
+			return deleteThread(tx, th, time.Now())
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -52,6 +52,13 @@ type Options struct {
 	// it. Defaults to 100ms.
 	IndexInterval time.Duration
 
+	// ObserveCommit, when set, hears of every successful commit of
+	// writes: how many writes it held and how long the commit and its
+	// fsync took (the writes' own work not counted). The writer goroutine
+	// calls it after answering the writes, so it delays the next commit,
+	// never an acknowledgement: it must be cheap and must not call db.
+	ObserveCommit func(writes int, d time.Duration)
+
 	// tuneBolt, when set, adjusts the bbolt options just before the file is
 	// opened. Tests use it to make commits fail (MaxSize).
 	tuneBolt func(*bolt.Options)
@@ -72,6 +79,9 @@ type DB struct {
 	indexer       *indexer // keeps the search index; see search_index.go
 	searchCap     int      // searchCap, lowered by tests
 
+	// observeCommit is Options.ObserveCommit, never nil.
+	observeCommit func(writes int, d time.Duration)
+
 	// mu guards closed. A write holds it shared while it hands itself to the
 	// writer (or, without group commit, while it runs), so that Close, which
 	// takes it exclusively, knows that no write is left half-submitted.
@@ -83,6 +93,11 @@ type DB struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// webhooks, if set, is called after each commit that queued webhook
+	// events (NotifyWebhooks).
+	webhooks   atomic.Pointer[func()]
+	webhookSeq atomic.Uint64 // the queue's sequence at the last commit seen
 
 	// Counters for tests and benchmarks.
 	commits atomic.Uint64 // successful commits
@@ -152,7 +167,11 @@ func Open(dir string, opts *Options) (*DB, error) {
 		now:           o.Now,
 		noGroupCommit: o.NoGroupCommit,
 		maxBatch:      o.MaxBatch,
+		observeCommit: o.ObserveCommit,
 		searchCap:     searchCap,
+	}
+	if db.observeCommit == nil {
+		db.observeCommit = func(int, time.Duration) {}
 	}
 	if !o.NoGroupCommit {
 		db.queue = make(chan *call, o.MaxBatch)
@@ -248,12 +267,17 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 // updateAlone runs fn in its own bbolt transaction: the NoGroupCommit path.
 func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 	fnFailed := false
+	var fnDone time.Time
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		err := ctx.Err()
 		if err == nil {
 			err = fn(tx)
 		}
 		fnFailed = err != nil
+		fnDone = time.Now()
+		if err == nil {
+			db.notifyWebhooksOnCommit(tx)
+		}
 		return err
 	})
 	if err != nil && !fnFailed {
@@ -261,6 +285,7 @@ func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 	} else if err == nil {
 		db.commits.Add(1)
 		db.written.Add(1)
+		db.observeCommit(1, time.Since(fnDone))
 	}
 	return err
 }
@@ -329,14 +354,20 @@ func (db *DB) commit(calls []*call) {
 			_ = tx.Rollback()
 			return
 		}
+		db.notifyWebhooksOnCommit(tx)
+		start := time.Now()
 		if err = tx.Commit(); err != nil {
 			err = fmt.Errorf("commit: %w", err)
 		} else {
 			db.commits.Add(1)
 			db.written.Add(uint64(len(calls)))
 		}
+		took := time.Since(start)
 		for _, c := range calls {
 			c.done <- err
+		}
+		if err == nil {
+			db.observeCommit(len(calls), took)
 		}
 		return
 	}

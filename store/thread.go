@@ -34,6 +34,7 @@ func threadTable() table[parley.Thread] {
 			}
 		},
 		index:   indexThread,
+		changed: queueThreadWebhooks, // webhook.go
 		head:    func(t *parley.Thread) []byte { return newRow(t) },
 		headLen: rowLen,
 	}

@@ -68,6 +68,10 @@ type ThemeOptions struct {
 	// compile is tried again. It must be safe for concurrent use. Defaults to
 	// time.Now.
 	Now func() time.Time
+	// Compiled, when set, hears of every compile Dart Sass finished: how
+	// long it took and its error (nil for success). It is called on the
+	// compiling goroutine and must be cheap.
+	Compiled func(d time.Duration, err error)
 }
 
 // ThemeStats are counters of a Themes since NewThemes.
@@ -332,6 +336,9 @@ func (t *Themes) Compile(a parley.Appearance) ([]byte, error) {
 		t.mu.Lock()
 		t.stats.Compiles++
 		t.mu.Unlock()
+		if t.opts.Compiled != nil {
+			t.opts.Compiled(time.Since(start), err)
+		}
 		if err == nil {
 			return []byte(res.CSS), nil
 		}

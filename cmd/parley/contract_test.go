@@ -61,7 +61,7 @@ func TestParseConfigContract(t *testing.T) {
 // team status with the launcher shown while away, routing to the inbox).
 // serveLogs runs `parley serve` in-process with env on a free port until
 // the test ends and returns its log lines as they come.
-func serveLogs(t *testing.T, env map[string]string) <-chan map[string]any {
+func serveLogs(t testing.TB, env map[string]string) <-chan map[string]any {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -93,7 +93,7 @@ func serveLogs(t *testing.T, env map[string]string) <-chan map[string]any {
 }
 
 // waitLog returns the first log line with this message.
-func waitLog(t *testing.T, lines <-chan map[string]any, message string) map[string]any {
+func waitLog(t testing.TB, lines <-chan map[string]any, message string) map[string]any {
 	t.Helper()
 	deadline := time.After(15 * time.Second)
 	for {

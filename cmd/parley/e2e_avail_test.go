@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -321,28 +317,9 @@ func TestBrowserTeamPanel(t *testing.T) {
 	}
 
 	// Bo's console: a plain WebSocket client with Bo's session.
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
-	body := strings.NewReader(`{"email":"bo@example.com","password":"correct horse battery"}`)
-	req, _ := http.NewRequest("POST", base+"/api/v1/session", body)
-	req.Header.Set("Origin", base)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := hc.Do(req)
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("Bo signs in: %v %v", res, err)
-	}
-	res.Body.Close()
-	u, _ := url.Parse(base)
-	h := http.Header{"Origin": {base}}
-	for _, c := range jar.Cookies(u) {
-		h.Add("Cookie", c.Name+"="+c.Value)
-	}
 	wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 	defer wcancel()
-	conn, _, err := websocket.Dial(wctx, "ws"+strings.TrimPrefix(base, "http")+"/api/v1/ws", &websocket.DialOptions{HTTPHeader: h})
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := dialConsole(t, wctx, base, "bo@example.com")
 	defer conn.CloseNow()
 	go func() { // reading answers pings; the events are not needed
 		for {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,7 +21,10 @@ import (
 
 // startInProcess runs Parley's run function on a free port with a fresh data
 // directory and returns its base URL. It stops when the test ends.
-func startInProcess(t testing.TB) string {
+func startInProcess(t testing.TB) string { return startInProcessWith(t, nil) }
+
+// startInProcessWith is startInProcess with more environment variables.
+func startInProcessWith(t testing.TB, more map[string]string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -29,6 +33,7 @@ func startInProcess(t testing.TB) string {
 		"PARLEY_ADMIN_EMAIL":    "admin@example.com",
 		"PARLEY_ADMIN_PASSWORD": "correct horse battery",
 	}
+	maps.Copy(env, more)
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--log-format", "json"}, func(k string) string { return env[k] }, io.Discard, pw)

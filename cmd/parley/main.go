@@ -2,6 +2,7 @@
 // one binary with an embedded store.
 //
 //	parley [serve] [flags]
+//	parley version
 //
 // Every flag has an environment twin (PARLEY_ADDR for --addr, …); a flag
 // given on the command line wins over the environment.
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -36,6 +38,7 @@ import (
 	"github.com/parley-chat/parley/blob"
 	"github.com/parley-chat/parley/hub"
 	"github.com/parley-chat/parley/mail"
+	"github.com/parley-chat/parley/metrics"
 	"github.com/parley-chat/parley/server"
 	"github.com/parley-chat/parley/store"
 	"github.com/parley-chat/parley/widget"
@@ -67,11 +70,18 @@ type config struct {
 	MailFrom       string // sender of notifications and transcripts
 	SMTPListen     string // inbound SMTP receiver address; "" for none
 	TrustedProxies string // CIDRs whose X-Forwarded-For is believed
+	Version        bool   // print the version and exit
+
+	// Prometheus metrics: on a listener of their own, or on the main one
+	// for the holder of the token; "" for neither.
+	MetricsListen string
+	MetricsToken  string
 
 	// Connected mailboxes.
 	SecretKey         string        // encrypts stored mail account passwords: 32 bytes, hex or base64
 	AllowPrivateHosts bool          // mail accounts on loopback and private addresses
 	MailAllowInsecure bool          // mail accounts without TLS
+	WebhookAllowPriv  bool          // webhook targets on loopback and private addresses
 	IMAPPollInterval  time.Duration // folders of servers without IDLE
 
 	// Per client address limits; 0 turns one off.
@@ -84,7 +94,7 @@ type config struct {
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		if args[0] != "serve" {
-			return nil, fmt.Errorf("unknown command %q (the only command is serve)", args[0])
+			return nil, fmt.Errorf("unknown command %q (the commands are serve and version)", args[0])
 		}
 		args = args[1:]
 	}
@@ -155,12 +165,23 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, err
 	}
 	fs.BoolVar(&c.MailAllowInsecure, "mail-allow-insecure", allowInsecure, "let connected mailboxes use TLS mode none: IMAP and SMTP logins in plain text (env PARLEY_MAIL_ALLOW_INSECURE)")
+	webhookPrivate, err := boolEnv("PARLEY_WEBHOOK_ALLOW_PRIVATE")
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&c.WebhookAllowPriv, "webhook-allow-private", webhookPrivate, "let webhook targets be on loopback and private addresses (env PARLEY_WEBHOOK_ALLOW_PRIVATE)")
 	poll, err := time.ParseDuration(env("PARLEY_IMAP_POLL_INTERVAL", "1m"))
 	if err != nil || poll <= 0 {
 		return nil, fmt.Errorf("PARLEY_IMAP_POLL_INTERVAL must be a positive duration such as 30s")
 	}
 	fs.DurationVar(&c.IMAPPollInterval, "imap-poll-interval", poll, "how often a connected mailbox's folder is looked at when its server offers no IDLE (env PARLEY_IMAP_POLL_INTERVAL)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", env("PARLEY_METRICS_LISTEN", ""), "address of a listener of its own for the Prometheus metrics (GET /metrics), e.g. 127.0.0.1:9090; empty: none (env PARLEY_METRICS_LISTEN)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("PARLEY_METRICS_TOKEN", ""), "serve GET /metrics on the main listener to clients that send this Bearer token (at least 16 characters); prefer the environment variable; empty: /metrics there is 404 (env PARLEY_METRICS_TOKEN)")
+	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := checkMetricsToken(c.MetricsToken); err != nil {
 		return nil, err
 	}
 	if c.IMAPPollInterval <= 0 {
@@ -221,15 +242,33 @@ func newLogger(c *config, w io.Writer) (zerolog.Logger, error) {
 // run is the whole program; main only adds the process's signals, args and
 // environment, so tests can run it in-process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	build := readBuild()
+	if len(args) > 0 && args[0] == "version" {
+		if len(args) > 1 {
+			return fmt.Errorf("version takes no arguments")
+		}
+		fmt.Fprintln(stdout, build)
+		return nil
+	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if c.Version {
+		fmt.Fprintln(stdout, build)
+		return nil
 	}
 	log, err := newLogger(c, stderr)
 	if err != nil {
 		return err
 	}
-	themes, err := newThemes(c, log)
+	// Metrics cost nothing unless asked for: without them every hook
+	// stays nil.
+	var met *metrics.Metrics
+	if c.MetricsListen != "" || c.MetricsToken != "" {
+		met = metrics.New(&metrics.Options{Build: build, Logger: log})
+	}
+	themes, err := newThemes(c, log, met)
 	if err != nil {
 		return err
 	}
@@ -244,7 +283,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	dataDir, _ := filepath.Abs(c.Data)
-	db, err := store.Open(dataDir, nil)
+	var sopts store.Options
+	if met != nil {
+		sopts.ObserveCommit = met.ObserveCommit
+	}
+	db, err := store.Open(dataDir, &sopts)
 	if err != nil {
 		return err
 	}
@@ -262,13 +305,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TrustedProxies:        proxies,
 		VisitorConnsPerIP:     perIPLimit(c.VisitorConnsPerIP),
 		NewVisitorsPerIP:      perIPLimit(c.NewVisitorsPerIP),
-		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP)}
+		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP),
+		Version:               build.Version}
 	// Files' bytes live beside the database, in the data directory.
 	blobs, err := blob.Open(filepath.Join(dataDir, "files"), nil)
 	if err != nil {
 		return err
 	}
 	acfg := app.Config{BaseURL: c.BaseURL, Logger: log, Blobs: blobs}
+	if met != nil {
+		acfg.CountMessage, acfg.MailSent = met.CountMessage, met.MailSent
+		acfg.WebhookFailed = met.Webhooks(db.WebhookQueueLen)
+		scfg.ObserveRequest = met.ObserveRequest
+		if c.MetricsToken != "" {
+			scfg.Metrics, scfg.MetricsToken = met.Handler(), c.MetricsToken
+		}
+	}
 	smtpLn, err := mailConfig(c, &scfg, &acfg, log)
 	if err != nil {
 		return err
@@ -281,6 +333,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	presence := hub.NewPresence()
 	a := app.New(acfg, db, presence)
 	srv := server.New(scfg, a, db, h, presence, assets)
+	var metricsSrv *http.Server
+	if met != nil {
+		watch(met, srv, h, db)
+		if metricsSrv, err = serveMetrics(c, met, log); err != nil {
+			srv.Close()
+			a.Close()
+			return err
+		}
+		if c.MetricsToken != "" {
+			log.Info().Msg("serving metrics at /metrics of the main listener to holders of the metrics token")
+		}
+	}
 	a.Start()
 	var receiver *mail.Receiver
 	receiverDone := make(chan error, 1)
@@ -306,6 +370,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	select {
 	case err := <-serveErr:
+		if metricsSrv != nil {
+			_ = metricsSrv.Close()
+		}
 		srv.Close()
 		a.Close()
 		return fmt.Errorf("serve: %w", err)
@@ -324,6 +391,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Warn().Err(err).Msg("mail receiver")
 		}
 	}
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(shutCtx); err != nil {
+			log.Warn().Err(err).Msg("stop metrics listener")
+		}
+	}
 	srv.Close() // WebSockets end with "going away"; hijacked, so Shutdown doesn't wait for them
 	a.Close()   // the outbox, routing, live pushes and the bots' sweeper stop
 	if err := <-done; err != nil {
@@ -340,7 +412,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // --sass must work; without --sass, one is looked for, and if none is found
 // Parley runs with the precompiled default theme and its fallbacks, saying
 // once what to install.
-func newThemes(c *config, log zerolog.Logger) (*widget.Themes, error) {
+func newThemes(c *config, log zerolog.Logger, met *metrics.Metrics) (*widget.Themes, error) {
+	var compiled func(time.Duration, error)
+	if met != nil {
+		compiled = met.ThemeCompiled
+	}
 	path := c.Sass
 	if path != "" {
 		if _, err := widget.SassVersion(path); err != nil {
@@ -357,12 +433,12 @@ func newThemes(c *config, log zerolog.Logger) (*widget.Themes, error) {
 		var err error
 		if path, err = widget.FindSass(dirs...); err != nil {
 			log.Warn().Err(err).Msg("Dart Sass is missing: widgets with their own appearance get an approximate theme until it is installed")
-			return widget.NewThemes(&widget.ThemeOptions{NoSass: true}), nil
+			return widget.NewThemes(&widget.ThemeOptions{NoSass: true, Compiled: compiled}), nil
 		}
 	}
 	v, _ := widget.SassVersion(path)
 	log.Info().Str("sass", path).Str("version", v).Msg("widget themes compile with Dart Sass")
-	return widget.NewThemes(&widget.ThemeOptions{Sass: path}), nil
+	return widget.NewThemes(&widget.ThemeOptions{Sass: path, Compiled: compiled}), nil
 }
 
 // bootstrap gives a fresh data directory what a first start needs: a default
@@ -445,6 +521,7 @@ func mailConfig(c *config, cfg *server.Config, acfg *app.Config, log zerolog.Log
 	acfg.SecretKey = key
 	acfg.Accounts = mail.NewAccounts(&mail.AccountOptions{AllowPrivate: c.AllowPrivateHosts, AllowInsecure: c.MailAllowInsecure, Blobs: acfg.Blobs})
 	acfg.MailboxPoll = c.IMAPPollInterval
+	acfg.WebhookAllowPrivate = c.WebhookAllowPriv
 	if key == nil {
 		log.Info().Msg("PARLEY_SECRET_KEY is not set: mailboxes cannot be connected")
 	}

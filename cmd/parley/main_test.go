@@ -92,7 +92,7 @@ type visitorSession struct {
 	c *websocket.Conn
 }
 
-func dialVisitor(t *testing.T, base, token string) (*visitorSession, []map[string]any) {
+func dialVisitor(t testing.TB, base, token string) (*visitorSession, []map[string]any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -106,7 +106,7 @@ func dialVisitor(t *testing.T, base, token string) (*visitorSession, []map[strin
 	return v, nil
 }
 
-func (v *visitorSession) write(t *testing.T, ev any) {
+func (v *visitorSession) write(t testing.TB, ev any) {
 	b, _ := json.Marshal(ev)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -1,5 +1,6 @@
 // The contact behind a conversation (I8, R5): its details (name editable),
-// its conversations, tickets and deals (with the forms to create them), its
+// its company (set, changed, renamed or removed), its conversations, tickets
+// and deals (with the forms to create them), its
 // logged calls, emails and notes, blocking, and detaching it from a chat.
 // ContactView draws all of that for the sidebar next to a conversation
 // (sidebar.js) and for the full contact page (contactpage.js).
@@ -23,6 +24,17 @@ export const engagements = (contactId, after) =>
   request('GET', `api/v1/contacts/${enc(contactId)}/engagements?limit=50${after ? `&after=${enc(after)}` : ''}`);
 export const disassociate = (threadId) => request('POST', `api/v1/threads/${enc(threadId)}/disassociate`, {});
 export const contactConsents = (id) => request('GET', `api/v1/contacts/${enc(id)}/consents`);
+
+// Companies, through the CRM API (docs/api.md, "CRM objects").
+const COMPANIES = 'crm/v3/objects/companies';
+export const companiesByDomain = (domain) =>
+  request('POST', `${COMPANIES}/search`, { filterGroups: [{ filters: [{ propertyName: 'domain', operator: 'EQ', value: domain }] }], limit: 1 });
+export const createCompany = (properties) => request('POST', COMPANIES, { properties });
+export const patchCompany = (id, properties) => request('PATCH', `${COMPANIES}/${enc(id)}`, { properties });
+export const setCompany = (contactId, companyId) =>
+  request('PUT', `crm/v4/objects/contacts/${enc(contactId)}/associations/default/companies/${enc(companyId)}`);
+export const removeCompany = (contactId, companyId) =>
+  request('DELETE', `crm/v4/objects/contacts/${enc(contactId)}/associations/companies/${enc(companyId)}`);
 
 /** STAGES are the stages of each record kind, in order; the first is a new record's default. */
 export const STAGES = {
@@ -202,6 +214,8 @@ export class ContactView {
     return [
       this.detailsCard(d),
       this.card('ct.records', [
+        this.companyPart(d),
+        h('h4', { class: 'cv-sub', text: t('ct.ticketsDeals') }),
         this.recordList(this.onThread, 'ct.noRecordsHere'),
         this.createButtons(),
         others.length ? h('h4', { class: 'cv-sub', text: t('ct.otherRecords') }) : null,
@@ -219,7 +233,7 @@ export class ContactView {
     return [
       this.detailsCard(d),
       this.card('ct.conversations', [this.threadList(d.threads, 'ct.noConversations')]),
-      this.card('ct.records', [this.recordList(d.records, 'ct.noRecords'), this.createButtons()]),
+      this.card('ct.records', [this.companyPart(d), h('h4', { class: 'cv-sub', text: t('ct.ticketsDeals') }), this.recordList(d.records, 'ct.noRecords'), this.createButtons()]),
       this.card('ct.activity', [
         this.activityButton(),
         this.engagementList(eng),
@@ -303,6 +317,98 @@ export class ContactView {
     if (!plainClick(e)) return;
     e.preventDefault();
     this.app.contactPage?.open(id);
+  }
+
+  // ----- company -----
+
+  /** companyPart shows the contact's company among its records, with the buttons that change it. */
+  companyPart(d) {
+    const co = d.company;
+    const open = this.form?.key === 'company' || this.form?.key === 'rename';
+    const buttons = open
+      ? this.form.el
+      : h(
+          'div',
+          { class: 'cv-buttons' },
+          h('button', { type: 'button', class: 'btn btn-sm', dataset: { key: 'company' }, text: t(co ? 'ct.changeCompany' : 'ct.setCompany'), onClick: (e) => this.openForm('company', e.currentTarget) }),
+          co ? h('button', { type: 'button', class: 'btn btn-sm', dataset: { key: 'rename-company' }, text: t('ct.renameCompany'), onClick: (e) => this.openForm('rename', e.currentTarget) }) : null,
+          co ? h('button', { type: 'button', class: 'btn btn-sm btn-ghost', dataset: { key: 'remove-company' }, text: t('ct.removeCompany'), onClick: (e) => this.dropCompany(co, e.currentTarget) }) : null,
+        );
+    const id = uid('cvc');
+    return h(
+      'div',
+      { class: 'cv-company', role: 'group', 'aria-labelledby': id },
+      h('h4', { id, class: 'cv-sub', text: t('ct.company') }),
+      co
+        ? h(
+            'dl',
+            { class: 'cv-facts' },
+            h('dt', { text: t('ct.companyName') }),
+            h('dd', { dir: 'auto', class: 'cv-company-name', text: co.name }),
+            h('dt', { text: t('ct.companyDomain') }),
+            h('dd', { dir: 'auto', class: co.domain ? 'cv-company-domain' : 'muted', text: co.domain || t('ct.noDomain') }),
+          )
+        : h('p', { class: 'muted small', text: t('ct.noCompany') }),
+      buttons,
+    );
+  }
+
+  /** companyForm sets or changes the company: the one of a domain, made if none has it. */
+  companyForm() {
+    const domain = h('input', { type: 'text', class: 'cv-input', maxlength: '253', autocomplete: 'off', spellcheck: 'false', placeholder: 'example.com' });
+    const name = h('input', { type: 'text', class: 'cv-input', maxlength: '256', autocomplete: 'off' });
+    const fields = [this.field('ct.companyDomain', domain, t('ct.companyHint')), this.field('ct.companyName', name)];
+    return this.formShell(this.data?.company ? 'ct.changeCompany' : 'ct.setCompany', 'ct.save', fields, async (form, error) => {
+      const d = domain.value.trim();
+      const n = name.value.trim();
+      if (!d && !n) {
+        error.textContent = t('ct.companyRequired');
+        domain.focus();
+        return;
+      }
+      let co = d ? (await companiesByDomain(d))?.results?.[0] : null;
+      if (!co) {
+        const properties = {};
+        if (n) properties.name = n;
+        if (d) properties.domain = d;
+        co = await createCompany(properties);
+      }
+      await setCompany(this.contactId, co.id);
+      const p = co.properties ?? {};
+      if (this.data) this.data.company = { id: co.id, name: p.name ?? '', domain: p.domain ?? '' };
+      this.closeForm(t('ct.companySet', { name: p.name ?? '' }));
+      this.reload();
+    });
+  }
+
+  renameForm() {
+    const co = this.data.company;
+    const name = h('input', { type: 'text', class: 'cv-input', maxlength: '256', autocomplete: 'off', value: co.name });
+    return this.formShell('ct.renameCompany', 'ct.save', [this.field('ct.companyName', name)], async (form, error) => {
+      if (!name.value.trim()) {
+        error.textContent = t('ct.nameRequired');
+        name.focus();
+        return;
+      }
+      const got = await patchCompany(co.id, { name: name.value.trim() });
+      if (this.data?.company?.id === co.id) this.data.company = { ...co, name: got.properties.name };
+      this.closeForm(t('ct.companyRenamed', { name: got.properties.name }));
+      this.reload();
+    });
+  }
+
+  async dropCompany(co, button) {
+    button.disabled = true;
+    try {
+      await removeCompany(this.contactId, co.id);
+      if (this.data) this.data.company = null;
+      this.render();
+      this.body.querySelector('[data-key="company"]')?.focus();
+      this.say(t('ct.companyRemoved', { name: co.name }));
+    } catch (err) {
+      button.disabled = false;
+      if (!this.app.failed(err)) this.app.shell.toast(errorText(err, 'ct.saveFailed'));
+    }
   }
 
   // ----- lists -----
@@ -443,7 +549,14 @@ export class ContactView {
   }
 
   openForm(key, opener) {
-    const build = { ticket: () => this.recordForm('ticket'), deal: () => this.recordForm('deal'), activity: () => this.activityForm(), edit: () => this.editForm() }[key];
+    const build = {
+      ticket: () => this.recordForm('ticket'),
+      deal: () => this.recordForm('deal'),
+      activity: () => this.activityForm(),
+      edit: () => this.editForm(),
+      company: () => this.companyForm(),
+      rename: () => this.renameForm(),
+    }[key];
     this.form = { key, el: build(), opener: opener?.dataset?.key };
     this.render();
     this.form?.el.querySelector('input, select, textarea')?.focus();

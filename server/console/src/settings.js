@@ -1,5 +1,6 @@
 // The admins' settings screen: users (roles, routing seats, deactivation,
-// invitation links), teams and inboxes (members, rename, delete). It lives at
+// invitation links), teams and inboxes (members, rename, delete), chat
+// widgets, lists, bots and webhooks. It lives at
 // {base}/settings/{section}, replaces the inbox while shown, and speaks the
 // settings API (docs/api.md).
 
@@ -11,10 +12,11 @@ import { fullDate, t } from './i18n.js';
 import { inboxMailForm, inboxMailboxForms } from './mailsettings.js';
 import { ListsSection } from './lists.js';
 import { TemplatesSection } from './templates.js';
+import { WebhooksSection } from './webhooks.js';
 import { WidgetsSection } from './widgets.js';
 
 /** SECTIONS are the settings screen's sections, in order. */
-export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists', 'bots', 'templates'];
+export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists', 'bots', 'templates', 'webhooks'];
 
 /** settingsSection returns the section a console path shows, or null when it is not a settings path. */
 export function settingsSection(pathname = location.pathname) {
@@ -66,6 +68,7 @@ export class Settings {
     this.chat = new WidgetsSection(this); // chat widgets (widgets.js)
     this.lists = new ListsSection(this); // contact lists (lists.js)
     this.templates = new TemplatesSection(this); // email templates (templates.js)
+    this.webhooks = new WebhooksSection(this); // webhooks (webhooks.js)
 
     this.link = h('a', {
       href: settingsPath('users'),
@@ -253,6 +256,7 @@ export class Settings {
     else if (this.section === 'lists') body = this.lists.render();
     else if (this.section === 'bots') body = (this.bots ??= new BotEditor(this)).render();
     else if (this.section === 'templates') body = this.templates.render();
+    else if (this.section === 'webhooks') body = this.webhooks.render();
     else body = this.renderUsers();
     this.main.replaceChildren(...body);
     if (key) this.main.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();
