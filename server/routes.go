@@ -12,7 +12,7 @@ import "net/http"
 // in http.go, handlers.go, errors.go and auth.go, and the WebSocket
 // endpoints in ws_*.go.
 func (s *Server) routes() http.Handler {
-	mux := http.NewServeMux()
+	mux := newRouter()
 	user, admin := s.requireUser, s.requireAdmin
 
 	mux.Handle("GET /healthz", s.handleHealth())
@@ -51,7 +51,6 @@ func (s *Server) routes() http.Handler {
 
 	// Conversations API, HubSpot v3 shape: http_inboxes.go, http_channels.go,
 	// http_threads.go, http_messages.go, http_actors.go.
-	const v3 = "/conversations/v3/conversations"
 	mux.Handle("GET "+v3+"/inboxes", user(s.handleInboxes()))
 	mux.Handle("GET "+v3+"/inboxes/{inboxId}", user(s.handleInboxGet()))
 	mux.Handle("GET "+v3+"/channels", user(s.handleChannels()))
@@ -175,7 +174,6 @@ func (s *Server) routes() http.Handler {
 	// Identification tokens let their holder chat as any contact: only a
 	// site's back end makes them, with an admin-scoped API token.
 	mux.Handle("POST /visitor-identification/v3/tokens/create", s.requireAdminToken(s.handleIdentificationToken()))
-	mux.Handle("/visitor-identification/", s.handleNotFound())
 	mux.Handle("GET /api/v1/contacts/{contactId}/consents", user(s.handleContactConsents()))
 
 	// Bots (http_bots.go).
@@ -197,9 +195,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/users/me/meeting-link", user(s.handleMeetingLinkGet()))
 	mux.Handle("PUT /api/v1/users/me/meeting-link", user(s.handleMeetingLinkPut()))
 
-	// Unknown API paths answer in the API's error shape.
-	mux.Handle("/api/", s.handleNotFound())
-	mux.Handle("/conversations/", s.handleNotFound())
-
-	return s.logRequests(securityHeaders(s.limitBodyTime(mux)))
+	// Unknown paths and methods, and query parameters a route does not
+	// read (queryParams, params.go), answer in the API's error shape.
+	s.patterns = mux.patterns
+	return s.logRequests(securityHeaders(s.limitBodyTime(s.checkQuery(mux))))
 }
