@@ -1,5 +1,7 @@
 package server
 
+import "time"
+
 // Paging shared by the list endpoints: a page of results and the cursor
 // to the next.
 
@@ -32,4 +34,22 @@ func listPage[T, J any](items []T, more bool, conv func(T) J, cursor func(T) str
 		p.Paging = nextPage(cursor(items[len(items)-1]))
 	}
 	return p
+}
+
+// msTime is a time in the API's answers: UTC, ISO-8601 with milliseconds,
+// as HubSpot writes them ("2026-12-07T14:05:00.123Z").
+type msTime time.Time
+
+// MarshalJSON writes t as HubSpot does.
+func (t msTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+}
+
+// msTimeOrNil is t as an msTime, or nil for the zero time.
+func msTimeOrNil(t time.Time) *msTime {
+	if t.IsZero() {
+		return nil
+	}
+	m := msTime(t)
+	return &m
 }
