@@ -38,6 +38,7 @@ type messageJSON struct {
 	Type                  string            `json:"type"`
 	ConversationsThreadID string            `json:"conversationsThreadId"`
 	CreatedAt             msTime            `json:"createdAt"`
+	UpdatedAt             msTime            `json:"updatedAt"` // a message does not change: its creation
 	CreatedBy             string            `json:"createdBy"`
 	Senders               []actorRef        `json:"senders"`
 	Recipients            []actorRef        `json:"recipients"`
@@ -109,7 +110,7 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 	contact := parley.ContactActorID(t.ContactID)
 	j := messageJSON{
 		ID: idString(m.ID), Type: string(m.Type), ConversationsThreadID: idString(m.ThreadID),
-		CreatedAt: msTime(m.CreatedAt), CreatedBy: m.SenderID,
+		CreatedAt: msTime(m.CreatedAt), UpdatedAt: msTime(m.CreatedAt), CreatedBy: m.SenderID,
 		Senders:    []actorRef{ref(m.SenderID)},
 		Recipients: []actorRef{},
 		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
@@ -244,6 +245,23 @@ func (s *Server) handleMessageGet() http.Handler {
 			return err
 		}
 		s.writeJSON(w, http.StatusOK, s.toMessageJSON(r.Context(), t, m, map[string]string{}))
+		return nil
+	})
+}
+
+// handleMessageOriginal answers HubSpot's original content of a message:
+// its text and rich text, whole (Parley never truncates what it keeps).
+func (s *Server) handleMessageOriginal() http.Handler {
+	type original struct {
+		Text     string `json:"text"`
+		RichText string `json:"richText"`
+	}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		_, m, err := s.messageParam(r)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, original{Text: m.Text, RichText: m.RichText})
 		return nil
 	})
 }

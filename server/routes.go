@@ -54,6 +54,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+v3+"/inboxes", user(s.handleInboxes()))
 	mux.Handle("GET "+v3+"/inboxes/{inboxId}", user(s.handleInboxGet()))
 	mux.Handle("GET "+v3+"/channels", user(s.handleChannels()))
+	mux.Handle("GET "+v3+"/channels/{channelId}", user(s.handleChannelGet()))
 	mux.Handle("GET "+v3+"/channel-accounts", user(s.handleChannelAccounts()))
 	mux.Handle("GET "+v3+"/channel-accounts/{id}", user(s.handleChannelAccountGet()))
 	mux.Handle("GET "+v3+"/threads", user(s.handleThreadsList()))
@@ -65,6 +66,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages", user(s.handleMessagesList()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages", user(s.handleMessagePost()))
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}", user(s.handleMessageGet()))
+	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}/original-content", user(s.handleMessageOriginal()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages/{messageId}/retry", user(s.handleMessageRetry()))
 	mux.Handle("GET /api/v1/threads/{threadId}/messages/{messageId}/html", user(s.handleMessageHTML())) // http_mail_html.go
 
