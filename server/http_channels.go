@@ -50,13 +50,13 @@ func (s *Server) handleChannelGet() http.Handler {
 }
 
 type channelAccountJSON struct {
-	ID        string    `json:"id"`
-	ChannelID string    `json:"channelId"`
-	InboxID   string    `json:"inboxId"`
-	Name      string    `json:"name"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"createdAt"`
-	Archived  bool      `json:"archived"`
+	ID        string `json:"id"`
+	ChannelID string `json:"channelId"`
+	InboxID   string `json:"inboxId"`
+	Name      string `json:"name"`
+	Active    bool   `json:"active"`
+	CreatedAt msTime `json:"createdAt"`
+	Archived  bool   `json:"archived"`
 }
 
 func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelAccountJSON, error) {
@@ -73,7 +73,7 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 		for _, id := range member {
 			if id == wd.InboxID {
 				out = append(out, channelAccountJSON{ID: idString(wd.ID), ChannelID: strconv.Itoa(parley.ChannelChat),
-					InboxID: idString(wd.InboxID), Name: wd.Name, Active: wd.Enabled, CreatedAt: wd.CreatedAt.UTC()})
+					InboxID: idString(wd.InboxID), Name: wd.Name, Active: wd.Enabled, CreatedAt: msTime(wd.CreatedAt)})
 			}
 		}
 	}

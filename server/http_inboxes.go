@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -14,18 +13,18 @@ import (
 // the settings API that creates and changes them.
 
 type inboxJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	Archived  bool      `json:"archived"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt msTime `json:"createdAt"`
+	UpdatedAt msTime `json:"updatedAt"`
+	Archived  bool   `json:"archived"`
 	// Type is HubSpot's inbox type: INBOX (HubSpot's other, HELP_DESK, is
 	// not offered).
 	Type string `json:"type"`
 }
 
 func toInboxJSON(in *parley.Inbox) inboxJSON {
-	return inboxJSON{ID: idString(in.ID), Name: in.Name, CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC(), Type: "INBOX"}
+	return inboxJSON{ID: idString(in.ID), Name: in.Name, CreatedAt: msTime(in.CreatedAt), UpdatedAt: msTime(in.UpdatedAt), Type: "INBOX"}
 }
 
 func (s *Server) handleInboxes() http.Handler {

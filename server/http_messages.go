@@ -61,7 +61,7 @@ type messageJSON struct {
 	Seq                   uint64            `json:"seq"`
 	// Attachments are the message's files and a bot question's quick
 	// replies, in HubSpot's shapes (fileAttachmentJSON, attachmentJSON).
-	Attachments []any `json:"attachments,omitempty"`
+	Attachments []any `json:"attachments"`
 }
 
 // clientJSON is HubSpot's client of a message: what made it. SYSTEM for
@@ -117,7 +117,8 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
 		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
-		AssignedTo: userActorID(m.AssigneeID), Archived: t.Archived, Client: messageClient(m), TruncationStatus: "NOT_TRUNCATED",
+		Attachments: []any{},
+		AssignedTo:  userActorID(m.AssigneeID), Archived: t.Archived, Client: messageClient(m), TruncationStatus: "NOT_TRUNCATED",
 	}
 	if m.Type == parley.TypeAssignment {
 		j.AssignedFrom = userActorID(m.AssignedFromID)
