@@ -121,6 +121,19 @@ func queryTimeAfter(r *http.Request, name string) (time.Time, error) {
 	return t.Add(time.Millisecond - time.Nanosecond), nil
 }
 
+// noBody refuses a request that carries a body to an endpoint that reads
+// none, so that nothing sent is silently dropped.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	var b [1]byte
+	if n, _ := http.MaxBytesReader(w, r.Body, 1).Read(b[:]); n > 0 {
+		return parley.Errorf(parley.EINVALID, "%s %s takes no request body", r.Method, r.URL.Path)
+	}
+	return nil
+}
+
 // queryWidget resolves ?widgetId= to an enabled widget; anything else is
 // ENOTFOUND.
 func (s *Server) queryWidget(r *http.Request) (*parley.Widget, error) {

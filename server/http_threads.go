@@ -228,13 +228,16 @@ func (s *Server) threadBody(w http.ResponseWriter, r *http.Request, req any) (*p
 // u may see the thread.
 type threadOp func(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error)
 
-// threadOpHandler answers a request on {threadId} that needs no body with
-// what op makes of the thread: the thread with status 200, or nothing with
-// status 204.
+// threadOpHandler answers a request on {threadId} that takes no body (one
+// is refused) with what op makes of the thread: the thread with status
+// 200, or nothing with status 204.
 func (s *Server) threadOpHandler(status int, op threadOp) http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "threadId")
 		if err != nil {
+			return err
+		}
+		if err := noBody(w, r); err != nil {
 			return err
 		}
 		t, err := op(r.Context(), userFrom(r.Context()), id)

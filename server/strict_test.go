@@ -173,6 +173,8 @@ func TestUnknownJSONField(t *testing.T) {
 		{"widget patch top level", "PATCH", "/api/v1/widgets/" + idStr(wid), `{"enabledd":false}`, "enabledd", admin},
 		{"widget patch nested", "PATCH", "/api/v1/widgets/" + idStr(wid), `{"availability":{"mode":"always","modes":"x"}}`, "modes", admin},
 		{"visitor identification", "POST", "/visitor-identification/v3/tokens/create", `{"email":"a@example.com","phone":"1"}`, "phone", tok},
+		{"thread archive takes no body", "DELETE", v3 + "/threads/" + tid, `{"permanently":true}`, "takes no request body", admin},
+		{"thread action takes no body", "POST", "/api/v1/threads/" + tid + "/spam", `{"reason":"x"}`, "takes no request body", admin},
 		{"thread transcript", "POST", "/api/v1/threads/" + tid + "/transcript", `{"to":"a@example.com","cc":"b@example.com"}`, "cc", admin},
 	} {
 		res := tc.c.do(tc.method, tc.path, tc.body, nil)
@@ -181,7 +183,7 @@ func TestUnknownJSONField(t *testing.T) {
 	if got := len(e.messages(t, tid)); got != before {
 		t.Errorf("refused requests wrote messages: %d, want %d", got, before)
 	}
-	if th := admin.thread(t, tid); th.Status != "OPEN" || th.AssignedTo != "" {
+	if th := admin.thread(t, tid); th.Status != "OPEN" || th.AssignedTo != "" || th.Archived || th.Spam {
 		t.Errorf("refused requests changed the thread: %+v", th)
 	}
 	var teams struct{ Results []any }
