@@ -189,6 +189,10 @@ type ThreadStore interface {
 	// ChatThread returns the newest chat thread of the contact on the
 	// widget, whatever its status, or ENOTFOUND.
 	ChatThread(ctx context.Context, contactID, widgetID uint64) (*Thread, error)
+	// DeleteThread deletes thread id for good in one transaction, if check
+	// (given the thread as stored) allows it: its messages, files, index
+	// entries and queued mail. ENOTFOUND if there is no such thread.
+	DeleteThread(ctx context.Context, id uint64, check func(*Thread) error) (*Thread, error)
 	// Threads returns a page of the threads that f selects and whether more
 	// follow. Bad filter values are EINVALID.
 	Threads(ctx context.Context, f ThreadFilter) ([]*Thread, bool, error)

@@ -42,6 +42,7 @@ func (r *recorder) ThreadUpdated(_ context.Context, t *parley.Thread, toVisitor 
 		r.add("thread updated")
 	}
 }
+func (r *recorder) ThreadDeleted(context.Context, *parley.Thread)     { r.add("thread deleted") }
 func (r *recorder) ContactUpdated(context.Context, *parley.Contact)   { r.add("contact updated") }
 func (r *recorder) Delivery(*parley.Thread, uint64, *parley.Delivery) { r.add("delivery") }
 func (r *recorder) Presence(context.Context)                          { r.add("presence") }

@@ -134,10 +134,6 @@ func (a *App) postReply(ctx context.Context, u, as *parley.User, sender string, 
 	if typ != parley.TypeMessage && typ != parley.TypeComment {
 		return nil, nil, parley.Errorf(parley.EINVALID, "message type must be MESSAGE or COMMENT")
 	}
-	atts, err := messageFiles(files)
-	if err != nil {
-		return nil, nil, err
-	}
 	rich := ""
 	if richText != "" {
 		if len(richText) > parley.MaxRichTextBytes {
@@ -147,6 +143,16 @@ func (a *App) postReply(ctx context.Context, u, as *parley.User, sender string, 
 		if strings.TrimSpace(text) == "" {
 			text = limitString(strings.TrimSpace(richtext.Text(rich)), parley.MaxTextBytes)
 		}
+		// The images it shows of the sender's uploads go with it as files.
+		for _, id := range imageFiles(rich) {
+			if !slices.Contains(files, id) {
+				files = append(files, id)
+			}
+		}
+	}
+	atts, err := messageFiles(files)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := validBody(text, len(atts)); err != nil {
 		return nil, nil, err
@@ -352,6 +358,28 @@ func (a *App) SetBlocked(ctx context.Context, u *parley.User, threadID uint64, b
 	a.events.MessageCreated(ctx, res.Thread, res.Message)
 	a.events.ThreadUpdated(ctx, res.Thread, false)
 	return res.Thread, nil
+}
+
+// DeleteThread deletes a thread in the trash for good (I6): its messages,
+// files, index entries and queued mail, in one commit. u must be a member
+// of its inbox (the server lets only admins ask). A thread not in the trash
+// is ECONFLICT: deletion is the second step, after moving it there.
+func (a *App) DeleteThread(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error) {
+	if _, err := a.ThreadForUser(ctx, u, threadID); err != nil {
+		return nil, err
+	}
+	t, err := a.db.DeleteThread(ctx, threadID, func(t *parley.Thread) error {
+		if !t.Archived {
+			return parley.Errorf(parley.ECONFLICT, "thread %d is not in the trash; move it there first", t.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.events.ThreadDeleted(ctx, t)
+	a.FilesDeleted()
+	return t, nil
 }
 
 // SetArchived moves a thread to or from the trash (HubSpot's "archived") and

@@ -44,6 +44,9 @@ type Events interface {
 	// ThreadUpdated announces a changed thread to its inbox's agents and,
 	// when toVisitor, its status to its visitor.
 	ThreadUpdated(ctx context.Context, t *parley.Thread, toVisitor bool)
+	// ThreadDeleted announces a thread deleted for good to its inbox's
+	// agents and its visitor.
+	ThreadDeleted(ctx context.Context, t *parley.Thread)
 	// ContactUpdated announces a changed contact to the inboxes of its
 	// threads.
 	ContactUpdated(ctx context.Context, c *parley.Contact)
@@ -67,6 +70,7 @@ type noEvents struct{}
 func (noEvents) MessageCreated(context.Context, *parley.Thread, *parley.Message) {}
 func (noEvents) ThreadCreated(context.Context, *parley.Thread)                   {}
 func (noEvents) ThreadUpdated(context.Context, *parley.Thread, bool)             {}
+func (noEvents) ThreadDeleted(context.Context, *parley.Thread)                   {}
 func (noEvents) ContactUpdated(context.Context, *parley.Contact)                 {}
 func (noEvents) RecordChanged(context.Context, *parley.Record)                   {}
 func (noEvents) Delivery(*parley.Thread, uint64, *parley.Delivery)               {}

@@ -218,6 +218,8 @@ func (a *App) sweepFiles(start time.Time) {
 			a.log.Error().Err(err).Msg("sweep files")
 		} else if n > 0 {
 			a.log.Info().Int("blobs", n).Msg("deleted files nothing names")
+		} else {
+			a.log.Debug().Msg("swept files: nothing to delete")
 		}
 	}
 	sweep(start)

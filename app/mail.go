@@ -410,8 +410,9 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 	if quoted != nil {
 		quotedName = a.actorNameIn(ctx, quoted.SenderID, locale.Pick(u.Language, ""))
 	}
-	mailText, mailHTML := composeReply(locale.Pick(u.Language, ""), text, rich, []string{u.Signature, in.Signature}, quoted, quotedName)
 	domain := domainOf(mb.Address)
+	mailText, mailHTML := composeReply(locale.Pick(u.Language, ""), text, embedImages(rich, domain), []string{u.Signature, in.Signature}, quoted, quotedName)
+	shown := imageFiles(rich)
 	res, _, err := a.db.AppendMailReply(ctx, &parley.Message{
 		ThreadID: t.ID, Type: parley.TypeMessage, Text: text, RichText: rich, SenderID: u.ActorID(), Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID,
@@ -430,6 +431,17 @@ func (a *App) postEmailReply(ctx context.Context, u *parley.User, t *parley.Thre
 			MessageID:   ownMessageID(key, "", m.ID, domain),
 			Date:        m.CreatedAt,
 			Attachments: slices.Clone(m.Attachments), // as recorded by the append
+		}
+		// The images the rich text shows go inline, as the parts its cid:
+		// sources name.
+		for i, at := range e.Attachments {
+			if !slices.Contains(shown, at.FileID) {
+				continue
+			}
+			if !at.Inline {
+				return nil, parley.Errorf(parley.EINVALID, "richText shows file %q as an image, but it is no image; attach it instead", at.Name)
+			}
+			e.Attachments[i].ContentID = fileContentID(at.FileID, domain)
 		}
 		if len(refs) > 0 {
 			e.InReplyTo, e.References = refs[len(refs)-1], slices.Clone(refs)

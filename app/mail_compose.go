@@ -2,8 +2,12 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"html"
+	"strconv"
 	"strings"
+
+	"slices"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/locale"
@@ -95,4 +99,49 @@ func textHTML(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// fileImage returns the id of the Parley file an image's src shows, "/files/{id}/{name}"
+// as the editor writes it (richtext.Clean keeps nothing else of /files/), or 0.
+func fileImage(src string) uint64 {
+	rest, ok := strings.CutPrefix(src, "/files/")
+	if !ok {
+		return 0
+	}
+	digits, _, _ := strings.Cut(rest, "/")
+	id, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil {
+		return 0
+	}
+	return id
+}
+
+// imageFiles returns the ids of the Parley files that rich text rich
+// shows as images, each once, in order.
+func imageFiles(rich string) []uint64 {
+	var ids []uint64
+	richtext.Images(rich, func(src string) (string, bool) {
+		if id := fileImage(src); id != 0 && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+		return src, true
+	})
+	return ids
+}
+
+// fileContentID is the Content-ID of file id's part in an email sent from
+// domain: an image of the reply's rich text points at it (cid:).
+func fileContentID(id uint64, domain string) string {
+	return fmt.Sprintf("file%d@%s", id, domain)
+}
+
+// embedImages returns rich text rich for an email sent from domain: its
+// images of Parley files point at the email's parts that carry them.
+func embedImages(rich, domain string) string {
+	return richtext.Images(rich, func(src string) (string, bool) {
+		if id := fileImage(src); id != 0 {
+			return "cid:" + fileContentID(id, domain), true
+		}
+		return src, true
+	})
 }

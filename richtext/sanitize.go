@@ -134,6 +134,18 @@ func Clean(body string) string {
 	})
 }
 
+// Images returns body, rich text as Clean keeps it, with each image's src
+// replaced by what decide returns, or left out when decide says not to
+// keep it. Links are kept as Clean keeps them.
+func Images(body string, decide func(src string) (string, bool)) string {
+	return rewrite(body, func(tag atom.Atom, src string) (string, bool) {
+		if tag == atom.A {
+			return src, isAbsolute(strings.ToLower(src))
+		}
+		return decide(src)
+	})
+}
+
 // isAbsolute reports whether a lower-cased link target is one the policy
 // lets through with a scheme: not relative, not protocol-relative.
 func isAbsolute(lower string) bool {

@@ -175,3 +175,19 @@ func TestKeepThenSanitize(t *testing.T) {
 		t.Errorf("shown with remote images: %+v", allowed)
 	}
 }
+
+// TestImages: each image's source is what decide says, or the image goes;
+// links and the rest stay as Clean keeps them.
+func TestImages(t *testing.T) {
+	in := `<p>See <img src="/files/7/a.png" alt="a"> and <img src="https://example.com/b.png"> <a href="https://example.com">here</a><script>x()</script></p>`
+	got := richtext.Images(in, func(src string) (string, bool) {
+		if strings.HasPrefix(src, "/files/") {
+			return "cid:file7@example.com", true
+		}
+		return "", false
+	})
+	want := `<p>See <img src="cid:file7@example.com" alt="a"> and  <a href="https://example.com" rel="nofollow noreferrer noopener" target="_blank">here</a></p>`
+	if got != want {
+		t.Errorf("Images=\n%s\nwant\n%s", got, want)
+	}
+}

@@ -26,6 +26,11 @@ func (e appEvents) ThreadUpdated(ctx context.Context, t *parley.Thread, toVisito
 	e.s.publishThread(ctx, "thread.updated", t, toVisitor)
 }
 
+func (e appEvents) ThreadDeleted(_ context.Context, t *parley.Thread) {
+	e.s.hub.Publish(mustJSON(evThreadDeleted{Type: "thread.deleted", ThreadID: idString(t.ID), InboxID: idString(t.InboxID)}),
+		parley.InboxTopic(t.InboxID), parley.ThreadTopic(t.ID))
+}
+
 func (e appEvents) ContactUpdated(ctx context.Context, c *parley.Contact) { e.s.publishContact(ctx, c) }
 
 func (e appEvents) RecordChanged(ctx context.Context, r *parley.Record) {

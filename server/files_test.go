@@ -283,3 +283,88 @@ func TestFileUploadNeedsWriteScope(t *testing.T) {
 		t.Errorf("GET with a read token: status=%d body=%q", r.status, r.body)
 	}
 }
+
+// TestDeleteThreadForGood: only an admin who is a member of the inbox
+// deletes a thread, and only from the trash; then the thread, its messages
+// and its files are gone, the consoles and the visitor are told, and the
+// visitor's next message starts a new conversation.
+func TestDeleteThreadForGood(t *testing.T) {
+	f := newFileEnv(t)
+	admin := f.login("admin@example.com")
+	v, _ := f.visitor("", 0)
+	v.send(map[string]any{"type": "message.send", "clientId": "c1", "text": "Please forget me"})
+	token, _ := v.next("identity")["visitorToken"].(string)
+	threadID := msgOf(v.next("message.ack"))["threadId"].(string)
+	f.thread.ID = mustID(t, threadID) // uploads go to the visitor's thread
+	res, up := f.upload(f.member, "private.png", string(pngBytes(t)))
+	if res.status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", res.status, res.body)
+	}
+	if r := f.member.do("POST", "/conversations/v3/conversations/threads/"+threadID+"/messages",
+		map[string]any{"type": "MESSAGE", "text": "Here", "attachments": []map[string]any{{"type": "FILE", "fileId": up.ID}}}, nil); r.status != 201 {
+		t.Fatalf("post with file: %d %s", r.status, r.body)
+	}
+	path := "/api/v1/threads/" + threadID
+	if r := get(t, up.URL); r.status != 200 {
+		t.Fatalf("file before: %d", r.status)
+	}
+
+	// A stranger, an agent, an admin outside the inbox: nothing happens.
+	req, _ := http.NewRequest("DELETE", f.base+path, nil)
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != 401 {
+		t.Errorf("anonymous DELETE: %v %v, want 401", r.StatusCode, err)
+	}
+	if r := f.member.do("DELETE", path, nil, nil); r.status != 403 {
+		t.Errorf("agent DELETE: %d %s, want 403", r.status, r.body)
+	}
+	outsider := f.addAgent("admin2@example.com", false)
+	if _, err := f.db.UpdateUser(context.Background(), outsider.ID, func(u *parley.User) error { u.Role = parley.RoleAdmin; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.login("admin2@example.com").do("DELETE", path, nil, nil); r.status != 404 {
+		t.Errorf("admin of no such inbox DELETE: %d %s, want 404", r.status, r.body)
+	}
+	// Not in the trash yet.
+	if r := admin.do("DELETE", path, nil, nil); r.status != 409 {
+		t.Errorf("DELETE outside the trash: %d %s, want 409", r.status, r.body)
+	}
+	if r := admin.do("GET", "/conversations/v3/conversations/threads/"+threadID, nil, nil); r.status != 200 {
+		t.Fatalf("the refused deletions deleted: %d", r.status)
+	}
+
+	agentWS, _ := admin.agentWS()
+	if r := admin.do("DELETE", "/conversations/v3/conversations/threads/"+threadID, nil, nil); r.status != 204 {
+		t.Fatalf("archive: %d %s", r.status, r.body)
+	}
+	if r := admin.do("DELETE", path, nil, nil); r.status != 204 {
+		t.Fatalf("DELETE: %d %s", r.status, r.body)
+	}
+	if ev := agentWS.next("thread.deleted"); ev["threadId"] != threadID || ev["inboxId"] != idStr(f.inbox.ID) {
+		t.Errorf("console got %v", ev)
+	}
+	if ev := v.next("thread.deleted"); ev["threadId"] != threadID {
+		t.Errorf("visitor got %v", ev)
+	}
+	if r := admin.do("GET", "/conversations/v3/conversations/threads/"+threadID, nil, nil); r.status != 404 {
+		t.Errorf("thread after: %d, want 404", r.status)
+	}
+	if r := admin.do("DELETE", path, nil, nil); r.status != 404 {
+		t.Errorf("second DELETE: %d, want 404", r.status)
+	}
+	if r := get(t, up.URL); r.status != 404 {
+		t.Errorf("file after: %d, want 404", r.status)
+	}
+	if hits, _, err := f.db.Search(context.Background(), parley.SearchQuery{Text: "forget", Limit: 5}); err != nil || len(hits) != 0 {
+		t.Errorf("search after: %v, %v", hits, err)
+	}
+
+	// The visitor comes back: no thread, and writing starts a new one.
+	v2, ready := f.visitor(token, 5)
+	if ready["thread"] != nil {
+		t.Errorf("ready after deletion: %v", ready)
+	}
+	v2.send(map[string]any{"type": "message.send", "clientId": "c2", "text": "Hello again"})
+	if m := msgOf(v2.next("message.ack")); m["threadId"] == threadID || m["seq"] != float64(1) {
+		t.Errorf("new message %v, want a new thread from seq 1", m)
+	}
+}

@@ -112,3 +112,79 @@ func TestMailFiles(t *testing.T) {
 	}
 	_ = parley.MaxFileBytes
 }
+
+// TestMailInlineImages: an image in an email reply's rich text, one of the
+// agent's uploads, goes out as an inline part its cid: names, without
+// being listed among the attachments. An image of a file that is not the
+// agent's upload, or of a file that is no image, stores and sends nothing.
+func TestMailInlineImages(t *testing.T) {
+	mp := mailpit.Start(t)
+	e, admin := mailFilesEnv(t, mp.SMTPAddr)
+	img := pngBytes(t)
+	deliver(t, e, "From: Ann <ann@customer.example>\nTo: "+supportAddr+"\nSubject: Where\nMessage-ID: <w1@customer.example>\n\nWhere do I click?\n")
+	th := threadOf(t, e, "ann@customer.example")
+	upload := func(c *client, name string, data []byte) uploaded {
+		t.Helper()
+		body, typ := multipartBody(t, [3]string{"file", name, string(data)})
+		res := c.do("POST", "/api/v1/threads/"+idStr(th.ID)+"/files", body, map[string]string{"Content-Type": typ})
+		if res.status != 201 {
+			t.Fatalf("upload %s: %d %s", name, res.status, res.body)
+		}
+		var up uploaded
+		res.decode(t, &up)
+		return up
+	}
+	post := func(c *client, rich string) response {
+		return c.do("POST", "/conversations/v3/conversations/threads/"+idStr(th.ID)+"/messages",
+			map[string]any{"type": "MESSAGE", "text": "", "richText": rich}, nil)
+	}
+	count := func() int {
+		msgs, _, err := e.db.Messages(context.Background(), th.ID, 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(msgs)
+	}
+
+	// Hostile: another agent's upload, and a PDF shown as an image.
+	e.addAgent("bea@example.com", true)
+	bea := e.login("bea@example.com")
+	theirs := upload(bea, "theirs.png", img)
+	pdf := upload(admin, "offer.pdf", []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"))
+	before := count()
+	for _, tt := range []struct{ name, rich, why string }{
+		{"another agent's upload", `<p>Look <img src="/files/` + theirs.ID + `/theirs.png" alt="x"></p>`, "no upload of yours"},
+		{"no image", `<p>Look <img src="/files/` + pdf.ID + `/offer.pdf" alt="x"></p>`, "no image"},
+	} {
+		if res := post(admin, tt.rich); res.status != 400 || !strings.Contains(string(res.body), tt.why) {
+			t.Errorf("%s: status=%d body=%s, want 400 saying %q", tt.name, res.status, res.body, tt.why)
+		}
+	}
+	if n := count(); n != before {
+		t.Fatalf("refused replies stored %d messages", n-before)
+	}
+
+	shot := upload(admin, "where.png", img)
+	res := post(admin, `<p>Click <b>here</b>:</p><p><img src="/files/`+shot.ID+`/where.png" alt="the button"></p>`)
+	if res.status != 201 {
+		t.Fatalf("reply: %d %s", res.status, res.body)
+	}
+	var msg struct {
+		Attachments []struct{ FileID string }
+	}
+	res.decode(t, &msg)
+	if len(msg.Attachments) != 1 || msg.Attachments[0].FileID != shot.ID {
+		t.Errorf("the message's files: %+v, want the image", msg.Attachments)
+	}
+	got := mp.Wait(t, 10*time.Second, "the reply with an image", func(m *mailpit.Message) bool { return strings.Contains(m.Text, "Click here") })
+	if len(got.Inline) != 1 || len(got.Attachments) != 0 {
+		t.Fatalf("inline=%+v attachments=%+v, want one inline image", got.Inline, got.Attachments)
+	}
+	part := got.Inline[0]
+	if part.ContentType != "image/png" || part.ContentID == "" || !strings.Contains(got.HTML, `src="cid:`+part.ContentID+`"`) || strings.Contains(got.HTML, "/files/") {
+		t.Errorf("part=%+v html=%q", part, got.HTML)
+	}
+	if data, err := mp.PartBytes(got.ID, part.PartID); err != nil || !bytes.Equal(data, img) {
+		t.Errorf("the image sent: %d bytes, %v", len(data), err)
+	}
+}

@@ -112,6 +112,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/views/counts", user(s.handleViewCounts()))
 
 	// Thread actions (http_threads.go) and snippets (http_snippets.go).
+	mux.Handle("DELETE /api/v1/threads/{threadId}", admin(s.threadOpHandler(http.StatusNoContent, s.app.DeleteThread)))
 	mux.Handle("POST /api/v1/threads/{threadId}/block", user(s.handleThreadAction(s.app.SetBlocked, true)))
 	mux.Handle("POST /api/v1/threads/{threadId}/unblock", user(s.handleThreadAction(s.app.SetBlocked, false)))
 	mux.Handle("POST /api/v1/threads/{threadId}/spam", user(s.handleThreadAction(s.app.SetSpam, true)))

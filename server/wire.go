@@ -176,6 +176,13 @@ type (
 		Type   string `json:"type"` // thread.created or thread.updated
 		Thread any    `json:"thread"`
 	}
+	// evThreadDeleted tells agents and the visitor that a thread is gone
+	// for good.
+	evThreadDeleted struct {
+		Type     string `json:"type"` // thread.deleted
+		ThreadID string `json:"threadId"`
+		InboxID  string `json:"inboxId"`
+	}
 	evTyping struct {
 		Type     string `json:"type"`
 		ThreadID string `json:"threadId"`

@@ -389,6 +389,20 @@ func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
 	})
 }
 
+// DeleteThread deletes thread id for good, as ThreadStore describes.
+func (db *DB) DeleteThread(ctx context.Context, id uint64, check func(*parley.Thread) error) (t *parley.Thread, err error) {
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		if t, err = threadTable().get(tx, id); err != nil {
+			return err
+		}
+		if err := check(t); err != nil {
+			return err
+		}
+		return deleteThread(tx, t)
+	})
+	return t, err
+}
+
 // deleteThread removes thread t (as stored) and every entry it has in any
 // bucket: its value in threads, its row in thread_latest, its key in the chat
 // index, its messages and their dedup entries in messages, and its messages'
@@ -440,6 +454,9 @@ func deleteThread(tx *bolt.Tx, t *parley.Thread) error {
 		return err
 	}
 	if err := deleteThreadMail(tx, t); err != nil { // Message-IDs, outbox, delivery
+		return err
+	}
+	if err := unqueue(tx, t.ID); err != nil { // the routing queue
 		return err
 	}
 	return bucket(tx, bucketThreads).Delete(prefix)

@@ -510,3 +510,107 @@ func TestDeleteInbox(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteThread: a thread deleted for good leaves the file as it was
+// before the thread existed, whatever it held: messages with client ids,
+// a visitor's files and an upload not yet sent, a place in the routing
+// queue, a ticket's link and its search index entries. A check that
+// refuses deletes nothing.
+func TestDeleteThread(t *testing.T) {
+	f := newFileFixture(t)
+	ctx := t.Context()
+	db := f.db
+	contact := &parley.Contact{Email: "gone@example.com"}
+	if err := db.CreateContact(ctx, contact); err != nil {
+		t.Fatal(err)
+	}
+	settle := func() {
+		t.Helper()
+		if err := db.WaitIndexed(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle()
+	before := dumpBuckets(t, db)
+
+	var threadID uint64
+	for i := range 3 {
+		file := f.upload(t, contact.ActorID(), 0, fmt.Sprintf("picture %d", i))
+		m := &parley.Message{ThreadID: threadID, Type: parley.TypeMessage, Text: fmt.Sprintf("unforgettable %d", i),
+			SenderID: contact.ActorID(), Direction: parley.Incoming, ClientID: fmt.Sprintf("c%d", i),
+			Attachments: []parley.Attachment{{FileID: file.ID}}}
+		res, err := db.AppendMessage(ctx, m, parley.AppendOptions{NewThread: &parley.Thread{InboxID: f.keep.ID,
+			ChannelID: parley.ChannelChat, ChannelAccountID: 5, ContactID: contact.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		threadID = res.Thread.ID
+		f.clk.Add(time.Second)
+	}
+	f.upload(t, contact.ActorID(), threadID, "not sent yet")
+	if err := db.Enqueue(ctx, threadID, nil); err != nil {
+		t.Fatal(err)
+	}
+	ticket := &parley.Record{Kind: parley.RecordTicket, Name: "Broken", Stage: "new", ContactID: contact.ID}
+	if _, err := db.CreateRecord(ctx, ticket, sysEvent(parley.EventRecordCreated, "ticket: Broken", threadID)); err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	if hits, _, err := db.Search(ctx, parley.SearchQuery{Text: "unforgettable", Limit: 10}); err != nil || len(hits) != 1 {
+		t.Fatalf("search before: %d hits, %v", len(hits), err)
+	}
+	withTicket := dumpBuckets(t, db)
+
+	refused := parley.Errorf(parley.ECONFLICT, "not in the trash")
+	_, err := db.DeleteThread(ctx, threadID, func(*parley.Thread) error { return refused })
+	wantCode(t, err, parley.ECONFLICT)
+	if after := dumpBuckets(t, db); !maps.Equal(after, withTicket) {
+		t.Fatal("a refused deletion changed the file")
+	}
+	_, err = db.DeleteThread(ctx, 999, func(*parley.Thread) error { return nil })
+	wantCode(t, err, parley.ENOTFOUND)
+
+	got, err := db.DeleteThread(ctx, threadID, func(th *parley.Thread) error {
+		if th.ID != threadID || th.ContactID != contact.ID {
+			t.Errorf("check got thread %d of contact %d", th.ID, th.ContactID)
+		}
+		return nil
+	})
+	if err != nil || got.ID != threadID {
+		t.Fatalf("DeleteThread=%v, %v", got, err)
+	}
+	settle()
+	// The ticket stays, without the thread: only its record changed.
+	after := dumpBuckets(t, db)
+	for _, k := range slices.Sorted(maps.Keys(after)) {
+		old, ok := before[k]
+		bucketName, _, _ := strings.Cut(k, "/")
+		switch {
+		case bucketName == bucketRecords || bucketName == bucketRecordContacts:
+		case !ok:
+			t.Errorf("left behind: %s = %s", k, after[k])
+		case old != after[k] && !strings.HasSuffix(bucketName, "meta"):
+			t.Errorf("changed: %s = %s, was %s", k, after[k], old)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(before)) {
+		if _, ok := after[k]; !ok {
+			t.Errorf("removed too: %s", k)
+		}
+	}
+	_, err = db.Thread(ctx, threadID)
+	wantCode(t, err, parley.ENOTFOUND)
+	if keys, err := db.FileKeys(ctx); err != nil || len(keys) != 0 {
+		t.Errorf("FileKeys=%v, %v; want none", keys, err)
+	}
+	if q, err := db.Queue(ctx, 10); err != nil || len(q) != 0 {
+		t.Errorf("queue=%v, %v; want empty", q, err)
+	}
+	r, err := db.Record(ctx, ticket.ID)
+	if err != nil || len(r.ThreadIDs) != 0 {
+		t.Errorf("ticket=%+v, %v; want it without the thread", r, err)
+	}
+	if hits, _, err := db.Search(ctx, parley.SearchQuery{Text: "unforgettable", Limit: 10}); err != nil || len(hits) != 0 {
+		t.Errorf("search after: %d hits, %v", len(hits), err)
+	}
+}

@@ -442,6 +442,54 @@ func TestBrowserReplyTools(t *testing.T) {
 	if err := waitMuted(); err != nil {
 		t.Fatal(err)
 	}
+	if err := chromedp.Do(agent, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Deleted for good from the Trash, after a second press: gone for the
+	// console and for the visitor, whose widget starts over.
+	if err := chromedp.Do(agent, chromedp.Navigate(base+"/threads/"+threadID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(agent, byName("document", "button", "Delete")+` !== null`, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(agent, byName("document", "button", "Delete")); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(agent, byName("document", "button", "Restore")+` !== null`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	actDismissToasts(t, agent)
+	if err := click(agent, byName("document", "button.nav-item", "Trash")); err != nil {
+		t.Fatal(err)
+	}
+	forever := byName(dlg, "button", "Delete forever")
+	if err := waitJS(agent, `!!(`+dlg+` && `+forever+`)`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(agent, forever); err != nil {
+		t.Fatal(err)
+	}
+	confirm := byName(dlg, "button", "Confirm: delete forever")
+	if err := waitJS(agent, `!!(`+confirm+`) && `+dlg+`.textContent.includes('Press again to confirm')`, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := actFetch(t, agent, "GET", "/conversations/v3/conversations/threads/"+threadID, ""); status != 200 {
+		t.Fatalf("one press deleted: %d", status)
+	}
+	if err := click(agent, confirm); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(agent, dlg+`.textContent.includes('The trash is empty.') && document.body.textContent.includes('This conversation could not be found.')`, 5*time.Second); err != nil {
+		t.Fatalf("delete forever: %v", err)
+	}
+	if status, _ := actFetch(t, agent, "GET", "/conversations/v3/conversations/threads/"+threadID, ""); status != 404 {
+		t.Fatalf("after delete forever: %d, want 404", status)
+	}
+	if err := waitJS(visitor, `!`+wlog+`.textContent.includes('One more question')`, 5*time.Second); err != nil {
+		t.Fatalf("the widget still shows the deleted conversation: %v", err)
+	}
 }
 
 // secondAgent invites Bea (through the admin's tab), accepts in a separate

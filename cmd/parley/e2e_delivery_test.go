@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,11 +34,30 @@ func (m *switchMailer) Send(ctx context.Context, e *parley.Email) error {
 
 func smtpSender(t *testing.T, addr string) *mail.Sender {
 	t.Helper()
-	s, err := mail.NewSender("smtp://"+addr+"?tls=none", &mail.SenderOptions{Timeout: 5 * time.Second})
+	s, err := mail.NewSender("smtp://"+addr+"?tls=none", &mail.SenderOptions{Timeout: 5 * time.Second, Blobs: testBlobs(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// blobStores holds each test's file store, shared by its Parley and its
+// mail sender as in cmd/parley's wiring.
+var blobStores sync.Map // *testing.T → *blob.Dir
+
+// testBlobs returns t's file store, opening it on first use.
+func testBlobs(t *testing.T) *blob.Dir {
+	t.Helper()
+	if b, ok := blobStores.Load(t); ok {
+		return b.(*blob.Dir)
+	}
+	b, err := blob.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobStores.Store(t, b)
+	t.Cleanup(func() { blobStores.Delete(t) })
+	return b
 }
 
 // startWithMailer runs Parley in process with outbound mail through
@@ -68,12 +88,8 @@ func startWithMailer(t *testing.T, mailer app.Mailer) (string, *app.App) {
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
 	p := hub.NewPresence()
-	blobs, err := blob.Open(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := app.New(app.Config{BaseURL: base, MailFrom: "parley@parley.test", Mailer: mailer,
-		MailRetry: 20 * time.Millisecond, MailAttempts: 2, Blobs: blobs}, db, p)
+		MailRetry: 20 * time.Millisecond, MailAttempts: 2, Blobs: testBlobs(t)}, db, p)
 	srv := server.New(server.Config{BaseURL: base}, a, db, h, p, assets)
 	a.Start()
 	ts.Config.Handler = srv

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -25,11 +26,13 @@ func jsFile(name string, b []byte, typ string) string {
 		jsString(name) + `, {type: ` + jsString(typ) + `})`
 }
 
-// TestBrowserFiles: a visitor attaches an image with "Attach file" and drops
-// a hostile SVG that claims to be a PNG; the agent sees the image as a
-// thumbnail and the SVG as a download, attaches a file in the console and
-// sends it; the visitor gets it. A page that sets disableAttachment offers
-// no "Attach file".
+// TestBrowserFiles: a visitor attaches an image with "Attach file", drops
+// a hostile SVG that claims to be a PNG and a hostile HTML page, and is told
+// at once that too large a file is not sent; the agent sees the image as a
+// thumbnail and the others as downloads (the page served in a sandbox),
+// attaches a text file and a PDF in the console (too large a file refused)
+// and sends them; the visitor gets them. A page that sets disableAttachment
+// offers no "Attach file".
 func TestBrowserFiles(t *testing.T) {
 	browser := newBrowser(t)
 	e := startWidgetEnv(t)
@@ -62,35 +65,64 @@ func TestBrowserFiles(t *testing.T) {
 	step(t, tab, "drop a hostile file", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("cat.png", svg, "image/png")+`);
 		`+wpanel+`.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); })()`,
 		`[...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('cat.png') && a.href.startsWith(`+jsString(e.base+"/files/")+`)) && !`+wlog+`.querySelector('img[alt="cat.png"]') && !`+widgetRoot+`.querySelector('.pe')`)
+	// A page that claims to be an invoice: a download, never a page.
+	step(t, tab, "drop a hostile page", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("invoice.html", []byte(`<html><body><script>parent.postMessage('pwned','*')</script>Pay here</body></html>`), "text/html")+`);
+		`+wpanel+`.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); })()`,
+		`[...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('invoice.html')) && !`+widgetRoot+`.querySelector('.pe')`)
+	// Too large: refused at once with a clear notice, nothing sent.
+	step(t, tab, "an oversized file", `(() => { const dt = new DataTransfer(); dt.items.add(new File([new Uint8Array(16 << 20)], 'huge.bin'));
+		const input = `+widgetRoot+`.querySelector('input[type=file]'); input.files = dt.files; input.dispatchEvent(new Event('change')); })()`,
+		widgetRoot+`.textContent.includes('Not sent: huge.bin is larger than 15 MB.') && ![...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('huge.bin'))`)
 	widgetShot(t, tab, "widget-files.png")
 
 	// The agent sees both, the image as a thumbnail.
 	agent, cancelA := chromedp.NewContext(browser)
 	defer cancelA()
 	actSignIn(t, agent, e.base, "admin@example.com")
-	if err := waitJS(agent, `!!(`+actRow("cat.png")+`)`, liveWait); err != nil {
+	if err := waitJS(agent, `!!(`+actRow("invoice.html")+`)`, liveWait); err != nil {
 		rows, _ := chromedp.Run(agent, chromedp.Evaluate[string](`[...document.querySelectorAll('a.thread-row')].map(a => a.textContent).join(' | ') + ' // ' + document.body.innerText.slice(0, 500)`))
 		t.Fatalf("%v; rows: %s", err, rows)
 	}
-	if err := click(agent, actRow("cat.png")); err != nil {
+	if err := click(agent, actRow("invoice.html")); err != nil {
 		t.Fatal(err)
 	}
 	step(t, agent, "the visitor's files in the console", ``,
 		`[...document.querySelectorAll('.msg-file-image img')].some(i => i.alt === 'screen.png' && i.complete && i.naturalWidth === 4) && `+
 			`[...document.querySelectorAll('.msg-file a')].some(a => a.textContent.includes('cat.png') && a.hasAttribute('download'))`)
 
-	// The agent attaches a file and sends it with text.
+	// The hostile page is served as a download in a sandbox, whatever the
+	// browser makes of it.
+	headers, err := chromedp.Run(agent, chromedp.Evaluate[string](`(async () => {
+		const a = [...document.querySelectorAll('.msg-file a')].find(a => a.textContent.includes('invoice.html'));
+		const r = await fetch(a.href);
+		return [r.status, r.headers.get('content-type'), r.headers.get('content-disposition'), r.headers.get('content-security-policy'), r.headers.get('x-content-type-options')].join(' | ');
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(headers, "200 | application/octet-stream | attachment") || !strings.Contains(headers, "sandbox") || !strings.HasSuffix(headers, "| nosniff") {
+		t.Errorf("the hostile page is served as %q", headers)
+	}
+
+	// The agent attaches a file and a PDF and sends them with text; too
+	// large a file is refused with a clear word.
+	pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 	step(t, agent, "attach in the console", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("notes.txt", []byte("The steps, in order."), "text/plain")+`);
+		dt.items.add(`+jsFile("offer.pdf", pdf, "application/pdf")+`); dt.items.add(new File([new Uint8Array(16 << 20)], 'huge.iso'));
 		const input = document.querySelector('.composer input[type=file]'); input.files = dt.files; input.dispatchEvent(new Event('change')); })()`,
-		`[...document.querySelectorAll('.composer-file')].some(f => f.textContent.includes('notes.txt') && !f.classList.contains('is-pending'))`)
+		`[...document.querySelectorAll('.composer-file')].some(f => f.textContent.includes('notes.txt') && !f.classList.contains('is-pending')) && `+
+			`[...document.querySelectorAll('.composer-file')].some(f => f.textContent.includes('offer.pdf') && !f.classList.contains('is-pending')) && `+
+			`![...document.querySelectorAll('.composer-file')].some(f => f.textContent.includes('huge.iso')) && document.body.textContent.includes('huge.iso is larger than 15 MB.')`)
 	if err := typeInto(agent, `document.querySelector('textarea.reply')`, "See the notes"); err != nil {
 		t.Fatal(err)
 	}
 	if err := click(agent, byName("document", "button", "Send")); err != nil {
 		t.Fatal(err)
 	}
-	step(t, agent, "sent with its file", ``, `[...document.querySelectorAll('.msg-out .msg-file a')].some(a => a.textContent.includes('notes.txt')) && !document.querySelector('.composer-file')`)
-	step(t, tab, "the visitor gets it", ``, `[...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('notes.txt')) && `+wlog+`.textContent.includes('See the notes')`)
+	step(t, agent, "sent with its files", ``, `[...document.querySelectorAll('.msg-out .msg-file a')].some(a => a.textContent.includes('notes.txt')) && `+
+		`[...document.querySelectorAll('.msg-out .msg-file a')].some(a => a.textContent.includes('offer.pdf')) && !document.querySelector('.composer-file')`)
+	step(t, tab, "the visitor gets them", ``, `[...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('notes.txt')) && `+
+		`[...`+wlog+`.querySelectorAll('a.fa')].some(a => a.textContent.includes('offer.pdf')) && `+wlog+`.textContent.includes('See the notes')`)
 
 	// A page that turns attachments off.
 	other, cancelO := chromedp.NewContext(browser)
@@ -150,21 +182,64 @@ func TestBrowserMailHTML(t *testing.T) {
 	step(t, tab, "hidden again", ``, `!`+frame)
 }
 
-// TestBrowserRichReply: an agent switches the email reply to Format, writes
-// with bold, inserts the team's template (filled in for the thread) and
-// sends; the mail leaves as HTML with a text part.
+// TestBrowserRichReply: an admin writes a template in Settings; an agent
+// switches the email reply to Format, writes with bold, inserts the team's
+// template (filled in for the thread) and sends; the mail leaves as HTML
+// with a text part.
 func TestBrowserRichReply(t *testing.T) {
 	browser := newBrowser(t)
 	mp := mailpit.Start(t)
 	base, a := startWithMailer(t, smtpSender(t, mp.SMTPAddr))
 	deliver := supportMail(t, base, a)
-	api := newMailAPI(t, base)
-	if st, body := api.do("POST", "/api/v1/templates", map[string]any{"name": "Shipping", "body": "<p>Your parcel left today. <em>{{agent.firstName}}</em></p>"}, nil); st != 201 {
-		t.Fatalf("template: %d %s", st, body)
-	}
 	deliver("From: Ann <ann@customer.example>\r\nTo: support@parley.test\r\nSubject: Parcel\r\nMessage-ID: <p1@customer.example>\r\n\r\nWhere is my parcel?\r\n")
 	tab, cancel := openThread(t, browser, base, "Parcel")
 	defer cancel()
+	threadPath, err := chromedp.Run(tab, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The admin writes the team's template in Settings → Email templates:
+	// italic text with a placeholder.
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/settings/templates")); err != nil {
+		t.Fatal(err)
+	}
+	newTpl := byName("document", "button", "New template")
+	step(t, tab, "the templates section", ``, `!!(`+newTpl+`) && document.body.textContent.includes('No templates yet.')`)
+	if err := click(tab, newTpl); err != nil {
+		t.Fatal(err)
+	}
+	name := byName("document", "input", "Name")
+	step(t, tab, "the template form", ``, `document.activeElement === `+name)
+	if err := chromedp.Do(tab, chromedp.KeyEvent("Shipping")); err != nil {
+		t.Fatal(err)
+	}
+	tplEditor := `document.querySelector('.tpl-form .rich-editor')`
+	step(t, tab, "into the text", tplEditor+`.focus()`, `document.activeElement === `+tplEditor)
+	if err := chromedp.Do(tab, chromedp.KeyEvent("Your parcel left today. ")); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(tab, byName("document", "button", "Italic")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "insert a placeholder", `(() => { const s = document.querySelector('.tpl-form select');
+		s.value = 'agent.firstName'; s.dispatchEvent(new Event('change')); })()`,
+		tplEditor+`.textContent.includes('{{agent.firstName}}')`)
+	actScreenshot(tab, "console-template-editor.png")
+	if err := click(tab, byName("document", "button", "Save template")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "saved and listed", ``, `!document.querySelector('.tpl-form') && [...document.querySelectorAll('.tpl-row .group-name')].some(n => n.textContent === 'Shipping')`)
+	st, body := actFetch(t, tab, "GET", "/api/v1/templates", "")
+	var stored struct{ Results []struct{ Body string } }
+	if err := json.Unmarshal([]byte(body), &stored); st != 200 || err != nil || len(stored.Results) != 1 ||
+		stored.Results[0].Body != "Your parcel left today. <i>{{agent.firstName}}</i>" {
+		t.Fatalf("stored template: %d %s", st, body)
+	}
+	if err := chromedp.Do(tab, chromedp.Navigate(base+threadPath)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "back in the thread", ``, `!!(`+byName("document", "button", "Email signature")+`) && !!document.querySelector('textarea.reply')`)
 	// The agent's signature, set in Tools.
 	if err := click(tab, byName("document", "button", "Email signature")); err != nil {
 		t.Fatal(err)
@@ -203,12 +278,25 @@ func TestBrowserRichReply(t *testing.T) {
 	step(t, tab, "templates listed", ``, `[...document.querySelectorAll('.rich-toolbar option')].some(o => o.textContent === 'Shipping')`)
 	step(t, tab, "insert the template", `(() => { const s = document.querySelector('.rich-toolbar select');
 		s.value = [...s.options].find(o => o.textContent === 'Shipping').value; s.dispatchEvent(new Event('change')); })()`,
-		editor+`.textContent.includes('Your parcel left today.') && !!`+editor+`.querySelector('em') && `+editor+`.querySelector('em').textContent === 'Ada'`)
+		editor+`.textContent.includes('Your parcel left today.') && !!`+editor+`.querySelector('i') && `+editor+`.querySelector('i').textContent === 'Ada'`)
+	// An image, chosen with "Image", lands in the text.
+	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
+	var pngBuf bytes.Buffer
+	if err := png.Encode(&pngBuf, img); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "Image offered", ``, `!!(`+byName("document", "button", "Image")+`)`)
+	step(t, tab, "choose an image", `(() => { const dt = new DataTransfer(); dt.items.add(`+jsFile("map.png", pngBuf.Bytes(), "image/png")+`);
+		const input = document.querySelector('.rich-toolbar input[type=file]'); input.files = dt.files; input.dispatchEvent(new Event('change')); })()`,
+		`[...`+editor+`.querySelectorAll('img')].some(i => i.alt === 'map.png' && i.complete && i.naturalWidth === 4)`)
 	if err := click(tab, byName("document", "button", "Send")); err != nil {
 		t.Fatal(err)
 	}
 	got := mp.Wait(t, 10*time.Second, "the rich reply", func(m *mailpit.Message) bool { return strings.Contains(m.Text, "Hello world") })
-	if !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<em>Ada</em>") || !strings.Contains(got.HTML, "Your parcel left today.") ||
+	if len(got.Inline) != 1 || got.Inline[0].FileName != "map.png" || !strings.Contains(got.HTML, `src="cid:`+got.Inline[0].ContentID+`"`) {
+		t.Errorf("the image: inline=%+v html=%q", got.Inline, got.HTML)
+	}
+	if !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<i>Ada</i>") || !strings.Contains(got.HTML, "Your parcel left today.") ||
 		!strings.Contains(got.Text, "Your parcel left today.") || !strings.Contains(got.Text, "> Where is my parcel?") ||
 		!strings.Contains(got.Text, "-- \r\nAda from Support") || !strings.Contains(got.HTML, "Ada from Support") {
 		t.Errorf("sent: text=%q html=%q", got.Text, got.HTML)

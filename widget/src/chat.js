@@ -505,6 +505,13 @@ export function mount(root, boot, events, lang, ctl, inline) {
 
   // --- events from the server ---
 
+  function forget() {
+    [...byId.values()].forEach((n) => n.remove());
+    byId.clear();
+    lastSeq = 0;
+    thread = null;
+  }
+
   function handle(ev) {
     switch (ev.type) {
       case "ready": {
@@ -512,10 +519,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
         if (thread && thread.id != tid) {
           // Not the thread we were showing (the server forgot us, or the
           // token was cleared): start over from an empty log.
-          [...byId.values()].forEach((n) => n.remove());
-          byId.clear();
-          lastSeq = 0;
-          thread = null;
+          forget();
           if (tid) {
             drop(4000);
             return connect();
@@ -569,6 +573,10 @@ export function mount(root, boot, events, lang, ctl, inline) {
         break;
       case "message.created":
         add(ev.message);
+        break;
+      case "thread.deleted":
+        // Deleted for good: the next message starts a new conversation.
+        if (thread && ev.threadId == thread.id) forget();
         break;
       case "thread.updated":
         if (ev.thread && thread && ev.thread.id == thread.id) {

@@ -244,6 +244,33 @@ export class ThreadActions {
               app.navigate(th.id);
             },
           });
+          // Deleting for good asks twice: the first press arms the button.
+          const forever =
+            app.me.role === 'admin'
+              ? h('button', {
+                  type: 'button',
+                  class: 'btn btn-sm',
+                  text: t('trash.deleteForever'),
+                  onClick: async () => {
+                    if (!forever.classList.contains('btn-danger')) {
+                      forever.classList.add('btn-danger');
+                      forever.textContent = t('trash.confirmForever');
+                      note.textContent = t('trash.confirmHint', { name: contactName(th) });
+                      return;
+                    }
+                    try {
+                      await request('DELETE', `api/v1/threads/${enc(th.id)}`);
+                    } catch (err) {
+                      app.failed(err, 'trash.deleteFailed');
+                      return;
+                    }
+                    app.onThreadDeleted(th.id);
+                    li.remove();
+                    note.textContent = list.children.length ? t('trash.deleted', { name: contactName(th) }) : t('trash.empty');
+                    (list.querySelector('button') ?? dlg.querySelector('.dialog-close'))?.focus();
+                  },
+                })
+              : null;
           const li = h(
             'li',
             { class: 'dialog-row' },
@@ -251,6 +278,7 @@ export class ThreadActions {
             h('time', { class: 'muted small', datetime: when, title: fullDate(when), text: ago(when) }),
             open,
             restore,
+            forever,
           );
           return li;
         }),

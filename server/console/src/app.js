@@ -401,6 +401,8 @@ class Console {
       case 'thread.created':
       case 'thread.updated':
         return ev.thread && this.onThread(ev.thread);
+      case 'thread.deleted':
+        return ev.threadId && this.onThreadDeleted(String(ev.threadId));
       case 'typing':
         return this.onTyping(ev);
       case 'viewers':
@@ -507,6 +509,19 @@ class Console {
 
   onThread(raw) {
     this.putThread(raw, true);
+    this.render();
+  }
+
+  /** onThreadDeleted forgets a conversation deleted for good; if it is open, it says so. */
+  onThreadDeleted(id) {
+    this.threads.delete(id);
+    this.touched.delete(id);
+    if (this.open?.id === id) {
+      this.open.state = 'notfound';
+      this.open.messages.clear();
+      this.conv.render();
+    }
+    this.counts.load();
     this.render();
   }
 

@@ -131,7 +131,13 @@ export class ConversationView {
     });
     this.filesEl = h('ul', { class: 'composer-files', 'aria-label': t('reply.files'), hidden: true });
     // An email reply may be rich text (Format).
-    this.rich = new RichEditor(this.reply, () => this.threadId, (err) => this.app.failed(err));
+    this.rich = new RichEditor(
+      this.reply,
+      () => this.threadId,
+      (err) => this.app.failed(err),
+      (file) => api.uploadFile(this.threadId, file),
+      (files) => this.addFiles(files),
+    );
     this.reply.addEventListener('paste', (e) => {
       const files = [...(e.clipboardData?.files ?? [])];
       if (files.length) {
@@ -273,7 +279,7 @@ export class ConversationView {
       return;
     }
     const files = this.files.filter((f) => f.upload).map((f) => f.upload);
-    if (!text.trim() && !files.length) return;
+    if (!text.trim() && !files.length && !html.includes('<img')) return;
     if (this.bot.blocksReply(this.app.threads.get(this.threadId), this.noteBox.checked)) return;
     let copies;
     if (!this.noteBox.checked && this.isEmail()) {

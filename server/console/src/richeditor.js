@@ -68,6 +68,13 @@ export function serialize(node) {
     if (n.nodeType === Node.TEXT_NODE) {
       out += escapeHTML(n.data);
     } else if (n.nodeType === Node.ELEMENT_NODE) {
+      if (n.tagName === 'IMG') {
+        // Only the images the editor put in: the agent's uploads, named by
+        // the path the server knows them by.
+        const id = n.dataset.fileId ?? '';
+        if (/^\d+$/.test(id)) out += `<img src="/files/${id}/${encodeURIComponent(n.dataset.fileName ?? 'image')}" alt="${escapeHTML(n.alt ?? '')}">`;
+        continue;
+      }
       if (!KEPT.has(n.tagName)) {
         out += serialize(n);
         continue;
@@ -84,31 +91,30 @@ export function serialize(node) {
   return out;
 }
 
-export class RichEditor {
+/**
+ * RichBox is an editable rich text with its toolbar: styles, lists, quotes
+ * and links, plus the controls in extra. The reply editor and the template
+ * editor share it.
+ */
+export class RichBox {
   /**
-   * @param {HTMLTextAreaElement} plain the reply box it stands in for
-   * @param {() => string} threadId the open thread, for rendering templates
+   * @param {string} label the accessible name of the text
    * @param {(err: Error) => void} failed reports an error
+   * @param {Node[]} extra more toolbar controls
    */
-  constructor(plain, threadId, failed) {
-    this.plain = plain;
-    this.threadId = threadId;
+  constructor(label, failed, extra = []) {
     this.failed = failed;
-    this.on = false;
     this.editor = h('div', {
       class: 'rich-editor',
       contenteditable: 'true',
       role: 'textbox',
       'aria-multiline': 'true',
-      'aria-label': t('reply.label'),
+      'aria-label': label,
       dir: 'auto',
-      hidden: true,
     });
-    const tplId = uid('tpl');
-    this.templates = h('select', { id: tplId, class: 'select select-sm', onChange: () => this.insertTemplate() }, h('option', { value: '', text: t('rich.template') }));
     this.toolbar = h(
       'div',
-      { class: 'rich-toolbar', role: 'toolbar', 'aria-label': t('rich.toolbar'), hidden: true },
+      { class: 'rich-toolbar', role: 'toolbar', 'aria-label': t('rich.toolbar') },
       COMMANDS.map(([key, cmd, value]) =>
         h('button', {
           type: 'button',
@@ -119,9 +125,120 @@ export class RichEditor {
         }),
       ),
       h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('rich.link'), onMousedown: (e) => e.preventDefault(), onClick: () => this.link() }),
+      extra,
+    );
+  }
+
+  exec(cmd, value) {
+    this.editor.focus();
+    document.execCommand(cmd, false, value);
+  }
+
+  link() {
+    const url = window.prompt(t('rich.linkPrompt'), 'https://');
+    if (!url) return;
+    if (!validURL(url)) {
+      this.failed(new Error(t('rich.badLink')));
+      return;
+    }
+    this.exec('createLink', url);
+  }
+
+  /** insertHTML puts html at the caret (or at the end): parsed in an inert document and copied node by node, so only what the editor keeps reaches the page. */
+  insertHTML(html) {
+    const doc = new DOMParser().parseFromString(String(html ?? ''), 'text/html');
+    const frag = document.createDocumentFragment();
+    copyKept(doc.body, frag);
+    this.insert(frag);
+  }
+
+  /** insert puts a node at the caret, or at the end when the caret is elsewhere. */
+  insert(node) {
+    this.editor.focus();
+    const sel = window.getSelection();
+    if (sel.rangeCount && this.editor.contains(sel.getRangeAt(0).startContainer)) {
+      const range = sel.getRangeAt(0);
+      range.deleteContents();
+      range.insertNode(node);
+      range.collapse(false);
+    } else {
+      this.editor.append(node);
+    }
+  }
+
+  /** insertText types s at the caret (or at the end), in the style being typed. */
+  insertText(s) {
+    this.editor.focus();
+    const sel = window.getSelection();
+    if (!sel.rangeCount || !this.editor.contains(sel.getRangeAt(0).startContainer)) {
+      const range = document.createRange();
+      range.selectNodeContents(this.editor);
+      range.collapse(false);
+      sel.removeAllRanges();
+      sel.addRange(range);
+    }
+    document.execCommand('insertText', false, s);
+  }
+
+  /** setHTML replaces the content with html, kept as insertHTML keeps it. */
+  setHTML(html) {
+    this.editor.replaceChildren();
+    const doc = new DOMParser().parseFromString(String(html ?? ''), 'text/html');
+    copyKept(doc.body, this.editor);
+  }
+
+  html() {
+    return serialize(this.editor);
+  }
+}
+
+/** IMAGE_TYPES are the images a reply may show inline, as the server shows them. */
+const IMAGE_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
+
+export class RichEditor {
+  /**
+   * @param {HTMLTextAreaElement} plain the reply box it stands in for
+   * @param {() => string} threadId the open thread, for rendering templates
+   * @param {(err: Error) => void} failed reports an error
+   * @param {(file: File) => Promise<object>} upload uploads an image for the reply (api.uploadFile)
+   * @param {(files: File[]) => void} attach attaches files that are no images to the reply
+   */
+  constructor(plain, threadId, failed, upload, attach) {
+    this.plain = plain;
+    this.threadId = threadId;
+    this.failed = failed;
+    this.upload = upload;
+    this.attach = attach;
+    this.on = false;
+    const tplId = uid('tpl');
+    this.templates = h('select', { id: tplId, class: 'select select-sm', onChange: () => this.insertTemplate() }, h('option', { value: '', text: t('rich.template') }));
+    this.imageInput = h('input', {
+      type: 'file',
+      accept: IMAGE_TYPES,
+      multiple: true,
+      hidden: true,
+      'aria-label': t('rich.image'),
+      onChange: () => {
+        this.addImages([...this.imageInput.files]);
+        this.imageInput.value = '';
+      },
+    });
+    this.box = new RichBox(t('reply.label'), failed, [
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('rich.image'), onMousedown: (e) => e.preventDefault(), onClick: () => this.imageInput.click() }),
+      this.imageInput,
       h('label', { for: tplId, class: 'sr-only', text: t('rich.template') }),
       this.templates,
-    );
+    ]);
+    this.editor = this.box.editor;
+    this.toolbar = this.box.toolbar;
+    this.editor.hidden = this.toolbar.hidden = true;
+    // A pasted image goes in where it is pasted; other files are attached.
+    this.editor.addEventListener('paste', (e) => {
+      const files = [...(e.clipboardData?.files ?? [])];
+      if (!files.length) return;
+      e.preventDefault();
+      this.addImages(files);
+    });
     this.toggle = h('button', { type: 'button', class: 'btn btn-ghost btn-sm', 'aria-pressed': 'false', text: t('rich.format'), onClick: () => this.set(!this.on) });
   }
 
@@ -142,29 +259,15 @@ export class RichEditor {
     (on ? this.editor : this.plain).focus();
   }
 
-  exec(cmd, value) {
-    this.editor.focus();
-    document.execCommand(cmd, false, value);
-  }
-
-  link() {
-    const url = window.prompt(t('rich.linkPrompt'), 'https://');
-    if (!url) return;
-    if (!validURL(url)) {
-      this.failed(new Error(t('rich.badLink')));
-      return;
-    }
-    this.exec('createLink', url);
-  }
-
+  /** loadTemplates fills the template menu afresh: the library may have changed since. */
   async loadTemplates() {
-    if (this.loaded) return;
-    this.loaded = true;
+    const gen = (this.tplGen = (this.tplGen ?? 0) + 1);
     try {
       const res = await api.request('GET', 'api/v1/templates');
-      for (const tpl of res?.results ?? []) this.templates.append(h('option', { value: tpl.id, text: tpl.name }));
+      if (gen !== this.tplGen) return;
+      const first = this.templates.options[0];
+      this.templates.replaceChildren(first, ...(res?.results ?? []).map((tpl) => h('option', { value: tpl.id, text: tpl.name })));
     } catch (err) {
-      this.loaded = false;
       this.failed(err);
     }
   }
@@ -175,30 +278,48 @@ export class RichEditor {
     if (!id) return;
     try {
       const r = await api.request('POST', `api/v1/templates/${encodeURIComponent(id)}/render`, { threadId: this.threadId() });
-      // Parsed in an inert document, then copied node by node: only what
-      // the editor keeps reaches the page.
-      const doc = new DOMParser().parseFromString(String(r.body ?? ''), 'text/html');
-      const frag = document.createDocumentFragment();
-      copyKept(doc.body, frag);
-      this.editor.focus();
-      const sel = window.getSelection();
-      if (sel.rangeCount && this.editor.contains(sel.getRangeAt(0).startContainer)) {
-        const range = sel.getRangeAt(0);
-        range.deleteContents();
-        range.insertNode(frag);
-        range.collapse(false);
-      } else {
-        this.editor.append(frag);
-      }
+      this.box.insertHTML(r.body);
     } catch (err) {
       this.failed(err);
+    }
+  }
+
+  /**
+   * addImages uploads images and puts each in at the caret as it was when
+   * they were added, shown from its signed link; files that are no images
+   * are attached to the reply instead.
+   */
+  addImages(files) {
+    const images = files.filter((f) => IMAGE_TYPES.split(',').includes(f.type));
+    const others = files.filter((f) => !images.includes(f));
+    if (others.length) this.attach(others);
+    const sel = window.getSelection();
+    const at = sel.rangeCount && this.editor.contains(sel.getRangeAt(0).startContainer) ? sel.getRangeAt(0).cloneRange() : null;
+    for (const file of images) {
+      this.upload(file).then(
+        (up) => {
+          if (!up?.inline) {
+            this.failed(new Error(t('rich.notImage', { name: file.name })));
+            return;
+          }
+          const img = h('img', { src: up.url, alt: up.name, dataset: { fileId: String(up.id), fileName: up.name } });
+          if (at && this.editor.contains(at.startContainer)) {
+            at.insertNode(img);
+            at.setStartAfter(img);
+            at.collapse(true);
+          } else {
+            this.box.insert(img);
+          }
+        },
+        (err) => this.failed(err),
+      );
     }
   }
 
   /** value is what the editor holds: { text, html }; html is "" when the editor is off. */
   value() {
     if (!this.on) return { text: this.plain.value, html: '' };
-    return { text: this.editor.innerText, html: serialize(this.editor) };
+    return { text: this.editor.innerText, html: this.box.html() };
   }
 
   clear() {

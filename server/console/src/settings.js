@@ -10,10 +10,11 @@ import { backLink, checkList, h, plainClick, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
 import { inboxMailForm, inboxMailboxForms } from './mailsettings.js';
 import { ListsSection } from './lists.js';
+import { TemplatesSection } from './templates.js';
 import { WidgetsSection } from './widgets.js';
 
 /** SECTIONS are the settings screen's sections, in order. */
-export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists', 'bots'];
+export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists', 'bots', 'templates'];
 
 /** settingsSection returns the section a console path shows, or null when it is not a settings path. */
 export function settingsSection(pathname = location.pathname) {
@@ -64,6 +65,7 @@ export class Settings {
     this.openCards = new Set(); // teams and inboxes whose card is unfolded
     this.chat = new WidgetsSection(this); // chat widgets (widgets.js)
     this.lists = new ListsSection(this); // contact lists (lists.js)
+    this.templates = new TemplatesSection(this); // email templates (templates.js)
 
     this.link = h('a', {
       href: settingsPath('users'),
@@ -250,6 +252,7 @@ export class Settings {
     else if (this.section === 'chat') body = this.chat.render();
     else if (this.section === 'lists') body = this.lists.render();
     else if (this.section === 'bots') body = (this.bots ??= new BotEditor(this)).render();
+    else if (this.section === 'templates') body = this.templates.render();
     else body = this.renderUsers();
     this.main.replaceChildren(...body);
     if (key) this.main.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();
