@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -121,17 +123,23 @@ func queryTimeAfter(r *http.Request, name string) (time.Time, error) {
 	return t.Add(time.Millisecond - time.Nanosecond), nil
 }
 
-// noBody refuses a request that carries a body to an endpoint that reads
-// none, so that nothing sent is silently dropped.
+// noBody refuses a request to an endpoint that reads no body if it carries
+// one with anything in it (named, as decodeJSON names an unknown field), so
+// that nothing sent is silently dropped; an empty body or {} is fine.
 func noBody(w http.ResponseWriter, r *http.Request) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	var b [1]byte
-	if n, _ := http.MaxBytesReader(w, r.Body, 1).Read(b[:]); n > 0 {
-		return parley.Errorf(parley.EINVALID, "%s %s takes no request body", r.Method, r.URL.Path)
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return parley.Errorf(parley.EINVALID, "request body could not be read")
 	}
-	return nil
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var none struct{}
+	return decodeJSON(w, r, &none)
 }
 
 // queryWidget resolves ?widgetId= to an enabled widget; anything else is

@@ -173,13 +173,19 @@ func TestUnknownJSONField(t *testing.T) {
 		{"widget patch top level", "PATCH", "/api/v1/widgets/" + idStr(wid), `{"enabledd":false}`, "enabledd", admin},
 		{"widget patch nested", "PATCH", "/api/v1/widgets/" + idStr(wid), `{"availability":{"mode":"always","modes":"x"}}`, "modes", admin},
 		{"visitor identification", "POST", "/visitor-identification/v3/tokens/create", `{"email":"a@example.com","phone":"1"}`, "phone", tok},
-		{"thread archive takes no body", "DELETE", v3 + "/threads/" + tid, `{"permanently":true}`, "takes no request body", admin},
-		{"thread action takes no body", "POST", "/api/v1/threads/" + tid + "/spam", `{"reason":"x"}`, "takes no request body", admin},
+		{"thread archive takes no body", "DELETE", v3 + "/threads/" + tid, `{"permanently":true}`, `unknown field "permanently"`, admin},
+		{"thread action takes no body", "POST", "/api/v1/threads/" + tid + "/spam", `{"reason":"x"}`, `unknown field "reason"`, admin},
+		{"thread action: not JSON", "POST", "/api/v1/threads/" + tid + "/spam", `spam please`, "malformed JSON", admin},
 		{"thread transcript", "POST", "/api/v1/threads/" + tid + "/transcript", `{"to":"a@example.com","cc":"b@example.com"}`, "cc", admin},
 	} {
 		res := tc.c.do(tc.method, tc.path, tc.body, nil)
 		wantHubSpotError(t, tc.name, res, 400, tc.field)
 	}
+	if got := len(e.messages(t, tid)); got != before {
+		t.Errorf("refused requests wrote messages: %d, want %d", got, before)
+	}
+	// An empty object names nothing to ignore: a bodiless action takes it.
+	admin.want(200, "POST", "/api/v1/threads/"+tid+"/not-spam", `{}`)
 	if got := len(e.messages(t, tid)); got != before {
 		t.Errorf("refused requests wrote messages: %d, want %d", got, before)
 	}
