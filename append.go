@@ -13,6 +13,13 @@ type AppendOptions struct {
 	// is in AppendResult.Thread.
 	NewThread *Thread
 
+	// Leave, for a chat thread, is a conversation the visitor has left
+	// (the SDK's widget.refresh({openToNewThread: true})): when it is still
+	// the contact's newest chat thread on the widget, the message starts a
+	// new thread instead. Once one is started it is the newest, so a resend
+	// of the same message finds its first copy there and starts no second.
+	Leave uint64
+
 	// Update, if set, is called inside the transaction on the thread before
 	// the message is appended: to reopen a closed thread, say, or to refuse
 	// the message with an error, which aborts with nothing written (not even

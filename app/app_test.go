@@ -98,7 +98,7 @@ func TestVisitorWritesAgentCloses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.PostVisitorMessage(ctx, w, c.ID, false, "https://example.com/pricing", "en", "c1", "Hello?", nil)
+	res, err := a.PostVisitorMessage(ctx, w, c.ID, false, "https://example.com/pricing", "en", "c1", "Hello?", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestVisitorWritesAgentCloses(t *testing.T) {
 	ev.want(t, "the visitor writes", "thread created", "message MESSAGE")
 
 	// The same client id again is the same message: nothing new is told.
-	if again, err := a.PostVisitorMessage(ctx, w, c.ID, false, "", "en", "c1", "Hello?", nil); err != nil || !again.Duplicate {
+	if again, err := a.PostVisitorMessage(ctx, w, c.ID, false, "", "en", "c1", "Hello?", nil, 0); err != nil || !again.Duplicate {
 		t.Fatalf("resend: duplicate=%v err=%v", again.Duplicate, err)
 	}
 	ev.want(t, "the visitor resends")
@@ -168,7 +168,7 @@ func TestViewers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.PostVisitorMessage(ctx, w, c.ID, false, "", "en", "c1", "Hi", nil)
+	res, err := a.PostVisitorMessage(ctx, w, c.ID, false, "", "en", "c1", "Hi", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -408,8 +408,10 @@ func (a *App) NewVisitor(ctx context.Context, hash string) (*parley.Contact, err
 // and the contact for this message (the widget may have been switched off or
 // its bot changed since the visitor connected) and says whether the contact
 // is blocked: every message of every chat comes through here, so nothing is
-// read twice.
-func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string, files []uint64) (parley.TurnResult, error) {
+// read twice. leave, if not 0, is a conversation the visitor left: while it
+// is the visitor's newest, the message starts a new one
+// (parley.AppendOptions.Leave).
+func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactID uint64, blocked bool, pageURL, lang, clientID, text string, files []uint64, leave uint64) (parley.TurnResult, error) {
 	atts, err := messageFiles(files)
 	if err != nil {
 		return parley.TurnResult{}, err
@@ -452,6 +454,7 @@ func (a *App) PostVisitorMessage(ctx context.Context, w *parley.Widget, contactI
 			Status: parley.StatusOpen, PageURL: limitString(pageURL, 2000), Blocked: blocked, Owner: owner,
 			Language: locale.Match(lang),
 		},
+		Leave: leave,
 		Update: func(t *parley.Thread) error {
 			reopened, filtered = false, false
 			if t.Status == parley.StatusClosed {

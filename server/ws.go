@@ -50,6 +50,8 @@ type frame struct {
 	IdentificationToken string `json:"identificationToken"`
 	Email               string `json:"email"`
 	Version             string `json:"version"`
+	// Leave is the conversation a visitor left (message.send, docs/websocket.md).
+	Leave string `json:"leave"`
 }
 
 type resumeEntry struct {

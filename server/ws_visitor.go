@@ -342,9 +342,16 @@ func (v *visitorConn) sendMessage(f *frame) error {
 	if err := s.requireEmailFirst(ctx, cur, v.contactID); err != nil {
 		return err
 	}
-	// A visitor without a thread on this widget starts a
-	// conversation (a closed one is reopened, which is not new).
-	if err := s.limits.takeNew(v.key, v.contactID == 0, v.contactID == 0 || v.typingThread == 0); err != nil {
+	var leave uint64
+	if f.Leave != "" {
+		if leave, err = parseID(f.Leave); err != nil {
+			return parley.Errorf(parley.EINVALID, "leave must be a thread id")
+		}
+	}
+	// A visitor without a thread on this widget, or leaving the one it
+	// follows, starts a conversation (a closed one is reopened, which is
+	// not new).
+	if err := s.limits.takeNew(v.key, v.contactID == 0, v.contactID == 0 || v.typingThread == 0 || leave == v.typingThread); err != nil {
 		return err
 	}
 	if err := v.ensureContact(); err != nil {
@@ -363,7 +370,7 @@ func (v *visitorConn) sendMessage(f *frame) error {
 		if err != nil {
 			return err
 		}
-		res, err = s.app.PostVisitorMessage(ctx, cur, v.contactID, c.Blocked, v.pageURL, v.hello.Lang, f.ClientID, f.Text, files)
+		res, err = s.app.PostVisitorMessage(ctx, cur, v.contactID, c.Blocked, v.pageURL, v.hello.Lang, f.ClientID, f.Text, files, leave)
 		if err == nil && implied {
 			s.publishContact(ctx, c)
 		}

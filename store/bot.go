@@ -123,7 +123,7 @@ func (db *DB) AppendTurn(ctx context.Context, m *parley.Message, opts parley.App
 	var res parley.TurnResult
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		res = parley.TurnResult{}
-		first, err := appendMessage(tx, in, newThread, opts.Update, now)
+		first, err := appendMessageLeaving(tx, in, newThread, opts.Leave, opts.Update, now)
 		res.AppendResult = first
 		if err != nil || first.Duplicate {
 			return err

@@ -41,7 +41,7 @@ func (db *DB) AppendMessage(ctx context.Context, m *parley.Message, opts parley.
 
 	var res parley.AppendResult
 	err := db.update(ctx, func(tx *bolt.Tx) (err error) {
-		res, err = appendMessage(tx, in, newThread, opts.Update, now)
+		res, err = appendMessageLeaving(tx, in, newThread, opts.Leave, opts.Update, now)
 		return err
 	})
 	if err != nil {
@@ -55,6 +55,12 @@ func (db *DB) AppendMessage(ctx context.Context, m *parley.Message, opts parley.
 }
 
 func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, update func(*parley.Thread) error, now time.Time) (parley.AppendResult, error) {
+	return appendMessageLeaving(tx, m, newThread, 0, update, now)
+}
+
+// appendMessageLeaving is appendMessage that starts a new chat thread when
+// the contact's newest one is leave (parley.AppendOptions.Leave).
+func appendMessageLeaving(tx *bolt.Tx, m parley.Message, newThread parley.Thread, leave uint64, update func(*parley.Thread) error, now time.Time) (parley.AppendResult, error) {
 	var res parley.AppendResult
 	threads := threadTable()
 	var t *parley.Thread
@@ -63,7 +69,7 @@ func appendMessage(tx *bolt.Tx, m parley.Message, newThread parley.Thread, updat
 	case m.ThreadID != 0:
 		t, err = threads.get(tx, m.ThreadID)
 	case newThread.ChannelID == parley.ChannelChat:
-		if id := chatThreadID(tx, newThread.ContactID, newThread.ChannelAccountID); id != 0 {
+		if id := chatThreadID(tx, newThread.ContactID, newThread.ChannelAccountID); id != 0 && id != leave {
 			t, err = threads.get(tx, id)
 		}
 	}

@@ -470,3 +470,41 @@ func checkGapless(t *testing.T, db *DB, threads []uint64) map[uint64]*parley.Mes
 	}
 	return byID
 }
+
+// TestAppendMessageLeave: a chat message that leaves the contact's newest
+// thread starts a new one; a resend of it (same sender and clientId, same
+// Leave) finds its first copy there; messages without Leave go to the new
+// thread; a Leave naming an older thread changes nothing.
+func TestAppendMessageLeave(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t, nil)
+	nt := func() *parley.Thread {
+		return &parley.Thread{InboxID: 1, ChannelID: parley.ChannelChat, ChannelAccountID: 1, ContactID: 9, Status: parley.StatusOpen}
+	}
+	send := func(cid string, leave uint64) parley.AppendResult {
+		t.Helper()
+		m := &parley.Message{Type: parley.TypeMessage, Text: cid, SenderID: "V-9", ClientID: cid}
+		res, err := db.AppendMessage(ctx, m, parley.AppendOptions{NewThread: nt(), Leave: leave})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	first := send("c-first", 0)
+	left := send("c-new", first.Thread.ID)
+	if !left.ThreadCreated || left.Thread.ID == first.Thread.ID {
+		t.Fatalf("leave: thread %d created=%v, want a new thread", left.Thread.ID, left.ThreadCreated)
+	}
+	again := send("c-new", first.Thread.ID)
+	if !again.Duplicate || again.Thread.ID != left.Thread.ID || again.Message.ID != left.Message.ID {
+		t.Errorf("resend: duplicate=%v thread=%d, want the first copy in thread %d", again.Duplicate, again.Thread.ID, left.Thread.ID)
+	}
+	next := send("c-next", 0)
+	old := send("c-old", first.Thread.ID)
+	if next.Thread.ID != left.Thread.ID || old.Thread.ID != left.Thread.ID || next.ThreadCreated || old.ThreadCreated {
+		t.Errorf("later messages went to threads %d and %d, want %d", next.Thread.ID, old.Thread.ID, left.Thread.ID)
+	}
+	if th, err := db.ChatThread(ctx, 9, 1); err != nil || th.ID != left.Thread.ID || th.LastSeq != 3 {
+		t.Errorf("ChatThread=%+v (%v), want thread %d with 3 messages", th, err, left.Thread.ID)
+	}
+}

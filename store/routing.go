@@ -80,7 +80,7 @@ func (db *DB) AppendRouted(ctx context.Context, m *parley.Message, opts parley.A
 			}
 			res.Note = nr.Message
 		}
-		ar, err := appendMessage(tx, msg, newThread, opts.Update, now)
+		ar, err := appendMessageLeaving(tx, msg, newThread, opts.Leave, opts.Update, now)
 		if err != nil {
 			return err
 		}

@@ -53,13 +53,19 @@ userInteractedWithWidget, contactAssociated and quickReplyButtonClick, with
 HubSpot's payloads. It honours hsConversationsSettings.loadImmediately,
 inlineEmbedSelector (the panel fills that element, no launcher),
 disableAttachment (there is no attachment UI), identificationEmail and
-identificationToken, runs hsConversationsOnReady, and opens the panel for a
+identificationToken, avoidInlineStyles (always: the launcher CSS is a
+constructed stylesheet, never a <style>), enableWidgetCookieBanner (the chat's
+cookie notice; until accepted nothing is stored), runs hsConversationsOnReady, and opens the panel for a
 URL with #hs-chat-open (any case) on load and on hashchange. The launcher and
 panel live in an open shadow root on a fixed host element, so the page's CSS
 neither leaks in nor shifts; the chat UI is imported only when it is shown
 (opened, open by default, the small-screen welcome prompt, inline) or, for a
 returning visitor, at idle time. A bot's quick
-replies fire quickReplyButtonClick ({value}).
+replies fire quickReplyButtonClick ({name: "QUICK_REPLIES", multiSelect,
+value: [option]}). widget.refresh({openToNewThread: true}) opens the widget on
+an empty conversation whose first message leaves the old thread
+(message.send's leave). Odd setting values are the defaults, with a console
+warning; docs/api.md lists what is not supported.
 
 The chat UI shows the heading, the welcome message, the consent box (explicit
 consent disables the composer until "I agree") or the consent texts, and
@@ -77,7 +83,11 @@ once the server gives one (in answer to the visitor's message, "I agree" or
 email); "parley.seen.<widgetId>" holds the last seq shown (for the unread
 badge) while a token is stored, and "parley.closed.<widgetId>" that the
 visitor closed a widget that opens by default. Identified visitors keep no
-token. Messages are sent exactly once across reconnects: each has a clientId
+token. With hsConversationsSettings.enableWidgetCookieBanner, nothing is
+written before the visitor accepts the chat's cookie notice
+("parley.cookies" = "yes"); declined, only "parley.cookies" = "no" is kept
+and the visitor token lives in memory as long as the page. Messages are
+sent exactly once across reconnects: each has a clientId
 and stays in an outbox until acknowledged, and is resent with the same
 clientId after a reconnect.
 */

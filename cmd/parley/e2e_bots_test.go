@@ -12,7 +12,8 @@ import (
 
 // TestBrowserBot: an admin gives the widget a bot and walks it in the
 // editor's preview; a visitor on a customer's page is greeted by the bot,
-// clicks a quick reply (the page gets quickReplyButtonClick), and the bot
+// clicks a quick reply (the page gets quickReplyButtonClick with HubSpot's
+// payload), and the bot
 // hands off to a team that nobody can answer for; the agent takes the
 // conversation over in the console and replies; the visitor sees the reply.
 func TestBrowserBot(t *testing.T) {
@@ -70,7 +71,7 @@ func TestBrowserBot(t *testing.T) {
 	if err := click(visitor, support); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitJS(visitor, `window.parleyEvents.some(e => e.name === 'quickReplyButtonClick' && e.payload.value === 'Support')`, 5*time.Second); err != nil {
+	if err := waitJS(visitor, `window.parleyEvents.some(e => e.name === 'quickReplyButtonClick' && e.payload.name === 'QUICK_REPLIES' && e.payload.multiSelect === false && e.payload.value.length === 1 && e.payload.value[0] === 'Support')`, 5*time.Second); err != nil {
 		t.Fatalf("quickReplyButtonClick: %v", err)
 	}
 	visitorLog := widgetRoot + `.querySelector('[role=log]')`

@@ -279,6 +279,20 @@ func TestBrowserRichReply(t *testing.T) {
 	step(t, tab, "insert the template", `(() => { const s = document.querySelector('.rich-toolbar select');
 		s.value = [...s.options].find(o => o.textContent === 'Shipping').value; s.dispatchEvent(new Event('change')); })()`,
 		editor+`.textContent.includes('Your parcel left today.') && !!`+editor+`.querySelector('i') && `+editor+`.querySelector('i').textContent === 'Ada'`)
+	// "#" and the keyboard insert a snippet in the editor too.
+	if st, body := actFetch(t, tab, "POST", "/api/v1/snippets", `{"name":"Thanks","shortcut":"thanks","body":"Thanks for your patience."}`); st != 201 {
+		t.Fatalf("snippet: %d %s", st, body)
+	}
+	if err := chromedp.Do(tab, chromedp.KeyEvent(" #tha")); err != nil {
+		t.Fatal(err)
+	}
+	picker := `[...document.querySelectorAll('[role=listbox]')].find(l => !l.hidden)`
+	step(t, tab, "the picker in the editor", ``, `!!(`+picker+`) && `+picker+`.querySelector('[role=option][aria-selected=true]').textContent.includes('#thanks') && `+editor+`.getAttribute('aria-expanded') === 'true'`)
+	if err := pressEnter(tab); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "the snippet inserted", ``, editor+`.textContent.includes('Thanks for your patience.') && !`+editor+`.textContent.includes('#tha') && !(`+picker+`)`)
+
 	// An image, chosen with "Image", lands in the text.
 	img := image.NewRGBA(image.Rect(0, 0, 4, 3))
 	var pngBuf bytes.Buffer
@@ -296,7 +310,7 @@ func TestBrowserRichReply(t *testing.T) {
 	if len(got.Inline) != 1 || got.Inline[0].FileName != "map.png" || !strings.Contains(got.HTML, `src="cid:`+got.Inline[0].ContentID+`"`) {
 		t.Errorf("the image: inline=%+v html=%q", got.Inline, got.HTML)
 	}
-	if !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<i>Ada</i>") || !strings.Contains(got.HTML, "Your parcel left today.") ||
+	if !strings.Contains(got.Text, "Thanks for your patience.") || !strings.Contains(got.HTML, "<b>world") || !strings.Contains(got.HTML, "<i>Ada") || !strings.Contains(got.HTML, "Your parcel left today.") ||
 		!strings.Contains(got.Text, "Your parcel left today.") || !strings.Contains(got.Text, "> Where is my parcel?") ||
 		!strings.Contains(got.Text, "-- \r\nAda from Support") || !strings.Contains(got.HTML, "Ada from Support") {
 		t.Errorf("sent: text=%q html=%q", got.Text, got.HTML)

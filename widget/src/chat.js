@@ -24,11 +24,14 @@
 // message, "I agree" or email; "parley.seen.<widgetId>" remembers the last
 // seq shown, for the unread badge, and is written only while a token is
 // stored. Identified visitors get no token: the page's identification is
-// their credential.
+// their credential. With the cookie notice on (enableWidgetCookieBanner),
+// nothing is stored before the visitor accepts it ("parley.cookies" =
+// "yes"); declined ("no"), the token stays in memory for as long as the page.
 //
 // Quick replies: a bot's question (a message with quickReplies) shows its
 // options as buttons under it (quickReplies); a click fires the SDK event
-// quickReplyButtonClick ({value}) and sends the option as the visitor's
+// quickReplyButtonClick ({name: "QUICK_REPLIES", multiSelect: false, value:
+// [option]}, HubSpot's payload) and sends the option as the visitor's
 // message.
 
 const TEXT = {
@@ -42,6 +45,11 @@ const TEXT = {
     retry: "Retry",
     typing: (n) => (n ? n + " is typing…" : "typing…"),
     qr: "Quick replies",
+    ck: "Cookie notice",
+    ckText:
+      "May this chat keep an identifier in your browser's storage, so that your conversation is still here when you come back? If you decline, it lasts only while this page is open.",
+    ckYes: "Accept",
+    ckNo: "Decline",
     online: "We're online",
     away: "We're away right now",
     closed: "This conversation was closed.",
@@ -75,15 +83,20 @@ const TEXT = {
     ph: "Nachricht schreiben…",
     send: "Senden",
     min: "Chat minimieren",
-    log: "Unterhaltung",
+    log: "Konversation",
     sending: "Wird gesendet…",
     retry: "Nochmal versuchen",
     typing: (n) => (n ? n + " schreibt…" : "schreibt…"),
     qr: "Schnellantworten",
+    ck: "Cookie-Hinweis",
+    ckText:
+      "Darf dieser Chat eine Kennung im Speicher Ihres Browsers ablegen, damit Ihre Konversation noch da ist, wenn Sie wiederkommen? Wenn Sie ablehnen, bleibt sie nur erhalten, solange diese Seite geöffnet ist.",
+    ckYes: "Akzeptieren",
+    ckNo: "Ablehnen",
     online: "Wir sind online",
     away: "Wir sind gerade nicht da",
-    closed: "Diese Unterhaltung wurde beendet.",
-    reopened: "Diese Unterhaltung wurde wieder geöffnet.",
+    closed: "Diese Konversation wurde beendet.",
+    reopened: "Diese Konversation wurde wieder geöffnet.",
     offline: "Verbindung verloren. Neuer Versuch…",
     gone: "Der Chat ist gerade nicht verfügbar.",
     privacy: "Datenschutz",
@@ -118,6 +131,10 @@ const CTRL = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 // One plain address with a dotted domain; the server checks it again.
 const EMAIL = /^[^\s@<>"(),;:]+@[^\s@<>"(),;:.]+(\.[^\s@<>"(),;:.]+)+$/;
 const VT = "parley.visitor";
+// CK holds the visitor's answer to the cookie notice: "yes" or "no".
+const CK = "parley.cookies";
+// HubSpot's settings Parley does not have (docs/api.md).
+const UNSUPPORTED = ["isFullscreen", "shouldHideChatOnPrint", "enableEmailCapturedEvent"];
 const FOCUSABLE = "button,textarea,input,a[href],[tabindex='0']";
 
 const MAX_FILE = 15 << 20;
@@ -149,7 +166,13 @@ export function mount(root, boot, events, lang, ctl, inline) {
   const consent = wg.consent || {};
   const capture = (wg.emailCapture && wg.emailCapture.when) || "after";
 
+  // With the cookie notice on (boot.cookies, enableWidgetCookieBanner),
+  // nothing is stored until the visitor accepts; declined, the visitor
+  // token lives in memory only, as long as the page.
+  const mayStore = () => !boot.cookies || load(CK) == "yes";
+  const keep = (k, v) => mayStore() && save(k, v);
   let token = ident ? null : load(VT);
+  let leave = 0; // the conversation left by fresh(); true until ready names it
   let seen = +load(SEEN) || 0;
   let ws = null;
   let ready = false; // hello answered on the current socket
@@ -269,6 +292,35 @@ export function mount(root, boot, events, lang, ctl, inline) {
   $(".ef .ok").textContent = T.emailGo;
   (root.querySelector(".pw") || root).appendChild(panel);
 
+  // The cookie notice (enableWidgetCookieBanner): beside the launcher when
+  // it is due (on load, or on exit intent: the pointer leaves the page
+  // through its top edge), and in the open panel until the visitor answers.
+  const cookieEl = el("section", "ck");
+  cookieEl.hidden = true;
+  cookieEl.setAttribute("aria-label", T.ck);
+  cookieEl.setAttribute("aria-live", "polite");
+  const cookieText = cookieEl.appendChild(el("p"));
+  const answers = el("div", "ca");
+  [
+    [T.ckYes, "yes"],
+    [T.ckNo, "no"],
+  ].forEach(([label, answer]) => {
+    const b = el("button", "ok", label);
+    b.type = "button";
+    b.onclick = () => answerCookies(answer);
+    answers.appendChild(b);
+  });
+  cookieEl.appendChild(answers);
+  panel.before(cookieEl);
+  const onExit = (e) => !e.relatedTarget && e.clientY <= 0 && showCookies();
+  if (boot.cookies == "ON_EXIT_INTENT") document.addEventListener("mouseout", onExit);
+  else showCookies();
+  try {
+    UNSUPPORTED.forEach((k) => window.hsConversationsSettings[k] && console.warn("Parley chat: " + k + ": not supported"));
+  } catch (e) {
+    // no settings, or a hostile getter: nothing to say
+  }
+
   if (wg.welcome) {
     const w = bubble("ag", wg.welcome, wg.heading.name || wg.name);
     w.dataset.seq = 0;
@@ -363,6 +415,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
       isOpen = true;
       panel.hidden = false;
       unprompt();
+      showCookies();
       markRead();
       log.scrollTop = log.scrollHeight;
       if (focus) firstControl().focus({ preventScroll: true });
@@ -370,6 +423,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     close() {
       isOpen = false;
       panel.hidden = true;
+      panel.before(cookieEl);
     },
     // prompt shows the welcome message beside the launcher (small screens).
     prompt() {
@@ -387,19 +441,27 @@ export function mount(root, boot, events, lang, ctl, inline) {
       x.setAttribute("aria-label", T.dismiss);
       x.onclick = () => {
         interacted();
-        save("parley.closed." + wg.id, 1);
+        keep("parley.closed." + wg.id, 1);
         unprompt();
       };
       promptEl.append(b, x);
       panel.before(promptEl);
     },
     status: setStatus,
+    keep,
+    // fresh starts a new conversation: the next message leaves the one shown.
+    fresh() {
+      leave = thread ? thread.id : !ready;
+      forget();
+    },
     destroy() {
       destroyed = true;
       clearTimeout(timer);
       clearTimeout(noticeTimer);
       clearTimeout(typingTimer);
       removeEventListener("online", reconnectNow);
+      document.removeEventListener("mouseout", onExit);
+      cookieEl.remove();
       document.removeEventListener("visibilitychange", reconnectNow);
       drop(1000);
       unprompt();
@@ -505,17 +567,13 @@ export function mount(root, boot, events, lang, ctl, inline) {
 
   // --- events from the server ---
 
-  function forget() {
-    [...byId.values()].forEach((n) => n.remove());
-    byId.clear();
-    lastSeq = 0;
-    thread = null;
-  }
-
   function handle(ev) {
     switch (ev.type) {
       case "ready": {
-        const tid = ev.thread ? ev.thread.id : null;
+        if (leave === true) leave = ev.thread ? ev.thread.id : 0;
+        // The conversation the visitor left is not shown.
+        const cur = ev.thread && ev.thread.id != leave ? ev.thread : null;
+        const tid = cur ? cur.id : null;
         if (thread && thread.id != tid) {
           // Not the thread we were showing (the server forgot us, or the
           // token was cleared): start over from an empty log.
@@ -525,7 +583,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
             return connect();
           }
         }
-        thread = ev.thread;
+        thread = cur;
         ready = true;
         attempt = 0;
         clearTimeout(noticeTimer);
@@ -542,7 +600,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
       }
       case "identity":
         token = ev.visitorToken;
-        save(VT, token);
+        keep(VT, token);
         break;
       case "consent.recorded":
         wantConsent = false;
@@ -610,6 +668,8 @@ export function mount(root, boot, events, lang, ctl, inline) {
     let ask = false;
     const cid = ackFor || (m.direction == "INCOMING" && m.clientId);
     const p = cid && outbox.get(cid);
+    // Only the conversation shown: not one the visitor left.
+    if (!p && !ackFor && (m.threadId == leave || (thread && m.threadId != thread.id))) return;
     if (p) outbox.delete(cid);
     if (p || ackFor) {
       // Our own message is durable.
@@ -658,7 +718,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   // quickReplies shows the buttons of message m (element n) when it offers
   // any, and takes down older ones once a later message arrives: only the
   // latest question can be answered. A click sends the option as the
-  // visitor's message and fires the SDK's quickReplyButtonClick {value}.
+  // visitor's message and fires the SDK's quickReplyButtonClick.
   function quickReplies(m, n) {
     if (quick && m.seq > quick.seq) {
       quick.el.remove();
@@ -676,7 +736,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
       b.onclick = () => {
         if (quick && quick.el == g) quick = null;
         g.remove();
-        events.emit("quickReplyButtonClick", { value: String(value) });
+        events.emit("quickReplyButtonClick", { name: "QUICK_REPLIES", multiSelect: false, value: [String(value)] });
         const draft = ta.value;
         ta.value = String(value);
         submit();
@@ -749,7 +809,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   function sendText(text) {
     interacted();
     notice("");
-    const p = { cid: newId(), text, el: bubble("me pe", text, "") };
+    const p = { cid: newId(), text, leave, el: bubble("me pe", text, "") };
     meta(p.el, T.sending);
     outbox.set(p.cid, p);
     log.appendChild(p.el);
@@ -759,7 +819,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
 
   function transmit(p) {
     if (p.uploading) return;
-    const ev = { type: "message.send", clientId: p.cid, text: p.text };
+    const ev = { type: "message.send", clientId: p.cid, text: p.text, leave: p.leave || undefined };
     if (p.files) ev.attachments = p.files;
     send(ev);
   }
@@ -776,7 +836,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     if (files.length > MAX_FILES) return notice(T.tooManyFiles);
     const big = files.find((f) => f.size > MAX_FILE);
     if (big) return notice(T.fileTooLarge(big.name));
-    const p = { cid: newId(), text: "", uploading: true, el: bubble("me pe", "", "") };
+    const p = { cid: newId(), text: "", leave, uploading: true, el: bubble("me pe", "", "") };
     fileList(p.el, files.map((f) => ({ name: f.name, size: f.size })));
     meta(p.el, T.uploading);
     outbox.set(p.cid, p);
@@ -858,6 +918,49 @@ export function mount(root, boot, events, lang, ctl, inline) {
     return ta;
   }
 
+  // forget empties the log of the conversation shown.
+  function forget() {
+    [...byId.values()].forEach((n) => n.remove());
+    byId.clear();
+    lastSeq = 0;
+    thread = null;
+    if (quick) quick.el.remove();
+    quick = null;
+    if (emailForm.parentNode == log) emailForm.hidden = true;
+  }
+
+  // showCookies shows the cookie notice while the visitor has not answered
+  // it: in the panel when it is open, else beside the launcher.
+  function showCookies() {
+    if (!boot.cookies || load(CK)) return;
+    // New text in a live region is announced; a region that only
+    // appears may not be.
+    cookieText.textContent = T.ckText;
+    cookieEl.hidden = false;
+    if (isOpen) panel.insertBefore(cookieEl, consentEl);
+  }
+
+  // answerCookies keeps the visitor's answer. Accepted, what the chat holds
+  // in memory is stored now; declined, what was stored goes.
+  function answerCookies(answer) {
+    interacted();
+    save(CK, answer);
+    cookieEl.hidden = true;
+    if (answer == "yes") {
+      if (token) save(VT, token);
+      if (token && seen) save(SEEN, seen);
+    } else {
+      [VT, SEEN, "parley.closed." + wg.id].forEach((k) => {
+        try {
+          localStorage.removeItem(k);
+        } catch (e) {
+          // storage disabled: nothing was stored
+        }
+      });
+    }
+    if (isOpen) firstControl().focus({ preventScroll: true });
+  }
+
   function associate(visitorId) {
     if (associated) return;
     associated = true;
@@ -885,7 +988,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   function markRead() {
     if (lastSeq > seen) {
       seen = lastSeq;
-      if (load(VT)) save(SEEN, seen);
+      if (load(VT)) keep(SEEN, seen);
     }
     setUnread(0);
   }

@@ -19,7 +19,12 @@
 // loadImmediately (default true), inlineEmbedSelector (the panel fills that
 // element; no launcher), disableAttachment (no "Attach file" on this page,
 // whatever the widget allows), identificationEmail and identificationToken
-// (CONTRACT §4).
+// (CONTRACT §4), avoidInlineStyles (no <style> element: the launcher's CSS
+// goes in as a constructed stylesheet, which a style-src policy without
+// 'unsafe-inline' allows), enableWidgetCookieBanner (false; true or
+// "ON_WIDGET_LOAD"; "ON_EXIT_INTENT": the chat's cookie notice, see chat.js).
+// A value of another type is the default; a setting of HubSpot's that
+// Parley does not have, or a call it does not know, logs a warning naming it.
 //
 // Storage: the loader only reads. The chat UI writes its keys (the visitor
 // token "parley.visitor", "parley.seen.<widgetId>") once the visitor has
@@ -47,7 +52,23 @@ function init() {
       : { open: "Open chat", close: "Close chat" };
   const hashOpen = () => /#hs-chat-open/i.test(location.hash);
   const small = () => W.matchMedia && matchMedia("(max-width:480px)").matches;
-  const settings = () => W.hsConversationsSettings || {};
+  // opt reads one setting: its value if ok(value), else undefined (the
+  // default). A hostile page's getters cannot break the loader.
+  const opt = (k, ok) => {
+    let v;
+    try {
+      v = (W.hsConversationsSettings || {})[k];
+      if (ok(v)) return v;
+    } catch (e) {
+      // a throwing getter, or a selector that is none
+    }
+    if (v !== undefined && v !== "") warn(k + ": ignored, default used");
+  };
+  const str = (k) => opt(k, (v) => typeof v == "string" && v);
+  const bool = (v) => typeof v == "boolean";
+  // ck is enableWidgetCookieBanner: true, "ON_WIDGET_LOAD" or
+  // "ON_EXIT_INTENT" turn the cookie notice on (chat.js).
+  const ck = () => opt("enableWidgetCookieBanner", (v) => [false, true, "ON_WIDGET_LOAD", "ON_EXIT_INTENT"].includes(v));
 
   const handlers = {};
   let boot = null; // the last boot answer that had a widget
@@ -65,6 +86,7 @@ function init() {
   let chatLoading = null;
   let gen = 0; // bumped by teardown so late async results are dropped
   let bootSeq = 0;
+  let fresh = false; // refresh({openToNewThread}) waits for the next boot
 
   const call = (fn, arg) => {
     try {
@@ -77,7 +99,8 @@ function init() {
   // events is the emitter handed to the chat UI and behind on()/off().
   const events = {
     on(type, fn) {
-      (handlers[type] = handlers[type] || []).push(fn);
+      if (type == "userSelectedThread") warn(type + ": not supported");
+      if (typeof fn == "function") (handlers[type] = handlers[type] || []).push(fn);
     },
     off(type, fn) {
       const a = handlers[type] || [];
@@ -110,7 +133,7 @@ function init() {
 
   function load(opts) {
     started = true;
-    if (opts && opts.widgetOpen) wantOpen = true;
+    if (opts && opts.widgetOpen === true) wantOpen = true;
     if (loaded) {
       if (wantOpen) open();
     } else if (!bootSeq || bootSeq < 0) {
@@ -120,15 +143,16 @@ function init() {
 
   function runBoot() {
     const n = (bootSeq = Math.abs(bootSeq) + 1);
-    const s = settings();
-    const id = s.identificationEmail && s.identificationToken ? s : 0;
+    const ie = str("identificationEmail");
+    const it = str("identificationToken");
+    const id = ie && it && { email: ie, token: it };
     const q = (k, v) => (v ? "&" + k + "=" + encodeURIComponent(v) : "");
     fetch(
       base +
         "/widget/v1/boot?url=" +
         encodeURIComponent(location.href) +
         q("vt", stored(VT)) +
-        (id ? q("ie", id.identificationEmail) + q("it", id.identificationToken) : ""),
+        (id ? q("ie", ie) + q("it", it) : ""),
       { credentials: "omit" },
     )
       .then((r) => {
@@ -137,10 +161,10 @@ function init() {
       })
       .then((b) => {
         if (n != bootSeq) return;
-        if (b.widget) b.identification = id && { email: id.identificationEmail, token: id.identificationToken };
+        if (b.widget) b.identification = id;
         apply(b);
       })
-      .catch((e) => console.warn("Parley chat:", e.message))
+      .catch((e) => warn(e.message))
       .then(() => {
         // A negative bootSeq means "no boot in flight".
         if (n == bootSeq) bootSeq = -n;
@@ -160,6 +184,11 @@ function init() {
       events.emit("widgetLoaded", { message: "Widget has loaded" });
     }
     const key = "parley.closed." + wg.id;
+    if (fresh) {
+      fresh = false;
+      mountChat().then((c) => c && c.fresh());
+    }
+    if (ck() && !stored(CK)) mountChat();
     if (inline) open();
     else if (wg.openByDefault && !small() && !stored(key)) wantOpen = true;
     if (wantOpen) open();
@@ -175,8 +204,7 @@ function init() {
     const accent = /^#[0-9a-f]{6}$/i.test(ap.accentColor) ? ap.accentColor : "#2563eb";
     const rtl = (html.dir || getComputedStyle(html).direction) == "rtl";
     if (!host) {
-      const sel = settings().inlineEmbedSelector;
-      inline = (sel && D.querySelector(sel)) || null;
+      opt("inlineEmbedSelector", (v) => typeof v == "string" && (inline = D.querySelector(v)));
       host = D.createElement("div");
       host.id = "parley-chat";
       // Out of the page's flow and styles: no layout shift, no inherited CSS.
@@ -185,10 +213,19 @@ function init() {
         ? "all:initial!important;display:block!important;position:relative!important;width:100%!important;height:100%!important"
         : "all:initial!important;position:fixed!important;bottom:0!important;right:0!important;width:0!important;height:0!important;z-index:2147483000!important";
       root = host.attachShadow({ mode: "open" });
+      // The launcher's CSS as a constructed stylesheet, never a <style>
+      // (avoidInlineStyles is always honoured), where the browser has them
+      // (not Safari before 16.4).
+      let sheet;
+      try {
+        (sheet = new CSSStyleSheet()).replaceSync(LAUNCHER_CSS);
+        root.adoptedStyleSheets = [sheet];
+      } catch (e) {
+        sheet = 0;
+      }
       root.innerHTML =
-        "<style>" +
-        LAUNCHER_CSS +
-        '</style><div class="pw"><button class="l" type="button" aria-expanded="false">' +
+        (sheet ? "" : "<style>" + LAUNCHER_CSS + "</style>") +
+        '<div class="pw"><button class="l" type="button" aria-expanded="false">' +
         ICONS +
         '<span class="lb"></span><span class="bd" aria-hidden="true" hidden></span></button></div>';
       wrap = root.lastChild;
@@ -283,12 +320,13 @@ function init() {
       Promise.all([import(b.assets.js), css(b.assets.css)]).then(
         ([m]) => {
           if (g != gen) return null;
-          if (settings().disableAttachment) b.widget.attachments = false;
+          if (opt("disableAttachment", bool)) b.widget.attachments = false;
+          b.cookies = ck();
           return (chat = chat || m.mount(root, b, events, lang, ctl, !!inline));
         },
         (e) => {
           chatLoading = null;
-          console.warn("Parley chat:", e.message);
+          warn(e.message);
         },
       ));
   }
@@ -322,11 +360,8 @@ function init() {
     render();
     if (chat) chat.close();
     if (byVisitor === 1 && boot.widget.openByDefault) {
-      try {
-        localStorage.setItem("parley.closed." + boot.widget.id, 1);
-      } catch (e) {
-        // storage disabled: it opens again on the next page
-      }
+      const k = "parley.closed." + boot.widget.id;
+      mountChat().then((c) => c && c.keep(k, 1));
     }
     events.emit("widgetClosed", { message: "Widget has been closed" });
   }
@@ -359,7 +394,11 @@ function init() {
       const k = c.split("=")[0].trim();
       if (/^parley/.test(k)) D.cookie = k + "=;max-age=0;path=/";
     });
-    if (opts && opts.resetWidget && started) {
+    if (opts && opts.resetWidget === true) reload();
+  }
+
+  function reload() {
+    if (started) {
       teardown();
       runBoot();
     }
@@ -375,12 +414,18 @@ function init() {
         bootSeq = -Math.abs(bootSeq) - 1; // drop a boot in flight
         teardown();
       },
-      refresh() {
+      // refresh boots again for the current URL; openToNewThread: the
+      // visitor's next message starts a new conversation, and the widget
+      // opens.
+      refresh(opts) {
+        if (opts && opts.openToNewThread === true) fresh = wantOpen = true;
         if (started) runBoot();
       },
-      status: () => ({ loaded }),
+      status: () => ({ loaded, pending: bootSeq > 0 }),
     },
     clear,
+    // An older HubSpot call: boots again with the current settings.
+    resetAndReloadWidget: reload,
     on: events.on,
     off: events.off,
   };
@@ -406,11 +451,17 @@ function init() {
     W.hsConversationsOnReady = ready;
   }
   if (Array.isArray(queue)) ready.push(...queue);
-  if (settings().loadImmediately !== false && !started) load();
+  if (opt("loadImmediately", bool) !== false && !started) load();
 }
 
 // VT is the localStorage key of the visitor token, one per site (chat.js).
 const VT = "parley.visitor";
+// CK holds the visitor's answer to the cookie notice (chat.js).
+const CK = "parley.cookies";
+
+function warn(what) {
+  console.warn("Parley chat: " + what);
+}
 
 function stored(key) {
   try {

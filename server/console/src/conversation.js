@@ -10,7 +10,7 @@ import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
 import { MAX_FILE_BYTES, MAX_MESSAGE_FILES, channelOf, fileSize, looksLikeAddress, splitAddresses } from './model.js';
-import { RichEditor } from './richeditor.js';
+import { CaretText, RichEditor } from './richeditor.js';
 import { transcriptState } from './transcript.js';
 
 const STATE_LABEL = { away: 'conv.userAway', offline: 'conv.userOffline' };
@@ -116,7 +116,11 @@ export class ConversationView {
       },
     });
     // Insert: a snippet (the "#" picker), a knowledge link, the meeting link.
-    const insert = linksOf(app).menu(this.reply, () => this.picker.openWithHash());
+    // In a rich reply they work in its editor (CaretText).
+    const insert = linksOf(app).menu(
+      () => (this.rich.on ? this.richText : this.reply),
+      () => (this.rich.on ? this.richPicker : this.picker).openWithHash(),
+    );
     // Files: chosen, pasted or dropped, uploaded at once, sent with the reply.
     this.files = []; // [{ name, size, upload: { id, … } | null, error }]
     this.fileInput = h('input', {
@@ -187,6 +191,8 @@ export class ConversationView {
         h('button', { type: 'submit', class: 'btn btn-primary', text: t('reply.send') }),
       ),
     );
+    this.richText = new CaretText(this.rich.box);
+    this.richPicker = app.snippets.attach(this.richText, this.form);
     this.picker = app.snippets.attach(this.reply, this.form); // "#" inserts a snippet
     this.form.addEventListener('dragover', (e) => {
       if ([...(e.dataTransfer?.types ?? [])].includes('Files')) e.preventDefault();

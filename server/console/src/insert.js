@@ -331,11 +331,11 @@ class Links extends Library {
   }
 }
 
-/** InsertMenu is the Insert menu button of one reply box. */
+/** InsertMenu is the Insert menu button of one reply box; textarea may be a function that returns the box in use. */
 class InsertMenu {
   constructor(links, textarea, pickSnippet) {
     this.links = links;
-    this.ta = textarea;
+    this.target = typeof textarea === 'function' ? textarea : () => textarea;
     const menuId = uid('insert-menu');
     this.button = h('button', {
       type: 'button',
@@ -366,8 +366,8 @@ class InsertMenu {
       });
     this.items = [
       item('ins.snippet', pickSnippet),
-      item('ins.knowledge', () => links.pickKnowledge(this.ta)),
-      item('ins.meeting', () => links.insertMeeting(this.ta, this.button)),
+      item('ins.knowledge', () => links.pickKnowledge(this.target())),
+      item('ins.meeting', () => links.insertMeeting(this.target(), this.button)),
     ];
     this.menu = h('div', { id: menuId, class: 'insert-menu', role: 'menu', 'aria-label': t('ins.menuLabel'), hidden: true, onKeydown: (e) => this.key(e), onMousedown: (e) => e.preventDefault() }, this.items);
     this.el = h('div', { class: 'insert-wrap', onFocusout: (e) => !this.el.contains(e.relatedTarget) && this.close(false) }, this.button, this.menu);

@@ -192,6 +192,75 @@ export class RichBox {
   }
 }
 
+/**
+ * CaretText shows a RichBox to the reply box's helpers (the "#" snippet
+ * picker, Insert) as the text box they expect: its value is the text at
+ * the caret, and setting a range of it types there, in the style being
+ * typed.
+ */
+export class CaretText {
+  constructor(box) {
+    this.box = box;
+    this.el = box.editor;
+  }
+
+  /** textRange is the selection when it starts in a text of the editor, else null. */
+  textRange() {
+    const sel = window.getSelection();
+    if (!sel.rangeCount) return null;
+    const r = sel.getRangeAt(0);
+    return this.el.contains(r.startContainer) && r.startContainer.nodeType === Node.TEXT_NODE ? r : null;
+  }
+
+  get value() {
+    return this.textRange()?.startContainer.data ?? '';
+  }
+
+  get selectionStart() {
+    return this.textRange()?.startOffset ?? 0;
+  }
+
+  get selectionEnd() {
+    const r = this.textRange();
+    return r && r.endContainer === r.startContainer ? r.endOffset : this.selectionStart;
+  }
+
+  setRangeText(s, start, end) {
+    const r = this.textRange();
+    if (!r) {
+      this.box.insertText(s);
+      return;
+    }
+    const range = document.createRange();
+    range.setStart(r.startContainer, start);
+    range.setEnd(r.startContainer, end);
+    const sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+    document.execCommand('insertText', false, s);
+  }
+
+  focus() {
+    this.el.focus();
+  }
+
+  setAttribute(k, v) {
+    this.el.setAttribute(k, v);
+  }
+
+  removeAttribute(k) {
+    this.el.removeAttribute(k);
+  }
+
+  addEventListener(...args) {
+    this.el.addEventListener(...args);
+  }
+
+  dispatchEvent(e) {
+    return this.el.dispatchEvent(e);
+  }
+}
+
 /** IMAGE_TYPES are the images a reply may show inline, as the server shows them. */
 const IMAGE_TYPES = 'image/png,image/jpeg,image/gif,image/webp';
 

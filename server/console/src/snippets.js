@@ -276,7 +276,7 @@ function editForm({ label, saveText, cancelText, fields, check, save, done }) {
   );
 }
 
-/** Picker is the "#" menu of one reply box. */
+/** Picker is the "#" menu of one reply box: a textarea, or a rich editor seen as one (CaretText). */
 class Picker {
   constructor(snippets, textarea, form) {
     this.snippets = snippets;
@@ -378,7 +378,7 @@ class Picker {
   }
 
   key(e) {
-    if (!this.isOpen || e.target !== this.ta || e.isComposing) return;
+    if (!this.isOpen || e.target !== (this.ta.el ?? this.ta) || e.isComposing) return;
     const n = this.items.length;
     switch (e.key) {
       case 'ArrowDown':
