@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
@@ -25,4 +26,23 @@ func CountHashes(cfg *Config, hold func()) (runs, peak *atomic.Int64) {
 		return orig(password, salt, time, memory, threads, keyLen)
 	}
 	return runs, peak
+}
+
+// RoutePatterns returns the pattern of every route s serves.
+func RoutePatterns(s *Server) []string { return s.patterns }
+
+// QueryParams returns the query parameters the route of pattern reads, and
+// whether it reads any parameter at all (a console page).
+func QueryParams(pattern string) (names []string, listed, any bool) {
+	names, listed = queryParams[pattern]
+	return names, listed, slices.Equal(names, anyQuery)
+}
+
+// QueryRoutes returns the patterns queryParams names.
+func QueryRoutes() []string {
+	out := make([]string, 0, len(queryParams))
+	for p := range queryParams {
+		out = append(out, p)
+	}
+	return out
 }

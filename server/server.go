@@ -206,6 +206,7 @@ type Server struct {
 	// crossOrigin refuses cross-site browser writes (auth.go).
 	crossOrigin *http.CrossOriginProtection
 	handler     http.Handler
+	patterns    []string // every route's pattern, in routes() order
 
 	// ctx is cancelled by Close: WebSocket connections end with 1001.
 	ctx    context.Context
