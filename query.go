@@ -4,7 +4,10 @@ import "time"
 
 // Sort orders of ThreadFilter.Sort.
 const (
-	SortByID     = "id"     // ascending id
+	SortByID = "id" // ascending id
+	// SortByIDDesc is descending id (HubSpot's "-id"), for the threads of
+	// one contact or one ticket (ThreadFilter.ContactID, ThreadIDs).
+	SortByIDDesc = "-id"
 	SortByLatest = "latest" // LatestMessageAt descending, then id descending
 	// SortByLatestAsc is LatestMessageAt ascending, then id ascending
 	// (HubSpot's sort=latestMessageTimestamp): what changed since a time,
@@ -32,6 +35,10 @@ type ThreadFilter struct {
 	// ContactID keeps threads of this contact; 0 means any.
 	ContactID uint64
 
+	// ThreadIDs, when not nil, keeps only these threads (those of one
+	// ticket); they list by SortByID or SortByIDDesc only.
+	ThreadIDs []uint64
+
 	// Archived nil or false keeps threads that are not archived (HubSpot's
 	// default); true keeps only archived ones.
 	Archived *bool
@@ -46,7 +53,8 @@ type ThreadFilter struct {
 	// mean 500).
 	Limit int
 
-	// Sort is SortByID (the default for ""), SortByLatest or SortByLatestAsc.
+	// Sort is SortByID (the default for ""), SortByIDDesc, SortByLatest or
+	// SortByLatestAsc.
 	Sort string
 
 	// LatestAfter keeps only threads whose LatestMessageAt is after it

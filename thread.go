@@ -41,6 +41,10 @@ type Thread struct {
 	CreatedAt       time.Time `json:"createdAt"`
 	ClosedAt        time.Time `json:"closedAt,omitzero"`
 	LatestMessageAt time.Time `json:"latestMessageAt,omitzero"`
+	// LatestReceivedAt and LatestSentAt are the times of the latest
+	// TypeMessage from the contact (Incoming) and to them (Outgoing).
+	LatestReceivedAt time.Time `json:"latestReceivedAt,omitzero"`
+	LatestSentAt     time.Time `json:"latestSentAt,omitzero"`
 	// RoleSender marks email from a role address (IsRoleAddress): the
 	// Filtered view.
 	RoleSender bool `json:"roleSender,omitempty"`
@@ -150,9 +154,12 @@ type Message struct {
 	ChannelAccountID uint64       `json:"channelAccountId"`
 	NewStatus        ThreadStatus `json:"newStatus,omitempty"`  // for TypeStatusChange
 	AssigneeID       uint64       `json:"assigneeId,omitempty"` // for TypeAssignment
-	Event            string       `json:"event,omitempty"`      // for TypeSystem
-	Changes          *[]Change    `json:"changes,omitempty"`    // for EventRecordUpdated and EventReassignedAway: the fields changed (a pointer keeps Message comparable)
-	CreatedAt        time.Time    `json:"createdAt"`
+	// AssignedFromID is, for TypeAssignment, whom the thread was assigned
+	// to before (0 for no one); the store sets it when it appends.
+	AssignedFromID uint64    `json:"assignedFromId,omitempty"`
+	Event          string    `json:"event,omitempty"`   // for TypeSystem
+	Changes        *[]Change `json:"changes,omitempty"` // for EventRecordUpdated and EventReassignedAway: the fields changed (a pointer keeps Message comparable)
+	CreatedAt      time.Time `json:"createdAt"`
 
 	// Attachments are the message's files, in the order sent (see
 	// MessageStore.AppendMessage for how an append records them).

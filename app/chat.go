@@ -74,6 +74,60 @@ func (a *App) PostAgentMessage(ctx context.Context, u *parley.User, threadID uin
 // rich text (HTML, kept as richtext.Clean keeps it); without text, the
 // text is made from it.
 func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, typ parley.MessageType, clientID, text, richText string, copies *ReplyCopies, files []uint64) (*parley.Message, *parley.Thread, error) {
+	return a.postReply(ctx, u, u, u.ActorID(), threadID, typ, clientID, text, richText, copies, files)
+}
+
+// PostReplyAs is PostReply for an integration that relays answers: admin u
+// posts as sender, the actor id of an active user who is a member of the
+// thread's inbox (A-…) or of the bot of a chat widget of that inbox (B-…,
+// chat threads only). u must be an admin who may see the thread; the
+// caller checks that u's credential carries the admin scope. A sender who
+// does not exist, is not a member, or is neither kind of actor is
+// EINVALID, a u who is no admin EFORBIDDEN; nothing is stored then.
+func (a *App) PostReplyAs(ctx context.Context, u *parley.User, sender string, threadID uint64, typ parley.MessageType, clientID, text, richText string, copies *ReplyCopies, files []uint64) (*parley.Message, *parley.Thread, error) {
+	if !u.IsAdmin() {
+		return nil, nil, parley.Errorf(parley.EFORBIDDEN, "only an admin may post as someone else")
+	}
+	t, err := a.ThreadForUser(ctx, u, threadID)
+	if err != nil {
+		return nil, nil, err
+	}
+	prefix, id, err := parley.ParseActorID(sender)
+	if err != nil {
+		return nil, nil, parley.Errorf(parley.EINVALID, "senderActorId %q is no actor id", limitString(sender, 64))
+	}
+	switch prefix {
+	case parley.ActorUser:
+		as, err := a.db.User(ctx, id)
+		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && as.Deactivated {
+			return nil, nil, parley.Errorf(parley.EINVALID, "senderActorId: %s is not an active user", sender)
+		} else if err != nil {
+			return nil, nil, err
+		}
+		if ok, err := a.IsMember(ctx, as, t.InboxID); err != nil {
+			return nil, nil, err
+		} else if !ok {
+			return nil, nil, parley.Errorf(parley.EINVALID, "senderActorId: %s is not a member of this thread's inbox", sender)
+		}
+		return a.postReply(ctx, u, as, sender, threadID, typ, clientID, text, richText, copies, files)
+	case parley.ActorBot:
+		wd, err := a.db.Widget(ctx, id)
+		if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && wd.InboxID != t.InboxID {
+			return nil, nil, parley.Errorf(parley.EINVALID, "senderActorId: %s is not the bot of a chat widget of this thread's inbox", sender)
+		} else if err != nil {
+			return nil, nil, err
+		}
+		if t.ChannelID != parley.ChannelChat {
+			return nil, nil, parley.Errorf(parley.EINVALID, "senderActorId: a bot answers chats only")
+		}
+		return a.postReply(ctx, u, nil, sender, threadID, typ, clientID, text, richText, copies, files)
+	}
+	return nil, nil, parley.Errorf(parley.EINVALID, "senderActorId must be a user (A-…) or a bot (B-…)")
+}
+
+// postReply posts for u, who must see the thread, as sender: the user as
+// (the sender's own user; nil for a bot).
+func (a *App) postReply(ctx context.Context, u, as *parley.User, sender string, threadID uint64, typ parley.MessageType, clientID, text, richText string, copies *ReplyCopies, files []uint64) (*parley.Message, *parley.Thread, error) {
 	if typ == "" {
 		typ = parley.TypeMessage
 	}
@@ -111,7 +165,7 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 		return nil, nil, err
 	}
 	if t.ChannelID == parley.ChannelEmail && typ == parley.TypeMessage {
-		return a.postEmailReply(ctx, u, t, clientID, text, rich, copies, atts) // stored and queued to be sent (mail.go)
+		return a.postEmailReply(ctx, as, t, clientID, text, rich, copies, atts) // stored and queued to be sent (mail.go)
 	}
 	if rich != "" {
 		return nil, nil, parley.Errorf(parley.EINVALID, "richText applies only to an email reply (type MESSAGE on an email thread); chat replies are plain text")
@@ -120,10 +174,10 @@ func (a *App) PostReply(ctx context.Context, u *parley.User, threadID uint64, ty
 		return nil, nil, parley.Errorf(parley.EINVALID, "recipients (Cc, Bcc) apply only to an email reply (type MESSAGE on an email thread)")
 	}
 	res, err := a.db.AppendMessage(ctx, &parley.Message{
-		ThreadID: t.ID, Type: typ, Text: text, SenderID: u.ActorID(), Direction: parley.Outgoing,
+		ThreadID: t.ID, Type: typ, Text: text, SenderID: sender, Direction: parley.Outgoing,
 		ClientID: clientID, ChannelID: t.ChannelID, ChannelAccountID: t.ChannelAccountID, Attachments: atts,
 	}, parley.AppendOptions{Update: func(t *parley.Thread) error {
-		if typ == parley.TypeMessage && t.Owner == parley.OwnerBot {
+		if typ == parley.TypeMessage && t.Owner == parley.OwnerBot && as != nil {
 			return errNotBot() // bot and agent never both answer (B1); notes are fine
 		}
 		return nil

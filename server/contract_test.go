@@ -63,7 +63,8 @@ func TestContractThreadList(t *testing.T) {
 	if res := c.do("PATCH", v3+"/threads/"+ids[2], map[string]string{"status": "CLOSED"}, nil); res.status != 200 {
 		t.Fatalf("close: %d %s", res.status, res.body)
 	}
-	// The first conversation gets the latest activity (a close counts too).
+	// The first conversation gets the latest message; the close of the
+	// third is an event and does not move its latest message time.
 	if res := c.do("POST", v3+"/threads/"+ids[0]+"/messages", map[string]string{"text": "Hello again"}, nil); res.status != 201 {
 		t.Fatalf("reply: %d %s", res.status, res.body)
 	}
@@ -207,15 +208,18 @@ func TestContractSettingsShapes(t *testing.T) {
 		t.Errorf("users/me=%v", me)
 	}
 
-	for _, tc := range []struct{ method, path string }{
-		{"GET", "/api/v1/nope"},
-		{"DELETE", "/api/v1/users/me"},
-		{"PUT", v3 + "/threads"},
+	for _, tc := range []struct {
+		method, path, category string
+		status                 int
+	}{
+		{"GET", "/api/v1/nope", "OBJECT_NOT_FOUND", 404},
+		{"DELETE", "/api/v1/users/me", "VALIDATION_ERROR", 405},
+		{"PUT", v3 + "/threads", "VALIDATION_ERROR", 405},
 	} {
 		res := c.do(tc.method, tc.path, nil, nil)
 		var eb struct{ Category, Message, CorrelationID string }
 		res.decode(t, &eb)
-		if res.status != 404 || eb.Category != "OBJECT_NOT_FOUND" || eb.Message == "" || eb.CorrelationID == "" {
+		if res.status != tc.status || eb.Category != tc.category || eb.Message == "" || eb.CorrelationID == "" {
 			t.Errorf("%s %s: %d %s", tc.method, tc.path, res.status, res.body)
 		}
 	}

@@ -87,21 +87,6 @@ func (k crmKind[T]) object(v *T, id uint64, created, updated time.Time, want []s
 
 // ----- query parameters -----
 
-// onlyParams refuses query parameters other than names, naming the first.
-func onlyParams(r *http.Request, names ...string) error {
-	keys := make([]string, 0, len(r.URL.Query()))
-	for k := range r.URL.Query() {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(names, k) {
-			return parley.Errorf(parley.EINVALID, "unknown query parameter %q; this endpoint takes %s", limitString(k, 60), strings.Join(names, ", "))
-		}
-	}
-	return nil
-}
-
 // listParam returns the values of a parameter given comma separated,
 // repeated or both, as HubSpot reads properties= and associations=, with
 // empty items dropped; nil when it is absent.
@@ -269,7 +254,7 @@ func checkSearch[T any](k crmKind[T], req *crmSearchRequest) (*crmSearch, error)
 	return s, nil
 }
 
-// decodeExact decodes the JSON body into v as decodeStrict does, and
+// decodeExact decodes the JSON body into v as decodeJSON does, and
 // refuses, naming it, any field whose name matches one of v's only in
 // another case ("filtergroups"), which encoding/json would take: HubSpot's
 // names are exact.
@@ -331,7 +316,7 @@ func exactFields(data []byte, t reflect.Type, at string) error {
 }
 
 // decodeStrictBytesErr decodes data into v refusing unknown fields, with
-// decodeStrict's errors.
+// decodeJSON's errors.
 func decodeStrictBytesErr(data []byte, v any) error {
 	if err := decodeStrictBytes(data, v); err != nil {
 		var typ *json.UnmarshalTypeError
@@ -572,9 +557,6 @@ type crmObjects[T, O any] struct {
 func crmListHandler[T, O any](s *Server, ob crmObjects[T, O]) http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := onlyParams(r, "properties", "associations", "archived", "limit", "after"); err != nil {
-			return err
-		}
 		p, err := readParams(r, ob.assoc)
 		if err != nil {
 			return err

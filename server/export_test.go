@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
@@ -32,3 +33,19 @@ func RoutePatterns(s *Server) []string { return s.patterns }
 
 // OpenAPIDocument is the OpenAPI document the server embeds and serves.
 var OpenAPIDocument = openAPIDocument
+
+// QueryParams returns the query parameters the route of pattern reads, and
+// whether it reads any parameter at all (a console page).
+func QueryParams(pattern string) (names []string, listed, any bool) {
+	names, listed = queryParams[pattern]
+	return names, listed, slices.Equal(names, anyQuery)
+}
+
+// QueryRoutes returns the patterns queryParams names.
+func QueryRoutes() []string {
+	out := make([]string, 0, len(queryParams))
+	for p := range queryParams {
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -94,8 +96,10 @@ func queryBool(r *http.Request, name string) (*bool, error) {
 	return &b, nil
 }
 
-// queryTime parses query parameter name as an RFC 3339 time; the zero time
-// when it is absent.
+// queryTime parses query parameter name as an RFC 3339 time, to the
+// millisecond (the precision of the times Parley answers with); the zero
+// time when it is absent. A bound "after" it covers the whole millisecond
+// (queryTimeAfter).
 func queryTime(r *http.Request, name string) (time.Time, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -105,7 +109,37 @@ func queryTime(r *http.Request, name string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, parley.Errorf(parley.EINVALID, "%s must be an ISO-8601 time", name)
 	}
-	return t, nil
+	return t.Truncate(time.Millisecond), nil
+}
+
+// queryTimeAfter is queryTime for a lower bound: its last nanosecond, so
+// that "after" a time an answer showed leaves out what happened within
+// that millisecond.
+func queryTimeAfter(r *http.Request, name string) (time.Time, error) {
+	t, err := queryTime(r, name)
+	if err != nil || t.IsZero() {
+		return t, err
+	}
+	return t.Add(time.Millisecond - time.Nanosecond), nil
+}
+
+// noBody refuses a request to an endpoint that reads no body if it carries
+// one with anything in it (named, as decodeJSON names an unknown field), so
+// that nothing sent is silently dropped; an empty body or {} is fine.
+func noBody(w http.ResponseWriter, r *http.Request) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return parley.Errorf(parley.EINVALID, "request body could not be read")
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var none struct{}
+	return decodeJSON(w, r, &none)
 }
 
 // queryWidget resolves ?widgetId= to an enabled widget; anything else is

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/parley-chat/parley"
 )
 
@@ -21,6 +21,7 @@ import (
 const maxBodyBytes = 1 << 20
 
 type errorBody struct {
+	Status        string `json:"status"` // always "error", as HubSpot's
 	Category      string `json:"category"`
 	Message       string `json:"message"`
 	CorrelationID string `json:"correlationId"`
@@ -39,8 +40,20 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == parley.EINTERNAL {
 		s.log.Error().Err(err).Str("correlationId", cid).Str("method", r.Method).Str("path", r.URL.Path).Msg("internal error")
 	}
-	s.writeJSON(w, st.status, errorBody{
-		Category: st.category, Message: parley.ErrorMessage(err), CorrelationID: cid, Code: code,
+	s.writeErrorBody(w, r, st.status, st.category, code, parley.ErrorMessage(err))
+}
+
+// writeErrorBody answers with an error in HubSpot's shape and logs it at
+// debug level under its correlation id (internal errors are logged by
+// writeError, with their cause).
+func (s *Server) writeErrorBody(w http.ResponseWriter, r *http.Request, status int, category, code, message string) {
+	cid := correlationID(r)
+	if status < http.StatusInternalServerError {
+		s.log.Debug().Str("correlationId", cid).Str("method", r.Method).Str("path", r.URL.Path).
+			Int("status", status).Str("category", category).Str("error", message).Msg("request refused")
+	}
+	s.writeJSON(w, status, errorBody{
+		Status: "error", Category: category, Message: message, CorrelationID: cid, Code: code,
 	})
 }
 
@@ -58,8 +71,10 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads a JSON object from r's body into v. It answers EINVALID for
-// a wrong content type, malformed JSON, trailing data or wrong field types, and
-// ETOOLARGE for a body over maxBodyBytes.
+// a wrong content type, malformed JSON, trailing data, wrong field types or a
+// field that v does not have (named, so that nothing a caller sends is
+// silently dropped), and ETOOLARGE for a body over maxBodyBytes. A v that
+// takes any field (json.RawMessage, a map) is checked by its caller.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -69,6 +84,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	body := http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var maxErr *http.MaxBytesError
 		var syn *json.SyntaxError
@@ -84,6 +100,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return parley.Errorf(parley.EINVALID, "malformed JSON at byte %d", syn.Offset)
 		case errors.As(err, &typ):
 			return parley.Errorf(parley.EINVALID, "field %q must be %s", typ.Field, typ.Type.Kind())
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return parley.Errorf(parley.EINVALID, "unknown field %s", limitString(strings.TrimPrefix(err.Error(), "json: unknown field "), 80))
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			return parley.Errorf(parley.EINVALID, "malformed JSON: unexpected end of body")
 		default:
@@ -166,12 +184,6 @@ func correlationID(r *http.Request) string {
 	return ""
 }
 
-func newID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // statusWriter records the status for the access log.
 type statusWriter struct {
 	http.ResponseWriter
@@ -201,7 +213,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		cid := newID()
+		cid := uuid.NewString()
 		ctx, route := withRouteSlot(contextWith(r.Context(), keyCorrelation, cid))
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
@@ -257,12 +269,6 @@ func (s *Server) handleHealth() http.Handler {
 		}
 		s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 		return nil
-	})
-}
-
-func (s *Server) handleNotFound() http.Handler {
-	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		return parley.Errorf(parley.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})
 }
 

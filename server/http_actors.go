@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -86,19 +88,53 @@ func (s *Server) handleActorsBatch() http.Handler {
 		if len(req.Inputs) > 100 {
 			return parley.Errorf(parley.EINVALID, "inputs holds at most 100 actor ids")
 		}
+		started := time.Now()
 		out := []actorJSON{}
+		var missing []string
 		for _, id := range req.Inputs {
 			a, err := s.actor(r.Context(), userFrom(r.Context()), id)
 			if parley.ErrorCode(err) == parley.ENOTFOUND {
+				missing = append(missing, id)
 				continue
 			} else if err != nil {
 				return err
 			}
 			out = append(out, a)
 		}
-		s.writeJSON(w, http.StatusOK, map[string]any{"status": "COMPLETE", "results": out})
+		res := batchJSON{Status: "COMPLETE", Results: out, StartedAt: msTime(started), CompletedAt: msTime(time.Now())}
+		if len(missing) == 0 {
+			s.writeJSON(w, http.StatusOK, res)
+			return nil
+		}
+		// As HubSpot answers a batch with failures: 207, and one error
+		// naming the ids that were not found (or not visible).
+		res.NumErrors = len(missing)
+		res.Errors = []batchErrorJSON{{
+			Status: "error", Category: "OBJECT_NOT_FOUND", Message: "actors not found: " + strings.Join(missing, ", "),
+			Context: map[string][]string{"ids": missing},
+		}}
+		s.writeJSON(w, http.StatusMultiStatus, res)
 		return nil
 	})
+}
+
+// batchJSON is HubSpot's answer to a batch read; with errors, its
+// BatchResponseWithErrors.
+type batchJSON struct {
+	Status      string           `json:"status"`
+	Results     any              `json:"results"`
+	NumErrors   int              `json:"numErrors,omitempty"`
+	Errors      []batchErrorJSON `json:"errors,omitempty"`
+	StartedAt   msTime           `json:"startedAt"`
+	CompletedAt msTime           `json:"completedAt"`
+}
+
+// batchErrorJSON is HubSpot's StandardError of a batch.
+type batchErrorJSON struct {
+	Status   string              `json:"status"`
+	Category string              `json:"category"`
+	Message  string              `json:"message"`
+	Context  map[string][]string `json:"context"`
 }
 
 // botActor is the actor of widget id's bot, for a user who is a member of

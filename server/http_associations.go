@@ -88,9 +88,6 @@ func (v *viewer) toObject(ctx context.Context, r *http.Request, contact *parley.
 func (s *Server) handleAssociationsList() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := onlyParams(r, "after", "limit"); err != nil {
-			return err
-		}
 		limit, err := queryLimit(r, parley.MaxLimit, parley.MaxLimit)
 		if err != nil {
 			return err
@@ -156,9 +153,6 @@ type crmObjectID struct {
 func (s *Server) handleAssociationPutDefault() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := onlyParams(r); err != nil {
-			return err
-		}
 		started := s.now()
 		v, contact, company, err := s.associationPath(r)
 		if err != nil {
@@ -186,9 +180,6 @@ func (s *Server) handleAssociationPutDefault() http.Handler {
 func (s *Server) handleAssociationDelete() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := onlyParams(r); err != nil {
-			return err
-		}
 		v, contact, company, err := s.associationPath(r)
 		if err != nil {
 			return err

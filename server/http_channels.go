@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,30 +13,50 @@ import (
 // Channels and channel accounts in the conversations API, HubSpot v3
 // shape: the chat widgets and mailboxes threads come from.
 
+// channelJSON is a channel: chat or email.
+type channelJSON struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt msTime `json:"createdAt"`
+}
+
+// channels are Parley's channels, created with Parley.
+var channels = []channelJSON{
+	{ID: strconv.Itoa(parley.ChannelChat), Name: "Chat", CreatedAt: msTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))},
+	{ID: strconv.Itoa(parley.ChannelEmail), Name: "Email", CreatedAt: msTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))},
+}
+
 func (s *Server) handleChannels() http.Handler {
-	type channel struct {
-		ID        string    `json:"id"`
-		Name      string    `json:"name"`
-		CreatedAt time.Time `json:"createdAt"`
-	}
-	epoch := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		s.writeJSON(w, http.StatusOK, page{Results: []channel{
-			{ID: strconv.Itoa(parley.ChannelChat), Name: "Chat", CreatedAt: epoch},
-			{ID: strconv.Itoa(parley.ChannelEmail), Name: "Email", CreatedAt: epoch},
-		}})
+		p, err := slicePage(r, channels)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, p)
 		return nil
 	})
 }
 
+func (s *Server) handleChannelGet() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		for _, c := range channels {
+			if c.ID == r.PathValue("channelId") {
+				s.writeJSON(w, http.StatusOK, c)
+				return nil
+			}
+		}
+		return parley.Errorf(parley.ENOTFOUND, "channel not found")
+	})
+}
+
 type channelAccountJSON struct {
-	ID        string    `json:"id"`
-	ChannelID string    `json:"channelId"`
-	InboxID   string    `json:"inboxId"`
-	Name      string    `json:"name"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"createdAt"`
-	Archived  bool      `json:"archived"`
+	ID        string `json:"id"`
+	ChannelID string `json:"channelId"`
+	InboxID   string `json:"inboxId"`
+	Name      string `json:"name"`
+	Active    bool   `json:"active"`
+	CreatedAt msTime `json:"createdAt"`
+	Archived  bool   `json:"archived"`
 }
 
 func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelAccountJSON, error) {
@@ -52,7 +73,7 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 		for _, id := range member {
 			if id == wd.InboxID {
 				out = append(out, channelAccountJSON{ID: idString(wd.ID), ChannelID: strconv.Itoa(parley.ChannelChat),
-					InboxID: idString(wd.InboxID), Name: wd.Name, Active: wd.Enabled, CreatedAt: wd.CreatedAt.UTC()})
+					InboxID: idString(wd.InboxID), Name: wd.Name, Active: wd.Enabled, CreatedAt: msTime(wd.CreatedAt)})
 			}
 		}
 	}
@@ -60,13 +81,38 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 	return append(out, mailboxes...), err
 }
 
+// handleChannelAccounts lists the channel accounts the caller sees; as in
+// HubSpot, ?inboxId= and ?channelId= (each repeatable: any of them) keep
+// those of the inboxes and channels named.
 func (s *Server) handleChannelAccounts() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		out, err := s.visibleWidgets(r.Context(), userFrom(r.Context()))
+		all, err := s.visibleWidgets(r.Context(), userFrom(r.Context()))
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, http.StatusOK, page{Results: out})
+		q := r.URL.Query()
+		want := map[string][]string{}
+		for _, name := range []string{"inboxId", "channelId"} {
+			for _, v := range q[name] {
+				n, err := strconv.ParseUint(v, 10, 64)
+				if err != nil {
+					return parley.Errorf(parley.EINVALID, "%s must be a number", name)
+				}
+				want[name] = append(want[name], idString(n))
+			}
+		}
+		out := []channelAccountJSON{}
+		for _, ca := range all {
+			if (!q.Has("inboxId") || slices.Contains(want["inboxId"], ca.InboxID)) &&
+				(!q.Has("channelId") || slices.Contains(want["channelId"], ca.ChannelID)) {
+				out = append(out, ca)
+			}
+		}
+		p, err := slicePage(r, out)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, p)
 		return nil
 	})
 }

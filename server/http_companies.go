@@ -124,9 +124,6 @@ func (s *Server) companyParam(r *http.Request) (*viewer, *parley.Company, error)
 func (s *Server) handleCompanyGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := onlyParams(r, "properties", "associations", "archived"); err != nil {
-			return err
-		}
 		p, err := readParams(r, "contacts")
 		if err != nil {
 			return err
@@ -199,9 +196,6 @@ func (s *Server) handleCompanyCreate() http.Handler {
 func (s *Server) handleCompanyPatch() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := onlyParams(r, "idProperty"); err != nil {
-			return err
-		}
 		if p := r.URL.Query().Get("idProperty"); p != "" && p != "hs_object_id" {
 			return parley.Errorf(parley.EINVALID, "idProperty must be hs_object_id")
 		}

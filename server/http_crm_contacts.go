@@ -72,9 +72,6 @@ func crmContactJSON(v *crmContact, p crmReadParams) crmObjectJSON {
 func (s *Server) handleCRMContactGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		if err := onlyParams(r, "properties", "associations", "archived", "idProperty"); err != nil {
-			return err
-		}
 		p, err := readParams(r, "companies")
 		if err != nil {
 			return err

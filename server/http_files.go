@@ -84,11 +84,6 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, uploader string,
 func uploadBody(r *http.Request) (string, io.Reader, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
-		for k := range r.URL.Query() {
-			if k != "name" {
-				return "", nil, parley.Errorf(parley.EINVALID, "unknown query parameter %q", k)
-			}
-		}
 		name := r.URL.Query().Get("name")
 		if name == "" {
 			return "", nil, parley.Errorf(parley.EINVALID, "name is required: the file's name, as a query parameter (or send multipart/form-data with a part \"file\")")

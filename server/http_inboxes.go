@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -14,15 +13,18 @@ import (
 // the settings API that creates and changes them.
 
 type inboxJSON struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	Archived  bool      `json:"archived"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt msTime `json:"createdAt"`
+	UpdatedAt msTime `json:"updatedAt"`
+	Archived  bool   `json:"archived"`
+	// Type is HubSpot's inbox type: INBOX (HubSpot's other, HELP_DESK, is
+	// not offered).
+	Type string `json:"type"`
 }
 
 func toInboxJSON(in *parley.Inbox) inboxJSON {
-	return inboxJSON{ID: idString(in.ID), Name: in.Name, CreatedAt: in.CreatedAt.UTC(), UpdatedAt: in.UpdatedAt.UTC()}
+	return inboxJSON{ID: idString(in.ID), Name: in.Name, CreatedAt: msTime(in.CreatedAt), UpdatedAt: msTime(in.UpdatedAt), Type: "INBOX"}
 }
 
 func (s *Server) handleInboxes() http.Handler {
@@ -38,7 +40,11 @@ func (s *Server) handleInboxes() http.Handler {
 				out = append(out, toInboxJSON(in))
 			}
 		}
-		s.writeJSON(w, http.StatusOK, page{Results: out})
+		p, err := slicePage(r, out)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, p)
 		return nil
 	})
 }

@@ -296,7 +296,7 @@ func (s *Server) visibleMailboxes(ctx context.Context, inboxIDs []uint64) ([]cha
 		}
 		for _, mb := range in.Mailboxes {
 			out = append(out, channelAccountJSON{ID: idString(mb.ID), ChannelID: strconv.Itoa(parley.ChannelEmail),
-				InboxID: idString(in.ID), Name: mb.Address, Active: true, CreatedAt: in.CreatedAt.UTC()})
+				InboxID: idString(in.ID), Name: mb.Address, Active: true, CreatedAt: msTime(in.CreatedAt)})
 		}
 	}
 	return out, nil

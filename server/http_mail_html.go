@@ -39,11 +39,6 @@ func (s *Server) handleMessageHTML() http.Handler {
 		if m.RichText == "" {
 			return parley.Errorf(parley.ENOTFOUND, "message %d has no HTML", m.ID)
 		}
-		for k := range r.URL.Query() {
-			if k != "remoteImages" {
-				return parley.Errorf(parley.EINVALID, "unknown query parameter %q", k)
-			}
-		}
 		remote, err := queryBool(r, "remoteImages")
 		if err != nil {
 			return err

@@ -1,12 +1,7 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -78,30 +73,6 @@ func (r mailConnectionRequest) input() app.MailConnectionInput {
 	return app.MailConnectionInput{IMAP: srv(r.IMAP), SMTP: srv(r.SMTP), Folder: r.Folder, SentFolder: r.SentFolder}
 }
 
-// decodeStrict decodes the JSON body into v as decodeJSON does, and
-// refuses fields v does not have, naming them.
-func decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
-	var raw json.RawMessage
-	if err := decodeJSON(w, r, &raw); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &typ):
-			return parley.Errorf(parley.EINVALID, "field %q must be %s", typ.Field, typ.Type.Kind())
-		case errors.Is(err, io.EOF):
-			return parley.Errorf(parley.EINVALID, "request body is empty; a JSON object is required")
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return parley.Errorf(parley.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return parley.Errorf(parley.EINVALID, "malformed JSON")
-	}
-	return nil
-}
-
 // mailboxPath reads the inbox and mailbox ids of the path.
 func mailboxPath(r *http.Request) (inboxID, mailboxID uint64, err error) {
 	if inboxID, err = pathID(r, "id"); err != nil {
@@ -123,7 +94,7 @@ func (s *Server) handleMailConnectionPut() http.Handler {
 			return err
 		}
 		var req mailConnectionRequest
-		if err := decodeStrict(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		in, err := s.app.ConnectMailbox(r.Context(), inboxID, mailboxID, req.input())
@@ -146,7 +117,7 @@ func (s *Server) handleMailConnectionTest() http.Handler {
 			return err
 		}
 		var req mailConnectionRequest
-		if err := decodeStrict(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		t, err := s.app.TestMailConnection(r.Context(), inboxID, mailboxID, req.input())

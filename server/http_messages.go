@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
@@ -38,7 +37,8 @@ type messageJSON struct {
 	ID                    string            `json:"id"`
 	Type                  string            `json:"type"`
 	ConversationsThreadID string            `json:"conversationsThreadId"`
-	CreatedAt             time.Time         `json:"createdAt"`
+	CreatedAt             msTime            `json:"createdAt"`
+	UpdatedAt             msTime            `json:"updatedAt"` // a message does not change: its creation
 	CreatedBy             string            `json:"createdBy"`
 	Senders               []actorRef        `json:"senders"`
 	Recipients            []actorRef        `json:"recipients"`
@@ -51,13 +51,32 @@ type messageJSON struct {
 	Status                map[string]string `json:"status"`
 	NewStatus             string            `json:"newStatus,omitempty"`
 	AssignedTo            string            `json:"assignedTo,omitempty"`
+	AssignedFrom          string            `json:"assignedFrom,omitempty"` // ASSIGNMENT: the assignee before
+	Archived              bool              `json:"archived"`               // the thread's: a message is archived with it
+	Client                clientJSON        `json:"client"`
+	TruncationStatus      string            `json:"truncationStatus"` // always NOT_TRUNCATED: Parley keeps whole messages
 	Event                 string            `json:"event,omitempty"`
 	Changes               *[]parley.Change  `json:"changes,omitempty"`
 	ClientID              string            `json:"clientId,omitempty"`
 	Seq                   uint64            `json:"seq"`
 	// Attachments are the message's files and a bot question's quick
 	// replies, in HubSpot's shapes (fileAttachmentJSON, attachmentJSON).
-	Attachments []any `json:"attachments,omitempty"`
+	Attachments []any `json:"attachments"`
+}
+
+// clientJSON is HubSpot's client of a message: what made it. SYSTEM for
+// what Parley records itself (events, bots, transcripts), HUBSPOT for
+// what people write (Parley is the product here, as HubSpot is there).
+type clientJSON struct {
+	ClientType string `json:"clientType"`
+}
+
+// messageClient is the client of m.
+func messageClient(m *parley.Message) clientJSON {
+	if strings.HasPrefix(m.SenderID, parley.ActorBot) || strings.HasPrefix(m.SenderID, parley.ActorSystem) || (m.Type != parley.TypeMessage && m.Type != parley.TypeComment) {
+		return clientJSON{"SYSTEM"}
+	}
+	return clientJSON{"HUBSPOT"}
 }
 
 func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.Message, names map[string]string) messageJSON {
@@ -91,14 +110,18 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 	contact := parley.ContactActorID(t.ContactID)
 	j := messageJSON{
 		ID: idString(m.ID), Type: string(m.Type), ConversationsThreadID: idString(m.ThreadID),
-		CreatedAt: m.CreatedAt.UTC(), CreatedBy: m.SenderID,
+		CreatedAt: msTime(m.CreatedAt), UpdatedAt: msTime(m.CreatedAt), CreatedBy: m.SenderID,
 		Senders:    []actorRef{ref(m.SenderID)},
 		Recipients: []actorRef{},
 		Text:       m.Text, RichText: m.RichText, Direction: string(m.Direction),
 		ChannelID: strconv.Itoa(m.ChannelID), ChannelAccountID: idString(m.ChannelAccountID),
 		Subject: t.Subject, Status: s.messageStatus(ctx, t, m),
 		NewStatus: string(m.NewStatus), Event: m.Event, Changes: m.Changes, ClientID: m.ClientID, Seq: m.Seq,
-		AssignedTo: userActorID(m.AssigneeID),
+		Attachments: []any{},
+		AssignedTo:  userActorID(m.AssigneeID), Archived: t.Archived, Client: messageClient(m), TruncationStatus: "NOT_TRUNCATED",
+	}
+	if m.Type == parley.TypeAssignment {
+		j.AssignedFrom = userActorID(m.AssignedFromID)
 	}
 	// What the team sends goes to the thread's contact; what comes in
 	// (from the contact or someone else) comes to the team. Email keeps
@@ -227,6 +250,23 @@ func (s *Server) handleMessageGet() http.Handler {
 	})
 }
 
+// handleMessageOriginal answers HubSpot's original content of a message:
+// its text and rich text, whole (Parley never truncates what it keeps).
+func (s *Server) handleMessageOriginal() http.Handler {
+	type original struct {
+		Text     string `json:"text"`
+		RichText string `json:"richText"`
+	}
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		_, m, err := s.messageParam(r)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, original{Text: m.Text, RichText: m.RichText})
+		return nil
+	})
+}
+
 // messageRecipient is a recipient in a request to post a message, in
 // HubSpot's shape.
 type messageRecipient struct {
@@ -280,8 +320,14 @@ func (s *Server) handleMessagePost() http.Handler {
 		if req.Type == "" {
 			req.Type = string(parley.TypeMessage)
 		}
-		if req.SenderActorID != "" && req.SenderActorID != u.ActorID() {
-			return parley.Errorf(parley.EFORBIDDEN, "senderActorId must be your own actor id %s", u.ActorID())
+		// Posting as someone else is for integrations that relay answers:
+		// an admin-scoped API token only, never a console session.
+		as := req.SenderActorID
+		if as == u.ActorID() {
+			as = ""
+		}
+		if a := authFrom(r.Context()); as != "" && (a.cookie || !u.IsAdmin() || !a.can(parley.ScopeAdmin)) {
+			return parley.Errorf(parley.EFORBIDDEN, "senderActorId: only an admin-scoped API token may post as someone else; leave it out or send your own %s", u.ActorID())
 		}
 		if req.ChannelID != "" && req.ChannelID != strconv.Itoa(t.ChannelID) {
 			return parley.Errorf(parley.EINVALID, "channelId must be the thread's channel %d", t.ChannelID)
@@ -293,7 +339,12 @@ func (s *Server) handleMessagePost() http.Handler {
 		if err != nil {
 			return err
 		}
-		m, t, err := s.app.PostReply(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, req.Text, req.RichText, copies, files)
+		var m *parley.Message
+		if as != "" {
+			m, t, err = s.app.PostReplyAs(r.Context(), u, as, t.ID, parley.MessageType(req.Type), req.ClientID, req.Text, req.RichText, copies, files)
+		} else {
+			m, t, err = s.app.PostReply(r.Context(), u, t.ID, parley.MessageType(req.Type), req.ClientID, req.Text, req.RichText, copies, files)
+		}
 		if err != nil {
 			return err
 		}

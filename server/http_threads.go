@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -13,21 +12,25 @@ import (
 // The conversations API in HubSpot's v3 shape (CONTRACT §4, docs/api.md).
 
 type threadJSON struct {
-	ID                       string     `json:"id"`
-	CreatedAt                time.Time  `json:"createdAt"`
-	ClosedAt                 *time.Time `json:"closedAt,omitempty"`
-	Status                   string     `json:"status"`
-	OriginalChannelID        string     `json:"originalChannelId"`
-	OriginalChannelAccountID string     `json:"originalChannelAccountId"`
-	LatestMessageTimestamp   *time.Time `json:"latestMessageTimestamp,omitempty"`
-	AssignedTo               string     `json:"assignedTo,omitempty"`
-	Spam                     bool       `json:"spam"`
-	Blocked                  bool       `json:"blocked"`
-	RoleSender               bool       `json:"roleSender"` // email from a role address: Filtered
-	Automatic                bool       `json:"automatic"`  // started by automatic mail: Filtered
-	InboxID                  string     `json:"inboxId"`
-	AssociatedContactID      string     `json:"associatedContactId"`
-	Archived                 bool       `json:"archived"`
+	ID                             string  `json:"id"`
+	CreatedAt                      msTime  `json:"createdAt"`
+	ClosedAt                       *msTime `json:"closedAt,omitempty"`
+	Status                         string  `json:"status"`
+	OriginalChannelID              string  `json:"originalChannelId"`
+	OriginalChannelAccountID       string  `json:"originalChannelAccountId"`
+	LatestMessageTimestamp         *msTime `json:"latestMessageTimestamp,omitempty"`
+	LatestMessageSentTimestamp     *msTime `json:"latestMessageSentTimestamp,omitempty"`
+	LatestMessageReceivedTimestamp *msTime `json:"latestMessageReceivedTimestamp,omitempty"`
+	// ThreadAssociations is set with ?association=TICKET, as in HubSpot.
+	ThreadAssociations  *threadAssociations `json:"threadAssociations,omitempty"`
+	AssignedTo          string              `json:"assignedTo,omitempty"`
+	Spam                bool                `json:"spam"`
+	Blocked             bool                `json:"blocked"`
+	RoleSender          bool                `json:"roleSender"` // email from a role address: Filtered
+	Automatic           bool                `json:"automatic"`  // started by automatic mail: Filtered
+	InboxID             string              `json:"inboxId"`
+	AssociatedContactID string              `json:"associatedContactId"`
+	Archived            bool                `json:"archived"`
 	// Parley's additions for list views.
 	ContactName string `json:"contactName"`
 	Subject     string `json:"subject,omitempty"` // email threads: the list shows it
@@ -41,23 +44,54 @@ type threadJSON struct {
 	LatestReplyFailed bool `json:"latestReplyFailed,omitempty"`
 }
 
+// threadAssociations is HubSpot's threadAssociations: the ticket of the
+// thread (its newest, when it has several), if any.
+type threadAssociations struct {
+	AssociatedTicketID string `json:"associatedTicketId,omitempty"`
+}
+
+// withAssociations reads ?association= (TICKET, HubSpot's only value) and
+// returns a function that sets j's threadAssociations when it was asked
+// for, or nil.
+func (s *Server) withAssociations(r *http.Request) (func(j *threadJSON, t *parley.Thread) error, error) {
+	vals := r.URL.Query()["association"]
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	for _, v := range vals {
+		if v != "TICKET" {
+			return nil, parley.Errorf(parley.EINVALID, "association must be TICKET")
+		}
+	}
+	return func(j *threadJSON, t *parley.Thread) error {
+		recs, err := s.db.ThreadRecords(r.Context(), t.ID)
+		if err != nil {
+			return err
+		}
+		j.ThreadAssociations = &threadAssociations{}
+		for _, rec := range recs {
+			if rec.Kind == parley.RecordTicket {
+				j.ThreadAssociations.AssociatedTicketID = idString(rec.ID)
+				break
+			}
+		}
+		return nil
+	}, nil
+}
+
 func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON {
 	j := threadJSON{
-		ID: idString(t.ID), CreatedAt: t.CreatedAt.UTC(), Status: string(t.Status),
+		ID: idString(t.ID), CreatedAt: msTime(t.CreatedAt), Status: string(t.Status),
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
 		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.app.ActorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
 		AssignedTo: userActorID(t.AssigneeID),
 	}
-	if !t.ClosedAt.IsZero() {
-		c := t.ClosedAt.UTC()
-		j.ClosedAt = &c
-	}
-	if !t.LatestMessageAt.IsZero() {
-		l := t.LatestMessageAt.UTC()
-		j.LatestMessageTimestamp = &l
-	}
+	j.ClosedAt = msTimeOrNil(t.ClosedAt)
+	j.LatestMessageTimestamp = msTimeOrNil(t.LatestMessageAt)
+	j.LatestMessageSentTimestamp = msTimeOrNil(t.LatestSentAt)
+	j.LatestMessageReceivedTimestamp = msTimeOrNil(t.LatestReceivedAt)
 	if t.ChannelID == parley.ChannelEmail {
 		if d, err := s.db.LatestDelivery(ctx, t.ID); err != nil {
 			s.log.Warn().Err(err).Uint64("threadId", t.ID).Msg("read delivery status")
@@ -91,24 +125,36 @@ func (s *Server) handleThreadsList() http.Handler {
 		if f.ContactID, err = queryID(r, "associatedContactId"); err != nil {
 			return err
 		}
+		if f.ThreadIDs, err = s.queryTicketThreads(r); err != nil {
+			return err
+		}
+		assoc, err := s.withAssociations(r)
+		if err != nil {
+			return err
+		}
 		if f.Archived, err = queryBool(r, "archived"); err != nil {
 			return err
 		}
-		switch q.Get("sort") {
+		switch v := q.Get("sort"); v {
 		case "", "id":
-			f.Sort = "id"
+			f.Sort = parley.SortByID
+		case "-id":
+			if f.ContactID == 0 && f.ThreadIDs == nil {
+				return parley.Errorf(parley.EINVALID, "sort=-id needs associatedContactId or associatedTicketId")
+			}
+			f.Sort = parley.SortByIDDesc
 		case "latestMessageTimestamp":
 			if q.Get("latestMessageTimestampAfter") == "" {
 				return parley.Errorf(parley.EINVALID, "sort=latestMessageTimestamp needs latestMessageTimestampAfter")
 			}
-			if f.LatestAfter, err = queryTime(r, "latestMessageTimestampAfter"); err != nil {
+			if f.LatestAfter, err = queryTimeAfter(r, "latestMessageTimestampAfter"); err != nil {
 				return err
 			}
 			f.Sort = parley.SortByLatestAsc
 		case "-latestMessageTimestamp":
 			f.Sort = "latest"
 		default:
-			return parley.Errorf(parley.EINVALID, "sort must be id, latestMessageTimestamp or -latestMessageTimestamp")
+			return parley.Errorf(parley.EINVALID, "sort must be id, -id, latestMessageTimestamp or -latestMessageTimestamp")
 		}
 		if f.AfterID, err = queryCursor(r, 0); err != nil {
 			return err
@@ -126,11 +172,36 @@ func (s *Server) handleThreadsList() http.Handler {
 		if err != nil {
 			return err
 		}
-		s.writeJSON(w, http.StatusOK, listPage(threads, more,
-			func(t *parley.Thread) threadJSON { return s.toThreadJSON(ctx, t) },
-			func(t *parley.Thread) string { return idString(t.ID) }))
+		js := make([]threadJSON, len(threads))
+		for i, t := range threads {
+			if js[i] = s.toThreadJSON(ctx, t); assoc != nil {
+				if err := assoc(&js[i], t); err != nil {
+					return err
+				}
+			}
+		}
+		s.writeJSON(w, http.StatusOK, listPage(js, more,
+			func(j threadJSON) threadJSON { return j },
+			func(j threadJSON) string { return j.ID }))
 		return nil
 	})
+}
+
+// queryTicketThreads reads ?associatedTicketId=: the threads of that
+// ticket, or nil when it is absent. A record that is no ticket is a ticket
+// that does not exist: it lists nothing.
+func (s *Server) queryTicketThreads(r *http.Request) ([]uint64, error) {
+	id, err := queryID(r, "associatedTicketId")
+	if err != nil || id == 0 {
+		return nil, err
+	}
+	rec, err := s.db.Record(r.Context(), id)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || err == nil && rec.Kind != parley.RecordTicket {
+		return []uint64{}, nil
+	} else if err != nil {
+		return nil, err
+	}
+	return append([]uint64{}, rec.ThreadIDs...), nil
 }
 
 // threadParam resolves {threadId} to a thread the caller may see; anything
@@ -157,13 +228,16 @@ func (s *Server) threadBody(w http.ResponseWriter, r *http.Request, req any) (*p
 // u may see the thread.
 type threadOp func(ctx context.Context, u *parley.User, threadID uint64) (*parley.Thread, error)
 
-// threadOpHandler answers a request on {threadId} that needs no body with
-// what op makes of the thread: the thread with status 200, or nothing with
-// status 204.
+// threadOpHandler answers a request on {threadId} that takes no body (one
+// is refused) with what op makes of the thread: the thread with status
+// 200, or nothing with status 204.
 func (s *Server) threadOpHandler(status int, op threadOp) http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "threadId")
 		if err != nil {
+			return err
+		}
+		if err := noBody(w, r); err != nil {
 			return err
 		}
 		t, err := op(r.Context(), userFrom(r.Context()), id)
@@ -179,8 +253,27 @@ func (s *Server) threadOpHandler(status int, op threadOp) http.Handler {
 	})
 }
 
+// handleThreadGet answers GET …/threads/{threadId}, with its ticket under
+// ?association=TICKET.
 func (s *Server) handleThreadGet() http.Handler {
-	return s.threadOpHandler(http.StatusOK, s.app.ThreadForUser)
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		assoc, err := s.withAssociations(r)
+		if err != nil {
+			return err
+		}
+		t, err := s.threadParam(r)
+		if err != nil {
+			return err
+		}
+		j := s.toThreadJSON(r.Context(), t)
+		if assoc != nil {
+			if err := assoc(&j, t); err != nil {
+				return err
+			}
+		}
+		s.writeJSON(w, http.StatusOK, j)
+		return nil
+	})
 }
 
 func (s *Server) handleThreadPatch() http.Handler {

@@ -29,24 +29,29 @@ func (s *Server) handleViewCounts() http.Handler {
 }
 
 // queryInboxes returns the inboxes a list or search covers for u: those u
-// is a member of, or only ?inboxId= if u is a member of it. An inbox u is not
-// a member of covers nothing, exactly like one that does not exist.
+// is a member of, or, with ?inboxId= (repeated: any of them, as in HubSpot),
+// those of the named inboxes u is a member of. An inbox u is not a member of
+// covers nothing, exactly like one that does not exist.
 func (s *Server) queryInboxes(r *http.Request, u *parley.User) ([]uint64, error) {
 	member, err := s.app.UserInboxIDs(r.Context(), u)
 	if err != nil {
 		return nil, err
 	}
-	if r.URL.Query().Get("inboxId") == "" {
+	vals, ok := r.URL.Query()["inboxId"]
+	if !ok {
 		return member, nil
 	}
-	id, err := queryID(r, "inboxId")
-	if err != nil {
-		return nil, err
+	out := []uint64{}
+	for _, v := range vals {
+		id, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "inboxId must be a number")
+		}
+		if slices.Contains(member, id) && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
 	}
-	if slices.Contains(member, id) {
-		return []uint64{id}, nil
-	}
-	return []uint64{}, nil
+	return out, nil
 }
 
 // Views of GET …/threads?view= (FEATURES I4).
@@ -131,7 +136,7 @@ func parseListParams(r *http.Request, u *parley.User) (listParams, error) {
 		return p, parley.Errorf(parley.EINVALID, "channelId must be %d (chat) or %d (email)", parley.ChannelChat, parley.ChannelEmail)
 	}
 	var err error
-	if p.after, err = queryTime(r, "latestMessageTimestampAfter"); err != nil {
+	if p.after, err = queryTimeAfter(r, "latestMessageTimestampAfter"); err != nil {
 		return p, err
 	}
 	if p.before, err = queryTime(r, "latestMessageTimestampBefore"); err != nil {

@@ -60,7 +60,7 @@ func (s *Server) handleWebhookSettingsPut() http.Handler {
 			return err
 		}
 		var req webhookSettingsRequest
-		if err := decodeStrict(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		if req.TargetURL == nil {
@@ -158,7 +158,7 @@ func (s *Server) handleWebhookSubscriptionCreate() http.Handler {
 			return err
 		}
 		var req webhookSubscriptionRequest
-		if err := decodeStrict(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		if req.EventType == nil {
@@ -229,7 +229,7 @@ func (s *Server) handleWebhookSubscriptionPatch() http.Handler {
 		var req struct {
 			Active *bool `json:"active"`
 		}
-		if err := decodeStrict(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		if req.Active == nil {
@@ -274,7 +274,7 @@ func (s *Server) handleWebhookSubscriptionsBatch() http.Handler {
 				Active *bool   `json:"active"`
 			} `json:"inputs"`
 		}
-		if err := decodeStrict(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		if len(req.Inputs) == 0 || len(req.Inputs) > parley.WebhookBatchSize {
@@ -354,7 +354,7 @@ func (s *Server) handleWebhookTest() http.Handler {
 		}
 		if r.ContentLength > 0 {
 			var req struct{}
-			if err := decodeStrict(w, r, &req); err != nil {
+			if err := decodeJSON(w, r, &req); err != nil {
 				return err
 			}
 		}

@@ -65,24 +65,9 @@ func (s *Server) wrote(k connKind, n int) {
 	}
 }
 
-// routeSlot is where noteRoute leaves the pattern that served a request,
+// routeSlot is where checkQuery (params.go) leaves the pattern that served a request,
 // for logRequests, which sits outside the handlers that copy the request.
 type routeSlot struct{ pattern string }
-
-// noteRoute records in the request's routeSlot the ServeMux pattern that
-// served it ("" when none matched). The mux sets Request.Pattern on the
-// request it is given, which the outer middleware never sees: each
-// WithContext makes a copy.
-func noteRoute(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if slot, ok := r.Context().Value(keyRoute).(*routeSlot); ok {
-				slot.pattern = r.Pattern
-			}
-		}()
-		mux.ServeHTTP(w, r)
-	})
-}
 
 // unmatchedRoute is the route of a request that no pattern served.
 const unmatchedRoute = "unmatched"
@@ -125,7 +110,7 @@ func (s *Server) handleMetrics() http.Handler {
 	})
 }
 
-// withRouteSlot gives the request a routeSlot for noteRoute to fill.
+// withRouteSlot gives the request a routeSlot for checkQuery to fill.
 func withRouteSlot(ctx context.Context) (context.Context, *routeSlot) {
 	slot := &routeSlot{}
 	return contextWith(ctx, keyRoute, slot), slot

@@ -37,18 +37,3 @@ func (s *Server) handleOpenAPI() http.Handler {
 		return nil
 	})
 }
-
-// router is the mux of routes() that remembers its patterns, so that the
-// tests know every route.
-type router struct {
-	*http.ServeMux
-	patterns []string
-}
-
-func newRouter() *router { return &router{ServeMux: http.NewServeMux()} }
-
-// Handle registers h for pattern, as http.ServeMux does.
-func (rt *router) Handle(pattern string, h http.Handler) {
-	rt.patterns = append(rt.patterns, pattern)
-	rt.ServeMux.Handle(pattern, h)
-}

@@ -55,10 +55,10 @@ func (s *Server) routes() http.Handler {
 
 	// Conversations API, HubSpot v3 shape: http_inboxes.go, http_channels.go,
 	// http_threads.go, http_messages.go, http_actors.go.
-	const v3 = "/conversations/v3/conversations"
 	mux.Handle("GET "+v3+"/inboxes", user(s.handleInboxes()))
 	mux.Handle("GET "+v3+"/inboxes/{inboxId}", user(s.handleInboxGet()))
 	mux.Handle("GET "+v3+"/channels", user(s.handleChannels()))
+	mux.Handle("GET "+v3+"/channels/{channelId}", user(s.handleChannelGet()))
 	mux.Handle("GET "+v3+"/channel-accounts", user(s.handleChannelAccounts()))
 	mux.Handle("GET "+v3+"/channel-accounts/{id}", user(s.handleChannelAccountGet()))
 	mux.Handle("GET "+v3+"/threads", user(s.handleThreadsList()))
@@ -70,6 +70,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages", user(s.handleMessagesList()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages", user(s.handleMessagePost()))
 	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}", user(s.handleMessageGet()))
+	mux.Handle("GET "+v3+"/threads/{threadId}/messages/{messageId}/original-content", user(s.handleMessageOriginal()))
 	mux.Handle("POST "+v3+"/threads/{threadId}/messages/{messageId}/retry", user(s.handleMessageRetry()))
 	mux.Handle("GET /api/v1/threads/{threadId}/messages/{messageId}/html", user(s.handleMessageHTML())) // http_mail_html.go
 
@@ -159,19 +160,17 @@ func (s *Server) routes() http.Handler {
 	// CRM objects, HubSpot's CRM v3 shape: contacts (http_crm_contacts.go),
 	// companies (http_companies.go), and their associations in v4's shape
 	// (http_associations.go). Searches only read.
-	const crm = "/crm/v3/objects"
-	mux.Handle("GET "+crm+"/contacts", user(crmListHandler(s, s.crmContacts())))
-	mux.Handle("GET "+crm+"/contacts/{contactId}", user(s.handleCRMContactGet()))
-	mux.Handle("POST "+crm+"/contacts/search", s.requireReader(crmSearchHandler(s, s.crmContacts())))
-	mux.Handle("GET "+crm+"/companies", user(crmListHandler(s, s.crmCompanies())))
-	mux.Handle("POST "+crm+"/companies", user(s.handleCompanyCreate()))
-	mux.Handle("GET "+crm+"/companies/{companyId}", user(s.handleCompanyGet()))
-	mux.Handle("PATCH "+crm+"/companies/{companyId}", user(s.handleCompanyPatch()))
-	mux.Handle("POST "+crm+"/companies/search", s.requireReader(crmSearchHandler(s, s.crmCompanies())))
-	const assoc = "/crm/v4/objects/{objectType}/{objectId}/associations"
-	mux.Handle("GET "+assoc+"/{toObjectType}", user(s.handleAssociationsList()))
-	mux.Handle("PUT "+assoc+"/default/{toObjectType}/{toObjectId}", user(s.handleAssociationPutDefault()))
-	mux.Handle("DELETE "+assoc+"/{toObjectType}/{toObjectId}", user(s.handleAssociationDelete()))
+	mux.Handle("GET "+crmV3+"/contacts", user(crmListHandler(s, s.crmContacts())))
+	mux.Handle("GET "+crmV3+"/contacts/{contactId}", user(s.handleCRMContactGet()))
+	mux.Handle("POST "+crmV3+"/contacts/search", s.requireReader(crmSearchHandler(s, s.crmContacts())))
+	mux.Handle("GET "+crmV3+"/companies", user(crmListHandler(s, s.crmCompanies())))
+	mux.Handle("POST "+crmV3+"/companies", user(s.handleCompanyCreate()))
+	mux.Handle("GET "+crmV3+"/companies/{companyId}", user(s.handleCompanyGet()))
+	mux.Handle("PATCH "+crmV3+"/companies/{companyId}", user(s.handleCompanyPatch()))
+	mux.Handle("POST "+crmV3+"/companies/search", s.requireReader(crmSearchHandler(s, s.crmCompanies())))
+	mux.Handle("GET "+crmAssociations+"/{toObjectType}", user(s.handleAssociationsList()))
+	mux.Handle("PUT "+crmAssociations+"/default/{toObjectType}/{toObjectId}", user(s.handleAssociationPutDefault()))
+	mux.Handle("DELETE "+crmAssociations+"/{toObjectType}/{toObjectId}", user(s.handleAssociationDelete()))
 
 	// Theme stylesheets (http_widget_public.go).
 	mux.Handle("GET "+themePath+"{file}", s.handleTheme())
@@ -197,7 +196,6 @@ func (s *Server) routes() http.Handler {
 	// Identification tokens let their holder chat as any contact: only a
 	// site's back end makes them, with an admin-scoped API token.
 	mux.Handle("POST /visitor-identification/v3/tokens/create", s.requireAdminToken(s.handleIdentificationToken()))
-	mux.Handle("/visitor-identification/", s.handleNotFound())
 	mux.Handle("GET /api/v1/contacts/{contactId}/consents", user(s.handleContactConsents()))
 
 	// Bots (http_bots.go).
@@ -208,21 +206,19 @@ func (s *Server) routes() http.Handler {
 
 	// Webhooks, HubSpot's Webhooks v3 shape, and Parley's extensions for
 	// the console (http_webhooks.go).
-	const hooks = "/webhooks/v3/{appId}"
 	hook := s.requireWebhookAdmin
-	mux.Handle("GET "+hooks+"/settings", hook(s.handleWebhookSettingsGet()))
-	mux.Handle("PUT "+hooks+"/settings", hook(s.handleWebhookSettingsPut()))
-	mux.Handle("DELETE "+hooks+"/settings", hook(s.handleWebhookSettingsDelete()))
-	mux.Handle("GET "+hooks+"/subscriptions", hook(s.handleWebhookSubscriptions()))
-	mux.Handle("POST "+hooks+"/subscriptions", hook(s.handleWebhookSubscriptionCreate()))
-	mux.Handle("POST "+hooks+"/subscriptions/batch/update", hook(s.handleWebhookSubscriptionsBatch()))
-	mux.Handle("GET "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionGet()))
-	mux.Handle("PATCH "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionPatch()))
-	mux.Handle("DELETE "+hooks+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionDelete()))
-	mux.Handle("GET "+hooks+"/deliveries", hook(s.handleWebhookLog()))
-	mux.Handle("POST "+hooks+"/test", hook(s.handleWebhookTest()))
+	mux.Handle("GET "+webhooksV3+"/settings", hook(s.handleWebhookSettingsGet()))
+	mux.Handle("PUT "+webhooksV3+"/settings", hook(s.handleWebhookSettingsPut()))
+	mux.Handle("DELETE "+webhooksV3+"/settings", hook(s.handleWebhookSettingsDelete()))
+	mux.Handle("GET "+webhooksV3+"/subscriptions", hook(s.handleWebhookSubscriptions()))
+	mux.Handle("POST "+webhooksV3+"/subscriptions", hook(s.handleWebhookSubscriptionCreate()))
+	mux.Handle("POST "+webhooksV3+"/subscriptions/batch/update", hook(s.handleWebhookSubscriptionsBatch()))
+	mux.Handle("GET "+webhooksV3+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionGet()))
+	mux.Handle("PATCH "+webhooksV3+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionPatch()))
+	mux.Handle("DELETE "+webhooksV3+"/subscriptions/{subscriptionId}", hook(s.handleWebhookSubscriptionDelete()))
+	mux.Handle("GET "+webhooksV3+"/deliveries", hook(s.handleWebhookLog()))
+	mux.Handle("POST "+webhooksV3+"/test", hook(s.handleWebhookTest()))
 	mux.Handle("GET /api/v1/webhooks", admin(s.handleWebhookApps()))
-	mux.Handle("/webhooks/", s.handleNotFound())
 
 	// Widget status stream (http_widget_public.go).
 	mux.Handle("GET /widget/v1/status", s.handleStatusStream())
@@ -237,11 +233,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/users/me/meeting-link", user(s.handleMeetingLinkGet()))
 	mux.Handle("PUT /api/v1/users/me/meeting-link", user(s.handleMeetingLinkPut()))
 
-	// Unknown API paths answer in the API's error shape.
-	mux.Handle("/api/", s.handleNotFound())
-	mux.Handle("/conversations/", s.handleNotFound())
-	mux.Handle("/crm/", s.handleNotFound())
-
+	// Unknown paths and methods, and query parameters a route does not
+	// read (queryParams, params.go), answer in the API's error shape.
 	s.patterns = mux.patterns
-	return s.logRequests(securityHeaders(s.limitBodyTime(noteRoute(mux.ServeMux))))
+	return s.logRequests(securityHeaders(s.limitBodyTime(s.checkQuery(mux))))
 }

@@ -103,6 +103,9 @@ func appendMessageLeaving(tx *bolt.Tx, m parley.Message, newThread parley.Thread
 		old = &stored
 	}
 
+	if m.Type == parley.TypeAssignment {
+		m.AssignedFromID = t.AssigneeID
+	}
 	if update != nil {
 		before := *t
 		if err := update(t); err != nil {
@@ -133,11 +136,19 @@ func appendMessageLeaving(tx *bolt.Tx, m parley.Message, newThread parley.Thread
 	}
 
 	t.LastSeq = m.Seq
-	if m.CreatedAt.After(t.LatestMessageAt) {
+	// Events (status changes, assignments, SYSTEM) do not move the
+	// latest message time: as in HubSpot, only messages and notes do.
+	if (m.Type == parley.TypeMessage || m.Type == parley.TypeComment) && m.CreatedAt.After(t.LatestMessageAt) {
 		t.LatestMessageAt = m.CreatedAt
 	}
 	if m.Type == parley.TypeMessage {
 		t.Preview = parley.MessagePreview(&m)
+		switch {
+		case m.Direction == parley.Incoming && m.CreatedAt.After(t.LatestReceivedAt):
+			t.LatestReceivedAt = m.CreatedAt
+		case m.Direction == parley.Outgoing && m.CreatedAt.After(t.LatestSentAt):
+			t.LatestSentAt = m.CreatedAt
+		}
 	}
 	if err := threads.put(tx, bucket(tx, bucketThreads), t, old); err != nil {
 		return res, err

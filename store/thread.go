@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -208,8 +209,14 @@ func (db *DB) Threads(ctx context.Context, f parley.ThreadFilter) (threads []*pa
 	if err != nil {
 		return nil, false, err
 	}
-	if f.Sort != "" && f.Sort != parley.SortByID && f.Sort != parley.SortByLatest && f.Sort != parley.SortByLatestAsc {
+	byID := f.Sort == "" || f.Sort == parley.SortByID || f.Sort == parley.SortByIDDesc
+	switch {
+	case !byID && f.Sort != parley.SortByLatest && f.Sort != parley.SortByLatestAsc:
 		return nil, false, parley.Errorf(parley.EINVALID, "unknown sort %q", f.Sort)
+	case f.Sort == parley.SortByIDDesc && f.ContactID == 0 && f.ThreadIDs == nil:
+		return nil, false, parley.Errorf(parley.EINVALID, "sort -id lists one contact's or one ticket's threads only")
+	case f.ThreadIDs != nil && !byID:
+		return nil, false, parley.Errorf(parley.EINVALID, "one ticket's threads list by id only")
 	}
 	threads = []*parley.Thread{}
 	if f.InboxIDs != nil && len(f.InboxIDs) == 0 {
@@ -219,7 +226,15 @@ func (db *DB) Threads(ctx context.Context, f parley.ThreadFilter) (threads []*pa
 
 	ids := make([]uint64, 0, min(limit+1, 64))
 	err = db.view(func(tx *bolt.Tx) error {
-		if f.ContactID != 0 {
+		if f.ThreadIDs != nil || f.ContactID != 0 && byID {
+			cand := f.ThreadIDs
+			if cand == nil {
+				cand = contactThreadIDs(tx, f.ContactID, 0)
+			}
+			if err := scanIDs(tx, cand, f.Sort == parley.SortByIDDesc, f.AfterID, limit+1, match, &ids); err != nil {
+				return err
+			}
+		} else if f.ContactID != 0 {
 			if err := scanContact(tx, &f, limit+1, match, &ids); err != nil {
 				return err
 			}
@@ -259,6 +274,37 @@ func (db *DB) Threads(ctx context.Context, f parley.ThreadFilter) (threads []*pa
 		return nil, false, err
 	}
 	return threads, more, nil
+}
+
+// scanIDs appends to ids up to n of the threads cand that exist and match,
+// by id (descending if desc) after the cursor afterID.
+func scanIDs(tx *bolt.Tx, cand []uint64, desc bool, afterID uint64, n int, match func(row) bool, ids *[]uint64) error {
+	cand = slices.Clone(cand)
+	slices.Sort(cand)
+	if desc {
+		slices.Reverse(cand)
+	}
+	threads := bucket(tx, bucketThreads)
+	for _, id := range cand {
+		if len(*ids) >= n {
+			break
+		}
+		if afterID != 0 && (!desc && id <= afterID || desc && id >= afterID) {
+			continue
+		}
+		v := threads.Get(itob(id))
+		if v == nil {
+			continue
+		}
+		r, err := threadRow(id, v)
+		if err != nil {
+			return err
+		}
+		if match(r) {
+			*ids = append(*ids, id)
+		}
+	}
+	return nil
 }
 
 // scanLatest appends to ids, newest first, up to n threads that match, from

@@ -89,28 +89,12 @@ func contactThreadIDs(tx *bolt.Tx, contact, afterID uint64) []uint64 {
 }
 
 // scanContact appends to ids up to n threads of f.ContactID that match, in
-// the order of f.Sort after f.AfterID, reading only that contact's threads
-// (Threads with a ContactID). A contact has few threads, so parley.SortByLatest
-// and parley.SortByLatestAsc read all their rows and sort them; an AfterID that
+// the order of f.Sort (parley.SortByLatest or parley.SortByLatestAsc; by id,
+// Threads uses scanIDs) after f.AfterID, reading only that contact's threads.
+// A contact has few threads, so it reads all their rows and sorts them; an AfterID that
 // names no thread is EINVALID there, as in scanLatest.
 func scanContact(tx *bolt.Tx, f *parley.ThreadFilter, n int, match func(row) bool, ids *[]uint64) error {
 	threads := bucket(tx, bucketThreads)
-	if f.Sort != parley.SortByLatest && f.Sort != parley.SortByLatestAsc {
-		for _, id := range contactThreadIDs(tx, f.ContactID, f.AfterID) {
-			if len(*ids) >= n {
-				break
-			}
-			r, err := threadRow(id, threads.Get(itob(id)))
-			if err != nil {
-				return err
-			}
-			if match(r) {
-				*ids = append(*ids, id)
-			}
-		}
-		return nil
-	}
-
 	type ranked struct{ latest, id uint64 }
 	// order is f.Sort's: latest, then id, both descending (parley.SortByLatest)
 	// or both ascending (parley.SortByLatestAsc).
