@@ -47,11 +47,13 @@ func TestObserveCommit(t *testing.T) {
 			if c := commits.Load(); c < 1 || c > n || naive && c != n {
 				t.Errorf("commits observed=%d for %d writes (naive %v)", c, n, naive)
 			}
+			mu.Lock()
 			for _, d := range durs {
 				if d < 0 {
 					t.Errorf("negative commit time %v", d)
 				}
 			}
+			mu.Unlock()
 			if got, err := db.OutboxLen(ctx); err != nil || got != n {
 				t.Errorf("OutboxLen=%d, %v; want %d", got, err, n)
 			}

@@ -363,11 +363,11 @@ func (db *DB) commit(calls []*call) {
 			db.written.Add(uint64(len(calls)))
 		}
 		took := time.Since(start)
+		if err == nil {
+			db.observeCommit(len(calls), took) // before the answers: what a caller was told is counted
+		}
 		for _, c := range calls {
 			c.done <- err
-		}
-		if err == nil {
-			db.observeCommit(len(calls), took)
 		}
 		return
 	}
