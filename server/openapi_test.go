@@ -22,8 +22,8 @@ import (
 )
 
 // spec is the server's OpenAPI document, parsed once for the whole test
-// binary: every answer client.do receives is checked against it
-// (checkResponse).
+// binary: every exchange client.do makes is checked against it
+// (checkExchange).
 var spec struct {
 	once sync.Once
 	err  error
