@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -127,6 +130,58 @@ func FuzzListBody(f *testing.F) {
 		}
 		for _, c := range contacts {
 			l.Matches(c)
+		}
+	})
+}
+
+// FuzzQueryAllowed feeds raw query strings to the check every route runs
+// before its handler: it never panics, refuses with invalid and a UTF-8
+// message, and what it takes parses and holds only allowed names.
+func FuzzQueryAllowed(f *testing.F) {
+	for _, s := range []string{"", "limit=5", "limit=5&after=x", "x=1", "a=%zz", "limit=1;after=2", "%00=1", "inboxId=1&inboxId=2", strings.Repeat("a", 300) + "=1"} {
+		f.Add(s)
+	}
+	allowed := []string{"after", "limit", "inboxId"}
+	f.Fuzz(func(t *testing.T, raw string) {
+		err := queryAllowed(raw, allowed)
+		if err != nil {
+			checkInputError(t, err, []byte(raw))
+			return
+		}
+		q, perr := url.ParseQuery(raw)
+		if perr != nil {
+			t.Fatalf("took %q, which does not parse: %v", raw, perr)
+		}
+		for k := range q {
+			if !slices.Contains(allowed, k) {
+				t.Fatalf("took %q with parameter %q", raw, k)
+			}
+		}
+	})
+}
+
+// FuzzCRMSearch feeds CRM search bodies through the decoder and the checks
+// of a contact search: it never panics, and refuses with invalid and a
+// UTF-8 message.
+func FuzzCRMSearch(f *testing.F) {
+	for _, s := range []string{
+		`{}`,
+		`{"filterGroups":[{"filters":[{"propertyName":"email","operator":"EQ","value":"a@example.com"}]}]}`,
+		`{"filterGroups":[{"filters":[{"propertyName":"createdate","operator":"BETWEEN","value":"1","highValue":"2"}]}],"sorts":[{"propertyName":"createdate","direction":"DESCENDING"}],"limit":5,"after":"10"}`,
+		`{"filtergroups":[]}`, `{"limit":0}`, `{"query":"ada","properties":["email"]}`, `[`, `{"filterGroups":[{"filters":[{"propertyName":"","operator":"IN","values":[]}]}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := httptest.NewRequest("POST", "/crm/v3/objects/contacts/search", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		var req crmSearchRequest
+		err := decodeExact(httptest.NewRecorder(), r, &req)
+		if err == nil {
+			_, err = checkSearch(contactKind, &req)
+		}
+		if err != nil {
+			checkInputError(t, err, body)
 		}
 	})
 }

@@ -297,6 +297,38 @@ export class ThreadActions {
 }
 
 /**
+ * confirmDelete asks in a dialog before deleting: title and warning say
+ * what goes, the confirm button (text) runs remove. A failure stays in the
+ * dialog (failKey when the server says nothing); once removed, the dialog
+ * closes and done runs. app reports a lost session.
+ */
+export function confirmDelete(app, { title, warning, confirm, failKey, remove, done }, opener) {
+  const error = h('p', { class: 'form-alert', role: 'alert', hidden: true });
+  const yes = h('button', {
+    type: 'button',
+    class: 'btn btn-danger',
+    text: confirm,
+    onClick: async () => {
+      yes.disabled = true;
+      try {
+        await remove();
+      } catch (err) {
+        if (app.failed(err)) return;
+        error.textContent = err.message || t(failKey);
+        error.hidden = false;
+        yes.disabled = false;
+        return;
+      }
+      dlg.close();
+      done();
+    },
+  });
+  const cancel = h('button', { type: 'button', class: 'btn', text: t('inbox.cancel'), onClick: () => dlg.close() });
+  const dlg = dialog(uid('del'), title, [h('p', { text: warning }), error, h('div', { class: 'dialog-actions' }, cancel, yes)], opener);
+  yes.focus();
+}
+
+/**
  * dialog opens a modal dialog titled title with body and a Close button, and
  * returns it. Keys pressed inside stay inside (the console's shortcuts do not
  * fire); Escape and Close return focus to opener. It removes itself once

@@ -3,7 +3,7 @@
 // domain, names, owner, custom properties) and whether all or any must hold.
 // It speaks the lists API (docs/api.md).
 
-import { dialog } from './actions.js';
+import { confirmDelete } from './actions.js';
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
 import { api, fieldOf, findField } from './widgets.js';
@@ -252,31 +252,23 @@ export class ListsSection {
   }
 
   confirmDelete(l, opener) {
-    const headId = uid('ls-del');
-    const error = h('p', { class: 'form-alert', role: 'alert', hidden: true });
-    const yes = h('button', {
-      type: 'button',
-      class: 'btn btn-danger',
-      text: t('ls.deleteConfirm'),
-      onClick: async () => {
-        yes.disabled = true;
-        try {
-          await api.deleteList(l.id);
-        } catch (err) {
-          if (this.app.failed(err)) return;
-          error.textContent = err.message || t('ls.failed');
-          error.hidden = false;
-          return;
-        }
-        dlg.close();
-        this.drafts.delete(l.id);
-        this.settings.chat.state = 'idle';
-        this.settings.heading.focus();
-        this.settings.say(t('ls.deleted', { name: l.name }));
-        this.load();
+    confirmDelete(
+      this.app,
+      {
+        title: t('ls.deleteTitle', { name: l.name }),
+        warning: t('ls.deleteWarning'),
+        confirm: t('ls.deleteConfirm'),
+        failKey: 'ls.failed',
+        remove: () => api.deleteList(l.id),
+        done: () => {
+          this.drafts.delete(l.id);
+          this.settings.chat.state = 'idle';
+          this.settings.heading.focus();
+          this.settings.say(t('ls.deleted', { name: l.name }));
+          this.load();
+        },
       },
-    });
-    const dlg = dialog(headId, t('ls.deleteTitle', { name: l.name }), [h('p', { text: t('ls.deleteWarning') }), error, h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'btn', text: t('inbox.cancel'), onClick: () => dlg.close() }), yes)], opener);
-    yes.focus();
+      opener,
+    );
   }
 }

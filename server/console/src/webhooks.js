@@ -4,7 +4,7 @@
 // subscriptions; its signing secret is shown once, when Parley makes it.
 // Each subscriber shows its delivery log and can be sent a test event.
 
-import { dialog } from './actions.js';
+import { confirmDelete } from './actions.js';
 import { request } from './api.js';
 import { h, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
@@ -263,32 +263,24 @@ export class WebhooksSection {
   }
 
   confirmDelete(a, opener) {
-    const headId = uid('wh-del');
-    const error = h('p', { class: 'form-alert', role: 'alert', hidden: true });
-    const yes = h('button', {
-      type: 'button',
-      class: 'btn btn-danger',
-      text: t('wh.delete'),
-      onClick: async () => {
-        yes.disabled = true;
-        try {
-          await api.remove(a.appId);
-        } catch (err) {
-          if (this.app.failed(err)) return;
-          error.textContent = err.message || t('wh.failed');
-          error.hidden = false;
-          return;
-        }
-        dlg.close();
-        this.open.delete(a.appId);
-        this.logs.delete(a.appId);
-        if (this.secret?.appId === a.appId) this.secret = null;
-        this.settings.heading.focus();
-        this.settings.say(t('wh.deleted', { appId: a.appId }));
-        this.load();
+    confirmDelete(
+      this.app,
+      {
+        title: t('wh.deleteTitle', { appId: a.appId }),
+        warning: t('wh.deleteWarning'),
+        confirm: t('wh.delete'),
+        failKey: 'wh.failed',
+        remove: () => api.remove(a.appId),
+        done: () => {
+          this.open.delete(a.appId);
+          this.logs.delete(a.appId);
+          if (this.secret?.appId === a.appId) this.secret = null;
+          this.settings.heading.focus();
+          this.settings.say(t('wh.deleted', { appId: a.appId }));
+          this.load();
+        },
       },
-    });
-    const dlg = dialog(headId, t('wh.deleteTitle', { appId: a.appId }), [h('p', { text: t('wh.deleteWarning') }), error, h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'btn', text: t('inbox.cancel'), onClick: () => dlg.close() }), yes)], opener);
-    yes.focus();
+      opener,
+    );
   }
 }
