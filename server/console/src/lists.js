@@ -45,8 +45,7 @@ export class ListsSection {
   render() {
     if (this.state === 'idle') this.load();
     if (!this.lists) {
-      if (this.state === 'error') return [h('p', { class: 'form-alert', role: 'alert', text: t('settings.failed') }), h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: () => this.load() })];
-      return [h('p', { class: 'muted', role: 'status', text: t('settings.loading') })];
+      return this.settings.notReady(this.state === 'error', () => this.load());
     }
     const lists = [...this.lists].sort((a, b) => a.name.localeCompare(b.name));
     return [

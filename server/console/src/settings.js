@@ -248,8 +248,8 @@ export class Settings {
     // Keep the focus on the same control across a re-render.
     const key = this.main.contains(document.activeElement) ? document.activeElement.dataset.fk : null;
     let body;
-    if (this.state === 'loading' || (!this.data && this.state !== 'error')) body = [h('p', { class: 'muted', role: 'status', text: t('settings.loading') })];
-    else if (!this.data) body = [h('p', { class: 'form-alert', role: 'alert', text: t('settings.failed') }), h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: () => this.load() })];
+    if (this.state === 'loading' || (!this.data && this.state !== 'error')) body = this.notReady(false);
+    else if (!this.data) body = this.notReady(true, () => this.load());
     else if (this.section === 'teams') body = this.renderTeams();
     else if (this.section === 'inboxes') body = this.renderInboxes();
     else if (this.section === 'chat') body = this.chat.render();
@@ -260,6 +260,12 @@ export class Settings {
     else body = this.renderUsers();
     this.main.replaceChildren(...body);
     if (key) this.main.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();
+  }
+
+  /** notReady is what a section shows before its data is there: loading, or (failed) the failure with a Retry button. */
+  notReady(failed, retry) {
+    if (!failed) return [h('p', { class: 'muted', role: 'status', text: t('settings.loading') })];
+    return [h('p', { class: 'form-alert', role: 'alert', text: t('settings.failed') }), h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: retry })];
   }
 
   sectionHead(key, hint) {

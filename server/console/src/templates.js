@@ -43,8 +43,7 @@ export class TemplatesSection {
   render() {
     if (this.state === 'idle') this.load();
     if (!this.templates) {
-      if (this.state === 'error') return [h('p', { class: 'form-alert', role: 'alert', text: t('settings.failed') }), h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: () => this.load() })];
-      return [h('p', { class: 'muted', role: 'status', text: t('settings.loading') })];
+      return this.settings.notReady(this.state === 'error', () => this.load());
     }
     const out = [this.settings.sectionHead('settings.templates', 'tpl.hint')];
     if (this.editing) return [...out, this.form()];

@@ -79,8 +79,7 @@ export class WebhooksSection {
   render() {
     if (this.state === 'idle') this.load();
     if (!this.apps) {
-      if (this.state === 'error') return [h('p', { class: 'form-alert', role: 'alert', text: t('settings.failed') }), h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: () => this.load() })];
-      return [h('p', { class: 'muted', role: 'status', text: t('settings.loading') })];
+      return this.settings.notReady(this.state === 'error', () => this.load());
     }
     return [
       this.settings.sectionHead('settings.webhooks', 'wh.hint'),
