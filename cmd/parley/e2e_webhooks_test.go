@@ -81,55 +81,7 @@ func TestHubSpotClientWebhooks(t *testing.T) {
 	}
 	token := call("POST", "/api/v1/tokens", map[string]string{"name": "HubSpot integration"}, "")["token"].(string)
 
-	cmd := exec.Command(node, filepath.Join("testdata", "webhooks_contract.js"))
-	cmd.Env = append(os.Environ(), "PARLEY_URL="+base, "PARLEY_TOKEN="+token, "APP_ID=31", "NODE_PATH="+modules)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("node: %v\n%s", err, stderr.String())
-		}
-	})
-	lines := make(chan map[string]any, 100)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil {
-				lines <- line
-			}
-		}
-	}()
-	next := func(what string) map[string]any {
-		t.Helper()
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("the script ended waiting for %s: %s", what, stderr.String())
-			}
-			if line["failed"] != nil {
-				t.Fatalf("the script failed: %v", line["failed"])
-			}
-			return line
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no %s from the script within 20s: %s", what, stderr.String())
-		}
-		return nil
-	}
+	next := runNode(t, node, "webhooks_contract.js", "PARLEY_URL="+base, "PARLEY_TOKEN="+token, "APP_ID=31", "NODE_PATH="+modules)
 	if line := next("ready"); line["ready"] == nil {
 		t.Fatalf("first line %v, want ready", line)
 	}
@@ -176,6 +128,64 @@ func TestHubSpotClientWebhooks(t *testing.T) {
 		if got[typ] != n {
 			t.Errorf("%s: %d events, want %d (all: %v)", typ, got[typ], n, got)
 		}
+	}
+}
+
+// runNode runs testdata/script with node and env until the test ends
+// (it closes the script's standard input and waits for it), and returns
+// next, which reads the script's next JSON line: it fails the test when
+// the script reports {"failed": …}, ends, or says nothing for 20
+// seconds.
+func runNode(t *testing.T, node, script string, env ...string) (next func(what string) map[string]any) {
+	t.Helper()
+	cmd := exec.Command(node, filepath.Join("testdata", script))
+	cmd.Env = append(os.Environ(), env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("node %s: %v\n%s", script, err, stderr.String())
+		}
+	})
+	lines := make(chan map[string]any, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil {
+				lines <- line
+			}
+		}
+	}()
+	return func(what string) map[string]any {
+		t.Helper()
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("the script ended waiting for %s: %s", what, stderr.String())
+			}
+			if line["failed"] != nil {
+				t.Fatalf("the script failed: %v", line["failed"])
+			}
+			return line
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no %s from the script within 20s: %s", what, stderr.String())
+		}
+		return nil
 	}
 }
 
