@@ -1,10 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"net/http"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -25,27 +21,7 @@ func TestBrowserCustomChannel(t *testing.T) {
 	cookie := signIn(t, base)
 	call := func(method, path string, body any, bearer string, out any) {
 		t.Helper()
-		j, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(j))
-		req.Header.Set("Content-Type", "application/json")
-		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
-		} else {
-			req.Header.Set("Origin", base)
-			req.AddCookie(&http.Cookie{Name: "parley_session", Value: cookie})
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %s %s", method, path, res.Status, b)
-		}
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatal(err)
-		}
+		callAPI(t, base, cookie, method, path, body, bearer, out)
 	}
 	var tok struct{ Token string }
 	call("POST", "/api/v1/tokens", map[string]string{"name": "SMS integration"}, "", &tok)
