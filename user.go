@@ -214,7 +214,14 @@ type Inbox struct {
 	// agent's own (R4): rich text as the richtext package's Clean keeps
 	// it, "" for none.
 	Signature string `json:"signature,omitempty"`
+	// RetentionDays, when not 0, is how long the inbox keeps a conversation
+	// that is closed or in the trash: once its latest message is that many
+	// days old, it is deleted for good (retention.go in package app).
+	RetentionDays int `json:"retentionDays,omitempty"`
 }
+
+// MaxRetentionDays bounds Inbox.RetentionDays (100 years).
+const MaxRetentionDays = 36500
 
 // HasMember reports whether user id is a member of the inbox.
 func (in *Inbox) HasMember(id uint64) bool {

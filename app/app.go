@@ -177,6 +177,8 @@ type App struct {
 	sweepNow chan struct{}
 	// hooks sends the webhooks' events (webhooks.go).
 	hooks webhookState
+	// retainNow asks the retention sweep to run (retention.go).
+	retainNow chan struct{}
 }
 
 // New returns an application over the given store and presence tracker.
@@ -194,6 +196,7 @@ func New(cfg Config, db Store, p parley.Presence) *App {
 
 		peopleChanged: make(chan struct{}, 1),
 		sweepNow:      make(chan struct{}, 1),
+		retainNow:     make(chan struct{}, 1),
 		live:          newLivePush(),
 		routing:       newRouter(),
 	}
@@ -234,9 +237,10 @@ func (a *App) Start() {
 	a.startMailboxes()
 	a.startLive()
 	a.startWebhooks()
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go a.sweepBots()
 	go a.sweepFiles(a.Now())
+	go a.retain()
 }
 
 // Close stops the goroutines that Start started and waits for them to

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/parley-chat/parley"
 )
@@ -73,10 +74,47 @@ type settingsInboxJSON struct {
 
 	// Its addresses and outside notifications (http_mail.go).
 	inboxMailJSON
+
+	// RetentionDays: closed conversations and those in the trash are
+	// deleted for good once their latest message is this many days old;
+	// 0 keeps them.
+	RetentionDays int `json:"retentionDays"`
 }
 
 func (s *Server) toSettingsInboxJSON(in *parley.Inbox) settingsInboxJSON {
-	return settingsInboxJSON{toGroupJSON(in.ID, in.Name, in.MemberIDs, in.CreatedAt, in.UpdatedAt), s.toInboxMailJSON(in)}
+	return settingsInboxJSON{toGroupJSON(in.ID, in.Name, in.MemberIDs, in.CreatedAt, in.UpdatedAt), s.toInboxMailJSON(in), in.RetentionDays}
+}
+
+// checkRetention checks retentionDays of a request; nil keeps it.
+func checkRetention(days *int) error {
+	if days != nil && (*days < 0 || *days > parley.MaxRetentionDays) {
+		return parley.Errorf(parley.EINVALID, "retentionDays must be 0 (keep) to %d", parley.MaxRetentionDays)
+	}
+	return nil
+}
+
+// handleRetentionPreview counts the conversations of an inbox that a
+// retention of ?days= would delete now (the settings' dry run).
+func (s *Server) handleRetentionPreview() http.Handler {
+	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		days, err := strconv.Atoi(r.URL.Query().Get("days"))
+		if err != nil || days < 1 || days > parley.MaxRetentionDays {
+			return parley.Errorf(parley.EINVALID, "days must be 1 to %d", parley.MaxRetentionDays)
+		}
+		if _, err := s.db.Inbox(r.Context(), id); err != nil {
+			return err
+		}
+		n, err := s.app.RetentionCount(r.Context(), id, days)
+		if err != nil {
+			return err
+		}
+		s.writeJSON(w, http.StatusOK, map[string]int{"days": days, "count": n})
+		return nil
+	})
 }
 
 // publishInbox announces a committed inbox to its members' consoles. Call
@@ -161,8 +199,14 @@ func (s *Server) handleInboxCreate() http.Handler {
 		if err := s.inboxNameFree(ctx, *name, 0); err != nil {
 			return err
 		}
+		if err := checkRetention(req.RetentionDays); err != nil {
+			return err
+		}
 		now := s.now()
 		in := &parley.Inbox{Name: *name, MemberIDs: members, CreatedAt: now, UpdatedAt: now}
+		if req.RetentionDays != nil {
+			in.RetentionDays = *req.RetentionDays
+		}
 		if err := setMail(in); err != nil {
 			return err
 		}
@@ -204,6 +248,9 @@ func (s *Server) handleInboxPatch() http.Handler {
 				return err
 			}
 		}
+		if err := checkRetention(req.RetentionDays); err != nil {
+			return err
+		}
 		var before []uint64
 		in, err := s.db.UpdateInbox(ctx, id, func(in *parley.Inbox) error {
 			before = slices.Clone(in.MemberIDs)
@@ -212,6 +259,9 @@ func (s *Server) handleInboxPatch() http.Handler {
 			}
 			if members != nil {
 				in.MemberIDs = slices.Clone(members)
+			}
+			if req.RetentionDays != nil {
+				in.RetentionDays = *req.RetentionDays
 			}
 			return setMail(in)
 		})
@@ -243,6 +293,9 @@ func (s *Server) handleInboxPatch() http.Handler {
 		}
 		if req.EmailAddresses != nil {
 			s.app.KickMailboxes() // a connected address may be gone
+		}
+		if req.RetentionDays != nil {
+			s.app.KickRetention()
 		}
 		s.writeJSON(w, http.StatusOK, s.toSettingsInboxJSON(in))
 		return nil
@@ -317,4 +370,5 @@ type inboxMailRequest struct {
 type inboxRequest struct {
 	groupRequest
 	inboxMailRequest
+	RetentionDays *int `json:"retentionDays"`
 }

@@ -97,6 +97,7 @@ var queryParams = map[string][]string{
 	"GET " + webhooksV3 + "/deliveries":                        {"hapikey"},
 	"POST " + webhooksV3 + "/test":                             {"hapikey"},
 	"GET /api/v1/webhooks":                                     nil,
+	"GET /api/v1/inboxes/{id}/retention":                       {"days"},
 
 	"POST " + customChannels:                                                       {"hapikey", "appId"},
 	"GET " + customChannels:                                                        {"hapikey", "appId"},

@@ -106,6 +106,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/inboxes", admin(s.handleInboxCreate()))
 	mux.Handle("PATCH /api/v1/inboxes/{id}", admin(s.handleInboxPatch()))
 	mux.Handle("DELETE /api/v1/inboxes/{id}", admin(s.handleInboxDelete()))
+	mux.Handle("GET /api/v1/inboxes/{id}/retention", admin(s.handleRetentionPreview()))
 	// Connected mailboxes (http_mailboxes.go).
 	mux.Handle("PUT /api/v1/inboxes/{id}/mailboxes/{mailboxId}/connection", admin(s.handleMailConnectionPut()))
 	mux.Handle("DELETE /api/v1/inboxes/{id}/mailboxes/{mailboxId}/connection", admin(s.handleMailConnectionDelete()))

@@ -11,6 +11,7 @@ import { backLink, checkList, h, plainClick, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
 import { inboxMailForm, inboxMailboxForms } from './mailsettings.js';
 import { ListsSection } from './lists.js';
+import { inboxRetentionForm } from './retention.js';
 import { TemplatesSection } from './templates.js';
 import { WebhooksSection } from './webhooks.js';
 import { WidgetsSection } from './widgets.js';
@@ -551,6 +552,7 @@ export class Settings {
       this.groupForm(kind, g),
       kind === 'inbox' ? inboxMailForm(this, g) : null,
       kind === 'inbox' ? inboxMailboxForms(this, g) : null,
+      kind === 'inbox' ? inboxRetentionForm(this, g) : null,
     );
   }
 
