@@ -2,6 +2,9 @@
 // one binary with an embedded store.
 //
 //	parley [serve] [flags]
+//	parley backup [--url URL --token TOKEN | --data DIR] FILE
+//	parley restore --data DIR [--force] FILE
+//	parley compact --data DIR
 //	parley version
 //
 // Every flag has an environment twin (PARLEY_ADDR for --addr, …); a flag
@@ -88,13 +91,19 @@ type config struct {
 	VisitorConnsPerIP     int // visitor sockets and status streams at once
 	NewVisitorsPerIP      int // new visitors a minute
 	NewConversationsPerIP int // new conversations a minute
+
+	// Scheduled backups: every BackupEvery into BackupDir, the newest
+	// BackupKeep kept; "" for none.
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
 }
 
 // parseConfig reads flags, falling back to their PARLEY_* environment twins.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		if args[0] != "serve" {
-			return nil, fmt.Errorf("unknown command %q (the commands are serve and version)", args[0])
+			return nil, fmt.Errorf("unknown command %q (the commands are serve, backup, restore, compact and version)", args[0])
 		}
 		args = args[1:]
 	}
@@ -177,12 +186,29 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.IMAPPollInterval, "imap-poll-interval", poll, "how often a connected mailbox's folder is looked at when its server offers no IDLE (env PARLEY_IMAP_POLL_INTERVAL)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", env("PARLEY_METRICS_LISTEN", ""), "address of a listener of its own for the Prometheus metrics (GET /metrics), e.g. 127.0.0.1:9090; empty: none (env PARLEY_METRICS_LISTEN)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("PARLEY_METRICS_TOKEN", ""), "serve GET /metrics on the main listener to clients that send this Bearer token (at least 16 characters); prefer the environment variable; empty: /metrics there is 404 (env PARLEY_METRICS_TOKEN)")
+	fs.StringVar(&c.BackupDir, "backup-dir", env("PARLEY_BACKUP_DIR", ""), "write a backup archive into this directory every --backup-every; empty: no scheduled backups (env PARLEY_BACKUP_DIR)")
+	every, err := time.ParseDuration(env("PARLEY_BACKUP_EVERY", "24h"))
+	if err != nil || every <= 0 {
+		return nil, fmt.Errorf("PARLEY_BACKUP_EVERY must be a positive duration such as 6h")
+	}
+	fs.DurationVar(&c.BackupEvery, "backup-every", every, "how often a scheduled backup is written (env PARLEY_BACKUP_EVERY)")
+	keep, err := strconv.Atoi(env("PARLEY_BACKUP_KEEP", "7"))
+	if err != nil || keep < 1 {
+		return nil, fmt.Errorf("PARLEY_BACKUP_KEEP must be a whole number of at least 1")
+	}
+	fs.IntVar(&c.BackupKeep, "backup-keep", keep, "how many scheduled backups to keep; older ones are deleted (env PARLEY_BACKUP_KEEP)")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if err := checkMetricsToken(c.MetricsToken); err != nil {
 		return nil, err
+	}
+	if c.BackupEvery <= 0 {
+		return nil, fmt.Errorf("--backup-every must be positive")
+	}
+	if c.BackupKeep < 1 {
+		return nil, fmt.Errorf("--backup-keep must be at least 1")
 	}
 	if c.IMAPPollInterval <= 0 {
 		return nil, fmt.Errorf("--imap-poll-interval must be positive")
@@ -250,6 +276,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, build)
 		return nil
 	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout, stderr)
+		case "restore":
+			return runRestore(args[1:], stdout, stderr)
+		case "compact":
+			return runCompact(args[1:], stdout, stderr)
+		}
+	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -308,11 +344,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP),
 		Version:               build.Version}
 	// Files' bytes live beside the database, in the data directory.
-	blobs, err := blob.Open(filepath.Join(dataDir, "files"), nil)
+	blobs, err := blob.Open(filepath.Join(dataDir, filesDir), nil)
 	if err != nil {
 		return err
 	}
 	acfg := app.Config{BaseURL: c.BaseURL, Logger: log, Blobs: blobs}
+	writeBackup := func(ctx context.Context, w io.Writer) error {
+		return db.Backup(func(s *store.Snapshot) error {
+			_, err := writeArchive(ctx, w, s, filepath.Join(dataDir, filesDir), build.Version, time.Now())
+			return err
+		})
+	}
+	scfg.Backup = writeBackup
 	if met != nil {
 		acfg.CountMessage, acfg.MailSent = met.CountMessage, met.MailSent
 		acfg.WebhookFailed = met.Webhooks(db.WebhookQueueLen)
@@ -346,6 +389,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	a.Start()
+	backupsDone := make(chan struct{})
+	if c.BackupDir != "" {
+		if err := os.MkdirAll(c.BackupDir, 0o700); err != nil {
+			srv.Close()
+			a.Close()
+			return fmt.Errorf("--backup-dir: %w", err)
+		}
+		sched := &backupSchedule{dir: c.BackupDir, every: c.BackupEvery, keep: c.BackupKeep, log: log,
+			write: func(w io.Writer) error { return writeBackup(ctx, w) }}
+		go sched.run(ctx, backupsDone)
+		log.Info().Str("dir", c.BackupDir).Dur("every", c.BackupEvery).Int("keep", c.BackupKeep).Msg("scheduled backups")
+	} else {
+		close(backupsDone)
+	}
 	var receiver *mail.Receiver
 	receiverDone := make(chan error, 1)
 	if smtpLn != nil {
@@ -398,6 +455,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.Close() // WebSockets end with "going away"; hijacked, so Shutdown doesn't wait for them
 	a.Close()   // the outbox, routing, live pushes and the bots' sweeper stop
+	<-backupsDone
 	if err := <-done; err != nil {
 		log.Warn().Err(err).Msg("shutdown")
 	}
