@@ -49,6 +49,7 @@ type loadVisitor struct {
 	mu    sync.Mutex
 	acked map[string]string // clientId → text
 	lat   []time.Duration   // send-to-ack latencies
+	pad   string            // added to every message's text
 }
 
 // ackedNow copies what has been acknowledged so far.
@@ -74,7 +75,7 @@ func (l *loadVisitor) drive(id int, stop <-chan struct{}) error {
 		n++
 		cid := fmt.Sprintf("v%d-m%d", id, n)
 		sent[cid] = time.Now()
-		b := fmt.Sprintf(`{"type":"message.send","clientId":%q,"text":"visitor %d says %d"}`, cid, id, n)
+		b := fmt.Sprintf(`{"type":"message.send","clientId":%q,"text":"visitor %d says %d%s"}`, cid, id, n, l.pad)
 		wctx, wcancel := context.WithTimeout(ctx, 5*time.Second)
 		defer wcancel()
 		return l.v.c.Write(wctx, websocket.MessageText, []byte(b))
@@ -121,14 +122,14 @@ func (l *loadVisitor) drive(id int, stop <-chan struct{}) error {
 
 // startLoad connects n visitors that write until the returned stop
 // function is called; stop waits for their last acknowledgements.
-func startLoad(t *testing.T, base string, n int) ([]*loadVisitor, func()) {
+func startLoad(t testing.TB, base string, n int, pad string) ([]*loadVisitor, func()) {
 	t.Helper()
 	vs := make([]*loadVisitor, n)
 	stop := make(chan struct{})
 	errs := make(chan error, n)
 	for i := range vs {
 		v, _ := dialVisitor(t, base, "")
-		vs[i] = &loadVisitor{v: v, acked: map[string]string{}}
+		vs[i] = &loadVisitor{v: v, acked: map[string]string{}, pad: pad}
 		go func() { errs <- vs[i].drive(i, stop) }()
 	}
 	return vs, func() {
@@ -161,7 +162,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	admin := newMailAPI(t, p.base())
 	token := adminToken(t, admin)
 
-	vs, stop := startLoad(t, p.base(), 8)
+	vs, stop := startLoad(t, p.base(), 8, "")
 	deadline := time.Now().Add(20 * time.Second)
 	for totalAcked(vs) < 400 {
 		if time.Now().After(deadline) {
