@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -97,6 +98,14 @@ type config struct {
 	BackupDir   string
 	BackupEvery time.Duration
 	BackupKeep  int
+
+	// HTTPS: certificate files, or automatic certificates by ACME for the
+	// base URL's host; a plain-HTTP listener that redirects to it.
+	TLSCert, TLSKey    string
+	ACME               bool
+	ACMEEmail          string
+	ACMEDirectory      string
+	HTTPRedirectListen string
 }
 
 // parseConfig reads flags, falling back to their PARLEY_* environment twins.
@@ -197,6 +206,16 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, fmt.Errorf("PARLEY_BACKUP_KEEP must be a whole number of at least 1")
 	}
 	fs.IntVar(&c.BackupKeep, "backup-keep", keep, "how many scheduled backups to keep; older ones are deleted (env PARLEY_BACKUP_KEEP)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("PARLEY_TLS_CERT", ""), "serve HTTPS with this certificate chain (PEM file); with --tls-key (env PARLEY_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("PARLEY_TLS_KEY", ""), "the private key (PEM file) of --tls-cert (env PARLEY_TLS_KEY)")
+	acmeOn, err := boolEnv("PARLEY_ACME")
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&c.ACME, "acme", acmeOn, "serve HTTPS with certificates obtained automatically by ACME (Let's Encrypt) for the host of --base-url, which must be https://; they are kept in the data directory's acme folder (env PARLEY_ACME)")
+	fs.StringVar(&c.ACMEEmail, "acme-email", env("PARLEY_ACME_EMAIL", ""), "contact address given to the ACME certificate authority, for expiry and problem notices (env PARLEY_ACME_EMAIL)")
+	fs.StringVar(&c.ACMEDirectory, "acme-directory", env("PARLEY_ACME_DIRECTORY", ""), "directory URL of another ACME certificate authority, e.g. Let's Encrypt's staging; empty: Let's Encrypt (env PARLEY_ACME_DIRECTORY)")
+	fs.StringVar(&c.HTTPRedirectListen, "http-redirect-listen", env("PARLEY_HTTP_REDIRECT_LISTEN", ""), "address of a plain-HTTP listener, e.g. :80, that redirects to the HTTPS base URL and answers ACME's HTTP challenges; empty: none (env PARLEY_HTTP_REDIRECT_LISTEN)")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -232,6 +251,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	c.AdminEmail, c.AdminPassword = getenv("PARLEY_ADMIN_EMAIL"), getenv("PARLEY_ADMIN_PASSWORD")
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if err := checkTLSConfig(c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -309,16 +331,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer themes.Close()
+	dataDir, _ := filepath.Abs(c.Data)
+	tlsCfg, acmeMgr, err := newTLS(c, dataDir)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	scheme := "http://"
+	if tlsCfg != nil {
+		scheme = "https://"
+		ln = tls.NewListener(ln, tlsCfg)
+	}
 	if c.BaseURL == "" {
-		c.BaseURL = "http://" + ln.Addr().String()
+		c.BaseURL = scheme + ln.Addr().String()
+	}
+	var redirectLn net.Listener
+	if c.HTTPRedirectListen != "" {
+		if redirectLn, err = net.Listen("tcp", c.HTTPRedirectListen); err != nil {
+			return fmt.Errorf("--http-redirect-listen: %w", err)
+		}
+		defer redirectLn.Close()
 	}
 
-	dataDir, _ := filepath.Abs(c.Data)
 	var sopts store.Options
 	if met != nil {
 		sopts.ObserveCommit = met.ObserveCommit
@@ -421,14 +459,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info().Str("addr", smtpLn.Addr().String()).Msg("receiving mail")
 	}
 	httpSrv := srv.HTTPServer()
+	if tlsCfg != nil {
+		httpSrv.Handler = withHSTS(httpSrv.Handler)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("baseURL", c.BaseURL).Str("data", dataDir).Msg("listening")
+	var redirectSrv *http.Server
+	if redirectLn != nil {
+		redirectSrv = redirectServer(c.BaseURL, acmeMgr)
+		go func() {
+			if err := redirectSrv.Serve(redirectLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Msg("HTTP redirect listener")
+			}
+		}()
+		log.Info().Str("addr", redirectLn.Addr().String()).Str("to", c.BaseURL).Msg("redirecting plain HTTP to HTTPS")
+	}
+	if acmeMgr != nil {
+		log.Info().Str("host", hostOf(c.BaseURL)).Str("cache", filepath.Join(dataDir, acmeCacheDir)).Msg("certificates by ACME")
+	}
+	log.Info().Str("addr", ln.Addr().String()).Str("baseURL", c.BaseURL).Str("data", dataDir).Bool("tls", tlsCfg != nil).Msg("listening")
 
 	select {
 	case err := <-serveErr:
 		if metricsSrv != nil {
 			_ = metricsSrv.Close()
+		}
+		if redirectSrv != nil {
+			_ = redirectSrv.Close()
 		}
 		srv.Close()
 		a.Close()
@@ -451,6 +508,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if metricsSrv != nil {
 		if err := metricsSrv.Shutdown(shutCtx); err != nil {
 			log.Warn().Err(err).Msg("stop metrics listener")
+		}
+	}
+	if redirectSrv != nil {
+		if err := redirectSrv.Shutdown(shutCtx); err != nil {
+			log.Warn().Err(err).Msg("stop HTTP redirect listener")
 		}
 	}
 	srv.Close() // WebSockets end with "going away"; hijacked, so Shutdown doesn't wait for them
@@ -618,8 +680,16 @@ func domainOf(mailFrom, baseURL string) string {
 	if i := strings.LastIndexByte(mailFrom, '@'); i >= 0 {
 		return mailFrom[i+1:]
 	}
-	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
-		return u.Hostname()
+	if h := hostOf(baseURL); h != "" {
+		return h
 	}
 	return "localhost"
+}
+
+// hostOf is the host name of a URL, "" if it has none.
+func hostOf(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Hostname()
+	}
+	return ""
 }
