@@ -5,6 +5,7 @@
 //	parley backup [--url URL --token TOKEN | --data DIR] FILE
 //	parley restore --data DIR [--force] FILE
 //	parley compact --data DIR
+//	parley healthcheck [--url URL]
 //	parley version
 //
 // Every flag has an environment twin (PARLEY_ADDR for --addr, …); a flag
@@ -112,7 +113,7 @@ type config struct {
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		if args[0] != "serve" {
-			return nil, fmt.Errorf("unknown command %q (the commands are serve, backup, restore, compact and version)", args[0])
+			return nil, fmt.Errorf("unknown command %q (the commands are serve, backup, restore, compact, healthcheck and version)", args[0])
 		}
 		args = args[1:]
 	}
@@ -306,6 +307,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runRestore(args[1:], stdout, stderr)
 		case "compact":
 			return runCompact(args[1:], stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	c, err := parseConfig(args, getenv, stderr)
