@@ -199,7 +199,7 @@ func Compact(dir string) (before, after int64, err error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := SyncDir(dir); err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
 	return before, after, nil
@@ -224,8 +224,9 @@ func Lock(dir string) (release func() error, err error) {
 	return f.Close, nil
 }
 
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
+// SyncDir makes a directory's entries durable: files created in it,
+// renamed into it or out of it.
+func SyncDir(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return err

@@ -75,20 +75,10 @@ func backupTo(path string, write func(io.Writer) error) (backupStats, error) {
 		os.Remove(partial)
 		return backupStats{}, fmt.Errorf("backup: %w", err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := store.SyncDir(filepath.Dir(path)); err != nil {
 		return backupStats{}, fmt.Errorf("backup: %w", err)
 	}
 	return backupStats{m: m, bytes: n, took: time.Since(start)}, nil
-}
-
-// syncDir makes a directory's entries durable.
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }
 
 // runBackup is parley backup FILE: from the running Parley's admin API, or
@@ -258,7 +248,7 @@ func restore(r io.Reader, dir string, force bool) (*manifest, error) {
 	if err := os.Rename(filepath.Join(stage, store.FileName), filepath.Join(dir, store.FileName)); err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := store.SyncDir(dir); err != nil {
 		return nil, fmt.Errorf("restore: %w", err)
 	}
 	if err := os.RemoveAll(stage); err != nil {
