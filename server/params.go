@@ -69,7 +69,8 @@ var queryParams = map[string][]string{
 	"GET " + v3 + "/channels":                    pageQuery,
 	"GET " + v3 + "/channel-accounts":            {"after", "limit", "inboxId", "channelId"},
 
-	"GET /metrics": nil,
+	"GET /metrics":       nil,
+	"GET /api/v1/backup": nil,
 
 	// CRM objects (crm.go): HubSpot's parameters.
 	"GET " + crmV3 + "/contacts":                                      crmListQuery,

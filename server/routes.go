@@ -20,6 +20,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/openapi.json", s.handleOpenAPI())
 	// Prometheus metrics, with the metrics token only (metrics.go).
 	mux.Handle("GET /metrics", s.handleMetrics())
+	// An archive of the whole store, to admins (http_backup.go).
+	mux.Handle("GET /api/v1/backup", admin(s.handleBackup()))
 
 	// The widget, public and cross-origin (http_widget_public.go; the
 	// visitor WebSocket: ws_visitor.go).

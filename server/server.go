@@ -9,6 +9,7 @@ package server
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -69,6 +70,12 @@ type Config struct {
 	// 404. Defaults to none.
 	Metrics      http.Handler
 	MetricsToken string
+	// Backup writes an archive of everything Parley stores, a consistent
+	// snapshot taken while it serves (docs/operations.md), for GET
+	// /api/v1/backup, which admins alone may call. It returns once the
+	// archive is written or writing it failed. Defaults to none: the
+	// route is 404.
+	Backup func(ctx context.Context, w io.Writer) error
 	// ObserveRequest, when set, hears of every finished request: the
 	// ServeMux pattern that served it ("GET /api/v1/users/{id}", never the
 	// path itself) or "unmatched", its status and how long it took. A

@@ -112,6 +112,19 @@
 // thread it finds as it is now (inbox, archived, order), so an index a
 // moment behind costs only freshness; WaitIndexed waits for it.
 //
+// # Backups and compaction
+//
+// Backup hands a function a Snapshot: a read transaction's copy of the
+// file (bbolt's Tx.WriteTo), its schema version and the blob keys its file
+// records name, while writes go on. Open maps 1 GiB of the file ahead
+// (Options.MmapSize), because bbolt can remap a grown file only when no
+// read transaction is open: while the file fits, a backup delays no write.
+// BackupDir does the same for a data directory no process holds; CheckFile
+// runs bbolt's consistency check over a copy; Compact copies the live keys
+// of a closed store into a fresh file and renames it over the old one once
+// it has passed CheckFile; Lock holds a data directory's lock while its
+// files are replaced (a restore).
+//
 // # Schema versions
 //
 // Bucket meta holds the schema version. Open runs the migrations from the

@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -147,19 +146,15 @@ func (db *DB) DeleteUploads(ctx context.Context, cutoff time.Time) (int, error) 
 
 // FileKeys implements parley.FileStore.
 func (db *DB) FileKeys(ctx context.Context) (map[string]bool, error) {
-	keys := map[string]bool{}
-	err := db.view(func(tx *bolt.Tx) error {
-		return bucket(tx, bucketFiles).ForEach(func(k, v []byte) error {
-			var f struct {
-				Key string `json:"key"`
-			}
-			if err := json.Unmarshal(v, &f); err != nil {
-				return fmt.Errorf("decode file %d: %w", btoi(k), err)
-			}
-			keys[f.Key] = true
-			return nil
-		})
+	var list []string
+	err := db.view(func(tx *bolt.Tx) (err error) {
+		list, err = fileKeys(tx)
+		return err
 	})
+	keys := make(map[string]bool, len(list))
+	for _, k := range list {
+		keys[k] = true
+	}
 	return keys, err
 }
 

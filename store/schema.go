@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -94,6 +95,9 @@ func migrate(bdb *bolt.DB, steps []migration) (int, error) {
 	if have == want {
 		return have, nil
 	}
+	if err := bdb.View(checkFirstLayout); err != nil {
+		return 0, err
+	}
 	err = bdb.Update(func(tx *bolt.Tx) error {
 		have, err := readSchemaVersion(tx) // the file is locked: still the same
 		if err != nil {
@@ -133,4 +137,15 @@ func readSchemaVersion(tx *bolt.Tx) (int, error) {
 		return 0, fmt.Errorf("schema version %d is out of range", n)
 	}
 	return int(n), nil
+}
+
+// checkFirstLayout refuses a file of the first layout of version 1 (the
+// store of 2026-11-25 before the inbox: messages in a bucket per thread,
+// deduplicated in message_clients), which version 1 then dropped without
+// a migration: no migration reads it, and it would fail midway.
+func checkFirstLayout(tx *bolt.Tx) error {
+	if tx.Bucket([]byte("message_clients")) != nil || tx.Bucket([]byte("thread_rows")) != nil {
+		return errors.New("the data file has the layout of a development build of Parley from before its inbox (schema version 1 of November 2026), which no release reads: start afresh with an empty data directory")
+	}
+	return nil
 }

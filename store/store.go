@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,12 @@ const (
 	fileName        = "parley.db" // inside the data directory
 	defaultTimeout  = 3 * time.Second
 	defaultMaxBatch = 1000
+
+	// defaultMmapSize is what Open maps of the file at first: 1 GiB of
+	// address space (not memory) on 64-bit systems, so that a backup's
+	// long read transaction does not hold up writes that grow the file
+	// (bbolt remaps a grown file only with no read transaction open).
+	defaultMmapSize = 1 << 30 * (strconv.IntSize / 64)
 )
 
 // Options configures Open. A nil *Options means all defaults.
@@ -51,6 +58,12 @@ type Options struct {
 	// messages and contact changes to index when WaitIndexed does not wake
 	// it. Defaults to 100ms.
 	IndexInterval time.Duration
+
+	// MmapSize is how much of the file bbolt maps at first. While the
+	// file fits, a backup (a long read transaction) never delays a write;
+	// a write that grows the file beyond it waits for running backups to
+	// end. Defaults to 1 GiB on 64-bit systems.
+	MmapSize int
 
 	// ObserveCommit, when set, hears of every successful commit of
 	// writes: how many writes it held and how long the commit and its
@@ -131,15 +144,19 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = defaultMaxBatch
 	}
+	if o.MmapSize <= 0 {
+		o.MmapSize = defaultMmapSize
+	}
 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	path := filepath.Join(dir, fileName)
 	bo := &bolt.Options{
-		Timeout:      o.Timeout,
-		NoSync:       o.NoSync,
-		FreelistType: bolt.FreelistMapType,
+		Timeout:         o.Timeout,
+		NoSync:          o.NoSync,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: o.MmapSize,
 	}
 	if o.tuneBolt != nil {
 		o.tuneBolt(bo)

@@ -2,6 +2,10 @@
 // one binary with an embedded store.
 //
 //	parley [serve] [flags]
+//	parley backup [--url URL --token TOKEN | --data DIR] FILE
+//	parley restore --data DIR [--force] FILE
+//	parley compact --data DIR
+//	parley healthcheck [--url URL]
 //	parley version
 //
 // Every flag has an environment twin (PARLEY_ADDR for --addr, …); a flag
@@ -10,6 +14,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -88,13 +93,27 @@ type config struct {
 	VisitorConnsPerIP     int // visitor sockets and status streams at once
 	NewVisitorsPerIP      int // new visitors a minute
 	NewConversationsPerIP int // new conversations a minute
+
+	// Scheduled backups: every BackupEvery into BackupDir, the newest
+	// BackupKeep kept; "" for none.
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
+
+	// HTTPS: certificate files, or automatic certificates by ACME for the
+	// base URL's host; a plain-HTTP listener that redirects to it.
+	TLSCert, TLSKey    string
+	ACME               bool
+	ACMEEmail          string
+	ACMEDirectory      string
+	HTTPRedirectListen string
 }
 
 // parseConfig reads flags, falling back to their PARLEY_* environment twins.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		if args[0] != "serve" {
-			return nil, fmt.Errorf("unknown command %q (the commands are serve and version)", args[0])
+			return nil, fmt.Errorf("unknown command %q (the commands are serve, backup, restore, compact, healthcheck and version)", args[0])
 		}
 		args = args[1:]
 	}
@@ -177,12 +196,39 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	fs.DurationVar(&c.IMAPPollInterval, "imap-poll-interval", poll, "how often a connected mailbox's folder is looked at when its server offers no IDLE (env PARLEY_IMAP_POLL_INTERVAL)")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", env("PARLEY_METRICS_LISTEN", ""), "address of a listener of its own for the Prometheus metrics (GET /metrics), e.g. 127.0.0.1:9090; empty: none (env PARLEY_METRICS_LISTEN)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("PARLEY_METRICS_TOKEN", ""), "serve GET /metrics on the main listener to clients that send this Bearer token (at least 16 characters); prefer the environment variable; empty: /metrics there is 404 (env PARLEY_METRICS_TOKEN)")
+	fs.StringVar(&c.BackupDir, "backup-dir", env("PARLEY_BACKUP_DIR", ""), "write a backup archive into this directory every --backup-every; empty: no scheduled backups (env PARLEY_BACKUP_DIR)")
+	every, err := time.ParseDuration(env("PARLEY_BACKUP_EVERY", "24h"))
+	if err != nil || every <= 0 {
+		return nil, fmt.Errorf("PARLEY_BACKUP_EVERY must be a positive duration such as 6h")
+	}
+	fs.DurationVar(&c.BackupEvery, "backup-every", every, "how often a scheduled backup is written (env PARLEY_BACKUP_EVERY)")
+	keep, err := strconv.Atoi(env("PARLEY_BACKUP_KEEP", "7"))
+	if err != nil || keep < 1 {
+		return nil, fmt.Errorf("PARLEY_BACKUP_KEEP must be a whole number of at least 1")
+	}
+	fs.IntVar(&c.BackupKeep, "backup-keep", keep, "how many scheduled backups to keep; older ones are deleted (env PARLEY_BACKUP_KEEP)")
+	fs.StringVar(&c.TLSCert, "tls-cert", env("PARLEY_TLS_CERT", ""), "serve HTTPS with this certificate chain (PEM file); with --tls-key (env PARLEY_TLS_CERT)")
+	fs.StringVar(&c.TLSKey, "tls-key", env("PARLEY_TLS_KEY", ""), "the private key (PEM file) of --tls-cert (env PARLEY_TLS_KEY)")
+	acmeOn, err := boolEnv("PARLEY_ACME")
+	if err != nil {
+		return nil, err
+	}
+	fs.BoolVar(&c.ACME, "acme", acmeOn, "serve HTTPS with certificates obtained automatically by ACME (Let's Encrypt) for the host of --base-url, which must be https://; they are kept in the data directory's acme folder (env PARLEY_ACME)")
+	fs.StringVar(&c.ACMEEmail, "acme-email", env("PARLEY_ACME_EMAIL", ""), "contact address given to the ACME certificate authority, for expiry and problem notices (env PARLEY_ACME_EMAIL)")
+	fs.StringVar(&c.ACMEDirectory, "acme-directory", env("PARLEY_ACME_DIRECTORY", ""), "directory URL of another ACME certificate authority, e.g. Let's Encrypt's staging; empty: Let's Encrypt (env PARLEY_ACME_DIRECTORY)")
+	fs.StringVar(&c.HTTPRedirectListen, "http-redirect-listen", env("PARLEY_HTTP_REDIRECT_LISTEN", ""), "address of a plain-HTTP listener, e.g. :80, that redirects to the HTTPS base URL and answers ACME's HTTP challenges; empty: none (env PARLEY_HTTP_REDIRECT_LISTEN)")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if err := checkMetricsToken(c.MetricsToken); err != nil {
 		return nil, err
+	}
+	if c.BackupEvery <= 0 {
+		return nil, fmt.Errorf("--backup-every must be positive")
+	}
+	if c.BackupKeep < 1 {
+		return nil, fmt.Errorf("--backup-keep must be at least 1")
 	}
 	if c.IMAPPollInterval <= 0 {
 		return nil, fmt.Errorf("--imap-poll-interval must be positive")
@@ -206,6 +252,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	c.AdminEmail, c.AdminPassword = getenv("PARLEY_ADMIN_EMAIL"), getenv("PARLEY_ADMIN_PASSWORD")
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if err := checkTLSConfig(c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -250,6 +299,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, build)
 		return nil
 	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout, stderr)
+		case "restore":
+			return runRestore(args[1:], stdout, stderr)
+		case "compact":
+			return runCompact(args[1:], stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
+		}
+	}
 	c, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -273,16 +334,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer themes.Close()
+	dataDir, _ := filepath.Abs(c.Data)
+	tlsCfg, acmeMgr, err := newTLS(c, dataDir)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	scheme := "http://"
+	if tlsCfg != nil {
+		scheme = "https://"
+		ln = tls.NewListener(ln, tlsCfg)
+	}
 	if c.BaseURL == "" {
-		c.BaseURL = "http://" + ln.Addr().String()
+		c.BaseURL = scheme + ln.Addr().String()
+	}
+	var redirectLn net.Listener
+	if c.HTTPRedirectListen != "" {
+		if redirectLn, err = net.Listen("tcp", c.HTTPRedirectListen); err != nil {
+			return fmt.Errorf("--http-redirect-listen: %w", err)
+		}
+		defer redirectLn.Close()
 	}
 
-	dataDir, _ := filepath.Abs(c.Data)
 	var sopts store.Options
 	if met != nil {
 		sopts.ObserveCommit = met.ObserveCommit
@@ -308,11 +385,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		NewConversationsPerIP: perIPLimit(c.NewConversationsPerIP),
 		Version:               build.Version}
 	// Files' bytes live beside the database, in the data directory.
-	blobs, err := blob.Open(filepath.Join(dataDir, "files"), nil)
+	blobs, err := blob.Open(filepath.Join(dataDir, filesDir), nil)
 	if err != nil {
 		return err
 	}
 	acfg := app.Config{BaseURL: c.BaseURL, Logger: log, Blobs: blobs}
+	writeBackup := func(ctx context.Context, w io.Writer) error {
+		return db.Backup(func(s *store.Snapshot) error {
+			_, err := writeArchive(ctx, w, s, filepath.Join(dataDir, filesDir), build.Version, time.Now())
+			return err
+		})
+	}
+	scfg.Backup = writeBackup
 	if met != nil {
 		acfg.CountMessage, acfg.MailSent = met.CountMessage, met.MailSent
 		acfg.WebhookFailed = met.Webhooks(db.WebhookQueueLen)
@@ -346,6 +430,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	a.Start()
+	backupsDone := make(chan struct{})
+	if c.BackupDir != "" {
+		if err := os.MkdirAll(c.BackupDir, 0o700); err != nil {
+			srv.Close()
+			a.Close()
+			return fmt.Errorf("--backup-dir: %w", err)
+		}
+		sched := &backupSchedule{dir: c.BackupDir, every: c.BackupEvery, keep: c.BackupKeep, log: log,
+			write: func(w io.Writer) error { return writeBackup(ctx, w) }}
+		go sched.run(ctx, backupsDone)
+		log.Info().Str("dir", c.BackupDir).Dur("every", c.BackupEvery).Int("keep", c.BackupKeep).Msg("scheduled backups")
+	} else {
+		close(backupsDone)
+	}
 	var receiver *mail.Receiver
 	receiverDone := make(chan error, 1)
 	if smtpLn != nil {
@@ -364,14 +462,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info().Str("addr", smtpLn.Addr().String()).Msg("receiving mail")
 	}
 	httpSrv := srv.HTTPServer()
+	if tlsCfg != nil {
+		httpSrv.Handler = withHSTS(httpSrv.Handler)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("baseURL", c.BaseURL).Str("data", dataDir).Msg("listening")
+	var redirectSrv *http.Server
+	if redirectLn != nil {
+		redirectSrv = redirectServer(c.BaseURL, acmeMgr)
+		go func() {
+			if err := redirectSrv.Serve(redirectLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Msg("HTTP redirect listener")
+			}
+		}()
+		log.Info().Str("addr", redirectLn.Addr().String()).Str("to", c.BaseURL).Msg("redirecting plain HTTP to HTTPS")
+	}
+	if acmeMgr != nil {
+		log.Info().Str("host", hostOf(c.BaseURL)).Str("cache", filepath.Join(dataDir, acmeCacheDir)).Msg("certificates by ACME")
+	}
+	log.Info().Str("addr", ln.Addr().String()).Str("baseURL", c.BaseURL).Str("data", dataDir).Bool("tls", tlsCfg != nil).Msg("listening")
 
 	select {
 	case err := <-serveErr:
 		if metricsSrv != nil {
 			_ = metricsSrv.Close()
+		}
+		if redirectSrv != nil {
+			_ = redirectSrv.Close()
 		}
 		srv.Close()
 		a.Close()
@@ -396,8 +513,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Warn().Err(err).Msg("stop metrics listener")
 		}
 	}
+	if redirectSrv != nil {
+		if err := redirectSrv.Shutdown(shutCtx); err != nil {
+			log.Warn().Err(err).Msg("stop HTTP redirect listener")
+		}
+	}
 	srv.Close() // WebSockets end with "going away"; hijacked, so Shutdown doesn't wait for them
 	a.Close()   // the outbox, routing, live pushes and the bots' sweeper stop
+	<-backupsDone
 	if err := <-done; err != nil {
 		log.Warn().Err(err).Msg("shutdown")
 	}
@@ -560,8 +683,16 @@ func domainOf(mailFrom, baseURL string) string {
 	if i := strings.LastIndexByte(mailFrom, '@'); i >= 0 {
 		return mailFrom[i+1:]
 	}
-	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
-		return u.Hostname()
+	if h := hostOf(baseURL); h != "" {
+		return h
 	}
 	return "localhost"
+}
+
+// hostOf is the host name of a URL, "" if it has none.
+func hostOf(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		return u.Hostname()
+	}
+	return ""
 }

@@ -37,7 +37,7 @@ type proc struct {
 
 // startProc starts Parley on a free port with data in dir and waits until
 // it listens.
-func startProc(t *testing.T, dir string, env ...string) *proc {
+func startProc(t testing.TB, dir string, env ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "--addr", "127.0.0.1:0", "--log-format", "json")
 	cmd.Env = append(os.Environ(), append([]string{"PARLEY_TEST_MAIN=1", "PARLEY_DATA=" + dir,
