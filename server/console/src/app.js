@@ -379,6 +379,7 @@ class Console {
     this.conn = s;
     this.shell.renderConn();
     this.shell.renderMe();
+    this.settings?.presenceChanged();
   }
 
   onEvent(ev) {
@@ -559,6 +560,7 @@ class Console {
     this.shell.renderTeam();
     this.shell.renderMe();
     this.conv.render();
+    this.settings?.presenceChanged();
   }
 
   onSocketError(ev) {
@@ -573,6 +575,13 @@ class Console {
   myState() {
     if (this.conn !== 'open') return this.conn === 'connecting' ? 'connecting' : 'offline';
     return this.me.away ? 'away' : 'online';
+  }
+
+  /** stateOf is user u's presence (online, away or offline) wherever the console shows it: the user's own from this console's connection, a teammate's from the presence events. */
+  stateOf(u) {
+    if (String(u.id) === String(this.me.id)) return this.conn === 'open' ? this.myState() : 'offline';
+    const s = this.presence.get(u.actorId || `A-${u.id}`);
+    return s === 'online' || s === 'away' ? s : 'offline';
   }
 
   // ----- actions -----
