@@ -157,7 +157,8 @@ class Console {
   async loadInboxes() {
     try {
       const res = await api.inboxes();
-      this.inboxes = (res?.results ?? []).map((i) => ({ ...i, id: String(i.id) }));
+      const me = String(this.me.id);
+      this.inboxes = (res?.results ?? []).map((i) => ({ ...i, id: String(i.id), memberIds: (i.memberIds ?? []).map(String) })).filter((i) => i.memberIds.includes(me));
       if (!this.inboxes.some((i) => i.id === this.inboxId)) this.inboxId = this.inboxes[0]?.id ?? '';
       this.counts.load();
     } catch (err) {
@@ -278,6 +279,7 @@ class Console {
   }
 
   render() {
+    this.notifier.refresh(); // toasts name conversations as the list does
     this.list.render();
     this.sidebar.render();
     this.contactPage.route();
