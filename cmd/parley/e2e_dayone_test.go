@@ -197,6 +197,12 @@ func TestBrowserDayOneTeam(t *testing.T) {
 	}
 	bea := accept(beaLink, "Bea")
 	step(t, bea, "Bea sees the inbox's conversation", ``, actRow("Do you ship to Norway?")+` !== undefined`)
+	// The used link says so when it opens, with what to do, and no form.
+	if err := chromedp.Do(bea, chromedp.Navigate(beaLink)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, bea, "the used invitation link says it was used", ``,
+		`document.querySelector('h1').textContent === 'This invitation is not valid' && document.body.textContent.includes('Ask an admin of your team for a new link') && !document.querySelector('form')`)
 
 	cleo := accept(cleoLink, "Cleo")
 	step(t, cleo, "Cleo is told why her console is empty and what to do", ``,
@@ -368,4 +374,42 @@ func toastCoversNothing(t *testing.T, tab context.Context, when string) {
 		actScreenshot(tab, "dayone-toast.png")
 		t.Errorf("%s, the toast %s", when, covered)
 	}
+}
+
+// TestBrowserDayOneSetupLink: the first start's setup link opens the setup
+// form; once used, and for a wrong token, the page says at once that the
+// link no longer works and what to do, without a form.
+func TestBrowserDayOneSetupLink(t *testing.T) {
+	lines := serveLogs(t, map[string]string{"PARLEY_DATA": t.TempDir()})
+	banner := waitLog(t, lines, firstRunSetupMessage)
+	link, _ := banner["setupLink"].(string)
+	base := strings.TrimSuffix(banner["url"].(string), "/")
+	if !strings.HasPrefix(link, base+"/setup?token=") {
+		t.Fatalf("setup link %q under %q", link, base)
+	}
+	browser := newBrowser(t)
+	tab, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	invalid := `document.querySelector('h1').textContent === 'This setup link no longer works' && document.body.textContent.includes('Sign in with your admin account') && !document.querySelector('form')`
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/setup?token=setup_wrong")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "a wrong token is refused when the page opens", ``, invalid)
+	if err := chromedp.Do(tab, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "the link opens the form", ``, byName("document", "input", "Email")+` !== null`)
+	for _, f := range []struct{ field, text string }{{"Name", "Ada"}, {"Email", "ada@example.com"}, {"Password", actPassword}} {
+		if err := typeInto(tab, byName("document", "input", f.field), f.text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := click(tab, `document.querySelector('#setup button[type=submit]')`); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "the admin is made and signed in", ``, `!!document.querySelector('.nav-item .count')`)
+	if err := chromedp.Do(tab, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, tab, "the used link says so when it opens", ``, invalid)
 }

@@ -458,14 +458,20 @@ type firstRun struct {
 	setupURL   string // no users: the one-time setup link
 }
 
+// The first-start banners' messages.
+const (
+	firstRunSetupMessage = "first start: open the setup link in a browser to create the first admin and begin"
+	firstRunAdminMessage = "first start: open this URL in a browser and sign in to begin"
+)
+
 // banner logs, at info once Parley listens, where to begin after a first
 // start: the URL to open and, without an admin yet, the setup link.
 func (f firstRun) banner(log zerolog.Logger, baseURL string) {
 	switch {
 	case f.setupURL != "":
-		log.Info().Str("url", baseURL+"/").Str("setupLink", f.setupURL).Msg("first start: open the setup link in a browser to create the first admin and begin")
+		log.Info().Str("url", baseURL+"/").Str("setupLink", f.setupURL).Msg(firstRunSetupMessage)
 	case f.adminEmail != "":
-		log.Info().Str("url", baseURL+"/").Str("email", f.adminEmail).Msg("first start: open this URL in a browser and sign in to begin")
+		log.Info().Str("url", baseURL+"/").Str("email", f.adminEmail).Msg(firstRunAdminMessage)
 	}
 }
 
