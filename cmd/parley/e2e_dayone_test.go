@@ -413,3 +413,67 @@ func TestBrowserDayOneSetupLink(t *testing.T) {
 	}
 	step(t, tab, "the used link says so when it opens", ``, invalid)
 }
+
+// TestBrowserDayOneBot: the bot editor's empty state is a hint, not an
+// error; a save the server refuses shows a sentence next to the field in
+// question (never the API's field path), which leaves once the field is
+// edited. In the widget, the email capture waits while the bot asks its
+// question and shows once the bot has handed off.
+func TestBrowserDayOneBot(t *testing.T) {
+	base := startInProcess(t)
+	host := hostSite(t, base, "host.html")
+	browser := newBrowser(t)
+	admin, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	dayoneSignIn(t, admin, base, "admin@example.com")
+	if err := chromedp.Do(admin, chromedp.Navigate(base+"/settings/bots")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, admin, "the empty editor's preview hint is no error", ``,
+		`!!document.querySelector('.bots-pv-log') && [...document.querySelectorAll('p')].some(p => p.textContent === 'Add a step to see the preview.' && !p.classList.contains('form-alert') && p.getAttribute('role') !== 'alert')`)
+	if err := click(admin, byName("document", "button", "Add step")); err != nil {
+		t.Fatal(err)
+	}
+	step(t, admin, "a message step", ``, `document.querySelectorAll('.bots-step').length === 1`)
+	if _, err := chromedp.Run(admin, chromedp.Evaluate[bool](`document.querySelector('[data-fk="bots-enabled"]').click(), true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := click(admin, byName("document", "button", "Save bot")); err != nil {
+		t.Fatal(err)
+	}
+	text := `document.querySelector('.bots-step textarea')`
+	step(t, admin, "the refusal is a sentence next to the step's text", ``,
+		`!!document.querySelector('.field-error') && document.querySelector('.field-error').textContent === 'Step 1: fill in this field.' && `+
+			text+`.nextElementSibling === document.querySelector('.field-error') && `+text+`.getAttribute('aria-invalid') === 'true' && document.activeElement === `+text+
+			` && document.querySelector('.bots-message').textContent === 'The bot was not saved. Step 1: fill in this field.'`)
+	if raw := dayoneEval[bool](t, admin, `document.body.textContent.includes('bot.steps') || document.body.textContent.includes('text is empty')`); raw {
+		t.Errorf("the page shows the API's raw error: %s", dayoneEval[string](t, admin, `document.querySelector('.bots-editor').textContent`))
+	}
+	if err := typeInto(admin, text, "Hi! I'm the bot."); err != nil {
+		t.Fatal(err)
+	}
+	step(t, admin, "editing the field takes the sentence away", ``, `!document.querySelector('.field-error') && !`+text+`.hasAttribute('aria-invalid')`)
+
+	// The widget: no email capture beside the bot's question.
+	widget := dayoneEval[string](t, admin, `(async () => (await (await fetch('/api/v1/widgets')).json()).results[0].id)()`)
+	flow := `{"enabled":true,"steps":[
+		{"id":"hi","kind":"message","text":"Hi! I'm the bot."},
+		{"id":"need","kind":"question","text":"What do you need?","options":["Sales","Support"]},
+		{"id":"off","kind":"handoff","to":"routing","text":"Connecting you with a teammate."}]}`
+	if status, body := actFetch(t, admin, "PUT", "/api/v1/widgets/"+widget+"/bot", flow); status != 200 {
+		t.Fatalf("PUT bot: %d %s", status, body)
+	}
+	visitor := dayoneVisitor(t, browser, host.URL, "Hello")
+	form := widgetRoot + `.querySelector('.ef')`
+	support := byName(widgetRoot, ".qr button", "Support")
+	step(t, visitor, "the bot asks its question", ``, support+` !== null`)
+	time.Sleep(500 * time.Millisecond) // time for a wrong email form to show
+	if shown := dayoneEval[bool](t, visitor, form+` && !`+form+`.hidden`); shown {
+		t.Fatal("the email capture shows while the bot asks its question")
+	}
+	if err := click(visitor, support); err != nil {
+		t.Fatal(err)
+	}
+	step(t, visitor, "after the hand-off the email capture asks", ``,
+		widgetRoot+`.querySelector('[role=log]').textContent.includes('Connecting you with a teammate.') && `+form+` && !`+form+`.hidden && `+byName(widgetRoot, "input", "Email")+` !== null`)
+}
