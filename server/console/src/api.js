@@ -66,6 +66,7 @@ export const setLanguage = (language) => request('PATCH', 'api/v1/users/me', { l
 export const users = () => request('GET', 'api/v1/users');
 /** inboxes lists the inboxes with their members (an admin gets every inbox; the console keeps the user's own). */
 export const inboxes = () => request('GET', 'api/v1/inboxes');
+export const channels = () => request('GET', `${CONV}/channels?limit=500`);
 
 /**
  * threads lists one page of an inbox's threads, latest activity first. More
