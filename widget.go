@@ -143,6 +143,15 @@ type Audience struct {
 	ListID uint64 `json:"listId,omitempty"`
 }
 
+// EffectiveMode returns a's mode, AudienceEveryone for the zero mode (a
+// widget stored before it had an audience, or sent without one).
+func (a Audience) EffectiveMode() string {
+	if a.Mode == "" {
+		return AudienceEveryone
+	}
+	return a.Mode
+}
+
 // Routing modes: who gets a widget's new conversations (W6).
 const (
 	RoutingUsers = "users" // UserIDs
@@ -210,6 +219,7 @@ func DefaultWidget(inboxID uint64) *Widget {
 			Welcome:      "Hi! How can we help?",
 			EmailCapture: EmailCapture{When: EmailCaptureAfter, Message: "Leave your email so we can reach you if you go."},
 		},
+		Audience:   Audience{Mode: AudienceEveryone},
 		Routing:    Routing{Mode: RoutingInbox},
 		Appearance: Appearance{AccentColor: "#2563eb", Position: "right"},
 		Options:    WidgetOptions{Transcripts: true},

@@ -76,6 +76,7 @@ func (w *Widget) Validate() error {
 func (w *Widget) Normalize() {
 	w.Name = strings.TrimSpace(w.Name)
 	a := &w.Audience
+	a.Mode = a.EffectiveMode()
 	if a.Mode != AudienceList && a.Mode != AudienceNotList {
 		a.ListID = 0
 	}

@@ -136,7 +136,8 @@ func (a *App) publishTurn(ctx context.Context, res parley.TurnResult) *parley.Th
 		closed = closed || m.Type == parley.TypeStatusChange
 	}
 	if handedOff || closed {
-		a.events.ThreadUpdated(ctx, t, closed)
+		// The visitor too: their widget's email capture waits for the bot.
+		a.events.ThreadUpdated(ctx, t, true)
 	}
 	if res.Contact != nil {
 		a.events.ContactUpdated(ctx, res.Contact)
@@ -181,7 +182,7 @@ func (a *App) TakeOver(ctx context.Context, u *parley.User, threadID uint64) (*p
 		return nil, err
 	}
 	a.events.MessageCreated(ctx, res.Thread, res.Message)
-	a.events.ThreadUpdated(ctx, res.Thread, false)
+	a.events.ThreadUpdated(ctx, res.Thread, true) // the visitor's widget: the bot is done
 	return res.Thread, nil
 }
 

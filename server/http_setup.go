@@ -23,7 +23,7 @@ var setupPage = template.Must(template.New("setup").Funcs(pageFuncs).Parse(`<!do
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{t .Lang "page.setup.title"}}</title><link rel="stylesheet" href="{{console "app.css"}}"></head>
 <body class="setup"><main class="setup-card">
-<h1>{{t .Lang "page.setup.title"}}</h1>
+{{if .Valid}}<h1>{{t .Lang "page.setup.title"}}</h1>
 <p>{{t .Lang "page.setup.intro"}}</p>
 <form id="setup" data-token="{{.Token}}" data-failed="{{t .Lang "page.setup.failed"}}" data-offline="{{t .Lang "page.offline"}}">
 <label>{{t .Lang "page.setup.name"}} <input name="name" autocomplete="name" required maxlength="256"></label>
@@ -31,8 +31,12 @@ var setupPage = template.Must(template.New("setup").Funcs(pageFuncs).Parse(`<!do
 <label>{{t .Lang "page.setup.password"}} <input name="password" type="password" autocomplete="new-password" required minlength="10"></label>
 <button type="submit">{{t .Lang "page.setup.submit"}}</button>
 <p role="alert" id="setup-error"></p>
-</form></main>
-<script src="{{console "setup.js"}}"></script></body></html>`))
+</form>
+<script src="{{console "setup.js"}}"></script>
+{{else}}<h1>{{t .Lang "page.setup.invalidHeading"}}</h1>
+<p>{{t .Lang "page.setup.invalid"}}</p>
+<p><a href="/">{{t .Lang "page.invite.signIn"}}</a></p>
+{{end}}</main></body></html>`))
 
 func (s *Server) handleSetupPage() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
@@ -40,11 +44,45 @@ func (s *Server) handleSetupPage() http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Vary", "Accept-Language")
+		token := r.URL.Query().Get("token")
+		valid, err := s.setupTokenValid(r, token)
+		if err != nil {
+			return err
+		}
 		var buf bytes.Buffer
-		_ = setupPage.Execute(&buf, map[string]string{"Token": r.URL.Query().Get("token"), "Lang": locale.Match(r.Header.Get("Accept-Language"))})
+		if err := setupPage.Execute(&buf, struct {
+			Token, Lang string
+			Valid       bool
+		}{token, locale.Match(r.Header.Get("Accept-Language")), valid}); err != nil {
+			return err
+		}
+		if !valid {
+			w.WriteHeader(http.StatusNotFound)
+		}
 		_, _ = w.Write(buf.Bytes())
 		return nil
 	})
+}
+
+// setupTokenValid reports whether token is the current setup token, so
+// that the page says at once that a used or replaced link no longer works
+// rather than failing on submit. A wrong token counts as a failed attempt of
+// r's client, as it does on submit (beginAttempt): the page is no oracle for
+// guessing.
+func (s *Server) setupTokenValid(r *http.Request, token string) (bool, error) {
+	got, err := s.db.Meta(r.Context(), MetaSetupToken)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return false, nil // set up already: nothing to guess
+	} else if err != nil {
+		return false, err
+	}
+	done, err := s.beginAttempt(r, "")
+	if err != nil {
+		return false, err
+	}
+	ok := token != "" && subtle.ConstantTimeCompare(got, []byte(hashSecret(token))) == 1
+	done(!ok)
+	return ok, nil
 }
 
 // handleSetup creates the first admin with the one-time setup token that the

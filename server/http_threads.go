@@ -22,15 +22,19 @@ type threadJSON struct {
 	LatestMessageSentTimestamp     *msTime `json:"latestMessageSentTimestamp,omitempty"`
 	LatestMessageReceivedTimestamp *msTime `json:"latestMessageReceivedTimestamp,omitempty"`
 	// ThreadAssociations is set with ?association=TICKET, as in HubSpot.
-	ThreadAssociations  *threadAssociations `json:"threadAssociations,omitempty"`
-	AssignedTo          string              `json:"assignedTo,omitempty"`
-	Spam                bool                `json:"spam"`
-	Blocked             bool                `json:"blocked"`
-	RoleSender          bool                `json:"roleSender"` // email from a role address: Filtered
-	Automatic           bool                `json:"automatic"`  // started by automatic mail: Filtered
-	InboxID             string              `json:"inboxId"`
-	AssociatedContactID string              `json:"associatedContactId"`
-	Archived            bool                `json:"archived"`
+	ThreadAssociations *threadAssociations `json:"threadAssociations,omitempty"`
+	AssignedTo         string              `json:"assignedTo,omitempty"`
+	Spam               bool                `json:"spam"`
+	Blocked            bool                `json:"blocked"`
+	RoleSender         bool                `json:"roleSender"` // email from a role address: Filtered
+	Automatic          bool                `json:"automatic"`  // started by automatic mail: Filtered
+	// Filtered is parley.Thread.IsFiltered, the rule of the Filtered view
+	// (spam, blocked, role sender, automatic), so that the console places
+	// live changes by the server's own decision.
+	Filtered            bool   `json:"filtered"`
+	InboxID             string `json:"inboxId"`
+	AssociatedContactID string `json:"associatedContactId"`
+	Archived            bool   `json:"archived"`
 	// Parley's additions for list views.
 	ContactName string `json:"contactName"`
 	Subject     string `json:"subject,omitempty"` // email threads: the list shows it
@@ -83,7 +87,7 @@ func (s *Server) toThreadJSON(ctx context.Context, t *parley.Thread) threadJSON 
 	j := threadJSON{
 		ID: idString(t.ID), CreatedAt: msTime(t.CreatedAt), Status: string(t.Status),
 		OriginalChannelID: strconv.Itoa(t.ChannelID), OriginalChannelAccountID: idString(t.ChannelAccountID),
-		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
+		Spam: t.Spam, Blocked: t.Blocked, RoleSender: t.RoleSender, Automatic: t.Automatic, Filtered: t.IsFiltered(), InboxID: idString(t.InboxID), AssociatedContactID: idString(t.ContactID),
 		Archived: t.Archived, Subject: t.Subject, Preview: t.Preview, LastSeq: t.LastSeq,
 		ContactName: s.app.ActorName(ctx, parley.ContactActorID(t.ContactID)), Owner: ownerJSON(t.Owner),
 		AssignedTo: userActorID(t.AssigneeID),

@@ -273,7 +273,7 @@ func toWidgetBody(w *parley.Widget) widgetBody {
 				FallbackUserID: flexID(hd.FallbackUserID), Name: hd.Name, AvatarURL: hd.AvatarURL},
 		},
 		Appearance: w.Appearance,
-		Audience:   audienceJSON{Mode: w.Audience.Mode, ListID: flexID(w.Audience.ListID)},
+		Audience:   audienceJSON{Mode: w.Audience.EffectiveMode(), ListID: flexID(w.Audience.ListID)},
 		Routing: routingJSON{Mode: r.Mode, UserIDs: flexIDs(r.UserIDs), TeamIDs: flexIDs(r.TeamIDs),
 			FallbackUserID: flexID(r.FallbackUserID), MaxOpenPerAgent: r.MaxOpenPerAgent},
 		Options: w.Options, Consent: w.Consent, Bot: w.Bot,

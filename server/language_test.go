@@ -124,9 +124,10 @@ func TestMailInTheReadersLanguage(t *testing.T) {
 func TestPagesInTheBrowsersLanguage(t *testing.T) {
 	e := newEnv(t, nil)
 	for _, tc := range []struct{ path, accept, want, not string }{
-		{"/setup", "de-DE,de;q=0.9,en;q=0.8", "<h1>Parley einrichten</h1>", "Set up"},
-		{"/setup", "fr-FR,en;q=0.5", "<h1>Set up Parley</h1>", "einrichten"},
-		{"/setup", "", "<h1>Set up Parley</h1>", "einrichten"},
+		{"/setup", "de-DE,de;q=0.9,en;q=0.8", "<title>Parley einrichten</title>", "Set up"},
+		{"/setup", "de-DE,de;q=0.9,en;q=0.8", "<h1>Dieser Einrichtungslink funktioniert nicht mehr</h1>", "setup link"},
+		{"/setup", "fr-FR,en;q=0.5", "<title>Set up Parley</title>", "einrichten"},
+		{"/setup", "", "<h1>This setup link no longer works</h1>", "Einrichtungslink"},
 		{"/invite?token=nothing", "de", "Diese Einladung ist nicht gültig", "This invitation"},
 		{"/invite?token=nothing", "en-GB,de;q=0.1", "This invitation is not valid", "Einladung"},
 	} {

@@ -168,6 +168,14 @@ func optIDString(id uint64) string {
 type visitorThread struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
+	// Bot is set while the widget's bot answers (until it hands off or
+	// closes, or an agent takes over): the widget's email capture waits.
+	Bot bool `json:"bot,omitempty"`
+}
+
+// toVisitorThread is t as its visitor sees it.
+func toVisitorThread(t *parley.Thread) visitorThread {
+	return visitorThread{ID: idString(t.ID), Status: string(t.Status), Bot: t.BotOnly()}
 }
 
 // Events, server to client. One struct per type keeps field order stable.
@@ -248,7 +256,7 @@ func (s *Server) publishMessage(ctx context.Context, t *parley.Thread, m *parley
 func (s *Server) publishThread(ctx context.Context, typ string, t *parley.Thread, toVisitor bool) {
 	s.hub.Publish(mustJSON(evThread{Type: typ, Thread: s.toThreadJSON(ctx, t)}), parley.InboxTopic(t.InboxID))
 	if toVisitor {
-		s.hub.Publish(mustJSON(evThread{Type: typ, Thread: visitorThread{ID: idString(t.ID), Status: string(t.Status)}}),
+		s.hub.Publish(mustJSON(evThread{Type: typ, Thread: toVisitorThread(t)}),
 			parley.ThreadTopic(t.ID))
 	}
 }

@@ -226,7 +226,8 @@ func (v *visitorConn) ready(contact *parley.Contact, thread *parley.Thread, iden
 		ready.VisitorID = parley.ContactActorID(v.contactID)
 	}
 	if thread != nil {
-		ready.Thread = &visitorThread{ID: idString(thread.ID), Status: string(thread.Status)}
+		vt := toVisitorThread(thread)
+		ready.Thread = &vt
 	}
 	return ready
 }
@@ -591,7 +592,7 @@ func (cn *wsConn) replyTurn(ctx context.Context, res parley.TurnResult) {
 		closed = closed || m.Type == parley.TypeStatusChange
 	}
 	if closed {
-		cn.reply(evThread{Type: "thread.updated", Thread: visitorThread{ID: idString(res.Thread.ID), Status: string(res.Thread.Status)}})
+		cn.reply(evThread{Type: "thread.updated", Thread: toVisitorThread(res.Thread)})
 	}
 }
 

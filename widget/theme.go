@@ -72,6 +72,12 @@ type ThemeOptions struct {
 	// long it took and its error (nil for success). It is called on the
 	// compiling goroutine and must be cheap.
 	Compiled func(d time.Duration, err error)
+	// Warn, when set, hears what Dart Sass reports besides the CSS: its
+	// warnings and deprecation notices (deprecation true) and anything it
+	// writes to its standard error, each shortened to its first line. It
+	// must be safe for concurrent use. When nil these are dropped (they are
+	// still counted in ThemeStats.Warnings).
+	Warn func(msg string, deprecation bool)
 }
 
 // ThemeStats are counters of a Themes since NewThemes.
@@ -371,11 +377,13 @@ func (t *Themes) transpiler() (*godartsass.Transpiler, error) {
 	tr, err := godartsass.Start(godartsass.Options{
 		DartSassEmbeddedFilename: t.opts.Sass,
 		Timeout:                  t.opts.Timeout,
-		LogEventHandler: func(godartsass.LogEvent) {
+		LogEventHandler: func(e godartsass.LogEvent) {
 			t.mu.Lock()
 			t.stats.Warnings++
 			t.mu.Unlock()
+			t.warn(e.Message, e.Type == godartsass.LogEventTypeDeprecated)
 		},
+		Stderr: sassStderr{t},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start dart sass %s: %w", t.opts.Sass, err)
@@ -385,6 +393,31 @@ func (t *Themes) transpiler() (*godartsass.Transpiler, error) {
 	t.mu.Unlock()
 	t.tr = tr
 	return tr, nil
+}
+
+// warn hands the first line of msg, at most 200 bytes of it, to
+// ThemeOptions.Warn: a Dart Sass notice spans many lines of source excerpt
+// and advice that would bury the log.
+func (t *Themes) warn(msg string, deprecation bool) {
+	if t.opts.Warn == nil {
+		return
+	}
+	msg, _, _ = strings.Cut(strings.TrimSpace(msg), "\n")
+	if len(msg) > 200 {
+		msg = strings.ToValidUTF8(msg[:200], "") + "…"
+	}
+	if msg != "" {
+		t.opts.Warn(msg, deprecation)
+	}
+}
+
+// sassStderr passes what Dart Sass writes to its standard error to
+// ThemeOptions.Warn instead of Parley's own standard error.
+type sassStderr struct{ t *Themes }
+
+func (w sassStderr) Write(p []byte) (int, error) {
+	w.t.warn(string(p), false)
+	return len(p), nil
 }
 
 func (t *Themes) isClosed() bool {

@@ -1,6 +1,7 @@
 package widget
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -55,8 +56,26 @@ func FindSass(dirs ...string) (string, error) {
 // sass that does not speak the embedded protocol (the JavaScript "sass"
 // package, for one).
 func SassVersion(path string) (string, error) {
-	v, err := godartsass.Version(path)
+	// As godartsass.Version, but what the launcher writes to its standard
+	// error (a JavaScript sass explains at length that it has no embedded
+	// mode) stays out of Parley's log: only its first line, in the error.
+	bin, err := exec.LookPath(path)
 	if err != nil {
+		return "", fmt.Errorf("dart sass %s: %w", path, err)
+	}
+	var stderr strings.Builder
+	cmd := exec.Command(bin, "--embedded", "--version")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		first, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+		if len(first) > 200 {
+			first = first[:200]
+		}
+		return "", fmt.Errorf("dart sass %s: %w: %s", path, err, strings.ToValidUTF8(first, ""))
+	}
+	var v godartsass.DartSassVersion
+	if err := json.Unmarshal(out, &v); err != nil {
 		return "", fmt.Errorf("dart sass %s: %w", path, err)
 	}
 	if v.ImplementationName != "dart-sass" || v.CompilerVersion == "" {

@@ -180,6 +180,10 @@ type BootWidget struct {
 	// Attachments offers visitors to send files (unless the page's
 	// hsConversationsSettings.disableAttachment says no).
 	Attachments bool `json:"attachments,omitempty"`
+	// Bot is set when the widget's bot answers new conversations first: the
+	// email capture waits until it hands off or closes (the visitor's
+	// thread then says bot no more).
+	Bot bool `json:"bot,omitempty"`
 }
 
 // BootHeading is the name and avatar at the top of the chat panel (W4).
@@ -234,6 +238,7 @@ func NewBoot(w *parley.Widget, st parley.WidgetStatus, jsURL, cssURL, wsURL stri
 			EmailCapture:  capture,
 			Mobile:        msg.Mobile,
 			Attachments:   w.AttachmentsAllowed(),
+			Bot:           w.Bot.Running(),
 		},
 		Assets: &BootAssets{JS: jsURL, CSS: cssURL},
 		WS:     wsURL,

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,12 +189,86 @@ func TestServeFirstStart(t *testing.T) {
 }
 
 // TestServeSetupLink: a first start without PARLEY_ADMIN_EMAIL and
-// PARLEY_ADMIN_PASSWORD logs a one-time setup link under the base URL.
+// PARLEY_ADMIN_PASSWORD ends its start with a banner at info, once it
+// listens: the URL to open and the one-time setup link under the base URL.
+// Nothing before it is a warning but the one line that says Dart Sass is
+// missing, which carries only the first line of what a wrong "sass" (here
+// one that explains itself over forty lines) wrote: its chatter stays out
+// of the log.
 func TestServeSetupLink(t *testing.T) {
+	fake := t.TempDir()
+	script := "#!/bin/sh\ni=1\nwhile [ $i -le 40 ]; do echo \"DEPRECATION WARNING: this is not the embedded Dart Sass, line $i of a long explanation\" >&2; i=$((i+1)); done\nexit 64\n"
+	if err := os.WriteFile(filepath.Join(fake, "sass"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", fake)
+	// What Parley's process writes to its standard error outside the log.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, stray := os.Stderr, make(chan string, 1)
+	os.Stderr = w
+	go func() {
+		b, _ := io.ReadAll(r)
+		stray <- string(b)
+	}()
+	var out string
+	restore := func() string {
+		if os.Stderr == w {
+			os.Stderr = stderr
+			w.Close()
+			out = <-stray
+		}
+		return out
+	}
+	t.Cleanup(func() { restore() })
 	lines := serveLogs(t, map[string]string{"PARLEY_DATA": t.TempDir(), "PARLEY_BASE_URL": "https://chat.example"})
-	line := waitLog(t, lines, "no users yet: open this one-time link to create the first admin")
-	if u, _ := line["url"].(string); !strings.HasPrefix(u, "https://chat.example/setup?token=") || len(u) <= len("https://chat.example/setup?token=") {
+	var before []map[string]any
+	deadline := time.After(15 * time.Second)
+	var banner map[string]any
+	for banner == nil {
+		select {
+		case line := <-lines:
+			if line["message"] == firstRunSetupMessage {
+				banner = line
+			} else {
+				before = append(before, line)
+			}
+		case <-deadline:
+			t.Fatalf("no banner within 15s; the log: %v", before)
+		}
+	}
+	if banner["level"] != "info" || banner["url"] != "https://chat.example/" {
+		t.Errorf("banner %v: want level info and url https://chat.example/", banner)
+	}
+	if u, _ := banner["setupLink"].(string); !strings.HasPrefix(u, "https://chat.example/setup?token=") || len(u) <= len("https://chat.example/setup?token=") {
 		t.Errorf("setup link %q", u)
+	}
+	if len(before) == 0 || before[len(before)-1]["message"] != "listening" {
+		t.Errorf("the banner does not follow the listening line: %v", before)
+	}
+	sassWarned := false
+	for _, line := range before {
+		if line["level"] == "info" || line["level"] == "debug" {
+			continue
+		}
+		msg, _ := line["message"].(string)
+		errText, _ := line["error"].(string)
+		if !strings.HasPrefix(msg, "Dart Sass is missing") {
+			t.Errorf("a %v line before the banner: %v", line["level"], line)
+			continue
+		}
+		sassWarned = true
+		if strings.Contains(errText, "line 2 of") || len(errText) > 1000 {
+			t.Errorf("the Sass warning carries %d bytes of the wrong sass's output: %q", len(errText), errText)
+		}
+	}
+	if !sassWarned {
+		t.Errorf("no line says that Dart Sass is missing: %v", before)
+	}
+	if out := restore(); strings.Contains(out, "long explanation") {
+		t.Errorf("the wrong sass's output went to the standard error, beside the log:\n%.300s", out)
 	}
 }
 

@@ -370,7 +370,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer db.Close()
 
-	if err := bootstrap(ctx, db, c, log); err != nil {
+	first, err := bootstrap(ctx, db, c, log)
+	if err != nil {
 		return fmt.Errorf("first start: %w", err)
 	}
 	assets, err := widget.Load()
@@ -481,6 +482,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info().Str("host", hostOf(c.BaseURL)).Str("cache", filepath.Join(dataDir, acmeCacheDir)).Msg("certificates by ACME")
 	}
 	log.Info().Str("addr", ln.Addr().String()).Str("baseURL", c.BaseURL).Str("data", dataDir).Bool("tls", tlsCfg != nil).Msg("listening")
+	first.banner(log, c.BaseURL)
 
 	select {
 	case err := <-serveErr:
@@ -561,56 +563,87 @@ func newThemes(c *config, log zerolog.Logger, met *metrics.Metrics) (*widget.The
 	}
 	v, _ := widget.SassVersion(path)
 	log.Info().Str("sass", path).Str("version", v).Msg("widget themes compile with Dart Sass")
-	return widget.NewThemes(&widget.ThemeOptions{Sass: path, Compiled: compiled}), nil
+	warn := func(msg string, deprecation bool) {
+		ev := log.Warn()
+		if deprecation {
+			ev = log.Debug() // for whoever changes theme.scss, not for whoever runs Parley
+		}
+		ev.Str("sass", msg).Msg("dart sass reported a problem with the widget theme")
+	}
+	return widget.NewThemes(&widget.ThemeOptions{Sass: path, Compiled: compiled, Warn: warn}), nil
+}
+
+// firstRun is what a start found to tell whoever started Parley: nothing
+// for a data directory that has users already; else the admin it created
+// from the environment, or the one-time setup link.
+type firstRun struct {
+	adminEmail string // created from PARLEY_ADMIN_EMAIL
+	setupURL   string // no users: the one-time setup link
+}
+
+// The first-start banners' messages.
+const (
+	firstRunSetupMessage = "first start: open the setup link in a browser to create the first admin and begin"
+	firstRunAdminMessage = "first start: open this URL in a browser and sign in to begin"
+)
+
+// banner logs, at info once Parley listens, where to begin after a first
+// start: the URL to open and, without an admin yet, the setup link.
+func (f firstRun) banner(log zerolog.Logger, baseURL string) {
+	switch {
+	case f.setupURL != "":
+		log.Info().Str("url", baseURL+"/").Str("setupLink", f.setupURL).Msg(firstRunSetupMessage)
+	case f.adminEmail != "":
+		log.Info().Str("url", baseURL+"/").Str("email", f.adminEmail).Msg(firstRunAdminMessage)
+	}
 }
 
 // bootstrap gives a fresh data directory what a first start needs: a default
 // inbox, a default chat widget, and the first admin (from the environment, or
-// a one-time setup link in the log).
-func bootstrap(ctx context.Context, db *store.DB, c *config, log zerolog.Logger) error {
+// a one-time setup link that the banner shows).
+func bootstrap(ctx context.Context, db *store.DB, c *config, log zerolog.Logger) (firstRun, error) {
 	now := time.Now().UTC()
 	inboxes, err := db.Inboxes(ctx)
 	if err != nil {
-		return err
+		return firstRun{}, err
 	}
 	if len(inboxes) == 0 {
 		in := &parley.Inbox{Name: "Support", MemberIDs: []uint64{}, CreatedAt: now, UpdatedAt: now}
 		if err := db.CreateInbox(ctx, in); err != nil {
-			return err
+			return firstRun{}, err
 		}
 		inboxes = append(inboxes, in)
 		log.Info().Uint64("inboxId", in.ID).Msg("created the default inbox")
 	}
 	widgets, err := db.Widgets(ctx)
 	if err != nil {
-		return err
+		return firstRun{}, err
 	}
 	if len(widgets) == 0 {
 		w := parley.DefaultWidget(inboxes[0].ID)
 		w.CreatedAt, w.UpdatedAt = now, now
 		if err := db.CreateWidget(ctx, w); err != nil {
-			return err
+			return firstRun{}, err
 		}
 		log.Info().Uint64("widgetId", w.ID).Msg("created the default chat widget")
 	}
 	n, err := db.CountUsers(ctx)
 	if err != nil || n > 0 {
-		return err
+		return firstRun{}, err
 	}
 	if c.AdminEmail != "" && c.AdminPassword != "" {
 		u, err := server.CreateAdmin(ctx, db, c.AdminEmail, "", c.AdminPassword, now)
 		if err != nil {
-			return fmt.Errorf("PARLEY_ADMIN_EMAIL/PARLEY_ADMIN_PASSWORD: %w", err)
+			return firstRun{}, fmt.Errorf("PARLEY_ADMIN_EMAIL/PARLEY_ADMIN_PASSWORD: %w", err)
 		}
 		log.Info().Str("email", u.Email).Msg("created the first admin")
-		return nil
+		return firstRun{adminEmail: u.Email}, nil
 	}
 	token, err := server.NewSetupToken(ctx, db)
 	if err != nil {
-		return err
+		return firstRun{}, err
 	}
-	log.Warn().Str("url", c.BaseURL+"/setup?token="+token).Msg("no users yet: open this one-time link to create the first admin")
-	return nil
+	return firstRun{setupURL: c.BaseURL + "/setup?token=" + token}, nil
 }
 
 // mailConfig sets up email from the configuration: the outbound Sender and

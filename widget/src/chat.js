@@ -188,6 +188,10 @@ export function mount(root, boot, events, lang, ctl, inline) {
   let isOpen = false;
   let unread = 0;
   let known = !!wg.known;
+  // A bot answers first: the email capture (after) waits until it hands
+  // off or closes (the thread says bot no more), then asks.
+  let botRuns = !!wg.bot;
+  let emailDue = false;
   let associated = false;
   let needConsent = consent.process == "explicit";
   let wantConsent = false; // "I agree" clicked, not yet recorded
@@ -584,6 +588,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
           }
         }
         thread = cur;
+        if (cur) botRunning(cur);
         ready = true;
         attempt = 0;
         clearTimeout(noticeTimer);
@@ -640,6 +645,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
         if (ev.thread && thread && ev.thread.id == thread.id) {
           const was = thread.status;
           thread = ev.thread;
+          botRunning(thread);
           if (was != "CLOSED" && thread.status == "CLOSED") {
             events.emit("conversationClosed", { conversation: { conversationId: +thread.id } });
           }
@@ -708,7 +714,8 @@ export function mount(root, boot, events, lang, ctl, inline) {
     }
     byId.set(m.id, n);
     place(n, m.seq, !!p);
-    if (ask) askEmailAfter(m.seq);
+    if (ask && botRuns) emailDue = true;
+    else if (ask) askEmailAfter(m.seq);
     quickReplies(m, n);
     if (isOpen) markRead();
   }
@@ -901,6 +908,15 @@ export function mount(root, boot, events, lang, ctl, inline) {
     }
     ta.disabled = sendBtn.disabled = needConsent || before;
     if (attachBtn) attachBtn.disabled = ta.disabled;
+  }
+
+  // botRunning follows whether the bot still answers thread t; once it is
+  // done, the email capture that waited for it asks.
+  function botRunning(t) {
+    if (!botRuns || t.bot) return;
+    botRuns = false;
+    if (emailDue && capture == "after" && !known && emailForm.hidden) askEmailAfter(lastSeq);
+    emailDue = false;
   }
 
   // askEmailAfter shows the email form in the conversation, after the

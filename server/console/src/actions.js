@@ -46,8 +46,8 @@ const SYSTEM_EVENTS = {
 /** assigneeChange is the change of assignee a SYSTEM message m records, if any. */
 const assigneeChange = (m) => m.changes?.find((c) => c.field === 'assignee');
 
-/** isFiltered reports whether a thread belongs in Filtered, not the main views (I4, I9). */
-export const isFiltered = (th) => !!(th && (th.blocked || th.spam));
+/** isFiltered reports whether a thread belongs in Filtered, not the main views (I4, I9): the server decides (the thread's filtered field). */
+export const isFiltered = (th) => !!th?.filtered;
 
 /** ThreadActions runs the actions on app.open and keeps "also viewing" for the Console app. */
 export class ThreadActions {

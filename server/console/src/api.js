@@ -64,7 +64,8 @@ export const me = () => request('GET', 'api/v1/users/me');
 export const setAway = (away) => request('PATCH', 'api/v1/users/me', { away });
 export const setLanguage = (language) => request('PATCH', 'api/v1/users/me', { language });
 export const users = () => request('GET', 'api/v1/users');
-export const inboxes = () => request('GET', `${CONV}/inboxes`);
+/** inboxes lists the inboxes with their members (an admin gets every inbox; the console keeps the user's own). */
+export const inboxes = () => request('GET', 'api/v1/inboxes');
 export const channels = () => request('GET', `${CONV}/channels?limit=500`);
 
 /**

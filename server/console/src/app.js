@@ -174,7 +174,8 @@ class Console {
   async loadInboxes() {
     try {
       const res = await api.inboxes();
-      this.inboxes = (res?.results ?? []).map((i) => ({ ...i, id: String(i.id) }));
+      const me = String(this.me.id);
+      this.inboxes = (res?.results ?? []).map((i) => ({ ...i, id: String(i.id), memberIds: (i.memberIds ?? []).map(String) })).filter((i) => i.memberIds.includes(me));
       if (!this.inboxes.some((i) => i.id === this.inboxId)) this.inboxId = this.inboxes[0]?.id ?? '';
       this.counts.load();
     } catch (err) {
@@ -295,6 +296,7 @@ class Console {
   }
 
   render() {
+    this.notifier.refresh(); // toasts name conversations as the list does
     this.list.render();
     this.sidebar.render();
     this.contactPage.route();
@@ -396,6 +398,7 @@ class Console {
     this.conn = s;
     this.shell.renderConn();
     this.shell.renderMe();
+    this.settings?.presenceChanged();
   }
 
   onEvent(ev) {
@@ -576,6 +579,7 @@ class Console {
     this.shell.renderTeam();
     this.shell.renderMe();
     this.conv.render();
+    this.settings?.presenceChanged();
   }
 
   onSocketError(ev) {
@@ -590,6 +594,13 @@ class Console {
   myState() {
     if (this.conn !== 'open') return this.conn === 'connecting' ? 'connecting' : 'offline';
     return this.me.away ? 'away' : 'online';
+  }
+
+  /** stateOf is user u's presence (online, away or offline) wherever the console shows it: the user's own from this console's connection, a teammate's from the presence events. */
+  stateOf(u) {
+    if (String(u.id) === String(this.me.id)) return this.conn === 'open' ? this.myState() : 'offline';
+    const s = this.presence.get(u.actorId || `A-${u.id}`);
+    return s === 'online' || s === 'away' ? s : 'offline';
   }
 
   // ----- actions -----

@@ -160,6 +160,31 @@ function wireStep(st) {
 }
 
 /**
+ * botProblem reads the server's refusal of a flow, whose message names the
+ * step and field first (parley.BotFlow.Validate: "bot.steps[1].text: text
+ * is empty"), and returns where it belongs and a sentence for people in the
+ * console's language: { step (index, -1 for the flow), field (the control's
+ * data-fk suffix), text }.
+ */
+export function botProblem(message) {
+  const msg = String(message ?? '');
+  const m = /^bot\.steps\[(\d+)\](?:\.(\w+)(?:\[(\d+)\])?(?:\.(\w+))?)?/.exec(msg);
+  if (!m) return { step: -1, field: '', text: /no steps/.test(msg) ? t('bots.err.noSteps') : t('bots.err.flow') };
+  const step = Number(m[1]);
+  const names = { teamId: 'team', userId: 'user', id: 'kind' };
+  let field = names[m[2]] ?? m[2] ?? 'kind';
+  if (m[2] === 'cases') field = `case-${m[3]}-${m[4] === 'goto' ? 'goto' : 'value'}`;
+  let key = 'bots.err.invalid';
+  if (!m[2] && /loop/.test(msg)) key = 'bots.err.loop';
+  else if (/is empty|is required/.test(msg)) key = 'bots.err.missing';
+  else if (/does not exist/.test(msg)) key = 'bots.err.gone';
+  else if (/earlier/.test(msg)) key = 'bots.err.earlier';
+  else if (/twice/.test(msg)) key = 'bots.err.twice';
+  else if (/longer than|at most/.test(msg)) key = 'bots.err.long';
+  return { step, field, text: t(key, { n: step + 1 }) };
+}
+
+/**
  * BotEditor is the "Bots" section of the settings screen: pick a widget,
  * switch its bot on, edit the ordered steps, watch the preview, save.
  */
@@ -173,6 +198,7 @@ export class BotEditor {
     this.flow = null; // { enabled, name, steps } as edited
     this.saved = ''; // JSON of the flow as last loaded or saved
     this.message = null; // { text, error } after a save
+    this.problem = null; // botProblem of the last refused save, shown by its field
     this.root = h('div', { class: 'bots-editor' });
     this.pv = { state: null, items: [], done: false, error: '', busy: false, gen: 0 };
     this.pvTimer = 0;
@@ -245,10 +271,11 @@ export class BotEditor {
       this.message = { text: t('bots.saved'), error: false };
     } catch (err) {
       if (this.app.failed(err)) return;
-      this.message = { text: t('bots.saveFailed', { reason: err.message || '' }).trim(), error: true };
+      this.problem = err.status === 400 || err.status === 413 ? botProblem(err.message) : null;
+      this.message = { text: this.problem ? t('bots.saveRefused', { problem: this.problem.text }) : t('bots.saveFailed', { reason: err.message || '' }).trim(), error: true };
     }
     this.draw();
-    this.root.querySelector('.bots-message')?.focus();
+    (this.problemControl() ?? this.root.querySelector('.bots-message'))?.focus();
   }
 
   // ----- editing -----
@@ -257,6 +284,10 @@ export class BotEditor {
   change(fn, redraw = false) {
     fn(this.flow);
     this.message = null;
+    if (this.problem) {
+      this.problem = null;
+      redraw = true;
+    }
     if (redraw) this.draw();
     else this.drawStatus();
     this.restartPreview();
@@ -307,7 +338,27 @@ export class BotEditor {
     else if (!this.widgets.length) body = [h('p', { class: 'muted', text: t('bots.noWidgets') })];
     else body = [this.widgetCard(), h('div', { class: 'bots-layout' }, this.stepsCard(), this.previewCard())];
     this.root.replaceChildren(...body);
+    this.showProblem();
     if (active) this.root.querySelector(`[data-fk="${CSS.escape(active)}"]`)?.focus();
+  }
+
+  /** problemControl is the control the refused save's problem is about (its step's kind when the field has none), or null. */
+  problemControl() {
+    const p = this.problem;
+    const st = p && this.flow?.steps[p.step];
+    if (!st) return null;
+    const q = (name) => this.root.querySelector(`[data-fk="${CSS.escape(`step-${st.id}-${name}`)}"]`);
+    return q(p.field) ?? q('kind');
+  }
+
+  /** showProblem puts the refused save's sentence next to the control it is about. */
+  showProblem() {
+    const control = this.problemControl();
+    if (!control) return;
+    const id = uid('bot-err');
+    control.setAttribute('aria-invalid', 'true');
+    control.setAttribute('aria-describedby', id);
+    control.after(h('p', { id, class: 'field-error', text: this.problem.text }));
   }
 
   widgetCard() {
@@ -582,10 +633,11 @@ export class BotEditor {
     const pv = this.pv;
     const gen = pv.gen;
     if (!this.flow.steps.length) {
-      pv.error = t('bots.pvEmpty');
+      pv.hint = t('bots.pvEmpty'); // what to do, not something wrong
       this.drawPreview();
       return;
     }
+    pv.hint = '';
     if (text !== null) pv.items.push({ who: 'visitor', text });
     pv.busy = true;
     this.drawPreview();
@@ -599,7 +651,7 @@ export class BotEditor {
       pv.error = '';
     } catch (err) {
       if (gen !== this.pv.gen || this.app.failed(err)) return;
-      pv.error = t('bots.pvInvalid', { reason: err.message || '' });
+      pv.error = t('bots.pvInvalid', { reason: err.status === 400 || err.status === 413 ? botProblem(err.message).text : err.message || '' });
     }
     pv.busy = false;
     this.drawPreview();
@@ -647,8 +699,8 @@ export class BotEditor {
     const options = !pv.done && !pv.busy && last?.options?.length ? last.options : [];
     this.pvReplies.replaceChildren(...options.map((o) => h('button', { type: 'button', class: 'btn btn-sm bots-pv-reply', text: o, onClick: () => this.previewTurn(o) })));
     this.pvReplies.hidden = !options.length;
-    this.pvInput.disabled = this.pvSend.disabled = pv.done || pv.busy || !!pv.error;
-    this.pvStatus.textContent = pv.error || (pv.done ? t('bots.pvDone') : '');
+    this.pvInput.disabled = this.pvSend.disabled = pv.done || pv.busy || !!pv.error || !!pv.hint;
+    this.pvStatus.textContent = pv.error || pv.hint || (pv.done ? t('bots.pvDone') : '');
     this.pvStatus.classList.toggle('form-alert', !!pv.error);
     this.pvLog.scrollTop = this.pvLog.scrollHeight;
   }

@@ -421,7 +421,9 @@ export class ConversationView {
     this.bot.render(th, this); // the bot's owning disables close, assign and replies
 
     // Rebuild the options only when they change, so an open picker stays open.
-    const users = [...app.users.values()].filter((u) => !u.deactivated).sort((a, b) => a.name.localeCompare(b.name));
+    // Only members of the thread's inbox may be assigned (the server refuses others).
+    const members = app.inboxes?.find((i) => i.id === th.inboxId)?.memberIds?.map(String);
+    const users = [...app.users.values()].filter((u) => !u.deactivated && (!members || members.includes(String(u.id)))).sort((a, b) => a.name.localeCompare(b.name));
     const opts = [['', t('conv.unassigned')]];
     for (const u of users) {
       const state = app.presence.get(u.actorId) || 'offline';

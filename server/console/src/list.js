@@ -133,6 +133,9 @@ export class ThreadList {
         h('button', { type: 'button', class: 'btn', text: t('list.retry'), onClick: () => (searching ? app.search.run() : app.loadList()) }),
       );
     else if (!items.length && searching) this.note.append(h('p', { class: 'empty-title', text: t('search.none', { q: app.search.q }) }), h('p', { class: 'muted small', text: t('search.noneHint') }));
+    else if (!items.length && app.inboxes?.length === 0)
+      // A member of no inbox sees no conversation at all: say why and what to do.
+      this.note.append(h('p', { class: 'empty-title', text: t('list.noInbox') }), h('p', { class: 'muted small', text: app.me.role === 'admin' ? t('list.noInboxAdmin') : t('list.noInboxHint') }));
     else if (!items.length) this.note.append(h('p', { class: 'empty-title', text: t('list.empty') }), h('p', { class: 'muted small', text: t('list.emptyHint') }));
     this.more.hidden = !(state === 'ready' && (searching ? app.search.nextAfter : app.nextAfter));
     this.checkMore();

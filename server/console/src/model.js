@@ -110,8 +110,9 @@ export const isCustomChannel = (id) => Number(id) >= 2000;
 
 /** inView reports whether thread t belongs in view for the user with actorId me. */
 export function inView(t, view, me) {
-  // Filtered (blocked sender, spam) never reaches the main views (I4, I9).
-  const filtered = !!(t.blocked || t.spam);
+  // Filtered (blocked sender, spam, role sender, automatic mail) never
+  // reaches the main views (I4, I9); the server decides (t.filtered).
+  const filtered = !!t.filtered;
   if (view === 'filtered' || filtered) return view === 'filtered' && filtered;
   switch (view) {
     case 'mine':

@@ -11,11 +11,14 @@ import { h, uid } from './dom.js';
 import { contactName, t } from './i18n.js';
 import { normMessage } from './model.js';
 
-const TOAST_MS = 10000;
+const TOAST_MS = 6000; // a toast goes by itself after this, unless hovered or focused
 const MAX_TOASTS = 4;
 const BEEP_GAP_MS = 1500; // at most one sound this often
 const NEW_CHAT_GRACE_MS = 5000; // a new chat's first message is part of its notification
 const BODY_CHARS = 140;
+
+/** text is v, or what v returns when it is a function. */
+const text = (v) => (typeof v === 'function' ? v() : v);
 
 const clip = (s) => {
   const one = String(s ?? '').replace(/\s+/g, ' ').trim();
@@ -27,6 +30,7 @@ export class Notifier {
   constructor(app) {
     this.app = app;
     this.newChats = new Map(); // threadId → when its thread.created was notified
+    this.byThread = new Map(); // threadId → the toast showing for it: one per conversation
     this.lastBeep = 0;
     this.audio = null;
     this.region = h('div', { class: 'notify-region', 'aria-live': 'polite', 'aria-label': t('notify.region') });
@@ -42,7 +46,8 @@ export class Notifier {
 
   /** mount puts the toasts into the console's layout (root) and waits for a gesture to allow sound. */
   mount(root) {
-    root.append(this.region);
+    // One stack with the error toasts (shell.js), in the corner they share.
+    (root.querySelector('.toasts') ?? root).prepend(this.region);
     // Browsers start audio only after the user has interacted with the page.
     document.addEventListener('pointerdown', this.unlock, true);
     document.addEventListener('keydown', this.unlock, true);
@@ -72,7 +77,7 @@ export class Notifier {
       const now = Date.now();
       for (const [k, at] of this.newChats) if (now - at > NEW_CHAT_GRACE_MS) this.newChats.delete(k);
       this.newChats.set(id, now);
-      this.notify({ title: t('notify.newChat', { name: contactName(th) }), body: clip(th.preview), threadId: id });
+      this.notify({ title: () => t('notify.newChat', { name: this.nameOf(id, th) }), body: clip(th.preview), threadId: id });
       return;
     }
     if (ev.type !== 'message.created' || !ev.message) return;
@@ -82,16 +87,44 @@ export class Notifier {
     if (m.type === 'SYSTEM' && m.event === 'handed_off') {
       // The bot hands the visitor to the team: now it is a new chat for them.
       this.newChats.set(m.threadId, Date.now());
-      this.notify({ title: t('notify.handedOff', { name: contactName(th) }), body: clip(th.preview), threadId: m.threadId });
+      this.notify({ title: () => t('notify.handedOff', { name: this.nameOf(m.threadId, th) }), body: clip(th.preview), threadId: m.threadId });
     } else if (m.type === 'MESSAGE' && m.direction === 'INCOMING' && th.assignedTo === me) {
       const started = this.newChats.get(m.threadId);
       if (started && Date.now() - started < NEW_CHAT_GRACE_MS) return;
       if (this.watching(m.threadId)) return;
-      this.notify({ title: t('notify.newMessage', { name: contactName({ ...th, contactName: m.name || th?.contactName }) }), body: clip(m.text), threadId: m.threadId });
+      this.notify({ title: () => t('notify.newMessage', { name: this.nameOf(m.threadId, th) }), body: clip(m.text), threadId: m.threadId });
     } else if (m.type === 'ASSIGNMENT' && m.assignedTo === me && m.actorId !== me) {
+      // Routing gives a new chat to its agent at once: the new chat's notification says it already.
+      const started = this.newChats.get(m.threadId);
+      if (started && Date.now() - started < NEW_CHAT_GRACE_MS && !m.actorId.startsWith('A-')) return;
       const by = app.users.get(m.actorId)?.name || m.name || t('sys.someone');
-      this.notify({ title: t('notify.assigned', { name: by }), body: clip(`${contactName(th)}: ${th.preview || ''}`), threadId: m.threadId });
+      this.notify({ title: t('notify.assigned', { name: by }), body: () => clip(`${this.nameOf(m.threadId, th)}: ${th.preview || ''}`), threadId: m.threadId });
     }
+  }
+
+  /** nameOf names thread id as the list does (contactName of the console's copy), fallback the event's thread. */
+  nameOf(id, th) {
+    return contactName(this.app.threads.get(String(id)) ?? th);
+  }
+
+  /** refresh brings the toasts' texts up to date: a contact named since (their email left) is named as the list names them. */
+  refresh() {
+    for (const el of this.region.children) el.refresh?.();
+    this.place();
+  }
+
+  /**
+   * place keeps the toasts in a corner free of controls: the window's bottom
+   * right, or, while a conversation is open (its contact beside it), the
+   * bottom right of its messages, just above the reply box.
+   */
+  place() {
+    const box = document.querySelector('.composer');
+    const r = box?.offsetParent ? box.getBoundingClientRect() : null;
+    const stack = this.region.parentElement;
+    if (!stack || stack === document.body) return;
+    stack.style.setProperty('--notify-bottom', r ? `${Math.max(16, innerHeight - r.top + 12)}px` : '16px');
+    stack.style.setProperty('--notify-right', r ? `${Math.max(16, innerWidth - r.right)}px` : '16px');
   }
 
   /** watching reports whether the agent is looking at thread id right now. */
@@ -102,11 +135,11 @@ export class Notifier {
   /** notify shows a toast, plays the sound unless muted, and raises a browser notification while hidden. */
   notify({ title, body, threadId }) {
     const s = this.settings();
-    this.toast(title, body, threadId ? { label: t('notify.open'), run: () => this.app.navigate(threadId) } : null);
+    this.toast(title, body, threadId ? { label: t('notify.open'), run: () => this.app.navigate(threadId) } : null, threadId);
     if (!s.muted) this.beep();
     if (s.desktop && document.visibilityState === 'hidden' && 'Notification' in window && Notification.permission === 'granted') {
       try {
-        const n = new Notification(title, { body, tag: threadId ? `parley-${threadId}` : undefined });
+        const n = new Notification(text(title), { body: text(body), tag: threadId ? `parley-${threadId}` : undefined });
         n.onclick = () => {
           window.focus();
           if (threadId) this.app.navigate(threadId);
@@ -123,11 +156,20 @@ export class Notifier {
     this.toast(text, '', action);
   }
 
-  toast(title, body, action) {
+  /**
+   * toast shows title and body (strings, or functions that refresh reads
+   * again) in the corner, with the action and a close button. A toast for a
+   * conversation replaces the one showing for it. It goes by itself after
+   * TOAST_MS, but stays while the pointer is on it or focus is in it.
+   */
+  toast(title, body, action, threadId) {
+    if (threadId) this.byThread.get(threadId)?.remove();
+    const strong = h('strong', { dir: 'auto' });
+    const span = body ? h('span', { class: 'notify-body', dir: 'auto' }) : null;
     const el = h(
       'div',
-      { class: 'notify-toast', role: 'status' },
-      h('div', { class: 'notify-text' }, h('strong', { dir: 'auto', text: title }), body ? h('span', { class: 'notify-body', dir: 'auto', text: body }) : null),
+      { class: 'notify-toast' },
+      h('div', { class: 'notify-text' }, strong, span),
       action
         ? h('button', {
             type: 'button',
@@ -139,17 +181,34 @@ export class Notifier {
             },
           })
         : null,
-      h('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: t('err.dismiss'), onClick: () => el.remove() }),
+      h('button', { type: 'button', class: 'btn btn-ghost btn-sm notify-close', text: t('err.dismiss'), onClick: () => el.remove() }),
     );
+    el.refresh = () => {
+      strong.textContent = text(title);
+      if (span) span.textContent = text(body);
+    };
+    el.refresh();
     this.region.append(el);
+    this.place();
+    if (threadId) this.byThread.set(threadId, el);
     while (this.region.children.length > MAX_TOASTS) this.region.firstChild.remove();
-    const timer = setTimeout(() => el.remove(), TOAST_MS);
-    // Keep a toast that has focus or the pointer until it is left.
-    const hold = () => clearTimeout(timer);
-    el.addEventListener('focusin', hold);
-    el.addEventListener('pointerenter', hold);
-    el.addEventListener('focusout', (e) => !el.contains(e.relatedTarget) && setTimeout(() => el.remove(), TOAST_MS / 2));
-    el.addEventListener('pointerleave', () => !el.contains(document.activeElement) && setTimeout(() => el.remove(), TOAST_MS / 2));
+    let timer = 0;
+    const held = () => el.matches(':hover') || el.contains(document.activeElement);
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => (held() ? arm() : el.remove()), TOAST_MS);
+    };
+    const removeEl = el.remove.bind(el);
+    el.remove = () => {
+      clearTimeout(timer);
+      if (threadId && this.byThread.get(threadId) === el) this.byThread.delete(threadId);
+      removeEl();
+    };
+    el.addEventListener('focusin', () => clearTimeout(timer));
+    el.addEventListener('pointerenter', () => clearTimeout(timer));
+    el.addEventListener('focusout', (e) => !el.contains(e.relatedTarget) && arm());
+    el.addEventListener('pointerleave', () => arm());
+    arm();
   }
 
   // ----- sound -----

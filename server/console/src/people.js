@@ -33,7 +33,7 @@ function putInbox(app, raw) {
   }
   if (app.inboxes === null) return; // still loading: the load brings it
   const old = app.inboxes.find((i) => i.id === id);
-  const next = { ...old, id, name: String(raw.name ?? old?.name ?? '') };
+  const next = { ...old, id, name: String(raw.name ?? old?.name ?? ''), ...(members ? { memberIds: members } : {}) };
   app.inboxes = old ? app.inboxes.map((i) => (i.id === id ? next : i)) : [...app.inboxes, next].sort((a, b) => Number(a.id) - Number(b.id));
   if (!app.inboxId) app.setInbox(id);
   else app.shell.render();

@@ -31,7 +31,7 @@ export function renderTeam(app, list) {
   const admin = app.me.role === 'admin';
   list.replaceChildren(
     ...mates.map((u) => {
-      const state = STATE_KEY[app.presence.get(u.actorId)] ? app.presence.get(u.actorId) : 'offline';
+      const state = app.stateOf(u);
       const away = state === 'away' || (state === 'offline' && !!u.away);
       return h(
         'li',

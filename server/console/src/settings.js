@@ -171,6 +171,11 @@ export class Settings {
   }
 
   /** changed reloads the data soon after a live change of people or inboxes. */
+  /** presenceChanged draws Settings → Users again when it shows, so that its states are the top bar's and the team list's (app.stateOf). */
+  presenceChanged() {
+    if (this.visible && this.section === 'users' && this.data) this.render();
+  }
+
   changed() {
     if (!this.visible) {
       this.data = null;
@@ -319,7 +324,7 @@ export class Settings {
       }),
       h('span', { class: 'switch-track', 'aria-hidden': 'true' }),
     );
-    const state = u.deactivated ? 'deactivated' : u.state === 'online' || u.state === 'away' ? u.state : 'offline';
+    const state = u.deactivated ? 'deactivated' : this.app.stateOf(u);
     const toggle = h('button', {
       type: 'button',
       class: u.deactivated ? 'btn btn-sm' : 'btn btn-sm btn-danger',
@@ -354,7 +359,9 @@ export class Settings {
   }
 
   inviteCard(invites) {
-    const d = this.draft('invite', { email: '', role: 'agent', seat: true, inboxIds: [] });
+    // By default the new teammate joins the inviting admin's inboxes: an agent in no inbox sees nothing.
+    const mine = this.data.inboxes.filter((i) => i.memberIds.includes(String(this.app.me.id))).map((i) => i.id);
+    const d = this.draft('invite', { email: '', role: 'agent', seat: true, inboxIds: mine });
     const save = (patch) => this.drafts.set('invite', { ...this.draft('invite', d), ...patch });
     const emailId = uid('inv-email');
     const roleId = uid('inv-role');

@@ -65,7 +65,7 @@ export function inList(app, th) {
   if (app.inboxId && th.inboxId && th.inboxId !== app.inboxId) return false;
   if (th.status !== app.status || th.archived) return false;
   // The bot's conversations are in Bots until hand-off, and only there (B1).
-  const bot = th.owner === 'bot' && !(th.blocked || th.spam);
+  const bot = th.owner === 'bot' && !th.filtered;
   if (app.view === 'bots' ? !bot : bot || !inView(th, app.view, app.me.actorId)) return false;
   const f = app.filters;
   if (f.channel && channelOf(th) !== f.channel) return false;
