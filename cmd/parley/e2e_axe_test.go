@@ -48,12 +48,24 @@ type axeViolation struct {
 	Targets []string `json:"targets"`
 }
 
-// axeCheck runs axe on the page in tab, once nothing on it moves, and fails
-// the test with every violation: rule, impact, the elements' selectors
-// (a shadow root's host first) and what to do. It returns the number of
-// violations. The source goes in through the DevTools protocol
+// axeCheck runs axe on the page in tab (axeRun) and fails the test with
+// every violation: rule, impact, the elements' selectors (a shadow root's
+// host first) and what to do, keeping a screenshot.
+func axeCheck(t *testing.T, tab context.Context, src, screen string) {
+	t.Helper()
+	found := axeRun(t, tab, src, screen)
+	for _, v := range found {
+		t.Errorf("%s: %s (%s): %s\n\t%s", screen, v.ID, v.Impact, v.Help, strings.Join(v.Targets, "\n\t"))
+	}
+	if len(found) > 0 {
+		actScreenshot(tab, "axe-"+strings.NewReplacer(" ", "-", "/", "-", ":", "", ",", "").Replace(screen)+".png")
+	}
+}
+
+// axeRun runs axe on the page in tab, once nothing on it moves, and
+// returns its violations. The source goes in through the DevTools protocol
 // (Runtime.evaluate), which the console's CSP does not govern.
-func axeCheck(t *testing.T, tab context.Context, src, screen string) int {
+func axeRun(t *testing.T, tab context.Context, src, screen string) []axeViolation {
 	t.Helper()
 	loaded, err := chromedp.Run(tab, chromedp.Evaluate[bool](`typeof window.axe === 'object' && typeof window.axe.run === 'function'`))
 	if err != nil {
@@ -80,14 +92,17 @@ func axeCheck(t *testing.T, tab context.Context, src, screen string) int {
 	if err != nil {
 		t.Fatalf("%s: axe.run: %v", screen, err)
 	}
-	for _, v := range found {
-		t.Errorf("%s: %s (%s): %s\n\t%s", screen, v.ID, v.Impact, v.Help, strings.Join(v.Targets, "\n\t"))
-	}
-	if len(found) > 0 {
-		actScreenshot(tab, "axe-"+strings.NewReplacer(" ", "-", "/", "-", ":", "").Replace(screen)+".png")
-	}
-	return len(found)
+	return found
 }
+
+// axeFaultyPage is a page with faults axe must find, one of them inside an
+// open shadow root as the widget's UI is: it shows that the check sees
+// what it is meant to.
+const axeFaultyPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Faults</title></head>
+<body><main><h1>Faults</h1><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="10" height="10">
+<p style="color:#999;background:#fff">Grey on white.</p><div id="host"></div></main>
+<script>document.getElementById('host').attachShadow({mode: 'open'}).innerHTML = '<button type="button"></button>';</script>
+</body></html>`
 
 // catalog reads locale/<lang>.json, so that the test waits for what the
 // screens say in either language.
@@ -125,8 +140,31 @@ func TestBrowserAccessibility(t *testing.T) {
 	browser := newBrowser(t)
 	e := startWidgetEnv(t)
 	host := hostPages(t, e.base, map[string]string{
-		"/en": axeHostPage("en", "Prices, plans and help."),
-		"/de": axeHostPage("de", "Preise, Tarife und Hilfe."),
+		"/en":     axeHostPage("en", "Prices, plans and help."),
+		"/de":     axeHostPage("de", "Preise, Tarife und Hilfe."),
+		"/faults": axeFaultyPage,
+	})
+
+	// The check finds what it should, in the page and in a shadow root.
+	t.Run("faults found", func(t *testing.T) {
+		tab, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/faults")); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(tab, `!!document.getElementById('host').shadowRoot`, liveWait); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, v := range axeRun(t, tab, src, "faults") {
+			got[v.ID] = strings.Join(v.Targets, " ")
+		}
+		want := map[string]string{"image-alt": "img", "color-contrast": "p", "button-name": "#host >>> button"}
+		for id, target := range want {
+			if got[id] != target {
+				t.Errorf("axe found %s at %q, want at %q (all: %v)", id, got[id], target, got)
+			}
+		}
 	})
 	ctx := context.Background()
 
@@ -245,14 +283,17 @@ func TestBrowserAccessibility(t *testing.T) {
 			if st, body := actFetch(t, tab, "POST", "/api/v1/session", `{"email":"admin@example.com","password":`+jsString(actPassword)+`}`); st != 200 {
 				t.Fatalf("sign in: %d %s", st, body)
 			}
-			notLoading := func(keys ...string) string {
-				var c []string
-				for _, k := range keys {
-					c = append(c, `!document.body.innerText.includes(`+jsString(msg[k])+`)`)
+			// notLoading: no part of the page says it is loading (the
+			// catalog's *.loading texts).
+			var loading []string
+			for k, v := range msg {
+				if strings.HasSuffix(k, ".loading") {
+					loading = append(loading, v)
 				}
-				return strings.Join(c, " && ")
 			}
-			visit("inbox", "/", `document.querySelectorAll('a.thread-row').length >= 2 && `+notLoading("list.loading"))
+			loadingJSON, _ := json.Marshal(loading)
+			notLoading := `!` + string(loadingJSON) + `.some(s => document.body.innerText.includes(s))`
+			visit("inbox", "/", `document.querySelectorAll('a.thread-row').length >= 2 && `+notLoading)
 			// The tools in the sidebar, each a dialog.
 			tools := `[...document.querySelectorAll('nav.nav [role=group]')].at(-1).querySelectorAll('button')`
 			for i, name := range []string{"trash", "snippets", "knowledge links", "notification settings", "signature"} {
@@ -260,7 +301,7 @@ func TestBrowserAccessibility(t *testing.T) {
 				if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](fmt.Sprintf(`%s[%d].click(), true`, tools, i))); err != nil {
 					t.Fatal(err)
 				}
-				visit(name+" dialog", "", `!!document.querySelector('dialog[open]') && `+notLoading("trash.loading", "snip.loading", "kl.loading"))
+				visit(name+" dialog", "", `!!document.querySelector('dialog[open]') && `+notLoading)
 				if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
 					t.Fatal(err)
 				}
@@ -269,8 +310,16 @@ func TestBrowserAccessibility(t *testing.T) {
 				}
 			}
 			log := `document.querySelector('main [role=log]')`
-			visit("chat conversation", "/threads/"+chat, `!!`+log+` && `+log+`.textContent.includes(`+jsString(reply)+`) && `+notLoading("list.loading", "conv.loading"))
-			visit("email conversation", "/threads/"+emailThread, `!!`+log+` && `+log+`.textContent.includes('Where is my parcel?') && `+notLoading("list.loading", "conv.loading"))
+			visit("chat conversation", "/threads/"+chat, `!!`+log+` && `+log+`.textContent.includes(`+jsString(reply)+`) && `+notLoading)
+			// The snippet picker open under the reply box.
+			if err := typeInto(tab, `document.querySelector('.conv-pane textarea')`, "#tha"); err != nil {
+				t.Fatal(err)
+			}
+			visit("chat conversation, snippet picker", "", `!![...document.querySelectorAll('[role=listbox]')].find(l => !l.hidden && l.querySelector('[aria-selected=true]'))`)
+			if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+				t.Fatal(err)
+			}
+			visit("email conversation", "/threads/"+emailThread, `!!`+log+` && `+log+`.textContent.includes('Where is my parcel?') && `+notLoading)
 			if err := click(tab, `document.querySelector('.conv-pane button[aria-haspopup=dialog]')`); err != nil {
 				t.Fatal(err)
 			}
@@ -290,13 +339,26 @@ func TestBrowserAccessibility(t *testing.T) {
 				{"webhooks", "https://hooks.acme.example/parley"},
 			}
 			for _, s := range sections {
-				visit("settings "+s.name, "/settings/"+s.name, `!!document.querySelector('.settings-h2') && document.body.innerText.includes(`+jsString(s.shows)+`) && `+notLoading("settings.loading"))
+				visit("settings "+s.name, "/settings/"+s.name, `!!document.querySelector('.settings-h2') && document.body.innerText.includes(`+jsString(s.shows)+`) && `+notLoading)
+				// Every card open (teams, inboxes, lists, subscribers).
+				if n, err := chromedp.Run(tab, chromedp.Evaluate[int](`[...document.querySelectorAll('.settings-main details')].map(d => d.open = true).length`)); err != nil {
+					t.Fatal(err)
+				} else if n > 0 {
+					visit(fmt.Sprintf("settings %s, %d cards open", s.name, n), "", notLoading)
+				}
 			}
-			// The subscriber's card open, with its subscriptions.
-			if err := click(tab, `document.querySelector('details.group-card summary')`); err != nil {
+			// The chat section's other tab.
+			if err := chromedp.Do(tab, chromedp.Navigate(e.base+"/settings/chat")); err != nil {
 				t.Fatal(err)
 			}
-			visit("settings webhooks, a subscriber open", "", `!!document.querySelector('details.group-card[open] input[type=checkbox]:checked') && `+notLoading("settings.loading"))
+			codeTab := byName("document", "[role=tab]", msg["wg.tabCode"])
+			if err := waitJS(tab, codeTab+` !== null`, liveWait); err != nil {
+				t.Fatal(err)
+			}
+			if err := click(tab, codeTab); err != nil {
+				t.Fatal(err)
+			}
+			visit("settings chat, tracking code", "", `!!document.querySelector('.wg-code')`)
 			visit("widget editor step 1", "/settings/chat/new", `!!document.querySelector('.wz-legend')`)
 			for n := 2; ; n++ {
 				next := `document.querySelector('[data-fk=wz-next]')`
@@ -307,6 +369,13 @@ func TestBrowserAccessibility(t *testing.T) {
 					break
 				}
 				legend, _ := chromedp.Run(tab, chromedp.Evaluate[string](`document.querySelector('.wz-legend').textContent`))
+				if legend == msg["wz.step.targeting"] {
+					// A rule, so that the step shows one.
+					if err := click(tab, byName("document", "button", msg["wz.tg.addUrl"])); err != nil {
+						t.Fatal(err)
+					}
+					visit("widget editor targeting with a rule", "", `!!document.querySelector('.wz-rule input')`)
+				}
 				if err := click(tab, next); err != nil {
 					t.Fatal(err)
 				}
