@@ -226,11 +226,14 @@ func TestBrowserAccessibility(t *testing.T) {
 			// The widget on the customer's page, in the page's language.
 			visitor, cancelV := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 			defer cancelV()
-			if err := chromedp.Do(visitor, chromedp.Navigate(host.URL+"/"+lang+"#hs-chat-open")); err != nil {
+			if err := chromedp.Do(visitor, chromedp.Navigate(host.URL+"/"+lang)); err != nil {
 				t.Fatal(err)
 			}
+			launcher := `(` + widgetRoot + ` && ` + widgetRoot + `.querySelector('button'))`
+			step(t, visitor, "widget closed", ``, `!!document.querySelector("body > header") && !!`+launcher+` && !`+wopen)
+			axeCheck(t, visitor, src, lang+" widget closed")
 			box := widgetRoot + `.querySelector('.p textarea')`
-			step(t, visitor, "widget open", ``, `!!document.querySelector("body > header") && `+wopen+` && !!`+box)
+			step(t, visitor, "widget open", `location.hash = '#hs-chat-open'`, wopen+` && !!`+box)
 			axeCheck(t, visitor, src, lang+" widget open")
 			text := "Where is my order? " + lang
 			if err := typeInto(visitor, box, text); err != nil {
