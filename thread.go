@@ -58,6 +58,9 @@ type Thread struct {
 	// bot starts; once the flow has ended it stays, Done, as a record of
 	// the answers.
 	Bot *BotState `json:"bot,omitempty"`
+	// Integration is, on a custom channel's thread, who its messages go
+	// to on the channel and the thread's id there.
+	Integration *ThreadIntegration `json:"integration,omitempty"`
 	// HandoffRouting, when set, is where the bot's hand-off sends the
 	// conversation instead of the widget's routing: a team or a user
 	// (BotStep.To). Routing reads it while Owner is OwnerWaiting.

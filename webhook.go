@@ -129,6 +129,8 @@ type WebhookEvent struct {
 	// PropertyName and PropertyValue: propertyChange only.
 	PropertyName  string `json:"propertyName,omitempty"`
 	PropertyValue string `json:"propertyValue,omitempty"`
+	// ChannelID is the custom channel of a WebhookChannelMessage.
+	ChannelID uint64 `json:"channelId,omitempty"`
 
 	// Attempts is how often it was sent and not acknowledged: the next
 	// request's attemptNumber.
@@ -172,7 +174,8 @@ type WebhookStore interface {
 	// AllWebhookSettings returns every subscriber, by appId.
 	AllWebhookSettings(ctx context.Context) ([]*WebhookSettings, error)
 	// DeleteWebhookSettings deletes subscriber appID with its
-	// subscriptions, its queue and its log, or returns ENOTFOUND.
+	// subscriptions, its queue and its log, or returns ENOTFOUND;
+	// ECONFLICT while it has custom channels.
 	DeleteWebhookSettings(ctx context.Context, appID uint64) error
 
 	// CreateWebhookSubscription stores s for s.AppID, whose settings must

@@ -167,6 +167,13 @@ func (a *App) postReply(ctx context.Context, u, as *parley.User, sender string, 
 	if t.ChannelID == parley.ChannelEmail && typ == parley.TypeMessage {
 		return a.postEmailReply(ctx, as, t, clientID, text, rich, copies, atts) // stored and queued to be sent (mail.go)
 	}
+	if parley.IsCustomChannel(t.ChannelID) && typ == parley.TypeMessage {
+		// Stored and, in the same commit, queued for the channel's
+		// webhook (customchannel.go).
+		if err := a.checkChannelReply(ctx, t, atts); err != nil {
+			return nil, nil, err
+		}
+	}
 	if rich != "" {
 		return nil, nil, parley.Errorf(parley.EINVALID, "richText applies only to an email reply (type MESSAGE on an email thread); chat replies are plain text")
 	}

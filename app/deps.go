@@ -24,6 +24,7 @@ type Store interface {
 	parley.FileStore
 	parley.RecordStore
 	parley.WebhookStore
+	parley.CustomChannelStore
 }
 
 // Mailer sends one email and returns once an SMTP server accepted it. A

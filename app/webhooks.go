@@ -169,14 +169,33 @@ func (a *App) dispatchWebhooks() time.Time {
 			if len(due) == 0 {
 				break
 			}
-			a.hooks.mu.Lock()
+			// Subscription events go in one batch; a custom channel's
+			// message goes alone, to the channel's webhook URL.
+			var batch []*parley.WebhookEvent
+			requests := [][]*parley.WebhookEvent{}
 			for _, ev := range due {
-				a.hooks.inFlight[ev.ID] = true
+				if ev.Type == parley.WebhookChannelMessage {
+					requests = append(requests, []*parley.WebhookEvent{ev})
+				} else {
+					batch = append(batch, ev)
+				}
 			}
-			a.hooks.busy[s.AppID]++
+			if batch != nil {
+				requests = append([][]*parley.WebhookEvent{batch}, requests...)
+			}
+			a.hooks.mu.Lock()
+			for i, evs := range requests {
+				if i > 0 && a.hooks.busy[s.AppID] >= max(s.Throttling.MaxConcurrentRequests, 1) {
+					break // the rest waits for a request that ends
+				}
+				for _, ev := range evs {
+					a.hooks.inFlight[ev.ID] = true
+				}
+				a.hooks.busy[s.AppID]++
+				a.wg.Add(1)
+				go a.deliverWebhooks(s, evs)
+			}
 			a.hooks.mu.Unlock()
-			a.wg.Add(1)
-			go a.deliverWebhooks(s, due)
 		}
 	}
 	return next
@@ -202,17 +221,32 @@ func (a *App) deliverWebhooks(s *parley.WebhookSettings, evs []*parley.WebhookEv
 		a.wakeWebhooks()
 	}()
 	attempt := evs[0].Attempts
-	payload := make([]webhookPayload, len(evs))
-	for i, ev := range evs {
-		payload[i] = newWebhookPayload(ev)
-		attempt = min(attempt, ev.Attempts)
+	target := s.TargetURL
+	var body []byte
+	var err error
+	channel := evs[0].Type == parley.WebhookChannelMessage
+	if channel {
+		var why string
+		target, body, why, err = a.channelRequest(a.ctx, evs[0])
+		if err == nil && why != "" {
+			a.dropChannelMessage(s, evs[0], why)
+			return
+		}
+	} else {
+		payload := make([]webhookPayload, len(evs))
+		for i, ev := range evs {
+			payload[i] = newWebhookPayload(ev)
+			attempt = min(attempt, ev.Attempts)
+		}
+		body, err = json.Marshal(payload)
 	}
-	body, err := json.Marshal(payload)
 	if err != nil {
-		a.log.Error().Err(err).Uint64("appId", s.AppID).Msg("encode webhook events")
+		if a.ctx.Err() == nil {
+			a.log.Error().Err(err).Uint64("appId", s.AppID).Msg("encode webhook events")
+		}
 		return
 	}
-	att := a.postWebhook(a.ctx, s, body)
+	att := a.postWebhook(a.ctx, s, target, body)
 	if att.Status == 0 && a.ctx.Err() != nil {
 		return // cut short by the shutdown: the events stay for the next start
 	}
@@ -249,7 +283,29 @@ func (a *App) deliverWebhooks(s *parley.WebhookSettings, evs []*parley.WebhookEv
 	defer cancel()
 	if err := a.db.WebhookDone(ctx, s.AppID, done, retry, att, retryAt); err != nil {
 		a.log.Error().Err(err).Uint64("appId", s.AppID).Msg("record webhook delivery")
+		return
 	}
+	if channel && len(done) > 0 {
+		d := parley.ChannelDelivery{Status: parley.DeliverySent, IfPending: true}
+		if att.Outcome != parley.WebhookDelivered {
+			d = parley.ChannelDelivery{Status: parley.DeliveryFailed, Error: "the channel's webhook did not take it: " + att.Error}
+		}
+		a.channelDelivered(ctx, evs[0], d)
+	}
+}
+
+// dropChannelMessage takes event ev, an agent's reply on a custom
+// channel that can no longer be sent, out of the queue of s: logged as
+// failed, and the reply marked FAILED, saying why.
+func (a *App) dropChannelMessage(s *parley.WebhookSettings, ev *parley.WebhookEvent, why string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(a.ctx), mailRecordTimeout)
+	defer cancel()
+	att := parley.WebhookAttempt{At: a.Now(), Events: 1, Attempt: ev.Attempts, Outcome: parley.WebhookFailed, Error: "not sent: " + why}
+	if err := a.db.WebhookDone(ctx, s.AppID, []uint64{ev.ID}, nil, att, time.Time{}); err != nil {
+		a.log.Error().Err(err).Uint64("appId", s.AppID).Msg("record webhook delivery")
+		return
+	}
+	a.channelDelivered(ctx, ev, parley.ChannelDelivery{Status: parley.DeliveryFailed, Error: "not sent: " + why})
 }
 
 // webhookBackoff returns how long events that failed at attempt n (0:
@@ -260,13 +316,14 @@ func (a *App) webhookBackoff(n int) time.Duration {
 	return time.Duration(float64(d) * (0.8 + 0.4*mrand.Float64()))
 }
 
-// postWebhook sends body to s's target, signed, and returns the attempt
-// without its event count: delivered on 2xx.
-func (a *App) postWebhook(ctx context.Context, s *parley.WebhookSettings, body []byte) parley.WebhookAttempt {
+// postWebhook sends body to target (s's, or a custom channel's webhook
+// URL), signed with s's secret, and returns the attempt without its event
+// count: delivered on 2xx.
+func (a *App) postWebhook(ctx context.Context, s *parley.WebhookSettings, target string, body []byte) parley.WebhookAttempt {
 	att := parley.WebhookAttempt{At: a.Now(), Outcome: parley.WebhookRetrying}
 	ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.TargetURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		att.Error = "target URL: " + err.Error()
 		return att
@@ -276,7 +333,7 @@ func (a *App) postWebhook(ctx context.Context, s *parley.WebhookSettings, body [
 	req.Header.Set("User-Agent", "Parley-Webhooks/1")
 	req.Header.Set("X-HubSpot-Signature-Version", "v3")
 	req.Header.Set("X-HubSpot-Request-Timestamp", ts)
-	req.Header.Set("X-HubSpot-Signature-v3", parley.SignWebhook(s.Secret, http.MethodPost, s.TargetURL, body, ts))
+	req.Header.Set("X-HubSpot-Signature-v3", parley.SignWebhook(s.Secret, http.MethodPost, target, body, ts))
 	start := time.Now() // latency is measured, not scheduled: the real clock
 	resp, err := a.hooks.client.Do(req)
 	att.Latency = time.Since(start)
@@ -440,11 +497,15 @@ func (a *App) PutWebhookSettings(ctx context.Context, appID uint64, in WebhookSe
 // Config.WebhookAllowPrivate, a host whose every address is public. The
 // sender checks the address again at every connection.
 func (a *App) CheckWebhookTarget(ctx context.Context, raw string) error {
-	u, err := url.Parse(raw)
-	if raw == "" || len(raw) > maxWebhookURLBytes || err != nil || (u.Scheme != "http" && u.Scheme != "https") ||
-		u.Host == "" || u.User != nil || u.Fragment != "" || u.Hostname() == "" {
-		return parley.Errorf(parley.EINVALID, "targetUrl must be an http or https URL with a host, without user information or fragment, of at most %d bytes", maxWebhookURLBytes)
+	return a.checkHookURL(ctx, "targetUrl", raw)
+}
+
+// checkHookURL is CheckWebhookTarget for the URL in field.
+func (a *App) checkHookURL(ctx context.Context, field, raw string) error {
+	if err := checkURL(field, raw); err != nil {
+		return err
 	}
+	u, _ := url.Parse(raw)
 	if a.cfg.WebhookAllowPrivate {
 		return nil
 	}
@@ -456,18 +517,30 @@ func (a *App) CheckWebhookTarget(ctx context.Context, raw string) error {
 		ctx, cancel := context.WithTimeout(ctx, webhookTimeout)
 		defer cancel()
 		if ips, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host); err != nil || len(ips) == 0 {
-			return parley.Errorf(parley.EINVALID, "targetUrl: the host %s cannot be resolved", truncateHost(host))
+			return parley.Errorf(parley.EINVALID, "%s: the host %s cannot be resolved", field, truncateHost(host))
 		}
 	}
 	for _, ip := range ips {
 		if !parley.PublicAddr(ip) {
-			return parley.Errorf(parley.EINVALID, "targetUrl: %s is a loopback or private address, which this Parley does not send to (its operator can allow it with --webhook-allow-private)", truncateHost(host))
+			return parley.Errorf(parley.EINVALID, "%s: %s is a loopback or private address, which this Parley does not send to (its operator can allow it with --webhook-allow-private)", field, truncateHost(host))
 		}
 	}
 	return nil
 }
 
 func truncateHost(h string) string { return limitString(h, 253) }
+
+// checkURL checks that raw, the value of field, is an http or https URL
+// with a host, without user information or fragment, of at most
+// maxWebhookURLBytes.
+func checkURL(field, raw string) error {
+	u, err := url.Parse(raw)
+	if raw == "" || len(raw) > maxWebhookURLBytes || err != nil || (u.Scheme != "http" && u.Scheme != "https") ||
+		u.Host == "" || u.User != nil || u.Fragment != "" || u.Hostname() == "" {
+		return parley.Errorf(parley.EINVALID, "%s must be an http or https URL with a host, without user information or fragment, of at most %d bytes", field, maxWebhookURLBytes)
+	}
+	return nil
+}
 
 // CreateWebhookSubscription checks s (parley.ValidateWebhookSubscription)
 // and stores it for subscriber appID.
@@ -501,7 +574,7 @@ func (a *App) SendTestWebhook(ctx context.Context, appID uint64) (parley.Webhook
 	if err != nil {
 		return parley.WebhookAttempt{}, err
 	}
-	att := a.postWebhook(ctx, s, body)
+	att := a.postWebhook(ctx, s, s.TargetURL, body)
 	att.Events, att.Test = 1, true
 	if att.Outcome != parley.WebhookDelivered {
 		att.Outcome = parley.WebhookFailed

@@ -27,6 +27,7 @@ type Store interface {
 	parley.LinkStore
 	parley.MailStore
 	parley.WebhookStore
+	parley.CustomChannelStore
 	parley.FileStore
 	parley.TemplateStore
 	parley.CompanyStore

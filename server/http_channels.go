@@ -26,9 +26,26 @@ var channels = []channelJSON{
 	{ID: strconv.Itoa(parley.ChannelEmail), Name: "Email", CreatedAt: msTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))},
 }
 
+// allChannels returns Parley's channels and the custom channels.
+func (s *Server) allChannels(ctx context.Context) ([]channelJSON, error) {
+	custom, err := s.db.CustomChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(channels)
+	for _, c := range custom {
+		out = append(out, channelJSON{ID: idString(c.ID), Name: c.Name, CreatedAt: msTime(c.CreatedAt)})
+	}
+	return out, nil
+}
+
 func (s *Server) handleChannels() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		p, err := slicePage(r, channels)
+		all, err := s.allChannels(r.Context())
+		if err != nil {
+			return err
+		}
+		p, err := slicePage(r, all)
 		if err != nil {
 			return err
 		}
@@ -39,7 +56,11 @@ func (s *Server) handleChannels() http.Handler {
 
 func (s *Server) handleChannelGet() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
-		for _, c := range channels {
+		all, err := s.allChannels(r.Context())
+		if err != nil {
+			return err
+		}
+		for _, c := range all {
 			if c.ID == r.PathValue("channelId") {
 				s.writeJSON(w, http.StatusOK, c)
 				return nil
@@ -78,7 +99,21 @@ func (s *Server) visibleWidgets(ctx context.Context, u *parley.User) ([]channelA
 		}
 	}
 	mailboxes, err := s.visibleMailboxes(ctx, member) // team mailboxes (http_mail.go)
-	return append(out, mailboxes...), err
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, mailboxes...)
+	custom, err := s.db.ChannelAccounts(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range custom {
+		if slices.Contains(member, a.InboxID) {
+			out = append(out, channelAccountJSON{ID: idString(a.ID), ChannelID: idString(a.ChannelID), InboxID: idString(a.InboxID),
+				Name: a.Name, Active: a.Authorized && !a.Archived, CreatedAt: msTime(a.CreatedAt), Archived: a.Archived})
+		}
+	}
+	return out, nil
 }
 
 // handleChannelAccounts lists the channel accounts the caller sees; as in

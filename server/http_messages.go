@@ -69,14 +69,17 @@ type messageJSON struct {
 // what people write (Parley is the product here, as HubSpot is there).
 type clientJSON struct {
 	ClientType string `json:"clientType"`
+	// IntegrationAppID is, for INTEGRATION, the app whose custom channel
+	// published the message.
+	IntegrationAppID uint64 `json:"integrationAppId,omitempty"`
 }
 
 // messageClient is the client of m.
 func messageClient(m *parley.Message) clientJSON {
 	if strings.HasPrefix(m.SenderID, parley.ActorBot) || strings.HasPrefix(m.SenderID, parley.ActorSystem) || (m.Type != parley.TypeMessage && m.Type != parley.TypeComment) {
-		return clientJSON{"SYSTEM"}
+		return clientJSON{ClientType: "SYSTEM"}
 	}
-	return clientJSON{"HUBSPOT"}
+	return clientJSON{ClientType: "HUBSPOT"}
 }
 
 func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.Message, names map[string]string) messageJSON {
@@ -151,7 +154,43 @@ func (s *Server) toMessageJSON(ctx context.Context, t *parley.Thread, m *parley.
 	if len(m.QuickReplies) > 0 {
 		j.Attachments = append(j.Attachments, quickRepliesJSON(m.QuickReplies))
 	}
+	if parley.IsCustomChannel(m.ChannelID) && m.Type == parley.TypeMessage {
+		s.channelActors(ctx, t, m, &j)
+	}
 	return j
+}
+
+// channelActors completes j, message m of custom channel thread t: the
+// contact's and the account's delivery identifiers, and for what the
+// integration published its client (INTEGRATION and the channel's app).
+func (s *Server) channelActors(ctx context.Context, t *parley.Thread, m *parley.Message, j *messageJSON) {
+	var contact, account *deliveryIdentifier
+	if ti := t.Integration; ti != nil {
+		contact = &deliveryIdentifier{Type: ti.Contact.Type, Value: ti.Contact.Value}
+	}
+	if acc, err := s.db.ChannelAccount(ctx, m.ChannelAccountID); err == nil && acc.DeliveryIdentifier != nil {
+		account = &deliveryIdentifier{Type: acc.DeliveryIdentifier.Type, Value: acc.DeliveryIdentifier.Value}
+	}
+	contactID := parley.ContactActorID(t.ContactID)
+	if m.Direction == parley.Incoming {
+		if m.SenderID == contactID {
+			j.Senders[0].DeliveryIdentifier = contact
+		}
+		j.Recipients = []actorRef{}
+		if account != nil {
+			j.Recipients = append(j.Recipients, actorRef{DeliveryIdentifier: account})
+		}
+		if ch, err := s.db.CustomChannel(ctx, uint64(m.ChannelID)); err == nil {
+			j.Client = clientJSON{ClientType: "INTEGRATION", IntegrationAppID: ch.AppID}
+		}
+		return
+	}
+	j.Senders[0].DeliveryIdentifier = account
+	for i := range j.Recipients {
+		if j.Recipients[i].ActorID == contactID {
+			j.Recipients[i].DeliveryIdentifier = contact
+		}
+	}
 }
 
 // recipientsJSON are the recipients of an email message (or of a forward)

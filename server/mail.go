@@ -16,7 +16,8 @@ func (s *Server) messageStatus(ctx context.Context, t *parley.Thread, m *parley.
 	st := map[string]string{"statusType": parley.DeliverySent}
 	transcript := m.Type == parley.TypeSystem && m.Event == parley.EventTranscriptSent
 	forward := m.Type == parley.TypeSystem && m.Event == parley.EventForwarded
-	if !transcript && !forward && (t.ChannelID != parley.ChannelEmail || m.Direction != parley.Outgoing || m.Type != parley.TypeMessage) {
+	sent := (t.ChannelID == parley.ChannelEmail || parley.IsCustomChannel(t.ChannelID)) && m.Direction == parley.Outgoing && m.Type == parley.TypeMessage
+	if !transcript && !forward && !sent {
 		return st
 	}
 	d, err := s.db.Delivery(ctx, t.ID, m.ID)

@@ -97,6 +97,19 @@ var queryParams = map[string][]string{
 	"GET " + webhooksV3 + "/deliveries":                        {"hapikey"},
 	"POST " + webhooksV3 + "/test":                             {"hapikey"},
 	"GET /api/v1/webhooks":                                     nil,
+
+	"POST " + customChannels:                                                       {"hapikey", "appId"},
+	"GET " + customChannels:                                                        {"hapikey", "appId"},
+	"GET " + customChannels + "/{channelId}":                                       {"hapikey"},
+	"PATCH " + customChannels + "/{channelId}":                                     {"hapikey"},
+	"DELETE " + customChannels + "/{channelId}":                                    {"hapikey"},
+	"POST " + customChannels + "/{channelId}/channel-accounts":                     {"hapikey"},
+	"GET " + customChannels + "/{channelId}/channel-accounts":                      {"hapikey"},
+	"GET " + customChannels + "/{channelId}/channel-accounts/{channelAccountId}":   {"hapikey"},
+	"PATCH " + customChannels + "/{channelId}/channel-accounts/{channelAccountId}": {"hapikey"},
+	"POST " + customChannels + "/{channelId}/messages":                             {"hapikey"},
+	"GET " + customChannels + "/{channelId}/messages/{messageId}":                  {"hapikey"},
+	"PATCH " + customChannels + "/{channelId}/messages/{messageId}":                {"hapikey"},
 }
 
 // The base paths of the APIs in HubSpot's shapes: conversations (v3), CRM

@@ -220,6 +220,21 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST "+webhooksV3+"/test", hook(s.handleWebhookTest()))
 	mux.Handle("GET /api/v1/webhooks", admin(s.handleWebhookApps()))
 
+	// Custom channels, HubSpot's custom channels shape
+	// (http_customchannels.go): admins, with hapikey as for webhooks.
+	mux.Handle("POST "+customChannels, hook(s.handleCustomChannelCreate()))
+	mux.Handle("GET "+customChannels, hook(s.handleCustomChannels()))
+	mux.Handle("GET "+customChannels+"/{channelId}", hook(s.handleCustomChannelGet()))
+	mux.Handle("PATCH "+customChannels+"/{channelId}", hook(s.handleCustomChannelPatch()))
+	mux.Handle("DELETE "+customChannels+"/{channelId}", hook(s.handleCustomChannelDelete()))
+	mux.Handle("POST "+customChannels+"/{channelId}/channel-accounts", hook(s.handleCustomAccountCreate()))
+	mux.Handle("GET "+customChannels+"/{channelId}/channel-accounts", hook(s.handleCustomAccounts()))
+	mux.Handle("GET "+customChannels+"/{channelId}/channel-accounts/{channelAccountId}", hook(s.handleCustomAccountGet()))
+	mux.Handle("PATCH "+customChannels+"/{channelId}/channel-accounts/{channelAccountId}", hook(s.handleCustomAccountPatch()))
+	mux.Handle("POST "+customChannels+"/{channelId}/messages", hook(s.handleChannelMessageCreate()))
+	mux.Handle("GET "+customChannels+"/{channelId}/messages/{messageId}", hook(s.handleChannelMessageGet()))
+	mux.Handle("PATCH "+customChannels+"/{channelId}/messages/{messageId}", hook(s.handleChannelMessagePatch()))
+
 	// Widget status stream (http_widget_public.go).
 	mux.Handle("GET /widget/v1/status", s.handleStatusStream())
 

@@ -99,22 +99,7 @@ func (rc *hookReceiver) serve(w http.ResponseWriter, r *http.Request) {
 	if hold != nil {
 		<-hold
 	}
-	ts := r.Header.Get("X-HubSpot-Request-Timestamp")
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(r.Method + "http://" + r.Host + r.URL.RequestURI() + string(body) + ts))
-	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
-	ms, err := strconv.ParseInt(ts, 10, 64)
-	refuse := ""
-	switch {
-	case r.Method != "POST" || r.Header.Get("Content-Type") != "application/json":
-		refuse = "not a JSON POST"
-	case r.Header.Get("X-HubSpot-Signature-Version") != "v3":
-		refuse = "signature version " + r.Header.Get("X-HubSpot-Signature-Version")
-	case !hmac.Equal([]byte(r.Header.Get("X-HubSpot-Signature-v3")), []byte(want)):
-		refuse = "bad signature"
-	case err != nil || rc.now().Sub(time.UnixMilli(ms)).Abs() > 5*time.Minute:
-		refuse = "stale timestamp " + ts
-	}
+	refuse := checkV3(r, body, secret, rc.now())
 	var batch []hookEvent
 	if refuse == "" {
 		if err := json.Unmarshal(body, &batch); err != nil {
@@ -137,6 +122,29 @@ func (rc *hookReceiver) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(code)
 	fmt.Fprintf(w, "answer %d", code)
+}
+
+// checkV3 checks request r with body as HubSpot documents v3 signatures,
+// on its own: the base64 of HMAC-SHA256(secret, "POST" + the URL it was
+// called at + body + X-HubSpot-Request-Timestamp), the timestamp within
+// five minutes of now. It returns why it refuses r, "" if it does not.
+func checkV3(r *http.Request, body []byte, secret string, now time.Time) string {
+	ts := r.Header.Get("X-HubSpot-Request-Timestamp")
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(r.Method + "http://" + r.Host + r.URL.RequestURI() + string(body) + ts))
+	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	switch {
+	case r.Method != "POST" || r.Header.Get("Content-Type") != "application/json":
+		return "not a JSON POST"
+	case r.Header.Get("X-HubSpot-Signature-Version") != "v3":
+		return "signature version " + r.Header.Get("X-HubSpot-Signature-Version")
+	case !hmac.Equal([]byte(r.Header.Get("X-HubSpot-Signature-v3")), []byte(want)):
+		return "bad signature"
+	case err != nil || now.Sub(time.UnixMilli(ms)).Abs() > 5*time.Minute:
+		return "stale timestamp " + ts
+	}
+	return ""
 }
 
 // events returns every event of the batches accepted so far.

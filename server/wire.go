@@ -75,6 +75,12 @@ func (s *Server) agentWireMessage(ctx context.Context, t *parley.Thread, m *parl
 		w.Delivery = &wireDelivery{Status: st["statusType"], Error: st["failureDetails"]}
 		return w
 	}
+	if t != nil && parley.IsCustomChannel(t.ChannelID) && m.Type == parley.TypeMessage && m.Direction == parley.Outgoing {
+		// An agent's reply on a custom channel: how sending it goes.
+		st := s.messageStatus(ctx, t, m)
+		w.Delivery = &wireDelivery{Status: st["statusType"], Error: st["failureDetails"]}
+		return w
+	}
 	if t == nil || t.ChannelID != parley.ChannelEmail || m.Type != parley.TypeMessage {
 		return w
 	}

@@ -171,6 +171,9 @@ func appendMessageLeaving(tx *bolt.Tx, m parley.Message, newThread parley.Thread
 	if err := queueMessageWebhook(tx, &m, now); err != nil {
 		return res, err
 	}
+	if err := queueChannelMessage(tx, &m, now); err != nil {
+		return res, err
+	}
 	res.Message, res.Thread = &m, t
 	return res, nil
 }

@@ -56,6 +56,7 @@ func migrations() []migration {
 		{"create the buckets of files and email templates", migrate7},
 		{"create the buckets of webhooks", migrate8},
 		{"create the buckets of companies", migrateCompanies},
+		{"create the buckets of custom channels", migrateCustomChannels},
 	}
 }
 

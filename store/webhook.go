@@ -228,6 +228,12 @@ func (db *DB) DeleteWebhookSettings(ctx context.Context, appID uint64) error {
 		if settings.Get(itob(appID)) == nil {
 			return webhookNotFound(appID)
 		}
+		// Its secret signs what its custom channels are sent.
+		if ch, err := channelOfApp(tx, appID); err != nil {
+			return err
+		} else if ch != nil {
+			return parley.Errorf(parley.ECONFLICT, "app %d has custom channel %d (%s): delete its channels first", appID, ch.ID, ch.Name)
+		}
 		subs, err := appSubscriptions(tx, appID)
 		if err != nil {
 			return err
