@@ -73,9 +73,9 @@ const (
 	WebhookPortalID = 1
 )
 
-// Throttling periods HubSpot accepts in WebhookThrottling.Period. Parley
-// stores the period and bounds requests in flight by MaxConcurrentRequests
-// whatever it says.
+// Throttling periods HubSpot accepts in WebhookThrottling.Period: with
+// one, MaxConcurrentRequests also bounds the requests started per second
+// or per rolling minute.
 const (
 	WebhookPeriodSecondly      = "SECONDLY"
 	WebhookPeriodRollingMinute = "ROLLING_MINUTE"
@@ -86,7 +86,9 @@ type WebhookThrottling struct {
 	// MaxConcurrentRequests is the most requests in flight to the target
 	// at once, 1 to WebhookMaxConcurrency.
 	MaxConcurrentRequests int `json:"maxConcurrentRequests"`
-	// Period is HubSpot's throttling period, kept as given ("" if none).
+	// Period is HubSpot's throttling period ("" if none): with one, at
+	// most MaxConcurrentRequests requests start per second (SECONDLY) or
+	// in any minute (ROLLING_MINUTE) too.
 	Period string `json:"period,omitempty"`
 }
 

@@ -60,14 +60,16 @@ type webhookState struct {
 	client *http.Client
 
 	mu       sync.Mutex
-	inFlight map[uint64]bool // events being sent
-	busy     map[uint64]int  // requests in flight per subscriber
+	inFlight map[uint64]bool        // events being sent
+	busy     map[uint64]int         // requests in flight per subscriber
+	started  map[uint64][]time.Time // per subscriber with a throttling period, when its requests of the last period started
 }
 
 func (a *App) initWebhooks() {
 	a.hooks.wake = make(chan struct{}, 1)
 	a.hooks.inFlight = map[uint64]bool{}
 	a.hooks.busy = map[uint64]int{}
+	a.hooks.started = map[uint64][]time.Time{}
 	a.hooks.client = newWebhookClient(a.cfg.WebhookAllowPrivate)
 }
 
@@ -152,9 +154,16 @@ func (a *App) dispatchWebhooks() time.Time {
 		for ctx.Err() == nil {
 			a.hooks.mu.Lock()
 			busy := a.hooks.busy[s.AppID]
+			free := a.periodFree(s, now)
 			a.hooks.mu.Unlock()
 			if busy >= max(s.Throttling.MaxConcurrentRequests, 1) {
 				break // a request that ends wakes the sender
+			}
+			if !free.IsZero() {
+				if next.IsZero() || free.Before(next) {
+					next = free // the period's requests are spent
+				}
+				break
 			}
 			due, later, err := a.db.DueWebhookEvents(ctx, s.AppID, now, parley.WebhookBatchSize, a.webhookInFlight)
 			if err != nil {
@@ -185,8 +194,11 @@ func (a *App) dispatchWebhooks() time.Time {
 			}
 			a.hooks.mu.Lock()
 			for i, evs := range requests {
-				if i > 0 && a.hooks.busy[s.AppID] >= max(s.Throttling.MaxConcurrentRequests, 1) {
-					break // the rest waits for a request that ends
+				if i > 0 && (a.hooks.busy[s.AppID] >= max(s.Throttling.MaxConcurrentRequests, 1) || !a.periodFree(s, now).IsZero()) {
+					break // the rest waits for a request that ends, or the next period
+				}
+				if s.Throttling.Period != "" {
+					a.hooks.started[s.AppID] = append(a.hooks.started[s.AppID], now)
 				}
 				for _, ev := range evs {
 					a.hooks.inFlight[ev.ID] = true
@@ -199,6 +211,33 @@ func (a *App) dispatchWebhooks() time.Time {
 		}
 	}
 	return next
+}
+
+// periodFree returns, for subscriber s with a throttling period, when it
+// may start its next request if it started MaxConcurrentRequests in the
+// period up to now (SECONDLY: the last second; ROLLING_MINUTE: the last
+// minute), else the zero time. It forgets starts older than the period.
+// The caller holds a.hooks.mu.
+func (a *App) periodFree(s *parley.WebhookSettings, now time.Time) time.Time {
+	var period time.Duration
+	switch s.Throttling.Period {
+	case parley.WebhookPeriodSecondly:
+		period = time.Second
+	case parley.WebhookPeriodRollingMinute:
+		period = time.Minute
+	default:
+		delete(a.hooks.started, s.AppID)
+		return time.Time{}
+	}
+	starts := a.hooks.started[s.AppID]
+	for len(starts) > 0 && !starts[0].Add(period).After(now) {
+		starts = starts[1:]
+	}
+	a.hooks.started[s.AppID] = starts
+	if len(starts) < max(s.Throttling.MaxConcurrentRequests, 1) {
+		return time.Time{}
+	}
+	return starts[0].Add(period)
 }
 
 func (a *App) webhookInFlight(id uint64) bool {

@@ -254,26 +254,16 @@ func checkSearch[T any](k crmKind[T], req *crmSearchRequest) (*crmSearch, error)
 	return s, nil
 }
 
-// decodeExact decodes the JSON body into v as decodeJSON does, and
-// refuses, naming it, any field whose name matches one of v's only in
-// another case ("filtergroups"), which encoding/json would take: HubSpot's
-// names are exact.
-func decodeExact(w http.ResponseWriter, r *http.Request, v any) error {
-	var raw json.RawMessage
-	if err := decodeJSON(w, r, &raw); err != nil {
-		return err
-	}
-	if err := exactFields(raw, reflect.TypeOf(v), ""); err != nil {
-		return err
-	}
-	return decodeStrictBytesErr(raw, v)
-}
-
 // exactFields checks the object keys in data against the JSON names of type
-// t, recursively, and returns EINVALID naming the first unknown one.
+// t, recursively, and returns EINVALID naming the first unknown one. Types
+// that decode themselves (json.Unmarshaler: json.RawMessage, times, ids)
+// and interfaces are not looked into.
 func exactFields(data []byte, t reflect.Type, at string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return nil
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -282,26 +272,17 @@ func exactFields(data []byte, t reflect.Type, at string) error {
 			return nil // not an object: decoding names the type error
 		}
 		names := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
-				names[name] = f.Type
-			}
-		}
-		keys := slices.Sorted(maps.Keys(obj))
-		for _, k := range keys {
+		jsonFields(t, names)
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			ft, ok := names[k]
 			if !ok {
-				return parley.Errorf(parley.EINVALID, "unknown field %q", at+k)
+				return parley.Errorf(parley.EINVALID, "unknown field %q", limitString(at+k, 80))
 			}
 			if err := exactFields(obj[k], ft, at+k+"."); err != nil {
 				return err
 			}
 		}
-	case reflect.Slice:
-		if t == reflect.TypeFor[json.RawMessage]() {
-			return nil
-		}
+	case reflect.Slice, reflect.Array:
 		var items []json.RawMessage
 		if json.Unmarshal(data, &items) != nil {
 			return nil
@@ -311,8 +292,51 @@ func exactFields(data []byte, t reflect.Type, at string) error {
 				return err
 			}
 		}
+	case reflect.Map:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return nil
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if err := exactFields(obj[k], t.Elem(), at+k+"."); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// jsonFields adds the JSON names of struct type t's fields to names, as
+// encoding/json names them: the tag's name, else the field's; fields of
+// embedded structs without a name as if they were t's.
+func jsonFields(t reflect.Type, names map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				jsonFields(ft, names)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names[name] = f.Type
+	}
 }
 
 // decodeStrictBytesErr decodes data into v refusing unknown fields, with
@@ -616,7 +640,7 @@ func crmSearchHandler[T, O any](s *Server, ob crmObjects[T, O]) http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		var req crmSearchRequest
-		if err := decodeExact(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		q, err := checkSearch(ob.kind, &req)

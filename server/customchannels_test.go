@@ -14,6 +14,7 @@ import (
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/app"
+	"github.com/parley-chat/parley/store"
 )
 
 // channelHook is a custom channel's webhook endpoint on 127.0.0.1: it
@@ -491,5 +492,50 @@ func TestCustomChannelThreadIDs(t *testing.T) {
 	admin.want(200, "PATCH", base+"/channel-accounts/"+acc.ID, map[string]any{"archived": true})
 	if res := admin.do("POST", base+"/messages", msg("room-1", "ann", "late"), nil); res.status != 409 {
 		t.Errorf("publish to an archived account: %d %s, want 409", res.status, res.body)
+	}
+}
+
+// TestWebhookPeriod: by the app's clock, a subscriber with
+// maxConcurrentRequests 2 and period ROLLING_MINUTE gets at most two
+// requests in any minute; the rest wait in the queue for the next, none
+// lost. Channel replies go one request each, which makes the requests
+// countable.
+func TestWebhookPeriod(t *testing.T) {
+	clk := newTestClock(time.Now().UTC())
+	e := newEnv(t, &envOptions{storeOpts: &store.Options{NoSync: true, Now: clk.Now},
+		app: app.Config{Now: clk.Now, Timer: clk.Timer, WebhookAllowPrivate: true}})
+	admin := e.login("admin@example.com").bearer()
+	hook := newChannelHook(t)
+	hook.secret = configureHook(t, admin, 4, hook.srv.URL+"/subscriptions")
+	admin.want(200, "PUT", "/webhooks/v3/4/settings", map[string]any{"targetUrl": hook.srv.URL + "/subscriptions",
+		"throttling": map[string]any{"maxConcurrentRequests": 2, "period": "ROLLING_MINUTE"}})
+	var ch, acc struct{ ID string }
+	admin.want(201, "POST", ccBase+"?appId=4", map[string]any{"name": "SMS", "webhookUrl": hook.url(), "capabilities": smsCaps}).decode(t, &ch)
+	admin.want(201, "POST", ccBase+"/"+ch.ID+"/channel-accounts", map[string]any{"inboxId": e.inbox.ID, "name": "Main"}).decode(t, &acc)
+	var in ccMessage
+	admin.want(201, "POST", ccBase+"/"+ch.ID+"/messages", map[string]any{"messageDirection": "INCOMING", "channelAccountId": acc.ID, "text": "hi",
+		"senders": []any{map[string]any{"deliveryIdentifier": map[string]any{"type": "HS_PHONE_NUMBER", "value": "+491"}}}}).decode(t, &in)
+	for i := range 5 {
+		admin.want(201, "POST", "/conversations/v3/conversations/threads/"+in.ConversationsThreadID+"/messages", map[string]any{"type": "MESSAGE", "text": fmt.Sprint("reply ", i)})
+	}
+	calls := func() int {
+		hook.mu.Lock()
+		defer hook.mu.Unlock()
+		return hook.calls
+	}
+	for _, want := range []int{2, 4, 5} {
+		hook.wait(want)
+		time.Sleep(50 * time.Millisecond) // time enough for a sender that does not wait
+		if got := calls(); got != want {
+			t.Fatalf("%d requests within the minute, want %d", got, want)
+		}
+		clk.Set(clk.Now().Add(61 * time.Second))
+	}
+	seen := map[string]bool{}
+	for _, ev := range hook.wait(5) {
+		seen[ev.Message.Text] = true
+	}
+	if len(seen) != 5 {
+		t.Errorf("replies delivered: %v, want all five", seen)
 	}
 }

@@ -176,7 +176,7 @@ func FuzzCRMSearch(f *testing.F) {
 		r := httptest.NewRequest("POST", "/crm/v3/objects/contacts/search", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		var req crmSearchRequest
-		err := decodeExact(httptest.NewRecorder(), r, &req)
+		err := decodeJSON(httptest.NewRecorder(), r, &req)
 		if err == nil {
 			_, err = checkSearch(contactKind, &req)
 		}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -73,9 +74,28 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeJSON reads a JSON object from r's body into v. It answers EINVALID for
 // a wrong content type, malformed JSON, trailing data, wrong field types or a
 // field that v does not have (named, so that nothing a caller sends is
-// silently dropped), and ETOOLARGE for a body over maxBodyBytes. A v that
-// takes any field (json.RawMessage, a map) is checked by its caller.
+// silently dropped), also a field whose name matches one of v's only in
+// another case ("Text" for "text"), which encoding/json would take: the
+// API's names, HubSpot's among them, are exact. ETOOLARGE for a body over
+// maxBodyBytes. A v that takes any field (json.RawMessage, a map) is
+// checked by its caller.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if raw, ok := v.(*json.RawMessage); ok {
+		return readJSON(w, r, raw)
+	}
+	var raw json.RawMessage
+	if err := readJSON(w, r, &raw); err != nil {
+		return err
+	}
+	if err := exactFields(raw, reflect.TypeOf(v), ""); err != nil {
+		return err
+	}
+	return decodeStrictBytesErr(raw, v)
+}
+
+// readJSON reads one JSON value from r's body into v, with decodeJSON's
+// errors.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {

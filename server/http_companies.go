@@ -148,7 +148,7 @@ func (s *Server) handleCompanyCreate() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		var in companyInput
-		if err := decodeExact(w, r, &in); err != nil {
+		if err := decodeJSON(w, r, &in); err != nil {
 			return err
 		}
 		u := userFrom(ctx)
@@ -204,7 +204,7 @@ func (s *Server) handleCompanyPatch() http.Handler {
 			return err
 		}
 		var in companyInput
-		if err := decodeExact(w, r, &in); err != nil {
+		if err := decodeJSON(w, r, &in); err != nil {
 			return err
 		}
 		if len(in.Associations) > 0 {

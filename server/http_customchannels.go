@@ -81,7 +81,7 @@ func (s *Server) handleCustomChannelCreate() http.Handler {
 			return parley.Errorf(parley.EINVALID, "appId is required: the app (webhook subscriber) whose secret signs the channel's webhooks")
 		}
 		var req customChannelRequest
-		if err := decodeExact(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		c, err := s.app.RegisterCustomChannel(r.Context(), appID, req.input())
@@ -137,7 +137,7 @@ func (s *Server) handleCustomChannelPatch() http.Handler {
 			return err
 		}
 		var req customChannelRequest
-		if err := decodeExact(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		c, err := s.app.UpdateCustomChannel(r.Context(), id, req.input())
@@ -213,7 +213,7 @@ func (s *Server) handleCustomAccountCreate() http.Handler {
 			return err
 		}
 		var req customAccountRequest
-		if err := decodeExact(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		if req.Archived != nil {
@@ -284,7 +284,7 @@ func (s *Server) handleCustomAccountPatch() http.Handler {
 			return err
 		}
 		var req customAccountRequest
-		if err := decodeExact(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		in, err := req.input()
@@ -336,7 +336,7 @@ func (s *Server) handleChannelMessageCreate() http.Handler {
 			return err
 		}
 		var req channelMessageRequest
-		if err := decodeExact(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		switch {
@@ -437,7 +437,7 @@ func (s *Server) handleChannelMessagePatch() http.Handler {
 			StatusType   string `json:"statusType"`
 			ErrorMessage string `json:"errorMessage"`
 		}
-		if err := decodeExact(w, r, &req); err != nil {
+		if err := decodeJSON(w, r, &req); err != nil {
 			return err
 		}
 		m, t, err := s.app.SetChannelMessageStatus(r.Context(), id, msgID, req.StatusType, req.ErrorMessage)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,6 +193,9 @@ func (s *Server) checkMailRouting(ctx context.Context, req map[string]json.RawMe
 	for _, a := range addrs {
 		field := fmt.Sprintf("mailRouting[%q]", a)
 		var rj mailRoutingJSON
+		if err := exactFields(req[a], reflect.TypeOf(&rj), ""); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "%s: %s", field, parley.ErrorMessage(err))
+		}
 		dec := json.NewDecoder(bytes.NewReader(req[a]))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&rj); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 
 	"github.com/parley-chat/parley"
@@ -56,6 +57,9 @@ func (s *Server) checkTicketPreset(ctx context.Context, field string, raw json.R
 	}
 	field += ".createTicket"
 	var j ticketPresetJSON
+	if err := exactFields(raw, reflect.TypeOf(&j), ""); err != nil {
+		return nil, false, parley.Errorf(parley.EINVALID, "%s: %s", field, parley.ErrorMessage(err))
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -340,6 +341,9 @@ func (s *Server) handleMessagePost() http.Handler {
 			return err
 		}
 		var req request
+		if err := exactFields(raw, reflect.TypeOf(&req), ""); err != nil {
+			return err
+		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
@@ -542,6 +546,9 @@ func postedFiles(raw json.RawMessage) ([]uint64, error) {
 		var a struct {
 			Type   string `json:"type"`
 			FileID string `json:"fileId"`
+		}
+		if err := exactFields(item, reflect.TypeOf(&a), fmt.Sprintf("attachments[%d].", i)); err != nil {
+			return nil, err
 		}
 		dec := json.NewDecoder(bytes.NewReader(item))
 		dec.DisallowUnknownFields()

@@ -358,6 +358,9 @@ func (p widgetPatch) applyTo(w *parley.Widget) error {
 		return err
 	}
 	var b widgetBody
+	if err := exactFields(merged, reflect.TypeOf(&b), ""); err != nil {
+		return err
+	}
 	dec = json.NewDecoder(bytes.NewReader(merged))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&b); err != nil {

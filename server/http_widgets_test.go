@@ -125,7 +125,7 @@ func TestWidgetsAPI(t *testing.T) {
 		want  string
 	}{
 		{"unknown field", `{"colour":"red"}`, `unknown field "colour"`},
-		{"unknown nested field", `{"appearance":{"color":"#000000"}}`, `unknown field "color"`},
+		{"unknown nested field", `{"appearance":{"color":"#000000"}}`, `unknown field "appearance.color"`},
 		{"wrong type", `{"enabled":"yes"}`, "enabled must be true or false"},
 		{"wrong nested type", `{"routing":{"maxOpenPerAgent":"3"}}`, "routing.maxOpenPerAgent must be a whole number"},
 		{"bad id", `{"routing":{"userIds":["A-1"]}}`, "routing.userIds must be an id"},

@@ -177,6 +177,10 @@ func TestUnknownJSONField(t *testing.T) {
 		{"thread action takes no body", "POST", "/api/v1/threads/" + tid + "/spam", `{"reason":"x"}`, `unknown field "reason"`, admin},
 		{"thread action: not JSON", "POST", "/api/v1/threads/" + tid + "/spam", `spam please`, "malformed JSON", admin},
 		{"thread transcript", "POST", "/api/v1/threads/" + tid + "/transcript", `{"to":"a@example.com","cc":"b@example.com"}`, "cc", admin},
+		// Names are exact: another case is another, unknown, field.
+		{"v3 message post, a name in another case", "POST", v3 + "/threads/" + tid + "/messages", `{"type":"MESSAGE","Text":"hi"}`, `unknown field "Text"`, admin},
+		{"widget patch nested, a name in another case", "PATCH", "/api/v1/widgets/" + idStr(wid), `{"availability":{"Mode":"always"}}`, `unknown field "availability.Mode"`, admin},
+		{"tokens, a name in another case", "POST", "/api/v1/tokens", `{"NAME":"x"}`, `unknown field "NAME"`, admin},
 	} {
 		res := tc.c.do(tc.method, tc.path, tc.body, nil)
 		wantHubSpotError(t, tc.name, res, 400, tc.field)

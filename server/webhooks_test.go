@@ -682,7 +682,7 @@ func TestWebhookInput(t *testing.T) {
 		says               string
 	}{
 		{"unknown settings field", "PUT", "/webhooks/v3/8/settings", map[string]any{"targetUrl": rc.url(), "webhookUrl": "x"}, 400, `unknown field \"webhookUrl\"`},
-		{"unknown throttling field", "PUT", "/webhooks/v3/8/settings", map[string]any{"targetUrl": rc.url(), "throttling": map[string]any{"burst": 1}}, 400, `unknown field \"burst\"`},
+		{"unknown throttling field", "PUT", "/webhooks/v3/8/settings", map[string]any{"targetUrl": rc.url(), "throttling": map[string]any{"burst": 1}}, 400, `unknown field \"throttling.burst\"`},
 		{"no target", "PUT", "/webhooks/v3/8/settings", map[string]any{"throttling": map[string]any{"maxConcurrentRequests": 2}}, 400, "targetUrl is required"},
 		{"not http", "PUT", "/webhooks/v3/8/settings", map[string]any{"targetUrl": "ftp://example.com/x"}, 400, "targetUrl must be an http or https URL"},
 		{"user info", "PUT", "/webhooks/v3/8/settings", map[string]any{"targetUrl": "https://u:p@example.com/"}, 400, "targetUrl must be"},

@@ -340,6 +340,25 @@ func (db *DB) AppendChannelMessage(ctx context.Context, m *parley.Message, opts 
 	return res, nil
 }
 
+// unlinkChannelThread removes the key in channel_threads that names t, a
+// custom channel's thread, under either threading model.
+func unlinkChannelThread(tx *bolt.Tx, t *parley.Thread) error {
+	ti := t.Integration
+	if !parley.IsCustomChannel(t.ChannelID) || ti == nil {
+		return nil
+	}
+	index := bucket(tx, bucketChannelThreads)
+	for _, model := range []string{parley.ThreadByDeliveryIdentifier, parley.ThreadByIntegrationThreadID} {
+		key := append(itob(t.ChannelAccountID), parley.ChannelThreadKey(model, ti.ThreadID, ti.Contact)...)
+		if v := index.Get(key); v != nil && btoi(v) == t.ID {
+			if err := index.Delete(key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // queueChannelMessage queues m, an agent's reply on a custom channel's
 // thread, for the channel's app, with its status PENDING, in the
 // transaction that appends it. A channel that takes no outgoing messages

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestChannelFirstMessagesAtOnce: many first messages of one sender,
@@ -108,5 +109,51 @@ func TestChannelFirstMessagesAtOnce(t *testing.T) {
 	}
 	if err := db.DeleteWebhookSettings(ctx, 9); parley.ErrorCode(err) != parley.ECONFLICT {
 		t.Errorf("delete the settings of an app with a channel: %v, want ECONFLICT", err)
+	}
+}
+
+// TestDeleteChannelThread: a custom channel's thread deleted for good
+// leaves no key naming it; the sender's next message starts a new one.
+func TestDeleteChannelThread(t *testing.T) {
+	db := MustOpen(t, nil)
+	ctx := t.Context()
+	webhookApp(t, db, 9)
+	in := &parley.Inbox{Name: "SMS", MemberIDs: []uint64{}}
+	if err := db.CreateInbox(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	ch := &parley.CustomChannel{AppID: 9, Name: "SMS"}
+	if err := db.CreateCustomChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	acc := &parley.ChannelAccount{ChannelID: ch.ID, InboxID: in.ID, Name: "Main", Authorized: true}
+	if err := db.CreateChannelAccount(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	who := parley.DeliveryIdentifier{Type: parley.DeliveryPhone, Value: "+4915199887766"}
+	publish := func() *parley.Thread {
+		res, err := db.AppendChannelMessage(ctx, &parley.Message{Type: parley.TypeMessage, Text: "hi", SenderID: "V-1", Direction: parley.Incoming},
+			parley.ChannelAppend{AccountID: acc.ID, ThreadKey: parley.ChannelThreadKey(parley.ThreadByDeliveryIdentifier, "", who),
+				NewThread: &parley.Thread{InboxID: in.ID, ChannelID: int(ch.ID), ChannelAccountID: acc.ID, ContactID: 1, Status: parley.StatusOpen,
+					Integration: &parley.ThreadIntegration{Contact: who}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Thread
+	}
+	first := publish()
+	if _, err := db.DeleteThread(ctx, first.ID, func(*parley.Thread) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.view(func(tx *bolt.Tx) error {
+		return bucket(tx, bucketChannelThreads).ForEach(func(k, v []byte) error {
+			t.Errorf("channel_threads keeps %q → %d after the deletion", k, btoi(v))
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if again := publish(); again.ID == first.ID {
+		t.Errorf("the next message joined the deleted thread")
 	}
 }

@@ -463,6 +463,9 @@ func deleteThread(tx *bolt.Tx, t *parley.Thread, now time.Time) error {
 	if err := unqueue(tx, t.ID); err != nil { // the routing queue
 		return err
 	}
+	if err := unlinkChannelThread(tx, t); err != nil { // a custom channel's thread key
+		return err
+	}
 	if err := queueWebhook(tx, parley.WebhookEvent{Type: parley.WebhookPrivacyDeletion, ThreadID: t.ID}, now); err != nil {
 		return err
 	}

@@ -57,79 +57,13 @@ func TestHubSpotClientWebhooks(t *testing.T) {
 	cookie := signIn(t, base)
 	call := func(method, path string, body any, auth string) map[string]any {
 		t.Helper()
-		j, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(j))
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", "Bearer "+auth)
-		} else {
-			req.Header.Set("Origin", base)
-			req.AddCookie(&http.Cookie{Name: "parley_session", Value: cookie})
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode >= 300 {
-			t.Fatalf("%s %s: %s %s", method, path, res.Status, b)
-		}
 		var out map[string]any
-		_ = json.Unmarshal(b, &out)
+		callAPI(t, base, cookie, method, path, body, auth, &out)
 		return out
 	}
 	token := call("POST", "/api/v1/tokens", map[string]string{"name": "HubSpot integration"}, "")["token"].(string)
 
-	cmd := exec.Command(node, filepath.Join("testdata", "webhooks_contract.js"))
-	cmd.Env = append(os.Environ(), "PARLEY_URL="+base, "PARLEY_TOKEN="+token, "APP_ID=31", "NODE_PATH="+modules)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("node: %v\n%s", err, stderr.String())
-		}
-	})
-	lines := make(chan map[string]any, 100)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil {
-				lines <- line
-			}
-		}
-	}()
-	next := func(what string) map[string]any {
-		t.Helper()
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				t.Fatalf("the script ended waiting for %s: %s", what, stderr.String())
-			}
-			if line["failed"] != nil {
-				t.Fatalf("the script failed: %v", line["failed"])
-			}
-			return line
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no %s from the script within 20s: %s", what, stderr.String())
-		}
-		return nil
-	}
+	next := runNode(t, node, "webhooks_contract.js", "PARLEY_URL="+base, "PARLEY_TOKEN="+token, "APP_ID=31", "NODE_PATH="+modules)
 	if line := next("ready"); line["ready"] == nil {
 		t.Fatalf("first line %v, want ready", line)
 	}
@@ -176,6 +110,94 @@ func TestHubSpotClientWebhooks(t *testing.T) {
 		if got[typ] != n {
 			t.Errorf("%s: %d events, want %d (all: %v)", typ, got[typ], n, got)
 		}
+	}
+}
+
+// callAPI calls Parley at base, as the admin signed in with cookie, or
+// with bearer (an API token) when it is set, fails the test on an answer
+// that is not 2xx, and decodes the answer into out.
+func callAPI(t *testing.T, base, cookie, method, path string, body any, bearer string, out any) {
+	t.Helper()
+	j, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, base+path, bytes.NewReader(j))
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	} else {
+		req.Header.Set("Origin", base)
+		req.AddCookie(&http.Cookie{Name: "parley_session", Value: cookie})
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		t.Fatalf("%s %s: %s %s", method, path, res.Status, b)
+	}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// runNode runs testdata/script with node and env until the test ends
+// (it closes the script's standard input and waits for it), and returns
+// next, which reads the script's next JSON line: it fails the test when
+// the script reports {"failed": …}, ends, or says nothing for 20
+// seconds.
+func runNode(t *testing.T, node, script string, env ...string) (next func(what string) map[string]any) {
+	t.Helper()
+	cmd := exec.Command(node, filepath.Join("testdata", script))
+	cmd.Env = append(os.Environ(), env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("node %s: %v\n%s", script, err, stderr.String())
+		}
+	})
+	lines := make(chan map[string]any, 100)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil {
+				lines <- line
+			}
+		}
+	}()
+	return func(what string) map[string]any {
+		t.Helper()
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("the script ended waiting for %s: %s", what, stderr.String())
+			}
+			if line["failed"] != nil {
+				t.Fatalf("the script failed: %v", line["failed"])
+			}
+			return line
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no %s from the script within 20s: %s", what, stderr.String())
+		}
+		return nil
 	}
 }
 

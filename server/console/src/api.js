@@ -65,6 +65,7 @@ export const setAway = (away) => request('PATCH', 'api/v1/users/me', { away });
 export const setLanguage = (language) => request('PATCH', 'api/v1/users/me', { language });
 export const users = () => request('GET', 'api/v1/users');
 export const inboxes = () => request('GET', `${CONV}/inboxes`);
+export const channels = () => request('GET', `${CONV}/channels?limit=500`);
 
 /**
  * threads lists one page of an inbox's threads, latest activity first. More

@@ -42,6 +42,7 @@ class Console {
     this.users = new Map(); // actorId → user
     this.presence = new Map(); // actorId → online | away | offline
     this.inboxes = null; // null until loaded
+    this.channelNames = new Map(); // custom channels' names by id
     this.inboxId = pref('inbox') || '';
     this.status = 'OPEN';
     this.view = LIST_VIEWS.includes(pref('view')) ? pref('view') : 'all';
@@ -109,6 +110,7 @@ class Console {
     this.settings.route();
     this.loadUsers();
     this.loadList(); // loads the inboxes first
+    this.loadChannels();
   }
 
   destroy() {
@@ -153,6 +155,21 @@ class Console {
   }
 
   // ----- loading -----
+
+  /** channelName is the name of a custom channel, '' until the channels are loaded. */
+  channelName(id) {
+    return this.channelNames.get(String(id)) ?? '';
+  }
+
+  async loadChannels() {
+    try {
+      const res = await api.channels();
+      this.channelNames = new Map((res?.results ?? []).map((c) => [String(c.id), String(c.name)]));
+      this.shell.render();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
 
   async loadInboxes() {
     try {

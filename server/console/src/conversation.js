@@ -9,7 +9,7 @@ import { h, uid } from './dom.js';
 import { clock, contactName, fullDate, t } from './i18n.js';
 import { linksOf } from './insert.js';
 import { linkify } from './links.js';
-import { MAX_FILE_BYTES, MAX_MESSAGE_FILES, channelOf, fileSize, looksLikeAddress, splitAddresses } from './model.js';
+import { MAX_FILE_BYTES, MAX_MESSAGE_FILES, channelOf, fileSize, isCustomChannel, looksLikeAddress, splitAddresses } from './model.js';
 import { CaretText, RichEditor } from './richeditor.js';
 import { transcriptState } from './transcript.js';
 
@@ -409,8 +409,9 @@ export class ConversationView {
       return;
     }
     const channel = channelOf(th);
+    const custom = isCustomChannel(th.originalChannelId) ? app.channelName(th.originalChannelId) : '';
     this.subEl.replaceChildren(
-      h('span', { class: `chip chip-${channel}`, text: t(`channel.${channel}`) }),
+      h('span', { class: `chip chip-${channel}`, text: custom || t(`channel.${channel}`) }),
       h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
       ...this.bot.chips(th),
       ...app.actions.chips(th),
@@ -541,6 +542,11 @@ export class ConversationView {
     const d = m.delivery;
     if (!d || !d.status) return null;
     if (d.status === 'SENT') return h('div', { class: 'msg-state msg-delivery', text: t('msg.deliverySent') });
+    if (d.status === 'READ') return h('div', { class: 'msg-state msg-delivery', text: t('msg.deliveryRead') });
+    if (d.status === 'FAILED' && isCustomChannel(m.channelId)) {
+      // The channel's integration sends it: Parley cannot send it again.
+      return h('div', { class: 'msg-state msg-failed msg-delivery', text: d.error ? t('msg.deliveryFailed', { reason: d.error }) : t('msg.deliveryFailedPlain') });
+    }
     if (d.status === 'FAILED') {
       return h(
         'div',

@@ -86,7 +86,7 @@ function deliveryOf(m) {
   if (m.delivery?.status) return { status: str(m.delivery.status), error: str(m.delivery.error) };
   const st = m.status;
   const emailed = (str(m.channelId) === CHANNEL_EMAIL && (m.type || 'MESSAGE') === 'MESSAGE') || (m.type === 'SYSTEM' && (m.event === 'transcript_sent' || m.event === 'forwarded'));
-  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && emailed) {
+  if (st && typeof st === 'object' && st.statusType && m.direction === 'OUTGOING' && (emailed || (isCustomChannel(m.channelId) && (m.type || 'MESSAGE') === 'MESSAGE'))) {
     return { status: str(st.statusType), error: str(st.failureDetails) };
   }
   return null;
@@ -104,6 +104,9 @@ export const activity = (t) => Date.parse(t.latestMessageTimestamp || t.createdA
 export const byActivity = (a, b) => activity(b) - activity(a) || Number(b.id) - Number(a.id);
 
 export const channelOf = (t) => (str(t.originalChannelId) === CHANNEL_EMAIL ? 'email' : 'chat');
+
+/** isCustomChannel reports whether a channel id is a custom channel's (an integration's: SMS, a messenger). */
+export const isCustomChannel = (id) => Number(id) >= 2000;
 
 /** inView reports whether thread t belongs in view for the user with actorId me. */
 export function inView(t, view, me) {
