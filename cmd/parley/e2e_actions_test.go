@@ -330,7 +330,7 @@ func TestBrowserReplyTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	picker := `document.querySelector('[role=listbox]')`
-	if err := waitJS(agent, picker+` && !`+picker+`.hidden && `+picker+`.querySelector('[role=option][aria-selected=true]').textContent.includes('#thanks') && `+reply+`.getAttribute('aria-expanded') === 'true'`, 5*time.Second); err != nil {
+	if err := waitJS(agent, picker+` && !`+picker+`.hidden && `+picker+`.querySelector('[role=option][aria-selected=true]').textContent.includes('#thanks') && `+reply+`.getAttribute('aria-activedescendant') === `+picker+`.querySelector('[aria-selected=true]').id`, 5*time.Second); err != nil {
 		t.Fatalf("the snippet picker did not open: %v", err)
 	}
 	actScreenshot(agent, "console-snippet-picker.png")

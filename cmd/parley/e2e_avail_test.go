@@ -335,10 +335,10 @@ func TestBrowserTeamPanel(t *testing.T) {
 		t.Fatalf("Bo online: %v", err)
 	}
 
-	if err := click(tab, byName("document", "button", "Set Bo away")); err != nil {
+	if err := click(tab, byName("document", "button", "Set away: Bo")); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitJS(tab, state("away")+` && `+byName("document", "button", "Set Bo available")+` !== null`, liveWait); err != nil {
+	if err := waitJS(tab, state("away")+` && `+byName("document", "button", "Set available: Bo")+` !== null`, liveWait); err != nil {
 		t.Fatalf("Bo away: %v", err)
 	}
 	if got, _ := db.User(ctx, bo.ID); !got.Away {
@@ -350,7 +350,7 @@ func TestBrowserTeamPanel(t *testing.T) {
 			_ = os.WriteFile(filepath.Join(dir, "console-team.png"), shot, 0o644)
 		}
 	}
-	if err := click(tab, byName("document", "button", "Set Bo available")); err != nil {
+	if err := click(tab, byName("document", "button", "Set available: Bo")); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitJS(tab, state("online"), liveWait); err != nil {

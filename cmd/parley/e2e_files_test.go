@@ -287,7 +287,7 @@ func TestBrowserRichReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	picker := `[...document.querySelectorAll('[role=listbox]')].find(l => !l.hidden)`
-	step(t, tab, "the picker in the editor", ``, `!!(`+picker+`) && `+picker+`.querySelector('[role=option][aria-selected=true]').textContent.includes('#thanks') && `+editor+`.getAttribute('aria-expanded') === 'true'`)
+	step(t, tab, "the picker in the editor", ``, `!!(`+picker+`) && `+picker+`.querySelector('[role=option][aria-selected=true]').textContent.includes('#thanks') && `+editor+`.getAttribute('aria-activedescendant') === (`+picker+`).querySelector('[aria-selected=true]').id`)
 	if err := pressEnter(tab); err != nil {
 		t.Fatal(err)
 	}

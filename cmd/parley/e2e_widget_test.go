@@ -38,6 +38,7 @@ type widgetEnv struct {
 	t      *testing.T
 	base   string
 	db     *store.DB
+	app    *app.App
 	widget *parley.Widget
 	api    *http.Client // signed in as the admin
 	token  string       // an API token of the admin, for what a site's back end does
@@ -105,7 +106,7 @@ func startWidgetEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler)
 		}
 	})
 	jar, _ := cookiejar.New(nil)
-	e := &widgetEnv{t: t, base: base, db: db, widget: w, api: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	e := &widgetEnv{t: t, base: base, db: db, app: a, widget: w, api: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
 	if st, body := e.call("POST", "/api/v1/session", map[string]string{"email": "admin@example.com", "password": actPassword}); st != 200 {
 		t.Fatalf("sign in: %d %s", st, body)
 	}

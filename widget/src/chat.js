@@ -209,10 +209,12 @@ export function mount(root, boot, events, lang, ctl, inline) {
   panel.setAttribute("role", inline ? "region" : "dialog");
   panel.setAttribute("aria-label", wg.heading.name || wg.name || "Chat");
   panel.innerHTML =
-    '<header class="h"><div class="av" aria-hidden="true"></div><div class="ht"><h2></h2><p class="st"></p></div>' +
+    // The head is a div: a <header> here would be a second banner
+    // landmark on the customer's page.
+    '<div class="h"><div class="av" aria-hidden="true"></div><div class="ht"><h2></h2><p class="st"></p></div>' +
     '<button class="mn" type="button">' +
     MIN_ICON +
-    "</button></header>" +
+    "</button></div>" +
     '<div class="lg" role="log" aria-live="polite" tabindex="0"></div>' +
     '<div class="ty" hidden></div><p class="nt" role="status"></p>' +
     '<div class="cs" role="group" hidden><p class="cx" dir="auto"></p><p class="cx" dir="auto"></p><button class="ok" type="button"></button></div>' +

@@ -580,7 +580,9 @@ export class BotEditor {
   // ----- preview -----
 
   previewCard() {
-    this.pvLog = h('ol', { class: 'bots-pv-log', role: 'log', 'aria-live': 'polite', 'aria-label': t('bots.preview') });
+    // The log holds a list: a list element may not be a log itself.
+    this.pvList = h('ol', { class: 'bots-pv-list' });
+    this.pvLog = h('div', { class: 'bots-pv-log', role: 'log', 'aria-live': 'polite', 'aria-label': t('bots.preview') }, this.pvList);
     this.pvReplies = h('div', { class: 'bots-pv-replies', role: 'group', 'aria-label': t('bots.pvReplies') });
     this.pvStatus = h('p', { class: 'muted small', role: 'status' });
     const inputId = uid('bot-pv');
@@ -688,7 +690,7 @@ export class BotEditor {
     if (!this.pvLog) return;
     const pv = this.pv;
     const name = this.flow?.name.trim() || t('bots.defaultName');
-    this.pvLog.replaceChildren(
+    this.pvList.replaceChildren(
       ...pv.items.map((it) =>
         it.note
           ? h('li', { class: 'bots-pv-note', text: it.note })

@@ -18,8 +18,10 @@ export class ContactPage {
     };
     const titleId = uid('cp');
     this.titleEl = h('h2', { id: titleId, class: 'cp-title', dir: 'auto', tabindex: '-1' });
+    // The page is the main landmark while shown, in the conversation's
+    // place (route hides that one).
     this.el = h(
-      'section',
+      'main',
       { class: 'contact-page', 'aria-labelledby': titleId, hidden: true },
       h(
         'div',
@@ -43,6 +45,7 @@ export class ContactPage {
     this.id = id;
     this.app.shell?.el?.classList.toggle('contact-open', !!id);
     this.el.hidden = !id;
+    if (this.app.conv) this.app.conv.el.hidden = !!id;
     this.view.show(id);
     if (id) {
       this.titleEl.textContent = '';

@@ -33,7 +33,7 @@ export class ConversationView {
     const o = this.app.open;
     this.threadId = o?.id ?? null;
     this.items.clear();
-    this.head = this.msgs = this.reply = null;
+    this.head = this.log = this.msgs = this.reply = null;
     this.ccFor = undefined; // the incoming message the Cc field was filled after
     this.ccDirty = false; // the agent changed the Cc field
     this.resizer?.disconnect();
@@ -44,11 +44,13 @@ export class ConversationView {
       return;
     }
     this.buildHead();
-    this.msgs = h('ol', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messages'), tabindex: '-1' });
+    // The log holds the list: a list element may not be a log itself.
+    this.msgs = h('ol', { class: 'messages' });
+    this.log = h('div', { class: 'messages-log', role: 'log', 'aria-live': 'polite', 'aria-label': t('conv.messages'), tabindex: '-1' }, this.msgs);
     this.statusEl = h('div', { class: 'conv-status' });
     this.typingEl = h('div', { class: 'typing', dir: 'auto' });
     // Stay at the bottom while the agent is there, also when heights change later.
-    const scroller = h('div', { class: 'scroller', onScroll: () => (this.stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80) }, this.msgs, this.statusEl);
+    const scroller = h('div', { class: 'scroller', onScroll: () => (this.stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80) }, this.log, this.statusEl);
     this.scroller = scroller;
     this.stick = true;
     this.resizer = new ResizeObserver(() => {
@@ -446,7 +448,7 @@ export class ConversationView {
     const app = this.app;
     const o = app.open;
 
-    this.msgs.setAttribute('aria-busy', String(o.state === 'loading'));
+    this.log.setAttribute('aria-busy', String(o.state === 'loading'));
     const list = [...o.messages.values()].sort((a, b) => a.seq - b.seq || String(a.createdAt).localeCompare(String(b.createdAt)));
     const pending = app.outbox.forThread(o.id);
     const keys = new Set();

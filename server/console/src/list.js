@@ -39,7 +39,9 @@ export class ThreadList {
       this.tablist.append(tab);
     }
     this.filters = new FilterPanel(app);
-    this.title = h('h2', { class: 'list-title' });
+    // The pane is named by its title (the view), so that it differs from the
+    // contact page's "Conversations" beside it.
+    this.title = h('h2', { id: uid('list-title'), class: 'list-title' });
     this.subtitle = h('p', { class: 'list-subtitle muted small' });
     this.ul = h('ul', { class: 'thread-list', onKeydown: (e) => this.rowKey(e) });
     this.hitUl = h('ul', { class: 'thread-list search-hits', 'aria-label': t('search.results'), hidden: true, onKeydown: (e) => this.rowKey(e) });
@@ -55,7 +57,7 @@ export class ThreadList {
       this.tablist,
       this.filters.panel,
     );
-    this.el = h('section', { class: 'list-pane', 'aria-label': t('list.label') }, this.head, this.panel);
+    this.el = h('section', { class: 'list-pane', 'aria-labelledby': this.title.id }, app.shell.heading, this.head, this.panel);
   }
 
   render() {

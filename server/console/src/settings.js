@@ -88,7 +88,7 @@ export class Settings {
     this.main = h('div', { class: 'settings-main' });
     this.status = h('p', { class: 'sr-only', role: 'status' });
     this.el = h(
-      'section',
+      'main',
       { class: 'settings-pane', 'aria-labelledby': headId },
       h(
         'div',

@@ -14,6 +14,9 @@ export class Shell {
   constructor(app) {
     this.app = app;
     this.navOpen = false;
+    // The page's h1 names the inbox, at the top of the conversation list
+    // (list.js) inside its landmark; the panes have h2s.
+    this.heading = h('h1', { class: 'sr-only', text: t('nav.inbox') });
   }
 
   mount(root) {
@@ -83,6 +86,8 @@ export class Shell {
 
   renderInbox() {
     const { inboxes, inboxId } = this.app;
+    const current = inboxes?.find((i) => i.id === inboxId) ?? inboxes?.[0];
+    this.heading.textContent = current ? t('shell.heading', { inbox: current.name || current.id }) : t('nav.inbox');
     if (!inboxes || inboxes.length === 0) {
       this.inboxBox.replaceChildren();
       return;

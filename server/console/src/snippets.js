@@ -288,8 +288,9 @@ class Picker {
     this.list = h('ul', { id: this.listId, class: 'snippet-picker', role: 'listbox', 'aria-label': t('snip.pickerLabel'), hidden: true });
     this.list.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the text box
     textarea.setAttribute('aria-autocomplete', 'list');
+    // A text box takes no aria-expanded (ARIA allows it on a combobox, which
+    // a textarea may not be): the open list is its active descendant's.
     textarea.setAttribute('aria-controls', this.listId);
-    textarea.setAttribute('aria-expanded', 'false');
     textarea.addEventListener('input', () => this.update());
     textarea.addEventListener('click', () => this.update());
     textarea.addEventListener('blur', () => this.close());
@@ -353,7 +354,6 @@ class Picker {
       );
     }
     this.list.hidden = false;
-    this.ta.setAttribute('aria-expanded', 'true');
     this.mark();
   }
 
@@ -373,7 +373,6 @@ class Picker {
     if (!this.isOpen) return;
     this.list.hidden = true;
     this.items = [];
-    this.ta.setAttribute('aria-expanded', 'false');
     this.ta.removeAttribute('aria-activedescendant');
   }
 

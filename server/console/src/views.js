@@ -152,6 +152,9 @@ export function viewItems(app) {
           onClick: () => app.setView(v),
         },
         h('span', { class: 'nav-item-label', text: label }),
+        // The space keeps label and count two words of the visible text,
+        // which the accessible name must contain ("All conversations 2").
+        n === null ? null : ' ',
         n === null ? null : h('span', { class: `count${n ? '' : ' count-zero'}`, 'aria-hidden': 'true', text: String(n) }),
       ),
     );
