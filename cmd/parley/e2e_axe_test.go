@@ -282,7 +282,9 @@ func TestBrowserAccessibility(t *testing.T) {
 				axeCheck(t, tab, src, lang+" "+screen)
 			}
 			visit("sign-in", "/", `document.documentElement.lang === `+jsString(lang)+` && !!document.querySelector('form.signin-form input[type=password]')`)
-			visit("setup", "/setup?token=x", `document.documentElement.lang === `+jsString(lang)+` && !!document.querySelector('#setup input[type=password]')`)
+			// This Parley's admin came from the environment: a setup link
+			// is the page that says it no longer works.
+			visit("setup link used", "/setup?token=x", `document.documentElement.lang === `+jsString(lang)+` && !!document.querySelector('h1') && !document.querySelector('form')`)
 			if st, body := actFetch(t, tab, "POST", "/api/v1/session", `{"email":"admin@example.com","password":`+jsString(actPassword)+`}`); st != 200 {
 				t.Fatalf("sign in: %d %s", st, body)
 			}
