@@ -152,6 +152,7 @@ func (s *Server) routes() http.Handler {
 
 	mux.Handle("GET /api/v1/contacts/{contactId}", user(s.handleContactGet()))
 	mux.Handle("PATCH /api/v1/contacts/{contactId}", user(s.handleContactPatch()))
+	mux.Handle("GET /api/v1/contacts/{contactId}/export", admin(s.handleContactExport()))
 	mux.Handle("POST /api/v1/contacts/{contactId}/records", user(s.handleRecordCreate()))
 	mux.Handle("GET /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementsList()))
 	mux.Handle("POST /api/v1/contacts/{contactId}/engagements", user(s.handleEngagementCreate()))

@@ -2,6 +2,7 @@
 // record"): everything about the contact in the conversation's place, with
 // the list beside it. route() follows the URL; open() navigates to a contact.
 
+import { BASE } from './api.js';
 import { ContactView, contactPath, contactRoute } from './contact.js';
 import { h, uid } from './dom.js';
 import { t, visitorName } from './i18n.js';
@@ -33,6 +34,7 @@ export class ContactPage {
           h('span', { class: 'sr-only', text: t('ct.back') }),
         ),
         h('div', { class: 'cp-heading' }, h('p', { class: 'cp-kicker', text: t('ct.page') }), this.titleEl),
+        (this.exportLink = h('a', { class: 'btn cp-export', hidden: true, download: '', text: t('ct.export') })),
       ),
       this.view.el,
     );
@@ -47,6 +49,9 @@ export class ContactPage {
     this.el.hidden = !id;
     if (this.app.conv) this.app.conv.el.hidden = !!id;
     this.view.show(id);
+    // Admins export what Parley holds about the contact (GDPR Art. 15, 20).
+    this.exportLink.hidden = !id || this.app.me.role !== 'admin';
+    if (id) this.exportLink.href = new URL(`api/v1/contacts/${encodeURIComponent(id)}/export`, BASE).href;
     if (id) {
       this.titleEl.textContent = '';
       this.titleEl.focus({ preventScroll: true });
