@@ -240,8 +240,10 @@ func TestBrowserRichReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, tab, "back in the thread", ``, `!!(`+byName("document", "button", "Email signature")+`) && !!document.querySelector('textarea.reply')`)
-	// The agent's signature, set in Tools.
-	if err := click(tab, byName("document", "button", "Email signature")); err != nil {
+	// The agent's signature, set in Tools, from the keyboard: Enter on the
+	// focused button (a mouse click at its coordinates can land on what a
+	// late layout change moved there).
+	if err := typeInto(tab, byName("document", "button", "Email signature"), "\r"); err != nil {
 		t.Fatal(err)
 	}
 	sig := byName("document", "textarea", "Signature")
