@@ -36,9 +36,9 @@ type CustomChannelInput struct {
 // field.
 func (a *App) applyChannel(ctx context.Context, c *parley.CustomChannel, in CustomChannelInput) error {
 	if in.Name != nil {
-		name := strings.TrimSpace(*in.Name)
-		if name == "" || len(name) > parley.MaxNameBytes || !validLine(name) {
-			return parley.Errorf(parley.EINVALID, "name must be 1 to %d bytes of text on one line", parley.MaxNameBytes)
+		name, err := parley.CleanLine("name", *in.Name, true)
+		if err != nil {
+			return err
 		}
 		c.Name = name
 	}
@@ -82,11 +82,6 @@ func (a *App) applyChannel(ctx context.Context, c *parley.CustomChannel, in Cust
 		c.Capabilities = caps
 	}
 	return nil
-}
-
-// validLine reports whether s is valid UTF-8 without control characters.
-func validLine(s string) bool {
-	return validText(s) && !strings.ContainsAny(s, "\r\n\t")
 }
 
 // validText reports whether s is valid UTF-8 without control characters
@@ -221,9 +216,9 @@ func applyAccount(ch *parley.CustomChannel, acc *parley.ChannelAccount, in Chann
 		acc.InboxID = *in.InboxID
 	}
 	if in.Name != nil {
-		name := strings.TrimSpace(*in.Name)
-		if name == "" || len(name) > parley.MaxNameBytes || !validLine(name) {
-			return parley.Errorf(parley.EINVALID, "name must be 1 to %d bytes of text on one line", parley.MaxNameBytes)
+		name, err := parley.CleanLine("name", *in.Name, true)
+		if err != nil {
+			return err
 		}
 		acc.Name = name
 	}
@@ -303,14 +298,14 @@ func (a *App) PublishChannelMessage(ctx context.Context, channelID uint64, in Ch
 	if err := channelTakes(ch, "senders[0].deliveryIdentifier", sender); err != nil {
 		return nil, nil, false, err
 	}
-	name := strings.TrimSpace(in.Sender.Name)
-	if len(name) > parley.MaxNameBytes || !validLine(name) {
-		return nil, nil, false, parley.Errorf(parley.EINVALID, "senders[0].name must be at most %d bytes of text on one line", parley.MaxNameBytes)
+	name, err := parley.CleanLine("senders[0].name", in.Sender.Name, false)
+	if err != nil {
+		return nil, nil, false, err
 	}
 	model := ch.ThreadingModel()
-	threadID := strings.TrimSpace(in.IntegrationThreadID)
-	if len(threadID) > parley.MaxDeliveryValueBytes || !validLine(threadID) {
-		return nil, nil, false, parley.Errorf(parley.EINVALID, "integrationThreadId must be at most %d bytes of text on one line", parley.MaxDeliveryValueBytes)
+	threadID, err := parley.CleanLine("integrationThreadId", in.IntegrationThreadID, false)
+	if err != nil {
+		return nil, nil, false, err
 	}
 	if model == parley.ThreadByIntegrationThreadID && threadID == "" {
 		return nil, nil, false, parley.Errorf(parley.EINVALID, "integrationThreadId is required: the channel's threadingModel is %s", model)

@@ -181,7 +181,7 @@ func TestCustomChannels(t *testing.T) {
 		{"?appId=31", map[string]any{"name": "SMS", "capabilities": map[string]any{"deliveryIdentifierTypes": []string{"PIGEON"}}}, "deliveryIdentifierTypes"},
 		{"?appId=31", map[string]any{"Name": "SMS", "capabilities": smsCaps}, `unknown field "Name"`},
 		{"?appId=31", map[string]any{"name": "SMS", "capabilities": smsCaps, "webhookUrl": "ftp://x"}, "webhookUrl must be an http or https URL"},
-		{"?appId=31", map[string]any{"name": "SMS\nX", "capabilities": smsCaps}, "name must be"},
+		{"?appId=31", map[string]any{"name": "SMS\nX", "capabilities": smsCaps}, "name contains control character"},
 		{"?appId=31&sort=x", good, `unknown query parameter "sort"`},
 	} {
 		res := admin.do("POST", ccBase+tc.query, tc.body, nil)
