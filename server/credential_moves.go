@@ -40,6 +40,21 @@ func (m *credentialMoves) move(from uint64, fn func() (*parley.Disassociation, e
 	return d, err
 }
 
+// erase runs fn, the erasure of contact id, exclusively of that contact's
+// visitor messages, and then makes every visitor connection check its
+// contact again before its next message (asVisitor): one that still stands
+// for the erased contact finds it gone and writes nothing.
+func (m *credentialMoves) erase(id uint64, fn func() error) error {
+	mu := m.lock(id)
+	mu.Lock()
+	defer mu.Unlock()
+	err := fn()
+	if err == nil {
+		m.gen.Add(1)
+	}
+	return err
+}
+
 // visitorCred is what a visitor connection knows of its credential besides
 // the contact id it stands for.
 type visitorCred struct {
@@ -57,6 +72,7 @@ func (s *Server) asVisitor(ctx context.Context, cred *visitorCred, contactID *ui
 		mu := s.moves.lock(*contactID)
 		mu.RLock()
 		if g := s.moves.gen.Load(); g != cred.gen && cred.hash != "" {
+			// ENOTFOUND once the contact was erased with its credentials.
 			v, err := s.db.Visitor(ctx, cred.hash)
 			if err != nil {
 				mu.RUnlock()
@@ -68,6 +84,14 @@ func (s *Server) asVisitor(ctx context.Context, cred *visitorCred, contactID *ui
 				*contactID = v.ContactID
 				continue // hold the lock of the contact it stands for now
 			}
+		} else if g != cred.gen && *contactID != 0 {
+			// An identified visitor has no credential to read again, but
+			// its contact may have been erased.
+			if _, err := s.db.Contact(ctx, *contactID); err != nil {
+				mu.RUnlock()
+				return err
+			}
+			cred.gen = g
 		}
 		err := fn()
 		mu.RUnlock()

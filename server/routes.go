@@ -167,6 +167,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+crmV3+"/contacts", user(crmListHandler(s, s.crmContacts())))
 	mux.Handle("GET "+crmV3+"/contacts/{contactId}", user(s.handleCRMContactGet()))
 	mux.Handle("POST "+crmV3+"/contacts/search", s.requireReader(crmSearchHandler(s, s.crmContacts())))
+	mux.Handle("POST "+crmV3+"/contacts/gdpr-delete", admin(s.handleContactErase()))
 	mux.Handle("GET "+crmV3+"/companies", user(crmListHandler(s, s.crmCompanies())))
 	mux.Handle("POST "+crmV3+"/companies", user(s.handleCompanyCreate()))
 	mux.Handle("GET "+crmV3+"/companies/{companyId}", user(s.handleCompanyGet()))
