@@ -94,6 +94,10 @@ func TestContactErase(t *testing.T) {
 			}
 		})
 	}
+	// The admin's own cookie, sent by another site's page.
+	if res := admin.do("POST", path, byEmail, map[string]string{"Origin": "http://evil.example"}); res.status != 403 {
+		t.Errorf("a cross-site erasure: %d, want 403", res.status)
+	}
 	if _, err := e.db.Contact(ctx, cid); err != nil {
 		t.Fatalf("after refused erasures: %v", err)
 	}
