@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -14,11 +15,19 @@ import (
 // another file names the same bytes. by is the admin who asked, for the
 // log. ENOTFOUND if there is no such contact.
 //
-// A blob whose deletion fails stays for the next sweep (FilesDeleted); the
-// erasure itself has committed and is not undone.
-func (a *App) EraseContact(ctx context.Context, by *parley.User, id uint64) (*parley.Erasure, error) {
+// hold, if not nil, is held while the store commits, and only then: the
+// transport's lock that keeps the contact's live visitors from writing
+// meanwhile. A blob whose deletion fails stays for the next sweep
+// (FilesDeleted); the erasure itself has committed and is not undone.
+func (a *App) EraseContact(ctx context.Context, by *parley.User, id uint64, hold sync.Locker) (*parley.Erasure, error) {
 	start := a.Now()
+	if hold != nil {
+		hold.Lock()
+	}
 	e, err := a.db.EraseContact(ctx, id)
+	if hold != nil {
+		hold.Unlock()
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -40,19 +40,25 @@ func (m *credentialMoves) move(from uint64, fn func() (*parley.Disassociation, e
 	return d, err
 }
 
-// erase runs fn, the erasure of contact id, exclusively of that contact's
-// visitor messages, and then makes every visitor connection check its
-// contact again before its next message (asVisitor): one that still stands
-// for the erased contact finds it gone and writes nothing.
-func (m *credentialMoves) erase(id uint64, fn func() error) error {
-	mu := m.lock(id)
-	mu.Lock()
-	defer mu.Unlock()
-	err := fn()
-	if err == nil {
-		m.gen.Add(1)
-	}
-	return err
+// erasing returns the lock an erasure of contact id holds while it
+// commits (app.App.EraseContact): held, no visitor message of the contact
+// is being stored; released, every visitor connection checks its contact
+// again before its next message (asVisitor), so that one still standing for
+// the erased contact finds it gone and writes nothing.
+func (m *credentialMoves) erasing(id uint64) sync.Locker {
+	return erasureLock{m, m.lock(id)}
+}
+
+type erasureLock struct {
+	m  *credentialMoves
+	mu *sync.RWMutex
+}
+
+func (l erasureLock) Lock() { l.mu.Lock() }
+
+func (l erasureLock) Unlock() {
+	l.m.gen.Add(1)
+	l.mu.Unlock()
 }
 
 // visitorCred is what a visitor connection knows of its credential besides

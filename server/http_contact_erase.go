@@ -49,12 +49,7 @@ func (s *Server) handleContactErase() http.Handler {
 		if err != nil {
 			return err
 		}
-		u := userFrom(ctx)
-		err = s.moves.erase(c.ID, func() error {
-			_, err := s.app.EraseContact(ctx, u, c.ID)
-			return err
-		})
-		if err != nil {
+		if _, err := s.app.EraseContact(ctx, userFrom(ctx), c.ID, s.moves.erasing(c.ID)); err != nil {
 			return err
 		}
 		for _, v := range s.sockets.of(c.ID) {
