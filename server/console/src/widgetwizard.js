@@ -5,7 +5,7 @@
 // methods (no markup strings) and redrawn on every input.
 
 import { backLink, checkList, h, plainClick, uid } from './dom.js';
-import { t } from './i18n.js';
+import { lang, t } from './i18n.js';
 import { api, chatPath, fieldOf, findField, targetingSummary } from './widgets.js';
 
 /** STEPS are the editor's steps, in order. */
@@ -85,18 +85,19 @@ function defaults(inboxId) {
     inboxId,
     enabled: true,
     targeting: { rules: [] },
-    availability: { mode: 'team', timezone: '', hours: [], awayMessage: t('wz.defaultAway'), hideLauncherWhenAway: false, typicalResponseTime: '' },
+    availability: { mode: 'team', timezone: '', hours: [], awayMessage: '', hideLauncherWhenAway: false, typicalResponseTime: '' },
     message: {
-      welcome: t('wz.defaultWelcome'),
+      welcome: '',
+      hideWelcome: false,
       openByDefault: false,
       heading: { mode: '', userIds: [], teamId: '', fallbackUserId: '', name: '', avatarUrl: '' },
-      emailCapture: { when: 'after', message: t('wz.defaultEmailAsk') },
+      emailCapture: { when: 'after', message: '' },
       mobile: { welcomeAsPrompt: false, hideLauncher: false },
     },
     appearance: { accentColor: DEFAULT_ACCENT, position: 'right', launcherLabel: '', avatarUrl: '', fontSize: 'medium' },
     audience: { mode: 'everyone', listId: '' },
     routing: { mode: 'inbox', userIds: [], teamIds: [], fallbackUserId: '', maxOpenPerAgent: 0 },
-    options: { transcripts: true },
+    options: { transcripts: true, language: '' },
     consent: { process: '', processText: '', communicate: false, subscriptionType: '', communicateText: '' },
   };
 }
@@ -133,7 +134,9 @@ export class WidgetWizard {
     const data = this.settings.data;
     const base = defaults(data.inboxes[0]?.id ?? '');
     this.draft = w ? fill(base, clone(w)) : base;
-    for (const k of ['id', 'snippet', 'warnings', 'createdAt', 'updatedAt', 'bot']) delete this.draft[k];
+    // The languages the widget speaks: every widget lists the same.
+    this.languages = w?.languages ?? section.widgets?.[0]?.languages ?? ['en'];
+    for (const k of ['id', 'snippet', 'warnings', 'languages', 'createdAt', 'updatedAt', 'bot']) delete this.draft[k];
     this.draft.inboxId = String(this.draft.inboxId ?? '');
     this.days = hoursByDay(this.draft.availability.hours);
     this.step = 0;
@@ -548,8 +551,12 @@ export class WidgetWizard {
         break;
     }
     return [
-      this.field('wz.msg.welcome', this.textarea('message.welcome', { maxlength: '1000' }), { field: 'message.welcome' }),
-      this.checkbox('wz.msg.openByDefault', 'message.openByDefault'),
+      this.field('wz.msg.language', this.select('options.language', this.languageOptions()), { field: 'options.language', hint: t('wz.msg.languageHint') }),
+      this.checkbox('wz.msg.showWelcome', 'message.hideWelcome', { invert: true, structural: true }),
+      m.hideWelcome
+        ? null
+        : this.field('wz.msg.welcome', this.textarea('message.welcome', { maxlength: '1000', placeholder: t('wz.defaultWelcome') }), { field: 'message.welcome', hint: t('wz.msg.defaultHint') }),
+      m.hideWelcome ? null : this.checkbox('wz.msg.openByDefault', 'message.openByDefault'),
       this.field(
         'wz.msg.heading',
         this.select('message.heading.mode', ['', 'user', 'users', 'team', 'owner', 'custom'].map((v) => ({ value: v, label: t(`wz.msg.heading.${v || 'name'}`) })), true),
@@ -557,7 +564,7 @@ export class WidgetWizard {
       ),
       headingControls,
       this.field('wz.msg.emailWhen', this.select('message.emailCapture.when', ['never', 'before', 'after'].map((v) => ({ value: v, label: t(`wz.msg.email.${v}`) })), true), { field: 'message.emailCapture.when' }),
-      m.emailCapture.when === 'never' ? null : this.field('wz.msg.emailMessage', this.textarea('message.emailCapture.message', { maxlength: '1000' }), { field: 'message.emailCapture.message' }),
+      m.emailCapture.when === 'never' ? null : this.field('wz.msg.emailMessage', this.textarea('message.emailCapture.message', { maxlength: '1000', placeholder: t('wz.defaultEmailAsk') }), { field: 'message.emailCapture.message', hint: t('wz.msg.defaultHint') }),
       h(
         'fieldset',
         { class: 'wz-sub' },
@@ -622,10 +629,25 @@ export class WidgetWizard {
     }
     out.push(
       this.field('wz.av.responseTime', this.responseTime(), { field: 'availability.typicalResponseTime', hint: t('wz.av.responseTimeHint') }),
-      a.mode === 'always' ? null : this.field('wz.av.away', this.textarea('availability.awayMessage', { maxlength: '1000' }), { field: 'availability.awayMessage', hint: t(a.mode === 'hours' ? 'wz.av.awayHoursHint' : 'wz.av.awayHint') }),
+      a.mode === 'always' ? null : this.field('wz.av.away', this.textarea('availability.awayMessage', { maxlength: '1000', placeholder: t('wz.defaultAway') }), { field: 'availability.awayMessage', hint: `${t(a.mode === 'hours' ? 'wz.av.awayHoursHint' : 'wz.av.awayHint')} ${t('wz.msg.defaultHint')}` }),
       a.mode === 'always' ? null : this.checkbox('wz.av.hideLauncher', 'availability.hideLauncherWhenAway'),
     );
     return out;
+  }
+
+  /** languageOptions are the choices of options.language: the page's, the visitor's browser's, or one the widget speaks (the widget's languages). */
+  languageOptions() {
+    let names = null;
+    try {
+      names = new Intl.DisplayNames([lang], { type: 'language' });
+    } catch {
+      names = null;
+    }
+    return [
+      { value: '', label: t('wz.lang.page') },
+      { value: 'visitor', label: t('wz.lang.visitor') },
+      ...this.languages.map((l) => ({ value: l, label: names?.of(l) ?? l })),
+    ];
   }
 
   responseTime() {
@@ -772,7 +794,7 @@ export class WidgetWizard {
     const rows = [
       ['wz.step.audience', aud],
       ['wz.step.targeting', targetingSummary({ targeting: d.targeting })],
-      ['wz.rv.heading', d.message.heading.mode ? this.preview.headingName() : t('wz.msg.heading.name')],
+      ['wz.rv.heading', this.preview.headingName()],
       ['wz.rv.inbox', inbox],
       ['wz.step.routing', t(`wz.rt.mode.${d.routing.mode || 'inbox'}`)],
       ['wz.step.availability', t(`wz.av.mode.${d.availability.mode}`) + (d.availability.mode === 'hours' ? ` (${d.availability.timezone})` : '')],
@@ -913,7 +935,7 @@ class Preview {
       case 'custom':
         return hd.name || t('wzp.someone');
       default:
-        return d.name.trim() || t('wzp.widgetName');
+        return t('wzp.chatWithUs');
     }
   }
 
@@ -934,9 +956,10 @@ class Preview {
     this.avatar.textContent = (d.message.heading.mode === 'users' ? wz.userName(d.message.heading.userIds?.[0]) || title : title).trim().charAt(0).toUpperCase() || '?';
     const av = d.availability;
     const away = wz.away && av.mode !== 'always';
-    this.sub.textContent = away ? av.awayMessage || t('wzp.awayLine') : av.typicalResponseTime ? t('wzp.replies', { time: av.typicalResponseTime }) : t('wzp.online');
-    this.welcome.textContent = d.message.welcome;
-    this.welcome.hidden = !d.message.welcome.trim();
+    this.sub.textContent = away ? av.awayMessage || t('wz.defaultAway') : av.typicalResponseTime ? t('wzp.replies', { time: av.typicalResponseTime }) : t('wzp.online');
+    const welcome = d.message.hideWelcome ? '' : d.message.welcome.trim() ? d.message.welcome : t('wz.defaultWelcome');
+    this.welcome.textContent = welcome;
+    this.welcome.hidden = !welcome;
 
     const c = d.consent;
     this.consent.hidden = !c.process;
@@ -947,14 +970,14 @@ class Preview {
 
     const ec = d.message.emailCapture;
     this.email.hidden = ec.when === 'never';
-    this.emailText.textContent = ec.message || t('wzp.emailDefault');
+    this.emailText.textContent = ec.message || t(ec.when === 'before' ? 'wzp.emailDefault' : 'wz.defaultEmailAsk');
     this.emailWhen.textContent = t(ec.when === 'before' ? 'wzp.emailBefore' : 'wzp.emailAfter');
 
     const mobile = wz.device === 'mobile';
     const promptMode = mobile && d.message.mobile.welcomeAsPrompt;
     this.panel.hidden = promptMode;
-    this.prompt.hidden = !promptMode || !d.message.welcome.trim();
-    this.prompt.textContent = d.message.welcome;
+    this.prompt.hidden = !promptMode || !welcome;
+    this.prompt.textContent = welcome;
     const hideLauncher = (mobile && d.message.mobile.hideLauncher) || (away && av.hideLauncherWhenAway);
     this.launcher.hidden = hideLauncher;
     this.label.textContent = ap.launcherLabel;
