@@ -332,6 +332,11 @@ func readWidgetPatch(w http.ResponseWriter, r *http.Request) (widgetPatch, error
 	if err := decodeJSON(w, r, &raw); err != nil {
 		return nil, err
 	}
+	return parseWidgetPatch(raw)
+}
+
+// parseWidgetPatch is readWidgetPatch of a body already read.
+func parseWidgetPatch(raw json.RawMessage) (widgetPatch, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -401,6 +401,15 @@ export function mount(root, boot, events, lang, ctl, inline) {
     clearTimeout(timer);
     timer = 0;
     if (destroyed || stopped) return;
+    if (boot.preview) {
+      // The widget editor's preview: no server; ready as a new visitor.
+      ready = true;
+      return handle({
+        type: "ready",
+        status: wg.status,
+        consentRequired: !!(consent && consent.process == "explicit"),
+      });
+    }
     ready = false;
     let s;
     try {
@@ -476,7 +485,31 @@ export function mount(root, boot, events, lang, ctl, inline) {
   }
 
   function send(ev) {
+    if (boot.preview) return previewAnswer(ev);
     if (ws && ready) ws.send(JSON.stringify(ev));
+  }
+
+  // previewAnswer answers ev in the editor's preview as the server would:
+  // a message is acknowledged as sent, consent and email are recorded.
+  function previewAnswer(ev) {
+    const reply = {
+      "message.send": () => ({
+        type: "message.ack",
+        clientId: ev.clientId,
+        message: {
+          id: "preview-" + ev.clientId,
+          threadId: "preview",
+          seq: lastSeq + 1,
+          type: "MESSAGE",
+          direction: "INCOMING",
+          text: ev.text,
+          createdAt: new Date().toISOString(),
+        },
+      }),
+      "consent.give": () => ({ type: "consent.recorded" }),
+      "contact.email": () => ({ type: "contact.email", email: ev.email }),
+    }[ev.type];
+    if (reply) setTimeout(() => destroyed || handle(reply()), 0);
   }
 
   function sendConsent() {

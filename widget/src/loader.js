@@ -48,10 +48,14 @@ function init() {
   const script =
     D.currentScript || [].find.call(D.scripts, (s) => /\/embed\.js([?#]|$)/.test(s.src));
   const base = script ? script.src.replace(/\/embed\.js([?#].*)?$/, "") : "";
+  // The widget editor's preview page (/widget/v1/preview) marks its snippet:
+  // the editor then hands over each draft's boot answer (ParleyPreview.show)
+  // instead of the loader fetching one.
+  const preview = script && script.hasAttribute("data-preview");
   const html = D.documentElement;
   // T is the widget's text of key in the language the server picked for
-  // this page (boot.texts); the key itself until a boot has answered.
-  const T = (k) => (boot && boot.texts && boot.texts[k]) || k;
+  // this page (boot.texts); only drawing, after a boot, asks.
+  const T = (k) => boot.texts[k] || k;
   const hashOpen = () => /#hs-chat-open/i.test(location.hash);
   const small = () => W.matchMedia && matchMedia("(max-width:480px)").matches;
   // opt reads one setting: its value if ok(value), else undefined (the
@@ -133,6 +137,16 @@ function init() {
     },
   };
 
+  // show draws the widget of boot answer b as a visitor's page would (the
+  // editor then opens it with widget.open).
+  if (preview)
+    W.ParleyPreview = {
+      show(b) {
+        teardown();
+        apply(b);
+      },
+    };
+
   function load(opts) {
     started = true;
     if (opts && opts.widgetOpen === true) wantOpen = true;
@@ -144,6 +158,7 @@ function init() {
   }
 
   function runBoot() {
+    if (preview) return;
     const n = (bootSeq = Math.abs(bootSeq) + 1);
     const ie = str("identificationEmail");
     const it = str("identificationToken");

@@ -1,11 +1,13 @@
 // The step-by-step editor of one chat widget (FEATURES W1–W7, C2, C3, C5,
 // G): audience, targeting, message, routing, availability, appearance,
 // options, then review and publish, each step a fieldset with a live
-// preview of the widget beside it. The preview is a mock built with DOM
-// methods (no markup strings) and redrawn on every input.
+// preview of the widget beside it. The preview is the widget itself: the
+// bundle visitors get, in a frame, drawn from the draft a moment after each
+// edit (POST /api/v1/widgets/preview answers the draft's boot).
 
 import { backLink, checkList, h, plainClick, uid } from './dom.js';
 import { lang, t } from './i18n.js';
+import { BASE, request } from './api.js';
 import { api, chatPath, fieldOf, findField, targetingSummary } from './widgets.js';
 
 /** STEPS are the editor's steps, in order. */
@@ -881,37 +883,24 @@ class Preview {
       toggle('wzp.away', () => wz.away, () => (wz.away = true)),
     ];
     this.states = [() => wz.device === 'desktop', () => wz.device === 'mobile', () => !wz.away, () => wz.away];
-
-    this.avatar = h('span', { class: 'wzp-avatar', 'aria-hidden': 'true' });
-    this.heading = h('span', { class: 'wzp-title', dir: 'auto' });
-    this.sub = h('span', { class: 'wzp-sub', dir: 'auto' });
-    this.welcome = h('p', { class: 'wzp-bubble', dir: 'auto' });
-    this.consentText = h('p', { class: 'wzp-small', dir: 'auto' });
-    this.agree = h('span', { class: 'wzp-btn', text: t('wzp.agree') });
-    this.consent = h('div', { class: 'wzp-consent' }, this.consentText, this.agree);
-    this.communicateText = h('span', { dir: 'auto' });
-    this.communicate = h('div', { class: 'wzp-communicate' }, h('span', { class: 'wzp-box', 'aria-hidden': 'true' }), this.communicateText);
-    this.emailText = h('p', { class: 'wzp-small', dir: 'auto' });
-    this.emailWhen = h('p', { class: 'wzp-note' });
-    this.email = h('div', { class: 'wzp-email' }, this.emailText, h('span', { class: 'wzp-input', text: t('wzp.email') }), this.emailWhen);
-    this.panel = h(
-      'div',
-      { class: 'wzp-panel' },
-      h('div', { class: 'wzp-head' }, this.avatar, h('span', { class: 'wzp-head-text' }, this.heading, this.sub)),
-      h('div', { class: 'wzp-body' }, this.welcome, this.consent, this.communicate, this.email),
-      h('div', { class: 'wzp-composer' }, h('span', { class: 'wzp-input', text: t('wzp.message') }), h('span', { class: 'wzp-btn', text: t('wzp.send') })),
-    );
-    this.prompt = h('p', { class: 'wzp-prompt', dir: 'auto' });
-    this.label = h('span', { class: 'wzp-label', dir: 'auto' });
-    this.launcher = h('span', { class: 'wzp-launcher' }, h('span', { class: 'wzp-icon', 'aria-hidden': 'true' }), this.label);
-    this.page = h('div', { class: 'wzp-page', inert: true }, this.panel, this.prompt, this.launcher);
+    this.seq = 0;
+    this.timer = 0;
+    this.boot = null; // the last boot answer, shown once the page has loaded
+    // The real widget: the loader and chat bundle visitors get, on a page of
+    // Parley's own (/widget/v1/preview), drawn from the draft's boot answer.
+    this.frame = h('iframe', { class: 'wzp-frame', title: t('wzp.frameTitle'), src: `${BASE.pathname}widget/v1/preview` });
+    this.frame.addEventListener('load', () => this.show());
+    this.stage = h('div', { class: 'wzp-stage' }, this.frame);
+    new ResizeObserver(() => this.fit()).observe(this.stage);
     this.note = h('p', { class: 'muted small wzp-caption' });
+    this.error = h('p', { class: 'form-alert small', role: 'alert', hidden: true });
     this.el = h(
       'aside',
       { class: 'wz-preview', 'aria-labelledby': headId },
       h('h3', { id: headId, class: 'settings-h3', text: t('wzp.title') }),
       h('div', { class: 'wzp-toggles', role: 'group', 'aria-label': t('wzp.show') }, this.toggles),
-      this.page,
+      this.stage,
+      this.error,
       this.note,
     );
   }
@@ -939,54 +928,60 @@ class Preview {
     }
   }
 
+  /** fit scales the page, a desktop's or a phone's width, to the column. */
+  fit() {
+    const mobile = this.wz.device === 'mobile';
+    const w = mobile ? 390 : 560;
+    const hgt = 720;
+    const scale = Math.min(1, this.stage.clientWidth / w);
+    this.frame.style.width = `${w}px`;
+    this.frame.style.height = `${hgt}px`;
+    this.frame.style.transform = `scale(${scale})`;
+    this.stage.style.height = `${Math.round(hgt * scale)}px`;
+  }
+
+  /** update asks the server for the draft's boot answer, a moment after the last edit. */
   update() {
     const wz = this.wz;
-    const d = wz.draft;
-    const ap = d.appearance;
-    const accent = HEX.test(ap.accentColor) ? ap.accentColor : DEFAULT_ACCENT;
     this.toggles.forEach((b, i) => b.setAttribute('aria-pressed', this.states[i]() ? 'true' : 'false'));
-    this.page.style.setProperty('--wzp-accent', accent);
-    this.page.style.setProperty('--wzp-on-accent', textOn(accent));
-    this.page.classList.toggle('wzp-left', ap.position === 'left');
-    this.page.classList.toggle('wzp-mobile', wz.device === 'mobile');
-    this.page.dataset.font = ap.fontSize || 'medium';
-
-    const title = this.headingName();
-    this.heading.textContent = title;
-    this.avatar.textContent = (d.message.heading.mode === 'users' ? wz.userName(d.message.heading.userIds?.[0]) || title : title).trim().charAt(0).toUpperCase() || '?';
-    const av = d.availability;
-    const away = wz.away && av.mode !== 'always';
-    this.sub.textContent = away ? av.awayMessage || t('wz.defaultAway') : av.typicalResponseTime ? t('wzp.replies', { time: av.typicalResponseTime }) : t('wzp.online');
-    const welcome = d.message.hideWelcome ? '' : d.message.welcome.trim() ? d.message.welcome : t('wz.defaultWelcome');
-    this.welcome.textContent = welcome;
-    this.welcome.hidden = !welcome;
-
-    const c = d.consent;
-    this.consent.hidden = !c.process;
-    this.consentText.textContent = c.processText || t('wzp.consentEmpty');
-    this.agree.hidden = c.process !== 'explicit';
-    this.communicate.hidden = !c.communicate;
-    this.communicateText.textContent = c.communicateText || c.subscriptionType || t('wzp.consentEmpty');
-
-    const ec = d.message.emailCapture;
-    this.email.hidden = ec.when === 'never';
-    this.emailText.textContent = ec.message || t(ec.when === 'before' ? 'wzp.emailDefault' : 'wz.defaultEmailAsk');
-    this.emailWhen.textContent = t(ec.when === 'before' ? 'wzp.emailBefore' : 'wzp.emailAfter');
-
-    const mobile = wz.device === 'mobile';
-    const promptMode = mobile && d.message.mobile.welcomeAsPrompt;
-    this.panel.hidden = promptMode;
-    this.prompt.hidden = !promptMode || !welcome;
-    this.prompt.textContent = welcome;
-    const hideLauncher = (mobile && d.message.mobile.hideLauncher) || (away && av.hideLauncherWhenAway);
-    this.launcher.hidden = hideLauncher;
-    this.label.textContent = ap.launcherLabel;
-    this.label.hidden = !ap.launcherLabel;
-
+    this.fit();
+    const d = wz.draft;
     const notes = [];
-    if (hideLauncher) notes.push(t(away && av.hideLauncherWhenAway ? 'wzp.noLauncherAway' : 'wzp.noLauncherMobile'));
     if (d.message.heading.mode === 'users') notes.push(t('wzp.randomNote'));
-    if (d.message.openByDefault && !promptMode) notes.push(t('wzp.opensNote'));
+    if (d.message.openByDefault) notes.push(t('wzp.opensNote'));
     this.note.textContent = notes.join(' ');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fetch(), this.boot ? 250 : 0);
+  }
+
+  async fetch() {
+    const seq = ++this.seq;
+    const body = this.wz.body();
+    // Only what the visitor sees; the rest is no concern of a preview.
+    const widget = { message: body.message, availability: body.availability, appearance: body.appearance, consent: body.consent, options: body.options };
+    try {
+      const boot = await request('POST', 'api/v1/widgets/preview', { widget, lang, away: this.wz.away });
+      if (seq !== this.seq) return;
+      this.error.hidden = true;
+      this.boot = boot;
+      this.show();
+    } catch (err) {
+      if (seq !== this.seq) return;
+      this.error.textContent = err.message;
+      this.error.hidden = false;
+    }
+  }
+
+  /** show draws the last boot answer in the page, open as it was (a phone with the welcome as a prompt starts closed). */
+  show() {
+    const win = this.frame.contentWindow;
+    if (!this.boot || !win?.ParleyPreview) return;
+    const root = win.document.querySelector('#parley-chat')?.shadowRoot;
+    const panel = root?.querySelector('.p');
+    const wasOpen = !root || !panel || !panel.hidden;
+    const wg = this.boot.widget;
+    const prompt = this.wz.device === 'mobile' && wg.mobile?.welcomeAsPrompt && wg.welcome;
+    win.ParleyPreview.show(this.boot);
+    if ((wasOpen && !prompt) || wg.openByDefault) win.HubSpotConversations.widget.open();
   }
 }
