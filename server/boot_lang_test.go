@@ -114,3 +114,75 @@ func TestBootLanguage(t *testing.T) {
 	// A hostile page language is only a hint.
 	check("hostile lang", get("<script>"+strings.Repeat("x", 5000), ""), "en", en["welcome"], en["heading"])
 }
+
+// TestWidgetPreview: the editor's preview gets the boot answer a visitor's
+// page would get for the same settings (the same texts, welcome and
+// heading, the theme), marked preview, with no socket; only admins ask,
+// and a bad body is a 400 that names what is wrong.
+func TestWidgetPreview(t *testing.T) {
+	e := newEnv(t, nil)
+	admin := e.login("admin@example.com")
+	path := fmt.Sprintf("/api/v1/widgets/%d", e.widget.ID)
+	settings := map[string]any{
+		"message":    map[string]any{"welcome": "Moin!", "heading": map[string]any{"mode": "custom", "name": "Team Nord"}},
+		"appearance": map[string]any{"accentColor": "#0f766e", "position": "left"},
+		"options":    map[string]any{"language": "visitor"},
+	}
+	admin.want(200, "PATCH", path, settings)
+	type boot struct {
+		Lang    string
+		Texts   map[string]string
+		WS      string
+		Preview bool
+		Assets  struct{ Theme string }
+		Widget  struct {
+			Welcome    string
+			Heading    struct{ Name string }
+			Appearance struct{ AccentColor, Position string }
+			Status     struct{ Available bool }
+		}
+	}
+	var visitor, preview boot
+	c := &client{e: e, hc: e.ts.Client()}
+	res := c.do("GET", "/widget/v1/boot?url="+url.QueryEscape("https://shop.example/")+"&lang=fr", nil, map[string]string{"Accept-Language": "de"})
+	res.decode(t, &visitor)
+	admin.do("POST", "/api/v1/widgets/preview", map[string]any{"widget": settings, "lang": "fr"}, map[string]string{"Accept-Language": "de"}).decode(t, &preview)
+	if !preview.Preview || preview.WS != "" || visitor.Preview {
+		t.Errorf("preview %v ws %q; the visitor's preview %v", preview.Preview, preview.WS, visitor.Preview)
+	}
+	if preview.Lang != "de" || preview.Lang != visitor.Lang || preview.Texts["send"] != visitor.Texts["send"] ||
+		preview.Widget.Welcome != visitor.Widget.Welcome || preview.Widget.Heading != visitor.Widget.Heading ||
+		preview.Widget.Appearance != visitor.Widget.Appearance || preview.Assets.Theme != visitor.Assets.Theme || preview.Assets.Theme == "" {
+		t.Errorf("preview %+v\nvisitor %+v\nwant the same widget", preview, visitor)
+	}
+	// Away, and a half-typed colour shows the default until it is whole.
+	var away boot
+	admin.do("POST", "/api/v1/widgets/preview", map[string]any{"widget": map[string]any{"appearance": map[string]any{"accentColor": "#0f7"}}, "away": true}, nil).decode(t, &away)
+	if away.Widget.Status.Available || away.Widget.Appearance.AccentColor != "#2563eb" || away.Widget.Welcome != locale.WidgetCatalog("en")["welcome"] {
+		t.Errorf("away draft: %+v", away.Widget)
+	}
+
+	// Only admins; a bad body names the field.
+	e.addAgent("bo@example.com", true)
+	e.login("bo@example.com").want(403, "POST", "/api/v1/widgets/preview", map[string]any{"widget": settings})
+	c.want(401, "POST", "/api/v1/widgets/preview", map[string]any{"widget": settings})
+	for body, want := range map[string]string{
+		`{}`:                                    "widget is required",
+		`{"widget":{"message":{"welcom":"x"}}}`: "welcom",
+		`{"widget":{"appearance":"red"}}`:       "appearance",
+		`{"widget":{},"theme":"dark"}`:          "theme",
+		`{"widget":[]}`:                         "object",
+		`{"widget":{},"lang":7}`:                "lang",
+		`not json`:                              "JSON",
+	} {
+		res := admin.do("POST", "/api/v1/widgets/preview", body, map[string]string{"Content-Type": "application/json"})
+		if res.status != 400 || !strings.Contains(string(res.body), want) {
+			t.Errorf("%s: %d %s, want 400 naming %q", body, res.status, res.body, want)
+		}
+	}
+	// The preview page: framed by the console only, scripts of its own origin.
+	page := c.do("GET", "/widget/v1/preview", nil, nil)
+	if csp := page.header.Get("Content-Security-Policy"); page.status != 200 || !strings.Contains(csp, "frame-ancestors 'self'") || !strings.Contains(csp, "script-src 'self'") || !strings.Contains(string(page.body), `data-preview`) {
+		t.Errorf("preview page: %d %q %s", page.status, csp, page.body)
+	}
+}

@@ -97,7 +97,7 @@ func (s *Server) handleWidgetPreview() http.Handler {
 		}
 		base := s.baseURL(r)
 		b := widget.NewBoot(wd, st, base+"/widget/v1/chat.js?v="+s.assetChatJS().Hash, base+"/widget/v1/chat.css?v="+s.assetChatCSS().Hash, "")
-		b.Widget.ID = "preview"
+		b.Widget.ID = "0" // no stored widget
 		b.Preview = true
 		b.Assets.Theme = s.themeURL(r, wd)
 		bootTexts(&b, wd, locale.PickWidget(wd.Options.Language, strings.TrimSpace(req.Lang), r.Header.Get("Accept-Language")))
