@@ -92,6 +92,7 @@ func TestBrowserCopiesAndForward(t *testing.T) {
 	// Forward, with the keyboard: the dialog's To takes focus, Enter sends.
 	fwd := byName("document", "button", "Forward")
 	must("Forward button", waitJS(tab, fwd+" !== null", 5*time.Second))
+	openMore(t, tab)
 	must("open Forward", click(tab, fwd))
 	dlg := `document.querySelector('dialog[open]')`
 	to := byName(dlg, "input", "To")

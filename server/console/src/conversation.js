@@ -72,7 +72,7 @@ export class ConversationView {
     this.optSig = '';
     this.statusBtn = h('button', { type: 'button', class: 'btn btn-primary status-btn', 'aria-keyshortcuts': 'E', onClick: () => this.toggleStatus() });
     this.forwardBtn = h('button', { type: 'button', class: 'btn', text: t('fwd.button'), 'aria-haspopup': 'dialog', onClick: () => this.openForward() });
-    const extra = app.actions.buildHead(); // "also viewing", delete, block, spam
+    const extra = app.actions.buildHead([this.forwardBtn]); // "also viewing", and the menu of forward, transcript, delete, block, spam
     this.head = h(
       'div',
       { class: 'conv-head' },
@@ -90,10 +90,9 @@ export class ConversationView {
         this.assignMeBtn,
         h('label', { for: selId, class: 'sr-only', text: t('conv.assignee') }),
         this.assignSel,
-        this.forwardBtn,
         this.statusBtn,
+        extra.tools,
       ),
-      extra.tools,
     );
   }
 
@@ -368,7 +367,7 @@ export class ConversationView {
       error,
       h('div', { class: 'dialog-actions' }, send),
     );
-    const dlg = dialog(headId, t('fwd.title'), [form], this.forwardBtn);
+    const dlg = dialog(headId, t('fwd.title'), [form], app.actions.moreBtn);
     to.focus();
   }
 
