@@ -389,6 +389,9 @@ export class ConversationView {
 
   render({ scroll = false } = {}) {
     if (!this.threadId) return;
+    // An email conversation reads like mail: each message a card with its
+    // sender, recipients and full date, not a chat bubble.
+    this.msgs?.classList.toggle('mail', this.isEmail());
     this.renderHeader();
     this.renderMessages({ scroll });
     this.renderTyping();
@@ -410,6 +413,7 @@ export class ConversationView {
     const channel = channelOf(th);
     const custom = isCustomChannel(th.originalChannelId) ? app.channelName(th.originalChannelId) : '';
     this.subEl.replaceChildren(
+      channel === 'email' && th.subject ? h('span', { class: 'conv-subject', dir: 'auto', text: th.subject }) : null,
       h('span', { class: `chip chip-${channel}`, text: custom || t(`channel.${channel}`) }),
       h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
       ...this.bot.chips(th),
@@ -661,7 +665,7 @@ export class ConversationView {
         address ? h('span', { class: 'msg-address', dir: 'ltr', text: `<${address}>` }) : null,
         stranger ? h('span', { class: 'msg-stranger-note', text: t('msg.notContact') }) : null,
         note ? h('span', { class: 'note-label', text: t('msg.note') }) : null,
-        h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: clock(time) }),
+        h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: this.isEmail() ? fullDate(time) : clock(time) }),
       ),
       this.recipientsEl(recipients),
       text ? h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto' }, linkify(text))) : null,
