@@ -299,6 +299,13 @@ func TestBrowserAccessibility(t *testing.T) {
 			loadingJSON, _ := json.Marshal(loading)
 			notLoading := `!` + string(loadingJSON) + `.some(s => document.body.innerText.includes(s))`
 			visit("inbox", "/", `document.querySelectorAll('a.thread-row').length >= 2 && `+notLoading)
+			if err := click(tab, `document.querySelector('button.me')`); err != nil {
+				t.Fatal(err)
+			}
+			visit("inbox, profile menu open", "", `!document.querySelector('.profile-menu').hidden`)
+			if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+				t.Fatal(err)
+			}
 			// The tools in the sidebar, each a dialog.
 			tools := `[...document.querySelectorAll('nav.nav [role=group]')].at(-1).querySelectorAll('button')`
 			for i, name := range []string{"trash", "snippets", "knowledge links", "notification settings", "signature"} {
@@ -325,7 +332,11 @@ func TestBrowserAccessibility(t *testing.T) {
 				t.Fatal(err)
 			}
 			visit("email conversation", "/threads/"+emailThread, `!!`+log+` && `+log+`.textContent.includes('Where is my parcel?') && `+notLoading)
-			if err := click(tab, `document.querySelector('.conv-pane button[aria-haspopup=dialog]')`); err != nil {
+			if err := click(tab, `document.querySelector('.conv-pane button.more-btn')`); err != nil {
+				t.Fatal(err)
+			}
+			visit("email conversation, More actions open", "", `!document.querySelector('.more-menu').hidden`)
+			if err := click(tab, `document.querySelector('.more-menu button[aria-haspopup=dialog]')`); err != nil {
 				t.Fatal(err)
 			}
 			visit("forward dialog", "", `!!document.querySelector('dialog[open]')`)
