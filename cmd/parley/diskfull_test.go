@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
 	"github.com/parley-chat/parley"
@@ -25,6 +26,29 @@ import (
 // itself again inside a user and mount namespace of its own, where it may
 // mount a tmpfs without being root.
 const diskFullNS = "PARLEY_TEST_DISKFULL_NS"
+
+// ranInNamespace runs test t again, when this process is not root, in a
+// user and mount namespace of its own (unshare), where it may mount a
+// tmpfs, and reports true: the caller returns. Without unshare, or where
+// user namespaces are off, t fails saying what it needs.
+func ranInNamespace(t *testing.T) bool {
+	t.Helper()
+	if os.Geteuid() == 0 || os.Getenv(diskFullNS) != "" {
+		return false
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Fatalf("%s mounts a small tmpfs: it needs root, or unshare (util-linux) and user namespaces: %v", t.Name(), err)
+	}
+	cmd := exec.Command(unshare, "--user", "--map-root-user", "--mount", os.Args[0], "-test.run", "^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), diskFullNS+"=1")
+	out, err := cmd.CombinedOutput()
+	t.Logf("in a user and mount namespace of its own:\n%s", out)
+	if err != nil {
+		t.Fatalf("%s in a namespace of its own (unshare --user --map-root-user --mount): %v; it needs root, or user namespaces", t.Name(), err)
+	}
+	return true
+}
 
 // smallDisk returns a directory on a tmpfs of the given size (mount's
 // size= syntax), unmounted at cleanup. It needs root, or this test running
@@ -232,18 +256,7 @@ func threadMessages(t *testing.T, api *mailAPI, threadID string) []map[string]an
 // Not root, the test runs itself again inside a user and mount namespace
 // of its own (unshare), where it may mount the tmpfs.
 func TestDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 && os.Getenv(diskFullNS) == "" {
-		unshare, err := exec.LookPath("unshare")
-		if err != nil {
-			t.Fatalf("TestDiskFull mounts a small tmpfs: it needs root, or unshare (util-linux) and user namespaces: %v", err)
-		}
-		cmd := exec.Command(unshare, "--user", "--map-root-user", "--mount", os.Args[0], "-test.run", "^TestDiskFull$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), diskFullNS+"=1")
-		out, err := cmd.CombinedOutput()
-		t.Logf("in a user and mount namespace of its own:\n%s", out)
-		if err != nil {
-			t.Fatalf("TestDiskFull in a namespace of its own (unshare --user --map-root-user --mount): %v; it needs root, or user namespaces", err)
-		}
+	if ranInNamespace(t) {
 		return
 	}
 
@@ -465,4 +478,121 @@ func TestDiskFull(t *testing.T) {
 	}
 	p2 := startProc(t, data)
 	check(p2.base())
+}
+
+// TestBrowserDiskFull: visitors on a page in English and one in German
+// write while Parley's disk is full. The message is marked as not sent,
+// with the reason in the page's language and a Retry button; once the disk
+// has room, Retry from the keyboard sends it, and it is stored once.
+func TestBrowserDiskFull(t *testing.T) {
+	if ranInNamespace(t) {
+		return
+	}
+	disk := smallDisk(t, "64m")
+	data := filepath.Join(disk, "data")
+	p := startProc(t, data, noPerIPLimits...)
+	browser := newBrowser(t)
+	host := hostPages(t, p.base(), map[string]string{
+		"/en": axeHostPage("en", "Pricing"),
+		"/de": axeHostPage("de", "Preise"),
+	})
+	langs := []struct {
+		lang, box, send, retry, refused string
+	}{
+		{"en", "Message", "Send", "Retry", "Not sent: the chat cannot store messages right now. Please try again later."},
+		{"de", "Nachricht", "Senden", "Nochmal versuchen", "Nicht gesendet: Der Chat kann gerade keine Nachrichten speichern. Bitte versuchen Sie es später noch einmal."},
+	}
+	// say writes text into the chat's box and sends it with Enter.
+	say := func(tab context.Context, box, text string) {
+		t.Helper()
+		field := byName(widgetRoot, "textarea", box)
+		// The text is long (see below): set at once, not key by key.
+		if _, err := chromedp.Run(tab, chromedp.Evaluate[bool](`(function(){ const el = `+field+`; el.focus(); el.value = `+jsString(text)+`; el.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := pressEnter(tab); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := func(s string) string { return s + " " + strings.Repeat("x", 8<<10) }
+	tabs := make([]context.Context, len(langs))
+	for i, l := range langs {
+		tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+		t.Cleanup(cancel)
+		if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/"+l.lang+"#hs-chat-open")); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(tab, byName(widgetRoot, "textarea", l.box)+" !== null", 10*time.Second); err != nil {
+			t.Fatalf("%s: the chat did not open: %v", l.lang, err)
+		}
+		say(tab, l.box, "hello "+l.lang)
+		if err := waitJS(tab, widgetRoot+`.querySelector('[role=log]').textContent.includes('hello `+l.lang+`') && !`+widgetRoot+`.querySelector('.pe')`, liveWait); err != nil {
+			t.Fatalf("%s: the first message was not sent: %v", l.lang, err)
+		}
+		tabs[i] = tab
+	}
+
+	// Full: a socket visitor sends until its messages are refused, so that
+	// the freed pages are used up; then the browsers' messages find no room.
+	filler := filepath.Join(disk, "filler")
+	fillDisk(t, filler)
+	v, _ := dialVisitor(t, p.base(), "")
+	defer v.c.CloseNow()
+	for i := 0; ; i++ {
+		if i == 200 {
+			t.Fatal("200 sends on a full disk, none refused")
+		}
+		if a := v.send(t, fmt.Sprintf("fill-%d", i), long("fill")); a.err != nil {
+			break
+		}
+	}
+	for i, l := range langs {
+		text := long("refused " + l.lang)
+		say(tabs[i], l.box, text)
+		failed := widgetRoot + `.querySelector('.er')`
+		if err := waitJS(tabs[i], failed+` !== null && `+failed+`.textContent.includes(`+jsString(l.refused)+`) && `+byName(widgetRoot+`.querySelector('.er')`, "button", l.retry)+` !== null`, liveWait); err != nil {
+			t.Fatalf("%s: the refused message is not marked, with %q and a %q button: %v", l.lang, l.refused, l.retry, err)
+		}
+	}
+
+	// Room again: Retry, from the keyboard, sends it.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for st, _ := health(t, p.base()); st != http.StatusOK; st, _ = health(t, p.base()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz 20s after the disk had room again: %d", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	api := newMailAPI(t, p.base())
+	for i, l := range langs {
+		retry := byName(widgetRoot+`.querySelector('.er')`, "button", l.retry)
+		if _, err := chromedp.Run(tabs[i], chromedp.Evaluate[bool](`(function(){ const b = `+retry+`; b.focus(); return document.activeElement === document.querySelector('#parley-chat'); })()`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := pressEnter(tabs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitJS(tabs[i], `!`+widgetRoot+`.querySelector('.er') && !`+widgetRoot+`.querySelector('.pe')`, liveWait); err != nil {
+			t.Fatalf("%s: Retry did not send the message: %v", l.lang, err)
+		}
+		text := long("refused " + l.lang)
+		var threads struct{ Results []struct{ ID string } }
+		if st, body := api.do("GET", "/conversations/v3/conversations/threads?limit=100", nil, &threads); st != 200 {
+			t.Fatalf("threads: %d %s", st, body)
+		}
+		n := 0
+		for _, th := range threads.Results {
+			for _, m := range threadMessages(t, api, th.ID) {
+				if m["text"] == text {
+					n++
+				}
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: the retried message is stored %d times, want once", l.lang, n)
+		}
+	}
 }
