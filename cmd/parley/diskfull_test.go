@@ -423,6 +423,22 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 	delete(refused, retried)
+	// The search index, whose batches failed with the rest, catches up:
+	// "after" is a word of the messages sent since.
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var found struct{ Results []struct{ Field string } }
+		if st, body := api.do("GET", "/api/v1/search?q=after", nil, &found); st != 200 {
+			t.Fatalf("search: %d %s", st, body)
+		}
+		if len(found.Results) > 0 && found.Results[0].Field == "message" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("search 20s after the disk had room again: %+v, want the messages sent since", found)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if _, err := uploadTo(grant, "after.txt", "stored again"); err != nil {
 		t.Fatalf("upload after the disk had room again: %v", err)
 	}
