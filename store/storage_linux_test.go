@@ -20,7 +20,8 @@ import (
 // a small tmpfs); bbolt's mapping, which it reads through, stays. A group
 // of writes is refused as one, each with ESTORAGE "storage I/O error";
 // nothing of it stays; the burst is announced once; CheckStorage says so
-// and its probe is refused too. With the descriptor put back, the next
+// and its probe is refused too, tried at most once a second however often
+// it is asked. With the descriptor put back, the next
 // probe commits and ends the burst, writes succeed, and the file passes
 // bbolt's check and opens again. (/dev/full cannot stand in for a full
 // disk here: bbolt checks the size of its file, and that one has none.)
@@ -97,6 +98,21 @@ func TestStorageFailingDisk(t *testing.T) {
 			}
 			if err := db.CheckStorage(ctx); parley.ErrorCode(err) != parley.ESTORAGE || !errors.Is(err, tt.cause) {
 				t.Errorf("CheckStorage on the failing disk: %v, want ESTORAGE caused by %v", err, tt.cause)
+			}
+			// Anyone may ask /healthz: asked in a loop, it probes at most
+			// once a second, each probe one refused write.
+			db.storage.mu.Lock()
+			before := db.storage.refused
+			db.storage.mu.Unlock()
+			start := time.Now()
+			for range 50 {
+				wantCode(t, db.CheckStorage(ctx), parley.ESTORAGE)
+			}
+			db.storage.mu.Lock()
+			probes := db.storage.refused - before
+			db.storage.mu.Unlock()
+			if limit := int(time.Since(start)/time.Second) + 1; probes > limit {
+				t.Errorf("50 checks in %s probed %d times, want at most %d", time.Since(start), probes, limit)
 			}
 			if errs, _ := events.get(); len(errs) != 1 || !errors.Is(errs[0], tt.cause) {
 				t.Errorf("storage events on the failing disk: %v, want one, caused by %v", errs, tt.cause)
