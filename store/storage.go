@@ -53,14 +53,15 @@ type storageHealth struct {
 }
 
 // failed records that a commit failed with err (an ESTORAGE error),
-// refusing n writes. The first failure after a success is announced.
+// refusing n writes. The first failure after a success is announced. The
+// announcements are made holding mu, so that they come in order.
 func (h *storageHealth) failed(err error, n int) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	first := h.err == nil
 	h.err, h.failedAt = err, time.Now()
 	h.refused += n
 	h.failing.Store(true)
-	h.mu.Unlock()
 	if first {
 		h.observe(err, 0)
 	}
@@ -71,24 +72,22 @@ func (h *storageHealth) failed(err error, n int) {
 // failures refused.
 func (h *storageHealth) committed() {
 	if h.failing.Load() {
-		h.recover(false)
+		h.recover(time.Now().Add(-settle))
 	}
 }
 
-// recover ends a burst of failures, after settle or, when now, at once.
-func (h *storageHealth) recover(now bool) {
+// recover ends a burst of failures whose latest failure came before
+// since; a later one belongs to a burst that goes on.
+func (h *storageHealth) recover(since time.Time) {
 	h.mu.Lock()
-	if h.err == nil || !now && time.Since(h.failedAt) < settle {
-		h.mu.Unlock()
+	defer h.mu.Unlock()
+	if h.err == nil || !h.failedAt.Before(since) {
 		return
 	}
-	was, n := h.err, h.refused
+	n := h.refused
 	h.err, h.refused = nil, 0
 	h.failing.Store(false)
-	h.mu.Unlock()
-	if was != nil {
-		h.observe(nil, n)
-	}
+	h.observe(nil, n)
 }
 
 // CheckStorage reports whether the store can commit writes: nil unless
@@ -106,9 +105,10 @@ func (db *DB) CheckStorage(ctx context.Context) error {
 	}
 	h.mu.Lock()
 	err := h.err
-	probe := err != nil && time.Since(h.probed) >= probeEvery
+	start := time.Now()
+	probe := err != nil && start.Sub(h.probed) >= probeEvery
 	if probe {
-		h.probed = time.Now()
+		h.probed = start
 	}
 	h.mu.Unlock()
 	if !probe {
@@ -127,6 +127,6 @@ func (db *DB) CheckStorage(ctx context.Context) error {
 			return err
 		}
 	}
-	h.recover(true)
+	h.recover(start)
 	return nil
 }

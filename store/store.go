@@ -74,11 +74,13 @@ type Options struct {
 
 	// ObserveStorage, when set, hears when commits start failing for want
 	// of a working disk (err, an ESTORAGE error wrapping the cause, with
-	// refused 0), and when a commit succeeds again after such failures (err
-	// nil, refused the number of writes refused meanwhile): once per
-	// burst, not once per write, so that it can log. The writer goroutine
-	// calls it after answering the writes: it must be cheap and must not
-	// call db.
+	// refused 0), and when they work again (err nil, refused the number
+	// of writes refused meanwhile): a commit 10s after the latest failure,
+	// or at once CheckStorage's probe. Once per burst, not once per write,
+	// so that it can log. The writer goroutine calls it after answering
+	// the writes, or CheckStorage when its probe ends a burst; the calls
+	// come one at a time and in order. It must be cheap and must not call
+	// db.
 	ObserveStorage func(err error, refused int)
 
 	// tuneBolt, when set, adjusts the bbolt options just before the file is
