@@ -30,7 +30,8 @@ type BlobStore interface {
 	// Put stores the bytes r yields until EOF, at most max of them (more
 	// is ETOOLARGE and stores nothing), and returns their key and size.
 	// Storing bytes already stored returns the same key and renews the
-	// blob's time for Sweep.
+	// blob's time for Sweep. A file system that cannot take the bytes
+	// (full or failing) is ESTORAGE, and stores nothing.
 	Put(ctx context.Context, r io.Reader, max int64) (key string, size int64, err error)
 	// Open returns the blob under key for reading, or ENOTFOUND.
 	Open(ctx context.Context, key string) (Blob, error)

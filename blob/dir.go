@@ -83,7 +83,7 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, max int64) (key string, size
 	}
 	f, err := os.CreateTemp(filepath.Join(d.root, tmpDir), "put-")
 	if err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		return "", 0, diskError(err)
 	}
 	placed := false
 	defer func() {
@@ -93,18 +93,20 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, max int64) (key string, size
 		}
 	}()
 	h := sha256.New()
-	size, err = io.Copy(io.MultiWriter(f, h), &ctxReader{ctx: ctx, r: io.LimitReader(r, max+1)})
-	if err != nil {
+	size, err = io.Copy(io.MultiWriter(diskWriter{f}, h), &ctxReader{ctx: ctx, r: io.LimitReader(r, max+1)})
+	if parley.ErrorCode(err) == parley.ESTORAGE {
+		return "", 0, err
+	} else if err != nil {
 		return "", 0, fmt.Errorf("put blob: %w", err)
 	}
 	if size > max {
 		return "", 0, parley.Errorf(parley.ETOOLARGE, "the file is larger than %d bytes", max)
 	}
 	if err := f.Sync(); err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		return "", 0, diskError(err)
 	}
 	if err := f.Close(); err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		return "", 0, diskError(err)
 	}
 	key = hex.EncodeToString(h.Sum(nil))
 	dst := d.path(key)
@@ -116,30 +118,30 @@ func (d *Dir) Put(ctx context.Context, r io.Reader, max int64) (key string, size
 		// Stored already: renew its time so that a sweep that has not
 		// seen a record naming it yet keeps it.
 		if err := os.Chtimes(dst, now, now); err != nil {
-			return "", 0, fmt.Errorf("put blob: %w", err)
+			return "", 0, diskError(err)
 		}
 		return key, size, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		return "", 0, diskError(err)
 	}
 	dir := filepath.Dir(dst)
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
-			return "", 0, fmt.Errorf("put blob: %w", err)
+			return "", 0, diskError(err)
 		}
 		if err := syncDir(d.root); err != nil {
-			return "", 0, fmt.Errorf("put blob: %w", err)
+			return "", 0, diskError(err)
 		}
 	}
 	if err := os.Chtimes(f.Name(), now, now); err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		return "", 0, diskError(err)
 	}
 	if err := os.Rename(f.Name(), dst); err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		return "", 0, diskError(err)
 	}
 	placed = true
 	if err := syncDir(dir); err != nil {
-		return "", 0, fmt.Errorf("put blob: %w", err)
+		return "", 0, diskError(err)
 	}
 	return key, size, nil
 }
@@ -215,6 +217,25 @@ func (d *Dir) deleteIfOlder(key string, cutoff time.Time) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// diskError is a failed file operation of Put: the disk is full or failing
+// (parley.StorageError). Put has removed its temporary file by the time the
+// caller sees it.
+func diskError(err error) error {
+	return parley.StorageError(fmt.Errorf("put blob: %w", err), false)
+}
+
+// diskWriter marks its file's write errors as the disk's, apart from the
+// errors of what is copied into it.
+type diskWriter struct{ f *os.File }
+
+func (w diskWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		err = diskError(err)
+	}
+	return n, err
 }
 
 // syncDir makes a directory's entries durable.

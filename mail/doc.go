@@ -26,7 +26,8 @@
 // function, whose error decides the SMTP answer: a parley error with code
 // EINVALID is a permanent refusal (554), any other error a temporary one
 // (451), so that the sending server retries; ERATELIMIT is a 451 that is
-// not logged. Mail that cannot be parsed is refused with 554 and nothing
+// not logged, ESTORAGE (the disk is full or failing) a 452 "insufficient
+// system storage", not logged either. Mail that cannot be parsed is refused with 554 and nothing
 // is delivered. The envelope's sender is passed on; an empty one
 // (MAIL FROM:<>, a bounce) makes the mail automatic.
 //

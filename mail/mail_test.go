@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -373,11 +374,15 @@ func TestReceive(t *testing.T) {
 
 // TestReceiveEnvelopeSender: the envelope's sender reaches Deliver; the
 // null sender of a bounce makes the mail automatic; a rate-limited
-// delivery is a temporary refusal.
+// delivery is a temporary refusal, and so is one the full disk refused, with
+// 452 (no room).
 func TestReceiveEnvelopeSender(t *testing.T) {
 	rc := startReceiver(t, func(e *parley.InboundEmail) error {
-		if e.Subject == "too many" {
+		switch e.Subject {
+		case "too many":
 			return parley.Errorf(parley.ERATELIMIT, "too many new conversations from %s", e.From.Email)
+		case "disk full":
+			return parley.StorageError(fmt.Errorf("commit: %w", syscall.ENOSPC), false)
 		}
 		return nil
 	})
@@ -398,6 +403,10 @@ func TestReceiveEnvelopeSender(t *testing.T) {
 	err := smtpSend(rc.addr, "a@customer.example", []string{"support@parley.test"}, []byte("From: a@customer.example\r\nSubject: too many\r\n\r\nx\r\n"))
 	if code := smtpCode(err); code != 451 {
 		t.Errorf("rate limited: %v (code %d), want 451", err, code)
+	}
+	err = smtpSend(rc.addr, "a@customer.example", []string{"support@parley.test"}, []byte("From: a@customer.example\r\nSubject: disk full\r\n\r\nx\r\n"))
+	if code := smtpCode(err); code != 452 {
+		t.Errorf("disk full: %v (code %d), want 452", err, code)
 	}
 }
 

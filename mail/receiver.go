@@ -57,8 +57,8 @@ type ReceiverOptions struct {
 	// accepted recipients, e.EnvelopeFrom its sender (parley.NullSender for
 	// MAIL FROM:<>, which also sets e.Auto: a bounce is automatic mail).
 	// nil answers 250. A parley error with code
-	// EINVALID refuses the message for good (554); any other error asks
-	// the sender to retry (451). Deliver may be called again for the same
+	// EINVALID refuses the message for good (554); ESTORAGE asks the
+	// sender to retry with 452 (no room), any other error with 451. Deliver may be called again for the same
 	// message (a retry) and should then store it once.
 	Deliver func(ctx context.Context, e *parley.InboundEmail) error
 	// ErrorLog receives the receiver's errors (failed connections, Deliver
@@ -313,6 +313,11 @@ func (s *session) Data(r io.Reader) error {
 	} else if parley.ErrorCode(err) == parley.ERATELIMIT {
 		// Expected under a flood: answered, not logged.
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 0}, Message: "Try again later: " + smtpLine(parley.ErrorMessage(err))}
+	} else if parley.ErrorCode(err) == parley.ESTORAGE {
+		// The disk is full or failing: RFC 5321's 452 and RFC 3463's
+		// "mail system full"; the sender retries. The store logs the
+		// burst once.
+		return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 3, 1}, Message: "Insufficient system storage, try again later"}
 	} else if err != nil {
 		s.rc.o.ErrorLog("deliver mail", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}

@@ -29,6 +29,7 @@ var errorKinds = map[string]errorKind{
 	parley.EINVALID:      {http.StatusBadRequest, "VALIDATION_ERROR", 4400},
 	parley.ENOTFOUND:     {http.StatusNotFound, "OBJECT_NOT_FOUND", 4404},
 	parley.ERATELIMIT:    {http.StatusTooManyRequests, "RATE_LIMITS", 4429},
+	parley.ESTORAGE:      {http.StatusInsufficientStorage, "SERVICE_UNAVAILABLE", 4507},
 	parley.ETOOLARGE:     {http.StatusRequestEntityTooLarge, "VALIDATION_ERROR", websocket.StatusMessageTooBig},
 	parley.EUNAUTHORIZED: {http.StatusUnauthorized, "INVALID_AUTHENTICATION", 4401},
 	parley.EUNAVAILABLE:  {http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", websocket.StatusTryAgainLater},

@@ -287,6 +287,13 @@ func (s *Server) handleHealth() http.Handler {
 		if s.ctx.Err() != nil {
 			return parley.Errorf(parley.EUNAVAILABLE, "shutting down")
 		}
+		if s.cfg.CheckStorage != nil {
+			// Up, but unable to store what it is sent: a health check
+			// fails, with the 507 the writes get, and says why.
+			if err := s.cfg.CheckStorage(r.Context()); err != nil {
+				return err
+			}
+		}
 		s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": s.cfg.Version})
 		return nil
 	})

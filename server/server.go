@@ -76,6 +76,12 @@ type Config struct {
 	// archive is written or writing it failed. Defaults to none: the
 	// route is 404.
 	Backup func(ctx context.Context, w io.Writer) error
+	// CheckStorage, when set, tells GET /healthz whether Parley can store
+	// what it is sent: nil if it can, else an ESTORAGE error (the disk is
+	// full or failing), which /healthz answers with, 507. It may try a
+	// small write to find out, so it must bound how often it does.
+	// Defaults to none: /healthz does not ask.
+	CheckStorage func(ctx context.Context) error
 	// ObserveRequest, when set, hears of every finished request: the
 	// ServeMux pattern that served it ("GET /api/v1/users/{id}", never the
 	// path itself) or "unmatched", its status and how long it took. A

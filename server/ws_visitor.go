@@ -167,7 +167,12 @@ type visitorConn struct {
 // failed.
 func (v *visitorConn) start() bool {
 	contact, thread, identified, err := v.identify()
-	if err != nil {
+	if parley.ErrorCode(err) == parley.ESTORAGE {
+		// A new identified contact could not be stored: the disk is full
+		// or failing (4507); the store has logged it.
+		v.cn.failCode(parley.ESTORAGE, parley.ErrorMessage(err))
+		return false
+	} else if err != nil {
 		v.cn.failCode(parley.EINTERNAL, "internal error")
 		return false
 	}
@@ -194,7 +199,9 @@ func (v *visitorConn) identify() (contact *parley.Contact, thread *parley.Thread
 	if hello.IdentificationEmail != "" || hello.IdentificationToken != "" {
 		c, err := s.app.IdentifiedContact(ctx, hello.IdentificationEmail, hello.IdentificationToken)
 		if err != nil {
-			s.log.Error().Err(err).Msg("visitor identification")
+			if parley.ErrorCode(err) != parley.ESTORAGE {
+				s.log.Error().Err(err).Msg("visitor identification")
+			}
 			return nil, nil, false, err
 		}
 		if c != nil {

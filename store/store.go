@@ -72,6 +72,17 @@ type Options struct {
 	// never an acknowledgement: it must be cheap and must not call db.
 	ObserveCommit func(writes int, d time.Duration)
 
+	// ObserveStorage, when set, hears when commits start failing for want
+	// of a working disk (err, an ESTORAGE error wrapping the cause, with
+	// refused 0), and when they work again (err nil, refused the number
+	// of writes refused meanwhile): a commit 10s after the latest failure,
+	// or at once CheckStorage's probe. Once per burst, not once per write,
+	// so that it can log. The writer goroutine calls it after answering
+	// the writes, or CheckStorage when its probe ends a burst; the calls
+	// come one at a time and in order. It must be cheap and must not call
+	// db.
+	ObserveStorage func(err error, refused int)
+
 	// tuneBolt, when set, adjusts the bbolt options just before the file is
 	// opened. Tests use it to make commits fail (MaxSize).
 	tuneBolt func(*bolt.Options)
@@ -94,6 +105,8 @@ type DB struct {
 
 	// observeCommit is Options.ObserveCommit, never nil.
 	observeCommit func(writes int, d time.Duration)
+
+	storage storageHealth // failed commits; see storage.go
 
 	// mu guards closed. A write holds it shared while it hands itself to the
 	// writer (or, without group commit, while it runs), so that Close, which
@@ -189,6 +202,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	if db.observeCommit == nil {
 		db.observeCommit = func(int, time.Duration) {}
+	}
+	db.storage.observe = o.ObserveStorage
+	if db.storage.observe == nil {
+		db.storage.observe = func(error, int) {}
 	}
 	if !o.NoGroupCommit {
 		db.queue = make(chan *call, o.MaxBatch)
@@ -298,11 +315,14 @@ func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 		return err
 	})
 	if err != nil && !fnFailed {
-		return fmt.Errorf("commit: %w", err)
+		err = storageError(fmt.Errorf("commit: %w", err))
+		db.storage.failed(err, 1)
+		return err
 	} else if err == nil {
 		db.commits.Add(1)
 		db.written.Add(1)
 		db.observeCommit(1, time.Since(fnDone))
+		db.storage.committed()
 	}
 	return err
 }
@@ -337,7 +357,10 @@ func (db *DB) writer() {
 // call whose fn fails is answered with its error and the transaction rolled
 // back, so that nothing of it stays; the others run again, in the same order,
 // in a fresh transaction. A call whose context has ended before it runs is
-// answered with ctx.Err() and skipped. A failed commit is every call's error.
+// answered with ctx.Err() and skipped. A failed commit is every call's
+// error, an ESTORAGE one: bbolt has rolled it back and reloaded its free
+// pages from the last committed state, so nothing of the group stays and
+// the next group starts afresh.
 func (db *DB) commit(calls []*call) {
 	for len(calls) > 0 {
 		tx, err := db.bolt.Begin(true)
@@ -374,7 +397,7 @@ func (db *DB) commit(calls []*call) {
 		db.notifyWebhooksOnCommit(tx)
 		start := time.Now()
 		if err = tx.Commit(); err != nil {
-			err = fmt.Errorf("commit: %w", err)
+			err = storageError(fmt.Errorf("commit: %w", err))
 		} else {
 			db.commits.Add(1)
 			db.written.Add(uint64(len(calls)))
@@ -385,6 +408,11 @@ func (db *DB) commit(calls []*call) {
 		}
 		for _, c := range calls {
 			c.done <- err
+		}
+		if err == nil {
+			db.storage.committed()
+		} else {
+			db.storage.failed(err, len(calls))
 		}
 		return
 	}

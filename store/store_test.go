@@ -341,8 +341,8 @@ func TestGroupCommit_CommitFails(t *testing.T) {
 	)
 	release()
 	for i, r := range results {
-		if err := <-r; !errors.Is(err, berrors.ErrMaxSizeReached) {
-			t.Errorf("write %d: error=%v, want the commit's ErrMaxSizeReached", i, err)
+		if err := <-r; !errors.Is(err, berrors.ErrMaxSizeReached) || parley.ErrorCode(err) != parley.ESTORAGE {
+			t.Errorf("write %d: error=%v, want the commit's ErrMaxSizeReached as ESTORAGE", i, err)
 		}
 	}
 	for _, k := range []string{"a", "b", "c"} {

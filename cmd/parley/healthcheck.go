@@ -65,8 +65,12 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 		return fmt.Errorf("healthcheck: %w", err)
 	}
 	defer res.Body.Close()
-	var h struct{ Status, Version string }
+	var h struct{ Status, Version, Message string }
 	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<16)).Decode(&h); err != nil || res.StatusCode != http.StatusOK || h.Status != "ok" {
+		if h.Message != "" {
+			// Such as a full disk (507): what the operator must fix.
+			return fmt.Errorf("healthcheck: %s answered %s: %s", target, res.Status, h.Message)
+		}
 		return fmt.Errorf("healthcheck: %s answered %s", target, res.Status)
 	}
 	fmt.Fprintf(stdout, "ok %s\n", h.Version)

@@ -364,6 +364,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if met != nil {
 		sopts.ObserveCommit = met.ObserveCommit
 	}
+	// Once per burst of failed commits, not once per refused write
+	// (docs/operations.md, "When the disk fills").
+	sopts.ObserveStorage = func(err error, refused int) {
+		if err != nil {
+			log.Error().Err(err).Str("data", dataDir).Msg("storage failing: writes are refused until the disk has room and works again")
+		} else {
+			log.Warn().Int("refused", refused).Msg("storage works again")
+		}
+	}
 	db, err := store.Open(dataDir, &sopts)
 	if err != nil {
 		return err
@@ -398,6 +407,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		})
 	}
 	scfg.Backup = writeBackup
+	scfg.CheckStorage = db.CheckStorage
 	if met != nil {
 		acfg.CountMessage, acfg.MailSent = met.CountMessage, met.MailSent
 		acfg.WebhookFailed = met.Webhooks(db.WebhookQueueLen)
