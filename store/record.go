@@ -225,6 +225,7 @@ func createCapped[T any](ctx context.Context, db *DB, tb table[T], v *T, max int
 		if err := tb.insert(tx, w, now); err != nil {
 			return err
 		}
+		auditRecord(ctx, tb, *tb.id(w), nil, w)
 		out = w
 		return nil
 	})
@@ -255,6 +256,7 @@ func updateRecord[T any](ctx context.Context, db *DB, tb table[T], id uint64, fn
 		if err := tb.replace(tx, v, old, now); err != nil {
 			return err
 		}
+		auditRecord(ctx, tb, id, old, v)
 		out = v
 		return nil
 	})

@@ -58,6 +58,7 @@ func migrations() []migration {
 		{"create the buckets of webhooks", migrate8},
 		{"create the buckets of companies", migrateCompanies},
 		{"create the buckets of custom channels", migrateCustomChannels},
+		{"create the bucket of the audit log", migrateAudit},
 	}
 }
 
