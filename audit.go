@@ -233,7 +233,10 @@ func AuditDiff(old, new any) []AuditChange {
 			out = append(out, c)
 			continue
 		}
-		ro, rn := redactJSON(ov), redactJSON(nv)
+		if bytes.Equal(cleanJSON(ov, false), cleanJSON(nv, false)) {
+			continue // null became [] or the like: no change
+		}
+		ro, rn := cleanJSON(ov, true), cleanJSON(nv, true)
 		if bytes.Equal(ro, rn) {
 			c.Secret = true // only a secret inside changed
 		} else if len(ro) <= auditValueMax && len(rn) <= auditValueMax {
@@ -265,9 +268,10 @@ func isEmptyJSON(v json.RawMessage) bool {
 	return false
 }
 
-// redactJSON returns v without any object field whose name IsSecretField,
-// at any depth; nil for an empty value.
-func redactJSON(v json.RawMessage) json.RawMessage {
+// cleanJSON returns v without empty object fields (null, "", [], {},
+// false, 0) and, if redact, without any object field whose name
+// IsSecretField, at any depth; nil for an empty value.
+func cleanJSON(v json.RawMessage, redact bool) json.RawMessage {
 	if isEmptyJSON(v) {
 		return nil
 	}
@@ -277,27 +281,46 @@ func redactJSON(v json.RawMessage) json.RawMessage {
 	if err := d.Decode(&x); err != nil {
 		return nil
 	}
-	out, err := json.Marshal(redact(x))
+	out, err := json.Marshal(clean(x, redact))
 	if err != nil {
 		return nil
 	}
 	return out
 }
 
-func redact(x any) any {
+func clean(x any, redact bool) any {
 	switch x := x.(type) {
 	case map[string]any:
 		for k, v := range x {
-			if IsSecretField(k) {
+			v = clean(v, redact)
+			if redact && IsSecretField(k) || isEmptyValue(v) {
 				delete(x, k)
 			} else {
-				x[k] = redact(v)
+				x[k] = v
 			}
 		}
 	case []any:
 		for i, v := range x {
-			x[i] = redact(v)
+			x[i] = clean(v, redact)
 		}
 	}
 	return x
+}
+
+func isEmptyValue(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case bool:
+		return !v
+	case json.Number:
+		return v == "0"
+	case []any:
+		return len(v) == 0
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }

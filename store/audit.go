@@ -63,31 +63,61 @@ func auditCommitted(ctx context.Context) {
 }
 
 // auditRecord fills the pending note of ctx with what a write of a
-// generic table did to record id: its type, id and changed fields, where
-// the caller left them empty. old is nil for a new record.
+// generic table did to record id (old is nil for a new record); see
+// auditObject.
 func auditRecord[T any](ctx context.Context, tb table[T], id uint64, old, v *T) {
+	typ := strings.ReplaceAll(strings.TrimPrefix(tb.name, "custom "), " ", "-") // "custom channel": "channel"
+	if old == nil {
+		auditObject(ctx, typ, id, nil, v)
+	} else {
+		auditObject(ctx, typ, id, old, v)
+	}
+}
+
+// auditObject fills the pending note of ctx with what a write did to the
+// object typ id, from old (nil if new) to v: the note's object type and id
+// and the changed fields, where the caller left them empty. A note about a
+// part of the object (a widget's bot, an inbox's mailbox) gets the changes
+// of that part; a note about anything else is left alone (a write in
+// passing).
+func auditObject(ctx context.Context, typ string, id uint64, old, v any) {
 	n := parley.AuditFrom(ctx)
 	if !n.Pending() {
 		return
 	}
 	e := &n.Entry
-	typ := strings.ReplaceAll(strings.TrimPrefix(tb.name, "custom "), " ", "-") // "custom channel": "channel"
 	if e.ObjectType == "" {
 		e.ObjectType = typ
 	}
 	if e.ObjectType != typ {
-		return // a write of something else in passing
-	}
-	if e.ObjectID == "" {
+		old, v = auditPart(e.ObjectType, e.ObjectID, old), auditPart(e.ObjectType, e.ObjectID, v)
+		if old == nil && v == nil {
+			return
+		}
+	} else if e.ObjectID == "" {
 		e.ObjectID = strconv.FormatUint(id, 10)
 	}
 	if e.Changes == nil {
-		if old == nil {
-			e.Changes = parley.AuditDiff(nil, v)
-		} else {
-			e.Changes = parley.AuditDiff(old, v)
+		e.Changes = parley.AuditDiff(old, v)
+	}
+}
+
+// auditPart returns the part typ id of record v that an audit entry is
+// about, or nil.
+func auditPart(typ, id string, v any) any {
+	switch v := v.(type) {
+	case *parley.Widget:
+		if typ == "bot" && v.Bot != nil {
+			return v.Bot
+		}
+	case *parley.Inbox:
+		for i := range v.Mailboxes {
+			if typ == "mailbox" && strconv.FormatUint(v.Mailboxes[i].ID, 10) == id {
+				return &v.Mailboxes[i]
+			}
 		}
 	}
+	return nil
 }
 
 // AppendAudit appends e to the audit log on its own and sets e.ID, and

@@ -252,6 +252,7 @@ func (db *DB) UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.U
 		if err := users.replace(tx, &v, old, now); err != nil {
 			return err
 		}
+		auditRecord(ctx, users, id, old, &v)
 		if old.IsAdmin() && !old.Deactivated && (!v.IsAdmin() || v.Deactivated) {
 			n, err := countActiveAdmins(tx)
 			if err != nil {

@@ -214,6 +214,7 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 		if err := putToken(bucket(tx, bucketTokenIDs), sessions, &t); err != nil {
 			return err
 		}
+		auditObject(ctx, "token", t.ID, nil, &t)
 		w = t
 		return nil
 	})
