@@ -26,7 +26,6 @@ const (
 
 	AuditUserInvite   = "user.invite"
 	AuditUserUninvite = "user.uninvite"
-	AuditUserJoin     = "user.join"
 	AuditUserUpdate   = "user.update"
 
 	AuditTeamCreate = "team.create"
