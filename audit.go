@@ -268,7 +268,7 @@ func isEmptyJSON(v json.RawMessage) bool {
 }
 
 // cleanJSON returns v without empty object fields (null, "", [], {},
-// false, 0) and, if redact, without any object field whose name
+// false, 0, the zero time) and, if redact, without any object field whose name
 // IsSecretField, at any depth; nil for an empty value.
 func cleanJSON(v json.RawMessage, redact bool) json.RawMessage {
 	if isEmptyJSON(v) {
@@ -280,7 +280,11 @@ func cleanJSON(v json.RawMessage, redact bool) json.RawMessage {
 	if err := d.Decode(&x); err != nil {
 		return nil
 	}
-	out, err := json.Marshal(clean(x, redact))
+	x = clean(x, redact)
+	if isEmptyValue(x) {
+		return nil
+	}
+	out, err := json.Marshal(x)
 	if err != nil {
 		return nil
 	}
@@ -311,7 +315,7 @@ func isEmptyValue(v any) bool {
 	case nil:
 		return true
 	case string:
-		return v == ""
+		return v == "" || v == "0001-01-01T00:00:00Z" // the zero time
 	case bool:
 		return !v
 	case json.Number:
