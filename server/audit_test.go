@@ -73,6 +73,8 @@ func TestAuditLog(t *testing.T) {
 			var newToken struct{ ID, Token string }
 			var hook struct{ ClientSecret string }
 			var newInbox struct{ ID string }
+			var sub struct{ ID string }
+			var invite struct{ ID, URL string }
 			steps := []struct {
 				name       string
 				by         *client
@@ -111,6 +113,14 @@ func TestAuditLog(t *testing.T) {
 					do(tok, 200, "PUT", "/webhooks/v3/7/settings", map[string]any{"targetUrl": "http://127.0.0.1:9/in"}).decode(t, &hook)
 					secrets = append(secrets, hook.ClientSecret)
 				}, parley.AuditWebhookUpdate, "webhook", func() string { return "7" }, "targetUrl"},
+				{"webhook subscription", tok, func() {
+					do(tok, 201, "POST", "/webhooks/v3/7/subscriptions", map[string]any{"eventType": parley.WebhookNewMessage, "active": true}).decode(t, &sub)
+				}, parley.AuditWebhookSubscriptionCreate, "webhook-subscription", func() string { return sub.ID }, "eventType"},
+				{"invite", admin, func() {
+					do(admin, 201, "POST", "/api/v1/invites", map[string]any{"email": "cleo@example.com", "inboxIds": []string{inbox}}).decode(t, &invite)
+					_, tok, _ := strings.Cut(invite.URL, "token=")
+					secrets = append(secrets, tok)
+				}, parley.AuditUserInvite, "invite", func() string { return invite.ID }, "email"},
 			}
 			for _, st := range steps {
 				before, _ := admin.audit("?limit=500")
@@ -145,8 +155,8 @@ func TestAuditLog(t *testing.T) {
 			if len(after.Results) != len(before.Results) {
 				t.Errorf("a failed change left an entry: %+v", after.Results[0])
 			}
-			if len(secrets) != 3 {
-				t.Fatalf("secrets=%q, want the token's, the webhook's and the mailbox's", secrets)
+			if len(secrets) != 4 {
+				t.Fatalf("secrets=%q, want the token's, the webhook's, the invitation's and the mailbox's", secrets)
 			}
 			for _, s := range append(secrets, "$argon2") {
 				if s == "" || strings.Contains(string(body), s) {

@@ -53,6 +53,7 @@ var auditRoutes = map[string]auditRoute{
 	"PUT " + webhooksV3 + "/settings":                          {parley.AuditWebhookUpdate, "webhook", "appId"},
 	"DELETE " + webhooksV3 + "/settings":                       {parley.AuditWebhookDelete, "webhook", "appId"},
 	"POST " + webhooksV3 + "/subscriptions":                    {parley.AuditWebhookSubscriptionCreate, "webhook-subscription", ""},
+	"POST " + webhooksV3 + "/subscriptions/batch/update":       {parley.AuditWebhookSubscriptionUpdate, "webhook-subscription", ""},
 	"PATCH " + webhooksV3 + "/subscriptions/{subscriptionId}":  {parley.AuditWebhookSubscriptionUpdate, "webhook-subscription", "subscriptionId"},
 	"DELETE " + webhooksV3 + "/subscriptions/{subscriptionId}": {parley.AuditWebhookSubscriptionDelete, "webhook-subscription", "subscriptionId"},
 

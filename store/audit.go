@@ -67,10 +67,11 @@ func auditCommitted(ctx context.Context) {
 // auditObject.
 func auditRecord[T any](ctx context.Context, tb table[T], id uint64, old, v *T) {
 	typ := strings.ReplaceAll(strings.TrimPrefix(tb.name, "custom "), " ", "-") // "custom channel": "channel"
+	sid := strconv.FormatUint(id, 10)
 	if old == nil {
-		auditObject(ctx, typ, id, nil, v)
+		auditObject(ctx, typ, sid, nil, v)
 	} else {
-		auditObject(ctx, typ, id, old, v)
+		auditObject(ctx, typ, sid, old, v)
 	}
 }
 
@@ -80,7 +81,7 @@ func auditRecord[T any](ctx context.Context, tb table[T], id uint64, old, v *T) 
 // part of the object (a widget's bot, an inbox's mailbox) gets the changes
 // of that part; a note about anything else is left alone (a write in
 // passing).
-func auditObject(ctx context.Context, typ string, id uint64, old, v any) {
+func auditObject(ctx context.Context, typ, id string, old, v any) {
 	n := parley.AuditFrom(ctx)
 	if !n.Pending() {
 		return
@@ -95,7 +96,7 @@ func auditObject(ctx context.Context, typ string, id uint64, old, v any) {
 			return
 		}
 	} else if e.ObjectID == "" {
-		e.ObjectID = strconv.FormatUint(id, 10)
+		e.ObjectID = id
 	}
 	if e.Changes == nil {
 		e.Changes = parley.AuditDiff(old, v)

@@ -114,6 +114,7 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 				return err
 			}
 		}
+		auditObject(ctx, "invite", w.Hash, nil, &w) // the hash is the invite's id in the API
 		return b.Put([]byte(w.Hash), data)
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -179,9 +180,9 @@ func (db *DB) PutWebhookSettings(ctx context.Context, s *parley.WebhookSettings)
 			return parley.Errorf(parley.EINVALID, "a new webhook app needs a secret")
 		}
 		if found {
-			auditObject(ctx, "webhook", w.AppID, &old, &w)
+			auditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), &old, &w)
 		} else {
-			auditObject(ctx, "webhook", w.AppID, nil, &w)
+			auditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), nil, &w)
 		}
 		out = w
 		return putJSON(b, itob(w.AppID), &w)
@@ -363,7 +364,7 @@ func (db *DB) CreateWebhookSubscription(ctx context.Context, s *parley.WebhookSu
 			return err
 		}
 		w.ID, w.CreatedAt, w.UpdatedAt = id, now, now
-		auditObject(ctx, "webhook-subscription", id, nil, &w)
+		auditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), nil, &w)
 		out = w
 		return putSubscription(tx, &w, nil)
 	})
@@ -408,7 +409,7 @@ func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id uint64, f
 			return err
 		}
 		s.ID, s.AppID, s.CreatedAt, s.UpdatedAt = old.ID, old.AppID, old.CreatedAt, now
-		auditObject(ctx, "webhook-subscription", id, old, &s)
+		auditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), old, &s)
 		out = &s
 		return putSubscription(tx, &s, old)
 	})
