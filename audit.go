@@ -179,6 +179,13 @@ func WithAudit(ctx context.Context, n *AuditNote) context.Context {
 	return context.WithValue(ctx, auditKey{}, n)
 }
 
+// WithoutAudit returns ctx carrying no note: for a write that only keeps
+// Parley's own bookkeeping in a request that changes something else, so
+// that the change, not the bookkeeping, carries the entry.
+func WithoutAudit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, auditKey{}, (*AuditNote)(nil))
+}
+
 // AuditFrom returns the note ctx carries, or nil.
 func AuditFrom(ctx context.Context) *AuditNote {
 	n, _ := ctx.Value(auditKey{}).(*AuditNote)

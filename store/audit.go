@@ -75,6 +75,24 @@ func auditRecord[T any](ctx context.Context, tb table[T], id uint64, old, v *T) 
 	}
 }
 
+// auditCopy returns a deep copy of v when ctx carries a pending note, else
+// v: an update's fn may change what its shallow copy shares with v (an
+// inbox's mailboxes), and the note must see v as it was.
+func auditCopy[T any](ctx context.Context, v *T) *T {
+	if !parley.AuditFrom(ctx).Pending() {
+		return v
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	c := new(T)
+	if json.Unmarshal(data, c) != nil {
+		return v
+	}
+	return c
+}
+
 // auditObject fills the pending note of ctx with what a write did to the
 // object typ id, from old (nil if new) to v: the note's object type and id
 // and the changed fields, where the caller left them empty. A note about a

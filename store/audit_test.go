@@ -194,3 +194,34 @@ func dump(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// A note about a part of a record (an inbox's mailbox) gets that part's
+// changes, even when the update changes it in place, in the slice the
+// record's copy shares with the stored one.
+func TestAudit_PartOfRecord(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t, nil)
+	in := &parley.Inbox{Name: "Support", Mailboxes: []parley.Mailbox{{Address: "help@example.com"}}}
+	if err := db.CreateInbox(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	n := auditNote(parley.AuditMailboxUpdate)
+	mb := fmt.Sprint(in.Mailboxes[0].ID) // the store gives mailboxes their ids
+	n.Entry.ObjectType, n.Entry.ObjectID = "mailbox", mb
+	_, err := db.UpdateInbox(parley.WithAudit(ctx, n), in.ID, func(in *parley.Inbox) error {
+		in.Mailboxes[0].Connection = &parley.MailConnection{IMAP: parley.MailServer{Host: "imap.example.com", Password: "sealed-pw"}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.AuditLog(ctx, parley.AuditFilter{})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("entries=%s, %v, want 1", dump(got), err)
+	}
+	c := got[0].Changes
+	if got[0].ObjectType != "mailbox" || got[0].ObjectID != mb || len(c) != 1 || c[0].Field != "connection" ||
+		c[0].Old != nil || string(c[0].New) != `{"imap":{"host":"imap.example.com"}}` {
+		t.Errorf("entry=%s, want the mailbox's connection without its password", dump(got[0]))
+	}
+}

@@ -247,13 +247,14 @@ func (db *DB) UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.U
 			return err
 		}
 		v := *old
+		before := auditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}
 		if err := users.replace(tx, &v, old, now); err != nil {
 			return err
 		}
-		auditRecord(ctx, users, id, old, &v)
+		auditRecord(ctx, users, id, before, &v)
 		if old.IsAdmin() && !old.Deactivated && (!v.IsAdmin() || v.Deactivated) {
 			n, err := countActiveAdmins(tx)
 			if err != nil {
