@@ -157,3 +157,12 @@ type Disassociation struct {
 	// Visitors is how many visitor credentials now stand for Contact.
 	Visitors int
 }
+
+// Erasure is what [ContactStore.EraseContact] removed.
+type Erasure struct {
+	Contact *Contact  // the contact as it was
+	Threads []*Thread // its conversations, deleted for good, as they were
+	// FileKeys are the blob keys of the files whose records went with it:
+	// the caller deletes those blobs that no other file names.
+	FileKeys []string
+}

@@ -178,6 +178,14 @@ type ContactStore interface {
 	// EINVALID if it is not a chat, ECONFLICT if its contact is no longer
 	// contactID (0 skips that check).
 	DisassociateContact(ctx context.Context, threadID, contactID uint64, event *Message) (*Disassociation, error)
+	// EraseContact deletes contact id and everything keyed by it for good,
+	// in one transaction (GDPR Art. 17): its credentials, its
+	// conversations with their messages and files' records (each queues
+	// conversation.privacyDeletion), its tickets, deals and engagements,
+	// its links to custom channels and its company, and a company Parley
+	// made for it that has no other contact. ENOTFOUND if there is no such
+	// contact.
+	EraseContact(ctx context.Context, id uint64) (*Erasure, error)
 }
 
 // CompanyStore keeps companies and pages through contacts. Which company

@@ -73,7 +73,11 @@ type HoursRange struct {
 
 // WidgetMessage is what the widget says (W4).
 type WidgetMessage struct {
+	// Welcome is the first message a visitor reads; empty shows the
+	// default welcome in the widget's language (locale/widget), unless
+	// HideWelcome says to show none.
 	Welcome       string        `json:"welcome,omitempty"`
+	HideWelcome   bool          `json:"hideWelcome,omitempty"`
 	OpenByDefault bool          `json:"openByDefault,omitempty"` // open the welcome message on load
 	Heading       Heading       `json:"heading"`
 	EmailCapture  EmailCapture  `json:"emailCapture"`
@@ -180,7 +184,15 @@ type WidgetOptions struct {
 	// DisableAttachment keeps visitors from sending files, as HubSpot's
 	// hsConversationsSettings.disableAttachment does for one page.
 	DisableAttachment bool `json:"disableAttachment,omitempty"`
+	// Language is the language of the widget's own texts: "" the language
+	// of the page (its <html lang>), WidgetLanguageVisitor the visitor's
+	// browser's where the widget speaks it, or a fixed language ("de").
+	Language string `json:"language,omitempty"`
 }
+
+// WidgetLanguageVisitor is the widget language that follows the visitor's
+// browser (WidgetOptions.Language).
+const WidgetLanguageVisitor = "visitor"
 
 // AttachmentsAllowed reports whether the widget's visitors may send files.
 func (w *Widget) AttachmentsAllowed() bool { return !w.Options.DisableAttachment }
@@ -206,22 +218,18 @@ type Consent struct {
 // DefaultWidget returns the settings of the widget a first start creates,
 // and that a new widget starts from: enabled on every page, available
 // while a team member is, launcher shown while away, transcripts on (R2).
+// Its texts are empty: the widget shows its default texts in the language
+// of the page until an admin writes the widget's own.
 func DefaultWidget(inboxID uint64) *Widget {
 	return &Widget{
-		Name:    "Website chat",
-		InboxID: inboxID,
-		Enabled: true,
-		Availability: Availability{
-			Mode:        AvailabilityTeam,
-			AwayMessage: "We're away right now. Leave a message and we'll get back to you.",
-		},
-		Message: WidgetMessage{
-			Welcome:      "Hi! How can we help?",
-			EmailCapture: EmailCapture{When: EmailCaptureAfter, Message: "Leave your email so we can reach you if you go."},
-		},
-		Audience:   Audience{Mode: AudienceEveryone},
-		Routing:    Routing{Mode: RoutingInbox},
-		Appearance: Appearance{AccentColor: "#2563eb", Position: "right"},
-		Options:    WidgetOptions{Transcripts: true},
+		Name:         "Website chat",
+		InboxID:      inboxID,
+		Enabled:      true,
+		Availability: Availability{Mode: AvailabilityTeam},
+		Message:      WidgetMessage{EmailCapture: EmailCapture{When: EmailCaptureAfter}},
+		Audience:     Audience{Mode: AudienceEveryone},
+		Routing:      Routing{Mode: RoutingInbox},
+		Appearance:   Appearance{AccentColor: "#2563eb", Position: "right"},
+		Options:      WidgetOptions{Transcripts: true},
 	}
 }

@@ -60,6 +60,9 @@ func (w *Widget) Validate() error {
 	if err := validateConsent(w.Consent); err != nil {
 		return err
 	}
+	if l := w.Options.Language; l != "" && l != WidgetLanguageVisitor && !languageCode(l) {
+		return Errorf(EINVALID, "options.language must be empty (the page's language), %q or a language code such as \"de\"", WidgetLanguageVisitor)
+	}
 	if w.Bot != nil {
 		if err := w.Bot.Validate(); err != nil {
 			return err
@@ -407,4 +410,18 @@ func widgetLine(field, s string, required bool) error {
 		return Errorf(EINVALID, "%s must be one line without control characters", field)
 	}
 	return nil
+}
+
+// languageCode reports whether s is a lower-case two- or three-letter
+// language code ("de", "fil").
+func languageCode(s string) bool {
+	if len(s) < 2 || len(s) > 3 {
+		return false
+	}
+	for _, r := range s {
+		if r < 'a' || r > 'z' {
+			return false
+		}
+	}
+	return true
 }

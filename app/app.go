@@ -277,8 +277,14 @@ func (a *App) actorNameIn(ctx context.Context, actorID, lang string) string {
 			return u.Name
 		}
 	case parley.ActorVisitor:
-		if c, err := a.db.Contact(ctx, id); err == nil {
+		c, err := a.db.Contact(ctx, id)
+		if err == nil {
 			return contactName(c, lang)
+		}
+		// Contacts are deleted only by an erasure (EraseContact): what
+		// others keep of the contact's words names it so.
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			return locale.Lookup(lang, "contact.erased")
 		}
 	case parley.ActorSystem:
 		return "Parley"

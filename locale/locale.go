@@ -14,6 +14,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"regexp"
 	"slices"
 	"strconv"
@@ -152,23 +153,35 @@ func Pick(preference, acceptLanguage string) string {
 // Fallback.
 func Match(acceptLanguage string) string {
 	best, bestQ := Fallback, 0.0
-	for _, part := range strings.Split(acceptLanguage, ",") {
-		tag, params, _ := strings.Cut(part, ";")
-		tag = strings.ToLower(strings.TrimSpace(tag))
-		q := 1.0
-		for _, p := range strings.Split(params, ";") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					f = 0
-				}
-				q = f
-			}
-		}
+	for tag, q := range acceptLanguageTags(acceptLanguage) {
 		base, _, _ := strings.Cut(tag, "-")
 		if q > bestQ && Has(base) {
 			best, bestQ = base, q
 		}
 	}
 	return best
+}
+
+// acceptLanguageTags yields the tags of an Accept-Language header, lower
+// case, with their quality (1 without a q=), in the header's order.
+func acceptLanguageTags(acceptLanguage string) iter.Seq2[string, float64] {
+	return func(yield func(string, float64) bool) {
+		for _, part := range strings.Split(acceptLanguage, ",") {
+			tag, params, _ := strings.Cut(part, ";")
+			tag = strings.ToLower(strings.TrimSpace(tag))
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
+					f, err := strconv.ParseFloat(v, 64)
+					if err != nil {
+						f = 0
+					}
+					q = f
+				}
+			}
+			if !yield(tag, q) {
+				return
+			}
+		}
+	}
 }

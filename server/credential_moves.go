@@ -40,6 +40,27 @@ func (m *credentialMoves) move(from uint64, fn func() (*parley.Disassociation, e
 	return d, err
 }
 
+// erasing returns the lock an erasure of contact id holds while it
+// commits (app.App.EraseContact): held, no visitor message of the contact
+// is being stored; released, every visitor connection checks its contact
+// again before its next message (asVisitor), so that one still standing for
+// the erased contact finds it gone and writes nothing.
+func (m *credentialMoves) erasing(id uint64) sync.Locker {
+	return erasureLock{m, m.lock(id)}
+}
+
+type erasureLock struct {
+	m  *credentialMoves
+	mu *sync.RWMutex
+}
+
+func (l erasureLock) Lock() { l.mu.Lock() }
+
+func (l erasureLock) Unlock() {
+	l.m.gen.Add(1)
+	l.mu.Unlock()
+}
+
 // visitorCred is what a visitor connection knows of its credential besides
 // the contact id it stands for.
 type visitorCred struct {
@@ -57,6 +78,7 @@ func (s *Server) asVisitor(ctx context.Context, cred *visitorCred, contactID *ui
 		mu := s.moves.lock(*contactID)
 		mu.RLock()
 		if g := s.moves.gen.Load(); g != cred.gen && cred.hash != "" {
+			// ENOTFOUND once the contact was erased with its credentials.
 			v, err := s.db.Visitor(ctx, cred.hash)
 			if err != nil {
 				mu.RUnlock()
@@ -68,6 +90,14 @@ func (s *Server) asVisitor(ctx context.Context, cred *visitorCred, contactID *ui
 				*contactID = v.ContactID
 				continue // hold the lock of the contact it stands for now
 			}
+		} else if g != cred.gen && *contactID != 0 {
+			// An identified visitor has no credential to read again, but
+			// its contact may have been erased.
+			if _, err := s.db.Contact(ctx, *contactID); err != nil {
+				mu.RUnlock()
+				return err
+			}
+			cred.gen = g
 		}
 		err := fn()
 		mu.RUnlock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 	"github.com/parley-chat/parley/widget"
 )
 
@@ -263,10 +264,28 @@ func (s *Server) handleBoot() http.Handler {
 			base+"/widget/v1/chat.css?v="+s.assetChatCSS().Hash,
 			"ws"+strings.TrimPrefix(base, "http")+"/widget/v1/ws?widgetId="+idString(wd.ID))
 		b.Assets.Theme = s.themeURL(r, wd)
+		bootTexts(&b, wd, locale.PickWidget(wd.Options.Language, r.URL.Query().Get("lang"), r.Header.Get("Accept-Language")))
 		s.dressBoot(r.Context(), wd, c, &b)
 		s.writeJSON(w, http.StatusOK, b)
 		return nil
 	})
+}
+
+// bootTexts gives boot answer b for widget wd the widget's texts in lang,
+// and the default welcome and heading in lang where the admin has written
+// none: a widget's own texts are shown as written, in any language. The
+// heading is never the widget's name, which is for agents: a heading of
+// users or a team that finds nobody (dressBoot) shows the default too.
+func bootTexts(b *widget.Boot, wd *parley.Widget, lang string) {
+	b.Lang, b.Texts = lang, locale.WidgetCatalog(lang)
+	if wd.Message.HideWelcome {
+		b.Widget.Welcome = ""
+	} else if b.Widget.Welcome == "" {
+		b.Widget.Welcome = b.Texts["welcome"]
+	}
+	if hd := wd.Message.Heading; hd.Mode != parley.HeadingCustom || hd.Name == "" {
+		b.Widget.Heading.Name = b.Texts["heading"]
+	}
 }
 
 // dressBoot fills in the parts of boot answer b for widget wd that depend on

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/locale"
 	"github.com/parley-chat/parley/widget"
 )
 
@@ -38,6 +39,9 @@ func (s *Server) widgetRefs(ctx context.Context) (parley.WidgetRefs, error) {
 func (s *Server) checkWidget(ctx context.Context, w *parley.Widget) error {
 	if err := w.Validate(); err != nil {
 		return err
+	}
+	if l := w.Options.Language; l != "" && l != parley.WidgetLanguageVisitor && locale.WidgetCatalog(l) == nil {
+		return parley.Errorf(parley.EINVALID, "options.language: the widget has no texts in %q; it speaks %s", l, strings.Join(locale.WidgetLanguages(), ", "))
 	}
 	refs, err := s.widgetRefs(ctx)
 	if err != nil {
@@ -212,6 +216,7 @@ type widgetBody struct {
 
 type widgetMessageJSON struct {
 	Welcome       string               `json:"welcome"`
+	HideWelcome   bool                 `json:"hideWelcome"`
 	OpenByDefault bool                 `json:"openByDefault"`
 	Heading       headingJSON          `json:"heading"`
 	EmailCapture  parley.EmailCapture  `json:"emailCapture"`
@@ -244,15 +249,18 @@ type routingJSON struct {
 type widgetJSON struct {
 	ID string `json:"id"`
 	widgetBody
-	Snippet   string    `json:"snippet"`
-	Warnings  []string  `json:"warnings"`
+	Snippet  string   `json:"snippet"`
+	Warnings []string `json:"warnings"`
+	// Languages are the languages options.language may name: those the
+	// widget has texts in (locale/widget).
+	Languages []string  `json:"languages"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // widgetReadOnly are the fields of widgetJSON that requests may carry (a
 // widget read back and sent again) but never change.
-var widgetReadOnly = []string{"id", "snippet", "warnings", "createdAt", "updatedAt"}
+var widgetReadOnly = []string{"id", "snippet", "warnings", "languages", "createdAt", "updatedAt"}
 
 func toWidgetBody(w *parley.Widget) widgetBody {
 	rules := w.Targeting.Rules
@@ -268,7 +276,7 @@ func toWidgetBody(w *parley.Widget) widgetBody {
 		Name: w.Name, InboxID: flexID(w.InboxID), Enabled: w.Enabled,
 		Targeting: parley.Targeting{Rules: rules}, Availability: av,
 		Message: widgetMessageJSON{
-			Welcome: m.Welcome, OpenByDefault: m.OpenByDefault, EmailCapture: m.EmailCapture, Mobile: m.Mobile,
+			Welcome: m.Welcome, HideWelcome: m.HideWelcome, OpenByDefault: m.OpenByDefault, EmailCapture: m.EmailCapture, Mobile: m.Mobile,
 			Heading: headingJSON{Mode: hd.Mode, UserIDs: flexIDs(hd.UserIDs), TeamID: flexID(hd.TeamID),
 				FallbackUserID: flexID(hd.FallbackUserID), Name: hd.Name, AvatarURL: hd.AvatarURL},
 		},
@@ -286,7 +294,7 @@ func (b widgetBody) apply(w *parley.Widget) {
 	w.Targeting, w.Availability, w.Appearance = b.Targeting, b.Availability, b.Appearance
 	hd := b.Message.Heading
 	w.Message = parley.WidgetMessage{
-		Welcome: b.Message.Welcome, OpenByDefault: b.Message.OpenByDefault,
+		Welcome: b.Message.Welcome, HideWelcome: b.Message.HideWelcome, OpenByDefault: b.Message.OpenByDefault,
 		EmailCapture: b.Message.EmailCapture, Mobile: b.Message.Mobile,
 		Heading: parley.Heading{Mode: hd.Mode, UserIDs: uint64s(hd.UserIDs), TeamID: uint64(hd.TeamID),
 			FallbackUserID: uint64(hd.FallbackUserID), Name: hd.Name, AvatarURL: hd.AvatarURL},
@@ -307,6 +315,7 @@ func (s *Server) toWidgetJSON(r *http.Request, w *parley.Widget) widgetJSON {
 		ID: idString(w.ID), widgetBody: toWidgetBody(w),
 		Snippet:   `<script async src="` + s.baseURL(r) + `/embed.js"></script>`,
 		Warnings:  warnings,
+		Languages: locale.WidgetLanguages(),
 		CreatedAt: w.CreatedAt.UTC(), UpdatedAt: w.UpdatedAt.UTC(),
 	}
 }
@@ -323,6 +332,11 @@ func readWidgetPatch(w http.ResponseWriter, r *http.Request) (widgetPatch, error
 	if err := decodeJSON(w, r, &raw); err != nil {
 		return nil, err
 	}
+	return parseWidgetPatch(raw)
+}
+
+// parseWidgetPatch is readWidgetPatch of a body already read.
+func parseWidgetPatch(raw json.RawMessage) (widgetPatch, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

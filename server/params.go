@@ -40,7 +40,7 @@ var queryParams = map[string][]string{
 	"GET /embed.js":                         {"v"},
 	"GET /widget/v1/chat.js":                {"v"},
 	"GET /widget/v1/chat.css":               {"v"},
-	"GET /widget/v1/boot":                   {"url", "vt", "ie", "it"},
+	"GET /widget/v1/boot":                   {"url", "vt", "ie", "it", "lang"},
 	"GET /widget/v1/ws":                     {"widgetId"},
 	"POST /widget/v1/files":                 {"g", "name"},
 	"GET /widget/v1/status":                 {"widgetId"},

@@ -69,7 +69,10 @@ func statusOf(v any) parley.WidgetStatus {
 }
 
 func isAvailable(st parley.WidgetStatus) bool { return st.Available }
-func isAway(st parley.WidgetStatus) bool      { return !st.Available && st.AwayMessage != "" }
+
+// isAway: the widget shows its away message (its own, or the default in
+// the page's language when it has none).
+func isAway(st parley.WidgetStatus) bool { return !st.Available && st.ShowLauncher }
 
 // TestAvailabilityLive: a visitor's widget follows the only agent: their
 // console connects (available), goes (away message), connects again, turns

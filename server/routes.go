@@ -31,6 +31,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /widget/v1/chat.js", s.handleAsset(func() assetRef { return s.assetChatJS() }))
 	mux.Handle("GET /widget/v1/chat.css", s.handleAsset(func() assetRef { return s.assetChatCSS() }))
 	mux.Handle("GET /widget/v1/boot", s.handleBoot())
+	mux.Handle("GET /widget/v1/preview", s.handleWidgetPreviewPage())
+	mux.Handle("GET /widget/v1/preview.css", s.handleWidgetPreviewCSS())
 	mux.Handle("GET /widget/v1/ws", s.handleVisitorWS())
 	mux.Handle("POST /widget/v1/files", s.handleVisitorUpload())
 
@@ -169,6 +171,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET "+crmV3+"/contacts", user(crmListHandler(s, s.crmContacts())))
 	mux.Handle("GET "+crmV3+"/contacts/{contactId}", user(s.handleCRMContactGet()))
 	mux.Handle("POST "+crmV3+"/contacts/search", s.requireReader(crmSearchHandler(s, s.crmContacts())))
+	mux.Handle("POST "+crmV3+"/contacts/gdpr-delete", admin(s.handleContactErase()))
 	mux.Handle("GET "+crmV3+"/companies", user(crmListHandler(s, s.crmCompanies())))
 	mux.Handle("POST "+crmV3+"/companies", user(s.handleCompanyCreate()))
 	mux.Handle("GET "+crmV3+"/companies/{companyId}", user(s.handleCompanyGet()))
@@ -188,6 +191,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /settings/chat/{id}", s.handleConsolePage())
 
 	mux.Handle("POST /api/v1/widgets", admin(s.handleWidgetCreate()))
+	mux.Handle("POST /api/v1/widgets/preview", admin(s.handleWidgetPreview()))
 	mux.Handle("PATCH /api/v1/widgets/{id}", admin(s.handleWidgetPatch()))
 	mux.Handle("DELETE /api/v1/widgets/{id}", admin(s.handleWidgetDelete()))
 

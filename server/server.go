@@ -231,6 +231,9 @@ type Server struct {
 	// moves orders disassociations against live visitors' messages
 	// (credential_moves.go).
 	moves credentialMoves
+	// sockets finds the live visitor connections of a contact, which its
+	// erasure closes (http_contact_erase.go).
+	sockets visitorSockets
 
 	// signin bounds password hashing and guessing (signin_guard.go).
 	signin *signinGuard

@@ -436,7 +436,7 @@ func TestBootVisitor(t *testing.T) {
 		query   string
 		want    []string
 	}{
-		{"widget name", parley.Heading{}, "", []string{e.widget.Name}},
+		{"default heading, never the widget's name", parley.Heading{}, "", []string{"Chat with us"}},
 		{"one user", parley.Heading{Mode: parley.HeadingUser, UserIDs: []uint64{bob.ID}}, "", []string{"bob"}},
 		{"several users", parley.Heading{Mode: parley.HeadingUsers, UserIDs: []uint64{bob.ID, cleo.ID}}, "", []string{"bob", "cleo"}},
 		{"team", parley.Heading{Mode: parley.HeadingTeam, TeamID: team.ID}, "", []string{"Billing team"}},

@@ -129,7 +129,15 @@ func (s *Server) serveVisitor(cn *wsConn, wd *parley.Widget, key string) {
 		cn.finish()
 		return
 	}
-	cn.run([]string{"message.send", "typing", "consent.give", "contact.email", "upload.grant"}, v.handle)
+	// The contact may change with any frame: the sockets index follows,
+	// so that an erasure finds the connection.
+	s.sockets.track(v, v.contactID)
+	defer s.sockets.forget(v)
+	cn.run([]string{"message.send", "typing", "consent.give", "contact.email", "upload.grant"}, func(f *frame) error {
+		err := v.handle(f)
+		s.sockets.track(v, v.contactID)
+		return err
+	})
 }
 
 // visitorConn is a visitor's connection after its hello: who the visitor

@@ -58,6 +58,7 @@ func migrations() []migration {
 		{"create the buckets of webhooks", migrate8},
 		{"create the buckets of companies", migrateCompanies},
 		{"create the buckets of custom channels", migrateCustomChannels},
+		{"let widgets' default texts follow the page's language", migrateWidgetTexts},
 		{"create the bucket of the audit log", migrateAudit},
 	}
 }

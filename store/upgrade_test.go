@@ -71,6 +71,10 @@ func TestUpgradeFixtures(t *testing.T) {
 			}
 			if ws, err := db.Widgets(ctx); err != nil || len(ws) != 1 || ws[0].InboxID != inboxes[0].ID {
 				t.Errorf("widgets: %v, %v", ws, err)
+			} else if m := ws[0].Message; m.Welcome != "" || m.HideWelcome || m.EmailCapture.Message != "" || ws[0].Availability.AwayMessage != "" {
+				// The first start's English texts now follow the page's
+				// language (migrateWidgetTexts).
+				t.Errorf("the default widget's texts after the upgrade: %+v, away %q; want the defaults", m, ws[0].Availability.AwayMessage)
 			}
 			c, err := db.ContactByEmail(ctx, "grace@example.com")
 			if err != nil || c.FirstName != "Grace" {

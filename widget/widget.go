@@ -151,6 +151,15 @@ func specificity(t parley.Targeting, pageURL string) (int, bool) {
 // Widget nil, encoded as {"widget":null}.
 type Boot struct {
 	Widget *BootWidget `json:"widget"`
+	// Lang is the language of the widget's texts for this page view, and
+	// Texts those texts by key (locale/widget/<lang>.json): the server
+	// picks them (locale.PickWidget), the loader and chat panel show them.
+	Lang  string            `json:"lang,omitempty"`
+	Texts map[string]string `json:"texts,omitempty"`
+	// Preview marks the boot of a draft in the widget editor's preview
+	// (POST /api/v1/widgets/preview): the chat panel opens no socket and
+	// echoes what is typed locally.
+	Preview bool `json:"preview,omitempty"`
 	Assets *BootAssets `json:"assets,omitempty"`
 	WS     string      `json:"ws,omitempty"` // absolute ws:// or wss:// URL of the visitor endpoint, with ?widgetId=
 }

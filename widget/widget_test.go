@@ -5,11 +5,6 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
-	"regexp"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/parley-chat/parley"
@@ -259,59 +254,3 @@ func TestNewBootVisitorParts(t *testing.T) {
 	}
 }
 
-// TestChatTexts: the chat UI's texts (TEXT in src/chat.js) have the same keys
-// in English and German, every key is used (T.key), and the German speaks
-// to the visitor as "Sie" and of a "Konversation".
-func TestChatTexts(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("src", "chat.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := string(src)
-	start := strings.Index(code, "\nconst TEXT = {\n")
-	end := strings.Index(code[start+1:], "\n};\n")
-	if start < 0 || end < 0 {
-		t.Fatal("no TEXT object in src/chat.js")
-	}
-	block := code[start : start+1+end]
-	de := strings.Index(block, "\n  de: {\n")
-	if de < 0 {
-		t.Fatal("no German texts")
-	}
-	keys := func(s string) []string {
-		var ks []string
-		for _, m := range regexp.MustCompile(`(?m)^( {4}| {6})(\w+):`).FindAllStringSubmatch(s, -1) {
-			k := m[2]
-			if len(m[1]) == 6 {
-				k = " " + k // a key of err
-			}
-			ks = append(ks, k)
-		}
-		return ks
-	}
-	en, ger := keys(block[:de]), keys(block[de:])
-	if len(en) < 30 {
-		t.Fatalf("found %d English keys; has TEXT changed shape?", len(en))
-	}
-	if !slices.Equal(en, ger) {
-		t.Errorf("English keys %v\nGerman keys  %v\nwant the same, in the same order", en, ger)
-	}
-	rest := code[:start] + code[start+1+end:]
-	for _, k := range en {
-		if k == "err" || strings.HasPrefix(k, " ") {
-			continue // T.err[code] picks by the server's error code
-		}
-		if !regexp.MustCompile(`\bT\.` + k + `\b`).MatchString(rest) {
-			t.Errorf("text %s is used nowhere: remove it from TEXT", k)
-		}
-	}
-	for _, m := range regexp.MustCompile(`\bT\.(\w+)`).FindAllStringSubmatch(rest, -1) {
-		if !slices.Contains(en, m[1]) {
-			t.Errorf("T.%s is used but not in TEXT", m[1])
-		}
-	}
-	german := block[de:]
-	if m := regexp.MustCompile(`(?i)\b(du|dich|dir|dein\w*|unterhaltung\w*)\b`).FindString(german); m != "" {
-		t.Errorf("German text says %q: address the visitor as \"Sie\", and say \"Konversation\"", m)
-	}
-}

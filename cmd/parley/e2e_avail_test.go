@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/parley-chat/parley/locale"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -64,14 +65,14 @@ func TestBrowserAvailability(t *testing.T) {
 	if err := chromedp.Do(visitor, chromedp.Navigate(host.URL+"/pricing#hs-chat-open")); err != nil {
 		t.Fatal(err)
 	}
-	away := parley.DefaultWidget(0).Availability.AwayMessage
+	away := locale.WidgetCatalog("en")["awayMessage"] // the default: the widget has none of its own
 	if err := waitJS(visitor, widgetStatus+" === "+jsString(away), 10*time.Second); err != nil {
 		t.Fatalf("nobody online: %v", err)
 	}
 
 	agent, cancelA := chromedp.NewContext(browser)
 	signInConsole(t, agent, base)
-	if err := waitJS(visitor, widgetStatus+" === \"We're online\"", liveWait); err != nil {
+	if err := waitJS(visitor, widgetStatus+" === "+jsString(locale.WidgetCatalog("en")["online"]), liveWait); err != nil {
 		t.Fatalf("console connected: %v", err)
 	}
 
@@ -89,7 +90,7 @@ func TestBrowserAvailability(t *testing.T) {
 	defer cancelAgain()
 	signInConsole(t, again, base) // the session cookie signs it in
 	back := time.Now()
-	if err := waitJS(visitor, widgetStatus+" === \"We're online\"", liveWait); err != nil {
+	if err := waitJS(visitor, widgetStatus+" === "+jsString(locale.WidgetCatalog("en")["online"]), liveWait); err != nil {
 		t.Fatalf("agent back: %v", err)
 	}
 	t.Logf("online again %v after the console connected", time.Since(back).Round(time.Millisecond))
@@ -166,7 +167,7 @@ func TestBrowserBusinessHours(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/pricing#hs-chat-open")); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitJS(tab, widgetStatus+" === \"We're online\"", 10*time.Second); err != nil {
+	if err := waitJS(tab, widgetStatus+" === "+jsString(locale.WidgetCatalog("en")["online"]), 10*time.Second); err != nil {
 		t.Fatalf("inside hours: %v", err)
 	}
 
@@ -194,7 +195,7 @@ func TestBrowserBusinessHours(t *testing.T) {
 	if err := click(tab, byName(widgetRoot, "button", "Open chat")); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitJS(tab, widgetStatus+" === \"We're online\"", liveWait); err != nil {
+	if err := waitJS(tab, widgetStatus+" === "+jsString(locale.WidgetCatalog("en")["online"]), liveWait); err != nil {
 		t.Fatalf("at opening: %v", err)
 	}
 }

@@ -333,6 +333,16 @@ func TestBrowserAccessibility(t *testing.T) {
 				t.Fatal(err)
 			}
 			visit("contact page", "/contacts/"+th.AssociatedContactID, `document.body.textContent.includes('Lost parcel') && document.body.textContent.includes('Called back about the parcel.')`)
+			if err := click(tab, `document.querySelector('button.cp-erase')`); err != nil {
+				t.Fatal(err)
+			}
+			visit("erase contact dialog", "", `!!document.querySelector('dialog[open] input') && document.querySelector('dialog[open]').textContent.includes(`+jsString(msg["ct.eraseForGood"])+`)`)
+			if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitJS(tab, `!document.querySelector('dialog[open]')`, liveWait); err != nil {
+				t.Fatalf("erase contact dialog: %v", err)
+			}
 			sections := []struct{ name, shows string }{
 				{"users", "bea@example.com"},
 				{"teams", "Night shift"},

@@ -89,7 +89,7 @@ func TestBrowserWidgetCookieBanner(t *testing.T) {
 	if err := chromedp.Do(tab, chromedp.Navigate(host.URL+"/load")); err != nil {
 		t.Fatal(err)
 	}
-	step(t, tab, "the notice on load, nothing stored", ``, shown+` && !`+wopen+` && `+notice+`.textContent.includes("browser's storage") && `+storageEmpty)
+	step(t, tab, "the notice on load, nothing stored", ``, shown+` && !`+wopen+` && `+notice+`.textContent.includes("browser’s storage") && `+storageEmpty)
 	step(t, tab, "open", `window.HubSpotConversations.widget.open()`, wopen+` && `+shown+` && `+wpanel+`.contains(`+notice+`)`)
 	actVisitorSay(t, tab, "Remember me")
 	step(t, tab, "a conversation, still nothing stored", ``, hasEvent("conversationStarted", "")+` && `+storageEmpty)

@@ -275,6 +275,7 @@ func TestBrowserWidgetSDK(t *testing.T) {
 	e := startWidgetEnv(t)
 	host := hostPages(t, e.base, map[string]string{"*": sdkPage(`lang="en"`, `{ loadImmediately: false }`, ``)})
 	shop := &parley.Widget{Name: "Shop chat", InboxID: e.widget.InboxID, Enabled: true,
+		Message:   parley.WidgetMessage{Heading: parley.Heading{Mode: parley.HeadingCustom, Name: "Shop chat"}},
 		Targeting: parley.Targeting{Rules: []parley.TargetRule{{Kind: "url", Op: "startsWith", Value: host.URL + "/shop"}}}}
 	if err := e.db.CreateWidget(context.Background(), shop); err != nil {
 		t.Fatal(err)
@@ -292,7 +293,7 @@ func TestBrowserWidgetSDK(t *testing.T) {
 	steps := []struct{ name, do, until string }{
 		{"ready, nothing drawn", ``, `window.parleyReady === true && ` + gone + ` && ` + sdk + `.widget.status().loaded === false`},
 		{"load", sdk + `.widget.load()`, sdk + `.widget.status().loaded === true && ` + hasEvent("widgetLoaded", `p.message === 'Widget has loaded'`)},
-		{"open", sdk + `.widget.open()`, wopen + ` && ` + heading + ` === 'Website chat' && ` + byName(widgetRoot, "button", "Close chat") + ` !== null`},
+		{"open", sdk + `.widget.open()`, wopen + ` && ` + heading + ` === 'Chat with us' && ` + byName(widgetRoot, "button", "Close chat") + ` !== null`},
 		{"no storage before interaction", ``, storageEmpty},
 		{"close", sdk + `.widget.close()`, `!` + wopen + ` && ` + hasEvent("widgetClosed", `p.message === 'Widget has been closed'`)},
 		{"load with widgetOpen", sdk + `.widget.load({widgetOpen: true})`, wopen},
@@ -333,7 +334,7 @@ func TestBrowserWidgetSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	step(t, tab, "email taken in the conversation", ``, hasEvent("contactAssociated", `typeof p.message === 'string'`)+` && `+
-		wlog+`.textContent.includes("Thanks! We'll reply to ada@example.org.") && !`+wlog+`.querySelector('form')`)
+		wlog+`.textContent.includes("Thanks! We’ll reply to ada@example.org.") && !`+wlog+`.querySelector('form')`)
 	if st, body := e.call("PATCH", "/conversations/v3/conversations/threads/"+tid, map[string]string{"status": "CLOSED"}); st != 200 {
 		t.Fatalf("close thread: %d %s", st, body)
 	}

@@ -62,6 +62,15 @@ func TestBrowserWidgetWizard(t *testing.T) {
 	must("rule value", typeInto(tab, byName(doc, "input", "Rule 1: URL"), host.URL+"/pricing"))
 	actScreenshot(tab, "widget-targeting.png")
 	next("Message")
+	// The preview is the widget itself (the bundle visitors get, in a
+	// frame): open, with the default heading and welcome, then the
+	// welcome as typed.
+	pv := `(document.querySelector('.wzp-frame')?.contentDocument?.querySelector('#parley-chat')?.shadowRoot)`
+	pvLog := pv + `?.querySelector('[role=log]')`
+	wait("preview: the real widget, open", `!!`+pv+` && !`+pv+`.querySelector('.p').hidden && `+pv+`.querySelector('h2').textContent === 'Chat with us' && `+
+		pvLog+`.textContent.includes('Hi! How can we help?') && !!`+byName(pv, "textarea", "Message"))
+	must("welcome", typeInto(tab, byName(doc, "textarea", "Welcome message"), "Welcome to Acme pricing"))
+	wait("preview welcome", pvLog+`?.textContent.includes('Welcome to Acme pricing') && !`+pvLog+`.textContent.includes('Hi! How can we help?')`)
 	next("Routing")
 	next("Availability")
 	next("Appearance")
@@ -71,11 +80,11 @@ func TestBrowserWidgetWizard(t *testing.T) {
 	hex := byName(doc, "input", "Accent colour as #rrggbb")
 	eval("select hex", hex+`.select()`)
 	must("type colour", chromedp.Do(tab, chromedp.KeyEvent("#0f766e")))
-	launcher := `getComputedStyle(document.querySelector('.wzp-launcher')).backgroundColor`
+	launcher := `getComputedStyle(` + pv + `.querySelector('button.l')).backgroundColor`
 	wait("preview colour", launcher+` === 'rgb(15, 118, 110)'`)
 	wait("contrast note", `document.querySelector('.wz-contrast').textContent.includes('readable')`)
 	must("launcher label", typeInto(tab, byName(doc, "input", "Launcher label"), "Ask us"))
-	wait("preview label", `document.querySelector('.wzp-label').textContent === 'Ask us'`)
+	wait("preview label", pv+`.querySelector('.lb').textContent === 'Ask us'`)
 	// A yellow accent would be hard to read: the editor warns at once.
 	eval("select hex", hex+`.select()`)
 	must("type yellow", chromedp.Do(tab, chromedp.KeyEvent("#facc15")))

@@ -34,95 +34,6 @@
 // [option]}, HubSpot's payload) and sends the option as the visitor's
 // message.
 
-const TEXT = {
-  en: {
-    msg: "Message",
-    ph: "Write a message…",
-    send: "Send",
-    min: "Minimize chat",
-    log: "Conversation",
-    sending: "Sending…",
-    retry: "Retry",
-    typing: (n) => (n ? n + " is typing…" : "typing…"),
-    qr: "Quick replies",
-    ck: "Cookie notice",
-    ckText:
-      "May this chat keep an identifier in your browser's storage, so that your conversation is still here when you come back? If you decline, it lasts only while this page is open.",
-    ckYes: "Accept",
-    ckNo: "Decline",
-    online: "We're online",
-    away: "We're away right now",
-    closed: "This conversation was closed.",
-    reopened: "This conversation was reopened.",
-    offline: "Connection lost. Reconnecting…",
-    gone: "Chat is not available right now.",
-    privacy: "Privacy",
-    agree: "I agree",
-    email: "Email",
-    emailGo: "Continue",
-    emailBefore: "Please enter your email to start the chat.",
-    emailAfter: "Leave your email so we can reach you if you go.",
-    badEmail: "Please enter a valid email address.",
-    thanks: (e) => "Thanks! We'll reply to " + e + ".",
-    dismiss: "Dismiss",
-    attach: "Attach file",
-    uploading: "Uploading…",
-    fileTooLarge: (n) => "Not sent: " + n + " is larger than 15 MB.",
-    tooManyFiles: "Not sent: at most 10 files at once.",
-    err: {
-      rate_limited: "Not sent: you're sending messages too fast. Please try again in a moment.",
-      too_large: "Not sent: this message is too long.",
-      unavailable: "Not sent: the chat is busy. Please try again.",
-      consent_required: "Not sent: please agree to the privacy notice first.",
-      conflict: "The privacy notice has changed. Please reload the page.",
-      x: "Not sent.",
-    },
-  },
-  de: {
-    msg: "Nachricht",
-    ph: "Nachricht schreiben…",
-    send: "Senden",
-    min: "Chat minimieren",
-    log: "Konversation",
-    sending: "Wird gesendet…",
-    retry: "Nochmal versuchen",
-    typing: (n) => (n ? n + " schreibt…" : "schreibt…"),
-    qr: "Schnellantworten",
-    ck: "Cookie-Hinweis",
-    ckText:
-      "Darf dieser Chat eine Kennung im Speicher Ihres Browsers ablegen, damit Ihre Konversation noch da ist, wenn Sie wiederkommen? Wenn Sie ablehnen, bleibt sie nur erhalten, solange diese Seite geöffnet ist.",
-    ckYes: "Akzeptieren",
-    ckNo: "Ablehnen",
-    online: "Wir sind online",
-    away: "Wir sind gerade nicht da",
-    closed: "Diese Konversation wurde beendet.",
-    reopened: "Diese Konversation wurde wieder geöffnet.",
-    offline: "Verbindung verloren. Neuer Versuch…",
-    gone: "Der Chat ist gerade nicht verfügbar.",
-    privacy: "Datenschutz",
-    agree: "Ich stimme zu",
-    email: "E-Mail",
-    emailGo: "Weiter",
-    emailBefore: "Bitte geben Sie Ihre E-Mail-Adresse ein, um den Chat zu beginnen.",
-    emailAfter: "Hinterlassen Sie Ihre E-Mail-Adresse, damit wir Sie auch später erreichen.",
-    badEmail: "Bitte geben Sie eine gültige E-Mail-Adresse ein.",
-    thanks: (e) => "Danke! Wir antworten an " + e + ".",
-    dismiss: "Ausblenden",
-    attach: "Datei anhängen",
-    uploading: "Wird hochgeladen…",
-    fileTooLarge: (n) => "Nicht gesendet: " + n + " ist größer als 15 MB.",
-    tooManyFiles: "Nicht gesendet: höchstens 10 Dateien auf einmal.",
-    err: {
-      rate_limited: "Nicht gesendet: zu viele Nachrichten. Bitte gleich noch einmal versuchen.",
-      too_large: "Nicht gesendet: die Nachricht ist zu lang.",
-      unavailable: "Nicht gesendet: der Chat ist ausgelastet. Bitte noch einmal versuchen.",
-      consent_required: "Nicht gesendet: Bitte stimmen Sie zuerst dem Datenschutzhinweis zu.",
-      conflict: "Der Datenschutzhinweis wurde geändert. Bitte laden Sie die Seite neu.",
-      x: "Nicht gesendet.",
-    },
-  },
-};
-
 // Close codes after which reconnecting cannot help (docs/websocket.md).
 const STOP = [1000, 1008, 1009, 4400, 4401, 4403, 4404];
 const MAX_TEXT = 16384;
@@ -144,6 +55,8 @@ const CLIP_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M16.5 6.5 8.4 14.6a1.6 1.6 0 0 0 2.3 2.3l8.1-8.1a3.2 3.2 0 0 0-4.6-4.6l-8.4 8.4a4.8 4.8 0 0 0 6.8 6.8l7.4-7.4-1.4-1.4-7.4 7.4a2.8 2.8 0 0 1-4-4l8.4-8.4a1.2 1.2 0 0 1 1.8 1.8l-8.1 8.1-.1-.1z"/></svg>';
 const SEND_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/></svg>';
+const CHAT_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3L4.3 21.6c-.1.4.3.7.7.5l4-2c1 .3 2 .4 3 .4 5.5 0 10-3.9 10-8.8S17.5 3 12 3z"/></svg>';
 const MIN_ICON =
   '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 9l6 6 6-6"/></svg>';
 
@@ -152,14 +65,14 @@ const MIN_ICON =
  * @param {ShadowRoot} root the loader's shadow root
  * @param {object} boot the boot answer (widget, assets, ws, identification)
  * @param {{emit(type:string, payload?:object):void}} events the SDK's emitter
- * @param {"en"|"de"} lang
+ * @param {string} lang the language of boot.texts
  * @param {{open():void, close():void, status(s:object):void}} ctl the loader's controls
  * @param {boolean} inline the panel fills the page element the site chose
  * @returns {{open(focus:boolean):void, close():void, prompt():void, status(s:object):void,
  *   destroy():void}}
  */
 export function mount(root, boot, events, lang, ctl, inline) {
-  const T = TEXT[lang] || TEXT.en;
+  const T = texts(boot.texts);
   const wg = boot.widget;
   const ident = boot.identification || null;
   const SEEN = "parley.seen." + wg.id;
@@ -207,7 +120,10 @@ export function mount(root, boot, events, lang, ctl, inline) {
   const panel = el("section", "p" + (inline ? " in" : ""));
   panel.hidden = true;
   panel.setAttribute("role", inline ? "region" : "dialog");
-  panel.setAttribute("aria-label", wg.heading.name || wg.name || "Chat");
+  // The heading: a person's or a team's name, the admin's, or the default
+  // ("Chat with us"); the widget's own name is for agents only.
+  const title = wg.heading.name || T("heading");
+  panel.setAttribute("aria-label", title);
   panel.innerHTML =
     // The head is a div: a <header> here would be a second banner
     // landmark on the customer's page.
@@ -250,17 +166,20 @@ export function mount(root, boot, events, lang, ctl, inline) {
     img.onerror = () => img.remove();
     av.appendChild(img);
   }
-  av.append((wg.heading.name || wg.name || "C").trim().charAt(0).toUpperCase());
-  $("h2").textContent = wg.heading.name || wg.name || "Chat";
-  $(".mn").setAttribute("aria-label", T.min);
+  // A name has its initial; the default heading, which names nobody, the
+  // chat icon.
+  if (title == T("heading")) av.insertAdjacentHTML("beforeend", CHAT_ICON);
+  else av.append(title.trim().charAt(0).toUpperCase());
+  $("h2").textContent = title;
+  $(".mn").setAttribute("aria-label", T("min"));
   $(".mn").onclick = ctl.close;
-  $("label.sr").textContent = T.msg;
+  $("label.sr").textContent = T("msg");
   const attachBtn = $(".at");
   const fileIn = $(".fi");
   if (attachBtn) {
-    attachBtn.setAttribute("aria-label", T.attach);
-    attachBtn.title = T.attach;
-    fileIn.setAttribute("aria-label", T.attach);
+    attachBtn.setAttribute("aria-label", T("attach"));
+    attachBtn.title = T("attach");
+    fileIn.setAttribute("aria-label", T("attach"));
     attachBtn.onclick = () => {
       interacted();
       fileIn.click();
@@ -286,16 +205,16 @@ export function mount(root, boot, events, lang, ctl, inline) {
       sendFiles(files);
     });
   }
-  ta.placeholder = T.ph;
-  sendBtn.setAttribute("aria-label", T.send);
-  log.setAttribute("aria-label", T.log);
-  consentEl.setAttribute("aria-label", T.privacy);
+  ta.placeholder = T("ph");
+  sendBtn.setAttribute("aria-label", T("send"));
+  log.setAttribute("aria-label", T("log"));
+  consentEl.setAttribute("aria-label", T("privacy"));
   const [processText, communicateText] = $$(".cx");
   processText.textContent = consent.processText || "";
   communicateText.textContent = consent.communicate ? consent.communicateText || "" : "";
-  agreeBtn.textContent = T.agree;
-  $(".ef label").textContent = T.email;
-  $(".ef .ok").textContent = T.emailGo;
+  agreeBtn.textContent = T("agree");
+  $(".ef label").textContent = T("email");
+  $(".ef .ok").textContent = T("emailGo");
   (root.querySelector(".pw") || root).appendChild(panel);
 
   // The cookie notice (enableWidgetCookieBanner): beside the launcher when
@@ -303,13 +222,13 @@ export function mount(root, boot, events, lang, ctl, inline) {
   // through its top edge), and in the open panel until the visitor answers.
   const cookieEl = el("section", "ck");
   cookieEl.hidden = true;
-  cookieEl.setAttribute("aria-label", T.ck);
+  cookieEl.setAttribute("aria-label", T("ck"));
   cookieEl.setAttribute("aria-live", "polite");
   const cookieText = cookieEl.appendChild(el("p"));
   const answers = el("div", "ca");
   [
-    [T.ckYes, "yes"],
-    [T.ckNo, "no"],
+    [T("ckYes"), "yes"],
+    [T("ckNo"), "no"],
   ].forEach(([label, answer]) => {
     const b = el("button", "ok", label);
     b.type = "button";
@@ -328,7 +247,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   }
 
   if (wg.welcome) {
-    const w = bubble("ag", wg.welcome, wg.heading.name || wg.name);
+    const w = bubble("ag", wg.welcome, title);
     w.dataset.seq = 0;
     log.appendChild(w);
   }
@@ -402,7 +321,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     const email = emailIn.value.trim();
     if (!EMAIL.test(email) || email.length > 254) {
       emailIn.setAttribute("aria-invalid", "true");
-      emailErr.textContent = T.badEmail;
+      emailErr.textContent = T("badEmail");
       emailIn.focus();
       return;
     }
@@ -444,7 +363,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
       };
       const x = el("button", "px", "×");
       x.type = "button";
-      x.setAttribute("aria-label", T.dismiss);
+      x.setAttribute("aria-label", T("dismiss"));
       x.onclick = () => {
         interacted();
         keep("parley.closed." + wg.id, 1);
@@ -482,6 +401,15 @@ export function mount(root, boot, events, lang, ctl, inline) {
     clearTimeout(timer);
     timer = 0;
     if (destroyed || stopped) return;
+    if (boot.preview) {
+      // The widget editor's preview: no server; ready as a new visitor.
+      ready = true;
+      return handle({
+        type: "ready",
+        status: wg.status,
+        consentRequired: !!(consent && consent.process == "explicit"),
+      });
+    }
     ready = false;
     let s;
     try {
@@ -523,7 +451,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     if (destroyed) return;
     if (STOP.includes(code)) {
       stopped = true;
-      notice(T.gone);
+      notice(T("gone"));
       return;
     }
     let delay = Math.min(10000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -537,7 +465,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     timer = setTimeout(connect, delay);
     // Say so only if the outage lasts: a quick resume should not flicker.
     clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => (ws && ready ? 0 : notice(T.offline)), 1500);
+    noticeTimer = setTimeout(() => (ws && ready ? 0 : notice(T("offline"))), 1500);
   }
 
   function reconnectNow() {
@@ -557,7 +485,31 @@ export function mount(root, boot, events, lang, ctl, inline) {
   }
 
   function send(ev) {
+    if (boot.preview) return previewAnswer(ev);
     if (ws && ready) ws.send(JSON.stringify(ev));
+  }
+
+  // previewAnswer answers ev in the editor's preview as the server would:
+  // a message is acknowledged as sent, consent and email are recorded.
+  function previewAnswer(ev) {
+    const reply = {
+      "message.send": () => ({
+        type: "message.ack",
+        clientId: ev.clientId,
+        message: {
+          id: "preview-" + ev.clientId,
+          threadId: "preview",
+          seq: lastSeq + 1,
+          type: "MESSAGE",
+          direction: "INCOMING",
+          text: ev.text,
+          createdAt: new Date().toISOString(),
+        },
+      }),
+      "consent.give": () => ({ type: "consent.recorded" }),
+      "contact.email": () => ({ type: "contact.email", email: ev.email }),
+    }[ev.type];
+    if (reply) setTimeout(() => destroyed || handle(reply()), 0);
   }
 
   function sendConsent() {
@@ -621,7 +573,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
         known = true;
         gate();
         if (inLog) {
-          const n = el("p", "sy", T.thanks(ev.email));
+          const n = el("p", "sy", T("thanks", { email: ev.email }));
           place(n, +emailForm.dataset.seq, true); // where the form was
           emailForm.remove();
         }
@@ -655,7 +607,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
         break;
       case "typing":
         stick(() => {
-          typingEl.textContent = T.typing(ev.name);
+          typingEl.textContent = (ev.name ? T("typingName", { name: ev.name }) : T("typing"));
           typingEl.hidden = false;
         });
         clearTimeout(typingTimer);
@@ -698,7 +650,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     }
     let n;
     if (m.type == "THREAD_STATUS_CHANGE") {
-      n = el("p", "sy", m.newStatus == "CLOSED" ? T.closed : T.reopened);
+      n = el("p", "sy", m.newStatus == "CLOSED" ? T("closed") : T("reopened"));
     } else if (m.type == "MESSAGE") {
       const mine = m.direction == "INCOMING";
       n = p ? p.el : bubble(mine ? "me" : "ag", m.text, mine ? "" : m.senderName);
@@ -737,7 +689,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     if (!options.length || m.seq < lastSeq || (quick && quick.seq >= m.seq)) return;
     const g = el("div", "qr");
     g.setAttribute("role", "group");
-    g.setAttribute("aria-label", T.qr);
+    g.setAttribute("aria-label", T("qr"));
     g.dataset.seq = m.seq;
     options.forEach((value) => {
       const b = el("button", "", String(value));
@@ -768,7 +720,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
       wantEmail = null;
       emailForm.querySelector(".ok").disabled = false;
       emailIn.setAttribute("aria-invalid", "true");
-      emailErr.textContent = ev.code == "invalid" ? T.badEmail : ev.message || T.err.x;
+      emailErr.textContent = ev.code == "invalid" ? T("badEmail") : ev.message || T("err.x");
       return;
     }
     if (ev.code == "consent_required") {
@@ -778,14 +730,14 @@ export function mount(root, boot, events, lang, ctl, inline) {
     if (ev.clientId == "k") {
       wantConsent = false;
       agreeBtn.disabled = false;
-      return notice(T.err[ev.code] || ev.message || T.err.x);
+      return notice((ev.code && T.has("err." + ev.code) ? T("err." + ev.code) : ev.message || T("err.x")));
     }
     const p = ev.clientId && outbox.get(ev.clientId);
-    if (!p) return notice(ev.message || T.err.x);
+    if (!p) return notice(ev.message || T("err.x"));
     p.failed = true;
     p.el.classList.remove("pe");
     p.el.classList.add("er");
-    const b = el("button", "", T.retry);
+    const b = el("button", "", T("retry"));
     b.type = "button";
     b.onclick = () => {
       p.failed = false;
@@ -797,10 +749,10 @@ export function mount(root, boot, events, lang, ctl, inline) {
         if (fileIn) fileIn.click();
         return;
       }
-      meta(p.el, T.sending);
+      meta(p.el, T("sending"));
       transmit(p);
     };
-    stick(() => meta(p.el, T.err[ev.code] || T.err.x + " " + (ev.message || ""), b));
+    stick(() => meta(p.el, (ev.code && T.has("err." + ev.code) ? T("err." + ev.code) : T("err.x") + " " + (ev.message || "")), b));
   }
 
   // --- sending ---
@@ -809,7 +761,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     if (ta.disabled) return;
     const text = ta.value.replace(CTRL, "").trim();
     if (!text) return;
-    if (new TextEncoder().encode(text).length > MAX_TEXT) return notice(T.err.too_large);
+    if (new TextEncoder().encode(text).length > MAX_TEXT) return notice(T("err.too_large"));
     ta.value = "";
     grow();
     sendText(text);
@@ -819,7 +771,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     interacted();
     notice("");
     const p = { cid: newId(), text, leave, el: bubble("me pe", text, "") };
-    meta(p.el, T.sending);
+    meta(p.el, T("sending"));
     outbox.set(p.cid, p);
     log.appendChild(p.el);
     log.scrollTop = log.scrollHeight;
@@ -842,12 +794,12 @@ export function mount(root, boot, events, lang, ctl, inline) {
     interacted();
     notice("");
     if (ta.disabled || !files.length) return;
-    if (files.length > MAX_FILES) return notice(T.tooManyFiles);
+    if (files.length > MAX_FILES) return notice(T("tooManyFiles"));
     const big = files.find((f) => f.size > MAX_FILE);
-    if (big) return notice(T.fileTooLarge(big.name));
+    if (big) return notice(T("fileTooLarge", { name: big.name }));
     const p = { cid: newId(), text: "", leave, uploading: true, el: bubble("me pe", "", "") };
     fileList(p.el, files.map((f) => ({ name: f.name, size: f.size })));
-    meta(p.el, T.uploading);
+    meta(p.el, T("uploading"));
     outbox.set(p.cid, p);
     log.appendChild(p.el);
     log.scrollTop = log.scrollHeight;
@@ -857,7 +809,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
         (ids) => {
           p.uploading = false;
           p.files = ids;
-          meta(p.el, T.sending);
+          meta(p.el, T("sending"));
           transmit(p);
         },
         (e) => {
@@ -903,7 +855,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     consentEl.hidden = !needConsent;
     agreeBtn.disabled = wantConsent;
     if (before) {
-      emailForm.querySelector(".eq").textContent = (wg.emailCapture && wg.emailCapture.message) || T.emailBefore;
+      emailForm.querySelector(".eq").textContent = (wg.emailCapture && wg.emailCapture.message) || T("emailBefore");
       emailForm.hidden = needConsent;
     } else if (known || emailForm.parentNode != log) {
       emailForm.hidden = true;
@@ -924,7 +876,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
   // askEmailAfter shows the email form in the conversation, after the
   // visitor's first message (seq); later messages come after it.
   function askEmailAfter(seq) {
-    emailForm.querySelector(".eq").textContent = (wg.emailCapture && wg.emailCapture.message) || T.emailAfter;
+    emailForm.querySelector(".eq").textContent = (wg.emailCapture && wg.emailCapture.message) || T("emailAfter");
     emailForm.hidden = false;
     place(emailForm, seq + 0.5, true);
   }
@@ -953,7 +905,7 @@ export function mount(root, boot, events, lang, ctl, inline) {
     if (!boot.cookies || load(CK)) return;
     // New text in a live region is announced; a region that only
     // appears may not be.
-    cookieText.textContent = T.ckText;
+    cookieText.textContent = T("ckText");
     cookieEl.hidden = false;
     if (isOpen) panel.insertBefore(cookieEl, consentEl);
   }
@@ -996,8 +948,8 @@ export function mount(root, boot, events, lang, ctl, inline) {
   function setStatus(s) {
     panel.classList.toggle("on", !!s.available);
     statusEl.textContent = s.available
-      ? s.typicalResponseTime || T.online
-      : [s.awayMessage || s.typicalResponseTime || T.away, backAt(s.nextOpenAt, lang)]
+      ? s.typicalResponseTime || T("online")
+      : [s.awayMessage || s.typicalResponseTime || T("awayMessage"), backAt(s.nextOpenAt, lang, T)]
           .filter(Boolean)
           .join(" ");
     ctl.status(s);
@@ -1190,21 +1142,39 @@ function save(key, value) {
 
 /**
  * backAt says when the chat is back, from status.nextOpenAt (an RFC 3339
- * instant), in the visitor's own time zone: "Back at 09:00", "Back tomorrow
- * at 09:00", "Back on Monday at 09:00" (German likewise); "" without one.
+ * instant), in the visitor's own time zone and the widget's language: "Back
+ * at 09:00", "Back tomorrow at 09:00", "Back on Monday at 09:00"; "" without
+ * one.
  * @param {string|undefined} iso
- * @param {"en"|"de"} lang
+ * @param {string} lang
+ * @param {(key: string, args?: object) => string} T
  */
-function backAt(iso, lang) {
+function backAt(iso, lang, T) {
   const at = new Date(iso || "");
   if (!iso || isNaN(at)) return "";
-  const de = lang == "de";
-  const fmt = (o) => new Intl.DateTimeFormat(de ? "de" : "en", o).format(at);
+  const fmt = (o) => new Intl.DateTimeFormat(lang, o).format(at);
   const time = fmt({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate());
   const days = Math.round((day(at) - day(new Date())) / 864e5);
-  if (days <= 0) return (de ? "Zurück um " : "Back at ") + time;
-  if (days == 1) return (de ? "Zurück morgen um " : "Back tomorrow at ") + time;
-  const when = fmt(days < 7 ? { weekday: "long" } : { weekday: "long", day: "numeric", month: "long" });
-  return (de ? "Zurück am " : "Back on ") + when + (de ? " um " : " at ") + time;
+  if (days <= 0) return T("backAt", { time });
+  if (days == 1) return T("backTomorrow", { time });
+  return T("backOn", { day: fmt(days < 7 ? { weekday: "long" } : { weekday: "long", day: "numeric", month: "long" }), time });
+}
+
+/**
+ * texts makes the lookup of the widget's texts (the boot answer's texts,
+ * locale/widget/<lang>.json): T(key) is the text, T(key, {name}) fills its
+ * {name} placeholders, a missing key gives the key itself; T.has(key) says
+ * whether there is one.
+ * @param {Object<string,string>|undefined} m
+ */
+export function texts(m) {
+  m = m || {};
+  const has = (k) => Object.prototype.hasOwnProperty.call(m, k);
+  const T = (k, args) => {
+    const s = has(k) ? m[k] : k;
+    return args ? s.replace(/\{(\w+)\}/g, (x, n) => (n in args ? String(args[n]) : x)) : s;
+  };
+  T.has = has;
+  return T;
 }

@@ -8,12 +8,16 @@
 // returning visitor (to show unread replies). No framework; budget 4 KB gzip.
 //
 // Boot: GET {base}/widget/v1/boot?url=<page URL>[&vt=<visitor token>]
-// [&ie=<identificationEmail>&it=<identificationToken>] answers
+// [&ie=<identificationEmail>&it=<identificationToken>][&lang=<html lang>]
+// answers
 //   {"widget":null}                      no widget for this page
 //   {"widget":{"id","name","welcome","openByDefault","heading":{"name","avatarUrl"},
 //              "emailCapture":{"when","message"},"mobile":{"welcomeAsPrompt","hideLauncher"},
 //              "consent":{…},"known","appearance":{…},"status":{…}},
-//    "assets":{"js","css","theme"},"ws":"<absolute ws(s) URL of the visitor endpoint>"}
+//    "assets":{"js","css","theme"},"ws":"<absolute ws(s) URL of the visitor endpoint>",
+//    "lang":"de","texts":{…the widget's texts in lang, locale/widget/de.json}}
+// The server picks the language: the page's <html lang>, or the visitor's
+// browser's (Accept-Language) where the widget's settings say so.
 //
 // Settings read from window.hsConversationsSettings when the widget loads:
 // loadImmediately (default true), inlineEmbedSelector (the panel fills that
@@ -44,12 +48,14 @@ function init() {
   const script =
     D.currentScript || [].find.call(D.scripts, (s) => /\/embed\.js([?#]|$)/.test(s.src));
   const base = script ? script.src.replace(/\/embed\.js([?#].*)?$/, "") : "";
+  // The widget editor's preview page (/widget/v1/preview) marks its snippet:
+  // the editor then hands over each draft's boot answer (ParleyPreview.show)
+  // instead of the loader fetching one.
+  const preview = script && script.hasAttribute("data-preview");
   const html = D.documentElement;
-  const lang = /^de/i.test(html.lang) ? "de" : "en";
-  const T =
-    lang == "de"
-      ? { open: "Chat öffnen", close: "Chat schließen" }
-      : { open: "Open chat", close: "Close chat" };
+  // T is the widget's text of key in the language the server picked for
+  // this page (boot.texts); only drawing, after a boot, asks.
+  const T = (k) => boot.texts[k] || k;
   const hashOpen = () => /#hs-chat-open/i.test(location.hash);
   const small = () => W.matchMedia && matchMedia("(max-width:480px)").matches;
   // opt reads one setting: its value if ok(value), else undefined (the
@@ -131,6 +137,16 @@ function init() {
     },
   };
 
+  // show draws the widget of boot answer b as a visitor's page would (the
+  // editor then opens it with widget.open).
+  if (preview)
+    W.ParleyPreview = {
+      show(b) {
+        teardown();
+        apply(b);
+      },
+    };
+
   function load(opts) {
     started = true;
     if (opts && opts.widgetOpen === true) wantOpen = true;
@@ -142,6 +158,7 @@ function init() {
   }
 
   function runBoot() {
+    if (preview) return;
     const n = (bootSeq = Math.abs(bootSeq) + 1);
     const ie = str("identificationEmail");
     const it = str("identificationToken");
@@ -152,6 +169,7 @@ function init() {
         "/widget/v1/boot?url=" +
         encodeURIComponent(location.href) +
         q("vt", stored(VT)) +
+        q("lang", html.lang) +
         (id ? q("ie", ie) + q("it", it) : ""),
       { credentials: "omit" },
     )
@@ -266,7 +284,7 @@ function init() {
 
   function render() {
     if (!btn) return;
-    btn.setAttribute("aria-label", isOpen ? T.close : T.open);
+    btn.setAttribute("aria-label", isOpen ? T("close") : T("open"));
     btn.setAttribute("aria-expanded", isOpen);
     wrap.classList.toggle("open", isOpen);
     wrap.classList.toggle("hide", status.showLauncher === false && !isOpen);
@@ -322,7 +340,7 @@ function init() {
           if (g != gen) return null;
           if (opt("disableAttachment", bool)) b.widget.attachments = false;
           b.cookies = ck();
-          return (chat = chat || m.mount(root, b, events, lang, ctl, !!inline));
+          return (chat = chat || m.mount(root, b, events, b.lang || "en", ctl, !!inline));
         },
         (e) => {
           chatLoading = null;

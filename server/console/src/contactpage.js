@@ -2,7 +2,8 @@
 // record"): everything about the contact in the conversation's place, with
 // the list beside it. route() follows the URL; open() navigates to a contact.
 
-import { BASE } from './api.js';
+import { dialog } from './actions.js';
+import { BASE, request } from './api.js';
 import { ContactView, contactPath, contactRoute } from './contact.js';
 import { h, uid } from './dom.js';
 import { t, visitorName } from './i18n.js';
@@ -35,6 +36,7 @@ export class ContactPage {
         ),
         h('div', { class: 'cp-heading' }, h('p', { class: 'cp-kicker', text: t('ct.page') }), this.titleEl),
         (this.exportLink = h('a', { class: 'btn cp-export', hidden: true, download: '', text: t('ct.export') })),
+        (this.eraseBtn = h('button', { type: 'button', class: 'btn btn-danger cp-erase', hidden: true, text: t('ct.erase'), onClick: (e) => this.confirmErase(e.currentTarget) })),
       ),
       this.view.el,
     );
@@ -52,12 +54,61 @@ export class ContactPage {
     // Admins export what Parley holds about the contact (GDPR Art. 15, 20).
     this.exportLink.hidden = !id || this.app.me.role !== 'admin';
     if (id) this.exportLink.href = new URL(`api/v1/contacts/${encodeURIComponent(id)}/export`, BASE).href;
+    // and erase it for good (Art. 17).
+    this.eraseBtn.hidden = this.exportLink.hidden;
     if (id) {
       this.titleEl.textContent = '';
       this.titleEl.focus({ preventScroll: true });
     } else {
       this.cameFrom = null;
     }
+  }
+
+  /**
+   * confirmErase asks the admin to type the contact's email (or, without
+   * one, its name), then erases the contact for good and goes back to the
+   * list with a toast.
+   */
+  confirmErase(opener) {
+    const d = this.view.data;
+    if (!d) return;
+    const name = visitorName(d.name, d.id);
+    const word = d.email || name;
+    const headId = uid('cp-erase');
+    const inputId = uid('cp-erase-word');
+    const error = h('p', { class: 'form-alert', role: 'alert', hidden: true });
+    const input = h('input', { id: inputId, class: 'input', autocomplete: 'off', spellcheck: 'false', onInput: () => (confirm.disabled = input.value !== word) });
+    const confirm = h('button', { type: 'submit', class: 'btn btn-danger', disabled: true, text: t('ct.eraseForGood') });
+    const form = h(
+      'form',
+      {
+        class: 'settings-form',
+        onSubmit: async (e) => {
+          e.preventDefault();
+          if (input.value !== word) return;
+          confirm.disabled = true;
+          try {
+            await request('POST', 'crm/v3/objects/contacts/gdpr-delete', { objectId: String(d.id) });
+          } catch (err) {
+            if (this.app.failed(err)) return;
+            error.textContent = err.message || t('ct.eraseFailed');
+            error.hidden = false;
+            confirm.disabled = false;
+            return;
+          }
+          dlg.close();
+          this.cameFrom = null;
+          this.back();
+          this.app.shell.toast(t('ct.erased', { name }));
+        },
+      },
+      h('p', { dir: 'auto', text: t('ct.eraseWarning', { name }) }),
+      h('div', { class: 'field' }, h('label', { for: inputId, dir: 'auto', text: t('ct.eraseType', { word }) }), input),
+      error,
+      h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'btn', text: t('ct.cancel'), onClick: () => dlg.close() }), confirm),
+    );
+    const dlg = dialog(headId, t('ct.eraseTitle', { name }), [form], opener);
+    input.focus();
   }
 
   /** open navigates to contact id's page. */

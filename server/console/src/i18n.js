@@ -23,16 +23,25 @@ const catalogs = {
 // A catalog that cannot load leaves the console in English rather than broken.
 const dict = lang in catalogs ? await catalogs[lang]().then((m) => m.default, () => en) : en;
 
+const fmtInteger = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+
+/** fmtNumber writes a count the way the console's language does (1,234 / 1.234). */
+export const fmtNumber = (n) => fmtInteger.format(n);
+
 /**
  * t returns the string for key in the console's language, with each {name}
- * placeholder replaced by vars.name. An unknown key falls back to English,
- * then to the key itself, so a missing translation never shows as blank.
+ * placeholder replaced by vars.name; a number is written for the language
+ * (fmtNumber), except an id ({id}, {appId}). An unknown key falls back to
+ * English, then to the key itself, so a missing translation never shows as
+ * blank.
  */
 export function t(key, vars) {
   let s = dict[key] ?? en[key] ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? placeholderText(k, vars[k]) : m));
   return s;
 }
+
+const placeholderText = (k, v) => (typeof v === 'number' && !/id$/i.test(k) ? fmtNumber(v) : String(v));
 
 /**
  * visitorName is what the console calls contact id named name: the name the

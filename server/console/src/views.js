@@ -5,7 +5,7 @@
 
 import { request } from './api.js';
 import { h, uid } from './dom.js';
-import { t } from './i18n.js';
+import { fmtNumber, t } from './i18n.js';
 import { CHANNEL_EMAIL, activity, channelOf, inView, pref, setPref } from './model.js';
 
 /** LIST_VIEWS are the sidebar's views, in order (I4). */
@@ -155,7 +155,7 @@ export function viewItems(app) {
         // The space keeps label and count two words of the visible text,
         // which the accessible name must contain ("All conversations 2").
         n === null ? null : ' ',
-        n === null ? null : h('span', { class: `count${n ? '' : ' count-zero'}`, 'aria-hidden': 'true', text: String(n) }),
+        n === null ? null : h('span', { class: `count${n ? '' : ' count-zero'}`, 'aria-hidden': 'true', text: fmtNumber(n) }),
       ),
     );
   });

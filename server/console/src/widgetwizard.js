@@ -1,11 +1,13 @@
 // The step-by-step editor of one chat widget (FEATURES W1–W7, C2, C3, C5,
 // G): audience, targeting, message, routing, availability, appearance,
 // options, then review and publish, each step a fieldset with a live
-// preview of the widget beside it. The preview is a mock built with DOM
-// methods (no markup strings) and redrawn on every input.
+// preview of the widget beside it. The preview is the widget itself: the
+// bundle visitors get, in a frame, drawn from the draft a moment after each
+// edit (POST /api/v1/widgets/preview answers the draft's boot).
 
 import { backLink, checkList, h, plainClick, uid } from './dom.js';
-import { t } from './i18n.js';
+import { lang, t } from './i18n.js';
+import { BASE, request } from './api.js';
 import { api, chatPath, fieldOf, findField, targetingSummary } from './widgets.js';
 
 /** STEPS are the editor's steps, in order. */
@@ -85,18 +87,19 @@ function defaults(inboxId) {
     inboxId,
     enabled: true,
     targeting: { rules: [] },
-    availability: { mode: 'team', timezone: '', hours: [], awayMessage: t('wz.defaultAway'), hideLauncherWhenAway: false, typicalResponseTime: '' },
+    availability: { mode: 'team', timezone: '', hours: [], awayMessage: '', hideLauncherWhenAway: false, typicalResponseTime: '' },
     message: {
-      welcome: t('wz.defaultWelcome'),
+      welcome: '',
+      hideWelcome: false,
       openByDefault: false,
       heading: { mode: '', userIds: [], teamId: '', fallbackUserId: '', name: '', avatarUrl: '' },
-      emailCapture: { when: 'after', message: t('wz.defaultEmailAsk') },
+      emailCapture: { when: 'after', message: '' },
       mobile: { welcomeAsPrompt: false, hideLauncher: false },
     },
     appearance: { accentColor: DEFAULT_ACCENT, position: 'right', launcherLabel: '', avatarUrl: '', fontSize: 'medium' },
     audience: { mode: 'everyone', listId: '' },
     routing: { mode: 'inbox', userIds: [], teamIds: [], fallbackUserId: '', maxOpenPerAgent: 0 },
-    options: { transcripts: true },
+    options: { transcripts: true, language: '' },
     consent: { process: '', processText: '', communicate: false, subscriptionType: '', communicateText: '' },
   };
 }
@@ -133,7 +136,9 @@ export class WidgetWizard {
     const data = this.settings.data;
     const base = defaults(data.inboxes[0]?.id ?? '');
     this.draft = w ? fill(base, clone(w)) : base;
-    for (const k of ['id', 'snippet', 'warnings', 'createdAt', 'updatedAt', 'bot']) delete this.draft[k];
+    // The languages the widget speaks: every widget lists the same.
+    this.languages = w?.languages ?? section.widgets?.[0]?.languages ?? ['en'];
+    for (const k of ['id', 'snippet', 'warnings', 'languages', 'createdAt', 'updatedAt', 'bot']) delete this.draft[k];
     this.draft.inboxId = String(this.draft.inboxId ?? '');
     this.days = hoursByDay(this.draft.availability.hours);
     this.step = 0;
@@ -548,8 +553,12 @@ export class WidgetWizard {
         break;
     }
     return [
-      this.field('wz.msg.welcome', this.textarea('message.welcome', { maxlength: '1000' }), { field: 'message.welcome' }),
-      this.checkbox('wz.msg.openByDefault', 'message.openByDefault'),
+      this.field('wz.msg.language', this.select('options.language', this.languageOptions()), { field: 'options.language', hint: t('wz.msg.languageHint') }),
+      this.checkbox('wz.msg.showWelcome', 'message.hideWelcome', { invert: true, structural: true }),
+      m.hideWelcome
+        ? null
+        : this.field('wz.msg.welcome', this.textarea('message.welcome', { maxlength: '1000', placeholder: t('wz.defaultWelcome') }), { field: 'message.welcome', hint: t('wz.msg.defaultHint') }),
+      m.hideWelcome ? null : this.checkbox('wz.msg.openByDefault', 'message.openByDefault'),
       this.field(
         'wz.msg.heading',
         this.select('message.heading.mode', ['', 'user', 'users', 'team', 'owner', 'custom'].map((v) => ({ value: v, label: t(`wz.msg.heading.${v || 'name'}`) })), true),
@@ -557,7 +566,7 @@ export class WidgetWizard {
       ),
       headingControls,
       this.field('wz.msg.emailWhen', this.select('message.emailCapture.when', ['never', 'before', 'after'].map((v) => ({ value: v, label: t(`wz.msg.email.${v}`) })), true), { field: 'message.emailCapture.when' }),
-      m.emailCapture.when === 'never' ? null : this.field('wz.msg.emailMessage', this.textarea('message.emailCapture.message', { maxlength: '1000' }), { field: 'message.emailCapture.message' }),
+      m.emailCapture.when === 'never' ? null : this.field('wz.msg.emailMessage', this.textarea('message.emailCapture.message', { maxlength: '1000', placeholder: t('wz.defaultEmailAsk') }), { field: 'message.emailCapture.message', hint: t('wz.msg.defaultHint') }),
       h(
         'fieldset',
         { class: 'wz-sub' },
@@ -622,10 +631,25 @@ export class WidgetWizard {
     }
     out.push(
       this.field('wz.av.responseTime', this.responseTime(), { field: 'availability.typicalResponseTime', hint: t('wz.av.responseTimeHint') }),
-      a.mode === 'always' ? null : this.field('wz.av.away', this.textarea('availability.awayMessage', { maxlength: '1000' }), { field: 'availability.awayMessage', hint: t(a.mode === 'hours' ? 'wz.av.awayHoursHint' : 'wz.av.awayHint') }),
+      a.mode === 'always' ? null : this.field('wz.av.away', this.textarea('availability.awayMessage', { maxlength: '1000', placeholder: t('wz.defaultAway') }), { field: 'availability.awayMessage', hint: `${t(a.mode === 'hours' ? 'wz.av.awayHoursHint' : 'wz.av.awayHint')} ${t('wz.msg.defaultHint')}` }),
       a.mode === 'always' ? null : this.checkbox('wz.av.hideLauncher', 'availability.hideLauncherWhenAway'),
     );
     return out;
+  }
+
+  /** languageOptions are the choices of options.language: the page's, the visitor's browser's, or one the widget speaks (the widget's languages). */
+  languageOptions() {
+    let names = null;
+    try {
+      names = new Intl.DisplayNames([lang], { type: 'language' });
+    } catch {
+      names = null;
+    }
+    return [
+      { value: '', label: t('wz.lang.page') },
+      { value: 'visitor', label: t('wz.lang.visitor') },
+      ...this.languages.map((l) => ({ value: l, label: names?.of(l) ?? l })),
+    ];
   }
 
   responseTime() {
@@ -772,7 +796,7 @@ export class WidgetWizard {
     const rows = [
       ['wz.step.audience', aud],
       ['wz.step.targeting', targetingSummary({ targeting: d.targeting })],
-      ['wz.rv.heading', d.message.heading.mode ? this.preview.headingName() : t('wz.msg.heading.name')],
+      ['wz.rv.heading', this.preview.headingName()],
       ['wz.rv.inbox', inbox],
       ['wz.step.routing', t(`wz.rt.mode.${d.routing.mode || 'inbox'}`)],
       ['wz.step.availability', t(`wz.av.mode.${d.availability.mode}`) + (d.availability.mode === 'hours' ? ` (${d.availability.timezone})` : '')],
@@ -859,37 +883,24 @@ class Preview {
       toggle('wzp.away', () => wz.away, () => (wz.away = true)),
     ];
     this.states = [() => wz.device === 'desktop', () => wz.device === 'mobile', () => !wz.away, () => wz.away];
-
-    this.avatar = h('span', { class: 'wzp-avatar', 'aria-hidden': 'true' });
-    this.heading = h('span', { class: 'wzp-title', dir: 'auto' });
-    this.sub = h('span', { class: 'wzp-sub', dir: 'auto' });
-    this.welcome = h('p', { class: 'wzp-bubble', dir: 'auto' });
-    this.consentText = h('p', { class: 'wzp-small', dir: 'auto' });
-    this.agree = h('span', { class: 'wzp-btn', text: t('wzp.agree') });
-    this.consent = h('div', { class: 'wzp-consent' }, this.consentText, this.agree);
-    this.communicateText = h('span', { dir: 'auto' });
-    this.communicate = h('div', { class: 'wzp-communicate' }, h('span', { class: 'wzp-box', 'aria-hidden': 'true' }), this.communicateText);
-    this.emailText = h('p', { class: 'wzp-small', dir: 'auto' });
-    this.emailWhen = h('p', { class: 'wzp-note' });
-    this.email = h('div', { class: 'wzp-email' }, this.emailText, h('span', { class: 'wzp-input', text: t('wzp.email') }), this.emailWhen);
-    this.panel = h(
-      'div',
-      { class: 'wzp-panel' },
-      h('div', { class: 'wzp-head' }, this.avatar, h('span', { class: 'wzp-head-text' }, this.heading, this.sub)),
-      h('div', { class: 'wzp-body' }, this.welcome, this.consent, this.communicate, this.email),
-      h('div', { class: 'wzp-composer' }, h('span', { class: 'wzp-input', text: t('wzp.message') }), h('span', { class: 'wzp-btn', text: t('wzp.send') })),
-    );
-    this.prompt = h('p', { class: 'wzp-prompt', dir: 'auto' });
-    this.label = h('span', { class: 'wzp-label', dir: 'auto' });
-    this.launcher = h('span', { class: 'wzp-launcher' }, h('span', { class: 'wzp-icon', 'aria-hidden': 'true' }), this.label);
-    this.page = h('div', { class: 'wzp-page', inert: true }, this.panel, this.prompt, this.launcher);
+    this.seq = 0;
+    this.timer = 0;
+    this.boot = null; // the last boot answer, shown once the page has loaded
+    // The real widget: the loader and chat bundle visitors get, on a page of
+    // Parley's own (/widget/v1/preview), drawn from the draft's boot answer.
+    this.frame = h('iframe', { class: 'wzp-frame', title: t('wzp.frameTitle'), src: `${BASE.pathname}widget/v1/preview` });
+    this.frame.addEventListener('load', () => this.show());
+    this.stage = h('div', { class: 'wzp-stage' }, this.frame);
+    new ResizeObserver(() => this.fit()).observe(this.stage);
     this.note = h('p', { class: 'muted small wzp-caption' });
+    this.error = h('p', { class: 'form-alert small', role: 'alert', hidden: true });
     this.el = h(
       'aside',
       { class: 'wz-preview', 'aria-labelledby': headId },
       h('h3', { id: headId, class: 'settings-h3', text: t('wzp.title') }),
       h('div', { class: 'wzp-toggles', role: 'group', 'aria-label': t('wzp.show') }, this.toggles),
-      this.page,
+      this.stage,
+      this.error,
       this.note,
     );
   }
@@ -913,57 +924,64 @@ class Preview {
       case 'custom':
         return hd.name || t('wzp.someone');
       default:
-        return d.name.trim() || t('wzp.widgetName');
+        return t('wzp.chatWithUs');
     }
   }
 
+  /** fit scales the page, a desktop's or a phone's width, to the column. */
+  fit() {
+    const mobile = this.wz.device === 'mobile';
+    const w = mobile ? 390 : 560;
+    const hgt = 720;
+    const scale = Math.min(1, this.stage.clientWidth / w);
+    this.frame.style.width = `${w}px`;
+    this.frame.style.height = `${hgt}px`;
+    this.frame.style.transform = `scale(${scale})`;
+    this.stage.style.height = `${Math.round(hgt * scale)}px`;
+  }
+
+  /** update asks the server for the draft's boot answer, a moment after the last edit. */
   update() {
     const wz = this.wz;
-    const d = wz.draft;
-    const ap = d.appearance;
-    const accent = HEX.test(ap.accentColor) ? ap.accentColor : DEFAULT_ACCENT;
     this.toggles.forEach((b, i) => b.setAttribute('aria-pressed', this.states[i]() ? 'true' : 'false'));
-    this.page.style.setProperty('--wzp-accent', accent);
-    this.page.style.setProperty('--wzp-on-accent', textOn(accent));
-    this.page.classList.toggle('wzp-left', ap.position === 'left');
-    this.page.classList.toggle('wzp-mobile', wz.device === 'mobile');
-    this.page.dataset.font = ap.fontSize || 'medium';
-
-    const title = this.headingName();
-    this.heading.textContent = title;
-    this.avatar.textContent = (d.message.heading.mode === 'users' ? wz.userName(d.message.heading.userIds?.[0]) || title : title).trim().charAt(0).toUpperCase() || '?';
-    const av = d.availability;
-    const away = wz.away && av.mode !== 'always';
-    this.sub.textContent = away ? av.awayMessage || t('wzp.awayLine') : av.typicalResponseTime ? t('wzp.replies', { time: av.typicalResponseTime }) : t('wzp.online');
-    this.welcome.textContent = d.message.welcome;
-    this.welcome.hidden = !d.message.welcome.trim();
-
-    const c = d.consent;
-    this.consent.hidden = !c.process;
-    this.consentText.textContent = c.processText || t('wzp.consentEmpty');
-    this.agree.hidden = c.process !== 'explicit';
-    this.communicate.hidden = !c.communicate;
-    this.communicateText.textContent = c.communicateText || c.subscriptionType || t('wzp.consentEmpty');
-
-    const ec = d.message.emailCapture;
-    this.email.hidden = ec.when === 'never';
-    this.emailText.textContent = ec.message || t('wzp.emailDefault');
-    this.emailWhen.textContent = t(ec.when === 'before' ? 'wzp.emailBefore' : 'wzp.emailAfter');
-
-    const mobile = wz.device === 'mobile';
-    const promptMode = mobile && d.message.mobile.welcomeAsPrompt;
-    this.panel.hidden = promptMode;
-    this.prompt.hidden = !promptMode || !d.message.welcome.trim();
-    this.prompt.textContent = d.message.welcome;
-    const hideLauncher = (mobile && d.message.mobile.hideLauncher) || (away && av.hideLauncherWhenAway);
-    this.launcher.hidden = hideLauncher;
-    this.label.textContent = ap.launcherLabel;
-    this.label.hidden = !ap.launcherLabel;
-
+    this.fit();
+    const d = wz.draft;
     const notes = [];
-    if (hideLauncher) notes.push(t(away && av.hideLauncherWhenAway ? 'wzp.noLauncherAway' : 'wzp.noLauncherMobile'));
     if (d.message.heading.mode === 'users') notes.push(t('wzp.randomNote'));
-    if (d.message.openByDefault && !promptMode) notes.push(t('wzp.opensNote'));
+    if (d.message.openByDefault) notes.push(t('wzp.opensNote'));
     this.note.textContent = notes.join(' ');
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fetch(), this.boot ? 250 : 0);
+  }
+
+  async fetch() {
+    const seq = ++this.seq;
+    const body = this.wz.body();
+    // Only what the visitor sees; the rest is no concern of a preview.
+    const widget = { message: body.message, availability: body.availability, appearance: body.appearance, consent: body.consent, options: body.options };
+    try {
+      const boot = await request('POST', 'api/v1/widgets/preview', { widget, lang, away: this.wz.away });
+      if (seq !== this.seq) return;
+      this.error.hidden = true;
+      this.boot = boot;
+      this.show();
+    } catch (err) {
+      if (seq !== this.seq) return;
+      this.error.textContent = err.message;
+      this.error.hidden = false;
+    }
+  }
+
+  /** show draws the last boot answer in the page, open as it was (a phone with the welcome as a prompt starts closed). */
+  show() {
+    const win = this.frame.contentWindow;
+    if (!this.boot || !win?.ParleyPreview) return;
+    const root = win.document.querySelector('#parley-chat')?.shadowRoot;
+    const panel = root?.querySelector('.p');
+    const wasOpen = !root || !panel || !panel.hidden;
+    const wg = this.boot.widget;
+    const prompt = this.wz.device === 'mobile' && wg.mobile?.welcomeAsPrompt && wg.welcome;
+    win.ParleyPreview.show(this.boot);
+    if ((wasOpen && !prompt) || wg.openByDefault) win.HubSpotConversations.widget.open();
   }
 }
