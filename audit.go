@@ -58,6 +58,10 @@ const (
 	AuditChannelUpdate = "channel.update"
 	AuditChannelDelete = "channel.delete"
 
+	// AuditContactErase is an admin's erasure of a contact (GDPR): the
+	// entry names the contact's id, nothing of what was erased.
+	AuditContactErase = "contact.erase"
+
 	AuditSessionCreate = "session.create" // a sign-in
 	AuditSessionDelete = "session.delete" // a sign-out
 	AuditSessionFail   = "session.fail"   // failed sign-ins from one address, one entry per minute
