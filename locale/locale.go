@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"path"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,8 +30,11 @@ const Fallback = "en"
 var files embed.FS
 
 // catalogs are the embedded catalogs by language, read once at start-up.
-var catalogs = func() map[string]map[string]string {
-	entries, err := files.ReadDir(".")
+var catalogs = readCatalogs(files, ".")
+
+// readCatalogs reads the catalogs <lang>.json in dir of fsys by language.
+func readCatalogs(fsys embed.FS, dir string) map[string]map[string]string {
+	entries, err := fsys.ReadDir(dir)
 	if err != nil {
 		panic("locale: " + err.Error())
 	}
@@ -40,19 +44,20 @@ var catalogs = func() map[string]map[string]string {
 		if !ok {
 			continue
 		}
-		b, err := files.ReadFile(e.Name())
+		name := path.Join(dir, e.Name())
+		b, err := fsys.ReadFile(name)
 		if err != nil {
 			panic("locale: " + err.Error())
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
 			// Unreachable in a tested build: the tests parse every catalog.
-			panic("locale: " + e.Name() + ": " + err.Error())
+			panic("locale: " + name + ": " + err.Error())
 		}
 		out[lang] = m
 	}
 	return out
-}()
+}
 
 // Languages returns the languages Parley has catalogs for, the fallback
 // first, then the others in alphabetical order: ["en", "de"].

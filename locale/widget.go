@@ -2,7 +2,6 @@ package locale
 
 import (
 	"embed"
-	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -18,30 +17,7 @@ import (
 var widgetFiles embed.FS
 
 // widgetCatalogs are the widget's catalogs by language, read once.
-var widgetCatalogs = func() map[string]map[string]string {
-	entries, err := widgetFiles.ReadDir("widget")
-	if err != nil {
-		panic("locale: " + err.Error())
-	}
-	out := map[string]map[string]string{}
-	for _, e := range entries {
-		lang, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok {
-			continue
-		}
-		b, err := widgetFiles.ReadFile("widget/" + e.Name())
-		if err != nil {
-			panic("locale: " + err.Error())
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			// Unreachable in a tested build: the tests parse every catalog.
-			panic("locale: widget/" + e.Name() + ": " + err.Error())
-		}
-		out[lang] = m
-	}
-	return out
-}()
+var widgetCatalogs = readCatalogs(widgetFiles, "widget")
 
 // WidgetLanguages returns the languages the widget speaks, the fallback
 // first, then the others in alphabetical order: ["en", "de", "es", "fr"].

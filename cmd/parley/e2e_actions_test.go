@@ -106,6 +106,25 @@ func actScreenshot(tab context.Context, name string) {
 	}
 }
 
+// openMore opens the open conversation's "More actions" menu (forward,
+// transcript, delete, block, spam), unless it is open.
+func openMore(t *testing.T, tab context.Context) {
+	t.Helper()
+	more := byName("document", "button", "More actions")
+	if err := waitJS(tab, more+` !== null`, liveWait); err != nil {
+		t.Fatalf("no More actions button: %v", err)
+	}
+	if open, _ := chromedp.Run(tab, chromedp.Evaluate[bool](more+`.getAttribute('aria-expanded') === 'true'`)); open {
+		return
+	}
+	if err := click(tab, more); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, more+`.getAttribute('aria-expanded') === 'true' && !document.querySelector('.more-menu').hidden && document.querySelector('.more-menu').contains(document.activeElement)`, liveWait); err != nil {
+		t.Fatalf("the More actions menu did not open: %v", err)
+	}
+}
+
 // actDismissToasts closes the notification toasts with their Dismiss buttons.
 func actDismissToasts(t *testing.T, tab context.Context) {
 	t.Helper()
@@ -179,7 +198,8 @@ func TestBrowserBlockSender(t *testing.T) {
 		t.Fatalf("assign: %d %s", status, body)
 	}
 
-	// Block the sender.
+	// Block the sender, from the conversation's "More actions" menu.
+	openMore(t, agent)
 	if err := click(agent, byName(`document.querySelector('.conv-tools')`, "button", "Block sender")); err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +256,7 @@ func TestBrowserBlockSender(t *testing.T) {
 	}
 
 	// Unblock: back in All.
+	openMore(t, agent)
 	if err := click(agent, byName(`document.querySelector('.conv-tools')`, "button", "Unblock sender")); err != nil {
 		t.Fatal(err)
 	}
@@ -367,6 +388,7 @@ func TestBrowserReplyTools(t *testing.T) {
 	}
 
 	// Delete to the trash and restore from the Trash dialog.
+	openMore(t, agent)
 	if err := click(agent, byName("document", "button", "Delete")); err != nil {
 		t.Fatal(err)
 	}
@@ -454,6 +476,7 @@ func TestBrowserReplyTools(t *testing.T) {
 	if err := waitJS(agent, byName("document", "button", "Delete")+` !== null`, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	openMore(t, agent)
 	if err := click(agent, byName("document", "button", "Delete")); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,54 @@ func catalog(t *testing.T, lang string) map[string]string {
 	return m
 }
 
+// englishOnly are the texts of Parley's English catalogs (the console's
+// and the widget's) that the German ones say otherwise: sentences and
+// phrases of two words or more, without placeholders. A German screen
+// showing one has English left in it.
+func englishOnly(t *testing.T) []string {
+	t.Helper()
+	read := func(path string) map[string]string {
+		b, err := os.ReadFile(filepath.Join(moduleRoot(t), "locale", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	var out []string
+	for _, pair := range [][2]string{{"en.json", "de.json"}, {"widget/en.json", "widget/de.json"}} {
+		en, de := read(pair[0]), read(pair[1])
+		for k, v := range en {
+			if de[k] != v && len(v) >= 10 && strings.Contains(v, " ") && !strings.Contains(v, "{") {
+				out = append(out, v)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// noEnglish fails the test if the screen in tab, a German one, shows any of
+// english: in the page, the widget's shadow root, or a frame's (the
+// widget editor's preview).
+func noEnglish(t *testing.T, tab context.Context, english []string, screen string) {
+	t.Helper()
+	words, _ := json.Marshal(english)
+	found, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`(() => {
+  const docs = [document, ...[...document.querySelectorAll('iframe')].map(f => { try { return f.contentDocument; } catch (e) { return null; } }).filter(Boolean)];
+  const text = docs.map(d => (d.body ? d.body.innerText : '') + '\n' + (d.querySelector('#parley-chat')?.shadowRoot?.textContent || '')).join('\n');
+  return `+string(words)+`.filter(w => text.includes(w)); })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) > 0 {
+		t.Errorf("%s: English on a German screen: %q", screen, found)
+	}
+}
+
 // axeHostPage is a customer's page in lang with the landmarks a site has
 // (banner, navigation, main, contentinfo), so that the widget must add none
 // of its own, and the SDK's event log of sdkPage.
@@ -218,6 +267,15 @@ func TestBrowserAccessibility(t *testing.T) {
 	for _, lang := range []string{"en", "de"} {
 		t.Run(lang, func(t *testing.T) {
 			msg := catalog(t, lang)
+			english := englishOnly(t)
+			// A German screen is checked for English left in it too.
+			check := func(tab context.Context, screen string) {
+				t.Helper()
+				axeCheck(t, tab, src, lang+" "+screen)
+				if lang == "de" {
+					noEnglish(t, tab, english, screen)
+				}
+			}
 			ua, err := chromedp.Run(browser, chromedp.Evaluate[string](`navigator.userAgent`))
 			if err != nil {
 				t.Fatal(err)
@@ -231,10 +289,10 @@ func TestBrowserAccessibility(t *testing.T) {
 			}
 			launcher := `(` + widgetRoot + ` && ` + widgetRoot + `.querySelector('button'))`
 			step(t, visitor, "widget closed", ``, `!!document.querySelector("body > header") && !!`+launcher+` && !`+wopen)
-			axeCheck(t, visitor, src, lang+" widget closed")
+			check(visitor, "widget closed")
 			box := widgetRoot + `.querySelector('.p textarea')`
 			step(t, visitor, "widget open", `location.hash = '#hs-chat-open'`, wopen+` && !!`+box)
-			axeCheck(t, visitor, src, lang+" widget open")
+			check(visitor, "widget open")
 			text := "Where is my order? " + lang
 			if err := typeInto(visitor, box, text); err != nil {
 				t.Fatal(err)
@@ -251,7 +309,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			reply := "It left our warehouse today. " + lang
 			mustCall("POST", "/conversations/v3/conversations/threads/"+chat+"/messages", map[string]string{"type": "MESSAGE", "text": reply}, 201)
 			step(t, visitor, "messages and the email form", ``, wlog+`.textContent.includes(`+jsString(reply)+`) && `+wlog+`.querySelector('form input[type=email]') !== null`)
-			axeCheck(t, visitor, src, lang+" widget with messages and the email form")
+			check(visitor, "widget with messages and the email form")
 			var th struct{ AssociatedContactID string }
 			if err := json.Unmarshal(mustCall("GET", "/conversations/v3/conversations/threads/"+chat, nil, 200), &th); err != nil {
 				t.Fatal(err)
@@ -279,7 +337,7 @@ func TestBrowserAccessibility(t *testing.T) {
 					actScreenshot(tab, "axe-"+lang+"-not-ready.png")
 					t.Fatalf("%s: %v", screen, err)
 				}
-				axeCheck(t, tab, src, lang+" "+screen)
+				check(tab, screen)
 			}
 			visit("sign-in", "/", `document.documentElement.lang === `+jsString(lang)+` && !!document.querySelector('form.signin-form input[type=password]')`)
 			// This Parley's admin came from the environment: a setup link
@@ -299,6 +357,13 @@ func TestBrowserAccessibility(t *testing.T) {
 			loadingJSON, _ := json.Marshal(loading)
 			notLoading := `!` + string(loadingJSON) + `.some(s => document.body.innerText.includes(s))`
 			visit("inbox", "/", `document.querySelectorAll('a.thread-row').length >= 2 && `+notLoading)
+			if err := click(tab, `document.querySelector('button.me')`); err != nil {
+				t.Fatal(err)
+			}
+			visit("inbox, profile menu open", "", `!document.querySelector('.profile-menu').hidden`)
+			if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+				t.Fatal(err)
+			}
 			// The tools in the sidebar, each a dialog.
 			tools := `[...document.querySelectorAll('nav.nav [role=group]')].at(-1).querySelectorAll('button')`
 			for i, name := range []string{"trash", "snippets", "knowledge links", "notification settings", "signature"} {
@@ -325,7 +390,11 @@ func TestBrowserAccessibility(t *testing.T) {
 				t.Fatal(err)
 			}
 			visit("email conversation", "/threads/"+emailThread, `!!`+log+` && `+log+`.textContent.includes('Where is my parcel?') && `+notLoading)
-			if err := click(tab, `document.querySelector('.conv-pane button[aria-haspopup=dialog]')`); err != nil {
+			if err := click(tab, `document.querySelector('.conv-pane button.more-btn')`); err != nil {
+				t.Fatal(err)
+			}
+			visit("email conversation, More actions open", "", `!document.querySelector('.more-menu').hidden`)
+			if err := click(tab, `document.querySelector('.more-menu button[aria-haspopup=dialog]')`); err != nil {
 				t.Fatal(err)
 			}
 			visit("forward dialog", "", `!!document.querySelector('dialog[open]')`)

@@ -53,6 +53,16 @@ func TestBrowserCopiesAndForward(t *testing.T) {
 	listSignIn(t, tab, base)
 	must("the thread is listed", waitJS(tab, "!!"+actRow("Invoice 8"), 10*time.Second))
 	must("open the thread", click(tab, actRow("Invoice 8")))
+	// It reads like mail: the subject heads it; each message is a card
+	// across the pane with the sender's address, its recipients and its
+	// full date, not a chat bubble.
+	must("mail layout", waitJS(tab, `(() => { const ol = document.querySelector('ol.messages.mail');
+		const li = ol && [...ol.querySelectorAll('li.msg')].find(li => li.textContent.includes('Where is invoice 8?'));
+		return document.querySelector('.conv-subject')?.textContent === 'Invoice 8' && !!li &&
+			li.getBoundingClientRect().width > ol.getBoundingClientRect().width * 0.9 &&
+			li.querySelector('.msg-address')?.textContent === '<vera@customer.example>' &&
+			li.querySelector('.msg-rcpt-cc')?.textContent === 'Cc: Bob <bob@customer.example>' &&
+			/\d{4}/.test(li.querySelector('.msg-time').textContent); })()`, 10*time.Second))
 
 	cc := byName("document", "input", "Cc")
 	bcc := byName("document", "input", "Bcc")
@@ -92,6 +102,7 @@ func TestBrowserCopiesAndForward(t *testing.T) {
 	// Forward, with the keyboard: the dialog's To takes focus, Enter sends.
 	fwd := byName("document", "button", "Forward")
 	must("Forward button", waitJS(tab, fwd+" !== null", 5*time.Second))
+	openMore(t, tab)
 	must("open Forward", click(tab, fwd))
 	dlg := `document.querySelector('dialog[open]')`
 	to := byName(dlg, "input", "To")

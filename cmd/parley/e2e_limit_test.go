@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/parley-chat/parley"
 	"github.com/parley-chat/parley/store"
@@ -22,8 +23,16 @@ func TestBrowserMaxOpenChats(t *testing.T) {
 	defer cancel()
 	signInConsole(t, tab, base)
 
+	// One's own settings are in the profile menu, behind one's name.
+	profile := `document.querySelector('button.me')`
+	if err := waitJS(tab, profile+` !== null && `+profile+`.getAttribute('aria-expanded') === 'false'`, 5*time.Second); err != nil {
+		t.Fatalf("no profile button: %v", err)
+	}
+	if err := click(tab, profile); err != nil {
+		t.Fatal(err)
+	}
 	field := byName("document", "input", "Max. open chats")
-	if err := waitJS(tab, field+` !== null && `+field+`.value === '0'`, 5*time.Second); err != nil {
+	if err := waitJS(tab, profile+`.getAttribute('aria-expanded') === 'true' && `+field+` !== null && `+field+`.value === '0' && document.activeElement.closest('.profile-menu') !== null`, 5*time.Second); err != nil {
 		t.Fatalf("no cap field showing 0: %v", err)
 	}
 	enter := func(text string) {
@@ -44,7 +53,7 @@ func TestBrowserMaxOpenChats(t *testing.T) {
 	}
 
 	enter("1001")
-	if err := waitJS(tab, field+`.getAttribute('aria-invalid') === 'true' && [...document.querySelectorAll('[role=alert]')].some(el => !el.hidden && el.textContent === 'Enter a whole number from 0 to 1000.')`, 2*time.Second); err != nil {
+	if err := waitJS(tab, field+`.getAttribute('aria-invalid') === 'true' && [...document.querySelectorAll('[role=alert]')].some(el => !el.hidden && el.textContent === 'Enter a whole number from 0 to 1,000.')`, 2*time.Second); err != nil {
 		t.Fatalf("1001 not refused: %v", err)
 	}
 	if n := stored(); n != 0 {
@@ -61,5 +70,13 @@ func TestBrowserMaxOpenChats(t *testing.T) {
 	}
 	if err := waitJS(tab, field+`.getAttribute('aria-invalid') === null`, 2*time.Second); err != nil {
 		t.Fatalf("still marked invalid: %v", err)
+	}
+	// Escape closes the menu and gives the focus back to its button; the
+	// rail holds navigation only.
+	if err := chromedp.Do(tab, chromedp.KeyEvent(kb.Escape)); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitJS(tab, `document.querySelector('.profile-menu').hidden && document.activeElement === `+profile+` && `+profile+`.getAttribute('aria-expanded') === 'false' && !document.querySelector('nav.nav input')`, 2*time.Second); err != nil {
+		t.Fatalf("Escape: %v", err)
 	}
 }

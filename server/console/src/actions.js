@@ -73,23 +73,70 @@ export class ThreadActions {
 
   // ----- header -----
 
-  /** buildHead makes the header's parts: the "also viewing" line and the action buttons. */
-  buildHead() {
+  /**
+   * buildHead makes the header's parts: the "also viewing" line, and the
+   * overflow menu ("More actions") with the rarer actions: first, given by
+   * the conversation (forward), then transcript, delete, block and spam. The
+   * menu closes on Escape (focus back on its button), on a click outside
+   * and after an action.
+   */
+  buildHead(first = []) {
     this.alsoEl = h('p', { class: 'also-viewing', role: 'status' });
-    this.deleteBtn = h('button', { type: 'button', class: 'btn btn-sm', onClick: () => this.toggle('delete', 'restore', 'archived') });
-    this.blockBtn = h('button', { type: 'button', class: 'btn btn-sm', onClick: () => this.toggle('block', 'unblock', 'blocked') });
-    this.spamBtn = h('button', { type: 'button', class: 'btn btn-sm', onClick: () => this.toggle('spam', 'notSpam', 'spam') });
-    this.transcriptBtn = h('button', {
-      type: 'button',
-      class: 'btn btn-sm',
+    const item = (extra) => h('button', { type: 'button', class: 'btn btn-ghost more-item', ...extra });
+    this.deleteBtn = item({ onClick: () => this.toggle('delete', 'restore', 'archived') });
+    this.blockBtn = item({ onClick: () => this.toggle('block', 'unblock', 'blocked') });
+    this.spamBtn = item({ onClick: () => this.toggle('spam', 'notSpam', 'spam') });
+    this.transcriptBtn = item({
       text: t('tr.open'),
       onClick: () => {
         const th = this.app.threads.get(this.app.open?.id);
-        if (transcriptAllowed(th)) openTranscript(this.app, th, this.transcriptBtn);
+        if (transcriptAllowed(th)) openTranscript(this.app, th, this.moreBtn);
       },
     });
-    this.tools = h('div', { class: 'conv-tools', role: 'group', 'aria-label': t('act.group') }, this.transcriptBtn, this.deleteBtn, this.blockBtn, this.spamBtn);
+    for (const b of first) b.classList.add('btn-ghost', 'more-item');
+    const menuId = uid('more');
+    this.moreBtn = h(
+      'button',
+      { type: 'button', class: 'btn btn-icon more-btn', 'aria-label': t('act.more'), 'aria-expanded': 'false', 'aria-controls': menuId, onClick: () => this.toggleMore(this.moreBtn.getAttribute('aria-expanded') !== 'true') },
+      h('span', { class: 'more-dots', 'aria-hidden': 'true', text: '⋯' }),
+    );
+    this.moreMenu = h(
+      'div',
+      {
+        id: menuId,
+        class: 'more-menu',
+        role: 'group',
+        'aria-label': t('act.group'),
+        hidden: true,
+        onKeydown: (e) => {
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            this.toggleMore(false, true);
+          }
+        },
+        // An action taken closes the menu; the focus goes back to its
+        // button unless the action opened a dialog.
+        onClick: (e) => e.target.closest('button') && this.toggleMore(false, !document.querySelector('dialog[open]')),
+      },
+      first,
+      this.transcriptBtn,
+      this.deleteBtn,
+      this.blockBtn,
+      this.spamBtn,
+    );
+    document.addEventListener('pointerdown', (e) => {
+      if (!this.moreMenu.hidden && !this.moreMenu.contains(e.target) && !this.moreBtn.contains(e.target)) this.toggleMore(false);
+    });
+    this.tools = h('div', { class: 'conv-tools' }, this.moreBtn, this.moreMenu);
     return { also: this.alsoEl, tools: this.tools };
+  }
+
+  /** toggleMore opens or closes the overflow menu. */
+  toggleMore(open, returnFocus = false) {
+    this.moreMenu.hidden = !open;
+    this.moreBtn.setAttribute('aria-expanded', String(open));
+    if (open) this.moreMenu.querySelector('button:not([hidden]):not(:disabled)')?.focus();
+    else if (returnFocus) this.moreBtn.focus();
   }
 
   /** chips are the badges for the conversation header: Filtered and In trash. */

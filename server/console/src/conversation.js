@@ -72,7 +72,7 @@ export class ConversationView {
     this.optSig = '';
     this.statusBtn = h('button', { type: 'button', class: 'btn btn-primary status-btn', 'aria-keyshortcuts': 'E', onClick: () => this.toggleStatus() });
     this.forwardBtn = h('button', { type: 'button', class: 'btn', text: t('fwd.button'), 'aria-haspopup': 'dialog', onClick: () => this.openForward() });
-    const extra = app.actions.buildHead(); // "also viewing", delete, block, spam
+    const extra = app.actions.buildHead([this.forwardBtn]); // "also viewing", and the menu of forward, transcript, delete, block, spam
     this.head = h(
       'div',
       { class: 'conv-head' },
@@ -90,10 +90,9 @@ export class ConversationView {
         this.assignMeBtn,
         h('label', { for: selId, class: 'sr-only', text: t('conv.assignee') }),
         this.assignSel,
-        this.forwardBtn,
         this.statusBtn,
+        extra.tools,
       ),
-      extra.tools,
     );
   }
 
@@ -368,7 +367,7 @@ export class ConversationView {
       error,
       h('div', { class: 'dialog-actions' }, send),
     );
-    const dlg = dialog(headId, t('fwd.title'), [form], this.forwardBtn);
+    const dlg = dialog(headId, t('fwd.title'), [form], app.actions.moreBtn);
     to.focus();
   }
 
@@ -390,6 +389,9 @@ export class ConversationView {
 
   render({ scroll = false } = {}) {
     if (!this.threadId) return;
+    // An email conversation reads like mail: each message a card with its
+    // sender, recipients and full date, not a chat bubble.
+    this.msgs?.classList.toggle('mail', this.isEmail());
     this.renderHeader();
     this.renderMessages({ scroll });
     this.renderTyping();
@@ -411,6 +413,7 @@ export class ConversationView {
     const channel = channelOf(th);
     const custom = isCustomChannel(th.originalChannelId) ? app.channelName(th.originalChannelId) : '';
     this.subEl.replaceChildren(
+      channel === 'email' && th.subject ? h('span', { class: 'conv-subject', dir: 'auto', text: th.subject }) : null,
       h('span', { class: `chip chip-${channel}`, text: custom || t(`channel.${channel}`) }),
       h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
       ...this.bot.chips(th),
@@ -662,7 +665,7 @@ export class ConversationView {
         address ? h('span', { class: 'msg-address', dir: 'ltr', text: `<${address}>` }) : null,
         stranger ? h('span', { class: 'msg-stranger-note', text: t('msg.notContact') }) : null,
         note ? h('span', { class: 'note-label', text: t('msg.note') }) : null,
-        h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: clock(time) }),
+        h('time', { class: 'msg-time', datetime: time, title: fullDate(time), text: this.isEmail() ? fullDate(time) : clock(time) }),
       ),
       this.recipientsEl(recipients),
       text ? h('div', { class: 'msg-bubble' }, h('p', { class: 'msg-text', dir: 'auto' }, linkify(text))) : null,

@@ -1,6 +1,7 @@
 // The frame around the list and the conversation: the header (who is signed
-// in, presence, away mode, sign out), the sidebar (inbox, views, team), the
-// "Reconnecting…" banner and error toasts.
+// in and their presence, away mode, settings, and the profile menu with
+// one's own settings and sign out), the sidebar (inbox, views, team: only
+// navigation), the "Reconnecting…" banner and toasts.
 
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
@@ -33,6 +34,40 @@ export class Shell {
     this.meName = h('span', { class: 'me-name' });
     this.meState = h('span', { class: 'me-state' });
     this.awayBox = h('input', { type: 'checkbox', role: 'switch', onChange: (e) => app.setAway(e.target.checked) });
+    // The profile menu: the signed-in agent's own settings (reassign while
+    // away, max. open chats) and sign out, behind their name.
+    const menuId = uid('profile');
+    this.meBtn = h(
+      'button',
+      { type: 'button', class: 'me', 'aria-expanded': 'false', 'aria-controls': menuId, onClick: () => this.toggleProfile(!this.profileOpen) },
+      this.meDot,
+      h('span', { class: 'me-text' }, this.meName, this.meState),
+      h('span', { class: 'sr-only', text: t('profile.open') }),
+      h('span', { class: 'me-caret', 'aria-hidden': 'true' }),
+    );
+    this.profileOpen = false;
+    this.profile = h(
+      'div',
+      {
+        id: menuId,
+        class: 'profile-menu',
+        role: 'group',
+        'aria-label': t('profile.title'),
+        hidden: true,
+        onKeydown: (e) => {
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            this.toggleProfile(false, true);
+          }
+        },
+      },
+      h('h2', { class: 'profile-head', text: t('profile.title') }),
+      (this.reassign = reassignSwitch(app)).el,
+      h('div', { class: 'profile-foot' }, h('button', { type: 'button', class: 'btn btn-ghost', text: t('header.signOut'), onClick: () => app.signOut() })),
+    );
+    document.addEventListener('pointerdown', (e) => {
+      if (this.profileOpen && !this.profile.contains(e.target) && !this.meBtn.contains(e.target)) this.toggleProfile(false);
+    });
     this.header = h(
       'header',
       { class: 'topbar' },
@@ -40,10 +75,9 @@ export class Shell {
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { class: 'brand-name', text: 'Parley' })),
       h('div', { class: 'spacer' }),
       this.banner,
-      h('div', { class: 'me' }, this.meDot, h('span', { class: 'me-text' }, this.meName, this.meState)),
       h('label', { class: 'switch' }, this.awayBox, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text: t('header.away') })),
       app.settings?.link,
-      h('button', { type: 'button', class: 'btn btn-ghost', text: t('header.signOut'), onClick: () => app.signOut() }),
+      h('div', { class: 'profile' }, this.meBtn, this.profile),
     );
 
     this.inboxBox = h('div', { class: 'nav-inbox' });
@@ -59,7 +93,6 @@ export class Shell {
       h('div', { role: 'group', 'aria-labelledby': viewsHead }, this.viewList),
       h('h2', { id: teamHead, class: 'nav-head', text: t('nav.team') }),
       h('div', { role: 'group', 'aria-labelledby': teamHead }, this.teamList),
-      (this.reassign = reassignSwitch(app)).el,
     );
     this.scrim = h('div', { class: 'scrim', 'aria-hidden': 'true', onClick: () => this.toggleNav(false) });
     this.toasts = h('div', { class: 'toasts' });
@@ -122,7 +155,7 @@ export class Shell {
     if (!this.el) return;
     const app = this.app;
     const state = app.myState();
-    this.header.querySelector('.me').className = `me state-${state}`;
+    this.meBtn.className = `me state-${state}`;
     this.meName.textContent = app.me.name;
     this.meState.textContent = t(STATE_KEY[state]);
     this.awayBox.checked = !!app.me.away;
@@ -146,6 +179,15 @@ export class Shell {
     };
     if (this.banner.classList.contains('show') || s === 'stopped') show();
     else this.bannerTimer = setTimeout(show, 800);
+  }
+
+  /** toggleProfile opens or closes the profile menu; closing by keyboard returns focus to its button. */
+  toggleProfile(open, returnFocus = false) {
+    this.profileOpen = open;
+    this.profile.hidden = !open;
+    this.meBtn.setAttribute('aria-expanded', String(open));
+    if (open) this.profile.querySelector('input, button')?.focus();
+    else if (returnFocus) this.meBtn.focus();
   }
 
   setThreadOpen(open) {
