@@ -402,7 +402,9 @@ func (a *App) loadMailboxSync(ctx context.Context, id uint64) (*mailboxSync, err
 
 func (a *App) saveMailboxSync(ctx context.Context, id uint64, st *mailboxSync) error {
 	b, _ := json.Marshal(st)
-	return a.db.SetMeta(ctx, mailboxSyncKey(id), b)
+	// The sync state is bookkeeping: the audit log's entry belongs to the
+	// connection's own write.
+	return a.db.SetMeta(parley.WithoutAudit(ctx), mailboxSyncKey(id), b)
 }
 
 // ----- passwords -----

@@ -110,9 +110,10 @@ func hashSecret(secret string) string {
 // auth is who made a request.
 type auth struct {
 	user   *parley.User
-	hash   string        // session or token hash
-	cookie bool          // authenticated by cookie (so CSRF rules apply)
-	rights parley.Scopes // what the credential may do: Session.Rights of the user
+	hash   string          // session or token hash
+	cookie bool            // authenticated by cookie (so CSRF rules apply)
+	rights parley.Scopes   // what the credential may do: Session.Rights of the user
+	token  *parley.Session // the API token, if the credential is one
 }
 
 // can reports whether the request's credential carries scope sc.
@@ -180,7 +181,11 @@ func (s *Server) authenticate(r *http.Request) (*auth, error) {
 			s.log.Warn().Err(err).Msg("record when an API token was used")
 		}
 	}
-	return &auth{user: u, hash: hash, cookie: cookie, rights: sess.Rights(u)}, nil
+	a := &auth{user: u, hash: hash, cookie: cookie, rights: sess.Rights(u)}
+	if sess.Kind == parley.SessionToken {
+		a.token = sess
+	}
+	return a, nil
 }
 
 // access is what a route asks of a request's credential.
@@ -219,7 +224,8 @@ func (s *Server) guard(acc access, next http.Handler) http.Handler {
 		if err := acc.check(a, r.Method); err != nil {
 			return err
 		}
-		next.ServeHTTP(w, r.WithContext(contextWith(r.Context(), keyAuth, a)))
+		r = s.auditRequest(r.WithContext(contextWith(r.Context(), keyAuth, a)), a)
+		next.ServeHTTP(w, r)
 		return nil
 	})
 }

@@ -116,6 +116,23 @@ func TestContactErase(t *testing.T) {
 		}
 	}
 	admin.want(404, "POST", path, byEmail)
+	// The audit log names who erased which contact, by id only, and keeps
+	// what it held before.
+	p, body := admin.audit("")
+	if len(p.Results) == 0 || p.Results[0].Action != parley.AuditContactErase || p.Results[0].ObjectID != cidString || len(p.Results[0].Changes) != 0 {
+		t.Errorf("audit log after the erasure: %s", body)
+	}
+	if tok, _ := admin.audit("?action=token.create"); len(tok.Results) != 2 {
+		t.Errorf("audit log's token entries after the erasure: %+v, want 2", tok.Results)
+	}
+	if erased, _ := admin.audit("?action=contact.erase"); len(erased.Results) != 1 {
+		t.Errorf("erasures in the audit log: %d, want 1 (the refused ones and the second, not found, left none)", len(erased.Results))
+	}
+	for _, s := range []string{"forget", "Forget", "please"} {
+		if strings.Contains(string(body), s) {
+			t.Errorf("the audit log holds %q of the erased contact: %s", s, body)
+		}
+	}
 	deleted := map[string]bool{}
 	for _, ev := range rc.waitEvents(2) {
 		if ev.SubscriptionType != parley.WebhookPrivacyDeletion {

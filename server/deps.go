@@ -31,6 +31,7 @@ type Store interface {
 	parley.FileStore
 	parley.TemplateStore
 	parley.CompanyStore
+	parley.AuditStore
 }
 
 // WidgetFiles are the widget's script and style files, by name: "embed.js"

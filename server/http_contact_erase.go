@@ -49,6 +49,13 @@ func (s *Server) handleContactErase() http.Handler {
 		if err != nil {
 			return err
 		}
+		// The audit log records who erased which contact by its id alone:
+		// nothing of what is erased (its email, its name) stays there.
+		ctx = parley.WithAudit(ctx, &parley.AuditNote{Entry: parley.AuditEntry{
+			Actor: auditActor(authFrom(ctx)), Address: s.auditAddr(r),
+			Action: parley.AuditContactErase, ObjectType: "contact", ObjectID: idString(c.ID),
+			Changes: []parley.AuditChange{},
+		}})
 		if _, err := s.app.EraseContact(ctx, userFrom(ctx), c.ID, s.moves.erasing(c.ID)); err != nil {
 			return err
 		}

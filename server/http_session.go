@@ -45,10 +45,12 @@ func (s *Server) signIn(r *http.Request, email, password string) (*parley.User, 
 	if u == nil || u.Deactivated || u.PasswordHash == "" {
 		checkPassword(s.cfg.argon2, dummyHash(), password)
 		failed = true
+		s.auditFailedSignIn(r, u)
 		return nil, errWrongLogin()
 	}
 	if !checkPassword(s.cfg.argon2, u.PasswordHash, password) {
 		failed = true
+		s.auditFailedSignIn(r, u)
 		return nil, errWrongLogin()
 	}
 	s.signedIn(r, email)
@@ -78,6 +80,7 @@ func signInHandler[Req any](s *Server, status int, fn func(r *http.Request, req 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, status int, u *parley.User) error {
 	secret, hash := newSecret("ps_")
 	now := s.now()
+	r = s.withSignIn(r, u)
 	err := s.db.CreateSession(r.Context(), &parley.Session{
 		Hash: hash, UserID: u.ID, Kind: parley.SessionCookie, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL),
 	})

@@ -56,6 +56,7 @@ var queryParams = map[string][]string{
 	"GET /contacts/{contactId}":             anyQuery,
 	"GET /files/{fileId}/{name}":            {"e", "s"},
 	"GET /api/v1/search":                    {"q", "inboxId", "limit", "after"},
+	"GET /api/v1/audit":                     {"actor", "action", "objectType", "objectId", "since", "until", "limit", "after"},
 	"GET /api/v1/views/counts":              {"inboxId"},
 	"POST /api/v1/threads/{threadId}/files": {"name"},
 	"GET /api/v1/threads/{threadId}/messages/{messageId}/html": {"remoteImages"},

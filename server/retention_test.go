@@ -82,4 +82,14 @@ func TestRetention(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	admin.want(200, "GET", v3+open, nil)
+
+	// The audit log keeps its entries, older than any retention: the
+	// sign-ins, the token, and the change of retention 61 days ago.
+	p, _ := admin.audit("?action=inbox.update")
+	if len(p.Results) != 1 || !hasField(p.Results[0].Changes, "retentionDays") {
+		t.Errorf("audit log after retention: %+v, want the change of retentionDays", p.Results)
+	}
+	if all, _ := admin.audit(""); len(all.Results) != 4 {
+		t.Errorf("audit log after retention: %+v, want 4 entries", all.Results)
+	}
 }

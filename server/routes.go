@@ -22,6 +22,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", s.handleMetrics())
 	// An archive of the whole store, to admins (http_backup.go).
 	mux.Handle("GET /api/v1/backup", admin(s.handleBackup()))
+	// The audit log, to admins (http_audit.go).
+	mux.Handle("GET /api/v1/audit", admin(s.handleAuditLog()))
 
 	// The widget, public and cross-origin (http_widget_public.go; the
 	// visitor WebSocket: ws_visitor.go).

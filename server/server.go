@@ -243,6 +243,9 @@ type Server struct {
 
 	// signin bounds password hashing and guessing (signin_guard.go).
 	signin *signinGuard
+	// auditFails bounds the audit log's entries of failed sign-ins
+	// (http_audit.go).
+	auditFails auditFails
 	// limits are the per-address limits of the widget's public endpoints
 	// (visitor_limits.go).
 	limits *visitorLimits

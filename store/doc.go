@@ -77,6 +77,8 @@
 //	companies         id → Company (company.go)
 //	company_domains   lowercase domain ‖ 0x00 ‖ company → empty: the companies of a domain, oldest first
 //	company_contacts  (company, contact) → empty: the contacts of a company (Contact.CompanyID)
+//	audit             id → AuditEntry: the audit log, appended in the transaction of each change it
+//	                  records (audit.go); never pruned
 //
 // Threads filters rows, not JSON, and decodes only the threads it returns:
 // its views and filters (status, inbox, contact, assignee, channel, filtered,

@@ -114,6 +114,7 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 				return err
 			}
 		}
+		auditObject(ctx, "invite", w.Hash, nil, &w) // the hash is the invite's id in the API
 		return b.Put([]byte(w.Hash), data)
 	})
 	if err != nil {
@@ -246,12 +247,14 @@ func (db *DB) UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.U
 			return err
 		}
 		v := *old
+		before := auditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}
 		if err := users.replace(tx, &v, old, now); err != nil {
 			return err
 		}
+		auditRecord(ctx, users, id, before, &v)
 		if old.IsAdmin() && !old.Deactivated && (!v.IsAdmin() || v.Deactivated) {
 			n, err := countActiveAdmins(tx)
 			if err != nil {

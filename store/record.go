@@ -225,6 +225,7 @@ func createCapped[T any](ctx context.Context, db *DB, tb table[T], v *T, max int
 		if err := tb.insert(tx, w, now); err != nil {
 			return err
 		}
+		auditRecord(ctx, tb, *tb.id(w), nil, w)
 		out = w
 		return nil
 	})
@@ -249,12 +250,14 @@ func updateRecord[T any](ctx context.Context, db *DB, tb table[T], id uint64, fn
 		// A shallow copy will do: index reads only old's scalar fields.
 		v := new(T)
 		*v = *old
+		before := auditCopy(ctx, old)
 		if err := fn(v); err != nil {
 			return err
 		}
 		if err := tb.replace(tx, v, old, now); err != nil {
 			return err
 		}
+		auditRecord(ctx, tb, id, before, v)
 		out = v
 		return nil
 	})

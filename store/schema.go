@@ -59,6 +59,7 @@ func migrations() []migration {
 		{"create the buckets of companies", migrateCompanies},
 		{"create the buckets of custom channels", migrateCustomChannels},
 		{"let widgets' default texts follow the page's language", migrateWidgetTexts},
+		{"create the bucket of the audit log", migrateAudit},
 	}
 }
 

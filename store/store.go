@@ -307,6 +307,9 @@ func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 		if err == nil {
 			err = fn(tx)
 		}
+		if err == nil {
+			err = db.auditWrite(ctx, tx)
+		}
 		fnFailed = err != nil
 		fnDone = time.Now()
 		if err == nil {
@@ -319,6 +322,7 @@ func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 		db.storage.failed(err, 1)
 		return err
 	} else if err == nil {
+		auditCommitted(ctx)
 		db.commits.Add(1)
 		db.written.Add(1)
 		db.observeCommit(1, time.Since(fnDone))
@@ -378,7 +382,11 @@ func (db *DB) commit(calls []*call) {
 				calls[i] = nil
 				continue
 			}
-			if err := safeCall(c.fn, tx); err != nil {
+			err := safeCall(c.fn, tx)
+			if err == nil {
+				err = db.auditWrite(c.ctx, tx)
+			}
+			if err != nil {
 				_ = tx.Rollback()
 				c.done <- err
 				calls[i] = nil
@@ -401,6 +409,9 @@ func (db *DB) commit(calls []*call) {
 		} else {
 			db.commits.Add(1)
 			db.written.Add(uint64(len(calls)))
+			for _, c := range calls {
+				auditCommitted(c.ctx)
+			}
 		}
 		took := time.Since(start)
 		if err == nil {

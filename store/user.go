@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -214,6 +215,7 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 		if err := putToken(bucket(tx, bucketTokenIDs), sessions, &t); err != nil {
 			return err
 		}
+		auditObject(ctx, "token", strconv.FormatUint(t.ID, 10), nil, &t)
 		w = t
 		return nil
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/parley-chat/parley"
@@ -177,6 +178,11 @@ func (db *DB) PutWebhookSettings(ctx context.Context, s *parley.WebhookSettings)
 		}
 		if w.Secret == "" {
 			return parley.Errorf(parley.EINVALID, "a new webhook app needs a secret")
+		}
+		if found {
+			auditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), &old, &w)
+		} else {
+			auditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), nil, &w)
 		}
 		out = w
 		return putJSON(b, itob(w.AppID), &w)
@@ -358,6 +364,7 @@ func (db *DB) CreateWebhookSubscription(ctx context.Context, s *parley.WebhookSu
 			return err
 		}
 		w.ID, w.CreatedAt, w.UpdatedAt = id, now, now
+		auditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), nil, &w)
 		out = w
 		return putSubscription(tx, &w, nil)
 	})
@@ -402,6 +409,7 @@ func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id uint64, f
 			return err
 		}
 		s.ID, s.AppID, s.CreatedAt, s.UpdatedAt = old.ID, old.AppID, old.CreatedAt, now
+		auditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), old, &s)
 		out = &s
 		return putSubscription(tx, &s, old)
 	})

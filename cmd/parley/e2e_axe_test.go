@@ -421,6 +421,7 @@ func TestBrowserAccessibility(t *testing.T) {
 				{"bots", "What do you need?"},
 				{"templates", "Order follow-up"},
 				{"webhooks", "https://hooks.acme.example/parley"},
+				{"audit", msg["audit.a.bot_update"]},
 			}
 			for _, s := range sections {
 				visit("settings "+s.name, "/settings/"+s.name, `!!document.querySelector('.settings-h2') && document.body.innerText.includes(`+jsString(s.shows)+`) && `+notLoading)

@@ -255,6 +255,20 @@ func TestConnectedMailbox(t *testing.T) {
 	}
 	c, body := connectionState(t, api, inboxID)
 	checkNoSecrets(t, "inbox", body)
+	// The audit log has the connection, once (the attempt with a wrong
+	// password changed nothing), naming what changed without a password.
+	var audit struct {
+		Results []struct {
+			ObjectID string
+			Changes  []struct{ Field string }
+		}
+	}
+	if st, body := api.do("GET", "/api/v1/audit?action=mailbox.", nil, &audit); st != 200 || len(audit.Results) != 1 ||
+		audit.Results[0].ObjectID != mailboxID || len(audit.Results[0].Changes) == 0 || audit.Results[0].Changes[0].Field != "connection" {
+		t.Errorf("audit log of the connection: %d %s", st, body)
+	} else {
+		checkNoSecrets(t, "the audit log", body)
+	}
 	if strings.Contains(body, `"password"`) || c["imap"].(map[string]any)["passwordSet"] != true || c["smtp"].(map[string]any)["passwordSet"] != true {
 		t.Errorf("connection %s, want passwordSet and no password", body)
 	}

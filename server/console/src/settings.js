@@ -1,10 +1,11 @@
 // The admins' settings screen: users (roles, routing seats, deactivation,
 // invitation links), teams and inboxes (members, rename, delete), chat
-// widgets, lists, bots and webhooks. It lives at
+// widgets, lists, bots, webhooks and the audit log. It lives at
 // {base}/settings/{section}, replaces the inbox while shown, and speaks the
 // settings API (docs/api.md).
 
 import { dialog } from './actions.js';
+import { AuditSection } from './audit.js';
 import { BASE, request } from './api.js';
 import { BotEditor } from './bots.js';
 import { backLink, checkList, h, plainClick, uid } from './dom.js';
@@ -17,7 +18,7 @@ import { WebhooksSection } from './webhooks.js';
 import { WidgetsSection } from './widgets.js';
 
 /** SECTIONS are the settings screen's sections, in order. */
-export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists', 'bots', 'templates', 'webhooks'];
+export const SECTIONS = ['users', 'teams', 'inboxes', 'chat', 'lists', 'bots', 'templates', 'webhooks', 'audit'];
 
 /** settingsSection returns the section a console path shows, or null when it is not a settings path. */
 export function settingsSection(pathname = location.pathname) {
@@ -70,6 +71,7 @@ export class Settings {
     this.lists = new ListsSection(this); // contact lists (lists.js)
     this.templates = new TemplatesSection(this); // email templates (templates.js)
     this.webhooks = new WebhooksSection(this); // webhooks (webhooks.js)
+    this.audit = new AuditSection(this); // the audit log (audit.js)
 
     this.link = h('a', {
       href: settingsPath('users'),
@@ -263,6 +265,7 @@ export class Settings {
     else if (this.section === 'bots') body = (this.bots ??= new BotEditor(this)).render();
     else if (this.section === 'templates') body = this.templates.render();
     else if (this.section === 'webhooks') body = this.webhooks.render();
+    else if (this.section === 'audit') body = this.audit.render();
     else body = this.renderUsers();
     this.main.replaceChildren(...body);
     if (key) this.main.querySelector(`[data-fk="${CSS.escape(key)}"]`)?.focus();
