@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -52,8 +53,10 @@ func watch(met *metrics.Metrics, srv *server.Server, h *hub.Hub, db *store.DB) {
 }
 
 // serveMetrics starts the metrics' own listener (--metrics-listen), which
-// serves GET /metrics to anyone who reaches it and nothing else; nil when
-// none is configured.
+// serves GET /metrics and the Go profiler (net/http/pprof, under
+// /debug/pprof/) to anyone who reaches it and nothing else; nil when none
+// is configured. The profiler is never on the public listener: a profile
+// shows what the process holds and a CPU profile costs while it runs.
 func serveMetrics(c *config, met *metrics.Metrics, log zerolog.Logger) (*http.Server, error) {
 	if c.MetricsListen == "" {
 		return nil, nil
@@ -64,6 +67,11 @@ func serveMetrics(c *config, met *metrics.Metrics, log zerolog.Logger) (*http.Se
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", met.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 60 * time.Second}
 	go func() {
 		if err := hs.Serve(ln); err != nil && err != http.ErrServerClosed {

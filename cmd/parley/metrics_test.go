@@ -482,3 +482,21 @@ func TestHealthzVersion(t *testing.T) {
 		t.Errorf("healthz: %d %s, want 200 with %s", st, body, want)
 	}
 }
+
+// TestPprofOnlyOnMetricsListener: the Go profiler answers on the metrics'
+// own listener and nowhere on the public one, not even for the holder of
+// the metrics token.
+func TestPprofOnlyOnMetricsListener(t *testing.T) {
+	metricsAddr := freePort(t)
+	p := startProc(t, t.TempDir(), "PARLEY_METRICS_LISTEN="+metricsAddr, "PARLEY_METRICS_TOKEN="+testMetricsToken)
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+		if st, body := getWithToken(t, "http://"+metricsAddr+path, ""); st != 200 || body == "" {
+			t.Errorf("metrics listener %s: %d, want 200 with a body", path, st)
+		}
+		for _, tok := range []string{"", testMetricsToken} {
+			if st, _ := getWithToken(t, p.base()+path, tok); st != 404 {
+				t.Errorf("public listener %s, token %q: %d, want 404", path, tok, st)
+			}
+		}
+	}
+}
