@@ -6,6 +6,7 @@
 //	parley restore --data DIR [--force] FILE
 //	parley compact --data DIR
 //	parley healthcheck [--url URL]
+//	parley loadtest --url URL [--visitors N] [--agents M] [--rate R] [--duration D]
 //	parley version
 //
 // Every flag has an environment twin (PARLEY_ADDR for --addr, …); a flag
@@ -113,7 +114,7 @@ type config struct {
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		if args[0] != "serve" {
-			return nil, fmt.Errorf("unknown command %q (the commands are serve, backup, restore, compact, healthcheck and version)", args[0])
+			return nil, fmt.Errorf("unknown command %q (the commands are serve, backup, restore, compact, healthcheck, loadtest and version)", args[0])
 		}
 		args = args[1:]
 	}
@@ -309,6 +310,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return runCompact(args[1:], stdout, stderr)
 		case "healthcheck":
 			return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
+		case "loadtest":
+			return runLoadtest(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	c, err := parseConfig(args, getenv, stderr)
