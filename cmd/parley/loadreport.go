@@ -209,7 +209,7 @@ func (r *loadRun) report(agents []*agentLog, start, stopped time.Time) *loadRepo
 	} else {
 		rep.LatencyFrom = "send time (closed loop: each visitor waits for its acknowledgement)"
 	}
-	v := checkDeliveries(acked, agents)
+	v := append(checkDeliveries(acked, agents), r.misordered...)
 	rep.Check.Threads = len(threads)
 	rep.Check.ViolationCount = len(v)
 	rep.Check.OK = len(v) == 0

@@ -175,6 +175,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 // msgState is one message a visitor sent, by its clientId.
 type msgState struct {
 	visitor  int
+	k        int // the visitor's k-th message, from 0
 	intended time.Time // when the schedule wanted it sent
 	sent     time.Time
 	acked    bool
@@ -194,6 +195,9 @@ type loadRun struct {
 	delLat    []time.Duration
 	errors    map[string]int
 	limit     *limitHit
+	// misordered lists answers that came out of their messages' order,
+	// which docs/websocket.md rules out ("Pipelining").
+	misordered []string
 	warmEnd   time.Time
 	measured  int // acks of messages due after the warm-up
 	lastAck   time.Time
@@ -567,6 +571,10 @@ func closeName(who string, err error) string {
 // visitorConn is one visitor's socket.
 type visitorConn struct {
 	c *websocket.Conn
+	i int // the visitor's number, from 0
+	// nextAnswer is the k of the message whose answer comes next; only
+	// the reader touches it.
+	nextAnswer int
 	// acks wakes a closed-loop sender: one value per message answered.
 	acks chan struct{}
 }
@@ -599,7 +607,7 @@ func (r *loadRun) dialVisitor(ctx context.Context, wsURL string, i int) (*visito
 		}
 		for _, ev := range splitEvents(data) {
 			if ev.Type == "ready" {
-				return &visitorConn{c: cn, acks: make(chan struct{}, 1)}, nil
+				return &visitorConn{c: cn, i: i, acks: make(chan struct{}, 1)}, nil
 			}
 		}
 	}
@@ -667,7 +675,7 @@ func (r *loadRun) sendLoop(ctx context.Context, v *visitorConn, i int, start, en
 		id := fmt.Sprintf("lt-%s-%d-%d", r.runID, i, k)
 		frame, _ := json.Marshal(map[string]string{"type": "message.send", "clientId": id, "text": text})
 		r.mu.Lock()
-		r.msgs[id] = &msgState{visitor: i, intended: due, sent: time.Now()}
+		r.msgs[id] = &msgState{visitor: i, k: k, intended: due, sent: time.Now()}
 		r.mu.Unlock()
 		r.sentN.Add(1)
 		// Not ctx: a write cancelled halfway closes the socket, and
@@ -694,6 +702,15 @@ func loadText(n int) string {
 	return s + strings.Repeat("x", n-len(s))
 }
 
+// answerOrder checks that the answer to st is the next one visitor v
+// waits for. The caller holds r.mu.
+func (r *loadRun) answerOrder(v *visitorConn, st *msgState) {
+	if st.k != v.nextAnswer {
+		r.misordered = append(r.misordered, fmt.Sprintf("visitor %d: the answer to its message %d came when the answer to its message %d was due (out of order)", v.i+1, st.k+1, v.nextAnswer+1))
+	}
+	v.nextAnswer = max(v.nextAnswer, st.k+1)
+}
+
 // readVisitor records a visitor's acknowledgements and errors.
 func (r *loadRun) readVisitor(ctx context.Context, v *visitorConn) {
 	for {
@@ -712,6 +729,7 @@ func (r *loadRun) readVisitor(ctx context.Context, v *visitorConn) {
 				m := ev.message()
 				r.mu.Lock()
 				if st, ok := r.msgs[ev.ClientID]; ok && !st.acked && !st.failed {
+					r.answerOrder(v, st)
 					st.acked, st.threadID, st.seq = true, m.ThreadID, m.Seq
 					if !st.intended.Before(r.warmEnd) {
 						r.ackLat = append(r.ackLat, now.Sub(st.intended))
@@ -726,6 +744,7 @@ func (r *loadRun) readVisitor(ctx context.Context, v *visitorConn) {
 				r.countError(ev.Code)
 				r.mu.Lock()
 				if st, ok := r.msgs[ev.ClientID]; ok && !st.acked && !st.failed {
+					r.answerOrder(v, st)
 					st.failed = true
 					r.failN.Add(1)
 				}

@@ -212,3 +212,19 @@ func TestLoadtestFlags(t *testing.T) {
 		t.Errorf("raised bounds: %v", err)
 	}
 }
+
+// TestLoadtestAnswerOrder: a visitor's answers must come in the order of
+// its messages; one that overtakes another is flagged.
+func TestLoadtestAnswerOrder(t *testing.T) {
+	r, v := &loadRun{}, &visitorConn{i: 2}
+	for _, k := range []int{0, 1, 3, 2, 4} {
+		r.answerOrder(v, &msgState{k: k})
+	}
+	want := []string{
+		"visitor 3: the answer to its message 4 came when the answer to its message 3 was due (out of order)",
+		"visitor 3: the answer to its message 3 came when the answer to its message 5 was due (out of order)",
+	}
+	if strings.Join(r.misordered, "\n") != strings.Join(want, "\n") {
+		t.Errorf("misordered %q, want %q", r.misordered, want)
+	}
+}
