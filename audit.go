@@ -54,6 +54,14 @@ const (
 	AuditWebhookSubscriptionUpdate = "webhook.subscription.update"
 	AuditWebhookSubscriptionDelete = "webhook.subscription.delete"
 
+	AuditListCreate = "list.create"
+	AuditListUpdate = "list.update"
+	AuditListDelete = "list.delete"
+
+	AuditTemplateCreate = "template.create"
+	AuditTemplateUpdate = "template.update"
+	AuditTemplateDelete = "template.delete"
+
 	AuditChannelCreate = "channel.create"
 	AuditChannelUpdate = "channel.update"
 	AuditChannelDelete = "channel.delete"

@@ -75,6 +75,7 @@ func TestAuditLog(t *testing.T) {
 			var newInbox struct{ ID string }
 			var sub struct{ ID string }
 			var invite struct{ ID, URL string }
+			var list, tpl struct{ ID string }
 			steps := []struct {
 				name       string
 				by         *client
@@ -116,6 +117,18 @@ func TestAuditLog(t *testing.T) {
 				{"webhook subscription", tok, func() {
 					do(tok, 201, "POST", "/webhooks/v3/7/subscriptions", map[string]any{"eventType": parley.WebhookNewMessage, "active": true}).decode(t, &sub)
 				}, parley.AuditWebhookSubscriptionCreate, "webhook-subscription", func() string { return sub.ID }, "eventType"},
+				{"list", admin, func() {
+					do(admin, 201, "POST", "/api/v1/lists", map[string]any{"name": "VIP", "criteria": []any{map[string]any{"property": "emailDomain", "op": "is", "value": "vip.example"}}}).decode(t, &list)
+				}, parley.AuditListCreate, "list", func() string { return list.ID }, "name"},
+				{"template", admin, func() {
+					do(admin, 201, "POST", "/api/v1/templates", map[string]any{"name": "Refund", "subject": "Your refund", "body": "Hello"}).decode(t, &tpl)
+				}, parley.AuditTemplateCreate, "template", func() string { return tpl.ID }, "subject"},
+				{"template changed", admin, func() {
+					do(admin, 200, "PATCH", "/api/v1/templates/"+tpl.ID, map[string]any{"subject": "About your refund"})
+				}, parley.AuditTemplateUpdate, "template", func() string { return tpl.ID }, "subject"},
+				{"template deleted", admin, func() {
+					do(admin, 204, "DELETE", "/api/v1/templates/"+tpl.ID, nil)
+				}, parley.AuditTemplateDelete, "template", func() string { return tpl.ID }, ""},
 				{"invite", admin, func() {
 					do(admin, 201, "POST", "/api/v1/invites", map[string]any{"email": "cleo@example.com", "inboxIds": []string{inbox}}).decode(t, &invite)
 					_, tok, _ := strings.Cut(invite.URL, "token=")

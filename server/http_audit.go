@@ -57,6 +57,13 @@ var auditRoutes = map[string]auditRoute{
 	"PATCH " + webhooksV3 + "/subscriptions/{subscriptionId}":  {parley.AuditWebhookSubscriptionUpdate, "webhook-subscription", "subscriptionId"},
 	"DELETE " + webhooksV3 + "/subscriptions/{subscriptionId}": {parley.AuditWebhookSubscriptionDelete, "webhook-subscription", "subscriptionId"},
 
+	"POST /api/v1/lists":            {parley.AuditListCreate, "list", ""},
+	"PATCH /api/v1/lists/{id}":      {parley.AuditListUpdate, "list", "id"},
+	"DELETE /api/v1/lists/{id}":     {parley.AuditListDelete, "list", "id"},
+	"POST /api/v1/templates":        {parley.AuditTemplateCreate, "template", ""},
+	"PATCH /api/v1/templates/{id}":  {parley.AuditTemplateUpdate, "template", "id"},
+	"DELETE /api/v1/templates/{id}": {parley.AuditTemplateDelete, "template", "id"},
+
 	"POST " + customChannels:                    {parley.AuditChannelCreate, "channel", ""},
 	"PATCH " + customChannels + "/{channelId}":  {parley.AuditChannelUpdate, "channel", "channelId"},
 	"DELETE " + customChannels + "/{channelId}": {parley.AuditChannelDelete, "channel", "channelId"},

@@ -159,9 +159,9 @@ type Boot struct {
 	// Preview marks the boot of a draft in the widget editor's preview
 	// (POST /api/v1/widgets/preview): the chat panel opens no socket and
 	// echoes what is typed locally.
-	Preview bool `json:"preview,omitempty"`
-	Assets *BootAssets `json:"assets,omitempty"`
-	WS     string      `json:"ws,omitempty"` // absolute ws:// or wss:// URL of the visitor endpoint, with ?widgetId=
+	Preview bool        `json:"preview,omitempty"`
+	Assets  *BootAssets `json:"assets,omitempty"`
+	WS      string      `json:"ws,omitempty"` // absolute ws:// or wss:// URL of the visitor endpoint, with ?widgetId=
 }
 
 // BootWidget is what the visitor's browser learns about a widget: what it

@@ -253,4 +253,3 @@ func TestNewBootVisitorParts(t *testing.T) {
 		})
 	}
 }
-

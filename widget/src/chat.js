@@ -247,7 +247,8 @@ export function mount(root, boot, events, lang, ctl, inline) {
   }
 
   if (wg.welcome) {
-    const w = bubble("ag", wg.welcome, title);
+    // The default heading names nobody: the welcome then has no sender line.
+    const w = bubble("ag", wg.welcome, title == T("heading") ? "" : title);
     w.dataset.seq = 0;
     log.appendChild(w);
   }

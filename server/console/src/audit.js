@@ -8,7 +8,7 @@ import { h, uid } from './dom.js';
 import { fullDate, t } from './i18n.js';
 
 /** KINDS are the action kinds of the filter: the prefix of the actions. */
-const KINDS = ['settings', 'user', 'team', 'inbox', 'mailbox', 'widget', 'bot', 'token', 'webhook', 'channel', 'contact', 'session'];
+const KINDS = ['settings', 'user', 'team', 'inbox', 'mailbox', 'widget', 'bot', 'list', 'template', 'token', 'webhook', 'channel', 'contact', 'session'];
 
 /** ACTIONS are the actions the log names in words; others show as they are. */
 const ACTIONS = new Set([

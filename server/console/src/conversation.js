@@ -412,14 +412,16 @@ export class ConversationView {
     }
     const channel = channelOf(th);
     const custom = isCustomChannel(th.originalChannelId) ? app.channelName(th.originalChannelId) : '';
-    this.subEl.replaceChildren(
+    // replaceChildren writes null as the text "null": leave the absent out.
+    const parts = [
       channel === 'email' && th.subject ? h('span', { class: 'conv-subject', dir: 'auto', text: th.subject }) : null,
       h('span', { class: `chip chip-${channel}`, text: custom || t(`channel.${channel}`) }),
       h('span', { class: `chip chip-${th.status.toLowerCase()}`, text: t(`status.${th.status}`) }),
       ...this.bot.chips(th),
       ...app.actions.chips(th),
       th.createdAt ? h('span', { class: 'muted', title: fullDate(th.createdAt), text: t('conv.started', { time: clock(th.createdAt) }) }) : null,
-    );
+    ];
+    this.subEl.replaceChildren(...parts.filter(Boolean));
     this.statusBtn.textContent = th.status === 'CLOSED' ? t('conv.reopen') : t('conv.close');
     this.statusBtn.classList.toggle('btn-primary', th.status !== 'CLOSED');
     this.assignMeBtn.hidden = th.assignedTo === app.me.actorId;
