@@ -107,20 +107,21 @@ func TestLoadtestLimits(t *testing.T) {
 		name     string
 		visitors string
 		flag     string
+		errors   string // what the errors line counts
 	}{
 		// Runs in this order: the first opens no conversation, the
 		// second one of the 30 a minute, the third the rest and more.
-		{"sockets", "120", "--visitor-conns-per-ip 0 (PARLEY_VISITOR_CONNS_PER_IP=0)"},
-		{"messages per socket", "1", "--message-rate (PARLEY_MESSAGE_RATE)"},
-		{"new conversations", "40", "--new-conversations-per-ip 0 (PARLEY_NEW_CONVERSATIONS_PER_IP=0)"},
+		{"sockets", "120", "--visitor-conns-per-ip 0 (PARLEY_VISITOR_CONNS_PER_IP=0)", "errors      visitor close 4429 "},
+		{"messages per socket", "1", "--message-rate (PARLEY_MESSAGE_RATE)", "errors      rate_limited 1\n"},
+		{"new conversations", "40", "--new-conversations-per-ip 0 (PARLEY_NEW_CONVERSATIONS_PER_IP=0)", "errors      rate_limited "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _, err := runLoad(t, "--url", p.base(), "--visitors", tc.visitors, "--agents", "0", "--duration", "10s")
 			if err == nil || !strings.Contains(err.Error(), tc.flag) {
 				t.Errorf("err %v, want one naming %s", err, tc.flag)
 			}
-			if !strings.Contains(out, "LIMIT") || !strings.Contains(out, tc.flag) {
-				t.Errorf("output does not name %s:\n%s", tc.flag, out)
+			if !strings.Contains(out, "LIMIT") || !strings.Contains(out, tc.flag) || !strings.Contains(out, tc.errors) {
+				t.Errorf("output does not name %s or count %q:\n%s", tc.flag, tc.errors, out)
 			}
 		})
 	}
