@@ -150,7 +150,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	rep, err := loadtest(ctx, c, stderr)
+	rep, err := loadtest(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (r *loadRun) countError(code string) {
 // loadtest runs the load test c describes until its duration or count is
 // reached or ctx ends (then it reports what it has), and checks the
 // deliveries. It returns an error only when it could not start.
-func loadtest(ctx context.Context, c *loadConfig, stderr io.Writer) (*loadReport, error) {
+func loadtest(ctx context.Context, c *loadConfig) (*loadReport, error) {
 	hc := &http.Client{Timeout: 30 * time.Second}
 	wsURL, err := bootWS(ctx, hc, c)
 	if err != nil {

@@ -84,6 +84,36 @@ func TestLoadtestRun(t *testing.T) {
 			}
 		})
 	}
+	t.Run("interrupted", func(t *testing.T) {
+		// As ctrl-c: the run stops sending, settles what is in flight and
+		// reports what it has, checked.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var out bytes.Buffer
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, append([]string{"loadtest"}, append(common, "--rate", "100", "--duration", "10m")...), func(string) string { return "" }, &out, io.Discard)
+		}()
+		time.Sleep(time.Second)
+		cancel()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(time.Minute):
+			t.Fatal("loadtest did not stop within a minute of its cancellation")
+		}
+		if err != nil {
+			t.Fatalf("loadtest: %v\n%s", err, out.String())
+		}
+		var rep loadReport
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		if !rep.Interrupted || rep.Sent == 0 || rep.Acked+rep.Unanswered != rep.Sent || !rep.Check.OK {
+			t.Errorf("interrupted %v, sent %d, acked %d, unanswered %d, check %+v; want an interrupted run with its sends accounted for and checked",
+				rep.Interrupted, rep.Sent, rep.Acked, rep.Unanswered, rep.Check)
+		}
+	})
 	t.Run("text", func(t *testing.T) {
 		out, _, err := runLoad(t, "--url", p.base(), "--visitors", "3", "--messages", "30", "--agents", "0")
 		if err != nil {
