@@ -461,8 +461,11 @@ func agentHeader(ctx context.Context, hc *http.Client, c *loadConfig) (http.Head
 func dialAgent(ctx context.Context, base string, h http.Header) (*websocket.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	cn, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+"/api/v1/ws", &websocket.DialOptions{HTTPHeader: h})
+	cn, res, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+"/api/v1/ws", &websocket.DialOptions{HTTPHeader: h})
 	if err != nil {
+		if res != nil && (res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden) {
+			return nil, fmt.Errorf("the server refused the agent socket with %s: an unknown or revoked --token, or one without the read scope", res.Status)
+		}
 		return nil, err
 	}
 	cn.SetReadLimit(64 << 20)

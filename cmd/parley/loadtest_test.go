@@ -84,6 +84,23 @@ func TestLoadtestRun(t *testing.T) {
 			}
 		})
 	}
+	t.Run("pipelined, agents by token", func(t *testing.T) {
+		// 2 visitors at 1000 a second: each sends before its previous
+		// answers arrive, and the answers must still come in order.
+		token := adminToken(t, newMailAPI(t, p.base()))
+		out, rep, err := runLoad(t, "--url", p.base(), "--visitors", "2", "--agents", "2", "--token", token,
+			"--rate", "1000", "--messages", "400", "--json")
+		if err != nil {
+			t.Fatalf("loadtest: %v\n%s", err, out)
+		}
+		if rep.Sent != 400 || rep.Acked != 400 || rep.Delivered != 800 || !rep.Check.OK || rep.Check.Threads != 2 {
+			t.Errorf("sent %d acked %d delivered %d check %+v; want 400, 400, 800, ok in 2 threads", rep.Sent, rep.Acked, rep.Delivered, rep.Check)
+		}
+		_, _, err = runLoad(t, "--url", p.base(), "--visitors", "1", "--agents", "1", "--token", "not-a-token", "--messages", "1")
+		if err == nil || !strings.Contains(err.Error(), "agent 1") || !strings.Contains(err.Error(), "401") {
+			t.Errorf("a wrong token: %v, want agent 1 refused with 401", err)
+		}
+	})
 	t.Run("interrupted", func(t *testing.T) {
 		// As ctrl-c: the run stops sending, settles what is in flight and
 		// reports what it has, checked.
