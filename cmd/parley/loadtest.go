@@ -175,7 +175,7 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 // msgState is one message a visitor sent, by its clientId.
 type msgState struct {
 	visitor  int
-	k        int // the visitor's k-th message, from 0
+	k        int       // the visitor's k-th message, from 0
 	intended time.Time // when the schedule wanted it sent
 	sent     time.Time
 	acked    bool
@@ -189,19 +189,19 @@ type loadRun struct {
 	c     *loadConfig
 	runID string
 
-	mu        sync.Mutex
-	msgs      map[string]*msgState
-	ackLat    []time.Duration // of messages due after the warm-up
-	delLat    []time.Duration
-	errors    map[string]int
-	limit     *limitHit
+	mu     sync.Mutex
+	msgs   map[string]*msgState
+	ackLat []time.Duration // of messages due after the warm-up
+	delLat []time.Duration
+	errors map[string]int
+	limit  *limitHit
 	// misordered lists answers that came out of their messages' order,
 	// which docs/websocket.md rules out ("Pipelining").
 	misordered []string
-	warmEnd   time.Time
-	measured  int // acks of messages due after the warm-up
-	lastAck   time.Time
-	delivered int
+	warmEnd    time.Time
+	measured   int // acks of messages due after the warm-up
+	lastAck    time.Time
+	delivered  int
 
 	sentN  atomic.Int64
 	ackedN atomic.Int64
@@ -490,11 +490,11 @@ func dialAgent(ctx context.Context, base string, h http.Header) (*websocket.Conn
 
 // wireEvent is what the load test reads of a server event.
 type wireEvent struct {
-	Type       string `json:"type"`
-	Code       string `json:"code"`
+	Type       string          `json:"type"`
+	Code       string          `json:"code"`
 	Message    json.RawMessage `json:"message"`
-	ClientID   string `json:"clientId"`
-	RetryAfter int    `json:"retryAfter"`
+	ClientID   string          `json:"clientId"`
+	RetryAfter int             `json:"retryAfter"`
 }
 
 type wireMessage struct {
