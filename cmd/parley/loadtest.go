@@ -174,10 +174,8 @@ func runLoadtest(ctx context.Context, args []string, getenv func(string) string,
 
 // msgState is one message a visitor sent, by its clientId.
 type msgState struct {
-	visitor  int
 	k        int       // the visitor's k-th message, from 0
 	intended time.Time // when the schedule wanted it sent
-	sent     time.Time
 	acked    bool
 	failed   bool
 	threadID string
@@ -676,7 +674,7 @@ func (r *loadRun) sendLoop(ctx context.Context, v *visitorConn, i int, start, en
 		id := fmt.Sprintf("lt-%s-%d-%d", r.runID, i, k)
 		frame, _ := json.Marshal(map[string]string{"type": "message.send", "clientId": id, "text": text})
 		r.mu.Lock()
-		r.msgs[id] = &msgState{visitor: i, k: k, intended: due, sent: time.Now()}
+		r.msgs[id] = &msgState{k: k, intended: due}
 		r.mu.Unlock()
 		r.sentN.Add(1)
 		// Not ctx: a write cancelled halfway closes the socket, and
