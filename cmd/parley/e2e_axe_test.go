@@ -338,6 +338,15 @@ func TestBrowserAccessibility(t *testing.T) {
 					t.Fatalf("%s: %v", screen, err)
 				}
 				check(tab, screen)
+				// One kind of on/off control: a lone checkbox is a switch;
+				// checkboxes are for choices among several (in a group).
+				lone, err := chromedp.Run(tab, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input[type=checkbox]:not([role=switch])')].filter(el => !el.closest('.check-list, table')).map(el => (el.labels && el.labels[0] ? el.labels[0].textContent : el.outerHTML).trim())`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(lone) > 0 {
+					t.Errorf("%s %s: on/off checkboxes that are not switches: %q", lang, screen, lone)
+				}
 			}
 			visit("sign-in", "/", `document.documentElement.lang === `+jsString(lang)+` && !!document.querySelector('form.signin-form input[type=password]')`)
 			// This Parley's admin came from the environment: a setup link

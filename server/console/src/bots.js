@@ -7,7 +7,7 @@
 // visitor would meet, before anything is saved.
 
 import { request } from './api.js';
-import { h, uid } from './dom.js';
+import { h, onOff, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 
 const enc = encodeURIComponent;
@@ -491,11 +491,9 @@ export class BotEditor {
             }),
             h('p', { class: 'muted small', text: t('bots.optionsHint') }),
           ),
-          h(
-            'label',
-            { class: 'check' },
+          onOff(
             h('input', { type: 'checkbox', checked: st.freeText, dataset: { fk: fk('free') }, onChange: (e) => this.change(() => (st.freeText = e.target.checked)) }),
-            h('span', { text: t('bots.freeText') }),
+            t('bots.freeText'),
           ),
           field(
             t('bots.property'),

@@ -92,6 +92,16 @@ export function checkList({ cls = 'check-list', field, legend, hint, items, chec
 
 /** uid returns a fresh id for label/aria wiring. */
 let counter = 0;
+/**
+ * onOff is the console's one on/off control: a switch (a checkbox with
+ * role="switch") with its label. A choice among several stays a checkbox
+ * (checkList) or a radio.
+ */
+export function onOff(input, text) {
+  input.setAttribute('role', 'switch');
+  return h('label', { class: 'switch' }, input, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'switch-label', text }));
+}
+
 export function uid(prefix = 'p') {
   counter += 1;
   return `${prefix}-${counter}`;

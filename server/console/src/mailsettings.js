@@ -5,7 +5,7 @@
 // form in each inbox's card; it saves through PATCH /api/v1/inboxes/{id}.
 
 import { request } from './api.js';
-import { h, uid } from './dom.js';
+import { h, onOff, uid } from './dom.js';
 import { t } from './i18n.js';
 import { htmlOf, textOf } from './richeditor.js';
 
@@ -93,9 +93,7 @@ function ticketFields(key, members, draft, onChange) {
   return h(
     'div',
     { class: 'mail-ticket' },
-    h(
-      'label',
-      { class: 'check' },
+    onOff(
       h('input', {
         type: 'checkbox',
         checked: tk.on,
@@ -105,7 +103,7 @@ function ticketFields(key, members, draft, onChange) {
           more.hidden = !e.target.checked;
         },
       }),
-      h('span', { text: t('mail.ticketCreate') }),
+      t('mail.ticketCreate'),
     ),
     more,
   );

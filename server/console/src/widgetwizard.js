@@ -5,7 +5,7 @@
 // bundle visitors get, in a frame, drawn from the draft a moment after each
 // edit (POST /api/v1/widgets/preview answers the draft's boot).
 
-import { backLink, checkList, h, plainClick, uid } from './dom.js';
+import { backLink, checkList, h, onOff, plainClick, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 import { BASE, request } from './api.js';
 import { api, chatPath, fieldOf, findField, targetingSummary } from './widgets.js';
@@ -364,7 +364,7 @@ export class WidgetWizard {
       set(this.draft, path, invert ? !el.checked : el.checked);
       this.changed(structural);
     });
-    return h('div', { class: 'wz-check' }, h('label', { class: 'check' }, el, h('span', { text: t(labelKey) })), hint ? h('p', { class: 'muted small', text: hint }) : null);
+    return h('div', { class: 'wz-check' }, onOff(el, t(labelKey)), hint ? h('p', { class: 'muted small', text: hint }) : null);
   }
 
   select(path, options, structural = false, attrs = {}) {
