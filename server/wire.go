@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
@@ -43,7 +42,7 @@ type wireMessage struct {
 	NewStatus  string             `json:"newStatus,omitempty"`
 	AssignedTo string             `json:"assignedTo,omitempty"`
 	Event      string             `json:"event,omitempty"`
-	CreatedAt  time.Time          `json:"createdAt"`
+	CreatedAt  msTime             `json:"createdAt"` // milliseconds, as the REST API writes times
 	// QuickReplies are a bot question's answers, shown as buttons.
 	QuickReplies []string `json:"quickReplies,omitempty"`
 	// Attachments are the message's files.
@@ -142,7 +141,7 @@ func (s *Server) toWireMessage(ctx context.Context, m *parley.Message, senderNam
 	w := wireMessage{
 		ID: idString(m.ID), ThreadID: idString(m.ThreadID), Seq: m.Seq, Type: string(m.Type), Text: m.Text,
 		Direction: string(m.Direction), SenderActorID: m.SenderID, SenderName: senderName, ClientID: m.ClientID,
-		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: m.CreatedAt.UTC(), QuickReplies: m.QuickReplies, Changes: m.Changes,
+		NewStatus: string(m.NewStatus), Event: m.Event, CreatedAt: msTime(m.CreatedAt), QuickReplies: m.QuickReplies, Changes: m.Changes,
 		AssignedTo: userActorID(m.AssigneeID), Attachments: s.wireAttachments(ctx, m),
 	}
 	return w
