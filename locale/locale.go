@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -79,17 +80,7 @@ func Has(lang string) bool {
 }
 
 // Catalog returns a copy of the catalog of lang, or nil if there is none.
-func Catalog(lang string) map[string]string {
-	c, ok := catalogs[lang]
-	if !ok {
-		return nil
-	}
-	out := make(map[string]string, len(c))
-	for k, v := range c {
-		out[k] = v
-	}
-	return out
-}
+func Catalog(lang string) map[string]string { return maps.Clone(catalogs[lang]) }
 
 // Lookup returns the text of key in lang with its placeholders filled in
 // from args, which are pairs of a name and a value:

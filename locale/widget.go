@@ -2,6 +2,7 @@ package locale
 
 import (
 	"embed"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -34,17 +35,7 @@ func WidgetLanguages() []string {
 
 // WidgetCatalog returns a copy of the widget's catalog of lang, or nil if
 // the widget does not speak lang.
-func WidgetCatalog(lang string) map[string]string {
-	c, ok := widgetCatalogs[lang]
-	if !ok {
-		return nil
-	}
-	out := make(map[string]string, len(c))
-	for k, v := range c {
-		out[k] = v
-	}
-	return out
-}
+func WidgetCatalog(lang string) map[string]string { return maps.Clone(widgetCatalogs[lang]) }
 
 // WidgetText is the widget's text of key in lang, English for a language
 // the widget does not speak.

@@ -38,37 +38,47 @@ func TestCompactDropsDeletedData(t *testing.T) {
 	if st, _ := admin.do("GET", "/conversations/v3/conversations/threads/1", nil, nil); st != 404 {
 		t.Fatalf("the deleted thread: status %d, want 404", st)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-p.done
-	path := filepath.Join(dir, store.FileName)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(raw, []byte(secret)); n == 0 {
-		t.Fatal("the deleted words are not in the file before compaction: the test proves nothing")
-	}
-	out, err := cli(t, "compact", "--data", dir)
-	if err != nil {
-		t.Fatalf("compact: %v: %s", err, out)
-	}
+	out := stopCompact(t, p, dir, "zqxjvbnk")
 	if !strings.Contains(out, "bytes before") || !strings.Contains(out, "after") {
 		t.Errorf("compact said %q, want the sizes", out)
 	}
-	raw, err = os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(raw, []byte("zqxjvbnk")); n != 0 {
-		t.Fatalf("the deleted words are in the file %d times after compaction", n)
-	}
-	if _, err := store.CheckFile(path); err != nil {
+	if _, err := store.CheckFile(filepath.Join(dir, store.FileName)); err != nil {
 		t.Fatal(err)
 	}
 	p2 := startProc(t, dir)
 	if got := apiGet(t, p2.base(), "/conversations/v3/conversations/threads/2/messages"); !bytes.Contains(got, []byte("this conversation stays")) {
 		t.Errorf("the kept thread after compaction: %s", got)
 	}
+}
+
+// stopCompact stops p, whose data directory is dir, checks that the
+// database file holds word (deleted data, in free pages), runs parley
+// compact and checks that the file no longer holds it anywhere. It returns
+// what compact said.
+func stopCompact(t *testing.T, p *proc, dir, word string) string {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	path := filepath.Join(dir, store.FileName)
+	count := func() int {
+		t.Helper()
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(raw, []byte(word))
+	}
+	if count() == 0 {
+		t.Fatal("the deleted words are not in the file before compaction: the test proves nothing")
+	}
+	out, err := cli(t, "compact", "--data", dir)
+	if err != nil {
+		t.Fatalf("compact: %v: %s", err, out)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("the deleted words are in the file %d times after compaction", n)
+	}
+	return out
 }

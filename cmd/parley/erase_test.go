@@ -8,11 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/parley-chat/parley/store"
 )
 
 // TestEraseThenCompact: a contact chats with a word of its own — in its
@@ -77,28 +74,7 @@ func TestEraseThenCompact(t *testing.T) {
 		t.Errorf("%d blobs still hold the erased contact's file", n)
 	}
 
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	<-p.done
-	path := filepath.Join(dir, store.FileName)
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(raw, []byte(word)); n == 0 {
-		t.Fatal("the erased words are not in the file before compaction: the test proves nothing")
-	}
-	if out, err := cli(t, "compact", "--data", dir); err != nil {
-		t.Fatalf("compact: %v: %s", err, out)
-	}
-	raw, err = os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(raw, []byte(word)); n != 0 {
-		t.Fatalf("the erased words are in the file %d times after compaction", n)
-	}
+	stopCompact(t, p, dir, word)
 	if n := filesHolding(t, blobsDir, word); n != 0 {
 		t.Errorf("%d blobs hold the erased contact's file after compaction", n)
 	}
