@@ -82,7 +82,6 @@ func (rc *hookReceiver) setSecret(s string) {
 
 func (rc *hookReceiver) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
-	rc.started <- struct{}{}
 	rc.mu.Lock()
 	n := rc.requests
 	rc.requests++
@@ -90,6 +89,9 @@ func (rc *hookReceiver) serve(w http.ResponseWriter, r *http.Request) {
 	rc.maxIn = max(rc.maxIn, rc.inFlight)
 	hold, secret, status := rc.hold, rc.secret, rc.status
 	rc.mu.Unlock()
+	// Started once it has read hold: a test that lets go of hold when this
+	// request has started does not let go of this request.
+	rc.started <- struct{}{}
 	defer func() {
 		rc.mu.Lock()
 		rc.inFlight--
