@@ -27,8 +27,8 @@ type Broker interface {
 	// Subscription.Add) with the broker's default queue length. If the
 	// broker is closed, the subscription is returned already ended.
 	Subscribe(topics ...string) Subscription
-	// SubscribeBuffer is Subscribe with a queue of size events (size <= 0
-	// means the default), for subscribers that get bursts.
+	// SubscribeBuffer is Subscribe with a queue of at most size events
+	// (size <= 0 means the default), for subscribers that get bursts.
 	SubscribeBuffer(size int, topics ...string) Subscription
 	// Publish delivers data to every live subscription on any of topics,
 	// once per subscription, without blocking. Publishing to no topics or
@@ -37,15 +37,23 @@ type Broker interface {
 }
 
 // Subscription is one consumer's queue of events from a Broker. All methods
-// are safe for concurrent use; typically one goroutine reads C while others
-// may call Add, Remove or Close. A subscription is live until it is dropped
+// are safe for concurrent use; typically one goroutine at a time calls Take
+// while others may call Add, Remove or Close. A subscription is live until it is dropped
 // as slow, its broker is closed, or its owner calls Close; it then receives
 // no further events.
 type Subscription interface {
-	// C returns the channel of events, in publish order. It is never
-	// closed: select on Done too. Events still queued when Done is closed
-	// are valid and in order, and need not be drained.
-	C() <-chan []byte
+	// Take appends up to max queued events (all if max <= 0) to buf in
+	// publish order, removes them from the queue, and returns buf and how
+	// many are still queued. Events still queued when Done is closed are
+	// valid and in order, and need not be taken.
+	Take(buf [][]byte, max int) ([][]byte, int)
+	// Notify makes the broker call f whenever the queue turns from empty
+	// to not empty and once when the subscription ends (at once if either
+	// is already so), so that an idle consumer needs no goroutine waiting.
+	// f must return quickly and must not call the broker or the
+	// subscription; it may be called with nothing left to take. A later
+	// Notify replaces f; nil stops the calls.
+	Notify(f func())
 	// Done returns a channel that is closed when the subscription ends.
 	// Err then says why.
 	Done() <-chan struct{}

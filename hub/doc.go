@@ -13,9 +13,12 @@
 //
 // [Hub.Publish] hands the same byte slice to every subscription on any of its
 // topics, once per subscription however many of the topics it is on. It never
-// blocks and never copies: each subscription owns a buffered channel
-// ([Options.BufferSize] events), and Publish only does non-blocking sends into
-// it.
+// blocks and never copies: each subscription owns a queue of at most
+// [Options.BufferSize] events, grown as events arrive and freed when a burst
+// has been taken, and Publish only appends to it. A consumer takes events
+// with [Subscription.Take] and hears of new ones through the function it gave
+// [Subscription.Notify], so an idle subscriber needs neither a goroutine
+// waiting on a channel nor a queue allocated in advance.
 //
 // Publishes are serialized by one lock, so every subscription sees the events
 // it receives in one total order, the same for all subscriptions: if Publish(A)
@@ -31,10 +34,9 @@
 // sequence N"). Nothing is lost, because Parley publishes only what it has
 // already committed.
 //
-// The channel returned by [Subscription.C] is never closed, by a drop or by
-// anything else; consumers select on [Subscription.Done] as well. Events still
-// queued in C when Done is closed are valid and in order, and a consumer may
-// either stop at once or drain them.
+// A drop or any other end calls the notify function once more; consumers then
+// see [Subscription.Done] closed. Events still queued when Done is closed are
+// valid and in order, and a consumer may either stop at once or take them.
 //
 // # Presence
 //

@@ -10,10 +10,11 @@ const defaultBufferSize = 256
 
 // Options configures a [Hub]. A nil *Options means all defaults.
 type Options struct {
-	// BufferSize is the length of each subscription's queue: an event that
-	// finds BufferSize events queued drops the subscription as slow. Each
-	// slot holds a slice header (24 bytes on 64-bit). Defaults to 256 when
-	// not positive.
+	// BufferSize is the longest each subscription's queue may grow: an
+	// event that finds BufferSize events queued drops the subscription as
+	// slow. Queues are allocated as events arrive, not at this size, so an
+	// idle subscription costs no queue at all. Defaults to 256 when not
+	// positive.
 	BufferSize int
 }
 
@@ -29,9 +30,10 @@ type Stats struct {
 // zero value is not usable. All methods are safe for concurrent use.
 //
 // One mutex guards all state. Publish holds it while it fans out, which is
-// what makes delivery order total; the fan-out is only non-blocking channel
-// sends, some 25 to 40 ns per subscriber (BenchmarkPublish), so even a topic
-// with a thousand subscribers holds the lock for tens of microseconds.
+// what makes delivery order total; the fan-out is only appends to queues
+// under each subscription's own lock, some 25 to 40 ns per subscriber
+// (BenchmarkPublish), so even a topic with a thousand subscribers holds the
+// lock for tens of microseconds.
 type Hub struct {
 	bufSize int
 
@@ -64,8 +66,8 @@ func (h *Hub) Subscribe(topics ...string) parley.Subscription {
 	return h.SubscribeBuffer(0, topics...)
 }
 
-// SubscribeBuffer is Subscribe with a queue of size events instead of
-// Options.BufferSize (size <= 0 means the default). A subscriber that gets
+// SubscribeBuffer is Subscribe with a queue of at most size events instead
+// of Options.BufferSize (size <= 0 means the default). A subscriber that gets
 // bursts, such as an agent watching a busy inbox where one group commit
 // announces hundreds of messages at once, wants a longer queue than a
 // visitor watching one thread.
@@ -75,7 +77,7 @@ func (h *Hub) SubscribeBuffer(size int, topics ...string) parley.Subscription {
 	}
 	s := &Subscription{
 		hub:    h,
-		ch:     make(chan []byte, size),
+		size:   size,
 		done:   make(chan struct{}),
 		topics: make(map[string]struct{}, len(topics)),
 	}
@@ -92,7 +94,9 @@ func (h *Hub) SubscribeBuffer(size int, topics ...string) parley.Subscription {
 
 // Publish delivers data to every live subscription on any of topics, once per
 // subscription. It never blocks: a subscription whose buffer is full is
-// dropped with parley.ErrSlow instead (see the package documentation). The same
+// dropped with parley.ErrSlow instead (see the package documentation). It
+// calls the notify functions of subscriptions whose queue was empty
+// ([Subscription.Notify]) before it returns. The same
 // slice goes to every subscriber, so the caller must not modify data after
 // the call. Publishing to no topics, to topics without subscribers, or on a
 // closed hub does nothing.
@@ -125,11 +129,19 @@ func (h *Hub) Publish(data []byte, topics ...string) {
 }
 
 func (h *Hub) sendLocked(s *Subscription, data []byte) {
-	select {
-	case s.ch <- data:
-	default:
+	s.mu.Lock()
+	n := len(s.q) - s.head
+	if n >= s.size {
+		s.mu.Unlock()
 		h.dropped++
 		h.endLocked(s, parley.ErrSlow)
+		return
+	}
+	s.q = append(s.q, data)
+	notify := s.notify
+	s.mu.Unlock()
+	if n == 0 && notify != nil {
+		notify()
 	}
 }
 
@@ -152,7 +164,9 @@ func (h *Hub) Stats() Stats {
 	defer h.mu.Unlock()
 	queued := 0
 	for s := range h.subs {
-		queued += len(s.ch)
+		s.mu.Lock()
+		queued += len(s.q) - s.head
+		s.mu.Unlock()
 	}
 	return Stats{
 		Subscriptions: len(h.subs),
@@ -205,18 +219,32 @@ func (h *Hub) endLocked(s *Subscription, err error) {
 	delete(h.subs, s)
 	s.err = err
 	close(s.done) // publishes s.err to readers of Done
+	s.mu.Lock()
+	notify := s.notify
+	s.mu.Unlock()
+	if notify != nil {
+		notify()
+	}
 }
 
 // Subscription is one consumer's queue of events from a [Hub]. Create one
 // with [Hub.Subscribe]. All methods are safe for concurrent use; typically one
-// goroutine reads C while others may call Add, Remove or Close.
+// goroutine at a time calls Take while others may call Add, Remove or Close.
 //
 // A subscription is live until it is dropped as slow, its hub is closed, or
 // its owner calls Close; it then receives no further events.
 type Subscription struct {
 	hub  *Hub
-	ch   chan []byte
+	size int // most events queued; one more drops the subscription
 	done chan struct{}
+
+	// mu guards the queue and notify. Publish takes it under hub.mu;
+	// Take takes it alone, so a consumer never waits for a fan-out to
+	// other subscribers.
+	mu     sync.Mutex
+	q      [][]byte // events, oldest first, from q[head]
+	head   int
+	notify func()
 
 	// Guarded by hub.mu. err is nil while live; it is written once, before
 	// done is closed, and read without the lock only after done is closed.
@@ -225,10 +253,61 @@ type Subscription struct {
 	err    error
 }
 
-// C returns the channel of events, in the hub's publish order (see
-// [Hub.Publish]). It is never closed: select on Done too. Events may remain queued after Done is
-// closed; they are valid and in order, and need not be drained.
-func (s *Subscription) C() <-chan []byte { return s.ch }
+// keepQueue is the most slots an emptied queue keeps for the next events;
+// a larger one, left by a burst, is freed, so that a subscription that
+// has gone quiet holds no memory for its queue.
+const keepQueue = 64
+
+// Take appends up to max queued events (all of them if max <= 0) to buf in
+// the hub's publish order (see [Hub.Publish]), removes them from the queue,
+// and returns buf and how many events are still queued. Events may remain
+// queued after Done is closed; they are valid and in order, and need not be
+// taken.
+func (s *Subscription) Take(buf [][]byte, max int) ([][]byte, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.q) - s.head
+	if max <= 0 || max > n {
+		max = n
+	}
+	buf = append(buf, s.q[s.head:s.head+max]...)
+	clear(s.q[s.head : s.head+max]) // the events are the consumer's now
+	s.head += max
+	if s.head == len(s.q) {
+		s.head = 0
+		if cap(s.q) > keepQueue {
+			s.q = nil
+		} else {
+			s.q = s.q[:0]
+		}
+	}
+	return buf, n - max
+}
+
+// Notify makes the hub call f whenever the queue turns from empty to not
+// empty and once when the subscription ends, so that a consumer needs no
+// goroutine waiting for events. f is called at once if events are already
+// queued or the subscription has ended. The hub calls f while it holds its
+// lock: f must return quickly and must not call the hub or s. A later
+// Notify replaces f; nil stops the calls. f may be called when Take has
+// already emptied the queue, and concurrently with itself.
+func (s *Subscription) Notify(f func()) {
+	s.mu.Lock()
+	s.notify = f
+	pending := len(s.q) > s.head
+	s.mu.Unlock()
+	if f == nil {
+		return
+	}
+	select {
+	case <-s.done:
+		pending = true
+	default:
+	}
+	if pending {
+		f()
+	}
+}
 
 // Done returns a channel that is closed when the subscription ends: dropped as
 // slow, hub closed, or Close called. Err then says which.

@@ -19,8 +19,8 @@ func TestStatsQueued(t *testing.T) {
 	if got, want := h.Stats().Queued, 9; got != want {
 		t.Fatalf("queued=%d, want %d", got, want)
 	}
-	<-a.C()
-	<-ab.C()
+	a.Take(nil, 1)
+	ab.Take(nil, 1)
 	if got, want := h.Stats().Queued, 7; got != want {
 		t.Errorf("queued after two reads=%d, want %d", got, want)
 	}

@@ -235,6 +235,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		cid := uuid.NewString()
 		ctx, route := withRouteSlot(contextWith(r.Context(), keyCorrelation, cid))
+		route.start = start
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -250,7 +251,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			took := time.Since(start)
 			s.log.Debug().Str("method", r.Method).Str("path", r.URL.Path).Int("status", sw.status).
 				Dur("dur", took).Str("correlationId", cid).Msg("http")
-			s.observeRequest(route, sw.status, took)
+			if !route.detached {
+				s.observeRequest(route, sw.status, took)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

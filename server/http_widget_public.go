@@ -86,15 +86,13 @@ func (s *Server) bootWidget(ctx context.Context, pageURL string, c *parley.Conta
 	return widget.Select(candidates, pageURL), nil
 }
 
-// statusKeepAlive is how often an idle status stream sends a comment, so
-// that proxies keep it open.
-const statusKeepAlive = 25 * time.Second
-
 // handleStatusStream serves a widget's status as server-sent events (public,
 // any origin): the current status at once, then every change. The loader
 // holds one while no chat is mounted, so that its launcher hides and comes
 // back without a reload as availability changes; a mounted chat gets status
-// on its WebSocket instead.
+// on its WebSocket instead. These are the most numerous connections Parley
+// holds, so over HTTP/1.1 the handler takes the connection over once the
+// first event is out (statusStream) and an idle stream costs no goroutine.
 func (s *Server) handleStatusStream() http.Handler {
 	return s.apiHandler(func(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
@@ -108,51 +106,77 @@ func (s *Server) handleStatusStream() http.Handler {
 		if !ok {
 			return rateLimited(connsRetryAfter, tooManyConns)
 		}
-		defer release()
-		rc := http.NewResponseController(w)
 		s.conns.Add(1)
-		defer s.conns.Done()
-		defer s.opened(connStatus)()
+		closed := s.opened(connStatus)
+		end := func() {
+			closed()
+			release()
+			s.conns.Done()
+		}
 		sub := s.hub.SubscribeBuffer(16, widgetTopic(wd.ID))
-		defer sub.Close()
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream")
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Accel-Buffering", "no")
-		w.WriteHeader(http.StatusOK)
-		write := func(data []byte) bool {
-			_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-			if _, err := w.Write(data); err != nil {
-				return false
-			}
-			return rc.Flush() == nil
-		}
-		event := func(b []byte) []byte { return append(append([]byte("data: "), b...), "\n\n"...) }
-		if !write(event(mustJSON(evStatus{Type: "status", Status: s.app.WidgetStatus(r.Context(), wd)}))) {
+		first := sseEvent(mustJSON(evStatus{Type: "status", Status: s.app.WidgetStatus(r.Context(), wd)}))
+		if s.hijackStatus(w, r, sub, first, end) {
 			return nil
 		}
-		tick := time.NewTicker(statusKeepAlive)
-		defer tick.Stop()
-		for {
-			select {
-			case <-r.Context().Done():
-				return nil
-			case <-s.ctx.Done():
-				return nil
-			case <-sub.Done():
-				return nil // too slow: the browser reconnects
-			case b := <-sub.C():
-				if !write(event(b)) {
-					return nil
-				}
-				s.wrote(connStatus, 1)
-			case <-tick.C:
-				if !write([]byte(": keep-alive\n\n")) {
-					return nil
-				}
-			}
+		defer end()
+		defer sub.Close()
+		s.serveStatus(w, r, sub, first)
+		return nil
+	})
+}
+
+// serveStatus serves a status stream in its handler's goroutine: over
+// HTTP/2, where the connection cannot be taken over.
+func (s *Server) serveStatus(w http.ResponseWriter, r *http.Request, sub parley.Subscription, first []byte) {
+	rc := http.NewResponseController(w)
+	w.WriteHeader(http.StatusOK)
+	write := func(data []byte) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		if _, err := w.Write(data); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write(first) {
+		return
+	}
+	ready := make(chan struct{}, 1)
+	sub.Notify(func() {
+		select {
+		case ready <- struct{}{}:
+		default:
 		}
 	})
+	tick := time.NewTicker(s.cfg.StatusKeepAlive)
+	defer tick.Stop()
+	var evs [][]byte
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-s.ctx.Done():
+			return
+		case <-ready:
+			if sub.Err() != nil {
+				return // too slow: the browser reconnects
+			}
+			evs, _ = sub.Take(evs[:0], 0)
+			for _, b := range evs {
+				if !write(sseEvent(b)) {
+					return
+				}
+			}
+			s.wrote(connStatus, len(evs))
+		case <-tick.C:
+			if !write([]byte(sseKeepAlive)) {
+				return
+			}
+		}
+	}
 }
 
 // handleTheme serves a theme stylesheet by its hash. The URL names the

@@ -67,7 +67,14 @@ func (s *Server) wrote(k connKind, n int) {
 
 // routeSlot is where checkQuery (params.go) leaves the pattern that served a request,
 // for logRequests, which sits outside the handlers that copy the request.
-type routeSlot struct{ pattern string }
+type routeSlot struct {
+	pattern string
+	// start is when the request came; detached says that its handler
+	// handed the connection over (a hijacked status stream), which reports
+	// the request itself when it ends.
+	start    time.Time
+	detached bool
+}
 
 // unmatchedRoute is the route of a request that no pattern served.
 const unmatchedRoute = "unmatched"

@@ -46,6 +46,10 @@ type Config struct {
 	WriteTimeout time.Duration
 	// HelloTimeout is how long a WebSocket client has to send hello. Defaults to 10s.
 	HelloTimeout time.Duration
+	// StatusKeepAlive is how often an idle widget status stream gets a
+	// comment, so that proxies keep it open; a stream whose peer has gone
+	// is released at the next one. Defaults to 25s.
+	StatusKeepAlive time.Duration
 	// MessageRate and MessageBurst bound messages per second a WebSocket
 	// connection may send. Default to 10 and 30.
 	MessageRate, MessageBurst float64
@@ -177,6 +181,7 @@ func (c *Config) setDefaults() {
 	orDefault(&c.PingTimeout, 10*time.Second)
 	orDefault(&c.WriteTimeout, 10*time.Second)
 	orDefault(&c.HelloTimeout, 10*time.Second)
+	orDefault(&c.StatusKeepAlive, 25*time.Second)
 	orDefault(&c.MessageRate, 10)
 	orDefault(&c.MessageBurst, 30)
 	orDefault(&c.VisitorQueue, 64)
@@ -225,6 +230,9 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	conns  sync.WaitGroup
+	// peers watches the hijacked status streams for peers that leave
+	// (status_stream.go).
+	peers peerWatch
 
 	// visitorLocks serialises the first message of a new visitor so that two
 	// tabs cannot start two threads.
@@ -305,6 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Close() {
 	s.cancel()
 	s.conns.Wait()
+	s.peers.stop()
 }
 
 func (s *Server) now() time.Time { return s.cfg.now().UTC() }

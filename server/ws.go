@@ -95,8 +95,14 @@ func truncateForError(s string) string {
 	return strings.ToValidUTF8(s, "?")
 }
 
-// wsConn is one WebSocket connection after its handshake. The handler
-// goroutine reads; one writer goroutine owns every write.
+// wsConn is one WebSocket connection after its handshake. An idle
+// connection costs one goroutine, the handler's, which reads. A writer
+// goroutine runs only while there is something to write: the first reply
+// or event into an empty queue starts it (kick), and it ends when both
+// queues are empty, so at most one writes at a time and frames leave in
+// queue order. Pings come from a timer, and the server's shutdown reaches
+// the connection through context.AfterFunc, neither with a goroutine of
+// its own while it waits.
 //
 // Ending a connection: whoever decides first calls fail, which starts the
 // close handshake with a code and stops the writer and pinger. The reader
@@ -110,19 +116,34 @@ type wsConn struct {
 	c    *websocket.Conn
 	kind connKind // what it serves, for the counts (metrics.go)
 	sub  parley.Subscription
-	out  chan []byte // replies to this connection: acks, errors
 
 	// ctx ends when the connection starts closing; store calls made for
-	// the connection use it, and the writer and pinger stop on it.
+	// the connection use it, and the writer and pinger stop on it. It is
+	// cancelled with mu held, so that no writer or ping starts after it.
 	ctx    context.Context
 	cancel context.CancelFunc
+	// stopWatch stops the watch on the server's shutdown.
+	stopWatch func() bool
+
+	// mu guards the write side: the replies waiting, whether the writer
+	// runs and whether it has more to look at.
+	mu      sync.Mutex
+	replies [][]byte  // to this connection only: acks, errors
+	room    sync.Cond // signalled when the writer takes replies, and at fail
+	started bool      // run has begun: the writer may start
+	writing bool      // a writer goroutine runs
+	dirty   bool      // something was queued since the writer last looked
+	pinger  *time.Timer
+	// busy counts the writer and a ping in progress, which finish waits
+	// for; they are added with mu held and ctx not yet cancelled.
+	busy sync.WaitGroup
 
 	closeOnce sync.Once
 	closing   chan struct{} // closed once the close handshake has finished
 
 	// replayed holds, per resumed thread, the last seq sent by the replay, so
-	// that live events the replay already covered are not sent twice. Only
-	// the writer goroutine touches it after the replay.
+	// that live events the replay already covered are not sent twice; nil
+	// until a replay. Only the writer touches it after the replay.
 	replayed map[uint64]uint64
 
 	// limiter bounds the events a client may send (Config.MessageRate,
@@ -132,16 +153,11 @@ type wsConn struct {
 
 func (s *Server) newConn(c *websocket.Conn, kind connKind) *wsConn {
 	c.SetReadLimit(maxFrameBytes)
-	cn := &wsConn{s: s, c: c, kind: kind, out: make(chan []byte, outQueue), replayed: map[uint64]uint64{},
+	cn := &wsConn{s: s, c: c, kind: kind,
 		closing: make(chan struct{}), limiter: rate.NewLimiter(rate.Limit(s.cfg.MessageRate), max(1, int(s.cfg.MessageBurst)))}
+	cn.room.L = &cn.mu
 	cn.ctx, cn.cancel = context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-s.ctx.Done():
-			cn.fail(websocket.StatusGoingAway, "server shutting down")
-		case <-cn.ctx.Done():
-		}
-	}()
+	cn.stopWatch = context.AfterFunc(s.ctx, func() { cn.fail(websocket.StatusGoingAway, "server shutting down") })
 	return cn
 }
 
@@ -155,7 +171,13 @@ func (cn *wsConn) failCode(code, msg string) {
 // writer and pinger and runs the close handshake in the background.
 func (cn *wsConn) fail(code websocket.StatusCode, msg string) {
 	cn.closeOnce.Do(func() {
+		cn.mu.Lock()
 		cn.cancel()
+		if cn.pinger != nil {
+			cn.pinger.Stop()
+		}
+		cn.room.Broadcast() // a reply waiting for room gives up
+		cn.mu.Unlock()
 		go func() {
 			_ = cn.c.Close(code, msg)
 			close(cn.closing)
@@ -209,13 +231,22 @@ func (cn *wsConn) writeNow(data []byte) error {
 	return cn.c.Write(ctx, websocket.MessageText, data)
 }
 
-// reply queues an event for this connection only. It waits while the queue is
-// full: a client that does not read its own acks slows only itself.
+// reply queues an event for this connection only. Once the connection
+// runs, it waits while outQueue replies wait: a client that does not read
+// its own acks slows only itself. Before, the replies of a hello (resumed
+// threads not found) wait for run without a bound on their own.
 func (cn *wsConn) reply(v any) {
-	select {
-	case cn.out <- mustJSON(v):
-	case <-cn.ctx.Done():
+	b := mustJSON(v)
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	for cn.started && len(cn.replies) >= outQueue && cn.ctx.Err() == nil {
+		cn.room.Wait()
 	}
+	if cn.ctx.Err() != nil {
+		return
+	}
+	cn.replies = append(cn.replies, b)
+	cn.kickLocked()
 }
 
 func (cn *wsConn) replyError(err error, clientID string) {
@@ -234,13 +265,18 @@ func (cn *wsConn) allow() bool {
 	return cn.limiter.AllowN(cn.s.now(), 1)
 }
 
-// run starts the writer and pinger and then reads frames until the
-// connection ends, passing each decoded frame to handle.
+// run lets the writer start, for what has waited and what comes, starts
+// pinging and then reads frames until the connection ends, passing each
+// decoded frame to handle.
 func (cn *wsConn) run(allowed []string, handle func(f *frame) error) {
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); cn.writeLoop() }()
-	go func() { defer wg.Done(); cn.pingLoop() }()
+	cn.mu.Lock()
+	cn.started = true
+	if cn.ctx.Err() == nil {
+		cn.pinger = time.AfterFunc(cn.s.cfg.PingInterval, cn.ping)
+	}
+	cn.kickLocked()
+	cn.mu.Unlock()
+	cn.sub.Notify(cn.kick)
 	for {
 		typ, data, err := cn.c.Read(context.Background())
 		if err != nil {
@@ -267,92 +303,140 @@ func (cn *wsConn) run(allowed []string, handle func(f *frame) error) {
 			cn.replyError(err, f.ClientID)
 		}
 	}
-	wg.Wait()
 	cn.finish()
 }
 
-// finish releases the connection once it has ended. Early exits that never
+// finish releases the connection once it has ended: it waits for the close
+// handshake, the writer and a ping in progress. Early exits that never
 // reach run call it directly after fail.
 func (cn *wsConn) finish() {
 	cn.fail(websocket.StatusNormalClosure, "")
 	<-cn.closing
+	cn.stopWatch()
+	cn.busy.Wait()
 	if cn.sub != nil {
+		cn.sub.Notify(nil)
 		cn.sub.Close()
 	}
 }
 
-func (cn *wsConn) pingLoop() {
-	t := time.NewTicker(cn.s.cfg.PingInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-cn.ctx.Done():
-			return
-		case <-t.C:
-			// Not cn.ctx, for the reason of writeNow; a ping waiting for
-			// its pong ends when the close handshake closes the connection.
-			ctx, cancel := context.WithTimeout(context.Background(), cn.s.cfg.PingTimeout)
-			err := cn.c.Ping(ctx)
-			cancel()
-			if err != nil && cn.ctx.Err() == nil {
-				cn.fail(websocket.StatusGoingAway, "ping timeout")
-				return
-			}
+// ping runs on the pinger's timer: it pings the peer, waits for the pong
+// and sets the timer again.
+func (cn *wsConn) ping() {
+	cn.mu.Lock()
+	if cn.ctx.Err() != nil {
+		cn.mu.Unlock()
+		return
+	}
+	cn.busy.Add(1)
+	cn.mu.Unlock()
+	defer cn.busy.Done()
+	// Not cn.ctx, for the reason of writeNow; a ping waiting for its pong
+	// ends when the close handshake closes the connection.
+	ctx, cancel := context.WithTimeout(context.Background(), cn.s.cfg.PingTimeout)
+	err := cn.c.Ping(ctx)
+	cancel()
+	if err != nil {
+		if cn.ctx.Err() == nil {
+			cn.fail(websocket.StatusGoingAway, "ping timeout")
 		}
+		return
+	}
+	cn.mu.Lock()
+	if cn.ctx.Err() == nil {
+		cn.pinger.Reset(cn.s.cfg.PingInterval)
+	}
+	cn.mu.Unlock()
+}
+
+// kick tells the writer that something waits, starting it if it does not
+// run. The subscription calls it (Notify) when its queue turns non-empty
+// or it ends.
+func (cn *wsConn) kick() {
+	cn.mu.Lock()
+	cn.kickLocked()
+	cn.mu.Unlock()
+}
+
+func (cn *wsConn) kickLocked() {
+	cn.dirty = true
+	if cn.started && !cn.writing && cn.ctx.Err() == nil {
+		cn.writing = true
+		cn.busy.Add(1)
+		go cn.writeLoop()
 	}
 }
 
-// writeLoop sends replies and subscribed events. Events that wait together
-// go out as one JSON array frame.
+// writeLoop sends replies and subscribed events until neither waits.
+// Events that wait together go out as one JSON array frame, replies first.
+// A subscription that has ended (too slow, or the hub closed) ends the
+// connection.
 func (cn *wsConn) writeLoop() {
+	defer cn.busy.Done()
 	batch := make([][]byte, 0, maxBatch)
+	more := false // the last batch left something behind
 	for {
-		batch = batch[:0]
-		events := 0 // of batch, those of the subscription
-		select {
-		case <-cn.ctx.Done():
-			return
-		case <-cn.sub.Done():
-			if errors.Is(cn.sub.Err(), parley.ErrSlow) {
+		cn.mu.Lock()
+		if !more && !cn.dirty || cn.ctx.Err() != nil {
+			cn.writing = false
+			cn.mu.Unlock()
+			return // closing: the close frame comes next
+		}
+		cn.dirty = false
+		n := min(len(cn.replies), maxBatch)
+		batch = append(batch[:0], cn.replies[:n]...)
+		if n == len(cn.replies) {
+			cn.replies = nil
+		} else {
+			cn.replies = cn.replies[n:]
+		}
+		if n > 0 {
+			cn.room.Broadcast()
+		}
+		more = len(cn.replies) > 0
+		cn.mu.Unlock()
+
+		if err := cn.sub.Err(); err != nil {
+			if errors.Is(err, parley.ErrSlow) {
 				cn.fail(closeSlow, "connection fell behind; resume")
 			} else {
 				cn.fail(websocket.StatusGoingAway, "")
 			}
+			cn.stopWriting()
 			return
-		case b := <-cn.out:
-			batch = append(batch, b)
-		case b := <-cn.sub.C():
+		}
+		if len(batch) < maxBatch {
+			var left int
+			batch, left = cn.sub.Take(batch, maxBatch-len(batch))
+			more = more || left > 0
+		} else {
+			more = true
+		}
+		events := 0 // of batch, those of the subscription
+		kept := batch[:n]
+		for _, b := range batch[n:] {
 			if cn.keep(b) {
-				batch = append(batch, b)
+				kept = append(kept, b)
 				events++
 			}
 		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case b := <-cn.out:
-				batch = append(batch, b)
-			case b := <-cn.sub.C():
-				if cn.keep(b) {
-					batch = append(batch, b)
-					events++
-				}
-			default:
-				break drain
-			}
-		}
+		batch = kept
 		if len(batch) == 0 {
 			continue
 		}
-		if cn.ctx.Err() != nil {
-			return // closing: the close frame comes next
-		}
 		if err := cn.writeNow(joinFrames(batch)); err != nil {
 			cn.fail(websocket.StatusGoingAway, "")
+			cn.stopWriting()
 			return
 		}
 		cn.s.wrote(cn.kind, events)
 	}
+}
+
+func (cn *wsConn) stopWriting() {
+	cn.mu.Lock()
+	cn.writing = false
+	cn.mu.Unlock()
 }
 
 func joinFrames(batch [][]byte) []byte {
@@ -435,6 +519,9 @@ func (cn *wsConn) replay(t *parley.Thread, after uint64, forVisitor bool) error 
 			if err := cn.writeNow(joinFrames(batch[i:end])); err != nil {
 				return err
 			}
+		}
+		if cn.replayed == nil {
+			cn.replayed = map[uint64]uint64{}
 		}
 		cn.replayed[t.ID] = after
 		if !more {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,7 +77,7 @@ func (s *Server) serveAgent(cn *wsConn, a *auth) {
 	// handshake has run its course.
 	release := s.presence.Connect(u.ID)
 	defer release()
-	go func() { <-cn.ctx.Done(); release() }()
+	context.AfterFunc(cn.ctx, release)
 	defer s.trackViewing(cn)()
 	ready := evAgentReady{Type: "ready", User: s.toUserJSON(u, true), InboxIDs: flexIDs(inboxIDs), Presence: s.presenceList(ctx)}
 	if err := cn.writeNow(mustJSON(ready)); err != nil {

@@ -59,9 +59,6 @@ func (s *Server) setViewing(ctx context.Context, cn *wsConn, u *parley.User, thr
 // removes cn for good once cn's handler is done, in case a viewing frame
 // raced with the close.
 func (s *Server) trackViewing(cn *wsConn) (leave func()) {
-	go func() {
-		<-cn.ctx.Done()
-		s.app.LeaveViewing(cn)
-	}()
+	context.AfterFunc(cn.ctx, func() { s.app.LeaveViewing(cn) })
 	return func() { s.app.LeaveViewing(cn) }
 }
