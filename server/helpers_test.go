@@ -40,6 +40,7 @@ type env struct {
 	widget   *parley.Widget
 	admin    *parley.User
 	presence *hub.Presence
+	hub      *hub.Hub
 }
 
 type envOptions struct {
@@ -108,7 +109,7 @@ func newEnv(tb testing.TB, o *envOptions) *env {
 	a.Start()
 	ts.Config = srv.HTTPServer() // the timeouts cmd/parley serves with
 	ts.Start()
-	e := &env{t: tb, db: db, app: a, srv: srv, ts: ts, base: base, inbox: in, widget: w, admin: admin, presence: p}
+	e := &env{t: tb, db: db, app: a, srv: srv, ts: ts, base: base, inbox: in, widget: w, admin: admin, presence: p, hub: h}
 	tb.Cleanup(func() {
 		ts.CloseClientConnections()
 		srv.Close()

@@ -62,37 +62,51 @@ func measureIdle(b *testing.B, kind string, n int) (kb, goroutines float64) {
 		open = func() int64 { return e.srv.Conns().StatusStreams }
 	}
 	mem0, g0 := serverFootprint()
+	stop := startIdleClients(b, kind, url, n, open)
+	defer stop()
+	mem1, g1 := serverFootprint()
+	return float64(mem1-mem0) / float64(n) / 1024, float64(g1-g0) / float64(n)
+}
+
+// startIdleClients starts the child process that opens n idle connections
+// of kind to url (idleClients), with env added to its environment, and
+// waits until open counts them all. stop ends the child; its connections
+// drop.
+func startIdleClients(tb testing.TB, kind, url string, n int, open func() int64, env ...string) (stop func()) {
+	tb.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "PARLEY_IDLE_CLIENTS="+kind, "PARLEY_IDLE_URL="+url, "PARLEY_IDLE_N="+strconv.Itoa(n))
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer func() {
+	stop = func() {
 		stdin.Close() // the clients exit and their connections drop
 		_ = cmd.Wait()
-	}()
+	}
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "ready" {
-		b.Fatalf("clients: %q, %v", line, err)
+		stop()
+		tb.Fatalf("clients: %q, %v", line, err)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for open() != int64(n) {
 		if time.Now().After(deadline) {
-			b.Fatalf("%d %s connections open, want %d", open(), kind, n)
+			stop()
+			tb.Fatalf("%d %s connections open, want %d", open(), kind, n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	mem1, g1 := serverFootprint()
-	return float64(mem1-mem0) / float64(n) / 1024, float64(g1-g0) / float64(n)
+	return stop
 }
 
 // serverFootprint returns heap in use plus goroutine stacks after a full
@@ -122,10 +136,12 @@ func raiseFileLimit(tb testing.TB, want uint64) {
 	}
 }
 
-// idleClients is the child process of BenchmarkIdleSockets: it opens n
-// connections of kind ("visitor" or "status") to url, says "ready" on
-// stdout once every one has its first event, and holds them, answering
-// pings, until stdin closes.
+// idleClients is the child process of BenchmarkIdleSockets and
+// TestIdleGoroutines: it opens n connections of kind ("visitor", "agent"
+// or "status") to url, says "ready" on stdout once every one has its first
+// event, and holds them, answering pings, until stdin closes. An agent's
+// socket sends the Cookie header in PARLEY_IDLE_COOKIE from the origin in
+// PARLEY_IDLE_ORIGIN.
 func idleClients(kind, url, count string) int {
 	n, err := strconv.Atoi(count)
 	if err != nil {
@@ -147,11 +163,18 @@ func idleClients(kind, url, count string) int {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(n) {
-				open := openIdleVisitor
-				if kind == "status" {
-					open = openIdleStatus
+				var err error
+				switch kind {
+				case "status":
+					err = openIdleStatus(url)
+				case "agent":
+					err = openIdleWS(url, http.Header{"Origin": {os.Getenv("PARLEY_IDLE_ORIGIN")}, "Cookie": {os.Getenv("PARLEY_IDLE_COOKIE")}},
+						`{"type":"hello","resume":[]}`)
+				default:
+					err = openIdleWS(url, http.Header{"Origin": {"http://customer.example"}},
+						`{"type":"hello","pageUrl":"http://customer.example/pricing"}`)
 				}
-				if err := open(url); err != nil {
+				if err != nil {
 					failed.Store(err)
 					return
 				}
@@ -168,14 +191,14 @@ func idleClients(kind, url, count string) int {
 	return 0
 }
 
-func openIdleVisitor(url string) error {
+func openIdleWS(url string, h http.Header, hello string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {"http://customer.example"}}})
+	c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: h})
 	if err != nil {
 		return err
 	}
-	hello := `{"type":"hello","pageUrl":"http://customer.example/pricing"}`
+	c.SetReadLimit(1 << 22)
 	if err := c.Write(ctx, websocket.MessageText, []byte(hello)); err != nil {
 		return err
 	}
@@ -183,10 +206,16 @@ func openIdleVisitor(url string) error {
 	if err != nil {
 		return err
 	}
-	if !strings.Contains(string(data), `"type":"ready"`) {
+	if !strings.Contains(string(data), `"type":"ready"`) { // the first frame, alone
 		return fmt.Errorf("first frame %.200s, want ready", data)
 	}
-	c.CloseRead(context.Background()) // answers the server's pings
+	go func() { // answers the server's pings; events are read and dropped
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
 	return nil
 }
 
