@@ -14,8 +14,8 @@
 // [Hub.Publish] hands the same byte slice to every subscription on any of its
 // topics, once per subscription however many of the topics it is on. It never
 // blocks and never copies: each subscription owns a queue of at most
-// [Options.BufferSize] events, grown as events arrive and freed when a burst
-// has been taken, and Publish only appends to it. A consumer takes events
+// [Options.BufferSize] events, in pooled segments taken as events arrive and
+// given back as they are taken, and Publish only appends to it. A consumer takes events
 // with [Subscription.Take] and hears of new ones through the function it gave
 // [Subscription.Notify], so an idle subscriber needs neither a goroutine
 // waiting on a channel nor a queue allocated in advance.

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -72,8 +73,8 @@ func TestQueueLazy(t *testing.T) {
 	defer h.Close()
 	sub := h.Subscribe("a")
 	s := sub.(*Subscription)
-	if s.q != nil {
-		t.Fatalf("new subscription has a queue of %d slots, want none", cap(s.q))
+	if s.head != nil {
+		t.Fatal("new subscription holds a queue, want none")
 	}
 	for range 500 {
 		pub(h, "x", "a")
@@ -84,13 +85,17 @@ func TestQueueLazy(t *testing.T) {
 	if got, more := sub.Take(nil, 0); len(got) != 400 || more != 0 {
 		t.Fatalf("Take(0) took %d, left %d; want 400, 0", len(got), more)
 	}
-	if s.q != nil {
-		t.Errorf("emptied queue keeps %d slots after a burst, want none", cap(s.q))
+	if s.head != nil || s.tail != nil {
+		t.Error("emptied queue still holds segments after a burst, want none")
 	}
-	pub(h, "y", "a")
-	sub.Take(nil, 0)
-	if c := cap(s.q); c == 0 || c > keepQueue {
-		t.Errorf("emptied queue after one event keeps %d slots, want 1 to %d", c, keepQueue)
+	for i := range 3 * segSize { // across segments, in order
+		pub(h, fmt.Sprint(i), "a")
+		if i%5 == 0 {
+			got, _ := sub.Take(nil, 1)
+			if want := fmt.Sprint(i / 5); string(got[0]) != want {
+				t.Fatalf("took %s, want %s", got[0], want)
+			}
+		}
 	}
 	if err := sub.Err(); err != nil {
 		t.Errorf("Err()=%v, want nil", err)
