@@ -362,3 +362,53 @@ func openStreamUntilEnd(e *env, ends chan<- error) error {
 	}()
 	return nil
 }
+
+// TestHelloWithHandshake: a client that sends its hello in the same write
+// as the upgrade request, before it has read the answer, is served: the
+// bytes the server read with the request reach the socket's reader.
+func TestHelloWithHandshake(t *testing.T) {
+	e := newEnv(t, nil)
+	nc, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	hello := []byte(`{"type":"hello","pageUrl":"http://customer.example/pricing"}`)
+	mask := [4]byte{1, 2, 3, 4}
+	frame := []byte{0x81, 0x80 | byte(len(hello))} // FIN, text; masked, as a client must
+	frame = append(frame, mask[:]...)
+	for i, c := range hello {
+		frame = append(frame, c^mask[i%4])
+	}
+	req := fmt.Sprintf("GET /widget/v1/ws?widgetId=%d HTTP/1.1\r\nHost: x\r\nOrigin: http://customer.example\r\n"+
+		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", e.widget.ID)
+	if _, err := nc.Write(append([]byte(req), frame...)); err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(time.Minute))
+	br := bufio.NewReader(nc)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v, %v", res, err)
+	}
+	head := make([]byte, 2)
+	if _, err := io.ReadFull(br, head); err != nil {
+		t.Fatal(err)
+	}
+	n := int(head[1] & 0x7f)
+	switch n {
+	case 126:
+		ext := make([]byte, 2)
+		io.ReadFull(br, ext)
+		n = int(ext[0])<<8 | int(ext[1])
+	case 127:
+		t.Fatal("a ready frame of more than 64 KiB")
+	}
+	payload := make([]byte, n)
+	if _, err := io.ReadFull(br, payload); err != nil {
+		t.Fatal(err)
+	}
+	if head[0]&0x0f != 1 || !strings.Contains(string(payload), `"type":"ready"`) {
+		t.Fatalf("first frame (opcode %d): %.200s, want ready", head[0]&0x0f, payload)
+	}
+}

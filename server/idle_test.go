@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +29,9 @@ import (
 // it opens PARLEY_IDLE_SOCKETS (default 10,000) visitor WebSockets, then as
 // many widget status streams, over loopback from a child process, and
 // reports the server's heap in use plus goroutine stacks per connection
-// (after a full GC) and its goroutines per connection. Run it once:
+// (after a full GC) and its goroutines per connection; with
+// PARLEY_IDLE_PROFILE set to a directory, it leaves a heap profile of each
+// kind there. Run it once:
 //
 //	go test ./server -run '^$' -bench BenchmarkIdleSockets -benchtime 1x
 func BenchmarkIdleSockets(b *testing.B) {
@@ -42,8 +46,10 @@ func BenchmarkIdleSockets(b *testing.B) {
 	for _, kind := range []string{"visitor", "status"} {
 		b.Run(kind, func(b *testing.B) {
 			for range b.N {
-				kb, goroutines := measureIdle(b, kind, n)
-				b.ReportMetric(kb, "KB/conn")
+				heap, stack, goroutines := measureIdle(b, kind, n)
+				b.ReportMetric(heap+stack, "KB/conn")
+				b.ReportMetric(heap, "heap-KB/conn")
+				b.ReportMetric(stack, "stack-KB/conn")
 				b.ReportMetric(goroutines, "goroutines/conn")
 			}
 		})
@@ -51,8 +57,8 @@ func BenchmarkIdleSockets(b *testing.B) {
 }
 
 // measureIdle opens n idle connections of kind to a new server and returns
-// what each costs it.
-func measureIdle(b *testing.B, kind string, n int) (kb, goroutines float64) {
+// what each costs it: KB of heap in use, KB of goroutine stacks, goroutines.
+func measureIdle(b *testing.B, kind string, n int) (heap, stack, goroutines float64) {
 	b.Helper()
 	e := newEnv(b, &envOptions{cfg: server.Config{VisitorConnsPerIP: -1, NewVisitorsPerIP: -1, NewConversationsPerIP: -1}})
 	url := e.visitorURL()
@@ -61,11 +67,22 @@ func measureIdle(b *testing.B, kind string, n int) (kb, goroutines float64) {
 		url = fmt.Sprintf("%s/widget/v1/status?widgetId=%d", e.base, e.widget.ID)
 		open = func() int64 { return e.srv.Conns().StatusStreams }
 	}
-	mem0, g0 := serverFootprint()
+	heap0, stack0, g0 := serverFootprint()
 	stop := startIdleClients(b, kind, url, n, open)
 	defer stop()
-	mem1, g1 := serverFootprint()
-	return float64(mem1-mem0) / float64(n) / 1024, float64(g1-g0) / float64(n)
+	heap1, stack1, g1 := serverFootprint()
+	if dir := os.Getenv("PARLEY_IDLE_PROFILE"); dir != "" {
+		f, err := os.Create(filepath.Join(dir, kind+".heap"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	per := func(a, b uint64) float64 { return (float64(a) - float64(b)) / float64(n) / 1024 }
+	return per(heap1, heap0), per(stack1, stack0), float64(g1-g0) / float64(n)
 }
 
 // startIdleClients starts the child process that opens n idle connections
@@ -109,14 +126,14 @@ func startIdleClients(tb testing.TB, kind, url string, n int, open func() int64,
 	return stop
 }
 
-// serverFootprint returns heap in use plus goroutine stacks after a full
+// serverFootprint returns heap in use and goroutine stacks after a full
 // collection, and the number of goroutines.
-func serverFootprint() (bytes uint64, goroutines int) {
+func serverFootprint() (heap, stacks uint64, goroutines int) {
 	runtime.GC()
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return ms.HeapInuse + ms.StackInuse, runtime.NumGoroutine()
+	return ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine()
 }
 
 func raiseFileLimit(tb testing.TB, want uint64) {

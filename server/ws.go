@@ -1,9 +1,14 @@
 package server
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -149,6 +154,65 @@ type wsConn struct {
 	// limiter bounds the events a client may send (Config.MessageRate,
 	// MessageBurst); only the reader goroutine takes from it.
 	limiter *rate.Limiter
+}
+
+// wsReadBuffer is the read buffer of a WebSocket. Clients send few and
+// small frames (MessageRate), and a larger one is read past the buffer,
+// so the 4 KB net/http reads requests with would mostly sit idle.
+const wsReadBuffer = 1024
+
+// wsHijacker gives websocket.Accept the connection with a read buffer of
+// wsReadBuffer bytes instead of net/http's.
+type wsHijacker struct{ http.ResponseWriter }
+
+func (w wsHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	// What the client sent before it read the upgrade's answer must sit in
+	// the new reader's buffer: Accept takes the buffered bytes and reads
+	// the rest from nc itself.
+	n := brw.Reader.Buffered()
+	b, _ := brw.Reader.Peek(n)
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(b)), nc), max(n, wsReadBuffer))
+	if _, err := br.Peek(n); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, bufio.NewReadWriter(br, brw.Writer), nil
+}
+
+// detachConn serves an upgraded connection c of kind in a goroutine of its
+// own and lets the handler return, so that the request, its headers and
+// the deep stack of the handler chain are not kept for the connection's
+// life: a new goroutine's stack fits the reading it does. release, the
+// counts and Config.ObserveRequest (the request finishes when the
+// connection closes) follow the connection. A panic while serving is
+// logged, as logRequests would, and drops the connection.
+func (s *Server) detachConn(r *http.Request, c *websocket.Conn, kind connKind, release func(), serve func(cn *wsConn)) {
+	route, _ := r.Context().Value(keyRoute).(*routeSlot)
+	if route != nil {
+		route.detached = true
+	}
+	cid, path := correlationID(r), r.URL.Path
+	s.conns.Add(1)
+	closed := s.opened(kind)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error().Interface("panic", v).Str("correlationId", cid).Str("path", path).Msg("handler panic")
+				_ = c.CloseNow()
+			}
+			closed()
+			release()
+			s.conns.Done()
+			if route != nil {
+				s.observeRequest(route, http.StatusSwitchingProtocols, time.Since(route.start))
+			}
+		}()
+		serve(s.newConn(c, kind))
+	}()
 }
 
 func (s *Server) newConn(c *websocket.Conn, kind connKind) *wsConn {

@@ -34,14 +34,11 @@ func (s *Server) handleAgentWS() http.Handler {
 		if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Host != "" {
 			opts.OriginPatterns = []string{strings.ToLower(u.Host)}
 		}
-		c, err := websocket.Accept(w, r, opts)
+		c, err := websocket.Accept(wsHijacker{w}, r, opts)
 		if err != nil {
 			return nil // Accept has answered
 		}
-		s.conns.Add(1)
-		defer s.conns.Done()
-		defer s.opened(connAgent)()
-		s.serveAgent(s.newConn(c, connAgent), a)
+		s.detachConn(r, c, connAgent, func() {}, func(cn *wsConn) { s.serveAgent(cn, a) })
 		return nil
 	})
 }

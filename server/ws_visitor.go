@@ -90,7 +90,7 @@ func (s *Server) handleVisitorWS() http.Handler {
 		if err == nil {
 			release, allowed = s.limits.conns.acquire(key)
 		}
-		c, aerr := websocket.Accept(w, r, opts)
+		c, aerr := websocket.Accept(wsHijacker{w}, r, opts)
 		if aerr != nil {
 			if allowed {
 				release()
@@ -105,11 +105,7 @@ func (s *Server) handleVisitorWS() http.Handler {
 			_ = c.Close(kindOf(parley.ERATELIMIT).close, tooManyConns)
 			return nil
 		}
-		defer release()
-		s.conns.Add(1)
-		defer s.conns.Done()
-		defer s.opened(connVisitor)()
-		s.serveVisitor(s.newConn(c, connVisitor), wd, key)
+		s.detachConn(r, c, connVisitor, release, func(cn *wsConn) { s.serveVisitor(cn, wd, key) })
 		return nil
 	})
 }
