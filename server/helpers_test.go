@@ -48,6 +48,9 @@ type envOptions struct {
 	hubOpts   *hub.Options
 	cfg       server.Config
 	app       app.Config
+	// http2 serves over TLS with HTTP/2, as Parley with its own
+	// certificate does; e.ts.Client() speaks it.
+	http2 bool
 }
 
 func newEnv(tb testing.TB, o *envOptions) *env {
@@ -108,7 +111,13 @@ func newEnv(tb testing.TB, o *envOptions) *env {
 	srv := server.New(cfg, a, db, h, p, assets)
 	a.Start()
 	ts.Config = srv.HTTPServer() // the timeouts cmd/parley serves with
-	ts.Start()
+	if o.http2 {
+		ts.EnableHTTP2 = true
+		ts.StartTLS()
+		base = ts.URL
+	} else {
+		ts.Start()
+	}
 	e := &env{t: tb, db: db, app: a, srv: srv, ts: ts, base: base, inbox: in, widget: w, admin: admin, presence: p, hub: h}
 	tb.Cleanup(func() {
 		ts.CloseClientConnections()

@@ -412,3 +412,61 @@ func TestHelloWithHandshake(t *testing.T) {
 		t.Fatalf("first frame (opcode %d): %.200s, want ready", head[0]&0x0f, payload)
 	}
 }
+
+// TestStatusStreamHTTP2: over HTTP/2, where a connection cannot be taken
+// over, the status stream is served in its handler as before: status
+// changes as they happen, released when the browser goes, ended at
+// shutdown.
+func TestStatusStreamHTTP2(t *testing.T) {
+	e := newEnv(t, &envOptions{http2: true})
+	hc := e.ts.Client()
+	open := func(ctx context.Context) (*http.Response, *bufio.Reader) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/widget/v1/status?widgetId=%d", e.base, e.widget.ID), nil)
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ProtoMajor != 2 || res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("status stream: %s %d %q, want HTTP/2 200 text/event-stream", res.Proto, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		body := bufio.NewReader(res.Body)
+		if line, err := body.ReadString('\n'); err != nil || !strings.HasPrefix(line, `data: {"type":"status"`) {
+			t.Fatalf("first line %q, %v", line, err)
+		}
+		return res, body
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	res, body := open(ctx)
+	release := e.presence.Connect(e.admin.ID)
+	defer release()
+	for {
+		line, err := body.ReadString('\n')
+		if err != nil {
+			t.Fatalf("waiting for the agent to be online: %v", err)
+		}
+		if strings.HasPrefix(line, `data: {"type":"status","status":{"available":true`) {
+			break
+		}
+	}
+	cancel()
+	res.Body.Close()
+	eventually(t, "the stream released", func() bool { return e.srv.Conns().StatusStreams == 0 })
+
+	res, body = open(context.Background())
+	defer res.Body.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, body)
+		done <- err
+	}()
+	e.srv.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("body at shutdown: %v, want its end", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("body still open a minute after shutdown")
+	}
+}
