@@ -76,6 +76,9 @@ func TestLoadtestRun(t *testing.T) {
 			if rep.DeliveryLatency.N != 2*rep.AckLatency.N {
 				t.Errorf("%d delivery samples, want two per ack sample (%d)", rep.DeliveryLatency.N, rep.AckLatency.N)
 			}
+			if rep.DeliveryRate <= 0 {
+				t.Errorf("%g deliveries/s, want positive", rep.DeliveryRate)
+			}
 			if rep.Throughput <= 0 {
 				t.Errorf("throughput %g, want positive", rep.Throughput)
 			}
