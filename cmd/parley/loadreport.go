@@ -174,6 +174,7 @@ type loadReport struct {
 		Measured         bool    `json:"measured"`
 		Seconds          float64 `json:"seconds"`
 		MicrosPerMessage float64 `json:"microsPerMessage"`
+		Source           string  `json:"source,omitempty"`
 		Note             string  `json:"note,omitempty"`
 	} `json:"serverCpu"`
 }
@@ -276,7 +277,7 @@ func (rep *loadReport) print(w io.Writer) {
 		}
 	}
 	if rep.CPU.Measured {
-		fmt.Fprintf(w, "server CPU  %.2fs (process_cpu_seconds_total), %.0f µs per acknowledged message\n", rep.CPU.Seconds, rep.CPU.MicrosPerMessage)
+		fmt.Fprintf(w, "server CPU  %.2fs (%s), %.0f µs per acknowledged message\n", rep.CPU.Seconds, rep.CPU.Source, rep.CPU.MicrosPerMessage)
 	} else {
 		fmt.Fprintf(w, "server CPU  %s\n", rep.CPU.Note)
 	}

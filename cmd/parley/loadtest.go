@@ -51,7 +51,9 @@ type loadConfig struct {
 	MaxDuration  time.Duration
 	// CPU, when set, reads the server's CPU seconds so far in place of
 	// its metrics: a benchmark reads them off the server's process.
-	CPU func() (float64, error)
+	// CPUSource names where from, for the report.
+	CPU       func() (float64, error)
+	CPUSource string
 }
 
 // parseLoadConfig reads parley loadtest's flags. It returns an error that
@@ -384,6 +386,10 @@ func loadtest(ctx context.Context, c *loadConfig) (*loadReport, error) {
 	default:
 		rep.CPU.Seconds = cpuAfter - cpuBefore
 		rep.CPU.Measured = true
+		rep.CPU.Source = "process_cpu_seconds_total"
+		if c.CPU != nil {
+			rep.CPU.Source = c.CPUSource
+		}
 		if rep.Acked > 0 {
 			rep.CPU.MicrosPerMessage = rep.CPU.Seconds * 1e6 / float64(rep.Acked)
 		}

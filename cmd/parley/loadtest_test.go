@@ -82,7 +82,7 @@ func TestLoadtestRun(t *testing.T) {
 			if rep.Throughput <= 0 {
 				t.Errorf("throughput %g, want positive", rep.Throughput)
 			}
-			if !rep.CPU.Measured || rep.CPU.Seconds <= 0 || rep.CPU.MicrosPerMessage <= 0 {
+			if !rep.CPU.Measured || rep.CPU.Seconds <= 0 || rep.CPU.MicrosPerMessage <= 0 || rep.CPU.Source != "process_cpu_seconds_total" {
 				t.Errorf("server CPU %+v, want measured", rep.CPU)
 			}
 		})

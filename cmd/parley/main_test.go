@@ -38,8 +38,8 @@ type proc struct {
 	addr string
 	// metricsAddr is the --metrics-listen address, when it has one.
 	metricsAddr string
-	logs chan map[string]any
-	done chan struct{}
+	logs        chan map[string]any
+	done        chan struct{}
 }
 
 // startProc starts Parley on a free port with data in dir and waits until

@@ -175,6 +175,7 @@ func runVersusLoad(tb testing.TB, p *proc, args ...string) versusLoad {
 	}
 	var self [2]float64
 	calls := 0
+	c.CPUSource = "/proc/<pid>/stat"
 	c.CPU = func() (float64, error) {
 		if calls < 2 {
 			self[calls], _ = procCPU(os.Getpid())
@@ -609,8 +610,8 @@ func TestVersusHarness(t *testing.T) {
 				t.Errorf("%d threads, %d delivered of %d acknowledged, %g deliveries/s; want 20 threads, each message twice",
 					l.rep.Check.Threads, l.rep.Delivered, l.rep.Acked, l.rep.DeliveryRate)
 			}
-			if l.rep.CPU.Seconds <= 0 || l.self <= 0 {
-				t.Errorf("server CPU %gs, load generator %gs: want both read", l.rep.CPU.Seconds, l.self)
+			if l.rep.CPU.Seconds <= 0 || l.rep.CPU.Source != "/proc/<pid>/stat" || l.self <= 0 {
+				t.Errorf("server CPU %gs from %q, load generator %gs: want both read off /proc", l.rep.CPU.Seconds, l.rep.CPU.Source, l.self)
 			}
 			if kind == "naive" {
 				return
