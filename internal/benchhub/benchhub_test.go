@@ -265,3 +265,75 @@ func dial(t *testing.T, ctx context.Context, url string, h http.Header) *websock
 	}
 	return c
 }
+
+// TestSlowAgent: an agent that reads nothing is closed with 4408 once its
+// buffer is full, while the visitor's messages go on being acknowledged: a
+// baseline never waits for a slow consumer.
+func TestSlowAgent(t *testing.T) {
+	for _, kind := range []benchhub.Kind{benchhub.Coder, benchhub.Gorilla} {
+		t.Run(string(kind), func(t *testing.T) {
+			s, err := benchhub.New(kind, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(s)
+			defer ts.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			agent := dial(t, ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/api/v1/ws", http.Header{"Cookie": {signIn(t, ts.URL)}})
+			defer agent.CloseNow()
+			agent.SetReadLimit(1 << 30)
+			v := dial(t, ctx, boot(t, ts.URL), nil)
+			defer v.CloseNow()
+			v.SetReadLimit(1 << 30)
+
+			// 8,192 events fill the agent's buffer; the socket's
+			// buffers take a few megabytes more: 1 KB texts, 20,000 of
+			// them, are more than both.
+			const n = 20000
+			text := strings.Repeat("x", 1000)
+			acked := make(chan int, 1)
+			go func() {
+				k := 0
+				for k < n {
+					evs, err := read(ctx, v)
+					if err != nil {
+						break
+					}
+					for _, ev := range evs {
+						if ev.Type == "message.ack" {
+							k++
+						}
+					}
+				}
+				acked <- k
+			}()
+			for k := range n {
+				if err := v.Write(ctx, websocket.MessageText, fmt.Appendf(nil, `{"type":"message.send","clientId":"c%d","text":"%s"}`, k, text)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if k := <-acked; k != n {
+				t.Fatalf("%d of %d messages acknowledged while the agent did not read", k, n)
+			}
+			got := 0
+			for {
+				evs, err := read(ctx, agent)
+				if err != nil {
+					if code := websocket.CloseStatus(err); code != 4408 {
+						t.Fatalf("the agent's socket ended with %v (close %d), want 4408", err, code)
+					}
+					break
+				}
+				for _, ev := range evs {
+					if ev.Type == "message.created" {
+						got++
+					}
+				}
+			}
+			if got >= n {
+				t.Errorf("the slow agent got all %d messages, want it cut off", got)
+			}
+		})
+	}
+}
