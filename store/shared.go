@@ -82,6 +82,46 @@ func (c *sharedCache[T]) forget(id uint64) {
 	c.mu.Unlock()
 }
 
+// lookup returns a copy of record id if data is what it was decoded from:
+// for a caller that changes what it reads, such as the writer moving a
+// thread on by one message. copyOf makes the copy; it reports false for a
+// record it cannot copy cheaply, which is then never kept.
+func (c *sharedCache[T]) lookup(id uint64, data []byte, copyOf func(*T) (*T, bool)) (*T, bool) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if !ok || !bytes.Equal(e.raw, data) {
+		return nil, false
+	}
+	return copyOf(e.v)
+}
+
+// remember keeps a copy of v, just decoded from data (which lives only as
+// long as its transaction), if copyOf can make one.
+func (c *sharedCache[T]) remember(id uint64, data []byte, v *T, copyOf func(*T) (*T, bool)) {
+	if w, ok := copyOf(v); ok {
+		c.put(id, sharedEntry[T]{raw: bytes.Clone(data), v: w})
+	}
+}
+
+// threadMemo keeps decoded threads for threadTable's get: each message
+// reads its thread and writes it back with the next seq, and decoding the
+// thread's JSON was a tenth of the writer's work. Its entries are checked
+// against the stored bytes like sharedCache's, so it can serve every open
+// store at once: equal bytes decode to equal threads.
+var threadMemo sharedCache[parley.Thread]
+
+// copyThread copies t when a plain copy is a deep one: t points at nothing.
+// A thread with a bot's state, an integration or a hand-off's routing is
+// decoded every time (those are few).
+func copyThread(t *parley.Thread) (*parley.Thread, bool) {
+	if t.Bot != nil || t.Integration != nil || t.HandoffRouting != nil {
+		return nil, false
+	}
+	c := *t
+	return &c, true
+}
+
 // shared holds the store's shared caches.
 type shared struct {
 	widgets  sharedCache[parley.Widget]

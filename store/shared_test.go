@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"github.com/parley-chat/parley"
 	bolt "go.etcd.io/bbolt"
@@ -93,4 +95,74 @@ func TestSharedBound(t *testing.T) {
 	if n := len(c.m); n != maxShared {
 		t.Fatalf("%d entries, want %d", n, maxShared)
 	}
+}
+
+// TestThreadMemo: threads read again come from memory as copies of their
+// own, so a caller changing one changes neither the stored thread nor what
+// the next reader gets; every message moves the thread on; a thread
+// pointing at a bot's state is decoded afresh; a deleted thread leaves
+// memory.
+func TestThreadMemo(t *testing.T) {
+	// Other tests' stores share threadMemo: look for this test's words.
+	const memoText = "words only TestThreadMemo writes"
+	ctx := t.Context()
+	db := MustOpen(t, nil)
+	th := mustCreateThread(t, db, 1, 2, 3)
+	a, err := db.Thread(ctx, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.Thread(ctx, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b {
+		t.Fatal("two readers got the same thread to change")
+	}
+	a.Subject, a.LastSeq = "changed by a reader", 99
+	for i := range 3 {
+		if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: memoText}, parley.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Thread(ctx, th.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject != "" || c.LastSeq != uint64(i+1) || c.Preview != memoText {
+			t.Fatalf("after message %d: subject %q, lastSeq %d, preview %q", i+1, c.Subject, c.LastSeq, c.Preview)
+		}
+	}
+	if !memoHolds(memoText) {
+		t.Fatal("the thread was not kept in memory")
+	}
+
+	bot := botThread(t, db, 7, time.Now())
+	x, _ := db.Thread(ctx, bot.ID)
+	y, err := db.Thread(ctx, bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Bot == nil || x.Bot == y.Bot {
+		t.Fatal("a bot's state was shared between readers")
+	}
+
+	if _, err := db.DeleteThread(ctx, th.ID, func(*parley.Thread) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if memoHolds(memoText) {
+		t.Fatal("memory still holds the deleted thread")
+	}
+}
+
+// memoHolds reports whether threadMemo keeps a thread whose stored bytes
+// contain text.
+func memoHolds(text string) bool {
+	threadMemo.mu.Lock()
+	defer threadMemo.mu.Unlock()
+	for _, e := range threadMemo.m {
+		if bytes.Contains(e.raw, []byte(text)) {
+			return true
+		}
+	}
+	return false
 }
