@@ -129,27 +129,50 @@ func procRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("/proc/%d/status has no VmRSS", pid)
 }
 
-// gcThenRSS forces a garbage collection in the server (its profiler's
-// heap profile with gc=1) and returns its resident memory in KiB after.
-func gcThenRSS(tb testing.TB, p *proc) int64 {
+// memSample is a server's memory after a garbage collection.
+type memSample struct {
+	rssKB int64 // VmRSS, KiB
+	// goBytes is the Go heap and goroutine stacks in use (HeapInuse +
+	// StackInuse): what VmRSS holds less the memory Go has freed but not
+	// yet returned to the system, and less the runtime's own.
+	goBytes int64
+}
+
+// gcThenMem forces a garbage collection in the server (its profiler's
+// heap profile with gc=1, whose text form ends with the runtime's memory
+// statistics) and returns its memory after.
+func gcThenMem(tb testing.TB, p *proc) memSample {
 	tb.Helper()
 	if p.metricsAddr == "" {
 		tb.Fatal("the server has no metrics listener, so no profiler to collect its garbage")
 	}
-	res, err := http.Get("http://" + p.metricsAddr + "/debug/pprof/heap?gc=1")
+	res, err := http.Get("http://" + p.metricsAddr + "/debug/pprof/heap?gc=1&debug=1")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
+	body, err := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		tb.Fatalf("GET /debug/pprof/heap?gc=1: %s", res.Status)
+	if err != nil || res.StatusCode != http.StatusOK {
+		tb.Fatalf("GET /debug/pprof/heap?gc=1&debug=1: %s, %v", res.Status, err)
 	}
-	kb, err := procRSS(p.cmd.Process.Pid)
-	if err != nil {
+	var m memSample
+	var heap, stack int64 = -1, -1
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, "# HeapInuse = "); ok {
+			heap, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "# Stack = "); ok && len(strings.Fields(v)) > 0 { // "inuse / sys"
+			stack, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	if heap <= 0 || stack <= 0 {
+		tb.Fatalf("the heap profile has no HeapInuse and Stack lines:\n%s", body[max(0, len(body)-2000):])
+	}
+	m.goBytes = heap + stack
+	if m.rssKB, err = procRSS(p.cmd.Process.Pid); err != nil {
 		tb.Fatal(err)
 	}
-	return kb
+	return m
 }
 
 // versusLoad is what one run of the load engine measured.
@@ -335,25 +358,28 @@ func openStatusStreams(tb testing.TB, url string, n int) []io.Closer {
 	return bodies
 }
 
+// idleMem is what each of n idle connections added to a server's memory,
+// in KiB.
+type idleMem struct{ rss, goHeap float64 }
+
 // idleKB opens n connections with open, lets them idle for the time
-// given, and returns what each added to the server's resident memory, in
-// KiB, after a garbage collection before and after. close ends the
-// connections.
-func idleKB(tb testing.TB, p *proc, n int, idle time.Duration, open func() (close func())) float64 {
+// given, and returns what each added to the server's memory, after a
+// garbage collection before and after. close ends the connections.
+func idleKB(tb testing.TB, p *proc, n int, idle time.Duration, open func() (close func())) idleMem {
 	tb.Helper()
-	before := gcThenRSS(tb, p)
+	before := gcThenMem(tb, p)
 	closeConns := open()
 	defer closeConns()
 	time.Sleep(idle) // so that what the handshakes left behind is garbage
-	after := gcThenRSS(tb, p)
-	if before <= 0 || after <= 0 {
-		tb.Fatalf("resident memory %d KiB before, %d KiB after: not read", before, after)
+	after := gcThenMem(tb, p)
+	if before.rssKB <= 0 || after.rssKB <= 0 {
+		tb.Fatalf("resident memory %d KiB before, %d KiB after: not read", before.rssKB, after.rssKB)
 	}
-	return float64(after-before) / float64(n)
+	return idleMem{rss: float64(after.rssKB-before.rssKB) / float64(n), goHeap: float64(after.goBytes-before.goBytes) / 1024 / float64(n)}
 }
 
 // idleVisitorsKB is idleKB for n visitor sockets.
-func idleVisitorsKB(tb testing.TB, p *proc, n int, idle time.Duration) float64 {
+func idleVisitorsKB(tb testing.TB, p *proc, n int, idle time.Duration) idleMem {
 	tb.Helper()
 	wsURL := bootOf(tb, p).WS
 	return idleKB(tb, p, n, idle, func() func() {
@@ -363,7 +389,7 @@ func idleVisitorsKB(tb testing.TB, p *proc, n int, idle time.Duration) float64 {
 }
 
 // idleStreamsKB is idleKB for n widget status streams.
-func idleStreamsKB(tb testing.TB, p *proc, n int, idle time.Duration) float64 {
+func idleStreamsKB(tb testing.TB, p *proc, n int, idle time.Duration) idleMem {
 	tb.Helper()
 	url := p.base() + "/widget/v1/status?widgetId=" + bootOf(tb, p).Widget.ID
 	return idleKB(tb, p, n, idle, func() func() {
@@ -530,7 +556,7 @@ func BenchmarkVersus(b *testing.B) {
 	// ready, each a new visitor; and, for Parley, n widget status streams.
 	b.Run("idle", func(b *testing.B) {
 		say("== idle: %d visitor sockets, then %d status streams, idle 2s", n, n)
-		kb := map[string]float64{}
+		kb := map[string]idleMem{}
 		for _, name := range []string{"parley", "coder", "gorilla"} {
 			var p *proc
 			if name == "parley" {
@@ -544,16 +570,20 @@ func BenchmarkVersus(b *testing.B) {
 		p := startParleyForLoad(b)
 		stream := idleStreamsKB(b, p, n, 2*time.Second)
 		p.stop()
-		say("%d idle sockets: parley %.1f KB, coder %.1f KB, gorilla %.1f KB each; %d status streams: parley %.1f KB each; load average %s", n, kb["parley"], kb["coder"], kb["gorilla"], n, stream, loadAvg())
-		b.ReportMetric(kb["parley"], "parley-KB/socket")
-		b.ReportMetric(kb["coder"], "coder-KB/socket")
-		b.ReportMetric(kb["gorilla"], "gorilla-KB/socket")
-		b.ReportMetric(kb["parley"]/kb["gorilla"], "mem-parley/gorilla")
-		b.ReportMetric(stream, "parley-KB/stream")
+		for _, name := range []string{"parley", "coder", "gorilla"} {
+			say("%-8s %5.1f KB resident, %5.1f KB Go heap and stacks per idle socket (%d sockets)", name, kb[name].rss, kb[name].goHeap, n)
+		}
+		say("parley   %5.1f KB resident, %5.1f KB Go heap and stacks per status stream (%d streams); load average %s", stream.rss, stream.goHeap, n, loadAvg())
+		b.ReportMetric(kb["parley"].rss, "parley-KB/socket")
+		b.ReportMetric(kb["coder"].rss, "coder-KB/socket")
+		b.ReportMetric(kb["gorilla"].rss, "gorilla-KB/socket")
+		b.ReportMetric(kb["parley"].rss/kb["gorilla"].rss, "mem-parley/gorilla")
+		b.ReportMetric(stream.rss, "parley-KB/stream")
 		fig := fmt.Sprintf("KB per idle visitor socket (%d sockets)", n)
-		add(versusRow{fig, kb["parley"], kb["gorilla"], "gorilla", kb["parley"] / kb["gorilla"], "≤ 24 KB", kb["parley"] <= 24})
-		add(versusRow{fig, kb["parley"], kb["coder"], "coder", kb["parley"] / kb["coder"], "", false})
-		add(versusRow{figure: fmt.Sprintf("KB per idle status stream (%d streams)", n), parley: stream})
+		add(versusRow{fig, kb["parley"].rss, kb["gorilla"].rss, "gorilla", kb["parley"].rss / kb["gorilla"].rss, "≤ 24 KB", kb["parley"].rss <= 24})
+		add(versusRow{fig, kb["parley"].rss, kb["coder"].rss, "coder", kb["parley"].rss / kb["coder"].rss, "", false})
+		add(versusRow{"Go heap and stacks KB per idle visitor socket", kb["parley"].goHeap, kb["gorilla"].goHeap, "gorilla", kb["parley"].goHeap / kb["gorilla"].goHeap, "", false})
+		add(versusRow{figure: fmt.Sprintf("KB per idle status stream (%d streams)", n), parley: stream.rss})
 	})
 
 	// Fan-out: 1,000 agent consoles, 20 visitors sending 1,000 messages
