@@ -536,16 +536,30 @@ func BenchmarkVersus(b *testing.B) {
 	// warm-up), against the baseline that commits each message in a
 	// bbolt transaction of its own.
 	b.Run("durable", func(b *testing.B) {
-		say("== durable: 1,000 visitors, 1 agent, closed loop for 12s (2s warm-up)")
+		say("== durable: 1,000 visitors, 1 agent, closed loop for 12s (2s warm-up), each server twice")
 		args := []string{"--visitors", "1000", "--agents", "1", "--rate", "0", "--duration", "12s", "--warmup", "2s", "--drain", "30s"}
-		p := startParleyForLoad(b)
-		pl := runVersusLoad(b, p, args...)
-		p.stop()
-		nv := startBaseline(b, benchhub.Naive)
-		nl := runVersusLoad(b, nv, args...)
-		nv.stop()
+		// Both depend on the disk's fsync, which other work shares: naive,
+		// Parley, Parley, naive, and the better run of each is kept.
+		var pl, nl versusLoad
+		for _, name := range []string{"naive", "parley", "parley", "naive"} {
+			var p *proc
+			if name == "parley" {
+				p = startParleyForLoad(b)
+			} else {
+				p = startBaseline(b, benchhub.Naive)
+			}
+			l := runVersusLoad(b, p, args...)
+			p.stop()
+			say("%-8s %.0f acks/s (ack p99 %.1fms), load average %s", name, l.rep.Throughput, l.rep.AckLatency.P99, loadAvg())
+			best := &nl
+			if name == "parley" {
+				best = &pl
+			}
+			if best.rep == nil || l.rep.Throughput > best.rep.Throughput {
+				*best = l
+			}
+		}
 		ratio := pl.rep.Throughput / nl.rep.Throughput
-		say("parley %.0f acks/s (ack p99 %.1fms), naive %.0f acks/s (ack p99 %.1fms), load average %s", pl.rep.Throughput, pl.rep.AckLatency.P99, nl.rep.Throughput, nl.rep.AckLatency.P99, loadAvg())
 		b.ReportMetric(pl.rep.Throughput, "parley-acks/s")
 		b.ReportMetric(nl.rep.Throughput, "naive-acks/s")
 		b.ReportMetric(ratio, "durable-parley/naive")
@@ -586,11 +600,11 @@ func BenchmarkVersus(b *testing.B) {
 		add(versusRow{figure: fmt.Sprintf("KB per idle status stream (%d streams)", n), parley: stream.rss})
 	})
 
-	// Fan-out: 1,000 agent consoles, 20 visitors sending 1,000 messages
-	// in a closed loop: deliveries a second until the last arrived.
+	// Fan-out: 1,000 agent consoles, 20 visitors sending 500 messages in
+	// a closed loop: deliveries a second until the last arrived.
 	b.Run("fanout", func(b *testing.B) {
-		say("== fanout: 1,000 agents, 20 visitors, 1,000 messages closed loop")
-		args := []string{"--visitors", "20", "--agents", "1000", "--rate", "0", "--messages", "1000", "--drain", "2m"}
+		say("== fanout: 1,000 agents, 20 visitors, 500 messages closed loop")
+		args := []string{"--visitors", "20", "--agents", "1000", "--rate", "0", "--messages", "500", "--drain", "2m"}
 		loads := map[string]versusLoad{}
 		for _, name := range []string{"parley", "gorilla"} {
 			var p *proc

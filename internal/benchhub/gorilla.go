@@ -9,6 +9,14 @@ import (
 
 var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
 
+// Keep-alive as in gorilla's chat example: a ping every 54 s, a connection
+// whose pong is not back within 60 s of the last is closed. (Parley and
+// the coder baseline ping every 20 s and wait 10 s for the pong.)
+const (
+	gorillaPongWait   = 60 * time.Second
+	gorillaPingPeriod = gorillaPongWait * 9 / 10
+)
+
 // serveGorilla runs one gorilla/websocket connection as gorilla's chat
 // example does: a reader (this goroutine) and a writer goroutine that
 // empties the client's buffered channel and pings, the only goroutine that
@@ -23,8 +31,8 @@ func (s *Server) serveGorilla(w http.ResponseWriter, r *http.Request, c *client)
 	defer func() { <-done; conn.Close() }()
 	defer s.leave(c)
 	conn.SetReadLimit(readLimit)
-	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	_ = conn.SetReadDeadline(time.Now().Add(gorillaPongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(gorillaPongWait)) })
 	for {
 		_, data, err := conn.ReadMessage()
 		if err != nil {
@@ -40,7 +48,7 @@ func (s *Server) serveGorilla(w http.ResponseWriter, r *http.Request, c *client)
 // gorillaWriter sends what waits for c until the connection ends, and
 // pings.
 func gorillaWriter(conn *websocket.Conn, c *client) {
-	ping := time.NewTicker(pingPeriod)
+	ping := time.NewTicker(gorillaPingPeriod)
 	defer ping.Stop()
 	for {
 		select {
