@@ -181,14 +181,19 @@ type versusLoad struct {
 	// self is the CPU seconds the load generator (this process) used
 	// in the same window as the server's.
 	self float64
+	// kept is whether the server kept up: every message acknowledged
+	// and delivered, no socket ended.
+	kept bool
 }
 
 // runVersusLoad runs parley loadtest's engine against p with args (its
 // flags, without --url and the credentials), reading the server's CPU off
 // /proc. It fails tb when the run could not start, a limit refused it,
-// nothing was acknowledged, or the exactly-once check failed; a server
-// that could not keep up (messages unanswered, sockets closed) is a
-// result, and the report is logged in full.
+// nothing was acknowledged, a message was delivered twice, out of order or
+// as another, or messages were lost while no socket ended. A server that
+// could not keep up (messages unanswered, an agent closed as too slow and
+// so missing messages) is a result: the report is printed in full and
+// kept is false.
 func runVersusLoad(tb testing.TB, p *proc, args ...string) versusLoad {
 	tb.Helper()
 	c, err := parseLoadConfig(append([]string{"--url", p.base(), "--email", "admin@example.com",
@@ -215,13 +220,15 @@ func runVersusLoad(tb testing.TB, p *proc, args ...string) versusLoad {
 	var out bytes.Buffer
 	rep.print(&out)
 	switch {
-	case rep.Limit != nil || !rep.Check.OK || rep.Acked == 0 || !rep.CPU.Measured:
+	case rep.Limit != nil || rep.Acked == 0 || !rep.CPU.Measured || rep.Check.ViolationCount > rep.Check.Missing ||
+		(rep.Check.Missing > 0 && len(rep.Errors) == 0):
 		tb.Fatalf("load run failed (want messages acknowledged and delivered exactly once, no limit, CPU measured):\n%s", out.String())
-	case rep.Acked != rep.Sent || rep.Delivered != rep.DeliveredWant || len(rep.Errors) > 0:
-		tb.Logf("the server did not keep up: %d of %d messages unanswered, errors %v", rep.Unanswered, rep.Sent, rep.Errors)
+	case rep.Acked != rep.Sent || rep.Delivered != rep.DeliveredWant || len(rep.Errors) > 0 || !rep.Check.OK:
+		tb.Logf("the server did not keep up: %d of %d messages unanswered, %d deliveries missing, errors %v", rep.Unanswered, rep.Sent, rep.Check.Missing, rep.Errors)
 		say("the server did not keep up:\n%s", out.String())
+		return versusLoad{rep: rep, self: self[1] - self[0]}
 	}
-	return versusLoad{rep: rep, self: self[1] - self[0]}
+	return versusLoad{rep: rep, self: self[1] - self[0], kept: true}
 }
 
 // say prints a line of the benchmark's account to standard output:
@@ -430,11 +437,32 @@ type versusRow struct {
 	ratio            float64
 	aim              string // "≤ 1.5" and the like; "" for none
 	met              bool
+	note             string // which server fell behind, if one did
+}
+
+// row is a versusRow of a figure with a baseline.
+func row(figure string, parley, baseline float64, against string, ratio float64, aim string, met bool) versusRow {
+	return versusRow{figure: figure, parley: parley, baseline: baseline, against: against, ratio: ratio, aim: aim, met: met}
+}
+
+// fellBehind names the servers of loads that did not keep up, for a
+// row's note.
+func fellBehind(loads map[string]versusLoad) string {
+	var names []string
+	for _, name := range []string{"parley", "coder", "gorilla", "naive"} {
+		if l, ok := loads[name]; ok && !l.kept {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(names, ", ") + " fell behind)"
 }
 
 func (r versusRow) String() string {
 	if r.against == "" {
-		return fmt.Sprintf("%-46s %12.1f %12s %-8s %8s  %s", r.figure, r.parley, "", "", "", r.aim)
+		return strings.TrimRight(fmt.Sprintf("%-46s %12.1f %12s %-8s %8s  %s", r.figure, r.parley, "", "", "", r.aim), " ")
 	}
 	verdict := ""
 	if r.aim != "" {
@@ -443,7 +471,7 @@ func (r versusRow) String() string {
 			verdict = "met"
 		}
 	}
-	return fmt.Sprintf("%-46s %12.1f %12.1f %-8s %8.2f  %-10s %s", r.figure, r.parley, r.baseline, r.against, r.ratio, r.aim, verdict)
+	return strings.TrimRight(fmt.Sprintf("%-46s %12.1f %12.1f %-8s %8.2f  %-10s %-6s %s", r.figure, r.parley, r.baseline, r.against, r.ratio, r.aim, verdict, r.note), " ")
 }
 
 // benchSockets is N for the idle-socket figures: PARLEY_BENCH_SOCKETS,
@@ -474,6 +502,13 @@ func BenchmarkVersus(b *testing.B) {
 	raiseFileLimit(b, uint64(n)+2000)
 	var rows []versusRow
 	add := func(r versusRow) { rows = append(rows, r) }
+	// note marks the rows from the first on with which server fell
+	// behind in the loads they came from.
+	note := func(first int, loads map[string]versusLoad) {
+		for i := first; i < len(rows); i++ {
+			rows[i].note = fellBehind(loads)
+		}
+	}
 	defer func() {
 		var t strings.Builder
 		fmt.Fprintf(&t, "\n%-46s %12s %12s %-8s %8s  %s\n", "figure", "Parley", "baseline", "", "ratio", "aim")
@@ -504,6 +539,8 @@ func BenchmarkVersus(b *testing.B) {
 				name, r.CPU.MicrosPerMessage, r.Throughput, r.Unanswered, r.DeliveryLatency.P50, r.DeliveryLatency.P99, r.DeliveryLatency.P999, loads[name].self, loadAvg())
 		}
 		pr, cr, gr := loads["parley"].rep, loads["coder"].rep, loads["gorilla"].rep
+		first := len(rows)
+		defer func() { note(first, loads) }()
 		cpu := pr.CPU.MicrosPerMessage / cr.CPU.MicrosPerMessage
 		p99 := pr.DeliveryLatency.P99 / cr.DeliveryLatency.P99
 		b.ReportMetric(pr.CPU.MicrosPerMessage, "parley-µs/msg")
@@ -513,11 +550,11 @@ func BenchmarkVersus(b *testing.B) {
 		b.ReportMetric(pr.DeliveryLatency.P99, "parley-p99-ms")
 		b.ReportMetric(cr.DeliveryLatency.P99, "coder-p99-ms")
 		b.ReportMetric(p99, "p99-parley/coder")
-		add(versusRow{"server CPU µs/msg (5,000 msg/s, 1,000 visitors)", pr.CPU.MicrosPerMessage, cr.CPU.MicrosPerMessage, "coder", cpu, "≤ 1.5", cpu <= 1.5})
-		add(versusRow{"server CPU µs/msg", pr.CPU.MicrosPerMessage, gr.CPU.MicrosPerMessage, "gorilla", pr.CPU.MicrosPerMessage / gr.CPU.MicrosPerMessage, "", false})
+		add(row("server CPU µs/msg (5,000 msg/s, 1,000 visitors)", pr.CPU.MicrosPerMessage, cr.CPU.MicrosPerMessage, "coder", cpu, "≤ 1.5", cpu <= 1.5))
+		add(row("server CPU µs/msg", pr.CPU.MicrosPerMessage, gr.CPU.MicrosPerMessage, "gorilla", pr.CPU.MicrosPerMessage/gr.CPU.MicrosPerMessage, "", false))
 		// Below 5,000 the server (or the machine) did not keep up, and
 		// the latencies are those of a queue that grew all the run.
-		add(versusRow{"acks/s of the 5,000 offered", pr.Throughput, cr.Throughput, "coder", pr.Throughput / cr.Throughput, "", false})
+		add(row("acks/s of the 5,000 offered", pr.Throughput, cr.Throughput, "coder", pr.Throughput/cr.Throughput, "", false))
 		for _, l := range []struct {
 			name     string
 			p, c     float64
@@ -528,7 +565,7 @@ func BenchmarkVersus(b *testing.B) {
 			{"delivery p99 ms", pr.DeliveryLatency.P99, cr.DeliveryLatency.P99, "≤ 2", 2},
 			{"delivery p99.9 ms", pr.DeliveryLatency.P999, cr.DeliveryLatency.P999, "", 0},
 		} {
-			add(versusRow{l.name, l.p, l.c, "coder", l.p / l.c, l.aim, l.aimRatio > 0 && l.p/l.c <= l.aimRatio})
+			add(row(l.name, l.p, l.c, "coder", l.p/l.c, l.aim, l.aimRatio > 0 && l.p/l.c <= l.aimRatio))
 		}
 	})
 
@@ -541,6 +578,8 @@ func BenchmarkVersus(b *testing.B) {
 		// Both depend on the disk's fsync, which other work shares: naive,
 		// Parley, Parley, naive, and the better run of each is kept.
 		var pl, nl versusLoad
+		first := len(rows)
+		defer func() { note(first, map[string]versusLoad{"parley": pl, "naive": nl}) }()
 		for _, name := range []string{"naive", "parley", "parley", "naive"} {
 			var p *proc
 			if name == "parley" {
@@ -563,7 +602,7 @@ func BenchmarkVersus(b *testing.B) {
 		b.ReportMetric(pl.rep.Throughput, "parley-acks/s")
 		b.ReportMetric(nl.rep.Throughput, "naive-acks/s")
 		b.ReportMetric(ratio, "durable-parley/naive")
-		add(versusRow{"durable acks/s (closed loop, 1,000 visitors)", pl.rep.Throughput, nl.rep.Throughput, "naive", ratio, "≥ 10", ratio >= 10})
+		add(row("durable acks/s (closed loop, 1,000 visitors)", pl.rep.Throughput, nl.rep.Throughput, "naive", ratio, "≥ 10", ratio >= 10))
 	})
 
 	// Memory per idle socket: n visitor sockets that said hello and got
@@ -594,9 +633,9 @@ func BenchmarkVersus(b *testing.B) {
 		b.ReportMetric(kb["parley"].rss/kb["gorilla"].rss, "mem-parley/gorilla")
 		b.ReportMetric(stream.rss, "parley-KB/stream")
 		fig := fmt.Sprintf("KB per idle visitor socket (%d sockets)", n)
-		add(versusRow{fig, kb["parley"].rss, kb["gorilla"].rss, "gorilla", kb["parley"].rss / kb["gorilla"].rss, "≤ 24 KB", kb["parley"].rss <= 24})
-		add(versusRow{fig, kb["parley"].rss, kb["coder"].rss, "coder", kb["parley"].rss / kb["coder"].rss, "", false})
-		add(versusRow{"Go heap and stacks KB per idle visitor socket", kb["parley"].goHeap, kb["gorilla"].goHeap, "gorilla", kb["parley"].goHeap / kb["gorilla"].goHeap, "", false})
+		add(row(fig, kb["parley"].rss, kb["gorilla"].rss, "gorilla", kb["parley"].rss/kb["gorilla"].rss, "≤ 24 KB", kb["parley"].rss <= 24))
+		add(row(fig, kb["parley"].rss, kb["coder"].rss, "coder", kb["parley"].rss/kb["coder"].rss, "", false))
+		add(row("Go heap and stacks KB per idle visitor socket", kb["parley"].goHeap, kb["gorilla"].goHeap, "gorilla", kb["parley"].goHeap/kb["gorilla"].goHeap, "", false))
 		add(versusRow{figure: fmt.Sprintf("KB per idle status stream (%d streams)", n), parley: stream.rss})
 	})
 
@@ -620,13 +659,15 @@ func BenchmarkVersus(b *testing.B) {
 				name, r.DeliveryRate, r.CPU.Seconds*1e6/float64(r.Delivered), r.DeliveryLatency.P99, loads[name].self, loadAvg())
 		}
 		pr, gr := loads["parley"].rep, loads["gorilla"].rep
+		first := len(rows)
+		defer func() { note(first, loads) }()
 		ratio := pr.DeliveryRate / gr.DeliveryRate
 		b.ReportMetric(pr.DeliveryRate, "parley-deliveries/s")
 		b.ReportMetric(gr.DeliveryRate, "gorilla-deliveries/s")
 		b.ReportMetric(ratio, "fanout-parley/gorilla")
-		add(versusRow{"deliveries/s (1,000 agents)", pr.DeliveryRate, gr.DeliveryRate, "gorilla", ratio, "≥ 1.2", ratio >= 1.2})
+		add(row("deliveries/s (1,000 agents)", pr.DeliveryRate, gr.DeliveryRate, "gorilla", ratio, "≥ 1.2", ratio >= 1.2))
 		pc, gc := pr.CPU.Seconds*1e6/float64(pr.Delivered), gr.CPU.Seconds*1e6/float64(gr.Delivered)
-		add(versusRow{"server CPU µs/delivery (1,000 agents)", pc, gc, "gorilla", pc / gc, "", false})
+		add(row("server CPU µs/delivery (1,000 agents)", pc, gc, "gorilla", pc/gc, "", false))
 	})
 }
 
@@ -647,7 +688,7 @@ func TestVersusHarness(t *testing.T) {
 				p = startBaseline(t, benchhub.Kind(kind))
 			}
 			l := runVersusLoad(t, p, args...)
-			if l.rep.Acked != l.rep.Sent || l.rep.Unanswered != 0 || len(l.rep.Errors) != 0 {
+			if !l.kept || !l.rep.Check.OK || l.rep.Acked != l.rep.Sent || l.rep.Unanswered != 0 || len(l.rep.Errors) != 0 {
 				t.Errorf("%d of %d acknowledged, %d unanswered, errors %v; want all acknowledged", l.rep.Acked, l.rep.Sent, l.rep.Unanswered, l.rep.Errors)
 			}
 			if l.rep.Check.Threads != 20 || l.rep.Delivered != 2*l.rep.Acked || l.rep.DeliveryRate <= 0 {
