@@ -266,9 +266,11 @@ func dial(t *testing.T, ctx context.Context, url string, h http.Header) *websock
 	return c
 }
 
-// TestSlowAgent: an agent that reads nothing is closed with 4408 once its
-// buffer is full, while the visitor's messages go on being acknowledged: a
-// baseline never waits for a slow consumer.
+// TestSlowAgent: an agent that reads nothing is cut off, while the
+// visitor's messages go on being acknowledged: a baseline never waits for
+// a slow consumer. It is closed with 4408 once its buffer is full or, when
+// its writer waited on the socket longer than the 10 s write deadline (a
+// slow machine, the race detector), dropped by that deadline.
 func TestSlowAgent(t *testing.T) {
 	for _, kind := range []benchhub.Kind{benchhub.Coder, benchhub.Gorilla} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -320,8 +322,8 @@ func TestSlowAgent(t *testing.T) {
 			for {
 				evs, err := read(ctx, agent)
 				if err != nil {
-					if code := websocket.CloseStatus(err); code != 4408 {
-						t.Fatalf("the agent's socket ended with %v (close %d), want 4408", err, code)
+					if code := websocket.CloseStatus(err); code != 4408 && code != -1 {
+						t.Fatalf("the agent's socket ended with %v (close %d), want 4408 or dropped", err, code)
 					}
 					break
 				}
