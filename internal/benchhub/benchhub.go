@@ -91,6 +91,10 @@ type Server struct {
 
 	nextVisitor, nextThread, nextMessage atomic.Int64
 
+	// agentBuffer is the events an agent's connection may have waiting
+	// (the agentBuffer constant; tests make it smaller).
+	agentBuffer int
+
 	mu     sync.RWMutex
 	agents map[*client]struct{}
 }
@@ -99,7 +103,7 @@ type Server struct {
 // must be open for writing; the others take nil and store nothing. It
 // returns an error for an unknown kind or a naive baseline without db.
 func New(kind Kind, db *bolt.DB) (*Server, error) {
-	s := &Server{kind: kind, agents: map[*client]struct{}{}, mux: http.NewServeMux()}
+	s := &Server{kind: kind, agentBuffer: agentBuffer, agents: map[*client]struct{}{}, mux: http.NewServeMux()}
 	var serve func(http.ResponseWriter, *http.Request, *client)
 	switch kind {
 	case Coder:
@@ -131,7 +135,7 @@ func New(kind Kind, db *bolt.DB) (*Server, error) {
 			http.Error(w, "not signed in", http.StatusUnauthorized)
 			return
 		}
-		serve(w, r, newClient(agentBuffer, true, 0))
+		serve(w, r, newClient(s.agentBuffer, true, 0))
 	})
 	s.mux.HandleFunc("/debug/pprof/", pprof.Index)
 	return s, nil
