@@ -132,15 +132,22 @@ func (w *peerWatch) loop(wakeFd int32) {
 	}
 }
 
-// stop ends the goroutine, once every stream has been released.
+// stop ends the goroutine, once every stream has been released. It waits
+// without holding mu, which the goroutine may need to finish an event.
 func (w *peerWatch) stop() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done == nil {
+	done := w.done
+	w.mu.Unlock()
+	if done == nil {
 		return
 	}
 	_, _ = w.wake.Write([]byte{0})
-	<-w.done
+	<-done
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done != done {
+		return // another stop has closed it
+	}
 	_ = syscall.Close(w.epfd)
 	w.wake.Close()
 	w.wakeR.Close()
