@@ -89,6 +89,9 @@ func (s *Server) hijackStatus(w http.ResponseWriter, r *http.Request, sub parley
 		st.release()
 		return true
 	}
+	// Watched first: nothing can release the stream before the timer, the
+	// shutdown watch and the notify function are set.
+	s.peers.watch(st)
 	st.mu.Lock()
 	st.timer = time.AfterFunc(s.cfg.StatusKeepAlive, st.tick)
 	st.stopWatch = context.AfterFunc(s.ctx, func() {
@@ -98,7 +101,6 @@ func (s *Server) hijackStatus(w http.ResponseWriter, r *http.Request, sub parley
 		st.mu.Unlock()
 	})
 	st.mu.Unlock()
-	s.peers.watch(st)
 	sub.Notify(func() {
 		st.mu.Lock()
 		st.events = true

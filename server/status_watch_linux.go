@@ -56,11 +56,11 @@ func (w *peerWatch) watch(st *statusStream) {
 // forget takes st out of the set; call it before closing st's connection,
 // whose descriptor may then be reused.
 func (w *peerWatch) forget(st *statusStream) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if st.watched < 0 {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.streams[st.watched] == st {
 		delete(w.streams, st.watched)
 		_ = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, int(st.watched), nil)
