@@ -129,8 +129,8 @@ scan:
 // hasTerm reports whether thread id has word q, by its own terms.
 func hasTerm(docs *bolt.Bucket, id uint64, q qterm) bool {
 	has := false
-	docTermsFrom(docs, id, q.text, func(e docTerm) bool { // a bad block has no more terms
-		has = q.matches(e.term)
+	docTermsFrom(docs, id, q.text, func(term []byte, _ byte, _ uint64) bool { // a bad block has no more terms
+		has = q.matchesBytes(term)
 		return false
 	})
 	return has
@@ -325,12 +325,12 @@ func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (parley.SearchHit, error
 		docs := bucket(tx, bucketSearchDocs)
 		for _, q := range qt {
 			var seqs []uint64
-			err := docTermsFrom(docs, t.ID, q.text, func(e docTerm) bool {
-				if !q.matches(e.term) {
+			err := docTermsFrom(docs, t.ID, q.text, func(term []byte, flags byte, seq uint64) bool {
+				if !q.matchesBytes(term) {
 					return false
 				}
-				if e.flags&inText != 0 && (scanned == 0 || e.seq < scanned) {
-					seqs = append(seqs, e.seq)
+				if flags&inText != 0 && (scanned == 0 || seq < scanned) {
+					seqs = append(seqs, seq)
 				}
 				return q.prefix
 			})

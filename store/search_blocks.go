@@ -9,8 +9,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The search index's two buckets keep sorted lists in blocks of up to
-// searchBlockBytes, one key per block, rather than one key per entry: a
+// The search index's two buckets keep sorted lists in blocks of a few
+// hundred bytes, one key per block, rather than one key per entry: a
 // bbolt key costs 16 bytes of page besides itself, and the index has an
 // entry for every term of every thread, about fourteen per message.
 //
@@ -21,9 +21,14 @@ import (
 //	              (the first with the key's term), with where the thread has it (inText, inFields)
 //	              and the seq of its first message with it
 //
-// A block that grows past searchBlockBytes is cut into full blocks and a
-// rest; a block whose entries all go is deleted.
-const searchBlockBytes = 512
+// A block that grows past its size is cut into full blocks and a rest; a
+// block whose entries all go is deleted. Search reads a term's threads a
+// block at a time, but looks a thread's term up in a block of its terms,
+// which it scans from the start: those blocks are smaller.
+const (
+	postingBlockBytes = 512
+	docBlockBytes     = 256
+)
 
 // ----- search_terms -----
 
@@ -67,7 +72,7 @@ func putPostings(b *bolt.Bucket, term string, ids []uint64) error {
 		n := 1
 		for ; n < len(ids); n++ {
 			next := binary.AppendUvarint(v, ids[n]-ids[n-1])
-			if len(next) > searchBlockBytes {
+			if len(next) > postingBlockBytes {
 				break
 			}
 			v = next
@@ -221,32 +226,43 @@ func docBlockKey(thread uint64, term string) []byte {
 	return k
 }
 
-// decodeDocBlock appends the terms of block (k, v) to out.
-func decodeDocBlock(out []docTerm, k, v []byte) ([]docTerm, error) {
-	prev := k[8:]
-	bad := errors.New("search index: bad term block")
+// scanDocBlock calls fn for each term of block (k, v) in order, until fn
+// returns false. The term is in buf, valid until the next call.
+func scanDocBlock(k, v []byte, buf []byte, fn func(term []byte, flags byte, seq uint64) bool) ([]byte, error) {
+	buf = append(buf[:0], k[8:]...)
 	for len(v) > 0 {
 		shared, n := binary.Uvarint(v)
-		if n <= 0 || shared > uint64(len(prev)) {
-			return out, bad
+		if n <= 0 || shared > uint64(len(buf)) {
+			return buf, errBadDocBlock
 		}
 		v = v[n:]
 		size, n := binary.Uvarint(v)
 		if n <= 0 || size > uint64(len(v)-n) {
-			return out, bad
+			return buf, errBadDocBlock
 		}
-		term := make([]byte, 0, int(shared)+int(size))
-		term = append(append(term, prev[:shared]...), v[n:n+int(size)]...)
+		buf = append(buf[:shared], v[n:n+int(size)]...)
 		v = v[n+int(size):]
 		x, n := binary.Uvarint(v)
 		if n <= 0 {
-			return out, bad
+			return buf, errBadDocBlock
 		}
 		v = v[n:]
-		out = append(out, docTerm{term: string(term), flags: byte(x & 3), seq: x >> 2})
-		prev = term
+		if !fn(buf, byte(x&3), x>>2) {
+			break
+		}
 	}
-	return out, nil
+	return buf, nil
+}
+
+var errBadDocBlock = errors.New("search index: bad term block")
+
+// decodeDocBlock appends the terms of block (k, v) to out.
+func decodeDocBlock(out []docTerm, k, v []byte) ([]docTerm, error) {
+	_, err := scanDocBlock(k, v, nil, func(term []byte, flags byte, seq uint64) bool {
+		out = append(out, docTerm{term: string(term), flags: flags, seq: seq})
+		return true
+	})
+	return out, err
 }
 
 // putDocBlocks writes terms, sorted, as blocks of thread.
@@ -265,7 +281,7 @@ func putDocBlocks(b *bolt.Bucket, thread uint64, terms []docTerm) error {
 			next = binary.AppendUvarint(next, uint64(len(e.term)-shared))
 			next = append(next, e.term[shared:]...)
 			next = binary.AppendUvarint(next, e.seq<<2|uint64(e.flags))
-			if n > 0 && len(next) > searchBlockBytes {
+			if n > 0 && len(next) > docBlockBytes {
 				break
 			}
 			v, prev = next, e.term
@@ -388,12 +404,14 @@ func (d *threadDoc) write(b *bolt.Bucket) error {
 }
 
 // docTermsFrom calls fn for the terms of thread from the first one at or
-// after from, in order, until fn returns false.
-func docTermsFrom(b *bolt.Bucket, thread uint64, from string, fn func(e docTerm) bool) error {
+// after from, in order, until fn returns false. The term is valid only
+// during the call.
+func docTermsFrom(b *bolt.Bucket, thread uint64, from string, fn func(term []byte, flags byte, seq uint64) bool) error {
 	prefix := itob(thread)
+	start := docBlockKey(thread, from)
 	c := b.Cursor()
-	k, v := c.Seek(docBlockKey(thread, from))
-	if k == nil || !bytes.HasPrefix(k, prefix) || string(k[8:]) != from {
+	k, v := c.Seek(start)
+	if k == nil || !bytes.Equal(k, start) {
 		// from may be inside the block before.
 		var pk, pv []byte
 		if k == nil {
@@ -404,19 +422,23 @@ func docTermsFrom(b *bolt.Bucket, thread uint64, from string, fn func(e docTerm)
 		if pk != nil && bytes.HasPrefix(pk, prefix) {
 			k, v = pk, pv
 		} else if k != nil {
-			k, v = c.Next()
+			k, v = c.Seek(start) // Prev may have left the bucket's start
 		}
 	}
-	var terms []docTerm
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	target := start[8:]
+	var buf []byte
+	more := true
+	for ; more && k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var err error
-		if terms, err = decodeDocBlock(terms[:0], k, v); err != nil {
-			return err
-		}
-		for _, e := range terms {
-			if e.term >= from && !fn(e) {
-				return nil
+		buf, err = scanDocBlock(k, v, buf, func(term []byte, flags byte, seq uint64) bool {
+			if bytes.Compare(term, target) < 0 {
+				return true
 			}
+			more = fn(term, flags, seq)
+			return more
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
