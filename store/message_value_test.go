@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parley-chat/parley"
 )
@@ -115,4 +116,41 @@ func fillFields(t *testing.T, v reflect.Value, n int) {
 	default:
 		t.Fatalf("fillFields: %s of kind %s", v.Type(), v.Kind())
 	}
+}
+
+// FuzzMessageValue reads back what it stores, whatever the strings and
+// numbers, and decodes any bytes (a damaged file) without panicking.
+//
+//	go test -fuzz FuzzMessageValue -fuzztime 30s ./store/
+func FuzzMessageValue(f *testing.F) {
+	f.Add(uint64(1), "MESSAGE", "V-1", "INCOMING", 1, uint64(1), int64(1700000000), 5, 0, "hello", "", []byte{messageFormat, 1, 1, 17, 'x', 6, 2, 2, 0, 0, 0, 0})
+	f.Add(uint64(1<<60), "ODD", "", "", -3, uint64(0), int64(-1), 999999999, -3600, "{\"id\":1}", "cid", []byte("{\"id\":2}"))
+	f.Fuzz(func(t *testing.T, id uint64, typ, sender, dir string, channel int, account uint64, sec int64, nsec, offset int, text, clientID string, raw []byte) {
+		decodeMessage(key2(1, 1), raw) // must not panic
+		messageID(key2(1, 1), raw)
+		if nsec < 0 || nsec >= 1e9 || offset <= -24*3600 || offset >= 24*3600 || sec < -1e11 || sec > 1e11 {
+			return
+		}
+		m := parley.Message{ID: id, ThreadID: 9, Seq: 4, Type: parley.MessageType(typ), SenderID: sender, Direction: parley.Direction(dir),
+			ChannelID: channel, ChannelAccountID: account, Text: text, ClientID: clientID,
+			CreatedAt: time.Unix(sec, int64(nsec)).In(time.FixedZone("", offset))}
+		v, err := encodeMessage(&m)
+		if err != nil {
+			t.Fatalf("encode: %v", err)
+		}
+		got, err := decodeMessage(key2(9, 4), v)
+		if err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		if !got.CreatedAt.Equal(m.CreatedAt) {
+			t.Fatalf("createdAt=%v, want %v", got.CreatedAt, m.CreatedAt)
+		}
+		got.CreatedAt, m.CreatedAt = time.Time{}, time.Time{}
+		if clientID != "" && !utf8.ValidString(clientID) {
+			got.ClientID, m.ClientID = "", "" // JSON replaces invalid bytes, as it always did
+		}
+		if !reflect.DeepEqual(*got, m) {
+			t.Fatalf("decoded %+v, want %+v", *got, m)
+		}
+	})
 }

@@ -237,3 +237,45 @@ func TestSearchLongThread(t *testing.T) {
 		return nil
 	})
 }
+
+// FuzzSearchBlocks reads back the blocks it writes, whatever the terms, and
+// decodes any bytes (a damaged file) without panicking.
+//
+//	go test -fuzz FuzzSearchBlocks -fuzztime 30s ./store/
+func FuzzSearchBlocks(f *testing.F) {
+	f.Add("alpha beta gamma", uint64(3), []byte{1, 2, 3})
+	f.Add("ü ünd und", uint64(1<<40), []byte{0, 5, 'x', 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, text string, seq uint64, raw []byte) {
+		key := append(itob(7), "term"...)
+		decodePostings(nil, postingKey("term", 1), raw) // must not panic
+		decodeDocBlock(nil, key, raw)
+		seq &= 1<<62 - 1
+		var want []docTerm
+		for _, term := range slices.Compact(slices.Sorted(slices.Values(strings.Fields(text)))) {
+			want = append(want, docTerm{term: term, flags: byte(1 + len(term)%3), seq: seq})
+		}
+		if len(want) == 0 {
+			return
+		}
+		db := MustOpen(t, &Options{NoSync: true})
+		db.indexer.stop()
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			return putDocBlocks(bucket(tx, bucketSearchDocs), 7, want)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.bolt.View(func(tx *bolt.Tx) error {
+			d, err := loadDoc(bucket(tx, bucketSearchDocs), 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []docTerm
+			d.each(func(e docTerm) { got = append(got, e) })
+			if !slices.Equal(got, want) {
+				t.Fatalf("read back %+v, want %+v", got, want)
+			}
+			return nil
+		})
+	})
+}
