@@ -53,6 +53,10 @@ type UserStore interface {
 	CreateUser(ctx context.Context, u *User) error
 	// User returns user id, or ENOTFOUND.
 	User(ctx context.Context, id uint64) (*User, error)
+	// SharedUser is User for a caller that only reads: the record is
+	// shared with other callers and must not be modified. An unchanged
+	// record comes from memory.
+	SharedUser(ctx context.Context, id uint64) (*User, error)
 	// UserByEmail returns the user with this email in any case, or
 	// ENOTFOUND.
 	UserByEmail(ctx context.Context, email string) (*User, error)
@@ -138,6 +142,8 @@ type WidgetStore interface {
 	CreateWidget(ctx context.Context, w *Widget) error
 	// Widget returns widget id, or ENOTFOUND.
 	Widget(ctx context.Context, id uint64) (*Widget, error)
+	// SharedWidget is Widget for a caller that only reads (see SharedUser).
+	SharedWidget(ctx context.Context, id uint64) (*Widget, error)
 	Widgets(ctx context.Context) ([]*Widget, error)
 	UpdateWidget(ctx context.Context, id uint64, fn func(*Widget) error) (*Widget, error)
 	// DeleteWidget deletes widget id, or returns ENOTFOUND. Its threads
@@ -162,6 +168,8 @@ type ContactStore interface {
 	CreateContact(ctx context.Context, c *Contact) error
 	// Contact returns contact id, or ENOTFOUND.
 	Contact(ctx context.Context, id uint64) (*Contact, error)
+	// SharedContact is Contact for a caller that only reads (see SharedUser).
+	SharedContact(ctx context.Context, id uint64) (*Contact, error)
 	// ContactByEmail returns the contact with this email in any case, or
 	// ENOTFOUND.
 	ContactByEmail(ctx context.Context, email string) (*Contact, error)

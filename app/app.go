@@ -273,11 +273,11 @@ func (a *App) actorNameIn(ctx context.Context, actorID, lang string) string {
 	}
 	switch prefix {
 	case parley.ActorUser:
-		if u, err := a.db.User(ctx, id); err == nil {
+		if u, err := a.db.SharedUser(ctx, id); err == nil {
 			return u.Name
 		}
 	case parley.ActorVisitor:
-		c, err := a.db.Contact(ctx, id)
+		c, err := a.db.SharedContact(ctx, id)
 		if err == nil {
 			return contactName(c, lang)
 		}
@@ -289,7 +289,7 @@ func (a *App) actorNameIn(ctx context.Context, actorID, lang string) string {
 	case parley.ActorSystem:
 		return "Parley"
 	case parley.ActorBot:
-		if w, err := a.db.Widget(ctx, id); err == nil {
+		if w, err := a.db.SharedWidget(ctx, id); err == nil {
 			return w.Bot.DisplayName()
 		}
 	}

@@ -230,7 +230,7 @@ func (a *App) reassignIfAway(ctx context.Context, t *parley.Thread) {
 	if t.AssigneeID == 0 {
 		return
 	}
-	u, err := a.db.User(ctx, t.AssigneeID)
+	u, err := a.db.SharedUser(ctx, t.AssigneeID)
 	if err != nil || !u.Away || !u.ReassignWhileAway {
 		return
 	}

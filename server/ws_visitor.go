@@ -346,7 +346,7 @@ func (v *visitorConn) sendMessage(f *frame) error {
 	if err := parley.ValidateClientID(f.ClientID); err != nil {
 		return err
 	}
-	cur, err := s.db.Widget(ctx, v.wd.ID)
+	cur, err := s.db.SharedWidget(ctx, v.wd.ID)
 	if err != nil {
 		return err
 	}
@@ -376,7 +376,7 @@ func (v *visitorConn) sendMessage(f *frame) error {
 	}
 	var res parley.TurnResult
 	err = s.asVisitor(ctx, &v.cred, &v.contactID, func() (err error) {
-		c, err := s.db.Contact(ctx, v.contactID)
+		c, err := s.db.SharedContact(ctx, v.contactID)
 		if err != nil {
 			return err
 		}
@@ -583,7 +583,7 @@ func (s *Server) requireEmailFirst(ctx context.Context, w *parley.Widget, contac
 		return nil
 	}
 	if contactID != 0 {
-		c, err := s.db.Contact(ctx, contactID)
+		c, err := s.db.SharedContact(ctx, contactID)
 		if err != nil {
 			return err
 		}

@@ -103,6 +103,7 @@ func (db *DB) EraseContact(ctx context.Context, id uint64) (*parley.Erasure, err
 	if err != nil {
 		return nil, err
 	}
+	db.shared.contacts.forget(id)
 	return out, nil
 }
 

@@ -417,6 +417,7 @@ func (db *DB) DeleteThread(ctx context.Context, id uint64, check func(*parley.Th
 // subscribers who asked for it, at now, so that every deletion for good
 // is reported.
 func deleteThread(tx *bolt.Tx, t *parley.Thread, now time.Time) error {
+	threadMemo.forget(t.ID) // its preview is the contact's words
 	if err := deleteThreadFiles(tx, t.ID); err != nil {
 		return err
 	}

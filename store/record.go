@@ -95,6 +95,11 @@ type table[T any] struct {
 	// decoding the record (a thread's row).
 	head    func(v *T) []byte
 	headLen int
+
+	// memo, if set, keeps decoded records for get, which hands out copies
+	// made by copyOf (see threadMemo).
+	memo   *sharedCache[T]
+	copyOf func(v *T) (*T, bool)
 }
 
 // encode returns the stored form of v: its head, if any, then its JSON.
@@ -189,9 +194,17 @@ func (tb table[T]) get(tx *bolt.Tx, id uint64) (*T, error) {
 	if data == nil {
 		return nil, tb.notFound(id)
 	}
+	if tb.memo != nil {
+		if v, ok := tb.memo.lookup(id, data, tb.copyOf); ok {
+			return v, nil
+		}
+	}
 	v := new(T)
 	if err := tb.decode(id, data, v); err != nil {
 		return nil, err
+	}
+	if tb.memo != nil {
+		tb.memo.remember(id, data, v, tb.copyOf)
 	}
 	return v, nil
 }

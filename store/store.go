@@ -108,6 +108,8 @@ type DB struct {
 
 	storage storageHealth // failed commits; see storage.go
 
+	shared shared // decoded records of hot reads; see shared.go
+
 	// mu guards closed. A write holds it shared while it hands itself to the
 	// writer (or, without group commit, while it runs), so that Close, which
 	// takes it exclusively, knows that no write is left half-submitted.

@@ -38,6 +38,8 @@ func threadTable() table[parley.Thread] {
 		changed: queueThreadWebhooks, // webhook.go
 		head:    func(t *parley.Thread) []byte { return newRow(t) },
 		headLen: rowLen,
+		memo:    &threadMemo,
+		copyOf:  copyThread,
 	}
 }
 

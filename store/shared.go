@@ -1,0 +1,147 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"sync"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+)
+
+// maxShared bounds each shared cache: past it, an entry is dropped for
+// every one added.
+const maxShared = 4096
+
+// sharedCache keeps decoded records that a hot path reads for every message
+// (the widget, the visitor's contact, the sender's name) so that reading one
+// costs a lookup and a comparison instead of a JSON decode. An entry is
+// valid while the stored bytes are the ones it was decoded from: every read
+// still looks the record up in a read transaction and compares, so no write
+// path has to remember to invalidate it, and a read never sees anything
+// older than the transaction it runs in.
+type sharedCache[T any] struct {
+	mu sync.Mutex
+	m  map[uint64]sharedEntry[T]
+}
+
+type sharedEntry[T any] struct {
+	raw []byte // the stored value v was decoded from
+	v   *T
+}
+
+// read returns record id as stored now, shared with every other caller.
+func (c *sharedCache[T]) read(db *DB, tb table[T], id uint64) (*T, error) {
+	var v *T
+	err := db.view(func(tx *bolt.Tx) error {
+		data := bucket(tx, tb.bucket).Get(itob(id))
+		c.mu.Lock()
+		e, ok := c.m[id]
+		c.mu.Unlock()
+		if data == nil {
+			if ok {
+				c.forget(id)
+			}
+			return tb.notFound(id)
+		}
+		if ok && bytes.Equal(e.raw, data) {
+			v = e.v
+			return nil
+		}
+		w := new(T)
+		if err := tb.decode(id, data, w); err != nil {
+			return err
+		}
+		// data lives in the memory map only while tx is open.
+		c.put(id, sharedEntry[T]{raw: bytes.Clone(data), v: w})
+		v = w
+		return nil
+	})
+	return v, err
+}
+
+func (c *sharedCache[T]) put(id uint64, e sharedEntry[T]) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[uint64]sharedEntry[T])
+	}
+	if _, ok := c.m[id]; !ok && len(c.m) >= maxShared {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[id] = e
+}
+
+// forget drops record id, so that memory keeps nothing of an erased record.
+func (c *sharedCache[T]) forget(id uint64) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}
+
+// lookup returns a copy of record id if data is what it was decoded from:
+// for a caller that changes what it reads, such as the writer moving a
+// thread on by one message. copyOf makes the copy; it reports false for a
+// record it cannot copy cheaply, which is then never kept.
+func (c *sharedCache[T]) lookup(id uint64, data []byte, copyOf func(*T) (*T, bool)) (*T, bool) {
+	c.mu.Lock()
+	e, ok := c.m[id]
+	c.mu.Unlock()
+	if !ok || !bytes.Equal(e.raw, data) {
+		return nil, false
+	}
+	return copyOf(e.v)
+}
+
+// remember keeps a copy of v, just decoded from data (which lives only as
+// long as its transaction), if copyOf can make one.
+func (c *sharedCache[T]) remember(id uint64, data []byte, v *T, copyOf func(*T) (*T, bool)) {
+	if w, ok := copyOf(v); ok {
+		c.put(id, sharedEntry[T]{raw: bytes.Clone(data), v: w})
+	}
+}
+
+// threadMemo keeps decoded threads for threadTable's get: each message
+// reads its thread and writes it back with the next seq, and decoding the
+// thread's JSON was a tenth of the writer's work. Its entries are checked
+// against the stored bytes like sharedCache's, so it can serve every open
+// store at once: equal bytes decode to equal threads.
+var threadMemo sharedCache[parley.Thread]
+
+// copyThread copies t when a plain copy is a deep one: t points at nothing.
+// A thread with a bot's state, an integration or a hand-off's routing is
+// decoded every time (those are few).
+func copyThread(t *parley.Thread) (*parley.Thread, bool) {
+	if t.Bot != nil || t.Integration != nil || t.HandoffRouting != nil {
+		return nil, false
+	}
+	c := *t
+	return &c, true
+}
+
+// shared holds the store's shared caches.
+type shared struct {
+	widgets  sharedCache[parley.Widget]
+	contacts sharedCache[parley.Contact]
+	users    sharedCache[parley.User]
+}
+
+// SharedWidget is Widget for a reader that only reads: the record it returns
+// is shared with other callers and must not be modified. Reading a widget
+// that has not changed since the last read costs no decoding.
+func (db *DB) SharedWidget(ctx context.Context, id uint64) (*parley.Widget, error) {
+	return db.shared.widgets.read(db, widgetTable(), id)
+}
+
+// SharedContact is Contact for a reader that only reads; see SharedWidget.
+func (db *DB) SharedContact(ctx context.Context, id uint64) (*parley.Contact, error) {
+	return db.shared.contacts.read(db, contactTable(), id)
+}
+
+// SharedUser is User for a reader that only reads; see SharedWidget.
+func (db *DB) SharedUser(ctx context.Context, id uint64) (*parley.User, error) {
+	return db.shared.users.read(db, userTable(), id)
+}

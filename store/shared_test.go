@@ -1,0 +1,168 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestSharedRecords: a shared read of an unchanged record costs no decode
+// (the same record comes back), every change is seen by the next read
+// however it was written, and an erased contact is neither found nor kept.
+func TestSharedRecords(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpen(t, nil)
+	c := &parley.Contact{FirstName: "Ada Lovelace"}
+	if err := db.CreateContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.SharedContact(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := db.SharedContact(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != again {
+		t.Fatal("an unchanged contact was decoded again")
+	}
+	if first.FirstName != "Ada Lovelace" {
+		t.Fatalf("name %q", first.FirstName)
+	}
+
+	if _, err := db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error {
+		c.FirstName = "Ada King"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := db.SharedContact(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.FirstName != "Ada King" {
+		t.Fatalf("after the update the shared read says %q", changed.FirstName)
+	}
+	if first.FirstName != "Ada Lovelace" {
+		t.Fatal("the update changed a record an earlier reader holds")
+	}
+
+	// A write the cache was never told of: only the stored bytes count.
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		old, err := contactTable().get(tx, c.ID)
+		if err != nil {
+			return err
+		}
+		old.FirstName = "Countess of Lovelace"
+		return contactTable().put(tx, bucket(tx, bucketContacts), old, nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := db.SharedContact(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.FirstName != "Countess of Lovelace" {
+		t.Fatalf("after a direct write the shared read says %q", raw.FirstName)
+	}
+
+	if _, err := db.EraseContact(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SharedContact(ctx, c.ID); parley.ErrorCode(err) != parley.ENOTFOUND {
+		t.Fatalf("an erased contact: %v", err)
+	}
+	db.shared.contacts.mu.Lock()
+	_, kept := db.shared.contacts.m[c.ID]
+	db.shared.contacts.mu.Unlock()
+	if kept {
+		t.Fatal("memory still holds the erased contact")
+	}
+}
+
+// TestSharedBound: the cache holds at most maxShared records however many
+// are read.
+func TestSharedBound(t *testing.T) {
+	var c sharedCache[parley.Contact]
+	for id := range uint64(maxShared + 100) {
+		c.put(id+1, sharedEntry[parley.Contact]{raw: []byte("{}"), v: &parley.Contact{}})
+	}
+	if n := len(c.m); n != maxShared {
+		t.Fatalf("%d entries, want %d", n, maxShared)
+	}
+}
+
+// TestThreadMemo: threads read again come from memory as copies of their
+// own, so a caller changing one changes neither the stored thread nor what
+// the next reader gets; every message moves the thread on; a thread
+// pointing at a bot's state is decoded afresh; a deleted thread leaves
+// memory.
+func TestThreadMemo(t *testing.T) {
+	// Other tests' stores share threadMemo: look for this test's words.
+	const memoText = "words only TestThreadMemo writes"
+	ctx := t.Context()
+	db := MustOpen(t, nil)
+	th := mustCreateThread(t, db, 1, 2, 3)
+	a, err := db.Thread(ctx, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.Thread(ctx, th.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a == b {
+		t.Fatal("two readers got the same thread to change")
+	}
+	a.Subject, a.LastSeq = "changed by a reader", 99
+	for i := range 3 {
+		if _, err := db.AppendMessage(ctx, &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: memoText}, parley.AppendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Thread(ctx, th.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject != "" || c.LastSeq != uint64(i+1) || c.Preview != memoText {
+			t.Fatalf("after message %d: subject %q, lastSeq %d, preview %q", i+1, c.Subject, c.LastSeq, c.Preview)
+		}
+	}
+	if !memoHolds(memoText) {
+		t.Fatal("the thread was not kept in memory")
+	}
+
+	bot := botThread(t, db, 7, time.Now())
+	x, _ := db.Thread(ctx, bot.ID)
+	y, err := db.Thread(ctx, bot.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Bot == nil || x.Bot == y.Bot {
+		t.Fatal("a bot's state was shared between readers")
+	}
+
+	if _, err := db.DeleteThread(ctx, th.ID, func(*parley.Thread) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if memoHolds(memoText) {
+		t.Fatal("memory still holds the deleted thread")
+	}
+}
+
+// memoHolds reports whether threadMemo keeps a thread whose stored bytes
+// contain text.
+func memoHolds(text string) bool {
+	threadMemo.mu.Lock()
+	defer threadMemo.mu.Unlock()
+	for _, e := range threadMemo.m {
+		if bytes.Contains(e.raw, []byte(text)) {
+			return true
+		}
+	}
+	return false
+}
