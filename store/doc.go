@@ -93,18 +93,20 @@
 // entries (no seq reaches 0xFF<<56), so that a message and its dedup entry
 // usually land on the same page. The row that Threads filters travels with
 // the thread's JSON, which an append rewrites anyway. Only the moves in
-// thread_latest and the end of message_ids come on top.
-//
-// A message is stored in about 20 bytes besides its text: its id, type,
-// sender, direction, channel and time in a binary record, the rarer fields
-// as JSON behind it, its thread and seq only in its key. The search index
-// keeps its lists in blocks of a few hundred bytes, one key per block rather
-// than one per term and thread. BenchmarkDisk measures the bytes on disk
-// per message of BenchmarkSearch's million messages: about 0.8 KB, the
-// search index about a fifth of it. Buckets whose keys
+// thread_latest and the end of message_ids come on top. Buckets whose keys
 // grow at the end (message_ids, thread_latest) are filled completely before
 // a page splits (FillPercent 1.0); messages, where every thread appends in
 // the middle, and threads keep bbolt's default.
+//
+// A message is stored in about 25 bytes besides its text and key: its id,
+// type, sender, direction, channel and time in a binary record, the rarer
+// fields as JSON behind it, its thread and seq only in its key. The search
+// index keeps its lists in blocks of a few hundred bytes, one key per block
+// rather than one per term and thread. BenchmarkDisk measures the bytes on
+// disk per message of BenchmarkSearch's million messages: about 0.8 KB, a
+// fifth of it the search index. The migration to schema version 13
+// rewrites the messages of an older file, and the indexer rebuilds its
+// index; the pages they leave free stay in the file until Compact.
 //
 // # Search
 //

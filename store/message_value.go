@@ -16,7 +16,7 @@ import (
 // The stored form of a message (bucket messages, schema version 13 on): a
 // binary record of the fields every message has, then the JSON of the rest.
 // JSON throughout cost a message about 180 bytes besides its text (field
-// names, quoted types, a time as text); this form costs about 20.
+// names, quoted types, a time as text); this form costs about 25.
 //
 //	messageFormat (1 byte)
 //	uvarint id
