@@ -30,6 +30,10 @@ import (
 // of messageWords, or uvarint(len(s)+messageWordsMax) followed by s. The
 // JSON tail takes every field this list does not, so that a field added to
 // parley.Message is stored without a change here.
+//
+// messageFormat is never '{', with which the JSON of versions up to 12
+// starts: readers tell the two forms apart by the first byte, so a file
+// whose conversion is under way reads as well as one it is done with.
 const messageFormat = 0x01
 
 // messageWords are the strings most messages repeat. Entries are never
@@ -165,8 +169,8 @@ func (r *messageReader) word(what string) string {
 }
 
 // decodeMessage decodes message v stored at key (thread ‖ seq) of bucket
-// messages. It reads JSON too, the form of schema versions up to 12, for
-// migrateMessages.
+// messages. It reads JSON too, the form of schema versions up to 12, which
+// a file keeps until convertMessages is done with it.
 func decodeMessage(key, v []byte) (*parley.Message, error) {
 	m := new(parley.Message)
 	if len(v) > 0 && v[0] == '{' {
@@ -224,41 +228,121 @@ func messageID(key, v []byte) (uint64, error) {
 	return id, nil
 }
 
-// migrateMessages rewrites every message from JSON to its binary form
-// (schema version 13). It drops the bucket and writes it afresh, in key
-// order, filling its pages: values shrunk in place would leave their pages
-// as sparse as they were.
+// keyMessagesFrom, in bucket meta, marks a conversion of messages to their
+// binary form as pending: its value is the key of bucket messages from which
+// values may still be JSON. Migration 13 puts it; convertMessages moves it a
+// chunk at a time and deletes it when the last chunk is done, so that later
+// opens only look it up.
+var keyMessagesFrom = []byte("messagesFrom")
+
+// messagesFromStart is the value of keyMessagesFrom before the first chunk:
+// every key of bucket messages sorts at or after it.
+var messagesFromStart = []byte{0}
+
+// migrateMessages (schema version 13) records that the messages are to be
+// converted from JSON to their binary form. It converts none itself: the
+// migrations share one transaction, and bbolt keeps every page a transaction
+// dirties in memory until it commits, so rewriting a large file's messages
+// there took memory in proportion to the file (683 MiB of heap for a million
+// messages). convertMessages does it after the migrations, in chunks.
 func migrateMessages(tx *bolt.Tx) error {
-	old := bucket(tx, bucketMessages)
-	type kv struct{ k, v []byte }
-	var all []kv
-	c := old.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		k, v = bytes.Clone(k), bytes.Clone(v) // the old pages go with the bucket
-		if len(k) == 16 && k[8] != dedupPrefix {
-			m, err := decodeMessage(k, v)
-			if err != nil {
-				return fmt.Errorf("message %d of thread %d: %w", btoi(k[8:]), btoi(k), err)
-			}
-			if v, err = encodeMessage(m); err != nil {
-				return err
-			}
-		}
-		all = append(all, kv{k, v})
-	}
-	seq := old.Sequence()
-	if err := tx.DeleteBucket([]byte(bucketMessages)); err != nil {
-		return err
-	}
-	fresh, err := tx.CreateBucket([]byte(bucketMessages))
+	meta, err := tx.CreateBucketIfNotExists([]byte(bucketMeta))
 	if err != nil {
 		return err
 	}
-	fresh.FillPercent = 1.0
-	for _, e := range all {
-		if err := fresh.Put(e.k, e.v); err != nil {
+	return meta.Put(keyMessagesFrom, messagesFromStart)
+}
+
+// convertSize bounds one chunk of convertMessages: at most keys keys of
+// bucket messages looked at, and JSON values of about bytes bytes at most
+// converted (one more if a single value is larger).
+type convertSize struct{ keys, bytes int }
+
+var defaultConvertSize = convertSize{keys: 5000, bytes: 4 << 20}
+
+// convertMessages rewrites the messages that a file of schema version 12 or
+// older stored as JSON in their binary form, in place, a chunk per committed
+// transaction, so that its memory does not grow with the file. Each chunk
+// moves keyMessagesFrom in the same transaction: a crash leaves a file that
+// opens and resumes after the last committed chunk. Dedup entries and every
+// value not in JSON stay as they are. afterChunk, when set, hears the number
+// of chunks committed after each one that leaves work; its error stops the
+// conversion (tests stop it midway so).
+func convertMessages(bdb *bolt.DB, size convertSize, afterChunk func(chunks int) error) error {
+	pending := false
+	err := bdb.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket([]byte(bucketMeta))
+		pending = meta != nil && meta.Get(keyMessagesFrom) != nil
+		return nil
+	})
+	if err != nil || !pending {
+		return err
+	}
+	if size.keys <= 0 {
+		size.keys = defaultConvertSize.keys
+	}
+	if size.bytes <= 0 {
+		size.bytes = defaultConvertSize.bytes
+	}
+	for chunks := 1; ; chunks++ {
+		done := false
+		err := bdb.Update(func(tx *bolt.Tx) (err error) {
+			done, err = convertChunk(tx, size)
 			return err
+		})
+		if err != nil {
+			return fmt.Errorf("convert messages to their binary form: %w", err)
+		}
+		if done {
+			return nil
+		}
+		if afterChunk != nil {
+			if err := afterChunk(chunks); err != nil {
+				return err
+			}
 		}
 	}
-	return fresh.SetSequence(seq)
+}
+
+// convertChunk converts the JSON messages among the next size.keys keys of
+// bucket messages from keyMessagesFrom and moves it on, or deletes it at the
+// bucket's end, reporting done then.
+func convertChunk(tx *bolt.Tx, size convertSize) (done bool, err error) {
+	meta := bucket(tx, bucketMeta)
+	from := meta.Get(keyMessagesFrom)
+	if from == nil {
+		return true, nil
+	}
+	msgs := bucket(tx, bucketMessages)
+	type kv struct{ k, v []byte }
+	var todo []kv
+	c := msgs.Cursor()
+	k, v := c.Seek(from)
+	for keys, n := 0, 0; k != nil && keys < size.keys && n < size.bytes; k, v = c.Next() {
+		keys++
+		if len(k) != 16 || k[8] == dedupPrefix || len(v) == 0 || v[0] != '{' {
+			continue // a dedup entry, or converted already
+		}
+		m, err := decodeMessage(k, v)
+		if err != nil {
+			return false, fmt.Errorf("message %d of thread %d: %w", btoi(k[8:]), btoi(k), err)
+		}
+		data, err := encodeMessage(m)
+		if err != nil {
+			return false, fmt.Errorf("message %d of thread %d: %w", btoi(k[8:]), btoi(k), err)
+		}
+		todo = append(todo, kv{bytes.Clone(k), data})
+		n += len(v)
+	}
+	next := bytes.Clone(k) // nil at the end
+	// Written after the walk: a cursor is not to be trusted across a Put.
+	for _, e := range todo {
+		if err := msgs.Put(e.k, e.v); err != nil {
+			return false, err
+		}
+	}
+	if next == nil {
+		return true, meta.Delete(keyMessagesFrom)
+	}
+	return false, meta.Put(keyMessagesFrom, next)
 }
