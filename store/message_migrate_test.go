@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -16,8 +17,26 @@ import (
 // layout of schema version 12 (every message as the JSON that version
 // stored, search index version 2) and opens it again: the migration keeps
 // every message as the API shows it, the dedup index, and every search's
-// results, and leaves no message in JSON.
+// results, and leaves no message in JSON. Stopped after a few chunks (as
+// by a crash), the conversion leaves a file of version 13 with messages in
+// both forms, which the next Open converts to the end.
 func TestMigrateMessages(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		size      convertSize
+		stopAfter int // chunks; 0: not stopped
+	}{
+		{name: "in one chunk"},
+		{name: "in chunks of 40 keys", size: convertSize{keys: 40}},
+		{name: "in chunks of 2 KB", size: convertSize{keys: 5000, bytes: 2048}},
+		{name: "stopped after 3 chunks", size: convertSize{keys: 40}, stopAfter: 3},
+		{name: "stopped after the first chunk", size: convertSize{keys: 1}, stopAfter: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testMigrateMessages(t, tc.size, tc.stopAfter) })
+	}
+}
+
+func testMigrateMessages(t *testing.T, size convertSize, stopAfter int) {
 	ctx := t.Context()
 	dir := t.TempDir()
 	db, err := Open(dir, &Options{NoSync: true})
@@ -129,7 +148,43 @@ func TestMigrateMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db = MustOpenDir(t, dir, &Options{NoSync: true})
+	if stopAfter > 0 {
+		errStop := errors.New("stopped")
+		chunks := 0
+		_, err := Open(dir, &Options{NoSync: true, convertSize: size, afterConvertChunk: func(n int) error {
+			chunks = n
+			if n == stopAfter {
+				return errStop
+			}
+			return nil
+		}})
+		if !errors.Is(err, errStop) || chunks != stopAfter {
+			t.Fatalf("open stopped after chunk %d: %v; want %v after chunk %d", chunks, err, errStop, stopAfter)
+		}
+		forms := map[byte]int{}
+		version := 0
+		err = viewFile(t, dir, func(tx *bolt.Tx) (err error) {
+			if version, err = readSchemaVersion(tx); err != nil {
+				return err
+			}
+			if bucket(tx, bucketMeta).Get(keyMessagesFrom) == nil {
+				t.Error("no conversion pending after a stop")
+			}
+			return bucket(tx, bucketMessages).ForEach(func(k, v []byte) error {
+				if k[8] != dedupPrefix {
+					forms[v[0]]++
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if version != 13 || forms['{'] == 0 || forms[messageFormat] == 0 || forms['{']+forms[messageFormat] != len(threads)*12 {
+			t.Fatalf("after the stop: schema version %d, messages by first byte %v; want 13 and both forms", version, forms)
+		}
+	}
+	db = MustOpenDir(t, dir, &Options{NoSync: true, convertSize: size})
 	if err := db.WaitIndexed(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -160,4 +215,22 @@ func TestMigrateMessages(t *testing.T) {
 		t.Errorf("a retried send after the migration: %+v, %v; want the duplicate of seq 5", res.Message, err)
 	}
 	checkSearchIndex(t, db)
+	db.view(func(tx *bolt.Tx) error {
+		if v := bucket(tx, bucketMeta).Get(keyMessagesFrom); v != nil {
+			t.Errorf("conversion still pending at %x after Open", v)
+		}
+		return nil
+	})
+}
+
+// viewFile runs fn in a read transaction of the bbolt file in dir, opened
+// without the store.
+func viewFile(tb testing.TB, dir string, fn func(*bolt.Tx) error) error {
+	tb.Helper()
+	bdb, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer bdb.Close()
+	return bdb.View(fn)
 }
