@@ -34,18 +34,14 @@ func writeVersion12(tb testing.TB, dir string, n int) {
 		tb.Fatal(err)
 	}
 	defer bdb.Close()
-	created := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	const batch = 20000
 	for from := 0; from < n; from += batch {
 		err := bdb.Update(func(tx *bolt.Tx) error {
 			msgs := bucket(tx, bucketMessages)
 			for i := from; i < min(from+batch, n); i++ {
-				thread, seq := uint64(i/12+1), uint64(i%12+1)
-				m := &parley.Message{ID: uint64(i + 1), ThreadID: thread, Seq: seq, Type: parley.TypeMessage, Direction: parley.Incoming,
-					SenderID: parley.ContactActorID(thread), ChannelID: parley.ChannelChat, ChannelAccountID: 1, CreatedAt: created.Add(time.Duration(i) * time.Second),
-					Text: fmt.Sprintf("Hello, my parcel %d is late. Could you look where it is? Order %d, delivery to Müller Straße %d.", i, 5000+i, i%90)}
-				if seq%2 == 0 {
-					m.ClientID = fmt.Sprintf("c%d", i)
+				m := version12Message(i)
+				thread, seq := m.ThreadID, m.Seq
+				if m.ClientID != "" {
 					if err := msgs.Put(dedupKey(thread, m.SenderID, m.ClientID), itob(seq)); err != nil {
 						return err
 					}
@@ -73,6 +69,20 @@ func writeVersion12(tb testing.TB, dir string, n int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// version12Message returns the i-th message (from 0) that writeVersion12
+// writes.
+func version12Message(i int) *parley.Message {
+	thread, seq := uint64(i/12+1), uint64(i%12+1)
+	m := &parley.Message{ID: uint64(i + 1), ThreadID: thread, Seq: seq, Type: parley.TypeMessage, Direction: parley.Incoming,
+		SenderID: parley.ContactActorID(thread), ChannelID: parley.ChannelChat, ChannelAccountID: 1,
+		CreatedAt: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC).Add(time.Duration(i) * time.Second),
+		Text:      fmt.Sprintf("Hello, my parcel %d is late. Could you look where it is? Order %d, delivery to Müller Straße %d.", i, 5000+i, i%90)}
+	if seq%2 == 0 {
+		m.ClientID = fmt.Sprintf("c%d", i)
+	}
+	return m
 }
 
 // heapPeak samples the bytes of heap objects (live and not yet swept)
