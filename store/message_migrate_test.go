@@ -39,7 +39,7 @@ func TestMigrateMessages(t *testing.T) {
 func testMigrateMessages(t *testing.T, size convertSize, stopAfter int) {
 	ctx := t.Context()
 	dir := t.TempDir()
-	db, err := Open(dir, &Options{NoSync: true})
+	db, err := Open(dir, &Options{NoSync: true, ObserveConversion: func(int, bool) { t.Error("a new file converts messages") }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +148,22 @@ func testMigrateMessages(t *testing.T, size convertSize, stopAfter int) {
 		t.Fatal(err)
 	}
 
+	// Every message is converted once, over both opens if stopped.
+	converted, last, dones := 0, 0, 0
+	observe := func(n int, done bool) {
+		if n < last {
+			t.Errorf("converted %d after %d", n, last)
+		}
+		converted += n - last
+		last = n
+		if done {
+			dones++
+		}
+	}
 	if stopAfter > 0 {
 		errStop := errors.New("stopped")
 		chunks := 0
-		_, err := Open(dir, &Options{NoSync: true, convertSize: size, afterConvertChunk: func(n int) error {
+		_, err := Open(dir, &Options{NoSync: true, convertSize: size, ObserveConversion: observe, afterConvertChunk: func(n int) error {
 			chunks = n
 			if n == stopAfter {
 				return errStop
@@ -184,7 +196,11 @@ func testMigrateMessages(t *testing.T, size convertSize, stopAfter int) {
 			t.Fatalf("after the stop: schema version %d, messages by first byte %v; want 13 and both forms", version, forms)
 		}
 	}
-	db = MustOpenDir(t, dir, &Options{NoSync: true, convertSize: size})
+	last = 0
+	db = MustOpenDir(t, dir, &Options{NoSync: true, convertSize: size, ObserveConversion: observe})
+	if converted != len(threads)*12 || dones != 1 {
+		t.Errorf("converted %d messages, done %d times; want %d, once", converted, dones, len(threads)*12)
+	}
 	if err := db.WaitIndexed(ctx, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -246,6 +246,9 @@ var messagesFromStart = []byte{0}
 // there took memory in proportion to the file (683 MiB of heap for a million
 // messages). convertMessages does it after the migrations, in chunks.
 func migrateMessages(tx *bolt.Tx) error {
+	if k, _ := bucket(tx, bucketMessages).Cursor().First(); k == nil {
+		return nil // a new file: nothing to convert
+	}
 	meta, err := tx.CreateBucketIfNotExists([]byte(bucketMeta))
 	if err != nil {
 		return err
@@ -265,10 +268,11 @@ var defaultConvertSize = convertSize{keys: 5000, bytes: 4 << 20}
 // transaction, so that its memory does not grow with the file. Each chunk
 // moves keyMessagesFrom in the same transaction: a crash leaves a file that
 // opens and resumes after the last committed chunk. Dedup entries and every
-// value not in JSON stay as they are. afterChunk, when set, hears the number
-// of chunks committed after each one that leaves work; its error stops the
-// conversion (tests stop it midway so).
-func convertMessages(bdb *bolt.DB, size convertSize, afterChunk func(chunks int) error) error {
+// value not in JSON stay as they are. observe, when set, hears after each
+// chunk how many messages this call has converted, and done after the last.
+// afterChunk, when set, hears the number of chunks committed after each one
+// that leaves work; its error stops the conversion (tests stop it midway so).
+func convertMessages(bdb *bolt.DB, size convertSize, observe func(converted int, done bool), afterChunk func(chunks int) error) error {
 	pending := false
 	err := bdb.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket([]byte(bucketMeta))
@@ -284,14 +288,19 @@ func convertMessages(bdb *bolt.DB, size convertSize, afterChunk func(chunks int)
 	if size.bytes <= 0 {
 		size.bytes = defaultConvertSize.bytes
 	}
+	converted := 0
 	for chunks := 1; ; chunks++ {
-		done := false
+		done, n := false, 0
 		err := bdb.Update(func(tx *bolt.Tx) (err error) {
-			done, err = convertChunk(tx, size)
+			done, n, err = convertChunk(tx, size)
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("convert messages to their binary form: %w", err)
+		}
+		converted += n
+		if observe != nil {
+			observe(converted, done)
 		}
 		if done {
 			return nil
@@ -306,12 +315,12 @@ func convertMessages(bdb *bolt.DB, size convertSize, afterChunk func(chunks int)
 
 // convertChunk converts the JSON messages among the next size.keys keys of
 // bucket messages from keyMessagesFrom and moves it on, or deletes it at the
-// bucket's end, reporting done then.
-func convertChunk(tx *bolt.Tx, size convertSize) (done bool, err error) {
+// bucket's end, reporting done then. It returns how many it converted.
+func convertChunk(tx *bolt.Tx, size convertSize) (done bool, converted int, err error) {
 	meta := bucket(tx, bucketMeta)
 	from := meta.Get(keyMessagesFrom)
 	if from == nil {
-		return true, nil
+		return true, 0, nil
 	}
 	msgs := bucket(tx, bucketMessages)
 	type kv struct{ k, v []byte }
@@ -325,11 +334,11 @@ func convertChunk(tx *bolt.Tx, size convertSize) (done bool, err error) {
 		}
 		m, err := decodeMessage(k, v)
 		if err != nil {
-			return false, fmt.Errorf("message %d of thread %d: %w", btoi(k[8:]), btoi(k), err)
+			return false, 0, fmt.Errorf("message %d of thread %d: %w", btoi(k[8:]), btoi(k), err)
 		}
 		data, err := encodeMessage(m)
 		if err != nil {
-			return false, fmt.Errorf("message %d of thread %d: %w", btoi(k[8:]), btoi(k), err)
+			return false, 0, fmt.Errorf("message %d of thread %d: %w", btoi(k[8:]), btoi(k), err)
 		}
 		todo = append(todo, kv{bytes.Clone(k), data})
 		n += len(v)
@@ -338,11 +347,11 @@ func convertChunk(tx *bolt.Tx, size convertSize) (done bool, err error) {
 	// Written after the walk: a cursor is not to be trusted across a Put.
 	for _, e := range todo {
 		if err := msgs.Put(e.k, e.v); err != nil {
-			return false, err
+			return false, 0, err
 		}
 	}
 	if next == nil {
-		return true, meta.Delete(keyMessagesFrom)
+		return true, len(todo), meta.Delete(keyMessagesFrom)
 	}
-	return false, meta.Put(keyMessagesFrom, next)
+	return false, len(todo), meta.Put(keyMessagesFrom, next)
 }

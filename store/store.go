@@ -83,6 +83,14 @@ type Options struct {
 	// db.
 	ObserveStorage func(err error, refused int)
 
+	// ObserveConversion, when set, hears of the conversion of messages to
+	// their binary form that an upgrade to schema version 13 leaves to Open
+	// (see Open): after each chunk committed (5,000 keys), how many messages
+	// this Open has converted so far, and done after the last chunk. Open
+	// calls it from its own goroutine, only while there is a conversion to
+	// finish (never for a new file).
+	ObserveConversion func(converted int, done bool)
+
 	// tuneBolt, when set, adjusts the bbolt options just before the file is
 	// opened. Tests use it to make commits fail (MaxSize).
 	tuneBolt func(*bolt.Options)
@@ -195,7 +203,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	version, err := migrate(bdb, migrations())
 	if err == nil {
-		err = convertMessages(bdb, o.convertSize, o.afterConvertChunk)
+		err = convertMessages(bdb, o.convertSize, o.ObserveConversion, o.afterConvertChunk)
 	}
 	if err == nil {
 		err = prepareSearch(bdb)
