@@ -154,7 +154,7 @@
 // messagesFrom in meta. After the migrations, Open converts the messages
 // still in JSON a chunk at a time (5,000 keys or 4 MiB of values), each
 // chunk its own transaction that moves messagesFrom on, and deletes it after
-// the last one: memory stays at about 13 MiB of heap whatever the file's
+// the last one: memory stays under about 14 MiB of heap whatever the file's
 // size (TestConvertMessagesMemory), a crash resumes after the last committed
 // chunk (TestConvertCrash), and later opens only look the key up. Readers
 // take both forms, told apart by the first byte ('{' for JSON), though none

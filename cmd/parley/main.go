@@ -377,7 +377,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	// An upgrade to schema version 13 converts the messages before Parley
-	// serves: about 30s per million, so say why the start waits, and how far
+	// serves, 15 to 30s per million: say why the start waits, and how far
 	// it has come.
 	var convertStart time.Time
 	const convertReport = 250_000
@@ -385,7 +385,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sopts.ObserveConversion = func(converted int, done bool) {
 		if convertStart.IsZero() {
 			convertStart = time.Now()
-			log.Info().Str("data", dataDir).Msg("converting the messages to the form of schema version 13 before serving (about 30s per million; if stopped, it goes on at the next start)")
+			log.Info().Str("data", dataDir).Msg("converting the messages to the form of schema version 13 before serving (15 to 30s per million; if stopped, it goes on at the next start)")
 		}
 		switch {
 		case done:

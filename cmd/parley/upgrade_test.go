@@ -71,7 +71,7 @@ func TestUpgradeLogsConversion(t *testing.T) {
 		return msgs, lines
 	}
 
-	const converting, converted = "converting the messages to the form of schema version 13 before serving (about 30s per million; if stopped, it goes on at the next start)", "messages converted"
+	const converting, converted = "converting the messages to the form of schema version 13 before serving (15 to 30s per million; if stopped, it goes on at the next start)", "messages converted"
 	msgs, lines := startLogs()
 	at := map[string]int{}
 	for i, m := range msgs {
