@@ -37,6 +37,7 @@ var layers = map[string][]string{
 	"cmd/parley":                     {"", "app", "blob", "hub", "mail", "metrics", "server", "store", "widget"},
 	"internal/mailpit":               {},
 	"internal/imaptest":              {},
+	"internal/benchhub":              {},
 }
 
 // TestLayering runs go list over the module and checks every package's

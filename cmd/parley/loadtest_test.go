@@ -76,10 +76,13 @@ func TestLoadtestRun(t *testing.T) {
 			if rep.DeliveryLatency.N != 2*rep.AckLatency.N {
 				t.Errorf("%d delivery samples, want two per ack sample (%d)", rep.DeliveryLatency.N, rep.AckLatency.N)
 			}
+			if rep.DeliveryRate <= 0 {
+				t.Errorf("%g deliveries/s, want positive", rep.DeliveryRate)
+			}
 			if rep.Throughput <= 0 {
 				t.Errorf("throughput %g, want positive", rep.Throughput)
 			}
-			if !rep.CPU.Measured || rep.CPU.Seconds <= 0 || rep.CPU.MicrosPerMessage <= 0 {
+			if !rep.CPU.Measured || rep.CPU.Seconds <= 0 || rep.CPU.MicrosPerMessage <= 0 || rep.CPU.Source != "process_cpu_seconds_total" {
 				t.Errorf("server CPU %+v, want measured", rep.CPU)
 			}
 		})

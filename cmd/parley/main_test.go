@@ -18,8 +18,13 @@ import (
 )
 
 // TestMain lets a test start this binary as Parley itself: with
-// PARLEY_TEST_MAIN=1 the test binary runs main instead of the tests.
+// PARLEY_TEST_MAIN=1 the test binary runs main instead of the tests, and
+// with PARLEY_TEST_BASELINE=coder|gorilla|naive as well it serves that
+// baseline of the benchmarks instead (versus_test.go).
 func TestMain(m *testing.M) {
+	if kind := os.Getenv("PARLEY_TEST_BASELINE"); kind != "" && os.Getenv("PARLEY_TEST_MAIN") == "1" {
+		os.Exit(serveBaseline(kind, os.Getenv("PARLEY_DATA")))
+	}
 	if os.Getenv("PARLEY_TEST_MAIN") == "1" {
 		main()
 		os.Exit(0)
@@ -31,8 +36,10 @@ func TestMain(m *testing.M) {
 type proc struct {
 	cmd  *exec.Cmd
 	addr string
-	logs chan map[string]any
-	done chan struct{}
+	// metricsAddr is the --metrics-listen address, when it has one.
+	metricsAddr string
+	logs        chan map[string]any
+	done        chan struct{}
 }
 
 // startProc starts Parley on a free port with data in dir and waits until
@@ -75,8 +82,11 @@ func startProc(t testing.TB, dir string, env ...string) *proc {
 			if !ok {
 				t.Fatal("parley exited before listening")
 			}
-			if line["message"] == "listening" {
+			switch line["message"] {
+			case "listening":
 				p.addr = line["addr"].(string)
+			case "serving metrics":
+				p.metricsAddr = line["addr"].(string)
 			}
 		case <-deadline:
 			t.Fatal("parley did not listen within 15s")
