@@ -183,7 +183,9 @@ func TestConvertMessagesMemory(t *testing.T) {
 			t.Errorf("%d messages: heap peak %d MiB, want at most %d MiB", n, peak>>20, bound>>20)
 		}
 	}
-	if small, large := peaks[50_000], peaks[200_000]; large > small+small/2+8<<20 {
+	// The collector's pacing levels off after a few dozen chunks, so the
+	// larger store may take a few MiB more, not 156 as in one transaction.
+	if small, large := peaks[50_000], peaks[200_000]; large > small+12<<20 {
 		t.Errorf("heap peak %d MiB for 200,000 messages against %d MiB for 50,000: it grows with the store", large>>20, small>>20)
 	}
 }
