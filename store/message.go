@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -157,7 +156,11 @@ func appendMessageLeaving(tx *bolt.Tx, m parley.Message, newThread parley.Thread
 		return res, err
 	}
 	key := key2(t.ID, m.Seq)
-	if err := putJSON(msgs, key, &m); err != nil {
+	v, err := encodeMessage(&m)
+	if err != nil {
+		return res, err
+	}
+	if err := msgs.Put(key, v); err != nil {
 		return res, err
 	}
 	if dedup != nil {
@@ -231,11 +234,14 @@ func threadMessage(msgs *bolt.Bucket, threadID uint64, seq []byte) (*parley.Mess
 	if len(seq) != 8 {
 		return nil, fmt.Errorf("thread %d: bad seq %x", threadID, seq)
 	}
-	m := new(parley.Message)
-	if ok, err := getJSON(msgs, key2(threadID, btoi(seq)), m); err != nil {
-		return nil, fmt.Errorf("decode message %d of thread %d: %w", btoi(seq), threadID, err)
-	} else if !ok {
+	key := key2(threadID, btoi(seq))
+	v := msgs.Get(key)
+	if v == nil {
 		return nil, fmt.Errorf("thread %d: message %d is missing", threadID, btoi(seq))
+	}
+	m, err := decodeMessage(key, v)
+	if err != nil {
+		return nil, fmt.Errorf("decode message %d of thread %d: %w", btoi(seq), threadID, err)
 	}
 	return m, nil
 }
@@ -249,11 +255,13 @@ func getMessage(tx *bolt.Tx, id uint64) (*parley.Message, error) {
 	if len(loc) != 16 {
 		return nil, fmt.Errorf("message %d: bad location %x", id, loc)
 	}
-	m := new(parley.Message)
-	if ok, err := getJSON(bucket(tx, bucketMessages), loc, m); err != nil {
-		return nil, fmt.Errorf("decode message %d: %w", id, err)
-	} else if !ok {
+	v := bucket(tx, bucketMessages).Get(loc)
+	if v == nil {
 		return nil, fmt.Errorf("message %d: index names seq %d of thread %d, which is missing", id, btoi(loc[8:]), btoi(loc))
+	}
+	m, err := decodeMessage(loc, v)
+	if err != nil {
+		return nil, fmt.Errorf("decode message %d: %w", id, err)
 	}
 	return m, nil
 }
@@ -291,8 +299,8 @@ func (db *DB) Messages(ctx context.Context, threadID, afterSeq uint64, limit int
 				more = true
 				break
 			}
-			m := new(parley.Message)
-			if err := json.Unmarshal(v, m); err != nil {
+			m, err := decodeMessage(k, v)
+			if err != nil {
 				return fmt.Errorf("decode message %d of thread %d: %w", seq, threadID, err)
 			}
 			msgs = append(msgs, m)

@@ -427,13 +427,11 @@ func deleteThread(tx *bolt.Tx, t *parley.Thread, now time.Time) error {
 	c := msgs.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if seq, ok := messageSeq(k, t.ID); ok {
-			var m struct {
-				ID uint64 `json:"id"`
-			}
-			if err := json.Unmarshal(v, &m); err != nil {
+			id, err := messageID(k, v)
+			if err != nil {
 				return fmt.Errorf("decode message %d: %w", seq, err)
 			}
-			if err := ids.Delete(itob(m.ID)); err != nil {
+			if err := ids.Delete(itob(id)); err != nil {
 				return err
 			}
 		}

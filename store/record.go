@@ -185,7 +185,18 @@ func (tb table[T]) put(tx *bolt.Tx, b *bolt.Bucket, v, old *T) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(itob(*tb.id(v)), data)
+	if err := b.Put(itob(*tb.id(v)), data); err != nil {
+		return err
+	}
+	if tb.memo != nil {
+		// The next get of v in this transaction or after its commit
+		// finds these bytes; after a rollback it finds others and decodes.
+		// Neither bbolt nor the memo changes data: they may share it.
+		if w, ok := tb.copyOf(v); ok {
+			tb.memo.put(*tb.id(v), sharedEntry[T]{raw: data, v: w})
+		}
+	}
+	return nil
 }
 
 // get returns record id, or ENOTFOUND.

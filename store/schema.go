@@ -60,6 +60,7 @@ func migrations() []migration {
 		{"create the buckets of custom channels", migrateCustomChannels},
 		{"let widgets' default texts follow the page's language", migrateWidgetTexts},
 		{"create the bucket of the audit log", migrateAudit},
+		{"store messages in a binary form", migrateMessages},
 	}
 }
 

@@ -104,15 +104,20 @@ func collectPostings(tx *bolt.Tx, q qterm, wordCap int) postings {
 		prefix = append(prefix, 0)
 	}
 	c := bucket(tx, bucketSearchTerms).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		if len(p.ids) == most {
-			p.complete = false
-			break
-		}
-		if len(k) < 9 {
+	var block []uint64
+scan:
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if _, ok := postingTerm(k); !ok {
 			continue
 		}
-		p.ids = append(p.ids, btoi(k[len(k)-8:]))
+		block, _ = decodePostings(block[:0], k, v) // a bad block yields what it could read
+		for _, id := range block {
+			if len(p.ids) == most {
+				p.complete = false
+				break scan
+			}
+			p.ids = append(p.ids, id)
+		}
 	}
 	if q.prefix {
 		slices.Sort(p.ids)
@@ -123,12 +128,12 @@ func collectPostings(tx *bolt.Tx, q qterm, wordCap int) postings {
 
 // hasTerm reports whether thread id has word q, by its own terms.
 func hasTerm(docs *bolt.Bucket, id uint64, q qterm) bool {
-	k := docKey(id, q.text)
-	if !q.prefix {
-		return docs.Get(k) != nil
-	}
-	got, _ := docs.Cursor().Seek(k)
-	return got != nil && bytes.HasPrefix(got, k)
+	has := false
+	docTermsFrom(docs, id, q.text, func(term []byte, _ byte, _ uint64) bool { // a bad block has no more terms
+		has = q.matchesBytes(term)
+		return false
+	})
+	return has
 }
 
 // findThreads returns up to n ids of threads that have every word of qt, are
@@ -306,7 +311,9 @@ func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (parley.SearchHit, error
 		}
 	}
 	msgs := bucket(tx, bucketMessages)
+	scanned := uint64(0) // the messages from this seq on are considered
 	for seq := t.LastSeq; seq > 0 && seq+snippetScan > t.LastSeq && best < len(qt); seq-- {
+		scanned = seq
 		m, err := threadMessage(msgs, t.ID, itob(seq))
 		if err != nil {
 			continue // not there (never for a thread as stored): quote another
@@ -317,23 +324,22 @@ func makeHit(tx *bolt.Tx, t *parley.Thread, qt []qterm) (parley.SearchHit, error
 		// The first mentions of the words, from the index.
 		docs := bucket(tx, bucketSearchDocs)
 		for _, q := range qt {
-			prefix := docKey(t.ID, q.text)
-			c := docs.Cursor()
-			for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-				if !q.prefix && len(k) != len(prefix) {
-					break
+			var seqs []uint64
+			err := docTermsFrom(docs, t.ID, q.text, func(term []byte, flags byte, seq uint64) bool {
+				if !q.matchesBytes(term) {
+					return false
 				}
-				if flags, id := parseDocValue(v); flags&inText != 0 && !seen[id] {
-					m, err := getMessage(tx, id)
-					if parley.ErrorCode(err) == parley.ENOTFOUND {
-						continue
-					} else if err != nil {
-						return hit, err
-					}
-					consider(m)
+				if flags&inText != 0 && (scanned == 0 || seq < scanned) {
+					seqs = append(seqs, seq)
 				}
-				if !q.prefix {
-					break
+				return q.prefix
+			})
+			if err != nil {
+				return hit, err
+			}
+			for _, seq := range seqs {
+				if m, err := threadMessage(msgs, t.ID, itob(seq)); err == nil {
+					consider(m) // or gone with its thread meanwhile: quote another
 				}
 			}
 		}

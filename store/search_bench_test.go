@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -280,8 +279,8 @@ func naiveSearch(db *DB, text string, inboxes []uint64, limit int) ([]uint64, er
 				if _, ok := messageSeq(mk, id); !ok {
 					continue
 				}
-				var m parley.Message
-				if err := json.Unmarshal(mv, &m); err != nil {
+				m, err := decodeMessage(mk, mv)
+				if err != nil {
 					return err
 				}
 				sb.WriteString(" " + m.Text)

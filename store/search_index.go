@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -26,8 +25,8 @@ import (
 // threads and contacts say: it can be dropped and rebuilt at any time.
 const (
 	bucketSearchMeta     = "search_meta"     // version, cursor
-	bucketSearchTerms    = "search_terms"    // term ‖ 0x00 ‖ thread → empty: the inverted index
-	bucketSearchDocs     = "search_docs"     // thread ‖ term → flags ‖ uvarint(first message id): each thread's terms
+	bucketSearchTerms    = "search_terms"    // term ‖ 0x00 ‖ first thread → threads: the inverted index, in blocks (search_blocks.go)
+	bucketSearchDocs     = "search_docs"     // thread ‖ first term → terms, flags, first seqs: each thread's terms, in blocks
 	bucketSearchThreads  = "search_threads"  // thread → contact ‖ hash of the indexed fields
 	bucketSearchContacts = "search_contacts" // contact ‖ thread → empty: threads whose fields name the contact
 	bucketSearchDirty    = "search_dirty"    // contact → empty: name or email changed since indexed
@@ -41,8 +40,10 @@ func searchBuckets() []string {
 // searchVersion is the format of the index. A file whose index has another
 // version (or none) has its index dropped and rebuilt from the messages.
 // Version 2 folds diacritics (search_fold.go): an index of version 1 holds
-// "müller" where queries now look for "muller", so it is rebuilt.
-const searchVersion = 2
+// "müller" where queries now look for "muller", so it is rebuilt. Version 3
+// keeps both buckets in blocks (search_blocks.go) and a term's first message
+// by its seq.
+const searchVersion = 3
 
 // Keys of bucket search_meta.
 var (
@@ -52,7 +53,7 @@ var (
 
 // Flags of a thread's term in search_docs: where the thread has it.
 const (
-	inText   = 1 // in the text of a message or note; the value then ends in the first such message's id
+	inText   = 1 // in the text of a message or note; its entry then has the first such message's seq
 	inFields = 2 // in the thread's subject or its contact's name or email
 )
 
@@ -74,7 +75,7 @@ type indexWork struct {
 	from    uint64                       // the cursor it continues from
 	to      uint64                       // the cursor once applied
 	threads []uint64                     // threads with new messages, in order of first appearance
-	text    map[uint64]map[string]uint64 // thread → term → first message id with it
+	text    map[uint64]map[string]uint64 // thread → term → seq of the first message with it
 }
 
 // readIndexWork gathers the next messages to index after the stored cursor.
@@ -121,10 +122,10 @@ func readIndexWork(tx *bolt.Tx, size indexSize) (*indexWork, error) {
 		}
 		eachWord(m.Text, func(t, alt string, _, _ int) {
 			if _, ok := doc[t]; !ok {
-				doc[t] = id
+				doc[t] = m.Seq
 			}
 			if _, ok := doc[alt]; !ok && alt != "" {
-				doc[alt] = id
+				doc[alt] = m.Seq
 			}
 		})
 	}
@@ -246,106 +247,107 @@ func resetSearch(tx *bolt.Tx) error {
 	return meta.Put(keySearchCursor, itob(0))
 }
 
-func docKey(thread uint64, term string) []byte {
-	k := make([]byte, 8+len(term))
-	binary.BigEndian.PutUint64(k, thread)
-	copy(k[8:], term)
-	return k
-}
-
-func termKey(term string, thread uint64) []byte {
-	k := make([]byte, len(term)+9)
-	copy(k, term)
-	binary.BigEndian.PutUint64(k[len(term)+1:], thread)
-	return k
-}
-
-func docValue(flags byte, msgID uint64) []byte {
-	v := make([]byte, 1, 1+binary.MaxVarintLen64)
-	v[0] = flags
-	return binary.AppendUvarint(v, msgID)
-}
-
-func parseDocValue(v []byte) (flags byte, msgID uint64) {
-	if len(v) == 0 {
-		return 0, 0
-	}
-	msgID, _ = binary.Uvarint(v[1:])
-	return v[0], msgID
-}
-
-// indexWriter writes the index in one transaction. It holds back the new
-// keys of the inverted index and writes them sorted at the end (flush):
-// bbolt keeps a transaction's inserts in memory nodes that split only at
-// commit, and a key inserted before others moves them all, so a batch of
-// many postings written in arrival order takes time quadratic in its size,
-// and in key order linear.
+// indexWriter writes the index in one transaction. It loads the terms of
+// each thread it changes once and writes their changed blocks at the end
+// (flush), and holds back the new postings to add them term by term, in
+// key order, there too: each block is then rewritten once per transaction,
+// and bbolt, whose in-memory nodes split only at commit, sees its inserts in
+// order.
 type indexWriter struct {
 	tx          *bolt.Tx
 	docs, terms *bolt.Bucket
-	pending     [][]byte // new keys of search_terms
+	loaded      map[uint64]*threadDoc
+	pending     map[string][]uint64 // term → new threads with it
 }
 
 func newIndexWriter(tx *bolt.Tx) *indexWriter {
-	return &indexWriter{tx: tx, docs: bucket(tx, bucketSearchDocs), terms: bucket(tx, bucketSearchTerms)}
+	return &indexWriter{tx: tx, docs: bucket(tx, bucketSearchDocs), terms: bucket(tx, bucketSearchTerms),
+		loaded: map[uint64]*threadDoc{}, pending: map[string][]uint64{}}
 }
 
-// flush writes the held-back postings in key order, but those whose
-// thread term was taken back meanwhile.
+// doc returns thread's terms as this transaction has them.
+func (iw *indexWriter) doc(thread uint64) (*threadDoc, error) {
+	if d := iw.loaded[thread]; d != nil {
+		return d, nil
+	}
+	d, err := loadDoc(iw.docs, thread)
+	if err != nil {
+		return nil, err
+	}
+	iw.loaded[thread] = d
+	return d, nil
+}
+
+// flush writes the changed terms of threads and the held-back postings.
 func (iw *indexWriter) flush() error {
-	slices.SortFunc(iw.pending, bytes.Compare)
-	for _, k := range iw.pending {
-		term, thread := string(k[:len(k)-9]), btoi(k[len(k)-8:])
-		if iw.docs.Get(docKey(thread, term)) == nil {
-			continue
-		}
-		if err := iw.terms.Put(k, []byte{}); err != nil {
+	iw.docs.FillPercent, iw.terms.FillPercent = searchFill, searchFill
+	for _, id := range slices.Sorted(maps.Keys(iw.loaded)) {
+		if err := iw.loaded[id].write(iw.docs); err != nil {
 			return err
 		}
 	}
-	iw.pending = nil
+	for _, term := range slices.Sorted(maps.Keys(iw.pending)) {
+		ids := iw.pending[term]
+		slices.Sort(ids)
+		if err := addPostings(iw.terms, term, slices.Compact(ids)); err != nil {
+			return err
+		}
+	}
+	clear(iw.loaded)
+	clear(iw.pending)
 	return nil
 }
 
-// add records that thread has term, with flag (inText with the id of the
+// searchFill is the FillPercent of the index's buckets when the indexer
+// writes them: their blocks grow in place and new ones come at the end of
+// a thread or a term, so that pages split mostly where the last insert went.
+const searchFill = 0.9
+
+// add records that thread has term, with flag (inText with the seq of the
 // first message holding it, or inFields).
-func (iw *indexWriter) add(thread uint64, term string, flag byte, msgID uint64) error {
-	docs := iw.docs
-	dk := docKey(thread, term)
-	v := docs.Get(dk)
-	if v == nil {
-		if err := docs.Put(dk, docValue(flag, msgID)); err != nil {
-			return err
-		}
-		iw.pending = append(iw.pending, termKey(term, thread))
+func (iw *indexWriter) add(thread uint64, term string, flag byte, seq uint64) error {
+	d, err := iw.doc(thread)
+	if err != nil {
+		return err
+	}
+	e, ok := d.get(term)
+	if !ok {
+		d.set(docTerm{term: term, flags: flag, seq: seq})
+		iw.pending[term] = append(iw.pending[term], thread)
 		return nil
 	}
 	// A term the thread has is not written again: each message writes
 	// only its thread's new terms.
-	if flags, first := parseDocValue(v); flags&flag == 0 {
+	if e.flags&flag == 0 {
+		e.flags |= flag
 		if flag == inText {
-			first = msgID
+			e.seq = seq
 		}
-		return docs.Put(dk, docValue(flags|flag, first))
+		d.set(e)
 	}
 	return nil
 }
 
 // dropField takes back that thread has term in its fields.
 func (iw *indexWriter) dropField(thread uint64, term string) error {
-	docs := iw.docs
-	dk := docKey(thread, term)
-	flags, msgID := parseDocValue(docs.Get(dk))
-	if flags&inFields == 0 {
-		return nil
-	}
-	if flags &^= inFields; flags != 0 {
-		return docs.Put(dk, docValue(flags, msgID))
-	}
-	if err := docs.Delete(dk); err != nil {
+	d, err := iw.doc(thread)
+	if err != nil {
 		return err
 	}
-	return iw.terms.Delete(termKey(term, thread)) // if pending, flush skips it
+	e, ok := d.get(term)
+	if !ok || e.flags&inFields == 0 {
+		return nil
+	}
+	if e.flags &^= inFields; e.flags != 0 {
+		d.set(e)
+		return nil
+	}
+	d.remove(term)
+	if i := slices.Index(iw.pending[term], thread); i >= 0 {
+		iw.pending[term] = slices.Delete(iw.pending[term], i, i+1)
+		return nil
+	}
+	return removePosting(iw.terms, term, thread)
 }
 
 // fieldText is the text of a thread's searchable fields: its subject, and
@@ -391,18 +393,19 @@ func (iw *indexWriter) indexFields(t *parley.Thread) error {
 		want[term] = true
 	}
 	var drop []string
-	prefix := itob(t.ID)
-	dc := bucket(tx, bucketSearchDocs).Cursor()
-	for k, v := dc.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = dc.Next() {
-		term := string(k[8:])
-		if flags, _ := parseDocValue(v); flags&inFields != 0 {
-			if want[term] {
-				delete(want, term) // already there
+	d, err := iw.doc(t.ID)
+	if err != nil {
+		return err
+	}
+	d.each(func(e docTerm) {
+		if e.flags&inFields != 0 {
+			if want[e.term] {
+				delete(want, e.term) // already there
 			} else {
-				drop = append(drop, term)
+				drop = append(drop, e.term)
 			}
 		}
-	}
+	})
 	for _, term := range drop {
 		if err := iw.dropField(t.ID, term); err != nil {
 			return err
@@ -492,16 +495,17 @@ func deleteThreadSearch(tx *bolt.Tx, id uint64) error {
 	}
 	docs, inverted := bucket(tx, bucketSearchDocs), bucket(tx, bucketSearchTerms)
 	prefix := itob(id)
-	var keys [][]byte
-	c := docs.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		keys = append(keys, bytes.Clone(k))
+	d, err := loadDoc(docs, id)
+	if err != nil {
+		return err
 	}
-	for _, k := range keys {
-		if err := inverted.Delete(termKey(string(k[8:]), id)); err != nil {
-			return err
+	for _, b := range d.blocks {
+		for _, e := range b.terms {
+			if err := removePosting(inverted, e.term, id); err != nil {
+				return err
+			}
 		}
-		if err := docs.Delete(k); err != nil {
+		if err := docs.Delete(b.key); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -427,13 +426,11 @@ func TestSearch_Live(t *testing.T) {
 			t.Errorf("after delete: %v, want nothing", got)
 		}
 		f.db.view(func(tx *bolt.Tx) error {
-			bucket(tx, bucketSearchTerms).ForEach(func(k, _ []byte) error {
-				if btoi(k[len(k)-8:]) == id {
-					t.Errorf("posting %q of the deleted thread is left", k)
+			return eachPosting(tx, func(term string, thread uint64) {
+				if thread == id {
+					t.Errorf("posting %q of the deleted thread is left", term)
 				}
-				return nil
 			})
-			return nil
 		})
 	})
 	checkSearchIndex(t, f.db)
@@ -444,35 +441,53 @@ func TestSearch_Live(t *testing.T) {
 func checkSearchIndex(t *testing.T, db *DB) {
 	t.Helper()
 	err := db.view(func(tx *bolt.Tx) error {
-		docs, inv, threads := bucket(tx, bucketSearchDocs), bucket(tx, bucketSearchTerms), bucket(tx, bucketThreads)
-		n := 0
-		docs.ForEach(func(k, v []byte) error {
-			n++
-			id, term := btoi(k), string(k[8:])
-			if inv.Get(termKey(term, id)) == nil {
-				t.Errorf("thread %d has term %q, the inverted index does not", id, term)
+		threads := bucket(tx, bucketThreads)
+		type posting struct {
+			term   string
+			thread uint64
+		}
+		docs, inv := map[posting]bool{}, map[posting]bool{}
+		var prev posting
+		err := eachDocTerm(tx, func(id uint64, e docTerm) {
+			p := posting{e.term, id}
+			if docs[p] {
+				t.Errorf("thread %d has term %q twice", id, e.term)
 			}
-			if flags, _ := parseDocValue(v); flags == 0 || flags > inText|inFields {
-				t.Errorf("thread %d term %q: flags %d", id, term, flags)
+			if p.thread == prev.thread && p.term <= prev.term {
+				t.Errorf("thread %d: term %q after %q", id, e.term, prev.term)
 			}
-			if threads.Get(k[:8]) == nil {
-				t.Errorf("term %q of thread %d, which does not exist", term, id)
+			docs[p], prev = true, p
+			if e.flags == 0 || e.flags > inText|inFields {
+				t.Errorf("thread %d term %q: flags %d", id, e.term, e.flags)
 			}
-			return nil
+			if e.flags&inText != 0 && e.seq == 0 {
+				t.Errorf("thread %d term %q: in the text, no seq", id, e.term)
+			}
+			if threads.Get(itob(id)) == nil {
+				t.Errorf("term %q of thread %d, which does not exist", e.term, id)
+			}
 		})
-		m := 0
-		inv.ForEach(func(k, _ []byte) error {
-			m++
-			if len(k) < 10 || k[len(k)-9] != 0 {
-				t.Errorf("bad posting key %x", k)
-				return nil
+		if err != nil {
+			return err
+		}
+		if err := eachPosting(tx, func(term string, id uint64) {
+			p := posting{term, id}
+			if inv[p] {
+				t.Errorf("posting %q → %d twice", term, id)
 			}
-			term, id := string(k[:len(k)-9]), btoi(k[len(k)-8:])
-			if docs.Get(docKey(id, term)) == nil {
+			inv[p] = true
+			if !docs[p] {
 				t.Errorf("posting %q → %d without the thread's term", term, id)
 			}
-			return nil
-		})
+		}); err != nil {
+			return err
+		}
+		for p := range docs {
+			if !inv[p] {
+				t.Errorf("thread %d has term %q, the inverted index does not", p.thread, p.term)
+			}
+		}
+		n, m := len(docs), len(inv)
 		if n != m {
 			t.Errorf("%d thread terms, %d postings", n, m)
 		}
@@ -696,11 +711,10 @@ func TestSearch_Crash(t *testing.T) {
 	// Index values hold each thread's newest message per term, once.
 	db.view(func(tx *bolt.Tx) error {
 		n := 0
-		bucket(tx, bucketSearchTerms).ForEach(func(k, _ []byte) error {
-			if bytes.HasPrefix(k, []byte("crash\x00")) {
+		eachPosting(tx, func(term string, _ uint64) {
+			if term == "crash" {
 				n++
 			}
-			return nil
 		})
 		if n < len(acks) {
 			t.Errorf("%d threads have the word crash, want at least %d", n, len(acks))

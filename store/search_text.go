@@ -104,6 +104,14 @@ func (q qterm) matches(term string) bool {
 	return term == q.text
 }
 
+// matchesBytes is matches for a term in bytes, without copying it.
+func (q qterm) matchesBytes(term []byte) bool {
+	if q.prefix {
+		return len(term) >= len(q.text) && string(term[:len(q.text)]) == q.text
+	}
+	return string(term) == q.text
+}
+
 // matchesWord reports whether q matches a word of the text, by its term or
 // its second term (alt, "" if none).
 func (q qterm) matchesWord(term, alt string) bool {

@@ -83,9 +83,24 @@ type Options struct {
 	// db.
 	ObserveStorage func(err error, refused int)
 
+	// ObserveConversion, when set, hears of the conversion of messages to
+	// their binary form that an upgrade to schema version 13 leaves to Open
+	// (see Open): after each chunk committed (5,000 keys), how many messages
+	// this Open has converted so far, and done after the last chunk. Open
+	// calls it from its own goroutine, only while there is a conversion to
+	// finish (never for a new file).
+	ObserveConversion func(converted int, done bool)
+
 	// tuneBolt, when set, adjusts the bbolt options just before the file is
 	// opened. Tests use it to make commits fail (MaxSize).
 	tuneBolt func(*bolt.Options)
+
+	// convertSize and afterConvertChunk, when set, bound the chunks of the
+	// conversion of messages to their binary form and hear of each one
+	// committed (see convertMessages). Tests use them to convert in small
+	// chunks and to stop midway.
+	convertSize       convertSize
+	afterConvertChunk func(chunks int) error
 }
 
 // DB is Parley's store: one bbolt file in a data directory. All methods are
@@ -142,7 +157,10 @@ type call struct {
 // Open opens (creating it if needed) the store in directory dir, which it
 // creates with mode 0700 if missing; the data lives in dir/parley.db. Open
 // brings the file's schema up to date (see SchemaVersion) and refuses a file
-// written by a newer Parley. If another process holds the file, Open waits
+// written by a newer Parley. After an upgrade to schema version 13 it converts
+// the file's messages to their binary form before it returns, a chunk per
+// transaction, in memory that does not grow with the file; a conversion
+// stopped by a crash resumes at the next Open. If another process holds the file, Open waits
 // up to opts.Timeout and then fails with an error saying that the data
 // directory is in use by another Parley process.
 func Open(dir string, opts *Options) (*DB, error) {
@@ -184,6 +202,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	version, err := migrate(bdb, migrations())
+	if err == nil {
+		err = convertMessages(bdb, o.convertSize, o.ObserveConversion, o.afterConvertChunk)
+	}
 	if err == nil {
 		err = prepareSearch(bdb)
 	}

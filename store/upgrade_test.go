@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/parley-chat/parley"
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestUpgradeFixtures opens the data file of every schema version Parley
@@ -91,6 +92,15 @@ func TestUpgradeFixtures(t *testing.T) {
 			if want := fmt.Sprintf("hello from schema version %d", version); msgs[0].Text != want || msgs[1].Text != "an agent's answer" {
 				t.Errorf("messages %q, %q; want %q and the answer", msgs[0].Text, msgs[1].Text, want)
 			}
+			// Every message is in the binary form of version 13 now.
+			db.view(func(tx *bolt.Tx) error {
+				return bucket(tx, bucketMessages).ForEach(func(k, v []byte) error {
+					if len(k) == 16 && k[8] != dedupPrefix && (len(v) == 0 || v[0] != messageFormat) {
+						t.Errorf("message %x stored as %.20q", k, v)
+					}
+					return nil
+				})
+			})
 			res, err := db.AppendMessage(ctx, &parley.Message{ThreadID: th.ID, Type: parley.TypeMessage, Text: "written after the upgrade", SenderID: "V-1"}, parley.AppendOptions{})
 			if err != nil || res.Message.Seq != msgs[1].Seq+1 {
 				t.Fatalf("append after the upgrade: %+v, %v", res, err)

@@ -376,6 +376,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			log.Warn().Int("refused", refused).Msg("storage works again")
 		}
 	}
+	// An upgrade to schema version 13 converts the messages before Parley
+	// serves, 15 to 30s per million: say why the start waits, and how far
+	// it has come.
+	var convertStart time.Time
+	const convertReport = 250_000
+	nextReport := convertReport
+	sopts.ObserveConversion = func(converted int, done bool) {
+		if convertStart.IsZero() {
+			convertStart = time.Now()
+			log.Info().Str("data", dataDir).Msg("converting the messages to the form of schema version 13 before serving (15 to 30s per million; if stopped, it goes on at the next start)")
+		}
+		switch {
+		case done:
+			log.Info().Int("messages", converted).Dur("took", time.Since(convertStart)).Msg("messages converted")
+		case converted >= nextReport:
+			log.Info().Int("messages", converted).Msg("converting messages")
+			nextReport = converted + convertReport
+		}
+	}
 	db, err := store.Open(dataDir, &sopts)
 	if err != nil {
 		return err
