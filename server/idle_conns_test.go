@@ -186,20 +186,7 @@ func TestStatusStreamHijacked(t *testing.T) {
 	admin := e.login("admin@example.com")
 	admin.agentWS()
 	next(`data: {"type":"status","status":{"available":true`)
-	done := make(chan error, 1)
-	go func() {
-		_, err := io.Copy(io.Discard, body)
-		done <- err
-	}()
-	e.srv.Close()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("body at shutdown: %v, want its end", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("body still open a minute after shutdown")
-	}
+	shutdownEndsBody(t, e, body)
 	if got := e.srv.Conns().StatusStreams; got != 0 {
 		t.Errorf("status streams counted after shutdown: %d, want 0", got)
 	}
@@ -455,6 +442,13 @@ func TestStatusStreamHTTP2(t *testing.T) {
 
 	res, body = open(context.Background())
 	defer res.Body.Close()
+	shutdownEndsBody(t, e, body)
+}
+
+// shutdownEndsBody shuts e's server down and requires the status stream
+// body to end cleanly within a minute.
+func shutdownEndsBody(t *testing.T, e *env, body io.Reader) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() {
 		_, err := io.Copy(io.Discard, body)
