@@ -35,30 +35,26 @@ func (c *sharedCache[T]) read(db *DB, tb table[T], id uint64) (*T, error) {
 	var v *T
 	err := db.view(func(tx *bolt.Tx) error {
 		data := bucket(tx, tb.bucket).Get(itob(id))
-		c.mu.Lock()
-		e, ok := c.m[id]
-		c.mu.Unlock()
 		if data == nil {
-			if ok {
-				c.forget(id)
-			}
+			c.forget(id)
 			return tb.notFound(id)
 		}
-		if ok && bytes.Equal(e.raw, data) {
-			v = e.v
+		var ok bool
+		if v, ok = c.lookup(id, data, same); ok {
 			return nil
 		}
-		w := new(T)
-		if err := tb.decode(id, data, w); err != nil {
+		v = new(T)
+		if err := tb.decode(id, data, v); err != nil {
 			return err
 		}
-		// data lives in the memory map only while tx is open.
-		c.put(id, sharedEntry[T]{raw: bytes.Clone(data), v: w})
-		v = w
+		c.remember(id, data, v, same)
 		return nil
 	})
 	return v, err
 }
+
+// same is the copyOf of a record shared as it is.
+func same[T any](v *T) (*T, bool) { return v, true }
 
 func (c *sharedCache[T]) put(id uint64, e sharedEntry[T]) {
 	c.mu.Lock()

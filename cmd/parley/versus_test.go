@@ -273,25 +273,15 @@ func openVisitors(tb testing.TB, wsURL string, n int) []*websocket.Conn {
 	defer cancel()
 	r := &loadRun{errors: map[string]int{}, stopSending: func() {}}
 	conns := make([]*websocket.Conn, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			v, err := r.dialVisitor(ctx, wsURL, i)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			conns[i] = v.c
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	err := inParallel(n, func(i int) error {
+		v, err := r.dialVisitor(ctx, wsURL, i)
+		if err != nil {
+			return err
+		}
+		conns[i] = v.c
+		return nil
+	})
+	if err != nil {
 		closeAll(conns)
 		tb.Fatalf("open %d visitor sockets: %v", n, err)
 	}
@@ -314,47 +304,34 @@ func openStatusStreams(tb testing.TB, url string, n int) []io.Closer {
 	tr := &http.Transport{DisableCompression: true, MaxConnsPerHost: 0}
 	hc := &http.Client{Transport: tr}
 	bodies := make([]io.Closer, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res, err := hc.Get(url)
+	err := inParallel(n, func(i int) error {
+		res, err := hc.Get(url)
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			res.Body.Close()
+			return fmt.Errorf("stream %d: %s", i+1, res.Status)
+		}
+		// The first event: "data: {…}\n\n".
+		var got []byte
+		buf := make([]byte, 512)
+		for !bytes.Contains(got, []byte("\n\n")) {
+			k, err := res.Body.Read(buf)
+			got = append(got, buf[:k]...)
 			if err != nil {
-				errs[i] = err
-				return
-			}
-			if res.StatusCode != http.StatusOK {
 				res.Body.Close()
-				errs[i] = fmt.Errorf("stream %d: %s", i+1, res.Status)
-				return
+				return fmt.Errorf("stream %d: %w after %q", i+1, err, got)
 			}
-			// The first event: "data: {…}\n\n".
-			var got []byte
-			buf := make([]byte, 512)
-			for !bytes.Contains(got, []byte("\n\n")) {
-				k, err := res.Body.Read(buf)
-				got = append(got, buf[:k]...)
-				if err != nil {
-					res.Body.Close()
-					errs[i] = fmt.Errorf("stream %d: %w after %q", i+1, err, got)
-					return
-				}
-			}
-			if !bytes.HasPrefix(got, []byte("data: {")) {
-				res.Body.Close()
-				errs[i] = fmt.Errorf("stream %d began %q, want a data event", i+1, got)
-				return
-			}
-			bodies[i] = res.Body
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+		}
+		if !bytes.HasPrefix(got, []byte("data: {")) {
+			res.Body.Close()
+			return fmt.Errorf("stream %d began %q, want a data event", i+1, got)
+		}
+		bodies[i] = res.Body
+		return nil
+	})
+	if err != nil {
 		for _, b := range bodies {
 			if b != nil {
 				b.Close()
@@ -725,4 +702,23 @@ func TestBaselinesOutOfParley(t *testing.T) {
 			t.Errorf("the parley binary depends on %s", d)
 		}
 	}
+}
+
+// inParallel runs open(i) for i in [0, n), 64 at a time, and returns every
+// error it gave, joined.
+func inParallel(n int, open func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = open(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
