@@ -322,11 +322,13 @@ func (s *backupSchedule) once(now time.Time) {
 		s.log.Error().Err(err).Str("file", path).Msg("scheduled backup failed")
 		return
 	}
-	s.log.Info().Str("file", path).Int64("bytes", st.bytes).Int("files", st.m.Files).
-		Dur("took", st.took).Msg("scheduled backup written")
+	// Pruned before the log line, so a reader of the log finds the
+	// directory as the line says.
 	if err := pruneBackups(s.dir, s.keep); err != nil {
 		s.log.Error().Err(err).Msg("prune scheduled backups")
 	}
+	s.log.Info().Str("file", path).Int64("bytes", st.bytes).Int("files", st.m.Files).
+		Dur("took", st.took).Msg("scheduled backup written")
 }
 
 // pruneBackups deletes all but the newest keep scheduled backups in dir,

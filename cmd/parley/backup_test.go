@@ -571,6 +571,12 @@ func TestScheduledBackups(t *testing.T) {
 			t.Fatalf("%d scheduled backups in 30s, want 4", written)
 		}
 	}
+	// Stopped first: the next tick's backup may be between its rename
+	// and its pruning.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
 	entries, _ := os.ReadDir(dir)
 	var tars []string
 	for _, e := range entries {
