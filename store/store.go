@@ -144,6 +144,10 @@ type DB struct {
 	storage storageHealth // failed commits; see storage.go
 
 	shared shared // decoded records of hot reads; see shared.go
+	// gen counts commits twice, as each begins and as it ends: it is odd
+	// while one is under way. A shared record read at an even gen is
+	// current while gen stays the same (shared.go).
+	gen atomic.Uint64
 
 	// mu guards closed. A write holds it shared while it hands itself to the
 	// writer (or, without group commit, while it runs), so that Close, which
@@ -357,6 +361,8 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 	fnFailed := false
 	var fnDone time.Time
+	db.gen.Add(1)
+	defer db.gen.Add(1)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		err := ctx.Err()
 		if err == nil {
@@ -513,7 +519,10 @@ func (db *DB) commit(calls []*call) {
 		}
 		db.notifyWebhooksOnCommit(tx)
 		start := time.Now()
-		if err = tx.Commit(); err != nil {
+		db.gen.Add(1)
+		err = tx.Commit()
+		db.gen.Add(1)
+		if err != nil {
 			err = storageError(fmt.Errorf("commit: %w", err))
 		} else {
 			db.commits.Add(1)
