@@ -140,12 +140,18 @@ func putInbox(ctx context.Context, tx pgx.Tx, in, old *parley.Inbox) error {
 		}
 	}
 	for _, mb := range in.Mailboxes {
-		_, err := tx.Exec(ctx, `INSERT INTO inbox_addresses (address_key, inbox_id, mailbox_id) VALUES ($1, $2, $3)
+		// Another inbox may have taken the address since the check above,
+		// in a transaction that committed meanwhile: then no row is
+		// written here, and that is the conflict.
+		tag, err := tx.Exec(ctx, `INSERT INTO inbox_addresses (address_key, inbox_id, mailbox_id) VALUES ($1, $2, $3)
 			ON CONFLICT (address_key) DO UPDATE SET mailbox_id = excluded.mailbox_id
 			WHERE inbox_addresses.inbox_id = excluded.inbox_id`,
 			[]byte(emailKey(mb.Address)), int64(in.ID), int64(mb.ID))
 		if err != nil {
 			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return parley.Errorf(parley.ECONFLICT, "email address %s already belongs to another inbox", mb.Address)
 		}
 	}
 	return nil

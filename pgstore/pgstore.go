@@ -156,20 +156,6 @@ func isParley(err error) bool {
 	return errors.As(err, &pe)
 }
 
-// read runs fn in a read-only transaction, so that what it reads in several
-// statements is one snapshot.
-func (db *DB) read(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
-	if err != nil {
-		return wrapErr(ctx, err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return wrapErr(ctx, err)
-	}
-	return wrapErr(ctx, tx.Commit(ctx))
-}
-
 // querier is what both the pool and a transaction offer.
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

@@ -409,6 +409,35 @@ func RunConcurrentWrites(t *testing.T, open Open) {
 			t.Errorf("members=%v, want 1…%d", members, n)
 		}
 	})
+	t.Run("one address, many inboxes", func(t *testing.T) {
+		ids := make([]uint64, n)
+		for i := range ids {
+			in := &parley.Inbox{Name: fmt.Sprint("address ", i)}
+			if err := db.CreateInbox(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = in.ID
+		}
+		won, codes := race(func(i int) error {
+			_, err := db.UpdateInbox(ctx, ids[i], func(in *parley.Inbox) error {
+				in.Mailboxes = []parley.Mailbox{{Address: "Shared@Example.com"}}
+				return nil
+			})
+			return err
+		})
+		if won != 1 || codes[parley.ECONFLICT] != n-1 {
+			t.Errorf("outcomes %v, want one success and %d ECONFLICT", codes, n-1)
+		}
+		holders := 0
+		for _, id := range ids {
+			if in, _ := db.Inbox(ctx, id); len(in.Mailboxes) > 0 {
+				holders++
+			}
+		}
+		if holders != 1 {
+			t.Errorf("%d inboxes list the address, want 1", holders)
+		}
+	})
 	t.Run("one invitation, many acceptances", func(t *testing.T) {
 		if err := db.CreateInvite(ctx, &parley.Invite{Hash: "once", Email: "once@example.com", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
