@@ -62,31 +62,13 @@ func (db *DB) CreateInbox(ctx context.Context, in *parley.Inbox) error {
 // of its email addresses as the bbolt store's indexInboxMail does: an
 // address is unique across inboxes regardless of case, keeps its mailbox's
 // id while it stays, and a new one takes the next widget id. A shared
-// mailbox slice is copied first: the write may run again.
+// mailbox slice is copied first: the write may run again. A new inbox
+// (old nil) is inserted, a changed one replaced.
 func putInbox(ctx context.Context, tx pgx.Tx, in, old *parley.Inbox) error {
 	oldIDs := map[string]uint64{}
 	if old != nil {
 		for _, mb := range old.Mailboxes {
 			oldIDs[emailKey(mb.Address)] = mb.ID
-		}
-	} else {
-		// joinAll rewrites an inbox it read: its addresses stand.
-		rows, err := tx.Query(ctx, `SELECT address_key, mailbox_id FROM inbox_addresses WHERE inbox_id = $1`, int64(in.ID))
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var k []byte
-			var id int64
-			if err := rows.Scan(&k, &id); err != nil {
-				rows.Close()
-				return err
-			}
-			oldIDs[string(k)] = uint64(id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
 	in.Mailboxes = slices.Clone(in.Mailboxes)
@@ -128,8 +110,11 @@ func putInbox(ctx context.Context, tx pgx.Tx, in, old *parley.Inbox) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO inboxes (id, data) VALUES ($1, $2)
-		ON CONFLICT (id) DO UPDATE SET data = excluded.data`, int64(in.ID), data); err != nil {
+	query := `UPDATE inboxes SET data = $2 WHERE id = $1`
+	if old == nil {
+		query = `INSERT INTO inboxes (id, data) VALUES ($1, $2)`
+	}
+	if _, err := tx.Exec(ctx, query, int64(in.ID), data); err != nil {
 		return err
 	}
 	for key := range oldIDs {

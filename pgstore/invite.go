@@ -158,7 +158,7 @@ func (db *DB) AcceptInvite(ctx context.Context, hash string, u *parley.User) (*p
 		if err := insertUser(ctx, tx, &w); err != nil {
 			return err
 		}
-		if err := joinAll(ctx, tx, w.ID, nonNil(i.InboxIDs), now); err != nil {
+		if err := joinUser(ctx, tx, w.ID, i.InboxIDs, false, now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM invites WHERE hash = $1`, []byte(hash)); err != nil {
@@ -172,13 +172,4 @@ func (db *DB) AcceptInvite(ctx context.Context, hash string, u *parley.User) (*p
 	}
 	*u = *out
 	return inv, nil
-}
-
-// nonNil returns ids, or an empty list for nil: joinAll takes nil for every
-// inbox.
-func nonNil(ids []uint64) []uint64 {
-	if ids == nil {
-		return []uint64{}
-	}
-	return ids
 }

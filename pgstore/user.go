@@ -101,7 +101,7 @@ func (db *DB) ClaimMeta(ctx context.Context, key string, want []byte, u *parley.
 			return err
 		}
 		if joinInboxes {
-			if err := joinAll(ctx, tx, w.ID, nil, now); err != nil {
+			if err := joinUser(ctx, tx, w.ID, nil, true, now); err != nil {
 				return err
 			}
 		}
@@ -118,21 +118,17 @@ func (db *DB) ClaimMeta(ctx context.Context, key string, want []byte, u *parley.
 	return nil
 }
 
-// joinAll makes user id a member of the inboxes ids, or of every inbox if
-// ids is nil; inboxes that do not exist are passed over. The inboxes are
-// locked in id order, as every write that locks several does.
-func joinAll(ctx context.Context, tx pgx.Tx, id uint64, ids []uint64, now time.Time) error {
-	var inboxes []*parley.Inbox
-	var err error
-	if ids == nil {
-		inboxes, err = listJSON[parley.Inbox](ctx, tx, `SELECT data FROM inboxes ORDER BY id FOR UPDATE`)
-	} else {
-		list := make([]int64, len(ids))
-		for i, v := range ids {
-			list[i] = int64(v)
-		}
-		inboxes, err = listJSON[parley.Inbox](ctx, tx, `SELECT data FROM inboxes WHERE id = ANY($1) ORDER BY id FOR UPDATE`, list)
+// joinUser makes user id a member of the inboxes ids that exist, or of
+// every inbox if all, stamping them with now. The inboxes are locked in id
+// order, as every write that locks several does; their email addresses
+// stay as they are.
+func joinUser(ctx context.Context, tx pgx.Tx, id uint64, ids []uint64, all bool, now time.Time) error {
+	list := make([]int64, len(ids))
+	for i, v := range ids {
+		list[i] = int64(v)
 	}
+	inboxes, err := listJSON[parley.Inbox](ctx, tx, `SELECT data FROM inboxes
+		WHERE $1 OR id = ANY($2) ORDER BY id FOR UPDATE`, all, list)
 	if err != nil {
 		return err
 	}
@@ -142,7 +138,7 @@ func joinAll(ctx context.Context, tx pgx.Tx, id uint64, ids []uint64, now time.T
 		}
 		in.MemberIDs = append(in.MemberIDs, id)
 		in.UpdatedAt = now
-		if err := putInbox(ctx, tx, in, nil); err != nil {
+		if err := putJSON(ctx, tx, `UPDATE inboxes SET data = $2 WHERE id = $1`, in.ID, in); err != nil {
 			return err
 		}
 	}
@@ -176,14 +172,13 @@ func insertUser(ctx context.Context, tx pgx.Tx, u *parley.User) error {
 	return userConflict(err, u.Email)
 }
 
-// userConflict names the email in the ECONFLICT of a unique violation, as
-// the bbolt store's message does.
+// userConflict returns err, or for a unique violation of the users' emails
+// ECONFLICT naming the email, as the bbolt store's message does.
 func userConflict(err error, email string) error {
-	if err := wrapErr(context.Background(), err); parley.ErrorCode(err) == parley.ECONFLICT {
+	if constraint(err) == "users_email_key" {
 		return parley.Errorf(parley.ECONFLICT, "a user with email %s already exists", email)
-	} else {
-		return err
 	}
+	return err
 }
 
 // CreateUser stores a new user and sets u.ID, and u.CreatedAt if zero. Emails
