@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/parley-chat/parley"
@@ -163,4 +164,68 @@ func connect(t *testing.T, url string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// TestWriteRunsAgainAfterDeadlock: a write that PostgreSQL picks as the
+// victim of a deadlock with another node runs its function again, and the
+// second run commits.
+func TestWriteRunsAgainAfterDeadlock(t *testing.T) {
+	ctx := t.Context()
+	db := mustOpen(t, nil)
+	a, b := &parley.Team{Name: "a"}, &parley.Team{Name: "b"}
+	for _, tm := range []*parley.Team{a, b} {
+		if err := db.CreateTeam(ctx, tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, err := db.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback(ctx)
+	lock := func(q querier, id uint64) error {
+		_, err := q.Exec(ctx, `SELECT 1 FROM teams WHERE id = $1 FOR UPDATE`, int64(id))
+		return err
+	}
+	if err := lock(other, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	runs := 0
+	done := make(chan error, 1)
+	go func() {
+		done <- db.write(ctx, func(tx pgx.Tx) error {
+			runs++
+			if err := lock(tx, a.ID); err != nil {
+				return err
+			}
+			return lock(tx, b.ID) // waits for the other node
+		})
+	}()
+	// The write waits first, so its deadlock check runs first and picks it.
+	for deadline := time.Now().Add(time.Minute); ; {
+		var waiting int
+		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM teams%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the write never waited for the other node's lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := lock(other, a.ID); err != nil { // waits until the write's first run gives up
+		t.Fatal(err)
+	}
+	if err := other.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 {
+		t.Errorf("the write's function ran %d times, want 2", runs)
+	}
 }
