@@ -147,4 +147,3 @@ func TestUsers(t *testing.T) {
 		t.Errorf("CountUsers=%d, %v, want 3", n, err)
 	}
 }
-
