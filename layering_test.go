@@ -22,6 +22,7 @@ var layers = map[string][]string{
 	"locale":                         {},
 	"hub":                            {""},
 	"store":                          {""},
+	"pgstore":                        {""},
 	"mail":                           {"", "richtext"},
 	"blob":                           {""},
 	"richtext":                       {""},
@@ -38,6 +39,8 @@ var layers = map[string][]string{
 	"internal/mailpit":               {},
 	"internal/imaptest":              {},
 	"internal/benchhub":              {},
+	"internal/pgtest":                {},
+	"internal/storetest":             {""},
 }
 
 // TestLayering runs go list over the module and checks every package's

@@ -29,6 +29,13 @@ import (
 //     and undo changes to its ID.
 //   - Create methods set the new value's ID, and its creation time if zero.
 //   - Values handed in and returned are the caller's: the store keeps copies.
+//   - A key that a store looks records up by (a meta key, an email, a
+//     session's or invitation's hash, an inbox's email address) longer than
+//     MaxKeyLen bytes is EINVALID naming it; a lookup by one finds nothing.
+
+// MaxKeyLen is the longest key a store takes, in bytes: far more than any
+// email or hash, and within what a database index holds in one entry.
+const MaxKeyLen = 1024
 
 // MetaStore keeps small values under string keys: settings and one-time
 // secrets such as the setup link's hash.

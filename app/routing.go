@@ -4,19 +4,41 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/parley-chat/parley"
 )
 
-// router serialises routing: one decision and its commit at a time, so that
-// the open counts a decision reads are those of the previous commit and two
-// conversations never both go to the agent who had room for one.
+// router orders routing. Decisions are taken one at a time, under mu; the
+// commits they lead to run outside it, so that the assignments of many new
+// conversations share the store's group commits instead of queueing for
+// one commit each. A decision counts the assignments still committing
+// (pending) with the open counts it reads, so two conversations never both
+// go to the agent who had room for one, and a thread is routed by one
+// caller at a time (busy).
 type router struct {
 	mu   sync.Mutex
-	kick chan struct{} // asks routeWaiting to drain the queue; buffer of one
+	idle *sync.Cond // broadcast when a routing commit ends
+	// busy are the threads whose routing commits now.
+	busy map[uint64]bool
+	// pending counts, per agent, the assignments committing now, and
+	// pendingAt is when the last of them was decided.
+	pending   map[uint64]int
+	pendingAt map[uint64]time.Time
+	// queuedMeanwhile is set when a conversation was queued for want of
+	// room while assignments were committing: a count can then have held
+	// one of them twice (committed, and still pending), so the queue is
+	// tried again once they end.
+	queuedMeanwhile bool
+	kick            chan struct{} // asks routeWaiting to drain the queue; buffer of one
 }
 
-func newRouter() *router { return &router{kick: make(chan struct{}, 1)} }
+func newRouter() *router {
+	rt := &router{kick: make(chan struct{}, 1), busy: map[uint64]bool{},
+		pending: map[uint64]int{}, pendingAt: map[uint64]time.Time{}}
+	rt.idle = sync.NewCond(&rt.mu)
+	return rt
+}
 
 // errNotRoutable aborts a routing commit whose thread changed meanwhile.
 var errNotRoutable = errors.New("thread is no longer routable")
@@ -36,35 +58,81 @@ func (a *App) routeThread(ctx context.Context, t *parley.Thread) (*parley.Thread
 // for the widget's): a bot handing off to a team or a user. A waiting
 // conversation keeps r in the queue.
 func (a *App) routeThreadWith(ctx context.Context, t *parley.Thread, r *parley.Routing) (*parley.Thread, error) {
-	ctx = context.WithoutCancel(ctx)
-	a.routing.mu.Lock()
-	defer a.routing.mu.Unlock()
-	return a.routeLocked(ctx, t.ID, r, 0, true)
+	return a.route(context.WithoutCancel(ctx), t.ID, r, 0, true)
 }
 
-// routeLocked routes thread id with r (nil: its widget's). from, when not
-// 0, is the away assignee whose conversation is reassigned. queue puts the
-// thread in the queue when nobody can receive it. Callers hold routing.mu.
-func (a *App) routeLocked(ctx context.Context, id uint64, r *parley.Routing, from uint64, queue bool) (*parley.Thread, error) {
-	t, err := a.db.Thread(ctx, id)
+// route routes thread id with r (nil: its widget's). from, when not 0, is
+// the away assignee whose conversation is reassigned. queue puts the thread
+// in the queue when nobody can receive it. It decides under routing.mu and
+// writes outside it (router).
+func (a *App) route(ctx context.Context, id uint64, r *parley.Routing, from uint64, queue bool) (*parley.Thread, error) {
+	rt := a.routing
+	rt.mu.Lock()
+	for rt.busy[id] {
+		rt.idle.Wait()
+	}
+	t, write, to, err := a.decide(ctx, id, r, from, queue)
+	if write == nil {
+		rt.mu.Unlock()
+		return t, err
+	}
+	rt.busy[id] = true
+	if to != 0 {
+		rt.pending[to]++
+		rt.pendingAt[to] = a.Now()
+	}
+	overcount := to == 0 && queue && len(rt.pending) > 0
+	if overcount {
+		rt.queuedMeanwhile = true
+	}
+	rt.mu.Unlock()
+
+	t, err = write()
+
+	rt.mu.Lock()
+	delete(rt.busy, id)
+	kick := overcount
+	if to != 0 {
+		if rt.pending[to]--; rt.pending[to] == 0 {
+			delete(rt.pending, to)
+			delete(rt.pendingAt, to)
+		}
+		kick = kick || rt.queuedMeanwhile
+		if len(rt.pending) == 0 {
+			rt.queuedMeanwhile = false
+		}
+	}
+	rt.idle.Broadcast()
+	rt.mu.Unlock()
+	if kick {
+		a.KickRouting()
+	}
+	return t, err
+}
+
+// decide reads what routing thread id needs and returns the write that
+// carries the decision out (nil for none; then t and err are the answer),
+// and the agent it assigns to (0 for none). Callers hold routing.mu.
+func (a *App) decide(ctx context.Context, id uint64, r *parley.Routing, from uint64, queue bool) (t *parley.Thread, write func() (*parley.Thread, error), to uint64, err error) {
+	t, err = a.db.Thread(ctx, id)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
-		return nil, a.db.Dequeue(ctx, id)
+		return nil, func() (*parley.Thread, error) { return nil, a.db.Dequeue(ctx, id) }, 0, nil
 	} else if err != nil {
-		return nil, err
+		return nil, nil, 0, err
 	}
 	routing, ok, err := a.routingOf(ctx, t, r)
 	if err != nil {
-		return t, err
+		return t, nil, 0, err
 	}
 	if !ok || !routable(t, from) {
 		if from == 0 {
-			return t, a.db.Dequeue(ctx, t.ID)
+			return t, func() (*parley.Thread, error) { return t, a.db.Dequeue(ctx, t.ID) }, 0, nil
 		}
-		return t, nil
+		return t, nil, 0, nil
 	}
 	cands, err := a.routingCandidates(ctx, t)
 	if err != nil {
-		return t, err
+		return t, nil, 0, err
 	}
 	var owner uint64
 	if routing.Mode == parley.RoutingOwner && t.ContactID != 0 {
@@ -75,11 +143,11 @@ func (a *App) routeLocked(ctx context.Context, id uint64, r *parley.Routing, fro
 	chosen := parley.ChooseAgent(routing, cands, owner)
 	if chosen == 0 || chosen == from {
 		if queue && from == 0 {
-			return t, a.db.Enqueue(ctx, t.ID, r)
+			return t, func() (*parley.Thread, error) { return t, a.db.Enqueue(ctx, t.ID, r) }, 0, nil
 		}
-		return t, nil
+		return t, nil, 0, nil
 	}
-	return a.commitRoute(ctx, t, chosen, from)
+	return t, func() (*parley.Thread, error) { return a.commitRoute(ctx, t, chosen, from) }, chosen, nil
 }
 
 // routingOf returns the routing for t: r, or its widget's, or for an email
@@ -146,8 +214,13 @@ func (a *App) routingCandidates(ctx context.Context, t *parley.Thread) ([]parley
 	}
 	out := make([]parley.Candidate, 0, len(members))
 	for _, m := range members {
+		// Assignments still committing count as made (router).
+		lastAt := last[m.UserID]
+		if at := a.routing.pendingAt[m.UserID]; at.After(lastAt) {
+			lastAt = at
+		}
 		out = append(out, parley.Candidate{UserID: m.UserID, RoutingSeat: m.RoutingSeat, Available: m.Available(),
-			TeamIDs: m.TeamIDs, Open: open[m.UserID], LastAssignedAt: last[m.UserID], Limit: m.MaxOpenChats})
+			TeamIDs: m.TeamIDs, Open: open[m.UserID] + a.routing.pending[m.UserID], LastAssignedAt: lastAt, Limit: m.MaxOpenChats})
 	}
 	return out, nil
 }
@@ -234,10 +307,7 @@ func (a *App) reassignIfAway(ctx context.Context, t *parley.Thread) {
 	if err != nil || !u.Away || !u.ReassignWhileAway {
 		return
 	}
-	ctx = context.WithoutCancel(ctx)
-	a.routing.mu.Lock()
-	defer a.routing.mu.Unlock()
-	if _, err := a.routeLocked(ctx, t.ID, nil, u.ID, false); err != nil {
+	if _, err := a.route(context.WithoutCancel(ctx), t.ID, nil, u.ID, false); err != nil {
 		a.log.Error().Err(err).Uint64("thread", t.ID).Msg("reassign a reply while away")
 	}
 }
@@ -283,10 +353,7 @@ func (a *App) drainQueue(ctx context.Context) {
 		if ctx.Err() != nil || !a.anyoneAvailable() {
 			return
 		}
-		a.routing.mu.Lock()
-		_, err := a.routeLocked(context.WithoutCancel(ctx), e.ThreadID, e.Routing, 0, false)
-		a.routing.mu.Unlock()
-		if err != nil {
+		if _, err := a.route(context.WithoutCancel(ctx), e.ThreadID, e.Routing, 0, false); err != nil {
 			a.log.Error().Err(err).Uint64("thread", e.ThreadID).Msg("route a waiting conversation")
 		}
 	}

@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,5 +122,80 @@ func TestMaxOpenChatsValidation(t *testing.T) {
 	boC.do("GET", "/api/v1/users/me", nil, nil).decode(t, &me2)
 	if got.MaxOpenChats != 7 || me2.MaxOpenChats != 7 {
 		t.Fatalf("GET users/{id} maxOpenChats=%d, users/me %d, want 7", got.MaxOpenChats, me2.MaxOpenChats)
+	}
+}
+
+// TestRouteConcurrentLimit: ten conversations started at once, their
+// assignments committing side by side, still give each agent no more than
+// their cap; the rest wait, and each is routed once a slot frees.
+func TestRouteConcurrentLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	e.routeTo(parley.Routing{Mode: parley.RoutingInbox})
+	bo, cy := e.addAgent("bo@example.com", true), e.addAgent("cy@example.com", true)
+	admin := e.login("admin@example.com")
+	if res := admin.do("PATCH", "/api/v1/users/me", map[string]any{"away": true}, nil); res.status != 200 {
+		t.Fatal(res.status)
+	}
+	boC, cyC := e.login("bo@example.com"), e.login("cy@example.com")
+	for _, c := range []*client{boC, cyC} {
+		if res := c.do("PATCH", "/api/v1/users/me", map[string]any{"maxOpenChats": 3}, nil); res.status != 200 {
+			t.Fatalf("PATCH users/me: %d %s", res.status, res.body)
+		}
+		c.agentWS()
+	}
+	const n = 10
+	visitors := make([]*wsClient, n)
+	for i := range visitors {
+		visitors[i] = e.visitorOn(e.widget, "")
+	}
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i, v := range visitors {
+		wg.Go(func() { ids[i] = say(v, "first", fmt.Sprint("at once ", i))["threadId"].(string) })
+	}
+	wg.Wait()
+
+	count := func() map[string]int {
+		got := map[string]int{}
+		for _, id := range ids {
+			got[admin.thread(t, id).AssignedTo]++
+		}
+		return got
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := count()
+		if got[bo.ActorID()] > 3 || got[cy.ActorID()] > 3 {
+			t.Fatalf("assignments %v: an agent got more than their cap of 3", got)
+		}
+		if got[bo.ActorID()] == 3 && got[cy.ActorID()] == 3 && got[""] == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("assignments %v, want 3, 3 and 4 waiting", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A freed slot takes one waiting conversation, no more.
+	var boOwn string
+	for _, id := range ids {
+		if admin.thread(t, id).AssignedTo == bo.ActorID() {
+			boOwn = id
+			break
+		}
+	}
+	if res := boC.do("PATCH", v3+"/threads/"+boOwn, map[string]any{"status": "CLOSED"}, nil); res.status != 200 {
+		t.Fatalf("close: %d %s", res.status, res.body)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		got := count()
+		if got[""] == 3 && got[bo.ActorID()] == 4 && got[cy.ActorID()] == 3 { // bo's closed one still counts as his
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after bo closed one: %v, want bo 4 (one closed), cy 3, 3 waiting", got)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

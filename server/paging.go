@@ -73,7 +73,7 @@ type msTime time.Time
 
 // MarshalJSON writes t as HubSpot does.
 func (t msTime) MarshalJSON() ([]byte, error) {
-	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+	return appendMsTime(make([]byte, 0, 26), time.Time(t)), nil
 }
 
 // msTimeOrNil is t as an msTime, or nil for the zero time.

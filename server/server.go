@@ -233,6 +233,8 @@ type Server struct {
 	// peers watches the hijacked status streams for peers that leave
 	// (status_stream.go).
 	peers peerWatch
+	// frames runs the handling of WebSocket frames (frames.go).
+	frames *framePool
 
 	// visitorLocks serialises the first message of a new visitor so that two
 	// tabs cannot start two threads.
@@ -278,6 +280,7 @@ func New(cfg Config, a *app.App, db Store, b parley.Broker, p parley.Presence, a
 		assets:   assets,
 		lastType: make(map[string]time.Time),
 
+		frames: newFramePool(framesIdle),
 		limits: newVisitorLimits(&cfg),
 		signin: newSigninGuard(&cfg),
 	}
@@ -314,6 +317,7 @@ func (s *Server) Close() {
 	s.cancel()
 	s.conns.Wait()
 	s.peers.stop()
+	s.frames.close()
 }
 
 func (s *Server) now() time.Time { return s.cfg.now().UTC() }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 
 	"github.com/parley-chat/parley"
@@ -222,7 +221,7 @@ type (
 )
 
 func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
+	b, err := jsonMarshal(v)
 	if err != nil {
 		panic(err) // only fixed, marshalable types are passed
 	}

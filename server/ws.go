@@ -363,7 +363,8 @@ func (cn *wsConn) run(allowed []string, handle func(f *frame) error) {
 			cn.replyError(parley.Errorf(parley.ERATELIMIT, "too many messages; slow down"), f.ClientID)
 			continue
 		}
-		if err := handle(f); err != nil {
+		cn.s.frames.do(func() { err = handle(f) })
+		if err != nil {
 			cn.replyError(err, f.ClientID)
 		}
 	}

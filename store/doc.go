@@ -7,10 +7,12 @@
 // Every write is a function of a bbolt write transaction. Writes do not open
 // transactions themselves: they queue their function for one writer
 // goroutine. The writer takes the first pending write, then everything else
-// already queued (up to Options.MaxBatch) without waiting for more, runs them
-// in order in one transaction and commits it with one fsync. Only then does
-// it answer each caller. Under load, many writes share one fsync; alone, a
-// write waits for no timer.
+// already queued (up to Options.MaxBatch). If that is at least
+// Options.GatherMin writes (4), the store is under load: the writer waits up
+// to Options.GatherDelay (500µs) for more. It runs them in order in one
+// transaction and commits it with one fsync. Only then does it answer each
+// caller. Under load, many writes share one fsync and the pages they
+// change; alone, or with a few others, a write waits for no timer.
 //
 // A write whose function fails must leave nothing behind, yet bbolt has no
 // savepoints. So the writer rolls the whole transaction back, answers that

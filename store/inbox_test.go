@@ -4,75 +4,9 @@ import (
 	"errors"
 	"reflect"
 	"testing"
-	"time"
 
 	"github.com/parley-chat/parley"
 )
-
-func TestInboxes(t *testing.T) {
-	ctx := t.Context()
-	clk := newClock()
-	db := MustOpen(t, &Options{NoSync: true, Now: clk.Now})
-
-	sales := &parley.Inbox{Name: "Sales", MemberIDs: []uint64{1, 2}}
-	support := &parley.Inbox{Name: "Support"}
-	for _, in := range []*parley.Inbox{sales, support} {
-		if err := db.CreateInbox(ctx, in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if sales.ID != 1 || support.ID != 2 {
-		t.Errorf("ids=%d, %d, want 1, 2", sales.ID, support.ID)
-	}
-	if !sales.CreatedAt.Equal(clk.Now()) || !sales.UpdatedAt.Equal(clk.Now()) {
-		t.Errorf("times=%v, %v, want %v", sales.CreatedAt, sales.UpdatedAt, clk.Now())
-	}
-
-	got, err := db.Inbox(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, sales) {
-		t.Errorf("Inbox(1)=%+v, want %+v", got, sales)
-	}
-	_, err = db.Inbox(ctx, 3)
-	wantCode(t, err, parley.ENOTFOUND)
-
-	later := clk.Add(time.Minute)
-	for _, tt := range []struct {
-		name    string
-		id      uint64
-		fn      func(*parley.Inbox) error
-		code    string
-		members []uint64
-	}{
-		{"add member", 1, func(in *parley.Inbox) error { in.MemberIDs = append(in.MemberIDs, 3); return nil }, "", []uint64{1, 2, 3}},
-		{"fn error", 1, func(in *parley.Inbox) error { in.MemberIDs[0] = 9; return errTest }, parley.EINTERNAL, []uint64{1, 2, 3}},
-		{"missing", 7, func(in *parley.Inbox) error { return nil }, parley.ENOTFOUND, nil},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			in, err := db.UpdateInbox(ctx, tt.id, tt.fn)
-			wantCode(t, err, tt.code)
-			if err == nil && !in.UpdatedAt.Equal(later) {
-				t.Errorf("UpdatedAt=%v, want %v", in.UpdatedAt, later)
-			}
-			if tt.members != nil {
-				stored, _ := db.Inbox(ctx, tt.id)
-				if !reflect.DeepEqual(stored.MemberIDs, tt.members) {
-					t.Errorf("members=%v, want %v", stored.MemberIDs, tt.members)
-				}
-			}
-		})
-	}
-
-	all, err := db.Inboxes(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != 2 || all[0].Name != "Sales" || all[1].Name != "Support" {
-		t.Errorf("Inboxes=%+v, want Sales, Support", all)
-	}
-}
 
 func TestWidgets(t *testing.T) {
 	ctx := t.Context()

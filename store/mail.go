@@ -59,6 +59,9 @@ func indexInboxMail(tx *bolt.Tx, in, old *parley.Inbox) error {
 		if key == "" {
 			return parley.Errorf(parley.EINVALID, "an email address of the inbox is empty")
 		}
+		if err := checkKey("an email address of the inbox", mb.Address); err != nil {
+			return err
+		}
 		if seen[key] {
 			return parley.Errorf(parley.EINVALID, "email address %s is listed twice", mb.Address)
 		}

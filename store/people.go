@@ -82,6 +82,12 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 	if w.Email == "" {
 		return parley.Errorf(parley.EINVALID, "invite email is empty")
 	}
+	if err := checkKey("invite hash", w.Hash); err != nil {
+		return err
+	}
+	if err := checkKey("invite email", w.Email); err != nil {
+		return err
+	}
 	now := db.utcNow()
 	if w.CreatedAt.IsZero() {
 		w.CreatedAt = now

@@ -68,6 +68,17 @@ func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 // emailKey is the key of an email in a case-insensitive index.
 func emailKey(email string) string { return strings.ToLower(email) }
 
+// checkKey returns EINVALID naming what if key is longer than
+// parley.MaxKeyLen bytes: bbolt itself takes keys of up to 32 KiB, and
+// fails longer ones with an error of its own, but the contract sets one
+// limit for every store.
+func checkKey(what, key string) error {
+	if len(key) > parley.MaxKeyLen {
+		return parley.Errorf(parley.EINVALID, "%s is longer than %d bytes", what, parley.MaxKeyLen)
+	}
+	return nil
+}
+
 // table describes a bucket of JSON records keyed by an id from the bucket's
 // sequence, so that create, get, list and update are written once.
 type table[T any] struct {
@@ -193,7 +204,7 @@ func (tb table[T]) put(tx *bolt.Tx, b *bolt.Bucket, v, old *T) error {
 		// finds these bytes; after a rollback it finds others and decodes.
 		// Neither bbolt nor the memo changes data: they may share it.
 		if w, ok := tb.copyOf(v); ok {
-			tb.memo.put(*tb.id(v), sharedEntry[T]{raw: data, v: w})
+			tb.memo.put(*tb.id(v), sharedEntry[T]{raw: data, v: w, gen: noGen})
 		}
 	}
 	return nil
@@ -394,6 +405,9 @@ func byEmail[T any](db *DB, tb table[T], index, email string) (v *T, err error) 
 func insertKeyed(ctx context.Context, db *DB, name, what, key string, v any) error {
 	if key == "" {
 		return parley.Errorf(parley.EINVALID, "%s hash is empty", what)
+	}
+	if err := checkKey(what+" hash", key); err != nil {
+		return err
 	}
 	data, err := json.Marshal(v)
 	if err != nil {

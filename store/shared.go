@@ -15,11 +15,13 @@ const maxShared = 4096
 
 // sharedCache keeps decoded records that a hot path reads for every message
 // (the widget, the visitor's contact, the sender's name) so that reading one
-// costs a lookup and a comparison instead of a JSON decode. An entry is
-// valid while the stored bytes are the ones it was decoded from: every read
-// still looks the record up in a read transaction and compares, so no write
-// path has to remember to invalidate it, and a read never sees anything
-// older than the transaction it runs in.
+// costs a lookup instead of a read transaction and a JSON decode. An entry
+// is valid while the stored bytes are the ones it was decoded from. A read
+// first asks whether anything has been committed since the entry was last
+// found valid (DB.gen); only if something has does it look the record up in
+// a read transaction and compare the bytes. So no write path has to
+// remember to invalidate it, and a read never sees anything older than the
+// last commit before it.
 type sharedCache[T any] struct {
 	mu sync.Mutex
 	m  map[uint64]sharedEntry[T]
@@ -28,10 +30,25 @@ type sharedCache[T any] struct {
 type sharedEntry[T any] struct {
 	raw []byte // the stored value v was decoded from
 	v   *T
+	gen uint64 // DB.gen when raw was last found stored; noGen for none
 }
+
+// noGen is an odd gen: DB.gen is even whenever it is compared.
+const noGen = ^uint64(0)
 
 // read returns record id as stored now, shared with every other caller.
 func (c *sharedCache[T]) read(db *DB, tb table[T], id uint64) (*T, error) {
+	g := db.gen.Load()
+	if g&1 == 0 {
+		c.mu.Lock()
+		e, ok := c.m[id]
+		c.mu.Unlock()
+		if ok && e.gen == g {
+			return e.v, nil
+		}
+	} else {
+		g = noGen // a commit is under way: what the transaction sees may be before or after it
+	}
 	var v *T
 	err := db.view(func(tx *bolt.Tx) error {
 		data := bucket(tx, tb.bucket).Get(itob(id))
@@ -39,22 +56,32 @@ func (c *sharedCache[T]) read(db *DB, tb table[T], id uint64) (*T, error) {
 			c.forget(id)
 			return tb.notFound(id)
 		}
-		var ok bool
-		if v, ok = c.lookup(id, data, same); ok {
+		if v = c.stamp(id, data, g); v != nil {
 			return nil
 		}
 		v = new(T)
 		if err := tb.decode(id, data, v); err != nil {
 			return err
 		}
-		c.remember(id, data, v, same)
+		c.put(id, sharedEntry[T]{raw: bytes.Clone(data), v: v, gen: g})
 		return nil
 	})
 	return v, err
 }
 
-// same is the copyOf of a record shared as it is.
-func same[T any](v *T) (*T, bool) { return v, true }
+// stamp returns the shared record id if data is what it was decoded from,
+// and notes that it was found stored at gen g.
+func (c *sharedCache[T]) stamp(id uint64, data []byte, g uint64) *T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[id]
+	if !ok || !bytes.Equal(e.raw, data) {
+		return nil
+	}
+	e.gen = g
+	c.m[id] = e
+	return e.v
+}
 
 func (c *sharedCache[T]) put(id uint64, e sharedEntry[T]) {
 	c.mu.Lock()
@@ -96,7 +123,7 @@ func (c *sharedCache[T]) lookup(id uint64, data []byte, copyOf func(*T) (*T, boo
 // long as its transaction), if copyOf can make one.
 func (c *sharedCache[T]) remember(id uint64, data []byte, v *T, copyOf func(*T) (*T, bool)) {
 	if w, ok := copyOf(v); ok {
-		c.put(id, sharedEntry[T]{raw: bytes.Clone(data), v: w})
+		c.put(id, sharedEntry[T]{raw: bytes.Clone(data), v: w, gen: noGen})
 	}
 }
 

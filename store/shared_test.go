@@ -13,6 +13,7 @@ import (
 // TestSharedRecords: a shared read of an unchanged record costs no decode
 // (the same record comes back), every change is seen by the next read
 // however it was written, and an erased contact is neither found nor kept.
+// (TestSharedGen checks when a read needs no transaction.)
 func TestSharedRecords(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t, nil)
@@ -52,8 +53,9 @@ func TestSharedRecords(t *testing.T) {
 		t.Fatal("the update changed a record an earlier reader holds")
 	}
 
-	// A write the cache was never told of: only the stored bytes count.
-	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+	// A write the cache was never told of, through no table's write path:
+	// a commit is all it takes.
+	if err := db.update(ctx, func(tx *bolt.Tx) error {
 		old, err := contactTable().get(tx, c.ID)
 		if err != nil {
 			return err
@@ -165,4 +167,63 @@ func memoHolds(text string) bool {
 		}
 	}
 	return false
+}
+
+// TestSharedGen: with nothing committed since a record was last found
+// stored, a shared read needs no transaction; any commit, of whatever,
+// makes the next read look again, and one under way makes every read look.
+func TestSharedGen(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t, nil)
+	c := &parley.Contact{FirstName: "Grace"}
+	if err := db.CreateContact(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	stamp := func() uint64 {
+		db.shared.contacts.mu.Lock()
+		defer db.shared.contacts.mu.Unlock()
+		return db.shared.contacts.m[c.ID].gen
+	}
+	if _, err := db.SharedContact(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	g := db.gen.Load()
+	if g&1 != 0 || stamp() != g {
+		t.Fatalf("gen %d, entry stamped %d: want the entry stamped with the even gen", g, stamp())
+	}
+	if err := db.SetMeta(ctx, "unrelated", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if db.gen.Load() != g+2 {
+		t.Fatalf("gen %d after one commit, want %d", db.gen.Load(), g+2)
+	}
+	if _, err := db.SharedContact(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if stamp() != g+2 {
+		t.Errorf("entry stamped %d after a commit, want it looked at again and stamped %d", stamp(), g+2)
+	}
+
+	// A commit under way: the read looks, and stamps nothing it could
+	// match later.
+	db.gen.Add(1)
+	got, err := db.SharedContact(ctx, c.ID)
+	db.gen.Add(1)
+	if err != nil || got.FirstName != "Grace" {
+		t.Fatalf("read during a commit: %v, %v", got, err)
+	}
+	if stamp() != noGen {
+		t.Errorf("entry stamped %d during a commit, want noGen", stamp())
+	}
+
+	// The fast path returns exactly what a transaction would find.
+	if _, err := db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error { c.FirstName = "Grace Hopper"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		got, err := db.SharedContact(ctx, c.ID)
+		if err != nil || got.FirstName != "Grace Hopper" {
+			t.Fatalf("after the update: %v, %v", got, err)
+		}
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -492,5 +494,98 @@ func TestClose_DrainsQueue(t *testing.T) {
 		if got, err := db.Meta(ctx, string(rune('a'+i))); err != nil || len(got) != 1 || got[0] != byte(i) {
 			t.Errorf("Meta(%c)=%v, %v, want [%d]", 'a'+i, got, err, i)
 		}
+	}
+}
+
+// TestGather: from GatherMin queued writes on, the writer waits up to
+// GatherDelay for more and commits them together; fewer writes wait for
+// nothing; Close ends a wait at once, and the gathered writes commit.
+func TestGather(t *testing.T) {
+	ctx := t.Context()
+	t.Run("gathers", func(t *testing.T) {
+		var mu sync.Mutex
+		var groups []int
+		db := MustOpen(t, &Options{NoSync: true, GatherDelay: time.Hour, GatherMin: 2, MaxBatch: 5,
+			ObserveCommit: func(n int, _ time.Duration) { mu.Lock(); groups = append(groups, n); mu.Unlock() }})
+		release := holdWriter(t, db)
+		results := queue(t, db,
+			func() error { return db.SetMeta(ctx, "a", []byte("1")) },
+			func() error { return db.SetMeta(ctx, "b", []byte("2")) },
+		)
+		release()
+		// Two were queued: the writer now waits for more, up to five.
+		var late []chan error
+		for _, k := range []string{"c", "d", "e"} {
+			ch := make(chan error, 1)
+			go func() { ch <- db.SetMeta(ctx, k, []byte("3")) }()
+			late = append(late, ch)
+		}
+		for _, r := range append(results, late...) {
+			if err := <-r; err != nil {
+				t.Fatal(err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if want := []int{1, 5}; !slices.Equal(groups, want) {
+			t.Errorf("commits of %v writes, want %v (the holding write, then five gathered)", groups, want)
+		}
+	})
+	t.Run("alone", func(t *testing.T) {
+		db := MustOpen(t, &Options{NoSync: true, GatherDelay: time.Hour, GatherMin: 2})
+		for i := range 3 { // each alone: none waits an hour
+			if err := db.SetMeta(ctx, "k", []byte{byte(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	t.Run("close", func(t *testing.T) {
+		db := MustOpen(t, &Options{NoSync: true, GatherDelay: time.Hour, GatherMin: 1})
+		done := make(chan error, 1)
+		go func() { done <- db.SetMeta(ctx, "k", []byte("v")) }()
+		waitGathering(t, db)
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("the gathered write: %v, want it committed", err)
+		}
+	})
+}
+
+// waitGathering waits until the writer has taken every queued write.
+func waitGathering(t *testing.T, db *DB) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for db.gathering.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the writer did not start gathering")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestGatherBacksOff: when waiting brings no more writes, as when every
+// writer waits for its own commit, the writer stops waiting but for one
+// group in 16.
+func TestGatherBacksOff(t *testing.T) {
+	ctx := t.Context()
+	db := MustOpen(t, &Options{NoSync: true, GatherDelay: 5 * time.Millisecond, GatherMin: 2})
+	for i := range 20 {
+		release := holdWriter(t, db)
+		results := queue(t, db,
+			func() error { return db.SetMeta(ctx, "a", []byte{byte(i)}) },
+			func() error { return db.SetMeta(ctx, "b", []byte{byte(i)}) },
+		)
+		release()
+		for _, r := range results {
+			if err := <-r; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The first group tries, brings nothing; the 16th after it tries again.
+	if got := db.gathers.Load(); got != 2 {
+		t.Errorf("gathered %d times in 20 groups that brought nothing, want 2", got)
 	}
 }

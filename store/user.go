@@ -38,6 +38,9 @@ func (db *DB) SetMeta(ctx context.Context, key string, val []byte) error {
 	if key == "" {
 		return parley.Errorf(parley.EINVALID, "meta key is empty")
 	}
+	if err := checkKey("meta key", key); err != nil {
+		return err
+	}
 	val = bytes.Clone(val) // nil stays nil
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		b := bucket(tx, bucketKV)
@@ -133,6 +136,9 @@ func userTable() table[parley.User] {
 			if u.Email == "" {
 				return parley.Errorf(parley.EINVALID, "user email is empty")
 			}
+			if err := checkKey("user email", u.Email); err != nil {
+				return err
+			}
 			var oldEmail string
 			if old != nil {
 				oldEmail = old.Email
@@ -204,6 +210,9 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 	}
 	if w.Hash == "" {
 		return parley.Errorf(parley.EINVALID, "session hash is empty")
+	}
+	if err := checkKey("session hash", w.Hash); err != nil {
+		return err
 	}
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		t := w

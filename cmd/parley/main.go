@@ -101,6 +101,10 @@ type config struct {
 	BackupEvery time.Duration
 	BackupKeep  int
 
+	// GCHeadroom is how many MiB beyond the live heap the heap may grow
+	// between garbage collections (gc.go); 0 leaves Go's default.
+	GCHeadroom int
+
 	// HTTPS: certificate files, or automatic certificates by ACME for the
 	// base URL's host; a plain-HTTP listener that redirects to it.
 	TLSCert, TLSKey    string
@@ -162,6 +166,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		}
 		fs.IntVar(l.p, l.flag, def, l.usage+"; 0: no limit (env "+l.env+")")
 	}
+	headroom, err := strconv.Atoi(env("PARLEY_GC_HEADROOM", "64"))
+	if err != nil || headroom < 0 {
+		return nil, errors.New("PARLEY_GC_HEADROOM must be a whole number of MiB, 0 for Go's default")
+	}
+	fs.IntVar(&c.GCHeadroom, "gc-headroom", headroom, "MiB beyond the live heap that the heap may grow by between garbage collections, where that is more than Go's default (the live heap again): fewer collections under load for bounded memory; ignored when GOGC is set; 0: Go's default (env PARLEY_GC_HEADROOM)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("PARLEY_TRUSTED_PROXIES", ""), "comma-separated CIDRs of reverse proxies whose X-Forwarded-For names the client's address, e.g. 127.0.0.1/32; empty: the peer is the client (env PARLEY_TRUSTED_PROXIES)")
 	fs.StringVar(&c.SecretKey, "secret-key", env("PARLEY_SECRET_KEY", ""), "32 random bytes, hex or base64 (openssl rand -hex 32), that encrypt the passwords of connected mailboxes; prefer the environment variable; empty: mailboxes cannot be connected (env PARLEY_SECRET_KEY)")
 	boolEnv := func(name string) (bool, error) {
@@ -227,6 +236,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	}
 	if c.BackupEvery <= 0 {
 		return nil, fmt.Errorf("--backup-every must be positive")
+	}
+	if c.GCHeadroom < 0 {
+		return nil, fmt.Errorf("--gc-headroom must be a whole number of MiB, 0 for Go's default")
 	}
 	if c.BackupKeep < 1 {
 		return nil, fmt.Errorf("--backup-keep must be at least 1")
@@ -325,6 +337,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log, err := newLogger(c, stderr)
 	if err != nil {
 		return err
+	}
+	if c.GCHeadroom > 0 && getenv("GOGC") == "" {
+		g := &gcHeadroom{headroom: uint64(c.GCHeadroom) << 20}
+		gcCtx, stopGC := context.WithCancel(ctx)
+		defer stopGC()
+		go g.run(gcCtx, time.Second)
 	}
 	// Metrics cost nothing unless asked for: without them every hook
 	// stays nil.
