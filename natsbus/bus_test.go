@@ -260,6 +260,16 @@ func TestReconnect(t *testing.T) {
 	_, portStr, _ := cut(p)
 	pn, _ := strconv.Atoi(portStr)
 	runServer(t, pn)
+	// Back, a tells b that "t" missed an event: a subscription b has on
+	// "t" by then ends with ErrSlow.
+	waitFor(t, "a to report what it missed", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return a.nc.IsConnected() && len(a.failed) == 0
+	})
+	if err := a.nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	var s2 parley.Subscription
 	waitFor(t, "a live subscription after the restart", func() bool {
 		if s2 != nil {
@@ -268,7 +278,6 @@ func TestReconnect(t *testing.T) {
 		s2 = b.Subscribe("t")
 		return s2.Err() == nil
 	})
-	waitFor(t, "a to reconnect", func() bool { return a.nc.IsConnected() })
 	a.Publish([]byte("back"), "t")
 	if got := collect(t, s2, 1); len(got) != 1 || got[0] != "back" {
 		t.Errorf("after reconnect got %q, want [back]", got)
