@@ -14,3 +14,7 @@ func TestBrokerContract(t *testing.T) {
 		return h
 	})
 }
+
+func TestPresenceContract(t *testing.T) {
+	brokertest.RunPresence(t, func(*testing.T) parley.Presence { return NewPresence() })
+}

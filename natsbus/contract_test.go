@@ -15,3 +15,13 @@ func TestBrokerContract(t *testing.T) {
 		return mustOpen(t, ns, &Options{BufferSize: bufSize})
 	})
 }
+
+// TestPresenceContract runs the presence contract on one node, with a
+// second node on the same server: its announcements must change nothing.
+func TestPresenceContract(t *testing.T) {
+	brokertest.RunPresence(t, func(t *testing.T) parley.Presence {
+		ns := runServer(t, 0)
+		mustOpen(t, ns, nil)
+		return mustOpen(t, ns, nil).Presence()
+	})
+}

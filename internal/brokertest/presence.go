@@ -1,4 +1,4 @@
-package hub
+package brokertest
 
 import (
 	"maps"
@@ -7,6 +7,19 @@ import (
 
 	"github.com/parley-chat/parley"
 )
+
+// OpenPresence returns a new, empty Presence, released when the test ends.
+type OpenPresence func(t *testing.T) parley.Presence
+
+// RunPresence runs the presence contract against presences from open.
+func RunPresence(t *testing.T, open OpenPresence) {
+	t.Run("Presence", func(t *testing.T) { runPresence(t, open) })
+	t.Run("PresenceSnapshotIsACopy", func(t *testing.T) { runPresenceSnapshotIsACopy(t, open) })
+	t.Run("PresenceWatch", func(t *testing.T) { runPresenceWatch(t, open) })
+	t.Run("PresenceWatchCoalesces", func(t *testing.T) { runPresenceWatchCoalesces(t, open) })
+	t.Run("PresenceWatchCancel", func(t *testing.T) { runPresenceWatchCancel(t, open) })
+	t.Run("PresenceConcurrent", func(t *testing.T) { runPresenceConcurrent(t, open) })
+}
 
 // signaled reports whether ch holds a signal, consuming it.
 func signaled(ch <-chan struct{}) bool {
@@ -18,25 +31,25 @@ func signaled(ch <-chan struct{}) bool {
 	}
 }
 
-func TestPresence(t *testing.T) {
+func runPresence(t *testing.T, open OpenPresence) {
 	tests := []struct {
 		name string
-		run  func(p *Presence)
+		run  func(p parley.Presence)
 		want map[uint64]parley.UserState // Snapshot afterwards
 	}{
 		{
 			name: "never seen",
-			run:  func(p *Presence) {},
+			run:  func(p parley.Presence) {},
 			want: map[uint64]parley.UserState{},
 		},
 		{
 			name: "connect",
-			run:  func(p *Presence) { p.Connect(1) },
+			run:  func(p parley.Presence) { p.Connect(1) },
 			want: map[uint64]parley.UserState{1: {Online: true, Connections: 1}},
 		},
 		{
 			name: "connect twice, release once",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				release := p.Connect(1)
 				p.Connect(1)
 				release()
@@ -45,7 +58,7 @@ func TestPresence(t *testing.T) {
 		},
 		{
 			name: "connect twice, release twice",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				r1, r2 := p.Connect(1), p.Connect(1)
 				r1()
 				r2()
@@ -54,7 +67,7 @@ func TestPresence(t *testing.T) {
 		},
 		{
 			name: "release is idempotent",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				release := p.Connect(1)
 				p.Connect(1)
 				release()
@@ -64,7 +77,7 @@ func TestPresence(t *testing.T) {
 		},
 		{
 			name: "away while online",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				p.Connect(1)
 				p.SetAway(1, true)
 			},
@@ -72,12 +85,12 @@ func TestPresence(t *testing.T) {
 		},
 		{
 			name: "away while offline",
-			run:  func(p *Presence) { p.SetAway(1, true) },
+			run:  func(p parley.Presence) { p.SetAway(1, true) },
 			want: map[uint64]parley.UserState{1: {Away: true}},
 		},
 		{
 			name: "away stays after the last release",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				release := p.Connect(1)
 				p.SetAway(1, true)
 				release()
@@ -86,7 +99,7 @@ func TestPresence(t *testing.T) {
 		},
 		{
 			name: "away off",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				p.Connect(1)
 				p.SetAway(1, true)
 				p.SetAway(1, false)
@@ -95,7 +108,7 @@ func TestPresence(t *testing.T) {
 		},
 		{
 			name: "away off while offline forgets the user",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				p.SetAway(1, true)
 				p.SetAway(1, false)
 			},
@@ -103,7 +116,7 @@ func TestPresence(t *testing.T) {
 		},
 		{
 			name: "several users",
-			run: func(p *Presence) {
+			run: func(p parley.Presence) {
 				p.Connect(1)
 				p.Connect(2)
 				p.Connect(2)
@@ -119,7 +132,7 @@ func TestPresence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPresence()
+			p := open(t)
 			tt.run(p)
 			if got := p.Snapshot(); !maps.Equal(got, tt.want) {
 				t.Errorf("snapshot=%v, want %v", got, tt.want)
@@ -133,8 +146,8 @@ func TestPresence(t *testing.T) {
 	}
 }
 
-func TestPresenceSnapshotIsACopy(t *testing.T) {
-	p := NewPresence()
+func runPresenceSnapshotIsACopy(t *testing.T, open OpenPresence) {
+	p := open(t)
 	p.Connect(1)
 	snap := p.Snapshot()
 	snap[2] = parley.UserState{Online: true}
@@ -147,20 +160,20 @@ func TestPresenceSnapshotIsACopy(t *testing.T) {
 	}
 }
 
-func TestPresenceWatch(t *testing.T) {
+func runPresenceWatch(t *testing.T, open OpenPresence) {
 	tests := []struct {
 		name    string
-		prepare func(p *Presence) (act func()) // runs before Watch; act after
-		want    bool                           // whether act signals
+		prepare func(p parley.Presence) (act func()) // runs before Watch; act after
+		want    bool                                 // whether act signals
 	}{
 		{
 			name:    "first connection",
-			prepare: func(p *Presence) func() { return func() { p.Connect(1) } },
+			prepare: func(p parley.Presence) func() { return func() { p.Connect(1) } },
 			want:    true,
 		},
 		{
 			name: "second connection",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				p.Connect(1)
 				return func() { p.Connect(1) }
 			},
@@ -168,7 +181,7 @@ func TestPresenceWatch(t *testing.T) {
 		},
 		{
 			name: "release one of two",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				release := p.Connect(1)
 				p.Connect(1)
 				return release
@@ -177,14 +190,14 @@ func TestPresenceWatch(t *testing.T) {
 		},
 		{
 			name: "release the last",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				return p.Connect(1)
 			},
 			want: true,
 		},
 		{
 			name: "release again",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				release := p.Connect(1)
 				p.Connect(1)
 				release()
@@ -194,7 +207,7 @@ func TestPresenceWatch(t *testing.T) {
 		},
 		{
 			name: "another user connects",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				p.Connect(1)
 				return func() { p.Connect(2) }
 			},
@@ -202,12 +215,12 @@ func TestPresenceWatch(t *testing.T) {
 		},
 		{
 			name:    "away on",
-			prepare: func(p *Presence) func() { return func() { p.SetAway(1, true) } },
+			prepare: func(p parley.Presence) func() { return func() { p.SetAway(1, true) } },
 			want:    true,
 		},
 		{
 			name: "away on again",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				p.SetAway(1, true)
 				return func() { p.SetAway(1, true) }
 			},
@@ -215,7 +228,7 @@ func TestPresenceWatch(t *testing.T) {
 		},
 		{
 			name: "away off",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				p.SetAway(1, true)
 				return func() { p.SetAway(1, false) }
 			},
@@ -223,12 +236,12 @@ func TestPresenceWatch(t *testing.T) {
 		},
 		{
 			name:    "away off when not away",
-			prepare: func(p *Presence) func() { return func() { p.SetAway(1, false) } },
+			prepare: func(p parley.Presence) func() { return func() { p.SetAway(1, false) } },
 			want:    false,
 		},
 		{
 			name: "reads",
-			prepare: func(p *Presence) func() {
+			prepare: func(p parley.Presence) func() {
 				p.Connect(1)
 				return func() {
 					p.State(1)
@@ -240,7 +253,7 @@ func TestPresenceWatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := NewPresence()
+			p := open(t)
 			act := tt.prepare(p)
 			ch, cancel := p.Watch()
 			defer cancel()
@@ -252,8 +265,8 @@ func TestPresenceWatch(t *testing.T) {
 	}
 }
 
-func TestPresenceWatchCoalesces(t *testing.T) {
-	p := NewPresence()
+func runPresenceWatchCoalesces(t *testing.T, open OpenPresence) {
+	p := open(t)
 	ch, cancel := p.Watch()
 	defer cancel()
 	p.Connect(1)
@@ -271,8 +284,8 @@ func TestPresenceWatchCoalesces(t *testing.T) {
 	}
 }
 
-func TestPresenceWatchCancel(t *testing.T) {
-	p := NewPresence()
+func runPresenceWatchCancel(t *testing.T, open OpenPresence) {
+	p := open(t)
 	ch1, cancel1 := p.Watch()
 	ch2, cancel2 := p.Watch()
 	defer cancel2()
@@ -287,9 +300,9 @@ func TestPresenceWatchCancel(t *testing.T) {
 	}
 }
 
-// TestPresenceConcurrent is for the race detector: the counts must balance.
-func TestPresenceConcurrent(t *testing.T) {
-	p := NewPresence()
+// runPresenceConcurrent is for the race detector: the counts must balance.
+func runPresenceConcurrent(t *testing.T, open OpenPresence) {
+	p := open(t)
 	ch, cancel := p.Watch()
 	stop := make(chan struct{})
 	var watcher sync.WaitGroup
