@@ -1,7 +1,6 @@
 package natsbus
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -19,14 +18,14 @@ const (
 	defaultBufferSize      = 256
 	defaultPresenceTimeout = 15 * time.Second
 
-	// inboxSize is how many NATS messages may wait for the dispatcher; the
-	// dispatcher only appends to queues, so it fills only if the process
-	// is starved of CPU.
-	inboxSize = 1 << 16
-
 	hdrEvent = "Parley-Event" // "<node> <seq>" on an event published to several topics
 	hdrGap   = "Parley-Gap"   // an event subscribers on the subject cannot have
 )
+
+// inboxSize is how many NATS messages may wait for the dispatcher; the
+// dispatcher only appends to queues, so it fills only if the process is
+// starved of CPU. A variable for tests.
+var inboxSize = 1 << 16
 
 // ErrDisconnected is what [Subscription.Err] reports when the bus lost its
 // NATS connection: events published meanwhile on other nodes are missed, so
@@ -132,11 +131,10 @@ func Open(url string, opts *Options) (*Bus, error) {
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(*nats.Conn, error) { b.disconnected() }),
 		nats.ReconnectHandler(func(*nats.Conn) { b.reconnected() }),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
-			if errors.Is(err, nats.ErrSlowConsumer) {
-				b.endAll(parley.ErrSlow)
-			}
-		}),
+		// Drops into b.msgs are found by dispatch (checkDropsLocked) in
+		// order with the events, which an error handler, called later
+		// on another goroutine, could not do.
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}),
 		nats.NoCallbacksAfterClientClose(),
 	)
 	if err != nil {
@@ -326,10 +324,8 @@ func (b *Bus) dispatch() {
 				b.mu.Unlock() // interest removed since
 				continue
 			}
-			if d, _ := e.nsub.Dropped(); d != e.dropped {
-				// NATS dropped an event on the way here.
-				e.dropped = d
-				b.endTopicLocked(e, parley.ErrSlow)
+			if len(b.msgs) >= cap(b.msgs)-1 {
+				b.checkDropsLocked()
 			}
 			topic[0] = e.topic
 			switch {
@@ -349,16 +345,30 @@ func (b *Bus) dispatch() {
 	}
 }
 
-func (b *Bus) endTopicLocked(e *topicEntry, err error) {
-	for s := range e.subs {
-		b.endLocked(s, err)
+// checkDropsLocked ends every subscription if the NATS client dropped a
+// message for lack of room in b.msgs. It is called whenever a message is
+// taken from a channel that was full just before, which is so for the
+// oldest message that was waiting when a drop happened: that message
+// precedes the lost one, so every event delivered before the check came
+// before the gap. (The client counts a drop under the lock Dropped takes,
+// in one step with finding the channel full.)
+func (b *Bus) checkDropsLocked() {
+	lost := false
+	for _, e := range b.topics {
+		if d, _ := e.nsub.Dropped(); d != e.dropped {
+			e.dropped = d
+			lost = true
+		}
+	}
+	if lost {
+		for s := range b.subs {
+			b.endLocked(s, parley.ErrSlow)
+		}
 	}
 }
 
-func (b *Bus) endAll(err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for s := range b.subs {
+func (b *Bus) endTopicLocked(e *topicEntry, err error) {
+	for s := range e.subs {
 		b.endLocked(s, err)
 	}
 }

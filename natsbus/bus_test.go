@@ -309,3 +309,42 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	a.Publish([]byte("x"), "t") // does nothing, does not panic
 	a.Close()
 }
+
+// TestInboxOverflow: when the NATS client drops messages because the
+// dispatcher fell behind (here: it is held up while 100 events arrive for
+// an inbox of 8), subscriptions end with ErrSlow after a gap-free prefix.
+func TestInboxOverflow(t *testing.T) {
+	defer func(n int) { inboxSize = n }(inboxSize)
+	inboxSize = 8
+	ns := runServer(t, 0)
+	a, b := mustOpen(t, ns, nil), mustOpen(t, ns, nil)
+	s1 := b.SubscribeBuffer(1000, "t1")
+	s2 := b.SubscribeBuffer(1000, "t1", "t2")
+	b.mu.Lock() // the dispatcher waits for it
+	for i := range 100 {
+		a.Publish([]byte("a"+strconv.Itoa(i)), "t"+strconv.Itoa(1+i%2))
+	}
+	waitFor(t, "the NATS client to drop", func() bool {
+		d1, _ := b.topics["t1"].nsub.Dropped()
+		d2, _ := b.topics["t2"].nsub.Dropped()
+		return d1+d2 > 0
+	})
+	b.mu.Unlock()
+	waitFor(t, "the dispatcher to catch up", func() bool { return len(b.msgs) == 0 })
+	for i := 100; i < 110; i++ { // after the gap
+		a.Publish([]byte("a"+strconv.Itoa(i)), "t"+strconv.Itoa(1+i%2))
+	}
+	for i, s := range []parley.Subscription{s1, s2} {
+		waitFor(t, "the subscription to end", func() bool { return s.Err() != nil })
+		if s.Err() != parley.ErrSlow {
+			t.Errorf("sub %d Err()=%v, want ErrSlow", i, s.Err())
+		}
+		step := 2 - i // s1 has every other event, s2 all
+		for k, e := range drain(s) {
+			if want := "a" + strconv.Itoa(k*step); e != want {
+				t.Errorf("sub %d event %d=%q, want %q", i, k, e, want)
+				break
+			}
+		}
+	}
+}

@@ -44,9 +44,9 @@
 //   - its queue is full as an event arrives ([parley.ErrSlow]), as in
 //     hub.Hub; the dispatcher never blocks on it, so other subscriptions
 //     and the NATS connection go on;
-//   - the NATS client dropped an event on its way to this node
-//     ([parley.ErrSlow], for every subscription on the topic, or every
-//     subscription if the client reports a slow consumer);
+//   - the NATS client dropped an event on its way to this node because the
+//     bus's inbox of 65,536 messages was full ([parley.ErrSlow], for every
+//     subscription of the node, before any event after the lost one);
 //   - an event on one of its topics was larger than the server's
 //     max_payload (1 MB by default): such an event reaches no one, and
 //     every subscription on its topics, on every node, ends with
