@@ -20,6 +20,10 @@ const (
 
 	hdrEvent = "Parley-Event" // "<node> <seq>" on an event published to several topics
 	hdrGap   = "Parley-Gap"   // an event subscribers on the subject cannot have
+
+	// headerRoom is what an event leaves of the server's max_payload for
+	// the Parley-Event header, which counts against it.
+	headerRoom = 128
 )
 
 // inboxSize is how many NATS messages may wait for the dispatcher; the
@@ -211,7 +215,7 @@ func (b *Bus) confirm(s *Subscription, added int, err error) {
 // once, as hub.Hub does, and sends it to the other nodes: one NATS message
 // per topic, marked so that a subscription on several of the topics takes
 // it once. It never blocks on a subscriber. An event larger than the NATS
-// server's max_payload cannot reach other nodes: it is delivered to no one,
+// server's max_payload less 128 bytes cannot reach other nodes: it is delivered to no one,
 // and every subscription on its topics, on every node, ends with
 // [parley.ErrSlow] instead, so owners resume from the store.
 func (b *Bus) Publish(data []byte, topics ...string) {
@@ -223,7 +227,7 @@ func (b *Bus) Publish(data []byte, topics ...string) {
 	if b.closed {
 		return
 	}
-	if int64(len(data)) > b.nc.MaxPayload() {
+	if int64(len(data)+headerRoom) > b.nc.MaxPayload() {
 		b.gapLocked(topics)
 		return
 	}

@@ -211,7 +211,7 @@ func TestOversized(t *testing.T) {
 	a, b := mustOpen(t, ns, nil), mustOpen(t, ns, nil)
 	local, remote := a.Subscribe("t"), b.Subscribe("t", "u")
 	other := b.Subscribe("v")
-	big := make([]byte, a.nc.MaxPayload()+1)
+	big := make([]byte, a.nc.MaxPayload()-headerRoom+1)
 	a.Publish(big, "t")
 	if local.Err() != parley.ErrSlow {
 		t.Errorf("local Err()=%v, want ErrSlow", local.Err())

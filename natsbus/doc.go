@@ -48,14 +48,18 @@
 //     bus's inbox of 65,536 messages was full ([parley.ErrSlow], for every
 //     subscription of the node, before any event after the lost one);
 //   - an event on one of its topics was larger than the server's
-//     max_payload (1 MB by default): such an event reaches no one, and
+//     max_payload (1 MB by default) less 128 bytes kept for headers: such an event reaches no one, and
 //     every subscription on its topics, on every node, ends with
 //     [parley.ErrSlow];
 //   - the connection to NATS is lost ([ErrDisconnected]): every
 //     subscription ends at once, and Subscribe returns ended subscriptions
 //     until the connection is back. Events this node published while
 //     disconnected reach no other node; when it is back, it tells the
-//     other nodes, whose subscriptions on those topics end with ErrSlow;
+//     other nodes, whose subscriptions on those topics end with ErrSlow.
+//     Events the client had written to the socket when the server went
+//     away are lost without that notice; in a NATS cluster, where the
+//     other nodes may be on servers that stayed up, their subscribers
+//     miss them until their next resume;
 //   - the bus is closed ([parley.ErrClosed]) or its owner closes it
 //     ([parley.ErrUnsubscribed]).
 //
