@@ -23,6 +23,7 @@ var layers = map[string][]string{
 	"hub":                            {""},
 	"store":                          {""},
 	"pgstore":                        {""},
+	"natsbus":                        {""},
 	"mail":                           {"", "richtext"},
 	"blob":                           {""},
 	"richtext":                       {""},
@@ -41,6 +42,7 @@ var layers = map[string][]string{
 	"internal/benchhub":              {},
 	"internal/pgtest":                {},
 	"internal/storetest":             {""},
+	"internal/brokertest":            {""},
 }
 
 // TestLayering runs go list over the module and checks every package's
