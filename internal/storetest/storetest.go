@@ -32,6 +32,7 @@ type Stores interface {
 	parley.InviteStore
 	parley.TeamStore
 	parley.InboxStore
+	parley.AuditStore
 }
 
 // Open returns a new empty store that reads the time from now; it closes the
@@ -62,6 +63,11 @@ func Run(t *testing.T, open Open) {
 		{"NULBytes", RunNULBytes},
 		{"Oversized", RunOversized},
 		{"ConcurrentWrites", RunConcurrentWrites},
+		{"AuditNotes", RunAuditNotes},
+		{"AuditPaging", RunAuditPaging},
+		{"AuditSince", RunAuditSince},
+		{"AuditPart", RunAuditPart},
+		{"AuditHostile", RunAuditHostile},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
