@@ -4,10 +4,12 @@
 // the bbolt store: the same error codes, IDs, defaults and copies.
 //
 // Done so far: MetaStore, UserStore, SessionStore, InviteStore, TeamStore,
-// InboxStore and AuditStore. A write whose context carries a pending
-// parley.AuditNote appends its entry in its own transaction, as the bbolt
-// store does. DeleteInbox removes what those areas hold of an inbox; each
-// area added later removes its own part (widgets, threads) there too.
+// InboxStore, AuditStore and WidgetStore. A write whose context carries a
+// pending parley.AuditNote appends its entry in its own transaction, as the
+// bbolt store does. DeleteInbox removes what those areas hold of an inbox
+// (its addresses and widgets); each area added later removes its own part
+// (threads) there too. Contact lists are not kept yet: a widget's list
+// audience finds none and is EINVALID, as in a bbolt store without lists.
 package pgstore
 
 import (
@@ -249,4 +251,5 @@ var _ interface {
 	parley.TeamStore
 	parley.InboxStore
 	parley.AuditStore
+	parley.WidgetStore
 } = (*DB)(nil)

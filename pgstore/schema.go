@@ -84,6 +84,21 @@ var migrations = []string{
 		data bytea NOT NULL
 	);
 	INSERT INTO ids (name, last) VALUES ('audit', 0);`,
+	// 3: widgets, by the inbox they belong to, which DeleteInbox removes
+	// with it; their ids are the kind 'widgets' that mailboxes share. No
+	// foreign key: the bbolt store keeps a widget whose inbox is gone, too.
+	// contact_lists is there for the check that a widget's audience names
+	// an existing list; ContactListStore will keep it.
+	`CREATE TABLE widgets (
+		id bigint CONSTRAINT widgets_pkey PRIMARY KEY,
+		inbox_id bigint NOT NULL,
+		data bytea NOT NULL
+	);
+	CREATE INDEX widgets_inbox_id ON widgets (inbox_id);
+	CREATE TABLE contact_lists (
+		id bigint CONSTRAINT contact_lists_pkey PRIMARY KEY,
+		data bytea NOT NULL
+	);`,
 }
 
 // migrate brings the schema to the newest version in one transaction under

@@ -33,6 +33,7 @@ type Stores interface {
 	parley.TeamStore
 	parley.InboxStore
 	parley.AuditStore
+	parley.WidgetStore
 }
 
 // Open returns a new empty store that reads the time from now; it closes the
@@ -68,6 +69,11 @@ func Run(t *testing.T, open Open) {
 		{"AuditSince", RunAuditSince},
 		{"AuditPart", RunAuditPart},
 		{"AuditHostile", RunAuditHostile},
+		{"Widgets", RunWidgets},
+		{"WidgetAudience", RunWidgetAudience},
+		{"DeleteInboxWidgets", RunDeleteInboxWidgets},
+		{"WidgetAudit", RunWidgetAudit},
+		{"WidgetHostile", RunWidgetHostile},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
