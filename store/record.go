@@ -204,7 +204,7 @@ func (tb table[T]) put(tx *bolt.Tx, b *bolt.Bucket, v, old *T) error {
 		// finds these bytes; after a rollback it finds others and decodes.
 		// Neither bbolt nor the memo changes data: they may share it.
 		if w, ok := tb.copyOf(v); ok {
-			tb.memo.put(*tb.id(v), sharedEntry[T]{raw: data, v: w})
+			tb.memo.put(*tb.id(v), sharedEntry[T]{raw: data, v: w, gen: noGen})
 		}
 	}
 	return nil
