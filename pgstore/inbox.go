@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,7 @@ func (db *DB) CreateInbox(ctx context.Context, in *parley.Inbox) error {
 		if err := putInbox(ctx, tx, w, nil); err != nil {
 			return err
 		}
+		auditObject(ctx, "inbox", strconv.FormatUint(w.ID, 10), nil, w)
 		out = w
 		return nil
 	})
@@ -176,6 +178,7 @@ func (db *DB) UpdateInbox(ctx context.Context, id uint64, fn func(*parley.Inbox)
 			return err
 		}
 		v := *old
+		before := auditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}
@@ -184,6 +187,7 @@ func (db *DB) UpdateInbox(ctx context.Context, id uint64, fn func(*parley.Inbox)
 		if err := putInbox(ctx, tx, &v, old); err != nil {
 			return err
 		}
+		auditObject(ctx, "inbox", strconv.FormatUint(id, 10), before, &v)
 		out = &v
 		return nil
 	})
@@ -194,9 +198,9 @@ func (db *DB) UpdateInbox(ctx context.Context, id uint64, fn func(*parley.Inbox)
 }
 
 // DeleteInbox deletes inbox id for good in one transaction, or returns
-// ENOTFOUND, or ECONFLICT if it is the only inbox. Its email addresses go
-// with it (ON DELETE CASCADE); the areas that keep an inbox's widgets and
-// threads add their deletions here when they come to this store.
+// ENOTFOUND, or ECONFLICT if it is the only inbox. Its widgets and email
+// addresses (ON DELETE CASCADE) go with it; the area that keeps an inbox's
+// threads adds their deletion here when it comes to this store.
 func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
 	return db.write(ctx, func(tx pgx.Tx) error {
 		// Locking every inbox keeps two deletions from leaving none.
@@ -222,6 +226,9 @@ func (db *DB) DeleteInbox(ctx context.Context, id uint64) error {
 		}
 		if len(ids) == 1 {
 			return parley.Errorf(parley.ECONFLICT, "inbox %d is the only inbox; one must remain", id)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM widgets WHERE inbox_id = $1`, int64(id)); err != nil {
+			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM inboxes WHERE id = $1`, int64(id))
 		return err

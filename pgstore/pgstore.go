@@ -3,12 +3,13 @@
 // (stores.go) area by area with the observable behaviour of package store,
 // the bbolt store: the same error codes, IDs, defaults and copies.
 //
-// Done so far: MetaStore, UserStore, SessionStore, InviteStore, TeamStore
-// and InboxStore. DeleteInbox removes what those areas hold of an inbox;
-// each area added later removes its own part (widgets, threads) there too.
-// Not yet: the audit log, so a write whose context carries a pending
-// parley.AuditNote does not append it, as the bbolt store does; Parley
-// cannot run on this store until it does.
+// Done so far: MetaStore, UserStore, SessionStore, InviteStore, TeamStore,
+// InboxStore, AuditStore and WidgetStore. A write whose context carries a
+// pending parley.AuditNote appends its entry in its own transaction, as the
+// bbolt store does. DeleteInbox removes what those areas hold of an inbox
+// (its addresses and widgets); each area added later removes its own part
+// (threads) there too. Contact lists are not kept yet: a widget's list
+// audience finds none and is EINVALID, as in a bbolt store without lists.
 package pgstore
 
 import (
@@ -92,8 +93,21 @@ func (db *DB) utcNow() time.Time { return db.now().UTC().Round(0) }
 // update: a later write path that groups many calls into one transaction
 // (a savepoint per call, released or rolled back alone) keeps the callers
 // and their functions as they are.
+//
+// A pending parley.AuditNote in ctx is appended in the same transaction
+// once fn succeeded, and marked written once it committed. Each attempt
+// starts from the note as the caller gave it, so that an attempt that ran
+// again describes its own change, not the first one's.
 func (db *DB) write(ctx context.Context, fn func(pgx.Tx) error) error {
+	n := parley.AuditFrom(ctx)
+	var given parley.AuditEntry
+	if n.Pending() {
+		given = n.Entry
+	}
 	for attempt := 0; ; attempt++ {
+		if n.Pending() {
+			n.Entry = given
+		}
 		err := db.tryWrite(ctx, fn)
 		if err == nil || attempt == 9 || !retryable(err) {
 			return wrapErr(ctx, err)
@@ -110,7 +124,14 @@ func (db *DB) tryWrite(ctx context.Context, fn func(pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if err := db.auditWrite(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	auditCommitted(ctx)
+	return nil
 }
 
 // retryable reports whether err is a clash with another transaction that a
@@ -229,4 +250,6 @@ var _ interface {
 	parley.InviteStore
 	parley.TeamStore
 	parley.InboxStore
+	parley.AuditStore
+	parley.WidgetStore
 } = (*DB)(nil)

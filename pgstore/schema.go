@@ -67,6 +67,38 @@ var migrations = []string{
 	);
 	INSERT INTO ids (name, last) VALUES
 		('users', 0), ('tokens', 0), ('teams', 0), ('inboxes', 0), ('widgets', 0);`,
+	// 2: the audit log. Its ids come from table ids, taken under the
+	// row's lock until the write commits: entries commit in the order of
+	// their ids, so a page read with Before never misses one that commits
+	// later with a smaller id. The columns beside the JSON are what
+	// AuditLog filters by, bytea as they may hold NUL bytes; the time is
+	// seconds and nanoseconds so that it compares as exactly as Go's.
+	`CREATE TABLE audit (
+		id bigint CONSTRAINT audit_pkey PRIMARY KEY,
+		time_s bigint NOT NULL,
+		time_ns integer NOT NULL,
+		actor bytea NOT NULL,
+		action bytea NOT NULL,
+		object_type bytea NOT NULL,
+		object_id bytea NOT NULL,
+		data bytea NOT NULL
+	);
+	INSERT INTO ids (name, last) VALUES ('audit', 0);`,
+	// 3: widgets, by the inbox they belong to, which DeleteInbox removes
+	// with it; their ids are the kind 'widgets' that mailboxes share. No
+	// foreign key: the bbolt store keeps a widget whose inbox is gone, too.
+	// contact_lists is there for the check that a widget's audience names
+	// an existing list; ContactListStore will keep it.
+	`CREATE TABLE widgets (
+		id bigint CONSTRAINT widgets_pkey PRIMARY KEY,
+		inbox_id bigint NOT NULL,
+		data bytea NOT NULL
+	);
+	CREATE INDEX widgets_inbox_id ON widgets (inbox_id);
+	CREATE TABLE contact_lists (
+		id bigint CONSTRAINT contact_lists_pkey PRIMARY KEY,
+		data bytea NOT NULL
+	);`,
 }
 
 // migrate brings the schema to the newest version in one transaction under

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,6 +38,9 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 		}
 		if err := putSession(ctx, tx, &t, true); err != nil {
 			return err
+		}
+		if t.Kind == parley.SessionToken {
+			auditObject(ctx, "token", strconv.FormatUint(t.ID, 10), nil, &t)
 		}
 		w = t
 		return nil

@@ -3,7 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/fnv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parley-chat/parley"
 	bolt "go.etcd.io/bbolt"
@@ -25,6 +28,13 @@ const maxShared = 4096
 type sharedCache[T any] struct {
 	mu sync.Mutex
 	m  map[uint64]sharedEntry[T]
+	// changed is the gen at which the last commit that changed the cache's
+	// bucket ended (noteChanges): an entry found stored at a gen not below
+	// it is current. Commits of other records leave it.
+	changed atomic.Uint64
+	// root is what the writer last saw of the bucket (bucketState); the
+	// writer's alone.
+	root uint64
 }
 
 type sharedEntry[T any] struct {
@@ -33,8 +43,40 @@ type sharedEntry[T any] struct {
 	gen uint64 // DB.gen when raw was last found stored; noGen for none
 }
 
-// noGen is an odd gen: DB.gen is even whenever it is compared.
+// noGen is an odd gen, never compared: it marks an entry not found stored
+// at any gen.
 const noGen = ^uint64(0)
+
+// note records, in the writer after a commit that ends at gen g, whether
+// the commit changed the cache's bucket. bbolt copies every page it
+// changes, so a changed bucket has a new root page; a bucket small enough
+// to live inside its parent (root 0) is compared by a hash of its contents.
+func (c *sharedCache[T]) note(tx *bolt.Tx, name string, g uint64) {
+	if r := bucketState(bucket(tx, name)); r != c.root {
+		c.root = r
+		c.changed.Store(g)
+	}
+}
+
+// bucketState is b's root page, or for an inline bucket a hash of its
+// keys and values with the top bit set.
+func bucketState(b *bolt.Bucket) uint64 {
+	if r := uint64(b.Root()); r != 0 {
+		return r
+	}
+	h := fnv.New64a()
+	var n [8]byte
+	_ = b.ForEach(func(k, v []byte) error {
+		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
+		h.Write(n[:])
+		h.Write(k)
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write(v)
+		return nil
+	})
+	return h.Sum64() | 1<<63
+}
 
 // read returns record id as stored now, shared with every other caller.
 func (c *sharedCache[T]) read(db *DB, tb table[T], id uint64) (*T, error) {
@@ -43,7 +85,7 @@ func (c *sharedCache[T]) read(db *DB, tb table[T], id uint64) (*T, error) {
 		c.mu.Lock()
 		e, ok := c.m[id]
 		c.mu.Unlock()
-		if ok && e.gen == g {
+		if ok && e.gen != noGen && e.gen >= c.changed.Load() {
 			return e.v, nil
 		}
 	} else {
@@ -150,6 +192,23 @@ type shared struct {
 	widgets  sharedCache[parley.Widget]
 	contacts sharedCache[parley.Contact]
 	users    sharedCache[parley.User]
+}
+
+// noteChanges looks, after a commit that ends at gen g and before gen
+// reaches g, at which cached buckets the commit changed. It costs a read
+// transaction a commit, not one a read.
+func (db *DB) noteChanges(g uint64) {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		db.shared.widgets.note(tx, bucketWidgets, g)
+		db.shared.contacts.note(tx, bucketContacts, g)
+		db.shared.users.note(tx, bucketUsers, g)
+		return nil
+	})
+	if err != nil { // closed: no read can follow
+		db.shared.widgets.changed.Store(g)
+		db.shared.contacts.changed.Store(g)
+		db.shared.users.changed.Store(g)
+	}
 }
 
 // SharedWidget is Widget for a reader that only reads: the record it returns

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -169,61 +170,99 @@ func memoHolds(text string) bool {
 	return false
 }
 
-// TestSharedGen: with nothing committed since a record was last found
-// stored, a shared read needs no transaction; any commit, of whatever,
+// TestSharedGen: with nothing committed to a record's bucket since it was
+// last found stored, a shared read needs no transaction; a commit of other
+// records leaves it so, one that changes the bucket (any record in it)
 // makes the next read look again, and one under way makes every read look.
+// Small buckets (kept inside their parent) and large ones alike.
 func TestSharedGen(t *testing.T) {
-	ctx := t.Context()
-	db := MustOpen(t, nil)
-	c := &parley.Contact{FirstName: "Grace"}
-	if err := db.CreateContact(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	stamp := func() uint64 {
-		db.shared.contacts.mu.Lock()
-		defer db.shared.contacts.mu.Unlock()
-		return db.shared.contacts.m[c.ID].gen
-	}
-	if _, err := db.SharedContact(ctx, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	g := db.gen.Load()
-	if g&1 != 0 || stamp() != g {
-		t.Fatalf("gen %d, entry stamped %d: want the entry stamped with the even gen", g, stamp())
-	}
-	if err := db.SetMeta(ctx, "unrelated", []byte("x")); err != nil {
-		t.Fatal(err)
-	}
-	if db.gen.Load() != g+2 {
-		t.Fatalf("gen %d after one commit, want %d", db.gen.Load(), g+2)
-	}
-	if _, err := db.SharedContact(ctx, c.ID); err != nil {
-		t.Fatal(err)
-	}
-	if stamp() != g+2 {
-		t.Errorf("entry stamped %d after a commit, want it looked at again and stamped %d", stamp(), g+2)
-	}
+	for _, n := range []int{1, 300} {
+		t.Run(fmt.Sprint(n, " contacts"), func(t *testing.T) {
+			ctx := t.Context()
+			db := MustOpen(t, nil)
+			var c *parley.Contact
+			for i := range n {
+				c = &parley.Contact{FirstName: fmt.Sprint("Grace ", i)}
+				if err := db.CreateContact(ctx, c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			other := c.ID - 1
+			if n == 1 {
+				o := &parley.Contact{FirstName: "Other"}
+				if err := db.CreateContact(ctx, o); err != nil {
+					t.Fatal(err)
+				}
+				other = o.ID
+			}
+			inline := db.view(func(tx *bolt.Tx) error {
+				if bucket(tx, bucketContacts).Root() == 0 {
+					return errTest
+				}
+				return nil
+			}) != nil
+			if inline != (n == 1) {
+				t.Fatalf("contacts bucket inline: %v, want %v", inline, n == 1)
+			}
+			stamp := func() uint64 {
+				db.shared.contacts.mu.Lock()
+				defer db.shared.contacts.mu.Unlock()
+				return db.shared.contacts.m[c.ID].gen
+			}
+			first, err := db.SharedContact(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := db.gen.Load()
+			if g&1 != 0 || stamp() != g {
+				t.Fatalf("gen %d, entry stamped %d: want the entry stamped with the even gen", g, stamp())
+			}
 
-	// A commit under way: the read looks, and stamps nothing it could
-	// match later.
-	db.gen.Add(1)
-	got, err := db.SharedContact(ctx, c.ID)
-	db.gen.Add(1)
-	if err != nil || got.FirstName != "Grace" {
-		t.Fatalf("read during a commit: %v, %v", got, err)
-	}
-	if stamp() != noGen {
-		t.Errorf("entry stamped %d during a commit, want noGen", stamp())
-	}
+			// Another bucket: the read needs no transaction.
+			if err := db.SetMeta(ctx, "unrelated", []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+			if db.gen.Load() != g+2 {
+				t.Fatalf("gen %d after one commit, want %d", db.gen.Load(), g+2)
+			}
+			again, err := db.SharedContact(ctx, c.ID)
+			if err != nil || again != first || stamp() != g {
+				t.Errorf("after a commit elsewhere: %p (want %p), stamped %d (want %d, not looked at)", again, first, stamp(), g)
+			}
 
-	// The fast path returns exactly what a transaction would find.
-	if _, err := db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error { c.FirstName = "Grace Hopper"; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	for range 2 {
-		got, err := db.SharedContact(ctx, c.ID)
-		if err != nil || got.FirstName != "Grace Hopper" {
-			t.Fatalf("after the update: %v, %v", got, err)
-		}
+			// Another contact: the bucket changed, the next read looks.
+			if _, err := db.UpdateContact(ctx, other, func(o *parley.Contact) error { o.LastName = "changed"; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.SharedContact(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if stamp() != db.gen.Load() {
+				t.Errorf("entry stamped %d after its bucket changed, want it looked at and stamped %d", stamp(), db.gen.Load())
+			}
+
+			// A commit under way: the read looks, and stamps nothing it
+			// could match later.
+			db.gen.Add(1)
+			got, err := db.SharedContact(ctx, c.ID)
+			db.gen.Add(1)
+			if err != nil || got.FirstName != c.FirstName {
+				t.Fatalf("read during a commit: %v, %v", got, err)
+			}
+			if stamp() != noGen {
+				t.Errorf("entry stamped %d during a commit, want noGen", stamp())
+			}
+
+			// The record itself changed: every read after the commit has it.
+			if _, err := db.UpdateContact(ctx, c.ID, func(c *parley.Contact) error { c.FirstName = "Grace Hopper"; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				got, err := db.SharedContact(ctx, c.ID)
+				if err != nil || got.FirstName != "Grace Hopper" {
+					t.Fatalf("after the update: %v, %v", got, err)
+				}
+			}
+		})
 	}
 }

@@ -145,8 +145,8 @@ type DB struct {
 
 	shared shared // decoded records of hot reads; see shared.go
 	// gen counts commits twice, as each begins and as it ends: it is odd
-	// while one is under way. A shared record read at an even gen is
-	// current while gen stays the same (shared.go).
+	// while one is under way. A shared record found stored at an even gen
+	// is current while no commit since has changed its bucket (shared.go).
 	gen atomic.Uint64
 
 	// mu guards closed. A write holds it shared while it hands itself to the
@@ -361,8 +361,11 @@ func (db *DB) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 func (db *DB) updateAlone(ctx context.Context, fn func(*bolt.Tx) error) error {
 	fnFailed := false
 	var fnDone time.Time
-	db.gen.Add(1)
-	defer db.gen.Add(1)
+	g := db.gen.Add(1) + 1
+	defer func() {
+		db.noteChanges(g)
+		db.gen.Add(1)
+	}()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		err := ctx.Err()
 		if err == nil {
@@ -519,8 +522,9 @@ func (db *DB) commit(calls []*call) {
 		}
 		db.notifyWebhooksOnCommit(tx)
 		start := time.Now()
-		db.gen.Add(1)
+		g := db.gen.Add(1) + 1 // the gen at which this commit ends
 		err = tx.Commit()
+		db.noteChanges(g)
 		db.gen.Add(1)
 		if err != nil {
 			err = storageError(fmt.Errorf("commit: %w", err))

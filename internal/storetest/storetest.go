@@ -32,6 +32,8 @@ type Stores interface {
 	parley.InviteStore
 	parley.TeamStore
 	parley.InboxStore
+	parley.AuditStore
+	parley.WidgetStore
 }
 
 // Open returns a new empty store that reads the time from now; it closes the
@@ -62,6 +64,16 @@ func Run(t *testing.T, open Open) {
 		{"NULBytes", RunNULBytes},
 		{"Oversized", RunOversized},
 		{"ConcurrentWrites", RunConcurrentWrites},
+		{"AuditNotes", RunAuditNotes},
+		{"AuditPaging", RunAuditPaging},
+		{"AuditSince", RunAuditSince},
+		{"AuditPart", RunAuditPart},
+		{"AuditHostile", RunAuditHostile},
+		{"Widgets", RunWidgets},
+		{"WidgetAudience", RunWidgetAudience},
+		{"DeleteInboxWidgets", RunDeleteInboxWidgets},
+		{"WidgetAudit", RunWidgetAudit},
+		{"WidgetHostile", RunWidgetHostile},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
