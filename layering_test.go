@@ -20,10 +20,10 @@ import (
 var layers = map[string][]string{
 	"":                               {},
 	"locale":                         {},
-	"hub":                            {""},
+	"hub":                            {"", "internal/evqueue"},
 	"store":                          {""},
 	"pgstore":                        {""},
-	"natsbus":                        {""},
+	"natsbus":                        {"", "internal/evqueue"},
 	"mail":                           {"", "richtext"},
 	"blob":                           {""},
 	"richtext":                       {""},
@@ -41,6 +41,7 @@ var layers = map[string][]string{
 	"internal/imaptest":              {},
 	"internal/benchhub":              {},
 	"internal/pgtest":                {},
+	"internal/evqueue":               {},
 	"internal/storetest":             {""},
 	"internal/brokertest":            {""},
 }

@@ -3,6 +3,8 @@ package hub
 import (
 	"fmt"
 	"testing"
+
+	"github.com/parley-chat/parley/internal/evqueue"
 )
 
 // TestQueueLazy: a subscription holds no queue until an event arrives, and
@@ -12,7 +14,7 @@ func TestQueueLazy(t *testing.T) {
 	defer h.Close()
 	sub := h.Subscribe("a")
 	s := sub.(*Subscription)
-	if s.head != nil {
+	if s.q.Segments() != 0 {
 		t.Fatal("new subscription holds a queue, want none")
 	}
 	for range 500 {
@@ -24,10 +26,10 @@ func TestQueueLazy(t *testing.T) {
 	if got, more := sub.Take(nil, 0); len(got) != 400 || more != 0 {
 		t.Fatalf("Take(0) took %d, left %d; want 400, 0", len(got), more)
 	}
-	if s.head != nil || s.tail != nil {
+	if s.q.Segments() != 0 {
 		t.Error("emptied queue still holds segments after a burst, want none")
 	}
-	for i := range 3 * segSize { // across segments, in order
+	for i := range 3 * evqueue.SegSize { // across segments, in order
 		pub(h, fmt.Sprint(i), "a")
 		if i%5 == 0 {
 			got, _ := sub.Take(nil, 1)

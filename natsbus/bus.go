@@ -297,18 +297,8 @@ func (b *Bus) deliverLocked(data []byte, topics []string, origin string, seq uin
 }
 
 func (b *Bus) sendLocked(s *Subscription, data []byte) {
-	s.mu.Lock()
-	n := s.n
-	if n >= s.size {
-		s.mu.Unlock()
+	if !s.q.Push(data, s.size) {
 		b.endLocked(s, parley.ErrSlow)
-		return
-	}
-	s.push(data)
-	notify := s.notify
-	s.mu.Unlock()
-	if n == 0 && notify != nil {
-		notify()
 	}
 }
 
@@ -499,10 +489,5 @@ func (b *Bus) endLocked(s *Subscription, err error) {
 	delete(b.subs, s)
 	s.err = err
 	close(s.done)
-	s.mu.Lock()
-	notify := s.notify
-	s.mu.Unlock()
-	if notify != nil {
-		notify()
-	}
+	s.q.Wake()
 }

@@ -1,9 +1,8 @@
 package natsbus
 
 import (
-	"sync"
-
 	"github.com/parley-chat/parley"
+	"github.com/parley-chat/parley/internal/evqueue"
 )
 
 // Subscription is one consumer's queue of events from a [Bus]. Create one
@@ -17,16 +16,10 @@ type Subscription struct {
 	size int // most events queued; one more drops the subscription
 	done chan struct{}
 
-	// mu guards the queue and notify. Publish takes it under bus.mu;
-	// Take takes it alone, so a consumer never waits for a fan-out to
-	// other subscribers. The queue is a list of segments from segPool,
-	// oldest first, read from head.ev[r] and written at tail.ev[w]; an
-	// empty queue holds none.
-	mu         sync.Mutex
-	head, tail *segment
-	r, w       int
-	n          int // events queued
-	notify     func()
+	// q holds the events: Publish pushes under bus.mu, Take takes
+	// without it, so a consumer never waits for a fan-out to other
+	// subscribers.
+	q evqueue.Queue
 
 	// Guarded by bus.mu. err is nil while live; it is written once, before
 	// done is closed, and read without the lock only after done is closed.
@@ -38,62 +31,13 @@ type Subscription struct {
 	err    error
 }
 
-// segSize is how many events one segment of a queue holds.
-const segSize = 32
-
-// segment is a piece of a subscription's queue. Queues take segments from
-// segPool as events arrive and give them back as they are taken, so an
-// idle subscription holds none and a burst copies nothing as it grows.
-type segment struct {
-	ev   [segSize][]byte
-	next *segment
-}
-
-var segPool = sync.Pool{New: func() any { return new(segment) }}
-
-// push queues data; s.mu is held.
-func (s *Subscription) push(data []byte) {
-	if s.tail == nil || s.w == segSize {
-		seg := segPool.Get().(*segment)
-		if s.tail == nil {
-			s.head, s.r = seg, 0
-		} else {
-			s.tail.next = seg
-		}
-		s.tail, s.w = seg, 0
-	}
-	s.tail.ev[s.w] = data
-	s.w++
-	s.n++
-}
-
 // Take appends up to max queued events (all of them if max <= 0) to buf in
 // the bus's publish order (see [Bus.Publish]), removes them from the queue,
 // and returns buf and how many events are still queued. Events may remain
 // queued after Done is closed; they are valid and in order, and need not be
 // taken.
 func (s *Subscription) Take(buf [][]byte, max int) ([][]byte, int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if max <= 0 || max > s.n {
-		max = s.n
-	}
-	for range max {
-		buf = append(buf, s.head.ev[s.r])
-		s.head.ev[s.r] = nil // the event is the consumer's now
-		s.r++
-		s.n--
-		if s.n == 0 {
-			segPool.Put(s.head)
-			s.head, s.tail, s.r, s.w = nil, nil, 0, 0
-		} else if s.r == segSize {
-			seg := s.head
-			s.head, s.r = seg.next, 0
-			seg.next = nil
-			segPool.Put(seg)
-		}
-	}
-	return buf, s.n
+	return s.q.Take(buf, max)
 }
 
 // Notify makes the bus call f whenever the queue turns from empty to not
@@ -104,10 +48,7 @@ func (s *Subscription) Take(buf [][]byte, max int) ([][]byte, int) {
 // Notify replaces f; nil stops the calls. f may be called when Take has
 // already emptied the queue, and concurrently with itself.
 func (s *Subscription) Notify(f func()) {
-	s.mu.Lock()
-	s.notify = f
-	pending := s.n > 0
-	s.mu.Unlock()
+	pending := s.q.SetNotify(f)
 	if f == nil {
 		return
 	}
