@@ -346,3 +346,70 @@ func isEmptyValue(v any) bool {
 	}
 	return false
 }
+
+// The stores fill a pending note with the two functions below, so that a
+// note reads the same whichever store wrote it.
+
+// AuditCopy returns a deep copy of v when ctx carries a pending note, else
+// v: an update's fn may change what its shallow copy shares with v (an
+// inbox's mailboxes), and the note must see v as it was.
+func AuditCopy[T any](ctx context.Context, v *T) *T {
+	if !AuditFrom(ctx).Pending() {
+		return v
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	c := new(T)
+	if json.Unmarshal(data, c) != nil {
+		return v
+	}
+	return c
+}
+
+// AuditObject fills the pending note of ctx with what a write did to the
+// object typ id, from old (nil if new) to v: the note's object type and id
+// and the changed fields, where the caller left them empty. A note about a
+// part of the object (a widget's bot, an inbox's mailbox) gets the changes
+// of that part; a note about anything else is left alone (a write in
+// passing).
+func AuditObject(ctx context.Context, typ, id string, old, v any) {
+	n := AuditFrom(ctx)
+	if !n.Pending() {
+		return
+	}
+	e := &n.Entry
+	if e.ObjectType == "" {
+		e.ObjectType = typ
+	}
+	if e.ObjectType != typ {
+		old, v = auditPart(e.ObjectType, e.ObjectID, old), auditPart(e.ObjectType, e.ObjectID, v)
+		if old == nil && v == nil {
+			return
+		}
+	} else if e.ObjectID == "" {
+		e.ObjectID = id
+	}
+	if e.Changes == nil {
+		e.Changes = AuditDiff(old, v)
+	}
+}
+
+// auditPart returns the part typ id of record v that an audit entry is
+// about, or nil.
+func auditPart(typ, id string, v any) any {
+	switch v := v.(type) {
+	case *Widget:
+		if typ == "bot" && v.Bot != nil {
+			return v.Bot
+		}
+	case *Inbox:
+		for i := range v.Mailboxes {
+			if typ == "mailbox" && strconv.FormatUint(v.Mailboxes[i].ID, 10) == id {
+				return &v.Mailboxes[i]
+			}
+		}
+	}
+	return nil
+}

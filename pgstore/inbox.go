@@ -49,7 +49,7 @@ func (db *DB) CreateInbox(ctx context.Context, in *parley.Inbox) error {
 		if err := putInbox(ctx, tx, w, nil); err != nil {
 			return err
 		}
-		auditObject(ctx, "inbox", strconv.FormatUint(w.ID, 10), nil, w)
+		parley.AuditObject(ctx, "inbox", strconv.FormatUint(w.ID, 10), nil, w)
 		out = w
 		return nil
 	})
@@ -178,7 +178,7 @@ func (db *DB) UpdateInbox(ctx context.Context, id uint64, fn func(*parley.Inbox)
 			return err
 		}
 		v := *old
-		before := auditCopy(ctx, old)
+		before := parley.AuditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func (db *DB) UpdateInbox(ctx context.Context, id uint64, fn func(*parley.Inbox)
 		if err := putInbox(ctx, tx, &v, old); err != nil {
 			return err
 		}
-		auditObject(ctx, "inbox", strconv.FormatUint(id, 10), before, &v)
+		parley.AuditObject(ctx, "inbox", strconv.FormatUint(id, 10), before, &v)
 		out = &v
 		return nil
 	})

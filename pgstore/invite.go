@@ -74,7 +74,7 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 				return err
 			}
 		}
-		auditObject(ctx, "invite", w.Hash, nil, &w) // the hash is the invite's id in the API
+		parley.AuditObject(ctx, "invite", w.Hash, nil, &w) // the hash is the invite's id in the API
 		_, err = tx.Exec(ctx, `INSERT INTO invites (hash, data) VALUES ($1, $2)`, []byte(w.Hash), data)
 		return err
 	})

@@ -40,7 +40,7 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 			return err
 		}
 		if t.Kind == parley.SessionToken {
-			auditObject(ctx, "token", strconv.FormatUint(t.ID, 10), nil, &t)
+			parley.AuditObject(ctx, "token", strconv.FormatUint(t.ID, 10), nil, &t)
 		}
 		w = t
 		return nil

@@ -33,7 +33,7 @@ func (db *DB) CreateTeam(ctx context.Context, t *parley.Team) error {
 		if err := putJSON(ctx, tx, `INSERT INTO teams (id, data) VALUES ($1, $2)`, w.ID, w); err != nil {
 			return err
 		}
-		auditObject(ctx, "team", strconv.FormatUint(w.ID, 10), nil, w)
+		parley.AuditObject(ctx, "team", strconv.FormatUint(w.ID, 10), nil, w)
 		out = w
 		return nil
 	})
@@ -88,7 +88,7 @@ func (db *DB) UpdateTeam(ctx context.Context, id uint64, fn func(*parley.Team) e
 			return err
 		}
 		v := *old
-		before := auditCopy(ctx, old)
+		before := parley.AuditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (db *DB) UpdateTeam(ctx context.Context, id uint64, fn func(*parley.Team) e
 		if err := putJSON(ctx, tx, `UPDATE teams SET data = $2 WHERE id = $1`, id, &v); err != nil {
 			return err
 		}
-		auditObject(ctx, "team", strconv.FormatUint(id, 10), before, &v)
+		parley.AuditObject(ctx, "team", strconv.FormatUint(id, 10), before, &v)
 		out = &v
 		return nil
 	})

@@ -203,7 +203,7 @@ func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 		if err := insertUser(ctx, tx, w); err != nil {
 			return err
 		}
-		auditObject(ctx, "user", strconv.FormatUint(w.ID, 10), nil, w)
+		parley.AuditObject(ctx, "user", strconv.FormatUint(w.ID, 10), nil, w)
 		out = w
 		return nil
 	})
@@ -282,7 +282,7 @@ func (db *DB) updateUser(ctx context.Context, id uint64, fn func(*parley.User) e
 			return err
 		}
 		v := *old
-		before := auditCopy(ctx, old)
+		before := parley.AuditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func (db *DB) updateUser(ctx context.Context, id uint64, fn func(*parley.User) e
 		if err := userConflict(err, v.Email); err != nil {
 			return err
 		}
-		auditObject(ctx, "user", strconv.FormatUint(id, 10), before, &v)
+		parley.AuditObject(ctx, "user", strconv.FormatUint(id, 10), before, &v)
 		if access {
 			if err := keepAccessRules(ctx, tx, old, &v); err != nil {
 				return err

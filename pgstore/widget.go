@@ -34,7 +34,7 @@ func (db *DB) CreateWidget(ctx context.Context, w *parley.Widget) error {
 		if err := putWidget(ctx, tx, v, `INSERT INTO widgets (id, inbox_id, data) VALUES ($1, $2, $3)`); err != nil {
 			return err
 		}
-		auditObject(ctx, "widget", strconv.FormatUint(id, 10), nil, v)
+		parley.AuditObject(ctx, "widget", strconv.FormatUint(id, 10), nil, v)
 		out = v
 		return nil
 	})
@@ -114,7 +114,7 @@ func (db *DB) UpdateWidget(ctx context.Context, id uint64, fn func(*parley.Widge
 			return err
 		}
 		v := *old
-		before := auditCopy(ctx, old)
+		before := parley.AuditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func (db *DB) UpdateWidget(ctx context.Context, id uint64, fn func(*parley.Widge
 		if err := putWidget(ctx, tx, &v, `UPDATE widgets SET inbox_id = $2, data = $3 WHERE id = $1`); err != nil {
 			return err
 		}
-		auditObject(ctx, "widget", strconv.FormatUint(id, 10), before, &v)
+		parley.AuditObject(ctx, "widget", strconv.FormatUint(id, 10), before, &v)
 		out = &v
 		return nil
 	})

@@ -69,74 +69,10 @@ func auditRecord[T any](ctx context.Context, tb table[T], id uint64, old, v *T) 
 	typ := strings.ReplaceAll(strings.TrimPrefix(tb.name, "custom "), " ", "-") // "custom channel": "channel"
 	sid := strconv.FormatUint(id, 10)
 	if old == nil {
-		auditObject(ctx, typ, sid, nil, v)
+		parley.AuditObject(ctx, typ, sid, nil, v)
 	} else {
-		auditObject(ctx, typ, sid, old, v)
+		parley.AuditObject(ctx, typ, sid, old, v)
 	}
-}
-
-// auditCopy returns a deep copy of v when ctx carries a pending note, else
-// v: an update's fn may change what its shallow copy shares with v (an
-// inbox's mailboxes), and the note must see v as it was.
-func auditCopy[T any](ctx context.Context, v *T) *T {
-	if !parley.AuditFrom(ctx).Pending() {
-		return v
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	c := new(T)
-	if json.Unmarshal(data, c) != nil {
-		return v
-	}
-	return c
-}
-
-// auditObject fills the pending note of ctx with what a write did to the
-// object typ id, from old (nil if new) to v: the note's object type and id
-// and the changed fields, where the caller left them empty. A note about a
-// part of the object (a widget's bot, an inbox's mailbox) gets the changes
-// of that part; a note about anything else is left alone (a write in
-// passing).
-func auditObject(ctx context.Context, typ, id string, old, v any) {
-	n := parley.AuditFrom(ctx)
-	if !n.Pending() {
-		return
-	}
-	e := &n.Entry
-	if e.ObjectType == "" {
-		e.ObjectType = typ
-	}
-	if e.ObjectType != typ {
-		old, v = auditPart(e.ObjectType, e.ObjectID, old), auditPart(e.ObjectType, e.ObjectID, v)
-		if old == nil && v == nil {
-			return
-		}
-	} else if e.ObjectID == "" {
-		e.ObjectID = id
-	}
-	if e.Changes == nil {
-		e.Changes = parley.AuditDiff(old, v)
-	}
-}
-
-// auditPart returns the part typ id of record v that an audit entry is
-// about, or nil.
-func auditPart(typ, id string, v any) any {
-	switch v := v.(type) {
-	case *parley.Widget:
-		if typ == "bot" && v.Bot != nil {
-			return v.Bot
-		}
-	case *parley.Inbox:
-		for i := range v.Mailboxes {
-			if typ == "mailbox" && strconv.FormatUint(v.Mailboxes[i].ID, 10) == id {
-				return &v.Mailboxes[i]
-			}
-		}
-	}
-	return nil
 }
 
 // AppendAudit appends e to the audit log on its own and sets e.ID, and

@@ -120,7 +120,7 @@ func (db *DB) CreateInvite(ctx context.Context, inv *parley.Invite) error {
 				return err
 			}
 		}
-		auditObject(ctx, "invite", w.Hash, nil, &w) // the hash is the invite's id in the API
+		parley.AuditObject(ctx, "invite", w.Hash, nil, &w) // the hash is the invite's id in the API
 		return b.Put([]byte(w.Hash), data)
 	})
 	if err != nil {
@@ -253,7 +253,7 @@ func (db *DB) UpdateUserAccess(ctx context.Context, id uint64, fn func(*parley.U
 			return err
 		}
 		v := *old
-		before := auditCopy(ctx, old)
+		before := parley.AuditCopy(ctx, old)
 		if err := fn(&v); err != nil {
 			return err
 		}

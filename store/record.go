@@ -285,7 +285,7 @@ func updateRecord[T any](ctx context.Context, db *DB, tb table[T], id uint64, fn
 		// A shallow copy will do: index reads only old's scalar fields.
 		v := new(T)
 		*v = *old
-		before := auditCopy(ctx, old)
+		before := parley.AuditCopy(ctx, old)
 		if err := fn(v); err != nil {
 			return err
 		}

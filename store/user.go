@@ -224,7 +224,7 @@ func (db *DB) CreateSession(ctx context.Context, s *parley.Session) error {
 		if err := putToken(bucket(tx, bucketTokenIDs), sessions, &t); err != nil {
 			return err
 		}
-		auditObject(ctx, "token", strconv.FormatUint(t.ID, 10), nil, &t)
+		parley.AuditObject(ctx, "token", strconv.FormatUint(t.ID, 10), nil, &t)
 		w = t
 		return nil
 	})

@@ -180,9 +180,9 @@ func (db *DB) PutWebhookSettings(ctx context.Context, s *parley.WebhookSettings)
 			return parley.Errorf(parley.EINVALID, "a new webhook app needs a secret")
 		}
 		if found {
-			auditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), &old, &w)
+			parley.AuditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), &old, &w)
 		} else {
-			auditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), nil, &w)
+			parley.AuditObject(ctx, "webhook", strconv.FormatUint(w.AppID, 10), nil, &w)
 		}
 		out = w
 		return putJSON(b, itob(w.AppID), &w)
@@ -364,7 +364,7 @@ func (db *DB) CreateWebhookSubscription(ctx context.Context, s *parley.WebhookSu
 			return err
 		}
 		w.ID, w.CreatedAt, w.UpdatedAt = id, now, now
-		auditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), nil, &w)
+		parley.AuditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), nil, &w)
 		out = w
 		return putSubscription(tx, &w, nil)
 	})
@@ -409,7 +409,7 @@ func (db *DB) UpdateWebhookSubscription(ctx context.Context, appID, id uint64, f
 			return err
 		}
 		s.ID, s.AppID, s.CreatedAt, s.UpdatedAt = old.ID, old.AppID, old.CreatedAt, now
-		auditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), old, &s)
+		parley.AuditObject(ctx, "webhook-subscription", strconv.FormatUint(id, 10), old, &s)
 		out = &s
 		return putSubscription(tx, &s, old)
 	})
