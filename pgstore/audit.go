@@ -57,9 +57,6 @@ func auditCommitted(ctx context.Context) {
 	}
 }
 
-// The three functions below fill a pending note as the bbolt store's of the
-// same names do: the note must read the same whichever store wrote it.
-
 // AppendAudit appends e to the audit log on its own and sets e.ID, and
 // e.Time if zero.
 func (db *DB) AppendAudit(ctx context.Context, e *parley.AuditEntry) error {
