@@ -2,6 +2,7 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -21,6 +22,8 @@ type framePool struct {
 	mu     sync.Mutex
 	idle   []*frameWorker // the most recently used last
 	closed bool
+
+	live atomic.Int32 // goroutines of the pool, idle or busy; for tests
 }
 
 type frameWorker struct {
@@ -75,6 +78,8 @@ func (p *framePool) put(w *frameWorker) {
 // work runs the calls w is given until it has been idle for p.idleFor or
 // the pool is closed.
 func (p *framePool) work(w *frameWorker) {
+	p.live.Add(1)
+	defer p.live.Add(-1)
 	t := time.NewTimer(p.idleFor)
 	defer t.Stop()
 	for {

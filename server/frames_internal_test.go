@@ -1,7 +1,6 @@
 package server
 
 import (
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 // at once get goroutines of their own, a goroutine is used again, a panic
 // reaches the caller, idle goroutines end, and close ends the rest.
 func TestFramePool(t *testing.T) {
-	before := runtime.NumGoroutine()
 	p := newFramePool(time.Hour)
 
 	// Ten calls at once, each waiting for all to have started: ten
@@ -35,8 +33,8 @@ func TestFramePool(t *testing.T) {
 	if len(ran) != 10 {
 		t.Fatalf("%d calls ran, want 10", len(ran))
 	}
-	if n := idleWorkers(p); n != 10 {
-		t.Errorf("%d idle goroutines after ten calls at once, want 10", n)
+	if n, live := idleWorkers(p), p.live.Load(); n != 10 || live != 10 {
+		t.Errorf("%d idle of %d goroutines after ten calls at once, want 10 of 10", n, live)
 	}
 
 	// One after another: the same goroutine.
@@ -62,9 +60,9 @@ func TestFramePool(t *testing.T) {
 	for range 3 {
 		short.do(func() {})
 	}
-	waitGoroutinesBelow(t, "idle goroutines of a pool", before+10)
+	waitLive(t, "a pool idle for longer than idleFor", short, 0)
 	if n := idleWorkers(short); n != 0 {
-		t.Errorf("%d idle goroutines left after idleFor", n)
+		t.Errorf("%d idle goroutines listed after they ended", n)
 	}
 
 	// close ends an idle goroutine, and a busy one when its call returns.
@@ -78,15 +76,16 @@ func TestFramePool(t *testing.T) {
 	close(busy)
 	<-done
 	p.do(func() {}) // still works, on a goroutine that ends after it
-	waitGoroutinesBelow(t, "a closed pool", before)
+	waitLive(t, "a closed pool", p, 0)
 }
 
-func waitGoroutinesBelow(t *testing.T, what string, want int) {
+// waitLive waits until p has want goroutines, idle or busy.
+func waitLive(t *testing.T, what string, p *framePool, want int32) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for runtime.NumGoroutine() > want {
+	for p.live.Load() != want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d goroutines, want at most %d", what, runtime.NumGoroutine(), want)
+			t.Fatalf("%s: %d goroutines, want %d", what, p.live.Load(), want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
