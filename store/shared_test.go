@@ -195,6 +195,11 @@ func TestSharedGen(t *testing.T) {
 				}
 				other = o.ID
 			}
+			// The search indexer commits contact changes in the
+			// background: let it finish, so that only the test commits.
+			if err := db.WaitIndexed(ctx, 0); err != nil {
+				t.Fatal(err)
+			}
 			inline := db.view(func(tx *bolt.Tx) error {
 				if bucket(tx, bucketContacts).Root() == 0 {
 					return errTest
@@ -232,6 +237,9 @@ func TestSharedGen(t *testing.T) {
 
 			// Another contact: the bucket changed, the next read looks.
 			if _, err := db.UpdateContact(ctx, other, func(o *parley.Contact) error { o.LastName = "changed"; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.WaitIndexed(ctx, 0); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := db.SharedContact(ctx, c.ID); err != nil {
